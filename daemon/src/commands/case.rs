@@ -1,0 +1,54 @@
+//! `crosscheck case --seed N`: one generated case, explained.
+
+use crate::config::Config;
+use crate::report::{engine_table, module_summary};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `crosscheck case`.
+#[derive(Args)]
+pub struct CaseArgs {
+    /// The 64-bit seed.
+    #[arg(long)]
+    seed: u64,
+    /// Write the generated module here.
+    #[arg(long, value_name = "FILE")]
+    emit_wasm: Option<PathBuf>,
+    /// Write the generated module's text form here.
+    #[arg(long, value_name = "FILE")]
+    emit_wat: Option<PathBuf>,
+}
+
+/// Runs the command.
+pub fn run(config: &Config, args: CaseArgs) -> Result<ExitCode> {
+    let matrix = config.matrix()?;
+    let case = oracles::run_seed(args.seed, &config.generator, &config.execution, &matrix)?;
+    if let Some(path) = &args.emit_wasm {
+        std::fs::write(path, &case.module.wasm)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.emit_wat {
+        let text =
+            wasmprinter::print_bytes(&case.module.wasm).context("printing the module as WAT")?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    println!(
+        "seed {}: swarm features: {}",
+        args.seed,
+        case.module.features.join(", ")
+    );
+    print!(
+        "{}",
+        module_summary(&case.module.wasm, &case.info, &case.plan)
+    );
+    println!();
+    print!("{}", engine_table(&case.report));
+    println!();
+    println!("verdict: {}", case.report.comparison.verdict);
+    println!("reproduce: crosscheck case --seed {}", args.seed);
+    Ok(ExitCode::from(super::exit_status(
+        &case.report.comparison.verdict,
+    )))
+}

@@ -1,0 +1,24 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod case;
+pub mod check;
+pub mod sweep;
+
+/// Exit status: the engines agree.
+pub const EXIT_AGREE: u8 = 0;
+/// Exit status: a finding (mismatch or unexpected rejection).
+pub const EXIT_FINDING: u8 = 1;
+/// Exit status: bad input or an internal error.
+pub const EXIT_ERROR: u8 = 2;
+/// Exit status: inconclusive, or too few engines accepted the module.
+pub const EXIT_UNDECIDED: u8 = 3;
+
+/// The exit status a verdict maps to.
+pub fn exit_status(verdict: &oracles::Verdict) -> u8 {
+    match verdict {
+        oracles::Verdict::Agree => EXIT_AGREE,
+        v if v.is_finding() => EXIT_FINDING,
+        _ => EXIT_UNDECIDED,
+    }
+}

@@ -1,0 +1,172 @@
+//! `crosscheck sweep --seeds A..B`: a seed range in-process on all cores.
+
+use crate::config::Config;
+use crate::seeds::parse_seed_range;
+use crate::stats::{Class, Stats};
+use anyhow::{Context, Result};
+use clap::Args;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Native stack for worker threads: Cranelift compiles and wasm runs on them.
+pub const WORKER_STACK_BYTES: usize = 64 << 20;
+
+/// Arguments of `crosscheck sweep`.
+#[derive(Args)]
+pub struct SweepArgs {
+    /// Seed range START..END (END excluded).
+    #[arg(long, value_name = "START..END")]
+    seeds: String,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Also write the totals as JSON here.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+/// Runs the command. Exits 1 if any case is a finding.
+pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
+    let seeds = parse_seed_range(&args.seeds)?;
+    let matrix = config.matrix()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .stack_size(WORKER_STACK_BYTES)
+        .build()
+        .context("starting worker threads")?;
+    let start = Instant::now();
+    let stats = pool.install(|| {
+        seeds
+            .clone()
+            .into_par_iter()
+            .fold(Stats::default, |mut stats, seed| {
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    oracles::run_seed(seed, &config.generator, &config.execution, &matrix)
+                }));
+                match result {
+                    Ok(Ok(report)) => stats.add(&report),
+                    Ok(Err(err)) => stats.add_generation_failure(seed, &err),
+                    Err(panic) => stats.add_panic(seed, panic_message(&panic)),
+                }
+                stats
+            })
+            .reduce(Stats::default, Stats::merge)
+    });
+    let elapsed = start.elapsed();
+    print!(
+        "{}",
+        render(
+            &stats,
+            &matrix.names(),
+            elapsed.as_secs_f64(),
+            pool.current_num_threads()
+        )
+    );
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&stats).context("encoding totals")?;
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let findings = stats.verdicts.get("mismatch").copied().unwrap_or(0)
+        + stats
+            .verdicts
+            .get("rejected:unexpected")
+            .copied()
+            .unwrap_or(0)
+        + stats.verdicts.get("harness-panic").copied().unwrap_or(0);
+    Ok(ExitCode::from(if findings > 0 {
+        super::EXIT_FINDING
+    } else {
+        super::EXIT_AGREE
+    }))
+}
+
+/// The text of a panic payload.
+pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "non-string panic payload".into())
+}
+
+/// The sweep summary as text.
+pub fn render(stats: &Stats, engines: &[&str], seconds: f64, threads: usize) -> String {
+    let mut out = String::new();
+    let pct = |n: u64| 100.0 * n as f64 / stats.cases.max(1) as f64;
+    let _ = writeln!(
+        out,
+        "{} cases in {seconds:.1} s on {threads} thread(s): {:.0} cases/s; mean module {:.0} bytes; {} ({:.1}%) use return_call",
+        stats.cases,
+        stats.cases as f64 / seconds.max(1e-9),
+        stats.wasm_bytes as f64 / stats.cases.max(1) as f64,
+        stats.modules_with_tail_calls,
+        pct(stats.modules_with_tail_calls),
+    );
+    let _ = writeln!(out, "\nverdicts:");
+    for (label, n) in &stats.verdicts {
+        let _ = writeln!(out, "  {label:<32} {n:>8}  {:>6.2}%", pct(*n));
+    }
+    if stats.nan_payload_tolerated > 0 {
+        let _ = writeln!(
+            out,
+            "  (agreeing cases whose memories differed only in NaN payloads: {})",
+            stats.nan_payload_tolerated
+        );
+    }
+    let _ = writeln!(out, "\nper engine:");
+    let _ = writeln!(
+        out,
+        "  {:<28} {:>8} {:>10} {:>12}  inconclusive caused",
+        "engine", "ran", "rej.expect", "rej.UNEXPECT"
+    );
+    for name in engines {
+        let Some(c) = stats.engines.get(*name) else {
+            continue;
+        };
+        let causes: Vec<String> = c
+            .inconclusive
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {name:<28} {:>8} {:>10} {:>12}  {}",
+            c.ran,
+            c.rejected_expected,
+            c.rejected_unexpected,
+            causes.join(", ")
+        );
+    }
+    section(
+        &mut out,
+        "mismatch classes (first seeds)",
+        &stats.mismatch_classes,
+    );
+    section(
+        &mut out,
+        "unexpected rejections",
+        &stats.unexpected_rejections,
+    );
+    section(&mut out, "generation failures", &stats.generation_failures);
+    section(&mut out, "harness panics", &stats.harness_panics);
+    out
+}
+
+fn section(out: &mut String, title: &str, classes: &BTreeMap<String, Class>) {
+    if classes.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{title}:");
+    for (key, class) in classes {
+        let _ = writeln!(
+            out,
+            "  {:>6}  {key}\n          seeds {:?}",
+            class.count, class.seeds
+        );
+    }
+}

@@ -1,0 +1,64 @@
+//! `crosscheck`: differential fuzzing of WebAssembly engines.
+
+mod commands;
+mod config;
+mod report;
+mod seeds;
+mod stats;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Differential fuzzing and correctness checking of WebAssembly engines:
+/// wasm-smith cases run on Wasmtime's Cranelift configurations and on wasmi.
+#[derive(Parser)]
+#[command(name = "crosscheck", version)]
+struct Cli {
+    /// Configuration file; the embedded defaults (config.toml) when absent.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the case for one seed, run it on the matrix and explain.
+    Case(commands::case::CaseArgs),
+    /// Run a user's .wasm or .wat module through the matrix.
+    /// Exit status: 0 agree, 1 finding, 2 error, 3 undecided.
+    Check(commands::check::CheckArgs),
+    /// Run a range of seeds in-process on all cores and summarize verdicts.
+    Sweep(commands::sweep::SweepArgs),
+    /// Measure cases/s on one core: generation, wasmi, each compile, the matrix.
+    Bench(commands::bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(commands::EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let config = config::Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Case(args) => commands::case::run(&config, args),
+        Command::Check(args) => commands::check::run(&config, args),
+        Command::Sweep(args) => commands::sweep::run(&config, args),
+        Command::Bench(args) => commands::bench::run(&config, args),
+    }
+}

@@ -1,0 +1,42 @@
+//! One generated case end to end: seed → module → plan → matrix → verdict.
+
+use crate::engine::ExecutionConfig;
+use crate::generate::{generate, GeneratedModule, GeneratorConfig};
+use crate::matrix::{CaseReport, Matrix};
+use crate::module_info::ModuleInfo;
+use crate::plan::Plan;
+use anyhow::{Context, Result};
+
+/// A generated case and what the matrix made of it.
+#[derive(Clone, Debug)]
+pub struct SeedReport {
+    /// The module.
+    pub module: GeneratedModule,
+    /// Its exports and proposals.
+    pub info: ModuleInfo,
+    /// The calls made.
+    pub plan: Plan,
+    /// Per-engine runs and the verdict.
+    pub report: CaseReport,
+}
+
+/// Generates the case for `seed` and runs it on the matrix. Fails only if
+/// the generator does (which is itself worth counting).
+pub fn run_seed(
+    seed: u64,
+    generator: &GeneratorConfig,
+    execution: &ExecutionConfig,
+    matrix: &Matrix,
+) -> Result<SeedReport> {
+    let module = generate(seed, generator)?;
+    let info = ModuleInfo::parse(&module.wasm)
+        .with_context(|| format!("seed {seed}: wasm-smith produced an invalid module"))?;
+    let plan = Plan::from_seed(&info, seed, execution.calls_per_export);
+    let report = matrix.run(&module.wasm, &plan);
+    Ok(SeedReport {
+        module,
+        info,
+        plan,
+        report,
+    })
+}

@@ -1,0 +1,171 @@
+//! Deliberately wrong engines: wasmi running the module after every
+//! occurrence of one instruction was rewritten into another of the same type.
+//! They exist to prove that detection, deduplication and shrinking work, and
+//! are never part of the default matrix.
+
+use super::{Engine, ExecutionConfig, WasmiEngine};
+use crate::outcome::EngineRun;
+use crate::plan::Plan;
+use anyhow::Result;
+use wasmparser::{Operator, Parser, Payload, WasmFeatures};
+
+/// One injected miscompilation: `from` is executed as `to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// `i32.rem_s` runs as `i32.rem_u`.
+    RemSignedAsUnsigned,
+    /// `i32.add` runs as `i32.sub`.
+    AddAsSub,
+    /// `i32.shr_s` runs as `i32.shr_u`.
+    ShrSignedAsUnsigned,
+    /// `i32.lt_s` runs as `i32.lt_u`.
+    LtSignedAsUnsigned,
+    /// `i64.mul` runs as `i64.add`.
+    I64MulAsAdd,
+}
+
+impl Fault {
+    /// Every fault, for the engine registry.
+    pub const ALL: [Fault; 5] = [
+        Fault::RemSignedAsUnsigned,
+        Fault::AddAsSub,
+        Fault::ShrSignedAsUnsigned,
+        Fault::LtSignedAsUnsigned,
+        Fault::I64MulAsAdd,
+    ];
+
+    /// The engine name selecting this fault in the config.
+    pub fn engine_name(self) -> String {
+        let suffix = match self {
+            Fault::RemSignedAsUnsigned => "rem-s",
+            Fault::AddAsSub => "add",
+            Fault::ShrSignedAsUnsigned => "shr-s",
+            Fault::LtSignedAsUnsigned => "lt-s",
+            Fault::I64MulAsAdd => "i64-mul",
+        };
+        format!("wasmi-fault-{suffix}")
+    }
+
+    /// `(from, to)` single-byte opcodes.
+    fn opcodes(self) -> (u8, u8) {
+        match self {
+            Fault::RemSignedAsUnsigned => (0x6f, 0x70),
+            Fault::AddAsSub => (0x6a, 0x6b),
+            Fault::ShrSignedAsUnsigned => (0x75, 0x76),
+            Fault::LtSignedAsUnsigned => (0x48, 0x49),
+            Fault::I64MulAsAdd => (0x7e, 0x7c),
+        }
+    }
+
+    /// What the fault does, for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Fault::RemSignedAsUnsigned => "i32.rem_s executed as i32.rem_u",
+            Fault::AddAsSub => "i32.add executed as i32.sub",
+            Fault::ShrSignedAsUnsigned => "i32.shr_s executed as i32.shr_u",
+            Fault::LtSignedAsUnsigned => "i32.lt_s executed as i32.lt_u",
+            Fault::I64MulAsAdd => "i64.mul executed as i64.add",
+        }
+    }
+
+    /// Rewrites every occurrence of the faulty instruction in function bodies.
+    /// Returns the module unchanged if it is unparsable: the engine then
+    /// rejects it exactly as wasmi would.
+    pub fn apply(self, wasm: &[u8]) -> Vec<u8> {
+        let (from, to) = self.opcodes();
+        let mut out = wasm.to_vec();
+        for payload in Parser::new(0).parse_all(wasm) {
+            let Ok(Payload::CodeSectionEntry(body)) = payload else {
+                continue;
+            };
+            let Ok(mut ops) = body.get_operators_reader() else {
+                continue;
+            };
+            while !ops.eof() {
+                let Ok((op, offset)) = ops.read_with_offset() else {
+                    break;
+                };
+                if opcode_byte(&op) == Some(from) && wasm[offset as usize] == from {
+                    out[offset as usize] = to;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The single-byte opcode of the instructions faults rewrite.
+fn opcode_byte(op: &Operator<'_>) -> Option<u8> {
+    Some(match op {
+        Operator::I32RemS => 0x6f,
+        Operator::I32Add => 0x6a,
+        Operator::I32ShrS => 0x75,
+        Operator::I32LtS => 0x48,
+        Operator::I64Mul => 0x7e,
+        _ => return None,
+    })
+}
+
+/// wasmi with a [`Fault`] injected.
+pub struct FaultyEngine {
+    fault: Fault,
+    inner: WasmiEngine,
+}
+
+impl FaultyEngine {
+    /// Creates the faulty engine.
+    pub fn new(fault: Fault, limits: &ExecutionConfig) -> Result<Self> {
+        Ok(FaultyEngine {
+            fault,
+            inner: WasmiEngine::named(&fault.engine_name(), limits)?,
+        })
+    }
+}
+
+impl Engine for FaultyEngine {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn settings(&self) -> String {
+        format!(
+            "{} with injected fault: {}",
+            self.inner.settings(),
+            self.fault.describe()
+        )
+    }
+
+    fn features(&self) -> WasmFeatures {
+        self.inner.features()
+    }
+
+    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
+        self.inner.compile(&self.fault.apply(wasm))
+    }
+
+    fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
+        self.inner.execute(&self.fault.apply(wasm), plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_only_the_target_instruction() {
+        let wasm = wat::parse_str(
+            r#"(module (func (export "f") (param i32 i32) (result i32)
+                  local.get 0 local.get 1 i32.rem_s
+                  i32.const 0x6f i32.add))"#,
+        )
+        .unwrap();
+        let faulty = Fault::RemSignedAsUnsigned.apply(&wasm);
+        let text = wasmprinter::print_bytes(&faulty).unwrap();
+        assert!(text.contains("i32.rem_u"), "{text}");
+        assert!(!text.contains("i32.rem_s"), "{text}");
+        // The immediate 0x6f (111) is data, not an opcode: untouched.
+        assert!(text.contains("i32.const 111"), "{text}");
+        assert!(text.contains("i32.add"), "{text}");
+    }
+}

@@ -1,0 +1,320 @@
+//! The wasmi interpreter: the oracle.
+
+use super::{drive, Engine, ExecutionConfig, HarnessLimiter, LiveInstance};
+use crate::module_info::{Signature, ValueType};
+use crate::outcome::{EngineRun, Outcome, TrapKind};
+use crate::plan::Plan;
+use crate::value::{FuncIdentity, Value};
+use anyhow::Result;
+use std::collections::HashMap;
+use std::time::Instant;
+use wasmi::errors::{ErrorKind, InstantiationError};
+use wasmi::{Func, Instance, Module, Nullable, Ref, Store, TrapCode, Val};
+use wasmparser::WasmFeatures;
+
+/// wasmi 2 with every proposal the generator uses, eager translation (so
+/// translation errors surface at compile time) and fuel as a backstop.
+pub struct WasmiEngine {
+    name: String,
+    engine: wasmi::Engine,
+    limits: ExecutionConfig,
+}
+
+impl WasmiEngine {
+    /// Creates the engine; one per process, reused for every case.
+    pub fn new(limits: &ExecutionConfig) -> Result<Self> {
+        Self::named("wasmi", limits)
+    }
+
+    pub(crate) fn named(name: &str, limits: &ExecutionConfig) -> Result<Self> {
+        let mut config = wasmi::Config::default();
+        config
+            .wasm_tail_call(true)
+            .wasm_simd(true)
+            .wasm_multi_memory(true)
+            .wasm_memory64(true)
+            .wasm_extended_const(true)
+            .wasm_reference_types(true)
+            .wasm_bulk_memory(true)
+            .wasm_multi_value(true)
+            .wasm_relaxed_simd(false)
+            .wasm_wide_arithmetic(false)
+            .wasm_custom_page_sizes(false)
+            .consume_fuel(true)
+            .compilation_mode(wasmi::CompilationMode::Eager)
+            .set_max_recursion_depth(limits.wasmi_max_recursion_depth);
+        Ok(WasmiEngine {
+            name: name.to_string(),
+            engine: wasmi::Engine::new(&config),
+            limits: limits.clone(),
+        })
+    }
+}
+
+impl Engine for WasmiEngine {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn settings(&self) -> String {
+        format!(
+            "wasmi 2 (eager translation, max recursion depth {}, fuel {})",
+            self.limits.wasmi_max_recursion_depth, self.limits.fuel
+        )
+    }
+
+    fn features(&self) -> WasmFeatures {
+        super::comparable_features()
+    }
+
+    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
+        Module::new(&self.engine, wasm)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
+        let start = Instant::now();
+        let module = match Module::new(&self.engine, wasm) {
+            Ok(module) => module,
+            Err(err) => return EngineRun::Rejected(err.to_string()),
+        };
+        let compile_time = start.elapsed();
+        drive(
+            || {
+                let mut store = Store::new(&self.engine, HarnessLimiter::new(&self.limits));
+                store.limiter(|limiter| limiter as &mut dyn wasmi::ResourceLimiter);
+                store.set_fuel(self.limits.fuel).expect("fuel is enabled");
+                let instance = Instance::new(&mut store, &module, &[])
+                    .map_err(|err| outcome_of_error(&err, store.data().refused))?;
+                Ok(WasmiInstance::new(store, instance, self.limits.fuel))
+            },
+            plan,
+            compile_time,
+        )
+    }
+}
+
+impl wasmi::ResourceLimiter for HarnessLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> Result<bool, wasmi_core::LimiterError> {
+        Ok(self.allow_memory(desired))
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> Result<bool, wasmi_core::LimiterError> {
+        Ok(self.allow_table(desired))
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+
+    fn tables(&self) -> usize {
+        usize::MAX
+    }
+
+    fn memories(&self) -> usize {
+        usize::MAX
+    }
+}
+
+struct WasmiInstance {
+    store: Store<HarnessLimiter>,
+    instance: Instance,
+    fuel: u64,
+    /// wasmi's `Func` has no public identity, but its `Debug` form names
+    /// its store slot: that is how table entries are matched to exports.
+    exported_funcs: HashMap<String, String>,
+}
+
+impl WasmiInstance {
+    fn new(store: Store<HarnessLimiter>, instance: Instance, fuel: u64) -> Self {
+        let mut exported_funcs = HashMap::new();
+        let exports: Vec<(String, Func)> = instance
+            .exports(&store)
+            .filter_map(|e| Some((e.name().to_string(), e.into_func()?)))
+            .collect();
+        for (name, func) in exports {
+            exported_funcs.entry(format!("{func:?}")).or_insert(name);
+        }
+        WasmiInstance {
+            store,
+            instance,
+            fuel,
+            exported_funcs,
+        }
+    }
+
+    fn value(&self, val: &Val) -> Value {
+        match val {
+            Val::I32(v) => Value::I32(*v),
+            Val::I64(v) => Value::I64(*v),
+            Val::F32(v) => Value::F32(v.to_bits()),
+            Val::F64(v) => Value::F64(v.to_bits()),
+            Val::V128(v) => Value::V128(v.as_u128()),
+            Val::FuncRef(Nullable::Null) => Value::FuncRef(None),
+            Val::FuncRef(Nullable::Val(func)) => Value::FuncRef(Some(self.identity(func))),
+            Val::ExternRef(r) => Value::ExternRef { null: r.is_null() },
+        }
+    }
+
+    fn identity(&self, func: &Func) -> FuncIdentity {
+        let ty = func.ty(&self.store);
+        FuncIdentity {
+            export: self.exported_funcs.get(&format!("{func:?}")).cloned(),
+            signature: Signature {
+                params: ty.params().iter().map(value_type).collect(),
+                results: ty.results().iter().map(value_type).collect(),
+            }
+            .to_string(),
+        }
+    }
+}
+
+impl LiveInstance for WasmiInstance {
+    fn call(&mut self, export: &str, args: &[Value]) -> Outcome {
+        let Some(func) = self.instance.get_func(&self.store, export) else {
+            return Outcome::Error(format!("no exported function {export:?}"));
+        };
+        let params: Vec<Val> = args.iter().map(to_val).collect();
+        let mut results: Vec<Val> = func
+            .ty(&self.store)
+            .results()
+            .iter()
+            .map(|ty| Val::default_for_ty(*ty))
+            .collect();
+        self.store.set_fuel(self.fuel).expect("fuel is enabled");
+        match func.call(&mut self.store, &params, &mut results) {
+            Ok(()) => Outcome::Returned(results.iter().map(|v| self.value(v)).collect()),
+            Err(err) => outcome_of_error(&err, self.store.data().refused),
+        }
+    }
+
+    fn memory(&mut self, name: &str) -> Option<Vec<u8>> {
+        let memory = self.instance.get_memory(&self.store, name)?;
+        Some(memory.data(&self.store).to_vec())
+    }
+
+    fn global(&mut self, name: &str) -> Option<Value> {
+        let global = self.instance.get_global(&self.store, name)?;
+        Some(self.value(&global.get(&self.store)))
+    }
+
+    fn table(&mut self, name: &str) -> Option<Vec<Value>> {
+        let table = self.instance.get_table(&self.store, name)?;
+        let size = table.size(&self.store);
+        Some(
+            (0..size)
+                .map(|i| match table.get(&self.store, i) {
+                    Some(Ref::Func(Nullable::Val(f))) => Value::FuncRef(Some(self.identity(&f))),
+                    Some(Ref::Func(Nullable::Null)) => Value::FuncRef(None),
+                    Some(Ref::Extern(r)) => Value::ExternRef { null: r.is_null() },
+                    None => unreachable!("index {i} is below the table size {size}"),
+                })
+                .collect(),
+        )
+    }
+}
+
+fn to_val(value: &Value) -> Val {
+    match value {
+        Value::I32(v) => Val::I32(*v),
+        Value::I64(v) => Val::I64(*v),
+        Value::F32(bits) => Val::F32(wasmi::F32::from_bits(*bits)),
+        Value::F64(bits) => Val::F64(wasmi::F64::from_bits(*bits)),
+        Value::V128(bits) => Val::V128(wasmi::V128::from(*bits)),
+        Value::FuncRef(_) => Val::FuncRef(Nullable::Null),
+        Value::ExternRef { .. } => Val::ExternRef(Nullable::Null),
+    }
+}
+
+fn value_type(ty: &wasmi::ValType) -> ValueType {
+    match ty {
+        wasmi::ValType::I32 => ValueType::I32,
+        wasmi::ValType::I64 => ValueType::I64,
+        wasmi::ValType::F32 => ValueType::F32,
+        wasmi::ValType::F64 => ValueType::F64,
+        wasmi::ValType::V128 => ValueType::V128,
+        wasmi::ValType::FuncRef => ValueType::FuncRef,
+        wasmi::ValType::ExternRef => ValueType::ExternRef,
+    }
+}
+
+/// Maps a wasmi error onto the shared outcome set. wasmi reports some
+/// instantiation failures as errors that Wasmtime reports as traps.
+pub(crate) fn outcome_of_error(err: &wasmi::Error, limiter_refused: bool) -> Outcome {
+    if let Some(code) = err.as_trap_code() {
+        return match code {
+            TrapCode::GrowthOperationLimited | TrapCode::OutOfSystemMemory => {
+                Outcome::Limit(err.to_string())
+            }
+            code => Outcome::Trap(trap_kind(code)),
+        };
+    }
+    match err.kind() {
+        ErrorKind::Instantiation(InstantiationError::ElementSegmentDoesNotFit { .. }) => {
+            Outcome::Trap(TrapKind::TableOutOfBounds)
+        }
+        _ if limiter_refused => Outcome::Limit(err.to_string()),
+        _ => Outcome::Error(err.to_string()),
+    }
+}
+
+/// wasmi's trap codes in the shared set.
+pub fn trap_kind(code: TrapCode) -> TrapKind {
+    match code {
+        TrapCode::UnreachableCodeReached => TrapKind::Unreachable,
+        TrapCode::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+        TrapCode::TableOutOfBounds => TrapKind::TableOutOfBounds,
+        TrapCode::IndirectCallToNull => TrapKind::IndirectCallToNull,
+        TrapCode::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
+        TrapCode::IntegerOverflow => TrapKind::IntegerOverflow,
+        TrapCode::BadConversionToInteger => TrapKind::BadConversionToInteger,
+        TrapCode::StackOverflow => TrapKind::StackOverflow,
+        TrapCode::BadSignature => TrapKind::BadSignature,
+        TrapCode::OutOfFuel => TrapKind::OutOfFuel,
+        TrapCode::GrowthOperationLimited | TrapCode::OutOfSystemMemory => TrapKind::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wasmi_trap_code_maps() {
+        let expected = [
+            (TrapCode::UnreachableCodeReached, TrapKind::Unreachable),
+            (TrapCode::MemoryOutOfBounds, TrapKind::MemoryOutOfBounds),
+            (TrapCode::TableOutOfBounds, TrapKind::TableOutOfBounds),
+            (TrapCode::IndirectCallToNull, TrapKind::IndirectCallToNull),
+            (
+                TrapCode::IntegerDivisionByZero,
+                TrapKind::IntegerDivisionByZero,
+            ),
+            (TrapCode::IntegerOverflow, TrapKind::IntegerOverflow),
+            (
+                TrapCode::BadConversionToInteger,
+                TrapKind::BadConversionToInteger,
+            ),
+            (TrapCode::StackOverflow, TrapKind::StackOverflow),
+            (TrapCode::BadSignature, TrapKind::BadSignature),
+            (TrapCode::OutOfFuel, TrapKind::OutOfFuel),
+        ];
+        for (code, kind) in expected {
+            assert_eq!(trap_kind(code), kind, "{code:?}");
+        }
+        // Growth refusals are harness limits, not traps to compare.
+        let err = wasmi::Error::from(TrapCode::GrowthOperationLimited);
+        assert!(matches!(outcome_of_error(&err, false), Outcome::Limit(_)));
+    }
+}

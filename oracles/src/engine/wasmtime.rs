@@ -1,0 +1,485 @@
+//! Wasmtime variants. Every Wasmtime-version-specific call lives in this file,
+//! so pointing crosscheck at another Wasmtime release touches nothing else.
+
+use super::{drive, Engine, ExecutionConfig, HarnessLimiter, LiveInstance};
+use crate::module_info::{Signature, ValueType};
+use crate::outcome::{EngineRun, Outcome, TrapKind};
+use crate::plan::Plan;
+use crate::value::{FuncIdentity, Value};
+use anyhow::Result;
+use std::collections::HashMap;
+use std::time::Instant;
+use wasmparser::WasmFeatures;
+use wasmtime::{Config, Func, Instance, Module, OptLevel, Ref, Store, Strategy, Trap, Val};
+
+/// Which Wasmtime code generator runs the module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The optimizing Cranelift JIT (opt level `speed`).
+    Cranelift,
+    /// The single-pass Winch baseline compiler.
+    Winch,
+    /// Cranelift targeting the Pulley interpreter.
+    Pulley,
+}
+
+/// One point of the configuration matrix, named `<backend>-<tail>-<stack>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WasmtimeVariant {
+    /// Code generator.
+    pub backend: Backend,
+    /// The tail-call proposal (`Config::wasm_tail_call`). Cranelift uses the
+    /// tail calling convention either way; this switches validation of
+    /// `return_call*`.
+    pub tail_calls: bool,
+    /// `true`: signals-based traps (guard pages, inline stack probes).
+    /// `false`: explicit bounds and stack-limit checks, no guard region.
+    pub signals: bool,
+}
+
+impl WasmtimeVariant {
+    /// Parses `cranelift-tail-signals` and its siblings.
+    pub fn parse(name: &str) -> Option<WasmtimeVariant> {
+        let mut parts = name.split('-');
+        let backend = match parts.next()? {
+            "cranelift" => Backend::Cranelift,
+            "winch" => Backend::Winch,
+            "pulley" => Backend::Pulley,
+            _ => return None,
+        };
+        let tail_calls = match parts.next()? {
+            "tail" => true,
+            "notail" => false,
+            _ => return None,
+        };
+        let signals = match parts.next()? {
+            "signals" => true,
+            "explicit" => false,
+            _ => return None,
+        };
+        parts.next().is_none().then_some(WasmtimeVariant {
+            backend,
+            tail_calls,
+            signals,
+        })
+    }
+
+    /// The variant's canonical name.
+    pub fn name(&self) -> String {
+        let backend = match self.backend {
+            Backend::Cranelift => "cranelift",
+            Backend::Winch => "winch",
+            Backend::Pulley => "pulley",
+        };
+        let tail = if self.tail_calls { "tail" } else { "notail" };
+        let stack = if self.signals { "signals" } else { "explicit" };
+        format!("{backend}-{tail}-{stack}")
+    }
+
+    /// The equivalent `wasmtime run` flags, for reproduction commands.
+    pub fn cli_flags(&self, limits: &ExecutionConfig) -> String {
+        let mut flags = vec![format!(
+            "-W tail-call={}",
+            if self.tail_calls { "y" } else { "n" }
+        )];
+        flags.push("-W multi-memory=y,memory64=y,extended-const=y".into());
+        match self.backend {
+            Backend::Cranelift => flags.push("-C compiler=cranelift -O opt-level=2".into()),
+            Backend::Winch => flags.push("-C compiler=winch".into()),
+            Backend::Pulley => flags.push("--target pulley64".into()),
+        }
+        if self.signals {
+            flags.push("-O signals-based-traps=y".into());
+        } else {
+            flags.push("-O signals-based-traps=n,memory-reservation=0,memory-guard-size=0".into());
+        }
+        flags.push(format!("-W max-wasm-stack={}", limits.max_wasm_stack));
+        flags.join(" ")
+    }
+
+    /// The Wasmtime `Config` for this variant.
+    fn config(&self, limits: &ExecutionConfig) -> Result<Config> {
+        let mut config = Config::new();
+        config
+            .wasm_tail_call(self.tail_calls)
+            .wasm_simd(true)
+            .wasm_relaxed_simd(false)
+            .wasm_multi_memory(true)
+            .wasm_memory64(true)
+            .wasm_extended_const(true)
+            .wasm_reference_types(true)
+            .wasm_bulk_memory(true)
+            .wasm_multi_value(true)
+            .wasm_function_references(false)
+            .wasm_gc(false)
+            .wasm_exceptions(false)
+            .wasm_threads(false)
+            .wasm_wide_arithmetic(false)
+            .wasm_custom_page_sizes(false)
+            .wasm_component_model(false)
+            .consume_fuel(true)
+            .operator_cost(fuel_costs_without_variable_parts())
+            .max_wasm_stack(limits.max_wasm_stack)
+            // Cases run in parallel already; one compile thread per case.
+            .parallel_compilation(false)
+            .cranelift_opt_level(OptLevel::Speed)
+            .signals_based_traps(self.signals);
+        if !self.signals {
+            config
+                .memory_reservation(0)
+                .memory_guard_size(0)
+                .memory_reservation_for_growth(0)
+                .guard_before_linear_memory(false);
+        }
+        match self.backend {
+            Backend::Cranelift => {
+                config.strategy(Strategy::Cranelift);
+            }
+            Backend::Winch => {
+                config.strategy(Strategy::Winch);
+            }
+            Backend::Pulley => {
+                config
+                    .target("pulley64")
+                    .map_err(|e| anyhow::Error::from(e).context("selecting the pulley64 target"))?;
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// Wasmtime charges fuel per byte or element of bulk operations before they
+/// can fail, where wasmi may fail first: with those variable costs the two
+/// engines would disagree about running out of fuel. Flat costs stay.
+fn fuel_costs_without_variable_parts() -> wasmtime::OperatorCost {
+    let mut cost = wasmtime::OperatorCost::new();
+    cost.variable = wasmtime::VariableOperatorCost {
+        memory_copy_per_byte: 0,
+        memory_fill_per_byte: 0,
+        memory_init_per_byte: 0,
+        memory_grow_per_page: 0,
+        table_copy_per_element: 0,
+        table_fill_per_element: 0,
+        table_init_per_element: 0,
+        table_grow_per_element: 0,
+        ..cost.variable
+    };
+    cost
+}
+
+/// A Wasmtime engine built for one variant; created once and reused.
+pub struct WasmtimeEngine {
+    name: String,
+    variant: WasmtimeVariant,
+    engine: wasmtime::Engine,
+    limits: ExecutionConfig,
+}
+
+impl WasmtimeEngine {
+    /// Creates the engine for `variant`.
+    pub fn new(variant: WasmtimeVariant, limits: &ExecutionConfig) -> Result<Self> {
+        let name = variant.name();
+        let config = variant.config(limits)?;
+        let engine = wasmtime::Engine::new(&config).map_err(|e| {
+            anyhow::Error::from(e).context(format!(
+                "Wasmtime refused the configuration of engine {name:?}"
+            ))
+        })?;
+        Ok(WasmtimeEngine {
+            name,
+            variant,
+            engine,
+            limits: limits.clone(),
+        })
+    }
+
+    /// The variant this engine runs.
+    pub fn variant(&self) -> WasmtimeVariant {
+        self.variant
+    }
+}
+
+impl Engine for WasmtimeEngine {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn settings(&self) -> String {
+        format!("wasmtime 48 {}", self.variant.cli_flags(&self.limits))
+    }
+
+    fn features(&self) -> WasmFeatures {
+        let mut features = super::comparable_features();
+        if !self.variant.tail_calls {
+            features.remove(WasmFeatures::TAIL_CALL);
+        }
+        if self.variant.backend == Backend::Winch {
+            // Winch disallows reference-typed (GC) values.
+            features.remove(WasmFeatures::REFERENCE_TYPES);
+        }
+        features
+    }
+
+    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
+        Module::new(&self.engine, wasm)
+            .map(drop)
+            .map_err(|e| format!("{e:#}"))
+    }
+
+    fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
+        let start = Instant::now();
+        let module = match Module::new(&self.engine, wasm) {
+            Ok(module) => module,
+            Err(err) => return EngineRun::Rejected(format!("{err:#}")),
+        };
+        let compile_time = start.elapsed();
+        drive(
+            || {
+                let mut store = Store::new(&self.engine, HarnessLimiter::new(&self.limits));
+                store.limiter(|limiter| limiter as &mut dyn wasmtime::ResourceLimiter);
+                store.set_fuel(self.limits.fuel).expect("fuel is enabled");
+                let instance = Instance::new(&mut store, &module, &[])
+                    .map_err(|err| outcome_of_error(&err, store.data().refused))?;
+                Ok(WasmtimeInstance::new(store, instance, self.limits.fuel))
+            },
+            plan,
+            compile_time,
+        )
+    }
+}
+
+impl wasmtime::ResourceLimiter for HarnessLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(self.allow_memory(desired))
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(self.allow_table(desired))
+    }
+}
+
+struct WasmtimeInstance {
+    store: Store<HarnessLimiter>,
+    instance: Instance,
+    fuel: u64,
+    /// A function's `VMFuncRef` address identifies it within the instance.
+    exported_funcs: HashMap<usize, String>,
+}
+
+impl WasmtimeInstance {
+    fn new(mut store: Store<HarnessLimiter>, instance: Instance, fuel: u64) -> Self {
+        let funcs: Vec<(String, Func)> = instance
+            .exports(&mut store)
+            .filter_map(|e| {
+                let name = e.name().to_string();
+                Some((name, e.into_func()?))
+            })
+            .collect();
+        let mut exported_funcs = HashMap::new();
+        for (name, func) in funcs {
+            exported_funcs
+                .entry(func.to_raw(&mut store) as usize)
+                .or_insert(name);
+        }
+        WasmtimeInstance {
+            store,
+            instance,
+            fuel,
+            exported_funcs,
+        }
+    }
+
+    fn value(&mut self, val: &Val) -> Value {
+        match val {
+            Val::I32(v) => Value::I32(*v),
+            Val::I64(v) => Value::I64(*v),
+            Val::F32(bits) => Value::F32(*bits),
+            Val::F64(bits) => Value::F64(*bits),
+            Val::V128(v) => Value::V128(v.as_u128()),
+            Val::FuncRef(func) => Value::FuncRef(func.map(|f| self.identity(&f))),
+            Val::ExternRef(r) => Value::ExternRef { null: r.is_none() },
+            other => Value::ExternRef {
+                null: other.ref_().is_none_or(|r| r.is_null()),
+            },
+        }
+    }
+
+    fn identity(&mut self, func: &Func) -> FuncIdentity {
+        let ty = func.ty(&self.store);
+        FuncIdentity {
+            export: self
+                .exported_funcs
+                .get(&(func.to_raw(&mut self.store) as usize))
+                .cloned(),
+            signature: Signature {
+                params: ty.params().map(|t| value_type(&t)).collect(),
+                results: ty.results().map(|t| value_type(&t)).collect(),
+            }
+            .to_string(),
+        }
+    }
+}
+
+impl LiveInstance for WasmtimeInstance {
+    fn call(&mut self, export: &str, args: &[Value]) -> Outcome {
+        let Some(func) = self.instance.get_func(&mut self.store, export) else {
+            return Outcome::Error(format!("no exported function {export:?}"));
+        };
+        let params: Vec<Val> = args.iter().map(to_val).collect();
+        let mut results: Vec<Val> = func
+            .ty(&self.store)
+            .results()
+            .map(|ty| Val::default_for_ty(&ty).unwrap_or(Val::I32(0)))
+            .collect();
+        self.store.set_fuel(self.fuel).expect("fuel is enabled");
+        match func.call(&mut self.store, &params, &mut results) {
+            Ok(()) => Outcome::Returned(results.iter().map(|v| self.value(v)).collect()),
+            Err(err) => outcome_of_error(&err, self.store.data().refused),
+        }
+    }
+
+    fn memory(&mut self, name: &str) -> Option<Vec<u8>> {
+        let memory = self.instance.get_memory(&mut self.store, name)?;
+        Some(memory.data(&self.store).to_vec())
+    }
+
+    fn global(&mut self, name: &str) -> Option<Value> {
+        let global = self.instance.get_global(&mut self.store, name)?;
+        let val = global.get(&mut self.store);
+        Some(self.value(&val))
+    }
+
+    fn table(&mut self, name: &str) -> Option<Vec<Value>> {
+        let table = self.instance.get_table(&mut self.store, name)?;
+        let size = table.size(&self.store);
+        let mut elements = Vec::with_capacity(size as usize);
+        for i in 0..size {
+            let element = match table.get(&mut self.store, i) {
+                Some(Ref::Func(func)) => Value::FuncRef(func.map(|f| self.identity(&f))),
+                Some(other) => Value::ExternRef {
+                    null: other.is_null(),
+                },
+                None => unreachable!("index {i} is below the table size {size}"),
+            };
+            elements.push(element);
+        }
+        Some(elements)
+    }
+}
+
+fn to_val(value: &Value) -> Val {
+    match value {
+        Value::I32(v) => Val::I32(*v),
+        Value::I64(v) => Val::I64(*v),
+        Value::F32(bits) => Val::F32(*bits),
+        Value::F64(bits) => Val::F64(*bits),
+        Value::V128(bits) => Val::V128((*bits).into()),
+        Value::FuncRef(_) => Val::FuncRef(None),
+        Value::ExternRef { .. } => Val::ExternRef(None),
+    }
+}
+
+fn value_type(ty: &wasmtime::ValType) -> ValueType {
+    match ty {
+        wasmtime::ValType::I32 => ValueType::I32,
+        wasmtime::ValType::I64 => ValueType::I64,
+        wasmtime::ValType::F32 => ValueType::F32,
+        wasmtime::ValType::F64 => ValueType::F64,
+        wasmtime::ValType::V128 => ValueType::V128,
+        wasmtime::ValType::Ref(r) if r.matches(&wasmtime::RefType::FUNCREF) && r.is_nullable() => {
+            ValueType::FuncRef
+        }
+        wasmtime::ValType::Ref(r)
+            if r.matches(&wasmtime::RefType::EXTERNREF) && r.is_nullable() =>
+        {
+            ValueType::ExternRef
+        }
+        wasmtime::ValType::Ref(_) => ValueType::Unsupported,
+    }
+}
+
+/// Maps a Wasmtime error onto the shared outcome set.
+fn outcome_of_error(err: &wasmtime::Error, limiter_refused: bool) -> Outcome {
+    match err.downcast_ref::<Trap>() {
+        Some(trap) => Outcome::Trap(trap_kind(*trap)),
+        None if limiter_refused => Outcome::Limit(format!("{err:#}")),
+        None => Outcome::Error(format!("{err:#}")),
+    }
+}
+
+/// Wasmtime's traps in the shared set.
+pub fn trap_kind(trap: Trap) -> TrapKind {
+    match trap {
+        Trap::UnreachableCodeReached => TrapKind::Unreachable,
+        Trap::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+        Trap::TableOutOfBounds => TrapKind::TableOutOfBounds,
+        Trap::IndirectCallToNull => TrapKind::IndirectCallToNull,
+        Trap::BadSignature => TrapKind::BadSignature,
+        Trap::IntegerOverflow => TrapKind::IntegerOverflow,
+        Trap::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
+        Trap::BadConversionToInteger => TrapKind::BadConversionToInteger,
+        Trap::StackOverflow => TrapKind::StackOverflow,
+        Trap::OutOfFuel => TrapKind::OutOfFuel,
+        Trap::NullReference => TrapKind::NullReference,
+        Trap::HeapMisaligned => TrapKind::UnalignedAtomic,
+        Trap::ArrayOutOfBounds => TrapKind::MemoryOutOfBounds,
+        _ => TrapKind::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variant_names_round_trip_and_reject_garbage() {
+        for name in super::super::known_engine_names() {
+            if let Some(v) = WasmtimeVariant::parse(&name) {
+                assert_eq!(v.name(), name);
+            }
+        }
+        for bad in [
+            "cranelift",
+            "cranelift-tail",
+            "cranelift-tail-signals-x",
+            "llvm-tail-signals",
+        ] {
+            assert!(WasmtimeVariant::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_wasmtime_trap_maps() {
+        let expected = [
+            (Trap::UnreachableCodeReached, TrapKind::Unreachable),
+            (Trap::MemoryOutOfBounds, TrapKind::MemoryOutOfBounds),
+            (Trap::TableOutOfBounds, TrapKind::TableOutOfBounds),
+            (Trap::IndirectCallToNull, TrapKind::IndirectCallToNull),
+            (Trap::BadSignature, TrapKind::BadSignature),
+            (Trap::IntegerOverflow, TrapKind::IntegerOverflow),
+            (Trap::IntegerDivisionByZero, TrapKind::IntegerDivisionByZero),
+            (
+                Trap::BadConversionToInteger,
+                TrapKind::BadConversionToInteger,
+            ),
+            (Trap::StackOverflow, TrapKind::StackOverflow),
+            (Trap::OutOfFuel, TrapKind::OutOfFuel),
+            (Trap::NullReference, TrapKind::NullReference),
+            (Trap::HeapMisaligned, TrapKind::UnalignedAtomic),
+            (Trap::Interrupt, TrapKind::Unknown),
+        ];
+        for (trap, kind) in expected {
+            assert_eq!(trap_kind(trap), kind, "{trap:?}");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The configuration matrix: the oracle plus every engine variant, built
+//! once per process and run on each case.
+
+use crate::compare::{compare, Comparison};
+use crate::engine::{build_engine, Engine, ExecutionConfig};
+use crate::module_info::validates_with;
+use crate::outcome::EngineRun;
+use crate::plan::Plan;
+use anyhow::{bail, Context, Result};
+use std::collections::HashSet;
+
+/// The engines a case runs on; the oracle comes first.
+pub struct Matrix {
+    engines: Vec<Box<dyn Engine>>,
+}
+
+/// Every engine's run of one module, and the verdict.
+#[derive(Clone, Debug)]
+pub struct CaseReport {
+    /// `(engine name, run)` in matrix order.
+    pub runs: Vec<(String, EngineRun)>,
+    /// The comparison of those runs.
+    pub comparison: Comparison,
+}
+
+impl Matrix {
+    /// Builds `oracle` followed by `others` (the oracle may also be listed
+    /// there; it is run once).
+    pub fn new(oracle: &str, others: &[String], limits: &ExecutionConfig) -> Result<Matrix> {
+        let mut names = vec![oracle.to_string()];
+        let mut seen: HashSet<&str> = HashSet::from([oracle]);
+        for name in others {
+            if seen.insert(name) {
+                names.push(name.clone());
+            }
+        }
+        if names.len() < 2 {
+            bail!("the matrix needs at least two engines to compare, got only {oracle:?}");
+        }
+        let engines = names
+            .iter()
+            .map(|name| {
+                build_engine(name, limits).with_context(|| format!("building engine {name:?}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Matrix { engines })
+    }
+
+    /// The engines, oracle first.
+    pub fn engines(&self) -> &[Box<dyn Engine>] {
+        &self.engines
+    }
+
+    /// The engine names, oracle first.
+    pub fn names(&self) -> Vec<&str> {
+        self.engines.iter().map(|e| e.name()).collect()
+    }
+
+    /// Runs `plan` on every engine and compares.
+    pub fn run(&self, wasm: &[u8], plan: &Plan) -> CaseReport {
+        let runs: Vec<EngineRun> = self.engines.iter().map(|e| e.execute(wasm, plan)).collect();
+        let names = self.names();
+        let comparison = compare(&names, &runs, plan, |i| {
+            !validates_with(wasm, self.engines[i].features())
+        });
+        CaseReport {
+            runs: names.iter().map(|n| n.to_string()).zip(runs).collect(),
+            comparison,
+        }
+    }
+}
