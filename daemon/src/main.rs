@@ -37,6 +37,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
@@ -50,6 +51,15 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::from(commands::EXIT_ERROR)
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`crosscheck ... | head`)
+/// would panic; like other command-line tools, end quietly instead.
+fn restore_default_sigpipe() {
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

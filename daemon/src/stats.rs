@@ -69,6 +69,9 @@ pub struct Stats {
     pub nan_payload_tolerated: u64,
     /// Total size of generated modules, bytes.
     pub wasm_bytes: u64,
+    /// The oracle's instantiation and call outcomes by class (`value`,
+    /// `trap:<kind>`, ...): how much of each case really ran.
+    pub oracle_outcomes: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -81,6 +84,16 @@ impl Stats {
         let comparison = &report.report.comparison;
         self.nan_payload_tolerated += u64::from(comparison.nan_payload_differences > 0);
         *self.verdicts.entry(comparison.verdict.label()).or_default() += 1;
+        if let Some((_, EngineRun::Ran(oracle))) = report.report.runs.first() {
+            let outcomes = std::iter::once(("instantiate", &oracle.instantiation))
+                .chain(oracle.calls.iter().map(|c| ("call", c)));
+            for (step, outcome) in outcomes {
+                *self
+                    .oracle_outcomes
+                    .entry(format!("{step} {}", outcome.class()))
+                    .or_default() += 1;
+            }
+        }
         for (name, run) in &report.report.runs {
             let counters = self.engines.entry(name.clone()).or_default();
             if matches!(run, EngineRun::Ran(_)) {
@@ -141,8 +154,13 @@ impl Stats {
         self.modules_with_tail_calls += other.modules_with_tail_calls;
         self.nan_payload_tolerated += other.nan_payload_tolerated;
         self.wasm_bytes += other.wasm_bytes;
-        for (k, v) in other.verdicts {
-            *self.verdicts.entry(k).or_default() += v;
+        for (mine, theirs) in [
+            (&mut self.verdicts, other.verdicts),
+            (&mut self.oracle_outcomes, other.oracle_outcomes),
+        ] {
+            for (k, v) in theirs {
+                *mine.entry(k).or_default() += v;
+            }
         }
         for (k, v) in other.engines {
             let mine = self.engines.entry(k).or_default();

@@ -39,8 +39,8 @@ impl Default for GeneratorConfig {
         GeneratorConfig {
             entropy_bytes: 8192,
             termination_fuel: 1000,
-            max_funcs: 24,
-            max_instructions: 120,
+            max_funcs: 8,
+            max_instructions: 1000,
             max_items: 24,
             max_memories: 2,
             max_tables: 2,
@@ -88,15 +88,23 @@ pub fn generate(seed: u64, settings: &GeneratorConfig) -> Result<GeneratedModule
     let mut config = wasm_smith::Config::arbitrary(&mut u)
         .with_context(|| format!("seed {seed}: drawing the swarm configuration"))?;
     clamp_for_differential(&mut config, settings);
+    // wasm-smith adds functions past the minimum on a coin flip, so counts
+    // are geometric (mostly one or two) and calls between functions are
+    // rare. Drawing the minimum too spreads them over the whole range.
+    config.min_funcs = u
+        .int_in_range(1..=config.max_funcs)
+        .with_context(|| format!("seed {seed}: drawing the function count"))?;
     let features = enabled_features(&config);
     let mut module = wasm_smith::Module::new(config, &mut u)
         .with_context(|| format!("seed {seed}: wasm-smith generation"))?;
-    module
+    let fuel_global = module
         .ensure_termination(settings.termination_fuel)
         .with_context(|| format!("seed {seed}: ensure_termination"))?;
+    let wasm = crate::termination::export_fuel_global(&module.to_bytes(), fuel_global)
+        .with_context(|| format!("seed {seed}: exporting the termination fuel"))?;
     Ok(GeneratedModule {
         seed,
-        wasm: module.to_bytes(),
+        wasm,
         features,
     })
 }

@@ -10,6 +10,7 @@ pub mod matrix;
 pub mod module_info;
 pub mod outcome;
 pub mod plan;
+pub mod termination;
 pub mod value;
 pub mod verdict;
 

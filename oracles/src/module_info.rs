@@ -120,6 +120,9 @@ pub struct ModuleInfo {
     pub function_count: u32,
     /// Number of imports (the harness links none).
     pub import_count: u32,
+    /// The initial value of the exported termination-fuel global
+    /// ([`crate::termination::FUEL_EXPORT`]), if the module has one.
+    pub termination_fuel: Option<i32>,
 }
 
 impl ModuleInfo {
@@ -133,14 +136,41 @@ impl ModuleInfo {
         let mut exports = Vec::new();
         let mut uses_tail_calls = false;
         let mut import_count = 0;
+        let mut imported_globals = 0;
+        let mut global_inits: Vec<Option<i32>> = Vec::new();
+        let mut fuel_global = None;
         for payload in Parser::new(0).parse_all(wasm) {
             match payload.context("parsing the module")? {
                 Payload::ImportSection(reader) => {
                     import_count += reader.count();
+                    for import in reader.into_imports() {
+                        if matches!(
+                            import.context("reading an import")?.ty,
+                            wasmparser::TypeRef::Global(_)
+                        ) {
+                            imported_globals += 1;
+                        }
+                    }
+                }
+                Payload::GlobalSection(reader) => {
+                    for global in reader {
+                        let global = global.context("reading a global")?;
+                        let mut ops = global.init_expr.get_operators_reader();
+                        let init = match (global.ty.mutable, global.ty.content_type, ops.read()) {
+                            (true, ValType::I32, Ok(Operator::I32Const { value })) => Some(value),
+                            _ => None,
+                        };
+                        global_inits.push(init);
+                    }
                 }
                 Payload::ExportSection(reader) => {
                     for export in reader {
                         let export = export.context("reading an export")?;
+                        if export.name == crate::termination::FUEL_EXPORT
+                            && export.kind == ExternalKind::Global
+                        {
+                            fuel_global = Some(export.index);
+                        }
                         let kind = match export.kind {
                             ExternalKind::Func => {
                                 let func =
@@ -191,11 +221,15 @@ impl ModuleInfo {
                 _ => {}
             }
         }
+        let termination_fuel = fuel_global
+            .and_then(|index| index.checked_sub(imported_globals))
+            .and_then(|defined| global_inits.get(defined as usize).copied().flatten());
         Ok(ModuleInfo {
             exports,
             uses_tail_calls,
             function_count: types.function_count(),
             import_count,
+            termination_fuel,
         })
     }
 

@@ -28,6 +28,9 @@ pub struct Plan {
     pub tables: Vec<String>,
     /// Exported functions skipped because a parameter type cannot be made.
     pub skipped_exports: Vec<String>,
+    /// A global to set before every call: the termination fuel, refilled
+    /// so that every call may run as long as the first.
+    pub refuel: Option<(String, Value)>,
 }
 
 impl Plan {
@@ -98,6 +101,12 @@ impl Plan {
             memories: info.names_of(|k| matches!(k, ExportKind::Memory)),
             globals: info.names_of(|k| matches!(k, ExportKind::Global)),
             tables: info.names_of(|k| matches!(k, ExportKind::Table)),
+            refuel: info.termination_fuel.map(|fuel| {
+                (
+                    crate::termination::FUEL_EXPORT.to_string(),
+                    Value::I32(fuel),
+                )
+            }),
             ..Plan::default()
         }
     }

@@ -118,6 +118,15 @@ pub fn render(stats: &Stats, engines: &[&str], seconds: f64, threads: usize) -> 
             stats.nan_payload_tolerated
         );
     }
+    let steps: u64 = stats.oracle_outcomes.values().sum();
+    let _ = writeln!(out, "\noracle outcomes per step (instantiation and calls):");
+    for (class, n) in &stats.oracle_outcomes {
+        let _ = writeln!(
+            out,
+            "  {class:<40} {n:>8}  {:>6.2}%",
+            100.0 * *n as f64 / steps.max(1) as f64
+        );
+    }
     let _ = writeln!(out, "\nper engine:");
     let _ = writeln!(
         out,

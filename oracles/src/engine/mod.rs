@@ -63,7 +63,7 @@ impl Default for ExecutionConfig {
             max_memory_bytes: 64 << 20,
             max_table_elements: 100_000,
             max_wasm_stack: 512 << 10,
-            wasmi_max_recursion_depth: 1024,
+            wasmi_max_recursion_depth: 16384,
         }
     }
 }
@@ -118,6 +118,8 @@ pub(crate) trait LiveInstance {
     fn memory(&mut self, name: &str) -> Option<Vec<u8>>;
     /// Reads an exported global.
     fn global(&mut self, name: &str) -> Option<Value>;
+    /// Writes an exported mutable global; false if that is not possible.
+    fn set_global(&mut self, name: &str, value: &Value) -> bool;
     /// Reads every element of an exported table.
     fn table(&mut self, name: &str) -> Option<Vec<Value>>;
 }
@@ -145,7 +147,14 @@ pub(crate) fn drive<I: LiveInstance>(
     let calls = plan
         .calls
         .iter()
-        .map(|call| instance.call(&call.export, &call.args))
+        .map(|call| {
+            if let Some((global, value)) = &plan.refuel {
+                if !instance.set_global(global, value) {
+                    missing::<()>("mutable global", global);
+                }
+            }
+            instance.call(&call.export, &call.args)
+        })
         .collect();
     let state = Snapshot {
         memories: plan

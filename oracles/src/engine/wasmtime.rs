@@ -359,6 +359,13 @@ impl LiveInstance for WasmtimeInstance {
         Some(self.value(&val))
     }
 
+    fn set_global(&mut self, name: &str, value: &Value) -> bool {
+        let Some(global) = self.instance.get_global(&mut self.store, name) else {
+            return false;
+        };
+        global.set(&mut self.store, to_val(value)).is_ok()
+    }
+
     fn table(&mut self, name: &str) -> Option<Vec<Value>> {
         let table = self.instance.get_table(&mut self.store, name)?;
         let size = table.size(&self.store);

@@ -1,0 +1,260 @@
+//! The real `crosscheck` binary on real engines.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn crosscheck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crosscheck"))
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("running crosscheck")
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("crosscheck-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn ackermann_agrees_across_the_default_matrix() {
+    let out = crosscheck(&[
+        "check",
+        "corpus/ackermann.wat",
+        "--invoke",
+        "ack",
+        "--args",
+        "3,8",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("wasmi result: [i32:2045]"), "{text}");
+    assert!(text.contains("verdict: agree"), "{text}");
+    for variant in [
+        "cranelift-tail-signals",
+        "cranelift-tail-explicit",
+        "cranelift-notail-signals",
+        "cranelift-notail-explicit",
+    ] {
+        assert!(text.contains(variant), "{variant} missing: {text}");
+    }
+}
+
+#[test]
+fn known_wasmi_select_divergence_is_reported_with_who_disagrees() {
+    let out = crosscheck(&[
+        "check",
+        "corpus/wasmi-select-eqz.wat",
+        "--invoke",
+        "f",
+        "--args",
+        "3,5",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("MISMATCH at call #0 \"f\"(i32:3, i32:5)"),
+        "{text}"
+    );
+    assert!(text.contains("{wasmi}: [i32:1]"), "{text}");
+    assert!(
+        text.contains(
+            "{cranelift-tail-signals, cranelift-tail-explicit, cranelift-notail-signals, cranelift-notail-explicit}: [i32:5]"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_case_is_reproducible_from_its_seed() {
+    let dir = temp_dir("case");
+    let (a, b, wat) = (dir.join("a.wasm"), dir.join("b.wasm"), dir.join("a.wat"));
+    let first = crosscheck(&[
+        "case",
+        "--seed",
+        "11",
+        "--emit-wasm",
+        a.to_str().unwrap(),
+        "--emit-wat",
+        wat.to_str().unwrap(),
+    ]);
+    let second = crosscheck(&["case", "--seed", "11", "--emit-wasm", b.to_str().unwrap()]);
+    assert!(
+        matches!(first.status.code(), Some(0 | 1 | 3)),
+        "{}",
+        stderr(&first)
+    );
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert!(std::fs::read_to_string(&wat)
+        .unwrap()
+        .starts_with("(module"));
+    let verdict = |o: &Output| {
+        stdout(o)
+            .lines()
+            .find(|l| l.starts_with("verdict:"))
+            .map(String::from)
+    };
+    assert!(verdict(&first).is_some(), "{}", stdout(&first));
+    assert_eq!(verdict(&first), verdict(&second));
+    assert!(stdout(&first).contains("reproduce: crosscheck case --seed 11"));
+    // The emitted module checks the same way as the seed did.
+    let check = crosscheck(&["check", a.to_str().unwrap(), "--seed", "11"]);
+    assert_eq!(
+        check.status.code(),
+        first.status.code(),
+        "{}",
+        stdout(&check)
+    );
+}
+
+#[test]
+fn sweep_counts_every_verdict_and_names_a_fault_injected_engine() {
+    let dir = temp_dir("sweep");
+    let config = dir.join("faulty.toml");
+    std::fs::write(
+        &config,
+        "[matrix]\noracle = \"wasmi\"\nengines = [\"cranelift-tail-signals\", \"wasmi-fault-i64-mul\"]\n",
+    )
+    .unwrap();
+    let json = dir.join("totals.json");
+    let out = crosscheck(&[
+        "--config",
+        config.to_str().unwrap(),
+        "sweep",
+        "--seeds",
+        "0..200",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.starts_with("200 cases in"), "{text}");
+    assert!(
+        text.contains("{wasmi-fault-i64-mul}="),
+        "fault not named alone: {text}"
+    );
+    let totals: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let counted: u64 = totals["verdicts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        counted, 200,
+        "every case has exactly one verdict: {}",
+        totals["verdicts"]
+    );
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_exit_status_2() {
+    let dir = temp_dir("bad");
+    let truncated = dir.join("truncated.wasm");
+    let mut bytes =
+        wat::parse_str("(module (func (export \"f\") (result i32) i32.const 1))").unwrap();
+    bytes.truncate(bytes.len() - 3);
+    std::fs::write(&truncated, &bytes).unwrap();
+    let garbage = dir.join("garbage.bin");
+    std::fs::write(&garbage, [0xde, 0xad, 0xbe, 0xef]).unwrap();
+    let bad_wat = dir.join("bad.wat");
+    std::fs::write(&bad_wat, "(module (func (export \"f\") i32.frobnicate))").unwrap();
+    let bad_config = dir.join("bad.toml");
+    std::fs::write(
+        &bad_config,
+        "[matrix]\noracle = \"wasmi\"\nengines = [\"cranelift-tail-sginals\"]\n",
+    )
+    .unwrap();
+    let bad_key = dir.join("badkey.toml");
+    std::fs::write(
+        &bad_key,
+        "[matrix]\noracle = \"wasmi\"\nengines = []\n[execution]\ncalls_per_exprt = 3\n",
+    )
+    .unwrap();
+
+    let t = truncated.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["check", t], "not valid WebAssembly"),
+        (
+            vec!["check", garbage.to_str().unwrap()],
+            "neither a WebAssembly binary",
+        ),
+        (
+            vec!["check", bad_wat.to_str().unwrap()],
+            "is not a valid .wat module",
+        ),
+        (
+            vec!["check", "/nonexistent/x.wasm"],
+            "cannot read /nonexistent/x.wasm",
+        ),
+        (
+            vec!["check", "corpus/ackermann.wat", "--invoke", "nope"],
+            "no exported function named \"nope\"",
+        ),
+        (
+            vec![
+                "check",
+                "corpus/ackermann.wat",
+                "--invoke",
+                "ack",
+                "--args",
+                "1",
+            ],
+            "takes 2 argument(s)",
+        ),
+        (
+            vec!["sweep", "--seeds", "10..5"],
+            "bad seed range \"10..5\"",
+        ),
+        (
+            vec![
+                "--config",
+                bad_config.to_str().unwrap(),
+                "case",
+                "--seed",
+                "1",
+            ],
+            "unknown engine \"cranelift-tail-sginals\"",
+        ),
+        (
+            vec!["--config", bad_key.to_str().unwrap(), "case", "--seed", "1"],
+            "calls_per_exprt",
+        ),
+        (
+            vec!["--config", "/nonexistent.toml", "case", "--seed", "1"],
+            "cannot read config file /nonexistent.toml",
+        ),
+        (vec!["case", "--seed", "-4"], "--seed"),
+    ];
+    for (args, says) in cases {
+        let out = crosscheck(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains(says),
+            "{args:?}: expected {says:?} in {}",
+            stderr(&out)
+        );
+    }
+}

@@ -1,0 +1,452 @@
+//! The differential core on real engines: verdicts a maintainer can trust.
+
+use oracles::compare::compare;
+use oracles::outcome::{EngineRun, Execution};
+use oracles::verdict::{Mismatch, Phase};
+use oracles::{
+    ExecutionConfig, GeneratorConfig, InconclusiveReason, Matrix, ModuleInfo, Outcome, Plan,
+    TrapKind, Verdict,
+};
+use std::time::Duration;
+
+fn matrix(engines: &[&str]) -> Matrix {
+    let others: Vec<String> = engines.iter().map(|s| s.to_string()).collect();
+    Matrix::new("wasmi", &others, &ExecutionConfig::default()).unwrap()
+}
+
+const DEFAULT_VARIANTS: [&str; 4] = [
+    "cranelift-tail-signals",
+    "cranelift-tail-explicit",
+    "cranelift-notail-signals",
+    "cranelift-notail-explicit",
+];
+
+/// Runs every export once with the given arguments (seeded when `None`).
+fn run_wat(matrix: &Matrix, wat: &str, call: Option<(&str, &[&str])>) -> oracles::CaseReport {
+    let wasm = wat::parse_str(wat).unwrap();
+    let info = ModuleInfo::parse(&wasm).unwrap();
+    let plan = match call {
+        Some((export, args)) => {
+            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            Plan::single_call(&info, export, &args).unwrap()
+        }
+        None => Plan::from_seed(&info, 0, 1),
+    };
+    matrix.run(&wasm, &plan)
+}
+
+fn mismatch(report: &oracles::CaseReport) -> &Mismatch {
+    match &report.comparison.verdict {
+        Verdict::Mismatch(m) => m,
+        other => panic!("expected a mismatch, got {other}"),
+    }
+}
+
+/// The group holding `engine` must hold it alone: it is the one that disagrees.
+fn assert_alone(m: &Mismatch, engine: &str) {
+    let group = m
+        .groups
+        .iter()
+        .find(|g| g.engines.iter().any(|e| e == engine))
+        .unwrap_or_else(|| panic!("{engine} is in no group: {m:?}"));
+    assert_eq!(group.engines, [engine], "{m:?}");
+    assert_eq!(m.groups.len(), 2, "{m:?}");
+}
+
+#[test]
+fn fault_injected_engine_is_found_within_a_bounded_number_of_seeds_and_named() {
+    let matrix = matrix(&[
+        "cranelift-tail-signals",
+        "cranelift-notail-explicit",
+        "wasmi-fault-add",
+    ]);
+    let generator = GeneratorConfig::default();
+    let execution = ExecutionConfig::default();
+    let mut found = None;
+    for seed in 0..300 {
+        let case = oracles::run_seed(seed, &generator, &execution, &matrix).unwrap();
+        if let Verdict::Mismatch(m) = &case.report.comparison.verdict {
+            if m.groups.iter().any(|g| g.engines == ["wasmi-fault-add"]) {
+                found = Some((seed, m.clone()));
+                break;
+            }
+        }
+    }
+    let (seed, m) = found.expect("the i32.add → i32.sub fault went unnoticed for 300 seeds");
+    assert_alone(&m, "wasmi-fault-add");
+    let others = m.groups.iter().find(|g| g.engines.len() > 1).unwrap();
+    assert_eq!(
+        others.engines,
+        [
+            "wasmi",
+            "cranelift-tail-signals",
+            "cranelift-notail-explicit"
+        ],
+        "seed {seed}"
+    );
+}
+
+#[test]
+fn a_wrong_result_is_a_call_mismatch_with_both_values() {
+    let m = run_wat(
+        &matrix(&["cranelift-tail-signals", "wasmi-fault-rem-s"]),
+        r#"(module (func (export "rem") (param i32 i32) (result i32) local.get 0 local.get 1 i32.rem_s))"#,
+        Some(("rem", &["-7", "3"])),
+    );
+    let m = mismatch(&m);
+    assert!(
+        matches!(&m.phase, Phase::Call { export, .. } if export == "rem"),
+        "{m:?}"
+    );
+    assert_alone(m, "wasmi-fault-rem-s");
+    let observed: Vec<&str> = m.groups.iter().map(|g| g.observed.as_str()).collect();
+    assert_eq!(observed, ["[i32:-1]", "[i32:0]"]);
+}
+
+#[test]
+fn memory_difference_is_detected_after_the_calls() {
+    let report = run_wat(
+        &matrix(&["cranelift-tail-explicit", "wasmi-fault-rem-s"]),
+        r#"(module (memory (export "mem") 1 1)
+             (func (export "store") (i32.store (i32.const 8) (i32.rem_s (i32.const -7) (i32.const 3)))))"#,
+        Some(("store", &[])),
+    );
+    let m = mismatch(&report);
+    assert_eq!(m.phase, Phase::Memory("mem".into()));
+    assert_alone(m, "wasmi-fault-rem-s");
+    let detail = m.detail.as_deref().unwrap();
+    assert!(detail.contains("first at offset 0x8"), "{detail}");
+}
+
+#[test]
+fn global_difference_is_detected() {
+    let report = run_wat(
+        &matrix(&["cranelift-notail-signals", "wasmi-fault-rem-s"]),
+        r#"(module (global (export "g") (mut i32) (i32.const 0))
+             (func (export "set") (global.set 0 (i32.rem_s (i32.const -7) (i32.const 3)))))"#,
+        Some(("set", &[])),
+    );
+    let m = mismatch(&report);
+    assert_eq!(m.phase, Phase::Global("g".into()));
+    assert_alone(m, "wasmi-fault-rem-s");
+}
+
+#[test]
+fn table_difference_names_the_function_in_the_slot() {
+    let report = run_wat(
+        &matrix(&["cranelift-tail-signals", "wasmi-fault-add"]),
+        r#"(module (table (export "t") 3 3 funcref)
+             (func $target (export "target"))
+             (func (export "put") (table.set 0 (i32.add (i32.const 1) (i32.const 1)) (ref.func $target))))"#,
+        Some(("put", &[])),
+    );
+    let m = mismatch(&report);
+    assert_eq!(m.phase, Phase::Table("t".into()));
+    assert_alone(m, "wasmi-fault-add");
+    let detail = m.detail.as_deref().unwrap();
+    assert!(detail.contains("element [0]"), "{detail}");
+    // Both Wasmtime and wasmi identify the function by its export.
+    assert!(m.groups[0].observed.contains("funcref:\"target\""), "{m:?}");
+}
+
+#[test]
+fn tables_agree_on_which_function_is_where() {
+    let report = run_wat(
+        &matrix(&DEFAULT_VARIANTS),
+        r#"(module (table (export "t") 4 4 funcref)
+             (func $a (export "a")) (func $b (export "b") (param i32))
+             (elem (i32.const 1) func $b $a))"#,
+        None,
+    );
+    assert_eq!(
+        report.comparison.verdict,
+        Verdict::Agree,
+        "{}",
+        report.comparison.verdict
+    );
+}
+
+#[test]
+fn return_call_on_notail_variants_is_an_expected_rejection() {
+    let wat = r#"(module (func $f (export "f") (result i32) return_call $g) (func $g (result i32) i32.const 7))"#;
+    let report = run_wat(&matrix(&DEFAULT_VARIANTS), wat, Some(("f", &[])));
+    assert_eq!(report.comparison.verdict, Verdict::Agree);
+    let rejected: Vec<(&str, bool)> = report
+        .comparison
+        .rejections
+        .iter()
+        .map(|r| (r.engine.as_str(), r.expected))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            ("cranelift-notail-signals", true),
+            ("cranelift-notail-explicit", true)
+        ]
+    );
+    assert!(
+        report.comparison.rejections[0]
+            .message
+            .contains("tail call"),
+        "{:?}",
+        report.comparison.rejections
+    );
+
+    // With only one engine left to run it, the case is an expected rejection.
+    let report = run_wat(
+        &matrix(&["cranelift-notail-signals"]),
+        wat,
+        Some(("f", &[])),
+    );
+    assert_eq!(
+        report.comparison.verdict,
+        Verdict::Rejected { expected: true }
+    );
+}
+
+#[test]
+fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
+    let plan = Plan::default();
+    let ran = EngineRun::Ran(Execution {
+        instantiation: Outcome::Returned(vec![]),
+        calls: vec![],
+        state: Some(Default::default()),
+        compile_time: Duration::ZERO,
+        run_time: Duration::ZERO,
+    });
+    let runs = [
+        ran.clone(),
+        ran,
+        EngineRun::Rejected("internal compiler error".into()),
+    ];
+    let names = ["wasmi", "a", "b"];
+    let comparison = compare(&names, &runs, &plan, |_| false);
+    assert_eq!(
+        comparison.verdict,
+        Verdict::UnexpectedRejection {
+            engines: vec!["b".into()]
+        }
+    );
+    assert!(comparison.verdict.is_finding());
+    assert_eq!(comparison.verdict.label(), "rejected:unexpected");
+    // The same refusal of a module needing an unsupported proposal is expected.
+    let comparison = compare(&names, &runs, &plan, |i| i == 2);
+    assert_eq!(comparison.verdict, Verdict::Agree);
+    assert!(comparison.rejections[0].expected);
+}
+
+#[test]
+fn deep_recursion_is_inconclusive_not_a_mismatch() {
+    let matrix = matrix(&DEFAULT_VARIANTS);
+    // Unbounded: every engine overflows.
+    let report = run_wat(
+        &matrix,
+        r#"(module (func $f (export "f") (param i32) (result i32) (call $f (i32.add (local.get 0) (i32.const 1)))))"#,
+        Some(("f", &["0"])),
+    );
+    match &report.comparison.verdict {
+        Verdict::Inconclusive {
+            reason,
+            engines,
+            phase,
+        } => {
+            assert_eq!(*reason, InconclusiveReason::StackOverflow);
+            assert_eq!(engines.len(), 5, "{engines:?}");
+            assert!(matches!(phase, Phase::Call { .. }));
+        }
+        other => panic!("{other}"),
+    }
+    // Finite but deeper than wasmi's call depth limit: only wasmi overflows,
+    // which says nothing about Wasmtime.
+    let shallow_wasmi = ExecutionConfig {
+        wasmi_max_recursion_depth: 1024,
+        ..ExecutionConfig::default()
+    };
+    let others: Vec<String> = DEFAULT_VARIANTS.iter().map(|s| s.to_string()).collect();
+    let report = run_wat(
+        &Matrix::new("wasmi", &others, &shallow_wasmi).unwrap(),
+        r#"(module (func $f (export "f") (param i32) (result i32)
+             (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+               (else (i32.add (i32.const 1) (call $f (i32.sub (local.get 0) (i32.const 1))))))))"#,
+        Some(("f", &["5000"])),
+    );
+    assert_eq!(
+        report.comparison.verdict,
+        Verdict::Inconclusive {
+            reason: InconclusiveReason::StackOverflow,
+            engines: vec!["wasmi".into()],
+            phase: Phase::Call {
+                index: 0,
+                export: "f".into(),
+                args: "(i32:5000)".into()
+            },
+        }
+    );
+}
+
+#[test]
+fn nan_results_agree_whatever_their_payload() {
+    let report = run_wat(
+        &matrix(&DEFAULT_VARIANTS),
+        r#"(module
+             (func (export "div") (param f32 f32) (result f32) (f32.div (local.get 0) (local.get 1)))
+             (func (export "promote") (param f32) (result f64) (f64.promote_f32 (local.get 0)))
+             (func (export "payload") (result f32) (f32.add (f32.const nan:0x200001) (f32.const -nan:0x7)))
+             (func (export "vec") (result v128) (f32x4.min (v128.const f32x4 nan:0x1 1 2 3) (v128.const f32x4 -nan:0x2 1 2 3))))"#,
+        None,
+    );
+    assert_eq!(
+        report.comparison.verdict,
+        Verdict::Agree,
+        "{}",
+        report.comparison.verdict
+    );
+    let EngineRun::Ran(exec) = &report.runs[0].1 else {
+        panic!()
+    };
+    let Outcome::Returned(v) = &exec.calls[2] else {
+        panic!("{:?}", exec.calls[2])
+    };
+    assert!(matches!(v[0], oracles::Value::F32(bits) if f32::from_bits(bits).is_nan()));
+}
+
+#[test]
+fn every_trap_kind_is_reported_alike_by_every_engine() {
+    let matrix = matrix(&DEFAULT_VARIANTS);
+    let cases: [(&str, TrapKind); 8] = [
+        ("(func (export \"f\") unreachable)", TrapKind::Unreachable),
+        (
+            "(memory 1 1) (func (export \"f\") (drop (i32.load (i32.const 65534))))",
+            TrapKind::MemoryOutOfBounds,
+        ),
+        (
+            "(table 1 1 funcref) (func (export \"f\") (call_indirect (i32.const 5)))",
+            TrapKind::TableOutOfBounds,
+        ),
+        (
+            "(table 1 1 funcref) (func (export \"f\") (call_indirect (i32.const 0)))",
+            TrapKind::IndirectCallToNull,
+        ),
+        (
+            "(table 1 1 funcref) (elem (i32.const 0) func $g) (func $g (param i32)) (func (export \"f\") (call_indirect (i32.const 0)))",
+            TrapKind::BadSignature,
+        ),
+        (
+            "(func (export \"f\") (result i32) (i32.div_u (i32.const 1) (i32.const 0)))",
+            TrapKind::IntegerDivisionByZero,
+        ),
+        (
+            "(func (export \"f\") (result i32) (i32.div_s (i32.const 0x80000000) (i32.const -1)))",
+            TrapKind::IntegerOverflow,
+        ),
+        (
+            "(func (export \"f\") (result i32) (i32.trunc_f32_s (f32.const nan)))",
+            TrapKind::BadConversionToInteger,
+        ),
+    ];
+    for (body, kind) in cases {
+        let report = run_wat(&matrix, &format!("(module {body})"), Some(("f", &[])));
+        assert_eq!(
+            report.comparison.verdict,
+            Verdict::Agree,
+            "{body}: {}",
+            report.comparison.verdict
+        );
+        for (engine, run) in &report.runs {
+            let EngineRun::Ran(exec) = run else {
+                panic!("{engine} rejected {body}")
+            };
+            assert_eq!(exec.calls[0], Outcome::Trap(kind), "{engine}: {body}");
+        }
+    }
+}
+
+#[test]
+fn instantiation_traps_map_alike_including_wasmi_segment_errors() {
+    let matrix = matrix(&DEFAULT_VARIANTS);
+    for (body, kind) in [
+        (
+            "(table 1 1 funcref) (func $g) (elem (i32.const 5) func $g)",
+            TrapKind::TableOutOfBounds,
+        ),
+        (
+            "(memory 1 1) (data (i32.const 65535) \"ab\")",
+            TrapKind::MemoryOutOfBounds,
+        ),
+        ("(func $s unreachable) (start $s)", TrapKind::Unreachable),
+    ] {
+        let report = run_wat(&matrix, &format!("(module {body})"), None);
+        assert_eq!(
+            report.comparison.verdict,
+            Verdict::Agree,
+            "{body}: {}",
+            report.comparison.verdict
+        );
+        for (engine, run) in &report.runs {
+            let EngineRun::Ran(exec) = run else {
+                panic!("{engine} rejected {body}")
+            };
+            assert_eq!(exec.instantiation, Outcome::Trap(kind), "{engine}: {body}");
+        }
+    }
+}
+
+#[test]
+fn running_out_of_fuel_is_inconclusive() {
+    let limits = ExecutionConfig {
+        fuel: 10_000,
+        ..ExecutionConfig::default()
+    };
+    let matrix = Matrix::new("wasmi", &["cranelift-tail-signals".to_string()], &limits).unwrap();
+    let report = run_wat(
+        &matrix,
+        "(module (func (export \"f\") (loop (br 0))))",
+        Some(("f", &[])),
+    );
+    assert!(
+        matches!(
+            report.comparison.verdict,
+            Verdict::Inconclusive {
+                reason: InconclusiveReason::OutOfFuel,
+                ..
+            }
+        ),
+        "{}",
+        report.comparison.verdict
+    );
+}
+
+#[test]
+fn exceeding_the_harness_memory_limit_is_inconclusive() {
+    let limits = ExecutionConfig {
+        max_memory_bytes: 65536,
+        ..ExecutionConfig::default()
+    };
+    let matrix = Matrix::new("wasmi", &["cranelift-tail-explicit".to_string()], &limits).unwrap();
+    let report = run_wat(&matrix, "(module (memory 4 4) (func (export \"f\")))", None);
+    assert!(
+        matches!(
+            report.comparison.verdict,
+            Verdict::Inconclusive {
+                reason: InconclusiveReason::ResourceLimit,
+                ..
+            }
+        ),
+        "{}",
+        report.comparison.verdict
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_case_and_verdict() {
+    let matrix = matrix(&DEFAULT_VARIANTS);
+    let generator = GeneratorConfig::default();
+    let execution = ExecutionConfig::default();
+    for seed in [0, 3, 12345, u64::MAX] {
+        let a = oracles::run_seed(seed, &generator, &execution, &matrix).unwrap();
+        let b = oracles::run_seed(seed, &generator, &execution, &matrix).unwrap();
+        assert_eq!(a.module.wasm, b.module.wasm);
+        assert_eq!(a.plan, b.plan);
+        assert_eq!(a.report.comparison.verdict, b.report.comparison.verdict);
+    }
+}
