@@ -69,6 +69,9 @@ pub struct Stats {
     pub nan_payload_tolerated: u64,
     /// Total size of generated modules, bytes.
     pub wasm_bytes: u64,
+    /// Finding lines collected when the caller asks for them.
+    #[serde(skip)]
+    pub findings: Vec<String>,
     /// The oracle's instantiation and call outcomes by class (`value`,
     /// `trap:<kind>`, ...): how much of each case really ran.
     pub oracle_outcomes: BTreeMap<String, u64>,
@@ -151,6 +154,7 @@ impl Stats {
     /// Combines two partial totals.
     pub fn merge(mut self, other: Stats) -> Stats {
         self.cases += other.cases;
+        self.findings.extend(other.findings);
         self.modules_with_tail_calls += other.modules_with_tail_calls;
         self.nan_payload_tolerated += other.nan_payload_tolerated;
         self.wasm_bytes += other.wasm_bytes;

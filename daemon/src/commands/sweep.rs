@@ -5,6 +5,7 @@ use crate::seeds::parse_seed_range;
 use crate::stats::{Class, Stats};
 use anyhow::{Context, Result};
 use clap::Args;
+use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -28,6 +29,10 @@ pub struct SweepArgs {
     /// Also write the totals as JSON here.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Also write every finding here, one `seed<TAB>label<TAB>class` line
+    /// each, in seed order.
+    #[arg(long, value_name = "FILE")]
+    findings: Option<PathBuf>,
 }
 
 /// Runs the command. Exits 1 if any case is a finding.
@@ -39,17 +44,28 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
         .stack_size(WORKER_STACK_BYTES)
         .build()
         .context("starting worker threads")?;
+    let progress = ProgressBar::new(seeds.end - seeds.start).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} cases, {per_sec}, eta {eta}")
+            .expect("the template is valid"),
+    );
     let start = Instant::now();
     let stats = pool.install(|| {
         seeds
             .clone()
             .into_par_iter()
+            .progress_with(progress.clone())
             .fold(Stats::default, |mut stats, seed| {
                 let result = catch_unwind(AssertUnwindSafe(|| {
                     oracles::run_seed(seed, &config.generator, &config.execution, &matrix)
                 }));
                 match result {
-                    Ok(Ok(report)) => stats.add(&report),
+                    Ok(Ok(report)) => {
+                        stats.add(&report);
+                        if args.findings.is_some() && report.report.comparison.verdict.is_finding()
+                        {
+                            stats.findings.push(finding_line(&report));
+                        }
+                    }
                     Ok(Err(err)) => stats.add_generation_failure(seed, &err),
                     Err(panic) => stats.add_panic(seed, panic_message(&panic)),
                 }
@@ -58,6 +74,7 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
             .reduce(Stats::default, Stats::merge)
     });
     let elapsed = start.elapsed();
+    progress.finish_and_clear();
     print!(
         "{}",
         render(
@@ -67,6 +84,12 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
             pool.current_num_threads()
         )
     );
+    if let Some(path) = &args.findings {
+        let mut lines = stats.findings.clone();
+        lines.sort_by_key(|line| line.split('\t').next().and_then(|s| s.parse::<u64>().ok()));
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&stats).context("encoding totals")?;
         std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
@@ -83,6 +106,15 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
     } else {
         super::EXIT_AGREE
     }))
+}
+
+fn finding_line(report: &oracles::SeedReport) -> String {
+    let verdict = &report.report.comparison.verdict;
+    let class = match verdict {
+        oracles::Verdict::Mismatch(m) => m.class_key(),
+        other => other.to_string(),
+    };
+    format!("{}\t{}\t{class}", report.module.seed, verdict.label())
 }
 
 /// The text of a panic payload.
