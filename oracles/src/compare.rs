@@ -116,11 +116,14 @@ pub fn compare(
             }
         }
     } else {
+        // A finding outranks an undecided comparison: a mismatch first, then
+        // a refusal of a valid module, then inconclusive.
         match compare_executions(&ran, plan, &mut nan_tolerated) {
-            Some(verdict) => verdict,
-            None if !unexpected.is_empty() => Verdict::UnexpectedRejection {
+            Some(mismatch @ Verdict::Mismatch(_)) => mismatch,
+            _ if !unexpected.is_empty() => Verdict::UnexpectedRejection {
                 engines: unexpected,
             },
+            Some(verdict) => verdict,
             None => Verdict::Agree,
         }
     };

@@ -229,6 +229,26 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
     );
     assert!(comparison.verdict.is_finding());
     assert_eq!(comparison.verdict.label(), "rejected:unexpected");
+    // Being undecided elsewhere does not hide the refusal.
+    let overflow = EngineRun::Ran(Execution {
+        instantiation: Outcome::Trap(TrapKind::StackOverflow),
+        calls: vec![],
+        state: None,
+        compile_time: Duration::ZERO,
+        run_time: Duration::ZERO,
+    });
+    let undecided = [
+        overflow.clone(),
+        overflow,
+        EngineRun::Rejected("internal compiler error".into()),
+    ];
+    let comparison = compare(&names, &undecided, &plan, |_| false);
+    assert_eq!(
+        comparison.verdict,
+        Verdict::UnexpectedRejection {
+            engines: vec!["b".into()]
+        }
+    );
     // The same refusal of a module needing an unsupported proposal is expected.
     let comparison = compare(&names, &runs, &plan, |i| i == 2);
     assert_eq!(comparison.verdict, Verdict::Agree);
@@ -346,18 +366,28 @@ fn every_trap_kind_is_reported_alike_by_every_engine() {
     ];
     for (body, kind) in cases {
         let report = run_wat(&matrix, &format!("(module {body})"), Some(("f", &[])));
-        assert_eq!(
-            report.comparison.verdict,
-            Verdict::Agree,
-            "{body}: {}",
-            report.comparison.verdict
-        );
-        for (engine, run) in &report.runs {
-            let EngineRun::Ran(exec) = run else {
-                panic!("{engine} rejected {body}")
-            };
-            assert_eq!(exec.calls[0], Outcome::Trap(kind), "{engine}: {body}");
-        }
+        assert_every_engine_observed(&report, body, |exec| &exec.calls[0], &Outcome::Trap(kind));
+    }
+}
+
+/// The case agrees, and each engine's `pick`ed outcome is `expected`.
+fn assert_every_engine_observed(
+    report: &oracles::CaseReport,
+    body: &str,
+    pick: fn(&Execution) -> &Outcome,
+    expected: &Outcome,
+) {
+    assert_eq!(
+        report.comparison.verdict,
+        Verdict::Agree,
+        "{body}: {}",
+        report.comparison.verdict
+    );
+    for (engine, run) in &report.runs {
+        let EngineRun::Ran(exec) = run else {
+            panic!("{engine} rejected {body}")
+        };
+        assert_eq!(pick(exec), expected, "{engine}: {body}");
     }
 }
 
@@ -376,18 +406,12 @@ fn instantiation_traps_map_alike_including_wasmi_segment_errors() {
         ("(func $s unreachable) (start $s)", TrapKind::Unreachable),
     ] {
         let report = run_wat(&matrix, &format!("(module {body})"), None);
-        assert_eq!(
-            report.comparison.verdict,
-            Verdict::Agree,
-            "{body}: {}",
-            report.comparison.verdict
+        assert_every_engine_observed(
+            &report,
+            body,
+            |exec| &exec.instantiation,
+            &Outcome::Trap(kind),
         );
-        for (engine, run) in &report.runs {
-            let EngineRun::Ran(exec) = run else {
-                panic!("{engine} rejected {body}")
-            };
-            assert_eq!(exec.instantiation, Outcome::Trap(kind), "{engine}: {body}");
-        }
     }
 }
 
