@@ -474,3 +474,59 @@ fn the_same_seed_gives_the_same_case_and_verdict() {
         assert_eq!(a.report.comparison.verdict, b.report.comparison.verdict);
     }
 }
+
+#[test]
+fn winch_and_pulley_take_part_and_winch_refuses_reference_values_as_expected() {
+    let matrix = matrix(&[
+        "winch-notail-signals",
+        "pulley-tail-signals",
+        "pulley-notail-explicit",
+    ]);
+    let report = run_wat(
+        &matrix,
+        r#"(module (memory (export "m") 1 1)
+             (func (export "f") (param i32) (result i32)
+               (i32.store (i32.const 4) (i32.mul (local.get 0) (i32.const 3)))
+               (i32.load (i32.const 4))))"#,
+        Some(("f", &["7"])),
+    );
+    assert_eq!(
+        report.comparison.verdict,
+        Verdict::Agree,
+        "{}",
+        report.comparison.verdict
+    );
+    assert_eq!(report.runs.len(), 4);
+    assert!(report
+        .runs
+        .iter()
+        .all(|(_, run)| matches!(run, EngineRun::Ran(_))));
+
+    let report = run_wat(
+        &matrix,
+        r#"(module (table (export "t") 2 2 funcref) (func $g) (elem declare func $g)
+             (func (export "f") (table.set 0 (i32.const 1) (ref.func $g))))"#,
+        Some(("f", &[])),
+    );
+    // Function references are fine for Winch; `externref` is a "gc type" to it.
+    assert!(
+        report.comparison.rejections.is_empty(),
+        "{:?}",
+        report.comparison.rejections
+    );
+    let report = run_wat(
+        &matrix,
+        r#"(module (func (export "f") (param externref) (result i32) (ref.is_null (local.get 0))))"#,
+        Some(("f", &["null"])),
+    );
+    assert_eq!(
+        report.comparison.verdict,
+        Verdict::Agree,
+        "{}",
+        report.comparison.verdict
+    );
+    let winch = &report.comparison.rejections;
+    assert_eq!(winch.len(), 1, "{winch:?}");
+    assert_eq!(winch[0].engine, "winch-notail-signals");
+    assert!(winch[0].expected, "{winch:?}");
+}

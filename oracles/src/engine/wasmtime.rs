@@ -214,8 +214,9 @@ impl Engine for WasmtimeEngine {
             features.remove(WasmFeatures::TAIL_CALL);
         }
         if self.variant.backend == Backend::Winch {
-            // Winch disallows reference-typed (GC) values.
-            features.remove(WasmFeatures::REFERENCE_TYPES);
+            // Winch refuses reference types in value positions (params,
+            // results, locals, globals): "gc types are disallowed".
+            features.remove(WasmFeatures::GC_TYPES);
         }
         features
     }
