@@ -45,7 +45,19 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match run(cli) {
+    // Cranelift compiles and wasm runs on the calling thread: give every
+    // command a known, large stack instead of whatever `ulimit -s` says.
+    let result = std::thread::Builder::new()
+        .name("crosscheck".into())
+        .stack_size(commands::sweep::WORKER_STACK_BYTES)
+        .spawn(move || run(cli))
+        .map_err(anyhow::Error::from)
+        .and_then(|thread| {
+            thread.join().map_err(|panic| {
+                anyhow::anyhow!("internal error: {}", commands::sweep::panic_message(&panic))
+            })?
+        });
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::seeds::parse_seed_range;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use oracles::{generate, ModuleInfo, Plan};
 use std::process::ExitCode;
@@ -16,19 +16,10 @@ pub struct BenchArgs {
     seeds: String,
 }
 
-/// Runs the command on one thread with a large native stack.
+/// Runs the command on the calling thread (main gives it a large stack).
 pub fn run(config: &Config, args: BenchArgs) -> Result<ExitCode> {
     let seeds = parse_seed_range(&args.seeds)?;
-    let config = config.clone();
-    std::thread::Builder::new()
-        .name("bench".into())
-        .stack_size(super::sweep::WORKER_STACK_BYTES)
-        .spawn(move || measure(&config, seeds))
-        .context("starting the benchmark thread")?
-        .join()
-        .map_err(|p| {
-            anyhow::anyhow!("benchmark panicked: {}", super::sweep::panic_message(&p))
-        })??;
+    measure(config, seeds)?;
     Ok(ExitCode::SUCCESS)
 }
 
