@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GeneratorConfig {
-    /// Bytes of seed-derived entropy handed to `arbitrary`; more bytes let
-    /// wasm-smith build larger modules, up to the limits below.
+    /// Bytes of seed-derived entropy handed to `arbitrary`. Too few truncate
+    /// modules; past what generation consumes, more change nothing.
     pub entropy_bytes: usize,
     /// Fuel for wasm-smith's `ensure_termination`: loop iterations and calls
     /// one instance may make before it traps with `unreachable`.
@@ -37,7 +37,7 @@ pub struct GeneratorConfig {
 impl Default for GeneratorConfig {
     fn default() -> Self {
         GeneratorConfig {
-            entropy_bytes: 8192,
+            entropy_bytes: 32768,
             termination_fuel: 1000,
             max_funcs: 8,
             max_instructions: 1000,
@@ -145,9 +145,6 @@ pub fn clamp_for_differential(config: &mut wasm_smith::Config, settings: &Genera
         &mut config.min_funcs,
         settings.max_funcs,
     );
-    // A module without functions exercises no compiler: always have one.
-    config.max_funcs = config.max_funcs.max(1);
-    config.min_funcs = config.min_funcs.max(1);
     config.max_instructions = config.max_instructions.min(settings.max_instructions);
     clamp(
         &mut config.max_globals,
@@ -182,6 +179,12 @@ pub fn clamp_for_differential(config: &mut wasm_smith::Config, settings: &Genera
     config.max_memory32_bytes = config.max_memory32_bytes.min(pages_bytes);
     config.max_memory64_bytes = config.max_memory64_bytes.min(u128::from(pages_bytes));
     config.max_table_elements = config.max_table_elements.min(settings.max_table_elements);
+    // A module without functions exercises no compiler: always have one,
+    // and a type for it (wasm-smith makes no function without a type).
+    config.max_funcs = config.max_funcs.max(1);
+    config.min_funcs = config.min_funcs.max(1);
+    config.max_types = config.max_types.max(1);
+    config.min_types = config.min_types.max(1);
 }
 
 /// Lowers a maximum and keeps its minimum below it: wasm-smith panics when
@@ -257,6 +260,7 @@ mod tests {
             ..GeneratorConfig::default()
         };
         for seed in 0..200 {
+            // Even with no room for other items, there is a function.
             let m = generate(seed, &settings).unwrap();
             let parser = wasmparser::Parser::new(0);
             let mut funcs = 0;
@@ -265,7 +269,17 @@ mod tests {
                     funcs = s.count();
                 }
             }
-            assert!(funcs <= 3, "seed {seed}: {funcs} functions");
+            assert!((1..=3).contains(&funcs), "seed {seed}: {funcs} functions");
+        }
+    }
+
+    #[test]
+    fn every_module_has_a_function_to_compile() {
+        let settings = GeneratorConfig::default();
+        for seed in 0..300 {
+            let m = generate(seed, &settings).unwrap();
+            let info = crate::module_info::ModuleInfo::parse(&m.wasm).unwrap();
+            assert!(info.function_count >= 1, "seed {seed} has no function");
         }
     }
 

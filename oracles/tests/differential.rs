@@ -55,10 +55,12 @@ fn assert_alone(m: &Mismatch, engine: &str) {
 
 #[test]
 fn fault_injected_engine_is_found_within_a_bounded_number_of_seeds_and_named() {
+    // Measured with the default generator: `i64.mul` executed as `i64.add`
+    // is exposed by 8 of seeds 0..1000, the first at 42 (docs/sweep.md).
     let matrix = matrix(&[
         "cranelift-tail-signals",
         "cranelift-notail-explicit",
-        "wasmi-fault-add",
+        "wasmi-fault-i64-mul",
     ]);
     let generator = GeneratorConfig::default();
     let execution = ExecutionConfig::default();
@@ -66,14 +68,17 @@ fn fault_injected_engine_is_found_within_a_bounded_number_of_seeds_and_named() {
     for seed in 0..300 {
         let case = oracles::run_seed(seed, &generator, &execution, &matrix).unwrap();
         if let Verdict::Mismatch(m) = &case.report.comparison.verdict {
-            if m.groups.iter().any(|g| g.engines == ["wasmi-fault-add"]) {
+            if m.groups
+                .iter()
+                .any(|g| g.engines == ["wasmi-fault-i64-mul"])
+            {
                 found = Some((seed, m.clone()));
                 break;
             }
         }
     }
-    let (seed, m) = found.expect("the i32.add → i32.sub fault went unnoticed for 300 seeds");
-    assert_alone(&m, "wasmi-fault-add");
+    let (seed, m) = found.expect("the i64.mul → i64.add fault went unnoticed for 300 seeds");
+    assert_alone(&m, "wasmi-fault-i64-mul");
     let others = m.groups.iter().find(|g| g.engines.len() > 1).unwrap();
     assert_eq!(
         others.engines,
