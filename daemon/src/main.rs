@@ -38,6 +38,7 @@ enum Command {
 
 fn main() -> ExitCode {
     restore_default_sigpipe();
+    oracles::panics::install_hook();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
@@ -54,7 +55,10 @@ fn main() -> ExitCode {
         .map_err(anyhow::Error::from)
         .and_then(|thread| {
             thread.join().map_err(|panic| {
-                anyhow::anyhow!("internal error: {}", commands::sweep::panic_message(&panic))
+                anyhow::anyhow!(
+                    "internal error: {}",
+                    oracles::panics::payload_message(panic.as_ref())
+                )
             })?
         });
     match result {

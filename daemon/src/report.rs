@@ -42,6 +42,9 @@ pub fn engine_table(report: &CaseReport) -> String {
     );
     for (name, run) in &report.runs {
         match run {
+            EngineRun::Crashed(message) => {
+                let _ = writeln!(text, "{name:width$}  {:>10}  CRASHED: {message}", "-");
+            }
             EngineRun::Rejected(message) => {
                 let expected = report
                     .comparison

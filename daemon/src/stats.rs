@@ -17,6 +17,8 @@ pub struct EngineCounters {
     pub rejected_expected: u64,
     /// Refusals of modules valid under the engine's own proposals.
     pub rejected_unexpected: u64,
+    /// Cases in which the engine panicked.
+    pub crashed: u64,
     /// Cases made inconclusive by this engine, by reason.
     pub inconclusive: BTreeMap<String, u64>,
 }
@@ -57,6 +59,8 @@ pub struct Stats {
     pub engines: BTreeMap<String, EngineCounters>,
     /// Mismatches by class (phase kind, who sides with whom, outcome classes).
     pub mismatch_classes: BTreeMap<String, Class>,
+    /// Engine panics by engine and message.
+    pub crashes: BTreeMap<String, Class>,
     /// Unexpected rejections by engine and first line of the message.
     pub unexpected_rejections: BTreeMap<String, Class>,
     /// Generator failures by message.
@@ -117,6 +121,15 @@ impl Stats {
             }
         }
         match &comparison.verdict {
+            Verdict::Crash { engines } => {
+                for (engine, message) in engines {
+                    self.engines.entry(engine.clone()).or_default().crashed += 1;
+                    self.crashes
+                        .entry(format!("{engine}: {message}"))
+                        .or_default()
+                        .add(seed);
+                }
+            }
             Verdict::Mismatch(m) => self
                 .mismatch_classes
                 .entry(m.class_key())
@@ -171,12 +184,14 @@ impl Stats {
             mine.ran += v.ran;
             mine.rejected_expected += v.rejected_expected;
             mine.rejected_unexpected += v.rejected_unexpected;
+            mine.crashed += v.crashed;
             for (reason, n) in v.inconclusive {
                 *mine.inconclusive.entry(reason).or_default() += n;
             }
         }
         for (mine, theirs) in [
             (&mut self.mismatch_classes, other.mismatch_classes),
+            (&mut self.crashes, other.crashes),
             (&mut self.unexpected_rejections, other.unexpected_rejections),
             (&mut self.generation_failures, other.generation_failures),
             (&mut self.harness_panics, other.harness_panics),

@@ -258,3 +258,20 @@ fn bad_input_gets_a_clear_error_and_exit_status_2() {
         );
     }
 }
+
+#[test]
+fn an_engine_panic_is_a_crash_attributed_to_that_engine() {
+    let out = crosscheck(&["check", "corpus/wasmi-store-translate-panic.wat"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("verdict: CRASH"), "{text}");
+    assert!(
+        text.contains("wasmi panicked: internal error: entered unreachable code (at "),
+        "{text}"
+    );
+    assert!(text.contains("translator/func/mod.rs"), "{text}");
+    // The panic is reported once, in the verdict, not dumped by the panic hook.
+    assert!(!stderr(&out).contains("panicked at"), "{}", stderr(&out));
+    // Wasmtime ran the module regardless.
+    assert!(text.contains("cranelift-tail-signals"), "{text}");
+}

@@ -87,8 +87,10 @@ pub fn compare(
 ) -> Comparison {
     let mut rejections = Vec::new();
     let mut ran: Vec<(&str, &Execution)> = Vec::new();
+    let mut crashed: Vec<(String, String)> = Vec::new();
     for (i, (name, run)) in names.iter().zip(runs).enumerate() {
         match run {
+            EngineRun::Crashed(message) => crashed.push((name.to_string(), message.clone())),
             EngineRun::Rejected(message) => rejections.push(Rejection {
                 engine: name.to_string(),
                 expected: expected_rejection(i),
@@ -103,7 +105,9 @@ pub fn compare(
         .map(|r| r.engine.clone())
         .collect();
     let mut nan_tolerated = 0;
-    let verdict = if ran.len() < 2 {
+    let verdict = if !crashed.is_empty() {
+        Verdict::Crash { engines: crashed }
+    } else if ran.len() < 2 {
         if rejections.is_empty() {
             Verdict::Inconclusive {
                 reason: InconclusiveReason::TooFewEngines,

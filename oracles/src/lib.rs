@@ -9,6 +9,7 @@ pub mod generate;
 pub mod matrix;
 pub mod module_info;
 pub mod outcome;
+pub mod panics;
 pub mod plan;
 pub mod termination;
 pub mod value;

@@ -58,7 +58,13 @@ impl Matrix {
 
     /// Runs `plan` on every engine and compares.
     pub fn run(&self, wasm: &[u8], plan: &Plan) -> CaseReport {
-        let runs: Vec<EngineRun> = self.engines.iter().map(|e| e.execute(wasm, plan)).collect();
+        let runs: Vec<EngineRun> = self
+            .engines
+            .iter()
+            .map(|e| {
+                crate::panics::catch(|| e.execute(wasm, plan)).unwrap_or_else(EngineRun::Crashed)
+            })
+            .collect();
         let names = self.names();
         let comparison = compare(&names, &runs, plan, |i| {
             !validates_with(wasm, self.engines[i].features())

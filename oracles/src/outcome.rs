@@ -205,4 +205,6 @@ pub enum EngineRun {
     Rejected(String),
     /// The engine compiled the module and ran the plan.
     Ran(Execution),
+    /// The engine panicked (message and, where known, location): a crash.
+    Crashed(String),
 }

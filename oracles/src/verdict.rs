@@ -109,6 +109,11 @@ pub struct Rejection {
 /// The verdict on one case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Verdict {
+    /// Some engine panicked: always a finding, whatever the others did.
+    Crash {
+        /// `(engine, panic message and location)`.
+        engines: Vec<(String, String)>,
+    },
     /// Every engine that ran the module observed the same thing.
     Agree,
     /// Engines disagree: a finding.
@@ -137,10 +142,11 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The counting label: `agree`, `mismatch`, `inconclusive:<reason>`,
+    /// The counting label: `crash`, `agree`, `mismatch`, `inconclusive:<reason>`,
     /// `rejected:expected`, `rejected:unexpected`.
     pub fn label(&self) -> String {
         match self {
+            Verdict::Crash { .. } => "crash".into(),
             Verdict::Agree => "agree".into(),
             Verdict::Mismatch(_) => "mismatch".into(),
             Verdict::Inconclusive { reason, .. } => format!("inconclusive:{reason}"),
@@ -155,7 +161,8 @@ impl Verdict {
     pub fn is_finding(&self) -> bool {
         matches!(
             self,
-            Verdict::Mismatch(_)
+            Verdict::Crash { .. }
+                | Verdict::Mismatch(_)
                 | Verdict::Rejected { expected: false }
                 | Verdict::UnexpectedRejection { .. }
         )
@@ -165,6 +172,13 @@ impl Verdict {
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Verdict::Crash { engines } => {
+                writeln!(f, "CRASH")?;
+                for (engine, message) in engines {
+                    writeln!(f, "  {engine} panicked: {message}")?;
+                }
+                Ok(())
+            }
             Verdict::Agree => write!(f, "agree"),
             Verdict::Mismatch(m) => {
                 writeln!(f, "MISMATCH at {}", m.phase)?;

@@ -24,16 +24,18 @@ pub struct CaseArgs {
 /// Runs the command.
 pub fn run(config: &Config, args: CaseArgs) -> Result<ExitCode> {
     let matrix = config.matrix()?;
-    let case = oracles::run_seed(args.seed, &config.generator, &config.execution, &matrix)?;
+    // Write the module before running it: a case that crashes an engine is
+    // exactly the one that must be kept.
+    let module = oracles::generate(args.seed, &config.generator)?;
     if let Some(path) = &args.emit_wasm {
-        std::fs::write(path, &case.module.wasm)
+        std::fs::write(path, &module.wasm)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = &args.emit_wat {
-        let text =
-            wasmprinter::print_bytes(&case.module.wasm).context("printing the module as WAT")?;
+        let text = wasmprinter::print_bytes(&module.wasm).context("printing the module as WAT")?;
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
+    let case = oracles::run_seed(args.seed, &config.generator, &config.execution, &matrix)?;
     println!(
         "seed {}: swarm features: {}",
         args.seed,

@@ -67,7 +67,9 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
                         }
                     }
                     Ok(Err(err)) => stats.add_generation_failure(seed, &err),
-                    Err(panic) => stats.add_panic(seed, panic_message(&panic)),
+                    Err(panic) => {
+                        stats.add_panic(seed, oracles::panics::payload_message(panic.as_ref()))
+                    }
                 }
                 stats
             })
@@ -94,7 +96,8 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
         let json = serde_json::to_string_pretty(&stats).context("encoding totals")?;
         std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
     }
-    let findings = stats.verdicts.get("mismatch").copied().unwrap_or(0)
+    let findings = stats.verdicts.get("crash").copied().unwrap_or(0)
+        + stats.verdicts.get("mismatch").copied().unwrap_or(0)
         + stats
             .verdicts
             .get("rejected:unexpected")
@@ -115,15 +118,6 @@ fn finding_line(report: &oracles::SeedReport) -> String {
         other => other.to_string(),
     };
     format!("{}\t{}\t{class}", report.module.seed, verdict.label())
-}
-
-/// The text of a panic payload.
-pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "non-string panic payload".into())
 }
 
 /// The sweep summary as text.
@@ -162,8 +156,8 @@ pub fn render(stats: &Stats, engines: &[&str], seconds: f64, threads: usize) -> 
     let _ = writeln!(out, "\nper engine:");
     let _ = writeln!(
         out,
-        "  {:<28} {:>8} {:>10} {:>12}  inconclusive caused",
-        "engine", "ran", "rej.expect", "rej.UNEXPECT"
+        "  {:<28} {:>8} {:>10} {:>12} {:>8}  inconclusive caused",
+        "engine", "ran", "rej.expect", "rej.UNEXPECT", "CRASHED"
     );
     for name in engines {
         let Some(c) = stats.engines.get(*name) else {
@@ -176,13 +170,15 @@ pub fn render(stats: &Stats, engines: &[&str], seconds: f64, threads: usize) -> 
             .collect();
         let _ = writeln!(
             out,
-            "  {name:<28} {:>8} {:>10} {:>12}  {}",
+            "  {name:<28} {:>8} {:>10} {:>12} {:>8}  {}",
             c.ran,
             c.rejected_expected,
             c.rejected_unexpected,
+            c.crashed,
             causes.join(", ")
         );
     }
+    section(&mut out, "engine crashes (panics)", &stats.crashes);
     section(
         &mut out,
         "mismatch classes (first seeds)",
