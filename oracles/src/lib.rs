@@ -2,6 +2,8 @@
 //! run them on the wasmi oracle and a matrix of Wasmtime configurations,
 //! compare everything observable and classify the result.
 
+#![warn(missing_docs)]
+
 pub mod case;
 pub mod compare;
 pub mod engine;

@@ -22,7 +22,10 @@ pub enum Value {
     FuncRef(Option<FuncIdentity>),
     /// An `externref`: the harness never creates host references, so only
     /// null-ness is observable.
-    ExternRef { null: bool },
+    ExternRef {
+        /// Whether the reference is null.
+        null: bool,
+    },
 }
 
 /// What can be told about a non-null function reference across engines.
