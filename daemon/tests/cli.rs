@@ -269,7 +269,11 @@ fn an_engine_panic_is_a_crash_attributed_to_that_engine() {
         text.contains("wasmi panicked: internal error: entered unreachable code (at "),
         "{text}"
     );
-    assert!(text.contains("translator/func/mod.rs"), "{text}");
+    // Located in wasmi's sources, without this machine's registry path.
+    assert!(
+        text.contains("(at wasmi-2.0.0/src/engine/translator/func/mod.rs:"),
+        "{text}"
+    );
     // The panic is reported once, in the verdict, not dumped by the panic hook.
     assert!(!stderr(&out).contains("panicked at"), "{}", stderr(&out));
     // Wasmtime ran the module regardless.

@@ -35,7 +35,7 @@ pub fn install_hook() {
         if INSIDE_CATCH.with(Cell::get) {
             let message = payload_message(info.payload());
             let text = match info.location() {
-                Some(at) => format!("{message} (at {}:{})", at.file(), at.line()),
+                Some(at) => format!("{message} (at {}:{})", portable_path(at.file()), at.line()),
                 None => message,
             };
             LAST_PANIC.with(|last| *last.borrow_mut() = Some(text));
@@ -43,6 +43,20 @@ pub fn install_hook() {
             previous(info);
         }
     }));
+}
+
+/// A source path without the machine-specific part of Cargo's registry
+/// (`~/.cargo/registry/src/index.crates.io-<hash>/`), so that one panic has
+/// one text on every machine.
+fn portable_path(path: &str) -> &str {
+    match path.find("/registry/src/") {
+        Some(at) => {
+            let rest = &path[at + "/registry/src/".len()..];
+            rest.split_once('/')
+                .map_or(rest, |(_index, crate_path)| crate_path)
+        }
+        None => path,
+    }
 }
 
 /// The text of a panic payload.
@@ -65,5 +79,16 @@ mod tests {
         assert!(err.starts_with("engine bug 42"), "{err}");
         // Nesting restores the outer state.
         assert_eq!(catch(|| catch(|| 1)), Ok(Ok(1)));
+    }
+
+    #[test]
+    fn registry_paths_lose_the_machine_specific_prefix() {
+        assert_eq!(
+            portable_path(
+                "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/wasmi-2.0.0/src/lib.rs"
+            ),
+            "wasmi-2.0.0/src/lib.rs"
+        );
+        assert_eq!(portable_path("oracles/src/x.rs"), "oracles/src/x.rs");
     }
 }

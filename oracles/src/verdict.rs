@@ -157,15 +157,34 @@ impl Verdict {
         }
     }
 
+    /// The finding's signature: kind, phase, who disagrees with whom and the
+    /// class of each side's observation, free of values and seeds, so that
+    /// one bug hit a thousand times has one signature. `None` when the
+    /// verdict is not a finding.
+    pub fn signature(&self) -> Option<String> {
+        match self {
+            Verdict::Crash { engines } => {
+                // One line, whatever the panic message holds.
+                let sides: Vec<String> = engines
+                    .iter()
+                    .map(|(e, message)| format!("{e}: {}", message.replace(['\n', '\t'], " ")))
+                    .collect();
+                Some(format!("crash {}", sides.join("; ")))
+            }
+            Verdict::Mismatch(m) => Some(format!("mismatch {}", m.class_key())),
+            Verdict::UnexpectedRejection { engines } => {
+                Some(format!("rejected-unexpected {{{}}}", engines.join(",")))
+            }
+            Verdict::Rejected { expected: false } => {
+                Some("rejected-unexpected too-few-engines".into())
+            }
+            _ => None,
+        }
+    }
+
     /// Whether this verdict is something a human must look at.
     pub fn is_finding(&self) -> bool {
-        matches!(
-            self,
-            Verdict::Crash { .. }
-                | Verdict::Mismatch(_)
-                | Verdict::Rejected { expected: false }
-                | Verdict::UnexpectedRejection { .. }
-        )
+        self.signature().is_some()
     }
 }
 

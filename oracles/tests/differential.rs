@@ -78,6 +78,14 @@ fn fault_injected_engine_is_found_within_a_bounded_number_of_seeds_and_named() {
         }
     }
     let (seed, m) = found.expect("the i64.mul → i64.add fault went unnoticed for 300 seeds");
+    // The signature names who disagrees and how, but no values or seeds.
+    let signature = Verdict::Mismatch(m.clone()).signature().unwrap();
+    assert!(signature.starts_with("mismatch "), "{signature}");
+    assert!(signature.contains("{wasmi-fault-i64-mul}="), "{signature}");
+    assert!(
+        !signature.contains(&seed.to_string()) || seed < 10,
+        "{signature}"
+    );
     assert_alone(&m, "wasmi-fault-i64-mul");
     let others = m.groups.iter().find(|g| g.engines.len() > 1).unwrap();
     assert_eq!(
@@ -234,6 +242,10 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
     );
     assert!(comparison.verdict.is_finding());
     assert_eq!(comparison.verdict.label(), "rejected:unexpected");
+    assert_eq!(
+        comparison.verdict.signature().as_deref(),
+        Some("rejected-unexpected {b}")
+    );
     // Being undecided elsewhere does not hide the refusal.
     let overflow = EngineRun::Ran(Execution {
         instantiation: Outcome::Trap(TrapKind::StackOverflow),

@@ -113,18 +113,8 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
 
 fn finding_line(report: &oracles::SeedReport) -> String {
     let verdict = &report.report.comparison.verdict;
-    let class = match verdict {
-        oracles::Verdict::Mismatch(m) => m.class_key(),
-        oracles::Verdict::Crash { engines } => engines
-            .iter()
-            .map(|(engine, message)| format!("{engine} panicked: {message}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    };
-    // One line per finding, whatever the verdict's own formatting.
-    let class = class.replace(['\n', '\t'], " ");
-    format!("{}\t{}\t{class}", report.module.seed, verdict.label())
+    let signature = verdict.signature().unwrap_or_default();
+    format!("{}\t{}\t{signature}", report.module.seed, verdict.label())
 }
 
 /// The sweep summary as text.
