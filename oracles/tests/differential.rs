@@ -82,10 +82,7 @@ fn fault_injected_engine_is_found_within_a_bounded_number_of_seeds_and_named() {
     let signature = Verdict::Mismatch(m.clone()).signature().unwrap();
     assert!(signature.starts_with("mismatch "), "{signature}");
     assert!(signature.contains("{wasmi-fault-i64-mul}="), "{signature}");
-    assert!(
-        !signature.contains(&seed.to_string()) || seed < 10,
-        "{signature}"
-    );
+    assert!(!signature.contains('['), "values leaked into {signature}");
     assert_alone(&m, "wasmi-fault-i64-mul");
     let others = m.groups.iter().find(|g| g.engines.len() > 1).unwrap();
     assert_eq!(
