@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use oracles::{ExecutionConfig, GeneratorConfig, Matrix};
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The default configuration, compiled in so the binary runs anywhere.
 pub const DEFAULT_CONFIG: &str = include_str!("../../config.toml");
@@ -18,6 +18,22 @@ pub struct MatrixConfig {
     pub engines: Vec<String>,
 }
 
+/// Where findings are kept (`[store]`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The data directory.
+    pub data_dir: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            data_dir: PathBuf::from("crosscheck-data"),
+        }
+    }
+}
+
 /// The whole configuration file.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +46,9 @@ pub struct Config {
     /// `[execution]`.
     #[serde(default)]
     pub execution: ExecutionConfig,
+    /// `[store]`.
+    #[serde(default)]
+    pub store: StoreConfig,
 }
 
 impl Config {
@@ -68,6 +87,7 @@ mod tests {
         // config.toml documents the defaults: it must not drift from the code.
         assert_eq!(config.generator, GeneratorConfig::default());
         assert_eq!(config.execution, ExecutionConfig::default());
+        assert_eq!(config.store, StoreConfig::default());
         assert_eq!(config.matrix.oracle, "wasmi");
         assert_eq!(
             config.matrix.engines,

@@ -5,6 +5,7 @@ mod config;
 mod report;
 mod seeds;
 mod stats;
+mod store;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -34,6 +35,8 @@ enum Command {
     Sweep(commands::sweep::SweepArgs),
     /// Measure cases/s on one core: generation, wasmi, each compile, the matrix.
     Bench(commands::bench::BenchArgs),
+    /// List the findings in the store, or show one.
+    Findings(commands::findings::FindingsArgs),
 }
 
 fn main() -> ExitCode {
@@ -86,5 +89,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => commands::check::run(&config, args),
         Command::Sweep(args) => commands::sweep::run(&config, args),
         Command::Bench(args) => commands::bench::run(&config, args),
+        Command::Findings(args) => commands::findings::run(&config, args),
     }
 }

@@ -279,3 +279,63 @@ fn an_engine_panic_is_a_crash_attributed_to_that_engine() {
     // Wasmtime ran the module regardless.
     assert!(text.contains("cranelift-tail-signals"), "{text}");
 }
+
+#[test]
+fn recorded_findings_are_deduplicated_and_persist_across_runs() {
+    let dir = temp_dir("record");
+    let data = dir.join("data");
+    let _ = std::fs::remove_dir_all(&data);
+    let config = dir.join("record.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[matrix]\noracle = \"wasmi\"\nengines = [\"cranelift-tail-signals\", \"wasmi-fault-i64-mul\"]\n\
+             [store]\ndata_dir = {:?}\n",
+            data.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let sweep = || crosscheck(&["--config", cfg, "sweep", "--seeds", "0..120", "--record"]);
+    let first = sweep();
+    assert_eq!(first.status.code(), Some(1), "{}{}", stdout(&first), stderr(&first));
+    assert!(stdout(&first).contains("new finding(s)"), "{}", stdout(&first));
+
+    let listed = crosscheck(&["--config", cfg, "findings"]);
+    let list = stdout(&listed);
+    assert_eq!(listed.status.code(), Some(0), "{list}{}", stderr(&listed));
+    let faulty: Vec<&str> = list.lines().filter(|l| l.contains("{wasmi-fault-i64-mul}=")).collect();
+    assert!(!faulty.is_empty(), "the injected fault was not recorded: {list}");
+    let hits = |text: &str| -> u64 {
+        text.lines()
+            .filter_map(|l| l.split(" hits").next()?.split_whitespace().last()?.parse::<u64>().ok())
+            .sum()
+    };
+    let total_first = hits(&list);
+    let count_first = list.lines().next().unwrap().to_string();
+
+    // The same seeds again: the same findings, each hit twice as often.
+    let second = sweep();
+    assert!(stdout(&second).contains(": 0 new finding(s)"), "{}", stdout(&second));
+    let list_again = stdout(&crosscheck(&["--config", cfg, "findings"]));
+    assert_eq!(list_again.lines().next().unwrap(), count_first, "{list_again}");
+    assert_eq!(hits(&list_again), 2 * total_first, "{list_again}");
+
+    let id = faulty[0].split_whitespace().next().unwrap();
+    let shown = crosscheck(&["--config", cfg, "findings", "show", id]);
+    let text = stdout(&shown);
+    assert!(text.contains("reproduce: crosscheck case --seed "), "{text}");
+    let module = text.lines().find_map(|l| l.strip_prefix("module: ")).unwrap();
+    assert!(std::fs::read(module).unwrap().starts_with(b"\0asm"), "{module}");
+
+    // A damaged store is refused and left as it was.
+    let db = data.join("crosscheck.sqlite");
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(data.join(format!("crosscheck.sqlite{side}")));
+    }
+    std::fs::write(&db, b"garbage").unwrap();
+    let refused = crosscheck(&["--config", cfg, "findings"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("left untouched"), "{}", stderr(&refused));
+    assert_eq!(std::fs::read(&db).unwrap(), b"garbage");
+}

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod case;
 pub mod check;
+pub mod findings;
 pub mod sweep;
 
 /// Exit status: the engines agree.

@@ -12,7 +12,11 @@ use std::fmt::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
+
+use crate::store::{Hit, Store};
 
 /// Native stack for worker threads: Cranelift compiles and wasm runs on them.
 pub const WORKER_STACK_BYTES: usize = 64 << 20;
@@ -29,16 +33,26 @@ pub struct SweepArgs {
     /// Also write the totals as JSON here.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Also write every finding here, one `seed<TAB>label<TAB>class` line
-    /// each, in seed order.
+    /// Also write every finding here, one `seed<TAB>label<TAB>signature`
+    /// line each, in seed order.
     #[arg(long, value_name = "FILE")]
     findings: Option<PathBuf>,
+    /// Record findings in the store (`[store] data_dir`), deduplicated by
+    /// signature, each durable before the sweep goes on.
+    #[arg(long)]
+    record: bool,
 }
 
 /// Runs the command. Exits 1 if any case is a finding.
 pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
     let seeds = parse_seed_range(&args.seeds)?;
     let matrix = config.matrix()?;
+    let store = match args.record {
+        true => Some(Mutex::new(Store::open(&config.store.data_dir)?)),
+        false => None,
+    };
+    let recording_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let new_findings = AtomicU64::new(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .stack_size(WORKER_STACK_BYTES)
@@ -61,6 +75,17 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
                 match result {
                     Ok(Ok(report)) => {
                         stats.add(&report);
+                        if let Some(store) = &store {
+                            match record(store, &report) {
+                                Ok(true) => {
+                                    new_findings.fetch_add(1, Ordering::Relaxed);
+                                }
+                                Ok(false) => {}
+                                Err(err) => {
+                                    recording_error.lock().unwrap().get_or_insert(err);
+                                }
+                            }
+                        }
                         if args.findings.is_some() && report.report.comparison.verdict.is_finding()
                         {
                             stats.findings.push(finding_line(&report));
@@ -86,6 +111,16 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
             pool.current_num_threads()
         )
     );
+    if let Some(err) = recording_error.into_inner().unwrap() {
+        return Err(err.context("recording findings in the store"));
+    }
+    if store.is_some() {
+        println!(
+            "\nrecorded in {}: {} new finding(s); `crosscheck findings` lists them",
+            config.store.data_dir.display(),
+            new_findings.load(Ordering::Relaxed)
+        );
+    }
     if let Some(path) = &args.findings {
         let mut lines = stats.findings.clone();
         lines.sort_by_key(|line| line.split('\t').next().and_then(|s| s.parse::<u64>().ok()));
@@ -109,6 +144,26 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
     } else {
         super::EXIT_AGREE
     }))
+}
+
+/// Records the case if it is a finding; true if it created a new finding.
+fn record(store: &Mutex<Store>, report: &oracles::SeedReport) -> anyhow::Result<bool> {
+    let verdict = &report.report.comparison.verdict;
+    let Some(signature) = verdict.signature() else {
+        return Ok(false);
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let recorded = store.lock().unwrap().record(&Hit {
+        signature: &signature,
+        kind: &verdict.label(),
+        seed: Some(report.module.seed),
+        wasm: &report.module.wasm,
+        summary: &verdict.to_string(),
+        now,
+    })?;
+    Ok(recorded.new)
 }
 
 fn finding_line(report: &oracles::SeedReport) -> String {

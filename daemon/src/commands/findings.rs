@@ -1,0 +1,62 @@
+//! `crosscheck findings [show ID]`: what the store holds.
+
+use crate::config::Config;
+use crate::store::Store;
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use std::process::ExitCode;
+
+/// Arguments of `crosscheck findings`.
+#[derive(Args)]
+pub struct FindingsArgs {
+    #[command(subcommand)]
+    action: Option<Action>,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// Everything known about one finding.
+    Show {
+        /// The finding's id, as listed.
+        id: i64,
+    },
+}
+
+/// Runs the command.
+pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
+    let store = Store::open(&config.store.data_dir)?;
+    match args.action {
+        None => {
+            let findings = store.findings()?;
+            println!(
+                "{} finding(s) in {}",
+                findings.len(),
+                config.store.data_dir.display()
+            );
+            for f in findings {
+                let seed = f.first_seed.map_or("-".into(), |s| s.to_string());
+                println!(
+                    "{:>5}  {:<20} {:>8} hits  seed {:<8} {}",
+                    f.id, f.kind, f.hits, seed, f.signature
+                );
+            }
+        }
+        Some(Action::Show { id }) => {
+            let f = store.finding(id)?.with_context(|| {
+                format!("no finding {id} in {}", config.store.data_dir.display())
+            })?;
+            println!("finding {}: {} ({})", f.id, f.kind, f.status);
+            println!("signature: {}", f.signature);
+            println!(
+                "hits: {} (first seen {}, last seen {}, unix seconds)",
+                f.hits, f.first_seen, f.last_seen
+            );
+            if let Some(seed) = f.first_seed {
+                println!("reproduce: crosscheck case --seed {seed}");
+            }
+            println!("module: {}", store.artifact_path(&f.artifact).display());
+            println!("\n{}", f.summary);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
