@@ -298,17 +298,40 @@ fn recorded_findings_are_deduplicated_and_persist_across_runs() {
     let cfg = config.to_str().unwrap();
     let sweep = || crosscheck(&["--config", cfg, "sweep", "--seeds", "0..120", "--record"]);
     let first = sweep();
-    assert_eq!(first.status.code(), Some(1), "{}{}", stdout(&first), stderr(&first));
-    assert!(stdout(&first).contains("new finding(s)"), "{}", stdout(&first));
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&first),
+        stderr(&first)
+    );
+    assert!(
+        stdout(&first).contains("new finding(s)"),
+        "{}",
+        stdout(&first)
+    );
 
     let listed = crosscheck(&["--config", cfg, "findings"]);
     let list = stdout(&listed);
     assert_eq!(listed.status.code(), Some(0), "{list}{}", stderr(&listed));
-    let faulty: Vec<&str> = list.lines().filter(|l| l.contains("{wasmi-fault-i64-mul}=")).collect();
-    assert!(!faulty.is_empty(), "the injected fault was not recorded: {list}");
+    let faulty: Vec<&str> = list
+        .lines()
+        .filter(|l| l.contains("{wasmi-fault-i64-mul}="))
+        .collect();
+    assert!(
+        !faulty.is_empty(),
+        "the injected fault was not recorded: {list}"
+    );
     let hits = |text: &str| -> u64 {
         text.lines()
-            .filter_map(|l| l.split(" hits").next()?.split_whitespace().last()?.parse::<u64>().ok())
+            .filter_map(|l| {
+                l.split(" hits")
+                    .next()?
+                    .split_whitespace()
+                    .last()?
+                    .parse::<u64>()
+                    .ok()
+            })
             .sum()
     };
     let total_first = hits(&list);
@@ -316,17 +339,34 @@ fn recorded_findings_are_deduplicated_and_persist_across_runs() {
 
     // The same seeds again: the same findings, each hit twice as often.
     let second = sweep();
-    assert!(stdout(&second).contains(": 0 new finding(s)"), "{}", stdout(&second));
+    assert!(
+        stdout(&second).contains(": 0 new finding(s)"),
+        "{}",
+        stdout(&second)
+    );
     let list_again = stdout(&crosscheck(&["--config", cfg, "findings"]));
-    assert_eq!(list_again.lines().next().unwrap(), count_first, "{list_again}");
+    assert_eq!(
+        list_again.lines().next().unwrap(),
+        count_first,
+        "{list_again}"
+    );
     assert_eq!(hits(&list_again), 2 * total_first, "{list_again}");
 
     let id = faulty[0].split_whitespace().next().unwrap();
     let shown = crosscheck(&["--config", cfg, "findings", "show", id]);
     let text = stdout(&shown);
-    assert!(text.contains("reproduce: crosscheck case --seed "), "{text}");
-    let module = text.lines().find_map(|l| l.strip_prefix("module: ")).unwrap();
-    assert!(std::fs::read(module).unwrap().starts_with(b"\0asm"), "{module}");
+    assert!(
+        text.contains("reproduce: crosscheck case --seed "),
+        "{text}"
+    );
+    let module = text
+        .lines()
+        .find_map(|l| l.strip_prefix("module: "))
+        .unwrap();
+    assert!(
+        std::fs::read(module).unwrap().starts_with(b"\0asm"),
+        "{module}"
+    );
 
     // A damaged store is refused and left as it was.
     let db = data.join("crosscheck.sqlite");
@@ -336,6 +376,10 @@ fn recorded_findings_are_deduplicated_and_persist_across_runs() {
     std::fs::write(&db, b"garbage").unwrap();
     let refused = crosscheck(&["--config", cfg, "findings"]);
     assert_eq!(refused.status.code(), Some(2));
-    assert!(stderr(&refused).contains("left untouched"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("left untouched"),
+        "{}",
+        stderr(&refused)
+    );
     assert_eq!(std::fs::read(&db).unwrap(), b"garbage");
 }
