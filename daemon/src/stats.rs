@@ -53,6 +53,8 @@ impl Class {
 pub struct Stats {
     /// Seeds attempted.
     pub cases: u64,
+    /// Cases a human must look at: every finding verdict, and harness panics.
+    pub findings_total: u64,
     /// Cases per verdict label (`agree`, `mismatch`, `inconclusive:<reason>`, ...).
     pub verdicts: BTreeMap<String, u64>,
     /// Per-engine counters.
@@ -91,6 +93,7 @@ impl Stats {
         let comparison = &report.report.comparison;
         self.nan_payload_tolerated += u64::from(comparison.nan_payload_differences > 0);
         *self.verdicts.entry(comparison.verdict.label()).or_default() += 1;
+        self.findings_total += u64::from(comparison.verdict.is_finding());
         if let Some((_, EngineRun::Ran(oracle))) = report.report.runs.first() {
             let outcomes = std::iter::once(("instantiate", &oracle.instantiation))
                 .chain(oracle.calls.iter().map(|c| ("call", c)));
@@ -161,12 +164,14 @@ impl Stats {
     pub fn add_panic(&mut self, seed: u64, message: String) {
         self.cases += 1;
         *self.verdicts.entry("harness-panic".into()).or_default() += 1;
+        self.findings_total += 1;
         self.harness_panics.entry(message).or_default().add(seed);
     }
 
     /// Combines two partial totals.
     pub fn merge(mut self, other: Stats) -> Stats {
         self.cases += other.cases;
+        self.findings_total += other.findings_total;
         self.findings.extend(other.findings);
         self.modules_with_tail_calls += other.modules_with_tail_calls;
         self.nan_payload_tolerated += other.nan_payload_tolerated;

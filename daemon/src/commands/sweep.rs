@@ -9,7 +9,6 @@ use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,9 +68,11 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
             .into_par_iter()
             .progress_with(progress.clone())
             .fold(Stats::default, |mut stats, seed| {
-                let result = catch_unwind(AssertUnwindSafe(|| {
+                // Engine panics are caught per engine inside the matrix; this
+                // catches the rest (the generator, the harness itself).
+                let result = oracles::panics::catch(|| {
                     oracles::run_seed(seed, &config.generator, &config.execution, &matrix)
-                }));
+                });
                 match result {
                     Ok(Ok(report)) => {
                         stats.add(&report);
@@ -92,9 +93,7 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
                         }
                     }
                     Ok(Err(err)) => stats.add_generation_failure(seed, &err),
-                    Err(panic) => {
-                        stats.add_panic(seed, oracles::panics::payload_message(panic.as_ref()))
-                    }
+                    Err(panic) => stats.add_panic(seed, panic),
                 }
                 stats
             })
@@ -131,15 +130,7 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
         let json = serde_json::to_string_pretty(&stats).context("encoding totals")?;
         std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
     }
-    let findings = stats.verdicts.get("crash").copied().unwrap_or(0)
-        + stats.verdicts.get("mismatch").copied().unwrap_or(0)
-        + stats
-            .verdicts
-            .get("rejected:unexpected")
-            .copied()
-            .unwrap_or(0)
-        + stats.verdicts.get("harness-panic").copied().unwrap_or(0);
-    Ok(ExitCode::from(if findings > 0 {
+    Ok(ExitCode::from(if stats.findings_total > 0 {
         super::EXIT_FINDING
     } else {
         super::EXIT_AGREE
