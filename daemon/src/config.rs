@@ -1,6 +1,6 @@
 //! Loading `config.toml`: the embedded defaults or a user's file.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use oracles::{ExecutionConfig, GeneratorConfig, Matrix};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -34,6 +34,67 @@ impl Default for StoreConfig {
     }
 }
 
+/// The long-running daemon (`[daemon]`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DaemonConfig {
+    /// Worker processes; 0 means one per core.
+    pub workers: usize,
+    /// Seeds handed to a worker at a time.
+    pub batch_size: u64,
+    /// The first seed of a new store; later runs continue from the cursor.
+    pub first_seed: u64,
+    /// A case running longer than this is a `hang` finding.
+    pub case_timeout_secs: u64,
+    /// A worker whose resident memory exceeds this is an `oom` finding.
+    pub worker_memory_limit_mib: u64,
+    /// Seconds between status lines.
+    pub status_interval_secs: u64,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            workers: 0,
+            batch_size: 16,
+            first_seed: 0,
+            case_timeout_secs: 30,
+            worker_memory_limit_mib: 4096,
+            status_interval_secs: 10,
+        }
+    }
+}
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Logging (`[log]`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `tracing` filter such as `info` or `crosscheck=debug`; `RUST_LOG`
+    /// overrides it.
+    pub level: String,
+    /// `human` or `json`.
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            format: LogFormat::Human,
+        }
+    }
+}
+
 /// The whole configuration file.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +110,16 @@ pub struct Config {
     /// `[store]`.
     #[serde(default)]
     pub store: StoreConfig,
+    /// `[daemon]`.
+    #[serde(default)]
+    pub daemon: DaemonConfig,
+    /// `[log]`.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// The text this was parsed from, handed to worker processes so they
+    /// run exactly the supervisor's configuration.
+    #[serde(skip)]
+    pub text: String,
 }
 
 impl Config {
@@ -66,9 +137,46 @@ impl Config {
 
     /// Parses configuration text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
-        let config: Config =
+        let mut config: Config =
             toml::from_str(text).with_context(|| format!("invalid configuration in {origin}"))?;
+        config
+            .validate()
+            .with_context(|| format!("invalid configuration in {origin}"))?;
+        config.text = text.to_string();
         Ok(config)
+    }
+
+    /// Checks values the types alone do not constrain.
+    fn validate(&self) -> Result<()> {
+        let positive = [
+            ("daemon.batch_size", self.daemon.batch_size),
+            ("daemon.case_timeout_secs", self.daemon.case_timeout_secs),
+            (
+                "daemon.worker_memory_limit_mib",
+                self.daemon.worker_memory_limit_mib,
+            ),
+            (
+                "daemon.status_interval_secs",
+                self.daemon.status_interval_secs,
+            ),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                bail!("{key} must be at least 1, got 0");
+            }
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
+            anyhow::anyhow!("log.level {:?} is not a log filter: {e}", self.log.level)
+        })?;
+        Ok(())
+    }
+
+    /// The number of worker processes to run.
+    pub fn workers(&self) -> usize {
+        match self.daemon.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
     }
 
     /// Builds the engine matrix this configuration names.
@@ -88,6 +196,8 @@ mod tests {
         assert_eq!(config.generator, GeneratorConfig::default());
         assert_eq!(config.execution, ExecutionConfig::default());
         assert_eq!(config.store, StoreConfig::default());
+        assert_eq!(config.daemon, DaemonConfig::default());
+        assert_eq!(config.log, LogConfig::default());
         assert_eq!(config.matrix.oracle, "wasmi");
         assert_eq!(
             config.matrix.engines,
@@ -120,6 +230,24 @@ mod tests {
         .unwrap_err();
         let text = format!("{err:#}");
         assert!(text.contains("fuel"), "{text}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_named() {
+        for (text, key) in [
+            ("[daemon]\nbatch_size = 0\n", "daemon.batch_size"),
+            (
+                "[daemon]\ncase_timeout_secs = 0\n",
+                "daemon.case_timeout_secs",
+            ),
+            ("[log]\nlevel = \"loud=[\"\n", "log.level"),
+            ("[log]\nformat = \"xml\"\n", "format"),
+            ("[daemon]\nworkers = -1\n", "workers"),
+        ] {
+            let text = format!("[matrix]\noracle = \"wasmi\"\nengines = []\n{text}");
+            let err = format!("{:#}", Config::parse(&text, "t.toml").unwrap_err());
+            assert!(err.contains(key) && err.contains("t.toml"), "{err}");
+        }
     }
 
     #[test]

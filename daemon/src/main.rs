@@ -2,10 +2,14 @@
 
 mod commands;
 mod config;
+mod logging;
+mod protocol;
 mod report;
 mod seeds;
 mod stats;
 mod store;
+mod supervisor;
+mod worker_process;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -35,19 +39,21 @@ enum Command {
     Sweep(commands::sweep::SweepArgs),
     /// Measure cases/s on one core: generation, wasmi, each compile, the matrix.
     Bench(commands::bench::BenchArgs),
+    /// Run the daemon: worker processes fuzz seeds from the stored cursor,
+    /// findings go to the store, until --duration, --cases or SIGINT/SIGTERM.
+    Run(commands::run::RunArgs),
+    /// Show the store: daemon state, seed cursor, counters, findings, runs.
+    Status(commands::status::StatusArgs),
     /// List the findings in the store, or show one.
     Findings(commands::findings::FindingsArgs),
+    /// A worker process of `crosscheck run` (started by the daemon).
+    #[command(hide = true)]
+    Worker,
 }
 
 fn main() -> ExitCode {
     restore_default_sigpipe();
     oracles::panics::install_hook();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
     // Cranelift compiles and wasm runs on the calling thread: give every
     // command a known, large stack instead of whatever `ulimit -s` says.
@@ -84,11 +90,15 @@ fn restore_default_sigpipe() {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let config = config::Config::load(cli.config.as_deref())?;
+    logging::init(&config.log);
     match cli.command {
         Command::Case(args) => commands::case::run(&config, args),
         Command::Check(args) => commands::check::run(&config, args),
         Command::Sweep(args) => commands::sweep::run(&config, args),
         Command::Bench(args) => commands::bench::run(&config, args),
+        Command::Run(args) => commands::run::run(&config, args),
+        Command::Status(args) => commands::status::run(&config, args),
         Command::Findings(args) => commands::findings::run(&config, args),
+        Command::Worker => commands::worker::run(&config),
     }
 }

@@ -23,6 +23,73 @@ pub struct EngineCounters {
     pub inconclusive: BTreeMap<String, u64>,
 }
 
+impl EngineCounters {
+    /// Counts one event of [`case_events`].
+    fn count(&mut self, event: &str) {
+        match event {
+            "ran" => self.ran += 1,
+            "rejected-expected" => self.rejected_expected += 1,
+            "rejected-unexpected" => self.rejected_unexpected += 1,
+            "crashed" => self.crashed += 1,
+            other => {
+                if let Some(reason) = other.strip_prefix("inconclusive:") {
+                    *self.inconclusive.entry(reason.to_string()).or_default() += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The engine name under which per-case totals are counted.
+pub const ALL_ENGINES: &str = "*";
+
+/// The counters one case increments, as `(engine, counter)`: under
+/// [`ALL_ENGINES`] `cases` and `verdict:<label>`; per engine `cases`, `ran`,
+/// `agree`, `rejected-expected`, `rejected-unexpected`, `crashed` and
+/// `inconclusive:<reason>` for the engines that caused it.
+pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
+    let verdict = &report.report.comparison.verdict;
+    let mut events = vec![
+        (ALL_ENGINES.to_string(), "cases".to_string()),
+        (
+            ALL_ENGINES.to_string(),
+            format!("verdict:{}", verdict.label()),
+        ),
+    ];
+    for (name, run) in &report.report.runs {
+        events.push((name.clone(), "cases".into()));
+        if matches!(run, EngineRun::Ran(_)) {
+            events.push((name.clone(), "ran".into()));
+        }
+        if matches!(verdict, Verdict::Agree) {
+            events.push((name.clone(), "agree".into()));
+        }
+    }
+    for rejection in &report.report.comparison.rejections {
+        let event = match rejection.expected {
+            true => "rejected-expected",
+            false => "rejected-unexpected",
+        };
+        events.push((rejection.engine.clone(), event.into()));
+    }
+    match verdict {
+        Verdict::Crash { engines } => {
+            for (engine, _) in engines {
+                events.push((engine.clone(), "crashed".into()));
+            }
+        }
+        Verdict::Inconclusive {
+            reason, engines, ..
+        } => {
+            for engine in engines {
+                events.push((engine.clone(), format!("inconclusive:{reason}")));
+            }
+        }
+        _ => {}
+    }
+    events
+}
+
 /// A class of cases with a count and the first seeds seen.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Class {
@@ -104,29 +171,21 @@ impl Stats {
                     .or_default() += 1;
             }
         }
-        for (name, run) in &report.report.runs {
-            let counters = self.engines.entry(name.clone()).or_default();
-            if matches!(run, EngineRun::Ran(_)) {
-                counters.ran += 1;
+        for (engine, event) in case_events(report) {
+            if engine != ALL_ENGINES {
+                self.engines.entry(engine).or_default().count(&event);
             }
         }
-        for rejection in &comparison.rejections {
-            let counters = self.engines.entry(rejection.engine.clone()).or_default();
-            if rejection.expected {
-                counters.rejected_expected += 1;
-            } else {
-                counters.rejected_unexpected += 1;
-                let first = rejection.message.lines().next().unwrap_or("");
-                self.unexpected_rejections
-                    .entry(format!("{}: {first}", rejection.engine))
-                    .or_default()
-                    .add(seed);
-            }
+        for rejection in comparison.rejections.iter().filter(|r| !r.expected) {
+            let first = rejection.message.lines().next().unwrap_or("");
+            self.unexpected_rejections
+                .entry(format!("{}: {first}", rejection.engine))
+                .or_default()
+                .add(seed);
         }
         match &comparison.verdict {
             Verdict::Crash { engines } => {
                 for (engine, message) in engines {
-                    self.engines.entry(engine.clone()).or_default().crashed += 1;
                     self.crashes
                         .entry(format!("{engine}: {message}"))
                         .or_default()
@@ -138,14 +197,6 @@ impl Stats {
                 .entry(m.class_key())
                 .or_default()
                 .add(seed),
-            Verdict::Inconclusive {
-                reason, engines, ..
-            } => {
-                for engine in engines {
-                    let counters = self.engines.entry(engine.clone()).or_default();
-                    *counters.inconclusive.entry(reason.to_string()).or_default() += 1;
-                }
-            }
             _ => {}
         }
     }

@@ -28,11 +28,22 @@ pub fn run_seed(
     execution: &ExecutionConfig,
     matrix: &Matrix,
 ) -> Result<SeedReport> {
+    run_seed_observed(seed, generator, execution, matrix, &mut |_| {})
+}
+
+/// Like [`run_seed`], announcing each engine as in [`Matrix::run_observed`].
+pub fn run_seed_observed(
+    seed: u64,
+    generator: &GeneratorConfig,
+    execution: &ExecutionConfig,
+    matrix: &Matrix,
+    starting: &mut dyn FnMut(usize),
+) -> Result<SeedReport> {
     let module = generate(seed, generator)?;
     let info = ModuleInfo::parse(&module.wasm)
         .with_context(|| format!("seed {seed}: wasm-smith produced an invalid module"))?;
     let plan = Plan::from_seed(&info, seed, execution.calls_per_export);
-    let report = matrix.run(&module.wasm, &plan);
+    let report = matrix.run_observed(&module.wasm, &plan, starting);
     Ok(SeedReport {
         module,
         info,

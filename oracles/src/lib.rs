@@ -17,7 +17,7 @@ pub mod termination;
 pub mod value;
 pub mod verdict;
 
-pub use case::{run_seed, SeedReport};
+pub use case::{run_seed, run_seed_observed, SeedReport};
 pub use engine::{build_engine, Engine, ExecutionConfig};
 pub use generate::{generate, GeneratedModule, GeneratorConfig};
 pub use matrix::{CaseReport, Matrix};

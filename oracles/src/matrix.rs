@@ -58,10 +58,24 @@ impl Matrix {
 
     /// Runs `plan` on every engine and compares.
     pub fn run(&self, wasm: &[u8], plan: &Plan) -> CaseReport {
+        self.run_observed(wasm, plan, &mut |_| {})
+    }
+
+    /// Like [`Matrix::run`], telling `starting` the index of each engine
+    /// before it runs: if the process dies inside an engine, whoever watches
+    /// it knows which one.
+    pub fn run_observed(
+        &self,
+        wasm: &[u8],
+        plan: &Plan,
+        starting: &mut dyn FnMut(usize),
+    ) -> CaseReport {
         let runs: Vec<EngineRun> = self
             .engines
             .iter()
-            .map(|e| {
+            .enumerate()
+            .map(|(index, e)| {
+                starting(index);
                 crate::panics::catch(|| e.execute(wasm, plan)).unwrap_or_else(EngineRun::Crashed)
             })
             .collect();

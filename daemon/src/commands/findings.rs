@@ -24,7 +24,7 @@ enum Action {
 
 /// Runs the command.
 pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
-    let store = Store::open(&config.store.data_dir)?;
+    let store = Store::open_existing(&config.store.data_dir)?;
     match args.action {
         None => {
             let findings = store.findings()?;
@@ -48,9 +48,15 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
             println!("finding {}: {} ({})", f.id, f.kind, f.status);
             println!("signature: {}", f.signature);
             println!(
-                "hits: {} (first seen {}, last seen {}, unix seconds)",
-                f.hits, f.first_seen, f.last_seen
+                "hits: {} (first seen {}, last seen {})",
+                f.hits,
+                timestamp(f.first_seen),
+                timestamp(f.last_seen)
             );
+            let seeds = store.hit_seeds(f.id, 10)?;
+            if !seeds.is_empty() {
+                println!("seeds of the first hits: {seeds:?}");
+            }
             if let Some(seed) = f.first_seed {
                 println!("reproduce: crosscheck case --seed {seed}");
             }
@@ -59,4 +65,10 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn timestamp(unix: i64) -> humantime::Rfc3339Timestamp {
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64),
+    )
 }

@@ -4,7 +4,10 @@ pub mod bench;
 pub mod case;
 pub mod check;
 pub mod findings;
+pub mod run;
+pub mod status;
 pub mod sweep;
+pub mod worker;
 
 /// Exit status: the engines agree.
 pub const EXIT_AGREE: u8 = 0;

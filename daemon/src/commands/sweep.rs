@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::store::{Hit, Store};
+use crate::store::{unix_now, Hit, Store};
 
 /// Native stack for worker threads: Cranelift compiles and wasm runs on them.
 pub const WORKER_STACK_BYTES: usize = 64 << 20;
@@ -143,16 +143,14 @@ fn record(store: &Mutex<Store>, report: &oracles::SeedReport) -> anyhow::Result<
     let Some(signature) = verdict.signature() else {
         return Ok(false);
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
     let recorded = store.lock().unwrap().record(&Hit {
         signature: &signature,
         kind: &verdict.label(),
         seed: Some(report.module.seed),
+        run: None,
         wasm: &report.module.wasm,
         summary: &verdict.to_string(),
-        now,
+        now: unix_now(),
     })?;
     Ok(recorded.new)
 }

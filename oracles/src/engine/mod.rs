@@ -2,10 +2,12 @@
 //! deliberately faulty variants for testing the harness itself.
 
 mod faulty;
+mod sabotage;
 mod wasmi;
 mod wasmtime;
 
 pub use self::faulty::{Fault, FaultyEngine};
+pub use self::sabotage::{Sabotage, SabotagedEngine};
 pub use self::wasmi::WasmiEngine;
 pub use self::wasmtime::{Backend, WasmtimeEngine, WasmtimeVariant};
 
@@ -91,6 +93,7 @@ pub fn known_engine_names() -> Vec<String> {
     // Winch supports neither the tail-call proposal nor explicit checks.
     names.push("winch-notail-signals".to_string());
     names.extend(Fault::ALL.iter().map(|f| f.engine_name()));
+    names.extend(Sabotage::ALL.iter().map(|s| s.engine_name()));
     names
 }
 
@@ -101,6 +104,9 @@ pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engi
     }
     if let Some(fault) = Fault::ALL.iter().find(|f| f.engine_name() == name) {
         return Ok(Box::new(FaultyEngine::new(*fault, limits)?));
+    }
+    if let Some(sabotage) = Sabotage::ALL.iter().find(|s| s.engine_name() == name) {
+        return Ok(Box::new(SabotagedEngine::new(*sabotage, limits)?));
     }
     if let Some(variant) = WasmtimeVariant::parse(name) {
         return Ok(Box::new(WasmtimeEngine::new(variant, limits)?));

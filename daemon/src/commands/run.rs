@@ -1,0 +1,62 @@
+//! `crosscheck run`: the long-running daemon.
+
+use crate::config::Config;
+use crate::supervisor::{self, RunLimits};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Arguments of `crosscheck run`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// Stop after this long: `8h`, `30m`, `90s`, `1h 30m`.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    duration: Option<Duration>,
+    /// Stop after this many cases.
+    #[arg(long)]
+    cases: Option<u64>,
+    /// Worker processes (overrides `[daemon] workers`).
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+/// Runs the daemon until the duration, the case count or SIGINT/SIGTERM.
+/// Exits 0 when it stops as asked; findings are in the store, and
+/// `crosscheck status` / `crosscheck findings` show them.
+pub fn run(config: &Config, args: RunArgs) -> Result<ExitCode> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // A second signal while stopping exits at once; the store stays
+        // consistent (unfinished seeds are run again next time).
+        signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())
+            .and_then(|_| signal_hook::flag::register(signal, stop.clone()))
+            .context("installing signal handlers")?;
+    }
+    let workers = match args.workers {
+        Some(0) => anyhow::bail!("--workers must be at least 1"),
+        Some(n) => n,
+        None => config.workers(),
+    };
+    let limits = RunLimits {
+        duration: args.duration,
+        cases: args.cases,
+    };
+    let summary = supervisor::run(config, workers, limits, stop)?;
+    let seconds = summary.elapsed.as_secs_f64();
+    println!(
+        "run {} stopped ({}): {} cases in {seconds:.1} s ({:.1} cases/s) on {workers} worker(s); \
+         {} hits, {} new finding(s), {} in the store; {} worker restart(s)",
+        summary.run,
+        summary.reason,
+        summary.cases,
+        summary.cases as f64 / seconds.max(1e-9),
+        summary.hits,
+        summary.new_findings,
+        summary.total_findings,
+        summary.restarts,
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,235 @@
+//! `crosscheck status`: the store at a glance, also while the daemon runs.
+
+use crate::config::Config;
+use crate::stats::ALL_ENGINES;
+use crate::store::Store;
+use anyhow::Result;
+use clap::Args;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::process::ExitCode;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// Arguments of `crosscheck status`.
+#[derive(Args)]
+pub struct StatusArgs {
+    /// How many recent runs to list.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Print one JSON object instead of text, for scripts and monitoring.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The store's state, as `--json` prints it.
+#[derive(Serialize)]
+struct Snapshot {
+    data_dir: String,
+    daemon_pid: Option<u32>,
+    next_seed: Option<u64>,
+    unfinished_seeds: u64,
+    /// `engine -> counter -> value`; engine `*` holds per-case totals.
+    counters: BTreeMap<String, BTreeMap<String, u64>>,
+    findings: Vec<FindingRow>,
+    runs: Vec<RunRow>,
+}
+
+#[derive(Serialize)]
+struct FindingRow {
+    id: i64,
+    kind: String,
+    status: String,
+    hits: i64,
+    first_seed: Option<u64>,
+    signature: String,
+}
+
+#[derive(Serialize)]
+struct RunRow {
+    id: i64,
+    started_at: i64,
+    updated_at: i64,
+    ended_at: Option<i64>,
+    stop_reason: Option<String>,
+    workers: i64,
+    cases: i64,
+    new_findings: i64,
+}
+
+/// Per-engine columns, in order; other counters (inconclusive reasons)
+/// follow in a last column.
+const ENGINE_COLUMNS: [&str; 9] = [
+    "cases",
+    "ran",
+    "agree",
+    "rejected-expected",
+    "rejected-unexpected",
+    "crashed",
+    "hung",
+    "oom",
+    "inconclusive",
+];
+
+/// Runs the command.
+pub fn run(config: &Config, args: StatusArgs) -> Result<ExitCode> {
+    let store = Store::open_existing(&config.store.data_dir)?;
+    let snapshot = snapshot(&store, config, args.runs)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&snapshot)?);
+    } else {
+        print!("{}", render(&snapshot)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
+    let mut counters: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for ((engine, name), n) in store.counters(None)? {
+        counters.entry(engine).or_default().insert(name, n);
+    }
+    Ok(Snapshot {
+        data_dir: config.store.data_dir.display().to_string(),
+        daemon_pid: store.running_daemon(),
+        next_seed: store.next_seed()?,
+        unfinished_seeds: store
+            .pending_ranges()?
+            .iter()
+            .map(|r| r.end - r.start)
+            .sum(),
+        counters,
+        findings: store
+            .findings()?
+            .into_iter()
+            .map(|f| FindingRow {
+                id: f.id,
+                kind: f.kind,
+                status: f.status,
+                hits: f.hits,
+                first_seed: f.first_seed,
+                signature: f.signature,
+            })
+            .collect(),
+        runs: store
+            .runs(runs)?
+            .into_iter()
+            .map(|r| RunRow {
+                id: r.id,
+                started_at: r.started_at,
+                updated_at: r.updated_at,
+                ended_at: r.ended_at,
+                stop_reason: r.stop_reason,
+                workers: r.workers,
+                cases: r.cases,
+                new_findings: r.new_findings,
+            })
+            .collect(),
+    })
+}
+
+fn render(snapshot: &Snapshot) -> Result<String> {
+    let mut out = String::new();
+    let dir = &snapshot.data_dir;
+    match snapshot.daemon_pid {
+        Some(pid) => writeln!(out, "store {dir}: a daemon is running (pid {pid})")?,
+        None => writeln!(out, "store {dir}: no daemon running")?,
+    }
+    match snapshot.next_seed {
+        Some(next) => writeln!(
+            out,
+            "seed cursor: next new seed {next}; {} handed-out seed(s) not finished yet",
+            snapshot.unfinished_seeds
+        )?,
+        None => writeln!(out, "seed cursor: no seed handed out yet")?,
+    }
+
+    let empty = BTreeMap::new();
+    let totals = snapshot.counters.get(ALL_ENGINES).unwrap_or(&empty);
+    let cases = totals.get("cases").copied().unwrap_or(0);
+    writeln!(out, "\ncases: {cases}")?;
+    for (name, n) in totals {
+        if let Some(label) = name.strip_prefix("verdict:") {
+            writeln!(
+                out,
+                "  {label:<36} {n:>10}  {:>6.2}%",
+                100.0 * *n as f64 / cases.max(1) as f64
+            )?;
+        }
+    }
+    let engines: Vec<_> = snapshot
+        .counters
+        .iter()
+        .filter(|(engine, _)| *engine != ALL_ENGINES)
+        .collect();
+    if !engines.is_empty() {
+        write!(out, "\n  {:<28}", "engine")?;
+        for column in ENGINE_COLUMNS {
+            write!(out, " {:>10}", short(column))?;
+        }
+        writeln!(out)?;
+        for (engine, row) in engines {
+            write!(out, "  {engine:<28}")?;
+            for column in ENGINE_COLUMNS {
+                let value: u64 = row
+                    .iter()
+                    .filter(|(name, _)| {
+                        *name == column
+                            || (column == "inconclusive" && name.starts_with("inconclusive:"))
+                    })
+                    .map(|(_, n)| n)
+                    .sum();
+                write!(out, " {value:>10}")?;
+            }
+            writeln!(out)?;
+        }
+    }
+
+    let mut by_kind: BTreeMap<(&str, &str), (u64, i64)> = BTreeMap::new();
+    for f in &snapshot.findings {
+        let entry = by_kind.entry((&f.kind, &f.status)).or_default();
+        entry.0 += 1;
+        entry.1 += f.hits;
+    }
+    writeln!(
+        out,
+        "\nfindings: {} (`crosscheck findings` lists them)",
+        snapshot.findings.len()
+    )?;
+    for ((kind, status), (n, hits)) in by_kind {
+        writeln!(
+            out,
+            "  {kind:<24} {status:<8} {n:>6} finding(s) {hits:>10} hit(s)"
+        )?;
+    }
+
+    writeln!(out, "\nruns (newest first):")?;
+    for run in &snapshot.runs {
+        let end = run.ended_at.unwrap_or(run.updated_at);
+        let seconds = (end - run.started_at).max(0) as u64;
+        let state = match &run.stop_reason {
+            Some(reason) => format!("stopped: {reason}"),
+            None => "running".to_string(),
+        };
+        writeln!(
+            out,
+            "  #{:<4} {}  {:>10}  {:>9} cases {:>7.1}/s  {:>3} new finding(s)  {} worker(s)  {state}",
+            run.id,
+            humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(run.started_at as u64)),
+            humantime::format_duration(Duration::from_secs(seconds)).to_string(),
+            run.cases,
+            run.cases as f64 / seconds.max(1) as f64,
+            run.new_findings,
+            run.workers,
+        )?;
+    }
+    Ok(out)
+}
+
+fn short(column: &str) -> &str {
+    match column {
+        "rejected-expected" => "rej.expect",
+        "rejected-unexpected" => "rej.UNEXP",
+        "inconclusive" => "inconcl.",
+        other => other,
+    }
+}

@@ -1,0 +1,151 @@
+//! `crosscheck worker`: the process the daemon's supervisor starts. It runs
+//! the seed ranges it is ordered to and reports every step on stdout, so
+//! that if it dies the supervisor knows which case, and which engine, did it.
+
+use crate::config::Config;
+use crate::protocol::{CaseResult, FindingReport, Order, Report};
+use crate::stats::{case_events, ALL_ENGINES};
+use anyhow::{Context, Result};
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+
+/// The environment variable through which the supervisor hands its
+/// configuration text to workers.
+pub const CONFIG_ENV: &str = "CROSSCHECK_WORKER_CONFIG";
+
+/// Runs orders from stdin until stdin closes. Exits 0 when told to stop.
+pub fn run(config: &Config) -> Result<ExitCode> {
+    let config = match std::env::var(CONFIG_ENV) {
+        Ok(text) => Config::parse(&text, "the supervisor's configuration")?,
+        Err(_) => config.clone(),
+    };
+    let matrix = config.matrix()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let orders = read_orders(stop.clone());
+    let mut out = std::io::stdout().lock();
+    send(
+        &mut out,
+        &Report::Ready {
+            engines: matrix.names().iter().map(|n| n.to_string()).collect(),
+        },
+    )?;
+    while let Ok(Order::Run { start, end }) = orders.recv() {
+        for seed in start..end {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(ExitCode::SUCCESS);
+            }
+            send(&mut out, &Report::Started { seed })?;
+            let result = run_case(&config, &matrix, seed, &mut out)?;
+            send(&mut out, &Report::Finished(result))?;
+        }
+        send(&mut out, &Report::Idle)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads orders on a thread; end of input (the supervisor stopping or
+/// gone) raises `stop`, which the case loop checks between cases.
+fn read_orders(stop: Arc<AtomicBool>) -> mpsc::Receiver<Order> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            match serde_json::from_str::<Order>(&line) {
+                Ok(order) => {
+                    if sender.send(order).is_err() {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    eprintln!("crosscheck worker: ignoring a malformed order {line:?}: {err}");
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    receiver
+}
+
+/// The module of a seed, for the record of a case that did not finish; empty
+/// if generation itself fails (the seed still reproduces it).
+pub fn module_for_seed(seed: u64, generator: &oracles::GeneratorConfig) -> Vec<u8> {
+    oracles::panics::catch(|| oracles::generate(seed, generator))
+        .ok()
+        .and_then(Result::ok)
+        .map(|m| m.wasm)
+        .unwrap_or_default()
+}
+
+fn send(out: &mut impl Write, report: &Report) -> Result<()> {
+    let line = serde_json::to_string(report).context("encoding a report")?;
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .context("reporting to the supervisor (is it gone?)")
+}
+
+/// One case, with panics outside the engines (generator, harness) turned
+/// into a crash finding like the engines' own.
+fn run_case(
+    config: &Config,
+    matrix: &oracles::Matrix,
+    seed: u64,
+    out: &mut impl Write,
+) -> Result<CaseResult> {
+    let mut report_error = None;
+    let mut announce = |index: usize| {
+        if let Err(err) = send(out, &Report::Engine { index }) {
+            report_error.get_or_insert(err);
+        }
+    };
+    let outcome = oracles::panics::catch(|| {
+        oracles::run_seed_observed(
+            seed,
+            &config.generator,
+            &config.execution,
+            matrix,
+            &mut announce,
+        )
+    });
+    if let Some(err) = report_error {
+        return Err(err);
+    }
+    let all = |event: &str| (ALL_ENGINES.to_string(), event.to_string());
+    Ok(match outcome {
+        Ok(Ok(report)) => {
+            let verdict = &report.report.comparison.verdict;
+            CaseResult {
+                seed,
+                events: case_events(&report),
+                finding: verdict.signature().map(|signature| FindingReport {
+                    signature,
+                    kind: verdict.label(),
+                    summary: verdict.to_string(),
+                    wasm_hex: hex::encode(&report.module.wasm),
+                }),
+            }
+        }
+        Ok(Err(err)) => {
+            tracing::warn!(seed, "generation failed: {err:#}");
+            CaseResult {
+                seed,
+                events: vec![all("cases"), all("verdict:generation-failed")],
+                finding: None,
+            }
+        }
+        Err(panic) => {
+            let wasm = module_for_seed(seed, &config.generator);
+            CaseResult {
+                seed,
+                events: vec![all("cases"), all("verdict:crash")],
+                finding: Some(FindingReport {
+                    signature: format!("crash harness: {}", panic.replace(['\n', '\t'], " ")),
+                    kind: "crash".into(),
+                    summary: format!("CRASH\n  the harness panicked: {panic}\n"),
+                    wasm_hex: hex::encode(wasm),
+                }),
+            }
+        }
+    })
+}

@@ -1,0 +1,95 @@
+//! What the supervisor and its worker processes say to each other: one JSON
+//! object per line on the worker's stdin (orders) and stdout (reports). The
+//! supervisor closing the worker's stdin means "stop after this case".
+
+use serde::{Deserialize, Serialize};
+
+/// Supervisor to worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "order", rename_all = "snake_case")]
+pub enum Order {
+    /// Run seeds `start..end`, in order.
+    Run {
+        /// First seed.
+        start: u64,
+        /// One past the last seed.
+        end: u64,
+    },
+}
+
+/// Worker to supervisor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "report", rename_all = "snake_case")]
+pub enum Report {
+    /// The matrix is built; ready for orders.
+    Ready {
+        /// Engine names, oracle first: `Engine` reports index into this.
+        engines: Vec<String>,
+    },
+    /// A case begins (its time limit starts now).
+    Started {
+        /// Its seed.
+        seed: u64,
+    },
+    /// The case moves on to this engine of the matrix.
+    Engine {
+        /// Index into the `Ready` engine list.
+        index: usize,
+    },
+    /// A case is done.
+    Finished(CaseResult),
+    /// The last order is done; waiting for the next.
+    Idle,
+}
+
+/// The result of one case, as much as the supervisor needs to count and
+/// record it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// The seed.
+    pub seed: u64,
+    /// Counter increments: `(engine or "*", counter)`.
+    pub events: Vec<(String, String)>,
+    /// Present when the case is a finding.
+    pub finding: Option<FindingReport>,
+}
+
+/// A finding found inside a worker (the worker survived it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FindingReport {
+    /// Dedup key.
+    pub signature: String,
+    /// Verdict label.
+    pub kind: String,
+    /// The verdict, as text.
+    pub summary: String,
+    /// The module, hex-encoded.
+    pub wasm_hex: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_single_json_lines_that_round_trip() {
+        let report = Report::Finished(CaseResult {
+            seed: u64::MAX,
+            events: vec![("*".into(), "cases".into())],
+            finding: Some(FindingReport {
+                signature: "crash wasmi: boom\nsecond line".into(),
+                kind: "crash".into(),
+                summary: "CRASH\n".into(),
+                wasm_hex: hex::encode(b"\0asm"),
+            }),
+        });
+        let line = serde_json::to_string(&report).unwrap();
+        assert!(!line.contains('\n'));
+        assert_eq!(serde_json::from_str::<Report>(&line).unwrap(), report);
+        let order = Order::Run { start: 3, end: 19 };
+        assert_eq!(
+            serde_json::to_string(&order).unwrap(),
+            r#"{"order":"run","start":3,"end":19}"#
+        );
+    }
+}

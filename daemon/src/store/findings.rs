@@ -1,0 +1,297 @@
+//! Findings: one row per signature, one hit row per seed, the first module
+//! of each finding kept as an artifact.
+
+use super::{seed_from_sql, seed_to_sql, Store};
+use anyhow::{Context, Result};
+use rusqlite::{params, OptionalExtension};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+
+/// A finding as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// Row id, used on the command line.
+    pub id: i64,
+    /// Dedup key (see `oracles::Verdict::signature`).
+    pub signature: String,
+    /// `crash`, `hang`, `oom`, `mismatch`, `rejected:unexpected`, ...
+    pub kind: String,
+    /// Unix seconds of the first hit.
+    pub first_seen: i64,
+    /// Unix seconds of the latest hit.
+    pub last_seen: i64,
+    /// How many cases hit it.
+    pub hits: i64,
+    /// `open`, `fixed` or `ignored`.
+    pub status: String,
+    /// The seed of the first case that hit it, if it came from a seed.
+    pub first_seed: Option<u64>,
+    /// SHA-256 of the first module that hit it; the file is
+    /// `artifacts/<hash>.wasm` under the store directory.
+    pub artifact: String,
+    /// The first case's verdict, as text.
+    pub summary: String,
+}
+
+/// One hit to record.
+#[derive(Clone, Debug)]
+pub struct Hit<'a> {
+    /// Dedup key.
+    pub signature: &'a str,
+    /// `crash`, `hang`, `oom` or the verdict label.
+    pub kind: &'a str,
+    /// The seed, if the case came from one.
+    pub seed: Option<u64>,
+    /// The daemon run that found it, if any.
+    pub run: Option<i64>,
+    /// The module.
+    pub wasm: &'a [u8],
+    /// What happened, as text.
+    pub summary: &'a str,
+    /// Unix seconds.
+    pub now: i64,
+}
+
+/// What recording a hit did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// The finding's id.
+    pub id: i64,
+    /// Whether this hit created the finding.
+    pub new: bool,
+    /// Hits so far, this one included.
+    pub hits: i64,
+}
+
+impl Store {
+    /// Records one hit: a new finding for a new signature, otherwise one
+    /// more hit of the existing one. A seed already recorded for the finding
+    /// (a case re-run after the daemon was killed) is not counted twice.
+    /// The module of a new finding is on disk and the rows committed before
+    /// this returns.
+    pub fn record(&mut self, hit: &Hit<'_>) -> Result<Recorded> {
+        let hash = format!("{:x}", Sha256::digest(hit.wasm));
+        let artifact = self.artifact_path(&hash);
+        let tx = self.conn.transaction()?;
+        let existing: Option<(i64, i64)> = tx
+            .query_row(
+                "SELECT id, hits FROM findings WHERE signature = ?1",
+                params![hit.signature],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let seed = hit.seed.map(seed_to_sql);
+        let recorded = match existing {
+            Some((id, hits)) => {
+                let inserted = tx.execute(
+                    "INSERT OR IGNORE INTO hits (finding, seed, run, at) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, seed, hit.run, hit.now],
+                )?;
+                if inserted == 1 {
+                    tx.execute(
+                        "UPDATE findings SET hits = hits + 1, last_seen = ?2 WHERE id = ?1",
+                        params![id, hit.now],
+                    )?;
+                }
+                Recorded {
+                    id,
+                    new: false,
+                    hits: hits + inserted as i64,
+                }
+            }
+            None => {
+                write_artifact(&artifact, hit.wasm)?;
+                tx.execute(
+                    "INSERT INTO findings (signature, kind, first_seen, last_seen, hits, first_seed, artifact, summary)
+                     VALUES (?1, ?2, ?3, ?3, 1, ?4, ?5, ?6)",
+                    params![hit.signature, hit.kind, hit.now, seed, hash, hit.summary],
+                )?;
+                let id = tx.last_insert_rowid();
+                tx.execute(
+                    "INSERT INTO hits (finding, seed, run, at) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, seed, hit.run, hit.now],
+                )?;
+                if let Some(run) = hit.run {
+                    tx.execute(
+                        "UPDATE runs SET new_findings = new_findings + 1 WHERE id = ?1",
+                        params![run],
+                    )?;
+                }
+                Recorded {
+                    id,
+                    new: true,
+                    hits: 1,
+                }
+            }
+        };
+        tx.commit().context("committing a finding")?;
+        Ok(recorded)
+    }
+
+    /// All findings, most hit first.
+    pub fn findings(&self) -> Result<Vec<Finding>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{SELECT_FINDING} ORDER BY hits DESC, id"))?;
+        let rows = stmt.query_map([], finding_from_row)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .context("reading findings")
+    }
+
+    /// One finding by id.
+    pub fn finding(&self, id: i64) -> Result<Option<Finding>> {
+        self.conn
+            .query_row(
+                &format!("{SELECT_FINDING} WHERE id = ?1"),
+                params![id],
+                finding_from_row,
+            )
+            .optional()
+            .context("reading a finding")
+    }
+
+    /// The seeds of a finding's hits, oldest first, at most `limit`.
+    pub fn hit_seeds(&self, finding: i64, limit: usize) -> Result<Vec<u64>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seed FROM hits WHERE finding = ?1 AND seed IS NOT NULL ORDER BY rowid LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![finding, limit as i64], |row| row.get::<_, i64>(0))?;
+        rows.map(|r| r.map(seed_from_sql))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .context("reading the hits of a finding")
+    }
+}
+
+/// Writes the module to `path` unless it is there already: to a temporary
+/// name, synced, then renamed, so a crash never leaves a truncated artifact
+/// behind a committed row.
+fn write_artifact(path: &Path, wasm: &[u8]) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(wasm)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().with_context(|| format!("writing artifact {}", path.display()))
+}
+
+const SELECT_FINDING: &str =
+    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary FROM findings";
+
+fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
+    Ok(Finding {
+        id: row.get(0)?,
+        signature: row.get(1)?,
+        kind: row.get(2)?,
+        first_seen: row.get(3)?,
+        last_seen: row.get(4)?,
+        hits: row.get(5)?,
+        status: row.get(6)?,
+        first_seed: row.get::<_, Option<i64>>(7)?.map(seed_from_sql),
+        artifact: row.get(8)?,
+        summary: row.get(9)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::temp_dir;
+    use super::*;
+
+    fn hit<'a>(signature: &'a str, seed: u64, wasm: &'a [u8], now: i64) -> Hit<'a> {
+        Hit {
+            signature,
+            kind: "mismatch",
+            seed: Some(seed),
+            run: None,
+            wasm,
+            summary: "MISMATCH at call #0",
+            now,
+        }
+    }
+
+    #[test]
+    fn one_bug_hit_many_times_is_one_finding_and_others_are_separate() {
+        let dir = temp_dir("dedup");
+        let mut store = Store::open(&dir).unwrap();
+        let first = store
+            .record(&hit("mismatch a", 7, b"\0asm-a", 100))
+            .unwrap();
+        assert_eq!(
+            first,
+            Recorded {
+                id: first.id,
+                new: true,
+                hits: 1
+            }
+        );
+        for n in 2..=1000 {
+            let again = store
+                .record(&hit("mismatch a", 7 + n as u64, b"\0asm-x", 100 + n))
+                .unwrap();
+            assert_eq!(
+                again,
+                Recorded {
+                    id: first.id,
+                    new: false,
+                    hits: n
+                }
+            );
+        }
+        let other = store.record(&hit("crash b", 3, b"\0asm-b", 5000)).unwrap();
+        assert!(other.new && other.id != first.id);
+        let findings = store.findings().unwrap();
+        assert_eq!(findings.len(), 2);
+        let a = &findings[0];
+        assert_eq!(
+            (a.hits, a.first_seed, a.first_seen, a.last_seen),
+            (1000, Some(7), 100, 1100)
+        );
+        // The first module is the one kept, under its hash; later hits
+        // write nothing.
+        assert_eq!(
+            std::fs::read(store.artifact_path(&a.artifact)).unwrap(),
+            b"\0asm-a"
+        );
+        assert_eq!(std::fs::read_dir(dir.join("artifacts")).unwrap().count(), 2);
+        assert_eq!(store.hit_seeds(first.id, 3).unwrap(), [7, 9, 10]);
+        assert_eq!(
+            store.finding(other.id).unwrap().unwrap().signature,
+            "crash b"
+        );
+        assert!(store.finding(9999).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_seed_rerun_after_a_kill_is_not_counted_twice() {
+        let dir = temp_dir("idempotent");
+        let mut store = Store::open(&dir).unwrap();
+        store.record(&hit("s", 1, b"m", 1)).unwrap();
+        store.record(&hit("s", 2, b"m", 2)).unwrap();
+        let again = store.record(&hit("s", 2, b"m", 3)).unwrap();
+        assert_eq!((again.new, again.hits), (false, 2));
+        assert_eq!(store.findings().unwrap()[0].hits, 2);
+        // Hits without a seed (a user's module) are all counted.
+        let mut unseeded = hit("t", 0, b"n", 4);
+        unseeded.seed = None;
+        store.record(&unseeded).unwrap();
+        assert_eq!(store.record(&unseeded).unwrap().hits, 2);
+    }
+
+    #[test]
+    fn findings_survive_reopening() {
+        let dir = temp_dir("reopen");
+        let id = Store::open(&dir)
+            .unwrap()
+            .record(&hit("s", 1, b"m", 1))
+            .unwrap()
+            .id;
+        let store = Store::open_existing(&dir).unwrap();
+        assert_eq!(store.finding(id).unwrap().unwrap().hits, 1);
+    }
+}

@@ -1,0 +1,610 @@
+//! The daemon's supervisor: hands seed ranges to worker processes, records
+//! what they report, turns a worker's death or a case over its time or
+//! memory limit into a finding, restarts the worker, and checkpoints
+//! progress so a restarted daemon resumes exactly where it stopped.
+
+use crate::commands::worker::module_for_seed;
+use crate::config::Config;
+use crate::protocol::{CaseResult, Order, Report};
+use crate::stats::ALL_ENGINES;
+use crate::store::{unix_now, Counters, Hit, SeedRange, Store};
+use crate::worker_process::{Event, KillReason, WorkerProcess};
+use anyhow::{bail, Context, Result};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+use tracing::{debug, info, warn};
+
+/// How often the supervisor wakes up to check limits without events.
+const TICK: Duration = Duration::from_millis(50);
+/// How long workers get to finish their case when the daemon stops.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+/// A worker dying this many times before it is ready stops the daemon:
+/// something is wrong with the setup, not with a case.
+const MAX_FAILED_STARTS: u32 = 3;
+
+/// When a run ends on its own.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunLimits {
+    /// Wall-clock time.
+    pub duration: Option<Duration>,
+    /// Cases finished in this run.
+    pub cases: Option<u64>,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    /// The run's id in the store.
+    pub run: i64,
+    /// `signal`, `duration` or `cases`.
+    pub reason: &'static str,
+    /// Cases finished.
+    pub cases: u64,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+    /// Findings first seen in this run.
+    pub new_findings: u64,
+    /// Hits recorded in this run (new findings included).
+    pub hits: u64,
+    /// Findings in the store.
+    pub total_findings: u64,
+    /// Workers restarted after dying or being killed.
+    pub restarts: u64,
+}
+
+/// The case a worker is running.
+struct Current {
+    seed: u64,
+    since: Instant,
+    engine: Option<usize>,
+}
+
+/// A seed range a worker is working through.
+struct Assignment {
+    /// The part not yet checkpointed.
+    range: SeedRange,
+    /// The first seed not finished.
+    next: u64,
+    /// Counters of the finished seeds since the last checkpoint.
+    counters: Counters,
+    current: Option<Current>,
+}
+
+struct Slot {
+    process: Option<WorkerProcess>,
+    generation: u64,
+    engines: Vec<String>,
+    ready: bool,
+    failed_starts: u32,
+    assignment: Option<Assignment>,
+}
+
+/// Runs the daemon until a limit is reached or `stop` is raised.
+pub fn run(
+    config: &Config,
+    workers: usize,
+    limits: RunLimits,
+    stop: Arc<AtomicBool>,
+) -> Result<RunSummary> {
+    // The matrix is built here once so that a bad engine name is an error
+    // now, not a worker dying at startup.
+    let engines = config.matrix()?.names().join(",");
+    let mut store = Store::open(&config.store.data_dir)?;
+    let _lock = store.lock_for_daemon()?;
+    let retry: VecDeque<SeedRange> = store.pending_ranges()?.into();
+    let cases_before = store
+        .counters(None)?
+        .get(&(ALL_ENGINES.to_string(), "cases".to_string()))
+        .copied()
+        .unwrap_or(0);
+    let run = store.begin_run(workers, &engines, unix_now())?;
+    info!(
+        run,
+        workers,
+        data_dir = %config.store.data_dir.display(),
+        next_seed = store.next_seed()?.unwrap_or(config.daemon.first_seed),
+        unfinished_ranges = retry.len(),
+        "daemon started"
+    );
+    let (sender, receiver) = mpsc::channel();
+    let mut supervisor = Supervisor {
+        config,
+        store,
+        run,
+        slots: (0..workers)
+            .map(|_| Slot {
+                process: None,
+                generation: 0,
+                engines: Vec::new(),
+                ready: false,
+                failed_starts: 0,
+                assignment: None,
+            })
+            .collect(),
+        retry,
+        sender,
+        receiver,
+        limits,
+        stop,
+        stopping: false,
+        claimed: 0,
+        finished: 0,
+        run_counters: Counters::new(),
+        new_findings: 0,
+        hits: 0,
+        restarts: 0,
+        started: Instant::now(),
+        cases_before,
+        last_status: (Instant::now(), 0),
+    };
+    let outcome = supervisor.fuzz();
+    let shutdown = supervisor.shut_down();
+    let reason = match (&outcome, &shutdown) {
+        (Ok(reason), Ok(())) => *reason,
+        _ => "error",
+    };
+    supervisor.store.end_run(run, reason, unix_now())?;
+    let reason = outcome?;
+    shutdown?;
+    let summary = RunSummary {
+        run,
+        reason,
+        cases: supervisor.finished,
+        elapsed: supervisor.started.elapsed(),
+        new_findings: supervisor.new_findings,
+        hits: supervisor.hits,
+        total_findings: supervisor.store.findings()?.len() as u64,
+        restarts: supervisor.restarts,
+    };
+    info!(
+        run,
+        reason,
+        cases = summary.cases,
+        new_findings = summary.new_findings,
+        "daemon stopped"
+    );
+    Ok(summary)
+}
+
+struct Supervisor<'a> {
+    config: &'a Config,
+    store: Store,
+    run: i64,
+    slots: Vec<Slot>,
+    /// Unfinished ranges (from a crash or an earlier run), handed out first.
+    retry: VecDeque<SeedRange>,
+    sender: mpsc::Sender<Event>,
+    receiver: mpsc::Receiver<Event>,
+    limits: RunLimits,
+    stop: Arc<AtomicBool>,
+    stopping: bool,
+    claimed: u64,
+    finished: u64,
+    run_counters: Counters,
+    new_findings: u64,
+    hits: u64,
+    restarts: u64,
+    started: Instant,
+    cases_before: u64,
+    last_status: (Instant, u64),
+}
+
+impl Supervisor<'_> {
+    /// The main loop; returns why it ended.
+    fn fuzz(&mut self) -> Result<&'static str> {
+        for slot in 0..self.slots.len() {
+            self.spawn(slot)?;
+        }
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok("signal");
+            }
+            if self
+                .limits
+                .duration
+                .is_some_and(|d| self.started.elapsed() >= d)
+            {
+                return Ok("duration");
+            }
+            if self.limits.cases.is_some_and(|n| self.finished >= n) {
+                return Ok("cases");
+            }
+            match self.receiver.recv_timeout(TICK) {
+                Ok(event) => self.handle(event)?,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    unreachable!("the supervisor holds a sender")
+                }
+            }
+            self.enforce_limits();
+            self.maybe_report_status()?;
+        }
+    }
+
+    fn spawn(&mut self, slot: usize) -> Result<()> {
+        let state = &mut self.slots[slot];
+        state.generation += 1;
+        state.ready = false;
+        let process = WorkerProcess::spawn(
+            &self.config.text,
+            slot,
+            state.generation,
+            self.sender.clone(),
+        )?;
+        debug!(worker = slot, pid = process.pid(), "worker started");
+        state.process = Some(process);
+        Ok(())
+    }
+
+    fn handle(&mut self, event: Event) -> Result<()> {
+        match event {
+            Event::Report {
+                slot,
+                generation,
+                report,
+            } => {
+                if self.slots[slot].generation != generation {
+                    return Ok(());
+                }
+                self.on_report(slot, report)
+            }
+            Event::Closed { slot, generation } => {
+                if self.slots[slot].generation != generation {
+                    return Ok(());
+                }
+                self.on_exit(slot)
+            }
+        }
+    }
+
+    fn on_report(&mut self, slot: usize, report: Report) -> Result<()> {
+        let state = &mut self.slots[slot];
+        match report {
+            Report::Ready { engines } => {
+                state.engines = engines;
+                state.ready = true;
+                state.failed_starts = 0;
+                self.assign(slot)?;
+            }
+            Report::Started { seed } => {
+                if let Some(assignment) = &mut state.assignment {
+                    assignment.current = Some(Current {
+                        seed,
+                        since: Instant::now(),
+                        engine: None,
+                    });
+                }
+            }
+            Report::Engine { index } => {
+                if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
+                    current.engine = Some(index);
+                }
+            }
+            Report::Finished(result) => self.finish_case(slot, result)?,
+            Report::Idle => {
+                if let Some(assignment) = self.slots[slot].assignment.take() {
+                    self.checkpoint(assignment)?;
+                }
+                self.assign(slot)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_case(&mut self, slot: usize, result: CaseResult) -> Result<()> {
+        let Some(assignment) = self.slots[slot].assignment.as_mut() else {
+            bail!(
+                "worker {slot} finished seed {} it was not given",
+                result.seed
+            );
+        };
+        if result.seed != assignment.next {
+            bail!(
+                "worker {slot} finished seed {} out of order (expected {})",
+                result.seed,
+                assignment.next
+            );
+        }
+        for event in result.events {
+            *assignment.counters.entry(event.clone()).or_default() += 1;
+            *self.run_counters.entry(event).or_default() += 1;
+        }
+        assignment.next = result.seed + 1;
+        assignment.current = None;
+        self.finished += 1;
+        if let Some(finding) = result.finding {
+            let wasm = hex::decode(&finding.wasm_hex)
+                .with_context(|| format!("worker {slot} sent a malformed module"))?;
+            self.record(
+                &finding.signature,
+                &finding.kind,
+                Some(result.seed),
+                &wasm,
+                &finding.summary,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Records a hit; durable before it is logged.
+    fn record(
+        &mut self,
+        signature: &str,
+        kind: &str,
+        seed: Option<u64>,
+        wasm: &[u8],
+        summary: &str,
+    ) -> Result<()> {
+        let recorded = self.store.record(&Hit {
+            signature,
+            kind,
+            seed,
+            run: Some(self.run),
+            wasm,
+            summary,
+            now: unix_now(),
+        })?;
+        self.hits += 1;
+        if recorded.new {
+            self.new_findings += 1;
+            info!(
+                finding = recorded.id,
+                kind, seed, "new finding #{}: {signature}", recorded.id
+            );
+        } else {
+            debug!(
+                finding = recorded.id,
+                hits = recorded.hits,
+                seed,
+                "{signature}"
+            );
+        }
+        Ok(())
+    }
+
+    fn checkpoint(&mut self, assignment: Assignment) -> Result<()> {
+        self.store.checkpoint(
+            self.run,
+            assignment.range,
+            assignment.next,
+            &assignment.counters,
+            unix_now(),
+        )
+    }
+
+    /// Gives an idle, ready worker its next range, unless the run is ending.
+    fn assign(&mut self, slot: usize) -> Result<()> {
+        let state = &self.slots[slot];
+        if self.stopping || !state.ready || state.assignment.is_some() {
+            return Ok(());
+        }
+        let remaining = self
+            .limits
+            .cases
+            .map_or(u64::MAX, |n| n.saturating_sub(self.claimed));
+        if remaining == 0 {
+            return Ok(());
+        }
+        let range = match self.retry.pop_front() {
+            Some(range) if range.end - range.start > remaining => {
+                let (head, tail) = self.store.split_pending(range, range.start + remaining)?;
+                self.retry.push_front(tail);
+                head
+            }
+            Some(range) => range,
+            None => self.store.claim_seeds(
+                self.config.daemon.first_seed,
+                self.config.daemon.batch_size.min(remaining),
+            )?,
+        };
+        self.claimed += range.end - range.start;
+        let state = &mut self.slots[slot];
+        state.assignment = Some(Assignment {
+            range,
+            next: range.start,
+            counters: Counters::new(),
+            current: None,
+        });
+        let order = Order::Run {
+            start: range.start,
+            end: range.end,
+        };
+        // If the worker is gone, its Closed event gives the range back.
+        if let Some(process) = &mut state.process {
+            process.order(&order);
+        }
+        Ok(())
+    }
+
+    /// A worker's output closed: record its death if it was not asked to
+    /// stop, give back its unfinished seeds, start a new one.
+    fn on_exit(&mut self, slot: usize) -> Result<()> {
+        let Some(process) = self.slots[slot].process.take() else {
+            return Ok(());
+        };
+        let pid = process.pid();
+        let (status, death) = process.reap();
+        let expected = self.stopping && status.success();
+        let was_ready = self.slots[slot].ready;
+        self.slots[slot].ready = false;
+        if let Some(mut assignment) = self.slots[slot].assignment.take() {
+            if let (Some(current), false) = (assignment.current.take(), expected) {
+                let engine = current
+                    .engine
+                    .and_then(|i| self.slots[slot].engines.get(i).cloned());
+                let place = engine
+                    .as_deref()
+                    .unwrap_or("the harness, before any engine");
+                let signature = format!("{} worker {} in {place}", death.kind, death.how);
+                let summary = format!(
+                    "{} in {place} (seed {}, worker pid {pid})\n  {}\n",
+                    death.kind.to_uppercase(),
+                    current.seed,
+                    death.detail.replace('\n', "\n  ")
+                );
+                let wasm = module_for_seed(current.seed, &self.config.generator);
+                self.record(&signature, death.kind, Some(current.seed), &wasm, &summary)?;
+                let mut events = vec![
+                    (ALL_ENGINES.to_string(), "cases".to_string()),
+                    (ALL_ENGINES.to_string(), format!("verdict:{}", death.kind)),
+                ];
+                if let Some(engine) = engine {
+                    events.push((engine, death_counter(death.kind).to_string()));
+                }
+                for event in events {
+                    *assignment.counters.entry(event.clone()).or_default() += 1;
+                    *self.run_counters.entry(event).or_default() += 1;
+                }
+                assignment.next = current.seed + 1;
+                self.finished += 1;
+            }
+            let rest = SeedRange {
+                start: assignment.next,
+                end: assignment.range.end,
+            };
+            self.checkpoint(assignment)?;
+            if rest.start < rest.end && !self.stopping {
+                self.claimed -= rest.end - rest.start;
+                self.retry.push_front(rest);
+            }
+        } else if !expected && was_ready {
+            warn!(
+                worker = slot,
+                pid, "worker died between cases: {}", death.detail
+            );
+        }
+        if self.stopping {
+            return Ok(());
+        }
+        warn!(
+            worker = slot,
+            pid,
+            kind = death.kind,
+            "worker {}; restarting it",
+            death.how
+        );
+        self.restarts += 1;
+        if !was_ready {
+            self.slots[slot].failed_starts += 1;
+            if self.slots[slot].failed_starts >= MAX_FAILED_STARTS {
+                bail!(
+                    "worker {slot} died {MAX_FAILED_STARTS} times before it was ready: {}",
+                    death.detail
+                );
+            }
+        }
+        self.spawn(slot)
+    }
+
+    /// Kills workers whose case is over time or whose memory is over the limit.
+    fn enforce_limits(&mut self) {
+        let timeout = Duration::from_secs(self.config.daemon.case_timeout_secs);
+        let memory = self.config.daemon.worker_memory_limit_mib << 20;
+        for state in &mut self.slots {
+            let Some(process) = &mut state.process else {
+                continue;
+            };
+            let started = state
+                .assignment
+                .as_ref()
+                .and_then(|a| a.current.as_ref())
+                .map(|c| c.since);
+            if started.is_some_and(|since| since.elapsed() > timeout) {
+                process.kill(KillReason::Timeout(timeout));
+            }
+            if let Some(rss) = process.resident_bytes().filter(|&rss| rss > memory) {
+                process.kill(KillReason::Memory { rss, limit: memory });
+            }
+        }
+    }
+
+    fn maybe_report_status(&mut self) -> Result<()> {
+        let (at, cases_then) = self.last_status;
+        let interval = Duration::from_secs(self.config.daemon.status_interval_secs);
+        if at.elapsed() < interval {
+            return Ok(());
+        }
+        let rate = (self.finished - cases_then) as f64 / at.elapsed().as_secs_f64();
+        self.last_status = (Instant::now(), self.finished);
+        let inconclusive: u64 = self
+            .run_counters
+            .iter()
+            .filter(|((engine, name), _)| {
+                engine == ALL_ENGINES && name.starts_with("verdict:inconclusive")
+            })
+            .map(|(_, n)| n)
+            .sum();
+        let total_findings = self.store.findings()?.len();
+        let alive = self.slots.iter().filter(|s| s.ready).count();
+        info!(
+            cases = self.finished,
+            cases_per_s = format!("{rate:.1}"),
+            store_cases = self.cases_before + self.finished,
+            new_findings = self.new_findings,
+            total_findings,
+            "{} cases ({rate:.1}/s, {} in store); findings: {} new, {total_findings} total, {} hits; \
+             inconclusive {:.2}%; {alive}/{} workers, {} restarts",
+            self.finished,
+            self.cases_before + self.finished,
+            self.new_findings,
+            self.hits,
+            100.0 * inconclusive as f64 / self.finished.max(1) as f64,
+            self.slots.len(),
+            self.restarts,
+        );
+        Ok(())
+    }
+
+    /// Stops every worker after its current case (killing any that take
+    /// longer than the grace period) and checkpoints what they finished.
+    fn shut_down(&mut self) -> Result<()> {
+        self.stopping = true;
+        for state in &mut self.slots {
+            if let Some(process) = &mut state.process {
+                process.request_stop();
+            }
+        }
+        let deadline = Instant::now() + STOP_GRACE;
+        let mut result = Ok(());
+        while self.slots.iter().any(|s| s.process.is_some()) && Instant::now() < deadline {
+            match self.receiver.recv_timeout(TICK) {
+                Ok(event) => {
+                    if let Err(err) = self.handle(event) {
+                        result = result.and(Err(err));
+                    }
+                }
+                Err(_) => self.enforce_limits(),
+            }
+        }
+        for slot in 0..self.slots.len() {
+            if let Some(process) = self.slots[slot].process.as_mut() {
+                warn!(
+                    worker = slot,
+                    pid = process.pid(),
+                    "worker did not stop in time; killing it"
+                );
+                // Killed by us for stopping: not a finding.
+                let _ = process.kill_quietly();
+                let _ = self.slots[slot].process.take().map(WorkerProcess::reap);
+            }
+            if let Some(mut assignment) = self.slots[slot].assignment.take() {
+                assignment.current = None;
+                if let Err(err) = self.checkpoint(assignment) {
+                    result = result.and(Err(err));
+                }
+            }
+        }
+        result
+    }
+}
+
+/// The per-engine counter a worker death increments.
+fn death_counter(kind: &str) -> &'static str {
+    match kind {
+        "hang" => "hung",
+        "oom" => "oom",
+        _ => "crashed",
+    }
+}

@@ -1,0 +1,371 @@
+//! A worker process as the supervisor sees it: spawning it isolated from
+//! the terminal and tied to the supervisor's life, reading its reports on a
+//! thread, measuring its memory, killing it, and saying how it died.
+
+use crate::commands::worker::CONFIG_ENV;
+use crate::protocol::{Order, Report};
+use anyhow::{Context, Result};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Lines of a worker's stderr kept for the report of its death.
+const STDERR_TAIL_LINES: usize = 20;
+
+/// Something a worker's reader thread saw.
+#[derive(Debug)]
+pub enum Event {
+    /// A report line from worker `slot` (process `generation`).
+    Report {
+        /// The worker slot.
+        slot: usize,
+        /// Which process in that slot.
+        generation: u64,
+        /// What it said.
+        report: Report,
+    },
+    /// The worker's stdout closed: it exited or is exiting.
+    Closed {
+        /// The worker slot.
+        slot: usize,
+        /// Which process in that slot.
+        generation: u64,
+    },
+}
+
+/// Why the supervisor killed a worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KillReason {
+    /// A case ran past the time limit.
+    Timeout(Duration),
+    /// Resident memory went past the limit.
+    Memory {
+        /// What was measured, bytes.
+        rss: u64,
+        /// The limit, bytes.
+        limit: u64,
+    },
+}
+
+/// How a worker's death is classified as a finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Death {
+    /// `crash`, `hang` or `oom`.
+    pub kind: &'static str,
+    /// Stable description for the signature: no pids, times or sizes.
+    pub how: String,
+    /// Details for the report (measurements, the stderr tail).
+    pub detail: String,
+}
+
+/// A running worker process.
+pub struct WorkerProcess {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    killed_for: Option<KillReason>,
+}
+
+impl WorkerProcess {
+    /// Starts `crosscheck worker` with the supervisor's configuration text.
+    /// Reports arrive on `events`.
+    pub fn spawn(
+        config_text: &str,
+        slot: usize,
+        generation: u64,
+        events: mpsc::Sender<Event>,
+    ) -> Result<WorkerProcess> {
+        let exe = std::env::current_exe().context("finding the crosscheck executable")?;
+        let mut command = Command::new(exe);
+        command
+            .arg("worker")
+            .env(CONFIG_ENV, config_text)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Its own process group: a Ctrl-C in the terminal reaches only
+            // the supervisor, which then stops the workers in order.
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe and touches no memory of the
+        // parent; it makes the kernel kill the worker if the supervisor dies
+        // (even of SIGKILL), so no orphan keeps running a hung case.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().context("starting a worker process")?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
+        std::thread::Builder::new()
+            .name(format!("worker-{slot}-out"))
+            .spawn(move || read_reports(stdout, slot, generation, events))
+            .context("starting a report reader")?;
+        let tail = stderr_tail.clone();
+        let pid = child.id();
+        std::thread::Builder::new()
+            .name(format!("worker-{slot}-err"))
+            .spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    tracing::debug!(worker = slot, pid, "{line}");
+                    let mut tail = tail.lock().unwrap();
+                    if tail.len() == STDERR_TAIL_LINES {
+                        tail.pop_front();
+                    }
+                    tail.push_back(line);
+                }
+            })
+            .context("starting a log reader")?;
+        Ok(WorkerProcess {
+            stdin: child.stdin.take(),
+            child,
+            stderr_tail,
+            killed_for: None,
+        })
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends an order. A failure means the worker is gone; its `Closed`
+    /// event follows.
+    pub fn order(&mut self, order: &Order) -> bool {
+        let Some(stdin) = &mut self.stdin else {
+            return false;
+        };
+        let line = serde_json::to_string(order).expect("orders always encode");
+        writeln!(stdin, "{line}")
+            .and_then(|()| stdin.flush())
+            .is_ok()
+    }
+
+    /// Asks the worker to stop after its current case.
+    pub fn request_stop(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Resident memory in bytes, from `/proc/<pid>/statm`.
+    pub fn resident_bytes(&self) -> Option<u64> {
+        resident_bytes(self.pid())
+    }
+
+    /// Kills the worker (SIGKILL), remembering why.
+    pub fn kill(&mut self, reason: KillReason) {
+        self.killed_for.get_or_insert(reason);
+        let _ = self.child.kill();
+    }
+
+    /// Kills the worker without it counting as a finding (the daemon is
+    /// stopping and the worker did not finish its case in time).
+    pub fn kill_quietly(&mut self) -> std::io::Result<()> {
+        self.child.kill()
+    }
+
+    /// Waits for the process to exit (killing it if it lingers after
+    /// closing its stdout) and classifies the exit.
+    pub fn reap(mut self) -> (ExitStatus, Death) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                _ => {
+                    let _ = self.child.kill();
+                    break self.child.wait().expect("waiting for a killed child");
+                }
+            }
+        };
+        // Let the stderr reader drain what the process wrote last.
+        std::thread::sleep(Duration::from_millis(50));
+        let tail: Vec<String> = self.stderr_tail.lock().unwrap().iter().cloned().collect();
+        let death = classify(status, self.killed_for, &tail.join("\n"));
+        (status, death)
+    }
+}
+
+fn read_reports(
+    stdout: std::process::ChildStdout,
+    slot: usize,
+    generation: u64,
+    events: mpsc::Sender<Event>,
+) {
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        match serde_json::from_str::<Report>(&line) {
+            Ok(report) => {
+                let event = Event::Report {
+                    slot,
+                    generation,
+                    report,
+                };
+                if events.send(event).is_err() {
+                    return;
+                }
+            }
+            // Something in the worker wrote to stdout: not ours to trust.
+            Err(_) => tracing::warn!(worker = slot, "ignoring a stray output line: {line:?}"),
+        }
+    }
+    let _ = events.send(Event::Closed { slot, generation });
+}
+
+/// Resident set size of a process in bytes, if it exists.
+pub fn resident_bytes(pid: u32) -> Option<u64> {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * page.max(1) as u64)
+}
+
+/// Classifies a worker's exit as a finding kind and a stable description.
+pub fn classify(status: ExitStatus, killed_for: Option<KillReason>, stderr_tail: &str) -> Death {
+    let with_tail = |detail: String| match stderr_tail.trim() {
+        "" => detail,
+        tail => format!("{detail}\nlast lines of the worker's stderr:\n{tail}"),
+    };
+    match killed_for {
+        Some(KillReason::Timeout(limit)) => {
+            return Death {
+                kind: "hang",
+                how: "case exceeded the time limit".into(),
+                detail: with_tail(format!(
+                    "killed after {} s without finishing the case",
+                    limit.as_secs()
+                )),
+            }
+        }
+        Some(KillReason::Memory { rss, limit }) => {
+            return Death {
+                kind: "oom",
+                how: "resident memory exceeded the limit".into(),
+                detail: with_tail(format!(
+                    "killed at {} MiB resident, limit {} MiB",
+                    rss >> 20,
+                    limit >> 20
+                )),
+            }
+        }
+        None => {}
+    }
+    if stderr_tail.contains("memory allocation of") {
+        return Death {
+            kind: "oom",
+            how: "allocation failed".into(),
+            detail: with_tail("the allocator gave up".into()),
+        };
+    }
+    match (status.signal(), status.code()) {
+        (Some(libc::SIGKILL), _) => Death {
+            kind: "oom",
+            how: "killed by SIGKILL from outside crosscheck".into(),
+            detail: with_tail(
+                "SIGKILL not sent by crosscheck: most likely the kernel's OOM killer".into(),
+            ),
+        },
+        (Some(signal), _) => Death {
+            kind: "crash",
+            how: format!("killed by {}", signal_name(signal)),
+            detail: with_tail(format!("the worker died of {}", signal_name(signal))),
+        },
+        (None, Some(code)) => Death {
+            kind: "crash",
+            how: format!("exited with status {code}"),
+            detail: with_tail(format!(
+                "the worker exited with status {code} in the middle of its work"
+            )),
+        },
+        (None, None) => Death {
+            kind: "crash",
+            how: "ended without a status".into(),
+            detail: with_tail(String::new()),
+        },
+    }
+}
+
+fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGSYS => "SIGSYS",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        _ => return format!("signal {signal}"),
+    };
+    name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signalled(signal: i32) -> ExitStatus {
+        ExitStatus::from_raw(signal)
+    }
+
+    #[test]
+    fn deaths_are_classified_with_stable_descriptions() {
+        let segv = classify(signalled(libc::SIGSEGV), None, "");
+        assert_eq!(
+            (segv.kind, segv.how.as_str()),
+            ("crash", "killed by SIGSEGV")
+        );
+        let abort = classify(signalled(libc::SIGABRT), None, "assertion failed");
+        assert_eq!(abort.kind, "crash");
+        assert!(abort.detail.contains("assertion failed"));
+        let alloc = classify(
+            signalled(libc::SIGABRT),
+            None,
+            "memory allocation of 1048576 bytes failed",
+        );
+        assert_eq!(alloc.kind, "oom");
+        let hang = classify(
+            signalled(libc::SIGKILL),
+            Some(KillReason::Timeout(Duration::from_secs(30))),
+            "",
+        );
+        assert_eq!(
+            (hang.kind, hang.detail.as_str()),
+            ("hang", "killed after 30 s without finishing the case")
+        );
+        let oom = classify(
+            signalled(libc::SIGKILL),
+            Some(KillReason::Memory {
+                rss: 5 << 30,
+                limit: 4 << 30,
+            }),
+            "",
+        );
+        assert_eq!(oom.kind, "oom");
+        assert!(oom.detail.contains("5120 MiB"));
+        assert_eq!(classify(signalled(libc::SIGKILL), None, "").kind, "oom");
+        let panic = classify(ExitStatus::from_raw(101 << 8), None, "thread 'x' panicked");
+        assert_eq!(
+            (panic.kind, panic.how.as_str()),
+            ("crash", "exited with status 101")
+        );
+    }
+
+    #[test]
+    fn resident_memory_of_this_process_is_measured() {
+        let rss = resident_bytes(std::process::id()).unwrap();
+        assert!(rss > 1 << 20, "{rss}");
+        assert_eq!(resident_bytes(u32::MAX), None);
+    }
+}

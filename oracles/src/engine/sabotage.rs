@@ -1,0 +1,214 @@
+//! Deliberately destructive engines: wasmi that, on modules containing one
+//! trigger instruction, takes its whole process down the way a JIT bug can:
+//! a segmentation fault, an abort, an endless loop or unbounded allocation.
+//! They exist to prove that the daemon's process isolation turns each into a
+//! finding and keeps fuzzing. Run them only under `crosscheck run`: in-process
+//! commands (`sweep`, `case`) die or hang with them, which is the point.
+
+use super::{Engine, ExecutionConfig, WasmiEngine};
+use crate::outcome::EngineRun;
+use crate::plan::Plan;
+use anyhow::Result;
+use wasmparser::{Operator, Parser, Payload, WasmFeatures};
+
+/// How a sabotaged engine fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sabotage {
+    /// Writes to an inaccessible page while "running compiled code": SIGSEGV.
+    Segfault,
+    /// Aborts while "compiling", like a failed assertion in a C++ JIT.
+    Abort,
+    /// Loops forever while "compiling".
+    Hang,
+    /// Allocates and touches memory without bound while "compiling".
+    Oom,
+}
+
+impl Sabotage {
+    /// Every sabotage, for the engine registry.
+    pub const ALL: [Sabotage; 4] = [
+        Sabotage::Segfault,
+        Sabotage::Abort,
+        Sabotage::Hang,
+        Sabotage::Oom,
+    ];
+
+    /// The instruction whose presence in a function body triggers it. Each
+    /// is in roughly one generated module in ten to twenty, so the daemon
+    /// both trips over it and keeps running other cases, and a matrix with
+    /// all four sabotages sees each of them.
+    pub fn trigger(self) -> &'static str {
+        match self {
+            Sabotage::Segfault => "f32.mul",
+            Sabotage::Abort => "f64.mul",
+            Sabotage::Hang => "f32.add",
+            Sabotage::Oom => "f64.div",
+        }
+    }
+
+    fn triggered_by(self, op: &Operator<'_>) -> bool {
+        matches!(
+            (self, op),
+            (Sabotage::Segfault, Operator::F32Mul)
+                | (Sabotage::Abort, Operator::F64Mul)
+                | (Sabotage::Hang, Operator::F32Add)
+                | (Sabotage::Oom, Operator::F64Div)
+        )
+    }
+
+    /// The engine name selecting this sabotage in the config.
+    pub fn engine_name(self) -> String {
+        let suffix = match self {
+            Sabotage::Segfault => "segv",
+            Sabotage::Abort => "abort",
+            Sabotage::Hang => "hang",
+            Sabotage::Oom => "oom",
+        };
+        format!("wasmi-fault-{suffix}")
+    }
+
+    /// What it does, for reports.
+    pub fn describe(self) -> String {
+        let what = match self {
+            Sabotage::Segfault => "segmentation fault when running",
+            Sabotage::Abort => "abort when compiling",
+            Sabotage::Hang => "endless loop when compiling",
+            Sabotage::Oom => "unbounded allocation when compiling",
+        };
+        format!("{what} a module with {}", self.trigger())
+    }
+
+    /// Whether any function body of `wasm` contains the trigger instruction.
+    pub fn triggers(self, wasm: &[u8]) -> bool {
+        Parser::new(0).parse_all(wasm).any(|payload| {
+            let Ok(Payload::CodeSectionEntry(body)) = payload else {
+                return false;
+            };
+            let Ok(ops) = body.get_operators_reader() else {
+                return false;
+            };
+            ops.into_iter()
+                .any(|op| op.is_ok_and(|op| self.triggered_by(&op)))
+        })
+    }
+}
+
+/// wasmi with a [`Sabotage`] waiting for its trigger.
+pub struct SabotagedEngine {
+    sabotage: Sabotage,
+    inner: WasmiEngine,
+}
+
+impl SabotagedEngine {
+    /// Creates the engine.
+    pub fn new(sabotage: Sabotage, limits: &ExecutionConfig) -> Result<Self> {
+        Ok(SabotagedEngine {
+            sabotage,
+            inner: WasmiEngine::named(&sabotage.engine_name(), limits)?,
+        })
+    }
+
+    fn compile_phase(&self, wasm: &[u8]) {
+        if !self.sabotage.triggers(wasm) {
+            return;
+        }
+        match self.sabotage {
+            Sabotage::Abort => std::process::abort(),
+            Sabotage::Hang => {
+                let mut spins = 0u64;
+                loop {
+                    spins = std::hint::black_box(spins.wrapping_add(1));
+                }
+            }
+            Sabotage::Oom => allocate_forever(),
+            Sabotage::Segfault => {}
+        }
+    }
+
+    fn run_phase(&self, wasm: &[u8]) {
+        if self.sabotage == Sabotage::Segfault && self.sabotage.triggers(wasm) {
+            segfault();
+        }
+    }
+}
+
+/// Grows the heap by touched 64 MiB chunks until something stops the process.
+fn allocate_forever() -> ! {
+    let mut chunks: Vec<Vec<u8>> = Vec::new();
+    loop {
+        chunks.push(vec![0xA5; 64 << 20]);
+        std::hint::black_box(&chunks);
+    }
+}
+
+/// A real segmentation fault: a store to a page mapped without access, as
+/// JIT code with a bad address would do. (Raising the signal instead would
+/// not do: Wasmtime's handler returns from signals it does not own.)
+fn segfault() -> ! {
+    // SAFETY: maps one fresh anonymous page with no access rights; the store
+    // into it faults, and the process dies of SIGSEGV as intended.
+    unsafe {
+        let page = libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        assert_ne!(page, libc::MAP_FAILED, "mmap of a guard page failed");
+        std::ptr::write_volatile(page.cast::<u8>(), 1);
+    }
+    unreachable!("a store to a PROT_NONE page returned")
+}
+
+impl Engine for SabotagedEngine {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn settings(&self) -> String {
+        format!(
+            "{} with injected process failure: {}",
+            self.inner.settings(),
+            self.sabotage.describe()
+        )
+    }
+
+    fn features(&self) -> WasmFeatures {
+        self.inner.features()
+    }
+
+    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
+        self.compile_phase(wasm);
+        self.inner.compile(wasm)
+    }
+
+    fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
+        self.compile_phase(wasm);
+        self.run_phase(wasm);
+        self.inner.execute(wasm, plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_triggers_only_on_its_instruction_in_code() {
+        let with = wat::parse_str(
+            r#"(module (func (param f32) (result f32) local.get 0 local.get 0 f32.mul))"#,
+        )
+        .unwrap();
+        let without = wat::parse_str(
+            r#"(module (func (param f32) (result f32) local.get 0 local.get 0 f32.add)
+                       (data "\94\94"))"#,
+        )
+        .unwrap();
+        assert!(Sabotage::Segfault.triggers(&with));
+        assert!(!Sabotage::Abort.triggers(&with));
+        assert!(!Sabotage::Segfault.triggers(&without));
+        assert!(Sabotage::Hang.triggers(&without));
+    }
+}
