@@ -1,11 +1,15 @@
 //! `crosscheck bench`: throughput of each stage on one core, as cases/s.
 
+use crate::commands::sweep::{sweep, SweepOptions};
 use crate::config::Config;
 use crate::seeds::parse_seed_range;
+use crate::supervisor::{self, RunLimits};
 use anyhow::Result;
 use clap::Args;
 use oracles::{generate, ModuleInfo, Plan};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Arguments of `crosscheck bench`.
@@ -14,12 +18,20 @@ pub struct BenchArgs {
     /// Seeds to measure on.
     #[arg(long, value_name = "START..END", default_value = "0..500")]
     seeds: String,
+    /// Instead of the stages: the daemon (`crosscheck run`) with 1 and 2
+    /// worker processes against the in-process `sweep` with 1 and 2 threads,
+    /// on the same seeds.
+    #[arg(long)]
+    daemon: bool,
 }
 
 /// Runs the command on the calling thread (main gives it a large stack).
 pub fn run(config: &Config, args: BenchArgs) -> Result<ExitCode> {
     let seeds = parse_seed_range(&args.seeds)?;
-    measure(config, seeds)?;
+    match args.daemon {
+        true => daemon_vs_sweep(config, seeds)?,
+        false => measure(config, seeds)?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -93,5 +105,69 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
         &format!("full matrix ({} engines) + compare", matrix.engines().len()),
         start.elapsed().as_secs_f64(),
     );
+    Ok(())
+}
+
+/// Cases/s of the daemon and of the in-process sweep, side by side.
+fn daemon_vs_sweep(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
+    let matrix = config.matrix()?;
+    let n = seeds.end - seeds.start;
+    let mut sweep_rates = Vec::new();
+    for jobs in [1, 2] {
+        let options = SweepOptions {
+            jobs: Some(jobs),
+            store: None,
+            collect_findings: false,
+            progress: false,
+        };
+        let result = sweep(config, &matrix, seeds.clone(), &options)?;
+        sweep_rates.push(n as f64 / result.elapsed.as_secs_f64());
+    }
+    let mut daemon_rates = Vec::new();
+    for workers in [1, 2] {
+        let dir =
+            std::env::temp_dir().join(format!("crosscheck-bench-{}-{workers}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        // Workers take their configuration from `text`, in which only the
+        // store differs; they never touch the store.
+        let mut daemon_config = config.clone();
+        daemon_config.store.data_dir = dir.clone();
+        daemon_config.daemon.first_seed = seeds.start;
+        let limits = RunLimits {
+            duration: None,
+            cases: Some(n),
+        };
+        let summary = supervisor::run(
+            &daemon_config,
+            workers,
+            limits,
+            Arc::new(AtomicBool::new(false)),
+        )?;
+        let _ = std::fs::remove_dir_all(&dir);
+        daemon_rates.push(summary.cases as f64 / summary.elapsed.as_secs_f64());
+    }
+    println!(
+        "crosscheck bench --daemon: {n} seeds ({}..{}), matrix of {} engines",
+        seeds.start,
+        seeds.end,
+        matrix.engines().len()
+    );
+    println!(
+        "{:<34} {:>10} {:>16} {:>14}",
+        "mode", "cases/s", "vs sweep (same)", "vs 1 of same"
+    );
+    for (mode, rates) in [
+        ("sweep (in-process threads)", &sweep_rates),
+        ("run (daemon, worker processes)", &daemon_rates),
+    ] {
+        for (i, rate) in rates.iter().enumerate() {
+            println!(
+                "{:<34} {rate:>10.1} {:>15.1}% {:>13.2}x",
+                format!("{mode} x{}", i + 1),
+                100.0 * rate / sweep_rates[i],
+                rate / rates[0]
+            );
+        }
+    }
     Ok(())
 }

@@ -42,25 +42,51 @@ pub struct SweepArgs {
     record: bool,
 }
 
-/// Runs the command. Exits 1 if any case is a finding.
-pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
-    let seeds = parse_seed_range(&args.seeds)?;
-    let matrix = config.matrix()?;
-    let store = match args.record {
-        true => Some(Mutex::new(Store::open(&config.store.data_dir)?)),
-        false => None,
-    };
+/// How [`sweep`] runs.
+pub struct SweepOptions<'a> {
+    /// Worker threads; all cores when `None`.
+    pub jobs: Option<usize>,
+    /// Where to record findings, if anywhere.
+    pub store: Option<&'a Mutex<Store>>,
+    /// Collect one line per finding in `Stats::findings`.
+    pub collect_findings: bool,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// What [`sweep`] did.
+pub struct SweepResult {
+    /// Totals.
+    pub stats: Stats,
+    /// Wall-clock time of the cases (not of building the matrix).
+    pub elapsed: std::time::Duration,
+    /// Threads used.
+    pub threads: usize,
+    /// Findings the store saw for the first time.
+    pub new_findings: u64,
+}
+
+/// Runs `seeds` in-process on a thread pool.
+pub fn sweep(
+    config: &Config,
+    matrix: &oracles::Matrix,
+    seeds: std::ops::Range<u64>,
+    options: &SweepOptions<'_>,
+) -> Result<SweepResult> {
     let recording_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let new_findings = AtomicU64::new(0);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
+        .num_threads(options.jobs.unwrap_or(0))
         .stack_size(WORKER_STACK_BYTES)
         .build()
         .context("starting worker threads")?;
-    let progress = ProgressBar::new(seeds.end - seeds.start).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} cases, {per_sec}, eta {eta}")
-            .expect("the template is valid"),
-    );
+    let progress = match options.progress {
+        true => ProgressBar::new(seeds.end - seeds.start).with_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} cases, {per_sec}, eta {eta}")
+                .expect("the template is valid"),
+        ),
+        false => ProgressBar::hidden(),
+    };
     let start = Instant::now();
     let stats = pool.install(|| {
         seeds
@@ -71,12 +97,12 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
                 // Engine panics are caught per engine inside the matrix; this
                 // catches the rest (the generator, the harness itself).
                 let result = oracles::panics::catch(|| {
-                    oracles::run_seed(seed, &config.generator, &config.execution, &matrix)
+                    oracles::run_seed(seed, &config.generator, &config.execution, matrix)
                 });
                 match result {
                     Ok(Ok(report)) => {
                         stats.add(&report);
-                        if let Some(store) = &store {
+                        if let Some(store) = options.store {
                             match record(store, &report) {
                                 Ok(true) => {
                                     new_findings.fetch_add(1, Ordering::Relaxed);
@@ -87,7 +113,7 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
                                 }
                             }
                         }
-                        if args.findings.is_some() && report.report.comparison.verdict.is_finding()
+                        if options.collect_findings && report.report.comparison.verdict.is_finding()
                         {
                             stats.findings.push(finding_line(&report));
                         }
@@ -101,23 +127,51 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
     });
     let elapsed = start.elapsed();
     progress.finish_and_clear();
+    if let Some(err) = recording_error.into_inner().unwrap() {
+        return Err(err.context("recording findings in the store"));
+    }
+    Ok(SweepResult {
+        stats,
+        elapsed,
+        threads: pool.current_num_threads(),
+        new_findings: new_findings.load(Ordering::Relaxed),
+    })
+}
+
+/// Runs the command. Exits 1 if any case is a finding.
+pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
+    let seeds = parse_seed_range(&args.seeds)?;
+    let matrix = config.matrix()?;
+    let store = match args.record {
+        true => Some(Mutex::new(Store::open(&config.store.data_dir)?)),
+        false => None,
+    };
+    let result = sweep(
+        config,
+        &matrix,
+        seeds,
+        &SweepOptions {
+            jobs: args.jobs,
+            store: store.as_ref(),
+            collect_findings: args.findings.is_some(),
+            progress: true,
+        },
+    )?;
+    let stats = result.stats;
     print!(
         "{}",
         render(
             &stats,
             &matrix.names(),
-            elapsed.as_secs_f64(),
-            pool.current_num_threads()
+            result.elapsed.as_secs_f64(),
+            result.threads
         )
     );
-    if let Some(err) = recording_error.into_inner().unwrap() {
-        return Err(err.context("recording findings in the store"));
-    }
     if store.is_some() {
         println!(
             "\nrecorded in {}: {} new finding(s); `crosscheck findings` lists them",
             config.store.data_dir.display(),
-            new_findings.load(Ordering::Relaxed)
+            result.new_findings
         );
     }
     if let Some(path) = &args.findings {
