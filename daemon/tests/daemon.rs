@@ -67,7 +67,10 @@ fn findings(status: &Value) -> Vec<Value> {
 }
 
 /// Every seed below the cursor is either counted or still pending, and every
-/// hit of a finding is a counted case with that verdict.
+/// hit of a finding is a counted case with that verdict, or one of the
+/// pending seeds (a hit is recorded at once, its case counted when its
+/// range is checkpointed; a resumed run finishes the range without
+/// counting the hit again).
 fn assert_consistent(status: &Value) {
     let cases = counter(status, "*", "cases");
     let unfinished = status["unfinished_seeds"].as_u64().unwrap();
@@ -83,10 +86,10 @@ fn assert_consistent(status: &Value) {
             .or_default() += f["hits"].as_u64().unwrap();
     }
     for (kind, hits) in hits_by_kind {
-        assert_eq!(
-            counter(status, "*", &format!("verdict:{kind}")),
-            hits,
-            "hits of {kind} findings vs counted verdicts: {status:#}"
+        let counted = counter(status, "*", &format!("verdict:{kind}"));
+        assert!(
+            counted <= hits && hits <= counted + unfinished,
+            "{hits} hits of {kind} findings, {counted} counted, {unfinished} pending: {status:#}"
         );
     }
 }
@@ -227,11 +230,15 @@ fn a_killed_daemon_resumes_where_it_stopped_and_loses_nothing() {
     let mut daemon = spawn(&config, &["run"]);
     // `status` reads the store while the daemon writes it.
     let mut before = Value::Null;
-    wait_for("findings and cases", Duration::from_secs(120), || {
+    let db = dir.join("data/crosscheck.sqlite");
+    wait_for("findings and cases", Duration::from_secs(300), || {
+        if !db.exists() {
+            return false;
+        }
         before = status(&config);
         before["daemon_pid"].as_u64() == Some(daemon.id() as u64)
-            && findings(&before).len() >= 2
-            && counter(&before, "*", "cases") >= 200
+            && !findings(&before).is_empty()
+            && counter(&before, "*", "cases") >= 100
     });
     daemon.kill().unwrap(); // SIGKILL: no chance to clean up
     let killed = daemon.wait_with_output().unwrap();
