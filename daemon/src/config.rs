@@ -65,6 +65,23 @@ impl Default for DaemonConfig {
     }
 }
 
+/// Triage of findings (`[triage]`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TriageConfig {
+    /// Failed shrinking candidates in a row after which a module counts as
+    /// minimal.
+    pub shrink_attempts: u32,
+}
+
+impl Default for TriageConfig {
+    fn default() -> Self {
+        TriageConfig {
+            shrink_attempts: 500,
+        }
+    }
+}
+
 /// How logs are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -89,7 +106,7 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
-            level: "info".into(),
+            level: "warn,crosscheck=info,oracles=info".into(),
             format: LogFormat::Human,
         }
     }
@@ -113,6 +130,9 @@ pub struct Config {
     /// `[daemon]`.
     #[serde(default)]
     pub daemon: DaemonConfig,
+    /// `[triage]`.
+    #[serde(default)]
+    pub triage: TriageConfig,
     /// `[log]`.
     #[serde(default)]
     pub log: LogConfig,
@@ -198,6 +218,7 @@ mod tests {
         assert_eq!(config.store, StoreConfig::default());
         assert_eq!(config.daemon, DaemonConfig::default());
         assert_eq!(config.log, LogConfig::default());
+        assert_eq!(config.triage, TriageConfig::default());
         assert_eq!(config.matrix.oracle, "wasmi");
         assert_eq!(
             config.matrix.engines,

@@ -3,6 +3,7 @@
 mod commands;
 mod config;
 mod logging;
+mod probe;
 mod protocol;
 mod report;
 mod seeds;
@@ -46,6 +47,11 @@ enum Command {
     Status(commands::status::StatusArgs),
     /// List the findings in the store, or show one.
     Findings(commands::findings::FindingsArgs),
+    /// Shrink a finding's module while it keeps its signature (wasm-shrink;
+    /// every candidate runs in a worker process).
+    Shrink(commands::shrink::ShrinkArgs),
+    /// Mark a finding open, fixed or ignored.
+    Mark(commands::mark::MarkArgs),
     /// A worker process of `crosscheck run` (started by the daemon).
     #[command(hide = true)]
     Worker,
@@ -99,6 +105,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => commands::run::run(&config, args),
         Command::Status(args) => commands::status::run(&config, args),
         Command::Findings(args) => commands::findings::run(&config, args),
+        Command::Shrink(args) => commands::shrink::run(&config, args),
+        Command::Mark(args) => commands::mark::run(&config, args),
         Command::Worker => commands::worker::run(&config),
     }
 }

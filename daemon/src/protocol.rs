@@ -15,6 +15,14 @@ pub enum Order {
         /// One past the last seed.
         end: u64,
     },
+    /// Run this module (not a generated one) with the call plan `seed`
+    /// draws: a stored finding or a shrinking candidate.
+    Check {
+        /// Draws the call arguments.
+        seed: u64,
+        /// The module, hex-encoded.
+        wasm_hex: String,
+    },
 }
 
 /// Worker to supervisor.

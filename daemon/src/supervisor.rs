@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::protocol::{CaseResult, Order, Report};
 use crate::stats::ALL_ENGINES;
 use crate::store::{unix_now, Counters, Hit, SeedRange, Store};
-use crate::worker_process::{Event, KillReason, WorkerProcess};
+use crate::worker_process::{place, Event, WorkerProcess};
 use anyhow::{bail, Context, Result};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -434,10 +434,8 @@ impl Supervisor<'_> {
                 let engine = current
                     .engine
                     .and_then(|i| self.slots[slot].engines.get(i).cloned());
-                let place = engine
-                    .as_deref()
-                    .unwrap_or("the harness, before any engine");
-                let signature = format!("{} worker {} in {place}", death.kind, death.how);
+                let place = place(engine.as_deref());
+                let signature = death.signature(engine.as_deref());
                 let summary = format!(
                     "{} in {place} (seed {}, worker pid {pid})\n  {}\n",
                     death.kind.to_uppercase(),
@@ -511,12 +509,7 @@ impl Supervisor<'_> {
                 .as_ref()
                 .and_then(|a| a.current.as_ref())
                 .map(|c| c.since);
-            if started.is_some_and(|since| since.elapsed() > timeout) {
-                process.kill(KillReason::Timeout(timeout));
-            }
-            if let Some(rss) = process.resident_bytes().filter(|&rss| rss > memory) {
-                process.kill(KillReason::Memory { rss, limit: memory });
-            }
+            process.enforce_limits(started, timeout, memory);
         }
     }
 

@@ -61,6 +61,19 @@ pub struct Death {
     pub detail: String,
 }
 
+impl Death {
+    /// The finding signature of this death while `engine` ran (`None`:
+    /// before any engine, in the generator or the harness).
+    pub fn signature(&self, engine: Option<&str>) -> String {
+        format!("{} worker {} in {}", self.kind, self.how, place(engine))
+    }
+}
+
+/// Where in a case a worker was, for signatures and reports.
+pub fn place(engine: Option<&str>) -> &str {
+    engine.unwrap_or("the harness, before any engine")
+}
+
 /// A running worker process.
 pub struct WorkerProcess {
     child: Child,
@@ -163,6 +176,22 @@ impl WorkerProcess {
     pub fn kill(&mut self, reason: KillReason) {
         self.killed_for.get_or_insert(reason);
         let _ = self.child.kill();
+    }
+
+    /// Kills the worker if its case (started at `case_started`) is over
+    /// `timeout` or its resident memory over `memory` bytes.
+    pub fn enforce_limits(
+        &mut self,
+        case_started: Option<Instant>,
+        timeout: Duration,
+        memory: u64,
+    ) {
+        if case_started.is_some_and(|since| since.elapsed() > timeout) {
+            self.kill(KillReason::Timeout(timeout));
+        }
+        if let Some(rss) = self.resident_bytes().filter(|&rss| rss > memory) {
+            self.kill(KillReason::Memory { rss, limit: memory });
+        }
     }
 
     /// Kills the worker without it counting as a finding (the daemon is

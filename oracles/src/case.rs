@@ -40,9 +40,21 @@ pub fn run_seed_observed(
     starting: &mut dyn FnMut(usize),
 ) -> Result<SeedReport> {
     let module = generate(seed, generator)?;
-    let info = ModuleInfo::parse(&module.wasm)
-        .with_context(|| format!("seed {seed}: wasm-smith produced an invalid module"))?;
-    let plan = Plan::from_seed(&info, seed, execution.calls_per_export);
+    run_module_observed(module, execution, matrix, starting)
+        .with_context(|| format!("seed {seed}: wasm-smith produced an invalid module"))
+}
+
+/// Runs a given module (a stored finding, a shrinking candidate) with the
+/// call plan its seed draws, announcing each engine as in
+/// [`Matrix::run_observed`]. Fails if the module does not parse.
+pub fn run_module_observed(
+    module: GeneratedModule,
+    execution: &ExecutionConfig,
+    matrix: &Matrix,
+    starting: &mut dyn FnMut(usize),
+) -> Result<SeedReport> {
+    let info = ModuleInfo::parse(&module.wasm)?;
+    let plan = Plan::from_seed(&info, module.seed, execution.calls_per_export);
     let report = matrix.run_observed(&module.wasm, &plan, starting);
     Ok(SeedReport {
         module,

@@ -13,11 +13,12 @@ pub mod module_info;
 pub mod outcome;
 pub mod panics;
 pub mod plan;
+pub mod shrink;
 pub mod termination;
 pub mod value;
 pub mod verdict;
 
-pub use case::{run_seed, run_seed_observed, SeedReport};
+pub use case::{run_module_observed, run_seed, run_seed_observed, SeedReport};
 pub use engine::{build_engine, Engine, ExecutionConfig};
 pub use generate::{generate, GeneratedModule, GeneratorConfig};
 pub use matrix::{CaseReport, Matrix};

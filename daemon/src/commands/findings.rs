@@ -61,6 +61,10 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
                 println!("reproduce: crosscheck case --seed {seed}");
             }
             println!("module: {}", store.artifact_path(&f.artifact).display());
+            match &f.shrunk {
+                Some(hash) => println!("shrunk module: {}", store.artifact_path(hash).display()),
+                None => println!("shrunk module: none yet (`crosscheck shrink {}`)", f.id),
+            }
             println!("\n{}", f.summary);
         }
     }

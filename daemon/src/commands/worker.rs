@@ -31,14 +31,24 @@ pub fn run(config: &Config) -> Result<ExitCode> {
             engines: matrix.names().iter().map(|n| n.to_string()).collect(),
         },
     )?;
-    while let Ok(Order::Run { start, end }) = orders.recv() {
-        for seed in start..end {
-            if stop.load(Ordering::Relaxed) {
-                return Ok(ExitCode::SUCCESS);
+    while let Ok(order) = orders.recv() {
+        match order {
+            Order::Run { start, end } => {
+                for seed in start..end {
+                    if stop.load(Ordering::Relaxed) {
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    send(&mut out, &Report::Started { seed })?;
+                    let result = run_case(&config, &matrix, seed, None, &mut out)?;
+                    send(&mut out, &Report::Finished(result))?;
+                }
             }
-            send(&mut out, &Report::Started { seed })?;
-            let result = run_case(&config, &matrix, seed, &mut out)?;
-            send(&mut out, &Report::Finished(result))?;
+            Order::Check { seed, wasm_hex } => {
+                let wasm = hex::decode(&wasm_hex).context("a malformed module in an order")?;
+                send(&mut out, &Report::Started { seed })?;
+                let result = run_case(&config, &matrix, seed, Some(wasm), &mut out)?;
+                send(&mut out, &Report::Finished(result))?;
+            }
         }
         send(&mut out, &Report::Idle)?;
     }
@@ -85,28 +95,41 @@ fn send(out: &mut impl Write, report: &Report) -> Result<()> {
         .context("reporting to the supervisor (is it gone?)")
 }
 
-/// One case, with panics outside the engines (generator, harness) turned
-/// into a crash finding like the engines' own.
+/// One case — the seed's generated module, or `module` when given — with
+/// panics outside the engines (generator, harness) turned into a crash
+/// finding like the engines' own.
 fn run_case(
     config: &Config,
     matrix: &oracles::Matrix,
     seed: u64,
+    module: Option<Vec<u8>>,
     out: &mut impl Write,
 ) -> Result<CaseResult> {
+    let given = module.clone();
     let mut report_error = None;
     let mut announce = |index: usize| {
         if let Err(err) = send(out, &Report::Engine { index }) {
             report_error.get_or_insert(err);
         }
     };
-    let outcome = oracles::panics::catch(|| {
-        oracles::run_seed_observed(
+    let outcome = oracles::panics::catch(|| match module {
+        Some(wasm) => oracles::run_module_observed(
+            oracles::GeneratedModule {
+                seed,
+                wasm,
+                features: Vec::new(),
+            },
+            &config.execution,
+            matrix,
+            &mut announce,
+        ),
+        None => oracles::run_seed_observed(
             seed,
             &config.generator,
             &config.execution,
             matrix,
             &mut announce,
-        )
+        ),
     });
     if let Some(err) = report_error {
         return Err(err);
@@ -127,7 +150,7 @@ fn run_case(
             }
         }
         Ok(Err(err)) => {
-            tracing::warn!(seed, "generation failed: {err:#}");
+            tracing::warn!(seed, "no module to run: {err:#}");
             CaseResult {
                 seed,
                 events: vec![all("cases"), all("verdict:generation-failed")],
@@ -135,7 +158,7 @@ fn run_case(
             }
         }
         Err(panic) => {
-            let wasm = module_for_seed(seed, &config.generator);
+            let wasm = given.unwrap_or_else(|| module_for_seed(seed, &config.generator));
             CaseResult {
                 seed,
                 events: vec![all("cases"), all("verdict:crash")],

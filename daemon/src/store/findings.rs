@@ -32,6 +32,31 @@ pub struct Finding {
     pub artifact: String,
     /// The first case's verdict, as text.
     pub summary: String,
+    /// SHA-256 of the shrunk module, once shrinking found one
+    /// (`artifacts/<hash>.wasm`).
+    pub shrunk: Option<String>,
+}
+
+/// What a person decided about a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Status {
+    /// Needs attention.
+    Open,
+    /// Fixed upstream or in the engine under test.
+    Fixed,
+    /// Known and not worth attention.
+    Ignored,
+}
+
+impl Status {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Fixed => "fixed",
+            Status::Ignored => "ignored",
+        }
+    }
 }
 
 /// One hit to record.
@@ -151,6 +176,34 @@ impl Store {
             .context("reading a finding")
     }
 
+    /// Stores a shrunk module for a finding (kept only if smaller than the
+    /// one it has).
+    pub fn set_shrunk(&mut self, id: i64, wasm: &[u8]) -> Result<bool> {
+        let hash = format!("{:x}", Sha256::digest(wasm));
+        write_artifact(&self.artifact_path(&hash), wasm)?;
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE findings SET shrunk = ?2, shrunk_size = ?3
+                 WHERE id = ?1 AND (shrunk_size IS NULL OR shrunk_size > ?3)",
+                params![id, hash, wasm.len() as i64],
+            )
+            .context("recording a shrunk module")?;
+        Ok(changed == 1)
+    }
+
+    /// Sets a finding's status; false if there is no such finding.
+    pub fn set_status(&mut self, id: i64, status: Status) -> Result<bool> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE findings SET status = ?2 WHERE id = ?1",
+                params![id, status.as_str()],
+            )
+            .context("changing a finding's status")?;
+        Ok(changed == 1)
+    }
+
     /// The seeds of a finding's hits, oldest first, at most `limit`.
     pub fn hit_seeds(&self, finding: i64, limit: usize) -> Result<Vec<u64>> {
         let mut stmt = self.conn.prepare(
@@ -181,7 +234,7 @@ fn write_artifact(path: &Path, wasm: &[u8]) -> Result<()> {
 }
 
 const SELECT_FINDING: &str =
-    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary FROM findings";
+    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk FROM findings";
 
 fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
     Ok(Finding {
@@ -195,6 +248,7 @@ fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
         first_seed: row.get::<_, Option<i64>>(7)?.map(seed_from_sql),
         artifact: row.get(8)?,
         summary: row.get(9)?,
+        shrunk: row.get(10)?,
     })
 }
 
@@ -281,6 +335,31 @@ mod tests {
         unseeded.seed = None;
         store.record(&unseeded).unwrap();
         assert_eq!(store.record(&unseeded).unwrap().hits, 2);
+    }
+
+    #[test]
+    fn shrunk_modules_only_get_smaller_and_status_changes_stick() {
+        let dir = temp_dir("shrunk");
+        let mut store = Store::open(&dir).unwrap();
+        let id = store.record(&hit("s", 1, b"0123456789", 1)).unwrap().id;
+        assert!(store.set_shrunk(id, b"01234").unwrap());
+        assert!(!store.set_shrunk(id, b"0123456").unwrap());
+        let f = store.finding(id).unwrap().unwrap();
+        assert_eq!(
+            std::fs::read(store.artifact_path(f.shrunk.as_deref().unwrap())).unwrap(),
+            b"01234"
+        );
+        assert!(store.set_status(id, Status::Fixed).unwrap());
+        assert!(!store.set_status(id + 1, Status::Fixed).unwrap());
+        assert_eq!(
+            Store::open(&dir)
+                .unwrap()
+                .finding(id)
+                .unwrap()
+                .unwrap()
+                .status,
+            "fixed"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 mod findings;
 mod progress;
 
-pub use findings::Hit;
+pub use findings::{Hit, Status};
 pub use progress::{Counters, SeedRange};
 
 use anyhow::{bail, Context, Result};
@@ -16,10 +16,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Schema steps: entry `i` takes a store from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     "CREATE TABLE findings (
         id          INTEGER PRIMARY KEY,
         signature   TEXT    NOT NULL UNIQUE,
@@ -63,6 +63,9 @@ const MIGRATIONS: [&str; 2] = [
     -- Seed ranges handed to workers and not yet finished: run first on resume.
     CREATE TABLE pending (start INTEGER PRIMARY KEY, end INTEGER NOT NULL);
     CREATE TABLE state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+    // The smallest module known to reproduce each finding.
+    "ALTER TABLE findings ADD COLUMN shrunk TEXT;
+    ALTER TABLE findings ADD COLUMN shrunk_size INTEGER;",
 ];
 
 /// An open store directory.

@@ -1,0 +1,134 @@
+//! Running one module at a time in a worker process, for shrinking and
+//! replaying findings: whatever a candidate does to its process (a
+//! segfault, an endless loop), the answer is the signature the daemon would
+//! have recorded for it.
+
+use crate::config::Config;
+use crate::protocol::{Order, Report};
+use crate::worker_process::{Event, WorkerProcess};
+use anyhow::{bail, Context, Result};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long a fresh worker may take to build its matrix.
+const STARTUP_LIMIT: Duration = Duration::from_secs(120);
+const TICK: Duration = Duration::from_millis(20);
+
+/// A worker process kept for probing modules; restarted when a module kills it.
+pub struct Prober<'a> {
+    config: &'a Config,
+    process: Option<WorkerProcess>,
+    engines: Vec<String>,
+    generation: u64,
+    sender: mpsc::Sender<Event>,
+    receiver: mpsc::Receiver<Event>,
+}
+
+impl<'a> Prober<'a> {
+    /// A prober for the configuration's matrix and limits.
+    pub fn new(config: &'a Config) -> Self {
+        let (sender, receiver) = mpsc::channel();
+        Prober {
+            config,
+            process: None,
+            engines: Vec::new(),
+            generation: 0,
+            sender,
+            receiver,
+        }
+    }
+
+    /// The finding signature of `wasm` run with the call plan of `seed`, or
+    /// `None` when it is not a finding (the engines agree, or it is
+    /// inconclusive, or the module does not parse).
+    pub fn signature_of(&mut self, wasm: &[u8], seed: u64) -> Result<Option<String>> {
+        self.ensure_started()?;
+        let order = Order::Check {
+            seed,
+            wasm_hex: hex::encode(wasm),
+        };
+        if let Some(process) = &mut self.process {
+            process.order(&order);
+        }
+        let timeout = Duration::from_secs(self.config.daemon.case_timeout_secs);
+        let memory = self.config.daemon.worker_memory_limit_mib << 20;
+        let mut since = None;
+        let mut engine = None;
+        let mut answer = None;
+        loop {
+            match self.receiver.recv_timeout(TICK) {
+                Ok(Event::Report {
+                    generation, report, ..
+                }) if generation == self.generation => match report {
+                    Report::Started { .. } => since = Some(Instant::now()),
+                    Report::Engine { index } => engine = self.engines.get(index).cloned(),
+                    Report::Finished(result) => answer = result.finding.map(|f| f.signature),
+                    Report::Idle => return Ok(answer),
+                    Report::Ready { .. } => {}
+                },
+                Ok(Event::Closed { generation, .. }) if generation == self.generation => {
+                    let process = self.process.take().expect("a running worker");
+                    let (_, death) = process.reap();
+                    return Ok(Some(death.signature(engine.as_deref())));
+                }
+                Ok(_) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Some(process) = &mut self.process {
+                        process.enforce_limits(since, timeout, memory);
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    unreachable!("the prober holds a sender")
+                }
+            }
+        }
+    }
+
+    fn ensure_started(&mut self) -> Result<()> {
+        if self.process.is_some() {
+            return Ok(());
+        }
+        self.generation += 1;
+        self.process = Some(WorkerProcess::spawn(
+            &self.config.text,
+            0,
+            self.generation,
+            self.sender.clone(),
+        )?);
+        let deadline = Instant::now() + STARTUP_LIMIT;
+        while Instant::now() < deadline {
+            match self.receiver.recv_timeout(TICK) {
+                Ok(Event::Report {
+                    generation,
+                    report: Report::Ready { engines },
+                    ..
+                }) if generation == self.generation => {
+                    self.engines = engines;
+                    return Ok(());
+                }
+                Ok(Event::Closed { generation, .. }) if generation == self.generation => {
+                    let process = self.process.take().expect("a running worker");
+                    let (_, death) = process.reap();
+                    bail!("the worker process died while starting: {}", death.detail);
+                }
+                _ => {}
+            }
+        }
+        self.process = None;
+        bail!("the worker process did not start within {STARTUP_LIMIT:?}")
+    }
+}
+
+impl Drop for Prober<'_> {
+    fn drop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.request_stop();
+            let _ = process.reap();
+        }
+    }
+}
+
+/// Reads a finding's module, naming the file on failure.
+pub fn read_module(path: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading the module {}", path.display()))
+}

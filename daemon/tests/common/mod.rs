@@ -1,0 +1,102 @@
+//! Helpers shared by the end-to-end tests of the daemon and triage.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("crosscheck-daemon-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A config file in `dir` with the given engines and `[daemon]` lines; the
+/// store is `dir/data`.
+pub fn config(dir: &Path, engines: &[&str], daemon: &str, log: &str) -> PathBuf {
+    let engines: Vec<String> = engines.iter().map(|e| format!("{e:?}")).collect();
+    let text = format!(
+        "[matrix]\noracle = \"wasmi\"\nengines = [{}]\n[store]\ndata_dir = {:?}\n[daemon]\n{daemon}\n[log]\n{log}\n",
+        engines.join(", "),
+        dir.join("data").display().to_string(),
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+pub fn crosscheck(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crosscheck"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("running crosscheck")
+}
+
+pub fn spawn(config: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_crosscheck"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting crosscheck")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn status(config: &Path) -> Value {
+    let out = crosscheck(config, &["status", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("status --json is JSON")
+}
+
+pub fn counter(status: &Value, engine: &str, name: &str) -> u64 {
+    status["counters"][engine][name].as_u64().unwrap_or(0)
+}
+
+pub fn findings(status: &Value) -> Vec<Value> {
+    status["findings"].as_array().unwrap().clone()
+}
+
+/// Every seed below the cursor is either counted or still pending, and every
+/// hit of a finding is a counted case with that verdict, or one of the
+/// pending seeds (a hit is recorded at once, its case counted when its
+/// range is checkpointed; a resumed run finishes the range without
+/// counting the hit again).
+pub fn assert_consistent(status: &Value) {
+    let cases = counter(status, "*", "cases");
+    let unfinished = status["unfinished_seeds"].as_u64().unwrap();
+    assert_eq!(
+        cases + unfinished,
+        status["next_seed"].as_u64().unwrap(),
+        "{status:#}"
+    );
+    let mut hits_by_kind = std::collections::BTreeMap::<String, u64>::new();
+    for f in findings(status) {
+        *hits_by_kind
+            .entry(f["kind"].as_str().unwrap().to_string())
+            .or_default() += f["hits"].as_u64().unwrap();
+    }
+    for (kind, hits) in hits_by_kind {
+        let counted = counter(status, "*", &format!("verdict:{kind}"));
+        assert!(
+            counted <= hits && hits <= counted + unfinished,
+            "{hits} hits of {kind} findings, {counted} counted, {unfinished} pending: {status:#}"
+        );
+    }
+}
+
+pub fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,103 @@
+//! Triage on the real binary: shrinking a finding in worker processes and
+//! marking findings.
+
+mod common;
+
+use common::*;
+
+/// Runs `crosscheck shrink`, checks it kept `signature`, returns its output.
+fn shrink(config: &std::path::Path, id: &str, attempts: u32, signature: &str) -> String {
+    let attempts = attempts.to_string();
+    let run = crosscheck(config, &["shrink", id, "--attempts", &attempts]);
+    let out = text(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{out}{}", text(&run.stderr));
+    assert!(out.contains(&format!("still `{signature}`")), "{out}");
+    out
+}
+
+#[test]
+fn a_fault_injected_mismatch_shrinks_to_a_small_module_with_the_same_signature() {
+    let dir = temp_dir("shrink");
+    let config = config(&dir, &["wasmi-fault-i64-mul"], "workers = 2", "");
+    let run = crosscheck(&config, &["run", "--cases", "300"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let status = status(&config);
+    // A wrong result of a call: the fault is on the side of the result.
+    let finding = findings(&status)
+        .into_iter()
+        .find(|f| {
+            let s = f["signature"].as_str().unwrap();
+            s.starts_with("mismatch call") && s.contains("{wasmi-fault-i64-mul}=")
+        })
+        .unwrap_or_else(|| panic!("no call mismatch of the fault in {status:#}"));
+    let id = finding["id"].to_string();
+
+    let out = shrink(&config, &id, 300, finding["signature"].as_str().unwrap());
+    let shrunk = out
+        .lines()
+        .find_map(|l| l.strip_prefix("shrunk module: "))
+        .expect("the shrunk module's path");
+    let bytes = std::fs::read(shrunk).unwrap();
+    assert!(bytes.len() <= 200, "{} bytes:\n{out}", bytes.len());
+    let wat = wasmprinter::print_bytes(&bytes).unwrap();
+    assert!(wat.contains("i64.mul"), "{wat}");
+
+    // Independently of the shrinker: the shrunk module, run with the
+    // finding's seed, is still that mismatch, the fault alone on one side.
+    let seed = finding["first_seed"].to_string();
+    let check = crosscheck(&config, &["check", shrunk, "--seed", &seed]);
+    let checked = text(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{checked}");
+    assert!(checked.contains("MISMATCH at call"), "{checked}");
+    assert!(checked.contains("{wasmi-fault-i64-mul}:"), "{checked}");
+
+    let show = crosscheck(&config, &["findings", "show", &id]);
+    assert!(text(&show.stdout).contains(&format!("shrunk module: {shrunk}")));
+}
+
+#[test]
+fn a_finding_that_kills_its_worker_shrinks_in_worker_processes() {
+    let dir = temp_dir("shrink-segv");
+    let config = config(&dir, &["wasmi-fault-segv"], "workers = 1", "");
+    let run = crosscheck(&config, &["run", "--cases", "40"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let finding = findings(&status(&config))
+        .into_iter()
+        .find(|f| f["kind"] == "crash")
+        .expect("a segfault within 40 seeds");
+    let out = shrink(
+        &config,
+        &finding["id"].to_string(),
+        40,
+        "crash worker killed by SIGSEGV in wasmi-fault-segv",
+    );
+    assert!(out.contains("f32.mul"), "{out}");
+}
+
+#[test]
+fn findings_are_marked_and_bad_ids_are_errors() {
+    let dir = temp_dir("mark");
+    let config = config(&dir, &["wasmi-fault-i64-mul"], "workers = 1", "");
+    crosscheck(&config, &["run", "--cases", "100"]);
+    let id = findings(&status(&config))[0]["id"].to_string();
+    let mark = crosscheck(&config, &["mark", &id, "ignored"]);
+    assert_eq!(mark.status.code(), Some(0), "{}", text(&mark.stderr));
+    let marked = findings(&status(&config))
+        .into_iter()
+        .find(|f| f["id"].as_i64() == id.parse().ok())
+        .unwrap();
+    assert_eq!(marked["status"], "ignored");
+    for (args, expected) in [
+        (vec!["mark", "9999", "fixed"], "no finding 9999"),
+        (vec!["mark", &id, "solved"], "solved"),
+        (vec!["shrink", "9999"], "no finding 9999"),
+    ] {
+        let out = crosscheck(&config, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
