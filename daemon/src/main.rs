@@ -50,6 +50,10 @@ enum Command {
     /// Shrink a finding's module while it keeps its signature (wasm-shrink;
     /// every candidate runs in a worker process).
     Shrink(commands::shrink::ShrinkArgs),
+    /// Open findings, most urgent first (crash > hang/oom > mismatch >
+    /// rejection; new in the latest run first; most hits), one line each
+    /// with the suspect.
+    Triage(commands::triage::TriageArgs),
     /// Mark a finding open, fixed or ignored.
     Mark(commands::mark::MarkArgs),
     /// A worker process of `crosscheck run` (started by the daemon).
@@ -106,6 +110,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status(args) => commands::status::run(&config, args),
         Command::Findings(args) => commands::findings::run(&config, args),
         Command::Shrink(args) => commands::shrink::run(&config, args),
+        Command::Triage(args) => commands::triage::run(&config, args),
         Command::Mark(args) => commands::mark::run(&config, args),
         Command::Worker => commands::worker::run(&config),
     }

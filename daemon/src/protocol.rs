@@ -73,6 +73,8 @@ pub struct FindingReport {
     pub summary: String,
     /// The module, hex-encoded.
     pub wasm_hex: String,
+    /// Who is probably wrong, in words.
+    pub suspect: Option<String>,
 }
 
 #[cfg(test)]
@@ -89,6 +91,7 @@ mod tests {
                 kind: "crash".into(),
                 summary: "CRASH\n".into(),
                 wasm_hex: hex::encode(b"\0asm"),
+                suspect: None,
             }),
         });
         let line = serde_json::to_string(&report).unwrap();

@@ -323,6 +323,7 @@ impl Supervisor<'_> {
                 Some(result.seed),
                 &wasm,
                 &finding.summary,
+                finding.suspect.as_deref(),
             )?;
         }
         Ok(())
@@ -336,6 +337,7 @@ impl Supervisor<'_> {
         seed: Option<u64>,
         wasm: &[u8],
         summary: &str,
+        suspect: Option<&str>,
     ) -> Result<()> {
         let recorded = self.store.record(&Hit {
             signature,
@@ -344,6 +346,7 @@ impl Supervisor<'_> {
             run: Some(self.run),
             wasm,
             summary,
+            suspect,
             now: unix_now(),
         })?;
         self.hits += 1;
@@ -443,7 +446,21 @@ impl Supervisor<'_> {
                     death.detail.replace('\n', "\n  ")
                 );
                 let wasm = module_for_seed(current.seed, &self.config.generator);
-                self.record(&signature, death.kind, Some(current.seed), &wasm, &summary)?;
+                let suspect = match &engine {
+                    Some(engine) => format!("the worker died in {engine}: suspect {engine}"),
+                    None => {
+                        "the worker died before any engine ran: suspect the generator or crosscheck"
+                            .to_string()
+                    }
+                };
+                self.record(
+                    &signature,
+                    death.kind,
+                    Some(current.seed),
+                    &wasm,
+                    &summary,
+                    Some(&suspect),
+                )?;
                 let mut events = vec![
                     (ALL_ENGINES.to_string(), "cases".to_string()),
                     (ALL_ENGINES.to_string(), format!("verdict:{}", death.kind)),

@@ -53,6 +53,66 @@ fn a_fault_injected_mismatch_shrinks_to_a_small_module_with_the_same_signature()
 
     let show = crosscheck(&config, &["findings", "show", &id]);
     assert!(text(&show.stdout).contains(&format!("shrunk module: {shrunk}")));
+    let after = findings(&common::status(&config))
+        .into_iter()
+        .find(|f| f["id"] == finding["id"])
+        .unwrap();
+    assert_eq!(after["shrunk_size"].as_u64(), Some(bytes.len() as u64));
+    // Attribution names the injected fault: two engines only, so the
+    // faulty one is the odd one out of wasmi's side only by name.
+    assert!(
+        after["suspect"]
+            .as_str()
+            .unwrap()
+            .contains("wasmi-fault-i64-mul"),
+        "{after:#}"
+    );
+}
+
+#[test]
+fn triage_lists_crashes_before_mismatches_and_names_the_suspects() {
+    let dir = temp_dir("triage");
+    let config = config(
+        &dir,
+        &[
+            "cranelift-tail-signals",
+            "cranelift-tail-explicit",
+            "wasmi-fault-segv",
+            "wasmi-fault-i64-mul",
+        ],
+        "workers = 2",
+        "",
+    );
+    let run = crosscheck(&config, &["run", "--cases", "300"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let out = crosscheck(&config, &["triage"]);
+    let listed = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{listed}");
+    let lines: Vec<&str> = listed.lines().skip(1).collect();
+    assert!(lines.len() >= 2, "{listed}");
+    assert!(lines[0].contains("crash"), "{listed}");
+    assert!(
+        lines[0].contains("the worker died in wasmi-fault-segv: suspect wasmi-fault-segv"),
+        "{listed}"
+    );
+    assert!(lines.iter().all(|l| l.contains(" NEW ")), "{listed}");
+    // A wrong result of the injected fault: it alone disagrees with wasmi,
+    // the segfaulting variant and both Cranelift variants.
+    assert!(
+        lines.iter().any(|l| l.contains(
+            "wasmi-fault-i64-mul alone disagrees with wasmi and wasmi-fault-segv and two Wasmtime variants: suspect wasmi-fault-i64-mul"
+        )),
+        "{listed}"
+    );
+    let kinds: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split_whitespace().nth(2).unwrap())
+        .collect();
+    let first_mismatch = kinds.iter().position(|k| *k == "mismatch").unwrap();
+    assert!(
+        kinds[..first_mismatch].iter().all(|k| *k == "crash"),
+        "{listed}"
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod attribution;
 pub mod case;
 pub mod compare;
 pub mod engine;

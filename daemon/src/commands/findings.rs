@@ -47,6 +47,9 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
             })?;
             println!("finding {}: {} ({})", f.id, f.kind, f.status);
             println!("signature: {}", f.signature);
+            if let Some(suspect) = &f.suspect {
+                println!("attribution: {suspect}");
+            }
             println!(
                 "hits: {} (first seen {}, last seen {})",
                 f.hits,

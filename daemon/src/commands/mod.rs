@@ -9,6 +9,7 @@ pub mod run;
 pub mod shrink;
 pub mod status;
 pub mod sweep;
+pub mod triage;
 pub mod worker;
 
 /// Exit status: the engines agree.

@@ -43,6 +43,8 @@ struct FindingRow {
     hits: i64,
     first_seed: Option<u64>,
     signature: String,
+    suspect: Option<String>,
+    shrunk_size: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -108,6 +110,8 @@ fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
                 hits: f.hits,
                 first_seed: f.first_seed,
                 signature: f.signature,
+                suspect: f.suspect,
+                shrunk_size: f.shrunk_size,
             })
             .collect(),
         runs: store

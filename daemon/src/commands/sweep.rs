@@ -204,6 +204,7 @@ fn record(store: &Mutex<Store>, report: &oracles::SeedReport) -> anyhow::Result<
         run: None,
         wasm: &report.module.wasm,
         summary: &verdict.to_string(),
+        suspect: oracles::attribution::suspect(verdict).as_deref(),
         now: unix_now(),
     })?;
     Ok(recorded.new)

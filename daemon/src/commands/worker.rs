@@ -146,6 +146,7 @@ fn run_case(
                     kind: verdict.label(),
                     summary: verdict.to_string(),
                     wasm_hex: hex::encode(&report.module.wasm),
+                    suspect: oracles::attribution::suspect(verdict),
                 }),
             }
         }
@@ -167,6 +168,7 @@ fn run_case(
                     kind: "crash".into(),
                     summary: format!("CRASH\n  the harness panicked: {panic}\n"),
                     wasm_hex: hex::encode(wasm),
+                    suspect: Some("the harness panicked: suspect crosscheck itself".into()),
                 }),
             }
         }

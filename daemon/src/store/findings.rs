@@ -35,6 +35,10 @@ pub struct Finding {
     /// SHA-256 of the shrunk module, once shrinking found one
     /// (`artifacts/<hash>.wasm`).
     pub shrunk: Option<String>,
+    /// Its size in bytes.
+    pub shrunk_size: Option<i64>,
+    /// Who is probably wrong, in words.
+    pub suspect: Option<String>,
 }
 
 /// What a person decided about a finding.
@@ -74,6 +78,8 @@ pub struct Hit<'a> {
     pub wasm: &'a [u8],
     /// What happened, as text.
     pub summary: &'a str,
+    /// Who is probably wrong, in words.
+    pub suspect: Option<&'a str>,
     /// Unix seconds.
     pub now: i64,
 }
@@ -128,9 +134,9 @@ impl Store {
             None => {
                 write_artifact(&artifact, hit.wasm)?;
                 tx.execute(
-                    "INSERT INTO findings (signature, kind, first_seen, last_seen, hits, first_seed, artifact, summary)
-                     VALUES (?1, ?2, ?3, ?3, 1, ?4, ?5, ?6)",
-                    params![hit.signature, hit.kind, hit.now, seed, hash, hit.summary],
+                    "INSERT INTO findings (signature, kind, first_seen, last_seen, hits, first_seed, artifact, summary, suspect)
+                     VALUES (?1, ?2, ?3, ?3, 1, ?4, ?5, ?6, ?7)",
+                    params![hit.signature, hit.kind, hit.now, seed, hash, hit.summary, hit.suspect],
                 )?;
                 let id = tx.last_insert_rowid();
                 tx.execute(
@@ -234,7 +240,7 @@ fn write_artifact(path: &Path, wasm: &[u8]) -> Result<()> {
 }
 
 const SELECT_FINDING: &str =
-    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk FROM findings";
+    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect FROM findings";
 
 fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
     Ok(Finding {
@@ -249,6 +255,8 @@ fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
         artifact: row.get(8)?,
         summary: row.get(9)?,
         shrunk: row.get(10)?,
+        shrunk_size: row.get(11)?,
+        suspect: row.get(12)?,
     })
 }
 
@@ -265,6 +273,7 @@ mod tests {
             run: None,
             wasm,
             summary: "MISMATCH at call #0",
+            suspect: Some("wasmi alone disagrees"),
             now,
         }
     }

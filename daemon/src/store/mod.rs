@@ -16,10 +16,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Schema steps: entry `i` takes a store from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     "CREATE TABLE findings (
         id          INTEGER PRIMARY KEY,
         signature   TEXT    NOT NULL UNIQUE,
@@ -66,6 +66,8 @@ const MIGRATIONS: [&str; 3] = [
     // The smallest module known to reproduce each finding.
     "ALTER TABLE findings ADD COLUMN shrunk TEXT;
     ALTER TABLE findings ADD COLUMN shrunk_size INTEGER;",
+    // Who is probably wrong, in words (see `oracles::attribution`).
+    "ALTER TABLE findings ADD COLUMN suspect TEXT;",
 ];
 
 /// An open store directory.

@@ -1,0 +1,79 @@
+//! `crosscheck triage`: the open findings a person should look at, most
+//! urgent first, one line each.
+
+use crate::config::Config;
+use crate::store::Store;
+use anyhow::Result;
+use clap::Args;
+use std::process::ExitCode;
+
+/// Arguments of `crosscheck triage`.
+#[derive(Args)]
+pub struct TriageArgs {
+    /// Also list findings marked fixed or ignored.
+    #[arg(long)]
+    all: bool,
+}
+
+/// Urgency of a finding kind: process deaths first, then wrong results,
+/// then refusals, then resource blowups.
+fn priority(kind: &str) -> u8 {
+    match kind {
+        "crash" => 0,
+        "hang" | "oom" => 1,
+        "mismatch" => 2,
+        "rejected:unexpected" => 3,
+        _ => 4,
+    }
+}
+
+/// Runs the command.
+pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
+    let store = Store::open_existing(&config.store.data_dir)?;
+    let latest_run_start = store.runs(1)?.first().map_or(i64::MAX, |r| r.started_at);
+    let mut findings: Vec<_> = store
+        .findings()?
+        .into_iter()
+        .filter(|f| args.all || f.status == "open")
+        .collect();
+    // Urgency, then new in the latest run, then how often it is hit.
+    findings.sort_by_key(|f| {
+        (
+            priority(&f.kind),
+            f.first_seen < latest_run_start,
+            std::cmp::Reverse(f.hits),
+            f.id,
+        )
+    });
+    println!(
+        "{} {} finding(s) in {}, most urgent first",
+        findings.len(),
+        if args.all { "" } else { "open" },
+        config.store.data_dir.display()
+    );
+    for f in findings {
+        let new = if f.first_seen >= latest_run_start {
+            "NEW"
+        } else {
+            "   "
+        };
+        let shrunk = match f.shrunk_size {
+            Some(size) => format!("{size} B"),
+            None => "unshrunk".to_string(),
+        };
+        let status = if f.status == "open" {
+            String::new()
+        } else {
+            format!(" [{}]", f.status)
+        };
+        println!(
+            "#{:<4} {new} {:<9} {:>7} hits  {shrunk:>9}  {}{status} -- {}",
+            f.id,
+            f.kind,
+            f.hits,
+            f.suspect.as_deref().unwrap_or("no attribution"),
+            f.signature
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
