@@ -54,6 +54,12 @@ enum Command {
     /// rejection; new in the latest run first; most hits), one line each
     /// with the suspect.
     Triage(commands::triage::TriageArgs),
+    /// Run a finding's (shrunk) module again in a worker process: exit 1 if
+    /// it still gives its signature, 0 if not.
+    Repro(commands::repro::ReproArgs),
+    /// A finding as Markdown for an upstream issue: attribution, versions,
+    /// the module as WAT, the `wasmtime run` line of every variant.
+    Report(commands::report::ReportArgs),
     /// Mark a finding open, fixed or ignored.
     Mark(commands::mark::MarkArgs),
     /// A worker process of `crosscheck run` (started by the daemon).
@@ -111,6 +117,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Findings(args) => commands::findings::run(&config, args),
         Command::Shrink(args) => commands::shrink::run(&config, args),
         Command::Triage(args) => commands::triage::run(&config, args),
+        Command::Repro(args) => commands::repro::run(&config, args),
+        Command::Report(args) => commands::report::run(&config, args),
         Command::Mark(args) => commands::mark::run(&config, args),
         Command::Worker => commands::worker::run(&config),
     }

@@ -67,6 +67,23 @@ fn a_fault_injected_mismatch_shrinks_to_a_small_module_with_the_same_signature()
             .contains("wasmi-fault-i64-mul"),
         "{after:#}"
     );
+
+    // It reproduces with the fault, and not once the fault is switched off
+    // (the same store, a matrix without the faulty engine).
+    let repro = crosscheck(&config, &["repro", &id]);
+    assert_eq!(repro.status.code(), Some(1), "{}", text(&repro.stdout));
+    assert!(text(&repro.stdout).contains("reproduces"));
+    let fixed = dir.join("fixed.toml");
+    std::fs::write(
+        &fixed,
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("\"wasmi-fault-i64-mul\"", "\"wasmi-fault-rem-s\""),
+    )
+    .unwrap();
+    let repro = crosscheck(&fixed, &["repro", &id]);
+    assert_eq!(repro.status.code(), Some(0), "{}", text(&repro.stdout));
+    assert!(text(&repro.stdout).contains("does not reproduce"));
 }
 
 #[test]

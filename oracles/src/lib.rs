@@ -19,6 +19,16 @@ pub mod termination;
 pub mod value;
 pub mod verdict;
 
+/// Versions of the engines and the generator this build links (from Cargo.lock).
+pub mod versions {
+    /// Wasmtime.
+    pub const WASMTIME: &str = env!("CROSSCHECK_WASMTIME_VERSION");
+    /// wasmi.
+    pub const WASMI: &str = env!("CROSSCHECK_WASMI_VERSION");
+    /// wasm-smith.
+    pub const WASM_SMITH: &str = env!("CROSSCHECK_WASM_SMITH_VERSION");
+}
+
 pub use case::{run_module_observed, run_seed, run_seed_observed, SeedReport};
 pub use engine::{build_engine, Engine, ExecutionConfig};
 pub use generate::{generate, GeneratedModule, GeneratorConfig};

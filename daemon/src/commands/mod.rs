@@ -5,6 +5,8 @@ pub mod case;
 pub mod check;
 pub mod findings;
 pub mod mark;
+pub mod report;
+pub mod repro;
 pub mod run;
 pub mod shrink;
 pub mod status;

@@ -67,8 +67,10 @@ impl Engine for WasmiEngine {
 
     fn settings(&self) -> String {
         format!(
-            "wasmi 2 (eager translation, max recursion depth {}, fuel {})",
-            self.limits.wasmi_max_recursion_depth, self.limits.fuel
+            "wasmi {} (eager translation, max recursion depth {}, fuel {})",
+            crate::versions::WASMI,
+            self.limits.wasmi_max_recursion_depth,
+            self.limits.fuel
         )
     }
 

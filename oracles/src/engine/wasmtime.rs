@@ -205,7 +205,11 @@ impl Engine for WasmtimeEngine {
     }
 
     fn settings(&self) -> String {
-        format!("wasmtime 48 {}", self.variant.cli_flags(&self.limits))
+        format!(
+            "wasmtime {} {}",
+            crate::versions::WASMTIME,
+            self.variant.cli_flags(&self.limits)
+        )
     }
 
     fn features(&self) -> WasmFeatures {

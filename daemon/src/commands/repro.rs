@@ -1,0 +1,59 @@
+//! `crosscheck repro ID`: run a finding's module again, in a worker process,
+//! and say whether it still gives the same signature.
+
+use crate::config::Config;
+use crate::probe::{read_module, Prober};
+use crate::store::Store;
+use anyhow::{Context, Result};
+use clap::Args;
+use std::process::ExitCode;
+
+/// Arguments of `crosscheck repro`.
+#[derive(Args)]
+pub struct ReproArgs {
+    /// The finding's id.
+    id: i64,
+    /// Run the original module even if a shrunk one exists.
+    #[arg(long)]
+    original: bool,
+}
+
+/// Runs the command. Exits 1 when the finding reproduces (like `check` on a
+/// finding), 0 when it no longer does.
+pub fn run(config: &Config, args: ReproArgs) -> Result<ExitCode> {
+    let store = Store::open_existing(&config.store.data_dir)?;
+    let finding = store.finding(args.id)?.with_context(|| {
+        format!(
+            "no finding {} in {}",
+            args.id,
+            config.store.data_dir.display()
+        )
+    })?;
+    let (which, hash) = match (&finding.shrunk, args.original) {
+        (Some(shrunk), false) => ("shrunk", shrunk),
+        _ => ("original", &finding.artifact),
+    };
+    let path = store.artifact_path(hash);
+    let wasm = read_module(&path)?;
+    let seed = finding.first_seed.unwrap_or(0);
+    let now = Prober::new(config).signature_of(&wasm, seed)?;
+    println!(
+        "finding {} ({which} module {}, {} bytes, call arguments from seed {seed})",
+        finding.id,
+        path.display(),
+        wasm.len()
+    );
+    println!("recorded: {}", finding.signature);
+    println!(
+        "now:      {}",
+        now.as_deref()
+            .unwrap_or("no finding (the engines agree or it is inconclusive)")
+    );
+    if now.as_deref() == Some(finding.signature.as_str()) {
+        println!("reproduces");
+        Ok(ExitCode::from(super::EXIT_FINDING))
+    } else {
+        println!("does not reproduce");
+        Ok(ExitCode::from(super::EXIT_AGREE))
+    }
+}
