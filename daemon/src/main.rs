@@ -57,6 +57,9 @@ enum Command {
     /// Run a finding's (shrunk) module again in a worker process: exit 1 if
     /// it still gives its signature, 0 if not.
     Repro(commands::repro::ReproArgs),
+    /// Run every stored finding again (worker processes, progress bar):
+    /// which still reproduce, which are fixed, which changed.
+    Replay(commands::replay::ReplayArgs),
     /// A finding as Markdown for an upstream issue: attribution, versions,
     /// the module as WAT, the `wasmtime run` line of every variant.
     Report(commands::report::ReportArgs),
@@ -118,6 +121,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Shrink(args) => commands::shrink::run(&config, args),
         Command::Triage(args) => commands::triage::run(&config, args),
         Command::Repro(args) => commands::repro::run(&config, args),
+        Command::Replay(args) => commands::replay::run(&config, args),
         Command::Report(args) => commands::report::run(&config, args),
         Command::Mark(args) => commands::mark::run(&config, args),
         Command::Worker => commands::worker::run(&config),

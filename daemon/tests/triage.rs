@@ -84,6 +84,26 @@ fn a_fault_injected_mismatch_shrinks_to_a_small_module_with_the_same_signature()
     let repro = crosscheck(&fixed, &["repro", &id]);
     assert_eq!(repro.status.code(), Some(0), "{}", text(&repro.stdout));
     assert!(text(&repro.stdout).contains("does not reproduce"));
+
+    // Replaying the whole store: with the fault every finding reproduces,
+    // without it every one is fixed.
+    let replay = crosscheck(&config, &["replay", "--jobs", "2"]);
+    let replayed = text(&replay.stdout);
+    let total = findings(&common::status(&config)).len();
+    assert!(
+        replayed.contains(&format!("{total} finding(s): {total} reproduce, 0 fixed")),
+        "{replayed}"
+    );
+    let replay = crosscheck(&fixed, &["replay"]);
+    let replayed = text(&replay.stdout);
+    assert!(
+        replayed.contains(&format!("{total} finding(s): 0 reproduce, {total} fixed")),
+        "{replayed}"
+    );
+    assert!(
+        replayed.contains(&format!("FIXED (`crosscheck mark {id} fixed`)")),
+        "{replayed}"
+    );
 }
 
 #[test]

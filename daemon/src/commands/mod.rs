@@ -5,6 +5,7 @@ pub mod case;
 pub mod check;
 pub mod findings;
 pub mod mark;
+pub mod replay;
 pub mod report;
 pub mod repro;
 pub mod run;

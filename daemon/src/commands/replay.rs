@@ -1,0 +1,96 @@
+//! `crosscheck replay`: every stored finding run again against the current
+//! build and configuration, in worker processes: which still reproduce,
+//! which are fixed.
+
+use crate::config::Config;
+use crate::probe::{read_module, Prober};
+use crate::store::Store;
+use anyhow::Result;
+use clap::Args;
+use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use std::process::ExitCode;
+
+/// Arguments of `crosscheck replay`.
+#[derive(Args)]
+pub struct ReplayArgs {
+    /// Worker processes to replay with (default: `[daemon] workers`).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+/// What replaying one finding showed.
+enum Replayed {
+    Reproduces,
+    Fixed,
+    /// It gives another finding now.
+    Changed(String),
+    Failed(String),
+}
+
+/// Runs the command.
+pub fn run(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
+    let store = Store::open_existing(&config.store.data_dir)?;
+    let findings = store.findings()?;
+    let jobs = args.jobs.unwrap_or_else(|| config.workers()).max(1);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+    let progress = ProgressBar::new(findings.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} findings replayed, eta {eta}")
+            .expect("the template is valid"),
+    );
+    // The store's connection stays on this thread; workers get the paths.
+    let modules: Vec<_> = findings
+        .iter()
+        .map(|f| store.artifact_path(f.shrunk.as_ref().unwrap_or(&f.artifact)))
+        .collect();
+    let results: Vec<Replayed> = pool.install(|| {
+        findings
+            .par_iter()
+            .zip(&modules)
+            .progress_with(progress.clone())
+            .map_init(
+                || Prober::new(config),
+                |prober, (f, module)| {
+                    let outcome = read_module(module)
+                        .and_then(|wasm| prober.signature_of(&wasm, f.first_seed.unwrap_or(0)));
+                    match outcome {
+                        Ok(Some(now)) if now == f.signature => Replayed::Reproduces,
+                        Ok(Some(now)) => Replayed::Changed(now),
+                        Ok(None) => Replayed::Fixed,
+                        Err(err) => Replayed::Failed(format!("{err:#}")),
+                    }
+                },
+            )
+            .collect()
+    });
+    progress.finish_and_clear();
+    let mut fixed = 0;
+    let mut reproducing = 0;
+    for (f, result) in findings.iter().zip(&results) {
+        let what = match result {
+            Replayed::Reproduces => {
+                reproducing += 1;
+                "reproduces".to_string()
+            }
+            Replayed::Fixed => {
+                fixed += 1;
+                match f.status.as_str() {
+                    "fixed" => "FIXED".to_string(),
+                    _ => format!("FIXED (`crosscheck mark {} fixed`)", f.id),
+                }
+            }
+            Replayed::Changed(now) => format!("CHANGED: now `{now}`"),
+            Replayed::Failed(err) => format!("could not replay: {err}"),
+        };
+        println!(
+            "#{:<4} {:<9} {:<8} {what} -- {}",
+            f.id, f.kind, f.status, f.signature
+        );
+    }
+    println!(
+        "\n{} finding(s): {reproducing} reproduce, {fixed} fixed, {} changed or failed",
+        findings.len(),
+        findings.len() - reproducing - fixed
+    );
+    Ok(ExitCode::SUCCESS)
+}
