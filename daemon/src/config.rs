@@ -72,12 +72,23 @@ pub struct TriageConfig {
     /// Failed shrinking candidates in a row after which a module counts as
     /// minimal.
     pub shrink_attempts: u32,
+    /// Wall-clock budget for shrinking one finding.
+    pub shrink_seconds: u64,
+    /// Times a finding's module is re-run to tell deterministic from flaky;
+    /// only deterministic findings are shrunk.
+    pub reproduce_runs: u32,
+    /// Whether the daemon shrinks new findings in the background (one
+    /// extra worker process).
+    pub background: bool,
 }
 
 impl Default for TriageConfig {
     fn default() -> Self {
         TriageConfig {
             shrink_attempts: 500,
+            shrink_seconds: 300,
+            reproduce_runs: 3,
+            background: true,
         }
     }
 }
@@ -106,7 +117,7 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
-            level: "warn,crosscheck=info,oracles=info".into(),
+            level: "warn,crosscheck=info,oracles=info,wasm_mutate=error".into(),
             format: LogFormat::Human,
         }
     }

@@ -7,6 +7,7 @@ mod probe;
 mod protocol;
 mod report;
 mod seeds;
+mod shrinker;
 mod stats;
 mod store;
 mod supervisor;

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::protocol::{Order, Report};
 use crate::worker_process::{Event, WorkerProcess};
 use anyhow::{bail, Context, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ const TICK: Duration = Duration::from_millis(20);
 /// A worker process kept for probing modules; restarted when a module kills it.
 pub struct Prober<'a> {
     config: &'a Config,
+    stop: Option<&'a AtomicBool>,
     process: Option<WorkerProcess>,
     engines: Vec<String>,
     generation: u64,
@@ -30,12 +32,21 @@ impl<'a> Prober<'a> {
         let (sender, receiver) = mpsc::channel();
         Prober {
             config,
+            stop: None,
             process: None,
             engines: Vec::new(),
             generation: 0,
             sender,
             receiver,
         }
+    }
+
+    /// A prober that abandons a running module, killing its worker, as soon
+    /// as `stop` is raised.
+    pub fn with_stop(config: &'a Config, stop: &'a AtomicBool) -> Self {
+        let mut prober = Prober::new(config);
+        prober.stop = Some(stop);
+        prober
     }
 
     /// The finding signature of `wasm` run with the call plan of `seed`, or
@@ -73,6 +84,13 @@ impl<'a> Prober<'a> {
                 }
                 Ok(_) => {}
                 Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if self.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                        if let Some(mut process) = self.process.take() {
+                            let _ = process.kill_quietly();
+                            let _ = process.reap();
+                        }
+                        bail!("stopped");
+                    }
                     if let Some(process) = &mut self.process {
                         process.enforce_limits(since, timeout, memory);
                     }

@@ -6,6 +6,7 @@
 use crate::commands::worker::module_for_seed;
 use crate::config::Config;
 use crate::protocol::{CaseResult, Order, Report};
+use crate::shrinker;
 use crate::stats::ALL_ENGINES;
 use crate::store::{unix_now, Counters, Hit, SeedRange, Store};
 use crate::worker_process::{place, Event, WorkerProcess};
@@ -139,8 +140,20 @@ pub fn run(
         cases_before,
         last_status: (Instant::now(), 0),
     };
-    let outcome = supervisor.fuzz();
-    let shutdown = supervisor.shut_down();
+    let stop_triage = AtomicBool::new(false);
+    let (outcome, shutdown) = std::thread::scope(|scope| {
+        if config.triage.background {
+            std::thread::Builder::new()
+                .name("shrinker".into())
+                .stack_size(crate::commands::sweep::WORKER_STACK_BYTES)
+                .spawn_scoped(scope, || shrinker::run_background(config, &stop_triage))
+                .context("starting the background shrinker")?;
+        }
+        let outcome = supervisor.fuzz();
+        stop_triage.store(true, Ordering::Relaxed);
+        let shutdown = supervisor.shut_down();
+        anyhow::Ok((outcome, shutdown))
+    })?;
     let reason = match (&outcome, &shutdown) {
         (Ok(reason), Ok(())) => *reason,
         _ => "error",

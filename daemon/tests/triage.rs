@@ -198,3 +198,35 @@ fn findings_are_marked_and_bad_ids_are_errors() {
         );
     }
 }
+
+#[test]
+fn the_daemon_triages_new_findings_in_the_background_while_it_fuzzes() {
+    let dir = temp_dir("background");
+    let config = config(&dir, &["wasmi-fault-i64-mul"], "workers = 1", "");
+    let text_with_triage = std::fs::read_to_string(&config).unwrap()
+        + "[triage]\nshrink_attempts = 100\nshrink_seconds = 20\n";
+    std::fs::write(&config, text_with_triage).unwrap();
+    let run = crosscheck(&config, &["run", "--duration", "25s"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let logs = text(&run.stderr);
+    let status = common::status(&config);
+    let triaged: Vec<_> = findings(&status)
+        .into_iter()
+        .filter(|f| f["reproducible"] == "3/3")
+        .collect();
+    assert!(!triaged.is_empty(), "nothing triaged: {status:#}\n{logs}");
+    for f in &triaged {
+        let size = f["shrunk_size"]
+            .as_u64()
+            .expect("deterministic findings are shrunk");
+        assert!(
+            logs.contains(&format!("shrunk finding #{}", f["id"])),
+            "{logs}"
+        );
+        assert!(size > 0);
+    }
+    // Fuzzing went on meanwhile.
+    assert!(counter(&status, "*", "cases") > 1000, "{status:#}");
+    let listed = text(&crosscheck(&config, &["triage"]).stdout);
+    assert!(listed.contains(" B  "), "{listed}");
+}

@@ -50,6 +50,10 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
             if let Some(suspect) = &f.suspect {
                 println!("attribution: {suspect}");
             }
+            match &f.reproducible {
+                Some(r) => println!("reproduced when re-run: {r}"),
+                None => println!("reproduced when re-run: not triaged yet"),
+            }
             println!(
                 "hits: {} (first seen {}, last seen {})",
                 f.hits,

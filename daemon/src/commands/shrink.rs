@@ -2,12 +2,14 @@
 //! the same signature, every candidate run in a worker process.
 
 use crate::config::Config;
-use crate::probe::{read_module, Prober};
+use crate::probe::Prober;
+use crate::shrinker::triage;
 use crate::store::Store;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// Arguments of `crosscheck shrink`.
@@ -31,38 +33,34 @@ pub fn run(config: &Config, args: ShrinkArgs) -> Result<ExitCode> {
             config.store.data_dir.display()
         )
     })?;
-    let wasm = read_module(&store.artifact_path(&finding.artifact))?;
-    let seed = finding.first_seed.unwrap_or(0);
-    let mut prober = Prober::new(config);
-    let now = prober.signature_of(&wasm, seed)?;
-    if now.as_deref() != Some(finding.signature.as_str()) {
-        bail!(
-            "finding {} does not reproduce with this build and configuration: its module now gives {}",
-            finding.id,
-            now.as_deref().unwrap_or("no finding")
-        );
-    }
+    let original = std::fs::metadata(store.artifact_path(&finding.artifact)).map_or(0, |m| m.len());
     let progress = ProgressBar::new_spinner().with_style(
         ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("the template is valid"),
     );
     progress.enable_steady_tick(Duration::from_millis(200));
-    progress.set_message(format!("{} bytes", wasm.len()));
+    progress.set_message(format!("re-running the {original}-byte module"));
     let shown = progress.clone();
-    let original = wasm.len();
     let attempts = args.attempts.unwrap_or(config.triage.shrink_attempts);
-    let shrunk =
-        oracles::shrink::shrink(
-            &wasm,
-            attempts,
-            seed,
-            &mut |candidate| {
-                Ok(prober.signature_of(candidate, seed)?.as_deref()
-                    == Some(finding.signature.as_str()))
-            },
-            move |size| shown.set_message(format!("{size} bytes (from {original})")),
-        )?;
+    let mut prober = Prober::new(config);
+    let triaged = triage(
+        config,
+        &mut store,
+        &mut prober,
+        &finding,
+        attempts,
+        &AtomicBool::new(false),
+        move |size| shown.set_message(format!("{size} bytes (from {original})")),
+    )?;
     progress.finish_and_clear();
-    store.set_shrunk(finding.id, &shrunk.wasm)?;
+    let Some(shrunk) = triaged.shrunk else {
+        bail!(
+            "finding {} gave its signature in only {} of {} runs with this build and \
+             configuration (flaky, or fixed); not shrunk",
+            finding.id,
+            triaged.reproduced,
+            triaged.runs
+        );
+    };
     let stored = store.finding(finding.id)?.expect("the finding exists");
     let path = store.artifact_path(stored.shrunk.as_deref().expect("a shrunk module is stored"));
     println!(

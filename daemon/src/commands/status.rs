@@ -45,6 +45,7 @@ struct FindingRow {
     signature: String,
     suspect: Option<String>,
     shrunk_size: Option<i64>,
+    reproducible: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -112,6 +113,7 @@ fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
                 signature: f.signature,
                 suspect: f.suspect,
                 shrunk_size: f.shrunk_size,
+                reproducible: f.reproducible,
             })
             .collect(),
         runs: store

@@ -57,9 +57,11 @@ pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
         } else {
             "   "
         };
-        let shrunk = match f.shrunk_size {
-            Some(size) => format!("{size} B"),
-            None => "unshrunk".to_string(),
+        let shrunk = match (f.shrunk_size, f.reproducible.as_deref()) {
+            (Some(size), _) => format!("{size} B"),
+            (None, Some(r)) if r.starts_with("error") => "error".to_string(),
+            (None, Some(r)) => format!("flaky {r}"),
+            (None, None) => "unshrunk".to_string(),
         };
         let status = if f.status == "open" {
             String::new()

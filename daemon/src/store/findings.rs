@@ -3,7 +3,7 @@
 
 use super::{seed_from_sql, seed_to_sql, Store};
 use anyhow::{Context, Result};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
@@ -39,6 +39,8 @@ pub struct Finding {
     pub shrunk_size: Option<i64>,
     /// Who is probably wrong, in words.
     pub suspect: Option<String>,
+    /// Re-runs that gave the signature (`3/3`: deterministic), once triaged.
+    pub reproducible: Option<String>,
 }
 
 /// What a person decided about a finding.
@@ -104,7 +106,9 @@ impl Store {
     pub fn record(&mut self, hit: &Hit<'_>) -> Result<Recorded> {
         let hash = format!("{:x}", Sha256::digest(hit.wasm));
         let artifact = self.artifact_path(&hash);
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing: Option<(i64, i64)> = tx
             .query_row(
                 "SELECT id, hits FROM findings WHERE signature = ?1",
@@ -198,6 +202,35 @@ impl Store {
         Ok(changed == 1)
     }
 
+    /// Records how reproducible a finding is (`3/3`) or why triage failed.
+    pub fn set_reproducibility(&mut self, id: i64, text: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE findings SET reproducible = ?2 WHERE id = ?1",
+                params![id, text],
+            )
+            .context("recording reproducibility")?;
+        Ok(())
+    }
+
+    /// The most urgent open finding not triaged yet: process deaths first,
+    /// then wrong results, then the rest; most hits first.
+    pub fn next_untriaged(&self) -> Result<Option<Finding>> {
+        self.conn
+            .query_row(
+                &format!(
+                    "{SELECT_FINDING} WHERE status = 'open' AND reproducible IS NULL
+                     ORDER BY CASE kind WHEN 'crash' THEN 0 WHEN 'hang' THEN 1 WHEN 'oom' THEN 1
+                                        WHEN 'mismatch' THEN 2 ELSE 3 END, hits DESC, id
+                     LIMIT 1"
+                ),
+                [],
+                finding_from_row,
+            )
+            .optional()
+            .context("choosing a finding to triage")
+    }
+
     /// Sets a finding's status; false if there is no such finding.
     pub fn set_status(&mut self, id: i64, status: Status) -> Result<bool> {
         let changed = self
@@ -240,7 +273,7 @@ fn write_artifact(path: &Path, wasm: &[u8]) -> Result<()> {
 }
 
 const SELECT_FINDING: &str =
-    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect FROM findings";
+    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect, reproducible FROM findings";
 
 fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
     Ok(Finding {
@@ -257,6 +290,7 @@ fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
         shrunk: row.get(10)?,
         shrunk_size: row.get(11)?,
         suspect: row.get(12)?,
+        reproducible: row.get(13)?,
     })
 }
 

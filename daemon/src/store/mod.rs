@@ -7,7 +7,7 @@
 mod findings;
 mod progress;
 
-pub use findings::{Hit, Status};
+pub use findings::{Finding, Hit, Status};
 pub use progress::{Counters, SeedRange};
 
 use anyhow::{bail, Context, Result};
@@ -16,10 +16,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Schema steps: entry `i` takes a store from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     "CREATE TABLE findings (
         id          INTEGER PRIMARY KEY,
         signature   TEXT    NOT NULL UNIQUE,
@@ -68,6 +68,9 @@ const MIGRATIONS: [&str; 4] = [
     ALTER TABLE findings ADD COLUMN shrunk_size INTEGER;",
     // Who is probably wrong, in words (see `oracles::attribution`).
     "ALTER TABLE findings ADD COLUMN suspect TEXT;",
+    // How often the module gave its signature when re-run (`3/3`), set once
+    // the finding is triaged; `error: ...` if triage failed.
+    "ALTER TABLE findings ADD COLUMN reproducible TEXT;",
 ];
 
 /// An open store directory.
@@ -105,7 +108,11 @@ impl Store {
         }
         let conn = Connection::open_with_flags(&path, flags)
             .with_context(|| format!("cannot open the store {}", path.display()))?;
-        // Readers and the daemon share the file; wait for each other's locks.
+        // Readers, the daemon and its background shrinker share the file:
+        // wait for each other's locks. Every write transaction is IMMEDIATE
+        // (takes the write lock first), since a read upgraded to a write
+        // fails at once, without waiting, if another connection wrote
+        // in between.
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let corrupt = |e: rusqlite::Error| {
             anyhow::anyhow!(

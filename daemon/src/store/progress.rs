@@ -3,7 +3,7 @@
 
 use super::{seed_from_sql, seed_to_sql, Store};
 use anyhow::{Context, Result};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use std::collections::BTreeMap;
 
 /// Counter values keyed by `(engine, counter)`; engine `*` holds the
@@ -52,7 +52,9 @@ impl Store {
     /// Starts a run. Runs left without an end by a killed daemon are closed
     /// as `killed` at their last checkpoint.
     pub fn begin_run(&mut self, workers: usize, engines: &str, now: i64) -> Result<i64> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "UPDATE runs SET ended_at = updated_at, stop_reason = 'killed' WHERE ended_at IS NULL",
             [],
@@ -113,7 +115,9 @@ impl Store {
             start,
             end: start.saturating_add(count),
         };
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT OR REPLACE INTO state (key, value) VALUES (?1, ?2)",
             params![NEXT_SEED, seed_to_sql(range.end)],
@@ -128,7 +132,9 @@ impl Store {
 
     /// Splits a pending range at `at` into two pending ranges.
     pub fn split_pending(&mut self, range: SeedRange, at: u64) -> Result<(SeedRange, SeedRange)> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "UPDATE pending SET end = ?2 WHERE start = ?1",
             params![seed_to_sql(range.start), seed_to_sql(at)],
@@ -161,7 +167,9 @@ impl Store {
         counters: &Counters,
         now: i64,
     ) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "DELETE FROM pending WHERE start = ?1",
             params![seed_to_sql(range.start)],
