@@ -133,6 +133,9 @@ fn daemon_vs_sweep(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
         let mut daemon_config = config.clone();
         daemon_config.store.data_dir = dir.clone();
         daemon_config.daemon.first_seed = seeds.start;
+        // The fuzzing path alone, as the sweep does it; background triage
+        // would take CPU from the workers whenever a finding comes up.
+        daemon_config.triage.background = false;
         let limits = RunLimits {
             duration: None,
             cases: Some(n),
