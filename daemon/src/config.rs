@@ -80,6 +80,9 @@ pub struct TriageConfig {
     /// Whether the daemon shrinks new findings in the background (one
     /// extra worker process).
     pub background: bool,
+    /// The `nice` value of that process (0 to 19): its share of the CPU
+    /// against the fuzzing workers.
+    pub niceness: i32,
 }
 
 impl Default for TriageConfig {
@@ -89,6 +92,7 @@ impl Default for TriageConfig {
             shrink_seconds: 300,
             reproduce_runs: 3,
             background: true,
+            niceness: 5,
         }
     }
 }
@@ -195,6 +199,12 @@ impl Config {
             if value == 0 {
                 bail!("{key} must be at least 1, got 0");
             }
+        }
+        if !(0..=19).contains(&self.triage.niceness) {
+            bail!(
+                "triage.niceness must be between 0 and 19, got {}",
+                self.triage.niceness
+            );
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
             anyhow::anyhow!("log.level {:?} is not a log filter: {e}", self.log.level)

@@ -19,6 +19,7 @@ const TICK: Duration = Duration::from_millis(20);
 pub struct Prober<'a> {
     config: &'a Config,
     stop: Option<&'a AtomicBool>,
+    background: bool,
     process: Option<WorkerProcess>,
     engines: Vec<String>,
     generation: u64,
@@ -33,6 +34,7 @@ impl<'a> Prober<'a> {
         Prober {
             config,
             stop: None,
+            background: false,
             process: None,
             engines: Vec::new(),
             generation: 0,
@@ -47,6 +49,13 @@ impl<'a> Prober<'a> {
         let mut prober = Prober::new(config);
         prober.stop = Some(stop);
         prober
+    }
+
+    /// Runs the worker at a lower scheduling priority, so that it takes only
+    /// the CPU time the fuzzing workers leave.
+    pub fn in_background(mut self) -> Self {
+        self.background = true;
+        self
     }
 
     /// The finding signature of `wasm` run with the call plan of `seed`, or
@@ -112,6 +121,11 @@ impl<'a> Prober<'a> {
             0,
             self.generation,
             self.sender.clone(),
+            if self.background {
+                self.config.triage.niceness
+            } else {
+                0
+            },
         )?);
         let deadline = Instant::now() + STARTUP_LIMIT;
         while Instant::now() < deadline {

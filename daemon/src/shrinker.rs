@@ -49,8 +49,11 @@ pub fn triage(
         }
         reproduced += u32::from(prober.signature_of(&wasm, seed)?.as_deref() == Some(signature));
     }
-    store.set_reproducibility(finding.id, &format!("{reproduced}/{runs}"))?;
+    // Recorded only with the outcome, so that a triage cut short by a stop
+    // is done again by the next run.
+    let reproducibility = format!("{reproduced}/{runs}");
     if reproduced < runs {
+        store.set_reproducibility(finding.id, &reproducibility)?;
         return Ok(Triaged {
             reproduced,
             runs,
@@ -75,6 +78,7 @@ pub fn triage(
         on_smaller,
     )?;
     store.set_shrunk(finding.id, &shrunk.wasm)?;
+    store.set_reproducibility(finding.id, &reproducibility)?;
     Ok(Triaged {
         reproduced,
         runs,
@@ -92,7 +96,7 @@ pub fn run_background(config: &Config, stop: &AtomicBool) {
             return;
         }
     };
-    let mut prober = Prober::with_stop(config, stop);
+    let mut prober = Prober::with_stop(config, stop).in_background();
     while !stop.load(Ordering::Relaxed) {
         let next = match store.next_untriaged() {
             Ok(next) => next,

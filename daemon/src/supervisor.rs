@@ -245,6 +245,7 @@ impl Supervisor<'_> {
             slot,
             state.generation,
             self.sender.clone(),
+            0,
         )?;
         debug!(worker = slot, pid = process.pid(), "worker started");
         state.process = Some(process);

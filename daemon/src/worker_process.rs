@@ -83,13 +83,14 @@ pub struct WorkerProcess {
 }
 
 impl WorkerProcess {
-    /// Starts `crosscheck worker` with the supervisor's configuration text.
-    /// Reports arrive on `events`.
+    /// Starts `crosscheck worker` with the supervisor's configuration text,
+    /// at `niceness` (0: normal priority). Reports arrive on `events`.
     pub fn spawn(
         config_text: &str,
         slot: usize,
         generation: u64,
         events: mpsc::Sender<Event>,
+        niceness: i32,
     ) -> Result<WorkerProcess> {
         let exe = std::env::current_exe().context("finding the crosscheck executable")?;
         let mut command = Command::new(exe);
@@ -102,12 +103,16 @@ impl WorkerProcess {
             // Its own process group: a Ctrl-C in the terminal reaches only
             // the supervisor, which then stops the workers in order.
             .process_group(0);
-        // SAFETY: prctl is async-signal-safe and touches no memory of the
-        // parent; it makes the kernel kill the worker if the supervisor dies
-        // (even of SIGKILL), so no orphan keeps running a hung case.
+        // SAFETY: prctl and setpriority are async-signal-safe and touch no
+        // memory of the parent. PDEATHSIG makes the kernel kill the worker
+        // if the supervisor dies (even of SIGKILL), so no orphan keeps
+        // running a hung case.
         unsafe {
-            command.pre_exec(|| {
+            command.pre_exec(move || {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if niceness != 0 && libc::setpriority(libc::PRIO_PROCESS, 0, niceness) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
                 Ok(())
