@@ -1,5 +1,6 @@
 //! Loading `config.toml`: the embedded defaults or a user's file.
 
+use crate::suppress::Suppression;
 use anyhow::{bail, Context, Result};
 use oracles::{ExecutionConfig, GeneratorConfig, Matrix};
 use serde::Deserialize;
@@ -83,6 +84,8 @@ pub struct TriageConfig {
     /// The `nice` value of that process (0 to 19): its share of the CPU
     /// against the fuzzing workers.
     pub niceness: i32,
+    /// Known findings: counted, not reported as new.
+    pub suppress: Vec<Suppression>,
 }
 
 impl Default for TriageConfig {
@@ -93,6 +96,7 @@ impl Default for TriageConfig {
             reproduce_runs: 3,
             background: true,
             niceness: 5,
+            suppress: Vec::new(),
         }
     }
 }
@@ -199,6 +203,9 @@ impl Config {
             if value == 0 {
                 bail!("{key} must be at least 1, got 0");
             }
+        }
+        for (index, rule) in self.triage.suppress.iter().enumerate() {
+            rule.validate(index)?;
         }
         if !(0..=19).contains(&self.triage.niceness) {
             bail!(

@@ -11,6 +11,7 @@ mod shrinker;
 mod stats;
 mod store;
 mod supervisor;
+mod suppress;
 mod worker_process;
 
 use anyhow::Result;

@@ -353,6 +353,12 @@ impl Supervisor<'_> {
         summary: &str,
         suspect: Option<&str>,
     ) -> Result<()> {
+        let rule = self
+            .config
+            .triage
+            .suppress
+            .iter()
+            .find(|rule| rule.matches(signature, suspect, wasm));
         let recorded = self.store.record(&Hit {
             signature,
             kind,
@@ -361,10 +367,16 @@ impl Supervisor<'_> {
             wasm,
             summary,
             suspect,
+            suppressed: rule.is_some(),
             now: unix_now(),
         })?;
         self.hits += 1;
-        if recorded.new {
+        if let (true, Some(rule)) = (recorded.new, rule) {
+            debug!(
+                finding = recorded.id,
+                "finding #{} suppressed ({}): {signature}", recorded.id, rule.reason
+            );
+        } else if recorded.new {
             self.new_findings += 1;
             info!(
                 finding = recorded.id,

@@ -230,3 +230,36 @@ fn the_daemon_triages_new_findings_in_the_background_while_it_fuzzes() {
     let listed = text(&crosscheck(&config, &["triage"]).stdout);
     assert!(listed.contains(" B  "), "{listed}");
 }
+
+#[test]
+fn suppressed_findings_are_counted_but_not_reported_as_new() {
+    let dir = temp_dir("suppress");
+    let config = config(&dir, &["wasmi-fault-i64-mul"], "workers = 2", "");
+    let with_rule = std::fs::read_to_string(&config).unwrap()
+        + "[triage]\nbackground = false\n[[triage.suppress]]\nengine = \"wasmi-fault-i64-mul\"\ninstruction = \"i64.mul\"\nreason = \"injected on purpose\"\n";
+    std::fs::write(&config, with_rule).unwrap();
+    let run = crosscheck(&config, &["run", "--cases", "1000"]);
+    let out = text(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert!(out.contains(", 0 new finding(s)"), "{out}");
+    let all = findings(&common::status(&config));
+    assert!(!all.is_empty());
+    for f in &all {
+        assert_eq!(f["status"], "suppressed", "{f:#}");
+        assert!(f["hits"].as_u64().unwrap() >= 1);
+    }
+    let listed = text(&crosscheck(&config, &["triage"]).stdout);
+    assert!(listed.starts_with("0 open finding(s)"), "{listed}");
+
+    // A rule that says nothing is refused.
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("engine = \"wasmi-fault-i64-mul\"\n", ""),
+    )
+    .unwrap();
+    let refused = crosscheck(&config, &["status"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("triage.suppress[0] needs a `signature` or an `engine`"));
+}

@@ -37,13 +37,16 @@ fn split(groups: &[Group]) -> String {
         .flat_map(|g| g.engines.iter().map(String::as_str))
         .collect();
     if by_size.len() > 1 && by_size[1].engines.len() == majority.engines.len() {
+        // No majority: the oracle (its group comes first) is the reference.
+        let oracle = &groups[0];
+        let rest: Vec<&str> = groups[1..]
+            .iter()
+            .flat_map(|g| g.engines.iter().map(String::as_str))
+            .collect();
         return format!(
-            "the engines split evenly ({}): no majority to judge by",
-            groups
-                .iter()
-                .map(|g| format!("{{{}}}", g.engines.join(", ")))
-                .collect::<Vec<_>>()
-                .join(" vs ")
+            "an even split, so the oracle's side ({}) is taken as right: suspect {}",
+            oracle.engines.join(", "),
+            rest.join(" and ")
         );
     }
     let majority_desc = describe(&majority.engines);
@@ -196,7 +199,13 @@ mod tests {
             &[ALL[0], ALL[1]],
         ]))
         .unwrap();
-        assert!(text.contains("no majority"), "{text}");
+        assert_eq!(
+            text,
+            "an even split, so the oracle's side (wasmi, wasmi-fault-add) is taken as right: \
+             suspect cranelift-tail-signals and cranelift-tail-explicit"
+        );
+        let text = suspect(&mismatch(&[&["wasmi"], &["wasmi-fault-add"]])).unwrap();
+        assert!(text.ends_with("suspect wasmi-fault-add"), "{text}");
     }
 
     #[test]

@@ -205,6 +205,7 @@ fn record(store: &Mutex<Store>, report: &oracles::SeedReport) -> anyhow::Result<
         wasm: &report.module.wasm,
         summary: &verdict.to_string(),
         suspect: oracles::attribution::suspect(verdict).as_deref(),
+        suppressed: false,
         now: unix_now(),
     })?;
     Ok(recorded.new)

@@ -23,7 +23,7 @@ pub struct Finding {
     pub last_seen: i64,
     /// How many cases hit it.
     pub hits: i64,
-    /// `open`, `fixed` or `ignored`.
+    /// `open`, `fixed`, `ignored` or `suppressed`.
     pub status: String,
     /// The seed of the first case that hit it, if it came from a seed.
     pub first_seed: Option<u64>,
@@ -52,6 +52,8 @@ pub enum Status {
     Fixed,
     /// Known and not worth attention.
     Ignored,
+    /// Covered by a suppression rule of the config.
+    Suppressed,
 }
 
 impl Status {
@@ -61,6 +63,7 @@ impl Status {
             Status::Open => "open",
             Status::Fixed => "fixed",
             Status::Ignored => "ignored",
+            Status::Suppressed => "suppressed",
         }
     }
 }
@@ -82,6 +85,9 @@ pub struct Hit<'a> {
     pub summary: &'a str,
     /// Who is probably wrong, in words.
     pub suspect: Option<&'a str>,
+    /// A new finding starts `suppressed` (a rule in the config covers it)
+    /// instead of `open`.
+    pub suppressed: bool,
     /// Unix seconds.
     pub now: i64,
 }
@@ -138,16 +144,25 @@ impl Store {
             None => {
                 write_artifact(&artifact, hit.wasm)?;
                 tx.execute(
-                    "INSERT INTO findings (signature, kind, first_seen, last_seen, hits, first_seed, artifact, summary, suspect)
-                     VALUES (?1, ?2, ?3, ?3, 1, ?4, ?5, ?6, ?7)",
-                    params![hit.signature, hit.kind, hit.now, seed, hash, hit.summary, hit.suspect],
+                    "INSERT INTO findings (signature, kind, first_seen, last_seen, hits, first_seed, artifact, summary, suspect, status)
+                     VALUES (?1, ?2, ?3, ?3, 1, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        hit.signature,
+                        hit.kind,
+                        hit.now,
+                        seed,
+                        hash,
+                        hit.summary,
+                        hit.suspect,
+                        if hit.suppressed { "suppressed" } else { "open" }
+                    ],
                 )?;
                 let id = tx.last_insert_rowid();
                 tx.execute(
                     "INSERT INTO hits (finding, seed, run, at) VALUES (?1, ?2, ?3, ?4)",
                     params![id, seed, hit.run, hit.now],
                 )?;
-                if let Some(run) = hit.run {
+                if let (Some(run), false) = (hit.run, hit.suppressed) {
                     tx.execute(
                         "UPDATE runs SET new_findings = new_findings + 1 WHERE id = ?1",
                         params![run],
@@ -308,6 +323,7 @@ mod tests {
             wasm,
             summary: "MISMATCH at call #0",
             suspect: Some("wasmi alone disagrees"),
+            suppressed: false,
             now,
         }
     }
