@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::store::Store;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 
@@ -42,9 +42,7 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
             }
         }
         Some(Action::Show { id }) => {
-            let f = store.finding(id)?.with_context(|| {
-                format!("no finding {id} in {}", config.store.data_dir.display())
-            })?;
+            let f = store.require_finding(id)?;
             println!("finding {}: {} ({})", f.id, f.kind, f.status);
             println!("signature: {}", f.signature);
             if let Some(suspect) = &f.suspect {

@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::probe::read_module;
 use crate::store::Store;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use oracles::engine::WasmtimeVariant;
 use std::fmt::Write;
@@ -24,13 +24,7 @@ pub struct ReportArgs {
 /// Runs the command.
 pub fn run(config: &Config, args: ReportArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&config.store.data_dir)?;
-    let f = store.finding(args.id)?.with_context(|| {
-        format!(
-            "no finding {} in {}",
-            args.id,
-            config.store.data_dir.display()
-        )
-    })?;
+    let f = store.require_finding(args.id)?;
     let original = read_module(&store.artifact_path(&f.artifact))?;
     let (module_path, wasm) = match &f.shrunk {
         Some(hash) => (

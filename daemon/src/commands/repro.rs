@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::probe::{read_module, Prober};
 use crate::store::Store;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;
 
@@ -22,13 +22,7 @@ pub struct ReproArgs {
 /// finding), 0 when it no longer does.
 pub fn run(config: &Config, args: ReproArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&config.store.data_dir)?;
-    let finding = store.finding(args.id)?.with_context(|| {
-        format!(
-            "no finding {} in {}",
-            args.id,
-            config.store.data_dir.display()
-        )
-    })?;
+    let finding = store.require_finding(args.id)?;
     let (which, hash) = match (&finding.shrunk, args.original) {
         (Some(shrunk), false) => ("shrunk", shrunk),
         _ => ("original", &finding.artifact),

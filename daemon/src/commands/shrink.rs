@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::probe::Prober;
 use crate::shrinker::triage;
 use crate::store::Store;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
@@ -26,13 +26,7 @@ pub struct ShrinkArgs {
 /// Runs the command.
 pub fn run(config: &Config, args: ShrinkArgs) -> Result<ExitCode> {
     let mut store = Store::open_existing(&config.store.data_dir)?;
-    let finding = store.finding(args.id)?.with_context(|| {
-        format!(
-            "no finding {} in {}",
-            args.id,
-            config.store.data_dir.display()
-        )
-    })?;
+    let finding = store.require_finding(args.id)?;
     let original = std::fs::metadata(store.artifact_path(&finding.artifact)).map_or(0, |m| m.len());
     let progress = ProgressBar::new_spinner().with_style(
         ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("the template is valid"),

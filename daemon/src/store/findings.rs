@@ -258,6 +258,12 @@ impl Store {
         Ok(changed == 1)
     }
 
+    /// One finding by id, or an error naming the id and the store.
+    pub fn require_finding(&self, id: i64) -> Result<Finding> {
+        self.finding(id)?
+            .with_context(|| format!("no finding {id} in {}", self.dir.display()))
+    }
+
     /// The seeds of a finding's hits, oldest first, at most `limit`.
     pub fn hit_seeds(&self, finding: i64, limit: usize) -> Result<Vec<u64>> {
         let mut stmt = self.conn.prepare(
