@@ -49,13 +49,7 @@ pub const ALL_ENGINES: &str = "*";
 /// `inconclusive:<reason>` for the engines that caused it.
 pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
     let verdict = &report.report.comparison.verdict;
-    let mut events = vec![
-        (ALL_ENGINES.to_string(), "cases".to_string()),
-        (
-            ALL_ENGINES.to_string(),
-            format!("verdict:{}", verdict.label()),
-        ),
-    ];
+    let mut events = verdict_events(&verdict.label());
     for (name, run) in &report.report.runs {
         events.push((name.clone(), "cases".into()));
         if matches!(run, EngineRun::Ran(_)) {
@@ -88,6 +82,15 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
         _ => {}
     }
     events
+}
+
+/// The per-case totals every case counts, whatever happened to it:
+/// `cases` and `verdict:<label>` under [`ALL_ENGINES`].
+pub fn verdict_events(label: &str) -> Vec<(String, String)> {
+    vec![
+        (ALL_ENGINES.to_string(), "cases".to_string()),
+        (ALL_ENGINES.to_string(), format!("verdict:{label}")),
+    ]
 }
 
 /// A class of cases with a count and the first seeds seen.

@@ -7,7 +7,7 @@ use crate::commands::worker::module_for_seed;
 use crate::config::Config;
 use crate::protocol::{CaseResult, Order, Report};
 use crate::shrinker;
-use crate::stats::ALL_ENGINES;
+use crate::stats::{verdict_events, ALL_ENGINES};
 use crate::store::{unix_now, Counters, Hit, SeedRange, Store};
 use crate::worker_process::{place, Event, WorkerProcess};
 use anyhow::{bail, Context, Result};
@@ -168,7 +168,7 @@ pub fn run(
         elapsed: supervisor.started.elapsed(),
         new_findings: supervisor.new_findings,
         hits: supervisor.hits,
-        total_findings: supervisor.store.findings()?.len() as u64,
+        total_findings: supervisor.store.finding_count()?,
         restarts: supervisor.restarts,
     };
     info!(
@@ -321,10 +321,11 @@ impl Supervisor<'_> {
                 assignment.next
             );
         }
-        for event in result.events {
-            *assignment.counters.entry(event.clone()).or_default() += 1;
-            *self.run_counters.entry(event).or_default() += 1;
-        }
+        tally(
+            &mut assignment.counters,
+            &mut self.run_counters,
+            result.events,
+        );
         assignment.next = result.seed + 1;
         assignment.current = None;
         self.finished += 1;
@@ -487,17 +488,11 @@ impl Supervisor<'_> {
                     &summary,
                     Some(&suspect),
                 )?;
-                let mut events = vec![
-                    (ALL_ENGINES.to_string(), "cases".to_string()),
-                    (ALL_ENGINES.to_string(), format!("verdict:{}", death.kind)),
-                ];
+                let mut events = verdict_events(death.kind);
                 if let Some(engine) = engine {
                     events.push((engine, death_counter(death.kind).to_string()));
                 }
-                for event in events {
-                    *assignment.counters.entry(event.clone()).or_default() += 1;
-                    *self.run_counters.entry(event).or_default() += 1;
-                }
+                tally(&mut assignment.counters, &mut self.run_counters, events);
                 assignment.next = current.seed + 1;
                 self.finished += 1;
             }
@@ -572,7 +567,7 @@ impl Supervisor<'_> {
             })
             .map(|(_, n)| n)
             .sum();
-        let total_findings = self.store.findings()?.len();
+        let total_findings = self.store.finding_count()?;
         let alive = self.slots.iter().filter(|s| s.ready).count();
         info!(
             cases = self.finished,
@@ -633,6 +628,15 @@ impl Supervisor<'_> {
             }
         }
         result
+    }
+}
+
+/// Counts a case's events both in its range's counters (committed at the
+/// next checkpoint) and in the run's (for the status line).
+fn tally(range: &mut Counters, run: &mut Counters, events: Vec<(String, String)>) {
+    for event in events {
+        *range.entry(event.clone()).or_default() += 1;
+        *run.entry(event).or_default() += 1;
     }
 }
 

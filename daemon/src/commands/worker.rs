@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::protocol::{CaseResult, FindingReport, Order, Report};
-use crate::stats::{case_events, ALL_ENGINES};
+use crate::stats::{case_events, verdict_events};
 use anyhow::{Context, Result};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -134,7 +134,6 @@ fn run_case(
     if let Some(err) = report_error {
         return Err(err);
     }
-    let all = |event: &str| (ALL_ENGINES.to_string(), event.to_string());
     Ok(match outcome {
         Ok(Ok(report)) => {
             let verdict = &report.report.comparison.verdict;
@@ -154,7 +153,7 @@ fn run_case(
             tracing::warn!(seed, "no module to run: {err:#}");
             CaseResult {
                 seed,
-                events: vec![all("cases"), all("verdict:generation-failed")],
+                events: verdict_events("generation-failed"),
                 finding: None,
             }
         }
@@ -162,7 +161,7 @@ fn run_case(
             let wasm = given.unwrap_or_else(|| module_for_seed(seed, &config.generator));
             CaseResult {
                 seed,
-                events: vec![all("cases"), all("verdict:crash")],
+                events: verdict_events("crash"),
                 finding: Some(FindingReport {
                     signature: format!("crash harness: {}", panic.replace(['\n', '\t'], " ")),
                     kind: "crash".into(),

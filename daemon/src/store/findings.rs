@@ -110,8 +110,8 @@ impl Store {
     /// The module of a new finding is on disk and the rows committed before
     /// this returns.
     pub fn record(&mut self, hit: &Hit<'_>) -> Result<Recorded> {
-        let hash = format!("{:x}", Sha256::digest(hit.wasm));
-        let artifact = self.artifact_path(&hash);
+        // Taken before the transaction borrows the connection.
+        let artifacts = self.artifacts_dir();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -142,7 +142,9 @@ impl Store {
                 }
             }
             None => {
-                write_artifact(&artifact, hit.wasm)?;
+                // Only a new finding keeps its module: later hits are seeds.
+                let hash = format!("{:x}", Sha256::digest(hit.wasm));
+                write_artifact(&artifacts.join(format!("{hash}.wasm")), hit.wasm)?;
                 tx.execute(
                     "INSERT INTO findings (signature, kind, first_seen, last_seen, hits, first_seed, artifact, summary, suspect, status)
                      VALUES (?1, ?2, ?3, ?3, 1, ?4, ?5, ?6, ?7, ?8)",
@@ -177,6 +179,16 @@ impl Store {
         };
         tx.commit().context("committing a finding")?;
         Ok(recorded)
+    }
+
+    /// How many findings the store holds.
+    pub fn finding_count(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT count(*) FROM findings", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .context("counting findings")
     }
 
     /// All findings, most hit first.

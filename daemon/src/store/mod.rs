@@ -165,7 +165,12 @@ impl Store {
 
     /// The path of an artifact.
     pub fn artifact_path(&self, hash: &str) -> PathBuf {
-        self.dir.join("artifacts").join(format!("{hash}.wasm"))
+        self.artifacts_dir().join(format!("{hash}.wasm"))
+    }
+
+    /// Where modules are kept, by hash.
+    fn artifacts_dir(&self) -> PathBuf {
+        self.dir.join("artifacts")
     }
 
     /// Takes the store's daemon lock, held while the returned file is open:
