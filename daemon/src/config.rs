@@ -6,18 +6,9 @@ use oracles::{ExecutionConfig, GeneratorConfig, Matrix};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+pub use oracles::settings::MatrixConfig;
 /// The default configuration, compiled in so the binary runs anywhere.
-pub const DEFAULT_CONFIG: &str = include_str!("../../config.toml");
-
-/// Which engines make up the matrix (`[matrix]`).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MatrixConfig {
-    /// The reference engine.
-    pub oracle: String,
-    /// The engines compared with the oracle.
-    pub engines: Vec<String>,
-}
+pub use oracles::settings::DEFAULT_CONFIG;
 
 /// Where findings are kept (`[store]`).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -225,6 +216,19 @@ impl Config {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         }
+    }
+
+    /// The first suppression rule covering a finding, if any.
+    pub fn suppression_for(
+        &self,
+        signature: &str,
+        suspect: Option<&str>,
+        wasm: &[u8],
+    ) -> Option<&Suppression> {
+        self.triage
+            .suppress
+            .iter()
+            .find(|rule| rule.matches(signature, suspect, wasm))
     }
 
     /// Builds the engine matrix this configuration names.

@@ -1,8 +1,10 @@
 //! `crosscheck`: differential fuzzing of WebAssembly engines.
 
+mod bundle;
 mod commands;
 mod config;
 mod logging;
+mod module_file;
 mod probe;
 mod protocol;
 mod report;
@@ -65,6 +67,14 @@ enum Command {
     /// A finding as Markdown for an upstream issue: attribution, versions,
     /// the module as WAT, the `wasmtime run` line of every variant.
     Report(commands::report::ReportArgs),
+    /// Take libFuzzer artifacts (inputs of the `differential` target) and
+    /// .wasm/.wat modules into the store as findings, triaged and shrunk
+    /// like the daemon's.
+    Import(commands::import::ImportArgs),
+    /// Write a finding's reproduction bundle: original and shrunk .wasm and
+    /// .wat, finding.json (seed, settings, versions, expected vs actual),
+    /// report.md, repro.sh and the configuration.
+    Bundle(commands::bundle::BundleArgs),
     /// Mark a finding open, fixed or ignored.
     Mark(commands::mark::MarkArgs),
     /// A worker process of `crosscheck run` (started by the daemon).
@@ -126,6 +136,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Replay(args) => commands::replay::run(&config, args),
         Command::Report(args) => commands::report::run(&config, args),
         Command::Mark(args) => commands::mark::run(&config, args),
+        Command::Import(args) => commands::import::run(&config, args),
+        Command::Bundle(args) => commands::bundle::run(&config, args),
         Command::Worker => commands::worker::run(&config),
     }
 }

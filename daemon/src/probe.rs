@@ -4,7 +4,7 @@
 //! have recorded for it.
 
 use crate::config::Config;
-use crate::protocol::{Order, Report};
+use crate::protocol::{FindingReport, Order, Report};
 use crate::worker_process::{Event, WorkerProcess};
 use anyhow::{bail, Context, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -62,6 +62,13 @@ impl<'a> Prober<'a> {
     /// `None` when it is not a finding (the engines agree, or it is
     /// inconclusive, or the module does not parse).
     pub fn signature_of(&mut self, wasm: &[u8], seed: u64) -> Result<Option<String>> {
+        Ok(self.probe(wasm, seed)?.map(|finding| finding.signature))
+    }
+
+    /// The finding `wasm` is when run with the call plan of `seed`, as the
+    /// daemon would record it (a worker's death included), or `None`. The
+    /// report's module is left empty: it is `wasm`.
+    pub fn probe(&mut self, wasm: &[u8], seed: u64) -> Result<Option<FindingReport>> {
         self.ensure_started()?;
         let order = Order::Check {
             seed,
@@ -82,14 +89,23 @@ impl<'a> Prober<'a> {
                 }) if generation == self.generation => match report {
                     Report::Started { .. } => since = Some(Instant::now()),
                     Report::Engine { index } => engine = self.engines.get(index).cloned(),
-                    Report::Finished(result) => answer = result.finding.map(|f| f.signature),
+                    Report::Finished(result) => {
+                        answer = result.finding.map(|f| FindingReport {
+                            wasm_hex: String::new(),
+                            ..f
+                        })
+                    }
                     Report::Idle => return Ok(answer),
                     Report::Ready { .. } => {}
                 },
                 Ok(Event::Closed { generation, .. }) if generation == self.generation => {
                     let process = self.process.take().expect("a running worker");
+                    let pid = process.pid();
                     let (_, death) = process.reap();
-                    return Ok(Some(death.signature(engine.as_deref())));
+                    return Ok(Some(death.finding(
+                        engine.as_deref(),
+                        &format!("call arguments from seed {seed}, worker pid {pid}"),
+                    )));
                 }
                 Ok(_) => {}
                 Err(mpsc::RecvTimeoutError::Timeout) => {

@@ -4,6 +4,7 @@
 //! new findings one at a time in its own worker process so that fuzzing
 //! goes on.
 
+use crate::bundle;
 use crate::config::Config;
 use crate::probe::{read_module, Prober};
 use crate::store::{Finding, Store};
@@ -24,6 +25,10 @@ pub struct Triaged {
     pub runs: u32,
     /// The shrunk module, when the finding is deterministic.
     pub shrunk: Option<oracles::shrink::Shrunk>,
+    /// The older finding this one was merged into, or the newer one merged
+    /// into it: `(merged, into)`, when the shrunk module has the code shape
+    /// of another finding with the same suspect.
+    pub merge: Option<(i64, i64)>,
 }
 
 /// Re-runs the finding's module `[triage] reproduce_runs` times; if it gives
@@ -54,10 +59,12 @@ pub fn triage(
     let reproducibility = format!("{reproduced}/{runs}");
     if reproduced < runs {
         store.set_reproducibility(finding.id, &reproducibility)?;
+        write_bundle(config, store, finding.id);
         return Ok(Triaged {
             reproduced,
             runs,
             shrunk: None,
+            merge: None,
         });
     }
     let deadline = Instant::now() + Duration::from_secs(config.triage.shrink_seconds);
@@ -77,13 +84,34 @@ pub fn triage(
         },
         on_smaller,
     )?;
-    store.set_shrunk(finding.id, &shrunk.wasm)?;
+    // A shape is only a merge key; a module it cannot parse is not merged.
+    let shape = oracles::code_shape::fingerprint(&shrunk.wasm).ok();
+    store.set_shrunk(finding.id, &shrunk.wasm, shape.as_deref())?;
     store.set_reproducibility(finding.id, &reproducibility)?;
+    let merge = store.merge_same_shape(finding.id)?;
+    write_bundle(config, store, merge.map_or(finding.id, |(_, into)| into));
     Ok(Triaged {
         reproduced,
         runs,
         shrunk: Some(shrunk),
+        merge,
     })
+}
+
+/// (Re)writes a triaged finding's bundle in the store. A bundle is a
+/// convenience copy: failing to write one is logged, not an error of triage.
+fn write_bundle(config: &Config, store: &Store, id: i64) {
+    let dir = bundle::default_dir(config, id);
+    let written = store
+        .require_finding(id)
+        .and_then(|f| bundle::write(config, store, &f, &dir));
+    if let Err(err) = written {
+        warn!(
+            finding = id,
+            "could not write the bundle {}: {err:#}",
+            dir.display()
+        );
+    }
 }
 
 /// The daemon's background shrinker: triages untriaged open findings, most
@@ -96,58 +124,98 @@ pub fn run_background(config: &Config, stop: &AtomicBool) {
             return;
         }
     };
+    if let Err(err) = merge_unshaped(config, &mut store) {
+        warn!("could not merge findings shrunk by an older crosscheck: {err:#}");
+    }
     let mut prober = Prober::with_stop(config, stop).in_background();
     while !stop.load(Ordering::Relaxed) {
-        let next = match store.next_untriaged() {
-            Ok(next) => next,
+        match triage_next(config, &mut store, &mut prober, stop) {
+            Ok(true) => {}
+            Ok(false) => sleep_unless_stopped(IDLE_POLL, stop),
+            Err(_) if stop.load(Ordering::Relaxed) => return,
             Err(err) => {
                 warn!("background shrinking stops: {err:#}");
                 return;
             }
-        };
-        let Some(finding) = next else {
-            sleep_unless_stopped(IDLE_POLL, stop);
-            continue;
-        };
-        let started = Instant::now();
-        let outcome = triage(
-            config,
-            &mut store,
-            &mut prober,
-            &finding,
-            config.triage.shrink_attempts,
-            stop,
-            |_| {},
-        );
-        match outcome {
-            Ok(t) => match &t.shrunk {
-                Some(shrunk) => info!(
-                    finding = finding.id,
-                    "shrunk finding #{}: {} -> {} bytes in {:.0} s ({} candidates)",
-                    finding.id,
-                    shrunk.original_size,
-                    shrunk.wasm.len(),
-                    started.elapsed().as_secs_f64(),
-                    shrunk.candidates
-                ),
-                None => info!(
-                    finding = finding.id,
-                    "finding #{} is flaky: reproduced {} of {} times; not shrunk",
-                    finding.id,
-                    t.reproduced,
-                    t.runs
-                ),
-            },
-            Err(_) if stop.load(Ordering::Relaxed) => return,
-            Err(err) => {
-                warn!(
-                    finding = finding.id,
-                    "could not triage finding #{}: {err:#}", finding.id
-                );
-                let _ = store.set_reproducibility(finding.id, &format!("error: {err:#}"));
-            }
         }
     }
+}
+
+/// Triages the most urgent untriaged open finding, logging what became of
+/// it; false when there is none. A failure to triage that finding is
+/// recorded on it and logged; only store errors and `stop` are errors.
+pub fn triage_next(
+    config: &Config,
+    store: &mut Store,
+    prober: &mut Prober<'_>,
+    stop: &AtomicBool,
+) -> Result<bool> {
+    let Some(finding) = store.next_untriaged()? else {
+        return Ok(false);
+    };
+    let started = Instant::now();
+    let outcome = triage(
+        config,
+        store,
+        prober,
+        &finding,
+        config.triage.shrink_attempts,
+        stop,
+        |_| {},
+    );
+    match outcome {
+        Ok(t) => match (&t.shrunk, t.merge) {
+            (Some(_), Some((merged, into))) => info!(
+                finding = finding.id,
+                "finding #{merged} merged into #{into}: their shrunk modules have the same code and suspect"
+            ),
+            (Some(shrunk), None) => info!(
+                finding = finding.id,
+                "shrunk finding #{}: {} -> {} bytes in {:.0} s ({} candidates)",
+                finding.id,
+                shrunk.original_size,
+                shrunk.wasm.len(),
+                started.elapsed().as_secs_f64(),
+                shrunk.candidates
+            ),
+            (None, _) => info!(
+                finding = finding.id,
+                "finding #{} is flaky: reproduced {} of {} times; not shrunk",
+                finding.id,
+                t.reproduced,
+                t.runs
+            ),
+        },
+        Err(err) if stop.load(Ordering::Relaxed) => return Err(err),
+        Err(err) => {
+            warn!(
+                finding = finding.id,
+                "could not triage finding #{}: {err:#}", finding.id
+            );
+            store.set_reproducibility(finding.id, &format!("error: {err:#}"))?;
+        }
+    }
+    Ok(true)
+}
+
+/// Gives findings shrunk before code shapes were recorded (a store of an
+/// older crosscheck) their shape, and merges those that share one.
+pub fn merge_unshaped(config: &Config, store: &mut Store) -> Result<()> {
+    for f in store.findings()? {
+        let (Some(hash), None) = (&f.shrunk, &f.shape) else {
+            continue;
+        };
+        let wasm = read_module(&store.artifact_path(hash))?;
+        let Ok(shape) = oracles::code_shape::fingerprint(&wasm) else {
+            continue;
+        };
+        store.set_shape(f.id, &shape)?;
+        if let Some((merged, into)) = store.merge_same_shape(f.id)? {
+            info!("finding #{merged} merged into #{into}: their shrunk modules have the same code and suspect");
+            write_bundle(config, store, into);
+        }
+    }
+    Ok(())
 }
 
 fn sleep_unless_stopped(duration: Duration, stop: &AtomicBool) {

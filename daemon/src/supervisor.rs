@@ -9,7 +9,7 @@ use crate::protocol::{CaseResult, Order, Report};
 use crate::shrinker;
 use crate::stats::{verdict_events, ALL_ENGINES};
 use crate::store::{unix_now, Counters, Hit, SeedRange, Store};
-use crate::worker_process::{place, Event, WorkerProcess};
+use crate::worker_process::{Event, WorkerProcess};
 use anyhow::{bail, Context, Result};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -354,12 +354,7 @@ impl Supervisor<'_> {
         summary: &str,
         suspect: Option<&str>,
     ) -> Result<()> {
-        let rule = self
-            .config
-            .triage
-            .suppress
-            .iter()
-            .find(|rule| rule.matches(signature, suspect, wasm));
+        let rule = self.config.suppression_for(signature, suspect, wasm);
         let recorded = self.store.record(&Hit {
             signature,
             kind,
@@ -370,6 +365,7 @@ impl Supervisor<'_> {
             suspect,
             suppressed: rule.is_some(),
             now: unix_now(),
+            source: None,
         })?;
         self.hits += 1;
         if let (true, Some(rule)) = (recorded.new, rule) {
@@ -464,29 +460,18 @@ impl Supervisor<'_> {
                 let engine = current
                     .engine
                     .and_then(|i| self.slots[slot].engines.get(i).cloned());
-                let place = place(engine.as_deref());
-                let signature = death.signature(engine.as_deref());
-                let summary = format!(
-                    "{} in {place} (seed {}, worker pid {pid})\n  {}\n",
-                    death.kind.to_uppercase(),
-                    current.seed,
-                    death.detail.replace('\n', "\n  ")
+                let finding = death.finding(
+                    engine.as_deref(),
+                    &format!("seed {}, worker pid {pid}", current.seed),
                 );
                 let wasm = module_for_seed(current.seed, &self.config.generator);
-                let suspect = match &engine {
-                    Some(engine) => format!("the worker died in {engine}: suspect {engine}"),
-                    None => {
-                        "the worker died before any engine ran: suspect the generator or crosscheck"
-                            .to_string()
-                    }
-                };
                 self.record(
-                    &signature,
+                    &finding.signature,
                     death.kind,
                     Some(current.seed),
                     &wasm,
-                    &summary,
-                    Some(&suspect),
+                    &finding.summary,
+                    finding.suspect.as_deref(),
                 )?;
                 let mut events = verdict_events(death.kind);
                 if let Some(engine) = engine {

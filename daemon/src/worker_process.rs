@@ -3,7 +3,7 @@
 //! thread, measuring its memory, killing it, and saying how it died.
 
 use crate::commands::worker::CONFIG_ENV;
-use crate::protocol::{Order, Report};
+use crate::protocol::{FindingReport, Order, Report};
 use anyhow::{Context, Result};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
@@ -66,6 +66,31 @@ impl Death {
     /// before any engine, in the generator or the harness).
     pub fn signature(&self, engine: Option<&str>) -> String {
         format!("{} worker {} in {}", self.kind, self.how, place(engine))
+    }
+
+    /// The finding this death is while `engine` ran `case` (`seed 7, worker
+    /// pid 123`): signature, kind, summary and suspect, as a worker would
+    /// have reported a verdict.
+    pub fn finding(&self, engine: Option<&str>, case: &str) -> FindingReport {
+        let summary = format!(
+            "{} in {} ({case})\n  {}\n",
+            self.kind.to_uppercase(),
+            place(engine),
+            self.detail.replace('\n', "\n  ")
+        );
+        let suspect = match engine {
+            Some(engine) => format!("the worker died in {engine}: suspect {engine}"),
+            None => {
+                "the worker died before any engine ran: suspect the generator or crosscheck".into()
+            }
+        };
+        FindingReport {
+            signature: self.signature(engine),
+            kind: self.kind.to_string(),
+            summary,
+            wasm_hex: String::new(),
+            suspect: Some(suspect),
+        }
     }
 }
 

@@ -263,3 +263,148 @@ fn suppressed_findings_are_counted_but_not_reported_as_new() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(text(&refused.stderr).contains("triage.suppress[0] needs a `signature` or an `engine`"));
 }
+
+/// `1 / (x * y)`: with 0 and 5 the right answer is a division by zero and
+/// i64.mul-as-add gives a value; with 1 and -1 the right answer is a value
+/// and the fault divides by zero. Two signatures, one bug, and both modules
+/// are as small as they get (shrinking may only change the constants).
+fn division_by_product(export: &str, x: i64, y: i64) -> String {
+    format!(
+        r#"(module (func (export "{export}") (result i32)
+            i32.const 1
+            i64.const {x} i64.const {y} i64.mul i32.wrap_i64
+            i32.div_s))"#
+    )
+}
+
+#[test]
+fn findings_of_one_bug_merge_once_shrunk_and_each_gets_a_bundle() {
+    let dir = temp_dir("merge");
+    let config = config(
+        &dir,
+        &["wasmi-fault-i64-mul", "cranelift-tail-signals"],
+        "",
+        "",
+    );
+    let (a, b) = (dir.join("a.wat"), dir.join("b.wat"));
+    std::fs::write(&a, division_by_product("f", 0, 5)).unwrap();
+    std::fs::write(&b, division_by_product("g", 1, -1)).unwrap();
+    let import = crosscheck(
+        &config,
+        &["import", a.to_str().unwrap(), b.to_str().unwrap()],
+    );
+    let out = text(&import.stdout);
+    assert_eq!(
+        import.status.code(),
+        Some(0),
+        "{out}{}",
+        text(&import.stderr)
+    );
+    assert!(out.contains("new finding 1: mismatch call"), "{out}");
+    assert!(out.contains("new finding 2: mismatch call"), "{out}");
+    assert!(
+        out.contains("finding 2 merged into finding 1 (same code and suspect)"),
+        "{out}"
+    );
+
+    // The older finding keeps both signatures' hits; the other is history.
+    let all = findings(&status(&config));
+    let (first, second) = (&all[0], &all[1]);
+    assert_eq!(
+        (first["id"].as_i64(), first["hits"].as_i64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(first["status"], "open");
+    assert_eq!(second["status"], "merged");
+    assert_eq!(second["merged_into"].as_i64(), Some(1));
+    assert_ne!(first["signature"], second["signature"]);
+    let show = text(&crosscheck(&config, &["findings", "show", "1"]).stdout);
+    assert!(
+        show.contains(&format!(
+            "also seen as finding 2 (1 hits): {}",
+            second["signature"].as_str().unwrap()
+        )),
+        "{show}"
+    );
+    assert!(show.contains("source: imported module a.wat"), "{show}");
+    let triage = text(&crosscheck(&config, &["triage"]).stdout);
+    assert!(triage.starts_with("1 open finding(s)"), "{triage}");
+
+    // Importing a file again counts no new hit; a hit of the merged
+    // signature counts for the survivor.
+    let again = text(&crosscheck(&config, &["import", b.to_str().unwrap()]).stdout);
+    assert!(again.contains("finding 1 again (2 hits)"), "{again}");
+
+    // The bundle the triage wrote: modules, WAT, settings, versions, the
+    // two sides, and commands that reproduce it.
+    let bundle = dir.join("data/bundles/finding-1");
+    for file in [
+        "original.wasm",
+        "original.wat",
+        "shrunk.wasm",
+        "shrunk.wat",
+        "report.md",
+        "repro.sh",
+        "config.toml",
+    ] {
+        assert!(bundle.join(file).is_file(), "{file} missing");
+    }
+    assert!(std::fs::read_to_string(bundle.join("shrunk.wat"))
+        .unwrap()
+        .contains("i64.mul"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("finding.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["versions"]["wasmtime"].as_str().map(|v| v.is_empty()),
+        Some(false)
+    );
+    assert_eq!(json["reproducible"], "3/3");
+    assert_eq!(json["outcome"]["expected"][0]["engines"][0], "wasmi");
+    assert_eq!(
+        json["outcome"]["expected"][0]["observed"],
+        "trap integer-division-by-zero"
+    );
+    assert_eq!(
+        json["outcome"]["actual"][0]["engines"][0],
+        "wasmi-fault-i64-mul"
+    );
+    assert_eq!(json["also_seen_as"][0]["id"], 2);
+    assert_eq!(json["engines"].as_array().unwrap().len(), 3);
+    let wasmtime = json["commands"]["wasmtime"][0]["command"].as_str().unwrap();
+    assert!(
+        wasmtime.contains("-W tail-call=y") && wasmtime.ends_with("--invoke \"f\" shrunk.wasm"),
+        "{wasmtime}"
+    );
+    assert_eq!(json["commands"]["repro"], "crosscheck repro 1");
+    // repro.sh runs every engine on the bundle's own files: exit 1, the
+    // finding reproduces.
+    let repro = std::process::Command::new(bundle.join("repro.sh"))
+        .env("CROSSCHECK", env!("CARGO_BIN_EXE_crosscheck"))
+        .output()
+        .unwrap();
+    assert_eq!(repro.status.code(), Some(1), "{}", text(&repro.stdout));
+    assert!(text(&repro.stdout).contains("{wasmi-fault-i64-mul}: [i32:0]"));
+    // `bundle --out` writes the same anywhere.
+    let out_dir = dir.join("elsewhere");
+    let written = crosscheck(
+        &config,
+        &["bundle", "1", "--out", out_dir.to_str().unwrap()],
+    );
+    assert_eq!(written.status.code(), Some(0), "{}", text(&written.stderr));
+    assert_eq!(
+        std::fs::read(out_dir.join("shrunk.wasm")).unwrap(),
+        std::fs::read(bundle.join("shrunk.wasm")).unwrap()
+    );
+
+    // A truncated module is refused by name; nothing recorded is lost.
+    let truncated = dir.join("truncated.wasm");
+    std::fs::write(&truncated, b"\0asm\x01\0\0\0\x01").unwrap();
+    let bad = crosscheck(&config, &["import", truncated.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("truncated.wasm is not a valid WebAssembly module"),
+        "{}",
+        text(&bad.stderr)
+    );
+    assert_eq!(findings(&status(&config)).len(), 2);
+}

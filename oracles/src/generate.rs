@@ -6,6 +6,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// Generator settings (`[generator]` in `config.toml`). Together with a seed
 /// they determine a module byte for byte.
@@ -82,24 +83,50 @@ pub enum StreamPurpose {
 /// Generates the module for `seed`.
 pub fn generate(seed: u64, settings: &GeneratorConfig) -> Result<GeneratedModule> {
     let bytes = seed_stream(seed, StreamPurpose::Module, settings.entropy_bytes);
-    let mut u = Unstructured::new(&bytes);
-    let mut config = wasm_smith::Config::arbitrary(&mut u)
-        .with_context(|| format!("seed {seed}: drawing the swarm configuration"))?;
+    generate_from_entropy(seed, &bytes, settings).with_context(|| format!("seed {seed}"))
+}
+
+/// Generates the module for a libFuzzer input: the input's bytes are the
+/// entropy wasm-smith draws from (so coverage guidance steers generation),
+/// and the seed of its call arguments is [`fuzz_input_seed`]. `crosscheck
+/// import` and the `differential` fuzz target both come through here, so an
+/// artifact gives the daemon's module, plan and signature.
+pub fn generate_from_fuzz_input(
+    data: &[u8],
+    settings: &GeneratorConfig,
+) -> Result<GeneratedModule> {
+    generate_from_entropy(fuzz_input_seed(data), data, settings)
+}
+
+/// The seed of a fuzz input's call arguments: its first eight SHA-256 bytes.
+pub fn fuzz_input_seed(data: &[u8]) -> u64 {
+    let digest = Sha256::digest(data);
+    u64::from_le_bytes(digest[..8].try_into().expect("SHA-256 has 32 bytes"))
+}
+
+/// The module wasm-smith builds from `entropy`, recorded under `seed`.
+fn generate_from_entropy(
+    seed: u64,
+    entropy: &[u8],
+    settings: &GeneratorConfig,
+) -> Result<GeneratedModule> {
+    let mut u = Unstructured::new(entropy);
+    let mut config =
+        wasm_smith::Config::arbitrary(&mut u).context("drawing the swarm configuration")?;
     clamp_for_differential(&mut config, settings);
     // wasm-smith adds functions past the minimum on a coin flip, so counts
     // are geometric (mostly one or two) and calls between functions are
     // rare. Drawing the minimum too spreads them over the whole range.
     config.min_funcs = u
         .int_in_range(1..=config.max_funcs)
-        .with_context(|| format!("seed {seed}: drawing the function count"))?;
+        .context("drawing the function count")?;
     let features = enabled_features(&config);
-    let mut module = wasm_smith::Module::new(config, &mut u)
-        .with_context(|| format!("seed {seed}: wasm-smith generation"))?;
+    let mut module = wasm_smith::Module::new(config, &mut u).context("wasm-smith generation")?;
     let fuel_global = module
         .ensure_termination(settings.termination_fuel)
-        .with_context(|| format!("seed {seed}: ensure_termination"))?;
+        .context("ensure_termination")?;
     let wasm = crate::termination::export_fuel_global(&module.to_bytes(), fuel_global)
-        .with_context(|| format!("seed {seed}: exporting the termination fuel"))?;
+        .context("exporting the termination fuel")?;
     Ok(GeneratedModule {
         seed,
         wasm,

@@ -6,6 +6,7 @@
 
 pub mod attribution;
 pub mod case;
+pub mod code_shape;
 pub mod compare;
 pub mod engine;
 pub mod generate;
@@ -14,6 +15,7 @@ pub mod module_info;
 pub mod outcome;
 pub mod panics;
 pub mod plan;
+pub mod settings;
 pub mod shrink;
 pub mod termination;
 pub mod value;

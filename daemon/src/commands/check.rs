@@ -1,11 +1,12 @@
 //! `crosscheck check FILE`: a user's module through the matrix.
 
 use crate::config::Config;
+use crate::module_file::read_module_file;
 use crate::report::{engine_table, module_summary};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use oracles::{ModuleInfo, Plan};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `crosscheck check`.
@@ -31,7 +32,7 @@ pub struct CheckArgs {
 
 /// Runs the command.
 pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
-    let wasm = read_module(&args.file)?;
+    let wasm = read_module_file(&args.file)?;
     let info = ModuleInfo::parse(&wasm)
         .with_context(|| format!("{} cannot be checked", args.file.display()))?;
     if info.import_count > 0 {
@@ -62,26 +63,4 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(super::exit_status(
         &report.comparison.verdict,
     )))
-}
-
-/// Reads a `.wasm` binary, or text (`.wat`/`.wast` or anything starting with
-/// `(`), with errors that name the file.
-fn read_module(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if bytes.starts_with(b"\0asm") {
-        return Ok(bytes);
-    }
-    let is_text = matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("wat" | "wast")
-    ) || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'(');
-    if !is_text {
-        bail!(
-            "{} is neither a WebAssembly binary (no \\0asm header) nor a .wat text module",
-            path.display()
-        );
-    }
-    let text = std::str::from_utf8(&bytes)
-        .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
-    wat::parse_str(text).with_context(|| format!("{} is not a valid .wat module", path.display()))
 }

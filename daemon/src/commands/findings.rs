@@ -35,8 +35,11 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
             );
             for f in findings {
                 let seed = f.first_seed.map_or("-".into(), |s| s.to_string());
+                let merged = f
+                    .merged_into
+                    .map_or(String::new(), |into| format!(" (merged into {into})"));
                 println!(
-                    "{:>5}  {:<20} {:>8} hits  seed {:<8} {}",
+                    "{:>5}  {:<20} {:>8} hits  seed {:<8} {}{merged}",
                     f.id, f.kind, f.hits, seed, f.signature
                 );
             }
@@ -45,6 +48,15 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
             let f = store.require_finding(id)?;
             println!("finding {}: {} ({})", f.id, f.kind, f.status);
             println!("signature: {}", f.signature);
+            if let Some(into) = f.merged_into {
+                println!("merged into finding {into}: the same code shape and suspect once shrunk");
+            }
+            for merged in store.merged_from(f.id)? {
+                println!(
+                    "also seen as finding {} ({} hits): {}",
+                    merged.id, merged.hits, merged.signature
+                );
+            }
             if let Some(suspect) = &f.suspect {
                 println!("attribution: {suspect}");
             }
@@ -62,8 +74,12 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
             if !seeds.is_empty() {
                 println!("seeds of the first hits: {seeds:?}");
             }
-            if let Some(seed) = f.first_seed {
-                println!("reproduce: crosscheck case --seed {seed}");
+            match (&f.source, f.first_seed) {
+                (Some(source), Some(seed)) => {
+                    println!("source: {source} (call arguments from seed {seed})")
+                }
+                (None, Some(seed)) => println!("reproduce: crosscheck case --seed {seed}"),
+                _ => {}
             }
             println!("module: {}", store.artifact_path(&f.artifact).display());
             match &f.shrunk {

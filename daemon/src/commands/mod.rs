@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bundle;
 pub mod case;
 pub mod check;
 pub mod findings;
+pub mod import;
 pub mod mark;
 pub mod replay;
 pub mod report;

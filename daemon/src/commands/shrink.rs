@@ -66,6 +66,11 @@ pub fn run(config: &Config, args: ShrinkArgs) -> Result<ExitCode> {
         finding.signature
     );
     println!("shrunk module: {}", path.display());
+    if let Some((merged, into)) = triaged.merge {
+        println!(
+            "finding {merged} merged into finding {into}: their shrunk modules have the same code and suspect"
+        );
+    }
     if let Ok(wat) = wasmprinter::print_bytes(&shrunk.wasm) {
         println!("\n{wat}");
     }

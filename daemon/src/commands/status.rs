@@ -46,6 +46,8 @@ struct FindingRow {
     suspect: Option<String>,
     shrunk_size: Option<i64>,
     reproducible: Option<String>,
+    merged_into: Option<i64>,
+    source: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -114,6 +116,8 @@ fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
                 suspect: f.suspect,
                 shrunk_size: f.shrunk_size,
                 reproducible: f.reproducible,
+                merged_into: f.merged_into,
+                source: f.source,
             })
             .collect(),
         runs: store

@@ -207,6 +207,7 @@ fn record(store: &Mutex<Store>, report: &oracles::SeedReport) -> anyhow::Result<
         suspect: oracles::attribution::suspect(verdict).as_deref(),
         suppressed: false,
         now: unix_now(),
+        source: None,
     })?;
     Ok(recorded.new)
 }

@@ -2,10 +2,13 @@
 //! urgent first, one line each.
 
 use crate::config::Config;
+use crate::probe::Prober;
+use crate::shrinker;
 use crate::store::Store;
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 
 /// Arguments of `crosscheck triage`.
 #[derive(Args)]
@@ -13,6 +16,11 @@ pub struct TriageArgs {
     /// Also list findings marked fixed or ignored.
     #[arg(long)]
     all: bool,
+    /// First triage every open finding not triaged yet (re-run, shrink,
+    /// attribute, merge, bundle), as the daemon's background shrinker would:
+    /// for findings left over when a run ended.
+    #[arg(long)]
+    pending: bool,
 }
 
 /// Urgency of a finding kind: process deaths first, then wrong results,
@@ -29,7 +37,13 @@ fn priority(kind: &str) -> u8 {
 
 /// Runs the command.
 pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
-    let store = Store::open_existing(&config.store.data_dir)?;
+    let mut store = Store::open_existing(&config.store.data_dir)?;
+    if args.pending {
+        shrinker::merge_unshaped(config, &mut store)?;
+        let stop = AtomicBool::new(false);
+        let mut prober = Prober::new(config);
+        while shrinker::triage_next(config, &mut store, &mut prober, &stop)? {}
+    }
     let latest_run_start = store.runs(1)?.first().map_or(i64::MAX, |r| r.started_at);
     let mut findings: Vec<_> = store
         .findings()?

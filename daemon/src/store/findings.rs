@@ -23,7 +23,7 @@ pub struct Finding {
     pub last_seen: i64,
     /// How many cases hit it.
     pub hits: i64,
-    /// `open`, `fixed`, `ignored` or `suppressed`.
+    /// `open`, `fixed`, `ignored`, `suppressed` or `merged`.
     pub status: String,
     /// The seed of the first case that hit it, if it came from a seed.
     pub first_seed: Option<u64>,
@@ -41,6 +41,13 @@ pub struct Finding {
     pub suspect: Option<String>,
     /// Re-runs that gave the signature (`3/3`: deterministic), once triaged.
     pub reproducible: Option<String>,
+    /// The code shape of the shrunk module (`oracles::code_shape`).
+    pub shape: Option<String>,
+    /// The finding this one was merged into (its status is then `merged`).
+    pub merged_into: Option<i64>,
+    /// Where the first module came from, when not generated from
+    /// `first_seed` (which then only draws the call arguments).
+    pub source: Option<String>,
 }
 
 /// What a person decided about a finding.
@@ -54,6 +61,10 @@ pub enum Status {
     Ignored,
     /// Covered by a suppression rule of the config.
     Suppressed,
+    /// The same bug as an older finding (same shrunk code shape and
+    /// suspect); its hits now count there. Set by triage only.
+    #[value(skip)]
+    Merged,
 }
 
 impl Status {
@@ -64,6 +75,7 @@ impl Status {
             Status::Fixed => "fixed",
             Status::Ignored => "ignored",
             Status::Suppressed => "suppressed",
+            Status::Merged => "merged",
         }
     }
 }
@@ -90,6 +102,8 @@ pub struct Hit<'a> {
     pub suppressed: bool,
     /// Unix seconds.
     pub now: i64,
+    /// Where the module came from, when not generated from `seed`.
+    pub source: Option<&'a str>,
 }
 
 /// What recording a hit did.
@@ -107,6 +121,7 @@ impl Store {
     /// Records one hit: a new finding for a new signature, otherwise one
     /// more hit of the existing one. A seed already recorded for the finding
     /// (a case re-run after the daemon was killed) is not counted twice.
+    /// A hit of a merged finding counts for the finding it was merged into.
     /// The module of a new finding is on disk and the rows committed before
     /// this returns.
     pub fn record(&mut self, hit: &Hit<'_>) -> Result<Recorded> {
@@ -117,7 +132,8 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing: Option<(i64, i64)> = tx
             .query_row(
-                "SELECT id, hits FROM findings WHERE signature = ?1",
+                "SELECT f.id, f.hits FROM findings s JOIN findings f ON f.id = coalesce(s.merged_into, s.id)
+                 WHERE s.signature = ?1",
                 params![hit.signature],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
@@ -146,8 +162,8 @@ impl Store {
                 let hash = format!("{:x}", Sha256::digest(hit.wasm));
                 write_artifact(&artifacts.join(format!("{hash}.wasm")), hit.wasm)?;
                 tx.execute(
-                    "INSERT INTO findings (signature, kind, first_seen, last_seen, hits, first_seed, artifact, summary, suspect, status)
-                     VALUES (?1, ?2, ?3, ?3, 1, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO findings (signature, kind, first_seen, last_seen, hits, first_seed, artifact, summary, suspect, status, source)
+                     VALUES (?1, ?2, ?3, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9)",
                     params![
                         hit.signature,
                         hit.kind,
@@ -156,7 +172,8 @@ impl Store {
                         hash,
                         hit.summary,
                         hit.suspect,
-                        if hit.suppressed { "suppressed" } else { "open" }
+                        if hit.suppressed { "suppressed" } else { "open" },
+                        hit.source
                     ],
                 )?;
                 let id = tx.last_insert_rowid();
@@ -213,20 +230,86 @@ impl Store {
             .context("reading a finding")
     }
 
-    /// Stores a shrunk module for a finding (kept only if smaller than the
-    /// one it has).
-    pub fn set_shrunk(&mut self, id: i64, wasm: &[u8]) -> Result<bool> {
+    /// Stores a shrunk module and its code shape for a finding (kept only
+    /// if smaller than the one it has).
+    pub fn set_shrunk(&mut self, id: i64, wasm: &[u8], shape: Option<&str>) -> Result<bool> {
         let hash = format!("{:x}", Sha256::digest(wasm));
         write_artifact(&self.artifact_path(&hash), wasm)?;
         let changed = self
             .conn
             .execute(
-                "UPDATE findings SET shrunk = ?2, shrunk_size = ?3
+                "UPDATE findings SET shrunk = ?2, shrunk_size = ?3, shape = ?4
                  WHERE id = ?1 AND (shrunk_size IS NULL OR shrunk_size > ?3)",
-                params![id, hash, wasm.len() as i64],
+                params![id, hash, wasm.len() as i64, shape],
             )
             .context("recording a shrunk module")?;
         Ok(changed == 1)
+    }
+
+    /// Records the code shape of a finding's shrunk module.
+    pub fn set_shape(&mut self, id: i64, shape: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE findings SET shape = ?2 WHERE id = ?1",
+                params![id, shape],
+            )
+            .context("recording a code shape")?;
+        Ok(())
+    }
+
+    /// Merges the finding with the oldest other finding of the same kind,
+    /// suspect, status and shrunk code shape, if there is one: the newer of
+    /// the two becomes `merged`, and its hits move to the older, which adds
+    /// them to its count and widens its first and last seen. Returns
+    /// `(merged, into)`.
+    pub fn merge_same_shape(&mut self, id: i64) -> Result<Option<(i64, i64)>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let twin: Option<i64> = tx
+            .query_row(
+                "SELECT o.id FROM findings f JOIN findings o
+                   ON o.shape = f.shape AND o.kind = f.kind AND o.suspect IS f.suspect
+                  AND o.status = f.status AND o.id != f.id
+                 WHERE f.id = ?1 AND f.merged_into IS NULL AND o.merged_into IS NULL
+                 ORDER BY o.id LIMIT 1",
+                params![id],
+                |row| row.get(0),
+            )
+            .optional()
+            .context("looking for a finding of the same shape")?;
+        let Some(twin) = twin else {
+            return Ok(None);
+        };
+        let (from, into) = (id.max(twin), id.min(twin));
+        // A seed counted for both stays with the older finding only.
+        let moved = tx.execute(
+            "UPDATE OR IGNORE hits SET finding = ?2 WHERE finding = ?1",
+            params![from, into],
+        )?;
+        tx.execute(
+            "UPDATE findings SET hits = hits + ?3,
+                first_seen = min(first_seen, (SELECT first_seen FROM findings WHERE id = ?1)),
+                last_seen = max(last_seen, (SELECT last_seen FROM findings WHERE id = ?1))
+             WHERE id = ?2",
+            params![from, into, moved as i64],
+        )?;
+        tx.execute(
+            "UPDATE findings SET status = ?3, merged_into = ?2 WHERE id = ?1 OR merged_into = ?1",
+            params![from, into, Status::Merged.as_str()],
+        )?;
+        tx.commit().context("committing a merge")?;
+        Ok(Some((from, into)))
+    }
+
+    /// The findings merged into this one, oldest first.
+    pub fn merged_from(&self, id: i64) -> Result<Vec<Finding>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{SELECT_FINDING} WHERE merged_into = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map(params![id], finding_from_row)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .context("reading merged findings")
     }
 
     /// Records how reproducible a finding is (`3/3`) or why triage failed.
@@ -306,7 +389,7 @@ fn write_artifact(path: &Path, wasm: &[u8]) -> Result<()> {
 }
 
 const SELECT_FINDING: &str =
-    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect, reproducible FROM findings";
+    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect, reproducible, shape, merged_into, source FROM findings";
 
 fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
     Ok(Finding {
@@ -324,6 +407,9 @@ fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
         shrunk_size: row.get(11)?,
         suspect: row.get(12)?,
         reproducible: row.get(13)?,
+        shape: row.get(14)?,
+        merged_into: row.get(15)?,
+        source: row.get(16)?,
     })
 }
 
@@ -343,6 +429,7 @@ mod tests {
             suspect: Some("wasmi alone disagrees"),
             suppressed: false,
             now,
+            source: None,
         }
     }
 
@@ -419,13 +506,14 @@ mod tests {
         let dir = temp_dir("shrunk");
         let mut store = Store::open(&dir).unwrap();
         let id = store.record(&hit("s", 1, b"0123456789", 1)).unwrap().id;
-        assert!(store.set_shrunk(id, b"01234").unwrap());
-        assert!(!store.set_shrunk(id, b"0123456").unwrap());
+        assert!(store.set_shrunk(id, b"01234", Some("shape")).unwrap());
+        assert!(!store.set_shrunk(id, b"0123456", Some("other")).unwrap());
         let f = store.finding(id).unwrap().unwrap();
         assert_eq!(
             std::fs::read(store.artifact_path(f.shrunk.as_deref().unwrap())).unwrap(),
             b"01234"
         );
+        assert_eq!(f.shape.as_deref(), Some("shape"));
         assert!(store.set_status(id, Status::Fixed).unwrap());
         assert!(!store.set_status(id + 1, Status::Fixed).unwrap());
         assert_eq!(
@@ -437,6 +525,61 @@ mod tests {
                 .status,
             "fixed"
         );
+    }
+
+    #[test]
+    fn findings_of_one_shape_merge_into_the_oldest_keeping_hits_and_history() {
+        let dir = temp_dir("merge");
+        let mut store = Store::open(&dir).unwrap();
+        let a = store.record(&hit("mismatch call", 1, b"a", 10)).unwrap().id;
+        store.record(&hit("mismatch call", 2, b"a", 20)).unwrap();
+        let b = store
+            .record(&hit("mismatch instantiate", 3, b"b", 5))
+            .unwrap()
+            .id;
+        store
+            .record(&hit("mismatch instantiate", 4, b"b", 30))
+            .unwrap();
+        store
+            .record(&hit("mismatch instantiate", 5, b"b", 31))
+            .unwrap();
+        let mut other_suspect = hit("mismatch memory", 6, b"c", 7);
+        other_suspect.suspect = Some("only the explicit-checks variants disagree");
+        let c = store.record(&other_suspect).unwrap().id;
+        // Nothing to merge with until a twin is shrunk to the same shape.
+        store.set_shrunk(b, b"s", Some("div-shape")).unwrap();
+        assert_eq!(store.merge_same_shape(b).unwrap(), None);
+        store.set_shrunk(c, b"s", Some("div-shape")).unwrap();
+        assert_eq!(store.merge_same_shape(c).unwrap(), None, "another suspect");
+        store.set_shrunk(a, b"s2", Some("div-shape")).unwrap();
+        // Whichever is shrunk last, the newer one merges into the older.
+        assert_eq!(store.merge_same_shape(a).unwrap(), Some((b, a)));
+        let (fa, fb) = (
+            store.finding(a).unwrap().unwrap(),
+            store.finding(b).unwrap().unwrap(),
+        );
+        assert_eq!((fa.hits, fa.first_seen, fa.last_seen), (5, 5, 31));
+        assert_eq!(fa.status, "open");
+        assert_eq!(
+            (fb.status.as_str(), fb.merged_into, fb.hits),
+            ("merged", Some(a), 3)
+        );
+        assert_eq!(store.hit_seeds(a, 10).unwrap(), [1, 2, 3, 4, 5]);
+        assert_eq!(store.merged_from(a).unwrap(), vec![fb]);
+        // A new hit of the merged signature counts for the survivor, once.
+        let again = store
+            .record(&hit("mismatch instantiate", 9, b"b", 40))
+            .unwrap();
+        assert_eq!((again.id, again.new, again.hits), (a, false, 6));
+        assert_eq!(
+            store
+                .record(&hit("mismatch instantiate", 9, b"b", 41))
+                .unwrap()
+                .hits,
+            6
+        );
+        assert_eq!(store.merge_same_shape(b).unwrap(), None, "already merged");
+        assert_eq!(store.findings().unwrap().len(), 3);
     }
 
     #[test]

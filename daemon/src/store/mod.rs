@@ -16,10 +16,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Schema steps: entry `i` takes a store from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     "CREATE TABLE findings (
         id          INTEGER PRIMARY KEY,
         signature   TEXT    NOT NULL UNIQUE,
@@ -71,6 +71,15 @@ const MIGRATIONS: [&str; 5] = [
     // How often the module gave its signature when re-run (`3/3`), set once
     // the finding is triaged; `error: ...` if triage failed.
     "ALTER TABLE findings ADD COLUMN reproducible TEXT;",
+    // The code shape of the shrunk module (`oracles::code_shape`), and the
+    // finding this one was merged into because they share it: a merged
+    // finding keeps its row and hits as history; new hits go to the other.
+    // Where a finding's first module came from when not from the daemon's
+    // seeds (`imported from crash-1234`): its seed then only draws the
+    // call arguments.
+    "ALTER TABLE findings ADD COLUMN shape TEXT;
+    ALTER TABLE findings ADD COLUMN merged_into INTEGER REFERENCES findings(id);
+    ALTER TABLE findings ADD COLUMN source TEXT;",
 ];
 
 /// An open store directory.

@@ -1,0 +1,224 @@
+//! `crosscheck import PATH...`: libFuzzer artifacts (inputs of the
+//! `differential` fuzz target) and plain `.wasm`/`.wat` modules into the
+//! store as findings, run, deduplicated, triaged and shrunk exactly like
+//! the daemon's.
+
+use crate::config::Config;
+use crate::module_file::module_from_bytes;
+use crate::probe::Prober;
+use crate::shrinker::triage;
+use crate::store::{unix_now, Hit, Store};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use oracles::generate::{fuzz_input_seed, generate_from_fuzz_input};
+use oracles::ModuleInfo;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+/// Arguments of `crosscheck import`.
+#[derive(Args)]
+pub struct ImportArgs {
+    /// Files, or directories of files (a libFuzzer `artifacts/differential`
+    /// directory, say). A file with a `\0asm` header or `.wat` text is a
+    /// module; anything else is an input of the `differential` fuzz target,
+    /// turned into its module as the target does.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Record only; leave re-running and shrinking to the daemon's
+    /// background triage or `crosscheck shrink`.
+    #[arg(long)]
+    no_shrink: bool,
+}
+
+/// What one file turned out to be.
+enum Imported {
+    /// A hit recorded on finding `id`.
+    Hit {
+        id: i64,
+        new: bool,
+        suppressed: bool,
+    },
+    /// The engines agree, or the case is undecided.
+    NoFinding,
+}
+
+/// Runs the command. Exit status 0 when every file was imported (whether or
+/// not it is a finding), 2 when some could not be.
+pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
+    let files = files_in(&args.paths)?;
+    let mut store = Store::open(&config.store.data_dir)?;
+    let mut prober = Prober::new(config);
+    let (mut new, mut hits, mut clean, mut failed) = (Vec::new(), 0, 0, 0);
+    for file in &files {
+        match import_one(config, &mut store, &mut prober, file) {
+            Ok(Imported::Hit {
+                id,
+                new: true,
+                suppressed,
+            }) => {
+                let f = store.require_finding(id)?;
+                let how = if suppressed { "suppressed" } else { "new" };
+                println!("{}: {how} finding {id}: {}", file.display(), f.signature);
+                if !suppressed {
+                    new.push(f);
+                }
+            }
+            Ok(Imported::Hit { id, .. }) => {
+                hits += 1;
+                let f = store.require_finding(id)?;
+                println!(
+                    "{}: finding {id} again ({} hits): {}",
+                    file.display(),
+                    f.hits,
+                    f.signature
+                );
+            }
+            Ok(Imported::NoFinding) => {
+                clean += 1;
+                println!(
+                    "{}: no finding (the engines agree or the case is undecided)",
+                    file.display()
+                );
+            }
+            Err(err) => {
+                failed += 1;
+                eprintln!("error: {err:#}");
+            }
+        }
+    }
+    if !args.no_shrink {
+        for finding in &new {
+            let triaged = triage(
+                config,
+                &mut store,
+                &mut prober,
+                finding,
+                config.triage.shrink_attempts,
+                &AtomicBool::new(false),
+                |_| {},
+            )?;
+            match (&triaged.shrunk, triaged.merge) {
+                (Some(_), Some((merged, into))) => println!(
+                    "finding {}: shrunk; finding {merged} merged into finding {into} (same code and suspect)",
+                    finding.id
+                ),
+                (Some(shrunk), None) => println!(
+                    "finding {}: shrunk {} -> {} bytes",
+                    finding.id,
+                    shrunk.original_size,
+                    shrunk.wasm.len()
+                ),
+                (None, _) => println!(
+                    "finding {}: reproduced {} of {} times (flaky); not shrunk",
+                    finding.id, triaged.reproduced, triaged.runs
+                ),
+            }
+        }
+    }
+    println!(
+        "\n{} file(s): {} new finding(s), {hits} hit(s) of known ones, {clean} without a finding, {failed} not imported",
+        files.len(),
+        new.len()
+    );
+    Ok(if failed > 0 {
+        ExitCode::from(super::EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The files named, directories expanded one level (sorted), hidden
+/// files skipped.
+fn files_in(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if !meta.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let mut entries = std::fs::read_dir(path)
+            .with_context(|| format!("cannot list {}", path.display()))?
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<std::io::Result<Vec<_>>>()
+            .with_context(|| format!("cannot list {}", path.display()))?;
+        entries.retain(|p| {
+            p.is_file()
+                && !p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'))
+        });
+        entries.sort();
+        files.extend(entries);
+    }
+    Ok(files)
+}
+
+/// Runs one file's case in a worker process and records its finding.
+fn import_one(
+    config: &Config,
+    store: &mut Store,
+    prober: &mut Prober<'_>,
+    file: &Path,
+) -> Result<Imported> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    // The file's hash draws the call arguments, so importing it twice
+    // counts one hit, and `crosscheck check FILE --seed N` replays it.
+    let seed = fuzz_input_seed(&bytes);
+    let (wasm, what) = match module_from_bytes(file, &bytes) {
+        Some(module) => (module?, "module"),
+        None => {
+            let module =
+                generate_from_fuzz_input(&bytes, &config.generator).with_context(|| {
+                    format!(
+                        "{}: not a module, and no module can be generated from it as a fuzz input",
+                        file.display()
+                    )
+                })?;
+            (module.wasm, "fuzz input")
+        }
+    };
+    let info = ModuleInfo::parse(&wasm)
+        .with_context(|| format!("{} is not a valid WebAssembly module", file.display()))?;
+    if info.import_count > 0 {
+        bail!(
+            "{} imports {} item(s); crosscheck links no imports",
+            file.display(),
+            info.import_count
+        );
+    }
+    let Some(finding) = prober
+        .probe(&wasm, seed)
+        .with_context(|| format!("running {}", file.display()))?
+    else {
+        return Ok(Imported::NoFinding);
+    };
+    let suppressed = config
+        .suppression_for(&finding.signature, finding.suspect.as_deref(), &wasm)
+        .is_some();
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let source = format!("imported {what} {name}");
+    let recorded = store.record(&Hit {
+        signature: &finding.signature,
+        kind: &finding.kind,
+        seed: Some(seed),
+        run: None,
+        wasm: &wasm,
+        summary: &finding.summary,
+        suspect: finding.suspect.as_deref(),
+        suppressed,
+        now: unix_now(),
+        source: Some(&source),
+    })?;
+    Ok(Imported::Hit {
+        id: recorded.id,
+        new: recorded.new,
+        suppressed,
+    })
+}
