@@ -1,7 +1,7 @@
 //! Loading `config.toml`: the embedded defaults or a user's file.
 
-use crate::suppress::Suppression;
 use anyhow::{bail, Context, Result};
+use oracles::suppress::Suppression;
 use oracles::{ExecutionConfig, GeneratorConfig, Matrix};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -134,6 +134,9 @@ pub struct Config {
     /// `[execution]`.
     #[serde(default)]
     pub execution: ExecutionConfig,
+    /// `[cost]`: blowup limits (read by the `compile_cost` fuzz target).
+    #[serde(default)]
+    pub cost: oracles::compile_cost::CostLimits,
     /// `[store]`.
     #[serde(default)]
     pub store: StoreConfig,
@@ -225,10 +228,7 @@ impl Config {
         suspect: Option<&str>,
         wasm: &[u8],
     ) -> Option<&Suppression> {
-        self.triage
-            .suppress
-            .iter()
-            .find(|rule| rule.matches(signature, suspect, wasm))
+        oracles::suppress::rule_for(&self.triage.suppress, signature, suspect, wasm)
     }
 
     /// Builds the engine matrix this configuration names.
@@ -248,6 +248,7 @@ mod tests {
         assert_eq!(config.generator, GeneratorConfig::default());
         assert_eq!(config.execution, ExecutionConfig::default());
         assert_eq!(config.store, StoreConfig::default());
+        assert_eq!(config.cost, oracles::compile_cost::CostLimits::default());
         assert_eq!(config.daemon, DaemonConfig::default());
         assert_eq!(config.log, LogConfig::default());
         assert_eq!(config.triage, TriageConfig::default());

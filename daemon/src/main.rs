@@ -13,7 +13,6 @@ mod shrinker;
 mod stats;
 mod store;
 mod supervisor;
-mod suppress;
 mod worker_process;
 
 use anyhow::Result;

@@ -31,7 +31,7 @@ pub struct Triaged {
     pub merge: Option<(i64, i64)>,
 }
 
-/// Re-runs the finding's module `[triage] reproduce_runs` times; if it gives
+/// Re-runs the finding's smallest module so far `[triage] reproduce_runs` times; if it gives
 /// its signature every time, shrinks it (within `attempts` and
 /// `[triage] shrink_seconds`) and stores the result. `stop` aborts.
 pub fn triage(
@@ -43,7 +43,9 @@ pub fn triage(
     stop: &AtomicBool,
     on_smaller: impl FnMut(usize) + 'static,
 ) -> Result<Triaged> {
-    let wasm = read_module(&store.artifact_path(&finding.artifact))?;
+    // A finding shrunk before is shrunk further from where it stopped.
+    let start = finding.shrunk.as_deref().unwrap_or(&finding.artifact);
+    let wasm = read_module(&store.artifact_path(start))?;
     let seed = finding.first_seed.unwrap_or(0);
     let signature = finding.signature.as_str();
     let runs = config.triage.reproduce_runs;
@@ -198,8 +200,9 @@ pub fn triage_next(
     Ok(true)
 }
 
-/// Gives findings shrunk before code shapes were recorded (a store of an
-/// older crosscheck) their shape, and merges those that share one.
+/// Gives findings shrunk before code shapes and bundles were recorded (a
+/// store of an older crosscheck) their shape and bundle, and merges those
+/// that share a shape.
 pub fn merge_unshaped(config: &Config, store: &mut Store) -> Result<()> {
     for f in store.findings()? {
         let (Some(hash), None) = (&f.shrunk, &f.shape) else {
@@ -210,9 +213,12 @@ pub fn merge_unshaped(config: &Config, store: &mut Store) -> Result<()> {
             continue;
         };
         store.set_shape(f.id, &shape)?;
-        if let Some((merged, into)) = store.merge_same_shape(f.id)? {
-            info!("finding #{merged} merged into #{into}: their shrunk modules have the same code and suspect");
-            write_bundle(config, store, into);
+        match store.merge_same_shape(f.id)? {
+            Some((merged, into)) => {
+                info!("finding #{merged} merged into #{into}: their shrunk modules have the same code and suspect");
+                write_bundle(config, store, into);
+            }
+            None => write_bundle(config, store, f.id),
         }
     }
     Ok(())

@@ -260,6 +260,21 @@ fn bad_input_gets_a_clear_error_and_exit_status_2() {
 }
 
 #[test]
+fn known_wasmi_global_divergence_after_a_select_is_reported() {
+    let out = crosscheck(&["check", "corpus/wasmi-select-ref-is-null.wat"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("verdict: MISMATCH at global \"\""), "{text}");
+    assert!(text.contains("{wasmi}: i32:0"), "{text}");
+    assert!(
+        text.contains(
+            "{cranelift-tail-signals, cranelift-tail-explicit, cranelift-notail-signals, cranelift-notail-explicit}: i32:1"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn an_engine_panic_is_a_crash_attributed_to_that_engine() {
     let out = crosscheck(&["check", "corpus/wasmi-store-translate-panic.wat"]);
     let text = stdout(&out);

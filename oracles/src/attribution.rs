@@ -6,6 +6,15 @@
 use crate::engine::{Backend, WasmtimeVariant};
 use crate::verdict::{Group, Verdict};
 
+/// Who an attribution text suspects: what follows its last `suspect `
+/// (`wasmi`, `Cranelift's explicit bounds and stack checks`), without the
+/// reasoning before it, which counts the engines that took part.
+pub fn suspected_party(attribution: &str) -> &str {
+    attribution
+        .rsplit_once("suspect ")
+        .map_or(attribution, |(_, who)| who)
+}
+
 /// A one-line attribution of a finding verdict; `None` for non-findings.
 pub fn suspect(verdict: &Verdict) -> Option<String> {
     match verdict {
@@ -214,6 +223,13 @@ mod tests {
             engines: vec![("wasmi".into(), "boom".into())],
         };
         assert_eq!(suspect(&crash).unwrap(), "wasmi panicked: suspect wasmi");
+        assert_eq!(suspected_party("wasmi panicked: suspect wasmi"), "wasmi");
+        assert_eq!(
+            suspected_party(
+                "only the explicit-checks variants disagree (a, b) with wasmi: suspect Cranelift's explicit bounds and stack checks"
+            ),
+            "Cranelift's explicit bounds and stack checks"
+        );
         assert_eq!(suspect(&Verdict::Agree), None);
     }
 }

@@ -1,11 +1,13 @@
 //! The sections of `config.toml` that decide what a case is and how it runs
-//! (`[matrix]`, `[generator]`, `[execution]`), for programs that run cases
+//! (`[matrix]`, `[generator]`, `[execution]`, `[cost]`), for programs that run cases
 //! without the daemon: the libFuzzer targets read them from the file named
 //! by `CROSSCHECK_CONFIG`, or from the defaults compiled in.
 
+use crate::compile_cost::CostLimits;
 use crate::engine::ExecutionConfig;
 use crate::generate::GeneratorConfig;
 use crate::matrix::Matrix;
+use crate::suppress::Suppression;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
@@ -25,7 +27,7 @@ pub struct MatrixConfig {
     pub engines: Vec<String>,
 }
 
-/// `[matrix]`, `[generator]` and `[execution]`; other sections are the
+/// `[matrix]`, `[generator]`, `[execution]` and `[cost]`; other sections are the
 /// daemon's and are ignored here.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct CaseSettings {
@@ -37,12 +39,44 @@ pub struct CaseSettings {
     /// `[execution]`.
     #[serde(default)]
     pub execution: ExecutionConfig,
+    /// `[cost]`.
+    #[serde(default)]
+    pub cost: CostLimits,
+    /// The suppression rules of `[triage]`; its other keys are the daemon's.
+    #[serde(default)]
+    pub triage: KnownFindings,
+}
+
+/// `[[triage.suppress]]`: findings the fuzz targets do not stop for.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct KnownFindings {
+    /// The rules.
+    #[serde(default)]
+    pub suppress: Vec<Suppression>,
+}
+
+impl KnownFindings {
+    /// The first rule covering a finding, if any.
+    pub fn rule_for(
+        &self,
+        signature: &str,
+        suspect: Option<&str>,
+        wasm: &[u8],
+    ) -> Option<&Suppression> {
+        crate::suppress::rule_for(&self.suppress, signature, suspect, wasm)
+    }
 }
 
 impl CaseSettings {
     /// Parses configuration text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<CaseSettings> {
-        toml::from_str(text).with_context(|| format!("invalid configuration in {origin}"))
+        let settings: CaseSettings =
+            toml::from_str(text).with_context(|| format!("invalid configuration in {origin}"))?;
+        for (index, rule) in settings.triage.suppress.iter().enumerate() {
+            rule.validate(index)
+                .with_context(|| format!("invalid configuration in {origin}"))?;
+        }
+        Ok(settings)
     }
 
     /// The file `CROSSCHECK_CONFIG` names, or the compiled-in defaults.
@@ -77,6 +111,7 @@ mod tests {
         let settings = CaseSettings::parse(DEFAULT_CONFIG, "default").unwrap();
         assert_eq!(settings.generator, GeneratorConfig::default());
         assert_eq!(settings.execution, ExecutionConfig::default());
+        assert_eq!(settings.cost, CostLimits::default());
         assert_eq!(settings.matrix.oracle, "wasmi");
         assert_eq!(settings.matrix().unwrap().names().len(), 5);
         let err =

@@ -544,3 +544,37 @@ fn winch_and_pulley_take_part_and_winch_refuses_reference_values_as_expected() {
     assert_eq!(winch[0].engine, "winch-notail-signals");
     assert!(winch[0].expected, "{winch:?}");
 }
+
+/// The suppression rules the CI fuzz runs use (fuzz/known-bugs.toml) cover
+/// every known wasmi bug of corpus/ and nothing that agrees: a bounded fuzz
+/// run stops only for something new.
+#[test]
+fn the_fuzz_runs_known_bug_rules_cover_the_corpus_wasmi_bugs_only() {
+    // As the fuzz targets do: a crash's signature names where it panicked.
+    oracles::panics::install_hook();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = std::fs::read_to_string(root.join("fuzz/known-bugs.toml")).unwrap();
+    let settings = oracles::settings::CaseSettings::parse(&text, "known-bugs.toml").unwrap();
+    let matrix = settings.matrix().unwrap();
+    assert_eq!(settings.matrix.engines, DEFAULT_VARIANTS);
+    for (file, known) in [
+        ("wasmi-select-eqz.wat", true),
+        ("wasmi-select-ref-is-null.wat", true),
+        ("wasmi-store-translate-panic.wat", true),
+        ("ackermann.wat", false),
+    ] {
+        let wat = std::fs::read_to_string(root.join("corpus").join(file)).unwrap();
+        let wasm = wat::parse_str(&wat).unwrap();
+        let info = ModuleInfo::parse(&wasm).unwrap();
+        let report = matrix.run(&wasm, &Plan::from_seed(&info, 0, 2));
+        let verdict = &report.comparison.verdict;
+        let covered = verdict.signature().is_some_and(|signature| {
+            let suspect = oracles::attribution::suspect(verdict);
+            settings
+                .triage
+                .rule_for(&signature, suspect.as_deref(), &wasm)
+                .is_some()
+        });
+        assert_eq!(covered, known, "{file}: {verdict}");
+    }
+}

@@ -258,26 +258,48 @@ impl Store {
     }
 
     /// Merges the finding with the oldest other finding of the same kind,
-    /// suspect, status and shrunk code shape, if there is one: the newer of
-    /// the two becomes `merged`, and its hits move to the older, which adds
-    /// them to its count and widens its first and last seen. Returns
-    /// `(merged, into)`.
+    /// status and shrunk code shape that suspects the same party (the
+    /// attributions may differ in how many engines took part), if there is
+    /// one: the newer of the two becomes `merged`, and its hits move to the
+    /// older, which adds them to its count and widens its first and last
+    /// seen. Returns `(merged, into)`.
     pub fn merge_same_shape(&mut self, id: i64) -> Result<Option<(i64, i64)>> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let twin: Option<i64> = tx
+        let own: Option<Option<String>> = tx
             .query_row(
-                "SELECT o.id FROM findings f JOIN findings o
-                   ON o.shape = f.shape AND o.kind = f.kind AND o.suspect IS f.suspect
-                  AND o.status = f.status AND o.id != f.id
-                 WHERE f.id = ?1 AND f.merged_into IS NULL AND o.merged_into IS NULL
-                 ORDER BY o.id LIMIT 1",
+                "SELECT suspect FROM findings WHERE id = ?1 AND shape IS NOT NULL AND merged_into IS NULL",
                 params![id],
                 |row| row.get(0),
             )
-            .optional()
-            .context("looking for a finding of the same shape")?;
+            .optional()?;
+        let Some(own) = own else {
+            return Ok(None);
+        };
+        let party = |suspect: &Option<String>| {
+            suspect
+                .as_deref()
+                .map(oracles::attribution::suspected_party)
+                .map(str::to_string)
+        };
+        let twin = {
+            let mut stmt = tx.prepare(
+                "SELECT o.id, o.suspect FROM findings f JOIN findings o
+                   ON o.shape = f.shape AND o.kind = f.kind AND o.status = f.status AND o.id != f.id
+                 WHERE f.id = ?1 AND o.merged_into IS NULL ORDER BY o.id",
+            )?;
+            let candidates = stmt
+                .query_map(params![id], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .context("looking for a finding of the same shape")?;
+            candidates
+                .into_iter()
+                .find(|(_, suspect)| party(suspect) == party(&own))
+                .map(|(twin, _)| twin)
+        };
         let Some(twin) = twin else {
             return Ok(None);
         };
@@ -426,7 +448,7 @@ mod tests {
             run: None,
             wasm,
             summary: "MISMATCH at call #0",
-            suspect: Some("wasmi alone disagrees"),
+            suspect: Some("wasmi alone disagrees with four Wasmtime variants: suspect wasmi"),
             suppressed: false,
             now,
             source: None,
@@ -544,7 +566,12 @@ mod tests {
             .record(&hit("mismatch instantiate", 5, b"b", 31))
             .unwrap();
         let mut other_suspect = hit("mismatch memory", 6, b"c", 7);
-        other_suspect.suspect = Some("only the explicit-checks variants disagree");
+        other_suspect.suspect =
+            Some("only the explicit-checks variants disagree: suspect Cranelift's explicit checks");
+        let mut fewer_engines = hit("mismatch global", 7, b"d", 50);
+        fewer_engines.suspect =
+            Some("wasmi alone disagrees with two Wasmtime variants: suspect wasmi");
+        let d = store.record(&fewer_engines).unwrap().id;
         let c = store.record(&other_suspect).unwrap().id;
         // Nothing to merge with until a twin is shrunk to the same shape.
         store.set_shrunk(b, b"s", Some("div-shape")).unwrap();
@@ -579,7 +606,11 @@ mod tests {
             6
         );
         assert_eq!(store.merge_same_shape(b).unwrap(), None, "already merged");
-        assert_eq!(store.findings().unwrap().len(), 3);
+        // The same suspect, counted against fewer engines, is the same bug.
+        store.set_shrunk(d, b"s3", Some("div-shape")).unwrap();
+        assert_eq!(store.merge_same_shape(d).unwrap(), Some((d, a)));
+        assert_eq!(store.finding(a).unwrap().unwrap().hits, 7);
+        assert_eq!(store.findings().unwrap().len(), 4);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Suppression rules (`[[triage.suppress]]`): known findings that should be
-//! counted but no longer reported as new.
+//! counted but no longer reported as new by the daemon, and that the fuzz
+//! targets do not stop for.
 
 use anyhow::{bail, Result};
 use serde::Deserialize;
@@ -14,6 +15,9 @@ pub struct Suppression {
     pub engine: Option<String>,
     /// An instruction the module contains, as WAT spells it (`select`).
     pub instruction: Option<String>,
+    /// Instructions the module contains one right after the other, in this
+    /// order (`["i32.eqz", "select"]`).
+    pub sequence: Option<Vec<String>>,
     /// Why, for whoever reads the store later.
     pub reason: String,
 }
@@ -39,16 +43,39 @@ impl Suppression {
             && self
                 .instruction
                 .as_deref()
-                .is_none_or(|instruction| contains_instruction(wasm, instruction))
+                .is_none_or(|instruction| contains_sequence(wasm, &[instruction.to_string()]))
+            && self
+                .sequence
+                .as_deref()
+                .is_none_or(|sequence| contains_sequence(wasm, sequence))
     }
 }
 
-/// Whether the module's text has an instruction with this name.
-fn contains_instruction(wasm: &[u8], instruction: &str) -> bool {
-    wasmprinter::print_bytes(wasm).is_ok_and(|text| {
-        text.lines()
-            .any(|line| line.split_whitespace().next() == Some(instruction))
-    })
+/// The first of `rules` covering a finding, if any.
+pub fn rule_for<'a>(
+    rules: &'a [Suppression],
+    signature: &str,
+    suspect: Option<&str>,
+    wasm: &[u8],
+) -> Option<&'a Suppression> {
+    rules
+        .iter()
+        .find(|rule| rule.matches(signature, suspect, wasm))
+}
+
+/// Whether the module's text has these instructions on consecutive lines.
+fn contains_sequence(wasm: &[u8], sequence: &[String]) -> bool {
+    let Ok(text) = wasmprinter::print_bytes(wasm) else {
+        return false;
+    };
+    let names: Vec<&str> = text
+        .lines()
+        .map(|line| line.split_whitespace().next().unwrap_or(""))
+        .collect();
+    !sequence.is_empty()
+        && names
+            .windows(sequence.len())
+            .any(|window| window.iter().zip(sequence).all(|(a, b)| a == b))
 }
 
 #[cfg(test)]
@@ -64,6 +91,7 @@ mod tests {
             signature: signature.map(String::from),
             engine: engine.map(String::from),
             instruction: instruction.map(String::from),
+            sequence: None,
             reason: "known".into(),
         }
     }
@@ -81,6 +109,14 @@ mod tests {
         assert!(!rule(None, Some("wasmi"), Some("i64.mul")).matches("any", suspect, &wasm));
         assert!(!rule(None, Some("cranelift-tail-signals"), None).matches("any", suspect, &wasm));
         assert!(!rule(None, Some("wasmi"), None).matches("any", None, &wasm));
+        let mut eqz_select = rule(None, Some("wasmi"), None);
+        eqz_select.sequence = Some(vec!["i32.eqz".into(), "select".into()]);
+        assert!(!eqz_select.matches("any", suspect, &wasm));
+        let fused = wat::parse_str(
+            "(module (func (param i32) (result i32) i32.const 1 local.get 0 local.get 0 i32.eqz select))",
+        )
+        .unwrap();
+        assert!(eqz_select.matches("any", suspect, &fused));
         assert!(rule(None, None, Some("select")).validate(0).is_err());
         assert!(rule(None, Some("wasmi"), None).validate(0).is_ok());
     }

@@ -1,0 +1,56 @@
+//! Coverage-guided search for compile-time and compile-memory blowups: the
+//! input's bytes are wasm-smith's entropy, every engine of the matrix of
+//! `CROSSCHECK_CONFIG` compiles the module, and a compile over the `[cost]`
+//! limits (re-measured first) panics with its signature.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use oracles::compile_cost::{find_blowup, PeakHeap};
+use oracles::generate::generate_from_fuzz_input;
+use oracles::settings::CaseSettings;
+use oracles::Matrix;
+use peakmem_alloc::{PeakMemAlloc, PeakMemAllocTrait, INSTRUMENTED_SYSTEM};
+use std::alloc::System;
+use std::sync::LazyLock;
+
+#[global_allocator]
+static HEAP: &PeakMemAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// The instrumented allocator as the library's view of the heap.
+struct Allocations;
+
+impl PeakHeap for Allocations {
+    fn reset_peak(&self) {
+        HEAP.reset_peak_memory();
+    }
+
+    fn peak_bytes(&self) -> u64 {
+        HEAP.get_peak_memory() as u64
+    }
+}
+
+static SETUP: LazyLock<(CaseSettings, Matrix)> = LazyLock::new(|| {
+    let settings = CaseSettings::from_environment().unwrap_or_else(|e| panic!("{e:#}"));
+    let matrix = settings.matrix().unwrap_or_else(|e| panic!("{e:#}"));
+    (settings, matrix)
+});
+
+fuzz_target!(
+    init: {
+        // libfuzzer-sys aborts on every panic, even one the matrix catches
+        // and reports as a crash verdict of its engine; oracles' hook keeps
+        // those quiet (known engine panics can then be suppressed) and
+        // passes every other panic on to libfuzzer's abort.
+        oracles::panics::install_hook();
+        LazyLock::force(&SETUP);
+    },
+    |data: &[u8]| {
+    let (settings, matrix) = &*SETUP;
+    let Ok(module) = generate_from_fuzz_input(data, &settings.generator) else {
+        return;
+    };
+    if let Some(blowup) = find_blowup(matrix, &module.wasm, &settings.cost, Some(&Allocations)) {
+        panic!("crosscheck finding: {}\n{}", blowup.signature, blowup.detail);
+    }
+});

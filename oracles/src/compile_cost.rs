@@ -1,0 +1,278 @@
+//! Compile-time and compile-memory blowups: one module's compile on every
+//! engine of the matrix, measured (wall time, and the peak heap the compile
+//! allocates when the program can tell), judged against absolute limits and
+//! against the oracle's translation of the same module, which is linear in
+//! its size. A suspect is measured again, and only the best of the runs
+//! counts, so that a busy machine does not make findings.
+
+use crate::engine::Engine;
+use crate::matrix::Matrix;
+use serde::Deserialize;
+use std::time::{Duration, Instant};
+
+/// A program's view of its heap: the `#[global_allocator]` lives in the
+/// binary (the fuzz target, the worker), the measuring here.
+pub trait PeakHeap {
+    /// Starts a new peak from the current allocation.
+    fn reset_peak(&self);
+    /// Bytes allocated at the peak since the reset, above the level then.
+    fn peak_bytes(&self) -> u64;
+}
+
+/// Blowup limits (`[cost]` in `config.toml`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CostLimits {
+    /// A compile taking longer than this (seconds of wall time) is a blowup.
+    pub compile_seconds: f64,
+    /// A compile allocating more than this at its peak (MiB) is a blowup.
+    pub compile_memory_mib: u64,
+    /// A compile taking this many times the oracle's translation time ...
+    pub time_ratio: f64,
+    /// ... and at least this many milliseconds is a blowup.
+    pub time_floor_ms: u64,
+    /// A compile allocating this many times the oracle's peak ...
+    pub memory_ratio: f64,
+    /// ... and at least this many MiB is a blowup.
+    pub memory_floor_mib: u64,
+    /// Measurements of a suspect; the smallest figure counts.
+    pub remeasure: u32,
+}
+
+impl Default for CostLimits {
+    fn default() -> Self {
+        CostLimits {
+            compile_seconds: 10.0,
+            compile_memory_mib: 2048,
+            time_ratio: 1000.0,
+            time_floor_ms: 500,
+            memory_ratio: 1000.0,
+            memory_floor_mib: 256,
+            remeasure: 3,
+        }
+    }
+}
+
+/// One compile, measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompileCost {
+    /// Wall time.
+    pub wall: Duration,
+    /// Peak heap allocated during the compile, when measured.
+    pub peak_heap: Option<u64>,
+}
+
+/// A compile over a limit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Blowup {
+    /// `compile-time` or `compile-memory`.
+    pub kind: &'static str,
+    /// The engine.
+    pub engine: String,
+    /// Dedup key: kind and engine.
+    pub signature: String,
+    /// The figures, for the report.
+    pub detail: String,
+}
+
+/// Compiles `wasm` on `engine`, measured; `None` if the engine rejects it
+/// or panics (a crash is the differential oracle's finding, not a cost).
+pub fn measure(
+    engine: &dyn Engine,
+    wasm: &[u8],
+    heap: Option<&dyn PeakHeap>,
+) -> Option<CompileCost> {
+    if let Some(heap) = heap {
+        heap.reset_peak();
+    }
+    let start = Instant::now();
+    let compiled = crate::panics::catch(|| engine.compile(wasm));
+    let wall = start.elapsed();
+    let peak_heap = heap.map(|h| h.peak_bytes());
+    matches!(compiled, Ok(Ok(()))).then_some(CompileCost { wall, peak_heap })
+}
+
+/// The first blowup of `wasm` on the matrix's engines, judged against the
+/// oracle's compile. Every suspect is measured `limits.remeasure` times
+/// more, and stays one only if its best figure is still over the limit.
+pub fn find_blowup(
+    matrix: &Matrix,
+    wasm: &[u8],
+    limits: &CostLimits,
+    heap: Option<&dyn PeakHeap>,
+) -> Option<Blowup> {
+    let (oracle, others) = matrix.engines().split_first()?;
+    let reference = best_of(oracle.as_ref(), wasm, heap, 1 + limits.remeasure)?;
+    for engine in others {
+        let Some(first) = measure(engine.as_ref(), wasm, heap) else {
+            continue;
+        };
+        if over(limits, &reference, &first).is_none() {
+            continue;
+        }
+        let best = best_of(engine.as_ref(), wasm, heap, limits.remeasure)
+            .map_or(first.clone(), |b| minimum(&first, &b));
+        if let Some((kind, why)) = over(limits, &reference, &best) {
+            return Some(Blowup {
+                kind,
+                engine: engine.name().to_string(),
+                signature: format!("{kind} {}", engine.name()),
+                detail: format!(
+                    "{}: compile {} (best of {} runs); {} (the reference): {}; {why}",
+                    engine.name(),
+                    figures(&best),
+                    1 + limits.remeasure,
+                    oracle.name(),
+                    figures(&reference)
+                ),
+            });
+        }
+    }
+    None
+}
+
+/// Which limit `cost` is over, and why, if any.
+fn over(
+    limits: &CostLimits,
+    reference: &CompileCost,
+    cost: &CompileCost,
+) -> Option<(&'static str, String)> {
+    let seconds = cost.wall.as_secs_f64();
+    if seconds > limits.compile_seconds {
+        return Some((
+            "compile-time",
+            format!("over the limit of {} s", limits.compile_seconds),
+        ));
+    }
+    let ratio = seconds / reference.wall.as_secs_f64().max(1e-6);
+    if cost.wall >= Duration::from_millis(limits.time_floor_ms) && ratio > limits.time_ratio {
+        return Some((
+            "compile-time",
+            format!("{ratio:.0} times the reference, over {}", limits.time_ratio),
+        ));
+    }
+    let (Some(peak), Some(reference_peak)) = (cost.peak_heap, reference.peak_heap) else {
+        return None;
+    };
+    let mib = peak as f64 / f64::from(1 << 20);
+    if mib > limits.compile_memory_mib as f64 {
+        return Some((
+            "compile-memory",
+            format!("over the limit of {} MiB", limits.compile_memory_mib),
+        ));
+    }
+    let ratio = peak as f64 / (reference_peak.max(1) as f64);
+    if mib >= limits.memory_floor_mib as f64 && ratio > limits.memory_ratio {
+        return Some((
+            "compile-memory",
+            format!(
+                "{ratio:.0} times the reference, over {}",
+                limits.memory_ratio
+            ),
+        ));
+    }
+    None
+}
+
+/// The smallest time and the smallest peak of `runs` compiles.
+fn best_of(
+    engine: &dyn Engine,
+    wasm: &[u8],
+    heap: Option<&dyn PeakHeap>,
+    runs: u32,
+) -> Option<CompileCost> {
+    let mut best: Option<CompileCost> = None;
+    for _ in 0..runs.max(1) {
+        let cost = measure(engine, wasm, heap)?;
+        best = Some(match best {
+            None => cost,
+            Some(b) => minimum(&b, &cost),
+        });
+    }
+    best
+}
+
+fn minimum(a: &CompileCost, b: &CompileCost) -> CompileCost {
+    CompileCost {
+        wall: a.wall.min(b.wall),
+        peak_heap: match (a.peak_heap, b.peak_heap) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        },
+    }
+}
+
+fn figures(cost: &CompileCost) -> String {
+    match cost.peak_heap {
+        Some(peak) => format!(
+            "{:.1} ms, peak heap {:.1} MiB",
+            cost.wall.as_secs_f64() * 1e3,
+            peak as f64 / f64::from(1 << 20)
+        ),
+        None => format!("{:.1} ms", cost.wall.as_secs_f64() * 1e3),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ExecutionConfig;
+
+    fn cost(ms: u64, mib: u64) -> CompileCost {
+        CompileCost {
+            wall: Duration::from_millis(ms),
+            peak_heap: Some(mib << 20),
+        }
+    }
+
+    #[test]
+    fn limits_are_absolute_or_relative_above_a_floor() {
+        let limits = CostLimits::default();
+        let reference = cost(1, 1);
+        assert_eq!(over(&limits, &reference, &cost(200, 50)), None);
+        // 1000x the reference but under the floor: a small module.
+        assert_eq!(over(&limits, &cost(0, 0), &cost(400, 0)), None);
+        assert_eq!(
+            over(&limits, &reference, &cost(2000, 1)).unwrap().0,
+            "compile-time"
+        );
+        assert_eq!(
+            over(&limits, &reference, &cost(11_000, 1)).unwrap().0,
+            "compile-time"
+        );
+        assert_eq!(
+            over(&limits, &reference, &cost(10, 3000)).unwrap().0,
+            "compile-memory"
+        );
+        assert_eq!(
+            over(&limits, &reference, &cost(10, 1100)).unwrap().0,
+            "compile-memory"
+        );
+        assert_eq!(over(&limits, &cost(1, 2), &cost(10, 1100)), None);
+    }
+
+    #[test]
+    fn an_ordinary_module_is_no_blowup_on_the_default_matrix() {
+        let limits = ExecutionConfig::default();
+        let matrix = Matrix::new(
+            "wasmi",
+            &[
+                "cranelift-tail-signals".to_string(),
+                "cranelift-notail-explicit".to_string(),
+            ],
+            &limits,
+        )
+        .unwrap();
+        let wasm = wat::parse_str(
+            r#"(module (func (export "f") (param i32) (result i32)
+                local.get 0 i32.const 1 i32.add))"#,
+        )
+        .unwrap();
+        assert_eq!(
+            find_blowup(&matrix, &wasm, &CostLimits::default(), None),
+            None
+        );
+        let measured = measure(matrix.engines()[1].as_ref(), &wasm, None).unwrap();
+        assert!(measured.wall > Duration::ZERO && measured.peak_heap.is_none());
+    }
+}
