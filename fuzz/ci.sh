@@ -36,7 +36,10 @@ sed 's/^    "cranelift-notail-explicit",$/    "cranelift-notail-explicit",\n    
 printf '[store]\ndata_dir = "%s"\n' "$work/store" >> "$fault"
 grep -q wasmi-fault-i64-mul "$fault"
 mkdir -p "$work/fault" "$work/artifacts-fault"
-if CROSSCHECK_CONFIG="$fault" cargo fuzz run -s none differential "$work/fault" -- \
+# Seeded with what the default run found (full-size inputs), so that it
+# need not first grow inputs from a few bytes.
+if CROSSCHECK_CONFIG="$fault" cargo fuzz run -s none differential "$work/fault" \
+    "$work/differential" corpus -- -len_control=0 \
     -max_total_time=300 -timeout=60 -rss_limit_mb=4096 \
     -artifact_prefix="$work/artifacts-fault/" > "$work/fault.log" 2>&1; then
     echo "differential did not find the injected fault in 300 s" >&2
@@ -57,7 +60,7 @@ esac
 # already has is a hit of its finding, not a new one.
 "$crosscheck" --config "$fault" run --cases 200 2> "$work/run.log"
 "$crosscheck" --config "$fault" import --no-shrink "$artifact" | tee "$work/import.log"
-imported=$(sed -n 's/^[^:]*: \(new finding\|finding\) [0-9]* \(again ([0-9]* hits)\)\?: //p' "$work/import.log" | head -n 1)
+imported=$(sed -n -E 's/^[^:]*: (new )?finding [0-9]+( again \([0-9]+ hits\))?: //p' "$work/import.log" | head -n 1)
 echo "imported as: $imported"
 if [ "$imported" != "$found" ]; then
     echo "crosscheck import recorded '$imported', the target found '$found'" >&2

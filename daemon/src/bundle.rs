@@ -111,6 +111,16 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
         "#### What happens\n\n```text\n{}\n```\n",
         f.summary.trim_end()
     )?;
+    if let Some(flips) = f.flips.as_deref().filter(|f| !f.is_empty()) {
+        writeln!(
+            out,
+            "#### One setting changed\n\nThe shrunk module run again with one setting of the suspected engine changed, against the other side:\n"
+        )?;
+        for line in flips.lines() {
+            writeln!(out, "- {line}")?;
+        }
+        writeln!(out)?;
+    }
     writeln!(
         out,
         "#### The module\n\n`{file}`: {} bytes{} (sha256 of the original: `{}`).\n",
@@ -181,6 +191,7 @@ fn describe(config: &Config, store: &Store, f: &Finding, file: &str) -> Result<s
         "source": f.source,
         "suspect": f.suspect,
         "reproducible": f.reproducible,
+        "config_flips": f.flips.as_deref().map(|text| text.lines().collect::<Vec<_>>()),
         "merged_into": f.merged_into,
         "also_seen_as": merged,
         "module": file,

@@ -69,10 +69,21 @@ impl<'a> Prober<'a> {
     /// daemon would record it (a worker's death included), or `None`. The
     /// report's module is left empty: it is `wasm`.
     pub fn probe(&mut self, wasm: &[u8], seed: u64) -> Result<Option<FindingReport>> {
+        self.check(wasm, seed, false)
+    }
+
+    /// Like [`Prober::probe`], and a finding also comes with its
+    /// configuration flips (`oracles::flip`).
+    pub fn probe_with_flips(&mut self, wasm: &[u8], seed: u64) -> Result<Option<FindingReport>> {
+        self.check(wasm, seed, true)
+    }
+
+    fn check(&mut self, wasm: &[u8], seed: u64, flips: bool) -> Result<Option<FindingReport>> {
         self.ensure_started()?;
         let order = Order::Check {
             seed,
             wasm_hex: hex::encode(wasm),
+            flips,
         };
         if let Some(process) = &mut self.process {
             process.order(&order);

@@ -22,6 +22,10 @@ pub enum Order {
         seed: u64,
         /// The module, hex-encoded.
         wasm_hex: String,
+        /// Also re-run a finding with one setting of each suspected engine
+        /// changed at a time (`oracles::flip`), for triage.
+        #[serde(default)]
+        flips: bool,
     },
 }
 
@@ -75,6 +79,10 @@ pub struct FindingReport {
     pub wasm_hex: String,
     /// Who is probably wrong, in words.
     pub suspect: Option<String>,
+    /// One-setting changes of the suspected engines and whether each then
+    /// agrees, when asked for (`Order::Check { flips: true }`).
+    #[serde(default)]
+    pub flips: Vec<String>,
 }
 
 #[cfg(test)]
@@ -92,6 +100,7 @@ mod tests {
                 summary: "CRASH\n".into(),
                 wasm_hex: hex::encode(b"\0asm"),
                 suspect: None,
+                flips: vec!["wasmi with translation eager -> lazy: agrees".into()],
             }),
         });
         let line = serde_json::to_string(&report).unwrap();

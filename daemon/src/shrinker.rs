@@ -86,6 +86,17 @@ pub fn triage(
         },
         on_smaller,
     )?;
+    // Which single setting of the suspected engines makes the shrunk case
+    // agree: a crash of the flipped variants is recorded as what it is.
+    let flips = match prober.probe_with_flips(&shrunk.wasm, seed)? {
+        Some(report) if report.signature == signature => report.flips,
+        Some(report) => vec![format!(
+            "the flipped variants changed the outcome to `{}`",
+            report.signature
+        )],
+        None => vec!["the shrunk module no longer reproduces".to_string()],
+    };
+    store.set_flips(finding.id, &flips)?;
     // A shape is only a merge key; a module it cannot parse is not merged.
     let shape = oracles::code_shape::fingerprint(&shrunk.wasm).ok();
     store.set_shrunk(finding.id, &shrunk.wasm, shape.as_deref())?;

@@ -90,6 +90,7 @@ impl Death {
             summary,
             wasm_hex: String::new(),
             suspect: Some(suspect),
+            flips: Vec::new(),
         }
     }
 }

@@ -408,3 +408,45 @@ fn findings_of_one_bug_merge_once_shrunk_and_each_gets_a_bundle() {
     );
     assert_eq!(findings(&status(&config)).len(), 2);
 }
+
+#[test]
+fn triage_says_which_single_setting_change_makes_a_finding_go_away() {
+    // wasmi's translator panics on a function nobody calls (bug B of
+    // docs/findings.md): with lazy translation it is never translated.
+    let dir = temp_dir("flips");
+    let config = config(
+        &dir,
+        &["cranelift-tail-signals", "cranelift-notail-explicit"],
+        "",
+        "",
+    );
+    let corpus = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../corpus/wasmi-store-translate-panic.wat"
+    );
+    let import = crosscheck(&config, &["import", corpus]);
+    let out = text(&import.stdout);
+    assert_eq!(
+        import.status.code(),
+        Some(0),
+        "{out}{}",
+        text(&import.stderr)
+    );
+    assert!(
+        out.contains("new finding 1: crash wasmi: internal error: entered unreachable code"),
+        "{out}"
+    );
+    let show = text(&crosscheck(&config, &["findings", "show", "1"]).stdout);
+    assert!(
+        show.contains(
+            "one setting changed (shrunk module):\n  wasmi with translation eager -> lazy: agrees"
+        ),
+        "{show}"
+    );
+    let report = text(&crosscheck(&config, &["report", "1"]).stdout);
+    assert!(
+        report.contains("#### One setting changed")
+            && report.contains("- wasmi with translation eager -> lazy: agrees"),
+        "{report}"
+    );
+}

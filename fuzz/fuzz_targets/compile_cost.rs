@@ -38,19 +38,24 @@ static SETUP: LazyLock<(CaseSettings, Matrix)> = LazyLock::new(|| {
 
 fuzz_target!(
     init: {
-        // libfuzzer-sys aborts on every panic, even one the matrix catches
-        // and reports as a crash verdict of its engine; oracles' hook keeps
-        // those quiet (known engine panics can then be suppressed) and
-        // passes every other panic on to libfuzzer's abort.
+        // An engine's panic while compiling is the differential target's
+        // finding: keep it quiet here (see differential.rs).
         oracles::panics::install_hook();
         LazyLock::force(&SETUP);
     },
-    |data: &[u8]| {
+    // On the daemon's case stack: libFuzzer's main thread has 8 MiB.
+    |data: &[u8]| oracles::stack::on_case_stack(|| run(data))
+);
+
+fn run(data: &[u8]) {
     let (settings, matrix) = &*SETUP;
     let Ok(module) = generate_from_fuzz_input(data, &settings.generator) else {
         return;
     };
     if let Some(blowup) = find_blowup(matrix, &module.wasm, &settings.cost, Some(&Allocations)) {
-        panic!("crosscheck finding: {}\n{}", blowup.signature, blowup.detail);
+        panic!(
+            "crosscheck finding: {}\n{}",
+            blowup.signature, blowup.detail
+        );
     }
-});
+}

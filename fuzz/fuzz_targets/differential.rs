@@ -1,8 +1,9 @@
 //! Coverage-guided differential fuzzing: the input's bytes are wasm-smith's
 //! entropy, the case runs on the matrix of `CROSSCHECK_CONFIG` (default: the
 //! workspace's config.toml), and a finding panics with the signature the
-//! daemon would record, unless a suppression rule of that file covers it. `crosscheck import` takes the crashing input into
-//! the store as that same finding.
+//! daemon would record, unless a suppression rule of that file covers it.
+//! `crosscheck import` takes the crashing input into the store as that same
+//! finding.
 
 #![no_main]
 
@@ -27,7 +28,11 @@ fuzz_target!(
         oracles::panics::install_hook();
         LazyLock::force(&SETUP);
     },
-    |data: &[u8]| {
+    // On the daemon's case stack: libFuzzer's main thread has 8 MiB.
+    |data: &[u8]| oracles::stack::on_case_stack(|| run(data))
+);
+
+fn run(data: &[u8]) {
     let (settings, matrix) = &*SETUP;
     // Inputs wasm-smith cannot use are not cases (as in the daemon).
     let Ok(module) = generate_from_fuzz_input(data, &settings.generator) else {
@@ -48,4 +53,4 @@ fuzz_target!(
     {
         panic!("crosscheck finding: {signature}\n{verdict}");
     }
-});
+}

@@ -64,6 +64,12 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
                 Some(r) => println!("reproduced when re-run: {r}"),
                 None => println!("reproduced when re-run: not triaged yet"),
             }
+            if let Some(flips) = f.flips.as_deref().filter(|f| !f.is_empty()) {
+                println!("one setting changed (shrunk module):");
+                for line in flips.lines() {
+                    println!("  {line}");
+                }
+            }
             println!(
                 "hits: {} (first seen {}, last seen {})",
                 f.hits,

@@ -18,7 +18,7 @@ use std::time::Instant;
 use crate::store::{unix_now, Hit, Store};
 
 /// Native stack for worker threads: Cranelift compiles and wasm runs on them.
-pub const WORKER_STACK_BYTES: usize = 64 << 20;
+pub const WORKER_STACK_BYTES: usize = oracles::stack::CASE_STACK_BYTES;
 
 /// Arguments of `crosscheck sweep`.
 #[derive(Args)]

@@ -39,14 +39,28 @@ pub fn run(config: &Config) -> Result<ExitCode> {
                         return Ok(ExitCode::SUCCESS);
                     }
                     send(&mut out, &Report::Started { seed })?;
-                    let result = run_case(&config, &matrix, seed, None, &mut out)?;
+                    let case = Case {
+                        seed,
+                        module: None,
+                        flips: false,
+                    };
+                    let result = run_case(&config, &matrix, case, &mut out)?;
                     send(&mut out, &Report::Finished(result))?;
                 }
             }
-            Order::Check { seed, wasm_hex } => {
+            Order::Check {
+                seed,
+                wasm_hex,
+                flips,
+            } => {
                 let wasm = hex::decode(&wasm_hex).context("a malformed module in an order")?;
                 send(&mut out, &Report::Started { seed })?;
-                let result = run_case(&config, &matrix, seed, Some(wasm), &mut out)?;
+                let case = Case {
+                    seed,
+                    module: Some(wasm),
+                    flips,
+                };
+                let result = run_case(&config, &matrix, case, &mut out)?;
                 send(&mut out, &Report::Finished(result))?;
             }
         }
@@ -95,16 +109,27 @@ fn send(out: &mut impl Write, report: &Report) -> Result<()> {
         .context("reporting to the supervisor (is it gone?)")
 }
 
-/// One case — the seed's generated module, or `module` when given — with
-/// panics outside the engines (generator, harness) turned into a crash
-/// finding like the engines' own.
+/// What to run: the seed's generated module, or `module` when given.
+struct Case {
+    seed: u64,
+    module: Option<Vec<u8>>,
+    /// Whether a finding is also re-run with single settings changed.
+    flips: bool,
+}
+
+/// One case, with panics outside the engines (generator, harness) turned
+/// into a crash finding like the engines' own.
 fn run_case(
     config: &Config,
     matrix: &oracles::Matrix,
-    seed: u64,
-    module: Option<Vec<u8>>,
+    case: Case,
     out: &mut impl Write,
 ) -> Result<CaseResult> {
+    let Case {
+        seed,
+        module,
+        flips,
+    } = case;
     let given = module.clone();
     let mut report_error = None;
     let mut announce = |index: usize| {
@@ -146,6 +171,21 @@ fn run_case(
                     summary: verdict.to_string(),
                     wasm_hex: hex::encode(&report.module.wasm),
                     suspect: oracles::attribution::suspect(verdict),
+                    flips: if flips {
+                        oracles::flip::flips(
+                            &report.module.wasm,
+                            &report.plan,
+                            verdict,
+                            &config.matrix.oracle,
+                            &config.matrix.engines,
+                            &config.execution,
+                        )
+                        .iter()
+                        .map(oracles::flip::Flip::describe)
+                        .collect()
+                    } else {
+                        Vec::new()
+                    },
                 }),
             }
         }
@@ -168,6 +208,7 @@ fn run_case(
                     summary: format!("CRASH\n  the harness panicked: {panic}\n"),
                     wasm_hex: hex::encode(wasm),
                     suspect: Some("the harness panicked: suspect crosscheck itself".into()),
+                    flips: Vec::new(),
                 }),
             }
         }

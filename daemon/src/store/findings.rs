@@ -48,6 +48,9 @@ pub struct Finding {
     /// Where the first module came from, when not generated from
     /// `first_seed` (which then only draws the call arguments).
     pub source: Option<String>,
+    /// The shrunk module re-run with one setting of each suspected engine
+    /// changed at a time: one line per change, once triaged.
+    pub flips: Option<String>,
 }
 
 /// What a person decided about a finding.
@@ -246,6 +249,17 @@ impl Store {
         Ok(changed == 1)
     }
 
+    /// Records the configuration flips of a finding, one per line.
+    pub fn set_flips(&mut self, id: i64, flips: &[String]) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE findings SET flips = ?2 WHERE id = ?1",
+                params![id, flips.join("\n")],
+            )
+            .context("recording configuration flips")?;
+        Ok(())
+    }
+
     /// Records the code shape of a finding's shrunk module.
     pub fn set_shape(&mut self, id: i64, shape: &str) -> Result<()> {
         self.conn
@@ -411,7 +425,7 @@ fn write_artifact(path: &Path, wasm: &[u8]) -> Result<()> {
 }
 
 const SELECT_FINDING: &str =
-    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect, reproducible, shape, merged_into, source FROM findings";
+    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect, reproducible, shape, merged_into, source, flips FROM findings";
 
 fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
     Ok(Finding {
@@ -432,6 +446,7 @@ fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
         shape: row.get(14)?,
         merged_into: row.get(15)?,
         source: row.get(16)?,
+        flips: row.get(17)?,
     })
 }
 

@@ -16,10 +16,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Schema steps: entry `i` takes a store from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     "CREATE TABLE findings (
         id          INTEGER PRIMARY KEY,
         signature   TEXT    NOT NULL UNIQUE,
@@ -80,6 +80,9 @@ const MIGRATIONS: [&str; 6] = [
     "ALTER TABLE findings ADD COLUMN shape TEXT;
     ALTER TABLE findings ADD COLUMN merged_into INTEGER REFERENCES findings(id);
     ALTER TABLE findings ADD COLUMN source TEXT;",
+    // The shrunk module re-run with one setting of each suspected engine
+    // changed at a time (`oracles::flip`), one line per change.
+    "ALTER TABLE findings ADD COLUMN flips TEXT;",
 ];
 
 /// An open store directory.

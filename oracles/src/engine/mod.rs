@@ -8,7 +8,7 @@ mod wasmtime;
 
 pub use self::faulty::{Fault, FaultyEngine};
 pub use self::sabotage::{Sabotage, SabotagedEngine};
-pub use self::wasmi::WasmiEngine;
+pub use self::wasmi::{WasmiEngine, WASMI_LAZY};
 pub use self::wasmtime::{Backend, WasmtimeEngine, WasmtimeVariant};
 
 use crate::outcome::{EngineRun, Execution, Outcome, Snapshot};
@@ -82,7 +82,7 @@ pub fn comparable_features() -> WasmFeatures {
 
 /// The engine names `build_engine` understands, for help and error texts.
 pub fn known_engine_names() -> Vec<String> {
-    let mut names = vec!["wasmi".to_string()];
+    let mut names = vec!["wasmi".to_string(), WASMI_LAZY.to_string()];
     for backend in ["cranelift", "pulley"] {
         for tail in ["tail", "notail"] {
             for stack in ["signals", "explicit"] {
@@ -99,8 +99,8 @@ pub fn known_engine_names() -> Vec<String> {
 
 /// Builds the engine called `name` (see [`known_engine_names`]).
 pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engine>> {
-    if name == "wasmi" {
-        return Ok(Box::new(WasmiEngine::new(limits)?));
+    if name == "wasmi" || name == WASMI_LAZY {
+        return Ok(Box::new(WasmiEngine::named(name, limits)?));
     }
     if let Some(fault) = Fault::ALL.iter().find(|f| f.engine_name() == name) {
         return Ok(Box::new(FaultyEngine::new(*fault, limits)?));
@@ -112,7 +112,7 @@ pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engi
         return Ok(Box::new(WasmtimeEngine::new(variant, limits)?));
     }
     bail!(
-        "unknown engine {name:?}; known engines: {}",
+        "unknown engine {name:?}; known engines: {} (a Cranelift variant may add +opt-none and +single-pass)",
         known_engine_names().join(", ")
     )
 }

@@ -18,7 +18,12 @@ pub struct WasmiEngine {
     name: String,
     config: wasmi::Config,
     limits: ExecutionConfig,
+    lazy: bool,
 }
+
+/// wasmi with lazy translation (each function translated at its first
+/// call): one setting away from the oracle, for triage.
+pub const WASMI_LAZY: &str = "wasmi+lazy";
 
 impl WasmiEngine {
     /// Creates the engine.
@@ -41,12 +46,17 @@ impl WasmiEngine {
             .wasm_wide_arithmetic(false)
             .wasm_custom_page_sizes(false)
             .consume_fuel(true)
-            .compilation_mode(wasmi::CompilationMode::Eager)
+            .compilation_mode(if name == WASMI_LAZY {
+                wasmi::CompilationMode::Lazy
+            } else {
+                wasmi::CompilationMode::Eager
+            })
             .set_max_recursion_depth(limits.wasmi_max_recursion_depth);
         Ok(WasmiEngine {
             name: name.to_string(),
             config,
             limits: limits.clone(),
+            lazy: name == WASMI_LAZY,
         })
     }
 
@@ -67,8 +77,9 @@ impl Engine for WasmiEngine {
 
     fn settings(&self) -> String {
         format!(
-            "wasmi {} (eager translation, max recursion depth {}, fuel {})",
+            "wasmi {} ({} translation, max recursion depth {}, fuel {})",
             crate::versions::WASMI,
+            if self.lazy { "lazy" } else { "eager" },
             self.limits.wasmi_max_recursion_depth,
             self.limits.fuel
         )

@@ -10,7 +10,9 @@ use anyhow::Result;
 use std::collections::HashMap;
 use std::time::Instant;
 use wasmparser::WasmFeatures;
-use wasmtime::{Config, Func, Instance, Module, OptLevel, Ref, Store, Strategy, Trap, Val};
+use wasmtime::{
+    Config, Func, Instance, Module, OptLevel, Ref, RegallocAlgorithm, Store, Strategy, Trap, Val,
+};
 
 /// Which Wasmtime code generator runs the module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +25,10 @@ pub enum Backend {
     Pulley,
 }
 
-/// One point of the configuration matrix, named `<backend>-<tail>-<stack>`.
+/// One point of the configuration matrix, named `<backend>-<tail>-<stack>`,
+/// optionally with Cranelift settings off their defaults appended
+/// (`+opt-none`, `+single-pass`): triage flips those one at a time to find
+/// the smallest configuration difference that changes the outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WasmtimeVariant {
     /// Code generator.
@@ -35,11 +40,28 @@ pub struct WasmtimeVariant {
     /// `true`: signals-based traps (guard pages, inline stack probes).
     /// `false`: explicit bounds and stack-limit checks, no guard region.
     pub signals: bool,
+    /// Cranelift's opt level `none` instead of `speed`.
+    pub opt_none: bool,
+    /// Cranelift's single-pass register allocator instead of backtracking.
+    pub single_pass: bool,
 }
 
 impl WasmtimeVariant {
-    /// Parses `cranelift-tail-signals` and its siblings.
+    /// Parses `cranelift-tail-signals` and its siblings, with options.
     pub fn parse(name: &str) -> Option<WasmtimeVariant> {
+        let mut options = name.split('+');
+        let mut variant = WasmtimeVariant::parse_base(options.next()?)?;
+        for option in options {
+            match option {
+                "opt-none" if !variant.opt_none => variant.opt_none = true,
+                "single-pass" if !variant.single_pass => variant.single_pass = true,
+                _ => return None,
+            }
+        }
+        Some(variant)
+    }
+
+    fn parse_base(name: &str) -> Option<WasmtimeVariant> {
         let mut parts = name.split('-');
         let backend = match parts.next()? {
             "cranelift" => Backend::Cranelift,
@@ -61,6 +83,8 @@ impl WasmtimeVariant {
             backend,
             tail_calls,
             signals,
+            opt_none: false,
+            single_pass: false,
         })
     }
 
@@ -73,7 +97,77 @@ impl WasmtimeVariant {
         };
         let tail = if self.tail_calls { "tail" } else { "notail" };
         let stack = if self.signals { "signals" } else { "explicit" };
-        format!("{backend}-{tail}-{stack}")
+        let mut name = format!("{backend}-{tail}-{stack}");
+        if self.opt_none {
+            name.push_str("+opt-none");
+        }
+        if self.single_pass {
+            name.push_str("+single-pass");
+        }
+        name
+    }
+
+    /// The variants one setting away, each with what changed: the other
+    /// stack strategy, tail calls switched, and, for Cranelift, opt level
+    /// `none` and the single-pass register allocator.
+    pub fn neighbours(&self) -> Vec<(String, WasmtimeVariant)> {
+        let mut out = vec![
+            (
+                if self.signals {
+                    "signals-based traps -> explicit checks".to_string()
+                } else {
+                    "explicit checks -> signals-based traps".to_string()
+                },
+                WasmtimeVariant {
+                    signals: !self.signals,
+                    ..*self
+                },
+            ),
+            (
+                format!(
+                    "tail calls {} -> {}",
+                    on_off(self.tail_calls),
+                    on_off(!self.tail_calls)
+                ),
+                WasmtimeVariant {
+                    tail_calls: !self.tail_calls,
+                    ..*self
+                },
+            ),
+        ];
+        if self.backend == Backend::Cranelift {
+            out.push((
+                format!(
+                    "opt level {} -> {}",
+                    if self.opt_none { "none" } else { "speed" },
+                    if self.opt_none { "speed" } else { "none" }
+                ),
+                WasmtimeVariant {
+                    opt_none: !self.opt_none,
+                    ..*self
+                },
+            ));
+            out.push((
+                format!(
+                    "register allocator {} -> {}",
+                    if self.single_pass {
+                        "single-pass"
+                    } else {
+                        "backtracking"
+                    },
+                    if self.single_pass {
+                        "backtracking"
+                    } else {
+                        "single-pass"
+                    }
+                ),
+                WasmtimeVariant {
+                    single_pass: !self.single_pass,
+                    ..*self
+                },
+            ));
+        }
+        out
     }
 
     /// The equivalent `wasmtime run` flags, for reproduction commands.
@@ -84,7 +178,10 @@ impl WasmtimeVariant {
         )];
         flags.push("-W multi-memory=y,memory64=y,extended-const=y".into());
         match self.backend {
-            Backend::Cranelift => flags.push("-C compiler=cranelift -O opt-level=2".into()),
+            Backend::Cranelift => flags.push(format!(
+                "-C compiler=cranelift -O opt-level={}",
+                if self.opt_none { 0 } else { 2 }
+            )),
             Backend::Winch => flags.push("-C compiler=winch".into()),
             Backend::Pulley => flags.push("--target pulley64".into()),
         }
@@ -92,6 +189,9 @@ impl WasmtimeVariant {
             flags.push("-O signals-based-traps=y".into());
         } else {
             flags.push("-O signals-based-traps=n,memory-reservation=0,memory-guard-size=0".into());
+        }
+        if self.single_pass {
+            flags.push("-O regalloc-algorithm=single-pass".into());
         }
         flags.push(format!("-W max-wasm-stack={}", limits.max_wasm_stack));
         flags.join(" ")
@@ -122,7 +222,16 @@ impl WasmtimeVariant {
             .max_wasm_stack(limits.max_wasm_stack)
             // Cases run in parallel already; one compile thread per case.
             .parallel_compilation(false)
-            .cranelift_opt_level(OptLevel::Speed)
+            .cranelift_opt_level(if self.opt_none {
+                OptLevel::None
+            } else {
+                OptLevel::Speed
+            })
+            .cranelift_regalloc_algorithm(if self.single_pass {
+                RegallocAlgorithm::SinglePass
+            } else {
+                RegallocAlgorithm::Backtracking
+            })
             .signals_based_traps(self.signals);
         if !self.signals {
             config
@@ -145,6 +254,14 @@ impl WasmtimeVariant {
             }
         }
         Ok(config)
+    }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on {
+        "on"
+    } else {
+        "off"
     }
 }
 
