@@ -3,6 +3,7 @@
 mod bundle;
 mod commands;
 mod config;
+mod heap;
 mod logging;
 mod module_file;
 mod probe;
@@ -74,6 +75,13 @@ enum Command {
     /// .wat, finding.json (seed, settings, versions, expected vs actual),
     /// report.md, repro.sh and the configuration.
     Bundle(commands::bundle::BundleArgs),
+    /// Grow a module (its largest function repeated, or a built-in shape at
+    /// n, 2n, 4n, ...) and fit how compile time and peak compile heap grow
+    /// on every engine; exit 1 if some growth is superlinear.
+    Scale(commands::scale::ScaleArgs),
+    /// Time one export on every engine (repeated calls, several rounds):
+    /// each engine's time per call relative to the fastest, with spread.
+    Perf(commands::perf::PerfArgs),
     /// Mark a finding open, fixed or ignored.
     Mark(commands::mark::MarkArgs),
     /// A worker process of `crosscheck run` (started by the daemon).
@@ -137,6 +145,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mark(args) => commands::mark::run(&config, args),
         Command::Import(args) => commands::import::run(&config, args),
         Command::Bundle(args) => commands::bundle::run(&config, args),
+        Command::Scale(args) => commands::scale::run(&config, args),
+        Command::Perf(args) => commands::perf::run(&config, args),
         Command::Worker => commands::worker::run(&config),
     }
 }

@@ -174,8 +174,9 @@ fn over(
     None
 }
 
-/// The smallest time and the smallest peak of `runs` compiles.
-fn best_of(
+/// The smallest time and the smallest peak of `runs` compiles; `None` if
+/// the engine rejects the module.
+pub fn best_of(
     engine: &dyn Engine,
     wasm: &[u8],
     heap: Option<&dyn PeakHeap>,

@@ -22,15 +22,20 @@ pub enum Sabotage {
     Hang,
     /// Allocates and touches memory without bound while "compiling".
     Oom,
+    /// "Compiles" in time and memory quadratic in the module's instruction
+    /// count, like a register allocator splitting one live range at every
+    /// use (../shared/seeds/003): for testing blowup detection and scaling.
+    Quadratic,
 }
 
 impl Sabotage {
     /// Every sabotage, for the engine registry.
-    pub const ALL: [Sabotage; 4] = [
+    pub const ALL: [Sabotage; 5] = [
         Sabotage::Segfault,
         Sabotage::Abort,
         Sabotage::Hang,
         Sabotage::Oom,
+        Sabotage::Quadratic,
     ];
 
     /// The instruction whose presence in a function body triggers it. Each
@@ -43,6 +48,7 @@ impl Sabotage {
             Sabotage::Abort => "f64.mul",
             Sabotage::Hang => "f32.add",
             Sabotage::Oom => "f64.div",
+            Sabotage::Quadratic => "select",
         }
     }
 
@@ -53,6 +59,7 @@ impl Sabotage {
                 | (Sabotage::Abort, Operator::F64Mul)
                 | (Sabotage::Hang, Operator::F32Add)
                 | (Sabotage::Oom, Operator::F64Div)
+                | (Sabotage::Quadratic, Operator::Select)
         )
     }
 
@@ -63,6 +70,7 @@ impl Sabotage {
             Sabotage::Abort => "abort",
             Sabotage::Hang => "hang",
             Sabotage::Oom => "oom",
+            Sabotage::Quadratic => "quadratic",
         };
         format!("wasmi-fault-{suffix}")
     }
@@ -74,6 +82,7 @@ impl Sabotage {
             Sabotage::Abort => "abort when compiling",
             Sabotage::Hang => "endless loop when compiling",
             Sabotage::Oom => "unbounded allocation when compiling",
+            Sabotage::Quadratic => "compile time and memory quadratic in the instruction count of",
         };
         format!("{what} a module with {}", self.trigger())
     }
@@ -121,6 +130,7 @@ impl SabotagedEngine {
                 }
             }
             Sabotage::Oom => allocate_forever(),
+            Sabotage::Quadratic => quadratic_work(instruction_count(wasm)),
             Sabotage::Segfault => {}
         }
     }
@@ -130,6 +140,28 @@ impl SabotagedEngine {
             segfault();
         }
     }
+}
+
+/// The instructions in all function bodies.
+fn instruction_count(wasm: &[u8]) -> u64 {
+    Parser::new(0)
+        .parse_all(wasm)
+        .filter_map(|payload| match payload {
+            Ok(Payload::CodeSectionEntry(body)) => body.get_operators_reader().ok(),
+            _ => None,
+        })
+        .map(|ops| ops.into_iter().count() as u64)
+        .sum()
+}
+
+/// n² steps and n²/16 bytes of touched heap, held until the steps are done.
+fn quadratic_work(n: u64) {
+    let bytes = vec![0x5Au8; (n * n / 16) as usize];
+    let mut acc = 0u64;
+    for i in 0..n * n {
+        acc = std::hint::black_box(acc.wrapping_add(i));
+    }
+    std::hint::black_box((&bytes, acc));
 }
 
 /// Grows the heap by touched 64 MiB chunks until something stops the process.
