@@ -134,7 +134,7 @@ pub struct Config {
     /// `[execution]`.
     #[serde(default)]
     pub execution: ExecutionConfig,
-    /// `[cost]`: blowup limits (read by the `compile_cost` fuzz target).
+    /// `[cost]`: compile blowup limits.
     #[serde(default)]
     pub cost: oracles::compile_cost::CostLimits,
     /// `[store]`.

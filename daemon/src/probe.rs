@@ -58,27 +58,51 @@ impl<'a> Prober<'a> {
         self
     }
 
-    /// The finding signature of `wasm` run with the call plan of `seed`, or
-    /// `None` when it is not a finding (the engines agree, or it is
-    /// inconclusive, or the module does not parse).
-    pub fn signature_of(&mut self, wasm: &[u8], seed: u64) -> Result<Option<String>> {
-        Ok(self.probe(wasm, seed)?.map(|finding| finding.signature))
+    /// The finding signature of `wasm` run with the call plan of `seed`:
+    /// `wanted` when the case gives it (a case can be a mismatch and a
+    /// compile blowup at once), else the case's first, or `None` when it is
+    /// not a finding (the engines agree, or it is inconclusive, or the
+    /// module does not parse).
+    pub fn signature_for(
+        &mut self,
+        wasm: &[u8],
+        seed: u64,
+        wanted: &str,
+    ) -> Result<Option<String>> {
+        let found = self.check(wasm, seed, false)?;
+        Ok(found
+            .iter()
+            .find(|f| f.signature == wanted)
+            .or(found.first())
+            .map(|f| f.signature.clone()))
     }
 
     /// The finding `wasm` is when run with the call plan of `seed`, as the
-    /// daemon would record it (a worker's death included), or `None`. The
-    /// report's module is left empty: it is `wasm`.
+    /// daemon would record it (a worker's death included; a wrong result
+    /// before a compile blowup), or `None`. The report's module is left
+    /// empty: it is `wasm`.
     pub fn probe(&mut self, wasm: &[u8], seed: u64) -> Result<Option<FindingReport>> {
-        self.check(wasm, seed, false)
+        Ok(self.check(wasm, seed, false)?.into_iter().next())
     }
 
-    /// Like [`Prober::probe`], and a finding also comes with its
-    /// configuration flips (`oracles::flip`).
-    pub fn probe_with_flips(&mut self, wasm: &[u8], seed: u64) -> Result<Option<FindingReport>> {
-        self.check(wasm, seed, true)
+    /// The case's finding with the signature `wanted` (else its first), with
+    /// its configuration flips (`oracles::flip`).
+    pub fn probe_with_flips(
+        &mut self,
+        wasm: &[u8],
+        seed: u64,
+        wanted: &str,
+    ) -> Result<Option<FindingReport>> {
+        let mut found = self.check(wasm, seed, true)?;
+        let index = found
+            .iter()
+            .position(|f| f.signature == wanted)
+            .unwrap_or(0);
+        Ok((!found.is_empty()).then(|| found.swap_remove(index)))
     }
 
-    fn check(&mut self, wasm: &[u8], seed: u64, flips: bool) -> Result<Option<FindingReport>> {
+    /// Every finding of the case: its verdict's, then a compile blowup's.
+    fn check(&mut self, wasm: &[u8], seed: u64, flips: bool) -> Result<Vec<FindingReport>> {
         self.ensure_started()?;
         let order = Order::Check {
             seed,
@@ -92,7 +116,7 @@ impl<'a> Prober<'a> {
         let memory = self.config.daemon.worker_memory_limit_mib << 20;
         let mut since = None;
         let mut engine = None;
-        let mut answer = None;
+        let mut answer = Vec::new();
         loop {
             match self.receiver.recv_timeout(TICK) {
                 Ok(Event::Report {
@@ -101,10 +125,14 @@ impl<'a> Prober<'a> {
                     Report::Started { .. } => since = Some(Instant::now()),
                     Report::Engine { index } => engine = self.engines.get(index).cloned(),
                     Report::Finished(result) => {
-                        answer = result.finding.map(|f| FindingReport {
-                            wasm_hex: String::new(),
-                            ..f
-                        })
+                        answer = [result.finding, result.blowup]
+                            .into_iter()
+                            .flatten()
+                            .map(|f| FindingReport {
+                                wasm_hex: String::new(),
+                                ..f
+                            })
+                            .collect()
                     }
                     Report::Idle => return Ok(answer),
                     Report::Ready { .. } => {}
@@ -113,10 +141,10 @@ impl<'a> Prober<'a> {
                     let process = self.process.take().expect("a running worker");
                     let pid = process.pid();
                     let (_, death) = process.reap();
-                    return Ok(Some(death.finding(
+                    return Ok(vec![death.finding(
                         engine.as_deref(),
                         &format!("call arguments from seed {seed}, worker pid {pid}"),
-                    )));
+                    )]);
                 }
                 Ok(_) => {}
                 Err(mpsc::RecvTimeoutError::Timeout) => {

@@ -64,6 +64,10 @@ pub struct CaseResult {
     pub events: Vec<(String, String)>,
     /// Present when the case is a finding.
     pub finding: Option<FindingReport>,
+    /// Present when compiling the case's module is a blowup (measured
+    /// again and confirmed): kind `compile-time` or `compile-memory`.
+    #[serde(default)]
+    pub blowup: Option<FindingReport>,
 }
 
 /// A finding found inside a worker (the worker survived it).
@@ -102,6 +106,7 @@ mod tests {
                 suspect: None,
                 flips: vec!["wasmi with translation eager -> lazy: agrees".into()],
             }),
+            blowup: None,
         });
         let line = serde_json::to_string(&report).unwrap();
         assert!(!line.contains('\n'));

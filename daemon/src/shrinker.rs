@@ -54,7 +54,8 @@ pub fn triage(
         if stop.load(Ordering::Relaxed) {
             return Err(anyhow!("stopped"));
         }
-        reproduced += u32::from(prober.signature_of(&wasm, seed)?.as_deref() == Some(signature));
+        reproduced +=
+            u32::from(prober.signature_for(&wasm, seed, signature)?.as_deref() == Some(signature));
     }
     // Recorded only with the outcome, so that a triage cut short by a stop
     // is done again by the next run.
@@ -82,13 +83,13 @@ pub fn triage(
             if Instant::now() > deadline {
                 return Ok(false);
             }
-            Ok(prober.signature_of(candidate, seed)?.as_deref() == Some(signature))
+            Ok(prober.signature_for(candidate, seed, signature)?.as_deref() == Some(signature))
         },
         on_smaller,
     )?;
     // Which single setting of the suspected engines makes the shrunk case
     // agree: a crash of the flipped variants is recorded as what it is.
-    let flips = match prober.probe_with_flips(&shrunk.wasm, seed)? {
+    let flips = match prober.probe_with_flips(&shrunk.wasm, seed, signature)? {
         Some(report) if report.signature == signature => report.flips,
         Some(report) => vec![format!(
             "the flipped variants changed the outcome to `{}`",

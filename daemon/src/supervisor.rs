@@ -329,7 +329,7 @@ impl Supervisor<'_> {
         assignment.next = result.seed + 1;
         assignment.current = None;
         self.finished += 1;
-        if let Some(finding) = result.finding {
+        for finding in [result.finding, result.blowup].into_iter().flatten() {
             let wasm = hex::decode(&finding.wasm_hex)
                 .with_context(|| format!("worker {slot} sent a malformed module"))?;
             self.record(

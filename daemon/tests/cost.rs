@@ -140,3 +140,64 @@ fn perf_times_an_export_on_every_engine_relative_to_the_fastest() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("nope"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn the_daemon_records_confirmed_compile_blowups_and_shrinks_them() {
+    let dir = temp_dir("blowup");
+    // A compiler quadratic in the instruction count, and limits low enough
+    // for generated modules to cross them.
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[matrix]\noracle = \"wasmi\"\nengines = [\"wasmi-fault-quadratic\"]\n\
+             [store]\ndata_dir = {:?}\n[daemon]\nworkers = 2\n[triage]\nbackground = false\n\
+             [cost]\ntime_ratio = 5.0\ntime_floor_ms = 2\nmemory_ratio = 5.0\nmemory_floor_mib = 0\nremeasure = 2\n",
+            dir.join("data").display().to_string()
+        ),
+    )
+    .unwrap();
+    let run = crosscheck(&config, &["run", "--cases", "60"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let status = status(&config);
+    let all = findings(&status);
+    let by_kind = |kind: &str| {
+        all.iter()
+            .find(|f| f["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} finding in {status:#}"))
+            .clone()
+    };
+    let time = by_kind("compile-time");
+    assert_eq!(time["signature"], "compile-time wasmi-fault-quadratic");
+    assert!(time["suspect"]
+        .as_str()
+        .unwrap()
+        .ends_with("suspect wasmi-fault-quadratic"));
+    assert_eq!(
+        by_kind("compile-memory")["signature"],
+        "compile-memory wasmi-fault-quadratic"
+    );
+    // Every blowup is counted, and compile times are kept as a distribution.
+    let blowups = counter(&status, "*", "blowup:compile-time")
+        + counter(&status, "*", "blowup:compile-memory");
+    let hits: u64 = all.iter().map(|f| f["hits"].as_u64().unwrap()).sum();
+    assert_eq!(blowups, hits, "{status:#}");
+    let buckets = status["counters"]["wasmi-fault-quadratic"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(name, _)| name.starts_with("compile-us<=2^"))
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum::<u64>();
+    assert!(buckets >= 60, "{status:#}");
+    // The report names the figures, and the finding shrinks to a module
+    // that is still over the limits.
+    let id = time["id"].to_string();
+    let show = text(&crosscheck(&config, &["findings", "show", &id]).stdout);
+    assert!(show.contains("times the reference, over 5"), "{show}");
+    let shrink = crosscheck(&config, &["shrink", &id, "--attempts", "50"]);
+    assert_eq!(shrink.status.code(), Some(0), "{}", text(&shrink.stderr));
+    assert!(text(&shrink.stdout).contains("still `compile-time wasmi-fault-quadratic`"));
+    let repro = crosscheck(&config, &["repro", &id]);
+    assert_eq!(repro.status.code(), Some(1), "{}", text(&repro.stdout));
+}

@@ -6,7 +6,8 @@
 //! counts, so that a busy machine does not make findings.
 
 use crate::engine::Engine;
-use crate::matrix::Matrix;
+use crate::matrix::{CaseReport, Matrix};
+use crate::outcome::EngineRun;
 use serde::Deserialize;
 use std::time::{Duration, Instant};
 
@@ -129,6 +130,44 @@ pub fn find_blowup(
         }
     }
     None
+}
+
+/// Whether a case, as the matrix ran it, makes some engine a blowup
+/// suspect: its compile time against the oracle's (the first run), or the
+/// whole case's peak heap (`case_peak_heap`, when measured) at or above the
+/// memory floor. Suspects are confirmed or cleared by [`find_blowup`],
+/// which measures the compiles alone.
+pub fn is_suspect(report: &CaseReport, limits: &CostLimits, case_peak_heap: Option<u64>) -> bool {
+    if case_peak_heap.is_some_and(|peak| peak >= limits.memory_floor_mib << 20) {
+        return true;
+    }
+    let compile_time = |run: &EngineRun| match run {
+        EngineRun::Ran(execution) => Some(execution.compile_time),
+        _ => None,
+    };
+    let Some((_, oracle)) = report.runs.first() else {
+        return false;
+    };
+    let Some(reference) = compile_time(oracle) else {
+        return false;
+    };
+    let reference = CompileCost {
+        wall: reference,
+        peak_heap: None,
+    };
+    report.runs[1..].iter().any(|(_, run)| {
+        compile_time(run).is_some_and(|wall| {
+            over(
+                limits,
+                &reference,
+                &CompileCost {
+                    wall,
+                    peak_heap: None,
+                },
+            )
+            .is_some()
+        })
+    })
 }
 
 /// Which limit `cost` is over, and why, if any.

@@ -51,8 +51,9 @@ pub fn run(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
             .map_init(
                 || Prober::new(config),
                 |prober, (f, module)| {
-                    let outcome = read_module(module)
-                        .and_then(|wasm| prober.signature_of(&wasm, f.first_seed.unwrap_or(0)));
+                    let outcome = read_module(module).and_then(|wasm| {
+                        prober.signature_for(&wasm, f.first_seed.unwrap_or(0), &f.signature)
+                    });
                     match outcome {
                         Ok(Some(now)) if now == f.signature => Replayed::Reproduces,
                         Ok(Some(now)) => Replayed::Changed(now),

@@ -3,9 +3,11 @@
 //! that if it dies the supervisor knows which case, and which engine, did it.
 
 use crate::config::Config;
+use crate::heap::Heap;
 use crate::protocol::{CaseResult, FindingReport, Order, Report};
 use crate::stats::{case_events, verdict_events};
 use anyhow::{Context, Result};
+use oracles::compile_cost::PeakHeap;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -131,6 +133,7 @@ fn run_case(
         flips,
     } = case;
     let given = module.clone();
+    Heap.reset_peak();
     let mut report_error = None;
     let mut announce = |index: usize| {
         if let Err(err) = send(out, &Report::Engine { index }) {
@@ -159,12 +162,20 @@ fn run_case(
     if let Some(err) = report_error {
         return Err(err);
     }
+    let case_peak_heap = Heap.peak_bytes();
     Ok(match outcome {
         Ok(Ok(report)) => {
             let verdict = &report.report.comparison.verdict;
+            let mut events = case_events(&report);
+            events.extend(compile_time_buckets(&report.report));
+            let blowup = blowup(config, matrix, &report, case_peak_heap);
+            if let Some(b) = &blowup {
+                events.push(("*".into(), format!("blowup:{}", b.kind)));
+            }
             CaseResult {
                 seed,
-                events: case_events(&report),
+                events,
+                blowup,
                 finding: verdict.signature().map(|signature| FindingReport {
                     signature,
                     kind: verdict.label(),
@@ -195,6 +206,7 @@ fn run_case(
                 seed,
                 events: verdict_events("generation-failed"),
                 finding: None,
+                blowup: None,
             }
         }
         Err(panic) => {
@@ -210,7 +222,58 @@ fn run_case(
                     suspect: Some("the harness panicked: suspect crosscheck itself".into()),
                     flips: Vec::new(),
                 }),
+                blowup: None,
             }
         }
+    })
+}
+
+/// The case's compile times as distribution counters per engine:
+/// `compile-us<=2^k`, the smallest power of two of microseconds at or
+/// above the compile's.
+fn compile_time_buckets(report: &oracles::CaseReport) -> Vec<(String, String)> {
+    report
+        .runs
+        .iter()
+        .filter_map(|(engine, run)| match run {
+            oracles::EngineRun::Ran(execution) => {
+                let micros = execution.compile_time.as_micros().max(1);
+                let bucket = u128::BITS - (micros - 1).leading_zeros();
+                Some((engine.clone(), format!("compile-us<=2^{bucket}")))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A compile-time or compile-memory blowup of the case's module: a suspect
+/// by the matrix's compile times or the case's peak heap, confirmed by
+/// compiling again on every engine, measured alone (`[cost]`).
+fn blowup(
+    config: &Config,
+    matrix: &oracles::Matrix,
+    case: &oracles::SeedReport,
+    case_peak_heap: u64,
+) -> Option<FindingReport> {
+    if !oracles::compile_cost::is_suspect(&case.report, &config.cost, Some(case_peak_heap)) {
+        return None;
+    }
+    let blowup =
+        oracles::compile_cost::find_blowup(matrix, &case.module.wasm, &config.cost, Some(&Heap))?;
+    Some(FindingReport {
+        signature: blowup.signature,
+        kind: blowup.kind.to_string(),
+        summary: format!("{}\n  {}\n", blowup.kind.to_uppercase(), blowup.detail),
+        wasm_hex: hex::encode(&case.module.wasm),
+        suspect: Some(format!(
+            "compiling takes {} far over the limits: suspect {}",
+            if blowup.kind == "compile-time" {
+                "time"
+            } else {
+                "memory"
+            },
+            blowup.engine
+        )),
+        flips: Vec::new(),
     })
 }
