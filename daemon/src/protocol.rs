@@ -49,7 +49,7 @@ pub enum Report {
         index: usize,
     },
     /// A case is done.
-    Finished(CaseResult),
+    Finished(Box<CaseResult>),
     /// The last order is done; waiting for the next.
     Idle,
 }
@@ -95,7 +95,7 @@ mod tests {
 
     #[test]
     fn messages_are_single_json_lines_that_round_trip() {
-        let report = Report::Finished(CaseResult {
+        let report = Report::Finished(Box::new(CaseResult {
             seed: u64::MAX,
             events: vec![("*".into(), "cases".into())],
             finding: Some(FindingReport {
@@ -107,7 +107,7 @@ mod tests {
                 flips: vec!["wasmi with translation eager -> lazy: agrees".into()],
             }),
             blowup: None,
-        });
+        }));
         let line = serde_json::to_string(&report).unwrap();
         assert!(!line.contains('\n'));
         assert_eq!(serde_json::from_str::<Report>(&line).unwrap(), report);

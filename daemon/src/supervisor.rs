@@ -296,7 +296,7 @@ impl Supervisor<'_> {
                     current.engine = Some(index);
                 }
             }
-            Report::Finished(result) => self.finish_case(slot, result)?,
+            Report::Finished(result) => self.finish_case(slot, *result)?,
             Report::Idle => {
                 if let Some(assignment) = self.slots[slot].assignment.take() {
                     self.checkpoint(assignment)?;

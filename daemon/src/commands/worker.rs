@@ -47,7 +47,7 @@ pub fn run(config: &Config) -> Result<ExitCode> {
                         flips: false,
                     };
                     let result = run_case(&config, &matrix, case, &mut out)?;
-                    send(&mut out, &Report::Finished(result))?;
+                    send(&mut out, &Report::Finished(Box::new(result)))?;
                 }
             }
             Order::Check {
@@ -63,7 +63,7 @@ pub fn run(config: &Config) -> Result<ExitCode> {
                     flips,
                 };
                 let result = run_case(&config, &matrix, case, &mut out)?;
-                send(&mut out, &Report::Finished(result))?;
+                send(&mut out, &Report::Finished(Box::new(result)))?;
             }
         }
         send(&mut out, &Report::Idle)?;
