@@ -20,6 +20,7 @@ pub struct Prober<'a> {
     config: &'a Config,
     stop: Option<&'a AtomicBool>,
     background: bool,
+    blowup_margin: Option<f64>,
     process: Option<WorkerProcess>,
     engines: Vec<String>,
     generation: u64,
@@ -35,6 +36,7 @@ impl<'a> Prober<'a> {
             config,
             stop: None,
             background: false,
+            blowup_margin: None,
             process: None,
             engines: Vec::new(),
             generation: 0,
@@ -56,6 +58,12 @@ impl<'a> Prober<'a> {
     pub fn in_background(mut self) -> Self {
         self.background = true;
         self
+    }
+
+    /// From now on, judges compile blowups against `[cost]` limits `factor`
+    /// times higher (`None`: the limits themselves).
+    pub fn set_blowup_margin(&mut self, factor: Option<f64>) {
+        self.blowup_margin = factor;
     }
 
     /// The finding signature of `wasm` run with the call plan of `seed`:
@@ -108,6 +116,7 @@ impl<'a> Prober<'a> {
             seed,
             wasm_hex: hex::encode(wasm),
             flips,
+            blowup_margin: self.blowup_margin,
         };
         if let Some(process) = &mut self.process {
             process.order(&order);
@@ -125,9 +134,10 @@ impl<'a> Prober<'a> {
                     Report::Started { .. } => since = Some(Instant::now()),
                     Report::Engine { index } => engine = self.engines.get(index).cloned(),
                     Report::Finished(result) => {
-                        answer = [result.finding, result.blowup]
+                        answer = result
+                            .finding
                             .into_iter()
-                            .flatten()
+                            .chain(result.blowups)
                             .map(|f| FindingReport {
                                 wasm_hex: String::new(),
                                 ..f

@@ -26,6 +26,10 @@ pub enum Order {
         /// changed at a time (`oracles::flip`), for triage.
         #[serde(default)]
         flips: bool,
+        /// Judge compile blowups against `[cost]` limits this many times
+        /// higher (shrinking keeps a margin; 1 or absent: the limits).
+        #[serde(default)]
+        blowup_margin: Option<f64>,
     },
 }
 
@@ -64,10 +68,10 @@ pub struct CaseResult {
     pub events: Vec<(String, String)>,
     /// Present when the case is a finding.
     pub finding: Option<FindingReport>,
-    /// Present when compiling the case's module is a blowup (measured
-    /// again and confirmed): kind `compile-time` or `compile-memory`.
+    /// Compile blowups of the case's module (measured again and
+    /// confirmed): kind `compile-time` or `compile-memory`.
     #[serde(default)]
-    pub blowup: Option<FindingReport>,
+    pub blowups: Vec<FindingReport>,
 }
 
 /// A finding found inside a worker (the worker survived it).
@@ -106,7 +110,7 @@ mod tests {
                 suspect: None,
                 flips: vec!["wasmi with translation eager -> lazy: agrees".into()],
             }),
-            blowup: None,
+            blowups: Vec::new(),
         }));
         let line = serde_json::to_string(&report).unwrap();
         assert!(!line.contains('\n'));

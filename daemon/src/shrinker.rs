@@ -13,6 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
+/// How far over the `[cost]` limits a shrinking candidate of a compile
+/// blowup must stay.
+const BLOWUP_SHRINK_MARGIN: f64 = 2.0;
+
 /// How often the idle background shrinker looks for new findings.
 const IDLE_POLL: Duration = Duration::from_secs(2);
 
@@ -71,6 +75,11 @@ pub fn triage(
         });
     }
     let deadline = Instant::now() + Duration::from_secs(config.triage.shrink_seconds);
+    // A blowup shrinks to the smallest module still over the limits; keeping
+    // it twice over lets the shrunk module reproduce on a noisy machine.
+    if finding.kind.starts_with("compile-") {
+        prober.set_blowup_margin(Some(BLOWUP_SHRINK_MARGIN));
+    }
     let shrunk = oracles::shrink::shrink(
         &wasm,
         attempts,
@@ -86,7 +95,9 @@ pub fn triage(
             Ok(prober.signature_for(candidate, seed, signature)?.as_deref() == Some(signature))
         },
         on_smaller,
-    )?;
+    );
+    prober.set_blowup_margin(None);
+    let shrunk = shrunk?;
     // Which single setting of the suspected engines makes the shrunk case
     // agree: a crash of the flipped variants is recorded as what it is.
     let flips = match prober.probe_with_flips(&shrunk.wasm, seed, signature)? {

@@ -329,7 +329,7 @@ impl Supervisor<'_> {
         assignment.next = result.seed + 1;
         assignment.current = None;
         self.finished += 1;
-        for finding in [result.finding, result.blowup].into_iter().flatten() {
+        for finding in result.finding.into_iter().chain(result.blowups) {
             let wasm = hex::decode(&finding.wasm_hex)
                 .with_context(|| format!("worker {slot} sent a malformed module"))?;
             self.record(

@@ -54,6 +54,24 @@ impl Default for CostLimits {
     }
 }
 
+impl CostLimits {
+    /// Every limit `factor` times higher: a shrinking candidate must stay
+    /// this far over the limits, so that the shrunk module still reproduces
+    /// when measured again on a noisy machine.
+    pub fn scaled(&self, factor: f64) -> CostLimits {
+        let scale = |v: u64| (v as f64 * factor).ceil() as u64;
+        CostLimits {
+            compile_seconds: self.compile_seconds * factor,
+            compile_memory_mib: scale(self.compile_memory_mib),
+            time_ratio: self.time_ratio * factor,
+            time_floor_ms: scale(self.time_floor_ms),
+            memory_ratio: self.memory_ratio * factor,
+            memory_floor_mib: scale(self.memory_floor_mib),
+            remeasure: self.remeasure,
+        }
+    }
+}
+
 /// One compile, measured.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompileCost {
@@ -93,28 +111,45 @@ pub fn measure(
     matches!(compiled, Ok(Ok(()))).then_some(CompileCost { wall, peak_heap })
 }
 
-/// The first blowup of `wasm` on the matrix's engines, judged against the
-/// oracle's compile. Every suspect is measured `limits.remeasure` times
-/// more, and stays one only if its best figure is still over the limit.
+/// The first blowup of `wasm` on the matrix's engines (see
+/// [`find_blowups`]).
 pub fn find_blowup(
     matrix: &Matrix,
     wasm: &[u8],
     limits: &CostLimits,
     heap: Option<&dyn PeakHeap>,
 ) -> Option<Blowup> {
-    let (oracle, others) = matrix.engines().split_first()?;
-    let reference = best_of(oracle.as_ref(), wasm, heap, 1 + limits.remeasure)?;
+    find_blowups(matrix, wasm, limits, heap).into_iter().next()
+}
+
+/// Every blowup of `wasm` on the matrix's engines (an engine can be over
+/// both the time and the memory limits), judged against the oracle's
+/// compile. Every suspect is measured `limits.remeasure` times more, and
+/// stays one only if its best figures are still over a limit.
+pub fn find_blowups(
+    matrix: &Matrix,
+    wasm: &[u8],
+    limits: &CostLimits,
+    heap: Option<&dyn PeakHeap>,
+) -> Vec<Blowup> {
+    let Some((oracle, others)) = matrix.engines().split_first() else {
+        return Vec::new();
+    };
+    let Some(reference) = best_of(oracle.as_ref(), wasm, heap, 1 + limits.remeasure) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
     for engine in others {
         let Some(first) = measure(engine.as_ref(), wasm, heap) else {
             continue;
         };
-        if over(limits, &reference, &first).is_none() {
+        if over(limits, &reference, &first).is_empty() {
             continue;
         }
         let best = best_of(engine.as_ref(), wasm, heap, limits.remeasure)
             .map_or(first.clone(), |b| minimum(&first, &b));
-        if let Some((kind, why)) = over(limits, &reference, &best) {
-            return Some(Blowup {
+        for (kind, why) in over(limits, &reference, &best) {
+            found.push(Blowup {
                 kind,
                 engine: engine.name().to_string(),
                 signature: format!("{kind} {}", engine.name()),
@@ -129,7 +164,7 @@ pub fn find_blowup(
             });
         }
     }
-    None
+    found
 }
 
 /// Whether a case, as the matrix ran it, makes some engine a blowup
@@ -157,7 +192,7 @@ pub fn is_suspect(report: &CaseReport, limits: &CostLimits, case_peak_heap: Opti
     };
     report.runs[1..].iter().any(|(_, run)| {
         compile_time(run).is_some_and(|wall| {
-            over(
+            !over(
                 limits,
                 &reference,
                 &CompileCost {
@@ -165,7 +200,7 @@ pub fn is_suspect(report: &CaseReport, limits: &CostLimits, case_peak_heap: Opti
                     peak_heap: None,
                 },
             )
-            .is_some()
+            .is_empty()
         })
     })
 }
@@ -175,42 +210,41 @@ fn over(
     limits: &CostLimits,
     reference: &CompileCost,
     cost: &CompileCost,
-) -> Option<(&'static str, String)> {
+) -> Vec<(&'static str, String)> {
+    let mut found = Vec::new();
     let seconds = cost.wall.as_secs_f64();
+    let ratio = seconds / reference.wall.as_secs_f64().max(1e-6);
     if seconds > limits.compile_seconds {
-        return Some((
+        found.push((
             "compile-time",
             format!("over the limit of {} s", limits.compile_seconds),
         ));
-    }
-    let ratio = seconds / reference.wall.as_secs_f64().max(1e-6);
-    if cost.wall >= Duration::from_millis(limits.time_floor_ms) && ratio > limits.time_ratio {
-        return Some((
+    } else if cost.wall >= Duration::from_millis(limits.time_floor_ms) && ratio > limits.time_ratio
+    {
+        found.push((
             "compile-time",
             format!("{ratio:.0} times the reference, over {}", limits.time_ratio),
         ));
     }
-    let (Some(peak), Some(reference_peak)) = (cost.peak_heap, reference.peak_heap) else {
-        return None;
-    };
-    let mib = peak as f64 / f64::from(1 << 20);
-    if mib > limits.compile_memory_mib as f64 {
-        return Some((
-            "compile-memory",
-            format!("over the limit of {} MiB", limits.compile_memory_mib),
-        ));
+    if let (Some(peak), Some(reference_peak)) = (cost.peak_heap, reference.peak_heap) {
+        let mib = peak as f64 / f64::from(1 << 20);
+        let ratio = peak as f64 / (reference_peak.max(1) as f64);
+        if mib > limits.compile_memory_mib as f64 {
+            found.push((
+                "compile-memory",
+                format!("over the limit of {} MiB", limits.compile_memory_mib),
+            ));
+        } else if mib >= limits.memory_floor_mib as f64 && ratio > limits.memory_ratio {
+            found.push((
+                "compile-memory",
+                format!(
+                    "{ratio:.0} times the reference, over {}",
+                    limits.memory_ratio
+                ),
+            ));
+        }
     }
-    let ratio = peak as f64 / (reference_peak.max(1) as f64);
-    if mib >= limits.memory_floor_mib as f64 && ratio > limits.memory_ratio {
-        return Some((
-            "compile-memory",
-            format!(
-                "{ratio:.0} times the reference, over {}",
-                limits.memory_ratio
-            ),
-        ));
-    }
-    None
+    found
 }
 
 /// The smallest time and the smallest peak of `runs` compiles; `None` if
@@ -269,26 +303,25 @@ mod tests {
     fn limits_are_absolute_or_relative_above_a_floor() {
         let limits = CostLimits::default();
         let reference = cost(1, 1);
-        assert_eq!(over(&limits, &reference, &cost(200, 50)), None);
+        let kinds = |reference: &CompileCost, c: &CompileCost| -> Vec<&str> {
+            over(&limits, reference, c)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        assert!(kinds(&reference, &cost(200, 50)).is_empty());
         // 1000x the reference but under the floor: a small module.
-        assert_eq!(over(&limits, &cost(0, 0), &cost(400, 0)), None);
+        assert!(kinds(&cost(0, 0), &cost(400, 0)).is_empty());
+        assert_eq!(kinds(&reference, &cost(2000, 1)), ["compile-time"]);
+        assert_eq!(kinds(&reference, &cost(11_000, 1)), ["compile-time"]);
+        assert_eq!(kinds(&reference, &cost(10, 3000)), ["compile-memory"]);
+        assert_eq!(kinds(&reference, &cost(10, 1100)), ["compile-memory"]);
+        assert!(kinds(&cost(1, 2), &cost(10, 1100)).is_empty());
+        // Over both: both are findings.
         assert_eq!(
-            over(&limits, &reference, &cost(2000, 1)).unwrap().0,
-            "compile-time"
+            kinds(&reference, &cost(2000, 1100)),
+            ["compile-time", "compile-memory"]
         );
-        assert_eq!(
-            over(&limits, &reference, &cost(11_000, 1)).unwrap().0,
-            "compile-time"
-        );
-        assert_eq!(
-            over(&limits, &reference, &cost(10, 3000)).unwrap().0,
-            "compile-memory"
-        );
-        assert_eq!(
-            over(&limits, &reference, &cost(10, 1100)).unwrap().0,
-            "compile-memory"
-        );
-        assert_eq!(over(&limits, &cost(1, 2), &cost(10, 1100)), None);
     }
 
     #[test]

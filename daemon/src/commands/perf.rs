@@ -109,14 +109,21 @@ pub fn run(config: &Config, args: PerfArgs) -> Result<ExitCode> {
         args.calls,
         args.rounds
     );
+    let width = timings
+        .iter()
+        .map(|t| t.engine.len())
+        .max()
+        .unwrap_or(0)
+        .max(6)
+        + 2;
     println!(
-        "{:<28}{:>14}{:>12}{:>24}  result",
+        "{:<width$}{:>14}{:>12}{:>24}  result",
         "engine", "per call", "relative", "spread (min..max)"
     );
     for t in &timings {
         let relative = t.median().as_secs_f64() / fastest.as_secs_f64().max(1e-12);
         println!(
-            "{:<28}{:>14}{:>11.2}x{:>24}  {}",
+            "{:<width$}{:>14}{:>11.2}x{:>24}  {}",
             t.engine,
             format!("{:.3} ms", t.median().as_secs_f64() * 1e3),
             relative,

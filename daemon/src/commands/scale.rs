@@ -91,14 +91,15 @@ pub fn run(config: &Config, args: ScaleArgs) -> Result<ExitCode> {
         "{what}, compile time (ms) and peak compile heap (MiB), best of {} runs",
         args.runs
     );
-    print!("{:<28}", "size (bytes)");
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(0).max(12) + 2;
+    print!("{:<width$}", "size (bytes)");
     for (_, bytes) in &sizes {
         print!("{bytes:>16}");
     }
     println!("{:>10}{:>10}", "time exp", "heap exp");
     let mut superlinear = Vec::new();
     for (name, row) in names.iter().zip(&costs) {
-        print!("{name:<28}");
+        print!("{name:<width$}");
         for cost in row {
             match cost {
                 Some(c) => print!(

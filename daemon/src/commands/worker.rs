@@ -45,6 +45,7 @@ pub fn run(config: &Config) -> Result<ExitCode> {
                         seed,
                         module: None,
                         flips: false,
+                        blowup_margin: 1.0,
                     };
                     let result = run_case(&config, &matrix, case, &mut out)?;
                     send(&mut out, &Report::Finished(Box::new(result)))?;
@@ -54,6 +55,7 @@ pub fn run(config: &Config) -> Result<ExitCode> {
                 seed,
                 wasm_hex,
                 flips,
+                blowup_margin,
             } => {
                 let wasm = hex::decode(&wasm_hex).context("a malformed module in an order")?;
                 send(&mut out, &Report::Started { seed })?;
@@ -61,6 +63,7 @@ pub fn run(config: &Config) -> Result<ExitCode> {
                     seed,
                     module: Some(wasm),
                     flips,
+                    blowup_margin: blowup_margin.unwrap_or(1.0),
                 };
                 let result = run_case(&config, &matrix, case, &mut out)?;
                 send(&mut out, &Report::Finished(Box::new(result)))?;
@@ -117,6 +120,8 @@ struct Case {
     module: Option<Vec<u8>>,
     /// Whether a finding is also re-run with single settings changed.
     flips: bool,
+    /// How far over the `[cost]` limits a compile blowup must be.
+    blowup_margin: f64,
 }
 
 /// One case, with panics outside the engines (generator, harness) turned
@@ -131,6 +136,7 @@ fn run_case(
         seed,
         module,
         flips,
+        blowup_margin,
     } = case;
     let given = module.clone();
     Heap.reset_peak();
@@ -168,14 +174,15 @@ fn run_case(
             let verdict = &report.report.comparison.verdict;
             let mut events = case_events(&report);
             events.extend(compile_time_buckets(&report.report));
-            let blowup = blowup(config, matrix, &report, case_peak_heap);
-            if let Some(b) = &blowup {
+            let limits = config.cost.scaled(blowup_margin);
+            let blowups = blowups(&limits, matrix, &report, case_peak_heap);
+            for b in &blowups {
                 events.push(("*".into(), format!("blowup:{}", b.kind)));
             }
             CaseResult {
                 seed,
                 events,
-                blowup,
+                blowups,
                 finding: verdict.signature().map(|signature| FindingReport {
                     signature,
                     kind: verdict.label(),
@@ -206,7 +213,7 @@ fn run_case(
                 seed,
                 events: verdict_events("generation-failed"),
                 finding: None,
-                blowup: None,
+                blowups: Vec::new(),
             }
         }
         Err(panic) => {
@@ -222,7 +229,7 @@ fn run_case(
                     suspect: Some("the harness panicked: suspect crosscheck itself".into()),
                     flips: Vec::new(),
                 }),
-                blowup: None,
+                blowups: Vec::new(),
             }
         }
     })
@@ -246,34 +253,35 @@ fn compile_time_buckets(report: &oracles::CaseReport) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A compile-time or compile-memory blowup of the case's module: a suspect
-/// by the matrix's compile times or the case's peak heap, confirmed by
-/// compiling again on every engine, measured alone (`[cost]`).
-fn blowup(
-    config: &Config,
+/// The compile-time and compile-memory blowups of the case's module: a
+/// suspect by the matrix's compile times or the case's peak heap, confirmed
+/// by compiling again on every engine, measured alone (`[cost]`).
+fn blowups(
+    limits: &oracles::compile_cost::CostLimits,
     matrix: &oracles::Matrix,
     case: &oracles::SeedReport,
     case_peak_heap: u64,
-) -> Option<FindingReport> {
-    if !oracles::compile_cost::is_suspect(&case.report, &config.cost, Some(case_peak_heap)) {
-        return None;
+) -> Vec<FindingReport> {
+    if !oracles::compile_cost::is_suspect(&case.report, limits, Some(case_peak_heap)) {
+        return Vec::new();
     }
-    let blowup =
-        oracles::compile_cost::find_blowup(matrix, &case.module.wasm, &config.cost, Some(&Heap))?;
-    Some(FindingReport {
-        signature: blowup.signature,
-        kind: blowup.kind.to_string(),
-        summary: format!("{}\n  {}\n", blowup.kind.to_uppercase(), blowup.detail),
-        wasm_hex: hex::encode(&case.module.wasm),
-        suspect: Some(format!(
-            "compiling takes {} far over the limits: suspect {}",
-            if blowup.kind == "compile-time" {
-                "time"
-            } else {
-                "memory"
-            },
-            blowup.engine
-        )),
-        flips: Vec::new(),
-    })
+    oracles::compile_cost::find_blowups(matrix, &case.module.wasm, limits, Some(&Heap))
+        .into_iter()
+        .map(|blowup| FindingReport {
+            signature: blowup.signature,
+            kind: blowup.kind.to_string(),
+            summary: format!("{}\n  {}\n", blowup.kind.to_uppercase(), blowup.detail),
+            wasm_hex: hex::encode(&case.module.wasm),
+            suspect: Some(format!(
+                "compiling takes {} far over the limits: suspect {}",
+                if blowup.kind == "compile-time" {
+                    "time"
+                } else {
+                    "memory"
+                },
+                blowup.engine
+            )),
+            flips: Vec::new(),
+        })
+        .collect()
 }
