@@ -8,11 +8,8 @@
 use libfuzzer_sys::fuzz_target;
 use oracles::compile_cost::{find_blowup, PeakHeap};
 use oracles::generate::generate_from_fuzz_input;
-use oracles::settings::CaseSettings;
-use oracles::Matrix;
 use peakmem_alloc::{PeakMemAlloc, PeakMemAllocTrait, INSTRUMENTED_SYSTEM};
 use std::alloc::System;
-use std::sync::LazyLock;
 
 #[global_allocator]
 static HEAP: &PeakMemAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -30,25 +27,14 @@ impl PeakHeap for Allocations {
     }
 }
 
-static SETUP: LazyLock<(CaseSettings, Matrix)> = LazyLock::new(|| {
-    let settings = CaseSettings::from_environment().unwrap_or_else(|e| panic!("{e:#}"));
-    let matrix = settings.matrix().unwrap_or_else(|e| panic!("{e:#}"));
-    (settings, matrix)
-});
-
 fuzz_target!(
-    init: {
-        // An engine's panic while compiling is the differential target's
-        // finding: keep it quiet here (see differential.rs).
-        oracles::panics::install_hook();
-        LazyLock::force(&SETUP);
-    },
+    init: crosscheck_fuzz::init(),
     // On the daemon's case stack: libFuzzer's main thread has 8 MiB.
     |data: &[u8]| oracles::stack::on_case_stack(|| run(data))
 );
 
 fn run(data: &[u8]) {
-    let (settings, matrix) = &*SETUP;
+    let (settings, matrix) = crosscheck_fuzz::setup();
     let Ok(module) = generate_from_fuzz_input(data, &settings.generator) else {
         return;
     };

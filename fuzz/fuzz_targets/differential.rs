@@ -9,31 +9,15 @@
 
 use libfuzzer_sys::fuzz_target;
 use oracles::generate::generate_from_fuzz_input;
-use oracles::settings::CaseSettings;
-use oracles::Matrix;
-use std::sync::LazyLock;
-
-static SETUP: LazyLock<(CaseSettings, Matrix)> = LazyLock::new(|| {
-    let settings = CaseSettings::from_environment().unwrap_or_else(|e| panic!("{e:#}"));
-    let matrix = settings.matrix().unwrap_or_else(|e| panic!("{e:#}"));
-    (settings, matrix)
-});
 
 fuzz_target!(
-    init: {
-        // libfuzzer-sys aborts on every panic, even one the matrix catches
-        // and reports as a crash verdict of its engine; oracles' hook keeps
-        // those quiet (known engine panics can then be suppressed) and
-        // passes every other panic on to libfuzzer's abort.
-        oracles::panics::install_hook();
-        LazyLock::force(&SETUP);
-    },
+    init: crosscheck_fuzz::init(),
     // On the daemon's case stack: libFuzzer's main thread has 8 MiB.
     |data: &[u8]| oracles::stack::on_case_stack(|| run(data))
 );
 
 fn run(data: &[u8]) {
-    let (settings, matrix) = &*SETUP;
+    let (settings, matrix) = crosscheck_fuzz::setup();
     // Inputs wasm-smith cannot use are not cases (as in the daemon).
     let Ok(module) = generate_from_fuzz_input(data, &settings.generator) else {
         return;
