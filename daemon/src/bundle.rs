@@ -29,16 +29,24 @@ pub struct ReportModule {
 impl ReportModule {
     /// The finding's shrunk module if it has one, else its original.
     pub fn of(store: &Store, f: &Finding) -> Result<ReportModule> {
-        let original = store.artifact_path(&f.artifact);
+        let original = read_module(&store.artifact_path(&f.artifact))?;
+        ReportModule::with_original(store, f, original)
+    }
+
+    /// Like [`ReportModule::of`], with the original module already read.
+    fn with_original(store: &Store, f: &Finding, original: Vec<u8>) -> Result<ReportModule> {
         match &f.shrunk {
-            Some(hash) => Ok(ReportModule {
-                wasm: read_module(&store.artifact_path(hash))?,
-                path: store.artifact_path(hash),
-                shrunk_from: Some(read_module(&original)?.len()),
-            }),
+            Some(hash) => {
+                let path = store.artifact_path(hash);
+                Ok(ReportModule {
+                    wasm: read_module(&path)?,
+                    path,
+                    shrunk_from: Some(original.len()),
+                })
+            }
             None => Ok(ReportModule {
-                wasm: read_module(&original)?,
-                path: original,
+                wasm: original,
+                path: store.artifact_path(&f.artifact),
                 shrunk_from: None,
             }),
         }
@@ -65,16 +73,14 @@ pub fn write(config: &Config, store: &Store, f: &Finding, dir: &Path) -> Result<
     let original = read_module(&store.artifact_path(&f.artifact))?;
     put("original.wasm", &original)?;
     put("original.wat", wat_of(&original).as_bytes())?;
-    let file = match &f.shrunk {
-        Some(hash) => {
-            let shrunk = read_module(&store.artifact_path(hash))?;
-            put("shrunk.wasm", &shrunk)?;
-            put("shrunk.wat", wat_of(&shrunk).as_bytes())?;
-            "shrunk.wasm"
-        }
-        None => "original.wasm",
+    let module = ReportModule::with_original(store, f, original)?;
+    let file = if module.shrunk_from.is_some() {
+        put("shrunk.wasm", &module.wasm)?;
+        put("shrunk.wat", wat_of(&module.wasm).as_bytes())?;
+        "shrunk.wasm"
+    } else {
+        "original.wasm"
     };
-    let module = ReportModule::of(store, f)?;
     put("report.md", markdown(config, f, &module, file)?.as_bytes())?;
     let description = describe(config, store, f, file)?;
     put(
