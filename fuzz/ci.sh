@@ -36,10 +36,13 @@ sed 's/^    "cranelift-notail-explicit",$/    "cranelift-notail-explicit",\n    
 printf '[store]\ndata_dir = "%s"\n' "$work/store" >> "$fault"
 grep -q wasmi-fault-i64-mul "$fault"
 mkdir -p "$work/fault" "$work/artifacts-fault"
-# Seeded with what the default run found (full-size inputs), so that it
-# need not first grow inputs from a few bytes.
+# Seeded with the daemon's first 64 inputs (`crosscheck seed-corpus`: full-
+# size entropy, so the target starts from the daemon's distribution instead
+# of growing inputs from a few bytes, which on a slow machine may take longer
+# than the limit) and with what the default run found.
+"$crosscheck" seed-corpus --seeds 0..64 "$work/daemon-seeds"
 if CROSSCHECK_CONFIG="$fault" cargo fuzz run -s none differential "$work/fault" \
-    "$work/differential" corpus -- -len_control=0 \
+    "$work/daemon-seeds" "$work/differential" corpus -- -len_control=0 \
     -max_total_time=300 -timeout=60 -rss_limit_mb=4096 \
     -artifact_prefix="$work/artifacts-fault/" > "$work/fault.log" 2>&1; then
     echo "differential did not find the injected fault in 300 s" >&2

@@ -82,6 +82,10 @@ enum Command {
     /// Time one export on every engine (repeated calls, several rounds):
     /// each engine's time per call relative to the fastest, with spread.
     Perf(commands::perf::PerfArgs),
+    /// Write the daemon's generation entropy for a seed range, one file per
+    /// seed: inputs from which the `differential` fuzz target builds the
+    /// daemon's modules (a seed corpus for `cargo fuzz run`).
+    SeedCorpus(commands::seed_corpus::SeedCorpusArgs),
     /// Mark a finding open, fixed or ignored.
     Mark(commands::mark::MarkArgs),
     /// A worker process of `crosscheck run` (started by the daemon).
@@ -147,6 +151,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bundle(args) => commands::bundle::run(&config, args),
         Command::Scale(args) => commands::scale::run(&config, args),
         Command::Perf(args) => commands::perf::run(&config, args),
+        Command::SeedCorpus(args) => commands::seed_corpus::run(&config, args),
         Command::Worker => commands::worker::run(&config),
     }
 }

@@ -403,3 +403,37 @@ fn recorded_findings_are_deduplicated_and_persist_across_runs() {
     );
     assert_eq!(std::fs::read(&db).unwrap(), b"garbage");
 }
+
+#[test]
+fn seed_corpus_writes_each_seeds_generation_entropy() {
+    let dir = temp_dir("seed-corpus");
+    let out_dir = dir.join("inputs");
+    let out = crosscheck(&[
+        "seed-corpus",
+        "--seeds",
+        "40..44",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("4 input(s) of 32768 bytes"),
+        "{}",
+        stdout(&out)
+    );
+    let read = |seed: u64| std::fs::read(out_dir.join(format!("seed-{seed}"))).unwrap();
+    let inputs: Vec<Vec<u8>> = (40..44).map(read).collect();
+    assert!(inputs.iter().all(|bytes| bytes.len() == 32768));
+    assert!(
+        inputs.windows(2).all(|pair| pair[0] != pair[1]),
+        "seeds differ"
+    );
+    // The same seed always gives the same input (it is the daemon's stream).
+    let again = dir.join("again");
+    let out = crosscheck(&["seed-corpus", "--seeds", "42..43", again.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::read(again.join("seed-42")).unwrap(), inputs[2]);
+
+    let out = crosscheck(&["seed-corpus", "--seeds", "5..5", out_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("empty"), "{}", stderr(&out));
+}

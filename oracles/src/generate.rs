@@ -265,6 +265,24 @@ mod tests {
     }
 
     #[test]
+    fn a_seeds_stream_as_fuzz_input_builds_the_seeds_module() {
+        // `crosscheck seed-corpus` relies on this: the fuzz target fed a
+        // seed's stream builds the daemon's module for that seed.
+        let settings = GeneratorConfig::default();
+        for seed in [0, 7, 42] {
+            let stream = seed_stream(seed, StreamPurpose::Module, settings.entropy_bytes);
+            let from_input = generate_from_fuzz_input(&stream, &settings).unwrap();
+            let from_seed = generate(seed, &settings).unwrap();
+            assert_eq!(from_input.wasm, from_seed.wasm, "seed {seed}");
+            assert_eq!(from_input.features, from_seed.features, "seed {seed}");
+            assert_ne!(
+                from_input.seed, seed,
+                "arguments come from the input's hash"
+            );
+        }
+    }
+
+    #[test]
     fn streams_are_deterministic_and_differ_per_seed() {
         let module = seed_stream(7, StreamPurpose::Module, 64);
         assert_ne!(module, seed_stream(8, StreamPurpose::Module, 64));

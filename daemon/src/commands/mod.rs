@@ -13,6 +13,7 @@ pub mod report;
 pub mod repro;
 pub mod run;
 pub mod scale;
+pub mod seed_corpus;
 pub mod shrink;
 pub mod status;
 pub mod sweep;
