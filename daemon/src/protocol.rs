@@ -3,6 +3,7 @@
 //! supervisor closing the worker's stdin means "stop after this case".
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Supervisor to worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -72,6 +73,10 @@ pub struct CaseResult {
     /// confirmed): kind `compile-time` or `compile-memory`.
     #[serde(default)]
     pub blowups: Vec<FindingReport>,
+    /// How often each instruction occurs in the case's module
+    /// (`oracles::instructions::histogram`), counted as `op:<name>`.
+    #[serde(default)]
+    pub instructions: BTreeMap<String, u64>,
 }
 
 /// A finding found inside a worker (the worker survived it).
@@ -102,6 +107,7 @@ mod tests {
         let report = Report::Finished(Box::new(CaseResult {
             seed: u64::MAX,
             events: vec![("*".into(), "cases".into())],
+            instructions: [("i32.add".to_string(), 3)].into_iter().collect(),
             finding: Some(FindingReport {
                 signature: "crash wasmi: boom\nsecond line".into(),
                 kind: "crash".into(),

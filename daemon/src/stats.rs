@@ -43,6 +43,10 @@ impl EngineCounters {
 /// The engine name under which per-case totals are counted.
 pub const ALL_ENGINES: &str = "*";
 
+/// The prefix of the [`ALL_ENGINES`] counters of instruction coverage:
+/// `op:i32.add` counts the `i32.add` instructions of every generated module.
+pub const INSTRUCTION_COUNTER: &str = "op:";
+
 /// The counters one case increments, as `(engine, counter)`: under
 /// [`ALL_ENGINES`] `cases` and `verdict:<label>`; per engine `cases`, `ran`,
 /// `agree`, `rejected-expected`, `rejected-unexpected`, `crashed` and

@@ -7,11 +7,11 @@ use crate::commands::worker::module_for_seed;
 use crate::config::Config;
 use crate::protocol::{CaseResult, Order, Report};
 use crate::shrinker;
-use crate::stats::{verdict_events, ALL_ENGINES};
+use crate::stats::{verdict_events, ALL_ENGINES, INSTRUCTION_COUNTER};
 use crate::store::{unix_now, Counters, Hit, SeedRange, Store};
 use crate::worker_process::{Event, WorkerProcess};
 use anyhow::{bail, Context, Result};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -326,6 +326,11 @@ impl Supervisor<'_> {
             &mut self.run_counters,
             result.events,
         );
+        tally_instructions(
+            &mut assignment.counters,
+            &mut self.run_counters,
+            &result.instructions,
+        );
         assignment.next = result.seed + 1;
         assignment.current = None;
         self.finished += 1;
@@ -622,6 +627,18 @@ fn tally(range: &mut Counters, run: &mut Counters, events: Vec<(String, String)>
     for event in events {
         *range.entry(event.clone()).or_default() += 1;
         *run.entry(event).or_default() += 1;
+    }
+}
+
+/// Adds a case's instruction histogram as `("*", "op:<name>")` counters.
+fn tally_instructions(range: &mut Counters, run: &mut Counters, counts: &BTreeMap<String, u64>) {
+    for (name, count) in counts {
+        let key = (
+            ALL_ENGINES.to_string(),
+            format!("{INSTRUCTION_COUNTER}{name}"),
+        );
+        *range.entry(key.clone()).or_default() += count;
+        *run.entry(key).or_default() += count;
     }
 }
 

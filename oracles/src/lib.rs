@@ -12,6 +12,7 @@ pub mod compile_cost;
 pub mod engine;
 pub mod flip;
 pub mod generate;
+pub mod instructions;
 pub mod matrix;
 pub mod module_info;
 pub mod outcome;

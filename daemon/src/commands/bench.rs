@@ -63,6 +63,16 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
         bytes / modules.len().max(1)
     );
 
+    // The daemon's workers count every case's instructions (coverage).
+    let start = Instant::now();
+    for m in &modules {
+        oracles::instructions::histogram(&m.wasm)?;
+    }
+    report(
+        "instruction histogram (coverage)",
+        start.elapsed().as_secs_f64(),
+    );
+
     let plans: Vec<Plan> = modules
         .iter()
         .map(|m| {

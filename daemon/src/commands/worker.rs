@@ -8,6 +8,7 @@ use crate::protocol::{CaseResult, FindingReport, Order, Report};
 use crate::stats::{case_events, verdict_events};
 use anyhow::{Context, Result};
 use oracles::compile_cost::PeakHeap;
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -179,10 +180,16 @@ fn run_case(
             for b in &blowups {
                 events.push(("*".into(), format!("blowup:{}", b.kind)));
             }
+            // Instruction coverage of what was generated; a module the
+            // engines ran always parses.
+            let instructions = oracles::instructions::histogram(&report.module.wasm)
+                .map(|h| h.into_iter().map(|(n, c)| (n.to_string(), c)).collect())
+                .unwrap_or_default();
             CaseResult {
                 seed,
                 events,
                 blowups,
+                instructions,
                 finding: verdict.signature().map(|signature| FindingReport {
                     signature,
                     kind: verdict.label(),
@@ -214,6 +221,7 @@ fn run_case(
                 events: verdict_events("generation-failed"),
                 finding: None,
                 blowups: Vec::new(),
+                instructions: BTreeMap::new(),
             }
         }
         Err(panic) => {
@@ -230,6 +238,7 @@ fn run_case(
                     flips: Vec::new(),
                 }),
                 blowups: Vec::new(),
+                instructions: BTreeMap::new(),
             }
         }
     })
