@@ -261,7 +261,7 @@ fn check_command(f: &Finding, file: &str) -> String {
 }
 
 /// The `wasmtime run` line of every Wasmtime variant of the matrix.
-fn wasmtime_commands(config: &Config, f: &Finding, file: &str) -> Vec<(String, String)> {
+pub fn wasmtime_commands(config: &Config, f: &Finding, file: &str) -> Vec<(String, String)> {
     let invoke = invoked_call(&f.summary);
     config
         .matrix
@@ -293,7 +293,7 @@ fn engine_settings(config: &Config) -> Result<Vec<(String, String)>> {
 }
 
 /// The module as WAT, or why it cannot be printed.
-fn wat_of(wasm: &[u8]) -> String {
+pub fn wat_of(wasm: &[u8]) -> String {
     wasmprinter::print_bytes(wasm).unwrap_or_else(|e| format!(";; not printable: {e}\n"))
 }
 

@@ -122,6 +122,23 @@ impl Default for LogConfig {
     }
 }
 
+/// The HTTP dashboard (`[dashboard]`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DashboardConfig {
+    /// Where `crosscheck run` serves it (`host:port`); empty: not at all.
+    /// `crosscheck serve --address` overrides it.
+    pub address: String,
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        DashboardConfig {
+            address: "127.0.0.1:8420".into(),
+        }
+    }
+}
+
 /// The whole configuration file.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,6 +166,12 @@ pub struct Config {
     /// `[log]`.
     #[serde(default)]
     pub log: LogConfig,
+    /// `[gate]`: the release gate's policy.
+    #[serde(default)]
+    pub gate: crate::gate::GatePolicy,
+    /// `[dashboard]`: the HTTP dashboard.
+    #[serde(default)]
+    pub dashboard: DashboardConfig,
     /// The text this was parsed from, handed to worker processes so they
     /// run exactly the supervisor's configuration.
     #[serde(skip)]
@@ -207,6 +230,38 @@ impl Config {
                 self.triage.niceness
             );
         }
+        let gate = &self.gate;
+        for (key, share) in [
+            ("gate.max_inconclusive_share", gate.max_inconclusive_share),
+            ("gate.max_rejected_share", gate.max_rejected_share),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                bail!("{key} is a share between 0 and 1, got {share}");
+            }
+        }
+        let known: std::collections::BTreeSet<&str> = oracles::instructions::catalogue()
+            .iter()
+            .map(|i| i.proposal)
+            .collect();
+        for proposal in &gate.instruction_proposals {
+            if !known.contains(proposal.as_str()) {
+                bail!(
+                    "gate.instruction_proposals: unknown proposal {proposal:?} (known: {})",
+                    known.into_iter().collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        if !self.dashboard.address.is_empty() {
+            self.dashboard
+                .address
+                .parse::<std::net::SocketAddr>()
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "dashboard.address {:?} is not host:port (e.g. 127.0.0.1:8420): {e}",
+                        self.dashboard.address
+                    )
+                })?;
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
             anyhow::anyhow!("log.level {:?} is not a log filter: {e}", self.log.level)
         })?;
@@ -252,6 +307,8 @@ mod tests {
         assert_eq!(config.daemon, DaemonConfig::default());
         assert_eq!(config.log, LogConfig::default());
         assert_eq!(config.triage, TriageConfig::default());
+        assert_eq!(config.gate, crate::gate::GatePolicy::default());
+        assert_eq!(config.dashboard, DashboardConfig::default());
         assert_eq!(config.matrix.oracle, "wasmi");
         assert_eq!(
             config.matrix.engines,
@@ -297,6 +354,18 @@ mod tests {
             ("[log]\nlevel = \"loud=[\"\n", "log.level"),
             ("[log]\nformat = \"xml\"\n", "format"),
             ("[daemon]\nworkers = -1\n", "workers"),
+            (
+                "[gate]\nmax_rejected_share = 5\n",
+                "gate.max_rejected_share",
+            ),
+            (
+                "[gate]\ninstruction_proposals = [\"mvp\", \"smid\"]\n",
+                "unknown proposal \"smid\"",
+            ),
+            (
+                "[dashboard]\naddress = \"localhost\"\n",
+                "dashboard.address",
+            ),
         ] {
             let text = format!("[matrix]\noracle = \"wasmi\"\nengines = []\n{text}");
             let err = format!("{:#}", Config::parse(&text, "t.toml").unwrap_err());

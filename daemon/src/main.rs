@@ -3,6 +3,9 @@
 mod bundle;
 mod commands;
 mod config;
+mod dashboard;
+mod gate;
+mod health;
 mod heap;
 mod logging;
 mod module_file;
@@ -86,6 +89,13 @@ enum Command {
     /// seed: inputs from which the `differential` fuzz target builds the
     /// daemon's modules (a seed corpus for `cargo fuzz run`).
     SeedCorpus(commands::seed_corpus::SeedCorpusArgs),
+    /// The release gate: judge the store's fuzz health by the `[gate]`
+    /// policy (cases, open findings, shares, speed, instruction coverage,
+    /// a baseline); a table, JUnit XML, JSON; exit 1 if a rule fails.
+    Gate(commands::gate::GateArgs),
+    /// Serve a store's dashboard (HTML, JSON API, Prometheus /metrics)
+    /// without fuzzing; `crosscheck run` serves it too.
+    Serve(commands::serve::ServeArgs),
     /// Mark a finding open, fixed or ignored.
     Mark(commands::mark::MarkArgs),
     /// A worker process of `crosscheck run` (started by the daemon).
@@ -152,6 +162,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scale(args) => commands::scale::run(&config, args),
         Command::Perf(args) => commands::perf::run(&config, args),
         Command::SeedCorpus(args) => commands::seed_corpus::run(&config, args),
+        Command::Gate(args) => commands::gate::run(&config, args),
+        Command::Serve(args) => commands::serve::run(&config, args),
         Command::Worker => commands::worker::run(&config),
     }
 }

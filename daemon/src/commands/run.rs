@@ -44,6 +44,7 @@ pub fn run(config: &Config, args: RunArgs) -> Result<ExitCode> {
         duration: args.duration,
         cases: args.cases,
     };
+    serve_dashboard(config)?;
     let summary = supervisor::run(config, workers, limits, stop)?;
     let seconds = summary.elapsed.as_secs_f64();
     println!(
@@ -59,4 +60,20 @@ pub fn run(config: &Config, args: RunArgs) -> Result<ExitCode> {
         summary.restarts,
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the dashboard of `[dashboard] address`, once the store exists. An
+/// address in use is a warning, not a reason to stop a night of fuzzing.
+fn serve_dashboard(config: &Config) -> Result<()> {
+    if config.dashboard.address.is_empty() {
+        return Ok(());
+    }
+    // The store must exist before the first request; the daemon opens it
+    // again (and migrates it) itself.
+    crate::store::Store::open(&config.store.data_dir)?;
+    match crate::dashboard::start(config, &config.dashboard.address) {
+        Ok(bound) => tracing::info!("dashboard on http://{bound}/"),
+        Err(err) => tracing::warn!("no dashboard: {err:#}"),
+    }
+    Ok(())
 }

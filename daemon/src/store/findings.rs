@@ -424,10 +424,10 @@ fn write_artifact(path: &Path, wasm: &[u8]) -> Result<()> {
     write().with_context(|| format!("writing artifact {}", path.display()))
 }
 
-const SELECT_FINDING: &str =
+pub(super) const SELECT_FINDING: &str =
     "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect, reproducible, shape, merged_into, source, flips FROM findings";
 
-fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
+pub(super) fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
     Ok(Finding {
         id: row.get(0)?,
         signature: row.get(1)?,

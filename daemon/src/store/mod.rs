@@ -5,10 +5,12 @@
 //! disk, and readers (`crosscheck status`) never block the daemon.
 
 mod findings;
+mod health;
 mod progress;
 
 pub use findings::{Finding, Hit, Status};
-pub use progress::{Counters, SeedRange};
+pub use health::{HitRow, Window};
+pub use progress::{Counters, Run, SeedRange};
 
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
@@ -16,10 +18,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Schema steps: entry `i` takes a store from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     "CREATE TABLE findings (
         id          INTEGER PRIMARY KEY,
         signature   TEXT    NOT NULL UNIQUE,
@@ -83,6 +85,14 @@ const MIGRATIONS: [&str; 7] = [
     // The shrunk module re-run with one setting of each suspected engine
     // changed at a time (`oracles::flip`), one line per change.
     "ALTER TABLE findings ADD COLUMN flips TEXT;",
+    // Cases finished per run and minute (Unix seconds / 60): the dashboard's
+    // cases/s over time, without keeping a row per case.
+    "CREATE TABLE throughput (
+        run    INTEGER NOT NULL REFERENCES runs(id),
+        minute INTEGER NOT NULL,
+        cases  INTEGER NOT NULL,
+        PRIMARY KEY (run, minute)
+    ) WITHOUT ROWID;",
 ];
 
 /// An open store directory.

@@ -189,10 +189,18 @@ impl Store {
                 add.execute(params![run, engine, name, *value as i64])?;
             }
         }
+        let cases = (done_until - range.start) as i64;
         tx.execute(
             "UPDATE runs SET cases = cases + ?2, updated_at = ?3 WHERE id = ?1",
-            params![run, (done_until - range.start) as i64, now],
+            params![run, cases, now],
         )?;
+        if cases > 0 {
+            tx.execute(
+                "INSERT INTO throughput (run, minute, cases) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (run, minute) DO UPDATE SET cases = cases + excluded.cases",
+                params![run, now.div_euclid(60), cases],
+            )?;
+        }
         tx.commit().context("checkpointing progress")?;
         Ok(())
     }

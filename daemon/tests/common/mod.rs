@@ -14,11 +14,11 @@ pub fn temp_dir(name: &str) -> PathBuf {
 }
 
 /// A config file in `dir` with the given engines and `[daemon]` lines; the
-/// store is `dir/data`.
+/// store is `dir/data`. No dashboard: tests run daemons side by side.
 pub fn config(dir: &Path, engines: &[&str], daemon: &str, log: &str) -> PathBuf {
     let engines: Vec<String> = engines.iter().map(|e| format!("{e:?}")).collect();
     let text = format!(
-        "[matrix]\noracle = \"wasmi\"\nengines = [{}]\n[store]\ndata_dir = {:?}\n[daemon]\n{daemon}\n[log]\n{log}\n",
+        "[matrix]\noracle = \"wasmi\"\nengines = [{}]\n[store]\ndata_dir = {:?}\n[daemon]\n{daemon}\n[log]\n{log}\n[dashboard]\naddress = \"\"\n",
         engines.join(", "),
         dir.join("data").display().to_string(),
     );

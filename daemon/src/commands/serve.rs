@@ -1,0 +1,41 @@
+//! `crosscheck serve`: the dashboard of a store, without fuzzing.
+
+use crate::config::Config;
+use crate::store::Store;
+use anyhow::{Context, Result};
+use clap::Args;
+use std::process::ExitCode;
+
+/// Arguments of `crosscheck serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// `host:port` to serve on (default: `[dashboard] address`; port 0
+    /// picks a free one).
+    #[arg(long)]
+    address: Option<String>,
+}
+
+/// Serves until SIGINT or SIGTERM.
+pub fn run(config: &Config, args: ServeArgs) -> Result<ExitCode> {
+    // Refuse a missing or unreadable store now, not on the first request.
+    Store::open_existing(&config.store.data_dir)?;
+    let address = args
+        .address
+        .unwrap_or_else(|| config.dashboard.address.clone());
+    if address.is_empty() {
+        anyhow::bail!("no address: [dashboard] address is empty and --address was not given");
+    }
+    let bound = crate::dashboard::start(config, &address)?;
+    // Scripts (and the tests) read the address from this line.
+    println!(
+        "serving {} on http://{bound}/",
+        config.store.data_dir.display()
+    );
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])
+    .context("installing signal handlers")?;
+    signals.forever().next();
+    Ok(ExitCode::SUCCESS)
+}

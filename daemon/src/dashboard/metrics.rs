@@ -1,0 +1,136 @@
+//! `GET /metrics`: Prometheus text exposition. Every counter is read from
+//! the store, summed over all runs, so values persist across daemon
+//! restarts and never go backwards.
+
+use super::{with_store, Failure, State};
+use crate::stats::{ALL_ENGINES, INSTRUCTION_COUNTER};
+use axum::http::header;
+use axum::response::IntoResponse;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use std::collections::BTreeMap;
+
+type Labels = Vec<(String, String)>;
+
+/// The exposition of the store's counters.
+pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResponse, Failure> {
+    let text = with_store(&state, |store, _| {
+        let counters = store.counters(None)?;
+        let runs = store.runs(usize::MAX >> 1)?;
+        let findings = store.findings()?;
+        let daemon = store.running_daemon();
+        let mut registry = Registry::with_prefix("crosscheck");
+
+        let cases = Counter::<u64>::default();
+        let verdicts = Family::<Labels, Counter<u64>>::default();
+        let engine_events = Family::<Labels, Counter<u64>>::default();
+        let instructions = Family::<Labels, Counter<u64>>::default();
+        for ((engine, name), value) in &counters {
+            if engine == ALL_ENGINES {
+                if name == "cases" {
+                    cases.inc_by(*value);
+                } else if let Some(label) = name.strip_prefix("verdict:") {
+                    verdicts
+                        .get_or_create(&vec![("verdict".into(), label.into())])
+                        .inc_by(*value);
+                } else if let Some(op) = name.strip_prefix(INSTRUCTION_COUNTER) {
+                    instructions
+                        .get_or_create(&vec![("instruction".into(), op.into())])
+                        .inc_by(*value);
+                }
+            } else if !name.starts_with("compile-us") {
+                engine_events
+                    .get_or_create(&vec![
+                        ("engine".into(), engine.clone()),
+                        ("event".into(), name.clone()),
+                    ])
+                    .inc_by(*value);
+            }
+        }
+        let compile = compile_histogram(&counters);
+        let by_kind = Family::<Labels, Gauge>::default();
+        let hits = Family::<Labels, Counter<u64>>::default();
+        for f in &findings {
+            by_kind
+                .get_or_create(&vec![
+                    ("kind".into(), f.kind.clone()),
+                    ("status".into(), f.status.clone()),
+                ])
+                .inc();
+            hits.get_or_create(&vec![("kind".into(), f.kind.clone())])
+                .inc_by(f.hits as u64);
+        }
+        let run_count = Counter::<u64>::default();
+        run_count.inc_by(runs.len() as u64);
+        let running = Gauge::<i64>::default();
+        running.set(i64::from(daemon.is_some()));
+
+        registry.register("cases", "Cases finished", cases);
+        registry.register("verdicts", "Cases by verdict", verdicts);
+        registry.register(
+            "engine_events",
+            "Per-engine events: ran, rejected-expected, crashed, inconclusive:<reason>, ...",
+            engine_events,
+        );
+        registry.register(
+            "instructions",
+            "Instructions in the generated modules' code, by name",
+            instructions,
+        );
+        registry.register(
+            "compile_cases",
+            "Compiles per engine whose time was at most le_us microseconds (powers of two)",
+            compile,
+        );
+        registry.register("findings", "Findings by kind and status", by_kind);
+        registry.register("finding_hits", "Hits of findings by kind", hits);
+        registry.register("runs", "Daemon runs started", run_count);
+        registry.register(
+            "daemon_running",
+            "1 while a daemon runs on the store",
+            running,
+        );
+        let mut text = String::new();
+        encode(&mut text, &registry).map_err(|e| anyhow::anyhow!("encoding metrics: {e}"))?;
+        Ok(text)
+    })
+    .await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    ))
+}
+
+/// The compile-time distribution counters (`compile-us<=2^k`) as a
+/// cumulative count per engine and bound, like a histogram's buckets.
+fn compile_histogram(counters: &crate::store::Counters) -> Family<Labels, Counter<u64>> {
+    let mut per_engine: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
+    for ((engine, name), value) in counters {
+        if let Some(k) = name
+            .strip_prefix("compile-us<=2^")
+            .and_then(|k| k.parse::<u32>().ok())
+        {
+            *per_engine.entry(engine).or_default().entry(k).or_default() += value;
+        }
+    }
+    let family = Family::<Labels, Counter<u64>>::default();
+    for (engine, buckets) in per_engine {
+        let mut cumulative = 0;
+        for (k, n) in buckets {
+            cumulative += n;
+            family
+                .get_or_create(&vec![
+                    ("engine".into(), engine.to_string()),
+                    ("le_us".into(), (1u64 << k.min(63)).to_string()),
+                ])
+                .inc_by(cumulative);
+        }
+    }
+    family
+}

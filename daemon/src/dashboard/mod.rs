@@ -1,0 +1,145 @@
+//! The read-only HTTP dashboard: HTML pages, a JSON API and Prometheus
+//! metrics, all read from the store on each request. It serves nothing but
+//! the store's contents through fixed routes (no file paths are taken from
+//! requests), and every text it shows is escaped: export names, signatures
+//! and WAT come from generated or imported modules.
+
+mod api;
+mod chart;
+mod metrics;
+mod pages;
+
+use crate::config::Config;
+use crate::store::Store;
+use anyhow::{Context, Result};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What every request reads.
+struct Shared {
+    data_dir: PathBuf,
+    config: Config,
+}
+
+type State = Arc<Shared>;
+
+/// Binds `address` and serves the dashboard of `config`'s store on a
+/// background thread; returns the bound address (port 0 picks one).
+pub fn start(config: &Config, address: &str) -> Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind(address)
+        .with_context(|| format!("cannot serve the dashboard on {address}"))?;
+    listener.set_nonblocking(true)?;
+    let bound = listener.local_addr()?;
+    let state = Arc::new(Shared {
+        data_dir: config.store.data_dir.clone(),
+        config: config.clone(),
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .context("starting the dashboard's runtime")?;
+    std::thread::Builder::new()
+        .name("dashboard".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => listener,
+                    Err(err) => {
+                        tracing::error!("dashboard: {err}");
+                        return;
+                    }
+                };
+                if let Err(err) = axum::serve(listener, router(state)).await {
+                    tracing::error!("dashboard stopped: {err}");
+                }
+            })
+        })
+        .context("starting the dashboard thread")?;
+    Ok(bound)
+}
+
+fn router(state: State) -> Router {
+    Router::new()
+        .route("/", get(pages::overview))
+        .route("/findings", get(pages::findings))
+        .route("/findings/{id}", get(pages::finding))
+        .route("/findings/{id}/module.wasm", get(api::module))
+        .route("/runs", get(pages::runs))
+        .route("/api/overview", get(api::overview))
+        .route("/api/findings", get(api::findings))
+        .route("/api/findings/{id}", get(api::finding))
+        .route("/api/runs", get(api::runs))
+        .route("/metrics", get(metrics::metrics))
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(harden))
+        .with_state(state)
+}
+
+/// Headers that keep a page from running anything but what it is: no
+/// scripts at all, styles inline only, no framing, no content sniffing.
+async fn harden(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+async fn not_found() -> Failure {
+    Failure::NotFound("no such page".into())
+}
+
+/// Runs `read` on the store off the async thread.
+async fn with_store<T: Send + 'static>(
+    state: &State,
+    read: impl FnOnce(&Store, &Config) -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let store = Store::open_existing(&state.data_dir).map_err(Failure::Internal)?;
+        read(&store, &state.config)
+    })
+    .await
+    .map_err(|e| Failure::Internal(anyhow::anyhow!("dashboard task failed: {e}")))?
+}
+
+/// Why a request failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// 404 with a reason.
+    NotFound(String),
+    /// 500: the store could not be read.
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        Failure::Internal(err)
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        // Plain text: whatever the message holds is never markup.
+        match self {
+            Failure::NotFound(what) => (StatusCode::NOT_FOUND, what).into_response(),
+            Failure::Internal(err) => {
+                tracing::warn!("dashboard: {err:#}");
+                (StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}")).into_response()
+            }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The HTML pages. maud escapes every spliced value, so a signature or an
+//! export name holding markup is shown as text.
+
+use super::api::{filtered, Filter, FindingDetail, Overview};
+use super::{chart, with_store, Failure, State};
+use crate::health::{FindingJson, RunFigures};
+use crate::store::Window;
+use axum::extract::{Path, Query};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// Instructions the coverage table lists, most frequent first.
+const TOP_INSTRUCTIONS: usize = 40;
+
+const STYLE: &str = "
+body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1f2328}
+header{background:#24292f;color:#fff;padding:8px 20px;display:flex;gap:18px;align-items:baseline}
+header a{color:#fff;text-decoration:none}header strong{font-size:16px}
+main{padding:12px 20px;max-width:1200px}
+table{border-collapse:collapse;margin:8px 0 18px}
+th,td{border-bottom:1px solid #d0d7de;padding:3px 10px;text-align:left;vertical-align:top}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+pre{background:#f6f8fa;padding:10px;overflow:auto;max-height:600px}
+.cards{display:flex;gap:14px;flex-wrap:wrap}
+.card{border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;min-width:120px}
+.card b{display:block;font-size:20px}
+.muted{color:#656d76}.bad{color:#cf222e}.good{color:#1a7f37}
+.bar{background:#2563eb;height:10px;display:inline-block}
+code{background:#f6f8fa;padding:1px 4px}
+";
+
+fn layout(title: &str, refresh: bool, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                @if refresh { meta http-equiv="refresh" content="30"; }
+                title { (title) " · crosscheck" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    strong { "crosscheck" }
+                    a href="/" { "Overview" }
+                    a href="/findings" { "Findings" }
+                    a href="/runs" { "Runs" }
+                    a href="/api/overview" { "JSON" }
+                    a href="/metrics" { "Metrics" }
+                }
+                main { h1 { (title) } (body) }
+            }
+        }
+    }
+}
+
+/// A Unix time as `2026-11-21T14:30:10Z`.
+pub fn when(unix: i64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64))
+        .to_string()
+}
+
+fn share(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.2}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// `GET /`.
+pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Failure> {
+    let (overview, proposals, min) = with_store(&state, |store, config| {
+        Ok((
+            Overview::load(store, config)?,
+            config.gate.instruction_proposals.clone(),
+            config.gate.min_instruction_count,
+        ))
+    })
+    .await?;
+    let h = &overview.health;
+    let open: usize = h.findings.iter().filter(|f| f.needs_attention).count();
+    let mut top: Vec<(&String, &u64)> = h.instructions.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let most = top.first().map_or(1, |t| *t.1).max(1);
+    let unseen: Vec<&str> = oracles::instructions::of_proposals(&proposals)
+        .filter(|i| h.instructions.get(&i.name).copied().unwrap_or(0) < min.max(1))
+        .map(|i| i.name.as_str())
+        .collect();
+    let body = html! {
+        div.cards {
+            div.card { "daemon" b { @if let Some(pid) = overview.daemon_pid { "running (pid " (pid) ")" } @else { "stopped" } } }
+            div.card { "cases" b #cases { (h.cases) } }
+            div.card { "cases/s" b { (format!("{:.1}", h.cases_per_second)) } }
+            div.card { "runs" b { (h.runs.len()) } }
+            div.card { "need attention" b.bad[open > 0].good[open == 0] { (open) } }
+        }
+        h2 { "Cases/s over time" }
+        (chart::throughput(&overview.throughput))
+        h2 { "Findings by kind and status" }
+        table #findings-by-kind {
+            tr { th { "kind" } th { "status" } th.n { "findings" } }
+            @for (kind, statuses) in &overview.findings_by_kind {
+                @for (status, n) in statuses {
+                    tr {
+                        td { a href=(format!("/findings?{}", form_urlencoded::Serializer::new(String::new()).append_pair("kind", kind).finish())) { (kind) } }
+                        td { (status) }
+                        td.n { (n) }
+                    }
+                }
+            }
+        }
+        h2 { "Verdicts" }
+        table #verdicts {
+            tr { th { "verdict" } th.n { "cases" } th.n { "share" } }
+            @for (label, n) in &h.verdicts {
+                tr { td { (label) } td.n { (n) } td.n { (share(*n, h.cases)) } }
+            }
+        }
+        h2 { "Per variant" }
+        table #variants {
+            tr { th { "engine" } th.n { "ran" } th.n { "rejected (expected)" } th.n { "rejected (unexpected)" } th.n { "crashed" } th.n { "hung" } th.n { "inconclusive" } }
+            @for (engine, c) in &h.engines {
+                @let get = |k: &str| c.get(k).copied().unwrap_or(0);
+                @let inconclusive: u64 = c.iter().filter(|(k, _)| k.starts_with("inconclusive:")).map(|(_, v)| v).sum();
+                tr {
+                    td { (engine) }
+                    td.n { (get("ran")) }
+                    td.n { (get("rejected-expected")) }
+                    td.n { (get("rejected-unexpected")) }
+                    td.n { (get("crashed")) }
+                    td.n { (get("hung")) }
+                    td.n { (inconclusive) }
+                }
+            }
+        }
+        h2 { "Instruction coverage" }
+        p.muted {
+            "Instructions in the generated modules' code (static counts; executed counts are not measured). "
+            (h.instructions.len()) " distinct instructions, " (h.instructions.values().sum::<u64>()) " in all."
+        }
+        @if h.instructions.is_empty() {
+            p.muted { "No instruction counts recorded yet (stores written before crosscheck counted them have none)." }
+        } @else if !unseen.is_empty() {
+            p #unseen {
+                span.bad { (unseen.len()) " instruction(s) of " (proposals.join(", ")) " seen fewer than " (min.max(1)) " time(s): " }
+                code { (unseen.join(" ")) }
+            }
+        }
+        table #instructions {
+            tr { th { "instruction" } th.n { "count" } th { "" } }
+            @for (name, n) in top.iter().take(TOP_INSTRUCTIONS) {
+                tr {
+                    td { code { (name) } }
+                    td.n { (n) }
+                    td { span.bar style=(format!("width:{}px", (**n * 300 / most).max(1))) {} }
+                }
+            }
+        }
+    };
+    Ok(layout("Overview", true, body))
+}
+
+/// `GET /findings`.
+pub async fn findings(
+    state: axum::extract::State<State>,
+    Query(filter): Query<Filter>,
+) -> Result<Markup, Failure> {
+    let shown = filter.clone();
+    let (list, kinds) = with_store(&state, move |store, _| {
+        let mut kinds: Vec<String> = store.findings()?.into_iter().map(|f| f.kind).collect();
+        kinds.sort();
+        kinds.dedup();
+        Ok((filtered(store, &shown)?, kinds))
+    })
+    .await?;
+    let body = html! {
+        form method="get" action="/findings" {
+            "kind " select name="kind" {
+                option value="" { "any" }
+                @for kind in &kinds { option value=(kind) selected[*kind == filter.kind] { (kind) } }
+            }
+            " status " select name="status" {
+                option value="" { "any" }
+                @for status in ["open", "fixed", "ignored", "suppressed", "merged"] {
+                    option value=(status) selected[status == filter.status] { (status) }
+                }
+            }
+            " text " input type="search" name="q" value=(filter.q);
+            " " button type="submit" { "Filter" }
+        }
+        p.muted { (list.len()) " finding(s)" }
+        table #findings {
+            tr { th.n { "#" } th { "kind" } th { "status" } th.n { "hits" } th { "suspect" } th.n { "shrunk" } th { "signature" } }
+            @for f in &list {
+                tr {
+                    td.n { a href=(format!("/findings/{}", f.id)) { (f.id) } }
+                    td { (f.kind) }
+                    td { (f.status) }
+                    td.n { (f.hits) }
+                    td { (f.suspect.as_deref().unwrap_or("-")) }
+                    td.n { @if let Some(n) = f.shrunk_size { (n) " B" } @else { "-" } }
+                    td { (f.signature) }
+                }
+            }
+        }
+    };
+    Ok(layout("Findings", false, body))
+}
+
+/// `GET /findings/{id}`.
+pub async fn finding(
+    state: axum::extract::State<State>,
+    Path(id): Path<i64>,
+) -> Result<Markup, Failure> {
+    let d = with_store(&state, move |store, config| {
+        FindingDetail::load(store, config, id)
+    })
+    .await?;
+    let f: &FindingJson = &d.finding;
+    let body = html! {
+        table #facts {
+            tr { th { "signature" } td #signature { code { (f.signature) } } }
+            tr { th { "kind" } td { (f.kind) } }
+            tr { th { "status" } td { (f.status) } }
+            tr { th { "attribution" } td #suspect { (f.suspect.as_deref().unwrap_or("not attributed yet")) } }
+            tr { th { "reproducible" } td { (f.reproducible.as_deref().unwrap_or("not re-run yet")) } }
+            tr { th { "hits" } td { (f.hits) } }
+            tr { th { "first seen" } td { (when(f.first_seen)) @if let Some(seed) = f.first_seed { " (seed " (seed) ")" } } }
+            tr { th { "last seen" } td { (when(f.last_seen)) } }
+            @if let Some(source) = &f.source { tr { th { "source" } td { (source) } } }
+            @if let Some(into) = d.merged_into {
+                tr { th { "merged into" } td { a href=(format!("/findings/{into}")) { "#" (into) } } }
+            }
+            @for (other, signature) in &d.merged_from {
+                tr { th { "also seen as" } td { a href=(format!("/findings/{other}")) { "#" (other) } " " code { (signature) } } }
+            }
+        }
+        h2 { "Reproduce" }
+        table #commands {
+            @for (who, command) in &d.commands { tr { td { (who) } td { code { (command) } } } }
+        }
+        @if !d.flips.is_empty() {
+            h2 { "One setting changed" }
+            ul #flips { @for flip in &d.flips { li { (flip) } } }
+        }
+        h2 { "What happened" }
+        pre #summary { (d.summary) }
+        h2 {
+            @if d.shrunk { "Shrunk module" } @else { "Module (not shrunk)" }
+            " (" (d.module_bytes) " bytes, " a href=(format!("/findings/{}/module.wasm", f.id)) { "download" } ")"
+        }
+        pre #wat { (d.wat) }
+        h2 { "Hit history" }
+        p.muted { "Latest " (d.hit_history.len()) " of " (f.hits) "." }
+        table #hits {
+            tr { th { "when" } th.n { "seed" } th.n { "run" } }
+            @for hit in &d.hit_history {
+                tr {
+                    td { (when(hit.at)) }
+                    td.n { @if let Some(seed) = hit.seed { (seed) } @else { "-" } }
+                    td.n { @if let Some(run) = hit.run { (run) } @else { "-" } }
+                }
+            }
+        }
+    };
+    Ok(layout(&format!("Finding {}", f.id), false, body))
+}
+
+/// `GET /runs`.
+pub async fn runs(state: axum::extract::State<State>) -> Result<Markup, Failure> {
+    let runs: Vec<RunFigures> = with_store(&state, |store, _| {
+        Ok(store
+            .window_runs(Window::All)?
+            .iter()
+            .map(RunFigures::from)
+            .collect())
+    })
+    .await?;
+    let body = html! {
+        table #runs {
+            tr { th.n { "run" } th { "started" } th { "ended" } th { "stopped by" } th.n { "cases" } th.n { "cases/s" } th.n { "new findings" } th.n { "workers" } th { "engines" } }
+            @for r in &runs {
+                tr {
+                    td.n { (r.id) }
+                    td { (when(r.started_at)) }
+                    td { @if let Some(t) = r.ended_at { (when(t)) } @else { "running" } }
+                    td { (r.stop_reason.as_deref().unwrap_or("-")) }
+                    td.n { (r.cases) }
+                    td.n { (format!("{:.1}", r.cases as f64 / r.seconds.max(1) as f64)) }
+                    td.n { (r.new_findings) }
+                    td.n { (r.workers) }
+                    td { (r.engines) }
+                }
+            }
+        }
+    };
+    Ok(layout("Runs", false, body))
+}
