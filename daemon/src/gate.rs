@@ -312,6 +312,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            costs: BTreeMap::new(),
             instructions: instructions::of_proposals(&["mvp".to_string()])
                 .map(|i| (i.name.clone(), 2))
                 .collect(),

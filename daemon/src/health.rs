@@ -21,13 +21,83 @@ pub struct Health {
     pub cases_per_second: f64,
     /// Verdicts by label (`agree`, `mismatch`, `inconclusive:fuel`, ...).
     pub verdicts: BTreeMap<String, u64>,
-    /// Per engine: `ran`, `rejected-expected`, `crashed`, ... (compile-time
+    /// Per engine: `ran`, `rejected-expected`, `crashed`, ... (time
     /// distribution buckets excluded).
     pub engines: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Per engine: upper bounds of the median and 99th percentile compile
+    /// and run times, from the distribution counters.
+    pub costs: BTreeMap<String, CostFigures>,
     /// Instruction coverage: occurrences in the generated modules by name.
     pub instructions: BTreeMap<String, u64>,
     /// Findings hit in the window (merged ones excluded), most hit first.
     pub findings: Vec<FindingFigures>,
+}
+
+/// One engine's time distributions, as bucket bounds in microseconds (the
+/// true figure is at most the bound and above half of it).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CostFigures {
+    /// Median compile time.
+    pub compile_p50_us: Option<u64>,
+    /// 99th percentile compile time.
+    pub compile_p99_us: Option<u64>,
+    /// Median run time (instantiation and calls).
+    pub run_p50_us: Option<u64>,
+    /// 99th percentile run time.
+    pub run_p99_us: Option<u64>,
+}
+
+/// The bucket bound below which `share` of a distribution's samples lie:
+/// `buckets` maps k to the samples of at most 2^k.
+fn quantile(buckets: &BTreeMap<u32, u64>, share: f64) -> Option<u64> {
+    let total: u64 = buckets.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let wanted = (total as f64 * share).ceil() as u64;
+    let mut seen = 0;
+    for (k, n) in buckets {
+        seen += n;
+        if seen >= wanted {
+            return Some(1u64 << (*k).min(63));
+        }
+    }
+    None
+}
+
+/// Each engine's compile and run time figures from the counters.
+fn cost_figures(counters: &Counters) -> BTreeMap<String, CostFigures> {
+    let mut compile: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
+    let mut run: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
+    for ((engine, name), value) in counters {
+        let parse = |prefix: &str| {
+            name.strip_prefix(prefix)
+                .and_then(|k| k.parse::<u32>().ok())
+        };
+        if let Some(k) = parse("compile-us<=2^") {
+            *compile.entry(engine).or_default().entry(k).or_default() += value;
+        } else if let Some(k) = parse("run-us<=2^") {
+            *run.entry(engine).or_default().entry(k).or_default() += value;
+        }
+    }
+    let empty = BTreeMap::new();
+    compile
+        .keys()
+        .chain(run.keys())
+        .map(|engine| {
+            let c = compile.get(engine).unwrap_or(&empty);
+            let r = run.get(engine).unwrap_or(&empty);
+            (
+                engine.to_string(),
+                CostFigures {
+                    compile_p50_us: quantile(c, 0.5),
+                    compile_p99_us: quantile(c, 0.99),
+                    run_p50_us: quantile(r, 0.5),
+                    run_p99_us: quantile(r, 0.99),
+                },
+            )
+        })
+        .collect()
 }
 
 /// A run as the dashboard and the gate show it.
@@ -157,6 +227,7 @@ impl Health {
             },
             verdicts,
             engines,
+            costs: cost_figures(&counters),
             instructions,
             findings,
         })
@@ -207,7 +278,7 @@ fn split_counters(counters: &Counters) -> Split {
             } else if let Some(op) = name.strip_prefix(INSTRUCTION_COUNTER) {
                 instructions.insert(op.to_string(), *value);
             }
-        } else if !name.starts_with("compile-us") {
+        } else if !is_distribution(name) {
             engines
                 .entry(engine.clone())
                 .or_default()
@@ -215,4 +286,37 @@ fn split_counters(counters: &Counters) -> Split {
         }
     }
     (cases, verdicts, engines, instructions)
+}
+
+/// Whether a counter is a bucket of a distribution (`compile-us<=2^k`,
+/// `run-us<=2^k`, `instructions<=2^k`) rather than an event count.
+pub fn is_distribution(name: &str) -> bool {
+    name.contains("<=2^")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_come_from_power_of_two_buckets() {
+        let buckets: BTreeMap<u32, u64> = [(3, 50), (4, 49), (10, 1)].into_iter().collect();
+        assert_eq!(quantile(&buckets, 0.5), Some(8));
+        assert_eq!(quantile(&buckets, 0.99), Some(16));
+        assert_eq!(quantile(&buckets, 1.0), Some(1024));
+        assert_eq!(quantile(&BTreeMap::new(), 0.5), None);
+        let counters: Counters = [
+            (("wasmi".to_string(), "compile-us<=2^8".to_string()), 10),
+            (("wasmi".to_string(), "run-us<=2^9".to_string()), 10),
+            (("wasmi".to_string(), "ran".to_string()), 10),
+        ]
+        .into_iter()
+        .collect();
+        let figures = &cost_figures(&counters)["wasmi"];
+        assert_eq!(
+            (figures.compile_p50_us, figures.run_p99_us),
+            (Some(256), Some(512))
+        );
+        assert!(is_distribution("instructions<=2^12") && !is_distribution("ran"));
+    }
 }

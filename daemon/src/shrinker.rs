@@ -75,9 +75,10 @@ pub fn triage(
         });
     }
     let deadline = Instant::now() + Duration::from_secs(config.triage.shrink_seconds);
-    // A blowup shrinks to the smallest module still over the limits; keeping
-    // it twice over lets the shrunk module reproduce on a noisy machine.
-    if finding.kind.starts_with("compile-") {
+    // A blowup (or a slow run) shrinks to the smallest module still over
+    // the limits; keeping it twice over lets the shrunk module reproduce on
+    // a noisy machine.
+    if finding.kind.starts_with("compile-") || finding.kind == "perf" {
         prober.set_blowup_margin(Some(BLOWUP_SHRINK_MARGIN));
     }
     let shrunk = oracles::shrink::shrink(

@@ -201,3 +201,49 @@ fn the_daemon_records_confirmed_compile_blowups_and_shrinks_them() {
     let repro = crosscheck(&config, &["repro", &id]);
     assert_eq!(repro.status.code(), Some(1), "{}", text(&repro.stdout));
 }
+
+#[test]
+fn the_daemon_records_an_engine_much_slower_than_its_siblings_as_perf() {
+    let dir = temp_dir("perf-finding");
+    // wasmi-fault-slow runs every module with a call 50 ms slower; wasmi
+    // is its sibling, the two Wasmtime variants each other's.
+    let config = config(
+        &dir,
+        &[
+            "wasmi-fault-slow",
+            "cranelift-tail-signals",
+            "cranelift-tail-explicit",
+        ],
+        "workers = 2",
+        "",
+    );
+    let run = crosscheck(&config, &["run", "--cases", "30"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let status = status(&config);
+    let all = findings(&status);
+    let perf: Vec<_> = all.iter().filter(|f| f["kind"] == "perf").collect();
+    assert_eq!(perf.len(), 1, "{status:#}");
+    assert_eq!(perf[0]["signature"], "perf wasmi-fault-slow");
+    assert_eq!(
+        perf[0]["suspect"],
+        "runs far slower than its sibling wasmi: suspect wasmi-fault-slow"
+    );
+    assert_eq!(
+        counter(&status, "*", "blowup:perf"),
+        perf[0]["hits"].as_u64().unwrap()
+    );
+    let id = perf[0]["id"].to_string();
+    let show = text(&crosscheck(&config, &["findings", "show", &id]).stdout);
+    assert!(show.contains("times wasmi's"), "{show}");
+    // The shrunk module is still slow (twice over the limits while
+    // shrinking) and reproduces.
+    let shrink = crosscheck(&config, &["shrink", &id, "--attempts", "30"]);
+    assert_eq!(shrink.status.code(), Some(0), "{}", text(&shrink.stderr));
+    assert!(
+        text(&shrink.stdout).contains("still `perf wasmi-fault-slow`"),
+        "{}",
+        text(&shrink.stdout)
+    );
+    let repro = crosscheck(&config, &["repro", &id]);
+    assert_eq!(repro.status.code(), Some(1), "{}", text(&repro.stdout));
+}

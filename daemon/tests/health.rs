@@ -324,6 +324,9 @@ fn the_dashboard_serves_pages_and_a_json_api_of_the_store() {
     let api = server.json("/api/overview");
     assert_eq!(api["health"]["cases"], CASES);
     assert!(api["health"]["instructions"]["i32.add"].as_u64().unwrap() > 0);
+    let wasmi = &api["health"]["costs"]["wasmi"];
+    assert!(wasmi["compile_p50_us"].as_u64().unwrap() <= wasmi["compile_p99_us"].as_u64().unwrap());
+    assert!(wasmi["run_p50_us"].as_u64().is_some(), "{wasmi}");
     assert!(!api["throughput"].as_array().unwrap().is_empty());
     let runs = server.json("/api/runs");
     assert_eq!(runs.as_array().unwrap().len(), 1);

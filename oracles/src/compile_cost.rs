@@ -38,6 +38,11 @@ pub struct CostLimits {
     pub memory_floor_mib: u64,
     /// Measurements of a suspect; the smallest figure counts.
     pub remeasure: u32,
+    /// An engine running a case (instantiation and calls) this many times
+    /// slower than its fastest sibling (`oracles::run_cost`) ...
+    pub perf_ratio: f64,
+    /// ... and taking at least this many milliseconds is a `perf` finding.
+    pub perf_floor_ms: u64,
 }
 
 impl Default for CostLimits {
@@ -50,6 +55,8 @@ impl Default for CostLimits {
             memory_ratio: 1000.0,
             memory_floor_mib: 256,
             remeasure: 3,
+            perf_ratio: 10.0,
+            perf_floor_ms: 20,
         }
     }
 }
@@ -68,6 +75,8 @@ impl CostLimits {
             memory_ratio: self.memory_ratio * factor,
             memory_floor_mib: scale(self.memory_floor_mib),
             remeasure: self.remeasure,
+            perf_ratio: self.perf_ratio * factor,
+            perf_floor_ms: scale(self.perf_floor_ms),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod module_info;
 pub mod outcome;
 pub mod panics;
 pub mod plan;
+pub mod run_cost;
 pub mod scaling;
 pub mod settings;
 pub mod shapes;

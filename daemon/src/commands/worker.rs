@@ -174,9 +174,10 @@ fn run_case(
         Ok(Ok(report)) => {
             let verdict = &report.report.comparison.verdict;
             let mut events = case_events(&report);
-            events.extend(compile_time_buckets(&report.report));
+            events.extend(time_buckets(&report.report));
             let limits = config.cost.scaled(blowup_margin);
-            let blowups = blowups(&limits, matrix, &report, case_peak_heap);
+            let mut blowups = blowups(&limits, matrix, &report, case_peak_heap);
+            blowups.extend(slow_runs(&limits, matrix, &report));
             for b in &blowups {
                 events.push(("*".into(), format!("blowup:{}", b.kind)));
             }
@@ -185,6 +186,7 @@ fn run_case(
             let instructions = oracles::instructions::histogram(&report.module.wasm)
                 .map(|h| h.into_iter().map(|(n, c)| (n.to_string(), c)).collect())
                 .unwrap_or_default();
+            events.push(size_bucket(&instructions));
             CaseResult {
                 seed,
                 events,
@@ -244,20 +246,63 @@ fn run_case(
     })
 }
 
-/// The case's compile times as distribution counters per engine:
-/// `compile-us<=2^k`, the smallest power of two of microseconds at or
-/// above the compile's.
-fn compile_time_buckets(report: &oracles::CaseReport) -> Vec<(String, String)> {
+/// The case's compile and run times as distribution counters per engine:
+/// `compile-us<=2^k` and `run-us<=2^k` (instantiation and calls), the
+/// smallest power of two of microseconds at or above the time.
+fn time_buckets(report: &oracles::CaseReport) -> Vec<(String, String)> {
+    let bucket = |time: std::time::Duration| {
+        let micros = time.as_micros().max(1);
+        u128::BITS - (micros - 1).leading_zeros()
+    };
     report
         .runs
         .iter()
         .filter_map(|(engine, run)| match run {
-            oracles::EngineRun::Ran(execution) => {
-                let micros = execution.compile_time.as_micros().max(1);
-                let bucket = u128::BITS - (micros - 1).leading_zeros();
-                Some((engine.clone(), format!("compile-us<=2^{bucket}")))
-            }
+            oracles::EngineRun::Ran(execution) => Some([
+                (
+                    engine.clone(),
+                    format!("compile-us<=2^{}", bucket(execution.compile_time)),
+                ),
+                (
+                    engine.clone(),
+                    format!("run-us<=2^{}", bucket(execution.run_time)),
+                ),
+            ]),
             _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// The module's size as a distribution counter: `instructions<=2^k`.
+fn size_bucket(instructions: &BTreeMap<String, u64>) -> (String, String) {
+    let total: u64 = instructions.values().sum::<u64>().max(1);
+    let bucket = u64::BITS - (total - 1).leading_zeros();
+    ("*".into(), format!("instructions<=2^{bucket}"))
+}
+
+/// The engines that ran the case much slower than a sibling, measured again
+/// (`[cost] perf_ratio`, `perf_floor_ms`): kind `perf`.
+fn slow_runs(
+    limits: &oracles::compile_cost::CostLimits,
+    matrix: &oracles::Matrix,
+    case: &oracles::SeedReport,
+) -> Vec<FindingReport> {
+    if !oracles::run_cost::is_suspect(&case.report, limits) {
+        return Vec::new();
+    }
+    oracles::run_cost::find_slow_runs(matrix, &case.report, &case.module.wasm, &case.plan, limits)
+        .into_iter()
+        .map(|slow| FindingReport {
+            signature: slow.signature,
+            kind: "perf".into(),
+            summary: format!("PERF\n  {}\n", slow.detail),
+            wasm_hex: hex::encode(&case.module.wasm),
+            suspect: Some(format!(
+                "runs far slower than its sibling {}: suspect {}",
+                slow.sibling, slow.engine
+            )),
+            flips: Vec::new(),
         })
         .collect()
 }

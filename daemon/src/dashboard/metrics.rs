@@ -3,6 +3,7 @@
 //! restarts and never go backwards.
 
 use super::{with_store, Failure, State};
+use crate::health::is_distribution;
 use crate::stats::{ALL_ENGINES, INSTRUCTION_COUNTER};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -41,7 +42,7 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
                         .get_or_create(&vec![("instruction".into(), op.into())])
                         .inc_by(*value);
                 }
-            } else if !name.starts_with("compile-us") {
+            } else if !is_distribution(name) {
                 engine_events
                     .get_or_create(&vec![
                         ("engine".into(), engine.clone()),
@@ -50,7 +51,9 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
                     .inc_by(*value);
             }
         }
-        let compile = compile_histogram(&counters);
+        let compile = buckets(&counters, "compile-us<=2^", "le_us");
+        let run_time = buckets(&counters, "run-us<=2^", "le_us");
+        let sizes = buckets(&counters, "instructions<=2^", "le");
         let by_kind = Family::<Labels, Gauge>::default();
         let hits = Family::<Labels, Counter<u64>>::default();
         for f in &findings {
@@ -85,6 +88,16 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
             "Compiles per engine whose time was at most le_us microseconds (powers of two)",
             compile,
         );
+        registry.register(
+            "run_cases",
+            "Runs (instantiation and calls) per engine that took at most le_us microseconds",
+            run_time,
+        );
+        registry.register(
+            "module_instructions",
+            "Generated modules with at most le instructions in their code",
+            sizes,
+        );
         registry.register("findings", "Findings by kind and status", by_kind);
         registry.register("finding_hits", "Hits of findings by kind", hits);
         registry.register("runs", "Daemon runs started", run_count);
@@ -107,13 +120,17 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
     ))
 }
 
-/// The compile-time distribution counters (`compile-us<=2^k`) as a
-/// cumulative count per engine and bound, like a histogram's buckets.
-fn compile_histogram(counters: &crate::store::Counters) -> Family<Labels, Counter<u64>> {
+/// Distribution counters (`<prefix>k` for bucket 2^k) as cumulative
+/// counts per engine and bound, like a histogram's buckets.
+fn buckets(
+    counters: &crate::store::Counters,
+    prefix: &str,
+    bound: &str,
+) -> Family<Labels, Counter<u64>> {
     let mut per_engine: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
     for ((engine, name), value) in counters {
         if let Some(k) = name
-            .strip_prefix("compile-us<=2^")
+            .strip_prefix(prefix)
             .and_then(|k| k.parse::<u32>().ok())
         {
             *per_engine.entry(engine).or_default().entry(k).or_default() += value;
@@ -127,7 +144,7 @@ fn compile_histogram(counters: &crate::store::Counters) -> Family<Labels, Counte
             family
                 .get_or_create(&vec![
                     ("engine".into(), engine.to_string()),
-                    ("le_us".into(), (1u64 << k.min(63)).to_string()),
+                    (bound.into(), (1u64 << k.min(63)).to_string()),
                 ])
                 .inc_by(cumulative);
         }

@@ -134,6 +134,19 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
                 }
             }
         }
+        h2 { "Cost per variant" }
+        p.muted { "Upper bounds of power-of-two buckets, in microseconds: the figure is at most the bound and above half of it." }
+        table #costs {
+            tr { th { "engine" } th.n { "compile p50" } th.n { "compile p99" } th.n { "run p50" } th.n { "run p99" } }
+            @for (engine, c) in &h.costs {
+                tr {
+                    td { (engine) }
+                    @for figure in [c.compile_p50_us, c.compile_p99_us, c.run_p50_us, c.run_p99_us] {
+                        td.n { @if let Some(us) = figure { "≤ " (us) } @else { "-" } }
+                    }
+                }
+            }
+        }
         h2 { "Instruction coverage" }
         p.muted {
             "Instructions in the generated modules' code (static counts; executed counts are not measured). "

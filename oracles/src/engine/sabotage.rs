@@ -9,6 +9,7 @@ use super::{Engine, ExecutionConfig, WasmiEngine};
 use crate::outcome::EngineRun;
 use crate::plan::Plan;
 use anyhow::Result;
+use std::time::{Duration, Instant};
 use wasmparser::{Operator, Parser, Payload, WasmFeatures};
 
 /// How a sabotaged engine fails.
@@ -26,16 +27,21 @@ pub enum Sabotage {
     /// count, like a register allocator splitting one live range at every
     /// use (../shared/seeds/003): for testing blowup detection and scaling.
     Quadratic,
+    /// Runs every module with the trigger 50 ms slower, like a calling
+    /// convention that costs call-heavy code (../shared/seeds/002): for
+    /// testing `perf` detection.
+    Slow,
 }
 
 impl Sabotage {
     /// Every sabotage, for the engine registry.
-    pub const ALL: [Sabotage; 5] = [
+    pub const ALL: [Sabotage; 6] = [
         Sabotage::Segfault,
         Sabotage::Abort,
         Sabotage::Hang,
         Sabotage::Oom,
         Sabotage::Quadratic,
+        Sabotage::Slow,
     ];
 
     /// The instruction whose presence in a function body triggers it. Each
@@ -49,6 +55,7 @@ impl Sabotage {
             Sabotage::Hang => "f32.add",
             Sabotage::Oom => "f64.div",
             Sabotage::Quadratic => "select",
+            Sabotage::Slow => "call",
         }
     }
 
@@ -60,6 +67,7 @@ impl Sabotage {
                 | (Sabotage::Hang, Operator::F32Add)
                 | (Sabotage::Oom, Operator::F64Div)
                 | (Sabotage::Quadratic, Operator::Select)
+                | (Sabotage::Slow, Operator::Call { .. })
         )
     }
 
@@ -71,6 +79,7 @@ impl Sabotage {
             Sabotage::Hang => "hang",
             Sabotage::Oom => "oom",
             Sabotage::Quadratic => "quadratic",
+            Sabotage::Slow => "slow",
         };
         format!("wasmi-fault-{suffix}")
     }
@@ -83,6 +92,7 @@ impl Sabotage {
             Sabotage::Hang => "endless loop when compiling",
             Sabotage::Oom => "unbounded allocation when compiling",
             Sabotage::Quadratic => "compile time and memory quadratic in the instruction count of",
+            Sabotage::Slow => "50 ms more run time for",
         };
         format!("{what} a module with {}", self.trigger())
     }
@@ -131,13 +141,18 @@ impl SabotagedEngine {
             }
             Sabotage::Oom => allocate_forever(),
             Sabotage::Quadratic => quadratic_work(instruction_count(wasm)),
-            Sabotage::Segfault => {}
+            Sabotage::Segfault | Sabotage::Slow => {}
         }
     }
 
     fn run_phase(&self, wasm: &[u8]) {
-        if self.sabotage == Sabotage::Segfault && self.sabotage.triggers(wasm) {
-            segfault();
+        if !self.sabotage.triggers(wasm) {
+            return;
+        }
+        match self.sabotage {
+            Sabotage::Segfault => segfault(),
+            Sabotage::Slow => spin(Duration::from_millis(50)),
+            _ => {}
         }
     }
 }
@@ -152,6 +167,14 @@ fn instruction_count(wasm: &[u8]) -> u64 {
         })
         .map(|ops| ops.into_iter().count() as u64)
         .sum()
+}
+
+/// Busy for `time` (not asleep: the time is the engine's, as a slow JIT's).
+fn spin(time: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < time {
+        std::hint::spin_loop();
+    }
 }
 
 /// n² steps and n²/16 bytes of touched heap, held until the steps are done.
@@ -218,8 +241,15 @@ impl Engine for SabotagedEngine {
 
     fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
         self.compile_phase(wasm);
+        let start = Instant::now();
         self.run_phase(wasm);
-        self.inner.execute(wasm, plan)
+        let sabotage_time = start.elapsed();
+        let mut run = self.inner.execute(wasm, plan);
+        // The injected slowness is the engine's run time.
+        if let EngineRun::Ran(execution) = &mut run {
+            execution.run_time += sabotage_time;
+        }
+        run
     }
 }
 
