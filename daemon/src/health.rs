@@ -65,21 +65,30 @@ fn quantile(buckets: &BTreeMap<u32, u64>, share: f64) -> Option<u64> {
     None
 }
 
-/// Each engine's compile and run time figures from the counters.
-fn cost_figures(counters: &Counters) -> BTreeMap<String, CostFigures> {
-    let mut compile: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
-    let mut run: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
+/// A distribution's buckets per engine: `prefix` is the counter name up
+/// to the exponent (`compile-us<=2^`), and bucket k counts samples of at
+/// most 2^k.
+pub fn distribution(counters: &Counters, prefix: &str) -> BTreeMap<String, BTreeMap<u32, u64>> {
+    let mut per_engine: BTreeMap<String, BTreeMap<u32, u64>> = BTreeMap::new();
     for ((engine, name), value) in counters {
-        let parse = |prefix: &str| {
-            name.strip_prefix(prefix)
-                .and_then(|k| k.parse::<u32>().ok())
-        };
-        if let Some(k) = parse("compile-us<=2^") {
-            *compile.entry(engine).or_default().entry(k).or_default() += value;
-        } else if let Some(k) = parse("run-us<=2^") {
-            *run.entry(engine).or_default().entry(k).or_default() += value;
+        if let Some(k) = name
+            .strip_prefix(prefix)
+            .and_then(|k| k.parse::<u32>().ok())
+        {
+            *per_engine
+                .entry(engine.clone())
+                .or_default()
+                .entry(k)
+                .or_default() += value;
         }
     }
+    per_engine
+}
+
+/// Each engine's compile and run time figures from the counters.
+fn cost_figures(counters: &Counters) -> BTreeMap<String, CostFigures> {
+    let compile = distribution(counters, "compile-us<=2^");
+    let run = distribution(counters, "run-us<=2^");
     let empty = BTreeMap::new();
     compile
         .keys()
@@ -88,7 +97,7 @@ fn cost_figures(counters: &Counters) -> BTreeMap<String, CostFigures> {
             let c = compile.get(engine).unwrap_or(&empty);
             let r = run.get(engine).unwrap_or(&empty);
             (
-                engine.to_string(),
+                engine.clone(),
                 CostFigures {
                     compile_p50_us: quantile(c, 0.5),
                     compile_p99_us: quantile(c, 0.99),

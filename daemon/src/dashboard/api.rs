@@ -200,15 +200,18 @@ pub async fn finding(
 
 /// `GET /api/runs`.
 pub async fn runs(state: axum::extract::State<State>) -> Result<Json<Vec<RunFigures>>, Failure> {
-    with_store(&state, |store, _| {
-        Ok(store
-            .window_runs(Window::All)?
-            .iter()
-            .map(RunFigures::from)
-            .collect())
-    })
-    .await
-    .map(Json)
+    with_store(&state, |store, _| Ok(all_runs(store)?))
+        .await
+        .map(Json)
+}
+
+/// Every run, newest first.
+pub(super) fn all_runs(store: &Store) -> anyhow::Result<Vec<RunFigures>> {
+    Ok(store
+        .window_runs(Window::All)?
+        .iter()
+        .map(RunFigures::from)
+        .collect())
 }
 
 /// `GET /findings/{id}/module.wasm`: the module the finding page shows.

@@ -3,7 +3,7 @@
 //! restarts and never go backwards.
 
 use super::{with_store, Failure, State};
-use crate::health::is_distribution;
+use crate::health::{distribution, is_distribution};
 use crate::stats::{ALL_ENGINES, INSTRUCTION_COUNTER};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -12,7 +12,6 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use std::collections::BTreeMap;
 
 type Labels = Vec<(String, String)>;
 
@@ -127,23 +126,14 @@ fn buckets(
     prefix: &str,
     bound: &str,
 ) -> Family<Labels, Counter<u64>> {
-    let mut per_engine: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
-    for ((engine, name), value) in counters {
-        if let Some(k) = name
-            .strip_prefix(prefix)
-            .and_then(|k| k.parse::<u32>().ok())
-        {
-            *per_engine.entry(engine).or_default().entry(k).or_default() += value;
-        }
-    }
     let family = Family::<Labels, Counter<u64>>::default();
-    for (engine, buckets) in per_engine {
+    for (engine, buckets) in distribution(counters, prefix) {
         let mut cumulative = 0;
         for (k, n) in buckets {
             cumulative += n;
             family
                 .get_or_create(&vec![
-                    ("engine".into(), engine.to_string()),
+                    ("engine".into(), engine.clone()),
                     (bound.into(), (1u64 << k.min(63)).to_string()),
                 ])
                 .inc_by(cumulative);

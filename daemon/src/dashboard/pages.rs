@@ -1,10 +1,9 @@
 //! The HTML pages. maud escapes every spliced value, so a signature or an
 //! export name holding markup is shown as text.
 
-use super::api::{filtered, Filter, FindingDetail, Overview};
+use super::api::{all_runs, filtered, Filter, FindingDetail, Overview};
 use super::{chart, with_store, Failure, State};
 use crate::health::{FindingJson, RunFigures};
-use crate::store::Window;
 use axum::extract::{Path, Query};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::time::{Duration, UNIX_EPOCH};
@@ -282,14 +281,7 @@ pub async fn finding(
 
 /// `GET /runs`.
 pub async fn runs(state: axum::extract::State<State>) -> Result<Markup, Failure> {
-    let runs: Vec<RunFigures> = with_store(&state, |store, _| {
-        Ok(store
-            .window_runs(Window::All)?
-            .iter()
-            .map(RunFigures::from)
-            .collect())
-    })
-    .await?;
+    let runs: Vec<RunFigures> = with_store(&state, |store, _| Ok(all_runs(store)?)).await?;
     let body = html! {
         table #runs {
             tr { th.n { "run" } th { "started" } th { "ended" } th { "stopped by" } th.n { "cases" } th.n { "cases/s" } th.n { "new findings" } th.n { "workers" } th { "engines" } }
