@@ -283,6 +283,7 @@ mod tests {
                 reproducible: None,
                 shrunk_size: None,
                 source: None,
+                merged_into: None,
             },
             needs_attention,
         }

@@ -186,6 +186,8 @@ pub struct FindingJson {
     pub shrunk_size: Option<i64>,
     /// Where the module came from when not from its seed.
     pub source: Option<String>,
+    /// The finding it was merged into (its status is then `merged`).
+    pub merged_into: Option<i64>,
 }
 
 impl From<&Finding> for FindingJson {
@@ -203,6 +205,7 @@ impl From<&Finding> for FindingJson {
             reproducible: f.reproducible.clone(),
             shrunk_size: f.shrunk_size,
             source: f.source.clone(),
+            merged_into: f.merged_into,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `crosscheck status`: the store at a glance, also while the daemon runs.
 
 use crate::config::Config;
+use crate::health::FindingJson;
 use crate::stats::ALL_ENGINES;
 use crate::store::Store;
 use anyhow::Result;
@@ -31,23 +32,8 @@ struct Snapshot {
     unfinished_seeds: u64,
     /// `engine -> counter -> value`; engine `*` holds per-case totals.
     counters: BTreeMap<String, BTreeMap<String, u64>>,
-    findings: Vec<FindingRow>,
+    findings: Vec<FindingJson>,
     runs: Vec<RunRow>,
-}
-
-#[derive(Serialize)]
-struct FindingRow {
-    id: i64,
-    kind: String,
-    status: String,
-    hits: i64,
-    first_seed: Option<u64>,
-    signature: String,
-    suspect: Option<String>,
-    shrunk_size: Option<i64>,
-    reproducible: Option<String>,
-    merged_into: Option<i64>,
-    source: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -106,19 +92,7 @@ fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
         findings: store
             .findings()?
             .into_iter()
-            .map(|f| FindingRow {
-                id: f.id,
-                kind: f.kind,
-                status: f.status,
-                hits: f.hits,
-                first_seed: f.first_seed,
-                signature: f.signature,
-                suspect: f.suspect,
-                shrunk_size: f.shrunk_size,
-                reproducible: f.reproducible,
-                merged_into: f.merged_into,
-                source: f.source,
-            })
+            .map(|f| FindingJson::from(&f))
             .collect(),
         runs: store
             .runs(runs)?

@@ -118,8 +118,6 @@ pub struct FindingDetail {
     pub wat: String,
     /// One-setting changes of the suspected engines and their outcome.
     pub flips: Vec<String>,
-    /// The finding it was merged into.
-    pub merged_into: Option<i64>,
     /// Findings merged into it: `(id, signature)`.
     pub merged_from: Vec<(i64, String)>,
     /// Commands that reproduce it: crosscheck's, then each Wasmtime
@@ -151,7 +149,6 @@ impl FindingDetail {
                 .as_deref()
                 .map(|t| t.lines().map(str::to_string).collect())
                 .unwrap_or_default(),
-            merged_into: f.merged_into,
             merged_from: store
                 .merged_from(id)?
                 .into_iter()

@@ -241,7 +241,7 @@ pub async fn finding(
             tr { th { "first seen" } td { (when(f.first_seen)) @if let Some(seed) = f.first_seed { " (seed " (seed) ")" } } }
             tr { th { "last seen" } td { (when(f.last_seen)) } }
             @if let Some(source) = &f.source { tr { th { "source" } td { (source) } } }
-            @if let Some(into) = d.merged_into {
+            @if let Some(into) = f.merged_into {
                 tr { th { "merged into" } td { a href=(format!("/findings/{into}")) { "#" (into) } } }
             }
             @for (other, signature) in &d.merged_from {

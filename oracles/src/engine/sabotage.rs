@@ -146,12 +146,10 @@ impl SabotagedEngine {
     }
 
     fn run_phase(&self, wasm: &[u8]) {
-        if !self.sabotage.triggers(wasm) {
-            return;
-        }
+        // Only the run-phase sabotages parse the module again here.
         match self.sabotage {
-            Sabotage::Segfault => segfault(),
-            Sabotage::Slow => spin(Duration::from_millis(50)),
+            Sabotage::Segfault if self.sabotage.triggers(wasm) => segfault(),
+            Sabotage::Slow if self.sabotage.triggers(wasm) => spin(Duration::from_millis(50)),
             _ => {}
         }
     }
