@@ -45,6 +45,14 @@ pub struct CostFigures {
     pub run_p50_us: Option<u64>,
     /// 99th percentile run time.
     pub run_p99_us: Option<u64>,
+    /// Median peak heap of a compile, bytes.
+    pub compile_heap_p50: Option<u64>,
+    /// 99th percentile peak heap of a compile, bytes.
+    pub compile_heap_p99: Option<u64>,
+    /// Median size of the generated machine code, bytes (JITs only).
+    pub code_bytes_p50: Option<u64>,
+    /// 99th percentile size of the generated machine code, bytes.
+    pub code_bytes_p99: Option<u64>,
 }
 
 /// The bucket bound below which `share` of a distribution's samples lie:
@@ -85,24 +93,32 @@ pub fn distribution(counters: &Counters, prefix: &str) -> BTreeMap<String, BTree
     per_engine
 }
 
-/// Each engine's compile and run time figures from the counters.
+/// Each engine's compile and run time, compile heap and code size figures
+/// from the counters.
 fn cost_figures(counters: &Counters) -> BTreeMap<String, CostFigures> {
     let compile = distribution(counters, "compile-us<=2^");
     let run = distribution(counters, "run-us<=2^");
+    let heap = distribution(counters, "compile-heap<=2^");
+    let code = distribution(counters, "code-bytes<=2^");
     let empty = BTreeMap::new();
+    let of = |d: &BTreeMap<String, BTreeMap<u32, u64>>, engine: &str, share: f64| {
+        quantile(d.get(engine).unwrap_or(&empty), share)
+    };
     compile
         .keys()
         .chain(run.keys())
         .map(|engine| {
-            let c = compile.get(engine).unwrap_or(&empty);
-            let r = run.get(engine).unwrap_or(&empty);
             (
                 engine.clone(),
                 CostFigures {
-                    compile_p50_us: quantile(c, 0.5),
-                    compile_p99_us: quantile(c, 0.99),
-                    run_p50_us: quantile(r, 0.5),
-                    run_p99_us: quantile(r, 0.99),
+                    compile_p50_us: of(&compile, engine, 0.5),
+                    compile_p99_us: of(&compile, engine, 0.99),
+                    run_p50_us: of(&run, engine, 0.5),
+                    run_p99_us: of(&run, engine, 0.99),
+                    compile_heap_p50: of(&heap, engine, 0.5),
+                    compile_heap_p99: of(&heap, engine, 0.99),
+                    code_bytes_p50: of(&code, engine, 0.5),
+                    code_bytes_p99: of(&code, engine, 0.99),
                 },
             )
         })
@@ -301,7 +317,8 @@ fn split_counters(counters: &Counters) -> Split {
 }
 
 /// Whether a counter is a bucket of a distribution (`compile-us<=2^k`,
-/// `run-us<=2^k`, `instructions<=2^k`) rather than an event count.
+/// `run-us<=2^k`, `compile-heap<=2^k`, `code-bytes<=2^k`,
+/// `instructions<=2^k`) rather than an event count.
 pub fn is_distribution(name: &str) -> bool {
     name.contains("<=2^")
 }

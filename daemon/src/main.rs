@@ -12,6 +12,7 @@ mod module_file;
 mod probe;
 mod protocol;
 mod report;
+mod scaling_checks;
 mod seeds;
 mod shrinker;
 mod stats;

@@ -4,9 +4,10 @@
 //! have recorded for it.
 
 use crate::config::Config;
-use crate::protocol::{FindingReport, Order, Report};
+use crate::protocol::{FindingReport, Order, Report, ScaleOrder, ScaleResult};
 use crate::worker_process::{Event, WorkerProcess};
 use anyhow::{bail, Context, Result};
+use oracles::cost_baseline::Baseline;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ pub struct Prober<'a> {
     stop: Option<&'a AtomicBool>,
     background: bool,
     blowup_margin: Option<f64>,
+    baseline: Option<Baseline>,
     process: Option<WorkerProcess>,
     engines: Vec<String>,
     generation: u64,
@@ -37,6 +39,7 @@ impl<'a> Prober<'a> {
             stop: None,
             background: false,
             blowup_margin: None,
+            baseline: None,
             process: None,
             engines: Vec::new(),
             generation: 0,
@@ -64,6 +67,12 @@ impl<'a> Prober<'a> {
     /// times higher (`None`: the limits themselves).
     pub fn set_blowup_margin(&mut self, factor: Option<f64>) {
         self.blowup_margin = factor;
+    }
+
+    /// From now on, judges compile cost per instruction against `baseline`
+    /// (the store's, the one the daemon judged its findings by).
+    pub fn set_baseline(&mut self, baseline: Option<Baseline>) {
+        self.baseline = baseline.filter(|b| !b.is_empty());
     }
 
     /// The finding signature of `wasm` run with the call plan of `seed`:
@@ -117,6 +126,7 @@ impl<'a> Prober<'a> {
             wasm_hex: hex::encode(wasm),
             flips,
             blowup_margin: self.blowup_margin,
+            baseline: self.baseline.clone(),
         };
         if let Some(process) = &mut self.process {
             process.order(&order);
@@ -125,6 +135,7 @@ impl<'a> Prober<'a> {
         let memory = self.config.daemon.worker_memory_limit_mib << 20;
         let mut since = None;
         let mut engine = None;
+        let mut compiling = false;
         let mut answer = Vec::new();
         loop {
             match self.receiver.recv_timeout(TICK) {
@@ -132,7 +143,11 @@ impl<'a> Prober<'a> {
                     generation, report, ..
                 }) if generation == self.generation => match report {
                     Report::Started { .. } => since = Some(Instant::now()),
-                    Report::Engine { index } => engine = self.engines.get(index).cloned(),
+                    Report::Engine { index } => {
+                        engine = self.engines.get(index).cloned();
+                        compiling = true;
+                    }
+                    Report::Running => compiling = false,
                     Report::Finished(result) => {
                         answer = result
                             .finding
@@ -145,7 +160,7 @@ impl<'a> Prober<'a> {
                             .collect()
                     }
                     Report::Idle => return Ok(answer),
-                    Report::Ready { .. } => {}
+                    Report::Ready { .. } | Report::Scaled(_) => {}
                 },
                 Ok(Event::Closed { generation, .. }) if generation == self.generation => {
                     let process = self.process.take().expect("a running worker");
@@ -153,27 +168,74 @@ impl<'a> Prober<'a> {
                     let (_, death) = process.reap();
                     return Ok(vec![death.finding(
                         engine.as_deref(),
+                        compiling,
                         &format!("call arguments from seed {seed}, worker pid {pid}"),
                     )]);
                 }
                 Ok(_) => {}
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if self.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
-                        if let Some(mut process) = self.process.take() {
-                            let _ = process.kill_quietly();
-                            let _ = process.reap();
-                        }
-                        bail!("stopped");
-                    }
-                    if let Some(process) = &mut self.process {
-                        process.enforce_limits(since, timeout, memory);
-                    }
-                }
+                Err(mpsc::RecvTimeoutError::Timeout) => self.tick(since, timeout, memory)?,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     unreachable!("the prober holds a sender")
                 }
             }
         }
+    }
+
+    /// Runs a scaling check in the worker, killing it after `limit` or at
+    /// the memory limit: a compile that blows up that far is the answer
+    /// (`Err` says so), and the next probe starts a fresh worker.
+    pub fn scale(&mut self, order: ScaleOrder, limit: Duration) -> Result<ScaleResult> {
+        self.ensure_started()?;
+        if let Some(process) = &mut self.process {
+            process.order(&Order::Scale(order));
+        }
+        let since = Some(Instant::now());
+        let memory = self.config.daemon.worker_memory_limit_mib << 20;
+        let mut answer = None;
+        loop {
+            match self.receiver.recv_timeout(TICK) {
+                Ok(Event::Report {
+                    generation, report, ..
+                }) if generation == self.generation => match report {
+                    Report::Scaled(result) => answer = Some(*result),
+                    Report::Idle => {
+                        return answer
+                            .context("the worker ended the scaling check without a result")
+                    }
+                    _ => {}
+                },
+                Ok(Event::Closed { generation, .. }) if generation == self.generation => {
+                    let process = self.process.take().expect("a running worker");
+                    let (_, death) = process.reap();
+                    bail!(
+                        "the scaling check's worker died: {} ({})",
+                        death.how,
+                        death.detail
+                    );
+                }
+                Ok(_) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => self.tick(since, limit, memory)?,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    unreachable!("the prober holds a sender")
+                }
+            }
+        }
+    }
+
+    /// Between reports: abandons the work (killing the worker) when asked
+    /// to stop, and kills a worker past its time or memory limit.
+    fn tick(&mut self, since: Option<Instant>, limit: Duration, memory: u64) -> Result<()> {
+        if self.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+            if let Some(mut process) = self.process.take() {
+                let _ = process.kill_quietly();
+                let _ = process.reap();
+            }
+            bail!("stopped");
+        }
+        if let Some(process) = &mut self.process {
+            process.enforce_limits(since, limit, memory);
+        }
+        Ok(())
     }
 
     fn ensure_started(&mut self) -> Result<()> {

@@ -2,6 +2,7 @@
 //! object per line on the worker's stdin (orders) and stdout (reports). The
 //! supervisor closing the worker's stdin means "stop after this case".
 
+use oracles::cost_baseline::Baseline;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -15,6 +16,10 @@ pub enum Order {
         start: u64,
         /// One past the last seed.
         end: u64,
+        /// Each engine's compile cost per instruction in this run so far,
+        /// which a case far above is a blowup against.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        baseline: Option<Baseline>,
     },
     /// Run this module (not a generated one) with the call plan `seed`
     /// draws: a stored finding or a shrinking candidate.
@@ -31,7 +36,32 @@ pub enum Order {
         /// higher (shrinking keeps a margin; 1 or absent: the limits).
         #[serde(default)]
         blowup_margin: Option<f64>,
+        /// As in `Run`: the reference a finding of the run was judged by.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        baseline: Option<Baseline>,
     },
+    /// A scaling check (`oracles::growth`): grow a module to `steps`
+    /// doubling sizes, compile each on every engine, fit the exponents.
+    Scale(ScaleOrder),
+}
+
+/// What a scaling check grows and how far.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScaleOrder {
+    /// A built-in shape (`oracles::shapes`) by name, grown from `start`;
+    /// else `wasm_hex`'s largest function, repeated `start`, 2 `start`, ...
+    /// times.
+    pub shape: Option<String>,
+    /// The module to grow when there is no shape, hex-encoded.
+    pub wasm_hex: Option<String>,
+    /// The first size.
+    pub start: u32,
+    /// Sizes measured.
+    pub steps: u32,
+    /// Compiles per size and engine.
+    pub runs: u32,
+    /// An exponent above this is superlinear.
+    pub superlinear: f64,
 }
 
 /// Worker to supervisor.
@@ -48,13 +78,19 @@ pub enum Report {
         /// Its seed.
         seed: u64,
     },
-    /// The case moves on to this engine of the matrix.
+    /// The case moves on to this engine of the matrix, which begins
+    /// compiling.
     Engine {
         /// Index into the `Ready` engine list.
         index: usize,
     },
+    /// The current engine has compiled the module and begins to run it:
+    /// from now on a hang or an exhausted memory is not the compiler's.
+    Running,
     /// A case is done.
     Finished(Box<CaseResult>),
+    /// A scaling check is done.
+    Scaled(Box<ScaleResult>),
     /// The last order is done; waiting for the next.
     Idle,
 }
@@ -77,6 +113,35 @@ pub struct CaseResult {
     /// (`oracles::instructions::histogram`), counted as `op:<name>`.
     #[serde(default)]
     pub instructions: BTreeMap<String, u64>,
+    /// Every engine's compile of the case's module, for the run's
+    /// reference of compile cost per instruction.
+    #[serde(default)]
+    pub compiles: Vec<CompileSample>,
+}
+
+/// A scaling check's answer: the table as `crosscheck scale` prints it (on
+/// CPU time, which a busy machine does not inflate) and what grows too
+/// fast, or why the check could not run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScaleResult {
+    /// The table of figures and exponents.
+    pub table: String,
+    /// `cranelift time grows as size^1.85`, one per superlinear exponent.
+    pub superlinear: Vec<String>,
+    /// Why there is no table (an unknown shape, a module with no function
+    /// to grow).
+    pub error: Option<String>,
+}
+
+/// One engine's compile of a case's module, measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompileSample {
+    /// The engine.
+    pub engine: String,
+    /// Wall time, nanoseconds.
+    pub wall_ns: u64,
+    /// Peak heap allocated while compiling, bytes.
+    pub peak_heap: Option<u64>,
 }
 
 /// A finding found inside a worker (the worker survived it).
@@ -117,11 +182,20 @@ mod tests {
                 flips: vec!["wasmi with translation eager -> lazy: agrees".into()],
             }),
             blowups: Vec::new(),
+            compiles: vec![CompileSample {
+                engine: "wasmi".into(),
+                wall_ns: 1500,
+                peak_heap: Some(4096),
+            }],
         }));
         let line = serde_json::to_string(&report).unwrap();
         assert!(!line.contains('\n'));
         assert_eq!(serde_json::from_str::<Report>(&line).unwrap(), report);
-        let order = Order::Run { start: 3, end: 19 };
+        let order = Order::Run {
+            start: 3,
+            end: 19,
+            baseline: None,
+        };
         assert_eq!(
             serde_json::to_string(&order).unwrap(),
             r#"{"order":"run","start":3,"end":19}"#

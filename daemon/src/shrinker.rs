@@ -7,6 +7,7 @@
 use crate::bundle;
 use crate::config::Config;
 use crate::probe::{read_module, Prober};
+use crate::scaling_checks;
 use crate::store::{Finding, Store};
 use anyhow::{anyhow, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,6 +54,8 @@ pub fn triage(
     let seed = finding.first_seed.unwrap_or(0);
     let signature = finding.signature.as_str();
     let runs = config.triage.reproduce_runs;
+    // A compile blowup may have been judged against the run's own costs.
+    prober.set_baseline(Some(store.baseline()?));
     let mut reproduced = 0;
     for _ in 0..runs {
         if stop.load(Ordering::Relaxed) {
@@ -155,7 +158,11 @@ pub fn run_background(config: &Config, stop: &AtomicBool) {
     }
     let mut prober = Prober::with_stop(config, stop).in_background();
     while !stop.load(Ordering::Relaxed) {
-        match triage_next(config, &mut store, &mut prober, stop) {
+        // Findings first; a scaling check when there is none to triage.
+        let worked = triage_next(config, &mut store, &mut prober, stop).and_then(|triaged| {
+            Ok(triaged || scaling_checks::check_next_shape(config, &mut store, &mut prober, stop)?)
+        });
+        match worked {
             Ok(true) => {}
             Ok(false) => sleep_unless_stopped(IDLE_POLL, stop),
             Err(_) if stop.load(Ordering::Relaxed) => return,
@@ -189,6 +196,16 @@ pub fn triage_next(
         stop,
         |_| {},
     );
+    // How a compile blowup's shrunk module grows with its size.
+    if let Ok(Triaged {
+        shrunk: Some(shrunk),
+        ..
+    }) = &outcome
+    {
+        if finding.kind.starts_with("compile-") {
+            scaling_checks::check_finding(config, store, prober, stop, &finding, &shrunk.wasm)?;
+        }
+    }
     match outcome {
         Ok(t) => match (&t.shrunk, t.merge) {
             (Some(_), Some((merged, into))) => info!(

@@ -11,6 +11,8 @@ use crate::stats::{verdict_events, ALL_ENGINES, INSTRUCTION_COUNTER};
 use crate::store::{unix_now, Counters, Hit, SeedRange, Store};
 use crate::worker_process::{Event, WorkerProcess};
 use anyhow::{bail, Context, Result};
+use oracles::compile_cost::CompileCost;
+use oracles::cost_baseline::Baseline;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -60,6 +62,8 @@ struct Current {
     seed: u64,
     since: Instant,
     engine: Option<usize>,
+    /// Whether `engine` is still compiling the module.
+    compiling: bool,
 }
 
 /// A seed range a worker is working through.
@@ -101,6 +105,7 @@ pub fn run(
         .copied()
         .unwrap_or(0);
     let run = store.begin_run(workers, &engines, unix_now())?;
+    let baseline = store.baseline()?;
     info!(
         run,
         workers,
@@ -139,6 +144,8 @@ pub fn run(
         started: Instant::now(),
         cases_before,
         last_status: (Instant::now(), 0),
+        window: oracles::cost_baseline::Window::new(&config.cost),
+        baseline,
     };
     let stop_triage = AtomicBool::new(false);
     let (outcome, shutdown) = std::thread::scope(|scope| {
@@ -202,6 +209,11 @@ struct Supervisor<'a> {
     started: Instant,
     cases_before: u64,
     last_status: (Instant, u64),
+    /// This run's recent compile costs per instruction.
+    window: oracles::cost_baseline::Window,
+    /// The reference handed to workers: the stored one, updated by this
+    /// run's window as it fills.
+    baseline: Baseline,
 }
 
 impl Supervisor<'_> {
@@ -288,15 +300,23 @@ impl Supervisor<'_> {
                         seed,
                         since: Instant::now(),
                         engine: None,
+                        compiling: false,
                     });
                 }
             }
             Report::Engine { index } => {
                 if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
                     current.engine = Some(index);
+                    current.compiling = true;
+                }
+            }
+            Report::Running => {
+                if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
+                    current.compiling = false;
                 }
             }
             Report::Finished(result) => self.finish_case(slot, *result)?,
+            Report::Scaled(_) => warn!(worker = slot, "ignoring a scaling result nobody ordered"),
             Report::Idle => {
                 if let Some(assignment) = self.slots[slot].assignment.take() {
                     self.checkpoint(assignment)?;
@@ -331,6 +351,18 @@ impl Supervisor<'_> {
             &mut self.run_counters,
             &result.instructions,
         );
+        let instructions = result.instructions.values().sum::<u64>();
+        for sample in &result.compiles {
+            self.window.add(
+                &sample.engine,
+                instructions,
+                &CompileCost {
+                    wall: Duration::from_nanos(sample.wall_ns),
+                    cpu: None,
+                    peak_heap: sample.peak_heap,
+                },
+            );
+        }
         assignment.next = result.seed + 1;
         assignment.current = None;
         self.finished += 1;
@@ -431,6 +463,7 @@ impl Supervisor<'_> {
             )?,
         };
         self.claimed += range.end - range.start;
+        let baseline = self.refresh_baseline()?;
         let state = &mut self.slots[slot];
         state.assignment = Some(Assignment {
             range,
@@ -441,12 +474,25 @@ impl Supervisor<'_> {
         let order = Order::Run {
             start: range.start,
             end: range.end,
+            baseline,
         };
         // If the worker is gone, its Closed event gives the range back.
         if let Some(process) = &mut state.process {
             process.order(&order);
         }
         Ok(())
+    }
+
+    /// The reference of compile cost per instruction for the next range:
+    /// the run's window where it has enough samples, else what the store
+    /// had; saved, so that the shrinker judges by the same figures.
+    fn refresh_baseline(&mut self) -> Result<Option<Baseline>> {
+        let fresh = self.window.baseline(self.config.cost.outlier_min_samples);
+        if !fresh.is_empty() {
+            self.store.save_baseline(&fresh, unix_now())?;
+            self.baseline = std::mem::take(&mut self.baseline).updated_by(fresh);
+        }
+        Ok((!self.baseline.is_empty()).then(|| self.baseline.clone()))
     }
 
     /// A worker's output closed: record its death if it was not asked to
@@ -467,18 +513,25 @@ impl Supervisor<'_> {
                     .and_then(|i| self.slots[slot].engines.get(i).cloned());
                 let finding = death.finding(
                     engine.as_deref(),
+                    current.compiling,
                     &format!("seed {}, worker pid {pid}", current.seed),
                 );
                 let wasm = module_for_seed(current.seed, &self.config.generator);
                 self.record(
                     &finding.signature,
-                    death.kind,
+                    &finding.kind,
                     Some(current.seed),
                     &wasm,
                     &finding.summary,
                     finding.suspect.as_deref(),
                 )?;
-                let mut events = verdict_events(death.kind);
+                // The case's verdict is what it was recorded as (a compile
+                // blowup when killed while compiling); the engine's counter
+                // says what happened to it.
+                let mut events = verdict_events(&finding.kind);
+                if finding.kind != death.kind {
+                    events.push((ALL_ENGINES.to_string(), format!("blowup:{}", finding.kind)));
+                }
                 if let Some(engine) = engine {
                     events.push((engine, death_counter(death.kind).to_string()));
                 }

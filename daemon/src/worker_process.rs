@@ -70,8 +70,27 @@ impl Death {
 
     /// The finding this death is while `engine` ran `case` (`seed 7, worker
     /// pid 123`): signature, kind, summary and suspect, as a worker would
-    /// have reported a verdict.
-    pub fn finding(&self, engine: Option<&str>, case: &str) -> FindingReport {
+    /// have reported a verdict. A case killed for its time or memory limit
+    /// while the engine was still compiling is the compiler's blowup
+    /// (`compile-time`, `compile-memory`, signed like a measured one), not a
+    /// hang or an out-of-memory of the code it generated.
+    pub fn finding(&self, engine: Option<&str>, compiling: bool, case: &str) -> FindingReport {
+        if let (Some(engine), true) = (engine, compiling) {
+            if let Some(kind) = self.compile_blowup() {
+                return FindingReport {
+                    signature: format!("{kind} {engine}"),
+                    kind: kind.to_string(),
+                    summary: format!(
+                        "{}\n  {engine} did not finish compiling ({case}): {}\n",
+                        kind.to_uppercase(),
+                        self.detail.replace('\n', "\n  ")
+                    ),
+                    wasm_hex: String::new(),
+                    suspect: Some(crate::commands::worker::blowup_suspect(kind, engine)),
+                    flips: Vec::new(),
+                };
+            }
+        }
         let summary = format!(
             "{} in {} ({case})\n  {}\n",
             self.kind.to_uppercase(),
@@ -91,6 +110,16 @@ impl Death {
             wasm_hex: String::new(),
             suspect: Some(suspect),
             flips: Vec::new(),
+        }
+    }
+
+    /// The compile blowup this death is if it happened while compiling: a
+    /// time or memory limit hit, or memory running out.
+    fn compile_blowup(&self) -> Option<&'static str> {
+        match self.kind {
+            "hang" => Some("compile-time"),
+            "oom" => Some("compile-memory"),
+            _ => None,
         }
     }
 }
@@ -420,6 +449,48 @@ mod tests {
             (panic.kind, panic.how.as_str()),
             ("crash", "exited with status 101")
         );
+    }
+
+    #[test]
+    fn a_limit_hit_while_compiling_is_a_compile_blowup_and_while_running_a_hang_or_oom() {
+        let timeout = classify(
+            signalled(libc::SIGKILL),
+            Some(KillReason::Timeout(Duration::from_secs(30))),
+            "",
+        );
+        let compiling = timeout.finding(Some("cranelift"), true, "seed 7");
+        assert_eq!(
+            (compiling.kind.as_str(), compiling.signature.as_str()),
+            ("compile-time", "compile-time cranelift")
+        );
+        assert!(compiling.summary.starts_with(
+            "COMPILE-TIME\n  cranelift did not finish compiling (seed 7): killed after 30 s"
+        ));
+        let running = timeout.finding(Some("cranelift"), false, "seed 7");
+        assert_eq!(
+            (running.kind.as_str(), running.signature.as_str()),
+            (
+                "hang",
+                "hang worker case exceeded the time limit in cranelift"
+            )
+        );
+        let memory = KillReason::Memory {
+            rss: 5 << 30,
+            limit: 4 << 30,
+        };
+        let oom = classify(signalled(libc::SIGKILL), Some(memory), "");
+        assert_eq!(
+            oom.finding(Some("cranelift"), true, "seed 7").signature,
+            "compile-memory cranelift"
+        );
+        // A crash while compiling stays a crash; a death outside any engine
+        // is the harness's whatever the phase.
+        let segv = classify(signalled(libc::SIGSEGV), None, "");
+        assert_eq!(
+            segv.finding(Some("cranelift"), true, "seed 7").kind,
+            "crash"
+        );
+        assert_eq!(timeout.finding(None, true, "seed 7").kind, "hang");
     }
 
     #[test]

@@ -247,3 +247,141 @@ fn the_daemon_records_an_engine_much_slower_than_its_siblings_as_perf() {
     let repro = crosscheck(&config, &["repro", &id]);
     assert_eq!(repro.status.code(), Some(1), "{}", text(&repro.stdout));
 }
+
+#[test]
+fn the_daemon_flags_a_compile_far_above_its_engines_own_distribution() {
+    let dir = temp_dir("outlier");
+    // wasmi-fault-spike compiles most modules as fast as wasmi, and the
+    // few with an `f32.copysign` about a hundred times slower per
+    // instruction: far above its own median, though nowhere near the
+    // absolute or wasmi-relative limits (left at their defaults).
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[matrix]\noracle = \"wasmi\"\nengines = [\"wasmi-fault-spike\"]\n\
+             [store]\ndata_dir = {:?}\n[daemon]\nworkers = 2\nbatch_size = 8\n\
+             [triage]\nbackground = false\n[dashboard]\naddress = \"\"\n\
+             [cost]\noutlier_ratio = 10.0\noutlier_deviations = 4.0\noutlier_floor_ms = 2\n\
+             outlier_floor_mib = 100000\noutlier_min_samples = 40\nremeasure = 2\n",
+            dir.join("data").display().to_string()
+        ),
+    )
+    .unwrap();
+    let run = crosscheck(&config, &["run", "--cases", "300"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let status = status(&config);
+    let all = findings(&status);
+    assert!(
+        all.iter().all(|f| f["kind"] != "compile-memory"),
+        "{status:#}"
+    );
+    let time = all
+        .iter()
+        .find(|f| f["kind"] == "compile-time")
+        .unwrap_or_else(|| panic!("no compile-time finding in {status:#}"));
+    assert_eq!(time["signature"], "compile-time wasmi-fault-spike");
+    let id = time["id"].to_string();
+    let show = text(&crosscheck(&config, &["findings", "show", &id]).stdout);
+    assert!(show.contains("times this run's median of"), "{show}");
+    assert!(show.contains("ns per instruction"), "{show}");
+    // The oracle translates every module in linear time: never flagged.
+    assert!(all
+        .iter()
+        .all(|f| !f["signature"].as_str().unwrap().ends_with(" wasmi")));
+    // Distributions of every engine's compile heap, and of the generated
+    // code size of a JIT (none here: both engines interpret).
+    let names: Vec<String> = status["counters"]["wasmi-fault-spike"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("compile-heap<=2^")),
+        "{names:?}"
+    );
+    // The stored reference lets the shrinker judge candidates by the same
+    // figures: the shrunk module is still an outlier and reproduces.
+    let shrink = crosscheck(&config, &["shrink", &id, "--attempts", "20"]);
+    assert_eq!(shrink.status.code(), Some(0), "{}", text(&shrink.stderr));
+    assert!(
+        text(&shrink.stdout).contains("still `compile-time wasmi-fault-spike`"),
+        "{}",
+        text(&shrink.stdout)
+    );
+    let repro = crosscheck(&config, &["repro", &id]);
+    assert_eq!(repro.status.code(), Some(1), "{}", text(&repro.stdout));
+}
+
+#[test]
+fn the_daemon_runs_scaling_checks_on_the_shapes_and_on_blowups_in_the_background() {
+    let dir = temp_dir("daemon-scaling");
+    // A quadratic compiler, limits low enough for generated modules to be
+    // blowups, and a shape check due every second.
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[matrix]\noracle = \"wasmi\"\nengines = [\"wasmi-fault-quadratic\"]\n\
+             [store]\ndata_dir = {:?}\n[daemon]\nworkers = 1\n[dashboard]\naddress = \"\"\n\
+             [triage]\nshrink_seconds = 5\n\
+             [cost]\ntime_ratio = 5.0\ntime_floor_ms = 2\nremeasure = 1\n\
+             scale_every_secs = 1\nscale_steps = 3\nscale_runs = 1\n",
+            dir.join("data").display().to_string()
+        ),
+    )
+    .unwrap();
+    let run = crosscheck(&config, &["run", "--duration", "40s"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let status = status(&config);
+    let checks = status["scaling"].as_array().unwrap();
+    let check = |subject: &str| checks.iter().find(|c| c["subject"] == subject);
+    // select-chain is all selects: quadratic for the sabotaged engine only.
+    let select = check("shape:select-chain").unwrap_or_else(|| panic!("{status:#}"));
+    let lines: Vec<&str> = select["superlinear"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(!lines.is_empty(), "{select:#}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("wasmi-fault-quadratic ")),
+        "{lines:?}"
+    );
+    assert!(select["report"]
+        .as_str()
+        .unwrap()
+        .starts_with("shape select-chain, compile CPU time (ms)"));
+    // A shape without the trigger grows linearly on both engines.
+    let calls = check("shape:call-alternating").unwrap_or_else(|| panic!("{status:#}"));
+    assert_eq!(
+        calls["superlinear"].as_array().unwrap().len(),
+        0,
+        "{calls:#}"
+    );
+    let printed = text(&crosscheck(&config, &["status"]).stdout);
+    assert!(printed.contains("shape:select-chain"), "{printed}");
+    assert!(
+        printed.contains("SUPERLINEAR: wasmi-fault-quadratic"),
+        "{printed}"
+    );
+
+    // The shrunk module of a blowup is scaled too.
+    let blowup = findings(&status)
+        .into_iter()
+        .find(|f| f["kind"] == "compile-time" && f["shrunk_size"].is_u64())
+        .unwrap_or_else(|| panic!("no shrunk compile-time finding in {status:#}"));
+    let id = blowup["id"].to_string();
+    let subject = format!("finding:{id}");
+    assert!(check(&subject).is_some(), "{status:#}");
+    let show = text(&crosscheck(&config, &["findings", "show", &id]).stdout);
+    assert!(
+        show.contains("scaling check of the shrunk module"),
+        "{show}"
+    );
+    assert!(show.contains("largest function repeated"), "{show}");
+}

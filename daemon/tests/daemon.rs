@@ -94,10 +94,9 @@ fn workers_that_segfault_abort_hang_or_exhaust_memory_become_findings_and_fuzzin
             "hang",
             "hang worker case exceeded the time limit in wasmi-fault-hang",
         ),
-        (
-            "oom",
-            "oom worker resident memory exceeded the limit in wasmi-fault-oom",
-        ),
+        // Killed for its memory while still compiling: the compiler's
+        // blowup, signed like a measured one.
+        ("compile-memory", "compile-memory wasmi-fault-oom"),
     ] {
         assert!(has(kind, signature), "no {signature:?} in {status:#}");
     }
@@ -105,6 +104,16 @@ fn workers_that_segfault_abort_hang_or_exhaust_memory_become_findings_and_fuzzin
     assert!(counter(&status, "*", "verdict:agree") > 100, "{status:#}");
     assert!(counter(&status, "wasmi-fault-segv", "crashed") >= 1);
     assert!(counter(&status, "wasmi-fault-hang", "hung") >= 1);
+    assert!(counter(&status, "wasmi-fault-oom", "oom") >= 1);
+    assert!(counter(&status, "*", "blowup:compile-memory") >= 1);
+    let oom = findings(&status)
+        .into_iter()
+        .find(|f| f["kind"] == "compile-memory")
+        .unwrap();
+    assert_eq!(
+        oom["suspect"],
+        "compiling takes memory far over the limits: suspect wasmi-fault-oom"
+    );
 
     // The module of each finding is kept and is the one that triggers it.
     let segv = findings(&status)

@@ -315,6 +315,7 @@ fn the_dashboard_serves_pages_and_a_json_api_of_the_store() {
         "Per variant",
         "Verdicts",
         "Instruction coverage",
+        "Compile cost per instruction",
         "<svg",
     ] {
         assert!(overview.contains(section), "{section} missing");
@@ -327,6 +328,14 @@ fn the_dashboard_serves_pages_and_a_json_api_of_the_store() {
     let wasmi = &api["health"]["costs"]["wasmi"];
     assert!(wasmi["compile_p50_us"].as_u64().unwrap() <= wasmi["compile_p99_us"].as_u64().unwrap());
     assert!(wasmi["run_p50_us"].as_u64().is_some(), "{wasmi}");
+    assert!(wasmi["compile_heap_p50"].as_u64().is_some(), "{wasmi}");
+    // Generated code is measured for the JITs, not for the interpreter.
+    assert!(wasmi["code_bytes_p50"].is_null(), "{wasmi}");
+    let jit = &api["health"]["costs"]["cranelift-notail-explicit"];
+    assert!(
+        jit["code_bytes_p50"].as_u64().unwrap() <= jit["code_bytes_p99"].as_u64().unwrap(),
+        "{jit}"
+    );
     assert!(!api["throughput"].as_array().unwrap().is_empty());
     let runs = server.json("/api/runs");
     assert_eq!(runs.as_array().unwrap().len(), 1);
@@ -515,6 +524,17 @@ fn metrics_are_scraped_and_persist_across_restarts() {
         .iter()
         .any(|s| s.metric == "crosscheck_compile_cases_total"
             && s.labels.get("engine") == Some("cranelift-tail-signals")));
+    for metric in [
+        "crosscheck_compile_heap_cases_total",
+        "crosscheck_code_size_cases_total",
+    ] {
+        assert!(
+            first.samples.iter().any(|s| s.metric == metric
+                && s.labels.get("engine") == Some("cranelift-tail-signals")
+                && s.labels.get("le_bytes").is_some()),
+            "no {metric}"
+        );
+    }
 
     // A second daemon run and a new server: counters go on from the store.
     let out = crosscheck(&config, &["run", "--cases", "20"]);

@@ -2,7 +2,7 @@
 
 use crate::engine::ExecutionConfig;
 use crate::generate::{generate, GeneratedModule, GeneratorConfig};
-use crate::matrix::{CaseReport, Matrix};
+use crate::matrix::{CaseReport, Matrix, Step};
 use crate::module_info::ModuleInfo;
 use crate::plan::Plan;
 use anyhow::{Context, Result};
@@ -31,31 +31,32 @@ pub fn run_seed(
     run_seed_observed(seed, generator, execution, matrix, &mut |_| {})
 }
 
-/// Like [`run_seed`], announcing each engine as in [`Matrix::run_observed`].
+/// Like [`run_seed`], announcing each engine's steps as in
+/// [`Matrix::run_observed`].
 pub fn run_seed_observed(
     seed: u64,
     generator: &GeneratorConfig,
     execution: &ExecutionConfig,
     matrix: &Matrix,
-    starting: &mut dyn FnMut(usize),
+    observe: &mut dyn FnMut(Step),
 ) -> Result<SeedReport> {
     let module = generate(seed, generator)?;
-    run_module_observed(module, execution, matrix, starting)
+    run_module_observed(module, execution, matrix, observe)
         .with_context(|| format!("seed {seed}: wasm-smith produced an invalid module"))
 }
 
 /// Runs a given module (a stored finding, a shrinking candidate) with the
-/// call plan its seed draws, announcing each engine as in
+/// call plan its seed draws, announcing each engine's steps as in
 /// [`Matrix::run_observed`]. Fails if the module does not parse.
 pub fn run_module_observed(
     module: GeneratedModule,
     execution: &ExecutionConfig,
     matrix: &Matrix,
-    starting: &mut dyn FnMut(usize),
+    observe: &mut dyn FnMut(Step),
 ) -> Result<SeedReport> {
     let info = ModuleInfo::parse(&module.wasm)?;
     let plan = Plan::from_seed(&info, module.seed, execution.calls_per_export);
-    let report = matrix.run_observed(&module.wasm, &plan, starting);
+    let report = matrix.run_observed(&module.wasm, &plan, observe);
     Ok(SeedReport {
         module,
         info,

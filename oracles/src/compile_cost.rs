@@ -43,6 +43,35 @@ pub struct CostLimits {
     pub perf_ratio: f64,
     /// ... and taking at least this many milliseconds is a `perf` finding.
     pub perf_floor_ms: u64,
+    /// A compile costing this many times its engine's median per
+    /// instruction in this run (`oracles::cost_baseline`) ...
+    pub outlier_ratio: f64,
+    /// ... and this many deviations (MAD scaled to a standard deviation,
+    /// on the log scale) above it ...
+    pub outlier_deviations: f64,
+    /// ... and taking at least this many milliseconds (time) ...
+    pub outlier_floor_ms: u64,
+    /// ... or allocating at least this many MiB (memory) is a blowup.
+    pub outlier_floor_mib: u64,
+    /// Modules with fewer instructions are neither sampled nor judged per
+    /// instruction: their compile is mostly fixed overhead.
+    pub outlier_min_instructions: u64,
+    /// Compiles per engine the reference follows (the most recent).
+    pub outlier_window: usize,
+    /// Compiles per engine needed before its reference is used.
+    pub outlier_min_samples: usize,
+    /// The daemon runs a scaling check (`oracles::growth`) on the next
+    /// built-in shape this often, in seconds (0: never) ...
+    pub scale_every_secs: u64,
+    /// ... and on the shrunk module of every compile blowup, measuring this
+    /// many doubling sizes ...
+    pub scale_steps: u32,
+    /// ... compiled this many times each (the best counts) ...
+    pub scale_runs: u32,
+    /// ... and flags a time or heap exponent above this.
+    pub scale_superlinear: f64,
+    /// A scaling check still running after this many seconds is stopped.
+    pub scale_timeout_secs: u64,
 }
 
 impl Default for CostLimits {
@@ -57,6 +86,18 @@ impl Default for CostLimits {
             remeasure: 3,
             perf_ratio: 10.0,
             perf_floor_ms: 20,
+            outlier_ratio: 20.0,
+            outlier_deviations: 3.0,
+            outlier_floor_ms: 50,
+            outlier_floor_mib: 64,
+            outlier_min_instructions: 256,
+            outlier_window: 4096,
+            outlier_min_samples: 500,
+            scale_every_secs: 3600,
+            scale_steps: 4,
+            scale_runs: 3,
+            scale_superlinear: 1.3,
+            scale_timeout_secs: 600,
         }
     }
 }
@@ -77,6 +118,18 @@ impl CostLimits {
             remeasure: self.remeasure,
             perf_ratio: self.perf_ratio * factor,
             perf_floor_ms: scale(self.perf_floor_ms),
+            outlier_ratio: self.outlier_ratio * factor,
+            outlier_deviations: self.outlier_deviations,
+            outlier_floor_ms: scale(self.outlier_floor_ms),
+            outlier_floor_mib: scale(self.outlier_floor_mib),
+            outlier_min_instructions: self.outlier_min_instructions,
+            outlier_window: self.outlier_window,
+            outlier_min_samples: self.outlier_min_samples,
+            scale_every_secs: self.scale_every_secs,
+            scale_steps: self.scale_steps,
+            scale_runs: self.scale_runs,
+            scale_superlinear: self.scale_superlinear,
+            scale_timeout_secs: self.scale_timeout_secs,
         }
     }
 }
@@ -86,8 +139,32 @@ impl CostLimits {
 pub struct CompileCost {
     /// Wall time.
     pub wall: Duration,
+    /// CPU time of the compiling thread (engines compile on the calling
+    /// thread), when measured: unlike wall time, not inflated by whatever
+    /// else the machine runs.
+    pub cpu: Option<Duration>,
     /// Peak heap allocated during the compile, when measured.
     pub peak_heap: Option<u64>,
+}
+
+impl CompileCost {
+    /// The time the compile itself took: its CPU time when measured (the
+    /// engines compile on the calling thread, and other load on the
+    /// machine does not inflate it), else its wall time.
+    pub fn own_time(&self) -> Duration {
+        self.cpu.unwrap_or(self.wall)
+    }
+}
+
+/// CPU time the calling thread has used.
+pub fn thread_cpu_time() -> Option<Duration> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec for the call.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    (status == 0).then(|| Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
 }
 
 /// A compile over a limit.
@@ -113,11 +190,19 @@ pub fn measure(
     if let Some(heap) = heap {
         heap.reset_peak();
     }
+    let cpu_start = thread_cpu_time();
     let start = Instant::now();
     let compiled = crate::panics::catch(|| engine.compile(wasm));
     let wall = start.elapsed();
+    let cpu = thread_cpu_time()
+        .zip(cpu_start)
+        .map(|(end, start)| end.saturating_sub(start));
     let peak_heap = heap.map(|h| h.peak_bytes());
-    matches!(compiled, Ok(Ok(()))).then_some(CompileCost { wall, peak_heap })
+    matches!(compiled, Ok(Ok(()))).then_some(CompileCost {
+        wall,
+        cpu,
+        peak_heap,
+    })
 }
 
 /// The first blowup of `wasm` on the matrix's engines (see
@@ -197,6 +282,7 @@ pub fn is_suspect(report: &CaseReport, limits: &CostLimits, case_peak_heap: Opti
     };
     let reference = CompileCost {
         wall: reference,
+        cpu: None,
         peak_heap: None,
     };
     report.runs[1..].iter().any(|(_, run)| {
@@ -206,6 +292,7 @@ pub fn is_suspect(report: &CaseReport, limits: &CostLimits, case_peak_heap: Opti
                 &reference,
                 &CompileCost {
                     wall,
+                    cpu: None,
                     peak_heap: None,
                 },
             )
@@ -221,14 +308,15 @@ fn over(
     cost: &CompileCost,
 ) -> Vec<(&'static str, String)> {
     let mut found = Vec::new();
-    let seconds = cost.wall.as_secs_f64();
-    let ratio = seconds / reference.wall.as_secs_f64().max(1e-6);
+    let seconds = cost.own_time().as_secs_f64();
+    let ratio = seconds / reference.own_time().as_secs_f64().max(1e-6);
     if seconds > limits.compile_seconds {
         found.push((
             "compile-time",
             format!("over the limit of {} s", limits.compile_seconds),
         ));
-    } else if cost.wall >= Duration::from_millis(limits.time_floor_ms) && ratio > limits.time_ratio
+    } else if cost.own_time() >= Duration::from_millis(limits.time_floor_ms)
+        && ratio > limits.time_ratio
     {
         found.push((
             "compile-time",
@@ -275,9 +363,14 @@ pub fn best_of(
     best
 }
 
-fn minimum(a: &CompileCost, b: &CompileCost) -> CompileCost {
+/// The smaller time and the smaller peak of two measurements.
+pub(crate) fn minimum(a: &CompileCost, b: &CompileCost) -> CompileCost {
     CompileCost {
         wall: a.wall.min(b.wall),
+        cpu: match (a.cpu, b.cpu) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        },
         peak_heap: match (a.peak_heap, b.peak_heap) {
             (Some(x), Some(y)) => Some(x.min(y)),
             (x, y) => x.or(y),
@@ -285,15 +378,16 @@ fn minimum(a: &CompileCost, b: &CompileCost) -> CompileCost {
     }
 }
 
-fn figures(cost: &CompileCost) -> String {
-    match cost.peak_heap {
-        Some(peak) => format!(
-            "{:.1} ms, peak heap {:.1} MiB",
-            cost.wall.as_secs_f64() * 1e3,
-            peak as f64 / f64::from(1 << 20)
-        ),
-        None => format!("{:.1} ms", cost.wall.as_secs_f64() * 1e3),
+/// A measurement as text: `12.3 ms, peak heap 4.5 MiB`.
+pub(crate) fn figures(cost: &CompileCost) -> String {
+    let mut text = format!("{:.1} ms", cost.wall.as_secs_f64() * 1e3);
+    if let Some(cpu) = cost.cpu {
+        text += &format!(" ({:.1} ms CPU)", cpu.as_secs_f64() * 1e3);
     }
+    if let Some(peak) = cost.peak_heap {
+        text += &format!(", peak heap {:.1} MiB", peak as f64 / f64::from(1 << 20));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -304,6 +398,7 @@ mod tests {
     fn cost(ms: u64, mib: u64) -> CompileCost {
         CompileCost {
             wall: Duration::from_millis(ms),
+            cpu: None,
             peak_heap: Some(mib << 20),
         }
     }
@@ -356,5 +451,8 @@ mod tests {
         );
         let measured = measure(matrix.engines()[1].as_ref(), &wasm, None).unwrap();
         assert!(measured.wall > Duration::ZERO && measured.peak_heap.is_none());
+        // Cranelift compiles on the calling thread: its CPU time is there.
+        let cpu = measured.cpu.unwrap();
+        assert!(cpu > Duration::ZERO && cpu <= measured.wall + Duration::from_millis(1));
     }
 }

@@ -14,6 +14,16 @@ pub struct Matrix {
     engines: Vec<Box<dyn Engine>>,
 }
 
+/// Where a case is inside the matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The engine with this index begins compiling.
+    Compiling(usize),
+    /// The engine with this index has compiled and begins to instantiate
+    /// and run.
+    Running(usize),
+}
+
 /// Every engine's run of one module, and the verdict.
 #[derive(Clone, Debug)]
 pub struct CaseReport {
@@ -61,22 +71,25 @@ impl Matrix {
         self.run_observed(wasm, plan, &mut |_| {})
     }
 
-    /// Like [`Matrix::run`], telling `starting` the index of each engine
-    /// before it runs: if the process dies inside an engine, whoever watches
-    /// it knows which one.
+    /// Like [`Matrix::run`], telling `observe` each engine's steps as they
+    /// begin: if the process dies inside an engine, whoever watches it
+    /// knows which one, and whether it was compiling or running.
     pub fn run_observed(
         &self,
         wasm: &[u8],
         plan: &Plan,
-        starting: &mut dyn FnMut(usize),
+        observe: &mut dyn FnMut(Step),
     ) -> CaseReport {
         let runs: Vec<EngineRun> = self
             .engines
             .iter()
             .enumerate()
             .map(|(index, e)| {
-                starting(index);
-                crate::panics::catch(|| e.execute(wasm, plan)).unwrap_or_else(EngineRun::Crashed)
+                observe(Step::Compiling(index));
+                crate::panics::catch(|| {
+                    e.execute_observed(wasm, plan, &mut || observe(Step::Running(index)))
+                })
+                .unwrap_or_else(EngineRun::Crashed)
             })
             .collect();
         let names = self.names();

@@ -194,8 +194,16 @@ pub struct Execution {
     pub state: Option<Snapshot>,
     /// Time spent compiling (or translating) the module.
     pub compile_time: Duration,
+    /// Size of the machine code the compile generated (Wasmtime's text
+    /// section); `None` for an interpreter.
+    #[serde(default)]
+    pub code_bytes: Option<u64>,
     /// Time spent instantiating and running the calls.
     pub run_time: Duration,
+    /// CPU time of the running thread for the same, when measured: not
+    /// inflated by other load on the machine.
+    #[serde(default)]
+    pub run_cpu: Option<Duration>,
 }
 
 /// An engine's answer for one module.

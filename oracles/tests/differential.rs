@@ -222,6 +222,8 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         calls: vec![],
         state: Some(Default::default()),
         compile_time: Duration::ZERO,
+        code_bytes: None,
+        run_cpu: None,
         run_time: Duration::ZERO,
     });
     let runs = [
@@ -249,6 +251,8 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         calls: vec![],
         state: None,
         compile_time: Duration::ZERO,
+        code_bytes: None,
+        run_cpu: None,
         run_time: Duration::ZERO,
     });
     let undecided = [

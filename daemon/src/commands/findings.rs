@@ -93,6 +93,17 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
                 None => println!("shrunk module: none yet (`crosscheck shrink {}`)", f.id),
             }
             println!("\n{}", f.summary);
+            if let Some(check) = store.scaling_of_finding(f.id)? {
+                println!(
+                    "scaling check of the shrunk module ({}):\n{}",
+                    timestamp(check.at),
+                    check.report.trim_end()
+                );
+                match check.superlinear.as_slice() {
+                    [] => println!("no superlinear growth"),
+                    lines => println!("SUPERLINEAR:\n  {}", lines.join("\n  ")),
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -32,6 +32,7 @@ enum Replayed {
 pub fn run(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&config.store.data_dir)?;
     let findings = store.findings()?;
+    let baseline = store.baseline()?;
     let jobs = args.jobs.unwrap_or_else(|| config.workers()).max(1);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
     let progress = ProgressBar::new(findings.len() as u64).with_style(
@@ -49,7 +50,11 @@ pub fn run(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
             .zip(&modules)
             .progress_with(progress.clone())
             .map_init(
-                || Prober::new(config),
+                || {
+                    let mut prober = Prober::new(config);
+                    prober.set_baseline(Some(baseline.clone()));
+                    prober
+                },
                 |prober, (f, module)| {
                     let outcome = read_module(module).and_then(|wasm| {
                         prober.signature_for(&wasm, f.first_seed.unwrap_or(0), &f.signature)

@@ -30,7 +30,9 @@ pub fn run(config: &Config, args: ReproArgs) -> Result<ExitCode> {
     let path = store.artifact_path(hash);
     let wasm = read_module(&path)?;
     let seed = finding.first_seed.unwrap_or(0);
-    let now = Prober::new(config).signature_for(&wasm, seed, &finding.signature)?;
+    let mut prober = Prober::new(config);
+    prober.set_baseline(Some(store.baseline()?));
+    let now = prober.signature_for(&wasm, seed, &finding.signature)?;
     println!(
         "finding {} ({which} module {}, {} bytes, call arguments from seed {seed})",
         finding.id,

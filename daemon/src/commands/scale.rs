@@ -9,14 +9,10 @@ use crate::heap::Heap;
 use crate::module_file::read_module_file;
 use anyhow::{bail, Result};
 use clap::Args;
-use oracles::compile_cost::{best_of, CompileCost};
-use oracles::scaling::{exponent, repeat_largest_function};
+use oracles::growth::{measure, Clock, Subject};
 use oracles::shapes::Shape;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// The module at a size: shape parameter or copies of a function body.
-type Grow = Box<dyn Fn(u32) -> Result<Vec<u8>>>;
 
 /// Arguments of `crosscheck scale`.
 #[derive(Args)]
@@ -49,100 +45,39 @@ pub fn run(config: &Config, args: ScaleArgs) -> Result<ExitCode> {
     if args.steps < 2 {
         bail!("--steps must be at least 2 to fit a growth exponent");
     }
-    let (what, grow): (String, Grow) = match (&args.file, &args.shape) {
-        (Some(file), _) => {
-            let wasm = read_module_file(file)?;
-            (
-                format!("{} (largest function repeated)", file.display()),
-                Box::new(move |copies| repeat_largest_function(&wasm, copies)),
-            )
-        }
+    let (what, subject) = match (&args.file, &args.shape) {
+        (Some(file), _) => (
+            format!("{} (largest function repeated)", file.display()),
+            Subject::LargestFunction(read_module_file(file)?),
+        ),
         (None, Some(name)) => {
             let Some(shape) = Shape::from_name(name) else {
                 let names: Vec<&str> = Shape::ALL.iter().map(|s| s.name()).collect();
                 bail!("unknown shape {name:?}; shapes: {}", names.join(", "));
             };
-            (
-                format!("shape {}", shape.name()),
-                Box::new(move |n| Ok(shape.module(n))),
-            )
+            (format!("shape {}", shape.name()), Subject::Shape(shape))
         }
         (None, None) => unreachable!("clap requires a file or a shape"),
     };
-    let start = args
-        .start
-        .unwrap_or(if args.file.is_some() { 1 } else { 500 })
-        .max(1);
+    let start = args.start.unwrap_or(subject.default_start()).max(1);
     let matrix = config.matrix()?;
-    let names = matrix.names();
-    // sizes[step] = (parameter, module bytes); costs[engine][step].
-    let mut sizes = Vec::new();
-    let mut costs: Vec<Vec<Option<CompileCost>>> = vec![Vec::new(); names.len()];
-    for step in 0..args.steps {
-        let parameter = start.saturating_mul(1 << step);
-        let wasm = grow(parameter)?;
-        sizes.push((parameter, wasm.len()));
-        for (engine, row) in matrix.engines().iter().zip(costs.iter_mut()) {
-            row.push(best_of(engine.as_ref(), &wasm, Some(&Heap), args.runs));
-        }
-    }
-
-    println!(
-        "{what}, compile time (ms) and peak compile heap (MiB), best of {} runs",
-        args.runs
-    );
-    let width = names.iter().map(|n| n.len()).max().unwrap_or(0).max(12) + 2;
-    print!("{:<width$}", "size (bytes)");
-    for (_, bytes) in &sizes {
-        print!("{bytes:>16}");
-    }
-    println!("{:>10}{:>10}", "time exp", "heap exp");
-    let mut superlinear = Vec::new();
-    for (name, row) in names.iter().zip(&costs) {
-        print!("{name:<width$}");
-        for cost in row {
-            match cost {
-                Some(c) => print!(
-                    "{:>16}",
-                    format!(
-                        "{:.2} / {:.1}",
-                        c.wall.as_secs_f64() * 1e3,
-                        c.peak_heap.unwrap_or(0) as f64 / f64::from(1 << 20)
-                    )
-                ),
-                None => print!("{:>16}", "refused"),
-            }
-        }
-        let fit = |value: &dyn Fn(&CompileCost) -> f64| {
-            let points: Vec<(f64, f64)> = sizes
-                .iter()
-                .zip(row)
-                .filter_map(|((_, bytes), cost)| cost.as_ref().map(|c| (*bytes as f64, value(c))))
-                .collect();
-            exponent(&points)
-        };
-        let time = fit(&|c| c.wall.as_secs_f64());
-        let heap = fit(&|c| c.peak_heap.unwrap_or(0) as f64);
-        for (label, value) in [("time", time), ("heap", heap)] {
-            match value {
-                Some(e) => {
-                    print!("{e:>10.2}");
-                    if e > args.superlinear {
-                        superlinear.push(format!("{name} {label} grows as size^{e:.2}"));
-                    }
-                }
-                None => print!("{:>10}", "-"),
-            }
-        }
-        println!();
-    }
+    let growth = measure(
+        &matrix,
+        &mut |n| subject.module(n),
+        start,
+        args.steps,
+        args.runs,
+        Some(&Heap),
+    )?;
+    print!("{}", growth.table(&what, Clock::Wall));
+    let superlinear = growth.superlinear(args.superlinear, Clock::Wall);
     if superlinear.is_empty() {
         println!("\nno growth above size^{}", args.superlinear);
         Ok(ExitCode::SUCCESS)
     } else {
         println!("\nSUPERLINEAR (above size^{}):", args.superlinear);
-        for line in &superlinear {
-            println!("  {line}");
+        for found in &superlinear {
+            println!("  {}", found.describe());
         }
         Ok(ExitCode::from(super::EXIT_FINDING))
     }

@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::health::FindingJson;
 use crate::stats::ALL_ENGINES;
-use crate::store::Store;
+use crate::store::{ScalingCheck, Store};
 use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
@@ -34,6 +34,8 @@ struct Snapshot {
     counters: BTreeMap<String, BTreeMap<String, u64>>,
     findings: Vec<FindingJson>,
     runs: Vec<RunRow>,
+    /// The latest scaling check of every subject (shapes, blowups).
+    scaling: Vec<ScalingCheck>,
 }
 
 #[derive(Serialize)]
@@ -89,6 +91,7 @@ fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
             .map(|r| r.end - r.start)
             .sum(),
         counters,
+        scaling: store.latest_scaling()?,
         findings: store
             .findings()?
             .into_iter()
@@ -184,6 +187,28 @@ fn render(snapshot: &Snapshot) -> Result<String> {
             out,
             "  {kind:<24} {status:<8} {n:>6} finding(s) {hits:>10} hit(s)"
         )?;
+    }
+
+    if !snapshot.scaling.is_empty() {
+        writeln!(
+            out,
+            "\nscaling checks (latest of each; the dashboard has the tables):"
+        )?;
+        for check in &snapshot.scaling {
+            let when = humantime::format_rfc3339_seconds(
+                UNIX_EPOCH + Duration::from_secs(check.at.max(0) as u64),
+            );
+            if check.superlinear.is_empty() {
+                writeln!(out, "  {:<28} {when}  linear", check.subject)?;
+            } else {
+                writeln!(
+                    out,
+                    "  {:<28} {when}  SUPERLINEAR: {}",
+                    check.subject,
+                    check.superlinear.join("; ")
+                )?;
+            }
+        }
     }
 
     writeln!(out, "\nruns (newest first):")?;

@@ -26,6 +26,11 @@ pub struct Overview {
     pub daemon_pid: Option<u32>,
     /// Every finding (merged ones too) by kind, then status.
     pub findings_by_kind: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Each engine's compile cost per instruction that outlier blowups are
+    /// judged against (`oracles::cost_baseline`).
+    pub baseline: oracles::cost_baseline::Baseline,
+    /// The latest scaling check of every subject.
+    pub scaling: Vec<crate::store::ScalingCheck>,
 }
 
 impl Overview {
@@ -46,6 +51,8 @@ impl Overview {
             daemon_pid: store.running_daemon(),
             health,
             findings_by_kind,
+            baseline: store.baseline()?,
+            scaling: store.latest_scaling()?,
         })
     }
 }
@@ -125,6 +132,8 @@ pub struct FindingDetail {
     pub commands: Vec<(String, String)>,
     /// Its latest hits, newest first.
     pub hit_history: Vec<HitRow>,
+    /// How its shrunk module's compile grows with size, for a blowup.
+    pub scaling: Option<crate::store::ScalingCheck>,
 }
 
 impl FindingDetail {
@@ -156,6 +165,7 @@ impl FindingDetail {
                 .collect(),
             commands,
             hit_history: store.hits(id, HIT_HISTORY)?,
+            scaling: store.scaling_of_finding(id)?,
             finding: FindingJson::from(&f),
         })
     }

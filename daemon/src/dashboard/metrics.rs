@@ -53,6 +53,8 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         let compile = buckets(&counters, "compile-us<=2^", "le_us");
         let run_time = buckets(&counters, "run-us<=2^", "le_us");
         let sizes = buckets(&counters, "instructions<=2^", "le");
+        let compile_heap = buckets(&counters, "compile-heap<=2^", "le_bytes");
+        let code_size = buckets(&counters, "code-bytes<=2^", "le_bytes");
         let by_kind = Family::<Labels, Gauge>::default();
         let hits = Family::<Labels, Counter<u64>>::default();
         for f in &findings {
@@ -91,6 +93,16 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
             "run_cases",
             "Runs (instantiation and calls) per engine that took at most le_us microseconds",
             run_time,
+        );
+        registry.register(
+            "compile_heap_cases",
+            "Compiles per engine whose peak heap was at most le_bytes (powers of two)",
+            compile_heap,
+        );
+        registry.register(
+            "code_size_cases",
+            "Compiles per engine that generated at most le_bytes of machine code",
+            code_size,
         );
         registry.register(
             "module_instructions",

@@ -6,6 +6,7 @@ use super::{chart, with_store, Failure, State};
 use crate::health::{FindingJson, RunFigures};
 use axum::extract::{Path, Query};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
+use oracles::cost_baseline::Metric;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// Instructions the coverage table lists, most frequent first.
@@ -69,11 +70,12 @@ fn share(part: u64, whole: u64) -> String {
 
 /// `GET /`.
 pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Failure> {
-    let (overview, proposals, min) = with_store(&state, |store, config| {
+    let (overview, proposals, min, config_ratio) = with_store(&state, |store, config| {
         Ok((
             Overview::load(store, config)?,
             config.gate.instruction_proposals.clone(),
             config.gate.min_instruction_count,
+            config.cost.outlier_ratio,
         ))
     })
     .await?;
@@ -134,15 +136,60 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
             }
         }
         h2 { "Cost per variant" }
-        p.muted { "Upper bounds of power-of-two buckets, in microseconds: the figure is at most the bound and above half of it." }
+        p.muted { "Upper bounds of power-of-two buckets: the figure is at most the bound and above half of it. Times in microseconds, compile heap (peak allocated while compiling) and generated code in KiB." }
         table #costs {
-            tr { th { "engine" } th.n { "compile p50" } th.n { "compile p99" } th.n { "run p50" } th.n { "run p99" } }
+            tr {
+                th { "engine" }
+                th.n { "compile p50" } th.n { "compile p99" } th.n { "run p50" } th.n { "run p99" }
+                th.n { "compile heap p50" } th.n { "compile heap p99" } th.n { "code p50" } th.n { "code p99" }
+            }
             @for (engine, c) in &h.costs {
                 tr {
                     td { (engine) }
                     @for figure in [c.compile_p50_us, c.compile_p99_us, c.run_p50_us, c.run_p99_us] {
                         td.n { @if let Some(us) = figure { "≤ " (us) } @else { "-" } }
                     }
+                    @for figure in [c.compile_heap_p50, c.compile_heap_p99, c.code_bytes_p50, c.code_bytes_p99] {
+                        td.n { @if let Some(bytes) = figure { "≤ " (bytes.div_ceil(1024)) } @else { "-" } }
+                    }
+                }
+            }
+        }
+        h2 { "Compile cost per instruction" }
+        p.muted {
+            "The reference a compile is judged by for outlier blowups: each engine's median over its most recent compiles of modules with enough instructions, and the spread (one MAD, as a factor). A compile " (config_ratio) " times its engine's median or more, and far out in the spread, is re-measured and may become a finding."
+        }
+        @if overview.baseline.is_empty() {
+            p.muted { "No reference yet: it needs a few hundred cases per engine." }
+        } @else {
+            table #baseline {
+                tr { th { "engine" } th.n { "time per instruction" } th.n { "spread" } th.n { "heap per instruction" } th.n { "spread" } th.n { "compiles" } }
+                @for (engine, references) in &overview.baseline.references {
+                    @let time = references.get(&Metric::CompileTime);
+                    @let heap = references.get(&Metric::CompileHeap);
+                    tr {
+                        td { (engine) }
+                        td.n { @if let Some(r) = time { (format!("{:.0} ns", r.median())) } @else { "-" } }
+                        td.n { @if let Some(r) = time { (format!("×{:.1}", r.log2_mad.exp2())) } @else { "-" } }
+                        td.n { @if let Some(r) = heap { (format!("{:.0} B", r.median())) } @else { "-" } }
+                        td.n { @if let Some(r) = heap { (format!("×{:.1}", r.log2_mad.exp2())) } @else { "-" } }
+                        td.n { (time.or(heap).map_or(0, |r| r.samples)) }
+                    }
+                }
+            }
+        }
+        h2 { "Scaling checks" }
+        p.muted { "Built-in compiler stress shapes grown to doubling sizes in the background, one every [cost] scale_every_secs, and the shrunk module of every compile blowup; compile CPU time and peak heap fitted per engine. The latest check of each:" }
+        @if overview.scaling.is_empty() {
+            p.muted { "No scaling check yet." }
+        } @else {
+            @for check in &overview.scaling {
+                details.scaling {
+                    summary {
+                        code { (check.subject) } " " (when(check.at)) ": "
+                        @if check.superlinear.is_empty() { "linear" } @else { span.bad { "SUPERLINEAR: " (check.superlinear.join("; ")) } }
+                    }
+                    pre { (check.report) }
                 }
             }
         }
@@ -225,8 +272,11 @@ pub async fn finding(
     state: axum::extract::State<State>,
     Path(id): Path<i64>,
 ) -> Result<Markup, Failure> {
-    let d = with_store(&state, move |store, config| {
-        FindingDetail::load(store, config, id)
+    let (d, config_superlinear) = with_store(&state, move |store, config| {
+        Ok((
+            FindingDetail::load(store, config, id)?,
+            config.cost.scale_superlinear,
+        ))
     })
     .await?;
     let f: &FindingJson = &d.finding;
@@ -258,6 +308,15 @@ pub async fn finding(
         }
         h2 { "What happened" }
         pre #summary { (d.summary) }
+        @if let Some(check) = &d.scaling {
+            h2 { "Scaling of the shrunk module" }
+            @if check.superlinear.is_empty() {
+                p { "No growth above size^" (config_superlinear) "." }
+            } @else {
+                p.bad { "Superlinear: " (check.superlinear.join("; ")) }
+            }
+            pre #scaling { (check.report) }
+        }
         h2 {
             @if d.shrunk { "Shrunk module" } @else { "Module (not shrunk)" }
             " (" (d.module_bytes) " bytes, " a href=(format!("/findings/{}/module.wasm", f.id)) { "download" } ")"

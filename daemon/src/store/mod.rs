@@ -4,13 +4,16 @@
 //! SQLite in WAL mode with full synchronous commits: what is reported is on
 //! disk, and readers (`crosscheck status`) never block the daemon.
 
+mod baseline;
 mod findings;
 mod health;
 mod progress;
+mod scaling;
 
 pub use findings::{Finding, Hit, Status};
 pub use health::{HitRow, Window};
 pub use progress::{Counters, Run, SeedRange};
+pub use scaling::ScalingCheck;
 
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
@@ -18,10 +21,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Schema steps: entry `i` takes a store from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     "CREATE TABLE findings (
         id          INTEGER PRIMARY KEY,
         signature   TEXT    NOT NULL UNIQUE,
@@ -93,6 +96,28 @@ const MIGRATIONS: [&str; 8] = [
         cases  INTEGER NOT NULL,
         PRIMARY KEY (run, minute)
     ) WITHOUT ROWID;",
+    // Each engine's reference of compile cost per instruction
+    // (`oracles::cost_baseline`): what outlier blowups are judged by.
+    "CREATE TABLE cost_baseline (
+        engine      TEXT NOT NULL,
+        metric      TEXT NOT NULL,
+        log2_median REAL NOT NULL,
+        log2_mad    REAL NOT NULL,
+        samples     INTEGER NOT NULL,
+        updated     INTEGER NOT NULL,
+        PRIMARY KEY (engine, metric)
+    ) WITHOUT ROWID;
+    -- Scaling checks the daemon ran: a built-in shape (subject
+    -- `shape:<name>`) or a blowup finding's shrunk module (`finding:<id>`).
+    CREATE TABLE scaling (
+        id          INTEGER PRIMARY KEY,
+        at          INTEGER NOT NULL,
+        subject     TEXT NOT NULL,
+        finding     INTEGER REFERENCES findings(id),
+        report      TEXT NOT NULL,
+        superlinear TEXT NOT NULL
+    );
+    CREATE INDEX scaling_subject ON scaling (subject, at);",
 ];
 
 /// An open store directory.

@@ -143,8 +143,9 @@ impl Engine for FaultyEngine {
         self.inner.compile(&self.fault.apply(wasm))
     }
 
-    fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
-        self.inner.execute(&self.fault.apply(wasm), plan)
+    fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
+        self.inner
+            .execute_observed(&self.fault.apply(wasm), plan, compiled)
     }
 }
 

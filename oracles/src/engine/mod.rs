@@ -35,7 +35,15 @@ pub trait Engine: Send + Sync {
     fn compile(&self, wasm: &[u8]) -> Result<(), String>;
 
     /// Compiles, instantiates and runs the plan on one fresh instance.
-    fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun;
+    fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
+        self.execute_observed(wasm, plan, &mut || {})
+    }
+
+    /// Like [`Engine::execute`], calling `compiled` when compiling is over
+    /// and running begins: a watcher of a process that hangs or runs out of
+    /// memory inside the engine can tell a compile blowup from a runaway
+    /// run.
+    fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun;
 }
 
 /// Per-case execution limits shared by every engine (`[execution]`).
@@ -137,9 +145,19 @@ pub(crate) trait LiveInstance {
 pub(crate) fn drive<I: LiveInstance>(
     instantiate: impl FnOnce() -> Result<I, Outcome>,
     plan: &Plan,
-    compile_time: Duration,
+    compiled: Compiled,
 ) -> EngineRun {
+    let Compiled {
+        time: compile_time,
+        code_bytes,
+    } = compiled;
     let start = Instant::now();
+    let cpu_start = crate::compile_cost::thread_cpu_time();
+    let run_cpu = || {
+        crate::compile_cost::thread_cpu_time()
+            .zip(cpu_start)
+            .map(|(end, start)| end.saturating_sub(start))
+    };
     let mut instance = match instantiate() {
         Ok(instance) => instance,
         Err(outcome) => {
@@ -148,7 +166,9 @@ pub(crate) fn drive<I: LiveInstance>(
                 calls: Vec::new(),
                 state: None,
                 compile_time,
+                code_bytes,
                 run_time: start.elapsed(),
+                run_cpu: run_cpu(),
             })
         }
     };
@@ -201,8 +221,18 @@ pub(crate) fn drive<I: LiveInstance>(
         calls,
         state: Some(state),
         compile_time,
+        code_bytes,
         run_time: start.elapsed(),
+        run_cpu: run_cpu(),
     })
+}
+
+/// What an engine's compile of a module measured.
+pub(crate) struct Compiled {
+    /// Wall time.
+    pub(crate) time: Duration,
+    /// Size of the generated machine code, for engines that generate it.
+    pub(crate) code_bytes: Option<u64>,
 }
 
 /// The plan is derived from the module's exports, so every name it observes

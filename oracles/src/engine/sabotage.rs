@@ -19,14 +19,22 @@ pub enum Sabotage {
     Segfault,
     /// Aborts while "compiling", like a failed assertion in a C++ JIT.
     Abort,
-    /// Loops forever while "compiling".
+    /// Loops forever while "running compiled code", like a miscompiled
+    /// loop exit.
     Hang,
-    /// Allocates and touches memory without bound while "compiling".
+    /// Allocates and touches memory without bound while "compiling": a
+    /// compile-memory blowup the case's memory limit stops.
     Oom,
     /// "Compiles" in time and memory quadratic in the module's instruction
     /// count, like a register allocator splitting one live range at every
     /// use (../shared/seeds/003): for testing blowup detection and scaling.
     Quadratic,
+    /// "Compiles" modules with the trigger 20 µs per instruction slower,
+    /// about a hundred times wasmi's own translation: a compiler that is
+    /// ordinary on most code and far off its usual cost per instruction on
+    /// one kind, for testing blowups relative to a variant's own
+    /// distribution.
+    Spike,
     /// Runs every module with the trigger 50 ms slower, like a calling
     /// convention that costs call-heavy code (../shared/seeds/002): for
     /// testing `perf` detection.
@@ -35,12 +43,13 @@ pub enum Sabotage {
 
 impl Sabotage {
     /// Every sabotage, for the engine registry.
-    pub const ALL: [Sabotage; 6] = [
+    pub const ALL: [Sabotage; 7] = [
         Sabotage::Segfault,
         Sabotage::Abort,
         Sabotage::Hang,
         Sabotage::Oom,
         Sabotage::Quadratic,
+        Sabotage::Spike,
         Sabotage::Slow,
     ];
 
@@ -55,6 +64,7 @@ impl Sabotage {
             Sabotage::Hang => "f32.add",
             Sabotage::Oom => "f64.div",
             Sabotage::Quadratic => "select",
+            Sabotage::Spike => "f32.copysign",
             Sabotage::Slow => "call",
         }
     }
@@ -67,6 +77,7 @@ impl Sabotage {
                 | (Sabotage::Hang, Operator::F32Add)
                 | (Sabotage::Oom, Operator::F64Div)
                 | (Sabotage::Quadratic, Operator::Select)
+                | (Sabotage::Spike, Operator::F32Copysign)
                 | (Sabotage::Slow, Operator::Call { .. })
         )
     }
@@ -79,6 +90,7 @@ impl Sabotage {
             Sabotage::Hang => "hang",
             Sabotage::Oom => "oom",
             Sabotage::Quadratic => "quadratic",
+            Sabotage::Spike => "spike",
             Sabotage::Slow => "slow",
         };
         format!("wasmi-fault-{suffix}")
@@ -89,9 +101,10 @@ impl Sabotage {
         let what = match self {
             Sabotage::Segfault => "segmentation fault when running",
             Sabotage::Abort => "abort when compiling",
-            Sabotage::Hang => "endless loop when compiling",
+            Sabotage::Hang => "endless loop when running",
             Sabotage::Oom => "unbounded allocation when compiling",
             Sabotage::Quadratic => "compile time and memory quadratic in the instruction count of",
+            Sabotage::Spike => "20 us more compile time per instruction of",
             Sabotage::Slow => "50 ms more run time for",
         };
         format!("{what} a module with {}", self.trigger())
@@ -133,15 +146,10 @@ impl SabotagedEngine {
         }
         match self.sabotage {
             Sabotage::Abort => std::process::abort(),
-            Sabotage::Hang => {
-                let mut spins = 0u64;
-                loop {
-                    spins = std::hint::black_box(spins.wrapping_add(1));
-                }
-            }
             Sabotage::Oom => allocate_forever(),
             Sabotage::Quadratic => quadratic_work(instruction_count(wasm)),
-            Sabotage::Segfault | Sabotage::Slow => {}
+            Sabotage::Spike => spin(Duration::from_micros(20 * instruction_count(wasm))),
+            Sabotage::Segfault | Sabotage::Hang | Sabotage::Slow => {}
         }
     }
 
@@ -150,6 +158,7 @@ impl SabotagedEngine {
         match self.sabotage {
             Sabotage::Segfault if self.sabotage.triggers(wasm) => segfault(),
             Sabotage::Slow if self.sabotage.triggers(wasm) => spin(Duration::from_millis(50)),
+            Sabotage::Hang if self.sabotage.triggers(wasm) => loop_forever(),
             _ => {}
         }
     }
@@ -172,6 +181,14 @@ fn spin(time: Duration) {
     let start = Instant::now();
     while start.elapsed() < time {
         std::hint::spin_loop();
+    }
+}
+
+/// Spins until something stops the process.
+fn loop_forever() -> ! {
+    let mut spins = 0u64;
+    loop {
+        spins = std::hint::black_box(spins.wrapping_add(1));
     }
 }
 
@@ -237,15 +254,23 @@ impl Engine for SabotagedEngine {
         self.inner.compile(wasm)
     }
 
-    fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
-        self.compile_phase(wasm);
+    fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
         let start = Instant::now();
-        self.run_phase(wasm);
-        let sabotage_time = start.elapsed();
-        let mut run = self.inner.execute(wasm, plan);
-        // The injected slowness is the engine's run time.
+        self.compile_phase(wasm);
+        let compile_sabotage = start.elapsed();
+        let mut sabotage_time = Duration::ZERO;
+        let mut run = self.inner.execute_observed(wasm, plan, &mut || {
+            compiled();
+            let start = Instant::now();
+            self.run_phase(wasm);
+            sabotage_time = start.elapsed();
+        });
+        // The injected costs are the engine's own.
         if let EngineRun::Ran(execution) = &mut run {
+            execution.compile_time += compile_sabotage;
             execution.run_time += sabotage_time;
+            // The spin is busy: CPU time too.
+            execution.run_cpu = execution.run_cpu.map(|cpu| cpu + sabotage_time);
         }
         run
     }

@@ -1,6 +1,6 @@
 //! The wasmi interpreter: the oracle.
 
-use super::{drive, Engine, ExecutionConfig, HarnessLimiter, LiveInstance};
+use super::{drive, Compiled, Engine, ExecutionConfig, HarnessLimiter, LiveInstance};
 use crate::module_info::{Signature, ValueType};
 use crate::outcome::{EngineRun, Outcome, TrapKind};
 use crate::plan::Plan;
@@ -95,14 +95,18 @@ impl Engine for WasmiEngine {
             .map_err(|e| e.to_string())
     }
 
-    fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
+    fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
         let start = Instant::now();
         let engine = self.fresh_engine();
         let module = match Module::new(&engine, wasm) {
             Ok(module) => module,
             Err(err) => return EngineRun::Rejected(err.to_string()),
         };
-        let compile_time = start.elapsed();
+        let compile = Compiled {
+            time: start.elapsed(),
+            code_bytes: None,
+        };
+        compiled();
         drive(
             || {
                 let mut store = Store::new(&engine, HarnessLimiter::new(&self.limits));
@@ -113,7 +117,7 @@ impl Engine for WasmiEngine {
                 Ok(WasmiInstance::new(store, instance, self.limits.fuel))
             },
             plan,
-            compile_time,
+            compile,
         )
     }
 }

@@ -1,7 +1,7 @@
 //! Wasmtime variants. Every Wasmtime-version-specific call lives in this file,
 //! so pointing crosscheck at another Wasmtime release touches nothing else.
 
-use super::{drive, Engine, ExecutionConfig, HarnessLimiter, LiveInstance};
+use super::{drive, Compiled, Engine, ExecutionConfig, HarnessLimiter, LiveInstance};
 use crate::module_info::{Signature, ValueType};
 use crate::outcome::{EngineRun, Outcome, TrapKind};
 use crate::plan::Plan;
@@ -348,13 +348,17 @@ impl Engine for WasmtimeEngine {
             .map_err(|e| format!("{e:#}"))
     }
 
-    fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
+    fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
         let start = Instant::now();
         let module = match Module::new(&self.engine, wasm) {
             Ok(module) => module,
             Err(err) => return EngineRun::Rejected(format!("{err:#}")),
         };
-        let compile_time = start.elapsed();
+        let compile = Compiled {
+            time: start.elapsed(),
+            code_bytes: Some(module.text().len() as u64),
+        };
+        compiled();
         drive(
             || {
                 let mut store = Store::new(&self.engine, HarnessLimiter::new(&self.limits));
@@ -365,7 +369,7 @@ impl Engine for WasmtimeEngine {
                 Ok(WasmtimeInstance::new(store, instance, self.limits.fuel))
             },
             plan,
-            compile_time,
+            compile,
         )
     }
 }
