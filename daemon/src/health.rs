@@ -41,6 +41,10 @@ pub struct CostFigures {
     pub compile_p50_us: Option<u64>,
     /// 99th percentile compile time.
     pub compile_p99_us: Option<u64>,
+    /// Median CPU time of a compile.
+    pub compile_cpu_p50_us: Option<u64>,
+    /// 99th percentile CPU time of a compile.
+    pub compile_cpu_p99_us: Option<u64>,
     /// Median run time (instantiation and calls).
     pub run_p50_us: Option<u64>,
     /// 99th percentile run time.
@@ -97,6 +101,7 @@ pub fn distribution(counters: &Counters, prefix: &str) -> BTreeMap<String, BTree
 /// from the counters.
 fn cost_figures(counters: &Counters) -> BTreeMap<String, CostFigures> {
     let compile = distribution(counters, "compile-us<=2^");
+    let compile_cpu = distribution(counters, "compile-cpu-us<=2^");
     let run = distribution(counters, "run-us<=2^");
     let heap = distribution(counters, "compile-heap<=2^");
     let code = distribution(counters, "code-bytes<=2^");
@@ -113,6 +118,8 @@ fn cost_figures(counters: &Counters) -> BTreeMap<String, CostFigures> {
                 CostFigures {
                     compile_p50_us: of(&compile, engine, 0.5),
                     compile_p99_us: of(&compile, engine, 0.99),
+                    compile_cpu_p50_us: of(&compile_cpu, engine, 0.5),
+                    compile_cpu_p99_us: of(&compile_cpu, engine, 0.99),
                     run_p50_us: of(&run, engine, 0.5),
                     run_p99_us: of(&run, engine, 0.99),
                     compile_heap_p50: of(&heap, engine, 0.5),
@@ -317,7 +324,7 @@ fn split_counters(counters: &Counters) -> Split {
 }
 
 /// Whether a counter is a bucket of a distribution (`compile-us<=2^k`,
-/// `run-us<=2^k`, `compile-heap<=2^k`, `code-bytes<=2^k`,
+/// `compile-cpu-us<=2^k`, `run-us<=2^k`, `compile-heap<=2^k`, `code-bytes<=2^k`,
 /// `instructions<=2^k`) rather than an event count.
 pub fn is_distribution(name: &str) -> bool {
     name.contains("<=2^")

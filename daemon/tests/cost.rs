@@ -327,7 +327,7 @@ fn the_daemon_runs_scaling_checks_on_the_shapes_and_on_blowups_in_the_background
              [store]\ndata_dir = {:?}\n[daemon]\nworkers = 1\n[dashboard]\naddress = \"\"\n\
              [triage]\nshrink_seconds = 5\n\
              [cost]\ntime_ratio = 5.0\ntime_floor_ms = 2\nremeasure = 1\n\
-             scale_every_secs = 1\nscale_steps = 3\nscale_runs = 1\n",
+             scale_every_secs = 1\nscale_steps = 3\nscale_runs = 2\n",
             dir.join("data").display().to_string()
         ),
     )

@@ -329,6 +329,10 @@ fn the_dashboard_serves_pages_and_a_json_api_of_the_store() {
     assert!(wasmi["compile_p50_us"].as_u64().unwrap() <= wasmi["compile_p99_us"].as_u64().unwrap());
     assert!(wasmi["run_p50_us"].as_u64().is_some(), "{wasmi}");
     assert!(wasmi["compile_heap_p50"].as_u64().is_some(), "{wasmi}");
+    assert!(
+        wasmi["compile_cpu_p50_us"].as_u64().unwrap() <= wasmi["compile_p50_us"].as_u64().unwrap(),
+        "{wasmi}"
+    );
     // Generated code is measured for the JITs, not for the interpreter.
     assert!(wasmi["code_bytes_p50"].is_null(), "{wasmi}");
     let jit = &api["health"]["costs"]["cranelift-notail-explicit"];
@@ -524,14 +528,15 @@ fn metrics_are_scraped_and_persist_across_restarts() {
         .iter()
         .any(|s| s.metric == "crosscheck_compile_cases_total"
             && s.labels.get("engine") == Some("cranelift-tail-signals")));
-    for metric in [
-        "crosscheck_compile_heap_cases_total",
-        "crosscheck_code_size_cases_total",
+    for (metric, bound) in [
+        ("crosscheck_compile_cpu_cases_total", "le_us"),
+        ("crosscheck_compile_heap_cases_total", "le_bytes"),
+        ("crosscheck_code_size_cases_total", "le_bytes"),
     ] {
         assert!(
             first.samples.iter().any(|s| s.metric == metric
                 && s.labels.get("engine") == Some("cranelift-tail-signals")
-                && s.labels.get("le_bytes").is_some()),
+                && s.labels.get(bound).is_some()),
             "no {metric}"
         );
     }

@@ -156,6 +156,18 @@ impl CompileCost {
     }
 }
 
+/// Runs `work` on the calling thread and measures its wall and CPU time.
+pub(crate) fn timed<T>(work: impl FnOnce() -> T) -> (T, Duration, Option<Duration>) {
+    let cpu_start = thread_cpu_time();
+    let start = Instant::now();
+    let result = work();
+    let wall = start.elapsed();
+    let cpu = thread_cpu_time()
+        .zip(cpu_start)
+        .map(|(end, start)| end.saturating_sub(start));
+    (result, wall, cpu)
+}
+
 /// CPU time the calling thread has used.
 pub fn thread_cpu_time() -> Option<Duration> {
     let mut now = libc::timespec {
@@ -190,13 +202,7 @@ pub fn measure(
     if let Some(heap) = heap {
         heap.reset_peak();
     }
-    let cpu_start = thread_cpu_time();
-    let start = Instant::now();
-    let compiled = crate::panics::catch(|| engine.compile(wasm));
-    let wall = start.elapsed();
-    let cpu = thread_cpu_time()
-        .zip(cpu_start)
-        .map(|(end, start)| end.saturating_sub(start));
+    let (compiled, wall, cpu) = timed(|| crate::panics::catch(|| engine.compile(wasm)));
     let peak_heap = heap.map(|h| h.peak_bytes());
     matches!(compiled, Ok(Ok(()))).then_some(CompileCost {
         wall,

@@ -93,6 +93,25 @@ impl Superlinear {
     }
 }
 
+/// The exponents of `first` that `second` (a measurement made again) also
+/// finds superlinear, each with the lower of its two values: a scaling
+/// check is confirmed like any other suspect, so that a burst of load on
+/// the machine during one measurement does not make a finding.
+pub fn confirmed(first: &[Superlinear], second: &[Superlinear]) -> Vec<Superlinear> {
+    first
+        .iter()
+        .filter_map(|a| {
+            let b = second
+                .iter()
+                .find(|b| b.engine == a.engine && b.metric == a.metric)?;
+            Some(Superlinear {
+                exponent: a.exponent.min(b.exponent),
+                ..a.clone()
+            })
+        })
+        .collect()
+}
+
 /// Compiles `grow(start)`, `grow(2 * start)`, ... (`steps` sizes) on every
 /// engine of `matrix`, best of `runs` each, with the peak heap measured
 /// when `heap` is given.
@@ -273,6 +292,26 @@ mod tests {
             ("wasmi-fault-quadratic", "time")
         );
         assert!(found[0].exponent > 1.6, "{found:?}");
+        // Measured again, the quadratic compiler stays superlinear.
+        let again = growth.superlinear(1.3, Clock::Cpu);
+        assert_eq!(confirmed(&found, &again).len(), 1);
+        let noise = Superlinear {
+            engine: "wasmi".into(),
+            metric: "time",
+            exponent: 1.4,
+        };
+        let lower = Superlinear {
+            exponent: 1.5,
+            ..found[0].clone()
+        };
+        assert_eq!(
+            confirmed(
+                &[noise.clone(), found[0].clone()],
+                std::slice::from_ref(&lower)
+            ),
+            [lower]
+        );
+        assert!(confirmed(&[noise], &[]).is_empty());
         let table = growth.table("shape select-chain", Clock::Cpu);
         assert!(
             table.starts_with("shape select-chain, compile CPU time (ms)"),

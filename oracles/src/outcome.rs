@@ -194,6 +194,9 @@ pub struct Execution {
     pub state: Option<Snapshot>,
     /// Time spent compiling (or translating) the module.
     pub compile_time: Duration,
+    /// CPU time of the compiling thread for the same, when measured.
+    #[serde(default)]
+    pub compile_cpu: Option<Duration>,
     /// Size of the machine code the compile generated (Wasmtime's text
     /// section); `None` for an interpreter.
     #[serde(default)]

@@ -51,6 +51,7 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
             }
         }
         let compile = buckets(&counters, "compile-us<=2^", "le_us");
+        let compile_cpu = buckets(&counters, "compile-cpu-us<=2^", "le_us");
         let run_time = buckets(&counters, "run-us<=2^", "le_us");
         let sizes = buckets(&counters, "instructions<=2^", "le");
         let compile_heap = buckets(&counters, "compile-heap<=2^", "le_bytes");
@@ -88,6 +89,11 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
             "compile_cases",
             "Compiles per engine whose time was at most le_us microseconds (powers of two)",
             compile,
+        );
+        registry.register(
+            "compile_cpu_cases",
+            "Compiles per engine whose CPU time was at most le_us microseconds",
+            compile_cpu,
         );
         registry.register(
             "run_cases",

@@ -149,6 +149,7 @@ pub(crate) fn drive<I: LiveInstance>(
 ) -> EngineRun {
     let Compiled {
         time: compile_time,
+        cpu: compile_cpu,
         code_bytes,
     } = compiled;
     let start = Instant::now();
@@ -166,6 +167,7 @@ pub(crate) fn drive<I: LiveInstance>(
                 calls: Vec::new(),
                 state: None,
                 compile_time,
+                compile_cpu,
                 code_bytes,
                 run_time: start.elapsed(),
                 run_cpu: run_cpu(),
@@ -221,16 +223,34 @@ pub(crate) fn drive<I: LiveInstance>(
         calls,
         state: Some(state),
         compile_time,
+        compile_cpu,
         code_bytes,
         run_time: start.elapsed(),
         run_cpu: run_cpu(),
     })
 }
 
+impl Compiled {
+    /// Measures `compile` (on the calling thread): wall and CPU time.
+    pub(crate) fn measure<T>(compile: impl FnOnce() -> T) -> (T, Compiled) {
+        let (result, time, cpu) = crate::compile_cost::timed(compile);
+        (
+            result,
+            Compiled {
+                time,
+                cpu,
+                code_bytes: None,
+            },
+        )
+    }
+}
+
 /// What an engine's compile of a module measured.
 pub(crate) struct Compiled {
     /// Wall time.
     pub(crate) time: Duration,
+    /// CPU time of the compiling thread, when measured.
+    pub(crate) cpu: Option<Duration>,
     /// Size of the generated machine code, for engines that generate it.
     pub(crate) code_bytes: Option<u64>,
 }

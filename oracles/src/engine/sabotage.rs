@@ -268,6 +268,7 @@ impl Engine for SabotagedEngine {
         // The injected costs are the engine's own.
         if let EngineRun::Ran(execution) = &mut run {
             execution.compile_time += compile_sabotage;
+            execution.compile_cpu = execution.compile_cpu.map(|cpu| cpu + compile_sabotage);
             execution.run_time += sabotage_time;
             // The spin is busy: CPU time too.
             execution.run_cpu = execution.run_cpu.map(|cpu| cpu + sabotage_time);

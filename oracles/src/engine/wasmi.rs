@@ -7,7 +7,6 @@ use crate::plan::Plan;
 use crate::value::{FuncIdentity, Value};
 use anyhow::Result;
 use std::collections::HashMap;
-use std::time::Instant;
 use wasmi::errors::{ErrorKind, InstantiationError};
 use wasmi::{Func, Instance, Module, Nullable, Ref, Store, TrapCode, Val};
 use wasmparser::WasmFeatures;
@@ -96,15 +95,14 @@ impl Engine for WasmiEngine {
     }
 
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
-        let start = Instant::now();
-        let engine = self.fresh_engine();
-        let module = match Module::new(&engine, wasm) {
+        let ((engine, module), compile) = Compiled::measure(|| {
+            let engine = self.fresh_engine();
+            let module = Module::new(&engine, wasm);
+            (engine, module)
+        });
+        let module = match module {
             Ok(module) => module,
             Err(err) => return EngineRun::Rejected(err.to_string()),
-        };
-        let compile = Compiled {
-            time: start.elapsed(),
-            code_bytes: None,
         };
         compiled();
         drive(

@@ -8,7 +8,6 @@ use crate::plan::Plan;
 use crate::value::{FuncIdentity, Value};
 use anyhow::Result;
 use std::collections::HashMap;
-use std::time::Instant;
 use wasmparser::WasmFeatures;
 use wasmtime::{
     Config, Func, Instance, Module, OptLevel, Ref, RegallocAlgorithm, Store, Strategy, Trap, Val,
@@ -349,15 +348,12 @@ impl Engine for WasmtimeEngine {
     }
 
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
-        let start = Instant::now();
-        let module = match Module::new(&self.engine, wasm) {
+        let (module, mut compile) = Compiled::measure(|| Module::new(&self.engine, wasm));
+        let module = match module {
             Ok(module) => module,
             Err(err) => return EngineRun::Rejected(format!("{err:#}")),
         };
-        let compile = Compiled {
-            time: start.elapsed(),
-            code_bytes: Some(module.text().len() as u64),
-        };
+        compile.code_bytes = Some(module.text().len() as u64);
         compiled();
         drive(
             || {
