@@ -161,11 +161,15 @@ pub(crate) fn timed<T>(work: impl FnOnce() -> T) -> (T, Duration, Option<Duratio
     let cpu_start = thread_cpu_time();
     let start = Instant::now();
     let result = work();
-    let wall = start.elapsed();
-    let cpu = thread_cpu_time()
-        .zip(cpu_start)
-        .map(|(end, start)| end.saturating_sub(start));
-    (result, wall, cpu)
+    (result, start.elapsed(), cpu_since(cpu_start))
+}
+
+/// The calling thread's CPU time since `start` (a [`thread_cpu_time`]
+/// reading), when both readings exist.
+pub(crate) fn cpu_since(start: Option<Duration>) -> Option<Duration> {
+    thread_cpu_time()
+        .zip(start)
+        .map(|(end, start)| end.saturating_sub(start))
 }
 
 /// CPU time the calling thread has used.

@@ -154,11 +154,7 @@ pub(crate) fn drive<I: LiveInstance>(
     } = compiled;
     let start = Instant::now();
     let cpu_start = crate::compile_cost::thread_cpu_time();
-    let run_cpu = || {
-        crate::compile_cost::thread_cpu_time()
-            .zip(cpu_start)
-            .map(|(end, start)| end.saturating_sub(start))
-    };
+    let run_cpu = || crate::compile_cost::cpu_since(cpu_start);
     let mut instance = match instantiate() {
         Ok(instance) => instance,
         Err(outcome) => {
