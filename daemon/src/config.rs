@@ -1,14 +1,18 @@
-//! Loading `config.toml`: the embedded defaults or a user's file.
+//! Loading `config.toml`: the embedded defaults or a user's file, parsed
+//! once by the library's schema (`oracles::config::Settings`, which types
+//! the sections that decide cases); the daemon types its own sections
+//! (`[store]`, `[daemon]`, `[log]`, `[gate]`, `[dashboard]`) here.
 
+use crate::health::policy::GatePolicy;
 use anyhow::{bail, Context, Result};
-use oracles::suppress::Suppression;
-use oracles::{ExecutionConfig, GeneratorConfig, Matrix};
+use oracles::config::{Settings, DEFAULT_CONFIG, DEFAULT_ORIGIN};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-pub use oracles::settings::MatrixConfig;
-/// The default configuration, compiled in so the binary runs anywhere.
-pub use oracles::settings::DEFAULT_CONFIG;
+/// The environment variable through which the supervisor hands its
+/// configuration text to worker processes.
+pub const WORKER_CONFIG_ENV: &str = "CROSSCHECK_WORKER_CONFIG";
 
 /// Where findings are kept (`[store]`).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -53,41 +57,6 @@ impl Default for DaemonConfig {
             case_timeout_secs: 30,
             worker_memory_limit_mib: 4096,
             status_interval_secs: 10,
-        }
-    }
-}
-
-/// Triage of findings (`[triage]`).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TriageConfig {
-    /// Failed shrinking candidates in a row after which a module counts as
-    /// minimal.
-    pub shrink_attempts: u32,
-    /// Wall-clock budget for shrinking one finding.
-    pub shrink_seconds: u64,
-    /// Times a finding's module is re-run to tell deterministic from flaky;
-    /// only deterministic findings are shrunk.
-    pub reproduce_runs: u32,
-    /// Whether the daemon shrinks new findings in the background (one
-    /// extra worker process).
-    pub background: bool,
-    /// The `nice` value of that process (0 to 19): its share of the CPU
-    /// against the fuzzing workers.
-    pub niceness: i32,
-    /// Known findings: counted, not reported as new.
-    pub suppress: Vec<Suppression>,
-}
-
-impl Default for TriageConfig {
-    fn default() -> Self {
-        TriageConfig {
-            shrink_attempts: 500,
-            shrink_seconds: 300,
-            reproduce_runs: 3,
-            background: true,
-            niceness: 5,
-            suppress: Vec::new(),
         }
     }
 }
@@ -140,41 +109,23 @@ impl Default for DashboardConfig {
 }
 
 /// The whole configuration file.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Config {
-    /// `[matrix]`.
-    pub matrix: MatrixConfig,
-    /// `[generator]`.
-    #[serde(default)]
-    pub generator: GeneratorConfig,
-    /// `[execution]`.
-    #[serde(default)]
-    pub execution: ExecutionConfig,
-    /// `[cost]`: compile blowup limits.
-    #[serde(default)]
-    pub cost: oracles::compile_cost::CostLimits,
+    /// The sections that decide what a case is, how it runs and how its
+    /// findings are judged and triaged.
+    pub settings: Settings,
     /// `[store]`.
-    #[serde(default)]
     pub store: StoreConfig,
     /// `[daemon]`.
-    #[serde(default)]
     pub daemon: DaemonConfig,
-    /// `[triage]`.
-    #[serde(default)]
-    pub triage: TriageConfig,
     /// `[log]`.
-    #[serde(default)]
     pub log: LogConfig,
     /// `[gate]`: the release gate's policy.
-    #[serde(default)]
-    pub gate: crate::gate::GatePolicy,
+    pub gate: GatePolicy,
     /// `[dashboard]`: the HTTP dashboard.
-    #[serde(default)]
     pub dashboard: DashboardConfig,
     /// The text this was parsed from, handed to worker processes so they
     /// run exactly the supervisor's configuration.
-    #[serde(skip)]
     pub text: String,
 }
 
@@ -182,7 +133,7 @@ impl Config {
     /// Loads `path`, or the embedded defaults when `path` is `None`.
     pub fn load(path: Option<&Path>) -> Result<Config> {
         match path {
-            None => Config::parse(DEFAULT_CONFIG, "the embedded default config.toml"),
+            None => Config::parse(DEFAULT_CONFIG, DEFAULT_ORIGIN),
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read config file {}", path.display()))?;
@@ -193,12 +144,18 @@ impl Config {
 
     /// Parses configuration text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
-        let mut config: Config =
-            toml::from_str(text).with_context(|| format!("invalid configuration in {origin}"))?;
-        config
-            .validate()
-            .with_context(|| format!("invalid configuration in {origin}"))?;
-        config.text = text.to_string();
+        let settings = Settings::parse(text, origin)?;
+        let invalid = || format!("invalid configuration in {origin}");
+        let config = Config {
+            store: section("store", &settings.store).with_context(invalid)?,
+            daemon: section("daemon", &settings.daemon).with_context(invalid)?,
+            log: section("log", &settings.log).with_context(invalid)?,
+            gate: section("gate", &settings.gate).with_context(invalid)?,
+            dashboard: section("dashboard", &settings.dashboard).with_context(invalid)?,
+            settings,
+            text: text.to_string(),
+        };
+        config.validate().with_context(invalid)?;
         Ok(config)
     }
 
@@ -221,15 +178,6 @@ impl Config {
                 bail!("{key} must be at least 1, got 0");
             }
         }
-        for (index, rule) in self.triage.suppress.iter().enumerate() {
-            rule.validate(index)?;
-        }
-        if !(0..=19).contains(&self.triage.niceness) {
-            bail!(
-                "triage.niceness must be between 0 and 19, got {}",
-                self.triage.niceness
-            );
-        }
         let gate = &self.gate;
         for (key, share) in [
             ("gate.max_inconclusive_share", gate.max_inconclusive_share),
@@ -239,7 +187,7 @@ impl Config {
                 bail!("{key} is a share between 0 and 1, got {share}");
             }
         }
-        let known: std::collections::BTreeSet<&str> = oracles::instructions::catalogue()
+        let known: std::collections::BTreeSet<&str> = oracles::case::instructions::catalogue()
             .iter()
             .map(|i| i.proposal)
             .collect();
@@ -275,21 +223,14 @@ impl Config {
             n => n,
         }
     }
+}
 
-    /// The first suppression rule covering a finding, if any.
-    pub fn suppression_for(
-        &self,
-        signature: &str,
-        suspect: Option<&str>,
-        wasm: &[u8],
-    ) -> Option<&Suppression> {
-        oracles::suppress::rule_for(&self.triage.suppress, signature, suspect, wasm)
-    }
-
-    /// Builds the engine matrix this configuration names.
-    pub fn matrix(&self) -> Result<Matrix> {
-        Matrix::new(&self.matrix.oracle, &self.matrix.engines, &self.execution)
-    }
+/// Types one of the daemon's sections, which the library's schema keeps as a
+/// table.
+fn section<T: DeserializeOwned>(name: &str, table: &toml::Table) -> Result<T> {
+    toml::Value::Table(table.clone())
+        .try_into()
+        .with_context(|| format!("in [{name}]"))
 }
 
 #[cfg(test)]
@@ -297,21 +238,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn embedded_defaults_match_the_library_defaults() {
+    fn embedded_defaults_match_the_code_defaults() {
         let config = Config::load(None).unwrap();
-        // config.toml documents the defaults: it must not drift from the code.
-        assert_eq!(config.generator, GeneratorConfig::default());
-        assert_eq!(config.execution, ExecutionConfig::default());
+        // config.toml documents the defaults: it must not drift from the code
+        // (the library's sections are checked by oracles::config).
+        assert_eq!(config.settings, Settings::defaults());
         assert_eq!(config.store, StoreConfig::default());
-        assert_eq!(config.cost, oracles::compile_cost::CostLimits::default());
         assert_eq!(config.daemon, DaemonConfig::default());
         assert_eq!(config.log, LogConfig::default());
-        assert_eq!(config.triage, TriageConfig::default());
-        assert_eq!(config.gate, crate::gate::GatePolicy::default());
+        assert_eq!(config.gate, GatePolicy::default());
         assert_eq!(config.dashboard, DashboardConfig::default());
-        assert_eq!(config.matrix.oracle, "wasmi");
         assert_eq!(
-            config.matrix.engines,
+            config.settings.matrix.engines,
             [
                 "cranelift-tail-signals",
                 "cranelift-tail-explicit",
@@ -323,24 +261,19 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_wrong_types_are_named() {
-        let err = Config::parse(
-            "[matrix]\noracle = \"wasmi\"\nengines = []\n[generator]\nmax_fncs = 3\n",
-            "test.toml",
-        )
-        .unwrap_err();
-        let text = format!("{err:#}");
-        assert!(
-            text.contains("test.toml") && text.contains("max_fncs"),
-            "{text}"
-        );
-
-        let err = Config::parse(
-            "[matrix]\noracle = \"wasmi\"\nengines = []\n[execution]\nfuel = \"lots\"\n",
-            "t.toml",
-        )
-        .unwrap_err();
-        let text = format!("{err:#}");
-        assert!(text.contains("fuel"), "{text}");
+        // Library sections, then one of the daemon's own.
+        for (section, named) in [
+            ("[generator]\nmax_fncs = 3\n", vec!["max_fncs"]),
+            ("[execution]\nfuel = \"lots\"\n", vec!["fuel"]),
+            ("[daemon]\nworker = 3\n", vec!["[daemon]", "worker"]),
+        ] {
+            let text = format!("[matrix]\noracle = \"wasmi\"\nengines = []\n{section}");
+            let err = format!("{:#}", Config::parse(&text, "t.toml").unwrap_err());
+            assert!(err.contains("t.toml"), "{err}");
+            for name in named {
+                assert!(err.contains(name), "{name}: {err}");
+            }
+        }
     }
 
     #[test]
@@ -380,7 +313,7 @@ mod tests {
             "t.toml",
         )
         .unwrap();
-        let err = config.matrix().err().unwrap();
+        let err = config.settings.matrix().err().unwrap();
         assert!(
             format!("{err:#}").contains("unknown engine \"cranelift-tail-signal\""),
             "{err:#}"

@@ -1,24 +1,19 @@
 //! `crosscheck`: differential fuzzing of WebAssembly engines.
 
-mod bundle;
+mod case_table;
 mod commands;
 mod config;
 mod dashboard;
-mod gate;
 mod health;
-mod heap;
 mod logging;
-mod module_file;
-mod probe;
-mod protocol;
-mod report;
-mod scaling_checks;
+mod process;
 mod seeds;
-mod shrinker;
-mod stats;
 mod store;
-mod supervisor;
-mod worker_process;
+mod sweep;
+mod triage;
+
+// Compile heaps are measured from the global allocator.
+oracles::install_instrumented_heap!();
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -106,20 +101,20 @@ enum Command {
 
 fn main() -> ExitCode {
     restore_default_sigpipe();
-    oracles::panics::install_hook();
+    oracles::engine::panics::install_hook();
     let cli = Cli::parse();
     // Cranelift compiles and wasm runs on the calling thread: give every
     // command a known, large stack instead of whatever `ulimit -s` says.
     let result = std::thread::Builder::new()
         .name("crosscheck".into())
-        .stack_size(commands::sweep::WORKER_STACK_BYTES)
+        .stack_size(oracles::pipeline::stack::CASE_STACK_BYTES)
         .spawn(move || run(cli))
         .map_err(anyhow::Error::from)
         .and_then(|thread| {
             thread.join().map_err(|panic| {
                 anyhow::anyhow!(
                     "internal error: {}",
-                    oracles::panics::payload_message(panic.as_ref())
+                    oracles::engine::panics::payload_message(panic.as_ref())
                 )
             })?
         });

@@ -152,7 +152,7 @@ fn the_daemon_records_confirmed_compile_blowups_and_shrinks_them() {
         format!(
             "[matrix]\noracle = \"wasmi\"\nengines = [\"wasmi-fault-quadratic\"]\n\
              [store]\ndata_dir = {:?}\n[daemon]\nworkers = 2\n[triage]\nbackground = false\n\
-             [cost]\ntime_ratio = 5.0\ntime_floor_ms = 2\nmemory_ratio = 5.0\nmemory_floor_mib = 0\nremeasure = 2\n",
+             [cost]\nremeasure = 2\n[cost.compile]\ntime_ratio = 5.0\ntime_floor_ms = 2\nmemory_ratio = 5.0\nmemory_floor_mib = 0\n",
             dir.join("data").display().to_string()
         ),
     )
@@ -262,8 +262,9 @@ fn the_daemon_flags_a_compile_far_above_its_engines_own_distribution() {
             "[matrix]\noracle = \"wasmi\"\nengines = [\"wasmi-fault-spike\"]\n\
              [store]\ndata_dir = {:?}\n[daemon]\nworkers = 2\nbatch_size = 8\n\
              [triage]\nbackground = false\n[dashboard]\naddress = \"\"\n\
-             [cost]\noutlier_ratio = 10.0\noutlier_deviations = 4.0\noutlier_floor_ms = 2\n\
-             outlier_floor_mib = 100000\noutlier_min_samples = 40\nremeasure = 2\n",
+             [cost]\nremeasure = 2\n\
+             [cost.outliers]\nratio = 10.0\ndeviations = 4.0\nfloor_ms = 2\n\
+             floor_mib = 100000\nmin_samples = 40\n",
             dir.join("data").display().to_string()
         ),
     )
@@ -326,8 +327,9 @@ fn the_daemon_runs_scaling_checks_on_the_shapes_and_on_blowups_in_the_background
             "[matrix]\noracle = \"wasmi\"\nengines = [\"wasmi-fault-quadratic\"]\n\
              [store]\ndata_dir = {:?}\n[daemon]\nworkers = 1\n[dashboard]\naddress = \"\"\n\
              [triage]\nshrink_seconds = 5\n\
-             [cost]\ntime_ratio = 5.0\ntime_floor_ms = 2\nremeasure = 1\n\
-             scale_every_secs = 1\nscale_steps = 3\nscale_runs = 2\n",
+             [cost]\nremeasure = 1\n\
+             [cost.compile]\ntime_ratio = 5.0\ntime_floor_ms = 2\n\
+             [cost.scaling]\nevery_secs = 1\nsteps = 3\nruns = 2\n",
             dir.join("data").display().to_string()
         ),
     )

@@ -1,19 +1,24 @@
 //! Coverage-guided differential fuzzing: the input's bytes are wasm-smith's
 //! entropy, the case runs on the matrix of `CROSSCHECK_CONFIG` (default: the
-//! workspace's config.toml), and a finding panics with the signature the
-//! daemon would record, unless a suppression rule of that file covers it.
-//! `crosscheck import` takes the crashing input into the store as that same
-//! finding.
+//! workspace's config.toml), and the case's findings (`oracles::pipeline::
+//! findings`, as the daemon's workers take them) stop the fuzzer with the
+//! signature the daemon would record, unless a suppression rule of that
+//! file covers them. `crosscheck import` takes the crashing input into the
+//! store as that same finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oracles::generate::generate_from_fuzz_input;
+use oracles::case::generate::generate_from_fuzz_input;
+use oracles::cost::heap::Heap;
+use oracles::pipeline::findings::{self, CostEvidence};
+
+oracles::install_instrumented_heap!();
 
 fuzz_target!(
     init: crosscheck_fuzz::init(),
     // On the daemon's case stack: libFuzzer's main thread has 8 MiB.
-    |data: &[u8]| oracles::stack::on_case_stack(|| run(data))
+    |data: &[u8]| oracles::pipeline::stack::on_case_stack(|| run(data))
 );
 
 fn run(data: &[u8]) {
@@ -24,17 +29,15 @@ fn run(data: &[u8]) {
     };
     let case = oracles::run_module_observed(module, &settings.execution, matrix, &mut |_| {})
         .expect("wasm-smith modules parse");
-    let verdict = &case.report.comparison.verdict;
-    let Some(signature) = verdict.signature() else {
-        return;
+    let instructions = oracles::case::instructions::count(&case.module.wasm);
+    let evidence = CostEvidence {
+        limits: settings.cost.clone(),
+        heap: Some(&Heap),
+        case_peak_heap: None,
+        compiles: findings::compiles_of(&case, &Default::default()),
+        instructions,
+        baseline: None,
     };
-    let suspect = oracles::attribution::suspect(verdict);
-    // A known bug (a rule of `[[triage.suppress]]`) is not worth stopping for.
-    if settings
-        .triage
-        .rule_for(&signature, suspect.as_deref(), &case.module.wasm)
-        .is_none()
-    {
-        panic!("crosscheck finding: {signature}\n{verdict}");
-    }
+    let found = findings::of_case(&case, matrix, &evidence, None);
+    crosscheck_fuzz::stop_on_new(&found, &case.module.wasm);
 }

@@ -1,14 +1,14 @@
-//! What the fuzz targets share: the case settings and the matrix, built
-//! once per process from `CROSSCHECK_CONFIG` (default: the workspace's
-//! config.toml), and the panic hook that keeps engine panics the matrix
-//! catches from aborting the process.
+//! What the fuzz targets share: the settings and the matrix, built once per
+//! process from `CROSSCHECK_CONFIG` (default: the workspace's config.toml),
+//! the panic hook that keeps engine panics the matrix catches from aborting
+//! the process, and how a finding stops the fuzzer.
 
-use oracles::settings::CaseSettings;
-use oracles::Matrix;
+use oracles::config::Settings;
+use oracles::{Finding, Matrix};
 use std::sync::LazyLock;
 
-static SETUP: LazyLock<(CaseSettings, Matrix)> = LazyLock::new(|| {
-    let settings = CaseSettings::from_environment().unwrap_or_else(|e| panic!("{e:#}"));
+static SETUP: LazyLock<(Settings, Matrix)> = LazyLock::new(|| {
+    let settings = Settings::from_environment().unwrap_or_else(|e| panic!("{e:#}"));
     let matrix = settings.matrix().unwrap_or_else(|e| panic!("{e:#}"));
     (settings, matrix)
 });
@@ -19,11 +19,31 @@ static SETUP: LazyLock<(CaseSettings, Matrix)> = LazyLock::new(|| {
 /// suppressed) and passes every other panic on to libfuzzer's abort. The
 /// settings and the matrix are built here, before the first input.
 pub fn init() {
-    oracles::panics::install_hook();
+    oracles::engine::panics::install_hook();
     LazyLock::force(&SETUP);
 }
 
 /// The settings and the matrix of this process.
-pub fn setup() -> &'static (CaseSettings, Matrix) {
+pub fn setup() -> &'static (Settings, Matrix) {
     &SETUP
+}
+
+/// Stops the fuzzer (a panic libFuzzer saves the input for) on the first
+/// of `findings` that no suppression rule of the settings covers, with the
+/// signature the daemon would record: `crosscheck import` takes the input
+/// into the store as that same finding.
+pub fn stop_on_new(findings: &[Finding], wasm: &[u8]) {
+    let (settings, _) = setup();
+    for finding in findings {
+        let known = settings
+            .triage
+            .suppression_for(&finding.signature, finding.suspect.as_deref(), wasm)
+            .is_some();
+        if !known {
+            panic!(
+                "crosscheck finding: {}\n{}",
+                finding.signature, finding.summary
+            );
+        }
+    }
 }

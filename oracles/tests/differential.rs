@@ -1,8 +1,8 @@
 //! The differential core on real engines: verdicts a maintainer can trust.
 
-use oracles::compare::compare;
-use oracles::outcome::{EngineRun, Execution};
-use oracles::verdict::{Mismatch, Phase};
+use oracles::judge::compare::compare;
+use oracles::judge::outcome::{EngineRun, Execution};
+use oracles::judge::verdict::{Mismatch, Phase};
 use oracles::{
     ExecutionConfig, GeneratorConfig, InconclusiveReason, Matrix, ModuleInfo, Outcome, Plan,
     TrapKind, Verdict,
@@ -557,10 +557,10 @@ fn winch_and_pulley_take_part_and_winch_refuses_reference_values_as_expected() {
 #[test]
 fn the_fuzz_runs_known_bug_rules_cover_the_corpus_wasmi_bugs_only() {
     // As the fuzz targets do: a crash's signature names where it panicked.
-    oracles::panics::install_hook();
+    oracles::engine::panics::install_hook();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let text = std::fs::read_to_string(root.join("fuzz/known-bugs.toml")).unwrap();
-    let settings = oracles::settings::CaseSettings::parse(&text, "known-bugs.toml").unwrap();
+    let settings = oracles::config::Settings::parse(&text, "known-bugs.toml").unwrap();
     let matrix = settings.matrix().unwrap();
     assert_eq!(settings.matrix.engines, DEFAULT_VARIANTS);
     for (file, known) in [
@@ -575,10 +575,10 @@ fn the_fuzz_runs_known_bug_rules_cover_the_corpus_wasmi_bugs_only() {
         let report = matrix.run(&wasm, &Plan::from_seed(&info, 0, 2));
         let verdict = &report.comparison.verdict;
         let covered = verdict.signature().is_some_and(|signature| {
-            let suspect = oracles::attribution::suspect(verdict);
+            let suspect = oracles::judge::attribution::suspect(verdict);
             settings
                 .triage
-                .rule_for(&signature, suspect.as_deref(), &wasm)
+                .suppression_for(&signature, suspect.as_deref(), &wasm)
                 .is_some()
         });
         assert_eq!(covered, known, "{file}: {verdict}");

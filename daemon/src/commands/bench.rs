@@ -1,9 +1,9 @@
 //! `crosscheck bench`: throughput of each stage on one core, as cases/s.
 
-use crate::commands::sweep::{sweep, SweepOptions};
 use crate::config::Config;
+use crate::process::supervisor::{self, RunLimits};
 use crate::seeds::parse_seed_range;
-use crate::supervisor::{self, RunLimits};
+use crate::sweep::{sweep, SweepOptions};
 use anyhow::Result;
 use clap::Args;
 use oracles::{generate, ModuleInfo, Plan};
@@ -36,7 +36,7 @@ pub fn run(config: &Config, args: BenchArgs) -> Result<ExitCode> {
 }
 
 fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
-    let matrix = config.matrix()?;
+    let matrix = config.settings.matrix()?;
     let n = seeds.end - seeds.start;
     println!(
         "crosscheck bench: {n} seeds ({}..{}), one thread",
@@ -54,7 +54,7 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
     let start = Instant::now();
     let modules: Vec<_> = seeds
         .clone()
-        .map(|seed| generate(seed, &config.generator))
+        .map(|seed| generate(seed, &config.settings.generator))
         .collect::<Result<_>>()?;
     report("generation (wasm-smith)", start.elapsed().as_secs_f64());
     let bytes: usize = modules.iter().map(|m| m.wasm.len()).sum();
@@ -66,7 +66,7 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
     // The daemon's workers count every case's instructions (coverage).
     let start = Instant::now();
     for m in &modules {
-        oracles::instructions::histogram(&m.wasm)?;
+        oracles::case::instructions::histogram(&m.wasm)?;
     }
     report(
         "instruction histogram (coverage)",
@@ -80,7 +80,7 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
             Ok(Plan::from_seed(
                 &info,
                 m.seed,
-                config.execution.calls_per_export,
+                config.settings.execution.calls_per_export,
             ))
         })
         .collect::<Result<_>>()?;
@@ -90,7 +90,7 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
         for m in &modules {
             // A panicking engine is a finding for `sweep`; here it only
             // must not stop the measurement.
-            let _ = oracles::panics::catch(|| engine.compile(&m.wasm));
+            let _ = oracles::engine::panics::catch(|| engine.compile(&m.wasm));
         }
         report(
             &format!("compile: {}", engine.name()),
@@ -100,7 +100,7 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
     let oracle = &matrix.engines()[0];
     let start = Instant::now();
     for (m, plan) in modules.iter().zip(&plans) {
-        let _ = oracles::panics::catch(|| oracle.execute(&m.wasm, plan));
+        let _ = oracles::engine::panics::catch(|| oracle.execute(&m.wasm, plan));
     }
     report(
         &format!("{}: compile + instantiate + run", oracle.name()),
@@ -109,7 +109,12 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
 
     let start = Instant::now();
     for seed in seeds.clone() {
-        oracles::run_seed(seed, &config.generator, &config.execution, &matrix)?;
+        oracles::run_seed(
+            seed,
+            &config.settings.generator,
+            &config.settings.execution,
+            &matrix,
+        )?;
     }
     report(
         &format!("full matrix ({} engines) + compare", matrix.engines().len()),
@@ -120,7 +125,7 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
 
 /// Cases/s of the daemon and of the in-process sweep, side by side.
 fn daemon_vs_sweep(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
-    let matrix = config.matrix()?;
+    let matrix = config.settings.matrix()?;
     let n = seeds.end - seeds.start;
     let mut sweep_rates = Vec::new();
     for jobs in [1, 2] {
@@ -145,7 +150,7 @@ fn daemon_vs_sweep(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
         daemon_config.daemon.first_seed = seeds.start;
         // The fuzzing path alone, as the sweep does it; background triage
         // would take CPU from the workers whenever a finding comes up.
-        daemon_config.triage.background = false;
+        daemon_config.settings.triage.background = false;
         let limits = RunLimits {
             duration: None,
             cases: Some(n),

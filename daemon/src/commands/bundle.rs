@@ -1,8 +1,8 @@
 //! `crosscheck bundle ID`: write a finding's reproduction bundle.
 
-use crate::bundle;
 use crate::config::Config;
 use crate::store::Store;
+use crate::triage::bundle;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! `crosscheck case --seed N`: one generated case, explained.
 
+use crate::case_table::{engine_table, module_summary};
 use crate::config::Config;
-use crate::report::{engine_table, module_summary};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -23,10 +23,10 @@ pub struct CaseArgs {
 
 /// Runs the command.
 pub fn run(config: &Config, args: CaseArgs) -> Result<ExitCode> {
-    let matrix = config.matrix()?;
+    let matrix = config.settings.matrix()?;
     // Write the module before running it: a case that crashes an engine is
     // exactly the one that must be kept.
-    let module = oracles::generate(args.seed, &config.generator)?;
+    let module = oracles::generate(args.seed, &config.settings.generator)?;
     if let Some(path) = &args.emit_wasm {
         std::fs::write(path, &module.wasm)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -35,7 +35,12 @@ pub fn run(config: &Config, args: CaseArgs) -> Result<ExitCode> {
         let text = wasmprinter::print_bytes(&module.wasm).context("printing the module as WAT")?;
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
-    let case = oracles::run_seed(args.seed, &config.generator, &config.execution, &matrix)?;
+    let case = oracles::run_seed(
+        args.seed,
+        &config.settings.generator,
+        &config.settings.execution,
+        &matrix,
+    )?;
     println!(
         "seed {}: swarm features: {}",
         args.seed,

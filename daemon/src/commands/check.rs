@@ -1,10 +1,10 @@
 //! `crosscheck check FILE`: a user's module through the matrix.
 
+use crate::case_table::{engine_table, module_summary};
 use crate::config::Config;
-use crate::module_file::read_module_file;
-use crate::report::{engine_table, module_summary};
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use oracles::case::module_file::read_module_file;
 use oracles::{ModuleInfo, Plan};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,9 +44,9 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
     }
     let plan = match &args.invoke {
         Some(export) => Plan::single_call(&info, export, &args.args)?,
-        None => Plan::from_seed(&info, args.seed, config.execution.calls_per_export),
+        None => Plan::from_seed(&info, args.seed, config.settings.execution.calls_per_export),
     };
-    let matrix = config.matrix()?;
+    let matrix = config.settings.matrix()?;
     let report = matrix.run(&wasm, &plan);
     print!("{}", module_summary(&wasm, &info, &plan));
     println!();

@@ -1,8 +1,8 @@
 //! `crosscheck gate`: the release gate over the store (`[gate]` policy).
 
 use crate::config::Config;
-use crate::gate::{evaluate, junit, RuleResult};
-use crate::health::Health;
+use crate::health::figures::Health;
+use crate::health::gate::{evaluate, junit, RuleResult};
 use crate::store::{unix_now, Store, Window};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -56,8 +56,8 @@ pub fn run(config: &Config, args: GateArgs) -> Result<ExitCode> {
         ),
     };
     let health = Health::load(&store, config, window)?;
-    let mut engines = vec![config.matrix.oracle.clone()];
-    engines.extend(config.matrix.engines.iter().cloned());
+    let mut engines = vec![config.settings.matrix.oracle.clone()];
+    engines.extend(config.settings.matrix.engines.iter().cloned());
     let rules = evaluate(&config.gate, &health, &engines, baseline.as_ref());
     let pass = rules.iter().all(|r| r.pass);
 

@@ -4,13 +4,13 @@
 //! the daemon's.
 
 use crate::config::Config;
-use crate::module_file::module_from_bytes;
-use crate::probe::Prober;
-use crate::shrinker::triage;
-use crate::store::{unix_now, Hit, Store};
+use crate::process::probe::Prober;
+use crate::store::{Hit, Store};
+use crate::triage::shrinker::triage;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use oracles::generate::{fuzz_input_seed, generate_from_fuzz_input};
+use oracles::case::generate::{fuzz_input_seed, generate_from_fuzz_input};
+use oracles::case::module_file::module_from_bytes;
 use oracles::ModuleInfo;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,16 +31,14 @@ pub struct ImportArgs {
     no_shrink: bool,
 }
 
-/// What one file turned out to be.
-enum Imported {
-    /// A hit recorded on finding `id`.
-    Hit {
-        id: i64,
-        new: bool,
-        suppressed: bool,
-    },
-    /// The engines agree, or the case is undecided.
-    NoFinding,
+/// A hit one file's case recorded.
+struct Imported {
+    /// The finding.
+    id: i64,
+    /// Whether the hit created it.
+    new: bool,
+    /// Whether a suppression rule covers it.
+    suppressed: bool,
 }
 
 /// Runs the command. Exit status 0 when every file was imported (whether or
@@ -52,34 +50,37 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
     let (mut new, mut hits, mut clean, mut failed) = (Vec::new(), 0, 0, 0);
     for file in &files {
         match import_one(config, &mut store, &mut prober, file) {
-            Ok(Imported::Hit {
-                id,
-                new: true,
-                suppressed,
-            }) => {
-                let f = store.require_finding(id)?;
-                let how = if suppressed { "suppressed" } else { "new" };
-                println!("{}: {how} finding {id}: {}", file.display(), f.signature);
-                if !suppressed {
-                    new.push(f);
-                }
-            }
-            Ok(Imported::Hit { id, .. }) => {
-                hits += 1;
-                let f = store.require_finding(id)?;
-                println!(
-                    "{}: finding {id} again ({} hits): {}",
-                    file.display(),
-                    f.hits,
-                    f.signature
-                );
-            }
-            Ok(Imported::NoFinding) => {
+            Ok(recorded) if recorded.is_empty() => {
                 clean += 1;
                 println!(
                     "{}: no finding (the engines agree or the case is undecided)",
                     file.display()
                 );
+            }
+            Ok(recorded) => {
+                for Imported {
+                    id,
+                    new: created,
+                    suppressed,
+                } in recorded
+                {
+                    let f = store.require_finding(id)?;
+                    if created {
+                        let how = if suppressed { "suppressed" } else { "new" };
+                        println!("{}: {how} finding {id}: {}", file.display(), f.signature);
+                        if !suppressed {
+                            new.push(f);
+                        }
+                    } else {
+                        hits += 1;
+                        println!(
+                            "{}: finding {id} again ({} hits): {}",
+                            file.display(),
+                            f.hits,
+                            f.signature
+                        );
+                    }
+                }
             }
             Err(err) => {
                 failed += 1;
@@ -94,7 +95,7 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
                 &mut store,
                 &mut prober,
                 finding,
-                config.triage.shrink_attempts,
+                config.settings.triage.shrink_attempts,
                 &AtomicBool::new(false),
                 |_| {},
             )?;
@@ -157,13 +158,14 @@ fn files_in(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Runs one file's case in a worker process and records its finding.
+/// Runs one file's case in a worker process and records every finding it
+/// gives (`oracles::pipeline::findings::of_case`, or the worker's death).
 fn import_one(
     config: &Config,
     store: &mut Store,
     prober: &mut Prober<'_>,
     file: &Path,
-) -> Result<Imported> {
+) -> Result<Vec<Imported>> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     // The file's hash draws the call arguments, so importing it twice
     // counts one hit, and `crosscheck check FILE --seed N` replays it.
@@ -171,8 +173,8 @@ fn import_one(
     let (wasm, what) = match module_from_bytes(file, &bytes) {
         Some(module) => (module?, "module"),
         None => {
-            let module =
-                generate_from_fuzz_input(&bytes, &config.generator).with_context(|| {
+            let module = generate_from_fuzz_input(&bytes, &config.settings.generator)
+                .with_context(|| {
                     format!(
                         "{}: not a module, and no module can be generated from it as a fuzz input",
                         file.display()
@@ -190,35 +192,26 @@ fn import_one(
             info.import_count
         );
     }
-    let Some(finding) = prober
-        .probe(&wasm, seed)
-        .with_context(|| format!("running {}", file.display()))?
-    else {
-        return Ok(Imported::NoFinding);
-    };
-    let suppressed = config
-        .suppression_for(&finding.signature, finding.suspect.as_deref(), &wasm)
-        .is_some();
+    let found = prober
+        .findings(&wasm, seed)
+        .with_context(|| format!("running {}", file.display()))?;
     let name = file.file_name().map_or_else(
         || file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let source = format!("imported {what} {name}");
-    let recorded = store.record(&Hit {
-        signature: &finding.signature,
-        kind: &finding.kind,
-        seed: Some(seed),
-        run: None,
-        wasm: &wasm,
-        summary: &finding.summary,
-        suspect: finding.suspect.as_deref(),
-        suppressed,
-        now: unix_now(),
-        source: Some(&source),
-    })?;
-    Ok(Imported::Hit {
-        id: recorded.id,
-        new: recorded.new,
-        suppressed,
-    })
+    let mut recorded = Vec::new();
+    for finding in &found {
+        let hit = Hit {
+            source: Some(&source),
+            ..Hit::of_finding(finding, &config.settings.triage, Some(seed), &wasm)
+        };
+        let stored = store.record(&hit)?;
+        recorded.push(Imported {
+            id: stored.id,
+            new: stored.new,
+            suppressed: hit.suppressed,
+        });
+    }
+    Ok(recorded)
 }

@@ -1,4 +1,9 @@
-//! One module per subcommand.
+//! The command line, one module per subcommand: each parses its arguments,
+//! calls the stages (the library, `process`, `store`, `triage`, `health`,
+//! `dashboard`) and prints. Nothing below this layer uses it.
+//!
+//! In: parsed arguments and the [`Config`](crate::config::Config). Out:
+//! what the command prints, and its exit status.
 
 pub mod bench;
 pub mod bundle;

@@ -5,13 +5,13 @@
 //! much on a given module.
 
 use crate::config::Config;
-use crate::module_file::read_module_file;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use oracles::{EngineRun, ModuleInfo, Outcome, Plan};
+use oracles::case::module_file::read_module_file;
+use oracles::cost::run::{time_calls, CallTiming};
+use oracles::{ModuleInfo, Plan};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// Arguments of `crosscheck perf`.
 #[derive(Args)]
@@ -32,19 +32,6 @@ pub struct PerfArgs {
     rounds: usize,
 }
 
-/// One engine's figures: time per call in each round, sorted.
-struct Timing {
-    engine: String,
-    per_call: Vec<Duration>,
-    result: String,
-}
-
-impl Timing {
-    fn median(&self) -> Duration {
-        self.per_call[self.per_call.len() / 2]
-    }
-}
-
 /// Runs the command.
 pub fn run(config: &Config, args: PerfArgs) -> Result<ExitCode> {
     if args.calls == 0 || args.rounds == 0 {
@@ -56,49 +43,10 @@ pub fn run(config: &Config, args: PerfArgs) -> Result<ExitCode> {
     let mut plan = Plan::single_call(&info, &args.invoke, &args.args)?;
     let call = plan.calls[0].clone();
     plan.calls = vec![call; args.calls];
-    let matrix = config.matrix()?;
-    let mut timings = Vec::new();
-    let mut refused = Vec::new();
-    for engine in matrix.engines() {
-        let mut per_call = Vec::new();
-        let mut result = String::new();
-        for _ in 0..args.rounds {
-            match engine.execute(&wasm, &plan) {
-                EngineRun::Ran(execution) => {
-                    let Some(last) = execution.calls.last() else {
-                        bail!(
-                            "{} failed to instantiate the module: {}",
-                            engine.name(),
-                            execution.instantiation
-                        );
-                    };
-                    if !matches!(last, Outcome::Returned(_)) {
-                        bail!(
-                            "{} did not return from {}: {last}",
-                            engine.name(),
-                            args.invoke
-                        );
-                    }
-                    result = last.to_string();
-                    per_call.push(execution.run_time / args.calls as u32);
-                }
-                EngineRun::Rejected(why) => {
-                    refused.push(format!("{}: {why}", engine.name()));
-                    break;
-                }
-                EngineRun::Crashed(why) => bail!("{} crashed: {why}", engine.name()),
-            }
-        }
-        if !per_call.is_empty() {
-            per_call.sort();
-            timings.push(Timing {
-                engine: engine.name().to_string(),
-                per_call,
-                result,
-            });
-        }
-    }
-    let Some(fastest) = timings.iter().map(Timing::median).min() else {
+    let matrix = config.settings.matrix()?;
+    let (timings, refused) = time_calls(&matrix, &wasm, &plan, args.rounds)
+        .with_context(|| format!("timing {} of {}", args.invoke, args.file.display()))?;
+    let Some(fastest) = timings.iter().map(CallTiming::median).min() else {
         bail!("no engine ran the module: {}", refused.join("; "));
     };
     println!(

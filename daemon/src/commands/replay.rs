@@ -3,7 +3,7 @@
 //! which are fixed.
 
 use crate::config::Config;
-use crate::probe::{read_module, Prober};
+use crate::process::probe::Prober;
 use crate::store::Store;
 use anyhow::Result;
 use clap::Args;
@@ -39,10 +39,10 @@ pub fn run(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} findings replayed, eta {eta}")
             .expect("the template is valid"),
     );
-    // The store's connection stays on this thread; workers get the paths.
-    let modules: Vec<_> = findings
+    // The store's connection stays on this thread; workers get the modules.
+    let modules: Vec<Result<Vec<u8>>> = findings
         .iter()
-        .map(|f| store.artifact_path(f.shrunk.as_ref().unwrap_or(&f.artifact)))
+        .map(|f| store.read_artifact(f.shrunk.as_ref().unwrap_or(&f.artifact)))
         .collect();
     let results: Vec<Replayed> = pool.install(|| {
         findings
@@ -56,9 +56,12 @@ pub fn run(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
                     prober
                 },
                 |prober, (f, module)| {
-                    let outcome = read_module(module).and_then(|wasm| {
-                        prober.signature_for(&wasm, f.first_seed.unwrap_or(0), &f.signature)
-                    });
+                    let outcome = match module {
+                        Ok(wasm) => {
+                            prober.signature_for(wasm, f.first_seed.unwrap_or(0), &f.signature)
+                        }
+                        Err(err) => Err(anyhow::anyhow!("{err:#}")),
+                    };
                     match outcome {
                         Ok(Some(now)) if now == f.signature => Replayed::Reproduces,
                         Ok(Some(now)) => Replayed::Changed(now),

@@ -2,9 +2,9 @@
 //! upstream issue: what happens, who is suspected, versions, the module as
 //! WAT, and the `wasmtime run` line of every Wasmtime variant.
 
-use crate::bundle::{markdown, ReportModule};
 use crate::config::Config;
 use crate::store::Store;
+use crate::triage::bundle::{markdown, ReportModule};
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;

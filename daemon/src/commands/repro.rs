@@ -2,7 +2,7 @@
 //! and say whether it still gives the same signature.
 
 use crate::config::Config;
-use crate::probe::{read_module, Prober};
+use crate::process::probe::Prober;
 use crate::store::Store;
 use anyhow::Result;
 use clap::Args;
@@ -28,7 +28,7 @@ pub fn run(config: &Config, args: ReproArgs) -> Result<ExitCode> {
         _ => ("original", &finding.artifact),
     };
     let path = store.artifact_path(hash);
-    let wasm = read_module(&path)?;
+    let wasm = store.read_artifact(hash)?;
     let seed = finding.first_seed.unwrap_or(0);
     let mut prober = Prober::new(config);
     prober.set_baseline(Some(store.baseline()?));

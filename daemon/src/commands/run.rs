@@ -1,7 +1,7 @@
 //! `crosscheck run`: the long-running daemon.
 
 use crate::config::Config;
-use crate::supervisor::{self, RunLimits};
+use crate::process::supervisor::{self, RunLimits};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::process::ExitCode;

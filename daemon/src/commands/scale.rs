@@ -5,12 +5,12 @@
 //! superlinear: the kind of regression ../shared/seeds/003 describes.
 
 use crate::config::Config;
-use crate::heap::Heap;
-use crate::module_file::read_module_file;
 use anyhow::{bail, Result};
 use clap::Args;
-use oracles::growth::{measure, Clock, Subject};
-use oracles::shapes::Shape;
+use oracles::case::module_file::read_module_file;
+use oracles::cost::heap::Heap;
+use oracles::cost::scaling_check::{measure, Clock, Subject};
+use oracles::cost::shapes::Shape;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -60,7 +60,7 @@ pub fn run(config: &Config, args: ScaleArgs) -> Result<ExitCode> {
         (None, None) => unreachable!("clap requires a file or a shape"),
     };
     let start = args.start.unwrap_or(subject.default_start()).max(1);
-    let matrix = config.matrix()?;
+    let matrix = config.settings.matrix()?;
     let growth = measure(
         &matrix,
         &mut |n| subject.module(n),

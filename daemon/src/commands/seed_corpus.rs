@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::seeds::parse_seed_range;
 use anyhow::{Context, Result};
 use clap::Args;
-use oracles::generate::{seed_stream, StreamPurpose};
+use oracles::case::generate::{seed_stream, StreamPurpose};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -34,13 +34,17 @@ pub fn run(config: &Config, args: SeedCorpusArgs) -> Result<ExitCode> {
         .with_context(|| format!("creating {}", args.dir.display()))?;
     let count = seeds.end - seeds.start;
     for seed in seeds {
-        let bytes = seed_stream(seed, StreamPurpose::Module, config.generator.entropy_bytes);
+        let bytes = seed_stream(
+            seed,
+            StreamPurpose::Module,
+            config.settings.generator.entropy_bytes,
+        );
         let path = args.dir.join(format!("seed-{seed}"));
         std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     }
     println!(
         "{count} input(s) of {} bytes in {}",
-        config.generator.entropy_bytes,
+        config.settings.generator.entropy_bytes,
         args.dir.display()
     );
     Ok(ExitCode::SUCCESS)

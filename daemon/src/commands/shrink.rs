@@ -2,9 +2,9 @@
 //! the same signature, every candidate run in a worker process.
 
 use crate::config::Config;
-use crate::probe::Prober;
-use crate::shrinker::triage;
+use crate::process::probe::Prober;
 use crate::store::Store;
+use crate::triage::shrinker::triage;
 use anyhow::{bail, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -34,7 +34,9 @@ pub fn run(config: &Config, args: ShrinkArgs) -> Result<ExitCode> {
     progress.enable_steady_tick(Duration::from_millis(200));
     progress.set_message(format!("re-running the {original}-byte module"));
     let shown = progress.clone();
-    let attempts = args.attempts.unwrap_or(config.triage.shrink_attempts);
+    let attempts = args
+        .attempts
+        .unwrap_or(config.settings.triage.shrink_attempts);
     let mut prober = Prober::new(config);
     let triaged = triage(
         config,

@@ -1,8 +1,8 @@
 //! `crosscheck status`: the store at a glance, also while the daemon runs.
 
 use crate::config::Config;
-use crate::health::FindingJson;
-use crate::stats::ALL_ENGINES;
+use crate::health::figures::FindingJson;
+use crate::health::stats::ALL_ENGINES;
 use crate::store::{ScalingCheck, Store};
 use anyhow::Result;
 use clap::Args;

@@ -1,24 +1,17 @@
 //! `crosscheck sweep --seeds A..B`: a seed range in-process on all cores.
 
 use crate::config::Config;
+use crate::health::stats::{Class, Stats};
 use crate::seeds::parse_seed_range;
-use crate::stats::{Class, Stats};
+use crate::store::Store;
+use crate::sweep::{sweep, SweepOptions};
 use anyhow::{Context, Result};
 use clap::Args;
-use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Instant;
-
-use crate::store::{unix_now, Hit, Store};
-
-/// Native stack for worker threads: Cranelift compiles and wasm runs on them.
-pub const WORKER_STACK_BYTES: usize = oracles::stack::CASE_STACK_BYTES;
 
 /// Arguments of `crosscheck sweep`.
 #[derive(Args)]
@@ -42,106 +35,10 @@ pub struct SweepArgs {
     record: bool,
 }
 
-/// How [`sweep`] runs.
-pub struct SweepOptions<'a> {
-    /// Worker threads; all cores when `None`.
-    pub jobs: Option<usize>,
-    /// Where to record findings, if anywhere.
-    pub store: Option<&'a Mutex<Store>>,
-    /// Collect one line per finding in `Stats::findings`.
-    pub collect_findings: bool,
-    /// Show a progress bar.
-    pub progress: bool,
-}
-
-/// What [`sweep`] did.
-pub struct SweepResult {
-    /// Totals.
-    pub stats: Stats,
-    /// Wall-clock time of the cases (not of building the matrix).
-    pub elapsed: std::time::Duration,
-    /// Threads used.
-    pub threads: usize,
-    /// Findings the store saw for the first time.
-    pub new_findings: u64,
-}
-
-/// Runs `seeds` in-process on a thread pool.
-pub fn sweep(
-    config: &Config,
-    matrix: &oracles::Matrix,
-    seeds: std::ops::Range<u64>,
-    options: &SweepOptions<'_>,
-) -> Result<SweepResult> {
-    let recording_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    let new_findings = AtomicU64::new(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.unwrap_or(0))
-        .stack_size(WORKER_STACK_BYTES)
-        .build()
-        .context("starting worker threads")?;
-    let progress = match options.progress {
-        true => ProgressBar::new(seeds.end - seeds.start).with_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} cases, {per_sec}, eta {eta}")
-                .expect("the template is valid"),
-        ),
-        false => ProgressBar::hidden(),
-    };
-    let start = Instant::now();
-    let stats = pool.install(|| {
-        seeds
-            .clone()
-            .into_par_iter()
-            .progress_with(progress.clone())
-            .fold(Stats::default, |mut stats, seed| {
-                // Engine panics are caught per engine inside the matrix; this
-                // catches the rest (the generator, the harness itself).
-                let result = oracles::panics::catch(|| {
-                    oracles::run_seed(seed, &config.generator, &config.execution, matrix)
-                });
-                match result {
-                    Ok(Ok(report)) => {
-                        stats.add(&report);
-                        if let Some(store) = options.store {
-                            match record(store, &report) {
-                                Ok(true) => {
-                                    new_findings.fetch_add(1, Ordering::Relaxed);
-                                }
-                                Ok(false) => {}
-                                Err(err) => {
-                                    recording_error.lock().unwrap().get_or_insert(err);
-                                }
-                            }
-                        }
-                        if options.collect_findings && report.report.comparison.verdict.is_finding()
-                        {
-                            stats.findings.push(finding_line(&report));
-                        }
-                    }
-                    Ok(Err(err)) => stats.add_generation_failure(seed, &err),
-                    Err(panic) => stats.add_panic(seed, panic),
-                }
-                stats
-            })
-            .reduce(Stats::default, Stats::merge)
-    });
-    let elapsed = start.elapsed();
-    progress.finish_and_clear();
-    if let Some(err) = recording_error.into_inner().unwrap() {
-        return Err(err.context("recording findings in the store"));
-    }
-    Ok(SweepResult {
-        stats,
-        elapsed,
-        threads: pool.current_num_threads(),
-        new_findings: new_findings.load(Ordering::Relaxed),
-    })
-}
-
 /// Runs the command. Exits 1 if any case is a finding.
 pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
     let seeds = parse_seed_range(&args.seeds)?;
-    let matrix = config.matrix()?;
+    let matrix = config.settings.matrix()?;
     let store = match args.record {
         true => Some(Mutex::new(Store::open(&config.store.data_dir)?)),
         false => None,
@@ -189,33 +86,6 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
     } else {
         super::EXIT_AGREE
     }))
-}
-
-/// Records the case if it is a finding; true if it created a new finding.
-fn record(store: &Mutex<Store>, report: &oracles::SeedReport) -> anyhow::Result<bool> {
-    let verdict = &report.report.comparison.verdict;
-    let Some(signature) = verdict.signature() else {
-        return Ok(false);
-    };
-    let recorded = store.lock().unwrap().record(&Hit {
-        signature: &signature,
-        kind: &verdict.label(),
-        seed: Some(report.module.seed),
-        run: None,
-        wasm: &report.module.wasm,
-        summary: &verdict.to_string(),
-        suspect: oracles::attribution::suspect(verdict).as_deref(),
-        suppressed: false,
-        now: unix_now(),
-        source: None,
-    })?;
-    Ok(recorded.new)
-}
-
-fn finding_line(report: &oracles::SeedReport) -> String {
-    let verdict = &report.report.comparison.verdict;
-    let signature = verdict.signature().unwrap_or_default();
-    format!("{}\t{}\t{signature}", report.module.seed, verdict.label())
 }
 
 /// The sweep summary as text.

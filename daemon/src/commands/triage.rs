@@ -2,9 +2,9 @@
 //! urgent first, one line each.
 
 use crate::config::Config;
-use crate::probe::Prober;
-use crate::shrinker;
+use crate::process::probe::Prober;
 use crate::store::Store;
+use crate::triage::shrinker;
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;

@@ -1,10 +1,10 @@
 //! The JSON API (`/api/...`) and the data the HTML pages share with it.
 
-use super::{with_store, Failure, State};
-use crate::bundle::{wasmtime_commands, wat_of, ReportModule};
+use super::state::{with_store, Failure, State};
 use crate::config::Config;
-use crate::health::{FindingJson, Health, RunFigures};
+use crate::health::figures::{FindingJson, Health, RunFigures};
 use crate::store::{Finding, HitRow, Store, Window};
+use crate::triage::bundle::{wasmtime_commands, wat_of, ReportModule};
 use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -27,8 +27,8 @@ pub struct Overview {
     /// Every finding (merged ones too) by kind, then status.
     pub findings_by_kind: BTreeMap<String, BTreeMap<String, u64>>,
     /// Each engine's compile cost per instruction that outlier blowups are
-    /// judged against (`oracles::cost_baseline`).
-    pub baseline: oracles::cost_baseline::Baseline,
+    /// judged against (`oracles::cost::baseline`).
+    pub baseline: oracles::cost::baseline::Baseline,
     /// The latest scaling check of every subject.
     pub scaling: Vec<crate::store::ScalingCheck>,
 }

@@ -2,6 +2,7 @@
 //! run none).
 
 use maud::{html, Markup};
+use std::time::{Duration, UNIX_EPOCH};
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 180.0;
@@ -31,8 +32,8 @@ pub fn throughput(minutes: &[(i64, f64)]) -> Markup {
             line x1=(LEFT) y1="0" x2=(LEFT) y2=(HEIGHT - BOTTOM) stroke="#999" {}
             text x=(LEFT - 4.0) y=(y(peak) + 4.0) text-anchor="end" font-size="11" { (format!("{peak:.0}")) }
             text x=(LEFT - 4.0) y=(HEIGHT - BOTTOM) text-anchor="end" font-size="11" { "0" }
-            text x=(LEFT) y=(HEIGHT - 6.0) font-size="11" { (super::pages::when(first.0)) }
-            text x=(WIDTH) y=(HEIGHT - 6.0) text-anchor="end" font-size="11" { (super::pages::when(last.0)) }
+            text x=(LEFT) y=(HEIGHT - 6.0) font-size="11" { (when(first.0)) }
+            text x=(WIDTH) y=(HEIGHT - 6.0) text-anchor="end" font-size="11" { (when(last.0)) }
             @if points.len() == 1 {
                 circle cx=(x(first.0)) cy=(y(rates[0].1)) r="3" fill="#2563eb" {}
             } @else {
@@ -40,4 +41,10 @@ pub fn throughput(minutes: &[(i64, f64)]) -> Markup {
             }
         }
     }
+}
+
+/// A Unix time as `2026-11-21T14:30:10Z`.
+pub fn when(unix: i64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64))
+        .to_string()
 }

@@ -2,9 +2,9 @@
 //! the store, summed over all runs, so values persist across daemon
 //! restarts and never go backwards.
 
-use super::{with_store, Failure, State};
-use crate::health::{distribution, is_distribution};
-use crate::stats::{ALL_ENGINES, INSTRUCTION_COUNTER};
+use super::state::{with_store, Failure, State};
+use crate::health::distribution::{is_bucket, Distribution};
+use crate::health::stats::{ALL_ENGINES, INSTRUCTION_COUNTER};
 use axum::http::header;
 use axum::response::IntoResponse;
 use prometheus_client::encoding::text::encode;
@@ -41,7 +41,7 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
                         .get_or_create(&vec![("instruction".into(), op.into())])
                         .inc_by(*value);
                 }
-            } else if !is_distribution(name) {
+            } else if !is_bucket(name) {
                 engine_events
                     .get_or_create(&vec![
                         ("engine".into(), engine.clone()),
@@ -50,12 +50,12 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
                     .inc_by(*value);
             }
         }
-        let compile = buckets(&counters, "compile-us<=2^", "le_us");
-        let compile_cpu = buckets(&counters, "compile-cpu-us<=2^", "le_us");
-        let run_time = buckets(&counters, "run-us<=2^", "le_us");
-        let sizes = buckets(&counters, "instructions<=2^", "le");
-        let compile_heap = buckets(&counters, "compile-heap<=2^", "le_bytes");
-        let code_size = buckets(&counters, "code-bytes<=2^", "le_bytes");
+        let compile = buckets(&counters, Distribution::CompileMicros);
+        let compile_cpu = buckets(&counters, Distribution::CompileCpuMicros);
+        let run_time = buckets(&counters, Distribution::RunMicros);
+        let sizes = buckets(&counters, Distribution::Instructions);
+        let compile_heap = buckets(&counters, Distribution::CompileHeap);
+        let code_size = buckets(&counters, Distribution::CodeBytes);
         let by_kind = Family::<Labels, Gauge>::default();
         let hits = Family::<Labels, Counter<u64>>::default();
         for f in &findings {
@@ -137,15 +137,12 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
     ))
 }
 
-/// Distribution counters (`<prefix>k` for bucket 2^k) as cumulative
-/// counts per engine and bound, like a histogram's buckets.
-fn buckets(
-    counters: &crate::store::Counters,
-    prefix: &str,
-    bound: &str,
-) -> Family<Labels, Counter<u64>> {
+/// A distribution's counters as cumulative counts per engine and bound,
+/// like a histogram's buckets.
+fn buckets(counters: &crate::store::Counters, which: Distribution) -> Family<Labels, Counter<u64>> {
     let family = Family::<Labels, Counter<u64>>::default();
-    for (engine, buckets) in distribution(counters, prefix) {
+    let bound = which.bound_label();
+    for (engine, buckets) in which.per_engine(counters) {
         let mut cumulative = 0;
         for (k, n) in buckets {
             cumulative += n;

@@ -3,30 +3,25 @@
 //! the store's contents through fixed routes (no file paths are taken from
 //! requests), and every text it shows is escaped: export names, signatures
 //! and WAT come from generated or imported modules.
+//!
+//! In: the store (opened per request) and the configuration. Out: pages,
+//! `/api/...` JSON and `/metrics`, on `[dashboard] address`.
 
 mod api;
 mod chart;
 mod metrics;
 mod pages;
+mod state;
 
 use crate::config::Config;
-use crate::store::Store;
 use anyhow::{Context, Result};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use state::{Failure, Shared, State};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
-
-/// What every request reads.
-struct Shared {
-    data_dir: PathBuf,
-    config: Config,
-}
-
-type State = Arc<Shared>;
 
 /// Binds `address` and serves the dashboard of `config`'s store on a
 /// background thread; returns the bound address (port 0 picks one).
@@ -100,46 +95,4 @@ async fn harden(mut response: Response) -> Response {
 
 async fn not_found() -> Failure {
     Failure::NotFound("no such page".into())
-}
-
-/// Runs `read` on the store off the async thread.
-async fn with_store<T: Send + 'static>(
-    state: &State,
-    read: impl FnOnce(&Store, &Config) -> Result<T, Failure> + Send + 'static,
-) -> Result<T, Failure> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || {
-        let store = Store::open_existing(&state.data_dir).map_err(Failure::Internal)?;
-        read(&store, &state.config)
-    })
-    .await
-    .map_err(|e| Failure::Internal(anyhow::anyhow!("dashboard task failed: {e}")))?
-}
-
-/// Why a request failed.
-#[derive(Debug)]
-pub enum Failure {
-    /// 404 with a reason.
-    NotFound(String),
-    /// 500: the store could not be read.
-    Internal(anyhow::Error),
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(err: anyhow::Error) -> Self {
-        Failure::Internal(err)
-    }
-}
-
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        // Plain text: whatever the message holds is never markup.
-        match self {
-            Failure::NotFound(what) => (StatusCode::NOT_FOUND, what).into_response(),
-            Failure::Internal(err) => {
-                tracing::warn!("dashboard: {err:#}");
-                (StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}")).into_response()
-            }
-        }
-    }
 }

@@ -2,12 +2,12 @@
 //! export name holding markup is shown as text.
 
 use super::api::{all_runs, filtered, Filter, FindingDetail, Overview};
-use super::{chart, with_store, Failure, State};
-use crate::health::{FindingJson, RunFigures};
+use super::chart::{self, when};
+use super::state::{with_store, Failure, State};
+use crate::health::figures::{FindingJson, RunFigures};
 use axum::extract::{Path, Query};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
-use oracles::cost_baseline::Metric;
-use std::time::{Duration, UNIX_EPOCH};
+use oracles::cost::baseline::Metric;
 
 /// Instructions the coverage table lists, most frequent first.
 const TOP_INSTRUCTIONS: usize = 40;
@@ -54,12 +54,6 @@ fn layout(title: &str, refresh: bool, body: Markup) -> Markup {
     }
 }
 
-/// A Unix time as `2026-11-21T14:30:10Z`.
-pub fn when(unix: i64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64))
-        .to_string()
-}
-
 fn share(part: u64, whole: u64) -> String {
     if whole == 0 {
         "-".into()
@@ -75,7 +69,7 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
             Overview::load(store, config)?,
             config.gate.instruction_proposals.clone(),
             config.gate.min_instruction_count,
-            config.cost.outlier_ratio,
+            config.settings.cost.outliers.ratio,
         ))
     })
     .await?;
@@ -84,7 +78,7 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
     let mut top: Vec<(&String, &u64)> = h.instructions.iter().collect();
     top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let most = top.first().map_or(1, |t| *t.1).max(1);
-    let unseen: Vec<&str> = oracles::instructions::of_proposals(&proposals)
+    let unseen: Vec<&str> = oracles::case::instructions::of_proposals(&proposals)
         .filter(|i| h.instructions.get(&i.name).copied().unwrap_or(0) < min.max(1))
         .map(|i| i.name.as_str())
         .collect();
@@ -179,7 +173,7 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
             }
         }
         h2 { "Scaling checks" }
-        p.muted { "Built-in compiler stress shapes grown to doubling sizes in the background, one every [cost] scale_every_secs, and the shrunk module of every compile blowup; compile CPU time and peak heap fitted per engine. The latest check of each:" }
+        p.muted { "Built-in compiler stress shapes grown to doubling sizes in the background, one every [cost.scaling] every_secs, and the shrunk module of every compile blowup; compile CPU time and peak heap fitted per engine. The latest check of each:" }
         @if overview.scaling.is_empty() {
             p.muted { "No scaling check yet." }
         } @else {
@@ -275,7 +269,7 @@ pub async fn finding(
     let (d, config_superlinear) = with_store(&state, move |store, config| {
         Ok((
             FindingDetail::load(store, config, id)?,
-            config.cost.scale_superlinear,
+            config.settings.cost.scaling.superlinear,
         ))
     })
     .await?;

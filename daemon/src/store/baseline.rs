@@ -1,11 +1,11 @@
 //! The run's reference of compile cost per instruction
-//! (`oracles::cost_baseline`), kept so that a restarted daemon, the
+//! (`oracles::cost::baseline`), kept so that a restarted daemon, the
 //! background shrinker and `crosscheck shrink` judge a case against the
 //! figures its finding was recorded by.
 
-use super::Store;
+use super::database::Store;
 use anyhow::{Context, Result};
-use oracles::cost_baseline::{Baseline, Metric, Reference};
+use oracles::cost::baseline::{Baseline, Metric, Reference};
 use rusqlite::{params, TransactionBehavior};
 
 impl Store {
@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn the_baseline_round_trips_and_a_partial_update_keeps_the_rest() {
-        let dir = super::super::temp_dir("baseline");
+        let dir = super::super::database::temp_dir("baseline");
         let mut store = Store::open(&dir).unwrap();
         assert!(store.baseline().unwrap().is_empty());
         let reference = |m: f64| Reference {

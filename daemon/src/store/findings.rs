@@ -1,7 +1,7 @@
 //! Findings: one row per signature, one hit row per seed, the first module
 //! of each finding kept as an artifact.
 
-use super::{seed_from_sql, seed_to_sql, Store};
+use super::database::{seed_from_sql, seed_to_sql, Store};
 use anyhow::{Context, Result};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
@@ -41,7 +41,7 @@ pub struct Finding {
     pub suspect: Option<String>,
     /// Re-runs that gave the signature (`3/3`: deterministic), once triaged.
     pub reproducible: Option<String>,
-    /// The code shape of the shrunk module (`oracles::code_shape`).
+    /// The code shape of the shrunk module (`oracles::triage::code_shape`).
     pub shape: Option<String>,
     /// The finding this one was merged into (its status is then `merged`).
     pub merged_into: Option<i64>,
@@ -107,6 +107,34 @@ pub struct Hit<'a> {
     pub now: i64,
     /// Where the module came from, when not generated from `seed`.
     pub source: Option<&'a str>,
+}
+
+impl<'a> Hit<'a> {
+    /// A hit of one of a case's findings (`oracles::pipeline::findings`),
+    /// now; `suppressed` when a rule of `triage` covers it. Not from a run
+    /// and not imported: set `run` or `source` for that.
+    pub fn of_finding(
+        finding: &'a oracles::Finding,
+        triage: &oracles::triage::config::TriageConfig,
+        seed: Option<u64>,
+        wasm: &'a [u8],
+    ) -> Hit<'a> {
+        let suppressed = triage
+            .suppression_for(&finding.signature, finding.suspect.as_deref(), wasm)
+            .is_some();
+        Hit {
+            signature: &finding.signature,
+            kind: &finding.kind,
+            seed,
+            run: None,
+            wasm,
+            summary: &finding.summary,
+            suspect: finding.suspect.as_deref(),
+            suppressed,
+            now: super::unix_now(),
+            source: None,
+        }
+    }
 }
 
 /// What recording a hit did.
@@ -294,7 +322,7 @@ impl Store {
         let party = |suspect: &Option<String>| {
             suspect
                 .as_deref()
-                .map(oracles::attribution::suspected_party)
+                .map(oracles::judge::attribution::suspected_party)
                 .map(str::to_string)
         };
         let twin = {
@@ -452,7 +480,7 @@ pub(super) fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Find
 
 #[cfg(test)]
 mod tests {
-    use super::super::temp_dir;
+    use super::super::database::temp_dir;
     use super::*;
 
     fn hit<'a>(signature: &'a str, seed: u64, wasm: &'a [u8], now: i64) -> Hit<'a> {

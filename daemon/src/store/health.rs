@@ -1,9 +1,11 @@
 //! What the release gate and the dashboard read: the runs of a time window,
 //! their counters and throughput, the findings hit in it, hit histories.
 
+use super::database::{seed_from_sql, Store};
+use super::findings::Finding;
 use super::findings::{finding_from_row, SELECT_FINDING};
+use super::progress::Counters;
 use super::progress::Run;
-use super::{seed_from_sql, Counters, Finding, Store};
 use anyhow::{bail, Context, Result};
 use rusqlite::{params, params_from_iter, OptionalExtension};
 use std::collections::BTreeSet;
@@ -167,7 +169,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{temp_dir, Hit, SeedRange};
+    use super::super::database::temp_dir;
+    use super::super::{Hit, SeedRange};
     use super::*;
 
     fn hit(store: &mut Store, signature: &str, seed: u64, run: i64, now: i64) {

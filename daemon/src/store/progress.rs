@@ -1,7 +1,7 @@
 //! Daemon progress: runs, per-engine counters, and the seed cursor with the
 //! ranges handed out but not finished, so a restart resumes exactly.
 
-use super::{seed_from_sql, seed_to_sql, Store};
+use super::database::{seed_from_sql, seed_to_sql, Store};
 use anyhow::{Context, Result};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use std::collections::BTreeMap;
@@ -245,7 +245,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::super::temp_dir;
+    use super::super::database::temp_dir;
     use super::*;
 
     fn counters(pairs: &[(&str, &str, u64)]) -> Counters {

@@ -1,7 +1,7 @@
-//! Scaling checks the daemon ran (`oracles::growth`): on the built-in
+//! Scaling checks the daemon ran (`oracles::cost::scaling_check`): on the built-in
 //! shapes periodically, and on the shrunk module of each compile blowup.
 
-use super::Store;
+use super::database::Store;
 use anyhow::{Context, Result};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn the_latest_check_of_each_subject_is_kept_apart_from_older_ones() {
-        let dir = super::super::temp_dir("scaling");
+        let dir = super::super::database::temp_dir("scaling");
         let mut store = Store::open(&dir).unwrap();
         let check = |at: i64, subject: &str, superlinear: &[&str]| ScalingCheck {
             at,

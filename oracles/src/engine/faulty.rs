@@ -3,9 +3,10 @@
 //! They exist to prove that detection, deduplication and shrinking work, and
 //! are never part of the default matrix.
 
-use super::{Engine, ExecutionConfig, WasmiEngine};
-use crate::outcome::EngineRun;
-use crate::plan::Plan;
+use super::interface::{Engine, ExecutionConfig};
+use super::wasmi::WasmiEngine;
+use crate::case::plan::Plan;
+use crate::judge::outcome::EngineRun;
 use anyhow::Result;
 use wasmparser::{Operator, Parser, Payload, WasmFeatures};
 

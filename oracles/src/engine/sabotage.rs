@@ -5,9 +5,10 @@
 //! finding and keeps fuzzing. Run them only under `crosscheck run`: in-process
 //! commands (`sweep`, `case`) die or hang with them, which is the point.
 
-use super::{Engine, ExecutionConfig, WasmiEngine};
-use crate::outcome::EngineRun;
-use crate::plan::Plan;
+use super::interface::{Engine, ExecutionConfig};
+use super::wasmi::WasmiEngine;
+use crate::case::plan::Plan;
+use crate::judge::outcome::EngineRun;
 use anyhow::Result;
 use std::time::{Duration, Instant};
 use wasmparser::{Operator, Parser, Payload, WasmFeatures};

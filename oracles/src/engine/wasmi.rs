@@ -1,10 +1,11 @@
 //! The wasmi interpreter: the oracle.
 
-use super::{drive, Compiled, Engine, ExecutionConfig, HarnessLimiter, LiveInstance};
-use crate::module_info::{Signature, ValueType};
-use crate::outcome::{EngineRun, Outcome, TrapKind};
-use crate::plan::Plan;
-use crate::value::{FuncIdentity, Value};
+use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
+use super::interface::{comparable_features, Engine, ExecutionConfig};
+use crate::case::module_info::{Signature, ValueType};
+use crate::case::plan::Plan;
+use crate::case::value::{FuncIdentity, Value};
+use crate::judge::outcome::{EngineRun, Outcome, TrapKind};
 use anyhow::Result;
 use std::collections::HashMap;
 use wasmi::errors::{ErrorKind, InstantiationError};
@@ -85,7 +86,7 @@ impl Engine for WasmiEngine {
     }
 
     fn features(&self) -> WasmFeatures {
-        super::comparable_features()
+        comparable_features()
     }
 
     fn compile(&self, wasm: &[u8]) -> Result<(), String> {

@@ -1,11 +1,12 @@
 //! Wasmtime variants. Every Wasmtime-version-specific call lives in this file,
 //! so pointing crosscheck at another Wasmtime release touches nothing else.
 
-use super::{drive, Compiled, Engine, ExecutionConfig, HarnessLimiter, LiveInstance};
-use crate::module_info::{Signature, ValueType};
-use crate::outcome::{EngineRun, Outcome, TrapKind};
-use crate::plan::Plan;
-use crate::value::{FuncIdentity, Value};
+use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
+use super::interface::{comparable_features, Engine, ExecutionConfig};
+use crate::case::module_info::{Signature, ValueType};
+use crate::case::plan::Plan;
+use crate::case::value::{FuncIdentity, Value};
+use crate::judge::outcome::{EngineRun, Outcome, TrapKind};
 use anyhow::Result;
 use std::collections::HashMap;
 use wasmparser::WasmFeatures;
@@ -329,7 +330,7 @@ impl Engine for WasmtimeEngine {
     }
 
     fn features(&self) -> WasmFeatures {
-        let mut features = super::comparable_features();
+        let mut features = comparable_features();
         if !self.variant.tail_calls {
             features.remove(WasmFeatures::TAIL_CALL);
         }
@@ -572,7 +573,7 @@ mod tests {
 
     #[test]
     fn variant_names_round_trip_and_reject_garbage() {
-        for name in super::super::known_engine_names() {
+        for name in crate::engine::known_engine_names() {
             if let Some(v) = WasmtimeVariant::parse(&name) {
                 assert_eq!(v.name(), name);
             }

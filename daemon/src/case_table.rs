@@ -1,0 +1,125 @@
+//! Human-readable output of one case: the per-engine table and the verdict.
+
+use oracles::judge::outcome::{EngineRun, Execution, Outcome};
+use oracles::{CaseReport, ModuleInfo, Plan};
+use std::fmt::Write;
+
+/// Describes the module: size, exports by kind, proposals it uses.
+pub fn module_summary(wasm: &[u8], info: &ModuleInfo, plan: &Plan) -> String {
+    let funcs = info.functions().count();
+    let mut text = format!(
+        "module: {} bytes, {} functions ({funcs} exported), {} memories, {} globals, {} tables exported{}\n",
+        wasm.len(),
+        info.function_count,
+        plan.memories.len(),
+        plan.globals.len(),
+        plan.tables.len(),
+        if info.uses_tail_calls { ", uses return_call" } else { "" },
+    );
+    let _ = writeln!(text, "plan: {} calls", plan.calls.len());
+    if !plan.skipped_exports.is_empty() {
+        let _ = writeln!(
+            text,
+            "not called (parameter types the harness cannot make): {}",
+            plan.skipped_exports.join(", ")
+        );
+    }
+    text
+}
+
+/// One line per engine: compile time, instantiation, call outcomes, state.
+pub fn engine_table(report: &CaseReport) -> String {
+    let width = report
+        .runs
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let mut text = format!(
+        "{:width$}  {:>10}  {:<24}  {}\n",
+        "engine", "compile", "instantiation", "calls"
+    );
+    for (name, run) in &report.runs {
+        match run {
+            EngineRun::Crashed(message) => {
+                let _ = writeln!(text, "{name:width$}  {:>10}  CRASHED: {message}", "-");
+            }
+            EngineRun::Rejected(message) => {
+                let expected = report
+                    .comparison
+                    .rejections
+                    .iter()
+                    .find(|r| &r.engine == name)
+                    .is_some_and(|r| r.expected);
+                let first_line = message.lines().next().unwrap_or("");
+                let _ = writeln!(
+                    text,
+                    "{name:width$}  {:>10}  rejected ({}): {first_line}",
+                    "-",
+                    if expected { "expected" } else { "UNEXPECTED" }
+                );
+            }
+            EngineRun::Ran(execution) => {
+                let _ = writeln!(
+                    text,
+                    "{name:width$}  {:>8.2}ms  {:<24}  {}",
+                    execution.compile_time.as_secs_f64() * 1e3,
+                    match &execution.instantiation {
+                        Outcome::Returned(_) => "ok".to_string(),
+                        other => truncate(&other.to_string(), 24),
+                    },
+                    call_summary(execution)
+                );
+            }
+        }
+    }
+    text
+}
+
+fn call_summary(execution: &Execution) -> String {
+    let returned = execution
+        .calls
+        .iter()
+        .filter(|o| matches!(o, Outcome::Returned(_)))
+        .count();
+    let mut traps: Vec<String> = execution
+        .calls
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Trap(kind) => Some(kind.to_string()),
+            _ => None,
+        })
+        .collect();
+    traps.sort();
+    traps.dedup();
+    let others = execution.calls.len()
+        - returned
+        - execution
+            .calls
+            .iter()
+            .filter(|o| matches!(o, Outcome::Trap(_)))
+            .count();
+    let mut parts = vec![format!("{returned} returned")];
+    let trapped = execution
+        .calls
+        .iter()
+        .filter(|o| matches!(o, Outcome::Trap(_)))
+        .count();
+    if trapped > 0 {
+        parts.push(format!("{trapped} trapped ({})", traps.join(", ")));
+    }
+    if others > 0 {
+        parts.push(format!("{others} limit/error"));
+    }
+    parts.join(", ")
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max - 1).collect();
+        format!("{cut}…")
+    }
+}

@@ -1,0 +1,409 @@
+//! The release gate: the `[gate]` policy of `config.toml` judged against
+//! the fuzz health of a window of the store.
+
+use super::figures::Health;
+use super::policy::GatePolicy;
+use oracles::case::instructions;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// One rule's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleResult {
+    /// What the rule checks, e.g. `open mismatch findings`.
+    pub rule: String,
+    /// The measured figure, as shown.
+    pub figure: String,
+    /// The limit, as shown (`>= 10000`, `<= 0`).
+    pub limit: String,
+    /// Whether the figure is within the limit.
+    pub pass: bool,
+    /// What failed, when it did (the findings, the missing instructions).
+    pub detail: Option<String>,
+}
+
+/// Judges `health` by `policy`. `engines` is the matrix (oracle first);
+/// `baseline` the signatures of a baseline store, if one was given.
+pub fn evaluate(
+    policy: &GatePolicy,
+    health: &Health,
+    engines: &[String],
+    baseline: Option<&BTreeSet<String>>,
+) -> Vec<RuleResult> {
+    let mut rules = vec![at_least("cases", health.cases, policy.min_cases)];
+    for engine in engines {
+        let ran = health
+            .engines
+            .get(engine)
+            .and_then(|c| c.get("ran"))
+            .copied()
+            .unwrap_or(0);
+        rules.push(at_least(
+            &format!("cases run by {engine}"),
+            ran,
+            policy.min_cases_per_variant,
+        ));
+    }
+    let attention: Vec<_> = health
+        .findings
+        .iter()
+        .filter(|f| f.needs_attention)
+        .map(|f| &f.finding)
+        .collect();
+    for (kind, max) in &policy.max_open {
+        let open: Vec<_> = attention.iter().filter(|f| &f.kind == kind).collect();
+        let mut rule = at_most(&format!("open {kind} findings"), open.len() as u64, *max);
+        if !rule.pass {
+            rule.detail = Some(
+                open.iter()
+                    .map(|f| format!("#{} ({} hits): {}", f.id, f.hits, f.signature))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        rules.push(rule);
+    }
+    rules.push(share_at_most(
+        "inconclusive share",
+        health.verdict_share("inconclusive"),
+        policy.max_inconclusive_share,
+    ));
+    rules.push(share_at_most(
+        "rejected share",
+        health.verdict_share("rejected"),
+        policy.max_rejected_share,
+    ));
+    let speed = health.cases_per_second;
+    rules.push(RuleResult {
+        rule: "cases/s".into(),
+        figure: format!("{speed:.1}"),
+        limit: format!(">= {}", policy.min_cases_per_second),
+        pass: speed >= policy.min_cases_per_second,
+        detail: None,
+    });
+    if policy.min_instruction_count > 0 {
+        let missing: Vec<&str> = instructions::of_proposals(&policy.instruction_proposals)
+            .filter(|i| {
+                health.instructions.get(&i.name).copied().unwrap_or(0)
+                    < policy.min_instruction_count
+            })
+            .map(|i| i.name.as_str())
+            .collect();
+        let total = instructions::of_proposals(&policy.instruction_proposals).count();
+        let mut rule = RuleResult {
+            rule: format!(
+                "instructions seen {}+ times ({})",
+                policy.min_instruction_count,
+                policy.instruction_proposals.join(", ")
+            ),
+            figure: format!("{} of {total}", total - missing.len()),
+            limit: format!("{total} of {total}"),
+            pass: missing.is_empty(),
+            detail: None,
+        };
+        if !missing.is_empty() {
+            const SHOWN: usize = 24;
+            let mut names = missing
+                .iter()
+                .take(SHOWN)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if missing.len() > SHOWN {
+                names += &format!(" ... and {} more", missing.len() - SHOWN);
+            }
+            rule.detail = Some(format!("below the minimum: {names}"));
+        }
+        rules.push(rule);
+    }
+    if let Some(known) = baseline {
+        let new: Vec<_> = attention
+            .iter()
+            .filter(|f| !known.contains(&f.signature))
+            .collect();
+        let mut rule = at_most(
+            "findings new vs the baseline",
+            new.len() as u64,
+            policy.max_new_vs_baseline,
+        );
+        if !rule.pass {
+            rule.detail = Some(
+                new.iter()
+                    .map(|f| format!("#{}: {}", f.id, f.signature))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        rules.push(rule);
+    }
+    rules
+}
+
+fn at_least(rule: &str, figure: u64, min: u64) -> RuleResult {
+    RuleResult {
+        rule: rule.into(),
+        figure: figure.to_string(),
+        limit: format!(">= {min}"),
+        pass: figure >= min,
+        detail: None,
+    }
+}
+
+fn at_most(rule: &str, figure: u64, max: u64) -> RuleResult {
+    RuleResult {
+        rule: rule.into(),
+        figure: figure.to_string(),
+        limit: format!("<= {max}"),
+        pass: figure <= max,
+        detail: None,
+    }
+}
+
+fn share_at_most(rule: &str, share: f64, max: f64) -> RuleResult {
+    RuleResult {
+        rule: rule.into(),
+        figure: format!("{:.3}%", share * 100.0),
+        limit: format!("<= {:.3}%", max * 100.0),
+        pass: share <= max,
+        detail: None,
+    }
+}
+
+/// The rules as a JUnit report: one test case per rule, a failure per
+/// failed rule.
+pub fn junit(rules: &[RuleResult], window: &str) -> anyhow::Result<String> {
+    use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut suite = TestSuite::new("crosscheck gate");
+    for rule in rules {
+        let status = if rule.pass {
+            TestCaseStatus::success()
+        } else {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(format!(
+                "{}: {} (limit {})",
+                rule.rule, rule.figure, rule.limit
+            ));
+            if let Some(detail) = &rule.detail {
+                status.set_description(detail.clone());
+            }
+            status
+        };
+        let mut case = TestCase::new(rule.rule.clone(), status);
+        case.set_classname("crosscheck.gate");
+        case.set_system_out(format!("figure {} limit {}", rule.figure, rule.limit));
+        suite.add_test_case(case);
+    }
+    suite.add_property(Property::new("window", window));
+    let mut report = Report::new("crosscheck");
+    report.add_test_suite(suite);
+    Ok(report.to_string()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::figures::{FindingFigures, FindingJson};
+    use std::collections::BTreeMap;
+
+    const ENGINES: [&str; 2] = ["wasmi", "cranelift-tail-signals"];
+
+    fn finding(id: i64, kind: &str, signature: &str, needs_attention: bool) -> FindingFigures {
+        FindingFigures {
+            finding: FindingJson {
+                id,
+                signature: signature.into(),
+                kind: kind.into(),
+                status: if needs_attention {
+                    "open"
+                } else {
+                    "suppressed"
+                }
+                .into(),
+                hits: 3,
+                first_seen: 0,
+                last_seen: 0,
+                first_seed: Some(1),
+                suspect: None,
+                reproducible: None,
+                shrunk_size: None,
+                source: None,
+                merged_into: None,
+            },
+            needs_attention,
+        }
+    }
+
+    /// A health every rule of `policy()` passes: 20,000 cases at 40/s,
+    /// both engines ran them, every MVP instruction seen twice, one
+    /// suppressed mismatch.
+    fn healthy() -> Health {
+        Health {
+            runs: Vec::new(),
+            cases: 20_000,
+            seconds: 500,
+            cases_per_second: 40.0,
+            verdicts: [
+                ("agree".to_string(), 19_990),
+                ("inconclusive:fuel".to_string(), 10),
+            ]
+            .into_iter()
+            .collect(),
+            engines: ENGINES
+                .iter()
+                .map(|e| {
+                    (
+                        e.to_string(),
+                        [("ran".to_string(), 20_000)].into_iter().collect(),
+                    )
+                })
+                .collect(),
+            costs: BTreeMap::new(),
+            instructions: instructions::of_proposals(&["mvp".to_string()])
+                .map(|i| (i.name.clone(), 2))
+                .collect(),
+            findings: vec![finding(1, "mismatch", "mismatch known", false)],
+        }
+    }
+
+    fn policy() -> GatePolicy {
+        GatePolicy {
+            instruction_proposals: vec!["mvp".into()],
+            ..GatePolicy::default()
+        }
+    }
+
+    fn engines() -> Vec<String> {
+        ENGINES.iter().map(|e| e.to_string()).collect()
+    }
+
+    fn failing(
+        health: &Health,
+        policy: &GatePolicy,
+        baseline: Option<&BTreeSet<String>>,
+    ) -> Vec<String> {
+        evaluate(policy, health, &engines(), baseline)
+            .into_iter()
+            .filter(|r| !r.pass)
+            .map(|r| r.rule)
+            .collect()
+    }
+
+    #[test]
+    fn a_healthy_store_passes_every_rule() {
+        let baseline: BTreeSet<String> = ["mismatch known".to_string()].into();
+        let rules = evaluate(&policy(), &healthy(), &engines(), Some(&baseline));
+        assert!(rules.iter().all(|r| r.pass), "{rules:#?}");
+        // cases, 2 engines, 5 kinds, 2 shares, speed, coverage, baseline.
+        assert_eq!(rules.len(), 13);
+    }
+
+    #[test]
+    fn each_rule_fails_alone() {
+        type Break = Box<dyn Fn(&mut Health, &mut GatePolicy)>;
+        let cases: Vec<(&str, Break)> = vec![
+            ("cases", Box::new(|_, p| p.min_cases = 20_001)),
+            (
+                "cases run by cranelift-tail-signals",
+                Box::new(|h, _| {
+                    h.engines
+                        .get_mut("cranelift-tail-signals")
+                        .unwrap()
+                        .insert("ran".into(), 4_999);
+                }),
+            ),
+            (
+                "open crash findings",
+                Box::new(|h, _| {
+                    h.findings
+                        .push(finding(2, "crash", "crash wasmi: boom", true))
+                }),
+            ),
+            (
+                "open hang findings",
+                Box::new(|h, _| h.findings.push(finding(3, "hang", "hang wasmi", true))),
+            ),
+            (
+                "inconclusive share",
+                Box::new(|_, p| p.max_inconclusive_share = 0.0001),
+            ),
+            (
+                "rejected share",
+                Box::new(|h, _| {
+                    h.verdicts.insert("rejected:expected".into(), 1_001);
+                }),
+            ),
+            ("cases/s", Box::new(|h, _| h.cases_per_second = 4.9)),
+            (
+                "instructions seen 1+ times (mvp)",
+                Box::new(|h, _| {
+                    h.instructions.remove("i64.rotr");
+                }),
+            ),
+        ];
+        for (rule, break_it) in cases {
+            let (mut health, mut policy) = (healthy(), policy());
+            break_it(&mut health, &mut policy);
+            assert_eq!(failing(&health, &policy, None), [rule]);
+        }
+        // A limit per kind: two open mismatches pass `mismatch = 2`.
+        let mut health = healthy();
+        health
+            .findings
+            .push(finding(4, "mismatch", "mismatch a", true));
+        health
+            .findings
+            .push(finding(5, "mismatch", "mismatch b", true));
+        assert_eq!(
+            failing(&health, &policy(), None),
+            ["open mismatch findings"]
+        );
+        let mut lenient = policy();
+        lenient.max_open.insert("mismatch".into(), 2);
+        assert!(failing(&health, &lenient, None).is_empty());
+        // Only findings unknown to the baseline fail it, and the failure
+        // names them.
+        let baseline: BTreeSet<String> = ["mismatch a".to_string()].into();
+        let rules = evaluate(&lenient, &health, &engines(), Some(&baseline));
+        let failed: Vec<_> = rules.iter().filter(|r| !r.pass).collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].rule, "findings new vs the baseline");
+        assert_eq!(failed[0].figure, "1");
+        assert_eq!(failed[0].detail.as_deref(), Some("#5: mismatch b"));
+        // The coverage failure names what is missing.
+        let mut health = healthy();
+        health.instructions.remove("i64.rotr");
+        let rules = evaluate(&policy(), &health, &engines(), None);
+        let coverage = rules.iter().find(|r| !r.pass).unwrap();
+        assert_eq!(
+            coverage.detail.as_deref(),
+            Some("below the minimum: i64.rotr")
+        );
+    }
+
+    #[test]
+    fn junit_has_one_case_per_rule_and_a_failure_per_failed_rule() {
+        let mut health = healthy();
+        health.cases_per_second = 1.0;
+        let rules = evaluate(&policy(), &health, &engines(), None);
+        let xml = junit(&rules, "since 3").unwrap();
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let cases: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        assert_eq!(cases.len(), rules.len());
+        let failures: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("failure"))
+            .collect();
+        assert_eq!(failures.len(), 1);
+        assert_eq!(
+            failures[0].parent().unwrap().attribute("name"),
+            Some("cases/s")
+        );
+        assert!(failures[0]
+            .attribute("message")
+            .unwrap()
+            .contains("1.0 (limit >= 5)"));
+    }
+}

@@ -1,0 +1,63 @@
+//! The release gate's policy (`[gate]` in `config.toml`): what a healthy
+//! store must show. Judged by `health::gate`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The policy (`[gate]`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatePolicy {
+    /// Cases at least, over the window.
+    pub min_cases: u64,
+    /// Cases each engine of the matrix compiled and ran, at least.
+    pub min_cases_per_variant: u64,
+    /// Findings that need attention (open, no suppression rule covers
+    /// them) hit in the window, at most, per kind; kinds not listed are
+    /// not limited.
+    pub max_open: BTreeMap<String, u64>,
+    /// Share of cases whose verdict is inconclusive, at most.
+    pub max_inconclusive_share: f64,
+    /// Share of cases too few engines accepted, at most.
+    pub max_rejected_share: f64,
+    /// Cases per second of running, at least.
+    pub min_cases_per_second: f64,
+    /// Every instruction of `instruction_proposals` occurs at least this
+    /// often in the generated modules; 0 turns the rule off.
+    pub min_instruction_count: u64,
+    /// The proposals (wasmparser's names) whose instructions
+    /// `min_instruction_count` covers.
+    pub instruction_proposals: Vec<String>,
+    /// With `--baseline`: findings needing attention whose signature the
+    /// baseline store lacks, at most.
+    pub max_new_vs_baseline: u64,
+}
+
+impl Default for GatePolicy {
+    fn default() -> Self {
+        GatePolicy {
+            min_cases: 10_000,
+            min_cases_per_variant: 5_000,
+            max_open: ["crash", "hang", "oom", "mismatch", "rejected:unexpected"]
+                .into_iter()
+                .map(|kind| (kind.to_string(), 0))
+                .collect(),
+            max_inconclusive_share: 0.01,
+            max_rejected_share: 0.05,
+            min_cases_per_second: 5.0,
+            min_instruction_count: 1,
+            instruction_proposals: [
+                "mvp",
+                "sign_extension",
+                "saturating_float_to_int",
+                "bulk_memory",
+                "tail_call",
+                "simd",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            max_new_vs_baseline: 0,
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! Counting verdicts and reasons over many cases; nothing is dropped.
+
+use oracles::judge::outcome::EngineRun;
+use oracles::{SeedReport, Verdict};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How many example seeds are kept per class.
+const EXAMPLES: usize = 5;
+
+/// Per-engine counters.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EngineCounters {
+    /// Cases the engine compiled and ran.
+    pub ran: u64,
+    /// Refusals of modules needing a proposal the engine lacks.
+    pub rejected_expected: u64,
+    /// Refusals of modules valid under the engine's own proposals.
+    pub rejected_unexpected: u64,
+    /// Cases in which the engine panicked.
+    pub crashed: u64,
+    /// Cases made inconclusive by this engine, by reason.
+    pub inconclusive: BTreeMap<String, u64>,
+}
+
+impl EngineCounters {
+    /// Counts one event of [`case_events`].
+    fn count(&mut self, event: &str) {
+        match event {
+            "ran" => self.ran += 1,
+            "rejected-expected" => self.rejected_expected += 1,
+            "rejected-unexpected" => self.rejected_unexpected += 1,
+            "crashed" => self.crashed += 1,
+            other => {
+                if let Some(reason) = other.strip_prefix("inconclusive:") {
+                    *self.inconclusive.entry(reason.to_string()).or_default() += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The engine name under which per-case totals are counted.
+pub const ALL_ENGINES: &str = "*";
+
+/// The prefix of the [`ALL_ENGINES`] counters of instruction coverage:
+/// `op:i32.add` counts the `i32.add` instructions of every generated module.
+pub const INSTRUCTION_COUNTER: &str = "op:";
+
+/// The counters one case increments, as `(engine, counter)`: under
+/// [`ALL_ENGINES`] `cases` and `verdict:<label>`; per engine `cases`, `ran`,
+/// `agree`, `rejected-expected`, `rejected-unexpected`, `crashed` and
+/// `inconclusive:<reason>` for the engines that caused it.
+pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
+    let verdict = &report.report.comparison.verdict;
+    let mut events = verdict_events(&verdict.label());
+    for (name, run) in &report.report.runs {
+        events.push((name.clone(), "cases".into()));
+        if matches!(run, EngineRun::Ran(_)) {
+            events.push((name.clone(), "ran".into()));
+        }
+        if matches!(verdict, Verdict::Agree) {
+            events.push((name.clone(), "agree".into()));
+        }
+    }
+    for rejection in &report.report.comparison.rejections {
+        let event = match rejection.expected {
+            true => "rejected-expected",
+            false => "rejected-unexpected",
+        };
+        events.push((rejection.engine.clone(), event.into()));
+    }
+    match verdict {
+        Verdict::Crash { engines } => {
+            for (engine, _) in engines {
+                events.push((engine.clone(), "crashed".into()));
+            }
+        }
+        Verdict::Inconclusive {
+            reason, engines, ..
+        } => {
+            for engine in engines {
+                events.push((engine.clone(), format!("inconclusive:{reason}")));
+            }
+        }
+        _ => {}
+    }
+    events
+}
+
+/// The per-case totals every case counts, whatever happened to it:
+/// `cases` and `verdict:<label>` under [`ALL_ENGINES`].
+pub fn verdict_events(label: &str) -> Vec<(String, String)> {
+    vec![
+        (ALL_ENGINES.to_string(), "cases".to_string()),
+        (ALL_ENGINES.to_string(), format!("verdict:{label}")),
+    ]
+}
+
+/// A class of cases with a count and the first seeds seen.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Class {
+    /// Cases in the class.
+    pub count: u64,
+    /// The smallest seeds of the class, at most a handful.
+    pub seeds: Vec<u64>,
+}
+
+impl Class {
+    fn add(&mut self, seed: u64) {
+        self.count += 1;
+        self.seeds.push(seed);
+        self.seeds.sort_unstable();
+        self.seeds.truncate(EXAMPLES);
+    }
+
+    fn merge(&mut self, other: Class) {
+        self.count += other.count;
+        self.seeds.extend(other.seeds);
+        self.seeds.sort_unstable();
+        self.seeds.truncate(EXAMPLES);
+    }
+}
+
+/// Totals over a set of cases.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Stats {
+    /// Seeds attempted.
+    pub cases: u64,
+    /// Cases a human must look at: every finding verdict, and harness panics.
+    pub findings_total: u64,
+    /// Cases per verdict label (`agree`, `mismatch`, `inconclusive:<reason>`, ...).
+    pub verdicts: BTreeMap<String, u64>,
+    /// Per-engine counters.
+    pub engines: BTreeMap<String, EngineCounters>,
+    /// Mismatches by class (phase kind, who sides with whom, outcome classes).
+    pub mismatch_classes: BTreeMap<String, Class>,
+    /// Engine panics by engine and message.
+    pub crashes: BTreeMap<String, Class>,
+    /// Unexpected rejections by engine and first line of the message.
+    pub unexpected_rejections: BTreeMap<String, Class>,
+    /// Generator failures by message.
+    pub generation_failures: BTreeMap<String, Class>,
+    /// Cases where the harness itself panicked, by message.
+    pub harness_panics: BTreeMap<String, Class>,
+    /// Modules that use `return_call*`.
+    pub modules_with_tail_calls: u64,
+    /// Agreeing cases where a memory differed only in NaN payloads.
+    pub nan_payload_tolerated: u64,
+    /// Total size of generated modules, bytes.
+    pub wasm_bytes: u64,
+    /// Finding lines collected when the caller asks for them.
+    #[serde(skip)]
+    pub findings: Vec<String>,
+    /// The oracle's instantiation and call outcomes by class (`value`,
+    /// `trap:<kind>`, ...): how much of each case really ran.
+    pub oracle_outcomes: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    /// Counts one case.
+    pub fn add(&mut self, report: &SeedReport) {
+        let seed = report.module.seed;
+        self.cases += 1;
+        self.wasm_bytes += report.module.wasm.len() as u64;
+        self.modules_with_tail_calls += u64::from(report.info.uses_tail_calls);
+        let comparison = &report.report.comparison;
+        self.nan_payload_tolerated += u64::from(comparison.nan_payload_differences > 0);
+        *self.verdicts.entry(comparison.verdict.label()).or_default() += 1;
+        self.findings_total += u64::from(comparison.verdict.is_finding());
+        if let Some((_, EngineRun::Ran(oracle))) = report.report.runs.first() {
+            let outcomes = std::iter::once(("instantiate", &oracle.instantiation))
+                .chain(oracle.calls.iter().map(|c| ("call", c)));
+            for (step, outcome) in outcomes {
+                *self
+                    .oracle_outcomes
+                    .entry(format!("{step} {}", outcome.class()))
+                    .or_default() += 1;
+            }
+        }
+        for (engine, event) in case_events(report) {
+            if engine != ALL_ENGINES {
+                self.engines.entry(engine).or_default().count(&event);
+            }
+        }
+        for rejection in comparison.rejections.iter().filter(|r| !r.expected) {
+            let first = rejection.message.lines().next().unwrap_or("");
+            self.unexpected_rejections
+                .entry(format!("{}: {first}", rejection.engine))
+                .or_default()
+                .add(seed);
+        }
+        match &comparison.verdict {
+            Verdict::Crash { engines } => {
+                for (engine, message) in engines {
+                    self.crashes
+                        .entry(format!("{engine}: {message}"))
+                        .or_default()
+                        .add(seed);
+                }
+            }
+            Verdict::Mismatch(m) => self
+                .mismatch_classes
+                .entry(m.class_key())
+                .or_default()
+                .add(seed),
+            _ => {}
+        }
+    }
+
+    /// Counts a seed whose module could not be generated.
+    pub fn add_generation_failure(&mut self, seed: u64, error: &anyhow::Error) {
+        self.cases += 1;
+        *self.verdicts.entry("generation-failed".into()).or_default() += 1;
+        self.generation_failures
+            .entry(format!("{error:#}"))
+            .or_default()
+            .add(seed);
+    }
+
+    /// Counts a seed on which the harness panicked.
+    pub fn add_panic(&mut self, seed: u64, message: String) {
+        self.cases += 1;
+        *self.verdicts.entry("harness-panic".into()).or_default() += 1;
+        self.findings_total += 1;
+        self.harness_panics.entry(message).or_default().add(seed);
+    }
+
+    /// Combines two partial totals.
+    pub fn merge(mut self, other: Stats) -> Stats {
+        self.cases += other.cases;
+        self.findings_total += other.findings_total;
+        self.findings.extend(other.findings);
+        self.modules_with_tail_calls += other.modules_with_tail_calls;
+        self.nan_payload_tolerated += other.nan_payload_tolerated;
+        self.wasm_bytes += other.wasm_bytes;
+        for (mine, theirs) in [
+            (&mut self.verdicts, other.verdicts),
+            (&mut self.oracle_outcomes, other.oracle_outcomes),
+        ] {
+            for (k, v) in theirs {
+                *mine.entry(k).or_default() += v;
+            }
+        }
+        for (k, v) in other.engines {
+            let mine = self.engines.entry(k).or_default();
+            mine.ran += v.ran;
+            mine.rejected_expected += v.rejected_expected;
+            mine.rejected_unexpected += v.rejected_unexpected;
+            mine.crashed += v.crashed;
+            for (reason, n) in v.inconclusive {
+                *mine.inconclusive.entry(reason).or_default() += n;
+            }
+        }
+        for (mine, theirs) in [
+            (&mut self.mismatch_classes, other.mismatch_classes),
+            (&mut self.crashes, other.crashes),
+            (&mut self.unexpected_rejections, other.unexpected_rejections),
+            (&mut self.generation_failures, other.generation_failures),
+            (&mut self.harness_panics, other.harness_panics),
+        ] {
+            for (k, v) in theirs {
+                mine.entry(k).or_default().merge(v);
+            }
+        }
+        self
+    }
+}

@@ -1,0 +1,277 @@
+//! Running one module at a time in a worker process, for shrinking and
+//! replaying findings: whatever a candidate does to its process (a
+//! segfault, an endless loop), the answer is the signature the daemon would
+//! have recorded for it.
+
+use super::protocol::{Order, Reply, ScaleOrder, ScaleResult};
+use super::worker_process::{Event, WorkerProcess};
+use crate::config::Config;
+use anyhow::{bail, Context, Result};
+use oracles::cost::baseline::Baseline;
+use oracles::Finding;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long a fresh worker may take to build its matrix.
+const STARTUP_LIMIT: Duration = Duration::from_secs(120);
+const TICK: Duration = Duration::from_millis(20);
+
+/// A worker process kept for probing modules; restarted when a module kills it.
+pub struct Prober<'a> {
+    config: &'a Config,
+    stop: Option<&'a AtomicBool>,
+    background: bool,
+    blowup_margin: Option<f64>,
+    baseline: Option<Baseline>,
+    process: Option<WorkerProcess>,
+    engines: Vec<String>,
+    generation: u64,
+    sender: mpsc::Sender<Event>,
+    receiver: mpsc::Receiver<Event>,
+}
+
+impl<'a> Prober<'a> {
+    /// A prober for the configuration's matrix and limits.
+    pub fn new(config: &'a Config) -> Self {
+        let (sender, receiver) = mpsc::channel();
+        Prober {
+            config,
+            stop: None,
+            background: false,
+            blowup_margin: None,
+            baseline: None,
+            process: None,
+            engines: Vec::new(),
+            generation: 0,
+            sender,
+            receiver,
+        }
+    }
+
+    /// A prober that abandons a running module, killing its worker, as soon
+    /// as `stop` is raised.
+    pub fn with_stop(config: &'a Config, stop: &'a AtomicBool) -> Self {
+        let mut prober = Prober::new(config);
+        prober.stop = Some(stop);
+        prober
+    }
+
+    /// Runs the worker at a lower scheduling priority, so that it takes only
+    /// the CPU time the fuzzing workers leave.
+    pub fn in_background(mut self) -> Self {
+        self.background = true;
+        self
+    }
+
+    /// From now on, judges compile blowups against `[cost]` limits `factor`
+    /// times higher (`None`: the limits themselves).
+    pub fn set_blowup_margin(&mut self, factor: Option<f64>) {
+        self.blowup_margin = factor;
+    }
+
+    /// From now on, judges compile cost per instruction against `baseline`
+    /// (the store's, the one the daemon judged its findings by).
+    pub fn set_baseline(&mut self, baseline: Option<Baseline>) {
+        self.baseline = baseline.filter(|b| !b.is_empty());
+    }
+
+    /// The finding signature of `wasm` run with the call plan of `seed`:
+    /// `wanted` when the case gives it (a case can be a mismatch and a
+    /// compile blowup at once), else the case's first, or `None` when it is
+    /// not a finding (the engines agree, or it is inconclusive, or the
+    /// module does not parse).
+    pub fn signature_for(
+        &mut self,
+        wasm: &[u8],
+        seed: u64,
+        wanted: &str,
+    ) -> Result<Option<String>> {
+        let found = self.check(wasm, seed, false)?;
+        Ok(found
+            .iter()
+            .find(|f| f.signature == wanted)
+            .or(found.first())
+            .map(|f| f.signature.clone()))
+    }
+
+    /// The case's finding with the signature `wanted` (else its first), with
+    /// its configuration flips (`oracles::triage::flip`).
+    pub fn probe_with_flips(
+        &mut self,
+        wasm: &[u8],
+        seed: u64,
+        wanted: &str,
+    ) -> Result<Option<Finding>> {
+        let mut found = self.check(wasm, seed, true)?;
+        let index = found
+            .iter()
+            .position(|f| f.signature == wanted)
+            .unwrap_or(0);
+        Ok((!found.is_empty()).then(|| found.swap_remove(index)))
+    }
+
+    /// Every finding of the case (`oracles::pipeline::findings::of_case`:
+    /// its verdict's, then confirmed blowups and slow runs), or the death
+    /// of the worker running it.
+    pub fn findings(&mut self, wasm: &[u8], seed: u64) -> Result<Vec<Finding>> {
+        self.check(wasm, seed, false)
+    }
+
+    fn check(&mut self, wasm: &[u8], seed: u64, flips: bool) -> Result<Vec<Finding>> {
+        self.ensure_started()?;
+        let order = Order::Check {
+            seed,
+            wasm_hex: hex::encode(wasm),
+            flips,
+            blowup_margin: self.blowup_margin,
+            baseline: self.baseline.clone(),
+        };
+        if let Some(process) = &mut self.process {
+            process.order(&order);
+        }
+        let timeout = Duration::from_secs(self.config.daemon.case_timeout_secs);
+        let memory = self.config.daemon.worker_memory_limit_mib << 20;
+        let mut since = None;
+        let mut engine = None;
+        let mut compiling = false;
+        let mut answer = Vec::new();
+        loop {
+            match self.receiver.recv_timeout(TICK) {
+                Ok(Event::Reply {
+                    generation, report, ..
+                }) if generation == self.generation => match report {
+                    Reply::Started { .. } => since = Some(Instant::now()),
+                    Reply::Engine { index } => {
+                        engine = self.engines.get(index).cloned();
+                        compiling = true;
+                    }
+                    Reply::Running => compiling = false,
+                    Reply::Finished(result) => answer = result.findings,
+                    Reply::Idle => return Ok(answer),
+                    Reply::Ready { .. } | Reply::Scaled(_) => {}
+                },
+                Ok(Event::Closed { generation, .. }) if generation == self.generation => {
+                    let process = self.process.take().expect("a running worker");
+                    let pid = process.pid();
+                    let (_, death) = process.reap();
+                    return Ok(vec![death.finding(
+                        engine.as_deref(),
+                        compiling,
+                        &format!("call arguments from seed {seed}, worker pid {pid}"),
+                    )]);
+                }
+                Ok(_) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => self.tick(since, timeout, memory)?,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    unreachable!("the prober holds a sender")
+                }
+            }
+        }
+    }
+
+    /// Runs a scaling check in the worker, killing it after `limit` or at
+    /// the memory limit: a compile that blows up that far is the answer
+    /// (`Err` says so), and the next probe starts a fresh worker.
+    pub fn scale(&mut self, order: ScaleOrder, limit: Duration) -> Result<ScaleResult> {
+        self.ensure_started()?;
+        if let Some(process) = &mut self.process {
+            process.order(&Order::Scale(order));
+        }
+        let since = Some(Instant::now());
+        let memory = self.config.daemon.worker_memory_limit_mib << 20;
+        let mut answer = None;
+        loop {
+            match self.receiver.recv_timeout(TICK) {
+                Ok(Event::Reply {
+                    generation, report, ..
+                }) if generation == self.generation => match report {
+                    Reply::Scaled(result) => answer = Some(*result),
+                    Reply::Idle => {
+                        return answer
+                            .context("the worker ended the scaling check without a result")
+                    }
+                    _ => {}
+                },
+                Ok(Event::Closed { generation, .. }) if generation == self.generation => {
+                    let process = self.process.take().expect("a running worker");
+                    let (_, death) = process.reap();
+                    bail!(
+                        "the scaling check's worker died: {} ({})",
+                        death.how,
+                        death.detail
+                    );
+                }
+                Ok(_) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => self.tick(since, limit, memory)?,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    unreachable!("the prober holds a sender")
+                }
+            }
+        }
+    }
+
+    /// Between reports: abandons the work (killing the worker) when asked
+    /// to stop, and kills a worker past its time or memory limit.
+    fn tick(&mut self, since: Option<Instant>, limit: Duration, memory: u64) -> Result<()> {
+        if self.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+            if let Some(mut process) = self.process.take() {
+                let _ = process.kill_quietly();
+                let _ = process.reap();
+            }
+            bail!("stopped");
+        }
+        if let Some(process) = &mut self.process {
+            process.enforce_limits(since, limit, memory);
+        }
+        Ok(())
+    }
+
+    fn ensure_started(&mut self) -> Result<()> {
+        if self.process.is_some() {
+            return Ok(());
+        }
+        self.generation += 1;
+        self.process = Some(WorkerProcess::spawn(
+            &self.config.text,
+            0,
+            self.generation,
+            self.sender.clone(),
+            if self.background {
+                self.config.settings.triage.niceness
+            } else {
+                0
+            },
+        )?);
+        let deadline = Instant::now() + STARTUP_LIMIT;
+        while Instant::now() < deadline {
+            match self.receiver.recv_timeout(TICK) {
+                Ok(Event::Reply {
+                    generation,
+                    report: Reply::Ready { engines },
+                    ..
+                }) if generation == self.generation => {
+                    self.engines = engines;
+                    return Ok(());
+                }
+                Ok(Event::Closed { generation, .. }) if generation == self.generation => {
+                    let process = self.process.take().expect("a running worker");
+                    let (_, death) = process.reap();
+                    bail!("the worker process died while starting: {}", death.detail);
+                }
+                _ => {}
+            }
+        }
+        self.process = None;
+        bail!("the worker process did not start within {STARTUP_LIMIT:?}")
+    }
+}
+
+impl Drop for Prober<'_> {
+    fn drop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.request_stop();
+            let _ = process.reap();
+        }
+    }
+}

@@ -1,0 +1,689 @@
+//! The daemon's supervisor: hands seed ranges to worker processes, records
+//! what they report, turns a worker's death or a case over its time or
+//! memory limit into a finding, restarts the worker, and checkpoints
+//! progress so a restarted daemon resumes exactly where it stopped.
+
+use crate::config::Config;
+use crate::health::stats::{verdict_events, ALL_ENGINES, INSTRUCTION_COUNTER};
+use crate::process::protocol::{CaseResult, Order, Reply};
+use crate::process::worker_process::{Event, WorkerProcess};
+use crate::store::{unix_now, Counters, Hit, SeedRange, Store};
+use crate::triage::shrinker;
+use anyhow::{bail, Context, Result};
+use oracles::cost::baseline::Baseline;
+use oracles::cost::compile::CompileCost;
+use oracles::pipeline::run::module_for_seed;
+use oracles::Finding;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+use tracing::{debug, info, warn};
+
+/// How often the supervisor wakes up to check limits without events.
+const TICK: Duration = Duration::from_millis(50);
+/// How long workers get to finish their case when the daemon stops.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+/// A worker dying this many times before it is ready stops the daemon:
+/// something is wrong with the setup, not with a case.
+const MAX_FAILED_STARTS: u32 = 3;
+
+/// When a run ends on its own.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunLimits {
+    /// Wall-clock time.
+    pub duration: Option<Duration>,
+    /// Cases finished in this run.
+    pub cases: Option<u64>,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    /// The run's id in the store.
+    pub run: i64,
+    /// `signal`, `duration` or `cases`.
+    pub reason: &'static str,
+    /// Cases finished.
+    pub cases: u64,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+    /// Findings first seen in this run.
+    pub new_findings: u64,
+    /// Hits recorded in this run (new findings included).
+    pub hits: u64,
+    /// Findings in the store.
+    pub total_findings: u64,
+    /// Workers restarted after dying or being killed.
+    pub restarts: u64,
+}
+
+/// The case a worker is running.
+struct Current {
+    seed: u64,
+    since: Instant,
+    engine: Option<usize>,
+    /// Whether `engine` is still compiling the module.
+    compiling: bool,
+}
+
+/// A seed range a worker is working through.
+struct Assignment {
+    /// The part not yet checkpointed.
+    range: SeedRange,
+    /// The first seed not finished.
+    next: u64,
+    /// Counters of the finished seeds since the last checkpoint.
+    counters: Counters,
+    current: Option<Current>,
+}
+
+struct Slot {
+    process: Option<WorkerProcess>,
+    generation: u64,
+    engines: Vec<String>,
+    ready: bool,
+    failed_starts: u32,
+    assignment: Option<Assignment>,
+}
+
+/// Runs the daemon until a limit is reached or `stop` is raised.
+pub fn run(
+    config: &Config,
+    workers: usize,
+    limits: RunLimits,
+    stop: Arc<AtomicBool>,
+) -> Result<RunSummary> {
+    // The matrix is built here once so that a bad engine name is an error
+    // now, not a worker dying at startup.
+    let engines = config.settings.matrix()?.names().join(",");
+    let mut store = Store::open(&config.store.data_dir)?;
+    let _lock = store.lock_for_daemon()?;
+    let retry: VecDeque<SeedRange> = store.pending_ranges()?.into();
+    let cases_before = store
+        .counters(None)?
+        .get(&(ALL_ENGINES.to_string(), "cases".to_string()))
+        .copied()
+        .unwrap_or(0);
+    let run = store.begin_run(workers, &engines, unix_now())?;
+    let baseline = store.baseline()?;
+    info!(
+        run,
+        workers,
+        data_dir = %config.store.data_dir.display(),
+        next_seed = store.next_seed()?.unwrap_or(config.daemon.first_seed),
+        unfinished_ranges = retry.len(),
+        "daemon started"
+    );
+    let (sender, receiver) = mpsc::channel();
+    let mut supervisor = Supervisor {
+        config,
+        store,
+        run,
+        slots: (0..workers)
+            .map(|_| Slot {
+                process: None,
+                generation: 0,
+                engines: Vec::new(),
+                ready: false,
+                failed_starts: 0,
+                assignment: None,
+            })
+            .collect(),
+        retry,
+        sender,
+        receiver,
+        limits,
+        stop,
+        stopping: false,
+        claimed: 0,
+        finished: 0,
+        run_counters: Counters::new(),
+        new_findings: 0,
+        hits: 0,
+        restarts: 0,
+        started: Instant::now(),
+        cases_before,
+        last_status: (Instant::now(), 0),
+        window: oracles::cost::baseline::Window::new(&config.settings.cost),
+        baseline,
+    };
+    let stop_triage = AtomicBool::new(false);
+    let (outcome, shutdown) = std::thread::scope(|scope| {
+        if config.settings.triage.background {
+            std::thread::Builder::new()
+                .name("shrinker".into())
+                .stack_size(oracles::pipeline::stack::CASE_STACK_BYTES)
+                .spawn_scoped(scope, || shrinker::run_background(config, &stop_triage))
+                .context("starting the background shrinker")?;
+        }
+        let outcome = supervisor.fuzz();
+        stop_triage.store(true, Ordering::Relaxed);
+        let shutdown = supervisor.shut_down();
+        anyhow::Ok((outcome, shutdown))
+    })?;
+    let reason = match (&outcome, &shutdown) {
+        (Ok(reason), Ok(())) => *reason,
+        _ => "error",
+    };
+    supervisor.store.end_run(run, reason, unix_now())?;
+    let reason = outcome?;
+    shutdown?;
+    let summary = RunSummary {
+        run,
+        reason,
+        cases: supervisor.finished,
+        elapsed: supervisor.started.elapsed(),
+        new_findings: supervisor.new_findings,
+        hits: supervisor.hits,
+        total_findings: supervisor.store.finding_count()?,
+        restarts: supervisor.restarts,
+    };
+    info!(
+        run,
+        reason,
+        cases = summary.cases,
+        new_findings = summary.new_findings,
+        "daemon stopped"
+    );
+    Ok(summary)
+}
+
+struct Supervisor<'a> {
+    config: &'a Config,
+    store: Store,
+    run: i64,
+    slots: Vec<Slot>,
+    /// Unfinished ranges (from a crash or an earlier run), handed out first.
+    retry: VecDeque<SeedRange>,
+    sender: mpsc::Sender<Event>,
+    receiver: mpsc::Receiver<Event>,
+    limits: RunLimits,
+    stop: Arc<AtomicBool>,
+    stopping: bool,
+    claimed: u64,
+    finished: u64,
+    run_counters: Counters,
+    new_findings: u64,
+    hits: u64,
+    restarts: u64,
+    started: Instant,
+    cases_before: u64,
+    last_status: (Instant, u64),
+    /// This run's recent compile costs per instruction.
+    window: oracles::cost::baseline::Window,
+    /// The reference handed to workers: the stored one, updated by this
+    /// run's window as it fills.
+    baseline: Baseline,
+}
+
+impl Supervisor<'_> {
+    /// The main loop; returns why it ended.
+    fn fuzz(&mut self) -> Result<&'static str> {
+        for slot in 0..self.slots.len() {
+            self.spawn(slot)?;
+        }
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok("signal");
+            }
+            if self
+                .limits
+                .duration
+                .is_some_and(|d| self.started.elapsed() >= d)
+            {
+                return Ok("duration");
+            }
+            if self.limits.cases.is_some_and(|n| self.finished >= n) {
+                return Ok("cases");
+            }
+            match self.receiver.recv_timeout(TICK) {
+                Ok(event) => self.handle(event)?,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    unreachable!("the supervisor holds a sender")
+                }
+            }
+            self.enforce_limits();
+            self.maybe_report_status()?;
+        }
+    }
+
+    fn spawn(&mut self, slot: usize) -> Result<()> {
+        let state = &mut self.slots[slot];
+        state.generation += 1;
+        state.ready = false;
+        let process = WorkerProcess::spawn(
+            &self.config.text,
+            slot,
+            state.generation,
+            self.sender.clone(),
+            0,
+        )?;
+        debug!(worker = slot, pid = process.pid(), "worker started");
+        state.process = Some(process);
+        Ok(())
+    }
+
+    fn handle(&mut self, event: Event) -> Result<()> {
+        match event {
+            Event::Reply {
+                slot,
+                generation,
+                report,
+            } => {
+                if self.slots[slot].generation != generation {
+                    return Ok(());
+                }
+                self.on_report(slot, report)
+            }
+            Event::Closed { slot, generation } => {
+                if self.slots[slot].generation != generation {
+                    return Ok(());
+                }
+                self.on_exit(slot)
+            }
+        }
+    }
+
+    fn on_report(&mut self, slot: usize, report: Reply) -> Result<()> {
+        let state = &mut self.slots[slot];
+        match report {
+            Reply::Ready { engines } => {
+                state.engines = engines;
+                state.ready = true;
+                state.failed_starts = 0;
+                self.assign(slot)?;
+            }
+            Reply::Started { seed } => {
+                if let Some(assignment) = &mut state.assignment {
+                    assignment.current = Some(Current {
+                        seed,
+                        since: Instant::now(),
+                        engine: None,
+                        compiling: false,
+                    });
+                }
+            }
+            Reply::Engine { index } => {
+                if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
+                    current.engine = Some(index);
+                    current.compiling = true;
+                }
+            }
+            Reply::Running => {
+                if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
+                    current.compiling = false;
+                }
+            }
+            Reply::Finished(result) => self.finish_case(slot, *result)?,
+            Reply::Scaled(_) => warn!(worker = slot, "ignoring a scaling result nobody ordered"),
+            Reply::Idle => {
+                if let Some(assignment) = self.slots[slot].assignment.take() {
+                    self.checkpoint(assignment)?;
+                }
+                self.assign(slot)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_case(&mut self, slot: usize, result: CaseResult) -> Result<()> {
+        let Some(assignment) = self.slots[slot].assignment.as_mut() else {
+            bail!(
+                "worker {slot} finished seed {} it was not given",
+                result.seed
+            );
+        };
+        if result.seed != assignment.next {
+            bail!(
+                "worker {slot} finished seed {} out of order (expected {})",
+                result.seed,
+                assignment.next
+            );
+        }
+        tally(
+            &mut assignment.counters,
+            &mut self.run_counters,
+            result.events,
+        );
+        tally_instructions(
+            &mut assignment.counters,
+            &mut self.run_counters,
+            &result.instructions,
+        );
+        let instructions = result.instructions.values().sum::<u64>();
+        for sample in &result.compiles {
+            self.window.add(
+                &sample.engine,
+                instructions,
+                &CompileCost {
+                    wall: Duration::from_nanos(sample.wall_ns),
+                    cpu: None,
+                    peak_heap: sample.peak_heap,
+                },
+            );
+        }
+        assignment.next = result.seed + 1;
+        assignment.current = None;
+        self.finished += 1;
+        let wasm = hex::decode(&result.wasm_hex)
+            .with_context(|| format!("worker {slot} sent a malformed module"))?;
+        for finding in &result.findings {
+            self.record(finding, Some(result.seed), &wasm)?;
+        }
+        Ok(())
+    }
+
+    /// Records a hit of one of a case's findings; durable before it is
+    /// logged.
+    fn record(&mut self, finding: &Finding, seed: Option<u64>, wasm: &[u8]) -> Result<()> {
+        let hit = Hit {
+            run: Some(self.run),
+            ..Hit::of_finding(finding, &self.config.settings.triage, seed, wasm)
+        };
+        let recorded = self.store.record(&hit)?;
+        self.hits += 1;
+        let signature = &finding.signature;
+        if recorded.new && hit.suppressed {
+            let rule = self.config.settings.triage.suppression_for(
+                signature,
+                finding.suspect.as_deref(),
+                wasm,
+            );
+            let reason = rule.map_or("", |rule| rule.reason.as_str());
+            debug!(
+                finding = recorded.id,
+                "finding #{} suppressed ({reason}): {signature}", recorded.id
+            );
+        } else if recorded.new {
+            self.new_findings += 1;
+            info!(
+                finding = recorded.id,
+                kind = finding.kind,
+                seed,
+                "new finding #{}: {signature}",
+                recorded.id
+            );
+        } else {
+            debug!(
+                finding = recorded.id,
+                hits = recorded.hits,
+                seed,
+                "{signature}"
+            );
+        }
+        Ok(())
+    }
+
+    fn checkpoint(&mut self, assignment: Assignment) -> Result<()> {
+        self.store.checkpoint(
+            self.run,
+            assignment.range,
+            assignment.next,
+            &assignment.counters,
+            unix_now(),
+        )
+    }
+
+    /// Gives an idle, ready worker its next range, unless the run is ending.
+    fn assign(&mut self, slot: usize) -> Result<()> {
+        let state = &self.slots[slot];
+        if self.stopping || !state.ready || state.assignment.is_some() {
+            return Ok(());
+        }
+        let remaining = self
+            .limits
+            .cases
+            .map_or(u64::MAX, |n| n.saturating_sub(self.claimed));
+        if remaining == 0 {
+            return Ok(());
+        }
+        let range = match self.retry.pop_front() {
+            Some(range) if range.end - range.start > remaining => {
+                let (head, tail) = self.store.split_pending(range, range.start + remaining)?;
+                self.retry.push_front(tail);
+                head
+            }
+            Some(range) => range,
+            None => self.store.claim_seeds(
+                self.config.daemon.first_seed,
+                self.config.daemon.batch_size.min(remaining),
+            )?,
+        };
+        self.claimed += range.end - range.start;
+        let baseline = self.refresh_baseline()?;
+        let state = &mut self.slots[slot];
+        state.assignment = Some(Assignment {
+            range,
+            next: range.start,
+            counters: Counters::new(),
+            current: None,
+        });
+        let order = Order::Run {
+            start: range.start,
+            end: range.end,
+            baseline,
+        };
+        // If the worker is gone, its Closed event gives the range back.
+        if let Some(process) = &mut state.process {
+            process.order(&order);
+        }
+        Ok(())
+    }
+
+    /// The reference of compile cost per instruction for the next range:
+    /// the run's window where it has enough samples, else what the store
+    /// had; saved, so that the shrinker judges by the same figures.
+    fn refresh_baseline(&mut self) -> Result<Option<Baseline>> {
+        let fresh = self
+            .window
+            .baseline(self.config.settings.cost.outliers.min_samples);
+        if !fresh.is_empty() {
+            self.store.save_baseline(&fresh, unix_now())?;
+            self.baseline = std::mem::take(&mut self.baseline).updated_by(fresh);
+        }
+        Ok((!self.baseline.is_empty()).then(|| self.baseline.clone()))
+    }
+
+    /// A worker's output closed: record its death if it was not asked to
+    /// stop, give back its unfinished seeds, start a new one.
+    fn on_exit(&mut self, slot: usize) -> Result<()> {
+        let Some(process) = self.slots[slot].process.take() else {
+            return Ok(());
+        };
+        let pid = process.pid();
+        let (status, death) = process.reap();
+        let expected = self.stopping && status.success();
+        let was_ready = self.slots[slot].ready;
+        self.slots[slot].ready = false;
+        if let Some(mut assignment) = self.slots[slot].assignment.take() {
+            if let (Some(current), false) = (assignment.current.take(), expected) {
+                let engine = current
+                    .engine
+                    .and_then(|i| self.slots[slot].engines.get(i).cloned());
+                let finding = death.finding(
+                    engine.as_deref(),
+                    current.compiling,
+                    &format!("seed {}, worker pid {pid}", current.seed),
+                );
+                let wasm = module_for_seed(current.seed, &self.config.settings.generator);
+                self.record(&finding, Some(current.seed), &wasm)?;
+                // The case's verdict is what it was recorded as (a compile
+                // blowup when killed while compiling); the engine's counter
+                // says what happened to it.
+                let mut events = verdict_events(&finding.kind);
+                if finding.kind != death.kind {
+                    events.push((ALL_ENGINES.to_string(), format!("blowup:{}", finding.kind)));
+                }
+                if let Some(engine) = engine {
+                    events.push((engine, death_counter(death.kind).to_string()));
+                }
+                tally(&mut assignment.counters, &mut self.run_counters, events);
+                assignment.next = current.seed + 1;
+                self.finished += 1;
+            }
+            let rest = SeedRange {
+                start: assignment.next,
+                end: assignment.range.end,
+            };
+            self.checkpoint(assignment)?;
+            if rest.start < rest.end && !self.stopping {
+                self.claimed -= rest.end - rest.start;
+                self.retry.push_front(rest);
+            }
+        } else if !expected && was_ready {
+            warn!(
+                worker = slot,
+                pid, "worker died between cases: {}", death.detail
+            );
+        }
+        if self.stopping {
+            return Ok(());
+        }
+        warn!(
+            worker = slot,
+            pid,
+            kind = death.kind,
+            "worker {}; restarting it",
+            death.how
+        );
+        self.restarts += 1;
+        if !was_ready {
+            self.slots[slot].failed_starts += 1;
+            if self.slots[slot].failed_starts >= MAX_FAILED_STARTS {
+                bail!(
+                    "worker {slot} died {MAX_FAILED_STARTS} times before it was ready: {}",
+                    death.detail
+                );
+            }
+        }
+        self.spawn(slot)
+    }
+
+    /// Kills workers whose case is over time or whose memory is over the limit.
+    fn enforce_limits(&mut self) {
+        let timeout = Duration::from_secs(self.config.daemon.case_timeout_secs);
+        let memory = self.config.daemon.worker_memory_limit_mib << 20;
+        for state in &mut self.slots {
+            let Some(process) = &mut state.process else {
+                continue;
+            };
+            let started = state
+                .assignment
+                .as_ref()
+                .and_then(|a| a.current.as_ref())
+                .map(|c| c.since);
+            process.enforce_limits(started, timeout, memory);
+        }
+    }
+
+    fn maybe_report_status(&mut self) -> Result<()> {
+        let (at, cases_then) = self.last_status;
+        let interval = Duration::from_secs(self.config.daemon.status_interval_secs);
+        if at.elapsed() < interval {
+            return Ok(());
+        }
+        let rate = (self.finished - cases_then) as f64 / at.elapsed().as_secs_f64();
+        self.last_status = (Instant::now(), self.finished);
+        let inconclusive: u64 = self
+            .run_counters
+            .iter()
+            .filter(|((engine, name), _)| {
+                engine == ALL_ENGINES && name.starts_with("verdict:inconclusive")
+            })
+            .map(|(_, n)| n)
+            .sum();
+        let total_findings = self.store.finding_count()?;
+        let alive = self.slots.iter().filter(|s| s.ready).count();
+        info!(
+            cases = self.finished,
+            cases_per_s = format!("{rate:.1}"),
+            store_cases = self.cases_before + self.finished,
+            new_findings = self.new_findings,
+            total_findings,
+            "{} cases ({rate:.1}/s, {} in store); findings: {} new, {total_findings} total, {} hits; \
+             inconclusive {:.2}%; {alive}/{} workers, {} restarts",
+            self.finished,
+            self.cases_before + self.finished,
+            self.new_findings,
+            self.hits,
+            100.0 * inconclusive as f64 / self.finished.max(1) as f64,
+            self.slots.len(),
+            self.restarts,
+        );
+        Ok(())
+    }
+
+    /// Stops every worker after its current case (killing any that take
+    /// longer than the grace period) and checkpoints what they finished.
+    fn shut_down(&mut self) -> Result<()> {
+        self.stopping = true;
+        for state in &mut self.slots {
+            if let Some(process) = &mut state.process {
+                process.request_stop();
+            }
+        }
+        let deadline = Instant::now() + STOP_GRACE;
+        let mut result = Ok(());
+        while self.slots.iter().any(|s| s.process.is_some()) && Instant::now() < deadline {
+            match self.receiver.recv_timeout(TICK) {
+                Ok(event) => {
+                    if let Err(err) = self.handle(event) {
+                        result = result.and(Err(err));
+                    }
+                }
+                Err(_) => self.enforce_limits(),
+            }
+        }
+        for slot in 0..self.slots.len() {
+            if let Some(process) = self.slots[slot].process.as_mut() {
+                warn!(
+                    worker = slot,
+                    pid = process.pid(),
+                    "worker did not stop in time; killing it"
+                );
+                // Killed by us for stopping: not a finding.
+                let _ = process.kill_quietly();
+                let _ = self.slots[slot].process.take().map(WorkerProcess::reap);
+            }
+            if let Some(mut assignment) = self.slots[slot].assignment.take() {
+                assignment.current = None;
+                if let Err(err) = self.checkpoint(assignment) {
+                    result = result.and(Err(err));
+                }
+            }
+        }
+        result
+    }
+}
+
+/// Counts a case's events both in its range's counters (committed at the
+/// next checkpoint) and in the run's (for the status line).
+fn tally(range: &mut Counters, run: &mut Counters, events: Vec<(String, String)>) {
+    for event in events {
+        *range.entry(event.clone()).or_default() += 1;
+        *run.entry(event).or_default() += 1;
+    }
+}
+
+/// Adds a case's instruction histogram as `("*", "op:<name>")` counters.
+fn tally_instructions(range: &mut Counters, run: &mut Counters, counts: &BTreeMap<String, u64>) {
+    for (name, count) in counts {
+        let key = (
+            ALL_ENGINES.to_string(),
+            format!("{INSTRUCTION_COUNTER}{name}"),
+        );
+        *range.entry(key.clone()).or_default() += count;
+        *run.entry(key).or_default() += count;
+    }
+}
+
+/// The per-engine counter a worker death increments.
+fn death_counter(kind: &str) -> &'static str {
+    match kind {
+        "hang" => "hung",
+        "oom" => "oom",
+        _ => "crashed",
+    }
+}

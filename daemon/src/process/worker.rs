@@ -1,0 +1,399 @@
+//! The worker process's loop: it runs the seed ranges and modules it is
+//! ordered to and reports every step on stdout, so that if it dies the
+//! supervisor knows which case, and which engine, did it. The findings of
+//! each case are the library's (`oracles::pipeline::findings`).
+
+use super::protocol::{CaseResult, CompileSample, Order, Reply, ScaleOrder, ScaleResult};
+use crate::config::{Config, WORKER_CONFIG_ENV};
+use crate::health::distribution::Distribution;
+use crate::health::stats::{case_events, verdict_events};
+use anyhow::{Context, Result};
+use oracles::cost::baseline::Baseline;
+use oracles::cost::compile::CompileCost;
+use oracles::cost::heap::{Heap, PeakHeap};
+use oracles::cost::scaling_check::{confirmed, Clock, Subject};
+use oracles::pipeline::findings::{self, CostEvidence};
+use oracles::Finding;
+use oracles::Step;
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+
+/// Runs orders from stdin until stdin closes. Exits 0 when told to stop.
+pub fn run(config: &Config) -> Result<ExitCode> {
+    let config = match std::env::var(WORKER_CONFIG_ENV) {
+        Ok(text) => Config::parse(&text, "the supervisor's configuration")?,
+        Err(_) => config.clone(),
+    };
+    let matrix = config.settings.matrix()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let orders = read_orders(stop.clone());
+    let mut out = std::io::stdout().lock();
+    send(
+        &mut out,
+        &Reply::Ready {
+            engines: matrix.names().iter().map(|n| n.to_string()).collect(),
+        },
+    )?;
+    while let Ok(order) = orders.recv() {
+        match order {
+            Order::Run {
+                start,
+                end,
+                baseline,
+            } => {
+                for seed in start..end {
+                    if stop.load(Ordering::Relaxed) {
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    send(&mut out, &Reply::Started { seed })?;
+                    let case = Case {
+                        seed,
+                        module: None,
+                        flips: false,
+                        blowup_margin: 1.0,
+                        baseline: baseline.as_ref(),
+                    };
+                    let result = run_case(&config, &matrix, case, &mut out)?;
+                    send(&mut out, &Reply::Finished(Box::new(result)))?;
+                }
+            }
+            Order::Check {
+                seed,
+                wasm_hex,
+                flips,
+                blowup_margin,
+                baseline,
+            } => {
+                let wasm = hex::decode(&wasm_hex).context("a malformed module in an order")?;
+                send(&mut out, &Reply::Started { seed })?;
+                let case = Case {
+                    seed,
+                    module: Some(wasm),
+                    flips,
+                    blowup_margin: blowup_margin.unwrap_or(1.0),
+                    baseline: baseline.as_ref(),
+                };
+                let result = run_case(&config, &matrix, case, &mut out)?;
+                send(&mut out, &Reply::Finished(Box::new(result)))?;
+            }
+            Order::Scale(order) => {
+                let result = scale(&matrix, &order);
+                send(&mut out, &Reply::Scaled(Box::new(result)))?;
+            }
+        }
+        send(&mut out, &Reply::Idle)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A scaling check, on CPU time: the worker may share the machine with
+/// fuzzing workers, whose load inflates wall time but not the compiling
+/// thread's CPU time.
+fn scale(matrix: &oracles::Matrix, order: &ScaleOrder) -> ScaleResult {
+    let failed = |error: String| ScaleResult {
+        table: String::new(),
+        superlinear: Vec::new(),
+        error: Some(error),
+    };
+    let (what, subject) = match (&order.shape, &order.wasm_hex) {
+        (Some(name), _) => match oracles::cost::shapes::Shape::from_name(name) {
+            Some(shape) => (format!("shape {name}"), Subject::Shape(shape)),
+            None => return failed(format!("unknown shape {name:?}")),
+        },
+        (None, Some(hex)) => match hex::decode(hex) {
+            Ok(wasm) => (
+                "the module (largest function repeated)".to_string(),
+                Subject::LargestFunction(wasm),
+            ),
+            Err(err) => return failed(format!("a malformed module in an order: {err}")),
+        },
+        (None, None) => return failed("nothing to grow".into()),
+    };
+    let measure = || {
+        oracles::cost::scaling_check::measure(
+            matrix,
+            &mut |n| subject.module(n),
+            order.start,
+            order.steps,
+            order.runs,
+            Some(&Heap),
+        )
+    };
+    let growth = match measure() {
+        Ok(growth) => growth,
+        Err(err) => return failed(format!("{err:#}")),
+    };
+    let mut superlinear = growth.superlinear(order.superlinear, Clock::Cpu);
+    let mut table = growth.table(&what, Clock::Cpu);
+    // Superlinear growth is measured again, and only what the second
+    // measurement confirms counts.
+    if !superlinear.is_empty() {
+        match measure() {
+            Ok(again) => {
+                superlinear = confirmed(
+                    &superlinear,
+                    &again.superlinear(order.superlinear, Clock::Cpu),
+                );
+                table += &format!(
+                    "measured again: {}\n",
+                    if superlinear.is_empty() {
+                        "not confirmed"
+                    } else {
+                        "confirmed (the lower exponent of the two counts)"
+                    }
+                );
+            }
+            Err(err) => return failed(format!("{err:#}")),
+        }
+    }
+    ScaleResult {
+        table,
+        superlinear: superlinear
+            .iter()
+            .map(oracles::cost::scaling_check::Superlinear::describe)
+            .collect(),
+        error: None,
+    }
+}
+
+/// Reads orders on a thread; end of input (the supervisor stopping or
+/// gone) raises `stop`, which the case loop checks between cases.
+fn read_orders(stop: Arc<AtomicBool>) -> mpsc::Receiver<Order> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            match serde_json::from_str::<Order>(&line) {
+                Ok(order) => {
+                    if sender.send(order).is_err() {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    eprintln!("crosscheck worker: ignoring a malformed order {line:?}: {err}");
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    receiver
+}
+
+fn send(out: &mut impl Write, report: &Reply) -> Result<()> {
+    let line = serde_json::to_string(report).context("encoding a report")?;
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .context("reporting to the supervisor (is it gone?)")
+}
+
+/// What to run: the seed's generated module, or `module` when given.
+struct Case<'a> {
+    seed: u64,
+    module: Option<Vec<u8>>,
+    /// Whether a finding is also re-run with single settings changed.
+    flips: bool,
+    /// How far over the `[cost]` limits a compile blowup must be.
+    blowup_margin: f64,
+    /// The run's compile cost per instruction, per engine.
+    baseline: Option<&'a Baseline>,
+}
+
+/// Follows a case through the matrix: tells the supervisor each step, and
+/// measures the peak heap of each engine's compile and of the whole case.
+struct Watch<'a, W: Write> {
+    out: &'a mut W,
+    error: Option<anyhow::Error>,
+    /// Peak heap of each engine's compile, by matrix index.
+    compile_heap: BTreeMap<usize, u64>,
+    case_peak: u64,
+}
+
+impl<W: Write> Watch<'_, W> {
+    fn step(&mut self, step: Step) {
+        // The peak since the last step is the previous step's.
+        self.case_peak = self.case_peak.max(Heap.peak_bytes());
+        let report = match step {
+            Step::Compiling(index) => Reply::Engine { index },
+            Step::Running(index) => {
+                self.compile_heap.insert(index, Heap.peak_bytes());
+                Reply::Running
+            }
+        };
+        Heap.reset_peak();
+        if let Err(err) = send(self.out, &report) {
+            self.error.get_or_insert(err);
+        }
+    }
+}
+
+/// One case, with panics outside the engines (generator, harness) turned
+/// into a crash finding like the engines' own.
+fn run_case(
+    config: &Config,
+    matrix: &oracles::Matrix,
+    case: Case,
+    out: &mut impl Write,
+) -> Result<CaseResult> {
+    let Case {
+        seed,
+        module,
+        flips,
+        blowup_margin,
+        baseline,
+    } = case;
+    let given = module.clone();
+    Heap.reset_peak();
+    let mut watch = Watch {
+        out,
+        error: None,
+        compile_heap: BTreeMap::new(),
+        case_peak: 0,
+    };
+    let mut announce = |step: Step| watch.step(step);
+    let settings = &config.settings;
+    let outcome = oracles::engine::panics::catch(|| match module {
+        Some(wasm) => oracles::run_module_observed(
+            oracles::GeneratedModule {
+                seed,
+                wasm,
+                features: Vec::new(),
+            },
+            &settings.execution,
+            matrix,
+            &mut announce,
+        ),
+        None => oracles::run_seed_observed(
+            seed,
+            &settings.generator,
+            &settings.execution,
+            matrix,
+            &mut announce,
+        ),
+    });
+    if let Some(err) = watch.error {
+        return Err(err);
+    }
+    let case_peak_heap = watch.case_peak.max(Heap.peak_bytes());
+    let compile_heap = watch.compile_heap;
+    Ok(match outcome {
+        Ok(Ok(report)) => {
+            // Instruction coverage of what was generated; a module the
+            // engines ran always parses.
+            let instructions: BTreeMap<String, u64> =
+                oracles::case::instructions::histogram(&report.module.wasm)
+                    .map(|h| h.into_iter().map(|(n, c)| (n.to_string(), c)).collect())
+                    .unwrap_or_default();
+            let size = instructions.values().sum::<u64>();
+            let measured = findings::compiles_of(&report, &compile_heap);
+            let evidence = CostEvidence {
+                limits: settings.cost.scaled(blowup_margin),
+                heap: Some(&Heap),
+                case_peak_heap: Some(case_peak_heap),
+                compiles: measured,
+                instructions: size,
+                baseline,
+            };
+            let found = findings::of_case(&report, matrix, &evidence, flips.then_some(settings));
+            let compiles = compile_samples(&evidence.compiles);
+            let mut events = case_events(&report);
+            events.extend(cost_buckets(&report.report, &compiles));
+            events.push(("*".into(), Distribution::Instructions.counter(size)));
+            for blowup in found.iter().filter(|f| is_cost_kind(&f.kind)) {
+                events.push(("*".into(), format!("blowup:{}", blowup.kind)));
+            }
+            CaseResult {
+                seed,
+                events,
+                wasm_hex: if found.is_empty() {
+                    String::new()
+                } else {
+                    hex::encode(&report.module.wasm)
+                },
+                findings: found,
+                instructions,
+                compiles,
+            }
+        }
+        Ok(Err(err)) => {
+            tracing::warn!(seed, "no module to run: {err:#}");
+            CaseResult {
+                seed,
+                events: verdict_events("generation-failed"),
+                findings: Vec::new(),
+                wasm_hex: String::new(),
+                instructions: BTreeMap::new(),
+                compiles: Vec::new(),
+            }
+        }
+        Err(panic) => {
+            let wasm = given.unwrap_or_else(|| {
+                oracles::pipeline::run::module_for_seed(seed, &settings.generator)
+            });
+            CaseResult {
+                seed,
+                events: verdict_events("crash"),
+                findings: vec![Finding::of_harness_panic(&panic)],
+                wasm_hex: hex::encode(wasm),
+                instructions: BTreeMap::new(),
+                compiles: Vec::new(),
+            }
+        }
+    })
+}
+
+/// Whether a finding kind is a cost finding (counted as `blowup:<kind>`).
+fn is_cost_kind(kind: &str) -> bool {
+    matches!(kind, "compile-time" | "compile-memory" | "perf")
+}
+
+/// Every engine's compile of the case as the supervisor's baseline window
+/// samples it.
+fn compile_samples(measured: &[(String, CompileCost)]) -> Vec<CompileSample> {
+    measured
+        .iter()
+        .map(|(engine, cost)| CompileSample {
+            engine: engine.clone(),
+            wall_ns: cost.wall.as_nanos() as u64,
+            peak_heap: cost.peak_heap,
+        })
+        .collect()
+}
+
+/// The case's costs as distribution counters per engine.
+fn cost_buckets(report: &oracles::CaseReport, compiles: &[CompileSample]) -> Vec<(String, String)> {
+    let micros = |time: std::time::Duration| time.as_micros() as u64;
+    let mut events = Vec::new();
+    for (engine, run) in &report.runs {
+        if let oracles::EngineRun::Ran(execution) = run {
+            events.push((
+                engine.clone(),
+                Distribution::CompileMicros.counter(micros(execution.compile_time)),
+            ));
+            events.push((
+                engine.clone(),
+                Distribution::RunMicros.counter(micros(execution.run_time)),
+            ));
+            if let Some(cpu) = execution.compile_cpu {
+                events.push((
+                    engine.clone(),
+                    Distribution::CompileCpuMicros.counter(micros(cpu)),
+                ));
+            }
+            if let Some(bytes) = execution.code_bytes {
+                events.push((engine.clone(), Distribution::CodeBytes.counter(bytes)));
+            }
+        }
+    }
+    for sample in compiles {
+        if let Some(peak) = sample.peak_heap {
+            events.push((
+                sample.engine.clone(),
+                Distribution::CompileHeap.counter(peak),
+            ));
+        }
+    }
+    events
+}

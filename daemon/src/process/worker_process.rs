@@ -1,0 +1,502 @@
+//! A worker process as the supervisor sees it: spawning it isolated from
+//! the terminal and tied to the supervisor's life, reading its reports on a
+//! thread, measuring its memory, killing it, and saying how it died.
+
+use super::protocol::{Order, Reply};
+use crate::config::WORKER_CONFIG_ENV;
+use anyhow::{Context, Result};
+use oracles::pipeline::findings::blowup_suspect;
+use oracles::Finding;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Lines of a worker's stderr kept for the report of its death.
+const STDERR_TAIL_LINES: usize = 20;
+
+/// Something a worker's reader thread saw.
+#[derive(Debug)]
+pub enum Event {
+    /// A report line from worker `slot` (process `generation`).
+    Reply {
+        /// The worker slot.
+        slot: usize,
+        /// Which process in that slot.
+        generation: u64,
+        /// What it said.
+        report: Reply,
+    },
+    /// The worker's stdout closed: it exited or is exiting.
+    Closed {
+        /// The worker slot.
+        slot: usize,
+        /// Which process in that slot.
+        generation: u64,
+    },
+}
+
+/// Why the supervisor killed a worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KillReason {
+    /// A case ran past the time limit.
+    Timeout(Duration),
+    /// Resident memory went past the limit.
+    Memory {
+        /// What was measured, bytes.
+        rss: u64,
+        /// The limit, bytes.
+        limit: u64,
+    },
+}
+
+/// How a worker's death is classified as a finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Death {
+    /// `crash`, `hang` or `oom`.
+    pub kind: &'static str,
+    /// Stable description for the signature: no pids, times or sizes.
+    pub how: String,
+    /// Details for the report (measurements, the stderr tail).
+    pub detail: String,
+}
+
+impl Death {
+    /// The finding signature of this death while `engine` ran (`None`:
+    /// before any engine, in the generator or the harness).
+    pub fn signature(&self, engine: Option<&str>) -> String {
+        format!("{} worker {} in {}", self.kind, self.how, place(engine))
+    }
+
+    /// The finding this death is while `engine` ran `case` (`seed 7, worker
+    /// pid 123`): signature, kind, summary and suspect, as a worker would
+    /// have reported a verdict. A case killed for its time or memory limit
+    /// while the engine was still compiling is the compiler's blowup
+    /// (`compile-time`, `compile-memory`, signed like a measured one), not a
+    /// hang or an out-of-memory of the code it generated.
+    pub fn finding(&self, engine: Option<&str>, compiling: bool, case: &str) -> Finding {
+        if let (Some(engine), true) = (engine, compiling) {
+            if let Some(kind) = self.compile_blowup() {
+                return Finding {
+                    signature: format!("{kind} {engine}"),
+                    kind: kind.to_string(),
+                    summary: format!(
+                        "{}\n  {engine} did not finish compiling ({case}): {}\n",
+                        kind.to_uppercase(),
+                        self.detail.replace('\n', "\n  ")
+                    ),
+                    suspect: Some(blowup_suspect(kind, engine)),
+                    flips: Vec::new(),
+                };
+            }
+        }
+        let summary = format!(
+            "{} in {} ({case})\n  {}\n",
+            self.kind.to_uppercase(),
+            place(engine),
+            self.detail.replace('\n', "\n  ")
+        );
+        let suspect = match engine {
+            Some(engine) => format!("the worker died in {engine}: suspect {engine}"),
+            None => {
+                "the worker died before any engine ran: suspect the generator or crosscheck".into()
+            }
+        };
+        Finding {
+            signature: self.signature(engine),
+            kind: self.kind.to_string(),
+            summary,
+            suspect: Some(suspect),
+            flips: Vec::new(),
+        }
+    }
+
+    /// The compile blowup this death is if it happened while compiling: a
+    /// time or memory limit hit, or memory running out.
+    fn compile_blowup(&self) -> Option<&'static str> {
+        match self.kind {
+            "hang" => Some("compile-time"),
+            "oom" => Some("compile-memory"),
+            _ => None,
+        }
+    }
+}
+
+/// Where in a case a worker was, for signatures and reports.
+pub fn place(engine: Option<&str>) -> &str {
+    engine.unwrap_or("the harness, before any engine")
+}
+
+/// A running worker process.
+pub struct WorkerProcess {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    killed_for: Option<KillReason>,
+}
+
+impl WorkerProcess {
+    /// Starts `crosscheck worker` with the supervisor's configuration text,
+    /// at `niceness` (0: normal priority). Reports arrive on `events`.
+    pub fn spawn(
+        config_text: &str,
+        slot: usize,
+        generation: u64,
+        events: mpsc::Sender<Event>,
+        niceness: i32,
+    ) -> Result<WorkerProcess> {
+        let exe = std::env::current_exe().context("finding the crosscheck executable")?;
+        let mut command = Command::new(exe);
+        command
+            .arg("worker")
+            .env(WORKER_CONFIG_ENV, config_text)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Its own process group: a Ctrl-C in the terminal reaches only
+            // the supervisor, which then stops the workers in order.
+            .process_group(0);
+        // SAFETY: prctl and setpriority are async-signal-safe and touch no
+        // memory of the parent. PDEATHSIG makes the kernel kill the worker
+        // if the supervisor dies (even of SIGKILL), so no orphan keeps
+        // running a hung case.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if niceness != 0 && libc::setpriority(libc::PRIO_PROCESS, 0, niceness) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().context("starting a worker process")?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
+        std::thread::Builder::new()
+            .name(format!("worker-{slot}-out"))
+            .spawn(move || read_reports(stdout, slot, generation, events))
+            .context("starting a report reader")?;
+        let tail = stderr_tail.clone();
+        let pid = child.id();
+        std::thread::Builder::new()
+            .name(format!("worker-{slot}-err"))
+            .spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    tracing::debug!(worker = slot, pid, "{line}");
+                    let mut tail = tail.lock().unwrap();
+                    if tail.len() == STDERR_TAIL_LINES {
+                        tail.pop_front();
+                    }
+                    tail.push_back(line);
+                }
+            })
+            .context("starting a log reader")?;
+        Ok(WorkerProcess {
+            stdin: child.stdin.take(),
+            child,
+            stderr_tail,
+            killed_for: None,
+        })
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends an order. A failure means the worker is gone; its `Closed`
+    /// event follows.
+    pub fn order(&mut self, order: &Order) -> bool {
+        let Some(stdin) = &mut self.stdin else {
+            return false;
+        };
+        let line = serde_json::to_string(order).expect("orders always encode");
+        writeln!(stdin, "{line}")
+            .and_then(|()| stdin.flush())
+            .is_ok()
+    }
+
+    /// Asks the worker to stop after its current case.
+    pub fn request_stop(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Resident memory in bytes, from `/proc/<pid>/statm`.
+    pub fn resident_bytes(&self) -> Option<u64> {
+        resident_bytes(self.pid())
+    }
+
+    /// Kills the worker (SIGKILL), remembering why.
+    pub fn kill(&mut self, reason: KillReason) {
+        self.killed_for.get_or_insert(reason);
+        let _ = self.child.kill();
+    }
+
+    /// Kills the worker if its case (started at `case_started`) is over
+    /// `timeout` or its resident memory over `memory` bytes.
+    pub fn enforce_limits(
+        &mut self,
+        case_started: Option<Instant>,
+        timeout: Duration,
+        memory: u64,
+    ) {
+        if case_started.is_some_and(|since| since.elapsed() > timeout) {
+            self.kill(KillReason::Timeout(timeout));
+        }
+        if let Some(rss) = self.resident_bytes().filter(|&rss| rss > memory) {
+            self.kill(KillReason::Memory { rss, limit: memory });
+        }
+    }
+
+    /// Kills the worker without it counting as a finding (the daemon is
+    /// stopping and the worker did not finish its case in time).
+    pub fn kill_quietly(&mut self) -> std::io::Result<()> {
+        self.child.kill()
+    }
+
+    /// Waits for the process to exit (killing it if it lingers after
+    /// closing its stdout) and classifies the exit.
+    pub fn reap(mut self) -> (ExitStatus, Death) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                _ => {
+                    let _ = self.child.kill();
+                    break self.child.wait().expect("waiting for a killed child");
+                }
+            }
+        };
+        // Let the stderr reader drain what the process wrote last.
+        std::thread::sleep(Duration::from_millis(50));
+        let tail: Vec<String> = self.stderr_tail.lock().unwrap().iter().cloned().collect();
+        let death = classify(status, self.killed_for, &tail.join("\n"));
+        (status, death)
+    }
+}
+
+fn read_reports(
+    stdout: std::process::ChildStdout,
+    slot: usize,
+    generation: u64,
+    events: mpsc::Sender<Event>,
+) {
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        match serde_json::from_str::<Reply>(&line) {
+            Ok(report) => {
+                let event = Event::Reply {
+                    slot,
+                    generation,
+                    report,
+                };
+                if events.send(event).is_err() {
+                    return;
+                }
+            }
+            // Something in the worker wrote to stdout: not ours to trust.
+            Err(_) => tracing::warn!(worker = slot, "ignoring a stray output line: {line:?}"),
+        }
+    }
+    let _ = events.send(Event::Closed { slot, generation });
+}
+
+/// Resident set size of a process in bytes, if it exists.
+pub fn resident_bytes(pid: u32) -> Option<u64> {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * page.max(1) as u64)
+}
+
+/// Classifies a worker's exit as a finding kind and a stable description.
+pub fn classify(status: ExitStatus, killed_for: Option<KillReason>, stderr_tail: &str) -> Death {
+    let with_tail = |detail: String| match stderr_tail.trim() {
+        "" => detail,
+        tail => format!("{detail}\nlast lines of the worker's stderr:\n{tail}"),
+    };
+    match killed_for {
+        Some(KillReason::Timeout(limit)) => {
+            return Death {
+                kind: "hang",
+                how: "case exceeded the time limit".into(),
+                detail: with_tail(format!(
+                    "killed after {} s without finishing the case",
+                    limit.as_secs()
+                )),
+            }
+        }
+        Some(KillReason::Memory { rss, limit }) => {
+            return Death {
+                kind: "oom",
+                how: "resident memory exceeded the limit".into(),
+                detail: with_tail(format!(
+                    "killed at {} MiB resident, limit {} MiB",
+                    rss >> 20,
+                    limit >> 20
+                )),
+            }
+        }
+        None => {}
+    }
+    if stderr_tail.contains("memory allocation of") {
+        return Death {
+            kind: "oom",
+            how: "allocation failed".into(),
+            detail: with_tail("the allocator gave up".into()),
+        };
+    }
+    match (status.signal(), status.code()) {
+        (Some(libc::SIGKILL), _) => Death {
+            kind: "oom",
+            how: "killed by SIGKILL from outside crosscheck".into(),
+            detail: with_tail(
+                "SIGKILL not sent by crosscheck: most likely the kernel's OOM killer".into(),
+            ),
+        },
+        (Some(signal), _) => Death {
+            kind: "crash",
+            how: format!("killed by {}", signal_name(signal)),
+            detail: with_tail(format!("the worker died of {}", signal_name(signal))),
+        },
+        (None, Some(code)) => Death {
+            kind: "crash",
+            how: format!("exited with status {code}"),
+            detail: with_tail(format!(
+                "the worker exited with status {code} in the middle of its work"
+            )),
+        },
+        (None, None) => Death {
+            kind: "crash",
+            how: "ended without a status".into(),
+            detail: with_tail(String::new()),
+        },
+    }
+}
+
+fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGSYS => "SIGSYS",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        _ => return format!("signal {signal}"),
+    };
+    name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signalled(signal: i32) -> ExitStatus {
+        ExitStatus::from_raw(signal)
+    }
+
+    #[test]
+    fn deaths_are_classified_with_stable_descriptions() {
+        let segv = classify(signalled(libc::SIGSEGV), None, "");
+        assert_eq!(
+            (segv.kind, segv.how.as_str()),
+            ("crash", "killed by SIGSEGV")
+        );
+        let abort = classify(signalled(libc::SIGABRT), None, "assertion failed");
+        assert_eq!(abort.kind, "crash");
+        assert!(abort.detail.contains("assertion failed"));
+        let alloc = classify(
+            signalled(libc::SIGABRT),
+            None,
+            "memory allocation of 1048576 bytes failed",
+        );
+        assert_eq!(alloc.kind, "oom");
+        let hang = classify(
+            signalled(libc::SIGKILL),
+            Some(KillReason::Timeout(Duration::from_secs(30))),
+            "",
+        );
+        assert_eq!(
+            (hang.kind, hang.detail.as_str()),
+            ("hang", "killed after 30 s without finishing the case")
+        );
+        let oom = classify(
+            signalled(libc::SIGKILL),
+            Some(KillReason::Memory {
+                rss: 5 << 30,
+                limit: 4 << 30,
+            }),
+            "",
+        );
+        assert_eq!(oom.kind, "oom");
+        assert!(oom.detail.contains("5120 MiB"));
+        assert_eq!(classify(signalled(libc::SIGKILL), None, "").kind, "oom");
+        let panic = classify(ExitStatus::from_raw(101 << 8), None, "thread 'x' panicked");
+        assert_eq!(
+            (panic.kind, panic.how.as_str()),
+            ("crash", "exited with status 101")
+        );
+    }
+
+    #[test]
+    fn a_limit_hit_while_compiling_is_a_compile_blowup_and_while_running_a_hang_or_oom() {
+        let timeout = classify(
+            signalled(libc::SIGKILL),
+            Some(KillReason::Timeout(Duration::from_secs(30))),
+            "",
+        );
+        let compiling = timeout.finding(Some("cranelift"), true, "seed 7");
+        assert_eq!(
+            (compiling.kind.as_str(), compiling.signature.as_str()),
+            ("compile-time", "compile-time cranelift")
+        );
+        assert!(compiling.summary.starts_with(
+            "COMPILE-TIME\n  cranelift did not finish compiling (seed 7): killed after 30 s"
+        ));
+        let running = timeout.finding(Some("cranelift"), false, "seed 7");
+        assert_eq!(
+            (running.kind.as_str(), running.signature.as_str()),
+            (
+                "hang",
+                "hang worker case exceeded the time limit in cranelift"
+            )
+        );
+        let memory = KillReason::Memory {
+            rss: 5 << 30,
+            limit: 4 << 30,
+        };
+        let oom = classify(signalled(libc::SIGKILL), Some(memory), "");
+        assert_eq!(
+            oom.finding(Some("cranelift"), true, "seed 7").signature,
+            "compile-memory cranelift"
+        );
+        // A crash while compiling stays a crash; a death outside any engine
+        // is the harness's whatever the phase.
+        let segv = classify(signalled(libc::SIGSEGV), None, "");
+        assert_eq!(
+            segv.finding(Some("cranelift"), true, "seed 7").kind,
+            "crash"
+        );
+        assert_eq!(timeout.finding(None, true, "seed 7").kind, "hang");
+    }
+
+    #[test]
+    fn resident_memory_of_this_process_is_measured() {
+        let rss = resident_bytes(std::process::id()).unwrap();
+        assert!(rss > 1 << 20, "{rss}");
+        assert_eq!(resident_bytes(u32::MAX), None);
+    }
+}

@@ -1,0 +1,378 @@
+//! A finding's reproduction bundle: one directory with everything needed to
+//! understand and reproduce it away from the store: the original and shrunk
+//! modules as `.wasm` and `.wat`, `finding.json` (seed, engine settings,
+//! crate versions, expected and actual outcome, commands), `report.md`
+//! (ready for an upstream issue), `repro.sh`, and the configuration used.
+
+use crate::config::Config;
+use crate::store::{Finding, Store};
+use anyhow::{Context, Result};
+use oracles::engine::WasmtimeVariant;
+use serde_json::json;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+/// Longest WAT put into a report, in lines; the module file has the rest.
+const WAT_LINES: usize = 150;
+
+/// The module a report is about: the shrunk one when there is one.
+pub struct ReportModule {
+    /// Its bytes.
+    pub wasm: Vec<u8>,
+    /// Where the store keeps it.
+    pub path: PathBuf,
+    /// The original's size when this one is shrunk.
+    pub shrunk_from: Option<usize>,
+}
+
+impl ReportModule {
+    /// The finding's shrunk module if it has one, else its original.
+    pub fn of(store: &Store, f: &Finding) -> Result<ReportModule> {
+        let original = store.read_artifact(&f.artifact)?;
+        ReportModule::with_original(store, f, original)
+    }
+
+    /// Like [`ReportModule::of`], with the original module already read.
+    fn with_original(store: &Store, f: &Finding, original: Vec<u8>) -> Result<ReportModule> {
+        match &f.shrunk {
+            Some(hash) => {
+                let path = store.artifact_path(hash);
+                Ok(ReportModule {
+                    wasm: store.read_artifact(hash)?,
+                    path,
+                    shrunk_from: Some(original.len()),
+                })
+            }
+            None => Ok(ReportModule {
+                wasm: original,
+                path: store.artifact_path(&f.artifact),
+                shrunk_from: None,
+            }),
+        }
+    }
+}
+
+/// The directory `crosscheck bundle` and the background triage write a
+/// finding's bundle to by default.
+pub fn default_dir(config: &Config, id: i64) -> PathBuf {
+    config
+        .store
+        .data_dir
+        .join("bundles")
+        .join(format!("finding-{id}"))
+}
+
+/// Writes the finding's bundle into `dir` (created, files replaced).
+pub fn write(config: &Config, store: &Store, f: &Finding, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let put = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    };
+    let original = store.read_artifact(&f.artifact)?;
+    put("original.wasm", &original)?;
+    put("original.wat", wat_of(&original).as_bytes())?;
+    let module = ReportModule::with_original(store, f, original)?;
+    let file = if module.shrunk_from.is_some() {
+        put("shrunk.wasm", &module.wasm)?;
+        put("shrunk.wat", wat_of(&module.wasm).as_bytes())?;
+        "shrunk.wasm"
+    } else {
+        "original.wasm"
+    };
+    put("report.md", markdown(config, f, &module, file)?.as_bytes())?;
+    let description = describe(config, store, f, file)?;
+    put(
+        "finding.json",
+        serde_json::to_string_pretty(&description)?.as_bytes(),
+    )?;
+    put("repro.sh", repro_script(config, f, file).as_bytes())?;
+    set_executable(&dir.join("repro.sh"))?;
+    put("config.toml", config.text.as_bytes())?;
+    Ok(())
+}
+
+/// The finding as Markdown for an upstream issue; `file` is the name the
+/// module goes by in the commands.
+pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str) -> Result<String> {
+    let mut out = String::new();
+    writeln!(out, "### {}: {}\n", f.kind, f.signature)?;
+    if let Some(suspect) = &f.suspect {
+        writeln!(out, "**Attribution:** {suspect}.\n")?;
+    }
+    writeln!(
+        out,
+        "Found by differential fuzzing with crosscheck {} against the wasmi interpreter ({} hit(s); seed {}).\n",
+        env!("CARGO_PKG_VERSION"),
+        f.hits,
+        f.first_seed.map_or("-".into(), |s| s.to_string())
+    )?;
+    writeln!(out, "| crate | version |\n|---|---|")?;
+    writeln!(out, "| wasmtime | {} |", oracles::versions::WASMTIME)?;
+    writeln!(out, "| wasmi | {} |", oracles::versions::WASMI)?;
+    writeln!(out, "| wasm-smith | {} |\n", oracles::versions::WASM_SMITH)?;
+    writeln!(
+        out,
+        "#### What happens\n\n```text\n{}\n```\n",
+        f.summary.trim_end()
+    )?;
+    if let Some(flips) = f.flips.as_deref().filter(|f| !f.is_empty()) {
+        writeln!(
+            out,
+            "#### One setting changed\n\nThe shrunk module run again with one setting of the suspected engine changed, against the other side:\n"
+        )?;
+        for line in flips.lines() {
+            writeln!(out, "- {line}")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "#### The module\n\n`{file}`: {} bytes{} (sha256 of the original: `{}`).\n",
+        module.wasm.len(),
+        module
+            .shrunk_from
+            .map_or(String::new(), |size| format!(", shrunk from {size} bytes")),
+        f.artifact
+    )?;
+    let wat = wat_of(&module.wasm);
+    let lines: Vec<&str> = wat.lines().collect();
+    writeln!(out, "```wat")?;
+    for line in lines.iter().take(WAT_LINES) {
+        writeln!(out, "{line}")?;
+    }
+    if lines.len() > WAT_LINES {
+        writeln!(
+            out,
+            ";; ... {} more lines in {file}",
+            lines.len() - WAT_LINES
+        )?;
+    }
+    writeln!(out, "```\n")?;
+    writeln!(out, "#### Reproduction\n\n```sh")?;
+    for (engine, command) in wasmtime_commands(config, f, file) {
+        writeln!(out, "# {engine}\n{command}")?;
+    }
+    writeln!(out, "# all engines, compared\n{}", check_command(f, file))?;
+    writeln!(out, "```\n")?;
+    writeln!(out, "Engine settings:\n")?;
+    for (name, settings) in engine_settings(config)? {
+        writeln!(out, "- `{name}`: {settings}")?;
+    }
+    Ok(out)
+}
+
+/// `finding.json`: the finding's record with the context a reader needs.
+fn describe(config: &Config, store: &Store, f: &Finding, file: &str) -> Result<serde_json::Value> {
+    let groups = outcome_groups(&f.summary);
+    let oracle = config.settings.matrix.oracle.as_str();
+    let (expected, actual): (Vec<_>, Vec<_>) = groups
+        .iter()
+        .partition(|(engines, _)| engines.iter().any(|e| e == oracle));
+    let side = |sides: Vec<&(Vec<String>, String)>| {
+        sides
+            .into_iter()
+            .map(|(engines, observed)| json!({"engines": engines, "observed": observed}))
+            .collect::<Vec<_>>()
+    };
+    let merged: Vec<_> = store
+        .merged_from(f.id)?
+        .into_iter()
+        .map(|m| json!({"id": m.id, "signature": m.signature, "hits": m.hits}))
+        .collect();
+    let engines: Vec<_> = engine_settings(config)?
+        .into_iter()
+        .map(|(name, settings)| json!({"name": name, "settings": settings}))
+        .collect();
+    Ok(json!({
+        "id": f.id,
+        "signature": f.signature,
+        "kind": f.kind,
+        "status": f.status,
+        "hits": f.hits,
+        "first_seen": f.first_seen,
+        "last_seen": f.last_seen,
+        "seed": f.first_seed,
+        "source": f.source,
+        "suspect": f.suspect,
+        "reproducible": f.reproducible,
+        "config_flips": f.flips.as_deref().map(|text| text.lines().collect::<Vec<_>>()),
+        "merged_into": f.merged_into,
+        "also_seen_as": merged,
+        "module": file,
+        "shrunk_size": f.shrunk_size,
+        "versions": {
+            "crosscheck": env!("CARGO_PKG_VERSION"),
+            "wasmtime": oracles::versions::WASMTIME,
+            "wasmi": oracles::versions::WASMI,
+            "wasm-smith": oracles::versions::WASM_SMITH,
+        },
+        "engines": engines,
+        "outcome": if groups.is_empty() {
+            // A crash, hang or oom: no side observed anything to compare.
+            json!({
+                "summary": f.summary,
+                "expected": "the case runs to completion on every engine",
+                "actual": f.summary.lines().next().unwrap_or_default(),
+            })
+        } else {
+            json!({
+                "summary": f.summary,
+                "expected": side(expected),
+                "actual": side(actual),
+            })
+        },
+        "commands": {
+            "repro": format!("crosscheck repro {}", f.id),
+            "report": format!("crosscheck report {}", f.id),
+            "check": check_command(f, file),
+            "wasmtime": wasmtime_commands(config, f, file)
+                .into_iter()
+                .map(|(engine, command)| json!({"engine": engine, "command": command}))
+                .collect::<Vec<_>>(),
+        },
+    }))
+}
+
+/// `repro.sh`: the commands, runnable from the bundle directory.
+fn repro_script(config: &Config, f: &Finding, file: &str) -> String {
+    let mut out = String::from("#!/bin/sh\n");
+    let _ = writeln!(
+        out,
+        "# Finding {}: {}\n# Every engine, compared (exit status 1: the finding reproduces).\n# CROSSCHECK names the binary if it is not on PATH.\ncd \"$(dirname \"$0\")\"\n\"${{CROSSCHECK:-crosscheck}}\" --config config.toml {}\n",
+        f.id,
+        f.signature.replace('\n', " "),
+        check_command(f, file).trim_start_matches("crosscheck ")
+    );
+    let _ = writeln!(out, "# The same module on one Wasmtime variant at a time:");
+    for (engine, command) in wasmtime_commands(config, f, file) {
+        let _ = writeln!(out, "# {engine}\n# {command}");
+    }
+    out
+}
+
+/// `crosscheck check` on the bundle's module with the finding's arguments.
+fn check_command(f: &Finding, file: &str) -> String {
+    format!(
+        "crosscheck check {file} --seed {}",
+        f.first_seed.unwrap_or(0)
+    )
+}
+
+/// The `wasmtime run` line of every Wasmtime variant of the matrix.
+pub fn wasmtime_commands(config: &Config, f: &Finding, file: &str) -> Vec<(String, String)> {
+    let invoke = invoked_call(&f.summary);
+    config
+        .settings
+        .matrix
+        .engines
+        .iter()
+        .filter_map(|name| {
+            let variant = WasmtimeVariant::parse(name)?;
+            let call = match &invoke {
+                Some((export, args)) => format!(" --invoke {export:?} {file} {args}"),
+                None => format!(" {file}"),
+            };
+            let command = format!(
+                "wasmtime run {}{call}",
+                variant.cli_flags(&config.settings.execution)
+            );
+            Some((name.clone(), command.trim_end().to_string()))
+        })
+        .collect()
+}
+
+/// Every engine of the matrix with its settings in words.
+fn engine_settings(config: &Config) -> Result<Vec<(String, String)>> {
+    Ok(config
+        .settings
+        .matrix()?
+        .engines()
+        .iter()
+        .map(|engine| (engine.name().to_string(), engine.settings()))
+        .collect())
+}
+
+/// The module as WAT, or why it cannot be printed.
+pub fn wat_of(wasm: &[u8]) -> String {
+    wasmprinter::print_bytes(wasm).unwrap_or_else(|e| format!(";; not printable: {e}\n"))
+}
+
+/// The sides of a mismatch from its verdict text: lines
+/// `  {wasmi, cranelift-tail-signals}: trap integer-division-by-zero`.
+fn outcome_groups(summary: &str) -> Vec<(Vec<String>, String)> {
+    summary
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim_start().strip_prefix('{')?;
+            let (engines, observed) = rest.split_once("}: ")?;
+            Some((
+                engines.split(", ").map(str::to_string).collect(),
+                observed.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// The export and the arguments of a call mismatch, from the verdict text
+/// `MISMATCH at call #0 "f"(i32:3, i32:5)`, as `wasmtime run` takes them.
+fn invoked_call(summary: &str) -> Option<(String, String)> {
+    let rest = summary.lines().next()?.strip_prefix("MISMATCH at call #")?;
+    let (_, rest) = rest.split_once(" \"")?;
+    let (export, rest) = rest.split_once("\"(")?;
+    let args = rest.strip_suffix(')')?;
+    let plain: Vec<&str> = args
+        .split(", ")
+        .filter(|a| !a.is_empty())
+        // `f32:1.5 (0x3fc00000)` -> `1.5`
+        .map(|a| a.split_once(':').map_or(a, |(_, v)| v))
+        .map(|v| v.split_whitespace().next().unwrap_or(v))
+        .collect();
+    Some((export.to_string(), plain.join(" ")))
+}
+
+fn set_executable(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("cannot make {} executable", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_call_of_a_mismatch_becomes_invoke_arguments() {
+        assert_eq!(
+            invoked_call(
+                "MISMATCH at call #3 \"f\"(i32:3, i64:-5, f32:1.5 (0x3fc00000))\n  {wasmi}: ..."
+            ),
+            Some(("f".into(), "3 -5 1.5".into()))
+        );
+        assert_eq!(
+            invoked_call("MISMATCH at call #0 \"g\"()\n"),
+            Some(("g".into(), String::new()))
+        );
+        assert_eq!(invoked_call("MISMATCH at memory \"0\"\n"), None);
+        assert_eq!(invoked_call("CRASH in wasmi\n"), None);
+    }
+
+    #[test]
+    fn the_sides_of_a_mismatch_are_read_from_its_verdict_text() {
+        let summary = "MISMATCH at call #0 \"f\"()\n  {wasmi, cranelift-tail-signals}: trap integer-division-by-zero\n  {wasmi-fault-i64-mul}: [i32:0]\n";
+        assert_eq!(
+            outcome_groups(summary),
+            vec![
+                (
+                    vec!["wasmi".to_string(), "cranelift-tail-signals".to_string()],
+                    "trap integer-division-by-zero".to_string()
+                ),
+                (
+                    vec!["wasmi-fault-i64-mul".to_string()],
+                    "[i32:0]".to_string()
+                ),
+            ]
+        );
+        assert!(outcome_groups("CRASH in wasmi (seed 3)\n  SIGSEGV\n").is_empty());
+    }
+}

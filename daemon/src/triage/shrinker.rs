@@ -1,0 +1,273 @@
+//! Triage of one finding: does it reproduce every time (deterministic or
+//! flaky), and the smallest module that still gives its signature. Used by
+//! `crosscheck shrink` and by the daemon's background shrinker, which takes
+//! new findings one at a time in its own worker process so that fuzzing
+//! goes on.
+
+use crate::config::Config;
+use crate::process::probe::Prober;
+use crate::store::{Finding, Store};
+use crate::triage::bundle;
+use crate::triage::scaling_checks;
+use anyhow::{anyhow, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tracing::{info, warn};
+
+/// How far over the `[cost]` limits a shrinking candidate of a compile
+/// blowup must stay.
+const BLOWUP_SHRINK_MARGIN: f64 = 2.0;
+
+/// How often the idle background shrinker looks for new findings.
+const IDLE_POLL: Duration = Duration::from_secs(2);
+
+/// What triaging a finding found.
+#[derive(Clone, Debug)]
+pub struct Triaged {
+    /// Runs of the original module that gave the signature, of `runs`.
+    pub reproduced: u32,
+    /// Runs made.
+    pub runs: u32,
+    /// The shrunk module, when the finding is deterministic.
+    pub shrunk: Option<oracles::triage::shrink::Shrunk>,
+    /// The older finding this one was merged into, or the newer one merged
+    /// into it: `(merged, into)`, when the shrunk module has the code shape
+    /// of another finding with the same suspect.
+    pub merge: Option<(i64, i64)>,
+}
+
+/// Re-runs the finding's smallest module so far `[triage] reproduce_runs` times; if it gives
+/// its signature every time, shrinks it (within `attempts` and
+/// `[triage] shrink_seconds`) and stores the result. `stop` aborts.
+pub fn triage(
+    config: &Config,
+    store: &mut Store,
+    prober: &mut Prober<'_>,
+    finding: &Finding,
+    attempts: u32,
+    stop: &AtomicBool,
+    on_smaller: impl FnMut(usize) + 'static,
+) -> Result<Triaged> {
+    // A finding shrunk before is shrunk further from where it stopped.
+    let start = finding.shrunk.as_deref().unwrap_or(&finding.artifact);
+    let wasm = store.read_artifact(start)?;
+    let seed = finding.first_seed.unwrap_or(0);
+    let signature = finding.signature.as_str();
+    let runs = config.settings.triage.reproduce_runs;
+    // A compile blowup may have been judged against the run's own costs.
+    prober.set_baseline(Some(store.baseline()?));
+    let mut reproduced = 0;
+    for _ in 0..runs {
+        if stop.load(Ordering::Relaxed) {
+            return Err(anyhow!("stopped"));
+        }
+        reproduced +=
+            u32::from(prober.signature_for(&wasm, seed, signature)?.as_deref() == Some(signature));
+    }
+    // Recorded only with the outcome, so that a triage cut short by a stop
+    // is done again by the next run.
+    let reproducibility = format!("{reproduced}/{runs}");
+    if reproduced < runs {
+        store.set_reproducibility(finding.id, &reproducibility)?;
+        write_bundle(config, store, finding.id);
+        return Ok(Triaged {
+            reproduced,
+            runs,
+            shrunk: None,
+            merge: None,
+        });
+    }
+    let deadline = Instant::now() + Duration::from_secs(config.settings.triage.shrink_seconds);
+    // A blowup (or a slow run) shrinks to the smallest module still over
+    // the limits; keeping it twice over lets the shrunk module reproduce on
+    // a noisy machine.
+    if finding.kind.starts_with("compile-") || finding.kind == "perf" {
+        prober.set_blowup_margin(Some(BLOWUP_SHRINK_MARGIN));
+    }
+    let shrunk = oracles::triage::shrink::shrink(
+        &wasm,
+        attempts,
+        seed,
+        &mut |candidate| {
+            if stop.load(Ordering::Relaxed) {
+                return Err(anyhow!("stopped"));
+            }
+            // Out of time: refusing the rest ends the search with the best so far.
+            if Instant::now() > deadline {
+                return Ok(false);
+            }
+            Ok(prober.signature_for(candidate, seed, signature)?.as_deref() == Some(signature))
+        },
+        on_smaller,
+    );
+    prober.set_blowup_margin(None);
+    let shrunk = shrunk?;
+    // Which single setting of the suspected engines makes the shrunk case
+    // agree: a crash of the flipped variants is recorded as what it is.
+    let flips = match prober.probe_with_flips(&shrunk.wasm, seed, signature)? {
+        Some(report) if report.signature == signature => report.flips,
+        Some(report) => vec![format!(
+            "the flipped variants changed the outcome to `{}`",
+            report.signature
+        )],
+        None => vec!["the shrunk module no longer reproduces".to_string()],
+    };
+    store.set_flips(finding.id, &flips)?;
+    // A shape is only a merge key; a module it cannot parse is not merged.
+    let shape = oracles::triage::code_shape::fingerprint(&shrunk.wasm).ok();
+    store.set_shrunk(finding.id, &shrunk.wasm, shape.as_deref())?;
+    store.set_reproducibility(finding.id, &reproducibility)?;
+    let merge = store.merge_same_shape(finding.id)?;
+    write_bundle(config, store, merge.map_or(finding.id, |(_, into)| into));
+    Ok(Triaged {
+        reproduced,
+        runs,
+        shrunk: Some(shrunk),
+        merge,
+    })
+}
+
+/// (Re)writes a triaged finding's bundle in the store. A bundle is a
+/// convenience copy: failing to write one is logged, not an error of triage.
+fn write_bundle(config: &Config, store: &Store, id: i64) {
+    let dir = bundle::default_dir(config, id);
+    let written = store
+        .require_finding(id)
+        .and_then(|f| bundle::write(config, store, &f, &dir));
+    if let Err(err) = written {
+        warn!(
+            finding = id,
+            "could not write the bundle {}: {err:#}",
+            dir.display()
+        );
+    }
+}
+
+/// The daemon's background shrinker: triages untriaged open findings, most
+/// urgent first, until `stop`. Errors are logged, never fatal to fuzzing.
+pub fn run_background(config: &Config, stop: &AtomicBool) {
+    let mut store = match Store::open(&config.store.data_dir) {
+        Ok(store) => store,
+        Err(err) => {
+            warn!("background shrinking is off: {err:#}");
+            return;
+        }
+    };
+    if let Err(err) = merge_unshaped(config, &mut store) {
+        warn!("could not merge findings shrunk by an older crosscheck: {err:#}");
+    }
+    let mut prober = Prober::with_stop(config, stop).in_background();
+    while !stop.load(Ordering::Relaxed) {
+        // Findings first; a scaling check when there is none to triage.
+        let worked = triage_next(config, &mut store, &mut prober, stop).and_then(|triaged| {
+            Ok(triaged || scaling_checks::check_next_shape(config, &mut store, &mut prober, stop)?)
+        });
+        match worked {
+            Ok(true) => {}
+            Ok(false) => sleep_unless_stopped(IDLE_POLL, stop),
+            Err(_) if stop.load(Ordering::Relaxed) => return,
+            Err(err) => {
+                warn!("background shrinking stops: {err:#}");
+                return;
+            }
+        }
+    }
+}
+
+/// Triages the most urgent untriaged open finding, logging what became of
+/// it; false when there is none. A failure to triage that finding is
+/// recorded on it and logged; only store errors and `stop` are errors.
+pub fn triage_next(
+    config: &Config,
+    store: &mut Store,
+    prober: &mut Prober<'_>,
+    stop: &AtomicBool,
+) -> Result<bool> {
+    let Some(finding) = store.next_untriaged()? else {
+        return Ok(false);
+    };
+    let started = Instant::now();
+    let outcome = triage(
+        config,
+        store,
+        prober,
+        &finding,
+        config.settings.triage.shrink_attempts,
+        stop,
+        |_| {},
+    );
+    // How a compile blowup's shrunk module grows with its size.
+    if let Ok(Triaged {
+        shrunk: Some(shrunk),
+        ..
+    }) = &outcome
+    {
+        if finding.kind.starts_with("compile-") {
+            scaling_checks::check_finding(config, store, prober, stop, &finding, &shrunk.wasm)?;
+        }
+    }
+    match outcome {
+        Ok(t) => match (&t.shrunk, t.merge) {
+            (Some(_), Some((merged, into))) => info!(
+                finding = finding.id,
+                "finding #{merged} merged into #{into}: their shrunk modules have the same code and suspect"
+            ),
+            (Some(shrunk), None) => info!(
+                finding = finding.id,
+                "shrunk finding #{}: {} -> {} bytes in {:.0} s ({} candidates)",
+                finding.id,
+                shrunk.original_size,
+                shrunk.wasm.len(),
+                started.elapsed().as_secs_f64(),
+                shrunk.candidates
+            ),
+            (None, _) => info!(
+                finding = finding.id,
+                "finding #{} is flaky: reproduced {} of {} times; not shrunk",
+                finding.id,
+                t.reproduced,
+                t.runs
+            ),
+        },
+        Err(err) if stop.load(Ordering::Relaxed) => return Err(err),
+        Err(err) => {
+            warn!(
+                finding = finding.id,
+                "could not triage finding #{}: {err:#}", finding.id
+            );
+            store.set_reproducibility(finding.id, &format!("error: {err:#}"))?;
+        }
+    }
+    Ok(true)
+}
+
+/// Gives findings shrunk before code shapes and bundles were recorded (a
+/// store of an older crosscheck) their shape and bundle, and merges those
+/// that share a shape.
+pub fn merge_unshaped(config: &Config, store: &mut Store) -> Result<()> {
+    for f in store.findings()? {
+        let (Some(hash), None) = (&f.shrunk, &f.shape) else {
+            continue;
+        };
+        let wasm = store.read_artifact(hash)?;
+        let Ok(shape) = oracles::triage::code_shape::fingerprint(&wasm) else {
+            continue;
+        };
+        store.set_shape(f.id, &shape)?;
+        match store.merge_same_shape(f.id)? {
+            Some((merged, into)) => {
+                info!("finding #{merged} merged into #{into}: their shrunk modules have the same code and suspect");
+                write_bundle(config, store, into);
+            }
+            None => write_bundle(config, store, f.id),
+        }
+    }
+    Ok(())
+}
+
+fn sleep_unless_stopped(duration: Duration, stop: &AtomicBool) {
+    let until = Instant::now() + duration;
+    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,357 @@
+//! Seed → module: swarm-configured wasm-smith generation, clamped so that
+//! every generated module is safe to compare between wasmi and Wasmtime.
+
+use anyhow::{Context, Result};
+use arbitrary::{Arbitrary, Unstructured};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Generator settings (`[generator]` in `config.toml`). Together with a seed
+/// they determine a module byte for byte.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GeneratorConfig {
+    /// Bytes of seed-derived entropy handed to `arbitrary`. Too few truncate
+    /// modules; past what generation consumes, more change nothing.
+    pub entropy_bytes: usize,
+    /// Fuel for wasm-smith's `ensure_termination`: loop iterations and calls
+    /// one instance may make before it traps with `unreachable`.
+    pub termination_fuel: u32,
+    /// Upper bound on functions per module.
+    pub max_funcs: usize,
+    /// Upper bound on instructions per function body.
+    pub max_instructions: usize,
+    /// Upper bound on globals, types, data and element segments each.
+    pub max_items: usize,
+    /// Upper bound on memories (more than one needs multi-memory).
+    pub max_memories: usize,
+    /// Upper bound on tables.
+    pub max_tables: usize,
+    /// Upper bound on every memory's initial and maximum size, in 64 KiB pages.
+    pub max_memory_pages: u64,
+    /// Upper bound on every table's initial and maximum size.
+    pub max_table_elements: u64,
+}
+
+impl Default for GeneratorConfig {
+    fn default() -> Self {
+        GeneratorConfig {
+            entropy_bytes: 32768,
+            termination_fuel: 1000,
+            max_funcs: 8,
+            max_instructions: 1000,
+            max_items: 24,
+            max_memories: 2,
+            max_tables: 2,
+            max_memory_pages: 16,
+            max_table_elements: 1000,
+        }
+    }
+}
+
+/// A generated module and what was switched on to make it.
+#[derive(Clone, Debug)]
+pub struct GeneratedModule {
+    /// The seed it came from.
+    pub seed: u64,
+    /// The module binary.
+    pub wasm: Vec<u8>,
+    /// Which swarm features were on, e.g. `["simd", "tail-call"]`.
+    pub features: Vec<&'static str>,
+}
+
+/// The deterministic byte stream for a seed and a purpose, each purpose an
+/// independent ChaCha stream. (Call arguments are drawn per call, keyed by
+/// export name and round: see `plan`.)
+pub fn seed_stream(seed: u64, purpose: StreamPurpose, len: usize) -> Vec<u8> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(purpose as u64);
+    let mut bytes = vec![0u8; len];
+    rng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// What a seed stream is used for.
+#[derive(Clone, Copy, Debug)]
+pub enum StreamPurpose {
+    /// The module itself.
+    Module = 0,
+}
+
+/// Generates the module for `seed`.
+pub fn generate(seed: u64, settings: &GeneratorConfig) -> Result<GeneratedModule> {
+    let bytes = seed_stream(seed, StreamPurpose::Module, settings.entropy_bytes);
+    generate_from_entropy(seed, &bytes, settings).with_context(|| format!("seed {seed}"))
+}
+
+/// Generates the module for a libFuzzer input: the input's bytes are the
+/// entropy wasm-smith draws from (so coverage guidance steers generation),
+/// and the seed of its call arguments is [`fuzz_input_seed`]. `crosscheck
+/// import` and the `differential` fuzz target both come through here, so an
+/// artifact gives the daemon's module, plan and signature.
+pub fn generate_from_fuzz_input(
+    data: &[u8],
+    settings: &GeneratorConfig,
+) -> Result<GeneratedModule> {
+    generate_from_entropy(fuzz_input_seed(data), data, settings)
+}
+
+/// The seed of a fuzz input's call arguments: its first eight SHA-256 bytes.
+pub fn fuzz_input_seed(data: &[u8]) -> u64 {
+    let digest = Sha256::digest(data);
+    u64::from_le_bytes(digest[..8].try_into().expect("SHA-256 has 32 bytes"))
+}
+
+/// The module wasm-smith builds from `entropy`, recorded under `seed`.
+fn generate_from_entropy(
+    seed: u64,
+    entropy: &[u8],
+    settings: &GeneratorConfig,
+) -> Result<GeneratedModule> {
+    let mut u = Unstructured::new(entropy);
+    let mut config =
+        wasm_smith::Config::arbitrary(&mut u).context("drawing the swarm configuration")?;
+    clamp_for_differential(&mut config, settings);
+    // wasm-smith adds functions past the minimum on a coin flip, so counts
+    // are geometric (mostly one or two) and calls between functions are
+    // rare. Drawing the minimum too spreads them over the whole range.
+    config.min_funcs = u
+        .int_in_range(1..=config.max_funcs)
+        .context("drawing the function count")?;
+    let features = enabled_features(&config);
+    let mut module = wasm_smith::Module::new(config, &mut u).context("wasm-smith generation")?;
+    let fuel_global = module
+        .ensure_termination(settings.termination_fuel)
+        .context("ensure_termination")?;
+    let wasm = crate::case::termination::export_fuel_global(&module.to_bytes(), fuel_global)
+        .context("exporting the termination fuel")?;
+    Ok(GeneratedModule {
+        seed,
+        wasm,
+        features,
+    })
+}
+
+/// Keeps the swarm's choices but turns off what the engine pair cannot
+/// compare deterministically, and bounds sizes so cases stay fast.
+///
+/// This never hides a divergence: it only removes non-determinism the spec
+/// allows (NaN payloads, relaxed SIMD), proposals one side lacks, and imports
+/// the harness does not provide.
+pub fn clamp_for_differential(config: &mut wasm_smith::Config, settings: &GeneratorConfig) {
+    // Proposals that are unsupported by wasmi or inherently non-deterministic.
+    config.gc_enabled = false;
+    config.exceptions_enabled = false;
+    config.threads_enabled = false;
+    config.shared_everything_threads_enabled = false;
+    config.relaxed_simd_enabled = false;
+    config.custom_page_sizes_enabled = false;
+    config.wide_arithmetic_enabled = false;
+    config.custom_descriptors_enabled = false;
+    config.compact_imports_enabled = false;
+    config.acquire_release_atomics_enabled = false;
+    config.multibyte_array_access_enabled = false;
+    config.allow_invalid_funcs = false;
+    // The spec lets NaN payloads differ; canonicalize them at their source.
+    config.canonicalize_nans = true;
+    // Everything exported is everything observable.
+    config.export_everything = true;
+    config.max_imports = 0;
+    config.min_imports = 0;
+    config.available_imports = None;
+    config.memory_max_size_required = true;
+    config.table_max_size_required = true;
+
+    let pages_bytes = settings.max_memory_pages.saturating_mul(65536);
+    clamp(
+        &mut config.max_funcs,
+        &mut config.min_funcs,
+        settings.max_funcs,
+    );
+    config.max_instructions = config.max_instructions.min(settings.max_instructions);
+    clamp(
+        &mut config.max_globals,
+        &mut config.min_globals,
+        settings.max_items,
+    );
+    clamp(
+        &mut config.max_types,
+        &mut config.min_types,
+        settings.max_items,
+    );
+    clamp(
+        &mut config.max_data_segments,
+        &mut config.min_data_segments,
+        settings.max_items,
+    );
+    clamp(
+        &mut config.max_element_segments,
+        &mut config.min_element_segments,
+        settings.max_items,
+    );
+    clamp(
+        &mut config.max_elements,
+        &mut config.min_elements,
+        settings.max_items.max(1) * 4,
+    );
+    clamp(&mut config.max_tags, &mut config.min_tags, 0);
+    config.max_memories = config.max_memories.min(settings.max_memories);
+    config.min_memories = config.min_memories.min(config.max_memories as u32);
+    config.max_tables = config.max_tables.min(settings.max_tables);
+    config.min_tables = config.min_tables.min(config.max_tables as u32);
+    config.max_memory32_bytes = config.max_memory32_bytes.min(pages_bytes);
+    config.max_memory64_bytes = config.max_memory64_bytes.min(u128::from(pages_bytes));
+    config.max_table_elements = config.max_table_elements.min(settings.max_table_elements);
+    // A module without functions exercises no compiler: always have one,
+    // and a type for it (wasm-smith makes no function without a type).
+    config.max_funcs = config.max_funcs.max(1);
+    config.min_funcs = config.min_funcs.max(1);
+    config.max_types = config.max_types.max(1);
+    config.min_types = config.min_types.max(1);
+}
+
+/// Lowers a maximum and keeps its minimum below it: wasm-smith panics when
+/// `min > max`.
+fn clamp(max: &mut usize, min: &mut usize, limit: usize) {
+    *max = (*max).min(limit);
+    *min = (*min).min(*max);
+}
+
+fn enabled_features(config: &wasm_smith::Config) -> Vec<&'static str> {
+    let switches = [
+        (config.bulk_memory_enabled, "bulk-memory"),
+        (config.reference_types_enabled, "reference-types"),
+        (config.simd_enabled, "simd"),
+        (config.multi_value_enabled, "multi-value"),
+        (
+            config.saturating_float_to_int_enabled,
+            "saturating-float-to-int",
+        ),
+        (config.sign_extension_ops_enabled, "sign-extension"),
+        (config.tail_call_enabled, "tail-call"),
+        (config.memory64_enabled, "memory64"),
+        (config.extended_const_enabled, "extended-const"),
+        (config.max_memories > 1, "multi-memory"),
+        (config.disallow_traps, "disallow-traps"),
+        (config.allow_floats, "floats"),
+    ];
+    switches
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_bytes_and_different_seeds_differ() {
+        let settings = GeneratorConfig::default();
+        let a = generate(42, &settings).unwrap();
+        let b = generate(42, &settings).unwrap();
+        assert_eq!(a.wasm, b.wasm);
+        assert_eq!(a.features, b.features);
+        let distinct: std::collections::HashSet<Vec<u8>> = (0..20)
+            .map(|s| generate(s, &settings).unwrap().wasm)
+            .collect();
+        assert!(
+            distinct.len() >= 18,
+            "only {} distinct modules",
+            distinct.len()
+        );
+    }
+
+    #[test]
+    fn a_seeds_stream_as_fuzz_input_builds_the_seeds_module() {
+        // `crosscheck seed-corpus` relies on this: the fuzz target fed a
+        // seed's stream builds the daemon's module for that seed.
+        let settings = GeneratorConfig::default();
+        for seed in [0, 7, 42] {
+            let stream = seed_stream(seed, StreamPurpose::Module, settings.entropy_bytes);
+            let from_input = generate_from_fuzz_input(&stream, &settings).unwrap();
+            let from_seed = generate(seed, &settings).unwrap();
+            assert_eq!(from_input.wasm, from_seed.wasm, "seed {seed}");
+            assert_eq!(from_input.features, from_seed.features, "seed {seed}");
+            assert_ne!(
+                from_input.seed, seed,
+                "arguments come from the input's hash"
+            );
+        }
+    }
+
+    #[test]
+    fn streams_are_deterministic_and_differ_per_seed() {
+        let module = seed_stream(7, StreamPurpose::Module, 64);
+        assert_ne!(module, seed_stream(8, StreamPurpose::Module, 64));
+        assert_eq!(module, seed_stream(7, StreamPurpose::Module, 64));
+        // A longer draw extends the shorter one: sizes never reshuffle bytes.
+        assert_eq!(
+            &seed_stream(7, StreamPurpose::Module, 128)[..64],
+            &module[..]
+        );
+    }
+
+    #[test]
+    fn clamping_never_panics_and_respects_limits() {
+        let settings = GeneratorConfig {
+            max_funcs: 3,
+            max_items: 0,
+            ..GeneratorConfig::default()
+        };
+        for seed in 0..200 {
+            // Even with no room for other items, there is a function.
+            let m = generate(seed, &settings).unwrap();
+            let parser = wasmparser::Parser::new(0);
+            let mut funcs = 0;
+            for payload in parser.parse_all(&m.wasm) {
+                if let wasmparser::Payload::FunctionSection(s) = payload.unwrap() {
+                    funcs = s.count();
+                }
+            }
+            assert!((1..=3).contains(&funcs), "seed {seed}: {funcs} functions");
+        }
+    }
+
+    #[test]
+    fn every_module_has_a_function_to_compile() {
+        let settings = GeneratorConfig::default();
+        for seed in 0..300 {
+            let m = generate(seed, &settings).unwrap();
+            let info = crate::case::module_info::ModuleInfo::parse(&m.wasm).unwrap();
+            assert!(info.function_count >= 1, "seed {seed} has no function");
+        }
+    }
+
+    #[test]
+    fn swarm_varies_features_and_some_modules_use_tail_calls() {
+        let settings = GeneratorConfig::default();
+        let mut with_tail = 0;
+        let mut without_tail = 0;
+        let mut uses_return_call = 0;
+        for seed in 0..300 {
+            let m = generate(seed, &settings).unwrap();
+            if m.features.contains(&"tail-call") {
+                with_tail += 1;
+            } else {
+                without_tail += 1;
+            }
+            if crate::case::module_info::ModuleInfo::parse(&m.wasm)
+                .unwrap()
+                .uses_tail_calls
+            {
+                uses_return_call += 1;
+            }
+        }
+        assert!(
+            with_tail > 50 && without_tail > 50,
+            "{with_tail} / {without_tail}"
+        );
+        assert!(
+            uses_return_call > 10,
+            "only {uses_return_call} modules use return_call"
+        );
+    }
+}

@@ -1,0 +1,308 @@
+//! What the harness needs to know about a module before running it: its
+//! exports in module order, their types, and which proposals it relies on.
+
+use anyhow::{Context, Result};
+use std::fmt;
+use wasmparser::{
+    ExternalKind, Operator, Parser, Payload, RefType, ValType, Validator, WasmFeatures,
+};
+
+/// A parameter or result type the harness can produce and observe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValueType {
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+    /// `v128`.
+    V128,
+    /// Nullable `funcref`.
+    FuncRef,
+    /// Nullable `externref`.
+    ExternRef,
+    /// Any other type (typed or non-nullable references): the harness cannot
+    /// make arguments of it, so exports taking one are not called.
+    Unsupported,
+}
+
+impl ValueType {
+    fn from_wasmparser(ty: ValType) -> ValueType {
+        match ty {
+            ValType::I32 => ValueType::I32,
+            ValType::I64 => ValueType::I64,
+            ValType::F32 => ValueType::F32,
+            ValType::F64 => ValueType::F64,
+            ValType::V128 => ValueType::V128,
+            ValType::Ref(r) if r == RefType::FUNCREF => ValueType::FuncRef,
+            ValType::Ref(r) if r == RefType::EXTERNREF => ValueType::ExternRef,
+            ValType::Ref(_) => ValueType::Unsupported,
+        }
+    }
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValueType::I32 => "i32",
+            ValueType::I64 => "i64",
+            ValueType::F32 => "f32",
+            ValueType::F64 => "f64",
+            ValueType::V128 => "v128",
+            ValueType::FuncRef => "funcref",
+            ValueType::ExternRef => "externref",
+            ValueType::Unsupported => "unsupported-ref",
+        })
+    }
+}
+
+/// A function signature.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Signature {
+    /// Parameter types.
+    pub params: Vec<ValueType>,
+    /// Result types.
+    pub results: Vec<ValueType>,
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |tys: &[ValueType]| {
+            tys.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        write!(f, "({}) -> ({})", list(&self.params), list(&self.results))
+    }
+}
+
+/// What kind of item an export is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    /// A function, with its signature and function index.
+    Func {
+        /// The function's signature.
+        signature: Signature,
+        /// Its index in the function index space.
+        index: u32,
+    },
+    /// A linear memory.
+    Memory,
+    /// A global.
+    Global,
+    /// A table.
+    Table,
+    /// A tag or anything else the harness does not observe.
+    Other,
+}
+
+/// One export, in module order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Export {
+    /// The export name.
+    pub name: String,
+    /// What it exports.
+    pub kind: ExportKind,
+}
+
+/// A validated module's observable surface.
+#[derive(Clone, Debug)]
+pub struct ModuleInfo {
+    /// Exports in module order (engines may enumerate them in any order).
+    pub exports: Vec<Export>,
+    /// Whether any function body uses `return_call*`.
+    pub uses_tail_calls: bool,
+    /// Defined plus imported function count.
+    pub function_count: u32,
+    /// Number of imports (the harness links none).
+    pub import_count: u32,
+    /// The initial value of the exported termination-fuel global
+    /// ([`crate::case::termination::FUEL_EXPORT`]), if the module has one.
+    pub termination_fuel: Option<i32>,
+}
+
+impl ModuleInfo {
+    /// Validates `wasm` with every proposal wasmparser knows and collects its
+    /// exports. Fails with the validator's message on an invalid module.
+    pub fn parse(wasm: &[u8]) -> Result<ModuleInfo> {
+        let types = Validator::new_with_features(WasmFeatures::all())
+            .validate_all(wasm)
+            .context("the module is not valid WebAssembly")?;
+        let types = types.as_ref();
+        let mut exports = Vec::new();
+        let mut uses_tail_calls = false;
+        let mut import_count = 0;
+        let mut imported_globals = 0;
+        let mut global_inits: Vec<Option<i32>> = Vec::new();
+        let mut fuel_global = None;
+        for payload in Parser::new(0).parse_all(wasm) {
+            match payload.context("parsing the module")? {
+                Payload::ImportSection(reader) => {
+                    import_count += reader.count();
+                    for import in reader.into_imports() {
+                        if matches!(
+                            import.context("reading an import")?.ty,
+                            wasmparser::TypeRef::Global(_)
+                        ) {
+                            imported_globals += 1;
+                        }
+                    }
+                }
+                Payload::GlobalSection(reader) => {
+                    for global in reader {
+                        let global = global.context("reading a global")?;
+                        let mut ops = global.init_expr.get_operators_reader();
+                        let init = match (global.ty.mutable, global.ty.content_type, ops.read()) {
+                            (true, ValType::I32, Ok(Operator::I32Const { value })) => Some(value),
+                            _ => None,
+                        };
+                        global_inits.push(init);
+                    }
+                }
+                Payload::ExportSection(reader) => {
+                    for export in reader {
+                        let export = export.context("reading an export")?;
+                        if export.name == crate::case::termination::FUEL_EXPORT
+                            && export.kind == ExternalKind::Global
+                        {
+                            fuel_global = Some(export.index);
+                        }
+                        let kind = match export.kind {
+                            ExternalKind::Func => {
+                                let func =
+                                    types[types.core_function_at(export.index)].unwrap_func();
+                                ExportKind::Func {
+                                    signature: Signature {
+                                        params: func
+                                            .params()
+                                            .iter()
+                                            .map(|t| ValueType::from_wasmparser(*t))
+                                            .collect(),
+                                        results: func
+                                            .results()
+                                            .iter()
+                                            .map(|t| ValueType::from_wasmparser(*t))
+                                            .collect(),
+                                    },
+                                    index: export.index,
+                                }
+                            }
+                            ExternalKind::Memory => ExportKind::Memory,
+                            ExternalKind::Global => ExportKind::Global,
+                            ExternalKind::Table => ExportKind::Table,
+                            _ => ExportKind::Other,
+                        };
+                        exports.push(Export {
+                            name: export.name.to_string(),
+                            kind,
+                        });
+                    }
+                }
+                Payload::CodeSectionEntry(body) if !uses_tail_calls => {
+                    let mut ops = body
+                        .get_operators_reader()
+                        .context("reading a function body")?;
+                    while !ops.eof() {
+                        if matches!(
+                            ops.read().context("reading an instruction")?,
+                            Operator::ReturnCall { .. }
+                                | Operator::ReturnCallIndirect { .. }
+                                | Operator::ReturnCallRef { .. }
+                        ) {
+                            uses_tail_calls = true;
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let termination_fuel = fuel_global
+            .and_then(|index| index.checked_sub(imported_globals))
+            .and_then(|defined| global_inits.get(defined as usize).copied().flatten());
+        Ok(ModuleInfo {
+            exports,
+            uses_tail_calls,
+            function_count: types.function_count(),
+            import_count,
+            termination_fuel,
+        })
+    }
+
+    /// Exported functions in module order.
+    pub fn functions(&self) -> impl Iterator<Item = (&str, &Signature)> {
+        self.exports.iter().filter_map(|e| match &e.kind {
+            ExportKind::Func { signature, .. } => Some((e.name.as_str(), signature)),
+            _ => None,
+        })
+    }
+
+    /// Names of exports of one kind, in module order.
+    pub fn names_of(&self, wanted: fn(&ExportKind) -> bool) -> Vec<String> {
+        self.exports
+            .iter()
+            .filter(|e| wanted(&e.kind))
+            .map(|e| e.name.clone())
+            .collect()
+    }
+}
+
+/// Whether `wasm` is valid when only `features` are enabled: a module that is
+/// not, rejected by an engine supporting just those features, is an expected
+/// rejection.
+pub fn validates_with(wasm: &[u8], features: WasmFeatures) -> bool {
+    Validator::new_with_features(features)
+        .validate_all(wasm)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_keep_module_order_and_types() {
+        let wasm = wat::parse_str(
+            r#"(module
+                (memory (export "z_mem") 1 1)
+                (func (export "b") (param i32 f64) (result i64) i64.const 0)
+                (global (export "a") (mut i32) (i32.const 1))
+                (table (export "t") 1 1 funcref)
+                (func (export "a_func")))"#,
+        )
+        .unwrap();
+        let info = ModuleInfo::parse(&wasm).unwrap();
+        let names: Vec<_> = info.exports.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["z_mem", "b", "a", "t", "a_func"]);
+        let (_, sig) = info.functions().next().unwrap();
+        assert_eq!(sig.to_string(), "(i32 f64) -> (i64)");
+        assert!(!info.uses_tail_calls);
+    }
+
+    #[test]
+    fn detects_tail_calls_and_feature_requirements() {
+        let wasm = wat::parse_str(
+            r#"(module (func $f (export "f") (result i32) return_call $g) (func $g (result i32) i32.const 1))"#,
+        )
+        .unwrap();
+        let info = ModuleInfo::parse(&wasm).unwrap();
+        assert!(info.uses_tail_calls);
+        let mut without_tail = WasmFeatures::all();
+        without_tail.remove(WasmFeatures::TAIL_CALL);
+        assert!(!validates_with(&wasm, without_tail));
+        assert!(validates_with(&wasm, WasmFeatures::all()));
+    }
+
+    #[test]
+    fn invalid_module_is_an_error_with_context() {
+        let err = ModuleInfo::parse(b"\0asm\x01\0\0\0\x01").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("not valid WebAssembly"),
+            "{err:#}"
+        );
+    }
+}

@@ -1,0 +1,374 @@
+//! The calls made on a module's exports, with arguments drawn from the seed.
+
+use crate::case::module_info::{ExportKind, ModuleInfo, ValueType};
+use crate::case::value::Value;
+use anyhow::{bail, Context, Result};
+use arbitrary::Unstructured;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use sha2::{Digest, Sha256};
+
+/// One call: an exported function and its arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invocation {
+    /// Export name.
+    pub export: String,
+    /// Arguments, typed to match the export's parameters.
+    pub args: Vec<Value>,
+}
+
+/// Everything the harness does with an instance, identical for every engine.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    /// Calls in order, all on one instance.
+    pub calls: Vec<Invocation>,
+    /// Exported memories to read after the calls.
+    pub memories: Vec<String>,
+    /// Exported globals to read after the calls.
+    pub globals: Vec<String>,
+    /// Exported tables to read after the calls.
+    pub tables: Vec<String>,
+    /// Exported functions skipped because a parameter type cannot be made.
+    pub skipped_exports: Vec<String>,
+    /// A global to set before every call: the termination fuel, refilled
+    /// so that every call may run as long as the first.
+    pub refuel: Option<(String, Value)>,
+}
+
+impl Plan {
+    /// Calls every exported function `rounds` times, round-robin in module
+    /// order, with arguments drawn from `seed`, and observes all exported
+    /// state. Each call's arguments depend only on the seed, the export's
+    /// name and the round, so that removing other exports (as shrinking
+    /// does) leaves the remaining calls exactly as they were.
+    pub fn from_seed(info: &ModuleInfo, seed: u64, rounds: usize) -> Plan {
+        let mut plan = Plan::observing(info);
+        for round in 0..rounds {
+            for (name, signature) in info.functions() {
+                if signature.params.contains(&ValueType::Unsupported) {
+                    continue;
+                }
+                let entropy = argument_stream(seed, name, round);
+                let mut u = Unstructured::new(&entropy);
+                let args = signature
+                    .params
+                    .iter()
+                    .map(|ty| interesting_value(*ty, &mut u))
+                    .collect();
+                plan.calls.push(Invocation {
+                    export: name.to_string(),
+                    args,
+                });
+            }
+        }
+        plan.skipped_exports = info
+            .functions()
+            .filter(|(_, sig)| sig.params.contains(&ValueType::Unsupported))
+            .map(|(name, _)| name.to_string())
+            .collect();
+        plan
+    }
+
+    /// One call of `export` with arguments parsed from text (`3,8`), checked
+    /// against its signature, and all exported state observed.
+    pub fn single_call(info: &ModuleInfo, export: &str, args: &[String]) -> Result<Plan> {
+        let Some((_, signature)) = info.functions().find(|(name, _)| *name == export) else {
+            let known: Vec<&str> = info.functions().map(|(n, _)| n).collect();
+            bail!("no exported function named {export:?} (exported functions: {known:?})");
+        };
+        if args.len() != signature.params.len() {
+            bail!(
+                "{export:?} has signature {signature} and takes {} argument(s), but {} were given",
+                signature.params.len(),
+                args.len()
+            );
+        }
+        let args = signature
+            .params
+            .iter()
+            .zip(args)
+            .enumerate()
+            .map(|(i, (ty, text))| {
+                parse_value(*ty, text).with_context(|| format!("argument {} of {export:?}", i + 1))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut plan = Plan::observing(info);
+        plan.calls.push(Invocation {
+            export: export.to_string(),
+            args,
+        });
+        Ok(plan)
+    }
+
+    fn observing(info: &ModuleInfo) -> Plan {
+        Plan {
+            memories: info.names_of(|k| matches!(k, ExportKind::Memory)),
+            globals: info.names_of(|k| matches!(k, ExportKind::Global)),
+            tables: info.names_of(|k| matches!(k, ExportKind::Table)),
+            refuel: info.termination_fuel.map(|fuel| {
+                (
+                    crate::case::termination::FUEL_EXPORT.to_string(),
+                    Value::I32(fuel),
+                )
+            }),
+            ..Plan::default()
+        }
+    }
+}
+
+/// The bytes the arguments of one call are drawn from: ChaCha8 keyed by a
+/// SHA-256 of the seed, the export name and the round.
+fn argument_stream(seed: u64, export: &str, round: usize) -> Vec<u8> {
+    let mut key = Sha256::new();
+    key.update(seed.to_le_bytes());
+    key.update((round as u64).to_le_bytes());
+    key.update(export.as_bytes());
+    let mut rng = ChaCha8Rng::from_seed(key.finalize().into());
+    let mut bytes = vec![0u8; ARGUMENT_BYTES];
+    rng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// Entropy per call: at most ~10 bytes per argument are drawn, and
+/// generated functions have few parameters.
+const ARGUMENT_BYTES: usize = 512;
+
+/// Draws a value that is likely to hit edge cases: zero, ±1, extremes,
+/// powers of two and their neighbours, special floats, or raw random bits.
+pub fn interesting_value(ty: ValueType, u: &mut Unstructured<'_>) -> Value {
+    let pick = u.int_in_range(0u8..=9).unwrap_or(0);
+    match ty {
+        ValueType::I32 => Value::I32(interesting_int(pick, u, 32) as i32),
+        ValueType::I64 => Value::I64(interesting_int(pick, u, 64) as i64),
+        ValueType::F32 => {
+            const SPECIAL: [f32; 12] = [
+                0.0,
+                -0.0,
+                1.0,
+                -1.0,
+                0.5,
+                f32::MIN_POSITIVE,
+                f32::MAX,
+                f32::MIN,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                f32::NAN,
+                2147483648.0,
+            ];
+            let bits = match pick {
+                0..=5 => SPECIAL[u.choose_index(SPECIAL.len()).unwrap_or(0)].to_bits(),
+                6 => 1, // smallest subnormal
+                7 => (u.int_in_range(-40i32..=40).unwrap_or(0) as f32).to_bits(),
+                _ => u.arbitrary().unwrap_or(0),
+            };
+            Value::F32(bits)
+        }
+        ValueType::F64 => {
+            const SPECIAL: [f64; 12] = [
+                0.0,
+                -0.0,
+                1.0,
+                -1.0,
+                0.5,
+                f64::MIN_POSITIVE,
+                f64::MAX,
+                f64::MIN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NAN,
+                9223372036854775808.0,
+            ];
+            let bits = match pick {
+                0..=5 => SPECIAL[u.choose_index(SPECIAL.len()).unwrap_or(0)].to_bits(),
+                6 => 1,
+                7 => (u.int_in_range(-40i32..=40).unwrap_or(0) as f64).to_bits(),
+                _ => u.arbitrary().unwrap_or(0),
+            };
+            Value::F64(bits)
+        }
+        ValueType::V128 => {
+            let bits: u128 = match pick {
+                0 => 0,
+                1 => u128::MAX,
+                2 => 0x8000_0000_8000_0000_8000_0000_8000_0000,
+                3 => 0x7fff_ffff_7fff_ffff_7fff_ffff_7fff_ffff,
+                _ => u.arbitrary().unwrap_or(0),
+            };
+            Value::V128(bits)
+        }
+        ValueType::FuncRef => Value::FuncRef(None),
+        ValueType::ExternRef => Value::ExternRef { null: true },
+        ValueType::Unsupported => {
+            unreachable!("exports with unsupported parameters are not called")
+        }
+    }
+}
+
+/// An integer of `bits` width (as u64 bits, sign-extended where negative).
+fn interesting_int(pick: u8, u: &mut Unstructured<'_>, bits: u32) -> u64 {
+    let shift = u.int_in_range(0..=bits - 1).unwrap_or(0);
+    let (min, max) = if bits == 32 {
+        (i32::MIN as i64 as u64, i32::MAX as u64)
+    } else {
+        (i64::MIN as u64, i64::MAX as u64)
+    };
+    match pick {
+        0 => 0,
+        1 => 1,
+        2 => u64::MAX, // -1
+        3 => min,
+        4 => max,
+        5 => 1u64 << shift,
+        6 => (1u64 << shift).wrapping_sub(1),
+        7 => (1u64 << shift).wrapping_add(1),
+        8 => u.int_in_range(0u64..=64).unwrap_or(0),
+        _ => u.arbitrary().unwrap_or(0),
+    }
+}
+
+/// Parses one argument written on the command line for a parameter of `ty`.
+/// Integers may be decimal or `0x` hex; floats accept `nan`, `inf`, `-inf`.
+pub fn parse_value(ty: ValueType, text: &str) -> Result<Value> {
+    let text = text.trim();
+    let int = |text: &str| -> Result<i128> {
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let magnitude = match digits.strip_prefix("0x") {
+            Some(hex) => i128::from_str_radix(hex, 16)?,
+            None => digits.parse::<i128>()?,
+        };
+        Ok(if negative { -magnitude } else { magnitude })
+    };
+    Ok(match ty {
+        ValueType::I32 => {
+            let v = int(text).with_context(|| format!("{text:?} is not an i32"))?;
+            // Accept both signed and unsigned spellings of the 32 bits.
+            if !(i32::MIN as i128..=u32::MAX as i128).contains(&v) {
+                bail!("{text:?} does not fit in an i32");
+            }
+            Value::I32(v as u32 as i32)
+        }
+        ValueType::I64 => {
+            let v = int(text).with_context(|| format!("{text:?} is not an i64"))?;
+            if !(i64::MIN as i128..=u64::MAX as i128).contains(&v) {
+                bail!("{text:?} does not fit in an i64");
+            }
+            Value::I64(v as u64 as i64)
+        }
+        ValueType::F32 => Value::F32(
+            text.parse::<f32>()
+                .with_context(|| format!("{text:?} is not an f32"))?
+                .to_bits(),
+        ),
+        ValueType::F64 => Value::F64(
+            text.parse::<f64>()
+                .with_context(|| format!("{text:?} is not an f64"))?
+                .to_bits(),
+        ),
+        ValueType::V128 => {
+            Value::V128(int(text).with_context(|| format!("{text:?} is not a v128"))? as u128)
+        }
+        ValueType::FuncRef | ValueType::ExternRef if text == "null" => match ty {
+            ValueType::FuncRef => Value::FuncRef(None),
+            _ => Value::ExternRef { null: true },
+        },
+        ValueType::FuncRef | ValueType::ExternRef => {
+            bail!("only `null` can be passed as a reference")
+        }
+        ValueType::Unsupported => bail!("cannot pass a value of this reference type"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(wat: &str) -> ModuleInfo {
+        ModuleInfo::parse(&wat::parse_str(wat).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn arguments_are_deterministic_varied_and_typed() {
+        let m = info(r#"(module (func (export "f") (param i32 i64 f32 f64)))"#);
+        let a = Plan::from_seed(&m, 5, 50);
+        assert_eq!(a, Plan::from_seed(&m, 5, 50));
+        assert_eq!(a.calls.len(), 50);
+        let i32s: std::collections::HashSet<i32> = a
+            .calls
+            .iter()
+            .map(|c| match c.args[0] {
+                Value::I32(v) => v,
+                ref other => panic!("{other:?}"),
+            })
+            .collect();
+        assert!(i32s.len() > 10, "arguments barely vary: {i32s:?}");
+        assert!(a.calls.iter().any(|c| c.args[0] != Value::I32(0)));
+        assert!(matches!(a.calls[0].args[1], Value::I64(_)));
+    }
+
+    #[test]
+    fn removing_an_export_leaves_the_other_calls_unchanged() {
+        let both =
+            info(r#"(module (func (export "a") (param i64)) (func (export "b") (param i32 f64)))"#);
+        let only_b = info(r#"(module (func (export "b") (param i32 f64)))"#);
+        let calls_of_b = |plan: Plan| -> Vec<Invocation> {
+            plan.calls.into_iter().filter(|c| c.export == "b").collect()
+        };
+        assert_eq!(
+            calls_of_b(Plan::from_seed(&both, 9, 3)),
+            calls_of_b(Plan::from_seed(&only_b, 9, 3))
+        );
+    }
+
+    #[test]
+    fn edge_values_show_up() {
+        let m = info(r#"(module (func (export "f") (param i32)))"#);
+        let plan = Plan::from_seed(&m, 1, 400);
+        let seen: Vec<i32> = plan
+            .calls
+            .iter()
+            .map(|c| match c.args[0] {
+                Value::I32(v) => v,
+                _ => unreachable!(),
+            })
+            .collect();
+        for edge in [0, 1, -1, i32::MIN, i32::MAX] {
+            assert!(seen.contains(&edge), "{edge} never drawn");
+        }
+    }
+
+    #[test]
+    fn single_call_parses_and_checks_arguments() {
+        let m = info(r#"(module (func (export "ack") (param i32 i32) (result i32) i32.const 0))"#);
+        let plan = Plan::single_call(&m, "ack", &["3".into(), "0x8".into()]).unwrap();
+        assert_eq!(plan.calls[0].args, [Value::I32(3), Value::I32(8)]);
+        let err = Plan::single_call(&m, "ack", &["3".into()]).unwrap_err();
+        assert!(err.to_string().contains("takes 2 argument(s)"), "{err}");
+        let err = Plan::single_call(&m, "nope", &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("no exported function named \"nope\""),
+            "{err}"
+        );
+        let err = Plan::single_call(&m, "ack", &["x".into(), "1".into()]).unwrap_err();
+        assert!(format!("{err:#}").contains("argument 1"), "{err:#}");
+    }
+
+    #[test]
+    fn parse_value_accepts_unsigned_spellings_and_specials() {
+        assert_eq!(
+            parse_value(ValueType::I32, "4294967295").unwrap(),
+            Value::I32(-1)
+        );
+        assert!(parse_value(ValueType::I32, "4294967296").is_err());
+        assert!(
+            matches!(parse_value(ValueType::F64, "nan").unwrap(), Value::F64(b) if f64::from_bits(b).is_nan())
+        );
+        assert_eq!(
+            parse_value(ValueType::FuncRef, "null").unwrap(),
+            Value::FuncRef(None)
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! What compiling and running a case costs, and when that is a finding:
+//! compile blowups against absolute and oracle-relative limits, outliers
+//! against each engine's own distribution in the run, slow runs against
+//! sibling configurations, and growth exponents from scaling checks.
+//!
+//! In: a module, the matrix, `[cost]`, and the measurements the matrix took
+//! (wall and CPU time on [`clock`], peak heap through [`heap`]). Out:
+//! confirmed blowups and slow runs (re-measured), distributions and
+//! exponents.
+
+pub mod baseline;
+pub mod clock;
+pub mod compile;
+pub mod exponents;
+pub mod heap;
+pub mod limits;
+pub mod run;
+pub mod scaling_check;
+pub mod shapes;

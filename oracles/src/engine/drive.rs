@@ -1,0 +1,173 @@
+//! The execution loop shared by the real engines: a plan's calls in order,
+//! then the exported state, timed and limited the same way on each.
+
+use super::interface::ExecutionConfig;
+use crate::case::plan::Plan;
+use crate::case::value::Value;
+use crate::judge::outcome::{EngineRun, Execution, Outcome, Snapshot};
+use anyhow::Result;
+use std::time::{Duration, Instant};
+
+/// An instantiated module inside one engine's store, as the plan driver
+/// sees it. Each engine adapts its own API to this.
+pub(crate) trait LiveInstance {
+    /// Calls an exported function.
+    fn call(&mut self, export: &str, args: &[Value]) -> Outcome;
+    /// Reads an exported memory.
+    fn memory(&mut self, name: &str) -> Option<Vec<u8>>;
+    /// Reads an exported global.
+    fn global(&mut self, name: &str) -> Option<Value>;
+    /// Writes an exported mutable global; false if that is not possible.
+    fn set_global(&mut self, name: &str, value: &Value) -> bool;
+    /// Reads every element of an exported table.
+    fn table(&mut self, name: &str) -> Option<Vec<Value>>;
+}
+
+/// Runs `plan` the same way on every engine: instantiation outcome, calls in
+/// order, then the exported state.
+pub(crate) fn drive<I: LiveInstance>(
+    instantiate: impl FnOnce() -> Result<I, Outcome>,
+    plan: &Plan,
+    compiled: Compiled,
+) -> EngineRun {
+    let Compiled {
+        time: compile_time,
+        cpu: compile_cpu,
+        code_bytes,
+    } = compiled;
+    let start = Instant::now();
+    let cpu_start = crate::cost::clock::thread_cpu_time();
+    let run_cpu = || crate::cost::clock::cpu_since(cpu_start);
+    let mut instance = match instantiate() {
+        Ok(instance) => instance,
+        Err(outcome) => {
+            return EngineRun::Ran(Execution {
+                instantiation: outcome,
+                calls: Vec::new(),
+                state: None,
+                compile_time,
+                compile_cpu,
+                code_bytes,
+                run_time: start.elapsed(),
+                run_cpu: run_cpu(),
+            })
+        }
+    };
+    let calls = plan
+        .calls
+        .iter()
+        .map(|call| {
+            if let Some((global, value)) = &plan.refuel {
+                if !instance.set_global(global, value) {
+                    missing::<()>("mutable global", global);
+                }
+            }
+            instance.call(&call.export, &call.args)
+        })
+        .collect();
+    let state = Snapshot {
+        memories: plan
+            .memories
+            .iter()
+            .map(|n| {
+                (
+                    n.clone(),
+                    instance.memory(n).unwrap_or_else(|| missing("memory", n)),
+                )
+            })
+            .collect(),
+        globals: plan
+            .globals
+            .iter()
+            .map(|n| {
+                (
+                    n.clone(),
+                    instance.global(n).unwrap_or_else(|| missing("global", n)),
+                )
+            })
+            .collect(),
+        tables: plan
+            .tables
+            .iter()
+            .map(|n| {
+                (
+                    n.clone(),
+                    instance.table(n).unwrap_or_else(|| missing("table", n)),
+                )
+            })
+            .collect(),
+    };
+    EngineRun::Ran(Execution {
+        instantiation: Outcome::Returned(Vec::new()),
+        calls,
+        state: Some(state),
+        compile_time,
+        compile_cpu,
+        code_bytes,
+        run_time: start.elapsed(),
+        run_cpu: run_cpu(),
+    })
+}
+
+impl Compiled {
+    /// Measures `compile` (on the calling thread): wall and CPU time.
+    pub(crate) fn measure<T>(compile: impl FnOnce() -> T) -> (T, Compiled) {
+        let (result, time, cpu) = crate::cost::clock::timed(compile);
+        (
+            result,
+            Compiled {
+                time,
+                cpu,
+                code_bytes: None,
+            },
+        )
+    }
+}
+
+/// What an engine's compile of a module measured.
+pub(crate) struct Compiled {
+    /// Wall time.
+    pub(crate) time: Duration,
+    /// CPU time of the compiling thread, when measured.
+    pub(crate) cpu: Option<Duration>,
+    /// Size of the generated machine code, for engines that generate it.
+    pub(crate) code_bytes: Option<u64>,
+}
+
+/// The plan is derived from the module's exports, so every name it observes
+/// exists in every engine's instance.
+fn missing<T>(kind: &str, name: &str) -> T {
+    panic!("plan names {kind} {name:?} that the instance does not export")
+}
+
+/// Store data enforcing `[execution]` memory and table limits the same way in
+/// every engine, and remembering whether it refused anything so that a
+/// resulting failure is reported as a limit, not as engine behaviour.
+#[derive(Debug)]
+pub(crate) struct HarnessLimiter {
+    pub(crate) max_memory_bytes: usize,
+    pub(crate) max_table_elements: usize,
+    pub(crate) refused: bool,
+}
+
+impl HarnessLimiter {
+    pub(crate) fn new(limits: &ExecutionConfig) -> Self {
+        HarnessLimiter {
+            max_memory_bytes: limits.max_memory_bytes,
+            max_table_elements: limits.max_table_elements,
+            refused: false,
+        }
+    }
+
+    pub(crate) fn allow_memory(&mut self, desired: usize) -> bool {
+        let ok = desired <= self.max_memory_bytes;
+        self.refused |= !ok;
+        ok
+    }
+
+    pub(crate) fn allow_table(&mut self, desired: usize) -> bool {
+        let ok = desired <= self.max_table_elements;
+        self.refused |= !ok;
+        ok
+    }
+}

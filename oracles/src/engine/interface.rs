@@ -1,0 +1,77 @@
+//! The engine interface: what the matrix asks of every engine (compile,
+//! instantiate, run a plan, observe) and the `[execution]` limits all
+//! engines run under.
+
+use crate::case::plan::Plan;
+use crate::judge::outcome::EngineRun;
+use serde::{Deserialize, Serialize};
+use wasmparser::WasmFeatures;
+
+/// A WebAssembly engine the matrix can run a case on.
+pub trait Engine: Send + Sync {
+    /// The name used in the config and in every report.
+    fn name(&self) -> &str;
+
+    /// Human-readable settings, e.g. the Wasmtime flags, for reproduction.
+    fn settings(&self) -> String;
+
+    /// The proposals this engine accepts: a module that is invalid under
+    /// these and rejected by the engine is an *expected* rejection.
+    fn features(&self) -> WasmFeatures;
+
+    /// Only compiles (or translates) the module; for benchmarks.
+    fn compile(&self, wasm: &[u8]) -> Result<(), String>;
+
+    /// Compiles, instantiates and runs the plan on one fresh instance.
+    fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
+        self.execute_observed(wasm, plan, &mut || {})
+    }
+
+    /// Like [`Engine::execute`], calling `compiled` when compiling is over
+    /// and running begins: a watcher of a process that hangs or runs out of
+    /// memory inside the engine can tell a compile blowup from a runaway
+    /// run.
+    fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun;
+}
+
+/// Per-case execution limits shared by every engine (`[execution]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExecutionConfig {
+    /// Backstop engine fuel per call; generated modules terminate through
+    /// `ensure_termination` long before. Running out is inconclusive.
+    pub fuel: u64,
+    /// How many times each exported function is called.
+    pub calls_per_export: usize,
+    /// Largest linear memory an instance may have or grow to, in bytes.
+    pub max_memory_bytes: usize,
+    /// Largest table an instance may have or grow to, in elements.
+    pub max_table_elements: usize,
+    /// Wasmtime's `max_wasm_stack`, in bytes.
+    pub max_wasm_stack: usize,
+    /// wasmi's maximum call depth.
+    pub wasmi_max_recursion_depth: usize,
+}
+
+impl Default for ExecutionConfig {
+    fn default() -> Self {
+        ExecutionConfig {
+            fuel: 50_000_000,
+            calls_per_export: 2,
+            max_memory_bytes: 64 << 20,
+            max_table_elements: 100_000,
+            max_wasm_stack: 512 << 10,
+            wasmi_max_recursion_depth: 16384,
+        }
+    }
+}
+
+/// The proposals the generator may use and every default engine supports:
+/// Wasm 2.0 plus tail calls, extended-const, multi-memory and memory64.
+pub fn comparable_features() -> WasmFeatures {
+    WasmFeatures::WASM2
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::MEMORY64
+}

@@ -1,0 +1,70 @@
+//! Engines by name: the names `config.toml` and the command line use, and
+//! building the engine each one stands for.
+
+use super::faulty::{Fault, FaultyEngine};
+use super::interface::{Engine, ExecutionConfig};
+use super::sabotage::{Sabotage, SabotagedEngine};
+use super::wasmi::{WasmiEngine, WASMI_LAZY};
+use super::wasmtime::{WasmtimeEngine, WasmtimeVariant};
+use anyhow::{bail, Result};
+
+/// The engine names `build_engine` understands, for help and error texts.
+pub fn known_engine_names() -> Vec<String> {
+    let mut names = vec!["wasmi".to_string(), WASMI_LAZY.to_string()];
+    for backend in ["cranelift", "pulley"] {
+        for tail in ["tail", "notail"] {
+            for stack in ["signals", "explicit"] {
+                names.push(format!("{backend}-{tail}-{stack}"));
+            }
+        }
+    }
+    // Winch supports neither the tail-call proposal nor explicit checks.
+    names.push("winch-notail-signals".to_string());
+    names.extend(Fault::ALL.iter().map(|f| f.engine_name()));
+    names.extend(Sabotage::ALL.iter().map(|s| s.engine_name()));
+    names
+}
+
+/// Builds the engine called `name` (see [`known_engine_names`]).
+pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engine>> {
+    if name == "wasmi" || name == WASMI_LAZY {
+        return Ok(Box::new(WasmiEngine::named(name, limits)?));
+    }
+    if let Some(fault) = Fault::ALL.iter().find(|f| f.engine_name() == name) {
+        return Ok(Box::new(FaultyEngine::new(*fault, limits)?));
+    }
+    if let Some(sabotage) = Sabotage::ALL.iter().find(|s| s.engine_name() == name) {
+        return Ok(Box::new(SabotagedEngine::new(*sabotage, limits)?));
+    }
+    if let Some(variant) = WasmtimeVariant::parse(name) {
+        return Ok(Box::new(WasmtimeEngine::new(variant, limits)?));
+    }
+    bail!(
+        "unknown engine {name:?}; known engines: {} (a Cranelift variant may add +opt-none and +single-pass)",
+        known_engine_names().join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_engine_names_are_refused_with_the_list() {
+        let err = build_engine("cranelift-fast", &ExecutionConfig::default())
+            .err()
+            .unwrap();
+        let text = err.to_string();
+        assert!(text.contains("unknown engine \"cranelift-fast\""), "{text}");
+        assert!(text.contains("cranelift-tail-signals"), "{text}");
+    }
+
+    #[test]
+    fn every_known_name_builds() {
+        for name in known_engine_names() {
+            let engine = build_engine(&name, &ExecutionConfig::default())
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            assert_eq!(engine.name(), name);
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Comparing what the engines observed, point by point, into a verdict.
+
+use crate::case::plan::Plan;
+use crate::case::value::{display_values, memory_equal_modulo_nan, Value};
+use crate::judge::outcome::{EngineRun, Execution, InconclusiveReason, Outcome};
+use crate::judge::verdict::{Group, Mismatch, Phase, Rejection, Verdict};
+
+/// The result of comparing one case.
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Every refusal, expected or not (expected ones are counted per engine).
+    pub rejections: Vec<Rejection>,
+    /// Memories that differed only in NaN payloads, which the spec permits.
+    pub nan_payload_differences: usize,
+}
+
+/// One engine's view of one comparison point.
+enum Observation<'a> {
+    Step(&'a Outcome),
+    Memory(&'a [u8]),
+    Global(&'a Value),
+    Table(&'a [Value]),
+}
+
+impl Observation<'_> {
+    fn same_as(&self, other: &Observation<'_>, nan_tolerated: &mut bool) -> bool {
+        match (self, other) {
+            (Observation::Step(a), Observation::Step(b)) => a.same_as(b),
+            (Observation::Memory(a), Observation::Memory(b)) => {
+                if a == b {
+                    true
+                } else if memory_equal_modulo_nan(a, b) {
+                    *nan_tolerated = true;
+                    true
+                } else {
+                    false
+                }
+            }
+            (Observation::Global(a), Observation::Global(b)) => a.same_as(b),
+            (Observation::Table(a), Observation::Table(b)) => {
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.same_as(y))
+            }
+            _ => false,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Observation::Step(outcome) => outcome.to_string(),
+            Observation::Memory(bytes) => {
+                let nonzero = bytes.iter().filter(|b| **b != 0).count();
+                format!("{} bytes, {nonzero} non-zero", bytes.len())
+            }
+            Observation::Global(value) => value.to_string(),
+            Observation::Table(elements) => {
+                let shown: Vec<Value> = elements.iter().take(8).cloned().collect();
+                let more = if elements.len() > 8 { ", ..." } else { "" };
+                format!("size {} {}{more}", elements.len(), display_values(&shown))
+            }
+        }
+    }
+
+    fn class(&self) -> String {
+        match self {
+            Observation::Step(outcome) => outcome.class(),
+            _ => "value".into(),
+        }
+    }
+
+    fn inconclusive_reason(&self) -> Option<InconclusiveReason> {
+        match self {
+            Observation::Step(outcome) => outcome.inconclusive_reason(),
+            _ => None,
+        }
+    }
+}
+
+/// Compares the runs of `names[i]` (whose supported proposals are judged by
+/// `expected_rejection(i)`) into a verdict.
+pub fn compare(
+    names: &[&str],
+    runs: &[EngineRun],
+    plan: &Plan,
+    expected_rejection: impl Fn(usize) -> bool,
+) -> Comparison {
+    let mut rejections = Vec::new();
+    let mut ran: Vec<(&str, &Execution)> = Vec::new();
+    let mut crashed: Vec<(String, String)> = Vec::new();
+    for (i, (name, run)) in names.iter().zip(runs).enumerate() {
+        match run {
+            EngineRun::Crashed(message) => crashed.push((name.to_string(), message.clone())),
+            EngineRun::Rejected(message) => rejections.push(Rejection {
+                engine: name.to_string(),
+                expected: expected_rejection(i),
+                message: message.clone(),
+            }),
+            EngineRun::Ran(execution) => ran.push((name, execution)),
+        }
+    }
+    let unexpected: Vec<String> = rejections
+        .iter()
+        .filter(|r| !r.expected)
+        .map(|r| r.engine.clone())
+        .collect();
+    let mut nan_tolerated = 0;
+    let verdict = if !crashed.is_empty() {
+        Verdict::Crash { engines: crashed }
+    } else if ran.len() < 2 {
+        if rejections.is_empty() {
+            Verdict::Inconclusive {
+                reason: InconclusiveReason::TooFewEngines,
+                engines: ran.iter().map(|(n, _)| n.to_string()).collect(),
+                phase: Phase::Compile,
+            }
+        } else {
+            Verdict::Rejected {
+                expected: unexpected.is_empty(),
+            }
+        }
+    } else {
+        // A finding outranks an undecided comparison: a mismatch first, then
+        // a refusal of a valid module, then inconclusive.
+        match compare_executions(&ran, plan, &mut nan_tolerated) {
+            Some(mismatch @ Verdict::Mismatch(_)) => mismatch,
+            _ if !unexpected.is_empty() => Verdict::UnexpectedRejection {
+                engines: unexpected,
+            },
+            Some(verdict) => verdict,
+            None => Verdict::Agree,
+        }
+    };
+    Comparison {
+        verdict,
+        rejections,
+        nan_payload_differences: nan_tolerated,
+    }
+}
+
+/// Walks the comparison points in execution order. Returns the first
+/// mismatch or inconclusive point, or `None` if everything agrees.
+fn compare_executions(
+    ran: &[(&str, &Execution)],
+    plan: &Plan,
+    nan_tolerated: &mut usize,
+) -> Option<Verdict> {
+    let check = |phase: Phase, observe: &dyn Fn(&Execution) -> Observation<'_>, nan: &mut usize| {
+        compare_point(ran, phase, observe, nan)
+    };
+    if let Some(v) = check(
+        Phase::Instantiate,
+        &|e| Observation::Step(&e.instantiation),
+        nan_tolerated,
+    ) {
+        return Some(v);
+    }
+    // All agree on instantiation; if it failed there is nothing more to see.
+    if !matches!(ran[0].1.instantiation, Outcome::Returned(_)) {
+        return None;
+    }
+    for (index, call) in plan.calls.iter().enumerate() {
+        let phase = Phase::Call {
+            index,
+            export: call.export.clone(),
+            args: display_values(&call.args)
+                .replacen('[', "(", 1)
+                .replacen(']', ")", 1),
+        };
+        if let Some(v) = check(
+            phase,
+            &|e| Observation::Step(&e.calls[index]),
+            nan_tolerated,
+        ) {
+            return Some(v);
+        }
+    }
+    for (i, (name, _)) in state(ran[0].1).memories.iter().enumerate() {
+        let phase = Phase::Memory(name.clone());
+        if let Some(v) = check(
+            phase,
+            &|e| Observation::Memory(&state(e).memories[i].1),
+            nan_tolerated,
+        ) {
+            return Some(v);
+        }
+    }
+    for (i, (name, _)) in state(ran[0].1).globals.iter().enumerate() {
+        let phase = Phase::Global(name.clone());
+        if let Some(v) = check(
+            phase,
+            &|e| Observation::Global(&state(e).globals[i].1),
+            nan_tolerated,
+        ) {
+            return Some(v);
+        }
+    }
+    for (i, (name, _)) in state(ran[0].1).tables.iter().enumerate() {
+        let phase = Phase::Table(name.clone());
+        if let Some(v) = check(
+            phase,
+            &|e| Observation::Table(&state(e).tables[i].1),
+            nan_tolerated,
+        ) {
+            return Some(v);
+        }
+    }
+    None
+}
+
+fn state(execution: &Execution) -> &crate::judge::outcome::Snapshot {
+    execution
+        .state
+        .as_ref()
+        .expect("instantiated engines have state")
+}
+
+fn compare_point(
+    ran: &[(&str, &Execution)],
+    phase: Phase,
+    observe: &dyn Fn(&Execution) -> Observation<'_>,
+    nan_tolerated: &mut usize,
+) -> Option<Verdict> {
+    let observations: Vec<(&str, Observation<'_>)> =
+        ran.iter().map(|(n, e)| (*n, observe(e))).collect();
+    // Anything past a stack overflow, fuel exhaustion or limit is incomparable.
+    let mut inconclusive: Vec<(String, InconclusiveReason)> = observations
+        .iter()
+        .filter_map(|(n, o)| Some((n.to_string(), o.inconclusive_reason()?)))
+        .collect();
+    if !inconclusive.is_empty() {
+        inconclusive.sort_by_key(|(_, reason)| *reason);
+        let reason = inconclusive[0].1;
+        return Some(Verdict::Inconclusive {
+            reason,
+            engines: inconclusive.into_iter().map(|(n, _)| n).collect(),
+            phase,
+        });
+    }
+    let mut tolerated = false;
+    let mut groups: Vec<(Vec<&str>, &Observation<'_>)> = Vec::new();
+    for (name, observation) in &observations {
+        match groups
+            .iter_mut()
+            .find(|(_, rep)| rep.same_as(observation, &mut tolerated))
+        {
+            Some((members, _)) => members.push(name),
+            None => groups.push((vec![name], observation)),
+        }
+    }
+    if groups.len() == 1 {
+        *nan_tolerated += usize::from(tolerated);
+        return None;
+    }
+    let detail = difference_detail(groups[0].1, groups[1].1);
+    Some(Verdict::Mismatch(Mismatch {
+        phase,
+        groups: groups
+            .into_iter()
+            .map(|(engines, observation)| Group {
+                engines: engines.into_iter().map(String::from).collect(),
+                observed: observation.describe(),
+                class: observation.class(),
+            })
+            .collect(),
+        detail,
+    }))
+}
+
+/// Points at the first differing byte or element between two observations.
+fn difference_detail(a: &Observation<'_>, b: &Observation<'_>) -> Option<String> {
+    match (a, b) {
+        (Observation::Memory(x), Observation::Memory(y)) => {
+            if x.len() != y.len() {
+                return Some(format!("sizes differ: {} vs {} bytes", x.len(), y.len()));
+            }
+            let first = x.iter().zip(y.iter()).position(|(p, q)| p != q)?;
+            let differing = x.iter().zip(y.iter()).filter(|(p, q)| p != q).count();
+            let window = first..(first + 16).min(x.len());
+            Some(format!(
+                "{differing} byte(s) differ, first at offset {first:#x}: {:02x?} vs {:02x?}",
+                &x[window.clone()],
+                &y[window]
+            ))
+        }
+        (Observation::Table(x), Observation::Table(y)) => {
+            if x.len() != y.len() {
+                return Some(format!("sizes differ: {} vs {}", x.len(), y.len()));
+            }
+            let first = x.iter().zip(y.iter()).position(|(p, q)| !p.same_as(q))?;
+            Some(format!(
+                "first differing element [{first}]: {} vs {}",
+                x[first], y[first]
+            ))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,11 @@
+//! Judging a case: what each engine observed, compared point by point into
+//! a verdict with a signature, and who is probably wrong.
+//!
+//! In: every engine's run of one case (`engine::matrix`). Out: a
+//! [`Verdict`](verdict::Verdict) (agree, a mismatch, a crash, an expected
+//! or unexpected rejection, inconclusive) and its attribution.
+
+pub mod attribution;
+pub mod compare;
+pub mod outcome;
+pub mod verdict;

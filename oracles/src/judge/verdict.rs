@@ -1,0 +1,237 @@
+//! The verdict for one case and how it is described.
+
+use crate::judge::outcome::InconclusiveReason;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where in a case a difference or an inconclusive result showed up.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Phase {
+    /// Compiling/validating the module.
+    Compile,
+    /// Instantiation, start function and segment initialization included.
+    Instantiate,
+    /// The `index`-th call of the plan, on `export`.
+    Call {
+        /// Position in the plan.
+        index: usize,
+        /// Exported function called.
+        export: String,
+        /// Arguments, as text.
+        args: String,
+    },
+    /// An exported memory after the calls.
+    Memory(String),
+    /// An exported global after the calls.
+    Global(String),
+    /// An exported table after the calls.
+    Table(String),
+}
+
+impl Phase {
+    /// The phase without names or positions, for signatures.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Phase::Compile => "compile",
+            Phase::Instantiate => "instantiate",
+            Phase::Call { .. } => "call",
+            Phase::Memory(_) => "memory",
+            Phase::Global(_) => "global",
+            Phase::Table(_) => "table",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Phase::Compile => write!(f, "compile"),
+            Phase::Instantiate => write!(f, "instantiation"),
+            Phase::Call {
+                index,
+                export,
+                args,
+            } => write!(f, "call #{index} {export:?}{args}"),
+            Phase::Memory(name) => write!(f, "memory {name:?}"),
+            Phase::Global(name) => write!(f, "global {name:?}"),
+            Phase::Table(name) => write!(f, "table {name:?}"),
+        }
+    }
+}
+
+/// Engines that observed the same thing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// Engine names, in matrix order.
+    pub engines: Vec<String>,
+    /// What they observed, as text.
+    pub observed: String,
+    /// Coarse class of the observation (`value`, `trap:<kind>`, `error`, ...).
+    pub class: String,
+}
+
+/// Engines disagreeing at one point of a case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mismatch {
+    /// The first point where the engines disagree.
+    pub phase: Phase,
+    /// One group per distinct observation; the oracle's group first.
+    pub groups: Vec<Group>,
+    /// Where exactly the observations differ (first differing byte or
+    /// element), when that is not obvious from `observed`.
+    pub detail: Option<String>,
+}
+
+impl Mismatch {
+    /// A key naming the kind of divergence independently of values: phase
+    /// kind, who sides with whom, and the class of each side's observation.
+    pub fn class_key(&self) -> String {
+        let sides: Vec<String> = self
+            .groups
+            .iter()
+            .map(|g| format!("{{{}}}={}", g.engines.join(","), g.class))
+            .collect();
+        format!("{} {}", self.phase.kind(), sides.join(" vs "))
+    }
+}
+
+/// An engine that refused a module.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// The engine.
+    pub engine: String,
+    /// Whether the module needs a proposal the engine does not support.
+    pub expected: bool,
+    /// The engine's error message.
+    pub message: String,
+}
+
+/// The verdict on one case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    /// Some engine panicked: always a finding, whatever the others did.
+    Crash {
+        /// `(engine, panic message and location)`.
+        engines: Vec<(String, String)>,
+    },
+    /// Every engine that ran the module observed the same thing.
+    Agree,
+    /// Engines disagree: a finding.
+    Mismatch(Mismatch),
+    /// The case could not be decided.
+    Inconclusive {
+        /// Why.
+        reason: InconclusiveReason,
+        /// Which engines caused it.
+        engines: Vec<String>,
+        /// Where it happened; points before it agreed.
+        phase: Phase,
+    },
+    /// Too few engines accepted the module. `expected` is false when some
+    /// engine refused a module that is valid under its own features: a finding.
+    Rejected {
+        /// Whether every refusal was expected.
+        expected: bool,
+    },
+    /// Some engine refused a valid module it should support, while the
+    /// others agreed: a finding.
+    UnexpectedRejection {
+        /// The refusing engines.
+        engines: Vec<String>,
+    },
+}
+
+impl Verdict {
+    /// The counting label: `crash`, `agree`, `mismatch`, `inconclusive:<reason>`,
+    /// `rejected:expected`, `rejected:unexpected`.
+    pub fn label(&self) -> String {
+        match self {
+            Verdict::Crash { .. } => "crash".into(),
+            Verdict::Agree => "agree".into(),
+            Verdict::Mismatch(_) => "mismatch".into(),
+            Verdict::Inconclusive { reason, .. } => format!("inconclusive:{reason}"),
+            Verdict::Rejected { expected: true } => "rejected:expected".into(),
+            Verdict::Rejected { expected: false } | Verdict::UnexpectedRejection { .. } => {
+                "rejected:unexpected".into()
+            }
+        }
+    }
+
+    /// The finding's signature: kind, phase, who disagrees with whom and the
+    /// class of each side's observation, free of values and seeds, so that
+    /// one bug hit a thousand times has one signature. `None` when the
+    /// verdict is not a finding.
+    pub fn signature(&self) -> Option<String> {
+        match self {
+            Verdict::Crash { engines } => {
+                // One line, whatever the panic message holds.
+                let sides: Vec<String> = engines
+                    .iter()
+                    .map(|(e, message)| format!("{e}: {}", message.replace(['\n', '\t'], " ")))
+                    .collect();
+                Some(format!("crash {}", sides.join("; ")))
+            }
+            Verdict::Mismatch(m) => Some(format!("mismatch {}", m.class_key())),
+            Verdict::UnexpectedRejection { engines } => {
+                Some(format!("rejected-unexpected {{{}}}", engines.join(",")))
+            }
+            Verdict::Rejected { expected: false } => {
+                Some("rejected-unexpected too-few-engines".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether this verdict is something a human must look at.
+    pub fn is_finding(&self) -> bool {
+        self.signature().is_some()
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Crash { engines } => {
+                writeln!(f, "CRASH")?;
+                for (engine, message) in engines {
+                    writeln!(f, "  {engine} panicked: {message}")?;
+                }
+                Ok(())
+            }
+            Verdict::Agree => write!(f, "agree"),
+            Verdict::Mismatch(m) => {
+                writeln!(f, "MISMATCH at {}", m.phase)?;
+                for group in &m.groups {
+                    writeln!(f, "  {{{}}}: {}", group.engines.join(", "), group.observed)?;
+                }
+                if let Some(detail) = &m.detail {
+                    writeln!(f, "  {detail}")?;
+                }
+                Ok(())
+            }
+            Verdict::Inconclusive {
+                reason,
+                engines,
+                phase,
+            } => {
+                write!(
+                    f,
+                    "inconclusive ({reason}) at {phase} on {}",
+                    engines.join(", ")
+                )
+            }
+            Verdict::Rejected { expected } => write!(
+                f,
+                "rejected ({}): fewer than two engines accepted the module",
+                if *expected { "expected" } else { "UNEXPECTED" }
+            ),
+            Verdict::UnexpectedRejection { engines } => {
+                write!(
+                    f,
+                    "UNEXPECTED rejection by {} of a module it should support",
+                    engines.join(", ")
+                )
+            }
+        }
+    }
+}

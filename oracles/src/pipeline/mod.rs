@@ -1,0 +1,13 @@
+//! The stages put together: one case end to end (seed → module → plan →
+//! matrix → verdict), the findings a case gives (its verdict's and its
+//! costs'), and the native stack cases run on.
+//!
+//! In: a seed or a module, the [`Settings`](crate::config::Settings) and
+//! a [`Matrix`](crate::engine::matrix::Matrix). Out: a
+//! [`SeedReport`](run::SeedReport) and its findings, which the daemon's
+//! workers, `sweep --record`, `import` and the fuzz targets all record or
+//! report the same way.
+
+pub mod findings;
+pub mod run;
+pub mod stack;
