@@ -123,3 +123,13 @@ fn truncate(text: &str, max: usize) -> String {
         format!("{cut}…")
     }
 }
+
+/// The verdict, and every later disagreement that blames someone else.
+pub fn verdict_text(comparison: &oracles::judge::compare::Comparison) -> String {
+    let mut text = format!("verdict: {}", comparison.verdict);
+    for later in &comparison.further {
+        let later = oracles::Verdict::Mismatch(later.clone());
+        text += &format!("\nand, blamed on someone else: {later}");
+    }
+    text
+}

@@ -94,7 +94,8 @@ impl Settings {
 
     /// Builds the engine matrix.
     pub fn matrix(&self) -> Result<Matrix> {
-        Matrix::new(&self.matrix.oracle, &self.matrix.engines, &self.execution)
+        Matrix::new(&self.matrix.oracle, &self.matrix.engines, &self.execution)?
+            .with_tie_breakers(&self.matrix.tie_breakers, &self.execution)
     }
 }
 

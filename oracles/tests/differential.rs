@@ -233,7 +233,7 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         EngineRun::Rejected("internal compiler error".into()),
     ];
     let names = ["wasmi", "a", "b"];
-    let comparison = compare(&names, &runs, &plan, |_| false);
+    let comparison = compare(&names, &runs, &plan, |_| false, |_| false);
     assert_eq!(
         comparison.verdict,
         Verdict::UnexpectedRejection {
@@ -262,7 +262,7 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         overflow,
         EngineRun::Rejected("internal compiler error".into()),
     ];
-    let comparison = compare(&names, &undecided, &plan, |_| false);
+    let comparison = compare(&names, &undecided, &plan, |_| false, |_| false);
     assert_eq!(
         comparison.verdict,
         Verdict::UnexpectedRejection {
@@ -270,7 +270,7 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         }
     );
     // The same refusal of a module needing an unsupported proposal is expected.
-    let comparison = compare(&names, &runs, &plan, |i| i == 2);
+    let comparison = compare(&names, &runs, &plan, |i| i == 2, |_| false);
     assert_eq!(comparison.verdict, Verdict::Agree);
     assert!(comparison.rejections[0].expected);
 }
@@ -583,4 +583,126 @@ fn the_fuzz_runs_known_bug_rules_cover_the_corpus_wasmi_bugs_only() {
         });
         assert_eq!(covered, known, "{file}: {verdict}");
     }
+}
+
+/// The default matrix (with its tie-breakers), with `engines` instead of
+/// the default variants when given.
+fn default_matrix_with(engines: Option<&[&str]>) -> (oracles::config::Settings, Matrix) {
+    let mut settings = oracles::config::Settings::defaults();
+    if let Some(engines) = engines {
+        settings.matrix.engines = engines.iter().map(|s| s.to_string()).collect();
+    }
+    let matrix = settings.matrix().unwrap();
+    (settings, matrix)
+}
+
+/// The four default variants with the same injected Cranelift fault: a bug
+/// in code the whole opt-speed family shares.
+const FAULTY_VARIANTS: [&str; 4] = [
+    "cranelift-tail-signals+fault-i64-mul",
+    "cranelift-tail-explicit+fault-i64-mul",
+    "cranelift-notail-signals+fault-i64-mul",
+    "cranelift-notail-explicit+fault-i64-mul",
+];
+
+/// wasmi's select/eqz bug on `f`, the injected Cranelift fault on `g`.
+const BOTH_BUGS: &str = r#"(module
+    (func (export "f") (param i32 i32) (result i32)
+        (select (i32.const 1) (local.get 1) (i32.eqz (local.get 0))))
+    (func (export "g") (param i64 i64) (result i64)
+        (i64.mul (local.get 0) (local.get 1))))"#;
+
+fn two_calls(wasm: &[u8]) -> Plan {
+    let info = ModuleInfo::parse(wasm).unwrap();
+    let mut plan = Plan::single_call(&info, "f", &["3".into(), "5".into()]).unwrap();
+    let g = Plan::single_call(&info, "g", &["3".into(), "5".into()]).unwrap();
+    plan.calls.extend(g.calls);
+    plan
+}
+
+#[test]
+fn tie_breakers_blame_wasmi_for_its_bug_and_cranelift_for_a_family_wide_fault() {
+    let wasm = wat::parse_str(BOTH_BUGS).unwrap();
+    let plan = two_calls(&wasm);
+
+    let (_, default) = default_matrix_with(None);
+    let report = default.run(&wasm, &plan);
+    let wasmi_bug = mismatch(&report);
+    assert_eq!(wasmi_bug.blame, ["wasmi"], "{}", report.comparison.verdict);
+    assert!(report.comparison.further.is_empty());
+    // The tie-breakers ran and sided with Cranelift.
+    assert!(wasmi_bug.groups[1]
+        .engines
+        .iter()
+        .any(|e| e == "pulley-tail-signals"));
+
+    let (_, faulty) = default_matrix_with(Some(&FAULTY_VARIANTS));
+    let report = faulty.run(&wasm, &plan);
+    let first = mismatch(&report);
+    assert_eq!(first.blame, ["wasmi"], "{}", report.comparison.verdict);
+    // Comparison goes on after wasmi's disagreement: the fault at `g` is a
+    // disagreement of its own, blamed on Cranelift by the tie-breakers.
+    let [cranelift_bug] = report.comparison.further.as_slice() else {
+        panic!("{:?}", report.comparison.further);
+    };
+    assert_eq!(cranelift_bug.blame, ["Cranelift at opt level speed on x64"]);
+    assert!(matches!(&cranelift_bug.phase, Phase::Call { export, .. } if export == "g"));
+    let signatures = [
+        Verdict::Mismatch(first.clone()).signature().unwrap(),
+        Verdict::Mismatch(cranelift_bug.clone())
+            .signature()
+            .unwrap(),
+    ];
+    assert_ne!(signatures[0], signatures[1]);
+    assert!(signatures[1].ends_with("blame Cranelift at opt level speed on x64"));
+    // Tie-breakers decide the blame but are not sides of the signature.
+    assert!(!signatures[1].contains("pulley"), "{}", signatures[1]);
+}
+
+#[test]
+fn known_wasmi_bug_rules_never_hide_a_cranelift_finding() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = std::fs::read_to_string(root.join("fuzz/known-bugs.toml")).unwrap();
+    let mut settings = oracles::config::Settings::parse(&text, "known-bugs.toml").unwrap();
+    settings.matrix.engines = FAULTY_VARIANTS.map(String::from).to_vec();
+    let matrix = settings.matrix().unwrap();
+    let wasm = wat::parse_str(BOTH_BUGS).unwrap();
+    let info = ModuleInfo::parse(&wasm).unwrap();
+    let case = oracles::SeedReport {
+        module: oracles::GeneratedModule {
+            seed: 0,
+            wasm: wasm.clone(),
+            features: Vec::new(),
+        },
+        report: matrix.run(&wasm, &two_calls(&wasm)),
+        plan: two_calls(&wasm),
+        info,
+    };
+    let evidence = oracles::pipeline::findings::CostEvidence {
+        limits: settings.cost.clone(),
+        heap: None,
+        case_peak_heap: None,
+        compiles: Vec::new(),
+        instructions: 0,
+        baseline: None,
+    };
+    let found = oracles::pipeline::findings::of_case(&case, &matrix, &evidence, None);
+    assert_eq!(found.len(), 2, "{found:?}");
+    let suppressed: Vec<bool> = found
+        .iter()
+        .map(|f| {
+            settings
+                .triage
+                .suppression_for(&f.signature, f.suspect.as_deref(), &wasm)
+                .is_some()
+        })
+        .collect();
+    // wasmi's select bug is known; the Cranelift fault in the same module
+    // is not hidden by it.
+    assert_eq!(suppressed, [true, false], "{found:?}");
+    assert!(found[1]
+        .suspect
+        .as_deref()
+        .unwrap()
+        .ends_with("suspect Cranelift at opt level speed on x64"));
 }

@@ -1,6 +1,6 @@
 //! `crosscheck case --seed N`: one generated case, explained.
 
-use crate::case_table::{engine_table, module_summary};
+use crate::case_table::{engine_table, module_summary, verdict_text};
 use crate::config::Config;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -53,7 +53,7 @@ pub fn run(config: &Config, args: CaseArgs) -> Result<ExitCode> {
     println!();
     print!("{}", engine_table(&case.report));
     println!();
-    println!("verdict: {}", case.report.comparison.verdict);
+    println!("{}", verdict_text(&case.report.comparison));
     println!("reproduce: crosscheck case --seed {}", args.seed);
     Ok(ExitCode::from(super::exit_status(
         &case.report.comparison.verdict,

@@ -1,6 +1,6 @@
 //! `crosscheck check FILE`: a user's module through the matrix.
 
-use crate::case_table::{engine_table, module_summary};
+use crate::case_table::{engine_table, module_summary, verdict_text};
 use crate::config::Config;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -59,7 +59,7 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
         }
     }
     println!();
-    println!("verdict: {}", report.comparison.verdict);
+    println!("{}", verdict_text(&report.comparison));
     Ok(ExitCode::from(super::exit_status(
         &report.comparison.verdict,
     )))

@@ -293,8 +293,8 @@ mod tests {
         let baseline: BTreeSet<String> = ["mismatch known".to_string()].into();
         let rules = evaluate(&policy(), &healthy(), &engines(), Some(&baseline));
         assert!(rules.iter().all(|r| r.pass), "{rules:#?}");
-        // cases, 2 engines, 5 kinds, 2 shares, speed, coverage, baseline.
-        assert_eq!(rules.len(), 13);
+        // cases, 2 engines, 8 kinds, 2 shares, speed, coverage, baseline.
+        assert_eq!(rules.len(), 16);
     }
 
     #[test]
@@ -316,6 +316,17 @@ mod tests {
                 Box::new(|h, _| {
                     h.findings
                         .push(finding(2, "crash", "crash wasmi: boom", true))
+                }),
+            ),
+            (
+                "open compile-time findings",
+                Box::new(|h, _| {
+                    h.findings.push(finding(
+                        5,
+                        "compile-time",
+                        "compile-time cranelift-tail-signals",
+                        true,
+                    ))
                 }),
             ),
             (

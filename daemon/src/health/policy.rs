@@ -38,10 +38,19 @@ impl Default for GatePolicy {
         GatePolicy {
             min_cases: 10_000,
             min_cases_per_variant: 5_000,
-            max_open: ["crash", "hang", "oom", "mismatch", "rejected:unexpected"]
-                .into_iter()
-                .map(|kind| (kind.to_string(), 0))
-                .collect(),
+            max_open: [
+                "crash",
+                "hang",
+                "oom",
+                "mismatch",
+                "rejected:unexpected",
+                "compile-time",
+                "compile-memory",
+                "perf",
+            ]
+            .into_iter()
+            .map(|kind| (kind.to_string(), 0))
+            .collect(),
             max_inconclusive_share: 0.01,
             max_rejected_share: 0.05,
             min_cases_per_second: 5.0,

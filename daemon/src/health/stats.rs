@@ -63,6 +63,27 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
             events.push((name.clone(), "agree".into()));
         }
     }
+    // Who the disagreements blame, whether tie-breakers ran, and the later
+    // disagreements that blamed someone else (each a finding of its own).
+    let comparison = &report.report.comparison;
+    let mismatches = match verdict {
+        Verdict::Mismatch(m) => std::iter::once(m).chain(&comparison.further).collect(),
+        _ => Vec::new(),
+    };
+    for m in &mismatches {
+        if m.blame.is_empty() {
+            events.push((ALL_ENGINES.into(), "blame:undecided".into()));
+        }
+        for party in &m.blame {
+            events.push((ALL_ENGINES.into(), format!("blame:{party}")));
+        }
+    }
+    if mismatches.iter().any(|m| !m.tie_breakers.is_empty()) {
+        events.push((ALL_ENGINES.into(), "tie-broken".into()));
+    }
+    for _ in &comparison.further {
+        events.push((ALL_ENGINES.into(), "later:mismatch".into()));
+    }
     for rejection in &report.report.comparison.rejections {
         let event = match rejection.expected {
             true => "rejected-expected",

@@ -34,7 +34,7 @@ pub fn run(config: &Config) -> Result<ExitCode> {
     send(
         &mut out,
         &Reply::Ready {
-            engines: matrix.names().iter().map(|n| n.to_string()).collect(),
+            engines: matrix.all_names().iter().map(|n| n.to_string()).collect(),
         },
     )?;
     while let Ok(order) = orders.recv() {

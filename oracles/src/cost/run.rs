@@ -8,7 +8,7 @@
 use super::limits::CostLimits;
 use crate::case::plan::Plan;
 use crate::engine::matrix::{CaseReport, Matrix};
-use crate::engine::{Engine, WasmtimeVariant};
+use crate::engine::Engine;
 use crate::judge::outcome::{EngineRun, Outcome};
 use crate::judge::verdict::Verdict;
 use std::time::Duration;
@@ -26,13 +26,13 @@ pub struct SlowRun {
     pub detail: String,
 }
 
-/// Which engines are compared with each other: Wasmtime variants, or
-/// wasmi-based engines.
+/// Which engines are compared with each other: Wasmtime variants (a
+/// fault-injected one included), or wasmi-based engines.
 fn family(engine: &str) -> &'static str {
-    if WasmtimeVariant::parse(engine).is_some() {
-        "wasmtime"
-    } else {
+    if crate::engine::family::family(engine) == crate::engine::family::WASMI {
         "wasmi"
+    } else {
+        "wasmtime"
     }
 }
 

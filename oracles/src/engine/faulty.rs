@@ -1,7 +1,11 @@
-//! Deliberately wrong engines: wasmi running the module after every
-//! occurrence of one instruction was rewritten into another of the same type.
-//! They exist to prove that detection, deduplication and shrinking work, and
-//! are never part of the default matrix.
+//! Deliberately wrong engines: an engine running the module after every
+//! occurrence of one instruction was rewritten into another of the same
+//! type. On wasmi (`wasmi-fault-<x>`) they model an oracle bug; on a
+//! Cranelift variant at opt level speed (`<variant>+fault-<x>`, listed for
+//! every such variant of the matrix) they model a bug in code the whole
+//! family shares, which opt-none, Winch and Pulley do not have. They exist
+//! to prove that detection, attribution, deduplication and shrinking work,
+//! and are never part of the default matrix.
 
 use super::interface::{Engine, ExecutionConfig};
 use super::wasmi::WasmiEngine;
@@ -35,16 +39,25 @@ impl Fault {
         Fault::I64MulAsAdd,
     ];
 
-    /// The engine name selecting this fault in the config.
-    pub fn engine_name(self) -> String {
-        let suffix = match self {
+    /// The fault's name in engine names.
+    pub fn suffix(self) -> &'static str {
+        match self {
             Fault::RemSignedAsUnsigned => "rem-s",
             Fault::AddAsSub => "add",
             Fault::ShrSignedAsUnsigned => "shr-s",
             Fault::LtSignedAsUnsigned => "lt-s",
             Fault::I64MulAsAdd => "i64-mul",
-        };
-        format!("wasmi-fault-{suffix}")
+        }
+    }
+
+    /// The fault named `suffix`, if any.
+    pub fn from_suffix(suffix: &str) -> Option<Fault> {
+        Fault::ALL.into_iter().find(|f| f.suffix() == suffix)
+    }
+
+    /// The engine name selecting this fault on wasmi in the config.
+    pub fn engine_name(self) -> String {
+        format!("wasmi-fault-{}", self.suffix())
     }
 
     /// `(from, to)` single-byte opcodes.
@@ -107,25 +120,37 @@ fn opcode_byte(op: &Operator<'_>) -> Option<u8> {
     })
 }
 
-/// wasmi with a [`Fault`] injected.
+/// An engine with a [`Fault`] injected.
 pub struct FaultyEngine {
     fault: Fault,
-    inner: WasmiEngine,
+    name: String,
+    inner: Box<dyn Engine>,
 }
 
 impl FaultyEngine {
-    /// Creates the faulty engine.
+    /// wasmi with the fault (`wasmi-fault-<x>`).
     pub fn new(fault: Fault, limits: &ExecutionConfig) -> Result<Self> {
+        let name = fault.engine_name();
         Ok(FaultyEngine {
             fault,
-            inner: WasmiEngine::named(&fault.engine_name(), limits)?,
+            inner: Box::new(WasmiEngine::named(&name, limits)?),
+            name,
         })
+    }
+
+    /// `inner` with the fault, named `<inner>+fault-<x>`.
+    pub fn on(fault: Fault, inner: Box<dyn Engine>) -> Self {
+        FaultyEngine {
+            fault,
+            name: format!("{}+fault-{}", inner.name(), fault.suffix()),
+            inner,
+        }
     }
 }
 
 impl Engine for FaultyEngine {
     fn name(&self) -> &str {
-        self.inner.name()
+        &self.name
     }
 
     fn settings(&self) -> String {

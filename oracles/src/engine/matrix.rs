@@ -6,6 +6,7 @@ use crate::case::plan::Plan;
 use crate::engine::{build_engine, Engine, ExecutionConfig};
 use crate::judge::compare::{compare, Comparison};
 use crate::judge::outcome::EngineRun;
+use crate::judge::verdict::Verdict;
 use anyhow::{bail, Context, Result};
 use std::collections::HashSet;
 
@@ -17,11 +18,30 @@ pub struct MatrixConfig {
     pub oracle: String,
     /// The engines compared with the oracle.
     pub engines: Vec<String>,
+    /// Engines of other implementation families, run only on a case whose
+    /// engines disagree, to tell which side is right (`engine::family`).
+    #[serde(default = "default_tie_breakers")]
+    pub tie_breakers: Vec<String>,
 }
 
-/// The engines a case runs on; the oracle comes first.
+/// Cranelift at opt level none (shares the x64 lowering, not the
+/// optimizer's rewrites), Pulley (shares the optimizer, not the x64
+/// backend) and Winch (shares neither).
+pub fn default_tie_breakers() -> Vec<String> {
+    [
+        "cranelift-tail-signals+opt-none",
+        "pulley-tail-signals",
+        "winch-notail-signals",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The engines a case runs on; the oracle comes first. Tie-breakers run
+/// only when the engines disagree.
 pub struct Matrix {
     engines: Vec<Box<dyn Engine>>,
+    tie_breakers: Vec<Box<dyn Engine>>,
 }
 
 /// Where a case is inside the matrix.
@@ -63,7 +83,43 @@ impl Matrix {
                 build_engine(name, limits).with_context(|| format!("building engine {name:?}"))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Matrix { engines })
+        Ok(Matrix {
+            engines,
+            tie_breakers: Vec::new(),
+        })
+    }
+
+    /// The same matrix with `names` as tie-breakers (an engine already in
+    /// the matrix is not run twice).
+    pub fn with_tie_breakers(
+        mut self,
+        names: &[String],
+        limits: &ExecutionConfig,
+    ) -> Result<Matrix> {
+        for name in names {
+            if self.all_names().contains(&name.as_str()) {
+                continue;
+            }
+            let engine = build_engine(name, limits)
+                .with_context(|| format!("building tie-breaker {name:?}"))?;
+            self.tie_breakers.push(engine);
+        }
+        Ok(self)
+    }
+
+    /// The tie-breakers.
+    pub fn tie_breakers(&self) -> &[Box<dyn Engine>] {
+        &self.tie_breakers
+    }
+
+    /// Every engine name, the matrix's (oracle first) then the
+    /// tie-breakers': what a [`Step`] index refers to.
+    pub fn all_names(&self) -> Vec<&str> {
+        self.engines
+            .iter()
+            .chain(&self.tie_breakers)
+            .map(|e| e.name())
+            .collect()
     }
 
     /// The engines, oracle first.
@@ -90,25 +146,85 @@ impl Matrix {
         plan: &Plan,
         observe: &mut dyn FnMut(Step),
     ) -> CaseReport {
-        let runs: Vec<EngineRun> = self
+        let run = |index: usize, engine: &dyn Engine, observe: &mut dyn FnMut(Step)| {
+            observe(Step::Compiling(index));
+            crate::engine::panics::catch(|| {
+                engine.execute_observed(wasm, plan, &mut || observe(Step::Running(index)))
+            })
+            .unwrap_or_else(EngineRun::Crashed)
+        };
+        let mut runs: Vec<EngineRun> = self
             .engines
             .iter()
             .enumerate()
-            .map(|(index, e)| {
-                observe(Step::Compiling(index));
-                crate::engine::panics::catch(|| {
-                    e.execute_observed(wasm, plan, &mut || observe(Step::Running(index)))
-                })
-                .unwrap_or_else(EngineRun::Crashed)
-            })
+            .map(|(index, e)| run(index, e.as_ref(), observe))
             .collect();
-        let names = self.names();
-        let comparison = compare(&names, &runs, plan, |i| {
-            !validates_with(wasm, self.engines[i].features())
-        });
+        let mut names = self.names();
+        // Whether each engine's refusal of the module is expected.
+        let refusal_expected = |engine: &dyn Engine| !validates_with(wasm, engine.features());
+        let mut expected: Vec<bool> = self
+            .engines
+            .iter()
+            .map(|e| refusal_expected(e.as_ref()))
+            .collect();
+        let mut comparison = compare(&names, &runs, plan, |i| expected[i], |_| false);
+        if matches!(comparison.verdict, Verdict::Mismatch(_)) && !self.tie_breakers.is_empty() {
+            let first = self.engines.len();
+            for (offset, engine) in self.tie_breakers.iter().enumerate() {
+                runs.push(run(first + offset, engine.as_ref(), observe));
+                names.push(engine.name());
+                expected.push(refusal_expected(engine.as_ref()));
+            }
+            comparison = break_tie(&names, &runs, plan, &expected, first, comparison);
+        }
         CaseReport {
             runs: names.iter().map(|n| n.to_string()).zip(runs).collect(),
             comparison,
         }
+    }
+}
+
+/// The comparison with the tie-breakers' runs (indices `first..`) added. A
+/// tie-breaker that cannot be compared where the matrix could (it
+/// overflowed its stack, ran out of fuel, panicked) is left out, and if
+/// nothing is left the matrix's own `comparison` stands.
+fn break_tie(
+    names: &[&str],
+    runs: &[EngineRun],
+    plan: &Plan,
+    expected: &[bool],
+    first: usize,
+    comparison: Comparison,
+) -> Comparison {
+    let mut left_out: Vec<usize> = Vec::new();
+    loop {
+        let kept: Vec<usize> = (0..names.len()).filter(|i| !left_out.contains(i)).collect();
+        if kept.len() == first {
+            return comparison;
+        }
+        let kept_names: Vec<&str> = kept.iter().map(|i| names[*i]).collect();
+        let kept_runs: Vec<EngineRun> = kept.iter().map(|i| runs[*i].clone()).collect();
+        let combined = compare(
+            &kept_names,
+            &kept_runs,
+            plan,
+            |i| expected[kept[i]],
+            |i| kept[i] >= first,
+        );
+        // A tie-breaker that panicked or cannot be compared is left out.
+        let blocking: Vec<usize> = kept
+            .iter()
+            .copied()
+            .filter(|i| *i >= first)
+            .filter(|i| match &combined.verdict {
+                Verdict::Inconclusive { engines, .. } => engines.iter().any(|e| e == names[*i]),
+                Verdict::Crash { engines } => engines.iter().any(|(e, _)| e == names[*i]),
+                _ => false,
+            })
+            .collect();
+        if blocking.is_empty() {
+            return combined;
+        }
+        left_out.extend(blocking);
     }
 }

@@ -6,6 +6,7 @@
 //! [`matrix`] every engine's run of a case, handed to `judge`.
 
 mod drive;
+pub mod family;
 mod faulty;
 mod interface;
 pub mod matrix;

@@ -5,8 +5,8 @@ use super::faulty::{Fault, FaultyEngine};
 use super::interface::{Engine, ExecutionConfig};
 use super::sabotage::{Sabotage, SabotagedEngine};
 use super::wasmi::{WasmiEngine, WASMI_LAZY};
-use super::wasmtime::{WasmtimeEngine, WasmtimeVariant};
-use anyhow::{bail, Result};
+use super::wasmtime::{Backend, WasmtimeEngine, WasmtimeVariant};
+use anyhow::{bail, Context, Result};
 
 /// The engine names `build_engine` understands, for help and error texts.
 pub fn known_engine_names() -> Vec<String> {
@@ -20,6 +20,14 @@ pub fn known_engine_names() -> Vec<String> {
     }
     // Winch supports neither the tail-call proposal nor explicit checks.
     names.push("winch-notail-signals".to_string());
+    // Faults shared by Cranelift at opt level speed.
+    for tail in ["tail", "notail"] {
+        for stack in ["signals", "explicit"] {
+            for fault in Fault::ALL {
+                names.push(format!("cranelift-{tail}-{stack}+fault-{}", fault.suffix()));
+            }
+        }
+    }
     names.extend(Fault::ALL.iter().map(|f| f.engine_name()));
     names.extend(Sabotage::ALL.iter().map(|s| s.engine_name()));
     names
@@ -35,6 +43,23 @@ pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engi
     }
     if let Some(sabotage) = Sabotage::ALL.iter().find(|s| s.engine_name() == name) {
         return Ok(Box::new(SabotagedEngine::new(*sabotage, limits)?));
+    }
+    if let Some((base, suffix)) = name.split_once("+fault-") {
+        let fault = Fault::from_suffix(suffix).with_context(|| {
+            format!(
+                "unknown fault {suffix:?} in engine {name:?}; faults: {}",
+                Fault::ALL.map(|f| f.suffix()).join(", ")
+            )
+        })?;
+        match WasmtimeVariant::parse(base) {
+            Some(v) if v.backend == Backend::Cranelift && !v.opt_none => {
+                let inner = WasmtimeEngine::new(v, limits)?;
+                return Ok(Box::new(FaultyEngine::on(fault, Box::new(inner))));
+            }
+            _ => bail!(
+                "engine {name:?}: faults act on a Cranelift variant at opt level speed (cranelift-tail-signals+fault-{suffix}), not on {base:?}"
+            ),
+        }
     }
     if let Some(variant) = WasmtimeVariant::parse(name) {
         return Ok(Box::new(WasmtimeEngine::new(variant, limits)?));

@@ -1,10 +1,17 @@
-//! Saying who is probably wrong: the odd one out of a disagreement, or the
-//! configuration property that the disagreeing engines share and the
-//! others lack (the smallest configuration difference that flips the
-//! outcome).
+//! Saying who is probably wrong. Engines that share code are one witness:
+//! a disagreement is weighed by implementation family
+//! (`engine::family`), the side holding the most families is taken as
+//! right, and the families on the other side name the party (wasmi,
+//! Cranelift's optimizer, its x64 lowering, ...). Within one family, the
+//! configuration property the disagreeing variants share and the others
+//! lack is named instead (explicit checks, tail calls, ...). When the
+//! families split evenly (wasmi against Cranelift with no tie-breaker),
+//! nobody is blamed.
 
+use crate::engine::family::{family, parties};
 use crate::engine::{Backend, WasmtimeVariant};
 use crate::judge::verdict::{Group, Verdict};
+use std::collections::BTreeSet;
 
 /// Who an attribution text suspects: what follows its last `suspect `
 /// (`wasmi`, `Cranelift's explicit bounds and stack checks`), without the
@@ -36,71 +43,128 @@ pub fn suspect(verdict: &Verdict) -> Option<String> {
     }
 }
 
-/// Attribution of a disagreement between groups of engines.
-fn split(groups: &[Group]) -> String {
-    let mut by_size: Vec<&Group> = groups.iter().collect();
-    by_size.sort_by_key(|g| std::cmp::Reverse(g.engines.len()));
-    let majority = by_size[0];
-    let others: Vec<&str> = by_size[1..]
-        .iter()
-        .flat_map(|g| g.engines.iter().map(String::as_str))
-        .collect();
-    if by_size.len() > 1 && by_size[1].engines.len() == majority.engines.len() {
-        // No majority: the oracle (its group comes first) is the reference.
-        let oracle = &groups[0];
-        let rest: Vec<&str> = groups[1..]
-            .iter()
-            .flat_map(|g| g.engines.iter().map(String::as_str))
-            .collect();
-        return format!(
-            "an even split, so the oracle's side ({}) is taken as right: suspect {}",
-            oracle.engines.join(", "),
-            rest.join(" and ")
-        );
-    }
-    let majority_desc = describe(&majority.engines);
-    if let [alone] = others.as_slice() {
-        return format!("{alone} alone disagrees with {majority_desc}: suspect {alone}");
-    }
-    let wasmi_based = |e: &str| e == "wasmi" || e.starts_with("wasmi-");
-    if others.iter().all(|e| wasmi_based(e)) && !majority.engines.iter().any(|e| wasmi_based(e)) {
-        return format!(
-            "only the wasmi-based engines disagree ({}) with {majority_desc}: suspect wasmi",
-            others.join(", ")
-        );
-    }
-    if let Some(property) = shared_property(&others, &majority.engines) {
-        return format!(
-            "only the {property} variants disagree ({}) with {majority_desc}: suspect {}",
-            others.join(", "),
-            culprit(property)
-        );
-    }
-    format!(
-        "{} disagree with {majority_desc}: suspect {}",
-        others.join(", "),
-        others.join(" and ")
-    )
+/// Who a disagreement between `groups` blames, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blame {
+    /// The parties blamed; empty when the families split evenly.
+    pub parties: Vec<String>,
+    /// The reasoning, for people.
+    pub reasoning: String,
 }
 
-/// "four Wasmtime variants", "wasmi and two Wasmtime variants", ...
-fn describe(engines: &[String]) -> String {
-    let wasmtime = engines
+/// Weighs a disagreement by implementation family (see the module docs).
+pub fn blame(groups: &[Group]) -> Blame {
+    let families: Vec<BTreeSet<String>> = groups
         .iter()
-        .filter(|e| WasmtimeVariant::parse(e).is_some())
-        .count();
-    let rest: Vec<&str> = engines
-        .iter()
-        .filter(|e| WasmtimeVariant::parse(e).is_none())
-        .map(String::as_str)
+        .map(|g| g.engines.iter().map(|e| family(e)).collect())
         .collect();
-    let variants = match wasmtime {
-        0 => None,
-        1 => Some("one Wasmtime variant".to_string()),
-        n => Some(format!("{} Wasmtime variants", number(n))),
+    let ran: BTreeSet<String> = families.iter().flatten().cloned().collect();
+    let most = families.iter().map(BTreeSet::len).max().unwrap_or(0);
+    let widest: Vec<usize> = (0..groups.len())
+        .filter(|i| families[*i].len() == most)
+        .collect();
+    let reference = if ran.len() == 1 {
+        // One family split by configuration: the oracle's side is the
+        // reference configuration.
+        0
+    } else if let [only] = widest.as_slice() {
+        *only
+    } else {
+        let sides: Vec<String> = widest
+            .iter()
+            .map(|i| describe(&groups[*i].engines))
+            .collect();
+        return Blame {
+            parties: Vec::new(),
+            reasoning: format!(
+                "{} disagree and as many implementation families stand on each side (run tie-breakers from other families: [matrix] tie_breakers)",
+                sides.join(" and ")
+            ),
+        };
     };
-    let mut parts: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
-    parts.extend(variants);
+    let right = &groups[reference].engines;
+    let wrong: Vec<&str> = groups
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != reference)
+        .flat_map(|(_, g)| g.engines.iter().map(String::as_str))
+        .collect();
+    // Families wrong as a whole, and families split by configuration.
+    let mut whole = Vec::new();
+    let mut split_parties = Vec::new();
+    let wrong_families: BTreeSet<String> = wrong.iter().map(|e| family(e)).collect();
+    for f in &wrong_families {
+        let odd: Vec<&str> = wrong.iter().copied().filter(|e| family(e) == *f).collect();
+        let rest: Vec<String> = right.iter().filter(|e| family(e) == *f).cloned().collect();
+        if rest.is_empty() {
+            whole.push(f.clone());
+        } else {
+            split_parties.push(match shared_property(&odd, &rest) {
+                Some(property) => culprit(property).to_string(),
+                None => odd.join(" and "),
+            });
+        }
+    }
+    let ran: Vec<String> = ran.into_iter().collect();
+    let mut blamed = parties(&whole, &ran);
+    blamed.extend(split_parties);
+    Blame {
+        reasoning: format!(
+            "{} {} with {}",
+            wrong.join(", "),
+            if wrong.len() == 1 {
+                "disagrees"
+            } else {
+                "disagree"
+            },
+            describe(right)
+        ),
+        parties: blamed,
+    }
+}
+
+/// Attribution of a disagreement between groups of engines.
+fn split(groups: &[Group]) -> String {
+    let Blame { parties, reasoning } = blame(groups);
+    if parties.is_empty() {
+        format!("{reasoning}: suspect undecided")
+    } else {
+        format!("{reasoning}: suspect {}", parties.join(" and "))
+    }
+}
+
+/// "wasmi and four Cranelift variants at opt level speed", by family.
+fn describe(engines: &[String]) -> String {
+    let mut by_family: Vec<(String, usize)> = Vec::new();
+    for e in engines {
+        let f = family(e);
+        match by_family.iter_mut().find(|(name, _)| *name == f) {
+            Some((_, n)) => *n += 1,
+            None => by_family.push((f, 1)),
+        }
+    }
+    let parts: Vec<String> = by_family
+        .into_iter()
+        .map(|(f, n)| {
+            let what = match f.as_str() {
+                "cranelift-opt" => "Cranelift variant at opt level speed",
+                "cranelift-opt-none" => "Cranelift variant at opt level none",
+                "pulley" => "Pulley variant",
+                "winch" => "Winch variant",
+                _ => {
+                    return if n == 1 {
+                        f
+                    } else {
+                        format!("{} {f} engines", number(n))
+                    }
+                }
+            };
+            match n {
+                1 => format!("one {what}"),
+                n => format!("{} {}", number(n), what.replacen("variant", "variants", 1)),
+            }
+        })
+        .collect();
     parts.join(" and ")
 }
 
@@ -158,18 +222,25 @@ mod tests {
     use super::*;
     use crate::judge::verdict::{Mismatch, Phase};
 
-    fn mismatch(groups: &[&[&str]]) -> Verdict {
+    fn groups(groups: &[&[&str]]) -> Vec<Group> {
+        groups
+            .iter()
+            .map(|g| Group {
+                engines: g.iter().map(|e| e.to_string()).collect(),
+                observed: String::new(),
+                class: "value".into(),
+            })
+            .collect()
+    }
+
+    fn mismatch(sides: &[&[&str]]) -> Verdict {
+        let groups = groups(sides);
         Verdict::Mismatch(Mismatch {
             phase: Phase::Instantiate,
-            groups: groups
-                .iter()
-                .map(|g| Group {
-                    engines: g.iter().map(|e| e.to_string()).collect(),
-                    observed: String::new(),
-                    class: "value".into(),
-                })
-                .collect(),
+            blame: blame(&groups).parties,
+            groups,
             detail: None,
+            tie_breakers: Vec::new(),
         })
     }
 
@@ -179,42 +250,86 @@ mod tests {
         "cranelift-notail-signals",
         "cranelift-notail-explicit",
     ];
+    const NONE: &str = "cranelift-tail-signals+opt-none";
+    const PULLEY: &str = "pulley-tail-signals";
+    const WINCH: &str = "winch-notail-signals";
 
-    #[test]
-    fn the_odd_engine_out_is_named() {
-        assert_eq!(
-            suspect(&mismatch(&[&["wasmi"], &ALL])).unwrap(),
-            "wasmi alone disagrees with four Wasmtime variants: suspect wasmi"
-        );
-        assert_eq!(
-            suspect(&mismatch(&[&["wasmi", ALL[0], ALL[1], ALL[2]], &[ALL[3]]])).unwrap(),
-            "cranelift-notail-explicit alone disagrees with wasmi and three Wasmtime variants: \
-             suspect cranelift-notail-explicit"
-        );
+    fn with(engines: &[&'static str], more: &[&'static str]) -> Vec<&'static str> {
+        engines.iter().chain(more).copied().collect()
     }
 
     #[test]
-    fn a_shared_configuration_property_is_named() {
+    fn four_variants_of_one_family_do_not_outvote_the_oracle() {
+        let text = suspect(&mismatch(&[&["wasmi"], &ALL])).unwrap();
+        assert!(text.ends_with("suspect undecided"), "{text}");
+        assert_eq!(suspected_party(&text), "undecided");
+    }
+
+    #[test]
+    fn tie_breakers_decide_between_wasmi_and_cranelift() {
+        let cranelift = with(&ALL, &[NONE, PULLEY, WINCH]);
+        assert_eq!(
+            suspect(&mismatch(&[&["wasmi"], &cranelift])).unwrap(),
+            "wasmi disagrees with four Cranelift variants at opt level speed and one Cranelift \
+             variant at opt level none and one Pulley variant and one Winch variant: suspect wasmi"
+        );
+        let oracle_side = ["wasmi", NONE, PULLEY, WINCH];
+        let text = suspect(&mismatch(&[&oracle_side, &ALL])).unwrap();
+        assert!(
+            text.ends_with("suspect Cranelift at opt level speed on x64"),
+            "{text}"
+        );
+        let text = suspect(&mismatch(&[
+            &["wasmi", NONE, WINCH],
+            &with(&ALL, &[PULLEY]),
+        ]))
+        .unwrap();
+        assert!(
+            text.ends_with("suspect Cranelift's optimizer (mid-end)"),
+            "{text}"
+        );
+        let text = suspect(&mismatch(&[
+            &["wasmi", PULLEY, WINCH],
+            &with(&ALL, &[NONE]),
+        ]))
+        .unwrap();
+        assert!(text.ends_with("suspect Cranelift's x64 lowering"), "{text}");
+    }
+
+    #[test]
+    fn a_configuration_split_inside_a_family_names_the_property() {
         let text = suspect(&mismatch(&[&["wasmi", ALL[0], ALL[2]], &[ALL[1], ALL[3]]])).unwrap();
         assert!(
-            text.starts_with("only the explicit-checks variants disagree")
-                && text.ends_with("suspect Cranelift's explicit bounds and stack checks"),
+            text.ends_with("suspect Cranelift's explicit bounds and stack checks"),
             "{text}"
         );
         let text = suspect(&mismatch(&[&["wasmi", ALL[2], ALL[3]], &[ALL[0], ALL[1]]])).unwrap();
-        assert!(text.starts_with("only the tail-call variants"), "{text}");
+        assert!(
+            text.ends_with("suspect the tail-call proposal's code paths"),
+            "{text}"
+        );
+        // A fault engine is wasmi: no witness of its own, named when it
+        // alone leaves its family.
+        let text = suspect(&mismatch(&[&["wasmi", PULLEY], &["wasmi-fault-add"]])).unwrap();
+        assert!(text.ends_with("suspect wasmi-fault-add"), "{text}");
+        let text = suspect(&mismatch(&[&["wasmi"], &["wasmi-fault-add"]])).unwrap();
+        assert!(text.ends_with("suspect wasmi-fault-add"), "{text}");
         let text = suspect(&mismatch(&[
             &["wasmi", "wasmi-fault-add"],
             &[ALL[0], ALL[1]],
         ]))
         .unwrap();
-        assert_eq!(
-            text,
-            "an even split, so the oracle's side (wasmi, wasmi-fault-add) is taken as right: \
-             suspect cranelift-tail-signals and cranelift-tail-explicit"
-        );
-        let text = suspect(&mismatch(&[&["wasmi"], &["wasmi-fault-add"]])).unwrap();
-        assert!(text.ends_with("suspect wasmi-fault-add"), "{text}");
+        assert!(text.ends_with("suspect undecided"), "{text}");
+    }
+
+    #[test]
+    fn a_cranelift_fault_is_one_family_with_its_variants() {
+        let faulty = [
+            "cranelift-tail-signals+fault-i64-mul",
+            "cranelift-notail-explicit+fault-i64-mul",
+        ];
+        let b = blame(&groups(&[&["wasmi", NONE, PULLEY], &faulty]));
+        assert_eq!(b.parties, ["Cranelift at opt level speed on x64"]);
     }
 
     #[test]

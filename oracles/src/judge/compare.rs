@@ -2,6 +2,7 @@
 
 use crate::case::plan::Plan;
 use crate::case::value::{display_values, memory_equal_modulo_nan, Value};
+use crate::judge::attribution::blame;
 use crate::judge::outcome::{EngineRun, Execution, InconclusiveReason, Outcome};
 use crate::judge::verdict::{Group, Mismatch, Phase, Rejection, Verdict};
 
@@ -14,6 +15,11 @@ pub struct Comparison {
     pub rejections: Vec<Rejection>,
     /// Memories that differed only in NaN payloads, which the spec permits.
     pub nan_payload_differences: usize,
+    /// Disagreements after the verdict's mismatch that blame someone it
+    /// does not (the engines go on being compared after a first
+    /// disagreement; a later one blamed on the same parties is taken as a
+    /// consequence of the first).
+    pub further: Vec<Mismatch>,
 }
 
 /// One engine's view of one comparison point.
@@ -78,12 +84,14 @@ impl Observation<'_> {
 }
 
 /// Compares the runs of `names[i]` (whose supported proposals are judged by
-/// `expected_rejection(i)`) into a verdict.
+/// `expected_rejection(i)`; `tie_breaker(i)` for engines that ran only to
+/// break a tie between implementation families) into a verdict.
 pub fn compare(
     names: &[&str],
     runs: &[EngineRun],
     plan: &Plan,
     expected_rejection: impl Fn(usize) -> bool,
+    tie_breaker: impl Fn(usize) -> bool,
 ) -> Comparison {
     let mut rejections = Vec::new();
     let mut ran: Vec<(&str, &Execution)> = Vec::new();
@@ -105,6 +113,7 @@ pub fn compare(
         .map(|r| r.engine.clone())
         .collect();
     let mut nan_tolerated = 0;
+    let mut further = Vec::new();
     let verdict = if !crashed.is_empty() {
         Verdict::Crash { engines: crashed }
     } else if ran.len() < 2 {
@@ -122,7 +131,9 @@ pub fn compare(
     } else {
         // A finding outranks an undecided comparison: a mismatch first, then
         // a refusal of a valid module, then inconclusive.
-        match compare_executions(&ran, plan, &mut nan_tolerated) {
+        let (verdict, later) = compare_executions(&ran, plan, &mut nan_tolerated);
+        further = later;
+        match verdict {
             Some(mismatch @ Verdict::Mismatch(_)) => mismatch,
             _ if !unexpected.is_empty() => Verdict::UnexpectedRejection {
                 engines: unexpected,
@@ -131,81 +142,139 @@ pub fn compare(
             None => Verdict::Agree,
         }
     };
+    let tie_breakers: Vec<String> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| tie_breaker(*i))
+        .map(|(_, n)| n.to_string())
+        .collect();
+    let mark = |m: &mut Mismatch| {
+        m.tie_breakers = tie_breakers
+            .iter()
+            .filter(|t| m.groups.iter().any(|g| g.engines.contains(t)))
+            .cloned()
+            .collect();
+    };
+    let mut verdict = verdict;
+    if let Verdict::Mismatch(m) = &mut verdict {
+        mark(m);
+    }
+    further.iter_mut().for_each(mark);
     Comparison {
         verdict,
         rejections,
         nan_payload_differences: nan_tolerated,
+        further,
     }
 }
 
-/// Walks the comparison points in execution order. Returns the first
-/// mismatch or inconclusive point, or `None` if everything agrees.
+/// Walks the comparison points in execution order, past disagreements,
+/// until everything is compared or a point is inconclusive (anything after
+/// a stack overflow or fuel exhaustion is incomparable). Returns the
+/// verdict (the first mismatch, else the inconclusive point, else `None`
+/// when everything agrees) and the later mismatches that blame a party the
+/// earlier ones do not.
 fn compare_executions(
     ran: &[(&str, &Execution)],
     plan: &Plan,
     nan_tolerated: &mut usize,
-) -> Option<Verdict> {
-    let check = |phase: Phase, observe: &dyn Fn(&Execution) -> Observation<'_>, nan: &mut usize| {
-        compare_point(ran, phase, observe, nan)
-    };
-    if let Some(v) = check(
-        Phase::Instantiate,
-        &|e| Observation::Step(&e.instantiation),
+) -> (Option<Verdict>, Vec<Mismatch>) {
+    let mut walk = Walk {
+        ran,
         nan_tolerated,
-    ) {
-        return Some(v);
+        mismatches: Vec::new(),
+        stopped: None,
+    };
+    walk.all_points(plan);
+    let mut mismatches = walk.mismatches.into_iter();
+    match mismatches.next() {
+        Some(first) => {
+            let mut blamed: Vec<String> = first.blame.clone();
+            let mut further = Vec::new();
+            for later in mismatches {
+                let new_party = later.blame.iter().any(|p| !blamed.contains(p))
+                    || (later.blame.is_empty() && !first.blame.is_empty());
+                if new_party {
+                    blamed.extend(later.blame.iter().cloned());
+                    further.push(later);
+                }
+            }
+            (Some(Verdict::Mismatch(first)), further)
+        }
+        None => (walk.stopped, Vec::new()),
     }
-    // All agree on instantiation; if it failed there is nothing more to see.
-    if !matches!(ran[0].1.instantiation, Outcome::Returned(_)) {
-        return None;
-    }
-    for (index, call) in plan.calls.iter().enumerate() {
-        let phase = Phase::Call {
-            index,
-            export: call.export.clone(),
-            args: display_values(&call.args)
-                .replacen('[', "(", 1)
-                .replacen(']', ")", 1),
-        };
-        if let Some(v) = check(
-            phase,
-            &|e| Observation::Step(&e.calls[index]),
-            nan_tolerated,
-        ) {
-            return Some(v);
+}
+
+/// The state of a walk over the comparison points.
+struct Walk<'a, 'n> {
+    ran: &'a [(&'a str, &'a Execution)],
+    nan_tolerated: &'n mut usize,
+    mismatches: Vec<Mismatch>,
+    /// The inconclusive point that ended the walk.
+    stopped: Option<Verdict>,
+}
+
+impl<'a> Walk<'a, '_> {
+    /// Compares one point; false when the walk must stop there.
+    fn point(&mut self, phase: Phase, observe: &dyn Fn(&'a Execution) -> Observation<'a>) -> bool {
+        match compare_point(self.ran, phase, observe, self.nan_tolerated) {
+            None => true,
+            Some(Verdict::Mismatch(m)) => {
+                self.mismatches.push(m);
+                true
+            }
+            Some(inconclusive) => {
+                self.stopped = Some(inconclusive);
+                false
+            }
         }
     }
-    for (i, (name, _)) in state(ran[0].1).memories.iter().enumerate() {
-        let phase = Phase::Memory(name.clone());
-        if let Some(v) = check(
-            phase,
-            &|e| Observation::Memory(&state(e).memories[i].1),
-            nan_tolerated,
-        ) {
-            return Some(v);
+
+    fn all_points(&mut self, plan: &Plan) {
+        if !self.point(Phase::Instantiate, &|e| Observation::Step(&e.instantiation)) {
+            return;
+        }
+        // Past a failed instantiation there is nothing more to see; where
+        // the engines disagree on it, neither is there a common state.
+        if !self
+            .ran
+            .iter()
+            .all(|(_, e)| matches!(e.instantiation, Outcome::Returned(_)))
+        {
+            return;
+        }
+        for (index, call) in plan.calls.iter().enumerate() {
+            let phase = Phase::Call {
+                index,
+                export: call.export.clone(),
+                args: display_values(&call.args)
+                    .replacen('[', "(", 1)
+                    .replacen(']', ")", 1),
+            };
+            if !self.point(phase, &|e| Observation::Step(&e.calls[index])) {
+                return;
+            }
+        }
+        let first = state(self.ran[0].1);
+        for (i, (name, _)) in first.memories.iter().enumerate() {
+            let phase = Phase::Memory(name.clone());
+            if !self.point(phase, &|e| Observation::Memory(&state(e).memories[i].1)) {
+                return;
+            }
+        }
+        for (i, (name, _)) in first.globals.iter().enumerate() {
+            let phase = Phase::Global(name.clone());
+            if !self.point(phase, &|e| Observation::Global(&state(e).globals[i].1)) {
+                return;
+            }
+        }
+        for (i, (name, _)) in first.tables.iter().enumerate() {
+            let phase = Phase::Table(name.clone());
+            if !self.point(phase, &|e| Observation::Table(&state(e).tables[i].1)) {
+                return;
+            }
         }
     }
-    for (i, (name, _)) in state(ran[0].1).globals.iter().enumerate() {
-        let phase = Phase::Global(name.clone());
-        if let Some(v) = check(
-            phase,
-            &|e| Observation::Global(&state(e).globals[i].1),
-            nan_tolerated,
-        ) {
-            return Some(v);
-        }
-    }
-    for (i, (name, _)) in state(ran[0].1).tables.iter().enumerate() {
-        let phase = Phase::Table(name.clone());
-        if let Some(v) = check(
-            phase,
-            &|e| Observation::Table(&state(e).tables[i].1),
-            nan_tolerated,
-        ) {
-            return Some(v);
-        }
-    }
-    None
 }
 
 fn state(execution: &Execution) -> &crate::judge::outcome::Snapshot {
@@ -215,10 +284,10 @@ fn state(execution: &Execution) -> &crate::judge::outcome::Snapshot {
         .expect("instantiated engines have state")
 }
 
-fn compare_point(
-    ran: &[(&str, &Execution)],
+fn compare_point<'a>(
+    ran: &[(&str, &'a Execution)],
     phase: Phase,
-    observe: &dyn Fn(&Execution) -> Observation<'_>,
+    observe: &dyn Fn(&'a Execution) -> Observation<'a>,
     nan_tolerated: &mut usize,
 ) -> Option<Verdict> {
     let observations: Vec<(&str, Observation<'_>)> =
@@ -253,17 +322,20 @@ fn compare_point(
         return None;
     }
     let detail = difference_detail(groups[0].1, groups[1].1);
+    let groups: Vec<Group> = groups
+        .into_iter()
+        .map(|(engines, observation)| Group {
+            engines: engines.into_iter().map(String::from).collect(),
+            observed: observation.describe(),
+            class: observation.class(),
+        })
+        .collect();
     Some(Verdict::Mismatch(Mismatch {
         phase,
-        groups: groups
-            .into_iter()
-            .map(|(engines, observation)| Group {
-                engines: engines.into_iter().map(String::from).collect(),
-                observed: observation.describe(),
-                class: observation.class(),
-            })
-            .collect(),
+        blame: blame(&groups).parties,
+        groups,
         detail,
+        tie_breakers: Vec::new(),
     }))
 }
 

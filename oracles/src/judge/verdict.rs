@@ -73,25 +73,61 @@ pub struct Group {
 /// Engines disagreeing at one point of a case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mismatch {
-    /// The first point where the engines disagree.
+    /// The point where the engines disagree.
     pub phase: Phase,
     /// One group per distinct observation; the oracle's group first.
     pub groups: Vec<Group>,
     /// Where exactly the observations differ (first differing byte or
     /// element), when that is not obvious from `observed`.
     pub detail: Option<String>,
+    /// The engines of `groups` that ran only to break a tie between
+    /// implementation families (`[matrix] tie_breakers`).
+    #[serde(default)]
+    pub tie_breakers: Vec<String>,
+    /// Who the families' sides point to (`judge::attribution::blame`);
+    /// empty when they cannot tell.
+    #[serde(default)]
+    pub blame: Vec<String>,
 }
 
 impl Mismatch {
     /// A key naming the kind of divergence independently of values: phase
-    /// kind, who sides with whom, and the class of each side's observation.
+    /// kind, who of the matrix sides with whom, the class of each side's
+    /// observation, and whom the families' sides blame. Tie-breakers are
+    /// left out of the sides (which of them could run varies with the
+    /// module) but decide the blame, so two bugs that split the matrix
+    /// alike but are blamed on different code never share a key.
     pub fn class_key(&self) -> String {
-        let sides: Vec<String> = self
+        let is_tie_breaker = |e: &String| self.tie_breakers.contains(e);
+        let matrix_sides: Vec<(Vec<&str>, &str)> = self
             .groups
             .iter()
-            .map(|g| format!("{{{}}}={}", g.engines.join(","), g.class))
+            .map(|g| {
+                let engines = g.engines.iter().filter(|e| !is_tie_breaker(e));
+                (
+                    engines.map(String::as_str).collect::<Vec<_>>(),
+                    g.class.as_str(),
+                )
+            })
+            .filter(|(engines, _)| !engines.is_empty())
             .collect();
-        format!("{} {}", self.phase.kind(), sides.join(" vs "))
+        let sides: Vec<String> = if matrix_sides.len() >= 2 {
+            matrix_sides
+                .iter()
+                .map(|(engines, class)| format!("{{{}}}={class}", engines.join(",")))
+                .collect()
+        } else {
+            self.groups
+                .iter()
+                .map(|g| format!("{{{}}}={}", g.engines.join(","), g.class))
+                .collect()
+        };
+        let blame = if self.blame.is_empty() {
+            "undecided".to_string()
+        } else {
+            self.blame.join(" and ")
+        };
+        format!("{} {} blame {blame}", self.phase.kind(), sides.join(" vs "))
     }
 }
 
@@ -207,7 +243,14 @@ impl fmt::Display for Verdict {
                 if let Some(detail) = &m.detail {
                     writeln!(f, "  {detail}")?;
                 }
-                Ok(())
+                let blame = match m.blame.as_slice() {
+                    [] => "undecided (as many implementation families on each side)".to_string(),
+                    parties => parties.join(" and "),
+                };
+                match m.tie_breakers.as_slice() {
+                    [] => writeln!(f, "  blame: {blame}"),
+                    ties => writeln!(f, "  blame: {blame} (tie-breakers: {})", ties.join(", ")),
+                }
             }
             Verdict::Inconclusive {
                 reason,

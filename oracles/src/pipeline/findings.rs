@@ -117,8 +117,9 @@ pub struct CostEvidence<'a> {
 }
 
 /// Every finding of a case, in this order: its verdict's (with its
-/// configuration flips when `flips` is given), then its confirmed compile
-/// blowups, outliers and slow runs. Cost suspects are measured again
+/// configuration flips when `flips` is given), later disagreements that
+/// blame another party, then its confirmed compile blowups, outliers and
+/// slow runs. Cost suspects are measured again
 /// before they count.
 pub fn of_case(
     case: &SeedReport,
@@ -146,6 +147,14 @@ pub fn of_case(
         })
         .into_iter()
         .collect();
+    // Later disagreements that blame someone else are findings of their own.
+    found.extend(
+        case.report
+            .comparison
+            .further
+            .iter()
+            .filter_map(|m| Finding::of_verdict(&Verdict::Mismatch(m.clone()))),
+    );
     let limits = &cost.limits;
     let wasm = &case.module.wasm;
     let mut blowups = Vec::new();

@@ -134,10 +134,12 @@ fn neighbours(engine: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::matrix::default_tie_breakers;
     use crate::ModuleInfo;
 
     /// The verdict of `wat` on wasmi and `engines` (every export called
-    /// with seed 0's arguments, or the one `call`), and its flips.
+    /// with seed 0's arguments, or the one `call`), with the default
+    /// tie-breakers, and its flips.
     fn flips_of(
         wat: &str,
         engines: &[&str],
@@ -146,7 +148,9 @@ mod tests {
         let wasm = wat::parse_str(wat).unwrap();
         let engines: Vec<String> = engines.iter().map(|s| s.to_string()).collect();
         let limits = ExecutionConfig::default();
-        let matrix = Matrix::new("wasmi", &engines, &limits).unwrap();
+        let matrix = Matrix::new("wasmi", &engines, &limits)
+            .and_then(|m| m.with_tie_breakers(&default_tie_breakers(), &limits))
+            .unwrap();
         let info = ModuleInfo::parse(&wasm).unwrap();
         let plan = match call {
             Some((export, args)) => {
