@@ -105,13 +105,6 @@ pub fn render(stats: &Stats, engines: &[&str], seconds: f64, threads: usize) -> 
     for (label, n) in &stats.verdicts {
         let _ = writeln!(out, "  {label:<32} {n:>8}  {:>6.2}%", pct(*n));
     }
-    if stats.nan_payload_tolerated > 0 {
-        let _ = writeln!(
-            out,
-            "  (agreeing cases whose memories differed only in NaN payloads: {})",
-            stats.nan_payload_tolerated
-        );
-    }
     let steps: u64 = stats.oracle_outcomes.values().sum();
     let _ = writeln!(out, "\noracle outcomes per step (instantiation and calls):");
     for (class, n) in &stats.oracle_outcomes {

@@ -166,8 +166,6 @@ pub struct Stats {
     pub harness_panics: BTreeMap<String, Class>,
     /// Modules that use `return_call*`.
     pub modules_with_tail_calls: u64,
-    /// Agreeing cases where a memory differed only in NaN payloads.
-    pub nan_payload_tolerated: u64,
     /// Total size of generated modules, bytes.
     pub wasm_bytes: u64,
     /// Finding lines collected when the caller asks for them.
@@ -186,7 +184,6 @@ impl Stats {
         self.wasm_bytes += report.module.wasm.len() as u64;
         self.modules_with_tail_calls += u64::from(report.info.uses_tail_calls);
         let comparison = &report.report.comparison;
-        self.nan_payload_tolerated += u64::from(comparison.nan_payload_differences > 0);
         *self.verdicts.entry(comparison.verdict.label()).or_default() += 1;
         self.findings_total += u64::from(comparison.verdict.is_finding());
         if let Some((_, EngineRun::Ran(oracle))) = report.report.runs.first() {
@@ -253,7 +250,6 @@ impl Stats {
         self.findings_total += other.findings_total;
         self.findings.extend(other.findings);
         self.modules_with_tail_calls += other.modules_with_tail_calls;
-        self.nan_payload_tolerated += other.nan_payload_tolerated;
         self.wasm_bytes += other.wasm_bytes;
         for (mine, theirs) in [
             (&mut self.verdicts, other.verdicts),

@@ -38,14 +38,17 @@ pub struct FuncIdentity {
 }
 
 impl Value {
-    /// Equality as the Wasm specification allows engines to differ: any NaN
-    /// equals any NaN (payloads are non-deterministic), lane by lane for
-    /// `v128` under either float interpretation.
+    /// Equality as the Wasm specification allows engines to differ: a float
+    /// NaN equals any NaN (payloads are non-deterministic). Only values
+    /// typed as floats get that tolerance: a `v128` is compared bit for bit,
+    /// since an integer lane can hold any NaN-shaped pattern (an `i64` lane
+    /// between -2^52 and -1, an `i32` lane of -1) and its difference is
+    /// real. Generated code canonicalizes the NaNs of float arithmetic, so
+    /// vectors and memory hold canonical NaNs on every engine.
     pub fn same_as(&self, other: &Value) -> bool {
         match (self, other) {
             (Value::F32(a), Value::F32(b)) => a == b || (is_nan32(*a) && is_nan32(*b)),
             (Value::F64(a), Value::F64(b)) => a == b || (is_nan64(*a) && is_nan64(*b)),
-            (Value::V128(a), Value::V128(b)) => a == b || v128_equal_modulo_nan(*a, *b),
             (a, b) => a == b,
         }
     }
@@ -70,48 +73,6 @@ fn is_nan32(bits: u32) -> bool {
 
 fn is_nan64(bits: u64) -> bool {
     f64::from_bits(bits).is_nan()
-}
-
-/// True when every differing lane is NaN on both sides under the `f32x4` or
-/// under the `f64x2` reading of the vector.
-fn v128_equal_modulo_nan(a: u128, b: u128) -> bool {
-    let f32_lanes = (0..4).all(|i| {
-        let (x, y) = ((a >> (32 * i)) as u32, (b >> (32 * i)) as u32);
-        x == y || (is_nan32(x) && is_nan32(y))
-    });
-    let f64_lanes = (0..2).all(|i| {
-        let (x, y) = ((a >> (64 * i)) as u64, (b >> (64 * i)) as u64);
-        x == y || (is_nan64(x) && is_nan64(y))
-    });
-    f32_lanes || f64_lanes
-}
-
-/// Whether two memory images differ only in NaN payloads: every differing
-/// aligned 4-byte word holds an `f32` NaN on both sides, or every differing
-/// aligned 8-byte word holds an `f64` NaN on both sides.
-pub fn memory_equal_modulo_nan(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let words_nan = |width: usize| {
-        a.chunks(width).zip(b.chunks(width)).all(|(x, y)| {
-            if x == y {
-                return true;
-            }
-            match width {
-                4 if x.len() == 4 => {
-                    is_nan32(u32::from_le_bytes(x.try_into().unwrap()))
-                        && is_nan32(u32::from_le_bytes(y.try_into().unwrap()))
-                }
-                8 if x.len() == 8 => {
-                    is_nan64(u64::from_le_bytes(x.try_into().unwrap()))
-                        && is_nan64(u64::from_le_bytes(y.try_into().unwrap()))
-                }
-                _ => false,
-            }
-        })
-    };
-    words_nan(4) || words_nan(8)
 }
 
 impl fmt::Display for Value {
@@ -161,27 +122,15 @@ mod tests {
     }
 
     #[test]
-    fn v128_nan_lanes_compare_per_interpretation() {
+    fn nan_shaped_integers_in_vectors_are_compared_exactly() {
+        // Two f32 NaN patterns in a lane: as integers, -4194304 and
+        // -4194303, a real difference.
         let nan_a = f32::NAN.to_bits() as u128;
         let nan_b = (f32::NAN.to_bits() | 1) as u128;
-        let lane1 = 5u128 << 32;
-        assert!(Value::V128(nan_a | lane1).same_as(&Value::V128(nan_b | lane1)));
-        // A differing non-NaN lane is a real difference.
-        assert!(!Value::V128(nan_a | lane1).same_as(&Value::V128(nan_b | (6u128 << 32))));
-        // Integer lanes that are not NaN patterns differ.
-        assert!(!Value::V128(1).same_as(&Value::V128(2)));
-    }
-
-    #[test]
-    fn memory_nan_words_tolerated_only_when_nan_on_both_sides() {
-        let mut a = vec![0u8; 16];
-        let mut b = vec![0u8; 16];
-        a[4..8].copy_from_slice(&f32::NAN.to_bits().to_le_bytes());
-        b[4..8].copy_from_slice(&(f32::NAN.to_bits() | 3).to_le_bytes());
-        assert!(memory_equal_modulo_nan(&a, &b));
-        b[0] = 1;
-        assert!(!memory_equal_modulo_nan(&a, &b));
-        assert!(!memory_equal_modulo_nan(&a, &a[..8]));
+        assert!(!Value::V128(nan_a).same_as(&Value::V128(nan_b)));
+        // An i64 lane of -1 against -2: both f64 NaN patterns.
+        assert!(!Value::V128(u64::MAX as u128).same_as(&Value::V128((u64::MAX - 1) as u128)));
+        assert!(Value::V128(nan_a).same_as(&Value::V128(nan_a)));
     }
 
     #[test]

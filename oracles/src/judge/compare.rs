@@ -1,7 +1,7 @@
 //! Comparing what the engines observed, point by point, into a verdict.
 
 use crate::case::plan::Plan;
-use crate::case::value::{display_values, memory_equal_modulo_nan, Value};
+use crate::case::value::{display_values, Value};
 use crate::judge::attribution::blame;
 use crate::judge::outcome::{EngineRun, Execution, InconclusiveReason, Outcome};
 use crate::judge::verdict::{Group, Mismatch, Phase, Rejection, Verdict};
@@ -13,8 +13,6 @@ pub struct Comparison {
     pub verdict: Verdict,
     /// Every refusal, expected or not (expected ones are counted per engine).
     pub rejections: Vec<Rejection>,
-    /// Memories that differed only in NaN payloads, which the spec permits.
-    pub nan_payload_differences: usize,
     /// Disagreements after the verdict's mismatch that blame someone it
     /// does not (the engines go on being compared after a first
     /// disagreement; a later one blamed on the same parties is taken as a
@@ -31,19 +29,12 @@ enum Observation<'a> {
 }
 
 impl Observation<'_> {
-    fn same_as(&self, other: &Observation<'_>, nan_tolerated: &mut bool) -> bool {
+    fn same_as(&self, other: &Observation<'_>) -> bool {
         match (self, other) {
             (Observation::Step(a), Observation::Step(b)) => a.same_as(b),
-            (Observation::Memory(a), Observation::Memory(b)) => {
-                if a == b {
-                    true
-                } else if memory_equal_modulo_nan(a, b) {
-                    *nan_tolerated = true;
-                    true
-                } else {
-                    false
-                }
-            }
+            // Bytes are bytes: a store of an integer whose bits look like a
+            // NaN is no NaN, and generated code stores canonical NaNs.
+            (Observation::Memory(a), Observation::Memory(b)) => a == b,
             (Observation::Global(a), Observation::Global(b)) => a.same_as(b),
             (Observation::Table(a), Observation::Table(b)) => {
                 a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.same_as(y))
@@ -112,7 +103,6 @@ pub fn compare(
         .filter(|r| !r.expected)
         .map(|r| r.engine.clone())
         .collect();
-    let mut nan_tolerated = 0;
     let mut further = Vec::new();
     let verdict = if !crashed.is_empty() {
         Verdict::Crash { engines: crashed }
@@ -131,7 +121,7 @@ pub fn compare(
     } else {
         // A finding outranks an undecided comparison: a mismatch first, then
         // a refusal of a valid module, then inconclusive.
-        let (verdict, later) = compare_executions(&ran, plan, &mut nan_tolerated);
+        let (verdict, later) = compare_executions(&ran, plan);
         further = later;
         match verdict {
             Some(mismatch @ Verdict::Mismatch(_)) => mismatch,
@@ -163,7 +153,6 @@ pub fn compare(
     Comparison {
         verdict,
         rejections,
-        nan_payload_differences: nan_tolerated,
         further,
     }
 }
@@ -174,14 +163,9 @@ pub fn compare(
 /// verdict (the first mismatch, else the inconclusive point, else `None`
 /// when everything agrees) and the later mismatches that blame a party the
 /// earlier ones do not.
-fn compare_executions(
-    ran: &[(&str, &Execution)],
-    plan: &Plan,
-    nan_tolerated: &mut usize,
-) -> (Option<Verdict>, Vec<Mismatch>) {
+fn compare_executions(ran: &[(&str, &Execution)], plan: &Plan) -> (Option<Verdict>, Vec<Mismatch>) {
     let mut walk = Walk {
         ran,
-        nan_tolerated,
         mismatches: Vec::new(),
         stopped: None,
     };
@@ -206,18 +190,17 @@ fn compare_executions(
 }
 
 /// The state of a walk over the comparison points.
-struct Walk<'a, 'n> {
+struct Walk<'a> {
     ran: &'a [(&'a str, &'a Execution)],
-    nan_tolerated: &'n mut usize,
     mismatches: Vec<Mismatch>,
     /// The inconclusive point that ended the walk.
     stopped: Option<Verdict>,
 }
 
-impl<'a> Walk<'a, '_> {
+impl<'a> Walk<'a> {
     /// Compares one point; false when the walk must stop there.
     fn point(&mut self, phase: Phase, observe: &dyn Fn(&'a Execution) -> Observation<'a>) -> bool {
-        match compare_point(self.ran, phase, observe, self.nan_tolerated) {
+        match compare_point(self.ran, phase, observe) {
             None => true,
             Some(Verdict::Mismatch(m)) => {
                 self.mismatches.push(m);
@@ -288,7 +271,6 @@ fn compare_point<'a>(
     ran: &[(&str, &'a Execution)],
     phase: Phase,
     observe: &dyn Fn(&'a Execution) -> Observation<'a>,
-    nan_tolerated: &mut usize,
 ) -> Option<Verdict> {
     let observations: Vec<(&str, Observation<'_>)> =
         ran.iter().map(|(n, e)| (*n, observe(e))).collect();
@@ -306,19 +288,14 @@ fn compare_point<'a>(
             phase,
         });
     }
-    let mut tolerated = false;
     let mut groups: Vec<(Vec<&str>, &Observation<'_>)> = Vec::new();
     for (name, observation) in &observations {
-        match groups
-            .iter_mut()
-            .find(|(_, rep)| rep.same_as(observation, &mut tolerated))
-        {
+        match groups.iter_mut().find(|(_, rep)| rep.same_as(observation)) {
             Some((members, _)) => members.push(name),
             None => groups.push((vec![name], observation)),
         }
     }
     if groups.len() == 1 {
-        *nan_tolerated += usize::from(tolerated);
         return None;
     }
     let detail = difference_detail(groups[0].1, groups[1].1);
