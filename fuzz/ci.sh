@@ -31,7 +31,7 @@ done
 
 echo "== differential with wasmi-fault-i64-mul switched on"
 fault="$work/fault.toml"
-sed 's/^    "cranelift-notail-explicit",$/    "cranelift-notail-explicit",\n    "wasmi-fault-i64-mul",/' \
+sed 's/^    "cranelift-notail-explicit+nofuel",$/    "cranelift-notail-explicit+nofuel",\n    "wasmi-fault-i64-mul",/' \
     fuzz/known-bugs.toml > "$fault"
 printf '[store]\ndata_dir = "%s"\n' "$work/store" >> "$fault"
 grep -q wasmi-fault-i64-mul "$fault"

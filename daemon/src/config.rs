@@ -251,10 +251,10 @@ mod tests {
         assert_eq!(
             config.settings.matrix.engines,
             [
-                "cranelift-tail-signals",
+                "cranelift-tail-signals+nofuel",
                 "cranelift-tail-explicit",
                 "cranelift-notail-signals",
-                "cranelift-notail-explicit"
+                "cranelift-notail-explicit+nofuel"
             ]
         );
     }

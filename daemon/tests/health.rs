@@ -320,7 +320,7 @@ fn the_dashboard_serves_pages_and_a_json_api_of_the_store() {
     ] {
         assert!(overview.contains(section), "{section} missing");
     }
-    assert!(overview.contains("cranelift-notail-explicit"));
+    assert!(overview.contains("cranelift-notail-explicit+nofuel"));
 
     let api = server.json("/api/overview");
     assert_eq!(api["health"]["cases"], CASES);
@@ -335,7 +335,7 @@ fn the_dashboard_serves_pages_and_a_json_api_of_the_store() {
     );
     // Generated code is measured for the JITs, not for the interpreter.
     assert!(wasmi["code_bytes_p50"].is_null(), "{wasmi}");
-    let jit = &api["health"]["costs"]["cranelift-notail-explicit"];
+    let jit = &api["health"]["costs"]["cranelift-notail-explicit+nofuel"];
     assert!(
         jit["code_bytes_p50"].as_u64().unwrap() <= jit["code_bytes_p99"].as_u64().unwrap(),
         "{jit}"

@@ -15,10 +15,10 @@ fn matrix(engines: &[&str]) -> Matrix {
 }
 
 const DEFAULT_VARIANTS: [&str; 4] = [
-    "cranelift-tail-signals",
+    "cranelift-tail-signals+nofuel",
     "cranelift-tail-explicit",
     "cranelift-notail-signals",
-    "cranelift-notail-explicit",
+    "cranelift-notail-explicit+nofuel",
 ];
 
 /// Runs every export once with the given arguments (seeded when `None`).
@@ -191,7 +191,7 @@ fn return_call_on_notail_variants_is_an_expected_rejection() {
         rejected,
         [
             ("cranelift-notail-signals", true),
-            ("cranelift-notail-explicit", true)
+            ("cranelift-notail-explicit+nofuel", true)
         ]
     );
     assert!(
@@ -457,6 +457,36 @@ fn running_out_of_fuel_is_inconclusive() {
         "{}",
         report.comparison.verdict
     );
+}
+
+#[test]
+fn a_variant_without_fuel_is_stopped_by_its_epoch_deadline() {
+    // No fuel checks in its code: a module that never ends is interrupted
+    // by the epoch deadline (10 s), which counts as running out of fuel.
+    let limits = ExecutionConfig {
+        fuel: 10_000,
+        ..ExecutionConfig::default()
+    };
+    let engines = ["cranelift-tail-signals+nofuel".to_string()];
+    let matrix = Matrix::new("wasmi", &engines, &limits).unwrap();
+    let start = std::time::Instant::now();
+    let report = run_wat(
+        &matrix,
+        "(module (func (export \"f\") (loop (br 0))))",
+        Some(("f", &[])),
+    );
+    let EngineRun::Ran(execution) = &report.runs[1].1 else {
+        panic!("{:?}", report.runs[1]);
+    };
+    assert_eq!(execution.calls[0], Outcome::Trap(TrapKind::OutOfFuel));
+    assert!(start.elapsed() >= oracles::engine::EPOCH_DEADLINE);
+    assert!(matches!(
+        report.comparison.verdict,
+        Verdict::Inconclusive {
+            reason: InconclusiveReason::OutOfFuel,
+            ..
+        }
+    ));
 }
 
 #[test]

@@ -23,14 +23,22 @@ pub struct BenchArgs {
     /// on the same seeds.
     #[arg(long)]
     daemon: bool,
+    /// Instead of the stages: for every pair of code-generating engines of
+    /// the matrix and its tie-breakers, on how many of the seeds' modules
+    /// they generate byte-identical machine code.
+    #[arg(long, conflicts_with = "daemon")]
+    code_identity: bool,
 }
 
 /// Runs the command on the calling thread (main gives it a large stack).
 pub fn run(config: &Config, args: BenchArgs) -> Result<ExitCode> {
     let seeds = parse_seed_range(&args.seeds)?;
-    match args.daemon {
-        true => daemon_vs_sweep(config, seeds)?,
-        false => measure(config, seeds)?,
+    if args.code_identity {
+        code_identity(config, seeds)?;
+    } else if args.daemon {
+        daemon_vs_sweep(config, seeds)?;
+    } else {
+        measure(config, seeds)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -186,6 +194,41 @@ fn daemon_vs_sweep(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
                 rate / rates[0]
             );
         }
+    }
+    Ok(())
+}
+
+/// Prints how often each pair of engines compiles a module to the same
+/// machine code.
+fn code_identity(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
+    let matrix = config.settings.matrix()?;
+    let n = seeds.end - seeds.start;
+    let modules = seeds
+        .clone()
+        .map(|seed| generate(seed, &config.settings.generator).map(|m| m.wasm))
+        .collect::<Result<Vec<_>>>()?;
+    let pairs = oracles::engine::code_identity::measure(&matrix, modules);
+    println!(
+        "crosscheck bench --code-identity: {n} seeds ({}..{}), machine code (text section) per pair of engines",
+        seeds.start, seeds.end
+    );
+    let width = pairs
+        .iter()
+        .map(|p| p.a.len() + p.b.len() + 4)
+        .max()
+        .unwrap_or(10);
+    println!(
+        "{:<width$} {:>10} {:>10} {:>10}",
+        "pair", "identical", "different", "refused"
+    );
+    for p in &pairs {
+        println!(
+            "{:<width$} {:>10} {:>10} {:>10}",
+            format!("{} ~ {}", p.a, p.b),
+            p.identical,
+            p.different,
+            p.refused
+        );
     }
     Ok(())
 }

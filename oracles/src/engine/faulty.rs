@@ -169,6 +169,10 @@ impl Engine for FaultyEngine {
         self.inner.compile(&self.fault.apply(wasm))
     }
 
+    fn machine_code(&self, wasm: &[u8]) -> Option<Result<Vec<u8>, String>> {
+        self.inner.machine_code(&self.fault.apply(wasm))
+    }
+
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
         self.inner
             .execute_observed(&self.fault.apply(wasm), plan, compiled)

@@ -22,6 +22,13 @@ pub trait Engine: Send + Sync {
     /// Only compiles (or translates) the module; for benchmarks.
     fn compile(&self, wasm: &[u8]) -> Result<(), String>;
 
+    /// The machine code the engine generates for `wasm` (its text section),
+    /// for engines that generate code: `None` for interpreters, `Some(Err)`
+    /// when the engine refuses the module.
+    fn machine_code(&self, _wasm: &[u8]) -> Option<Result<Vec<u8>, String>> {
+        None
+    }
+
     /// Compiles, instantiates and runs the plan on one fresh instance.
     fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
         self.execute_observed(wasm, plan, &mut || {})

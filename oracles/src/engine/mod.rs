@@ -5,6 +5,7 @@
 //! [`EngineRun`](crate::judge::outcome::EngineRun), and through the
 //! [`matrix`] every engine's run of a case, handed to `judge`.
 
+pub mod code_identity;
 mod drive;
 pub mod family;
 mod faulty;
@@ -21,4 +22,4 @@ pub use self::interface::{comparable_features, Engine, ExecutionConfig};
 pub use self::registry::{build_engine, known_engine_names};
 pub use self::sabotage::{Sabotage, SabotagedEngine};
 pub use self::wasmi::{WasmiEngine, WASMI_LAZY};
-pub use self::wasmtime::{Backend, WasmtimeEngine, WasmtimeVariant};
+pub use self::wasmtime::{Backend, WasmtimeEngine, WasmtimeVariant, EPOCH_DEADLINE, EPOCH_TICK};

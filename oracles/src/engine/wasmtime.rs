@@ -44,7 +44,19 @@ pub struct WasmtimeVariant {
     pub opt_none: bool,
     /// Cranelift's single-pass register allocator instead of backtracking.
     pub single_pass: bool,
+    /// Fuel metering (`consume_fuel`). Without it (`+nofuel`) the code has
+    /// no fuel checks, as most embedders run it; an epoch deadline
+    /// (`epoch_interruption`, [`EPOCH_DEADLINE`]) stands in as the backstop
+    /// against a module that does not terminate.
+    pub fuel: bool,
 }
+
+/// How often the epoch of variants without fuel advances.
+pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
+/// How long one call (or instantiation) of a variant without fuel may run
+/// before it is interrupted: generated modules terminate by their own
+/// termination fuel long before.
+pub const EPOCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl WasmtimeVariant {
     /// Parses `cranelift-tail-signals` and its siblings, with options.
@@ -55,6 +67,7 @@ impl WasmtimeVariant {
             match option {
                 "opt-none" if !variant.opt_none => variant.opt_none = true,
                 "single-pass" if !variant.single_pass => variant.single_pass = true,
+                "nofuel" if variant.fuel => variant.fuel = false,
                 _ => return None,
             }
         }
@@ -85,6 +98,7 @@ impl WasmtimeVariant {
             signals,
             opt_none: false,
             single_pass: false,
+            fuel: true,
         })
     }
 
@@ -103,6 +117,9 @@ impl WasmtimeVariant {
         }
         if self.single_pass {
             name.push_str("+single-pass");
+        }
+        if !self.fuel {
+            name.push_str("+nofuel");
         }
         name
     }
@@ -135,6 +152,13 @@ impl WasmtimeVariant {
                 },
             ),
         ];
+        out.push((
+            format!("fuel {} -> {}", on_off(self.fuel), on_off(!self.fuel)),
+            WasmtimeVariant {
+                fuel: !self.fuel,
+                ..*self
+            },
+        ));
         if self.backend == Backend::Cranelift {
             out.push((
                 format!(
@@ -193,6 +217,12 @@ impl WasmtimeVariant {
         if self.single_pass {
             flags.push("-O regalloc-algorithm=single-pass".into());
         }
+        // Fuel instrumentation changes the code; the run line says which.
+        if self.fuel {
+            flags.push(format!("-W fuel={}", limits.fuel));
+        } else {
+            flags.push("-W epoch-interruption=y".into());
+        }
         flags.push(format!("-W max-wasm-stack={}", limits.max_wasm_stack));
         flags.join(" ")
     }
@@ -217,8 +247,6 @@ impl WasmtimeVariant {
             .wasm_wide_arithmetic(false)
             .wasm_custom_page_sizes(false)
             .wasm_component_model(false)
-            .consume_fuel(true)
-            .operator_cost(fuel_costs_without_variable_parts())
             .max_wasm_stack(limits.max_wasm_stack)
             // Cases run in parallel already; one compile thread per case.
             .parallel_compilation(false)
@@ -233,6 +261,13 @@ impl WasmtimeVariant {
                 RegallocAlgorithm::Backtracking
             })
             .signals_based_traps(self.signals);
+        if self.fuel {
+            config
+                .consume_fuel(true)
+                .operator_cost(fuel_costs_without_variable_parts());
+        } else {
+            config.epoch_interruption(true);
+        }
         if !self.signals {
             config
                 .memory_reservation(0)
@@ -284,6 +319,61 @@ fn fuel_costs_without_variable_parts() -> wasmtime::OperatorCost {
     cost
 }
 
+/// What stops a call that does not end: fuel, or an epoch deadline.
+#[derive(Clone, Copy, Debug)]
+enum Budget {
+    Fuel(u64),
+    Epoch,
+}
+
+impl Budget {
+    fn of(variant: &WasmtimeVariant, limits: &ExecutionConfig) -> Budget {
+        if variant.fuel {
+            Budget::Fuel(limits.fuel)
+        } else {
+            Budget::Epoch
+        }
+    }
+
+    /// A fresh budget for the next step (instantiation or a call).
+    fn renew(self, store: &mut Store<HarnessLimiter>) {
+        match self {
+            Budget::Fuel(fuel) => store.set_fuel(fuel).expect("fuel is enabled"),
+            Budget::Epoch => {
+                let ticks = EPOCH_DEADLINE.as_millis() / EPOCH_TICK.as_millis();
+                store.set_epoch_deadline(ticks as u64);
+                store.epoch_deadline_trap();
+            }
+        }
+    }
+}
+
+/// Advances the epoch of `engine` every [`EPOCH_TICK`] for as long as the
+/// engine lives, on one thread for the whole process.
+fn tick_epochs(engine: &wasmtime::Engine) {
+    static ENGINES: std::sync::OnceLock<std::sync::Mutex<Vec<wasmtime::EngineWeak>>> =
+        std::sync::OnceLock::new();
+    let engines = ENGINES.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("epoch-ticker".into())
+            .spawn(|| loop {
+                std::thread::sleep(EPOCH_TICK);
+                if let Some(engines) = ENGINES.get() {
+                    engines.lock().unwrap().retain(|weak| match weak.upgrade() {
+                        Some(engine) => {
+                            engine.increment_epoch();
+                            true
+                        }
+                        None => false,
+                    });
+                }
+            })
+            .expect("starting the epoch ticker");
+        std::sync::Mutex::new(Vec::new())
+    });
+    engines.lock().unwrap().push(engine.weak());
+}
+
 /// A Wasmtime engine built for one variant; created once and reused.
 pub struct WasmtimeEngine {
     name: String,
@@ -302,6 +392,9 @@ impl WasmtimeEngine {
                 "Wasmtime refused the configuration of engine {name:?}"
             ))
         })?;
+        if !variant.fuel {
+            tick_epochs(&engine);
+        }
         Ok(WasmtimeEngine {
             name,
             variant,
@@ -348,6 +441,14 @@ impl Engine for WasmtimeEngine {
             .map_err(|e| format!("{e:#}"))
     }
 
+    fn machine_code(&self, wasm: &[u8]) -> Option<Result<Vec<u8>, String>> {
+        Some(
+            Module::new(&self.engine, wasm)
+                .map(|module| module.text().to_vec())
+                .map_err(|e| format!("{e:#}")),
+        )
+    }
+
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
         let (module, mut compile) = Compiled::measure(|| Module::new(&self.engine, wasm));
         let module = match module {
@@ -360,10 +461,11 @@ impl Engine for WasmtimeEngine {
             || {
                 let mut store = Store::new(&self.engine, HarnessLimiter::new(&self.limits));
                 store.limiter(|limiter| limiter as &mut dyn wasmtime::ResourceLimiter);
-                store.set_fuel(self.limits.fuel).expect("fuel is enabled");
+                let budget = Budget::of(&self.variant, &self.limits);
+                budget.renew(&mut store);
                 let instance = Instance::new(&mut store, &module, &[])
                     .map_err(|err| outcome_of_error(&err, store.data().refused))?;
-                Ok(WasmtimeInstance::new(store, instance, self.limits.fuel))
+                Ok(WasmtimeInstance::new(store, instance, budget))
             },
             plan,
             compile,
@@ -394,13 +496,13 @@ impl wasmtime::ResourceLimiter for HarnessLimiter {
 struct WasmtimeInstance {
     store: Store<HarnessLimiter>,
     instance: Instance,
-    fuel: u64,
+    budget: Budget,
     /// A function's `VMFuncRef` address identifies it within the instance.
     exported_funcs: HashMap<usize, String>,
 }
 
 impl WasmtimeInstance {
-    fn new(mut store: Store<HarnessLimiter>, instance: Instance, fuel: u64) -> Self {
+    fn new(mut store: Store<HarnessLimiter>, instance: Instance, budget: Budget) -> Self {
         let funcs: Vec<(String, Func)> = instance
             .exports(&mut store)
             .filter_map(|e| {
@@ -417,7 +519,7 @@ impl WasmtimeInstance {
         WasmtimeInstance {
             store,
             instance,
-            fuel,
+            budget,
             exported_funcs,
         }
     }
@@ -464,7 +566,7 @@ impl LiveInstance for WasmtimeInstance {
             .results()
             .map(|ty| Val::default_for_ty(&ty).unwrap_or(Val::I32(0)))
             .collect();
-        self.store.set_fuel(self.fuel).expect("fuel is enabled");
+        self.budget.renew(&mut self.store);
         match func.call(&mut self.store, &params, &mut results) {
             Ok(()) => Outcome::Returned(results.iter().map(|v| self.value(v)).collect()),
             Err(err) => outcome_of_error(&err, self.store.data().refused),
@@ -559,7 +661,8 @@ pub fn trap_kind(trap: Trap) -> TrapKind {
         Trap::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
         Trap::BadConversionToInteger => TrapKind::BadConversionToInteger,
         Trap::StackOverflow => TrapKind::StackOverflow,
-        Trap::OutOfFuel => TrapKind::OutOfFuel,
+        // The epoch deadline stands in for fuel in variants without it.
+        Trap::OutOfFuel | Trap::Interrupt => TrapKind::OutOfFuel,
         Trap::NullReference => TrapKind::NullReference,
         Trap::HeapMisaligned => TrapKind::UnalignedAtomic,
         Trap::ArrayOutOfBounds => TrapKind::MemoryOutOfBounds,
@@ -606,7 +709,7 @@ mod tests {
             (Trap::OutOfFuel, TrapKind::OutOfFuel),
             (Trap::NullReference, TrapKind::NullReference),
             (Trap::HeapMisaligned, TrapKind::UnalignedAtomic),
-            (Trap::Interrupt, TrapKind::Unknown),
+            (Trap::Interrupt, TrapKind::OutOfFuel),
         ];
         for (trap, kind) in expected {
             assert_eq!(trap_kind(trap), kind, "{trap:?}");

@@ -190,11 +190,12 @@ mod tests {
             [
                 "cranelift-tail-explicit",
                 "cranelift-notail-signals",
+                "cranelift-tail-signals+nofuel",
                 "cranelift-tail-signals+opt-none",
                 "cranelift-tail-signals+single-pass"
             ]
         );
-        assert_eq!(neighbours("winch-notail-signals").len(), 2);
+        assert_eq!(neighbours("winch-notail-signals").len(), 3);
     }
 
     #[test]

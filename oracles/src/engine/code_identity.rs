@@ -1,0 +1,103 @@
+//! Whether two engines of a matrix compile the same module to the same
+//! machine code: two variants that always do re-check identical code, and
+//! their compile time buys nothing.
+
+use super::matrix::Matrix;
+use sha2::{Digest, Sha256};
+
+/// How two engines' machine code compared over many modules.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PairIdentity {
+    /// The first engine.
+    pub a: String,
+    /// The second engine.
+    pub b: String,
+    /// Modules both compiled to byte-identical code.
+    pub identical: u64,
+    /// Modules both compiled, to different code.
+    pub different: u64,
+    /// Modules one or both refused.
+    pub refused: u64,
+}
+
+/// Compares the machine code of every pair of code-generating engines of
+/// the matrix (tie-breakers included) on each module.
+pub fn measure(matrix: &Matrix, modules: impl IntoIterator<Item = Vec<u8>>) -> Vec<PairIdentity> {
+    let engines: Vec<_> = matrix
+        .engines()
+        .iter()
+        .chain(matrix.tie_breakers())
+        .filter(|e| e.machine_code(&[]).is_some())
+        .collect();
+    let mut pairs: Vec<PairIdentity> = Vec::new();
+    for (i, a) in engines.iter().enumerate() {
+        for b in &engines[i + 1..] {
+            pairs.push(PairIdentity {
+                a: a.name().into(),
+                b: b.name().into(),
+                ..PairIdentity::default()
+            });
+        }
+    }
+    for wasm in modules {
+        let hashes: Vec<Option<[u8; 32]>> = engines
+            .iter()
+            .map(|e| match e.machine_code(&wasm) {
+                Some(Ok(code)) => Some(Sha256::digest(&code).into()),
+                _ => None,
+            })
+            .collect();
+        let mut pair = pairs.iter_mut();
+        for i in 0..engines.len() {
+            for j in i + 1..engines.len() {
+                let counts = pair.next().expect("one entry per pair");
+                match (hashes[i], hashes[j]) {
+                    (Some(x), Some(y)) if x == y => counts.identical += 1,
+                    (Some(_), Some(_)) => counts.different += 1,
+                    _ => counts.refused += 1,
+                }
+            }
+        }
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ExecutionConfig;
+
+    #[test]
+    fn tail_calls_off_compile_the_same_code_and_fuel_does_not() {
+        let others: Vec<String> = [
+            "cranelift-tail-signals",
+            "cranelift-notail-signals",
+            "cranelift-notail-signals+nofuel",
+        ]
+        .map(String::from)
+        .to_vec();
+        let matrix = Matrix::new("wasmi", &others, &ExecutionConfig::default()).unwrap();
+        let module = wat::parse_str(
+            r#"(module (func (export "f") (param i32) (result i32)
+                (loop (br_if 0 (i32.eqz (local.get 0)))) (local.get 0)))"#,
+        )
+        .unwrap();
+        let pairs = measure(&matrix, [module]);
+        let find = |a: &str, b: &str| pairs.iter().find(|p| p.a == a && p.b == b).unwrap();
+        // The proposal flag changes validation only: the same code.
+        assert_eq!(
+            find("cranelift-tail-signals", "cranelift-notail-signals").identical,
+            1
+        );
+        // Fuel checks around the loop and the call are code of their own.
+        assert_eq!(
+            find(
+                "cranelift-notail-signals",
+                "cranelift-notail-signals+nofuel"
+            )
+            .different,
+            1
+        );
+        assert_eq!(pairs.len(), 3);
+    }
+}
