@@ -82,6 +82,10 @@ fn a_cranelift_family_fault_is_blamed_on_cranelift_apart_from_wasmis_bugs() {
     assert!(counter(&status, "*", "tie-broken") > 0, "{status:#}");
     common::assert_consistent(&status);
 
+    let shown = text(&crosscheck(&config, &["status"]).stdout);
+    assert!(shown.contains("disagreements by blame"), "{shown}");
+    assert!(shown.contains(CRANELIFT), "{shown}");
+
     let gate = crosscheck(&config, &["gate"]);
     let out = text(&gate.stdout);
     assert_eq!(gate.status.code(), Some(1), "{out}{}", text(&gate.stderr));

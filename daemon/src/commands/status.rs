@@ -143,6 +143,23 @@ fn render(snapshot: &Snapshot) -> Result<String> {
             )?;
         }
     }
+    let blamed: Vec<(&str, &u64)> = totals
+        .iter()
+        .filter_map(|(name, n)| Some((name.strip_prefix("blame:")?, n)))
+        .collect();
+    if !blamed.is_empty() {
+        let counted = |name: &str| totals.get(name).copied().unwrap_or(0);
+        writeln!(
+            out,
+            "
+disagreements by blame (tie-breakers ran on {} case(s); {} later disagreement(s) blamed someone else):",
+            counted("tie-broken"),
+            counted("later:mismatch")
+        )?;
+        for (party, n) in blamed {
+            writeln!(out, "  {party:<52} {n:>8}")?;
+        }
+    }
     let engines: Vec<_> = snapshot
         .counters
         .iter()

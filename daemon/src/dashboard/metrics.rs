@@ -28,6 +28,8 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         let verdicts = Family::<Labels, Counter<u64>>::default();
         let engine_events = Family::<Labels, Counter<u64>>::default();
         let instructions = Family::<Labels, Counter<u64>>::default();
+        let blamed = Family::<Labels, Counter<u64>>::default();
+        let tie_broken = Counter::<u64>::default();
         for ((engine, name), value) in &counters {
             if engine == ALL_ENGINES {
                 if name == "cases" {
@@ -40,6 +42,12 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
                     instructions
                         .get_or_create(&vec![("instruction".into(), op.into())])
                         .inc_by(*value);
+                } else if let Some(party) = name.strip_prefix("blame:") {
+                    blamed
+                        .get_or_create(&vec![("party".into(), party.into())])
+                        .inc_by(*value);
+                } else if name == "tie-broken" {
+                    tie_broken.inc_by(*value);
                 }
             } else if !is_bucket(name) {
                 engine_events
@@ -75,6 +83,16 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
 
         registry.register("cases", "Cases finished", cases);
         registry.register("verdicts", "Cases by verdict", verdicts);
+        registry.register(
+            "disagreements",
+            "Disagreements by the party the implementation families blame",
+            blamed,
+        );
+        registry.register(
+            "tie_broken_cases",
+            "Cases the tie-breakers of other families ran on",
+            tie_broken,
+        );
         registry.register(
             "engine_events",
             "Per-engine events: ran, rejected-expected, crashed, inconclusive:<reason>, ...",
