@@ -63,9 +63,11 @@ esac
 # already has is a hit of its finding, not a new one.
 "$crosscheck" --config "$fault" run --cases 200 2> "$work/run.log"
 "$crosscheck" --config "$fault" import --no-shrink "$artifact" | tee "$work/import.log"
-imported=$(sed -n -E 's/^[^:]*: (new )?finding [0-9]+( again \([0-9]+ hits\))?: //p' "$work/import.log" | head -n 1)
+# Import records every finding of the case (a known wasmi bug before the
+# fault, say); the target stopped at the first no rule covers.
+imported=$(sed -n -E 's/^[^:]*: (new |suppressed )?finding [0-9]+( again \([0-9]+ hits\))?: //p' "$work/import.log")
 echo "imported as: $imported"
-if [ "$imported" != "$found" ]; then
+if ! printf '%s\n' "$imported" | grep -qxF -- "$found"; then
     echo "crosscheck import recorded '$imported', the target found '$found'" >&2
     exit 1
 fi
