@@ -462,7 +462,7 @@ fn running_out_of_fuel_is_inconclusive() {
 #[test]
 fn a_variant_without_fuel_is_stopped_by_its_epoch_deadline() {
     // No fuel checks in its code: a module that never ends is interrupted
-    // by the epoch deadline (10 s), which counts as running out of fuel.
+    // by the epoch deadline (1 s), which counts as running out of fuel.
     let limits = ExecutionConfig {
         fuel: 10_000,
         ..ExecutionConfig::default()

@@ -54,9 +54,12 @@ pub struct WasmtimeVariant {
 /// How often the epoch of variants without fuel advances.
 pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 /// How long one call (or instantiation) of a variant without fuel may run
-/// before it is interrupted: generated modules terminate by their own
-/// termination fuel long before.
-pub const EPOCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+/// before it is interrupted: longer than the fuel variants' budget
+/// (`[execution] fuel`, 50 million units) lasts in compiled code, while
+/// generated modules end by their own termination fuel in milliseconds;
+/// short enough that a few runaway calls of an imported module stay within
+/// the daemon's case timeout.
+pub const EPOCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl WasmtimeVariant {
     /// Parses `cranelift-tail-signals` and its siblings, with options.
