@@ -61,11 +61,19 @@ impl Settings {
     /// Parses configuration text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Settings> {
         let invalid = || format!("invalid configuration in {origin}");
-        let table: toml::Table = toml::from_str(text).with_context(invalid)?;
-        if let Some(toml::Value::Table(cost)) = table.get("cost") {
-            refuse_moved_keys(cost).with_context(invalid)?;
-        }
-        let settings: Settings = toml::from_str(text).with_context(invalid)?;
+        let settings: Settings = match toml::from_str(text) {
+            Ok(settings) => settings,
+            Err(err) => {
+                // A key of the flat `[cost]` of earlier versions gets its
+                // new home named rather than "unknown field".
+                if let Ok(table) = toml::from_str::<toml::Table>(text) {
+                    if let Some(toml::Value::Table(cost)) = table.get("cost") {
+                        refuse_moved_keys(cost).with_context(invalid)?;
+                    }
+                }
+                return Err(err).with_context(invalid);
+            }
+        };
         settings.triage.validate().with_context(invalid)?;
         Ok(settings)
     }

@@ -771,3 +771,36 @@ fn an_integer_difference_shaped_like_a_nan_is_a_mismatch_in_vectors_and_memory()
     );
     assert!(matches!(report.comparison.verdict, Verdict::Mismatch(_)));
 }
+
+#[test]
+fn a_tie_breaker_that_panics_is_a_crash_finding_and_the_disagreement_follows_it() {
+    // The matrix disagrees on `f` (an injected fault); the tie-breaker wasmi
+    // panics translating the other function (corpus: its translator bug),
+    // Pulley breaks the tie. Neither finding is dropped.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let panicking =
+        std::fs::read_to_string(root.join("corpus/wasmi-store-translate-panic.wat")).unwrap();
+    let body = panicking.trim_end().strip_suffix(')').unwrap();
+    let wat = format!(
+        "{body}\n  (func (export \"f\") (param i32 i32) (result i32)\n    (i32.add (local.get 0) (local.get 1))))"
+    );
+    let limits = ExecutionConfig::default();
+    let matrix = Matrix::new(
+        "cranelift-tail-signals",
+        &["cranelift-tail-explicit+fault-add".to_string()],
+        &limits,
+    )
+    .and_then(|m| m.with_tie_breakers(&["wasmi".into(), "pulley-tail-signals".into()], &limits))
+    .unwrap();
+    let report = run_wat(&matrix, &wat, Some(("f", &["3", "5"])));
+    assert!(
+        matches!(&report.comparison.verdict, Verdict::Crash { engines } if engines.len() == 1 && engines[0].0 == "wasmi"),
+        "{}",
+        report.comparison.verdict
+    );
+    let [disagreement] = report.comparison.further.as_slice() else {
+        panic!("{:?}", report.comparison.further);
+    };
+    assert_eq!(disagreement.blame, ["cranelift-tail-explicit+fault-add"]);
+    assert_eq!(disagreement.tie_breakers, ["pulley-tail-signals"]);
+}

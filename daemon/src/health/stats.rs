@@ -66,10 +66,11 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
     // Who the disagreements blame, whether tie-breakers ran, and the later
     // disagreements that blamed someone else (each a finding of its own).
     let comparison = &report.report.comparison;
-    let mismatches = match verdict {
-        Verdict::Mismatch(m) => std::iter::once(m).chain(&comparison.further).collect(),
-        _ => Vec::new(),
+    let first = match verdict {
+        Verdict::Mismatch(m) => Some(m),
+        _ => None,
     };
+    let mismatches: Vec<_> = first.into_iter().chain(&comparison.further).collect();
     for m in &mismatches {
         if m.blame.is_empty() {
             events.push((ALL_ENGINES.into(), "blame:undecided".into()));

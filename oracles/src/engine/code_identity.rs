@@ -21,13 +21,13 @@ pub struct PairIdentity {
 }
 
 /// Compares the machine code of every pair of code-generating engines of
-/// the matrix (tie-breakers included) on each module.
+/// the matrix (tie-breakers included) on each module; interpreters, which
+/// have no machine code, are left out.
 pub fn measure(matrix: &Matrix, modules: impl IntoIterator<Item = Vec<u8>>) -> Vec<PairIdentity> {
     let engines: Vec<_> = matrix
         .engines()
         .iter()
         .chain(matrix.tie_breakers())
-        .filter(|e| e.machine_code(&[]).is_some())
         .collect();
     let mut pairs: Vec<PairIdentity> = Vec::new();
     for (i, a) in engines.iter().enumerate() {
@@ -39,26 +39,40 @@ pub fn measure(matrix: &Matrix, modules: impl IntoIterator<Item = Vec<u8>>) -> V
             });
         }
     }
+    // Per engine: `None` for an interpreter, else the code's hash if it
+    // compiled the module.
+    let mut generates_code = vec![false; engines.len()];
     for wasm in modules {
-        let hashes: Vec<Option<[u8; 32]>> = engines
+        let hashes: Vec<Option<Option<[u8; 32]>>> = engines
             .iter()
-            .map(|e| match e.machine_code(&wasm) {
-                Some(Ok(code)) => Some(Sha256::digest(&code).into()),
-                _ => None,
+            .map(|e| {
+                e.machine_code(&wasm)
+                    .map(|code| code.ok().map(|code| Sha256::digest(&code).into()))
             })
             .collect();
         let mut pair = pairs.iter_mut();
         for i in 0..engines.len() {
+            generates_code[i] |= hashes[i].is_some();
             for j in i + 1..engines.len() {
                 let counts = pair.next().expect("one entry per pair");
                 match (hashes[i], hashes[j]) {
-                    (Some(x), Some(y)) if x == y => counts.identical += 1,
-                    (Some(_), Some(_)) => counts.different += 1,
-                    _ => counts.refused += 1,
+                    (Some(Some(x)), Some(Some(y))) if x == y => counts.identical += 1,
+                    (Some(Some(_)), Some(Some(_))) => counts.different += 1,
+                    (Some(_), Some(_)) => counts.refused += 1,
+                    _ => {}
                 }
             }
         }
     }
+    let names_with_code: Vec<&str> = engines
+        .iter()
+        .zip(&generates_code)
+        .filter(|(_, code)| **code)
+        .map(|(e, _)| e.name())
+        .collect();
+    pairs.retain(|p| {
+        names_with_code.contains(&p.a.as_str()) && names_with_code.contains(&p.b.as_str())
+    });
     pairs
 }
 

@@ -186,8 +186,10 @@ impl Matrix {
 
 /// The comparison with the tie-breakers' runs (indices `first..`) added. A
 /// tie-breaker that cannot be compared where the matrix could (it
-/// overflowed its stack, ran out of fuel, panicked) is left out, and if
-/// nothing is left the matrix's own `comparison` stands.
+/// overflowed its stack, ran out of fuel) is left out, and if nothing is
+/// left the matrix's own `comparison` stands. One that panicked is left out
+/// of the comparison too, but its crash is a finding of its own: it becomes
+/// the verdict, and the disagreement follows it in `further`.
 fn break_tie(
     names: &[&str],
     runs: &[EngineRun],
@@ -197,13 +199,14 @@ fn break_tie(
     comparison: Comparison,
 ) -> Comparison {
     let mut left_out: Vec<usize> = Vec::new();
-    loop {
+    let mut crashed: Vec<(String, String)> = Vec::new();
+    let mut combined = loop {
         let kept: Vec<usize> = (0..names.len()).filter(|i| !left_out.contains(i)).collect();
         if kept.len() == first {
-            return comparison;
+            break comparison;
         }
         let kept_names: Vec<&str> = kept.iter().map(|i| names[*i]).collect();
-        let kept_runs: Vec<EngineRun> = kept.iter().map(|i| runs[*i].clone()).collect();
+        let kept_runs: Vec<&EngineRun> = kept.iter().map(|i| &runs[*i]).collect();
         let combined = compare(
             &kept_names,
             &kept_runs,
@@ -211,20 +214,35 @@ fn break_tie(
             |i| expected[kept[i]],
             |i| kept[i] >= first,
         );
-        // A tie-breaker that panicked or cannot be compared is left out.
-        let blocking: Vec<usize> = kept
-            .iter()
-            .copied()
-            .filter(|i| *i >= first)
-            .filter(|i| match &combined.verdict {
-                Verdict::Inconclusive { engines, .. } => engines.iter().any(|e| e == names[*i]),
-                Verdict::Crash { engines } => engines.iter().any(|(e, _)| e == names[*i]),
-                _ => false,
-            })
-            .collect();
+        let is_tie_breaker = |engine: &str| kept[first..].iter().any(|i| names[*i] == engine);
+        let blocking: Vec<&str> = match &combined.verdict {
+            Verdict::Inconclusive { engines, .. } => engines
+                .iter()
+                .map(String::as_str)
+                .filter(|e| is_tie_breaker(e))
+                .collect(),
+            Verdict::Crash { engines } => {
+                let theirs: Vec<_> = engines.iter().filter(|(e, _)| is_tie_breaker(e)).collect();
+                crashed.extend(theirs.iter().map(|c| (*c).clone()));
+                theirs.iter().map(|(e, _)| e.as_str()).collect()
+            }
+            _ => Vec::new(),
+        };
         if blocking.is_empty() {
-            return combined;
+            break combined;
         }
-        left_out.extend(blocking);
+        left_out.extend(
+            kept.iter()
+                .copied()
+                .filter(|i| blocking.contains(&names[*i])),
+        );
+    };
+    if !crashed.is_empty() {
+        let disagreement =
+            std::mem::replace(&mut combined.verdict, Verdict::Crash { engines: crashed });
+        if let Verdict::Mismatch(m) = disagreement {
+            combined.further.insert(0, m);
+        }
     }
+    combined
 }

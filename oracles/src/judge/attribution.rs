@@ -8,7 +8,7 @@
 //! families split evenly (wasmi against Cranelift with no tie-breaker),
 //! nobody is blamed.
 
-use crate::engine::family::{family, parties};
+use crate::engine::family::{family, parties, CRANELIFT_OPT, CRANELIFT_OPT_NONE, PULLEY, WINCH};
 use crate::engine::{Backend, WasmtimeVariant};
 use crate::judge::verdict::{Group, Verdict};
 use std::collections::BTreeSet;
@@ -147,10 +147,10 @@ fn describe(engines: &[String]) -> String {
         .into_iter()
         .map(|(f, n)| {
             let what = match f.as_str() {
-                "cranelift-opt" => "Cranelift variant at opt level speed",
-                "cranelift-opt-none" => "Cranelift variant at opt level none",
-                "pulley" => "Pulley variant",
-                "winch" => "Winch variant",
+                CRANELIFT_OPT => "Cranelift variant at opt level speed",
+                CRANELIFT_OPT_NONE => "Cranelift variant at opt level none",
+                PULLEY => "Pulley variant",
+                WINCH => "Winch variant",
                 _ => {
                     return if n == 1 {
                         f

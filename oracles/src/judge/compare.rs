@@ -5,6 +5,7 @@ use crate::case::value::{display_values, Value};
 use crate::judge::attribution::blame;
 use crate::judge::outcome::{EngineRun, Execution, InconclusiveReason, Outcome};
 use crate::judge::verdict::{Group, Mismatch, Phase, Rejection, Verdict};
+use std::borrow::Borrow;
 
 /// The result of comparing one case.
 #[derive(Clone, Debug)]
@@ -77,9 +78,9 @@ impl Observation<'_> {
 /// Compares the runs of `names[i]` (whose supported proposals are judged by
 /// `expected_rejection(i)`; `tie_breaker(i)` for engines that ran only to
 /// break a tie between implementation families) into a verdict.
-pub fn compare(
+pub fn compare<R: Borrow<EngineRun>>(
     names: &[&str],
-    runs: &[EngineRun],
+    runs: &[R],
     plan: &Plan,
     expected_rejection: impl Fn(usize) -> bool,
     tie_breaker: impl Fn(usize) -> bool,
@@ -88,7 +89,7 @@ pub fn compare(
     let mut ran: Vec<(&str, &Execution)> = Vec::new();
     let mut crashed: Vec<(String, String)> = Vec::new();
     for (i, (name, run)) in names.iter().zip(runs).enumerate() {
-        match run {
+        match run.borrow() {
             EngineRun::Crashed(message) => crashed.push((name.to_string(), message.clone())),
             EngineRun::Rejected(message) => rejections.push(Rejection {
                 engine: name.to_string(),
