@@ -189,7 +189,10 @@ fn the_daemon_records_confirmed_compile_blowups_and_shrinks_them() {
         .filter(|(name, _)| name.starts_with("compile-us<=2^"))
         .map(|(_, n)| n.as_u64().unwrap())
         .sum::<u64>();
-    assert!(buckets >= 60, "{status:#}");
+    // Every case the engine compiled (the proposal sub-matrix's are not
+    // its) is in the distribution.
+    let compiled = counter(&status, "wasmi-fault-quadratic", "ran");
+    assert!(compiled >= 50 && buckets >= compiled, "{status:#}");
     // The report names the figures, and the finding shrinks to a module
     // that is still over the limits.
     let id = time["id"].to_string();

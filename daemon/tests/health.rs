@@ -54,7 +54,10 @@ fn fixture() -> &'static Fixture {
         );
         let gate =
             "[gate]\nmin_cases = 100\nmin_cases_per_variant = 50\nmin_cases_per_second = 0.5\n\
-                    min_instruction_count = 1\ninstruction_proposals = [\"tail_call\"]\n";
+                    min_instruction_count = 1\ninstruction_proposals = [\"tail_call\"]\n\
+                    min_overflows_per_engine = 1\n\
+                    min_exercised = { tail-loop-completed = 5, stack-args-called = 5, all-overflowed = 2, \
+                    \"feature:wide-arithmetic\" = 10, \"feature:custom-page-sizes\" = 10 }\n";
         let config = dir.join("known.toml");
         std::fs::write(&config, format!("{known}\n{common}{gate}")).unwrap();
         let matrix = known.split("[[triage.suppress]]").next().unwrap();

@@ -176,7 +176,8 @@ fn a_finding_that_kills_its_worker_shrinks_in_worker_processes() {
 fn findings_are_marked_and_bad_ids_are_errors() {
     let dir = temp_dir("mark");
     let config = config(&dir, &["wasmi-fault-i64-mul"], "workers = 1", "");
-    crosscheck(&config, &["run", "--cases", "100"]);
+    // The fault's first exposure is seed 118.
+    crosscheck(&config, &["run", "--cases", "200"]);
     let id = findings(&status(&config))[0]["id"].to_string();
     let mark = crosscheck(&config, &["mark", &id, "ignored"]);
     assert_eq!(mark.status.code(), Some(0), "{}", text(&mark.stderr));
@@ -207,7 +208,9 @@ fn the_daemon_triages_new_findings_in_the_background_while_it_fuzzes() {
     let text_with_triage = std::fs::read_to_string(&config).unwrap()
         + "[triage]\nshrink_attempts = 100\nshrink_seconds = 20\n";
     std::fs::write(&config, text_with_triage).unwrap();
-    let run = crosscheck(&config, &["run", "--duration", "25s"]);
+    // Long enough for the first findings (seeds 118 and 369, a few seconds
+    // in) to be reproduced and shrunk while fuzzing goes on.
+    let run = crosscheck(&config, &["run", "--duration", "40s"]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     let logs = text(&run.stderr);
     let status = common::status(&config);

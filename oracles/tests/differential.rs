@@ -276,28 +276,33 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
 }
 
 #[test]
-fn deep_recursion_is_inconclusive_not_a_mismatch() {
+fn every_engine_overflowing_is_agreement() {
     let matrix = matrix(&DEFAULT_VARIANTS);
-    // Unbounded: every engine overflows.
+    // Unbounded recursion: a correct engine must overflow, and all do.
     let report = run_wat(
         &matrix,
         r#"(module (func $f (export "f") (param i32) (result i32) (call $f (i32.add (local.get 0) (i32.const 1)))))"#,
         Some(("f", &["0"])),
     );
-    match &report.comparison.verdict {
-        Verdict::Inconclusive {
-            reason,
-            engines,
-            phase,
-        } => {
-            assert_eq!(*reason, InconclusiveReason::StackOverflow);
-            assert_eq!(engines.len(), 5, "{engines:?}");
-            assert!(matches!(phase, Phase::Call { .. }));
+    assert_eq!(report.comparison.verdict, Verdict::Agree);
+    assert!(report.stack_rerun.is_none());
+    for (engine, run) in &report.runs {
+        match run {
+            EngineRun::Ran(e) => assert_eq!(
+                e.calls,
+                [Outcome::Trap(TrapKind::StackOverflow)],
+                "{engine}"
+            ),
+            other => panic!("{engine}: {other:?}"),
         }
-        other => panic!("{other}"),
     }
+}
+
+#[test]
+fn a_partial_overflow_is_run_again_with_larger_stacks() {
     // Finite but deeper than wasmi's call depth limit: only wasmi overflows,
-    // which says nothing about Wasmtime.
+    // which says nothing about Wasmtime. With 16 times larger stacks wasmi
+    // completes too, and the values agree.
     let shallow_wasmi = ExecutionConfig {
         wasmi_max_recursion_depth: 1024,
         ..ExecutionConfig::default()
@@ -310,9 +315,10 @@ fn deep_recursion_is_inconclusive_not_a_mismatch() {
                (else (i32.add (i32.const 1) (call $f (i32.sub (local.get 0) (i32.const 1))))))))"#,
         Some(("f", &["5000"])),
     );
+    assert_eq!(report.comparison.verdict, Verdict::Agree);
     assert_eq!(
-        report.comparison.verdict,
-        Verdict::Inconclusive {
+        report.stack_rerun,
+        Some(Verdict::Inconclusive {
             reason: InconclusiveReason::StackOverflow,
             engines: vec!["wasmi".into()],
             phase: Phase::Call {
@@ -320,8 +326,88 @@ fn deep_recursion_is_inconclusive_not_a_mismatch() {
                 export: "f".into(),
                 args: "(i32:5000)".into()
             },
-        }
+        })
     );
+    for (engine, run) in &report.runs {
+        match run {
+            EngineRun::Ran(e) => assert_eq!(
+                e.calls,
+                [Outcome::Returned(vec![oracles::Value::I32(5000)])],
+                "{engine}"
+            ),
+            other => panic!("{engine}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_engine_still_overflowing_on_larger_stacks_is_a_finding() {
+    // A million tail calls: a frame per call (the injected fault) needs tens
+    // of MiB, more than even the re-run's 8 MiB.
+    let matrix = matrix(&[
+        "cranelift-tail-signals+fault-return-call",
+        "cranelift-tail-explicit",
+    ]);
+    let report = run_wat(
+        &matrix,
+        r#"(module (func $loop (export "loop") (param i32 i64) (result i64)
+             (if (result i64) (i32.eqz (local.get 0)) (then (local.get 1))
+               (else (return_call $loop (i32.sub (local.get 0) (i32.const 1))
+                                        (i64.add (local.get 1) (i64.const 3)))))))"#,
+        Some(("loop", &["1000000", "0"])),
+    );
+    assert!(
+        report.stack_rerun.is_some(),
+        "{}",
+        report.comparison.verdict
+    );
+    let m = mismatch(&report);
+    assert_alone(m, "cranelift-tail-signals+fault-return-call");
+    let classes: Vec<&str> = m.groups.iter().map(|g| g.class.as_str()).collect();
+    assert_eq!(classes, ["value", "trap:stack-overflow"], "{m:?}");
+    assert!(
+        report
+            .comparison
+            .verdict
+            .signature()
+            .unwrap()
+            .ends_with("=trap:stack-overflow blame cranelift-tail-signals+fault-return-call"),
+        "{:?}",
+        report.comparison.verdict.signature()
+    );
+}
+
+/// Seeds of the default generator until the first whose verdict `wanted`
+/// accepts, on `engines`.
+fn first_seed(engines: &[&str], limit: u64, wanted: impl Fn(&Verdict) -> bool) -> Option<u64> {
+    let matrix = matrix(engines);
+    let generator = GeneratorConfig::default();
+    let execution = ExecutionConfig::default();
+    (0..limit).find(|seed| {
+        let report = oracles::pipeline::stack::on_case_stack(|| {
+            oracles::run_seed(*seed, &generator, &execution, &matrix).unwrap()
+        });
+        wanted(&report.report.comparison.verdict)
+    })
+}
+
+#[test]
+fn a_tail_call_compiled_as_call_is_found_by_the_default_mix() {
+    // The default matrix with one variant's `return_call` executed as
+    // `call` + `return`: a stack program's tail loop overflows on it alone.
+    // Measured: 57 of seeds 0..1000 find it, the first at 12; no wasm-smith
+    // module does (their tail calls never go deep).
+    const FAULTY: &str = "cranelift-tail-signals+nofuel+fault-return-call";
+    let mut engines = DEFAULT_VARIANTS;
+    engines[0] = FAULTY;
+    let found = first_seed(&engines, 100, |verdict| match verdict {
+        Verdict::Mismatch(m) => m
+            .groups
+            .iter()
+            .any(|g| g.engines == [FAULTY] && g.class == "trap:stack-overflow"),
+        _ => false,
+    });
+    assert!(found.is_some(), "no seed of 0..100 found the fault");
 }
 
 #[test]
@@ -803,4 +889,82 @@ fn a_tie_breaker_that_panics_is_a_crash_finding_and_the_disagreement_follows_it(
     };
     assert_eq!(disagreement.blame, ["cranelift-tail-explicit+fault-add"]);
     assert_eq!(disagreement.tie_breakers, ["pulley-tail-signals"]);
+}
+
+/// A million tail calls through `return_call_ref`: typed function
+/// references, which wasmi lacks.
+const RETURN_CALL_REF_LOOP: &str = r#"(module
+  (type $t (func (param i32 i64) (result i64)))
+  (elem declare func $loop)
+  (func $loop (export "loop") (type $t) (param i32 i64) (result i64)
+    (if (result i64) (i32.eqz (local.get 0))
+      (then (i64.mul (local.get 1) (i64.const 3)))
+      (else (return_call_ref $t (i32.sub (local.get 0) (i32.const 1))
+                                (i64.add (local.get 1) (i64.const 7))
+                                (ref.func $loop))))))"#;
+
+fn with_proposal_engines(proposal_engines: &[&str]) -> Matrix {
+    let limits = ExecutionConfig::default();
+    let names: Vec<String> = proposal_engines.iter().map(|s| s.to_string()).collect();
+    matrix(&DEFAULT_VARIANTS)
+        .with_tie_breakers(&oracles::engine::matrix::default_tie_breakers(), &limits)
+        .and_then(|m| m.with_proposal_engines(&names, &limits))
+        .unwrap()
+}
+
+#[test]
+fn modules_with_proposals_the_oracle_lacks_run_on_the_wasmtime_sub_matrix() {
+    let defaults = oracles::engine::matrix::default_proposal_engines();
+    let defaults: Vec<&str> = defaults.iter().map(String::as_str).collect();
+    let report = run_wat(
+        &with_proposal_engines(&defaults),
+        RETURN_CALL_REF_LOOP,
+        Some(("loop", &["1000000", "1"])),
+    );
+    assert_eq!(report.comparison.verdict, Verdict::Agree);
+    let names: Vec<&str> = report.runs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, defaults);
+    for (engine, run) in &report.runs {
+        match run {
+            EngineRun::Ran(e) => assert_eq!(
+                e.calls,
+                [Outcome::Returned(vec![oracles::Value::I64(21_000_003)])],
+                "{engine}"
+            ),
+            other => panic!("{engine}: {other:?}"),
+        }
+    }
+
+    // A fault in Cranelift's optimizing x64 variants is found there and
+    // attributed within Wasmtime: opt-none and Pulley side against it.
+    let faulty = with_proposal_engines(&[
+        "cranelift-tail-signals+opt-none+proposals",
+        "cranelift-tail-signals+nofuel+proposals+fault-i64-mul",
+        "pulley-tail-signals+proposals",
+    ]);
+    let report = run_wat(&faulty, RETURN_CALL_REF_LOOP, Some(("loop", &["10", "1"])));
+    let m = mismatch(&report);
+    assert_alone(m, "cranelift-tail-signals+nofuel+proposals+fault-i64-mul");
+    assert_eq!(m.blame, ["Cranelift at opt level speed on x64"], "{m:?}");
+
+    // And a tail call compiled as a call overflows there alone.
+    let faulty = with_proposal_engines(&[
+        "cranelift-tail-signals+opt-none+proposals",
+        "cranelift-tail-signals+nofuel+proposals+fault-return-call",
+        "pulley-tail-signals+proposals",
+    ]);
+    let report = run_wat(
+        &faulty,
+        RETURN_CALL_REF_LOOP,
+        Some(("loop", &["1000000", "1"])),
+    );
+    let m = mismatch(&report);
+    assert_alone(
+        m,
+        "cranelift-tail-signals+nofuel+proposals+fault-return-call",
+    );
+    assert!(
+        m.groups.iter().any(|g| g.class == "trap:stack-overflow"),
+        "{m:?}"
+    );
 }

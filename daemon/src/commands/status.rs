@@ -1,6 +1,7 @@
 //! `crosscheck status`: the store at a glance, also while the daemon runs.
 
 use crate::config::Config;
+use crate::health::exercised::Exercised;
 use crate::health::figures::FindingJson;
 use crate::health::stats::ALL_ENGINES;
 use crate::store::{ScalingCheck, Store};
@@ -160,6 +161,15 @@ disagreements by blame (tie-breakers ran on {} case(s); {} later disagreement(s)
             writeln!(out, "  {party:<52} {n:>8}")?;
         }
     }
+    let flat: Vec<((String, String), u64)> = snapshot
+        .counters
+        .iter()
+        .flat_map(|(engine, row)| {
+            row.iter()
+                .map(move |(name, n)| ((engine.clone(), name.clone()), *n))
+        })
+        .collect();
+    out.push_str(&Exercised::from_counters(flat.iter().map(|(k, v)| (k, v))).render(cases));
     let engines: Vec<_> = snapshot
         .counters
         .iter()

@@ -1,6 +1,7 @@
 //! `crosscheck sweep --seeds A..B`: a seed range in-process on all cores.
 
 use crate::config::Config;
+use crate::health::exercised::Exercised;
 use crate::health::stats::{Class, Stats};
 use crate::seeds::parse_seed_range;
 use crate::store::Store;
@@ -139,6 +140,7 @@ pub fn render(stats: &Stats, engines: &[&str], seconds: f64, threads: usize) -> 
             causes.join(", ")
         );
     }
+    out.push_str(&Exercised::from_counters(&stats.exercised).render(stats.cases));
     section(&mut out, "engine crashes (panics)", &stats.crashes);
     section(
         &mut out,

@@ -4,6 +4,7 @@
 
 use super::state::{with_store, Failure, State};
 use crate::health::distribution::{is_bucket, Distribution};
+use crate::health::exercised::EXERCISED;
 use crate::health::stats::{ALL_ENGINES, INSTRUCTION_COUNTER};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -30,6 +31,7 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         let instructions = Family::<Labels, Counter<u64>>::default();
         let blamed = Family::<Labels, Counter<u64>>::default();
         let tie_broken = Counter::<u64>::default();
+        let exercised = Family::<Labels, Counter<u64>>::default();
         for ((engine, name), value) in &counters {
             if engine == ALL_ENGINES {
                 if name == "cases" {
@@ -48,6 +50,10 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
                         .inc_by(*value);
                 } else if name == "tie-broken" {
                     tie_broken.inc_by(*value);
+                } else if let Some(what) = name.strip_prefix(EXERCISED) {
+                    exercised
+                        .get_or_create(&vec![("what".into(), what.into())])
+                        .inc_by(*value);
                 }
             } else if !is_bucket(name) {
                 engine_events
@@ -92,6 +98,11 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
             "tie_broken_cases",
             "Cases the tie-breakers of other families ran on",
             tie_broken,
+        );
+        registry.register(
+            "exercised",
+            "What the cases really ran: tail-loop-completed, stack-args-called, all-overflowed, stack-rerun, feature:<name> (per engine: engine_events exercised:stack-overflow)",
+            exercised,
         );
         registry.register(
             "engine_events",

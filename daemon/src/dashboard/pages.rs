@@ -129,6 +129,23 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
                 }
             }
         }
+        h2 { "Exercised" }
+        p.muted { "What really ran, not what was generated: stack programs' deep tail-call loops completed on every engine, calls passing arguments on the stack that returned, calls every engine overflowed on, cases re-run with larger stacks after a partial overflow, and the cases that reached each engine's stack check." }
+        table #exercised {
+            tr { th { "what" } th.n { "count" } }
+            @for (_, label, n) in &h.exercised.totals {
+                tr { td { (label) } td.n { (n) } }
+            }
+            @for e in &h.exercised.overflows {
+                tr { td { "cases " (e.engine) " overflowed its stack in" } td.n { (e.overflowed) " (" (share(e.overflowed, e.ran)) ")" } }
+            }
+        }
+        table #features {
+            tr { th { "feature (proposal, stack program)" } th.n { "cases" } th.n { "share" } }
+            @for (feature, n) in &h.exercised.features {
+                tr { td { (feature) } td.n { (n) } td.n { (share(*n, h.cases)) } }
+            }
+        }
         h2 { "Cost per variant" }
         p.muted { "Upper bounds of power-of-two buckets: the figure is at most the bound and above half of it. Times in microseconds, compile heap (peak allocated while compiling) and generated code in KiB." }
         table #costs {

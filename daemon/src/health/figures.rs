@@ -2,6 +2,7 @@
 //! release gate judges and the dashboard shows.
 
 use super::distribution::{is_bucket, Distribution};
+use super::exercised::Exercised;
 use super::stats::{ALL_ENGINES, INSTRUCTION_COUNTER};
 use crate::config::Config;
 use crate::store::{Counters, Finding, Run, Store, Window};
@@ -32,6 +33,9 @@ pub struct Health {
     pub instructions: BTreeMap<String, u64>,
     /// Findings hit in the window (merged ones excluded), most hit first.
     pub findings: Vec<FindingFigures>,
+    /// What the cases exercised: stack overflows per engine, deep tail
+    /// loops completed, stack-passed arguments, cases per feature.
+    pub exercised: Exercised,
 }
 
 /// One engine's time distributions, as bucket bounds in microseconds (the
@@ -246,6 +250,7 @@ impl Health {
             costs: cost_figures(&counters),
             instructions,
             findings,
+            exercised: Exercised::from_counters(&counters),
         })
     }
 

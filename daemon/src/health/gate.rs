@@ -116,6 +116,28 @@ pub fn evaluate(
         }
         rules.push(rule);
     }
+    for (what, min) in &policy.min_exercised {
+        rules.push(at_least(
+            &format!("exercised {what}"),
+            health.exercised.total(what),
+            *min,
+        ));
+    }
+    if policy.min_overflows_per_engine > 0 {
+        for engine in engines {
+            let overflowed = health
+                .exercised
+                .overflows
+                .iter()
+                .find(|e| &e.engine == engine)
+                .map_or(0, |e| e.overflowed);
+            rules.push(at_least(
+                &format!("cases {engine} overflowed its stack in"),
+                overflowed,
+                policy.min_overflows_per_engine,
+            ));
+        }
+    }
     if let Some(known) = baseline {
         let new: Vec<_> = attention
             .iter()
@@ -202,6 +224,7 @@ pub fn junit(rules: &[RuleResult], window: &str) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::health::exercised::Exercised;
     use crate::health::figures::{FindingFigures, FindingJson};
     use std::collections::BTreeMap;
 
@@ -262,7 +285,31 @@ mod tests {
                 .map(|i| (i.name.clone(), 2))
                 .collect(),
             findings: vec![finding(1, "mismatch", "mismatch known", false)],
+            exercised: exercised(500),
         }
+    }
+
+    /// What 20,000 default cases exercise, with `overflows` stack
+    /// overflows on each engine.
+    fn exercised(overflows: u64) -> Exercised {
+        let mut counters: BTreeMap<(String, String), u64> = [
+            ("tail-loop-completed", 2_000),
+            ("stack-args-called", 4_000),
+            ("all-overflowed", 1_000),
+            ("feature:wide-arithmetic", 9_000),
+            ("feature:custom-page-sizes", 9_000),
+        ]
+        .into_iter()
+        .map(|(what, n)| (("*".to_string(), format!("exercised:{what}")), n))
+        .collect();
+        for engine in ENGINES {
+            counters.insert((engine.into(), "ran".into()), 20_000);
+            counters.insert(
+                (engine.into(), "exercised:stack-overflow".into()),
+                overflows,
+            );
+        }
+        Exercised::from_counters(&counters)
     }
 
     fn policy() -> GatePolicy {
@@ -293,8 +340,9 @@ mod tests {
         let baseline: BTreeSet<String> = ["mismatch known".to_string()].into();
         let rules = evaluate(&policy(), &healthy(), &engines(), Some(&baseline));
         assert!(rules.iter().all(|r| r.pass), "{rules:#?}");
-        // cases, 2 engines, 8 kinds, 2 shares, speed, coverage, baseline.
-        assert_eq!(rules.len(), 16);
+        // cases, 2 engines, 8 kinds, 2 shares, speed, coverage, 5
+        // exercised counts, overflows of 2 engines, baseline.
+        assert_eq!(rules.len(), 23);
     }
 
     #[test]
@@ -348,6 +396,27 @@ mod tests {
                 "instructions seen 1+ times (mvp)",
                 Box::new(|h, _| {
                     h.instructions.remove("i64.rotr");
+                }),
+            ),
+            (
+                "exercised tail-loop-completed",
+                Box::new(|_, p| {
+                    p.min_exercised.insert("tail-loop-completed".into(), 2_001);
+                }),
+            ),
+            (
+                "exercised feature:custom-page-sizes",
+                Box::new(|_, p| {
+                    p.min_exercised
+                        .insert("feature:custom-page-sizes".into(), 9_001);
+                }),
+            ),
+            (
+                "cases wasmi overflowed its stack in",
+                Box::new(|h, _| {
+                    let mut fewer = exercised(500);
+                    fewer.overflows[1].overflowed = 49;
+                    h.exercised = fewer;
                 }),
             ),
         ];

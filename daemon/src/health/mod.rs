@@ -6,7 +6,9 @@
 //! each case, [`Health`](figures::Health) for `status`, the dashboard and
 //! `/metrics`, and the gate's verdict.
 
+pub mod all_engines;
 pub mod distribution;
+pub mod exercised;
 pub mod figures;
 pub mod gate;
 pub mod policy;

@@ -31,6 +31,12 @@ pub struct GatePolicy {
     /// With `--baseline`: findings needing attention whose signature the
     /// baseline store lacks, at most.
     pub max_new_vs_baseline: u64,
+    /// What must really have run, at least: `exercised:` counters by name
+    /// (`tail-loop-completed`, `feature:custom-page-sizes`, ...).
+    pub min_exercised: BTreeMap<String, u64>,
+    /// Cases in which each engine of the matrix trapped with stack
+    /// overflow, at least: its stack check was reached.
+    pub min_overflows_per_engine: u64,
 }
 
 impl Default for GatePolicy {
@@ -67,6 +73,17 @@ impl Default for GatePolicy {
             .map(String::from)
             .collect(),
             max_new_vs_baseline: 0,
+            min_exercised: [
+                ("tail-loop-completed", 100),
+                ("stack-args-called", 100),
+                ("all-overflowed", 50),
+                ("feature:wide-arithmetic", 1000),
+                ("feature:custom-page-sizes", 1000),
+            ]
+            .into_iter()
+            .map(|(what, n)| (what.to_string(), n))
+            .collect(),
+            min_overflows_per_engine: 50,
         }
     }
 }

@@ -40,8 +40,7 @@ impl EngineCounters {
     }
 }
 
-/// The engine name under which per-case totals are counted.
-pub const ALL_ENGINES: &str = "*";
+pub use super::all_engines::ALL_ENGINES;
 
 /// The prefix of the [`ALL_ENGINES`] counters of instruction coverage:
 /// `op:i32.add` counts the `i32.add` instructions of every generated module.
@@ -107,6 +106,7 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
         }
         _ => {}
     }
+    events.extend(super::exercised::exercise_events(report));
     events
 }
 
@@ -175,6 +175,10 @@ pub struct Stats {
     /// The oracle's instantiation and call outcomes by class (`value`,
     /// `trap:<kind>`, ...): how much of each case really ran.
     pub oracle_outcomes: BTreeMap<String, u64>,
+    /// The `exercised:` counters and each engine's `ran`, as the daemon
+    /// stores them (`health::exercised`).
+    #[serde(skip)]
+    pub exercised: BTreeMap<(String, String), u64>,
 }
 
 impl Stats {
@@ -198,6 +202,12 @@ impl Stats {
             }
         }
         for (engine, event) in case_events(report) {
+            if event.starts_with(super::exercised::EXERCISED) || event == "ran" {
+                *self
+                    .exercised
+                    .entry((engine.clone(), event.clone()))
+                    .or_default() += 1;
+            }
             if engine != ALL_ENGINES {
                 self.engines.entry(engine).or_default().count(&event);
             }
@@ -259,6 +269,9 @@ impl Stats {
             for (k, v) in theirs {
                 *mine.entry(k).or_default() += v;
             }
+        }
+        for (k, v) in other.exercised {
+            *self.exercised.entry(k).or_default() += v;
         }
         for (k, v) in other.engines {
             let mine = self.engines.entry(k).or_default();

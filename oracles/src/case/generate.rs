@@ -1,6 +1,7 @@
 //! Seed → module: swarm-configured wasm-smith generation, clamped so that
 //! every generated module is safe to compare between wasmi and Wasmtime.
 
+use crate::case::stack_program::{self, StackProgramConfig};
 use anyhow::{Context, Result};
 use arbitrary::{Arbitrary, Unstructured};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -33,6 +34,13 @@ pub struct GeneratorConfig {
     pub max_memory_pages: u64,
     /// Upper bound on every table's initial and maximum size.
     pub max_table_elements: u64,
+    /// Share of the wasm-smith cases that may use the proposals the
+    /// oracle lacks (typed function references, GC, exceptions, relaxed
+    /// SIMD), run on the Wasmtime-only sub-matrix
+    /// (`[matrix] proposal_engines`).
+    pub proposals_share: f64,
+    /// Stack programs (`[generator.stack]`), a share of all cases.
+    pub stack: StackProgramConfig,
 }
 
 impl Default for GeneratorConfig {
@@ -47,6 +55,8 @@ impl Default for GeneratorConfig {
             max_tables: 2,
             max_memory_pages: 16,
             max_table_elements: 1000,
+            proposals_share: 0.05,
+            stack: StackProgramConfig::default(),
         }
     }
 }
@@ -58,7 +68,9 @@ pub struct GeneratedModule {
     pub seed: u64,
     /// The module binary.
     pub wasm: Vec<u8>,
-    /// Which swarm features were on, e.g. `["simd", "tail-call"]`.
+    /// Which swarm features were on, e.g. `["simd", "tail-call"]`; for a
+    /// stack program its shape (`stack:tail-loop`) and what it uses
+    /// (`tail-call`, `stack-args`).
     pub features: Vec<&'static str>,
 }
 
@@ -104,16 +116,81 @@ pub fn fuzz_input_seed(data: &[u8]) -> u64 {
     u64::from_le_bytes(digest[..8].try_into().expect("SHA-256 has 32 bytes"))
 }
 
-/// The module wasm-smith builds from `entropy`, recorded under `seed`.
+/// The module `entropy` builds, recorded under `seed`: a stack program
+/// for a share of entropies (`[generator.stack] share`), else wasm-smith's.
+/// Which one, and the proposals wasm-smith's own swarm draw leaves out, are
+/// decided by a hash of the entropy, so that the seed's stream and the same
+/// bytes as a fuzz input build the same module.
 fn generate_from_entropy(
     seed: u64,
     entropy: &[u8],
     settings: &GeneratorConfig,
 ) -> Result<GeneratedModule> {
+    let coins = Coins::of(entropy);
+    if coins.stack_program(settings.stack.share) {
+        let mut u = Unstructured::new(entropy);
+        let (wasm, program) =
+            stack_program::build(&mut u, &settings.stack).context("building a stack program")?;
+        let mut features = vec![match program.shape {
+            stack_program::StackShape::TailLoop => "stack:tail-loop",
+            stack_program::StackShape::MustOverflow => "stack:must-overflow",
+            stack_program::StackShape::Fits => "stack:fits",
+        }];
+        if program.shape == stack_program::StackShape::TailLoop {
+            features.push("tail-call");
+        }
+        if program.stack_args {
+            features.push("stack-args");
+        }
+        return Ok(GeneratedModule {
+            seed,
+            wasm,
+            features,
+        });
+    }
+    let proposals = coins.proposals(settings.proposals_share);
+    let module = swarm_module(seed, entropy, settings, &coins, proposals)?;
+    if proposals && defined_functions(&module.wasm) == 0 {
+        // With GC on, wasm-smith may draw only struct and array types and
+        // then no function: such a module tests no compiler.
+        return swarm_module(seed, entropy, settings, &coins, false);
+    }
+    Ok(module)
+}
+
+/// wasm-smith's module for `entropy`, with the proposals the oracle lacks
+/// when `proposals` is set.
+fn swarm_module(
+    seed: u64,
+    entropy: &[u8],
+    settings: &GeneratorConfig,
+    coins: &Coins,
+    proposals: bool,
+) -> Result<GeneratedModule> {
     let mut u = Unstructured::new(entropy);
     let mut config =
         wasm_smith::Config::arbitrary(&mut u).context("drawing the swarm configuration")?;
     clamp_for_differential(&mut config, settings);
+    // wasm-smith's own draw never turns these on; wasmi and Wasmtime both
+    // support them. One-byte pages force explicit bounds checks in every
+    // Wasmtime configuration, but make memories tiny: on half the modules
+    // they halved what the cases compute (an injected i64.mul fault was
+    // exposed by 3 instead of 7 of 1,000 seeds), so a quarter.
+    config.wide_arithmetic_enabled = coins.wide_arithmetic;
+    config.custom_page_sizes_enabled = coins.custom_page_sizes;
+    if proposals {
+        // For the Wasmtime-only sub-matrix: each proposal on a coin flip,
+        // at least one of them (GC brings typed function references, and
+        // with tail calls `return_call_ref`).
+        config.gc_enabled = coins.gc || !(coins.exceptions || coins.relaxed_simd);
+        config.reference_types_enabled |= config.gc_enabled;
+        config.exceptions_enabled = coins.exceptions;
+        if coins.exceptions {
+            config.max_tags = settings.max_items.clamp(1, 4);
+        }
+        config.relaxed_simd_enabled = coins.relaxed_simd;
+        config.simd_enabled |= config.relaxed_simd_enabled;
+    }
     // wasm-smith adds functions past the minimum on a coin flip, so counts
     // are geometric (mostly one or two) and calls between functions are
     // rare. Drawing the minimum too spreads them over the whole range.
@@ -134,6 +211,60 @@ fn generate_from_entropy(
     })
 }
 
+/// How many functions `wasm` defines (0 if it does not parse).
+fn defined_functions(wasm: &[u8]) -> u32 {
+    wasmparser::Parser::new(0)
+        .parse_all(wasm)
+        .find_map(|payload| match payload {
+            Ok(wasmparser::Payload::FunctionSection(s)) => Some(s.count()),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+/// Choices made from a hash of a case's entropy (bytes the argument seed,
+/// [`fuzz_input_seed`], does not use).
+struct Coins {
+    kind: u64,
+    wide_arithmetic: bool,
+    custom_page_sizes: bool,
+    sub_matrix: u64,
+    gc: bool,
+    exceptions: bool,
+    relaxed_simd: bool,
+}
+
+impl Coins {
+    fn of(entropy: &[u8]) -> Coins {
+        let digest = Sha256::digest(entropy);
+        Coins {
+            kind: u64::from_le_bytes(digest[8..16].try_into().expect("32 bytes")),
+            wide_arithmetic: digest[16] & 1 == 1,
+            custom_page_sizes: digest[17] & 3 == 0,
+            sub_matrix: u64::from_le_bytes(digest[18..26].try_into().expect("32 bytes")),
+            gc: digest[26] & 1 == 1,
+            exceptions: digest[27] & 1 == 1,
+            relaxed_simd: digest[28] & 1 == 1,
+        }
+    }
+
+    /// Whether this case is a stack program, `share` of the time.
+    fn stack_program(&self, share: f64) -> bool {
+        below(self.kind, share)
+    }
+
+    /// Whether this case may use the proposals the oracle lacks, `share`
+    /// of the time.
+    fn proposals(&self, share: f64) -> bool {
+        below(self.sub_matrix, share)
+    }
+}
+
+/// Whether a uniform `draw` falls in the lowest `share` of its range.
+fn below(draw: u64, share: f64) -> bool {
+    (draw as f64) < share.clamp(0.0, 1.0) * (u64::MAX as f64)
+}
+
 /// Keeps the swarm's choices but turns off what the engine pair cannot
 /// compare deterministically, and bounds sizes so cases stay fast.
 ///
@@ -147,8 +278,6 @@ pub fn clamp_for_differential(config: &mut wasm_smith::Config, settings: &Genera
     config.threads_enabled = false;
     config.shared_everything_threads_enabled = false;
     config.relaxed_simd_enabled = false;
-    config.custom_page_sizes_enabled = false;
-    config.wide_arithmetic_enabled = false;
     config.custom_descriptors_enabled = false;
     config.compact_imports_enabled = false;
     config.acquire_release_atomics_enabled = false;
@@ -236,6 +365,11 @@ fn enabled_features(config: &wasm_smith::Config) -> Vec<&'static str> {
         (config.max_memories > 1, "multi-memory"),
         (config.disallow_traps, "disallow-traps"),
         (config.allow_floats, "floats"),
+        (config.wide_arithmetic_enabled, "wide-arithmetic"),
+        (config.custom_page_sizes_enabled, "custom-page-sizes"),
+        (config.gc_enabled, "gc"),
+        (config.exceptions_enabled, "exceptions"),
+        (config.relaxed_simd_enabled, "relaxed-simd"),
     ];
     switches
         .into_iter()
@@ -296,9 +430,14 @@ mod tests {
 
     #[test]
     fn clamping_never_panics_and_respects_limits() {
+        // wasm-smith's modules only: stack programs have their own shapes.
         let settings = GeneratorConfig {
             max_funcs: 3,
             max_items: 0,
+            stack: StackProgramConfig {
+                share: 0.0,
+                ..StackProgramConfig::default()
+            },
             ..GeneratorConfig::default()
         };
         for seed in 0..200 {
@@ -313,6 +452,42 @@ mod tests {
             }
             assert!((1..=3).contains(&funcs), "seed {seed}: {funcs} functions");
         }
+    }
+
+    #[test]
+    fn a_share_of_seeds_are_stack_programs_and_proposals_are_drawn() {
+        let settings = GeneratorConfig::default();
+        let mut stack = 0;
+        let mut wide = 0;
+        let mut pages = 0;
+        for seed in 0..1000 {
+            let m = generate(seed, &settings).unwrap();
+            let info = crate::case::module_info::ModuleInfo::parse(&m.wasm).unwrap();
+            let is_stack = m.features.iter().any(|f| f.starts_with("stack:"));
+            assert_eq!(is_stack, info.stack_program.is_some(), "seed {seed}");
+            stack += usize::from(is_stack);
+            wide += usize::from(m.features.contains(&"wide-arithmetic"));
+            pages += usize::from(m.features.contains(&"custom-page-sizes"));
+        }
+        // 10% of 1000 seeds, give or take the binomial spread.
+        assert!((60..=140).contains(&stack), "{stack} stack programs");
+        // Wide arithmetic for half the modules, custom page sizes a quarter.
+        assert!(
+            wide > 350 && (150..350).contains(&pages),
+            "{wide} / {pages}"
+        );
+        let none = GeneratorConfig {
+            stack: StackProgramConfig {
+                share: 0.0,
+                ..StackProgramConfig::default()
+            },
+            ..GeneratorConfig::default()
+        };
+        assert!((0..200).all(|seed| !generate(seed, &none)
+            .unwrap()
+            .features
+            .iter()
+            .any(|f| f.starts_with("stack:"))));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What the harness needs to know about a module before running it: its
 //! exports in module order, their types, and which proposals it relies on.
 
+use crate::case::stack_program::{self, StackProgram};
 use anyhow::{Context, Result};
 use std::fmt;
 use wasmparser::{
@@ -68,6 +69,19 @@ pub struct Signature {
     pub results: Vec<ValueType>,
 }
 
+impl Signature {
+    /// Whether Cranelift's x86-64 calling conventions pass some of these
+    /// parameters on the stack (`case::x64_arguments`).
+    pub fn passes_arguments_on_stack(&self) -> bool {
+        let vectors = self
+            .params
+            .iter()
+            .filter(|t| matches!(t, ValueType::F32 | ValueType::F64 | ValueType::V128))
+            .count();
+        crate::case::x64_arguments::some_on_stack(self.params.len() - vectors, vectors)
+    }
+}
+
 impl fmt::Display for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let list = |tys: &[ValueType]| {
@@ -123,6 +137,9 @@ pub struct ModuleInfo {
     /// The initial value of the exported termination-fuel global
     /// ([`crate::case::termination::FUEL_EXPORT`]), if the module has one.
     pub termination_fuel: Option<i32>,
+    /// What a stack program's custom section says it is
+    /// ([`crate::case::stack_program`]); `None` for other modules.
+    pub stack_program: Option<StackProgram>,
 }
 
 impl ModuleInfo {
@@ -139,6 +156,7 @@ impl ModuleInfo {
         let mut imported_globals = 0;
         let mut global_inits: Vec<Option<i32>> = Vec::new();
         let mut fuel_global = None;
+        let mut stack_program = None;
         for payload in Parser::new(0).parse_all(wasm) {
             match payload.context("parsing the module")? {
                 Payload::ImportSection(reader) => {
@@ -202,6 +220,11 @@ impl ModuleInfo {
                         });
                     }
                 }
+                Payload::CustomSection(section) if section.name() == stack_program::SECTION => {
+                    stack_program = std::str::from_utf8(section.data())
+                        .ok()
+                        .and_then(StackProgram::parse);
+                }
                 Payload::CodeSectionEntry(body) if !uses_tail_calls => {
                     let mut ops = body
                         .get_operators_reader()
@@ -230,6 +253,7 @@ impl ModuleInfo {
             function_count: types.function_count(),
             import_count,
             termination_fuel,
+            stack_program,
         })
     }
 
@@ -295,6 +319,24 @@ mod tests {
         without_tail.remove(WasmFeatures::TAIL_CALL);
         assert!(!validates_with(&wasm, without_tail));
         assert!(validates_with(&wasm, WasmFeatures::all()));
+    }
+
+    #[test]
+    fn stack_passing_follows_the_x64_register_counts() {
+        let passes = |params: Vec<ValueType>| {
+            Signature {
+                params,
+                results: vec![],
+            }
+            .passes_arguments_on_stack()
+        };
+        assert!(!passes(vec![ValueType::I64; 4]));
+        assert!(passes(vec![ValueType::I32; 5]));
+        assert!(!passes(vec![ValueType::F64; 8]));
+        assert!(passes(vec![ValueType::V128; 9]));
+        assert!(!passes(
+            [vec![ValueType::I32; 4], vec![ValueType::F32; 8]].concat()
+        ));
     }
 
     #[test]

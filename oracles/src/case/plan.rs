@@ -1,6 +1,7 @@
 //! The calls made on a module's exports, with arguments drawn from the seed.
 
 use crate::case::module_info::{ExportKind, ModuleInfo, ValueType};
+use crate::case::stack_program::StackExpectation;
 use crate::case::value::Value;
 use anyhow::{bail, Context, Result};
 use arbitrary::Unstructured;
@@ -33,6 +34,9 @@ pub struct Plan {
     /// A global to set before every call: the termination fuel, refilled
     /// so that every call may run as long as the first.
     pub refuel: Option<(String, Value)>,
+    /// What a correct engine does with the stack on these calls: known for
+    /// stack programs, so that an overflow is judged instead of re-run.
+    pub stack: StackExpectation,
 }
 
 impl Plan {
@@ -111,6 +115,11 @@ impl Plan {
                     Value::I32(fuel),
                 )
             }),
+            stack: info
+                .stack_program
+                .as_ref()
+                .map(|p| p.shape.expectation())
+                .unwrap_or_default(),
             ..Plan::default()
         }
     }

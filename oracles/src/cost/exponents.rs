@@ -7,16 +7,20 @@ use wasm_encoder::reencode::{utils, Error, Reencode};
 use wasm_encoder::{BlockType, CodeSection, Instruction};
 use wasmparser::{Parser, Payload};
 
-/// `wasm` with the body of its largest function (of at most one result)
-/// repeated `copies` times: every copy but the last wrapped in a block of
-/// the function's result type, whose result is dropped. Branches to the
-/// function's outermost label end a copy; the module stays valid and the
-/// function's code grows linearly with `copies`.
+/// `wasm` with the body of its largest function repeated `copies` times:
+/// every copy but the last wrapped in a block of the function's result
+/// type, whose results are dropped (a function of several results gets a
+/// block of its own type, fed its parameters, which the block drops
+/// first). Branches to the function's outermost label end a copy; the
+/// module stays valid and the function's code grows linearly with
+/// `copies`.
 pub fn repeat_largest_function(wasm: &[u8], copies: u32) -> Result<Vec<u8>> {
     let target = largest_function(wasm)?;
     struct Repeat {
         target: u32,
-        result: Option<wasmparser::ValType>,
+        ty: u32,
+        params: u32,
+        results: Vec<wasmparser::ValType>,
         copies: u32,
         next: u32,
     }
@@ -39,19 +43,26 @@ pub fn repeat_largest_function(wasm: &[u8], copies: u32) -> Result<Vec<u8>> {
             while !reader.eof() {
                 body.push(self.parse_instruction(&mut reader)?);
             }
-            let block = match self.result {
-                Some(ty) => BlockType::Result(self.val_type(ty)?),
-                None => BlockType::Empty,
+            let (block, params) = match self.results.as_slice() {
+                [] => (BlockType::Empty, 0),
+                [ty] => (BlockType::Result(self.val_type(*ty)?), 0),
+                _ => (BlockType::FunctionType(self.ty), self.params),
             };
             for _ in 1..self.copies {
+                for param in 0..params {
+                    f.instruction(&Instruction::LocalGet(param));
+                }
                 f.instruction(&Instruction::Block(block));
+                for _ in 0..params {
+                    f.instruction(&Instruction::Drop);
+                }
                 // Without the function's own final `end`, which the block's
                 // closing `end` takes the place of.
                 for instruction in &body[..body.len().saturating_sub(1)] {
                     f.instruction(instruction);
                 }
                 f.instruction(&Instruction::End);
-                if self.result.is_some() {
+                for _ in &self.results {
                     f.instruction(&Instruction::Drop);
                 }
             }
@@ -64,7 +75,9 @@ pub fn repeat_largest_function(wasm: &[u8], copies: u32) -> Result<Vec<u8>> {
     }
     let mut reencoder = Repeat {
         target: target.index,
-        result: target.result,
+        ty: target.ty,
+        params: target.params,
+        results: target.results,
         copies: copies.max(1),
         next: 0,
     };
@@ -76,14 +89,16 @@ pub fn repeat_largest_function(wasm: &[u8], copies: u32) -> Result<Vec<u8>> {
 }
 
 /// The function whose body is grown: its index among the defined
-/// functions, and its result type.
+/// functions, its type index, parameter count and result types.
 struct Target {
     index: u32,
-    result: Option<wasmparser::ValType>,
+    ty: u32,
+    params: u32,
+    results: Vec<wasmparser::ValType>,
 }
 
 fn largest_function(wasm: &[u8]) -> Result<Target> {
-    let mut results: Vec<Option<Vec<wasmparser::ValType>>> = Vec::new();
+    let mut signatures: Vec<Option<(u32, Vec<wasmparser::ValType>)>> = Vec::new();
     let mut defined_types = Vec::new();
     let mut best: Option<(u64, u32)> = None;
     let mut next = 0u32;
@@ -92,8 +107,10 @@ fn largest_function(wasm: &[u8]) -> Result<Target> {
             Payload::TypeSection(reader) => {
                 for group in reader {
                     for sub in group.context("reading a type")?.into_types() {
-                        results.push(match &sub.composite_type.inner {
-                            wasmparser::CompositeInnerType::Func(f) => Some(f.results().to_vec()),
+                        signatures.push(match &sub.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => {
+                                Some((f.params().len() as u32, f.results().to_vec()))
+                            }
                             _ => None,
                         });
                     }
@@ -111,9 +128,8 @@ fn largest_function(wasm: &[u8]) -> Result<Target> {
                 next += 1;
                 let ty = defined_types.get(index as usize).copied();
                 let growable = ty
-                    .and_then(|t| results.get(t as usize))
-                    .and_then(|r| r.as_ref())
-                    .is_some_and(|r| r.len() <= 1);
+                    .and_then(|t| signatures.get(t as usize))
+                    .is_some_and(Option::is_some);
                 let range = body.range();
                 let size = range.end - range.start;
                 if growable && best.is_none_or(|(s, _)| size > s) {
@@ -124,11 +140,18 @@ fn largest_function(wasm: &[u8]) -> Result<Target> {
         }
     }
     let Some((_, index)) = best else {
-        bail!("the module has no function with at most one result to grow");
+        bail!("the module has no function to grow");
     };
-    let ty = defined_types[index as usize] as usize;
-    let result = results[ty].as_ref().and_then(|r| r.first().copied());
-    Ok(Target { index, result })
+    let ty = defined_types[index as usize];
+    let (params, results) = signatures[ty as usize]
+        .clone()
+        .expect("growable functions have a function type");
+    Ok(Target {
+        index,
+        ty,
+        params,
+        results,
+    })
 }
 
 /// The slope of the least-squares line through `(ln size, ln cost)`, or
@@ -192,5 +215,20 @@ mod tests {
         assert_eq!(text.matches("i32.add").count(), 8, "{text}");
         assert_eq!(text.matches("i32.const 1\n").count(), 1, "{text}");
         assert!(repeat_largest_function(&wat::parse_str("(module)").unwrap(), 2).is_err());
+    }
+
+    #[test]
+    fn a_function_of_several_results_is_repeated_too() {
+        let wasm = wat::parse_str(
+            r#"(module
+                (func (export "pair") (param i32 i64) (result i64 i32)
+                    local.get 1 local.get 0 local.get 0 i32.eqz br_if 0 drop drop
+                    local.get 1 i64.const 5 i64.mul local.get 0))"#,
+        )
+        .unwrap();
+        let grown = repeat_largest_function(&wasm, 4).unwrap();
+        wasmparser::Validator::new().validate_all(&grown).unwrap();
+        let text = wasmprinter::print_bytes(&grown).unwrap();
+        assert_eq!(text.matches("i64.mul").count(), 4, "{text}");
     }
 }

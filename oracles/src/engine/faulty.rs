@@ -27,16 +27,21 @@ pub enum Fault {
     LtSignedAsUnsigned,
     /// `i64.mul` runs as `i64.add`.
     I64MulAsAdd,
+    /// `return_call` and `return_call_indirect` run as a call followed by
+    /// `return`: a frame per tail call, as a tail-call lowering that
+    /// forgot to reuse the caller's frame would leave.
+    ReturnCallAsCall,
 }
 
 impl Fault {
     /// Every fault, for the engine registry.
-    pub const ALL: [Fault; 5] = [
+    pub const ALL: [Fault; 6] = [
         Fault::RemSignedAsUnsigned,
         Fault::AddAsSub,
         Fault::ShrSignedAsUnsigned,
         Fault::LtSignedAsUnsigned,
         Fault::I64MulAsAdd,
+        Fault::ReturnCallAsCall,
     ];
 
     /// The fault's name in engine names.
@@ -47,6 +52,7 @@ impl Fault {
             Fault::ShrSignedAsUnsigned => "shr-s",
             Fault::LtSignedAsUnsigned => "lt-s",
             Fault::I64MulAsAdd => "i64-mul",
+            Fault::ReturnCallAsCall => "return-call",
         }
     }
 
@@ -60,15 +66,17 @@ impl Fault {
         format!("wasmi-fault-{}", self.suffix())
     }
 
-    /// `(from, to)` single-byte opcodes.
-    fn opcodes(self) -> (u8, u8) {
-        match self {
+    /// `(from, to)` single-byte opcodes of the faults that swap one
+    /// instruction for another; `None` for the others.
+    fn opcodes(self) -> Option<(u8, u8)> {
+        Some(match self {
             Fault::RemSignedAsUnsigned => (0x6f, 0x70),
             Fault::AddAsSub => (0x6a, 0x6b),
             Fault::ShrSignedAsUnsigned => (0x75, 0x76),
             Fault::LtSignedAsUnsigned => (0x48, 0x49),
             Fault::I64MulAsAdd => (0x7e, 0x7c),
-        }
+            Fault::ReturnCallAsCall => return None,
+        })
     }
 
     /// What the fault does, for reports.
@@ -79,6 +87,7 @@ impl Fault {
             Fault::ShrSignedAsUnsigned => "i32.shr_s executed as i32.shr_u",
             Fault::LtSignedAsUnsigned => "i32.lt_s executed as i32.lt_u",
             Fault::I64MulAsAdd => "i64.mul executed as i64.add",
+            Fault::ReturnCallAsCall => "return_call* executed as call* + return",
         }
     }
 
@@ -86,7 +95,9 @@ impl Fault {
     /// Returns the module unchanged if it is unparsable: the engine then
     /// rejects it exactly as wasmi would.
     pub fn apply(self, wasm: &[u8]) -> Vec<u8> {
-        let (from, to) = self.opcodes();
+        let Some((from, to)) = self.opcodes() else {
+            return tail_calls_as_calls(wasm).unwrap_or_else(|_| wasm.to_vec());
+        };
         let mut out = wasm.to_vec();
         for payload in Parser::new(0).parse_all(wasm) {
             let Ok(Payload::CodeSectionEntry(body)) = payload else {
@@ -106,6 +117,60 @@ impl Fault {
         }
         out
     }
+}
+
+/// `wasm` with every `return_call f` replaced by `call f; return` (and
+/// `return_call_indirect` and `return_call_ref` likewise): re-encoded,
+/// since the bodies grow.
+fn tail_calls_as_calls(wasm: &[u8]) -> Result<Vec<u8>> {
+    use wasm_encoder::reencode::{Error, Reencode, RoundtripReencoder};
+    use wasm_encoder::{CodeSection, Instruction};
+
+    struct Rewriter;
+    impl Reencode for Rewriter {
+        type Error = std::convert::Infallible;
+
+        fn parse_function_body(
+            &mut self,
+            code: &mut CodeSection,
+            func: wasmparser::FunctionBody<'_>,
+        ) -> Result<(), Error<Self::Error>> {
+            let mut f = self.new_function_with_parsed_locals(&func)?;
+            let mut reader = func.get_operators_reader()?;
+            while !reader.eof() {
+                let instruction = match reader.read()? {
+                    Operator::ReturnCall { function_index } => {
+                        f.instruction(&Instruction::Call(function_index));
+                        Instruction::Return
+                    }
+                    Operator::ReturnCallIndirect {
+                        type_index,
+                        table_index,
+                    } => {
+                        f.instruction(&Instruction::CallIndirect {
+                            type_index,
+                            table_index,
+                        });
+                        Instruction::Return
+                    }
+                    Operator::ReturnCallRef { type_index } => {
+                        f.instruction(&Instruction::CallRef(type_index));
+                        Instruction::Return
+                    }
+                    other => RoundtripReencoder.instruction(other)?,
+                };
+                f.instruction(&instruction);
+            }
+            code.function(&f);
+            Ok(())
+        }
+    }
+
+    let mut module = wasm_encoder::Module::new();
+    Rewriter
+        .parse_core_module(&mut module, Parser::new(0), wasm)
+        .map_err(|e| anyhow::anyhow!("re-encoding the module: {e:?}"))?;
+    Ok(module.finish())
 }
 
 /// The single-byte opcode of the instructions faults rewrite.
@@ -198,5 +263,28 @@ mod tests {
         // The immediate 0x6f (111) is data, not an opcode: untouched.
         assert!(text.contains("i32.const 111"), "{text}");
         assert!(text.contains("i32.add"), "{text}");
+    }
+
+    #[test]
+    fn tail_calls_become_calls_followed_by_return() {
+        let wasm = wat::parse_str(
+            r#"(module
+                 (type $t (func (param i32) (result i32)))
+                 (table 1 1 funcref) (elem (i32.const 0) $g)
+                 (func $f (export "f") (param i32) (result i32)
+                   local.get 0 return_call $g)
+                 (func $g (param i32) (result i32)
+                   local.get 0 i32.const 0 return_call_indirect (type $t)))"#,
+        )
+        .unwrap();
+        let faulty = Fault::ReturnCallAsCall.apply(&wasm);
+        wasmparser::Validator::new().validate_all(&faulty).unwrap();
+        let text = wasmprinter::print_bytes(&faulty).unwrap();
+        assert!(!text.contains("return_call"), "{text}");
+        assert!(
+            text.contains("call $g\n    return") || text.contains("call 1"),
+            "{text}"
+        );
+        assert!(text.contains("call_indirect"), "{text}");
     }
 }

@@ -58,6 +58,12 @@ pub struct ExecutionConfig {
     pub max_wasm_stack: usize,
     /// wasmi's maximum call depth.
     pub wasmi_max_recursion_depth: usize,
+    /// wasmi's maximum value stack height, in values (its frames' registers).
+    pub wasmi_max_stack_values: usize,
+    /// When some engines overflow their stack where others do not, the
+    /// case runs again with every stack limit this many times larger; an
+    /// engine still overflowing where the others complete is a finding.
+    pub overflow_rerun_factor: usize,
 }
 
 impl Default for ExecutionConfig {
@@ -69,16 +75,46 @@ impl Default for ExecutionConfig {
             max_table_elements: 100_000,
             max_wasm_stack: 512 << 10,
             wasmi_max_recursion_depth: 16384,
+            wasmi_max_stack_values: 1_000_000,
+            overflow_rerun_factor: 16,
+        }
+    }
+}
+
+impl ExecutionConfig {
+    /// The limits of the re-run after a partial stack overflow: every
+    /// stack limit `overflow_rerun_factor` times larger.
+    pub fn with_larger_stacks(&self) -> ExecutionConfig {
+        let factor = self.overflow_rerun_factor.max(1);
+        ExecutionConfig {
+            max_wasm_stack: self.max_wasm_stack.saturating_mul(factor),
+            wasmi_max_recursion_depth: self.wasmi_max_recursion_depth.saturating_mul(factor),
+            wasmi_max_stack_values: self.wasmi_max_stack_values.saturating_mul(factor),
+            ..self.clone()
         }
     }
 }
 
 /// The proposals the generator may use and every default engine supports:
-/// Wasm 2.0 plus tail calls, extended-const, multi-memory and memory64.
+/// Wasm 2.0 plus tail calls, extended-const, multi-memory, memory64, wide
+/// arithmetic and custom page sizes.
 pub fn comparable_features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::MEMORY64
+        | WasmFeatures::WIDE_ARITHMETIC
+        | WasmFeatures::CUSTOM_PAGE_SIZES
+}
+
+/// The proposals only Wasmtime supports, fuzzed on its own sub-matrix
+/// (`+proposals` variants): typed function references, GC, exceptions,
+/// relaxed SIMD.
+pub fn proposal_features() -> WasmFeatures {
+    WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::GC
+        | WasmFeatures::GC_TYPES
+        | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::RELAXED_SIMD
 }

@@ -3,9 +3,10 @@
 
 use crate::case::module_info::validates_with;
 use crate::case::plan::Plan;
+use crate::case::stack_program::StackExpectation;
 use crate::engine::{build_engine, Engine, ExecutionConfig};
 use crate::judge::compare::{compare, Comparison};
-use crate::judge::outcome::EngineRun;
+use crate::judge::outcome::{EngineRun, InconclusiveReason};
 use crate::judge::verdict::Verdict;
 use anyhow::{bail, Context, Result};
 use std::collections::HashSet;
@@ -22,6 +23,24 @@ pub struct MatrixConfig {
     /// engines disagree, to tell which side is right (`engine::family`).
     #[serde(default = "default_tie_breakers")]
     pub tie_breakers: Vec<String>,
+    /// A Wasmtime-only sub-matrix for modules using proposals the oracle
+    /// lacks (`+proposals` variants); the first is its reference.
+    #[serde(default = "default_proposal_engines")]
+    pub proposal_engines: Vec<String>,
+}
+
+/// Cranelift at opt level none as the reference, the two tail-call
+/// variants of the default matrix at opt level speed, and Pulley: three
+/// implementation families of Wasmtime (Winch refuses these proposals).
+pub fn default_proposal_engines() -> Vec<String> {
+    [
+        "cranelift-tail-signals+opt-none+proposals",
+        "cranelift-tail-signals+nofuel+proposals",
+        "cranelift-tail-explicit+proposals",
+        "pulley-tail-signals+proposals",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// Cranelift at opt level none (shares the x64 lowering, not the
@@ -38,10 +57,44 @@ pub fn default_tie_breakers() -> Vec<String> {
 }
 
 /// The engines a case runs on; the oracle comes first. Tie-breakers run
-/// only when the engines disagree.
+/// only when the engines disagree. A second set with much larger stacks
+/// runs a case again when some engines overflowed their stack and others
+/// did not.
 pub struct Matrix {
+    normal: Engines,
+    larger_stacks: Engines,
+    /// The Wasmtime-only sub-matrix for modules using proposals the oracle
+    /// lacks, and the same with larger stacks; empty when not configured.
+    proposals: Engines,
+    proposals_larger_stacks: Engines,
+}
+
+/// The matrix's engines built with one set of limits.
+struct Engines {
     engines: Vec<Box<dyn Engine>>,
     tie_breakers: Vec<Box<dyn Engine>>,
+    /// Where the set's engines start in [`Matrix::all_names`].
+    first_index: usize,
+}
+
+impl Engines {
+    fn build(names: &[String], limits: &ExecutionConfig) -> Result<Engines> {
+        let engines = names
+            .iter()
+            .map(|name| {
+                build_engine(name, limits).with_context(|| format!("building engine {name:?}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Engines {
+            engines,
+            tie_breakers: Vec::new(),
+            first_index: 0,
+        })
+    }
+
+    fn names(&self) -> Vec<&str> {
+        self.engines.iter().map(|e| e.name()).collect()
+    }
 }
 
 /// Where a case is inside the matrix.
@@ -61,6 +114,10 @@ pub struct CaseReport {
     pub runs: Vec<(String, EngineRun)>,
     /// The comparison of those runs.
     pub comparison: Comparison,
+    /// When some engines overflowed their stack where others did not, the
+    /// first run's inconclusive verdict: `runs` and `comparison` are then
+    /// those of the re-run with larger stacks.
+    pub stack_rerun: Option<Verdict>,
 }
 
 impl Matrix {
@@ -77,16 +134,33 @@ impl Matrix {
         if names.len() < 2 {
             bail!("the matrix needs at least two engines to compare, got only {oracle:?}");
         }
-        let engines = names
-            .iter()
-            .map(|name| {
-                build_engine(name, limits).with_context(|| format!("building engine {name:?}"))
-            })
-            .collect::<Result<Vec<_>>>()?;
         Ok(Matrix {
-            engines,
-            tie_breakers: Vec::new(),
+            normal: Engines::build(&names, limits)?,
+            larger_stacks: Engines::build(&names, &limits.with_larger_stacks())
+                .context("building the engines with larger stacks")?,
+            proposals: Engines::build(&[], limits)?,
+            proposals_larger_stacks: Engines::build(&[], limits)?,
         })
+    }
+
+    /// The same matrix with a Wasmtime-only sub-matrix of `names` (the
+    /// first its reference) for modules that use proposals the oracle
+    /// lacks but these engines support.
+    pub fn with_proposal_engines(
+        mut self,
+        names: &[String],
+        limits: &ExecutionConfig,
+    ) -> Result<Matrix> {
+        if names.len() == 1 {
+            bail!("the proposal sub-matrix needs at least two engines, got only {names:?}");
+        }
+        let first_index = self.all_names().len();
+        self.proposals = Engines::build(names, limits).context("building the proposal engines")?;
+        self.proposals.first_index = first_index;
+        self.proposals_larger_stacks = Engines::build(names, &limits.with_larger_stacks())
+            .context("building the proposal engines with larger stacks")?;
+        self.proposals_larger_stacks.first_index = first_index;
+        Ok(self)
     }
 
     /// The same matrix with `names` as tie-breakers (an engine already in
@@ -96,40 +170,62 @@ impl Matrix {
         names: &[String],
         limits: &ExecutionConfig,
     ) -> Result<Matrix> {
+        let larger = limits.with_larger_stacks();
         for name in names {
             if self.all_names().contains(&name.as_str()) {
                 continue;
             }
             let engine = build_engine(name, limits)
                 .with_context(|| format!("building tie-breaker {name:?}"))?;
-            self.tie_breakers.push(engine);
+            self.normal.tie_breakers.push(engine);
+            let engine = build_engine(name, &larger)
+                .with_context(|| format!("building tie-breaker {name:?} with larger stacks"))?;
+            self.larger_stacks.tie_breakers.push(engine);
         }
+        // The proposal engines' steps are numbered after the tie-breakers.
+        let first_index = self.normal.engines.len() + self.normal.tie_breakers.len();
+        self.proposals.first_index = first_index;
+        self.proposals_larger_stacks.first_index = first_index;
         Ok(self)
     }
 
     /// The tie-breakers.
     pub fn tie_breakers(&self) -> &[Box<dyn Engine>] {
-        &self.tie_breakers
+        &self.normal.tie_breakers
     }
 
     /// Every engine name, the matrix's (oracle first) then the
     /// tie-breakers': what a [`Step`] index refers to.
     pub fn all_names(&self) -> Vec<&str> {
-        self.engines
+        self.normal
+            .engines
             .iter()
-            .chain(&self.tie_breakers)
+            .chain(&self.normal.tie_breakers)
+            .chain(&self.proposals.engines)
             .map(|e| e.name())
             .collect()
     }
 
+    /// Whether `wasm` goes to the Wasmtime-only sub-matrix: it needs a
+    /// proposal the oracle lacks, and the sub-matrix's reference accepts it.
+    pub fn runs_on_proposal_engines(&self, wasm: &[u8]) -> bool {
+        match (self.normal.engines.first(), self.proposals.engines.first()) {
+            (Some(oracle), Some(reference)) => {
+                !validates_with(wasm, oracle.features())
+                    && validates_with(wasm, reference.features())
+            }
+            _ => false,
+        }
+    }
+
     /// The engines, oracle first.
     pub fn engines(&self) -> &[Box<dyn Engine>] {
-        &self.engines
+        &self.normal.engines
     }
 
     /// The engine names, oracle first.
     pub fn names(&self) -> Vec<&str> {
-        self.engines.iter().map(|e| e.name()).collect()
+        self.normal.names()
     }
 
     /// Runs `plan` on every engine and compares.
@@ -146,41 +242,77 @@ impl Matrix {
         plan: &Plan,
         observe: &mut dyn FnMut(Step),
     ) -> CaseReport {
-        let run = |index: usize, engine: &dyn Engine, observe: &mut dyn FnMut(Step)| {
-            observe(Step::Compiling(index));
-            crate::engine::panics::catch(|| {
-                engine.execute_observed(wasm, plan, &mut || observe(Step::Running(index)))
-            })
-            .unwrap_or_else(EngineRun::Crashed)
+        let (set, larger) = if self.runs_on_proposal_engines(wasm) {
+            (&self.proposals, &self.proposals_larger_stacks)
+        } else {
+            (&self.normal, &self.larger_stacks)
         };
-        let mut runs: Vec<EngineRun> = self
-            .engines
-            .iter()
-            .enumerate()
-            .map(|(index, e)| run(index, e.as_ref(), observe))
-            .collect();
-        let mut names = self.names();
-        // Whether each engine's refusal of the module is expected.
-        let refusal_expected = |engine: &dyn Engine| !validates_with(wasm, engine.features());
-        let mut expected: Vec<bool> = self
-            .engines
-            .iter()
-            .map(|e| refusal_expected(e.as_ref()))
-            .collect();
-        let mut comparison = compare(&names, &runs, plan, |i| expected[i], |_| false);
-        if matches!(comparison.verdict, Verdict::Mismatch(_)) && !self.tie_breakers.is_empty() {
-            let first = self.engines.len();
-            for (offset, engine) in self.tie_breakers.iter().enumerate() {
-                runs.push(run(first + offset, engine.as_ref(), observe));
-                names.push(engine.name());
-                expected.push(refusal_expected(engine.as_ref()));
+        let first = run_engines(set, wasm, plan, observe);
+        let partial_overflow = matches!(
+            first.comparison.verdict,
+            Verdict::Inconclusive {
+                reason: InconclusiveReason::StackOverflow,
+                ..
             }
-            comparison = break_tie(&names, &runs, plan, &expected, first, comparison);
+        );
+        if !partial_overflow || plan.stack != StackExpectation::Unknown {
+            return first;
         }
+        let deeper = Plan {
+            stack: StackExpectation::LargerStacks,
+            ..plan.clone()
+        };
         CaseReport {
-            runs: names.iter().map(|n| n.to_string()).zip(runs).collect(),
-            comparison,
+            stack_rerun: Some(first.comparison.verdict),
+            ..run_engines(larger, wasm, &deeper, observe)
         }
+    }
+}
+
+/// Runs `plan` on `set`'s engines, compares, and brings in the
+/// tie-breakers when they disagree.
+fn run_engines(
+    set: &Engines,
+    wasm: &[u8],
+    plan: &Plan,
+    observe: &mut dyn FnMut(Step),
+) -> CaseReport {
+    let run = |index: usize, engine: &dyn Engine, observe: &mut dyn FnMut(Step)| {
+        let index = set.first_index + index;
+        observe(Step::Compiling(index));
+        crate::engine::panics::catch(|| {
+            engine.execute_observed(wasm, plan, &mut || observe(Step::Running(index)))
+        })
+        .unwrap_or_else(EngineRun::Crashed)
+    };
+    let mut runs: Vec<EngineRun> = set
+        .engines
+        .iter()
+        .enumerate()
+        .map(|(index, e)| run(index, e.as_ref(), observe))
+        .collect();
+    let mut names = set.names();
+    // Whether each engine's refusal of the module is expected.
+    let refusal_expected = |engine: &dyn Engine| !validates_with(wasm, engine.features());
+    let mut expected: Vec<bool> = set
+        .engines
+        .iter()
+        .map(|e| refusal_expected(e.as_ref()))
+        .collect();
+    let mut comparison = compare(&names, &runs, plan, |i| expected[i], |_| false);
+    if matches!(comparison.verdict, Verdict::Mismatch(_)) && !set.tie_breakers.is_empty() {
+        let first = set.engines.len();
+        for (offset, engine) in set.tie_breakers.iter().enumerate() {
+            runs.push(run(first + offset, engine.as_ref(), observe));
+            names.push(engine.name());
+            expected.push(refusal_expected(engine.as_ref()));
+        }
+        comparison = break_tie(&names, &runs, plan, &expected, first, comparison);
+    }
+    CaseReport {
+        runs: names.iter().map(|n| n.to_string()).zip(runs).collect(),
+        comparison,
+        stack_rerun: None,
     }
 }
 

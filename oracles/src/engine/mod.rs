@@ -18,7 +18,7 @@ mod wasmi;
 mod wasmtime;
 
 pub use self::faulty::{Fault, FaultyEngine};
-pub use self::interface::{comparable_features, Engine, ExecutionConfig};
+pub use self::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
 pub use self::registry::{build_engine, known_engine_names};
 pub use self::sabotage::{Sabotage, SabotagedEngine};
 pub use self::wasmi::{WasmiEngine, WASMI_LAZY};

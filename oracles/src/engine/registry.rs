@@ -5,7 +5,7 @@ use super::faulty::{Fault, FaultyEngine};
 use super::interface::{Engine, ExecutionConfig};
 use super::sabotage::{Sabotage, SabotagedEngine};
 use super::wasmi::{WasmiEngine, WASMI_LAZY};
-use super::wasmtime::{Backend, WasmtimeEngine, WasmtimeVariant};
+use super::wasmtime::{Backend, WasmtimeEngine, WasmtimeVariant, STACK_CHECK_FAULT};
 use anyhow::{bail, Context, Result};
 
 /// The engine names `build_engine` understands, for help and error texts.
@@ -26,6 +26,9 @@ pub fn known_engine_names() -> Vec<String> {
             for fault in Fault::ALL {
                 names.push(format!("cranelift-{tail}-{stack}+fault-{}", fault.suffix()));
             }
+            names.push(format!(
+                "cranelift-{tail}-{stack}+fault-{STACK_CHECK_FAULT}"
+            ));
         }
     }
     names.extend(Fault::ALL.iter().map(|f| f.engine_name()));
@@ -45,9 +48,19 @@ pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engi
         return Ok(Box::new(SabotagedEngine::new(*sabotage, limits)?));
     }
     if let Some((base, suffix)) = name.split_once("+fault-") {
+        if suffix == STACK_CHECK_FAULT {
+            return match WasmtimeVariant::parse(base) {
+                Some(v) if v.backend == Backend::Cranelift => {
+                    Ok(Box::new(WasmtimeEngine::without_stack_check(v, limits)?))
+                }
+                _ => bail!(
+                    "engine {name:?}: the stack-check fault acts on a Cranelift variant, not on {base:?}"
+                ),
+            };
+        }
         let fault = Fault::from_suffix(suffix).with_context(|| {
             format!(
-                "unknown fault {suffix:?} in engine {name:?}; faults: {}",
+                "unknown fault {suffix:?} in engine {name:?}; faults: {}, {STACK_CHECK_FAULT}",
                 Fault::ALL.map(|f| f.suffix()).join(", ")
             )
         })?;

@@ -43,15 +43,17 @@ impl WasmiEngine {
             .wasm_bulk_memory(true)
             .wasm_multi_value(true)
             .wasm_relaxed_simd(false)
-            .wasm_wide_arithmetic(false)
-            .wasm_custom_page_sizes(false)
+            .wasm_wide_arithmetic(true)
+            .wasm_custom_page_sizes(true)
             .consume_fuel(true)
             .compilation_mode(if name == WASMI_LAZY {
                 wasmi::CompilationMode::Lazy
             } else {
                 wasmi::CompilationMode::Eager
             })
-            .set_max_recursion_depth(limits.wasmi_max_recursion_depth);
+            .set_max_recursion_depth(limits.wasmi_max_recursion_depth)
+            // wasmi panics below its minimum height of 1,000 values.
+            .set_max_stack_height(limits.wasmi_max_stack_values.max(1000));
         Ok(WasmiEngine {
             name: name.to_string(),
             config,
@@ -77,10 +79,11 @@ impl Engine for WasmiEngine {
 
     fn settings(&self) -> String {
         format!(
-            "wasmi {} ({} translation, max recursion depth {}, fuel {})",
+            "wasmi {} ({} translation, max recursion depth {}, max stack height {} values, fuel {})",
             crate::versions::WASMI,
             if self.lazy { "lazy" } else { "eager" },
             self.limits.wasmi_max_recursion_depth,
+            self.limits.wasmi_max_stack_values,
             self.limits.fuel
         )
     }

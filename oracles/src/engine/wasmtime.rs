@@ -2,7 +2,7 @@
 //! so pointing crosscheck at another Wasmtime release touches nothing else.
 
 use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
-use super::interface::{comparable_features, Engine, ExecutionConfig};
+use super::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
 use crate::case::value::{FuncIdentity, Value};
@@ -49,6 +49,10 @@ pub struct WasmtimeVariant {
     /// (`epoch_interruption`, [`EPOCH_DEADLINE`]) stands in as the backstop
     /// against a module that does not terminate.
     pub fuel: bool,
+    /// The proposals wasmi lacks on too (`+proposals`): typed function
+    /// references, GC, exceptions and relaxed SIMD (deterministic), for
+    /// the Wasmtime-only sub-matrix (`[matrix] proposal_engines`).
+    pub proposals: bool,
 }
 
 /// How often the epoch of variants without fuel advances.
@@ -71,6 +75,7 @@ impl WasmtimeVariant {
                 "opt-none" if !variant.opt_none => variant.opt_none = true,
                 "single-pass" if !variant.single_pass => variant.single_pass = true,
                 "nofuel" if variant.fuel => variant.fuel = false,
+                "proposals" if !variant.proposals => variant.proposals = true,
                 _ => return None,
             }
         }
@@ -102,6 +107,7 @@ impl WasmtimeVariant {
             opt_none: false,
             single_pass: false,
             fuel: true,
+            proposals: false,
         })
     }
 
@@ -123,6 +129,9 @@ impl WasmtimeVariant {
         }
         if !self.fuel {
             name.push_str("+nofuel");
+        }
+        if self.proposals {
+            name.push_str("+proposals");
         }
         name
     }
@@ -203,7 +212,16 @@ impl WasmtimeVariant {
             "-W tail-call={}",
             if self.tail_calls { "y" } else { "n" }
         )];
-        flags.push("-W multi-memory=y,memory64=y,extended-const=y".into());
+        flags.push(
+            "-W multi-memory=y,memory64=y,extended-const=y,wide-arithmetic=y,custom-page-sizes=y"
+                .into(),
+        );
+        if self.proposals {
+            flags.push(
+                "-W function-references=y,gc=y,exceptions=y,relaxed-simd=y,relaxed-simd-deterministic=y"
+                    .into(),
+            );
+        }
         match self.backend {
             Backend::Cranelift => flags.push(format!(
                 "-C compiler=cranelift -O opt-level={}",
@@ -230,8 +248,9 @@ impl WasmtimeVariant {
         flags.join(" ")
     }
 
-    /// The Wasmtime `Config` for this variant.
-    fn config(&self, limits: &ExecutionConfig) -> Result<Config> {
+    /// The Wasmtime `Config` for this variant, with `max_wasm_stack` as
+    /// Wasmtime's stack limit.
+    fn config(&self, max_wasm_stack: usize) -> Result<Config> {
         let mut config = Config::new();
         config
             .wasm_tail_call(self.tail_calls)
@@ -247,10 +266,13 @@ impl WasmtimeVariant {
             .wasm_gc(false)
             .wasm_exceptions(false)
             .wasm_threads(false)
-            .wasm_wide_arithmetic(false)
-            .wasm_custom_page_sizes(false)
+            .wasm_wide_arithmetic(true)
+            .wasm_custom_page_sizes(true)
             .wasm_component_model(false)
-            .max_wasm_stack(limits.max_wasm_stack)
+            .max_wasm_stack(max_wasm_stack)
+            // Wasmtime refuses a wasm stack larger than its async stacks,
+            // even with async support off.
+            .async_stack_size(max_wasm_stack.max(DEFAULT_ASYNC_STACK))
             // Cases run in parallel already; one compile thread per case.
             .parallel_compilation(false)
             .cranelift_opt_level(if self.opt_none {
@@ -270,6 +292,15 @@ impl WasmtimeVariant {
                 .operator_cost(fuel_costs_without_variable_parts());
         } else {
             config.epoch_interruption(true);
+        }
+        if self.proposals {
+            config
+                .wasm_function_references(true)
+                .wasm_gc(true)
+                .wasm_exceptions(true)
+                .wasm_relaxed_simd(true)
+                // The same results on every backend: comparable.
+                .relaxed_simd_deterministic(true);
         }
         if !self.signals {
             config
@@ -377,6 +408,19 @@ fn tick_epochs(engine: &wasmtime::Engine) {
     engines.lock().unwrap().push(engine.weak());
 }
 
+/// Wasmtime's default `async_stack_size`.
+const DEFAULT_ASYNC_STACK: usize = 2 << 20;
+
+/// Native stack beyond `max_wasm_stack` on the thread that runs wasm: room
+/// for the host frames below the first wasm frame and for raising a trap.
+/// Small, so that code whose stack check does not fire crashes (a `crash`
+/// finding) instead of silently using a large native stack.
+pub const NATIVE_STACK_RESERVE: usize = 2 << 20;
+
+/// The `max_wasm_stack` of a variant whose stack check is made unable to
+/// fire (`+fault-stack-check`): far beyond the native stack it runs on.
+const UNCHECKED_WASM_STACK: usize = 1 << 30;
+
 /// A Wasmtime engine built for one variant; created once and reused.
 pub struct WasmtimeEngine {
     name: String,
@@ -388,8 +432,25 @@ pub struct WasmtimeEngine {
 impl WasmtimeEngine {
     /// Creates the engine for `variant`.
     pub fn new(variant: WasmtimeVariant, limits: &ExecutionConfig) -> Result<Self> {
-        let name = variant.name();
-        let config = variant.config(limits)?;
+        Self::build(variant, limits, limits.max_wasm_stack, variant.name())
+    }
+
+    /// A deliberately wrong engine for testing the harness
+    /// (`<variant>+fault-stack-check`): its stack limit is far beyond the
+    /// native stack its code runs on, so the stack check never fires and
+    /// deep recursion runs off the native stack.
+    pub fn without_stack_check(variant: WasmtimeVariant, limits: &ExecutionConfig) -> Result<Self> {
+        let name = format!("{}+fault-{STACK_CHECK_FAULT}", variant.name());
+        Self::build(variant, limits, UNCHECKED_WASM_STACK, name)
+    }
+
+    fn build(
+        variant: WasmtimeVariant,
+        limits: &ExecutionConfig,
+        max_wasm_stack: usize,
+        name: String,
+    ) -> Result<Self> {
+        let config = variant.config(max_wasm_stack)?;
         let engine = wasmtime::Engine::new(&config).map_err(|e| {
             anyhow::Error::from(e).context(format!(
                 "Wasmtime refused the configuration of engine {name:?}"
@@ -427,6 +488,14 @@ impl Engine for WasmtimeEngine {
 
     fn features(&self) -> WasmFeatures {
         let mut features = comparable_features();
+        if self.variant.proposals {
+            features |= proposal_features();
+        }
+        if self.variant.backend == Backend::Winch {
+            // Winch lacks wide arithmetic ("unsupported"); checked in
+            // `engine::registry`'s tests.
+            features.remove(WasmFeatures::WIDE_ARITHMETIC);
+        }
         if !self.variant.tail_calls {
             features.remove(WasmFeatures::TAIL_CALL);
         }
@@ -460,20 +529,40 @@ impl Engine for WasmtimeEngine {
         };
         compile.code_bytes = Some(module.text().len() as u64);
         compiled();
-        drive(
-            || {
-                let mut store = Store::new(&self.engine, HarnessLimiter::new(&self.limits));
-                store.limiter(|limiter| limiter as &mut dyn wasmtime::ResourceLimiter);
-                let budget = Budget::of(&self.variant, &self.limits);
-                budget.renew(&mut store);
-                let instance = Instance::new(&mut store, &module, &[])
-                    .map_err(|err| outcome_of_error(&err, store.data().refused))?;
-                Ok(WasmtimeInstance::new(store, instance, budget))
-            },
-            plan,
-            compile,
-        )
+        let native_stack = self.limits.max_wasm_stack + NATIVE_STACK_RESERVE;
+        on_native_stack(native_stack, || {
+            drive(
+                || {
+                    let mut store = Store::new(&self.engine, HarnessLimiter::new(&self.limits));
+                    store.limiter(|limiter| limiter as &mut dyn wasmtime::ResourceLimiter);
+                    let budget = Budget::of(&self.variant, &self.limits);
+                    budget.renew(&mut store);
+                    let instance = Instance::new(&mut store, &module, &[])
+                        .map_err(|err| outcome_of_error(&err, store.data().refused))?;
+                    Ok(WasmtimeInstance::new(store, instance, budget))
+                },
+                plan,
+                compile,
+            )
+        })
     }
+}
+
+/// The suffix of the fault that disables Wasmtime's stack check.
+pub const STACK_CHECK_FAULT: &str = "stack-check";
+
+/// Runs `f` on a new thread with `bytes` of native stack; a panic in `f`
+/// continues on the calling thread.
+fn on_native_stack<T: Send>(bytes: usize, f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("wasm".into())
+            .stack_size(bytes)
+            .spawn_scoped(scope, f)
+            .expect("spawning a thread to run wasm on")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 impl wasmtime::ResourceLimiter for HarnessLimiter {
@@ -668,6 +757,7 @@ pub fn trap_kind(trap: Trap) -> TrapKind {
         Trap::OutOfFuel | Trap::Interrupt => TrapKind::OutOfFuel,
         Trap::NullReference => TrapKind::NullReference,
         Trap::HeapMisaligned => TrapKind::UnalignedAtomic,
+        Trap::CastFailure => TrapKind::CastFailure,
         Trap::ArrayOutOfBounds => TrapKind::MemoryOutOfBounds,
         _ => TrapKind::Unknown,
     }
@@ -712,6 +802,7 @@ mod tests {
             (Trap::OutOfFuel, TrapKind::OutOfFuel),
             (Trap::NullReference, TrapKind::NullReference),
             (Trap::HeapMisaligned, TrapKind::UnalignedAtomic),
+            (Trap::CastFailure, TrapKind::CastFailure),
             (Trap::Interrupt, TrapKind::OutOfFuel),
         ];
         for (trap, kind) in expected {

@@ -1,6 +1,7 @@
 //! Comparing what the engines observed, point by point, into a verdict.
 
 use crate::case::plan::Plan;
+use crate::case::stack_program::StackExpectation;
 use crate::case::value::{display_values, Value};
 use crate::judge::attribution::blame;
 use crate::judge::outcome::{EngineRun, Execution, InconclusiveReason, Outcome};
@@ -159,14 +160,17 @@ pub fn compare<R: Borrow<EngineRun>>(
 }
 
 /// Walks the comparison points in execution order, past disagreements,
-/// until everything is compared or a point is inconclusive (anything after
-/// a stack overflow or fuel exhaustion is incomparable). Returns the
+/// until everything is compared, a point is inconclusive (anything after
+/// fuel exhaustion, or a stack overflow of some engines when the plan does
+/// not say what a correct engine does, is incomparable), or every engine
+/// overflowed its stack (agreement; what follows may depend on depth). Returns the
 /// verdict (the first mismatch, else the inconclusive point, else `None`
 /// when everything agrees) and the later mismatches that blame a party the
 /// earlier ones do not.
 fn compare_executions(ran: &[(&str, &Execution)], plan: &Plan) -> (Option<Verdict>, Vec<Mismatch>) {
     let mut walk = Walk {
         ran,
+        stack: plan.stack,
         mismatches: Vec::new(),
         stopped: None,
     };
@@ -193,6 +197,8 @@ fn compare_executions(ran: &[(&str, &Execution)], plan: &Plan) -> (Option<Verdic
 /// The state of a walk over the comparison points.
 struct Walk<'a> {
     ran: &'a [(&'a str, &'a Execution)],
+    /// Whether a partial stack overflow is a difference or undecided.
+    stack: StackExpectation,
     mismatches: Vec<Mismatch>,
     /// The inconclusive point that ended the walk.
     stopped: Option<Verdict>,
@@ -201,12 +207,13 @@ struct Walk<'a> {
 impl<'a> Walk<'a> {
     /// Compares one point; false when the walk must stop there.
     fn point(&mut self, phase: Phase, observe: &dyn Fn(&'a Execution) -> Observation<'a>) -> bool {
-        match compare_point(self.ran, phase, observe) {
+        match compare_point(self.ran, phase, observe, self.stack) {
             None => true,
             Some(Verdict::Mismatch(m)) => {
                 self.mismatches.push(m);
                 true
             }
+            Some(Verdict::Agree) => false,
             Some(inconclusive) => {
                 self.stopped = Some(inconclusive);
                 false
@@ -272,14 +279,37 @@ fn compare_point<'a>(
     ran: &[(&str, &'a Execution)],
     phase: Phase,
     observe: &dyn Fn(&'a Execution) -> Observation<'a>,
+    stack: StackExpectation,
 ) -> Option<Verdict> {
     let observations: Vec<(&str, Observation<'_>)> =
         ran.iter().map(|(n, e)| (*n, observe(e))).collect();
-    // Anything past a stack overflow, fuel exhaustion or limit is incomparable.
-    let mut inconclusive: Vec<(String, InconclusiveReason)> = observations
+    let reasons: Vec<(String, InconclusiveReason)> = observations
         .iter()
         .filter_map(|(n, o)| Some((n.to_string(), o.inconclusive_reason()?)))
         .collect();
+    let overflowed = reasons
+        .iter()
+        .filter(|(_, r)| *r == InconclusiveReason::StackOverflow)
+        .count();
+    // Anything past fuel exhaustion or a resource limit is incomparable.
+    let mut inconclusive: Vec<(String, InconclusiveReason)> = reasons
+        .iter()
+        .filter(|(_, r)| *r != InconclusiveReason::StackOverflow)
+        .cloned()
+        .collect();
+    if inconclusive.is_empty() && overflowed > 0 {
+        if overflowed == observations.len() {
+            // Every engine overflowed: they agree. What follows may depend
+            // on how deep each got, so the walk ends here.
+            return Some(Verdict::Agree);
+        }
+        // Some overflowed where others did not. Unless a correct engine's
+        // behaviour is known (a stack program, a re-run with larger
+        // stacks), depths legitimately differ: undecided for now.
+        if stack == StackExpectation::Unknown {
+            inconclusive = reasons;
+        }
+    }
     if !inconclusive.is_empty() {
         inconclusive.sort_by_key(|(_, reason)| *reason);
         let reason = inconclusive[0].1;

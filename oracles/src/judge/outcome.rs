@@ -32,13 +32,15 @@ pub enum TrapKind {
     NullReference,
     /// Misaligned atomic access.
     UnalignedAtomic,
+    /// A GC reference cast to a type it is not an instance of.
+    CastFailure,
     /// A trap kind this harness has no mapping for.
     Unknown,
 }
 
 impl TrapKind {
     /// Every kind, for exhaustive tests and reports.
-    pub const ALL: [TrapKind; 13] = [
+    pub const ALL: [TrapKind; 14] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -51,6 +53,7 @@ impl TrapKind {
         TrapKind::OutOfFuel,
         TrapKind::NullReference,
         TrapKind::UnalignedAtomic,
+        TrapKind::CastFailure,
         TrapKind::Unknown,
     ];
 
@@ -69,6 +72,7 @@ impl TrapKind {
             TrapKind::OutOfFuel => "out-of-fuel",
             TrapKind::NullReference => "null-reference",
             TrapKind::UnalignedAtomic => "unaligned-atomic",
+            TrapKind::CastFailure => "cast-failure",
             TrapKind::Unknown => "unknown",
         }
     }

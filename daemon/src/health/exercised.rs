@@ -1,0 +1,241 @@
+//! What the cases really exercised, as opposed to what was generated: stack
+//! overflows reached per engine, deep tail-call loops completed, calls
+//! that passed arguments on the stack and returned, re-runs with larger
+//! stacks, and cases per proposal. Counted with every case under the
+//! [`EXERCISED`] prefix, shown by `status`, the dashboard and `/metrics`,
+//! and judged by the gate.
+
+use super::all_engines::ALL_ENGINES;
+use oracles::case::stack_program::StackShape;
+use oracles::judge::outcome::{EngineRun, Execution, Outcome, TrapKind};
+use oracles::SeedReport;
+
+/// The prefix of the counters this module makes.
+pub const EXERCISED: &str = "exercised:";
+
+/// Per engine: cases in which the engine trapped with stack overflow.
+pub const STACK_OVERFLOW: &str = "stack-overflow";
+/// Calls where every engine that ran overflowed (a recursion that must).
+pub const ALL_OVERFLOWED: &str = "all-overflowed";
+/// Calls of a tail loop (10^5 to 10^6 tail calls) that returned on every
+/// engine that ran it.
+pub const TAIL_LOOP_COMPLETED: &str = "tail-loop-completed";
+/// Calls that returned on every engine and passed arguments on the stack
+/// on x86-64 (a stack program's cycle, or an export's own signature).
+pub const STACK_ARGS_CALLED: &str = "stack-args-called";
+/// Cases some engines overflowed where others did not, run again with
+/// larger stacks.
+pub const STACK_RERUN: &str = "stack-rerun";
+/// Of those, cases whose re-run was no finding.
+pub const STACK_RERUN_RESOLVED: &str = "stack-rerun-resolved";
+/// Cases per feature the module used (`feature:simd`,
+/// `feature:stack:tail-loop`, ...).
+pub const FEATURE: &str = "feature:";
+
+/// The counter name of `what`.
+pub fn counter(what: &str) -> String {
+    format!("{EXERCISED}{what}")
+}
+
+/// The events of one case, as `(engine or "*", counter)`.
+pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
+    let all = |what: &str| (ALL_ENGINES.to_string(), counter(what));
+    let mut events: Vec<(String, String)> = report
+        .module
+        .features
+        .iter()
+        .map(|f| all(&format!("{FEATURE}{f}")))
+        .collect();
+    let ran: Vec<(&str, &Execution)> = report
+        .report
+        .runs
+        .iter()
+        .filter_map(|(name, run)| match run {
+            EngineRun::Ran(execution) => Some((name.as_str(), execution)),
+            _ => None,
+        })
+        .collect();
+    for (engine, execution) in &ran {
+        let overflowed = std::iter::once(&execution.instantiation)
+            .chain(&execution.calls)
+            .any(is_overflow);
+        if overflowed {
+            events.push((engine.to_string(), counter(STACK_OVERFLOW)));
+        }
+    }
+    if report.report.stack_rerun.is_some() {
+        events.push(all(STACK_RERUN));
+        if !report.report.comparison.verdict.is_finding() {
+            events.push(all(STACK_RERUN_RESOLVED));
+        }
+    }
+    if ran.len() < 2 {
+        return events;
+    }
+    let program = report.info.stack_program.as_ref();
+    for (index, call) in report.plan.calls.iter().enumerate() {
+        let outcomes: Vec<&Outcome> = ran.iter().filter_map(|(_, e)| e.calls.get(index)).collect();
+        if outcomes.len() < ran.len() {
+            continue;
+        }
+        if outcomes.iter().all(|o| is_overflow(o)) {
+            events.push(all(ALL_OVERFLOWED));
+        }
+        if !outcomes.iter().all(|o| matches!(o, Outcome::Returned(_))) {
+            continue;
+        }
+        if program.is_some_and(|p| p.shape == StackShape::TailLoop) {
+            events.push(all(TAIL_LOOP_COMPLETED));
+        }
+        let own_signature_on_stack = report
+            .info
+            .functions()
+            .find(|(name, _)| *name == call.export)
+            .is_some_and(|(_, signature)| signature.passes_arguments_on_stack());
+        if program.is_some_and(|p| p.stack_args) || own_signature_on_stack {
+            events.push(all(STACK_ARGS_CALLED));
+        }
+    }
+    events
+}
+
+fn is_overflow(outcome: &Outcome) -> bool {
+    matches!(outcome, Outcome::Trap(TrapKind::StackOverflow))
+}
+
+/// The labels of the per-case totals, in the order they are shown.
+const TOTALS: [(&str, &str); 5] = [
+    (
+        TAIL_LOOP_COMPLETED,
+        "deep tail-call loops completed (10^5-10^6 tail calls each)",
+    ),
+    (
+        STACK_ARGS_CALLED,
+        "calls passing arguments on the stack that returned",
+    ),
+    (
+        ALL_OVERFLOWED,
+        "calls every engine overflowed on (recursion that must)",
+    ),
+    (STACK_RERUN, "cases re-run with larger stacks"),
+    (
+        STACK_RERUN_RESOLVED,
+        "  of which no finding on the larger stacks",
+    ),
+];
+
+/// What a window's (or the store's) cases exercised.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Exercised {
+    /// `(counter, description, count)` of the per-case totals.
+    pub totals: Vec<(String, String, u64)>,
+    /// Per engine: cases it ran, and cases in which it overflowed its stack.
+    pub overflows: Vec<EngineOverflows>,
+    /// Cases per module feature (proposal, stack program shape).
+    pub features: Vec<(String, u64)>,
+}
+
+/// One engine's stack overflows.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct EngineOverflows {
+    /// The engine.
+    pub engine: String,
+    /// Cases it compiled and ran.
+    pub ran: u64,
+    /// Cases in which it trapped with stack overflow.
+    pub overflowed: u64,
+}
+
+impl Exercised {
+    /// Reads the exercised counters out of `(engine, counter) -> value`.
+    pub fn from_counters<'a>(
+        counters: impl IntoIterator<Item = (&'a (String, String), &'a u64)>,
+    ) -> Exercised {
+        let mut totals: std::collections::BTreeMap<&str, u64> = Default::default();
+        let mut ran: std::collections::BTreeMap<&str, u64> = Default::default();
+        let mut overflowed: std::collections::BTreeMap<&str, u64> = Default::default();
+        let mut features = Vec::new();
+        for ((engine, name), value) in counters {
+            if engine == ALL_ENGINES {
+                let Some(what) = name.strip_prefix(EXERCISED) else {
+                    continue;
+                };
+                match what.strip_prefix(FEATURE) {
+                    Some(feature) => features.push((feature.to_string(), *value)),
+                    None => *totals.entry(what).or_default() += value,
+                }
+            } else if name == "ran" {
+                ran.insert(engine, *value);
+            } else if name.strip_prefix(EXERCISED) == Some(STACK_OVERFLOW) {
+                overflowed.insert(engine, *value);
+            }
+        }
+        Exercised {
+            totals: TOTALS
+                .iter()
+                .map(|(what, label)| {
+                    (
+                        what.to_string(),
+                        label.to_string(),
+                        totals.get(what).copied().unwrap_or(0),
+                    )
+                })
+                .collect(),
+            overflows: ran
+                .iter()
+                .map(|(engine, ran)| EngineOverflows {
+                    engine: engine.to_string(),
+                    ran: *ran,
+                    overflowed: overflowed.get(engine).copied().unwrap_or(0),
+                })
+                .collect(),
+            features,
+        }
+    }
+
+    /// The count of an `exercised:` counter of all engines by its name
+    /// after the prefix (`tail-loop-completed`, `feature:simd`).
+    pub fn total(&self, what: &str) -> u64 {
+        match what.strip_prefix(FEATURE) {
+            Some(feature) => self
+                .features
+                .iter()
+                .find(|(f, _)| f == feature)
+                .map_or(0, |(_, n)| *n),
+            None => self
+                .totals
+                .iter()
+                .find(|(w, _, _)| w == what)
+                .map_or(0, |(_, _, n)| *n),
+        }
+    }
+
+    /// The text `status` prints.
+    pub fn render(&self, cases: u64) -> String {
+        use std::fmt::Write;
+        let mut out = String::from("\nexercised (what really ran, not what was generated):\n");
+        for (_, label, n) in &self.totals {
+            let _ = writeln!(out, "  {label:<58} {n:>10}");
+        }
+        let _ = writeln!(out, "  cases reaching a stack overflow, per engine:");
+        for e in &self.overflows {
+            let _ = writeln!(
+                out,
+                "    {:<54} {:>10}  {:>6.2}% of {} run",
+                e.engine,
+                e.overflowed,
+                100.0 * e.overflowed as f64 / e.ran.max(1) as f64,
+                e.ran
+            );
+        }
+        let _ = writeln!(out, "  cases per feature:");
+        for (feature, n) in &self.features {
+            let _ = writeln!(
+                out,
+                "    {feature:<54} {n:>10}  {:>6.2}%",
+                100.0 * *n as f64 / cases.max(1) as f64
+            );
+        }
+        out
+    }
+}
