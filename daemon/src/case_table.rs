@@ -36,9 +36,19 @@ pub fn engine_table(report: &CaseReport) -> String {
         .max()
         .unwrap_or(6)
         .max(6);
-    let mut text = format!(
-        "{:width$}  {:>10}  {:<24}  {}\n",
-        "engine", "compile", "instantiation", "calls"
+    let mut text = String::new();
+    if let Some(first) = &report.stack_rerun {
+        let _ = writeln!(
+            text,
+            "first run: {first}\nsome engines overflowed their stack where others did not: \
+             re-run with every stack limit [execution] overflow_rerun_factor times larger; \
+             the re-run's results:\n"
+        );
+    }
+    let _ = writeln!(
+        text,
+        "{:width$}  {:>10}  {:<24}  calls",
+        "engine", "compile", "instantiation"
     );
     for (name, run) in &report.runs {
         match run {

@@ -220,6 +220,13 @@ fn the_daemon_records_an_engine_much_slower_than_its_siblings_as_perf() {
         "workers = 2",
         "",
     );
+    // wasm-smith modules only: wasmi itself runs a stack program for tens
+    // of milliseconds, so the fault's 50 ms makes such a case at most a few
+    // times slower, or only just over the limit of 10 times, and its shrunk
+    // module would not reliably reproduce.
+    let mut text_without_stack = std::fs::read_to_string(&config).unwrap();
+    text_without_stack.push_str("[generator.stack]\nshare = 0.0\n");
+    std::fs::write(&config, text_without_stack).unwrap();
     let run = crosscheck(&config, &["run", "--cases", "30"]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     let status = status(&config);

@@ -139,6 +139,9 @@ fn generate_from_entropy(
         if program.shape == stack_program::StackShape::TailLoop {
             features.push("tail-call");
         }
+        if program.call == stack_program::CallKind::Ref {
+            features.push("function-references");
+        }
         if program.stack_args {
             features.push("stack-args");
         }

@@ -3,7 +3,9 @@
 //! signatures rarely pass arguments on the stack). Three shapes:
 //!
 //! - **tail loops**: a cycle of functions calling each other with
-//!   `return_call` or `return_call_indirect` 10^5 to 10^6 times, with
+//!   `return_call`, `return_call_indirect` or (a sixth of them, which only
+//!   the Wasmtime-only sub-matrix runs: wasmi lacks typed function
+//!   references) `return_call_ref` 10^5 to 10^6 times, with
 //!   signatures of 0 to 20 mixed-type parameters (many passed on the
 //!   stack, callers with more or fewer than their callees) and several
 //!   results. A correct engine runs them in constant stack; a tail call
@@ -126,6 +128,35 @@ pub enum StackExpectation {
     LargerStacks,
 }
 
+/// How a stack program's functions call each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CallKind {
+    /// `call`, `return_call`.
+    Direct,
+    /// Through the table: `call_indirect`, `return_call_indirect`.
+    Indirect,
+    /// Through a typed function reference: `return_call_ref` (typed
+    /// function references, so only on the Wasmtime-only sub-matrix).
+    Ref,
+}
+
+impl CallKind {
+    const ALL: [CallKind; 3] = [CallKind::Direct, CallKind::Indirect, CallKind::Ref];
+
+    /// Stable name, used in the custom section.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallKind::Direct => "direct",
+            CallKind::Indirect => "indirect",
+            CallKind::Ref => "ref",
+        }
+    }
+
+    fn parse(text: &str) -> Option<CallKind> {
+        CallKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
 /// What a stack program is, as its custom section records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StackProgram {
@@ -136,9 +167,8 @@ pub struct StackProgram {
     pub iterations: u32,
     /// Functions in the cycle of calls.
     pub functions: u32,
-    /// Whether calls go through a table (`return_call_indirect`,
-    /// `call_indirect`).
-    pub indirect: bool,
+    /// How the functions call each other.
+    pub call: CallKind,
     /// Whether some call passes arguments on the stack on x86-64 (more than
     /// four integer or eight float/vector parameters).
     pub stack_args: bool,
@@ -151,11 +181,11 @@ impl fmt::Display for StackProgram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "shape={} iterations={} functions={} indirect={} stack-args={} frame-bytes={}",
+            "shape={} iterations={} functions={} call={} stack-args={} frame-bytes={}",
             self.shape.as_str(),
             self.iterations,
             self.functions,
-            u8::from(self.indirect),
+            self.call.as_str(),
             u8::from(self.stack_args),
             self.frame_bytes
         )
@@ -169,7 +199,7 @@ impl StackProgram {
             shape: StackShape::Fits,
             iterations: 0,
             functions: 0,
-            indirect: false,
+            call: CallKind::Direct,
             stack_args: false,
             frame_bytes: 0,
         };
@@ -180,7 +210,7 @@ impl StackProgram {
                 "shape" => shape = StackShape::parse(value),
                 "iterations" => program.iterations = value.parse().ok()?,
                 "functions" => program.functions = value.parse().ok()?,
-                "indirect" => program.indirect = value == "1",
+                "call" => program.call = CallKind::parse(value)?,
                 "stack-args" => program.stack_args = value == "1",
                 "frame-bytes" => program.frame_bytes = value.parse().ok()?,
                 _ => {}
@@ -426,7 +456,11 @@ fn tail_loop(
     config: &StackProgramConfig,
 ) -> Result<(Vec<u8>, StackProgram)> {
     let cycle = u.int_in_range(1u32..=4)?;
-    let indirect = u.arbitrary::<bool>()?;
+    let call = match u.int_in_range(0u8..=5)? {
+        0..=2 => CallKind::Direct,
+        3 | 4 => CallKind::Indirect,
+        _ => CallKind::Ref,
+    };
     let params: Vec<Vec<Ty>> = (0..cycle)
         .map(|_| {
             let count = draw_param_count(u, config.max_params)?;
@@ -476,14 +510,22 @@ fn tail_loop(
         for (j, ty) in params[next].iter().enumerate() {
             derived(&mut f, *ty, &locals, 0, j + i + 1, 2 * j as i32 + 1);
         }
-        if indirect {
-            f.instruction(&Instruction::I32Const(next as i32));
-            f.instruction(&Instruction::ReturnCallIndirect {
-                type_index: func_types[next],
-                table_index: 0,
-            });
-        } else {
-            f.instruction(&Instruction::ReturnCall(next as u32));
+        match call {
+            CallKind::Direct => {
+                f.instruction(&Instruction::ReturnCall(next as u32));
+            }
+            CallKind::Indirect => {
+                f.instruction(&Instruction::I32Const(next as i32));
+                f.instruction(&Instruction::ReturnCallIndirect {
+                    type_index: func_types[next],
+                    table_index: 0,
+                });
+            }
+            CallKind::Ref => {
+                // Declared by the table's element segment.
+                f.instruction(&Instruction::RefFunc(next as u32));
+                f.instruction(&Instruction::ReturnCallRef(func_types[next]));
+            }
         }
         f.instruction(&Instruction::End);
         f.instruction(&Instruction::End);
@@ -502,7 +544,7 @@ fn tail_loop(
         shape: StackShape::TailLoop,
         iterations,
         functions: cycle,
-        indirect,
+        call,
         stack_args: params.iter().any(|p| passes_on_stack(p)),
         frame_bytes: 0,
     };
@@ -520,7 +562,11 @@ fn recursion(
     shape: StackShape,
 ) -> Result<(Vec<u8>, StackProgram)> {
     let cycle = u.int_in_range(1u32..=2)?;
-    let indirect = u.arbitrary::<bool>()?;
+    let call = if u.arbitrary::<bool>()? {
+        CallKind::Indirect
+    } else {
+        CallKind::Direct
+    };
     let must_overflow = shape == StackShape::MustOverflow;
     // Large frames (over 4 KiB, probed page by page) only where the
     // recursion must overflow anyway; fitting ones stay small.
@@ -606,7 +652,7 @@ fn recursion(
             for (j, ty) in params[next].iter().enumerate() {
                 derived(f, *ty, &locals, 0, j + i + 1, 2 * j as i32 + 1);
             }
-            if indirect {
+            if call == CallKind::Indirect {
                 f.instruction(&Instruction::I32Const(next as i32));
                 f.instruction(&Instruction::CallIndirect {
                     type_index: func_types[next],
@@ -655,7 +701,7 @@ fn recursion(
         shape,
         iterations: depth,
         functions: cycle,
-        indirect,
+        call,
         stack_args: params.iter().any(|p| {
             let mut all = vec![Ty::I32, Ty::I64];
             all.extend(p);
@@ -715,9 +761,12 @@ mod tests {
     fn every_shape_validates_and_records_itself() {
         let config = StackProgramConfig::default();
         let mut shapes = std::collections::HashSet::new();
+        let mut calls = std::collections::HashSet::new();
         for seed in 0..=255u8 {
             let (wasm, program) = program(seed, &config);
-            wasmparser::Validator::new_with_features(crate::engine::comparable_features())
+            let features =
+                crate::engine::comparable_features() | crate::engine::proposal_features();
+            wasmparser::Validator::new_with_features(features)
                 .validate_all(&wasm)
                 .unwrap_or_else(|e| panic!("seed {seed} ({program}): {e}"));
             let info = crate::case::module_info::ModuleInfo::parse(&wasm).unwrap();
@@ -727,8 +776,16 @@ mod tests {
                 assert!(info.uses_tail_calls);
                 assert!(program.iterations >= 1);
             }
+            // Only calls through references need a proposal wasmi lacks.
+            let plain =
+                wasmparser::Validator::new_with_features(crate::engine::comparable_features())
+                    .validate_all(&wasm)
+                    .is_ok();
+            assert_eq!(plain, program.call != CallKind::Ref, "seed {seed}");
+            calls.insert(program.call);
         }
         assert_eq!(shapes.len(), 3, "{shapes:?}");
+        assert_eq!(calls.len(), 3, "{calls:?}");
     }
 
     #[test]
@@ -737,7 +794,7 @@ mod tests {
             shape: StackShape::TailLoop,
             iterations: 123_456,
             functions: 3,
-            indirect: true,
+            call: CallKind::Ref,
             stack_args: true,
             frame_bytes: 0,
         };
