@@ -359,6 +359,11 @@ fn derived(f: &mut Function, ty: Ty, locals: &[(u32, Ty)], counter: u32, pick: u
     }
 }
 
+/// `params` with their local indices, the first being `first`.
+fn numbered(params: &[Ty], first: u32) -> Vec<(u32, Ty)> {
+    (first..).zip(params.iter().copied()).collect()
+}
+
 /// Pushes the sum of every local of type `ty`, or a constant if there is
 /// none.
 fn folded(f: &mut Function, ty: Ty, locals: &[(u32, Ty)], k: i32) {
@@ -491,11 +496,8 @@ fn tail_loop(
     for i in 0..cycle as usize {
         let next = (i + 1) % cycle as usize;
         parts.functions.function(func_types[i]);
-        let locals: Vec<(u32, Ty)> = params[i]
-            .iter()
-            .enumerate()
-            .map(|(j, t)| (j as u32 + 1, *t))
-            .collect();
+        // The counter is local 0.
+        let locals = numbered(&params[i], 1);
         let mut f = Function::new([]);
         f.instruction(&Instruction::LocalGet(0));
         f.instruction(&Instruction::I32Eqz);
@@ -615,11 +617,8 @@ fn recursion(
     for i in 0..cycle as usize {
         let next = (i + 1) % cycle as usize;
         parts.functions.function(func_types[i]);
-        let locals: Vec<(u32, Ty)> = params[i]
-            .iter()
-            .enumerate()
-            .map(|(j, t)| (j as u32 + 2, *t))
-            .collect();
+        // The depth and `x` are locals 0 and 1.
+        let locals = numbered(&params[i], 2);
         let first_live = 2 + params[i].len() as u32;
         let mut f = Function::new([(live, ValType::I64)]);
         let after_call = |f: &mut Function| {
