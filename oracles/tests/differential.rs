@@ -968,3 +968,34 @@ fn modules_with_proposals_the_oracle_lacks_run_on_the_wasmtime_sub_matrix() {
         "{m:?}"
     );
 }
+
+#[test]
+fn wide_arithmetic_and_one_byte_pages_agree_on_every_backend() {
+    // Both proposals are compared on the whole matrix: wasmi and every
+    // Wasmtime backend support them, so a refusal would be unexpected.
+    let matrix = matrix(&[
+        "cranelift-tail-signals+nofuel",
+        "cranelift-tail-explicit",
+        "winch-notail-signals",
+        "pulley-tail-signals",
+    ]);
+    let report = run_wat(
+        &matrix,
+        r#"(module
+             (memory (export "m") 1 4 (pagesize 1))
+             (func (export "add128") (param i64 i64 i64 i64) (result i64 i64)
+               local.get 0 local.get 1 local.get 2 local.get 3 i64.add128)
+             (func (export "grow") (param i32) (result i32)
+               (drop (memory.grow (local.get 0)))
+               (i32.store8 (i32.const 3) (i32.const 7))
+               (i32.load8_u (i32.const 4))))"#,
+        None,
+    );
+    assert_eq!(
+        report.comparison.verdict,
+        Verdict::Agree,
+        "{}",
+        report.comparison.verdict
+    );
+    assert!(report.comparison.rejections.is_empty());
+}

@@ -491,11 +491,6 @@ impl Engine for WasmtimeEngine {
         if self.variant.proposals {
             features |= proposal_features();
         }
-        if self.variant.backend == Backend::Winch {
-            // Winch lacks wide arithmetic ("unsupported"); checked in
-            // `engine::registry`'s tests.
-            features.remove(WasmFeatures::WIDE_ARITHMETIC);
-        }
         if !self.variant.tail_calls {
             features.remove(WasmFeatures::TAIL_CALL);
         }
