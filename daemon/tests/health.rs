@@ -319,6 +319,8 @@ fn the_dashboard_serves_pages_and_a_json_api_of_the_store() {
         "Verdicts",
         "Instruction coverage",
         "Compile cost per instruction",
+        "Exercised",
+        "deep tail-call loops completed",
         "<svg",
     ] {
         assert!(overview.contains(section), "{section} missing");
@@ -342,6 +344,21 @@ fn the_dashboard_serves_pages_and_a_json_api_of_the_store() {
     assert!(
         jit["code_bytes_p50"].as_u64().unwrap() <= jit["code_bytes_p99"].as_u64().unwrap(),
         "{jit}"
+    );
+    // What really ran: the five totals, and cases per feature.
+    let exercised = &api["health"]["exercised"];
+    assert_eq!(
+        exercised["totals"].as_array().unwrap().len(),
+        5,
+        "{exercised}"
+    );
+    assert!(
+        exercised["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f[0] == "stack:tail-loop" && f[1].as_u64().unwrap() > 0),
+        "{exercised}"
     );
     assert!(!api["throughput"].as_array().unwrap().is_empty());
     let runs = server.json("/api/runs");
@@ -543,6 +560,15 @@ fn metrics_are_scraped_and_persist_across_restarts() {
             "no {metric}"
         );
     }
+
+    assert!(
+        first
+            .samples
+            .iter()
+            .any(|s| s.metric == "crosscheck_exercised_total"
+                && s.labels.get("what") == Some("feature:stack:tail-loop")),
+        "no crosscheck_exercised_total"
+    );
 
     // A second daemon run and a new server: counters go on from the store.
     let out = crosscheck(&config, &["run", "--cases", "20"]);
