@@ -35,6 +35,16 @@ fn run_wat(matrix: &Matrix, wat: &str, call: Option<(&str, &[&str])>) -> oracles
     matrix.run(&wasm, &plan)
 }
 
+/// Every engine of `report` ran the module, and its calls ended as `calls`.
+fn assert_every_engine_called(report: &oracles::CaseReport, calls: &[Outcome]) {
+    for (engine, run) in &report.runs {
+        match run {
+            EngineRun::Ran(e) => assert_eq!(e.calls, calls, "{engine}"),
+            other => panic!("{engine}: {other:?}"),
+        }
+    }
+}
+
 fn mismatch(report: &oracles::CaseReport) -> &Mismatch {
     match &report.comparison.verdict {
         Verdict::Mismatch(m) => m,
@@ -286,16 +296,7 @@ fn every_engine_overflowing_is_agreement() {
     );
     assert_eq!(report.comparison.verdict, Verdict::Agree);
     assert!(report.stack_rerun.is_none());
-    for (engine, run) in &report.runs {
-        match run {
-            EngineRun::Ran(e) => assert_eq!(
-                e.calls,
-                [Outcome::Trap(TrapKind::StackOverflow)],
-                "{engine}"
-            ),
-            other => panic!("{engine}: {other:?}"),
-        }
-    }
+    assert_every_engine_called(&report, &[Outcome::Trap(TrapKind::StackOverflow)]);
 }
 
 #[test]
@@ -328,16 +329,10 @@ fn a_partial_overflow_is_run_again_with_larger_stacks() {
             },
         })
     );
-    for (engine, run) in &report.runs {
-        match run {
-            EngineRun::Ran(e) => assert_eq!(
-                e.calls,
-                [Outcome::Returned(vec![oracles::Value::I32(5000)])],
-                "{engine}"
-            ),
-            other => panic!("{engine}: {other:?}"),
-        }
-    }
+    assert_every_engine_called(
+        &report,
+        &[Outcome::Returned(vec![oracles::Value::I32(5000)])],
+    );
 }
 
 #[test]
@@ -924,16 +919,10 @@ fn modules_with_proposals_the_oracle_lacks_run_on_the_wasmtime_sub_matrix() {
     assert_eq!(report.comparison.verdict, Verdict::Agree);
     let names: Vec<&str> = report.runs.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, defaults);
-    for (engine, run) in &report.runs {
-        match run {
-            EngineRun::Ran(e) => assert_eq!(
-                e.calls,
-                [Outcome::Returned(vec![oracles::Value::I64(21_000_003)])],
-                "{engine}"
-            ),
-            other => panic!("{engine}: {other:?}"),
-        }
-    }
+    assert_every_engine_called(
+        &report,
+        &[Outcome::Returned(vec![oracles::Value::I64(21_000_003)])],
+    );
 
     // A fault in Cranelift's optimizing x64 variants is found there and
     // attributed within Wasmtime: opt-none and Pulley side against it.

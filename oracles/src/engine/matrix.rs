@@ -10,6 +10,7 @@ use crate::judge::outcome::{EngineRun, InconclusiveReason};
 use crate::judge::verdict::Verdict;
 use anyhow::{bail, Context, Result};
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 /// Which engines make up the matrix (`[matrix]`).
 #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
@@ -57,16 +58,20 @@ pub fn default_tie_breakers() -> Vec<String> {
 }
 
 /// The engines a case runs on; the oracle comes first. Tie-breakers run
-/// only when the engines disagree. A second set with much larger stacks
-/// runs a case again when some engines overflowed their stack and others
-/// did not.
+/// only when the engines disagree. A second set with much larger stacks,
+/// built the first time it is needed, runs a case again when some engines
+/// overflowed their stack and others did not.
 pub struct Matrix {
     normal: Engines,
-    larger_stacks: Engines,
     /// The Wasmtime-only sub-matrix for modules using proposals the oracle
-    /// lacks, and the same with larger stacks; empty when not configured.
+    /// lacks; empty when not configured.
     proposals: Engines,
-    proposals_larger_stacks: Engines,
+    /// The limits the engines were built with.
+    limits: ExecutionConfig,
+    /// `normal` and `proposals` with larger stacks (`None` if they could
+    /// not be built: the first run's verdict then stands).
+    larger_stacks: OnceLock<Option<Engines>>,
+    proposals_larger_stacks: OnceLock<Option<Engines>>,
 }
 
 /// The matrix's engines built with one set of limits.
@@ -94,6 +99,18 @@ impl Engines {
 
     fn names(&self) -> Vec<&str> {
         self.engines.iter().map(|e| e.name()).collect()
+    }
+
+    /// The same engines (names round-trip through `build_engine`) built
+    /// with other limits.
+    fn rebuilt(&self, limits: &ExecutionConfig) -> Result<Engines> {
+        let names = |set: &[Box<dyn Engine>]| -> Vec<String> {
+            set.iter().map(|e| e.name().to_string()).collect()
+        };
+        let mut rebuilt = Engines::build(&names(&self.engines), limits)?;
+        rebuilt.tie_breakers = Engines::build(&names(&self.tie_breakers), limits)?.engines;
+        rebuilt.first_index = self.first_index;
+        Ok(rebuilt)
     }
 }
 
@@ -136,10 +153,10 @@ impl Matrix {
         }
         Ok(Matrix {
             normal: Engines::build(&names, limits)?,
-            larger_stacks: Engines::build(&names, &limits.with_larger_stacks())
-                .context("building the engines with larger stacks")?,
             proposals: Engines::build(&[], limits)?,
-            proposals_larger_stacks: Engines::build(&[], limits)?,
+            limits: limits.clone(),
+            larger_stacks: OnceLock::new(),
+            proposals_larger_stacks: OnceLock::new(),
         })
     }
 
@@ -157,9 +174,6 @@ impl Matrix {
         let first_index = self.all_names().len();
         self.proposals = Engines::build(names, limits).context("building the proposal engines")?;
         self.proposals.first_index = first_index;
-        self.proposals_larger_stacks = Engines::build(names, &limits.with_larger_stacks())
-            .context("building the proposal engines with larger stacks")?;
-        self.proposals_larger_stacks.first_index = first_index;
         Ok(self)
     }
 
@@ -170,7 +184,6 @@ impl Matrix {
         names: &[String],
         limits: &ExecutionConfig,
     ) -> Result<Matrix> {
-        let larger = limits.with_larger_stacks();
         for name in names {
             if self.all_names().contains(&name.as_str()) {
                 continue;
@@ -178,14 +191,9 @@ impl Matrix {
             let engine = build_engine(name, limits)
                 .with_context(|| format!("building tie-breaker {name:?}"))?;
             self.normal.tie_breakers.push(engine);
-            let engine = build_engine(name, &larger)
-                .with_context(|| format!("building tie-breaker {name:?} with larger stacks"))?;
-            self.larger_stacks.tie_breakers.push(engine);
         }
         // The proposal engines' steps are numbered after the tie-breakers.
-        let first_index = self.normal.engines.len() + self.normal.tie_breakers.len();
-        self.proposals.first_index = first_index;
-        self.proposals_larger_stacks.first_index = first_index;
+        self.proposals.first_index = self.normal.engines.len() + self.normal.tie_breakers.len();
         Ok(self)
     }
 
@@ -258,6 +266,14 @@ impl Matrix {
         if !partial_overflow || plan.stack != StackExpectation::Unknown {
             return first;
         }
+        let larger = larger.get_or_init(|| {
+            set.rebuilt(&self.limits.with_larger_stacks())
+                .map_err(|e| tracing::warn!("building the engines with larger stacks: {e:#}"))
+                .ok()
+        });
+        let Some(larger) = larger else {
+            return first;
+        };
         let deeper = Plan {
             stack: StackExpectation::LargerStacks,
             ..plan.clone()
