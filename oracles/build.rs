@@ -1,10 +1,14 @@
 //! Records the versions of the engines and the generator that Cargo.lock
-//! pins, for reports and reproduction bundles.
+//! pins, for reports and reproduction bundles; and embeds the ISLE rules of
+//! the Cranelift that Wasmtime links, for rule-guided generation
+//! (`oracles::case::rules`).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 fn main() {
-    let lock = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap())
-        .join("..")
-        .join("Cargo.lock");
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let lock = manifest_dir.join("..").join("Cargo.lock");
     println!("cargo:rerun-if-changed={}", lock.display());
     let packages: Vec<toml::Value> = std::fs::read_to_string(&lock)
         .ok()
@@ -15,6 +19,7 @@ fn main() {
         ("wasmtime", "CROSSCHECK_WASMTIME_VERSION"),
         ("wasmi", "CROSSCHECK_WASMI_VERSION"),
         ("wasm-smith", "CROSSCHECK_WASM_SMITH_VERSION"),
+        ("cranelift-codegen", "CROSSCHECK_CRANELIFT_VERSION"),
     ] {
         let version = packages
             .iter()
@@ -23,4 +28,118 @@ fn main() {
             .unwrap_or("unknown");
         println!("cargo:rustc-env={var}={version}");
     }
+    embed_isle_rules(&manifest_dir);
+}
+
+/// The rule files rule-guided generation aims at, relative to
+/// cranelift-codegen's `src/`: the mid-end's simplifications and the x64
+/// lowering.
+const RULE_FILES: [&str; 2] = ["opts", "isa/x64/lower.isle"];
+
+/// Writes `isle_rules.rs` into OUT_DIR: the ISLE sources of the
+/// cranelift-codegen package in this build's dependency graph (so they
+/// follow the linked Wasmtime), each checked with cranelift-isle's parser.
+/// When they cannot be found or parsed, the build warns and the file says
+/// why; rule-guided generation is then off and says so at run time.
+fn embed_isle_rules(manifest_dir: &Path) {
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("isle_rules.rs");
+    let (files, problem) = match isle_sources(manifest_dir) {
+        Ok(files) => (files, None),
+        Err(problem) => {
+            println!("cargo:warning=rule-guided generation is off: {problem}");
+            (Vec::new(), Some(problem))
+        }
+    };
+    let mut text = String::from("/// The embedded ISLE sources: (path under cranelift-codegen's src/, text).\npub const SOURCES: &[(&str, &str)] = &[\n");
+    for (relative, absolute) in &files {
+        println!("cargo:rerun-if-changed={}", absolute.display());
+        writeln!(
+            text,
+            "    ({relative:?}, include_str!({:?})),",
+            absolute.display().to_string()
+        )
+        .unwrap();
+    }
+    text.push_str(
+        "];\n/// Why there are no sources, if there are none.\npub const PROBLEM: Option<&str> = ",
+    );
+    match problem {
+        Some(problem) => writeln!(text, "Some({problem:?});").unwrap(),
+        None => text.push_str("None;\n"),
+    }
+    std::fs::write(&out, text).expect("writing isle_rules.rs");
+}
+
+/// `(path relative to src/, absolute path)` of every rule file, sorted.
+fn isle_sources(manifest_dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let src = cranelift_codegen_src(manifest_dir)?;
+    let mut files = Vec::new();
+    for entry in RULE_FILES {
+        let path = src.join(entry);
+        if path.is_dir() {
+            let listing = std::fs::read_dir(&path)
+                .map_err(|e| format!("cannot list {}: {e}", path.display()))?;
+            for file in listing.flatten() {
+                let file = file.path();
+                if file.extension().is_some_and(|e| e == "isle") {
+                    files.push(file);
+                }
+            }
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    let mut sources = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let lexer = cranelift_isle::lexer::Lexer::new(0, &text)
+            .map_err(|e| format!("cannot lex {}: {e:?}", path.display()))?;
+        cranelift_isle::parser::parse(lexer)
+            .map_err(|e| format!("cranelift-isle cannot parse {}: {e:?}", path.display()))?;
+        let relative = path
+            .strip_prefix(&src)
+            .expect("listed under src")
+            .to_string_lossy()
+            .replace('\\', "/");
+        sources.push((relative, path));
+    }
+    if sources.is_empty() {
+        return Err(format!("no ISLE files under {}", src.display()));
+    }
+    Ok(sources)
+}
+
+/// The `src/` directory of the cranelift-codegen package that this build
+/// compiles, from `cargo metadata` (offline: every package of the build is
+/// already on disk when build scripts run).
+fn cranelift_codegen_src(manifest_dir: &Path) -> Result<PathBuf, String> {
+    let target = std::env::var("TARGET").unwrap_or_default();
+    let metadata = cargo_metadata::MetadataCommand::new()
+        .manifest_path(manifest_dir.join("Cargo.toml"))
+        .other_options(vec![
+            "--offline".to_string(),
+            "--filter-platform".to_string(),
+            target,
+        ])
+        .exec()
+        .map_err(|e| format!("`cargo metadata` failed: {e}"))?;
+    let package = metadata
+        .packages
+        .iter()
+        .find(|p| p.name.as_str() == "cranelift-codegen")
+        .ok_or("cranelift-codegen is not in the dependency graph")?;
+    let src = package
+        .manifest_path
+        .parent()
+        .ok_or("cranelift-codegen's manifest has no directory")?
+        .join("src");
+    if !src.join("opts").is_dir() {
+        return Err(format!(
+            "cranelift-codegen {} at {src} ships no ISLE sources (src/opts)",
+            package.version
+        ));
+    }
+    Ok(src.into_std_path_buf())
 }

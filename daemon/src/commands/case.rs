@@ -50,6 +50,17 @@ pub fn run(config: &Config, args: CaseArgs) -> Result<ExitCode> {
         "{}",
         module_summary(&case.module.wasm, &case.info, &case.plan)
     );
+    if let Some(rule) = &case.info.rule_target {
+        println!("{}", crate::triage::bundle::rule_lines(rule));
+        let changed = oracles::case::rules::code_change::optimizer_changed(
+            &case.module.wasm,
+            rule.instances,
+        )?;
+        println!(
+            "the optimizer changed the pattern's code (opt level speed vs none): {}",
+            if changed { "yes" } else { "no" }
+        );
+    }
     println!();
     print!("{}", engine_table(&case.report));
     println!();

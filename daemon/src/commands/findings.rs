@@ -60,6 +60,13 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
             if let Some(suspect) = &f.suspect {
                 println!("attribution: {suspect}");
             }
+            if let Some(rule) = store
+                .read_artifact(&f.artifact)
+                .ok()
+                .and_then(|wasm| crate::triage::bundle::aimed_rule(&wasm))
+            {
+                println!("{}", crate::triage::bundle::rule_lines(&rule));
+            }
             match &f.reproducible {
                 Some(r) => println!("reproduced when re-run: {r}"),
                 None => println!("reproduced when re-run: not triaged yet"),

@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::health::exercised::Exercised;
 use crate::health::figures::FindingJson;
+use crate::health::rule_coverage::RuleCoverage;
 use crate::health::stats::ALL_ENGINES;
 use crate::store::{ScalingCheck, Store};
 use anyhow::Result;
@@ -37,6 +38,8 @@ struct Snapshot {
     runs: Vec<RunRow>,
     /// The latest scaling check of every subject (shapes, blowups).
     scaling: Vec<ScalingCheck>,
+    /// Rule coverage of rule-guided generation.
+    rules: RuleCoverage,
 }
 
 #[derive(Serialize)]
@@ -79,7 +82,9 @@ pub fn run(config: &Config, args: StatusArgs) -> Result<ExitCode> {
 
 fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
     let mut counters: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for ((engine, name), n) in store.counters(None)? {
+    let flat = store.counters(None)?;
+    let rules = RuleCoverage::from_counters(&flat);
+    for ((engine, name), n) in flat {
         counters.entry(engine).or_default().insert(name, n);
     }
     Ok(Snapshot {
@@ -93,6 +98,7 @@ fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
             .sum(),
         counters,
         scaling: store.latest_scaling()?,
+        rules,
         findings: store
             .findings()?
             .into_iter()
@@ -170,6 +176,7 @@ disagreements by blame (tie-breakers ran on {} case(s); {} later disagreement(s)
         })
         .collect();
     out.push_str(&Exercised::from_counters(flat.iter().map(|(k, v)| (k, v))).render(cases));
+    out.push_str(&snapshot.rules.render());
     let engines: Vec<_> = snapshot
         .counters
         .iter()

@@ -141,6 +141,9 @@ pub fn render(stats: &Stats, engines: &[&str], seconds: f64, threads: usize) -> 
         );
     }
     out.push_str(&Exercised::from_counters(&stats.exercised).render(stats.cases));
+    out.push_str(
+        &crate::health::rule_coverage::RuleCoverage::from_counters(&stats.exercised).render(),
+    );
     section(&mut out, "engine crashes (panics)", &stats.crashes);
     section(
         &mut out,

@@ -104,6 +104,32 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
             "What the cases really ran: tail-loop-completed, stack-args-called, all-overflowed, stack-rerun, feature:<name> (per engine: engine_events exercised:stack-overflow)",
             exercised,
         );
+        let coverage = crate::health::rule_coverage::RuleCoverage::from_counters(&counters);
+        let rules = Family::<Labels, Gauge>::default();
+        for (state, n) in [
+            ("in_scope", coverage.in_scope),
+            ("expressible", coverage.expressible),
+            ("aimable", coverage.aimable),
+            ("targeted", coverage.targeted),
+            ("never_reached", coverage.never_reached),
+            ("code_changed", coverage.code_changed),
+        ] {
+            rules
+                .get_or_create(&vec![("state".into(), state.into())])
+                .set(n as i64);
+        }
+        registry.register(
+            "rules",
+            "Cranelift rules of rule-guided generation: in_scope, expressible (in Wasm), aimable, targeted (by a case that ran), never_reached, code_changed (opt speed vs none)",
+            rules,
+        );
+        let rule_cases = Counter::<u64>::default();
+        rule_cases.inc_by(coverage.cases);
+        registry.register(
+            "rule_cases",
+            "Rule-guided cases that ran, over all rules",
+            rule_cases,
+        );
         registry.register(
             "engine_events",
             "Per-engine events: ran, rejected-expected, crashed, inconclusive:<reason>, ...",

@@ -146,6 +146,28 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
                 tr { td { (feature) } td.n { (n) } td.n { (share(*n, h.cases)) } }
             }
         }
+        h2 { "Rule coverage" }
+        p.muted { "Rule-guided cases aim at one rule of the linked Cranelift (cranelift-codegen " (h.rules.cranelift) "): its mid-end simplifications and its x64 lowering. Targeted: rules some case aimed at and ran. Changed: rules whose pattern compiled to different machine code at opt level speed than at none (the mid-end rewrote it; lowering rules apply at both levels)." }
+        @if let Some(problem) = &h.rules.problem {
+            p.warning { "Rule-guided generation is off: " (problem) }
+        }
+        table #rules {
+            tr { th { "rules" } th.n { "count" } }
+            tr { td { "in scope" } td.n { (h.rules.in_scope) } }
+            tr { td { "expressible in Wasm" } td.n { (h.rules.expressible) } }
+            tr { td { "aimed at by generation" } td.n { (h.rules.aimable) } }
+            tr { td { "targeted by a case that ran" } td.n { (h.rules.targeted) } }
+            tr { td { "never reached" } td.n { (h.rules.never_reached) } }
+            tr { td { "pattern's code changed by the optimizer" } td.n { (h.rules.code_changed) } }
+            tr { td { "cases aimed at a rule" } td.n { (h.rules.cases) } }
+            tr { td { "cases per targeted rule (fewest / median / most)" } td.n { (h.rules.cases_per_rule.0) " / " (h.rules.cases_per_rule.1) " / " (h.rules.cases_per_rule.2) } }
+        }
+        table #rule-files {
+            tr { th { "file" } th.n { "in scope" } th.n { "aimable" } th.n { "targeted" } th.n { "changed" } }
+            @for (file, in_scope, aimable, targeted, changed) in &h.rules.files {
+                tr { td { (file) } td.n { (in_scope) } td.n { (aimable) } td.n { (targeted) } td.n { (changed) } }
+            }
+        }
         h2 { "Cost per variant" }
         p.muted { "Upper bounds of power-of-two buckets: the figure is at most the bound and above half of it. Times in microseconds, compile heap (peak allocated while compiling) and generated code in KiB." }
         table #costs {

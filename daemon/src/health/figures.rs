@@ -3,6 +3,7 @@
 
 use super::distribution::{is_bucket, Distribution};
 use super::exercised::Exercised;
+use super::rule_coverage::RuleCoverage;
 use super::stats::{ALL_ENGINES, INSTRUCTION_COUNTER};
 use crate::config::Config;
 use crate::store::{Counters, Finding, Run, Store, Window};
@@ -36,6 +37,8 @@ pub struct Health {
     /// What the cases exercised: stack overflows per engine, deep tail
     /// loops completed, stack-passed arguments, cases per feature.
     pub exercised: Exercised,
+    /// Rule coverage of rule-guided generation.
+    pub rules: RuleCoverage,
 }
 
 /// One engine's time distributions, as bucket bounds in microseconds (the
@@ -251,6 +254,7 @@ impl Health {
             instructions,
             findings,
             exercised: Exercised::from_counters(&counters),
+            rules: RuleCoverage::from_counters(&counters),
         })
     }
 

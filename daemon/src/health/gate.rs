@@ -286,6 +286,7 @@ mod tests {
                 .collect(),
             findings: vec![finding(1, "mismatch", "mismatch known", false)],
             exercised: exercised(500),
+            rules: Default::default(),
         }
     }
 

@@ -12,4 +12,5 @@ pub mod exercised;
 pub mod figures;
 pub mod gate;
 pub mod policy;
+pub mod rule_coverage;
 pub mod stats;

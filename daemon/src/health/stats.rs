@@ -107,6 +107,7 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
         _ => {}
     }
     events.extend(super::exercised::exercise_events(report));
+    events.extend(super::rule_coverage::rule_events(report));
     events
 }
 
@@ -202,7 +203,11 @@ impl Stats {
             }
         }
         for (engine, event) in case_events(report) {
-            if event.starts_with(super::exercised::EXERCISED) || event == "ran" {
+            if event.starts_with(super::exercised::EXERCISED)
+                || event.starts_with(super::rule_coverage::RULE)
+                || event.starts_with(super::rule_coverage::RULE_CHANGED)
+                || event == "ran"
+            {
                 *self
                     .exercised
                     .entry((engine.clone(), event.clone()))

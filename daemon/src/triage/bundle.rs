@@ -23,6 +23,10 @@ pub struct ReportModule {
     pub path: PathBuf,
     /// The original's size when this one is shrunk.
     pub shrunk_from: Option<usize>,
+    /// The Cranelift rule the original module aimed at, if it came from
+    /// rule-guided generation (shrinking may drop the custom section that
+    /// records it, so it is read from the original).
+    pub rule: Option<oracles::case::rules::RuleTarget>,
 }
 
 impl ReportModule {
@@ -34,6 +38,7 @@ impl ReportModule {
 
     /// Like [`ReportModule::of`], with the original module already read.
     fn with_original(store: &Store, f: &Finding, original: Vec<u8>) -> Result<ReportModule> {
+        let rule = aimed_rule(&original);
         match &f.shrunk {
             Some(hash) => {
                 let path = store.artifact_path(hash);
@@ -41,15 +46,33 @@ impl ReportModule {
                     wasm: store.read_artifact(hash)?,
                     path,
                     shrunk_from: Some(original.len()),
+                    rule,
                 })
             }
             None => Ok(ReportModule {
                 wasm: original,
                 path: store.artifact_path(&f.artifact),
                 shrunk_from: None,
+                rule,
             }),
         }
     }
+}
+
+/// The rule a module from rule-guided generation aimed at (its custom
+/// section), if any.
+pub fn aimed_rule(wasm: &[u8]) -> Option<oracles::case::rules::RuleTarget> {
+    oracles::ModuleInfo::parse(wasm).ok()?.rule_target
+}
+
+/// The lines naming an aimed rule: where it is and its text.
+pub fn rule_lines(rule: &oracles::case::rules::RuleTarget) -> String {
+    format!(
+        "aimed at Cranelift rule {} (cranelift-codegen {}):\n{}",
+        rule.id,
+        rule.cranelift,
+        rule.text.trim_end()
+    )
 }
 
 /// The directory `crosscheck bundle` and the background triage write a
@@ -116,6 +139,15 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
         "#### What happens\n\n```text\n{}\n```\n",
         f.summary.trim_end()
     )?;
+    if let Some(rule) = &module.rule {
+        writeln!(
+            out,
+            "#### The rule it aimed at\n\nThe module was generated to exercise Cranelift rule `{}` of cranelift-codegen {}:\n\n```lisp\n{}\n```\n",
+            rule.id,
+            rule.cranelift,
+            rule.text.trim_end()
+        )?;
+    }
     if let Some(flips) = f.flips.as_deref().filter(|f| !f.is_empty()) {
         writeln!(
             out,
@@ -198,6 +230,11 @@ fn describe(config: &Config, store: &Store, f: &Finding, file: &str) -> Result<s
         "reproducible": f.reproducible,
         "config_flips": f.flips.as_deref().map(|text| text.lines().collect::<Vec<_>>()),
         "merged_into": f.merged_into,
+        "aimed_rule": store
+            .read_artifact(&f.artifact)
+            .ok()
+            .and_then(|wasm| aimed_rule(&wasm))
+            .map(|r| json!({"id": r.id, "cranelift": r.cranelift, "text": r.text})),
         "also_seen_as": merged,
         "module": file,
         "shrunk_size": f.shrunk_size,

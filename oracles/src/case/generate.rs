@@ -1,6 +1,7 @@
 //! Seed → module: swarm-configured wasm-smith generation, clamped so that
 //! every generated module is safe to compare between wasmi and Wasmtime.
 
+use crate::case::rules::{self, RulesConfig};
 use crate::case::stack_program::{self, StackProgramConfig};
 use anyhow::{Context, Result};
 use arbitrary::{Arbitrary, Unstructured};
@@ -41,6 +42,8 @@ pub struct GeneratorConfig {
     pub proposals_share: f64,
     /// Stack programs (`[generator.stack]`), a share of all cases.
     pub stack: StackProgramConfig,
+    /// Rule-guided cases (`[generator.rules]`), a share of all cases.
+    pub rules: RulesConfig,
 }
 
 impl Default for GeneratorConfig {
@@ -57,6 +60,7 @@ impl Default for GeneratorConfig {
             max_table_elements: 1000,
             proposals_share: 0.05,
             stack: StackProgramConfig::default(),
+            rules: RulesConfig::default(),
         }
     }
 }
@@ -70,7 +74,8 @@ pub struct GeneratedModule {
     pub wasm: Vec<u8>,
     /// Which swarm features were on, e.g. `["simd", "tail-call"]`; for a
     /// stack program its shape (`stack:tail-loop`) and what it uses
-    /// (`tail-call`, `stack-args`).
+    /// (`tail-call`, `stack-args`); `rule-guided` for a case aimed at a
+    /// Cranelift rule.
     pub features: Vec<&'static str>,
 }
 
@@ -117,7 +122,9 @@ pub fn fuzz_input_seed(data: &[u8]) -> u64 {
 }
 
 /// The module `entropy` builds, recorded under `seed`: a stack program
-/// for a share of entropies (`[generator.stack] share`), else wasm-smith's.
+/// for a share of entropies (`[generator.stack] share`), a module aimed at
+/// a Cranelift rule for another (`[generator.rules] share`), else
+/// wasm-smith's.
 /// Which one, and the proposals wasm-smith's own swarm draw leaves out, are
 /// decided by a hash of the entropy, so that the seed's stream and the same
 /// bytes as a fuzz input build the same module.
@@ -149,6 +156,18 @@ fn generate_from_entropy(
             seed,
             wasm,
             features,
+        });
+    }
+    if coins.rule_guided(settings.stack.share, settings.rules.share)
+        && rules::catalog::Catalog::get().problem.is_none()
+    {
+        let mut u = Unstructured::new(entropy);
+        let (wasm, _) =
+            rules::build(&mut u, &settings.rules).context("building a rule-guided module")?;
+        return Ok(GeneratedModule {
+            seed,
+            wasm,
+            features: vec!["rule-guided"],
         });
     }
     let proposals = coins.proposals(settings.proposals_share);
@@ -254,6 +273,12 @@ impl Coins {
     /// Whether this case is a stack program, `share` of the time.
     fn stack_program(&self, share: f64) -> bool {
         below(self.kind, share)
+    }
+
+    /// Whether this case is aimed at a rule: the `rules` share of the
+    /// draws above the stack programs' `stack` share.
+    fn rule_guided(&self, stack: f64, rules: f64) -> bool {
+        !below(self.kind, stack) && below(self.kind, stack.clamp(0.0, 1.0) + rules.clamp(0.0, 1.0))
     }
 
     /// Whether this case may use the proposals the oracle lacks, `share`

@@ -14,6 +14,7 @@ pub mod instructions;
 pub mod module_file;
 pub mod module_info;
 pub mod plan;
+pub mod rules;
 pub mod stack_program;
 pub mod termination;
 pub mod value;

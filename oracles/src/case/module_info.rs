@@ -1,6 +1,7 @@
 //! What the harness needs to know about a module before running it: its
 //! exports in module order, their types, and which proposals it relies on.
 
+use crate::case::rules::{self, RuleTarget};
 use crate::case::stack_program::{self, StackProgram};
 use anyhow::{Context, Result};
 use std::fmt;
@@ -140,6 +141,9 @@ pub struct ModuleInfo {
     /// What a stack program's custom section says it is
     /// ([`crate::case::stack_program`]); `None` for other modules.
     pub stack_program: Option<StackProgram>,
+    /// The Cranelift rule a rule-guided module aims at
+    /// ([`crate::case::rules`]); `None` for other modules.
+    pub rule_target: Option<RuleTarget>,
 }
 
 impl ModuleInfo {
@@ -157,6 +161,7 @@ impl ModuleInfo {
         let mut global_inits: Vec<Option<i32>> = Vec::new();
         let mut fuel_global = None;
         let mut stack_program = None;
+        let mut rule_target = None;
         for payload in Parser::new(0).parse_all(wasm) {
             match payload.context("parsing the module")? {
                 Payload::ImportSection(reader) => {
@@ -225,6 +230,11 @@ impl ModuleInfo {
                         .ok()
                         .and_then(StackProgram::parse);
                 }
+                Payload::CustomSection(section) if section.name() == rules::SECTION => {
+                    rule_target = std::str::from_utf8(section.data())
+                        .ok()
+                        .and_then(RuleTarget::parse);
+                }
                 Payload::CodeSectionEntry(body) if !uses_tail_calls => {
                     let mut ops = body
                         .get_operators_reader()
@@ -254,6 +264,7 @@ impl ModuleInfo {
             import_count,
             termination_fuel,
             stack_program,
+            rule_target,
         })
     }
 

@@ -8,6 +8,7 @@
 //! and are never part of the default matrix.
 
 use super::interface::{Engine, ExecutionConfig};
+pub use super::rule_faults::RuleFault;
 use super::wasmi::WasmiEngine;
 use crate::case::plan::Plan;
 use crate::judge::outcome::EngineRun;
@@ -31,17 +32,24 @@ pub enum Fault {
     /// `return`: a frame per tail call, as a tail-call lowering that
     /// forgot to reuse the caller's frame would leave.
     ReturnCallAsCall,
+    /// A Cranelift rule wrong at the edge of its guard, only for edge
+    /// constants and edge run-time values ([`RuleFault`]).
+    Rule(RuleFault),
 }
 
 impl Fault {
     /// Every fault, for the engine registry.
-    pub const ALL: [Fault; 6] = [
+    pub const ALL: [Fault; 10] = [
         Fault::RemSignedAsUnsigned,
         Fault::AddAsSub,
         Fault::ShrSignedAsUnsigned,
         Fault::LtSignedAsUnsigned,
         Fault::I64MulAsAdd,
         Fault::ReturnCallAsCall,
+        Fault::Rule(RuleFault::UdivPow2),
+        Fault::Rule(RuleFault::SshrSign),
+        Fault::Rule(RuleFault::SelectCompare),
+        Fault::Rule(RuleFault::UextendShift),
     ];
 
     /// The fault's name in engine names.
@@ -53,6 +61,7 @@ impl Fault {
             Fault::LtSignedAsUnsigned => "lt-s",
             Fault::I64MulAsAdd => "i64-mul",
             Fault::ReturnCallAsCall => "return-call",
+            Fault::Rule(rule) => rule.suffix(),
         }
     }
 
@@ -75,7 +84,7 @@ impl Fault {
             Fault::ShrSignedAsUnsigned => (0x75, 0x76),
             Fault::LtSignedAsUnsigned => (0x48, 0x49),
             Fault::I64MulAsAdd => (0x7e, 0x7c),
-            Fault::ReturnCallAsCall => return None,
+            Fault::ReturnCallAsCall | Fault::Rule(_) => return None,
         })
     }
 
@@ -88,6 +97,7 @@ impl Fault {
             Fault::LtSignedAsUnsigned => "i32.lt_s executed as i32.lt_u",
             Fault::I64MulAsAdd => "i64.mul executed as i64.add",
             Fault::ReturnCallAsCall => "return_call* executed as call* + return",
+            Fault::Rule(rule) => rule.describe(),
         }
     }
 
@@ -95,6 +105,9 @@ impl Fault {
     /// Returns the module unchanged if it is unparsable: the engine then
     /// rejects it exactly as wasmi would.
     pub fn apply(self, wasm: &[u8]) -> Vec<u8> {
+        if let Fault::Rule(rule) = self {
+            return rule.apply(wasm).unwrap_or_else(|_| wasm.to_vec());
+        }
         let Some((from, to)) = self.opcodes() else {
             return tail_calls_as_calls(wasm).unwrap_or_else(|_| wasm.to_vec());
         };

@@ -13,11 +13,12 @@ mod interface;
 pub mod matrix;
 pub mod panics;
 mod registry;
+mod rule_faults;
 mod sabotage;
 mod wasmi;
 mod wasmtime;
 
-pub use self::faulty::{Fault, FaultyEngine};
+pub use self::faulty::{Fault, FaultyEngine, RuleFault};
 pub use self::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
 pub use self::registry::{build_engine, known_engine_names};
 pub use self::sabotage::{Sabotage, SabotagedEngine};

@@ -1,0 +1,221 @@
+//! Rule coverage of rule-guided generation (`oracles::case::rules`): of the
+//! linked Cranelift's rules, how many are in scope, expressible in Wasm,
+//! aimed at by some case that ran, and how often; which were never
+//! reached; and for how many Cranelift's optimizer visibly changed the
+//! pattern's code. Counted per case under [`RULE`] and [`RULE_CHANGED`],
+//! shown by `status`, the dashboard and `/metrics`.
+
+use super::all_engines::ALL_ENGINES;
+use oracles::case::rules::{self, code_change};
+use oracles::judge::outcome::EngineRun;
+use oracles::SeedReport;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Per rule (`rule:<file>:<line>`): cases aimed at it that ran on at
+/// least two engines.
+pub const RULE: &str = "rule:";
+/// Per rule (`rule-changed:<file>:<line>`): of those, cases in which the
+/// pattern's machine code at opt level speed differed from opt level none.
+pub const RULE_CHANGED: &str = "rule-changed:";
+
+/// The rule events of one case, as `("*", counter)`.
+pub fn rule_events(report: &SeedReport) -> Vec<(String, String)> {
+    let Some(target) = &report.info.rule_target else {
+        return Vec::new();
+    };
+    let ran = report
+        .report
+        .runs
+        .iter()
+        .filter(|(_, run)| matches!(run, EngineRun::Ran(_)))
+        .count();
+    if ran < 2 {
+        return Vec::new();
+    }
+    let mut events = vec![(ALL_ENGINES.to_string(), format!("{RULE}{}", target.id))];
+    // Two compiles of a module of a few small functions: a few ms.
+    if code_change::optimizer_changed(&report.module.wasm, target.instances).unwrap_or(false) {
+        events.push((
+            ALL_ENGINES.to_string(),
+            format!("{RULE_CHANGED}{}", target.id),
+        ));
+    }
+    events
+}
+
+/// Rule coverage of a window (or the whole store).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct RuleCoverage {
+    /// The cranelift-codegen version whose rules these are.
+    pub cranelift: String,
+    /// Why rule-guided generation is off in this build, if it is.
+    pub problem: Option<String>,
+    /// Rules in scope: mid-end simplifications and x64 lowering.
+    pub in_scope: usize,
+    /// Of which Wasm can express the pattern.
+    pub expressible: usize,
+    /// Of which a module types: what generation aims at.
+    pub aimable: usize,
+    /// Distinct rules some case aimed at and ran.
+    pub targeted: usize,
+    /// Aimable rules no case reached yet.
+    pub never_reached: usize,
+    /// Distinct rules whose pattern's code the optimizer changed in some
+    /// case.
+    pub code_changed: usize,
+    /// Cases aimed at a rule that ran.
+    pub cases: u64,
+    /// Cases per targeted rule: (fewest, median, most).
+    pub cases_per_rule: (u64, u64, u64),
+    /// Per file: (file, in scope, aimable, targeted, code changed).
+    pub files: Vec<(String, usize, usize, usize, usize)>,
+    /// Why the rest are out of reach, most frequent reasons first.
+    pub inexpressible: Vec<(String, usize)>,
+    /// A few aimable rules never reached, for the curious.
+    pub never_reached_examples: Vec<String>,
+}
+
+impl RuleCoverage {
+    /// Reads the rule counters out of `(engine, counter) -> value`.
+    pub fn from_counters<'a>(
+        counters: impl IntoIterator<Item = (&'a (String, String), &'a u64)>,
+    ) -> RuleCoverage {
+        let mut cases: BTreeMap<String, u64> = BTreeMap::new();
+        let mut changed: BTreeSet<String> = BTreeSet::new();
+        for ((engine, name), value) in counters {
+            if engine != ALL_ENGINES {
+                continue;
+            }
+            if let Some(id) = name.strip_prefix(RULE) {
+                *cases.entry(id.to_string()).or_default() += value;
+            } else if let Some(id) = name.strip_prefix(RULE_CHANGED) {
+                if *value > 0 {
+                    changed.insert(id.to_string());
+                }
+            }
+        }
+        let scope = rules::scope();
+        let aimable = rules::aimable_ids();
+        let file_of = |id: &str| id.rsplit_once(':').map_or(id, |(f, _)| f).to_string();
+        let mut files = Vec::new();
+        for (file, in_scope, aimable_in_file) in &scope.files {
+            let targeted = cases.keys().filter(|id| file_of(id) == *file).count();
+            let code_changed = changed.iter().filter(|id| file_of(id) == *file).count();
+            files.push((
+                file.clone(),
+                *in_scope,
+                *aimable_in_file,
+                targeted,
+                code_changed,
+            ));
+        }
+        let never: Vec<&String> = aimable
+            .iter()
+            .filter(|id| !cases.contains_key(*id))
+            .collect();
+        let mut counts: Vec<u64> = cases.values().copied().collect();
+        counts.sort_unstable();
+        RuleCoverage {
+            cranelift: scope.cranelift,
+            problem: scope.problem,
+            in_scope: scope.in_scope,
+            expressible: scope.expressible,
+            aimable: scope.aimable,
+            targeted: cases.len(),
+            never_reached: never.len(),
+            code_changed: changed.len(),
+            cases: counts.iter().sum(),
+            cases_per_rule: match (counts.first(), counts.last()) {
+                (Some(min), Some(max)) => (*min, counts[counts.len() / 2], *max),
+                _ => (0, 0, 0),
+            },
+            files,
+            inexpressible: scope.inexpressible.into_iter().take(8).collect(),
+            never_reached_examples: never.into_iter().take(5).cloned().collect(),
+        }
+    }
+
+    /// The text `status` prints.
+    pub fn render(&self) -> String {
+        use std::fmt::Write;
+        let mut out = format!(
+            "\nrule coverage (Cranelift rules of cranelift-codegen {}):\n",
+            self.cranelift
+        );
+        if let Some(problem) = &self.problem {
+            let _ = writeln!(out, "  WARNING: rule-guided generation is off: {problem}");
+            return out;
+        }
+        let _ = writeln!(
+            out,
+            "  {} rules in scope, {} expressible in Wasm, {} aimed at by generation",
+            self.in_scope, self.expressible, self.aimable
+        );
+        let (min, median, max) = self.cases_per_rule;
+        let _ = writeln!(
+            out,
+            "  targeted: {} rules by {} cases that ran (per rule: fewest {min}, median {median}, most {max}); never reached: {}",
+            self.targeted, self.cases, self.never_reached
+        );
+        let _ = writeln!(
+            out,
+            "  optimizer changed the pattern's code (opt none vs speed): {} rules",
+            self.code_changed
+        );
+        let _ = writeln!(
+            out,
+            "  {:<28} {:>8} {:>8} {:>9} {:>8}",
+            "file", "in scope", "aimable", "targeted", "changed"
+        );
+        for (file, in_scope, aimable, targeted, changed) in &self.files {
+            let _ = writeln!(
+                out,
+                "  {file:<28} {in_scope:>8} {aimable:>8} {targeted:>9} {changed:>8}"
+            );
+        }
+        if !self.inexpressible.is_empty() {
+            let _ = writeln!(out, "  not expressible, most frequent reasons:");
+            for (reason, n) in &self.inexpressible {
+                let _ = writeln!(out, "    {n:>5}  {reason}");
+            }
+        }
+        if !self.never_reached_examples.is_empty() {
+            let _ = writeln!(
+                out,
+                "  never reached, e.g.: {}",
+                self.never_reached_examples.join(", ")
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_become_targeted_rules_per_file_and_never_reached() {
+        let ids = rules::aimable_ids();
+        let (a, b) = (ids[0].clone(), ids[ids.len() - 1].clone());
+        let counters: BTreeMap<(String, String), u64> = [
+            ((ALL_ENGINES.to_string(), format!("{RULE}{a}")), 3),
+            ((ALL_ENGINES.to_string(), format!("{RULE}{b}")), 1),
+            ((ALL_ENGINES.to_string(), format!("{RULE_CHANGED}{a}")), 2),
+            (("wasmi".to_string(), format!("{RULE}{a}")), 99),
+        ]
+        .into_iter()
+        .collect();
+        let coverage = RuleCoverage::from_counters(&counters);
+        assert_eq!(coverage.targeted, 2);
+        assert_eq!(coverage.cases, 4);
+        assert_eq!(coverage.cases_per_rule, (1, 3, 3));
+        assert_eq!(coverage.code_changed, 1);
+        assert_eq!(coverage.never_reached, coverage.aimable - 2);
+        let targeted_in_files: usize = coverage.files.iter().map(|f| f.3).sum();
+        assert_eq!(targeted_in_files, 2);
+        let text = coverage.render();
+        assert!(text.contains("targeted: 2 rules by 4 cases"), "{text}");
+        assert!(text.contains("opts/arithmetic.isle"), "{text}");
+    }
+}
