@@ -321,6 +321,8 @@ fn the_dashboard_serves_pages_and_a_json_api_of_the_store() {
         "Compile cost per instruction",
         "Exercised",
         "deep tail-call loops completed",
+        "Rule coverage",
+        "opts/arithmetic.isle",
         "<svg",
     ] {
         assert!(overview.contains(section), "{section} missing");
@@ -360,6 +362,9 @@ fn the_dashboard_serves_pages_and_a_json_api_of_the_store() {
             .any(|f| f[0] == "stack:tail-loop" && f[1].as_u64().unwrap() > 0),
         "{exercised}"
     );
+    let rules = &api["health"]["rules"];
+    assert!(rules["aimable"].as_u64().unwrap() > 1000, "{rules}");
+    assert!(rules["targeted"].as_u64().unwrap() > 0, "{rules}");
     assert!(!api["throughput"].as_array().unwrap().is_empty());
     let runs = server.json("/api/runs");
     assert_eq!(runs.as_array().unwrap().len(), 1);
@@ -569,6 +574,18 @@ fn metrics_are_scraped_and_persist_across_restarts() {
                 && s.labels.get("what") == Some("feature:stack:tail-loop")),
         "no crosscheck_exercised_total"
     );
+    // Rule coverage: the linked Cranelift's rules, and how many ran.
+    let rules = |state: &str| {
+        first
+            .samples
+            .iter()
+            .find(|s| s.metric == "crosscheck_rules" && s.labels.get("state") == Some(state))
+            .map(|s| value(&s.value))
+            .unwrap_or_else(|| panic!("no crosscheck_rules{{state={state:?}}}"))
+    };
+    assert!(rules("aimable") > 1000.0 && rules("aimable") <= rules("in_scope"));
+    assert_eq!(rules("targeted") + rules("never_reached"), rules("aimable"));
+    assert!(sample(&first, "crosscheck_rule_cases_total") >= rules("targeted"));
 
     // A second daemon run and a new server: counters go on from the store.
     let out = crosscheck(&config, &["run", "--cases", "20"]);

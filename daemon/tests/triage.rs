@@ -157,12 +157,12 @@ fn triage_lists_crashes_before_mismatches_and_names_the_suspects() {
 fn a_finding_that_kills_its_worker_shrinks_in_worker_processes() {
     let dir = temp_dir("shrink-segv");
     let config = config(&dir, &["wasmi-fault-segv"], "workers = 1", "");
-    let run = crosscheck(&config, &["run", "--cases", "40"]);
+    let run = crosscheck(&config, &["run", "--cases", "60"]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     let finding = findings(&status(&config))
         .into_iter()
         .find(|f| f["kind"] == "crash")
-        .expect("a segfault within 40 seeds");
+        .expect("a segfault within 60 seeds");
     let out = shrink(
         &config,
         &finding["id"].to_string(),

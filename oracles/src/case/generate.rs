@@ -458,13 +458,18 @@ mod tests {
 
     #[test]
     fn clamping_never_panics_and_respects_limits() {
-        // wasm-smith's modules only: stack programs have their own shapes.
+        // wasm-smith's modules only: stack programs and rule-guided
+        // modules have their own shapes.
         let settings = GeneratorConfig {
             max_funcs: 3,
             max_items: 0,
             stack: StackProgramConfig {
                 share: 0.0,
                 ..StackProgramConfig::default()
+            },
+            rules: RulesConfig {
+                share: 0.0,
+                ..RulesConfig::default()
             },
             ..GeneratorConfig::default()
         };
@@ -486,6 +491,7 @@ mod tests {
     fn a_share_of_seeds_are_stack_programs_and_proposals_are_drawn() {
         let settings = GeneratorConfig::default();
         let mut stack = 0;
+        let mut rules = 0;
         let mut wide = 0;
         let mut pages = 0;
         for seed in 0..1000 {
@@ -493,16 +499,22 @@ mod tests {
             let info = crate::case::module_info::ModuleInfo::parse(&m.wasm).unwrap();
             let is_stack = m.features.iter().any(|f| f.starts_with("stack:"));
             assert_eq!(is_stack, info.stack_program.is_some(), "seed {seed}");
+            let is_rule = m.features.contains(&"rule-guided");
+            assert_eq!(is_rule, info.rule_target.is_some(), "seed {seed}");
+            rules += usize::from(is_rule);
             stack += usize::from(is_stack);
             wide += usize::from(m.features.contains(&"wide-arithmetic"));
             pages += usize::from(m.features.contains(&"custom-page-sizes"));
         }
         // 10% of 1000 seeds, give or take the binomial spread.
         assert!((60..=140).contains(&stack), "{stack} stack programs");
-        // Wide arithmetic for half the modules, custom page sizes a quarter.
+        assert!((140..=260).contains(&rules), "{rules} rule-guided modules");
+        // Wide arithmetic for half of wasm-smith's modules, custom page
+        // sizes for a quarter.
+        let smith = (1000 - stack - rules) as f64;
         assert!(
-            wide > 350 && (150..350).contains(&pages),
-            "{wide} / {pages}"
+            wide as f64 > 0.4 * smith && (0.15 * smith..0.35 * smith).contains(&(pages as f64)),
+            "{wide} / {pages} of {smith}"
         );
         let none = GeneratorConfig {
             stack: StackProgramConfig {

@@ -21,6 +21,9 @@
 //! The module records its rule in a [`SECTION`] custom section, so a
 //! finding names the rule it aimed at. [`code_change`] shows whether
 //! Cranelift's optimizer changed the pattern's code.
+//!
+//! In: a seed's entropy and `[generator.rules]`. Out: a module aimed at one
+//! rule and its [`RuleTarget`], handed on like every generated module.
 
 pub mod catalog;
 pub mod code_change;
@@ -215,25 +218,51 @@ pub fn build(u: &mut Unstructured<'_>, config: &RulesConfig) -> Result<(Vec<u8>,
     let mut last_error = String::new();
     for offset in 0..aimable.len().min(8) {
         let index = aimable[(first + offset) % aimable.len()].index;
-        let rule = &catalog.rules[index];
-        let shape = rule.shape.as_ref().expect("aimable rules have shapes");
-        let target = RuleTarget::of(rule, catalog, config.instances.max(1));
-        let section = target.section_text();
-        match emit::module(
-            u,
-            shape,
-            (&rule.guard_literals, &rule.guard_terms),
-            emit::Sizes {
-                instances: config.instances,
-                tuples: config.tuples,
-            },
-            (SECTION, &section),
-        ) {
-            Ok(wasm) => return Ok((wasm, target)),
-            Err(e) => last_error = format!("{}: {e}", rule.id()),
+        match aim(u, &catalog.rules[index], catalog, config) {
+            Ok(built) => return Ok(built),
+            Err(e) => last_error = format!("{}: {e}", catalog.rules[index].id()),
         }
     }
     bail!("no rule near the drawn one could be typed in Wasm (last: {last_error})")
+}
+
+/// Builds a module aimed at the rule `id` (`file:line`), with the edges
+/// and deliveries `u` draws.
+pub fn build_for(
+    u: &mut Unstructured<'_>,
+    id: &str,
+    config: &RulesConfig,
+) -> Result<(Vec<u8>, RuleTarget)> {
+    let catalog = Catalog::get();
+    let rule = catalog.find(id).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no rule {id} in scope of cranelift-codegen {}",
+            catalog.version
+        )
+    })?;
+    aim(u, rule, catalog, config).map_err(|e| anyhow::anyhow!("{id}: {e}"))
+}
+
+fn aim(
+    u: &mut Unstructured<'_>,
+    rule: &Rule,
+    catalog: &Catalog,
+    config: &RulesConfig,
+) -> Result<(Vec<u8>, RuleTarget), String> {
+    let shape = rule.shape.as_ref().map_err(Clone::clone)?;
+    let target = RuleTarget::of(rule, catalog, config.instances.max(1));
+    let section = target.section_text();
+    let wasm = emit::module(
+        u,
+        shape,
+        (&rule.guard_literals, &rule.guard_terms),
+        emit::Sizes {
+            instances: config.instances,
+            tuples: config.tuples,
+        },
+        (SECTION, &section),
+    )?;
+    Ok((wasm, target))
 }
 
 /// How the linked Cranelift's rules divide, for `status` and the docs.
