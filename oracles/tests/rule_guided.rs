@@ -3,7 +3,7 @@
 //! edge run-time value (`oracles::engine::RuleFault`). Cases aimed at the
 //! rules of each pattern find each bug within a small budget, and the
 //! default rule-guided mix, which aims at every rule of the linked
-//! Cranelift, finds the division and shift bugs within its budget. (Plain
+//! Cranelift, finds the division, shift and select bugs within its budget. (Plain
 //! wasm-smith generation on the same bugs is measured in
 //! docs/benchmarks.md: it found none of them in 6,000 cases.)
 
@@ -83,15 +83,16 @@ fn root_is(rule: &rules::catalog::Rule, op: &str) -> bool {
 
 #[test]
 fn cases_aimed_at_a_faulty_rules_patterns_find_it_within_a_small_budget() {
-    // Measured: the first detection after 1 to 40 aimed cases.
+    // Measured: the first detection after 4 (udiv), 1 (sshr), 17 (select)
+    // and 154 (extend) aimed cases.
     let found = [
         (
             "rule-udiv-pow2",
-            cases_to_find("rule-udiv-pow2", |r| root_is(r, "udiv"), 200),
+            cases_to_find("rule-udiv-pow2", |r| root_is(r, "udiv"), 400),
         ),
         (
             "rule-sshr-sign",
-            cases_to_find("rule-sshr-sign", |r| root_is(r, "sshr"), 200),
+            cases_to_find("rule-sshr-sign", |r| root_is(r, "sshr"), 400),
         ),
         (
             "rule-select-cmp",
@@ -106,7 +107,7 @@ fn cases_aimed_at_a_faulty_rules_patterns_find_it_within_a_small_budget() {
                             .iter()
                             .any(|o| matches!(*o, "slt" | "sgt"))
                 },
-                200,
+                400,
             ),
         ),
         (
@@ -114,10 +115,11 @@ fn cases_aimed_at_a_faulty_rules_patterns_find_it_within_a_small_budget() {
             cases_to_find(
                 "rule-uext-shift",
                 |r| root_is(r, "sshr") && r.text.contains("(uextend wide"),
-                200,
+                400,
             ),
         ),
     ];
+    eprintln!("aimed cases to the first detection: {found:?}");
     let missed: Vec<&str> = found
         .iter()
         .filter(|(_, n)| n.is_none())
@@ -125,26 +127,26 @@ fn cases_aimed_at_a_faulty_rules_patterns_find_it_within_a_small_budget() {
         .collect();
     assert!(
         missed.is_empty(),
-        "not found within 200 aimed cases: {missed:?} ({found:?})"
+        "not found within 400 aimed cases: {missed:?} ({found:?})"
     );
 }
 
 #[test]
-fn the_default_rule_guided_mix_finds_the_division_and_shift_faults_within_its_budget() {
+fn the_default_rule_guided_mix_finds_the_division_shift_and_select_faults_within_its_budget() {
     // The default generator's rule-guided cases (a fifth of the default
-    // mix), every rule of the linked Cranelift a candidate. Measured over
-    // rule-guided cases 0..4,000 of a rules-only run: the udiv fault 9
-    // times (first at case 446), the sshr fault 24 times (first at 62).
-    // Other cases of the mix are generated (that is what decides the
-    // mode) but not run: they cannot find rule faults any faster.
+    // mix), every rule of the linked Cranelift a candidate. Measured on
+    // the default mix, seeds 0..10,000: the udiv fault first at seed 446,
+    // the sshr fault at 851, the select fault at 3,339 (about the 670th
+    // rule-guided case). The extend fault needs one of 2 rules of 1,500 and
+    // is out of any test's budget (docs/benchmarks.md). Other cases of the
+    // mix are generated (that is what decides the mode) but not run: they
+    // cannot find rule faults any faster.
     const BUDGET: u64 = 2_500;
+    const FAULTS: [&str; 3] = ["rule-udiv-pow2", "rule-sshr-sign", "rule-select-cmp"];
     let generator = GeneratorConfig::default();
     assert_eq!(generator.rules, RulesConfig::default());
-    let matrix = matrix(&["rule-udiv-pow2", "rule-sshr-sign"]);
-    let mut first: Vec<(String, Option<u64>)> = ["rule-udiv-pow2", "rule-sshr-sign"]
-        .iter()
-        .map(|f| (faulty(f), None))
-        .collect();
+    let matrix = matrix(&FAULTS);
+    let mut first: Vec<(String, Option<u64>)> = FAULTS.iter().map(|f| (faulty(f), None)).collect();
     let mut rule_cases = 0;
     let mut seed = 0;
     while rule_cases < BUDGET && first.iter().any(|(_, n)| n.is_none()) {

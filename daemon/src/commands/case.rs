@@ -52,13 +52,19 @@ pub fn run(config: &Config, args: CaseArgs) -> Result<ExitCode> {
     );
     if let Some(rule) = &case.info.rule_target {
         println!("{}", crate::triage::bundle::rule_lines(rule));
-        let changed = oracles::case::rules::code_change::optimizer_changed(
+        let rewrote = oracles::case::rules::code_change::optimizer_rewrote(
             &case.module.wasm,
             rule.instances,
+            rule,
         )?;
+        let opcode = oracles::case::rules::code_change::aimed_opcode(rule).unwrap_or("-");
         println!(
-            "the optimizer changed the pattern's code (opt level speed vs none): {}",
-            if changed { "yes" } else { "no" }
+            "the optimizer rewrote the aimed instruction `{opcode}` (opt level speed vs none): {}",
+            match rewrote {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "not observable (a lowering rule)",
+            }
         );
     }
     println!();

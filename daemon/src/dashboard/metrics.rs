@@ -120,7 +120,7 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         }
         registry.register(
             "rules",
-            "Cranelift rules of rule-guided generation: in_scope, expressible (in Wasm), aimable, targeted (by a case that ran), never_reached, code_changed (opt speed vs none)",
+            "Cranelift rules of rule-guided generation: in_scope, expressible (in Wasm), aimable, targeted (by a case that ran), never_reached, code_changed (mid-end rules whose root instruction the optimizer rewrote)",
             rules,
         );
         let rule_cases = Counter::<u64>::default();

@@ -147,7 +147,7 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
             }
         }
         h2 { "Rule coverage" }
-        p.muted { "Rule-guided cases aim at one rule of the linked Cranelift (cranelift-codegen " (h.rules.cranelift) "): its mid-end simplifications and its x64 lowering. Targeted: rules some case aimed at and ran. Changed: rules whose pattern compiled to different machine code at opt level speed than at none (the mid-end rewrote it; lowering rules apply at both levels)." }
+        p.muted { "Rule-guided cases aim at one rule of the linked Cranelift (cranelift-codegen " (h.rules.cranelift) "): its mid-end simplifications and its x64 lowering. Targeted: rules some case aimed at and ran. Rewrote: mid-end rules whose root instruction the optimizer rewrote (its count in the optimized CLIF differs between opt level none and speed); lowering rules act after the CLIF is final and are not counted." }
         @if let Some(problem) = &h.rules.problem {
             p.warning { "Rule-guided generation is off: " (problem) }
         }
@@ -158,12 +158,12 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
             tr { td { "aimed at by generation" } td.n { (h.rules.aimable) } }
             tr { td { "targeted by a case that ran" } td.n { (h.rules.targeted) } }
             tr { td { "never reached" } td.n { (h.rules.never_reached) } }
-            tr { td { "pattern's code changed by the optimizer" } td.n { (h.rules.code_changed) } }
+            tr { td { "mid-end rules whose aimed instruction the optimizer rewrote" } td.n { (h.rules.code_changed) " of " (h.rules.targeted_mid_end) } }
             tr { td { "cases aimed at a rule" } td.n { (h.rules.cases) } }
             tr { td { "cases per targeted rule (fewest / median / most)" } td.n { (h.rules.cases_per_rule.0) " / " (h.rules.cases_per_rule.1) " / " (h.rules.cases_per_rule.2) } }
         }
         table #rule-files {
-            tr { th { "file" } th.n { "in scope" } th.n { "aimable" } th.n { "targeted" } th.n { "changed" } }
+            tr { th { "file" } th.n { "in scope" } th.n { "aimable" } th.n { "targeted" } th.n { "rewrote" } }
             @for (file, in_scope, aimable, targeted, changed) in &h.rules.files {
                 tr { td { (file) } td.n { (in_scope) } td.n { (aimable) } td.n { (targeted) } td.n { (changed) } }
             }

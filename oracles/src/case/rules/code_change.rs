@@ -1,62 +1,152 @@
-//! Whether Cranelift's optimizer changed the code of a rule-guided
-//! module's pattern: its functions compiled at opt level none and speed,
-//! otherwise alike, and their machine code compared. A difference shows
-//! that the mid-end rewrote the pattern (not necessarily by the aimed
-//! rule); lowering rules apply at both levels, so for them no difference
-//! is expected.
+//! Whether Cranelift's optimizer rewrote the instruction a rule-guided
+//! module aimed at: the pattern's functions compiled at opt level none and
+//! speed, otherwise alike, with Wasmtime writing each function's CLIF
+//! after compilation (`Config::emit_clif`), and the aimed rule's root
+//! instruction counted in both. A different count shows that the mid-end
+//! rewrote it (by the aimed rule or another). Lowering rules act after the
+//! CLIF is final, so for them nothing is claimed.
 
-use anyhow::Result;
-use std::sync::OnceLock;
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 use wasmtime::{Config, Engine, Module, OptLevel};
 
-/// The two engines, built once per process.
-fn engines() -> &'static (Engine, Engine) {
-    static ENGINES: OnceLock<(Engine, Engine)> = OnceLock::new();
+use super::catalog::Catalog;
+use super::wasm_ops::IntCc;
+use super::RuleTarget;
+
+/// An engine at one opt level and the directory it writes CLIF to.
+struct ClifEngine {
+    engine: Engine,
+    dir: PathBuf,
+}
+
+/// The two engines, built once per process. The lock serializes the
+/// compiles whose CLIF files are read, as they share their directories.
+fn engines() -> &'static Mutex<Option<(ClifEngine, ClifEngine)>> {
+    static ENGINES: OnceLock<Mutex<Option<(ClifEngine, ClifEngine)>>> = OnceLock::new();
     ENGINES.get_or_init(|| {
-        let build = |level| {
+        let build = |level, name: &str| -> Option<ClifEngine> {
+            let dir =
+                std::env::temp_dir().join(format!("crosscheck-clif-{}-{name}", std::process::id()));
+            std::fs::create_dir_all(&dir).ok()?;
             let mut config = Config::new();
             config.cranelift_opt_level(level);
             config.wasm_wide_arithmetic(true);
-            Engine::new(&config).expect("a default engine with one opt level changed")
+            config.emit_clif(&dir);
+            Some(ClifEngine {
+                engine: Engine::new(&config).ok()?,
+                dir,
+            })
         };
-        (build(OptLevel::None), build(OptLevel::Speed))
+        Mutex::new(build(OptLevel::None, "none").zip(build(OptLevel::Speed, "speed")))
     })
 }
 
-/// Whether any of the first `functions` defined functions of `wasm`
-/// compiles to different machine code at opt level speed than at none.
-pub fn optimizer_changed(wasm: &[u8], functions: usize) -> Result<bool> {
-    let (none, speed) = engines();
-    let code = |engine: &Engine| -> Result<Vec<Vec<u8>>> {
-        let module = Module::new(engine, wasm)
-            .map_err(|e| anyhow::Error::from(e).context("compiling the rule's module"))?;
-        let text = module.text();
-        Ok(module
-            .functions()
-            .take(functions)
-            .map(|f| text[f.offset..f.offset + f.len].to_vec())
-            .collect())
+/// The CLIF opcode at the root of the rule `target` aims at, if it is a
+/// mid-end rule of this build's catalog (opts' shorthands such as `slt`
+/// are `icmp`).
+pub fn aimed_opcode(target: &RuleTarget) -> Option<&'static str> {
+    if !target.id.starts_with("opts/") {
+        return None;
+    }
+    let rule = Catalog::get().find(&target.id)?;
+    let root = *rule.shape.as_ref().ok()?.ops().first()?;
+    Some(if IntCc::from_name(root).is_some() {
+        "icmp"
+    } else {
+        root
+    })
+}
+
+/// Whether the optimizer changed how often the first `functions` defined
+/// functions of `wasm` contain `opcode`: `None` when the rule is not a
+/// mid-end rule, or the engines could not be built.
+pub fn optimizer_rewrote(
+    wasm: &[u8],
+    functions: usize,
+    target: &RuleTarget,
+) -> Result<Option<bool>> {
+    let Some(opcode) = aimed_opcode(target) else {
+        return Ok(None);
     };
-    Ok(code(none)? != code(speed)?)
+    let guard = engines().lock().unwrap_or_else(|e| e.into_inner());
+    let Some((none, speed)) = guard.as_ref() else {
+        return Ok(None);
+    };
+    let count = |clif: &ClifEngine| -> Result<usize> {
+        Module::new(&clif.engine, wasm)
+            .map_err(|e| anyhow::Error::from(e).context("compiling the rule's module"))?;
+        let mut total = 0;
+        for index in 0..functions {
+            let file = clif.dir.join(format!("wasm[0]--function[{index}].clif"));
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            total += count_opcode(&text, opcode);
+        }
+        Ok(total)
+    };
+    Ok(Some(count(none)? != count(speed)?))
+}
+
+/// How many instructions of `clif` are `opcode`.
+fn count_opcode(clif: &str, opcode: &str) -> usize {
+    clif.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with(';') && !l.ends_with(':') && !l.ends_with('{'))
+        .filter(|l| {
+            let instruction = l.split_once(" = ").map_or(*l, |(_, rhs)| rhs);
+            let name = instruction.split([' ', '.']).next().unwrap_or_default();
+            name == opcode
+        })
+        .count()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn target(needle: &str) -> RuleTarget {
+        let rule = Catalog::get()
+            .rules
+            .iter()
+            .find(|r| r.text.contains(needle))
+            .unwrap();
+        RuleTarget {
+            id: rule.id(),
+            cranelift: String::new(),
+            instances: 1,
+            text: rule.text.to_string(),
+        }
+    }
+
     #[test]
-    fn a_foldable_pattern_changes_and_a_plain_add_does_not() {
-        let folded = wat::parse_str(
+    fn a_rewritten_division_is_seen_and_a_lowering_rule_is_not_claimed() {
+        let udiv = target("(udiv x (iconst_u ty (u64_extract_power_of_two d)))");
+        assert_eq!(aimed_opcode(&udiv), Some("udiv"));
+        let by_eight = wat::parse_str(
             r#"(module (func (param i32) (result i32)
-                 local.get 0 i32.const 0 i32.add))"#,
+                 local.get 0 i32.const 8 i32.div_u))"#,
         )
         .unwrap();
-        assert!(optimizer_changed(&folded, 1).unwrap());
-        let plain = wat::parse_str(
+        assert_eq!(optimizer_rewrote(&by_eight, 1, &udiv).unwrap(), Some(true));
+        let by_param = wat::parse_str(
             r#"(module (func (param i32 i32) (result i32)
-                 local.get 0 local.get 1 i32.add))"#,
+                 local.get 0 local.get 1 i32.div_u))"#,
         )
         .unwrap();
-        assert!(!optimizer_changed(&plain, 1).unwrap());
+        assert_eq!(optimizer_rewrote(&by_param, 1, &udiv).unwrap(), Some(false));
+        let lowering = target("(rule iadd_base_case_32_or_64_lea");
+        assert_eq!(optimizer_rewrote(&by_param, 1, &lowering).unwrap(), None);
+    }
+
+    #[test]
+    fn opcodes_are_counted_by_name_not_by_prefix() {
+        let clif = "function u0:0(i64 vmctx, i32) -> i32 tail {\nblock0(v0: i64, v1: i32):\n    v2 = iconst.i32 8\n    v3 = udiv v1, v2\n    v4 = uextend.i64 v3\n    store notrap v1, v0+8\n    return v3\n}";
+        assert_eq!(count_opcode(clif, "udiv"), 1);
+        assert_eq!(count_opcode(clif, "uextend"), 1);
+        assert_eq!(count_opcode(clif, "store"), 1);
+        assert_eq!(count_opcode(clif, "iconst"), 1);
+        assert_eq!(count_opcode(clif, "iadd"), 0);
     }
 }

@@ -20,7 +20,7 @@
 //!
 //! The module records its rule in a [`SECTION`] custom section, so a
 //! finding names the rule it aimed at. [`code_change`] shows whether
-//! Cranelift's optimizer changed the pattern's code.
+//! Cranelift's optimizer rewrote the aimed instruction.
 //!
 //! In: a seed's entropy and `[generator.rules]`. Out: a module aimed at one
 //! rule and its [`RuleTarget`], handed on like every generated module.
