@@ -136,54 +136,22 @@ impl Fault {
 /// `return_call_indirect` and `return_call_ref` likewise): re-encoded,
 /// since the bodies grow.
 fn tail_calls_as_calls(wasm: &[u8]) -> Result<Vec<u8>> {
-    use wasm_encoder::reencode::{Error, Reencode, RoundtripReencoder};
-    use wasm_encoder::{CodeSection, Instruction};
-
-    struct Rewriter;
-    impl Reencode for Rewriter {
-        type Error = std::convert::Infallible;
-
-        fn parse_function_body(
-            &mut self,
-            code: &mut CodeSection,
-            func: wasmparser::FunctionBody<'_>,
-        ) -> Result<(), Error<Self::Error>> {
-            let mut f = self.new_function_with_parsed_locals(&func)?;
-            let mut reader = func.get_operators_reader()?;
-            while !reader.eof() {
-                let instruction = match reader.read()? {
-                    Operator::ReturnCall { function_index } => {
-                        f.instruction(&Instruction::Call(function_index));
-                        Instruction::Return
-                    }
-                    Operator::ReturnCallIndirect {
-                        type_index,
-                        table_index,
-                    } => {
-                        f.instruction(&Instruction::CallIndirect {
-                            type_index,
-                            table_index,
-                        });
-                        Instruction::Return
-                    }
-                    Operator::ReturnCallRef { type_index } => {
-                        f.instruction(&Instruction::CallRef(type_index));
-                        Instruction::Return
-                    }
-                    other => RoundtripReencoder.instruction(other)?,
-                };
-                f.instruction(&instruction);
-            }
-            code.function(&f);
-            Ok(())
-        }
-    }
-
-    let mut module = wasm_encoder::Module::new();
-    Rewriter
-        .parse_core_module(&mut module, Parser::new(0), wasm)
-        .map_err(|e| anyhow::anyhow!("re-encoding the module: {e:?}"))?;
-    Ok(module.finish())
+    use wasm_encoder::Instruction;
+    super::body_rewrite::rewrite_bodies(wasm, &|window| {
+        let call = match window.first()? {
+            Operator::ReturnCall { function_index } => Instruction::Call(*function_index),
+            Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => Instruction::CallIndirect {
+                type_index: *type_index,
+                table_index: *table_index,
+            },
+            Operator::ReturnCallRef { type_index } => Instruction::CallRef(*type_index),
+            _ => return None,
+        };
+        Some((vec![call, Instruction::Return], 1))
+    })
 }
 
 /// The single-byte opcode of the instructions faults rewrite.

@@ -5,6 +5,7 @@
 //! [`EngineRun`](crate::judge::outcome::EngineRun), and through the
 //! [`matrix`] every engine's run of a case, handed to `judge`.
 
+mod body_rewrite;
 pub mod code_identity;
 mod drive;
 pub mod family;

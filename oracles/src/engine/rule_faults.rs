@@ -5,10 +5,10 @@
 //! too many would be. Applied by [`super::faulty::Fault`] before Cranelift
 //! compiles the module, on `<cranelift variant>+fault-rule-<x>`.
 
+use super::body_rewrite::rewrite_bodies;
 use anyhow::Result;
-use wasm_encoder::reencode::{Error, Reencode, RoundtripReencoder};
-use wasm_encoder::{CodeSection, Instruction};
-use wasmparser::{Operator, Parser};
+use wasm_encoder::Instruction;
+use wasmparser::Operator;
 
 /// One modelled rule bug.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,11 +70,7 @@ impl RuleFault {
 
     /// `wasm` with the fault applied to every function body.
     pub fn apply(self, wasm: &[u8]) -> Result<Vec<u8>> {
-        let mut module = wasm_encoder::Module::new();
-        Rewriter(self)
-            .parse_core_module(&mut module, Parser::new(0), wasm)
-            .map_err(|e| anyhow::anyhow!("re-encoding the module: {e:?}"))?;
-        Ok(module.finish())
+        rewrite_bodies(wasm, &|window| self.rewrite(window))
     }
 
     /// The replacement of `window` (the operators from the current one on),
@@ -129,39 +125,6 @@ impl RuleFault {
             ) => Some((vec![W::I64ExtendI32U], 5)),
             _ => None,
         }
-    }
-}
-
-struct Rewriter(RuleFault);
-
-impl Reencode for Rewriter {
-    type Error = std::convert::Infallible;
-
-    fn parse_function_body(
-        &mut self,
-        code: &mut CodeSection,
-        func: wasmparser::FunctionBody<'_>,
-    ) -> Result<(), Error<Self::Error>> {
-        let mut f = self.new_function_with_parsed_locals(&func)?;
-        let mut reader = func.get_operators_reader()?;
-        let mut ops = Vec::new();
-        while !reader.eof() {
-            ops.push(reader.read()?);
-        }
-        let mut i = 0;
-        while i < ops.len() {
-            if let Some((replacement, consumed)) = self.0.rewrite(&ops[i..]) {
-                for instruction in &replacement {
-                    f.instruction(instruction);
-                }
-                i += consumed;
-                continue;
-            }
-            f.instruction(&RoundtripReencoder.instruction(ops[i].clone())?);
-            i += 1;
-        }
-        code.function(&f);
-        Ok(())
     }
 }
 

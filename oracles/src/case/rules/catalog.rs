@@ -3,7 +3,7 @@
 //! parsed with cranelift-isle, and sorted into what Wasm can aim at.
 
 use super::shape::{self, Shape};
-use cranelift_isle::ast::{Def, Pattern};
+use cranelift_isle::ast::Def;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -131,7 +131,7 @@ fn parse_file(index: usize, file: &'static str, text: &'static str) -> Result<Ve
         let mut guard_literals = Vec::new();
         let mut guard_terms = Vec::new();
         for iflet in &rule.iflets {
-            collect(&iflet.pattern, &mut guard_literals, &mut guard_terms);
+            shape::collect_guards(&iflet.pattern, &mut guard_literals, &mut guard_terms);
             collect_expr(&iflet.expr, &mut guard_literals, &mut guard_terms);
         }
         let start = rule_start(text, rule.pos.offset);
@@ -150,25 +150,6 @@ fn parse_file(index: usize, file: &'static str, text: &'static str) -> Result<Ve
         });
     }
     Ok(rules)
-}
-
-fn collect(p: &Pattern, literals: &mut Vec<i128>, terms: &mut Vec<String>) {
-    match p {
-        Pattern::ConstInt { val, .. } => literals.push(*val),
-        Pattern::Term { sym, args, .. } => {
-            terms.push(sym.0.clone());
-            for a in args {
-                collect(a, literals, terms);
-            }
-        }
-        Pattern::BindPattern { subpat, .. } => collect(subpat, literals, terms),
-        Pattern::And { subpats, .. } => {
-            for s in subpats {
-                collect(s, literals, terms);
-            }
-        }
-        _ => {}
-    }
 }
 
 fn collect_expr(e: &cranelift_isle::ast::Expr, literals: &mut Vec<i128>, terms: &mut Vec<String>) {

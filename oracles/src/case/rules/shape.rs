@@ -427,8 +427,9 @@ impl Reader {
     }
 }
 
-/// The literal integers and extractor names inside a constant's pattern.
-fn collect_guards(p: &Pattern, literals: &mut Vec<i128>, guards: &mut Vec<String>) {
+/// The literal integers and term names inside a pattern (a constant's, or
+/// a rule's guards).
+pub(super) fn collect_guards(p: &Pattern, literals: &mut Vec<i128>, guards: &mut Vec<String>) {
     match p {
         Pattern::ConstInt { val, .. } => literals.push(*val),
         Pattern::Term { sym, args, .. } => {
