@@ -108,9 +108,12 @@ impl Catalog {
         counts
     }
 
-    /// The rule with id `file:line`.
+    /// The rule with id `file:line` (looked up once per rule-guided case:
+    /// no id is formatted for it).
     pub fn find(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.id() == id)
+        let (file, line) = id.rsplit_once(':')?;
+        let line: usize = line.parse().ok()?;
+        self.rules.iter().find(|r| r.line == line && r.file == file)
     }
 }
 

@@ -22,14 +22,14 @@ struct ClifEngine {
 }
 
 /// The two engines, built once per process. The lock serializes the
-/// compiles whose CLIF files are read, as they share their directories.
+/// compiles whose CLIF files are read, as they share their directories;
+/// each directory exists only while one compile's files are read.
 fn engines() -> &'static Mutex<Option<(ClifEngine, ClifEngine)>> {
     static ENGINES: OnceLock<Mutex<Option<(ClifEngine, ClifEngine)>>> = OnceLock::new();
     ENGINES.get_or_init(|| {
         let build = |level, name: &str| -> Option<ClifEngine> {
             let dir =
                 std::env::temp_dir().join(format!("crosscheck-clif-{}-{name}", std::process::id()));
-            std::fs::create_dir_all(&dir).ok()?;
             let mut config = Config::new();
             config.cranelift_opt_level(level);
             config.wasm_wide_arithmetic(true);
@@ -75,16 +75,24 @@ pub fn optimizer_rewrote(
         return Ok(None);
     };
     let count = |clif: &ClifEngine| -> Result<usize> {
-        Module::new(&clif.engine, wasm)
-            .map_err(|e| anyhow::Error::from(e).context("compiling the rule's module"))?;
-        let mut total = 0;
-        for index in 0..functions {
-            let file = clif.dir.join(format!("wasm[0]--function[{index}].clif"));
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            total += count_opcode(&text, opcode);
-        }
-        Ok(total)
+        // Wasmtime writes the files into the directory (and panics if it
+        // is missing); removed afterwards, so no process leaves one behind.
+        std::fs::create_dir_all(&clif.dir)
+            .with_context(|| format!("creating {}", clif.dir.display()))?;
+        let counted = Module::new(&clif.engine, wasm)
+            .map_err(|e| anyhow::Error::from(e).context("compiling the rule's module"))
+            .and_then(|_| {
+                let mut total = 0;
+                for index in 0..functions {
+                    let file = clif.dir.join(format!("wasm[0]--function[{index}].clif"));
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    total += count_opcode(&text, opcode);
+                }
+                Ok(total)
+            });
+        let _ = std::fs::remove_dir_all(&clif.dir);
+        counted
     };
     Ok(Some(count(none)? != count(speed)?))
 }

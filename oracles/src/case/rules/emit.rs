@@ -6,13 +6,13 @@
 
 use super::edges::{self, ConstantGuards, Role};
 use super::shape::Shape;
-use super::wasm_ops::{self, Immediates, IntCc, Step, WTy};
+use super::wasm_ops::{self, memarg, Immediates, IntCc, Step, WTy};
 use arbitrary::Unstructured;
 use std::collections::BTreeMap;
 use wasm_encoder::{
     CodeSection, ConstExpr, CustomSection, ExportKind, ExportSection, Function, FunctionSection,
-    GlobalSection, GlobalType, Ieee32, Ieee64, Instruction, MemArg, MemorySection, MemoryType,
-    Module, TypeSection, ValType,
+    GlobalSection, GlobalType, Ieee32, Ieee64, Instruction, MemorySection, MemoryType, Module,
+    TypeSection, ValType,
 };
 
 /// How a run-time operand reaches the pattern.
@@ -56,6 +56,22 @@ struct Instance {
     scratch: Vec<ValType>,
     /// The integer constants chosen, for run-time values around them.
     constants: Vec<i128>,
+}
+
+impl Instance {
+    /// The leaves passed as parameters, with their leaf numbers, in
+    /// parameter order (parameters are numbered as leaves are made).
+    fn params(&self) -> impl Iterator<Item = (usize, &Leaf)> {
+        self.leaves
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| matches!(l.delivery, Delivery::Param(_)))
+    }
+
+    /// Its result types, for its function type.
+    fn results(&self) -> Vec<ValType> {
+        self.result.map(|r| vec![r.val_type()]).unwrap_or_default()
+    }
 }
 
 /// Bytes of the operand area at the start of memory (16 per operand).
@@ -155,7 +171,11 @@ impl Emitter<'_, '_> {
             let j = self.u.int_in_range(0..=i).unwrap_or(0);
             order.swap(i, j);
         }
+        // A failed attempt leaves no globals or operand slots behind.
+        let (globals, slots) = (self.globals.len(), *self.operand_slots);
         for result in order {
+            self.globals.truncate(globals);
+            *self.operand_slots = slots;
             self.leaves.clear();
             self.by_id.clear();
             self.scratch.clear();
@@ -603,32 +623,18 @@ fn render(inst: &Instance, how: &Render<'_>) -> Function {
     f
 }
 
-fn memarg(align: u32) -> MemArg {
-    MemArg {
-        offset: 0,
-        align,
-        target: wasm_encoder::MemArgTarget::Memory(0),
-        ordering: None,
-    }
-}
-
 fn load_instruction(ty: WTy) -> Instruction<'static> {
     match ty.val_type() {
-        ValType::I32 => Instruction::I32Load(memarg(2)),
-        ValType::I64 => Instruction::I64Load(memarg(3)),
-        ValType::F32 => Instruction::F32Load(memarg(2)),
-        ValType::F64 => Instruction::F64Load(memarg(3)),
-        _ => Instruction::V128Load(memarg(4)),
+        ValType::I32 => Instruction::I32Load(memarg(0, 2)),
+        ValType::I64 => Instruction::I64Load(memarg(0, 3)),
+        ValType::F32 => Instruction::F32Load(memarg(0, 2)),
+        ValType::F64 => Instruction::F64Load(memarg(0, 3)),
+        _ => Instruction::V128Load(memarg(0, 4)),
     }
 }
 
 fn store_instruction(ty: ValType, offset: u64) -> Instruction<'static> {
-    let m = |align| MemArg {
-        offset,
-        align,
-        target: wasm_encoder::MemArgTarget::Memory(0),
-        ordering: None,
-    };
+    let m = |align| memarg(offset, align);
     match ty {
         ValType::I32 => Instruction::I32Store(m(2)),
         ValType::I64 => Instruction::I64Store(m(3)),
@@ -660,29 +666,16 @@ fn assemble(
         };
     let mut functions = FunctionSection::new();
     let mut code = CodeSection::new();
-    let results = |inst: &Instance| inst.result.map(|r| vec![r.val_type()]).unwrap_or_default();
-    let params_of = |inst: &Instance| -> Vec<ValType> {
-        let mut params: Vec<(u32, ValType)> = inst
-            .leaves
-            .iter()
-            .filter_map(|l| match l.delivery {
-                Delivery::Param(p) => Some((p, l.ty.val_type())),
-                _ => None,
-            })
-            .collect();
-        params.sort_by_key(|(p, _)| *p);
-        params.into_iter().map(|(_, t)| t).collect()
-    };
     // Function indices: run-time functions, then constant ones, then drivers.
     for inst in instances {
-        let params = params_of(inst);
+        let params: Vec<ValType> = inst.params().map(|(_, l)| l.ty.val_type()).collect();
         let count = params.len() as u32;
-        functions.function(intern(params, results(inst), &mut types));
+        functions.function(intern(params, inst.results(), &mut types));
         code.function(&render(inst, &Render::Runtime { params: count }));
     }
     for tuple in tuples {
         for (inst, values) in instances.iter().zip(tuple) {
-            functions.function(intern(Vec::new(), results(inst), &mut types));
+            functions.function(intern(Vec::new(), inst.results(), &mut types));
             code.function(&render(inst, &Render::Constant(values)));
         }
     }
@@ -742,16 +735,9 @@ fn assemble(
 /// values, call it and its constant copy, and store both results.
 fn driver(instances: &[Instance], tuple: &[Vec<u128>], j: usize, constant_base: u32) -> Function {
     use Instruction as W;
-    // One scratch local per result type, for canonicalizing floats.
-    let scratch = [
-        ValType::I32,
-        ValType::I64,
-        ValType::F32,
-        ValType::F64,
-        ValType::V128,
-    ];
+    // One scratch local per float type, for canonicalizing NaNs.
+    let scratch = [ValType::F32, ValType::F64, ValType::V128];
     let mut f = Function::new(scratch.iter().map(|t| (1, *t)));
-    let local_of = |t: ValType| scratch.iter().position(|s| *s == t).expect("every type") as u32;
     for (i, (inst, values)) in instances.iter().zip(tuple).enumerate() {
         let slot = OPERAND_AREA + ((j * instances.len() + i) * 32) as u32;
         for (leaf, value) in inst.leaves.iter().zip(values) {
@@ -768,39 +754,28 @@ fn driver(instances: &[Instance], tuple: &[Vec<u128>], j: usize, constant_base: 
                 }
             }
         }
-        let mut params: Vec<(u32, usize)> = inst
-            .leaves
-            .iter()
-            .enumerate()
-            .filter_map(|(n, l)| match l.delivery {
-                Delivery::Param(p) => Some((p, n)),
-                _ => None,
-            })
-            .collect();
-        params.sort();
-        for (call, offset) in [
-            (i as u32, 0u64),
-            (constant_base + (j * instances.len() + i) as u32, 16),
-        ] {
+        let constant_copy = constant_base + (j * instances.len() + i) as u32;
+        for (call, offset) in [(i as u32, 0), (constant_copy, 16)] {
+            if inst.result.is_some() {
+                f.instruction(&W::I32Const(slot as i32));
+            }
             if call == i as u32 {
-                for (_, n) in &params {
-                    f.instruction(&const_instruction(inst.leaves[*n].ty, values[*n]));
+                for (n, leaf) in inst.params() {
+                    f.instruction(&const_instruction(leaf.ty, values[n]));
                 }
             }
             f.instruction(&W::Call(call));
             if let Some(r) = inst.result {
-                let local = local_of(r.val_type());
-                for piece in canonicalize_with(r, local as usize) {
-                    match piece {
-                        Piece::I(ins) => f.instruction(&ins),
-                        Piece::LocalGet(n) => f.instruction(&W::LocalGet(n as u32)),
-                        Piece::LocalSet(n) => f.instruction(&W::LocalSet(n as u32)),
-                        Piece::Leaf(_) => unreachable!("no leaves in canonicalization"),
-                    };
+                if let Some(local) = scratch.iter().position(|s| *s == r.val_type()) {
+                    for piece in canonicalize_with(r, local) {
+                        match piece {
+                            Piece::I(ins) => f.instruction(&ins),
+                            Piece::LocalGet(n) => f.instruction(&W::LocalGet(n as u32)),
+                            Piece::LocalSet(n) => f.instruction(&W::LocalSet(n as u32)),
+                            Piece::Leaf(_) => unreachable!("no leaves in canonicalization"),
+                        };
+                    }
                 }
-                f.instruction(&W::LocalSet(local));
-                f.instruction(&W::I32Const(slot as i32));
-                f.instruction(&W::LocalGet(local));
                 f.instruction(&store_instruction(r.val_type(), offset));
             }
         }

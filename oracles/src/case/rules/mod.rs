@@ -131,20 +131,24 @@ pub struct Aimable {
     pub has_constant: bool,
 }
 
-/// The rules that can be aimed at: expressible, and a trial module of
-/// theirs types in Wasm.
+/// The rules that can be aimed at, in catalog order: expressible, and a
+/// trial module of theirs types in Wasm.
 pub fn aimable() -> &'static [Aimable] {
     static AIMABLE: OnceLock<Vec<Aimable>> = OnceLock::new();
     AIMABLE.get_or_init(|| {
         let catalog = Catalog::get();
+        let trial = RulesConfig {
+            instances: 1,
+            tuples: 1,
+            ..RulesConfig::default()
+        };
         catalog
             .rules
             .iter()
             .enumerate()
             .filter_map(|(index, rule)| {
                 let shape = rule.shape.as_ref().ok()?;
-                let mut u = Unstructured::new(&[]);
-                trial(&mut u, rule, shape).ok()?;
+                aim(&mut Unstructured::new(&[]), rule, catalog, &trial).ok()?;
                 Some(Aimable {
                     index,
                     root: shape.ops()[0],
@@ -155,17 +159,15 @@ pub fn aimable() -> &'static [Aimable] {
     })
 }
 
-fn trial(u: &mut Unstructured<'_>, rule: &Rule, shape: &shape::Shape) -> Result<Vec<u8>, String> {
-    emit::module(
-        u,
-        shape,
-        (&rule.guard_literals, &rule.guard_terms),
-        emit::Sizes {
-            instances: 1,
-            tuples: 1,
-        },
-        (SECTION, ""),
-    )
+/// The distinct root instructions of the aimable rules.
+fn aimable_roots() -> &'static [&'static str] {
+    static ROOTS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut roots: Vec<&str> = aimable().iter().map(|a| a.root).collect();
+        roots.sort_unstable();
+        roots.dedup();
+        roots
+    })
 }
 
 /// Builds the module for a case aimed at a rule drawn from `u`. Half the
@@ -187,9 +189,7 @@ pub fn build(u: &mut Unstructured<'_>, config: &RulesConfig) -> Result<(Vec<u8>,
         );
     }
     let candidates: Vec<usize> = if u.arbitrary::<bool>()? {
-        let mut roots: Vec<&str> = aimable.iter().map(|a| a.root).collect();
-        roots.sort_unstable();
-        roots.dedup();
+        let roots = aimable_roots();
         let root = roots[u.choose_index(roots.len())?];
         (0..aimable.len())
             .filter(|i| aimable[*i].root == root)
@@ -295,7 +295,7 @@ pub fn scope() -> Scope {
         }
         let entry = files.last_mut().expect("just pushed");
         entry.1 += 1;
-        if aimable.iter().any(|a| a.index == index) {
+        if aimable.binary_search_by_key(&index, |a| a.index).is_ok() {
             entry.2 += 1;
         }
     }
@@ -337,26 +337,15 @@ mod tests {
             .iter()
             .find(|r| r.file == file && r.text.contains(needle))
             .unwrap_or_else(|| panic!("no rule in {file} with {needle:?}"));
-        let shape = rule
-            .shape
-            .as_ref()
-            .unwrap_or_else(|e| panic!("{}: {e}", rule.id()));
         let bytes: Vec<u8> = (0..4096u32)
             .map(|i| (i.wrapping_mul(31) as u8) ^ seed)
             .collect();
-        let mut u = Unstructured::new(&bytes);
-        let target = RuleTarget::of(rule, catalog, 3);
-        let wasm = emit::module(
-            &mut u,
-            shape,
-            (&rule.guard_literals, &rule.guard_terms),
-            emit::Sizes {
-                instances: 3,
-                tuples: 4,
-            },
-            (SECTION, &target.section_text()),
+        let (wasm, _) = build_for(
+            &mut Unstructured::new(&bytes),
+            &rule.id(),
+            &RulesConfig::default(),
         )
-        .unwrap_or_else(|e| panic!("{}: {e}", rule.id()));
+        .unwrap_or_else(|e| panic!("{e:#}"));
         (wasm, rule)
     }
 

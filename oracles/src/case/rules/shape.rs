@@ -48,7 +48,7 @@ pub enum Shape {
 }
 
 impl Shape {
-    /// How many operands and constants it has: rules are weighed by it.
+    /// How many constants it has: rules with one are weighed more.
     pub fn constants(&self) -> usize {
         match self {
             Shape::Op { args, .. } => args.iter().map(Shape::constants).sum(),
@@ -310,7 +310,7 @@ impl Reader {
                 None => Ok(self.leaf(want)),
             };
         }
-        if let Some(kinds) = wasm_ops::op_args(name) {
+        if let Some((name, kinds)) = wasm_ops::op_args(name) {
             return self.instruction(name, kinds, args, want);
         }
         if wasm_ops::NO_WASM_FORM.contains(&name) {
@@ -321,7 +321,7 @@ impl Reader {
 
     fn instruction(
         &mut self,
-        name: &str,
+        name: &'static str,
         kinds: &[ArgKind],
         args: &[Pattern],
         want: TySet,
@@ -340,11 +340,6 @@ impl Reader {
                 kinds.len()
             ));
         }
-        let name = wasm_ops::OPS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(n, _)| *n)
-            .expect("op_args found it");
         // Opts' shorthands (`eq`, `slt`, ...) are icmp with a fixed condition.
         let mut int_cc = IntCc::from_name(name)
             .map(|cc| vec![cc])

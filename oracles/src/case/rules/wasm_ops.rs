@@ -376,9 +376,20 @@ pub const NO_WASM_FORM: &[&str] = &[
     "sequence_point",
 ];
 
-/// The argument list of CLIF instruction `name`, if Wasm can produce it.
-pub fn op_args(name: &str) -> Option<&'static [ArgKind]> {
-    OPS.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
+/// The instruction `name` (as a `'static` name) and its argument list, if
+/// Wasm can produce it.
+pub fn op_args(name: &str) -> Option<(&'static str, &'static [ArgKind])> {
+    OPS.iter().find(|(n, _)| *n == name).copied()
+}
+
+/// A memory immediate on memory 0.
+pub fn memarg(offset: u64, align: u32) -> MemArg {
+    MemArg {
+        offset,
+        align,
+        target: wasm_encoder::MemArgTarget::Memory(0),
+        ordering: None,
+    }
 }
 
 /// An integer condition.
@@ -674,8 +685,7 @@ pub fn operand_types(name: &str, result: Option<WTy>) -> Vec<Vec<WTy>> {
         }
         "sqmul_round_sat" => same2(TySet::of(I16x8)),
         "swizzle" => same2(TySet::of(I8x16)),
-        "vany_true" if r == I32 => VECTOR_INT_OPERANDS.iter().map(|v| vec![*v]).collect(),
-        "vall_true" | "vhigh_bits" if r == I32 => {
+        "vany_true" | "vall_true" | "vhigh_bits" if r == I32 => {
             VECTOR_INT_OPERANDS.iter().map(|v| vec![*v]).collect()
         }
         _ => Vec::new(),
@@ -699,12 +709,7 @@ pub fn realize(
     let a0 = args.first().copied();
     let bin = |i: W<'static>| Some(vec![Arg(0), Arg(1), I(i)]);
     let un = |i: W<'static>| Some(vec![Arg(0), I(i)]);
-    let memarg = |align: u32| MemArg {
-        offset: imm.offset,
-        align,
-        target: wasm_encoder::MemArgTarget::Memory(0),
-        ordering: None,
-    };
+    let memarg = |align: u32| memarg(imm.offset, align);
     let Some(r) = result else {
         let value = a0?;
         let store = match (name, value) {
