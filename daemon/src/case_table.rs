@@ -55,6 +55,20 @@ pub fn engine_table(report: &CaseReport) -> String {
             EngineRun::Crashed(message) => {
                 let _ = writeln!(text, "{name:width$}  {:>10}  CRASHED: {message}", "-");
             }
+            EngineRun::Died(death) => {
+                let _ = writeln!(
+                    text,
+                    "{name:width$}  {:>10}  {} {}: {}",
+                    "-",
+                    death.finding_kind().to_uppercase(),
+                    if death.compiling {
+                        "while compiling"
+                    } else {
+                        "while running"
+                    },
+                    death.how
+                );
+            }
             EngineRun::Rejected(message) => {
                 let expected = report
                     .comparison
@@ -140,6 +154,32 @@ pub fn verdict_text(comparison: &oracles::judge::compare::Comparison) -> String 
     for later in &comparison.further {
         let later = oracles::Verdict::Mismatch(later.clone());
         text += &format!("\nand, blamed on someone else: {later}");
+    }
+    text
+}
+
+/// A case as `crosscheck check` and `crosscheck case` print it: the
+/// module, every engine's row, the verdict of the engines that ran it,
+/// and the findings of the engines that died.
+pub fn case_text(case: &oracles::SeedReport, invoked: bool) -> String {
+    let mut text = module_summary(&case.module.wasm, &case.info, &case.plan);
+    text.push('\n');
+    text += &engine_table(&case.report);
+    if invoked {
+        let first_result = case.report.runs.iter().find_map(|(name, run)| match run {
+            EngineRun::Ran(exec) => exec.calls.first().map(|o| (name, o)),
+            _ => None,
+        });
+        if let Some((name, outcome)) = first_result {
+            let _ = writeln!(text, "\n{name} result: {outcome}");
+        }
+    }
+    let _ = writeln!(text, "\n{}", verdict_text(&case.report.comparison));
+    for death in oracles::pipeline::findings::of_deaths(&case.report.runs) {
+        let _ = write!(text, "\n{}", death.summary);
+        if let Some(suspect) = &death.suspect {
+            let _ = writeln!(text, "  {suspect}");
+        }
     }
     text
 }

@@ -30,18 +30,24 @@ pub fn setup() -> &'static (Settings, Matrix) {
 
 /// Stops the fuzzer (a panic libFuzzer saves the input for) on the first
 /// of `findings` that no suppression rule of the settings covers, with the
-/// signature the daemon would record: `crosscheck import` takes the input
-/// into the store as that same finding.
+/// signature the daemon would record (a breach always): `crosscheck
+/// import` takes the input into the store as that same finding, running it
+/// in worker processes. An engine that takes this process down kills the
+/// fuzzer; libFuzzer saves the input, and `crosscheck import` reproduces
+/// it with every engine's outcome.
 pub fn stop_on_new(findings: &[Finding], wasm: &[u8]) {
     let (settings, _) = setup();
     for finding in findings {
-        let known = settings
-            .triage
-            .suppression_for(&finding.signature, finding.suspect.as_deref(), wasm)
-            .is_some();
+        // A possible sandbox escape is never a known bug.
+        let known = finding.kind != oracles::judge::death::BREACH
+            && settings
+                .triage
+                .suppression_for(&finding.signature, finding.suspect.as_deref(), wasm)
+                .is_some();
         if !known {
             panic!(
-                "crosscheck finding: {}\n{}",
+                "crosscheck finding: {}\n{}\nreproduce it in worker processes, every engine's outcome kept: \
+                 crosscheck import <the input libFuzzer saves below>",
                 finding.signature, finding.summary
             );
         }

@@ -31,4 +31,6 @@ pub use engine::{build_engine, Engine, ExecutionConfig};
 pub use judge::outcome::{EngineRun, Execution, InconclusiveReason, Outcome, TrapKind};
 pub use judge::verdict::{Mismatch, Phase, Verdict};
 pub use pipeline::findings::Finding;
-pub use pipeline::run::{run_module_observed, run_seed, run_seed_observed, SeedReport};
+pub use pipeline::run::{
+    run_module_given, run_module_observed, run_seed, run_seed_observed, Given, SeedReport,
+};

@@ -988,3 +988,122 @@ fn wide_arithmetic_and_one_byte_pages_agree_on_every_backend() {
     );
     assert!(report.comparison.rejections.is_empty());
 }
+
+#[test]
+fn a_panic_after_compiling_is_a_runtime_panic_and_a_compile_panic_keeps_its_message() {
+    // The injected panic fires once the engine has compiled the module.
+    let matrix = matrix(&["cranelift-tail-signals", "wasmi-fault-runtime-panic"]);
+    let report = run_wat(
+        &matrix,
+        r#"(module (func (export "f") (param f64) (result f64)
+             (f64.sub (local.get 0) (f64.const 1))))"#,
+        Some(("f", &["3"])),
+    );
+    let Verdict::Crash { engines } = &report.comparison.verdict else {
+        panic!("{}", report.comparison.verdict);
+    };
+    assert_eq!(engines[0].0, "wasmi-fault-runtime-panic");
+    assert!(
+        engines[0]
+            .1
+            .starts_with("runtime panic, not compiling: injected panic in the runtime"),
+        "{}",
+        engines[0].1
+    );
+    // wasmi's translator bug panics while compiling: its signature is the
+    // one the store and the known-bug rules have.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let wat = std::fs::read_to_string(root.join("corpus/wasmi-store-translate-panic.wat")).unwrap();
+    let report = run_wat(&self::matrix(&["cranelift-tail-signals"]), &wat, None);
+    // (The location follows when the panic hook is installed, as in the
+    // daemon's workers.)
+    let signature = report.comparison.verdict.signature().unwrap();
+    assert!(
+        signature.starts_with("crash wasmi: internal error: entered unreachable code"),
+        "{signature}"
+    );
+}
+
+#[test]
+fn a_crash_keeps_the_disagreement_of_the_engines_that_ran() {
+    // wasmi-fault-runtime-panic panics, the injected add fault disagrees
+    // with the rest: both are judged.
+    let matrix = matrix(&[
+        "cranelift-tail-signals",
+        "cranelift-tail-explicit+fault-add",
+        "wasmi-fault-runtime-panic",
+    ]);
+    let report = run_wat(
+        &matrix,
+        r#"(module
+             (func (export "f") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+             (func (export "g") (param f64) (result f64) (f64.sub (local.get 0) (local.get 0))))"#,
+        Some(("f", &["3", "5"])),
+    );
+    assert!(
+        matches!(&report.comparison.verdict, Verdict::Crash { .. }),
+        "{}",
+        report.comparison.verdict
+    );
+    let [disagreement] = report.comparison.further.as_slice() else {
+        panic!("{:?}", report.comparison.further);
+    };
+    assert!(disagreement
+        .groups
+        .iter()
+        .any(|g| g.engines == ["cranelift-tail-explicit+fault-add"]));
+}
+
+#[test]
+fn engines_that_died_are_not_run_again_and_their_death_is_judged_with_the_rest() {
+    use oracles::judge::death::Death;
+    let matrix = matrix(&["cranelift-tail-signals", "cranelift-tail-explicit"]);
+    let wasm = wat::parse_str(
+        r#"(module (func (export "f") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0))))"#,
+    )
+    .unwrap();
+    let info = ModuleInfo::parse(&wasm).unwrap();
+    let plan = Plan::single_call(&info, "f", &["7".to_string()]).unwrap();
+    let death = Death {
+        kind: "breach".into(),
+        how: "a memory fault in code compiled with explicit bounds checks (killed by SIGSEGV)"
+            .into(),
+        detail: "the worker died of SIGSEGV".into(),
+        compiling: false,
+    };
+    let given = vec![(
+        "cranelift-tail-explicit".to_string(),
+        EngineRun::Died(death.clone()),
+    )];
+    let mut steps = Vec::new();
+    let report = matrix.run_given(&wasm, &plan, &given, &mut |step| steps.push(step));
+    // Only the two others ran.
+    assert_eq!(
+        steps,
+        [
+            oracles::Step::Compiling(0),
+            oracles::Step::Running(0),
+            oracles::Step::Compiling(1),
+            oracles::Step::Running(1)
+        ]
+    );
+    assert_eq!(report.runs[2].1, EngineRun::Died(death));
+    assert_eq!(report.comparison.verdict, Verdict::Agree);
+    let found = oracles::pipeline::findings::of_deaths(&report.runs);
+    let [breach] = found.as_slice() else {
+        panic!("{found:?}")
+    };
+    assert_eq!(breach.kind, "breach");
+    assert_eq!(
+        breach.signature,
+        "breach a memory fault in code compiled with explicit bounds checks (killed by SIGSEGV) in cranelift-tail-explicit"
+    );
+    // Its sibling with guard pages ran: the explicit checks are blamed.
+    assert_eq!(
+        breach.suspect.as_deref(),
+        Some("cranelift-tail-explicit reached outside linear memory: suspect Cranelift's explicit bounds and stack checks"),
+    );
+    assert!(breach
+        .summary
+        .contains("ran the case to the end: wasmi, cranelift-tail-signals"));
+}

@@ -28,6 +28,11 @@ pub struct BenchArgs {
     /// they generate byte-identical machine code.
     #[arg(long, conflicts_with = "daemon")]
     code_identity: bool,
+    /// Instead of the stages: the full matrix with canaries around the
+    /// explicit-checks variants' memories (`[execution] canaries`) against
+    /// the same matrix without, in alternating rounds on the same seeds.
+    #[arg(long, conflicts_with_all = ["daemon", "code_identity"])]
+    canaries: bool,
 }
 
 /// Runs the command on the calling thread (main gives it a large stack).
@@ -37,10 +42,49 @@ pub fn run(config: &Config, args: BenchArgs) -> Result<ExitCode> {
         code_identity(config, seeds)?;
     } else if args.daemon {
         daemon_vs_sweep(config, seeds)?;
+    } else if args.canaries {
+        canary_cost(config, seeds)?;
     } else {
         measure(config, seeds)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Rounds of each setting in the canary comparison; the fastest counts.
+const CANARY_ROUNDS: usize = 3;
+
+/// Cases/s of the full matrix with and without canaries, on one thread.
+fn canary_cost(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
+    let settings = &config.settings;
+    let with = settings.matrix()?;
+    let mut without_settings = settings.clone();
+    without_settings.execution.canaries = false;
+    let without = without_settings.matrix()?;
+    let n = seeds.end - seeds.start;
+    println!(
+        "crosscheck bench --canaries: {n} seeds ({}..{}), full matrix, one thread, best of {CANARY_ROUNDS} alternating rounds",
+        seeds.start, seeds.end
+    );
+    let round = |matrix: &oracles::Matrix| -> Result<f64> {
+        let start = Instant::now();
+        for seed in seeds.clone() {
+            oracles::run_seed(seed, &settings.generator, &settings.execution, matrix)?;
+        }
+        Ok(n as f64 / start.elapsed().as_secs_f64())
+    };
+    let (mut best_with, mut best_without) = (0f64, 0f64);
+    for _ in 0..CANARY_ROUNDS {
+        best_without = best_without.max(round(&without)?);
+        best_with = best_with.max(round(&with)?);
+    }
+    println!("{:<32} {:>10}", "setting", "cases/s");
+    println!("{:<32} {best_without:>10.1}", "canaries off");
+    println!("{:<32} {best_with:>10.1}", "canaries on (the default)");
+    println!(
+        "cost of canaries: {:.1}% of cases/s",
+        (1.0 - best_with / best_without) * 100.0
+    );
+    Ok(())
 }
 
 fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {

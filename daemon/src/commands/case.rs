@@ -1,7 +1,7 @@
 //! `crosscheck case --seed N`: one generated case, explained.
 
-use crate::case_table::{engine_table, module_summary, verdict_text};
 use crate::config::Config;
+use crate::process::probe::Prober;
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -21,11 +21,10 @@ pub struct CaseArgs {
     emit_wat: Option<PathBuf>,
 }
 
-/// Runs the command.
+/// Runs the command: the module is generated here (and written first: a
+/// case that crashes an engine is exactly the one to keep), then runs in a
+/// worker process like `check`, with the same exit statuses.
 pub fn run(config: &Config, args: CaseArgs) -> Result<ExitCode> {
-    let matrix = config.settings.matrix()?;
-    // Write the module before running it: a case that crashes an engine is
-    // exactly the one that must be kept.
     let module = oracles::generate(args.seed, &config.settings.generator)?;
     if let Some(path) = &args.emit_wasm {
         std::fs::write(path, &module.wasm)
@@ -35,44 +34,38 @@ pub fn run(config: &Config, args: CaseArgs) -> Result<ExitCode> {
         let text = wasmprinter::print_bytes(&module.wasm).context("printing the module as WAT")?;
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
-    let case = oracles::run_seed(
-        args.seed,
-        &config.settings.generator,
-        &config.settings.execution,
-        &matrix,
-    )?;
+    let info = oracles::ModuleInfo::parse(&module.wasm)
+        .with_context(|| format!("seed {}: wasm-smith produced an invalid module", args.seed))?;
     println!(
         "seed {}: swarm features: {}",
         args.seed,
-        case.module.features.join(", ")
+        module.features.join(", ")
     );
-    print!(
-        "{}",
-        module_summary(&case.module.wasm, &case.info, &case.plan)
-    );
-    if let Some(rule) = &case.info.rule_target {
+    let mut prober = Prober::new(config);
+    let probed = prober.show(&module.wasm, args.seed, None)?;
+    if let Some(rule) = &info.rule_target {
         println!("{}", crate::triage::bundle::rule_lines(rule));
-        let rewrote = oracles::case::rules::code_change::optimizer_rewrote(
-            &case.module.wasm,
-            rule.instances,
-            rule,
-        )?;
+        // Compiles in this process: only once no engine died compiling it.
+        let rewrote = match probed.restarts {
+            0 => oracles::case::rules::code_change::optimizer_rewrote(
+                &module.wasm,
+                rule.instances,
+                rule,
+            )?,
+            _ => None,
+        };
         let opcode = oracles::case::rules::code_change::aimed_opcode(rule).unwrap_or("-");
         println!(
             "the optimizer rewrote the aimed instruction `{opcode}` (opt level speed vs none): {}",
-            match rewrote {
-                Some(true) => "yes",
-                Some(false) => "no",
-                None => "not observable (a lowering rule)",
+            match (rewrote, probed.restarts) {
+                (_, 1..) => "not checked (an engine died running the case)",
+                (Some(true), _) => "yes",
+                (Some(false), _) => "no",
+                (None, _) => "not observable (a lowering rule)",
             }
         );
     }
-    println!();
-    print!("{}", engine_table(&case.report));
-    println!();
-    println!("{}", verdict_text(&case.report.comparison));
+    print!("{}", super::probed_text(&probed));
     println!("reproduce: crosscheck case --seed {}", args.seed);
-    Ok(ExitCode::from(super::exit_status(
-        &case.report.comparison.verdict,
-    )))
+    Ok(ExitCode::from(super::exit_status_of(&probed)))
 }

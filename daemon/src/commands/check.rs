@@ -1,7 +1,8 @@
 //! `crosscheck check FILE`: a user's module through the matrix.
 
-use crate::case_table::{engine_table, module_summary, verdict_text};
 use crate::config::Config;
+use crate::process::probe::Prober;
+use crate::process::protocol::SingleCall;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use oracles::case::module_file::read_module_file;
@@ -30,7 +31,10 @@ pub struct CheckArgs {
     seed: u64,
 }
 
-/// Runs the command.
+/// Runs the command: the module runs in a worker process
+/// (`process::probe`), so an engine that aborts, segfaults, hangs or
+/// exhausts memory is a row of the table and a finding, and the other
+/// engines still run (see [`super::exit_status_of`] for the exit status).
 pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
     let wasm = read_module_file(&args.file)?;
     let info = ModuleInfo::parse(&wasm)
@@ -42,25 +46,21 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
             info.import_count
         );
     }
-    let plan = match &args.invoke {
-        Some(export) => Plan::single_call(&info, export, &args.args)?,
-        None => Plan::from_seed(&info, args.seed, config.settings.execution.calls_per_export),
-    };
-    let matrix = config.settings.matrix()?;
-    let report = matrix.run(&wasm, &plan);
-    print!("{}", module_summary(&wasm, &info, &plan));
-    println!();
-    print!("{}", engine_table(&report));
-    if args.invoke.is_some() {
-        if let Some((name, oracles::EngineRun::Ran(exec))) = report.runs.first() {
-            if let Some(outcome) = exec.calls.first() {
-                println!("\n{name} result: {outcome}");
-            }
+    let call = match &args.invoke {
+        Some(export) => {
+            // Refused here, with the exports named, rather than in the worker.
+            Plan::single_call(&info, export, &args.args)?;
+            Some(SingleCall {
+                export: export.clone(),
+                args: args.args.clone(),
+            })
         }
-    }
-    println!();
-    println!("{}", verdict_text(&report.comparison));
-    Ok(ExitCode::from(super::exit_status(
-        &report.comparison.verdict,
-    )))
+        None => None,
+    };
+    let mut prober = Prober::new(config);
+    let probed = prober
+        .show(&wasm, args.seed, call)
+        .with_context(|| format!("running {}", args.file.display()))?;
+    print!("{}", super::probed_text(&probed));
+    Ok(ExitCode::from(super::exit_status_of(&probed)))
 }

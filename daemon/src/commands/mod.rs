@@ -35,12 +35,49 @@ pub const EXIT_FINDING: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 /// Exit status: inconclusive, or too few engines accepted the module.
 pub const EXIT_UNDECIDED: u8 = 3;
+/// Exit status: a possible sandbox breach (`breach` finding); outranks
+/// every other finding.
+pub const EXIT_BREACH: u8 = 4;
 
-/// The exit status a verdict maps to.
-pub fn exit_status(verdict: &oracles::Verdict) -> u8 {
-    match verdict {
-        oracles::Verdict::Agree => EXIT_AGREE,
-        v if v.is_finding() => EXIT_FINDING,
+/// The exit status of a case run in a worker (`check`, `case`): a breach,
+/// else any finding (a mismatch, a crash, a hang, an exhausted memory, a
+/// compile blowup), else the verdict of the engines that ran it.
+pub fn exit_status_of(probed: &crate::process::probe::Probed) -> u8 {
+    if probed
+        .findings
+        .iter()
+        .any(|f| f.kind == oracles::judge::death::BREACH)
+    {
+        return EXIT_BREACH;
+    }
+    if !probed.findings.is_empty() {
+        return EXIT_FINDING;
+    }
+    match probed.shown.as_ref().map(|s| s.verdict.as_str()) {
+        Some("agree") => EXIT_AGREE,
         _ => EXIT_UNDECIDED,
     }
+}
+
+/// What `check` and `case` print of a case run in a worker: the worker's
+/// table and verdict, or, when no worker finished the case, its findings.
+pub fn probed_text(probed: &crate::process::probe::Probed) -> String {
+    let mut text = match &probed.shown {
+        Some(shown) => shown.text.clone(),
+        None => probed
+            .findings
+            .iter()
+            .map(|f| match &f.suspect {
+                Some(suspect) => format!("{}  {suspect}\n", f.summary),
+                None => f.summary.clone(),
+            })
+            .collect(),
+    };
+    if probed.restarts > 0 {
+        text += &format!(
+            "\n{} worker process(es) died running this case; each time it went on in a fresh one without the engine that died\n",
+            probed.restarts
+        );
+    }
+    text
 }

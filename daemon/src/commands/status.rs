@@ -56,12 +56,13 @@ struct RunRow {
 
 /// Per-engine columns, in order; other counters (inconclusive reasons)
 /// follow in a last column.
-const ENGINE_COLUMNS: [&str; 9] = [
+const ENGINE_COLUMNS: [&str; 10] = [
     "cases",
     "ran",
     "agree",
     "rejected-expected",
     "rejected-unexpected",
+    "breached",
     "crashed",
     "hung",
     "oom",

@@ -23,15 +23,16 @@ pub struct TriageArgs {
     pending: bool,
 }
 
-/// Urgency of a finding kind: process deaths first, then wrong results,
-/// then refusals, then resource blowups.
+/// Urgency of a finding kind: possible sandbox escapes first, process
+/// deaths, then wrong results, then refusals, then resource blowups.
 fn priority(kind: &str) -> u8 {
     match kind {
-        "crash" => 0,
-        "hang" | "oom" => 1,
-        "mismatch" => 2,
-        "rejected:unexpected" => 3,
-        _ => 4,
+        oracles::judge::death::BREACH => 0,
+        "crash" => 1,
+        "hang" | "oom" => 2,
+        "mismatch" => 3,
+        "rejected:unexpected" => 4,
+        _ => 5,
     }
 }
 

@@ -82,6 +82,14 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
             hits.get_or_create(&vec![("kind".into(), f.kind.clone())])
                 .inc_by(f.hits as u64);
         }
+        // Alerting keys on this one: a possible sandbox escape not fixed.
+        let breaches = Gauge::<i64>::default();
+        breaches.set(
+            findings
+                .iter()
+                .filter(|f| f.kind == oracles::judge::death::BREACH && f.status != "fixed")
+                .count() as i64,
+        );
         let run_count = Counter::<u64>::default();
         run_count.inc_by(runs.len() as u64);
         let running = Gauge::<i64>::default();
@@ -172,6 +180,11 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         );
         registry.register("findings", "Findings by kind and status", by_kind);
         registry.register("finding_hits", "Hits of findings by kind", hits);
+        registry.register(
+            "breach_findings",
+            "Possible sandbox breaches not marked fixed (0 is the only healthy value)",
+            breaches,
+        );
         registry.register("runs", "Daemon runs started", run_count);
         registry.register(
             "daemon_running",

@@ -25,6 +25,7 @@ pre{background:#f6f8fa;padding:10px;overflow:auto;max-height:600px}
 .card{border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;min-width:120px}
 .card b{display:block;font-size:20px}
 .muted{color:#656d76}.bad{color:#cf222e}.good{color:#1a7f37}
+div.breach{border:2px solid #cf222e;background:#ffebe9;padding:.5em 1em;margin:1em 0}tr.breach td{background:#ffebe9;font-weight:bold}
 .bar{background:#2563eb;height:10px;display:inline-block}
 code{background:#f6f8fa;padding:1px 4px}
 ";
@@ -75,6 +76,12 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
     .await?;
     let h = &overview.health;
     let open: usize = h.findings.iter().filter(|f| f.needs_attention).count();
+    let breaches: Vec<&crate::health::figures::FindingJson> = h
+        .findings
+        .iter()
+        .map(|f| &f.finding)
+        .filter(|f| f.kind == oracles::judge::death::BREACH && f.status != "fixed")
+        .collect();
     let mut top: Vec<(&String, &u64)> = h.instructions.iter().collect();
     top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let most = top.first().map_or(1, |t| *t.1).max(1);
@@ -83,6 +90,17 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
         .map(|i| i.name.as_str())
         .collect();
     let body = html! {
+        @if !breaches.is_empty() {
+            div.breach #breaches {
+                b { (breaches.len()) " possible sandbox breach(es)" }
+                " (compiled code touched memory outside its sandbox; report privately, see the finding's report):"
+                ul {
+                    @for f in &breaches {
+                        li { a href=(format!("/findings/{}", f.id)) { "#" (f.id) } " " (f.signature) }
+                    }
+                }
+            }
+        }
         div.cards {
             div.card { "daemon" b { @if let Some(pid) = overview.daemon_pid { "running (pid " (pid) ")" } @else { "stopped" } } }
             div.card { "cases" b #cases { (h.cases) } }
@@ -285,7 +303,7 @@ pub async fn findings(
         table #findings {
             tr { th.n { "#" } th { "kind" } th { "status" } th.n { "hits" } th { "suspect" } th.n { "shrunk" } th { "signature" } }
             @for f in &list {
-                tr {
+                tr.breach[f.kind == oracles::judge::death::BREACH] {
                     td.n { a href=(format!("/findings/{}", f.id)) { (f.id) } }
                     td { (f.kind) }
                     td { (f.status) }

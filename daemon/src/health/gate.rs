@@ -4,6 +4,7 @@
 use super::figures::Health;
 use super::policy::GatePolicy;
 use oracles::case::instructions;
+use oracles::judge::death::BREACH;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -50,7 +51,30 @@ pub fn evaluate(
         .filter(|f| f.needs_attention)
         .map(|f| &f.finding)
         .collect();
-    for (kind, max) in &policy.max_open {
+    // A possible sandbox escape fails the gate whatever the policy says
+    // and however it was marked, until it is fixed.
+    let breaches: Vec<_> = health
+        .findings
+        .iter()
+        .map(|f| &f.finding)
+        .filter(|f| f.kind == BREACH && f.status != "fixed")
+        .collect();
+    let mut rule = at_most(
+        "breach findings not fixed (always 0)",
+        breaches.len() as u64,
+        0,
+    );
+    if !rule.pass {
+        rule.detail = Some(
+            breaches
+                .iter()
+                .map(|f| format!("#{} ({} hits, {}): {}", f.id, f.hits, f.status, f.signature))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+    rules.push(rule);
+    for (kind, max) in policy.max_open.iter().filter(|(kind, _)| *kind != BREACH) {
         let open: Vec<_> = attention.iter().filter(|f| &f.kind == kind).collect();
         let mut rule = at_most(&format!("open {kind} findings"), open.len() as u64, *max);
         if !rule.pass {
@@ -341,9 +365,9 @@ mod tests {
         let baseline: BTreeSet<String> = ["mismatch known".to_string()].into();
         let rules = evaluate(&policy(), &healthy(), &engines(), Some(&baseline));
         assert!(rules.iter().all(|r| r.pass), "{rules:#?}");
-        // cases, 2 engines, 8 kinds, 2 shares, speed, coverage, 5
-        // exercised counts, overflows of 2 engines, baseline.
-        assert_eq!(rules.len(), 23);
+        // cases, 2 engines, breaches, 8 kinds, 2 shares, speed, coverage,
+        // 5 exercised counts, overflows of 2 engines, baseline.
+        assert_eq!(rules.len(), 24);
     }
 
     #[test]
@@ -381,6 +405,19 @@ mod tests {
             (
                 "open hang findings",
                 Box::new(|h, _| h.findings.push(finding(3, "hang", "hang wasmi", true))),
+            ),
+            (
+                // Even suppressed, and whatever the policy allows.
+                "breach findings not fixed (always 0)",
+                Box::new(|h, p| {
+                    p.max_open.insert(BREACH.into(), 5);
+                    h.findings.push(finding(
+                        4,
+                        BREACH,
+                        "breach wrote outside linear memory (a canary changed) in x",
+                        false,
+                    ))
+                }),
             ),
             (
                 "inconclusive share",

@@ -1,6 +1,7 @@
 //! Counting verdicts and reasons over many cases; nothing is dropped.
 
 use oracles::judge::outcome::EngineRun;
+use oracles::pipeline::findings::of_deaths;
 use oracles::{SeedReport, Verdict};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -52,11 +53,25 @@ pub const INSTRUCTION_COUNTER: &str = "op:";
 /// `inconclusive:<reason>` for the engines that caused it.
 pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
     let verdict = &report.report.comparison.verdict;
-    let mut events = verdict_events(&verdict.label());
+    // A case in which an engine died counts as its deaths, breaches first:
+    // the verdict of the engines left is its later part.
+    let deaths = of_deaths(&report.report.runs);
+    let mut events = if deaths.is_empty() {
+        verdict_events(&verdict.label())
+    } else {
+        let mut kinds: Vec<String> = deaths.iter().map(|f| f.kind.clone()).collect();
+        if verdict.is_finding() {
+            kinds.push(verdict.label());
+        }
+        findings_events(&kinds)
+    };
     for (name, run) in &report.report.runs {
         events.push((name.clone(), "cases".into()));
         if matches!(run, EngineRun::Ran(_)) {
             events.push((name.clone(), "ran".into()));
+        }
+        if let EngineRun::Died(death) = run {
+            events.push((name.clone(), death_counter(&death.kind).into()));
         }
         if matches!(verdict, Verdict::Agree) {
             events.push((name.clone(), "agree".into()));
@@ -109,6 +124,36 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
     events.extend(super::exercised::exercise_events(report));
     events.extend(super::rule_coverage::rule_events(report));
     events
+}
+
+/// The totals of a case whose findings, in order, are of `kinds` (deaths
+/// first): the first is its verdict; a cost finding counts as
+/// `blowup:<kind>`, any other after the first as `later:<kind>`, so that
+/// every finding's hits are counted once.
+pub fn findings_events(kinds: &[String]) -> Vec<(String, String)> {
+    let Some(first) = kinds.first() else {
+        return verdict_events("agree");
+    };
+    let mut events = verdict_events(first);
+    for (i, kind) in kinds.iter().enumerate() {
+        if matches!(kind.as_str(), "compile-time" | "compile-memory" | "perf") {
+            events.push((ALL_ENGINES.into(), format!("blowup:{kind}")));
+        } else if i > 0 {
+            events.push((ALL_ENGINES.into(), format!("later:{kind}")));
+        }
+    }
+    events
+}
+
+/// The per-engine counter an engine's death increments: `crashed`,
+/// `hung`, `oom` or `breached`.
+pub fn death_counter(kind: &str) -> &'static str {
+    match kind {
+        "hang" => "hung",
+        "oom" => "oom",
+        oracles::judge::death::BREACH => "breached",
+        _ => "crashed",
+    }
 }
 
 /// The per-case totals every case counts, whatever happened to it:

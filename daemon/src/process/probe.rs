@@ -3,8 +3,9 @@
 //! segfault, an endless loop), the answer is the signature the daemon would
 //! have recorded for it.
 
-use super::protocol::{Order, Reply, ScaleOrder, ScaleResult};
-use super::worker_process::{Event, WorkerProcess};
+use super::continuation;
+use super::protocol::{CaseResult, Order, Reply, ScaleOrder, ScaleResult, Shown, SingleCall};
+use super::worker_process::{Death, Event, WorkerProcess};
 use crate::config::Config;
 use anyhow::{bail, Context, Result};
 use oracles::cost::baseline::Baseline;
@@ -16,6 +17,31 @@ use std::time::{Duration, Instant};
 /// How long a fresh worker may take to build its matrix.
 const STARTUP_LIMIT: Duration = Duration::from_secs(120);
 const TICK: Duration = Duration::from_millis(20);
+
+/// What one probe of a module gave.
+#[derive(Debug)]
+pub struct Probed {
+    /// Every finding of the case, deaths of engines first.
+    pub findings: Vec<Finding>,
+    /// The case as `crosscheck check` shows it, when asked for and some
+    /// worker finished it.
+    pub shown: Option<Shown>,
+    /// Workers the case took down (each death started a fresh one).
+    pub restarts: usize,
+}
+
+/// How one order in one worker ended.
+enum Ran {
+    Finished(Box<CaseResult>),
+    /// The worker answered nothing (the module did not parse).
+    Nothing,
+    Died {
+        death: Death,
+        engine: Option<String>,
+        compiling: bool,
+        pid: u32,
+    },
+}
 
 /// A worker process kept for probing modules; restarted when a module kills it.
 pub struct Prober<'a> {
@@ -119,23 +145,102 @@ impl<'a> Prober<'a> {
     }
 
     fn check(&mut self, wasm: &[u8], seed: u64, flips: bool) -> Result<Vec<Finding>> {
-        self.ensure_started()?;
         let order = Order::Check {
             seed,
             wasm_hex: hex::encode(wasm),
             flips,
             blowup_margin: self.blowup_margin,
             baseline: self.baseline.clone(),
+            call: None,
+            dead: Vec::new(),
+            show: false,
         };
+        Ok(self.run_case(order)?.findings)
+    }
+
+    /// Runs `wasm` as `crosscheck check` does: the plan of `seed`, or the
+    /// one `call`; the answer has the case as the worker shows it, unless
+    /// no engine could run it (`shown` is then `None`).
+    pub fn show(&mut self, wasm: &[u8], seed: u64, call: Option<SingleCall>) -> Result<Probed> {
+        let order = Order::Check {
+            seed,
+            wasm_hex: hex::encode(wasm),
+            flips: false,
+            blowup_margin: self.blowup_margin,
+            baseline: self.baseline.clone(),
+            call,
+            dead: Vec::new(),
+            show: true,
+        };
+        self.run_case(order)
+    }
+
+    /// Runs a case order to its end: when an engine takes the worker down,
+    /// the case goes on in a fresh worker without it
+    /// (`process::continuation`), until every engine has run or died.
+    fn run_case(&mut self, mut order: Order) -> Result<Probed> {
+        let seed = match &order {
+            Order::Check { seed, .. } => *seed,
+            _ => 0,
+        };
+        let mut restarts = 0;
+        loop {
+            match self.run_once(&order)? {
+                Ran::Finished(result) => {
+                    return Ok(Probed {
+                        findings: result.findings,
+                        shown: result.shown,
+                        restarts,
+                    })
+                }
+                Ran::Nothing => {
+                    return Ok(Probed {
+                        findings: Vec::new(),
+                        shown: None,
+                        restarts,
+                    })
+                }
+                Ran::Died {
+                    death,
+                    engine,
+                    compiling,
+                    pid,
+                } => {
+                    restarts += 1;
+                    match continuation::without(&order, engine.as_deref(), &death, compiling) {
+                        Some(next) => order = next,
+                        None => {
+                            let case = format!("call arguments from seed {seed}, worker pid {pid}");
+                            return Ok(Probed {
+                                findings: continuation::findings_of_stuck(
+                                    &order,
+                                    engine.as_deref(),
+                                    &death,
+                                    compiling,
+                                    &case,
+                                ),
+                                shown: None,
+                                restarts,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs one order in the (started) worker, until it is idle or dies.
+    fn run_once(&mut self, order: &Order) -> Result<Ran> {
+        self.ensure_started()?;
         if let Some(process) = &mut self.process {
-            process.order(&order);
+            process.order(order);
         }
         let timeout = Duration::from_secs(self.config.daemon.case_timeout_secs);
         let memory = self.config.daemon.worker_memory_limit_mib << 20;
         let mut since = None;
         let mut engine = None;
         let mut compiling = false;
-        let mut answer = Vec::new();
+        let mut answer = None;
         loop {
             match self.receiver.recv_timeout(TICK) {
                 Ok(Event::Reply {
@@ -147,19 +252,25 @@ impl<'a> Prober<'a> {
                         compiling = true;
                     }
                     Reply::Running => compiling = false,
-                    Reply::Finished(result) => answer = result.findings,
-                    Reply::Idle => return Ok(answer),
+                    Reply::Finished(result) => answer = Some(result),
+                    Reply::Idle => {
+                        return Ok(match answer {
+                            Some(result) => Ran::Finished(result),
+                            None => Ran::Nothing,
+                        })
+                    }
                     Reply::Ready { .. } | Reply::Scaled(_) => {}
                 },
                 Ok(Event::Closed { generation, .. }) if generation == self.generation => {
                     let process = self.process.take().expect("a running worker");
                     let pid = process.pid();
                     let (_, death) = process.reap();
-                    return Ok(vec![death.finding(
-                        engine.as_deref(),
+                    return Ok(Ran::Died {
+                        death,
+                        engine,
                         compiling,
-                        &format!("call arguments from seed {seed}, worker pid {pid}"),
-                    )]);
+                        pid,
+                    });
                 }
                 Ok(_) => {}
                 Err(mpsc::RecvTimeoutError::Timeout) => self.tick(since, timeout, memory)?,
@@ -257,7 +368,11 @@ impl<'a> Prober<'a> {
                 Ok(Event::Closed { generation, .. }) if generation == self.generation => {
                     let process = self.process.take().expect("a running worker");
                     let (_, death) = process.reap();
-                    bail!("the worker process died while starting: {}", death.detail);
+                    bail!(
+                        "the worker process could not start ({}; is the configuration's matrix valid?): {}",
+                        death.how,
+                        death.detail
+                    );
                 }
                 _ => {}
             }

@@ -3,6 +3,7 @@
 //! supervisor closing the worker's stdin means "stop after this case".
 
 use oracles::cost::baseline::Baseline;
+use oracles::judge::death::Death;
 use oracles::Finding;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -40,10 +41,40 @@ pub enum Order {
         /// As in `Run`: the reference a finding of the run was judged by.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         baseline: Option<Baseline>,
+        /// Make this one call instead of the plan the seed draws.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        call: Option<SingleCall>,
+        /// Engines that took earlier workers down with this case: not run
+        /// again, judged with the others (`oracles::Given`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        dead: Vec<(String, Death)>,
+        /// Also send the case as `crosscheck check` shows it
+        /// ([`CaseResult::shown`]).
+        #[serde(default)]
+        show: bool,
     },
     /// A scaling check (`oracles::cost::scaling_check`): grow a module to `steps`
     /// doubling sizes, compile each on every engine, fit the exponents.
     Scale(ScaleOrder),
+}
+
+/// One call of one export (`crosscheck check --invoke NAME --args ...`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SingleCall {
+    /// The export.
+    pub export: String,
+    /// Its arguments as the command line gave them.
+    pub args: Vec<String>,
+}
+
+/// A case as `crosscheck check` prints it, made by the worker that ran it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Shown {
+    /// The module's summary, the engine table and the verdict.
+    pub text: String,
+    /// The verdict's counting label (`agree`, `mismatch`,
+    /// `inconclusive:<reason>`, ...).
+    pub verdict: String,
 }
 
 /// What a scaling check grows and how far.
@@ -119,6 +150,9 @@ pub struct CaseResult {
     /// reference of compile cost per instruction.
     #[serde(default)]
     pub compiles: Vec<CompileSample>,
+    /// The case as `crosscheck check` shows it, when the order asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown: Option<Shown>,
 }
 
 /// A scaling check's answer: the table as `crosscheck scale` prints it (on
@@ -169,6 +203,7 @@ mod tests {
                 wall_ns: 1500,
                 peak_heap: Some(4096),
             }],
+            shown: None,
         }));
         let line = serde_json::to_string(&report).unwrap();
         assert!(!line.contains('\n'));

@@ -4,7 +4,8 @@
 //! progress so a restarted daemon resumes exactly where it stopped.
 
 use crate::config::Config;
-use crate::health::stats::{verdict_events, ALL_ENGINES, INSTRUCTION_COUNTER};
+use crate::health::stats::{death_counter, findings_events, ALL_ENGINES, INSTRUCTION_COUNTER};
+use crate::process::continuation;
 use crate::process::protocol::{CaseResult, Order, Reply};
 use crate::process::worker_process::{Event, WorkerProcess};
 use crate::store::{unix_now, Counters, Hit, SeedRange, Store};
@@ -76,6 +77,10 @@ struct Assignment {
     /// Counters of the finished seeds since the last checkpoint.
     counters: Counters,
     current: Option<Current>,
+    /// The order finishing the current case without the engines that took
+    /// workers down with it (`process::continuation`); the rest of the
+    /// range goes back to the queue once it is done.
+    continuing: Option<Order>,
 }
 
 struct Slot {
@@ -293,7 +298,13 @@ impl Supervisor<'_> {
                 state.engines = engines;
                 state.ready = true;
                 state.failed_starts = 0;
-                self.assign(slot)?;
+                let continuing = state.assignment.as_ref().and_then(|a| a.continuing.clone());
+                match (continuing, &mut state.process) {
+                    (Some(order), Some(process)) => {
+                        process.order(&order);
+                    }
+                    _ => self.assign(slot)?,
+                }
             }
             Reply::Started { seed } => {
                 if let Some(assignment) = &mut state.assignment {
@@ -320,7 +331,7 @@ impl Supervisor<'_> {
             Reply::Scaled(_) => warn!(worker = slot, "ignoring a scaling result nobody ordered"),
             Reply::Idle => {
                 if let Some(assignment) = self.slots[slot].assignment.take() {
-                    self.checkpoint(assignment)?;
+                    self.give_back(assignment)?;
                 }
                 self.assign(slot)?;
             }
@@ -459,6 +470,7 @@ impl Supervisor<'_> {
             next: range.start,
             counters: Counters::new(),
             current: None,
+            continuing: None,
         });
         let order = Order::Run {
             start: range.start,
@@ -502,19 +514,49 @@ impl Supervisor<'_> {
                 let engine = current
                     .engine
                     .and_then(|i| self.slots[slot].engines.get(i).cloned());
-                let finding = death.finding(
-                    engine.as_deref(),
-                    current.compiling,
-                    &format!("seed {}, worker pid {pid}", current.seed),
-                );
                 let wasm = module_for_seed(current.seed, &self.config.settings.generator);
-                self.record(&finding, Some(current.seed), &wasm)?;
-                // The case's verdict is what it was recorded as (a compile
-                // blowup when killed while compiling); the engine's counter
-                // says what happened to it.
-                let mut events = verdict_events(&finding.kind);
-                if finding.kind != death.kind {
-                    events.push((ALL_ENGINES.to_string(), format!("blowup:{}", finding.kind)));
+                let order = assignment.continuing.take().unwrap_or_else(|| {
+                    continuation::check_of_generated(current.seed, &wasm, self.baseline_order())
+                });
+                let next =
+                    continuation::without(&order, engine.as_deref(), &death, current.compiling)
+                        .filter(|_| !self.stopping);
+                if let Some(next) = next {
+                    // The case goes on in a fresh worker without the engine;
+                    // its result counts and records the death.
+                    debug!(
+                        worker = slot,
+                        pid,
+                        seed = current.seed,
+                        "{} in {}; the case goes on without it",
+                        death.how,
+                        engine.as_deref().unwrap_or("-")
+                    );
+                    assignment.continuing = Some(next);
+                    self.slots[slot].assignment = Some(assignment);
+                    self.restarts += 1;
+                    return self.spawn(slot);
+                }
+                let case = format!("seed {}, worker pid {pid}", current.seed);
+                let found = continuation::findings_of_stuck(
+                    &order,
+                    engine.as_deref(),
+                    &death,
+                    current.compiling,
+                    &case,
+                );
+                for finding in &found {
+                    self.record(finding, Some(current.seed), &wasm)?;
+                }
+                // The case's verdict is what its first finding was recorded
+                // as (a compile blowup when killed while compiling); each
+                // engine's counter says what happened to it.
+                let kinds: Vec<String> = found.iter().map(|f| f.kind.clone()).collect();
+                let mut events = findings_events(&kinds);
+                if let Order::Check { dead, .. } = &order {
+                    for (name, earlier) in dead {
+                        events.push((name.clone(), death_counter(&earlier.kind).to_string()));
+                    }
                 }
                 if let Some(engine) = engine {
                     events.push((engine, death_counter(death.kind).to_string()));
@@ -523,15 +565,7 @@ impl Supervisor<'_> {
                 assignment.next = current.seed + 1;
                 self.finished += 1;
             }
-            let rest = SeedRange {
-                start: assignment.next,
-                end: assignment.range.end,
-            };
-            self.checkpoint(assignment)?;
-            if rest.start < rest.end && !self.stopping {
-                self.claimed -= rest.end - rest.start;
-                self.retry.push_front(rest);
-            }
+            self.give_back(assignment)?;
         } else if !expected && was_ready {
             warn!(
                 worker = slot,
@@ -559,6 +593,27 @@ impl Supervisor<'_> {
             }
         }
         self.spawn(slot)
+    }
+
+    /// Checkpoints an assignment the worker is done with, and queues the
+    /// seeds of its range it did not reach (the worker died, or finished
+    /// a continued case) for the next idle worker.
+    fn give_back(&mut self, assignment: Assignment) -> Result<()> {
+        let rest = SeedRange {
+            start: assignment.next,
+            end: assignment.range.end,
+        };
+        self.checkpoint(assignment)?;
+        if rest.start < rest.end && !self.stopping {
+            self.claimed -= rest.end - rest.start;
+            self.retry.push_front(rest);
+        }
+        Ok(())
+    }
+
+    /// The baseline to send with an order, if there is one yet.
+    fn baseline_order(&self) -> Option<Baseline> {
+        (!self.baseline.is_empty()).then(|| self.baseline.clone())
     }
 
     /// Kills workers whose case is over time or whose memory is over the limit.
@@ -676,14 +731,5 @@ fn tally_instructions(range: &mut Counters, run: &mut Counters, counts: &BTreeMa
         );
         *range.entry(key.clone()).or_default() += count;
         *run.entry(key).or_default() += count;
-    }
-}
-
-/// The per-engine counter a worker death increments.
-fn death_counter(kind: &str) -> &'static str {
-    match kind {
-        "hang" => "hung",
-        "oom" => "oom",
-        _ => "crashed",
     }
 }

@@ -3,7 +3,9 @@
 //! supervisor knows which case, and which engine, did it. The findings of
 //! each case are the library's (`oracles::pipeline::findings`).
 
-use super::protocol::{CaseResult, CompileSample, Order, Reply, ScaleOrder, ScaleResult};
+use super::protocol::{
+    CaseResult, CompileSample, Order, Reply, ScaleOrder, ScaleResult, Shown, SingleCall,
+};
 use crate::config::{Config, WORKER_CONFIG_ENV};
 use crate::health::distribution::Distribution;
 use crate::health::stats::{case_events, verdict_events};
@@ -55,6 +57,9 @@ pub fn run(config: &Config) -> Result<ExitCode> {
                         flips: false,
                         blowup_margin: 1.0,
                         baseline: baseline.as_ref(),
+                        call: None,
+                        dead: Vec::new(),
+                        show: false,
                     };
                     let result = run_case(&config, &matrix, case, &mut out)?;
                     send(&mut out, &Reply::Finished(Box::new(result)))?;
@@ -66,6 +71,9 @@ pub fn run(config: &Config) -> Result<ExitCode> {
                 flips,
                 blowup_margin,
                 baseline,
+                call,
+                dead,
+                show,
             } => {
                 let wasm = hex::decode(&wasm_hex).context("a malformed module in an order")?;
                 send(&mut out, &Reply::Started { seed })?;
@@ -75,6 +83,12 @@ pub fn run(config: &Config) -> Result<ExitCode> {
                     flips,
                     blowup_margin: blowup_margin.unwrap_or(1.0),
                     baseline: baseline.as_ref(),
+                    call,
+                    dead: dead
+                        .into_iter()
+                        .map(|(engine, death)| (engine, oracles::EngineRun::Died(death)))
+                        .collect(),
+                    show,
                 };
                 let result = run_case(&config, &matrix, case, &mut out)?;
                 send(&mut out, &Reply::Finished(Box::new(result)))?;
@@ -199,6 +213,12 @@ struct Case<'a> {
     blowup_margin: f64,
     /// The run's compile cost per instruction, per engine.
     baseline: Option<&'a Baseline>,
+    /// One call instead of the seed's plan.
+    call: Option<SingleCall>,
+    /// Engines that took earlier workers down with this case.
+    dead: Vec<(String, oracles::EngineRun)>,
+    /// Whether to send the case as `crosscheck check` shows it.
+    show: bool,
 }
 
 /// Follows a case through the matrix: tells the supervisor each step, and
@@ -243,6 +263,9 @@ fn run_case(
         flips,
         blowup_margin,
         baseline,
+        call,
+        dead,
+        show,
     } = case;
     let given = module.clone();
     Heap.reset_peak();
@@ -255,16 +278,27 @@ fn run_case(
     let mut announce = |step: Step| watch.step(step);
     let settings = &config.settings;
     let outcome = oracles::engine::panics::catch(|| match module {
-        Some(wasm) => oracles::run_module_observed(
-            oracles::GeneratedModule {
-                seed,
-                wasm,
-                features: Vec::new(),
-            },
-            &settings.execution,
-            matrix,
-            &mut announce,
-        ),
+        Some(wasm) => {
+            let plan = match &call {
+                Some(call) => Some(oracles::Plan::single_call(
+                    &oracles::ModuleInfo::parse(&wasm)?,
+                    &call.export,
+                    &call.args,
+                )?),
+                None => None,
+            };
+            oracles::run_module_given(
+                oracles::GeneratedModule {
+                    seed,
+                    wasm,
+                    features: Vec::new(),
+                },
+                &oracles::Given { plan, runs: dead },
+                &settings.execution,
+                matrix,
+                &mut announce,
+            )
+        }
         None => oracles::run_seed_observed(
             seed,
             &settings.generator,
@@ -297,11 +331,23 @@ fn run_case(
                 baseline,
             };
             let found = findings::of_case(&report, matrix, &evidence, flips.then_some(settings));
+            let shown = show.then(|| Shown {
+                text: crate::case_table::case_text(&report, call.is_some()),
+                verdict: report.report.comparison.verdict.label(),
+            });
             let compiles = compile_samples(&evidence.compiles);
             let mut events = case_events(&report);
             events.extend(cost_buckets(&report.report, &compiles));
             events.push(("*".into(), Distribution::Instructions.counter(size)));
-            for blowup in found.iter().filter(|f| is_cost_kind(&f.kind)) {
+            // A case with a dead engine has no measured costs (`of_case`);
+            // its deaths' compile blowups are counted by `case_events`.
+            let died = report
+                .report
+                .runs
+                .iter()
+                .any(|(_, run)| matches!(run, oracles::EngineRun::Died(_)));
+            let measured_costs = found.iter().filter(|f| !died && is_cost_kind(&f.kind));
+            for blowup in measured_costs {
                 events.push(("*".into(), format!("blowup:{}", blowup.kind)));
             }
             CaseResult {
@@ -315,6 +361,7 @@ fn run_case(
                 findings: found,
                 instructions,
                 compiles,
+                shown,
             }
         }
         Ok(Err(err)) => {
@@ -326,6 +373,7 @@ fn run_case(
                 wasm_hex: String::new(),
                 instructions: BTreeMap::new(),
                 compiles: Vec::new(),
+                shown: None,
             }
         }
         Err(panic) => {
@@ -339,6 +387,7 @@ fn run_case(
                 wasm_hex: hex::encode(wasm),
                 instructions: BTreeMap::new(),
                 compiles: Vec::new(),
+                shown: None,
             }
         }
     })

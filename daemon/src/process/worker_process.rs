@@ -5,7 +5,10 @@
 use super::protocol::{Order, Reply};
 use crate::config::WORKER_CONFIG_ENV;
 use anyhow::{Context, Result};
-use oracles::pipeline::findings::blowup_suspect;
+use oracles::engine::WasmtimeVariant;
+use oracles::judge::death::{Death as EngineDeath, BREACH};
+use oracles::pipeline::findings::of_deaths;
+use oracles::EngineRun;
 use oracles::Finding;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
@@ -67,62 +70,85 @@ impl Death {
     /// The finding signature of this death while `engine` ran (`None`:
     /// before any engine, in the generator or the harness).
     pub fn signature(&self, engine: Option<&str>) -> String {
-        format!("{} worker {} in {}", self.kind, self.how, place(engine))
+        match engine {
+            Some(engine) => self.finding(Some(engine), false, "").signature,
+            None => format!("{} worker {} in {}", self.kind, self.how, place(None)),
+        }
+    }
+
+    /// This death as the run of `engine`, which was compiling or running:
+    /// a crash whose evidence says compiled code touched memory it must not
+    /// becomes a breach (`oracles::judge::death::BREACH`).
+    pub fn of_engine(&self, engine: &str, compiling: bool) -> EngineDeath {
+        let breach = (self.kind == "crash")
+            .then(|| self.breach_evidence(engine, compiling))
+            .flatten();
+        let (kind, how) = match breach {
+            Some(evidence) => (BREACH.to_string(), format!("{evidence} ({})", self.how)),
+            None => (self.kind.to_string(), self.how.clone()),
+        };
+        EngineDeath {
+            kind,
+            how,
+            detail: self.detail.clone(),
+            compiling,
+        }
+    }
+
+    /// Why this crash of `engine` is a sandbox breach, if it is one:
+    /// Wasmtime's own abort on a fault at an address of no linear memory,
+    /// or a segfault running code compiled with explicit bounds checks,
+    /// where no fault is part of normal operation.
+    fn breach_evidence(&self, engine: &str, compiling: bool) -> Option<&'static str> {
+        if self.detail.contains(NOT_LINEAR_MEMORY) {
+            return Some("Wasmtime caught a fault outside every linear memory");
+        }
+        let faulted = ["SIGSEGV", "SIGBUS"].iter().any(|s| self.how.ends_with(s));
+        let explicit = engine
+            .split("+fault-")
+            .next()
+            .and_then(WasmtimeVariant::parse)
+            .is_some_and(|v| !v.signals);
+        (faulted && explicit && !compiling)
+            .then_some("a memory fault in code compiled with explicit bounds checks")
     }
 
     /// The finding this death is while `engine` ran `case` (`seed 7, worker
-    /// pid 123`): signature, kind, summary and suspect, as a worker would
-    /// have reported a verdict. A case killed for its time or memory limit
-    /// while the engine was still compiling is the compiler's blowup
-    /// (`compile-time`, `compile-memory`, signed like a measured one), not a
-    /// hang or an out-of-memory of the code it generated.
+    /// pid 123`), when the case cannot go on without it: as
+    /// `oracles::pipeline::findings::of_deaths` makes it for the engine
+    /// alone, or a death of the harness before any engine ran.
     pub fn finding(&self, engine: Option<&str>, compiling: bool, case: &str) -> Finding {
-        if let (Some(engine), true) = (engine, compiling) {
-            if let Some(kind) = self.compile_blowup() {
-                return Finding {
-                    signature: format!("{kind} {engine}"),
-                    kind: kind.to_string(),
-                    summary: format!(
-                        "{}\n  {engine} did not finish compiling ({case}): {}\n",
-                        kind.to_uppercase(),
-                        self.detail.replace('\n', "\n  ")
-                    ),
-                    suspect: Some(blowup_suspect(kind, engine)),
-                    flips: Vec::new(),
-                };
-            }
-        }
-        let summary = format!(
-            "{} in {} ({case})\n  {}\n",
-            self.kind.to_uppercase(),
-            place(engine),
-            self.detail.replace('\n', "\n  ")
-        );
-        let suspect = match engine {
-            Some(engine) => format!("the worker died in {engine}: suspect {engine}"),
-            None => {
-                "the worker died before any engine ran: suspect the generator or crosscheck".into()
-            }
+        let Some(engine) = engine else {
+            return Finding {
+                signature: self.signature(None),
+                kind: self.kind.to_string(),
+                summary: format!(
+                    "{} in {} ({case})\n  {}\n",
+                    self.kind.to_uppercase(),
+                    place(None),
+                    self.detail.replace('\n', "\n  ")
+                ),
+                suspect: Some(
+                    "the worker died before any engine ran: suspect the generator or crosscheck"
+                        .into(),
+                ),
+                flips: Vec::new(),
+            };
         };
-        Finding {
-            signature: self.signature(engine),
-            kind: self.kind.to_string(),
-            summary,
-            suspect: Some(suspect),
-            flips: Vec::new(),
+        let run = EngineRun::Died(self.of_engine(engine, compiling));
+        let mut finding = of_deaths(&[(engine.to_string(), run)])
+            .pop()
+            .expect("one death, one finding");
+        if !case.is_empty() {
+            finding.summary.push_str(&format!("  ({case})\n"));
         }
-    }
-
-    /// The compile blowup this death is if it happened while compiling: a
-    /// time or memory limit hit, or memory running out.
-    fn compile_blowup(&self) -> Option<&'static str> {
-        match self.kind {
-            "hang" => Some("compile-time"),
-            "oom" => Some("compile-memory"),
-            _ => None,
-        }
+        finding
     }
 }
+
+/// Wasmtime's words when compiled code faults on an address that belongs
+/// to no linear memory of its store, just before it aborts.
+pub const NOT_LINEAR_MEMORY: &str = "not known to any linear memory";
 
 /// Where in a case a worker was, for signatures and reports.
 pub fn place(engine: Option<&str>) -> &str {
@@ -463,9 +489,14 @@ mod tests {
             (compiling.kind.as_str(), compiling.signature.as_str()),
             ("compile-time", "compile-time cranelift")
         );
-        assert!(compiling.summary.starts_with(
-            "COMPILE-TIME\n  cranelift did not finish compiling (seed 7): killed after 30 s"
-        ));
+        assert!(
+            compiling.summary.starts_with(
+                "COMPILE-TIME\n  cranelift did not finish compiling: case exceeded the time limit\n  killed after 30 s"
+            ),
+            "{}",
+            compiling.summary
+        );
+        assert!(compiling.summary.ends_with("(seed 7)\n"));
         let running = timeout.finding(Some("cranelift"), false, "seed 7");
         assert_eq!(
             (running.kind.as_str(), running.signature.as_str()),
@@ -491,6 +522,58 @@ mod tests {
             "crash"
         );
         assert_eq!(timeout.finding(None, true, "seed 7").kind, "hang");
+    }
+
+    #[test]
+    fn crashes_with_evidence_of_an_access_outside_linear_memory_are_breaches() {
+        let segv = classify(signalled(libc::SIGSEGV), None, "");
+        // Code with explicit bounds checks never faults by design.
+        let breach = segv.of_engine("cranelift-tail-explicit", false);
+        assert_eq!(breach.kind, "breach");
+        assert_eq!(
+            breach.how,
+            "a memory fault in code compiled with explicit bounds checks (killed by SIGSEGV)"
+        );
+        let finding = segv.finding(Some("cranelift-notail-explicit+fault-add"), false, "seed 1");
+        assert_eq!(finding.kind, "breach");
+        // Not while compiling, not under guard pages, not wasmi.
+        assert_eq!(
+            segv.of_engine("cranelift-tail-explicit", true).kind,
+            "crash"
+        );
+        assert_eq!(
+            segv.of_engine("cranelift-tail-signals", false).kind,
+            "crash"
+        );
+        assert_eq!(segv.of_engine("wasmi", false).kind, "crash");
+        // Wasmtime's own words, whatever the variant and signal.
+        let abort = classify(
+            signalled(libc::SIGABRT),
+            None,
+            "Wasmtime caught a segfault for a wasm program because the faulting instruction\nis allowed to segfault due to how linear memories are implemented. The address\nthat was accessed, however, is not known to any linear memory in use within this\nStore.",
+        );
+        let breach = abort.of_engine("cranelift-tail-signals", false);
+        assert_eq!(
+            (breach.kind.as_str(), breach.how.as_str()),
+            (
+                "breach",
+                "Wasmtime caught a fault outside every linear memory (killed by SIGABRT)"
+            )
+        );
+        assert_eq!(
+            abort.signature(Some("cranelift-tail-signals")),
+            "breach Wasmtime caught a fault outside every linear memory (killed by SIGABRT) in cranelift-tail-signals"
+        );
+        // A hang stays a hang.
+        let hang = classify(
+            signalled(libc::SIGKILL),
+            Some(KillReason::Timeout(Duration::from_secs(1))),
+            "",
+        );
+        assert_eq!(
+            hang.of_engine("cranelift-tail-explicit", false).kind,
+            "hang"
+        );
     }
 
     #[test]

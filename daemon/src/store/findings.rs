@@ -119,9 +119,11 @@ impl<'a> Hit<'a> {
         seed: Option<u64>,
         wasm: &'a [u8],
     ) -> Hit<'a> {
-        let suppressed = triage
-            .suppression_for(&finding.signature, finding.suspect.as_deref(), wasm)
-            .is_some();
+        // A possible sandbox escape is never hidden behind a known bug.
+        let suppressed = finding.kind != oracles::judge::death::BREACH
+            && triage
+                .suppression_for(&finding.signature, finding.suspect.as_deref(), wasm)
+                .is_some();
         Hit {
             signature: &finding.signature,
             kind: &finding.kind,
@@ -239,11 +241,11 @@ impl Store {
             .context("counting findings")
     }
 
-    /// All findings, most hit first.
+    /// All findings, most severe kind first ([`SEVERITY`]), then most hit.
     pub fn findings(&self) -> Result<Vec<Finding>> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{SELECT_FINDING} ORDER BY hits DESC, id"))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "{SELECT_FINDING} ORDER BY {SEVERITY}, hits DESC, id"
+        ))?;
         let rows = stmt.query_map([], finding_from_row)?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .context("reading findings")
@@ -387,15 +389,14 @@ impl Store {
         Ok(())
     }
 
-    /// The most urgent open finding not triaged yet: process deaths first,
-    /// then wrong results, then the rest; most hits first.
+    /// The most urgent open finding not triaged yet ([`SEVERITY`]); most
+    /// hits first.
     pub fn next_untriaged(&self) -> Result<Option<Finding>> {
         self.conn
             .query_row(
                 &format!(
                     "{SELECT_FINDING} WHERE status = 'open' AND reproducible IS NULL
-                     ORDER BY CASE kind WHEN 'crash' THEN 0 WHEN 'hang' THEN 1 WHEN 'oom' THEN 1
-                                        WHEN 'mismatch' THEN 2 ELSE 3 END, hits DESC, id
+                     ORDER BY {SEVERITY}, hits DESC, id
                      LIMIT 1"
                 ),
                 [],
@@ -451,6 +452,11 @@ fn write_artifact(path: &Path, wasm: &[u8]) -> Result<()> {
     };
     write().with_context(|| format!("writing artifact {}", path.display()))
 }
+
+/// SQL ordering findings by urgency: possible sandbox escapes, process
+/// deaths, wrong results, then the rest.
+pub const SEVERITY: &str = "CASE kind WHEN 'breach' THEN 0 WHEN 'crash' THEN 1 \
+     WHEN 'hang' THEN 2 WHEN 'oom' THEN 2 WHEN 'mismatch' THEN 3 ELSE 4 END";
 
 pub(super) const SELECT_FINDING: &str =
     "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect, reproducible, shape, merged_into, source, flips FROM findings";

@@ -115,10 +115,18 @@ pub fn write(config: &Config, store: &Store, f: &Finding, dir: &Path) -> Result<
     Ok(())
 }
 
-/// The finding as Markdown for an upstream issue; `file` is the name the
+/// What a breach's report says first: a possible sandbox escape goes to
+/// the engine's private security contact, not to a public issue tracker.
+pub const SECURITY_NOTICE: &str = "> **Do not file this as a public issue.** This finding is a possible sandbox escape: compiled code touched memory outside its linear memory. Report it privately, following Wasmtime's security policy (https://github.com/bytecodealliance/wasmtime/security/policy, which points to https://bytecodealliance.org/security), or the policy of the engine under test.\n";
+
+/// The finding as Markdown for an upstream issue (for a breach, for the
+/// private security report); `file` is the name the
 /// module goes by in the commands.
 pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str) -> Result<String> {
     let mut out = String::new();
+    if f.kind == oracles::judge::death::BREACH {
+        writeln!(out, "{SECURITY_NOTICE}")?;
+    }
     writeln!(out, "### {}: {}\n", f.kind, f.signature)?;
     if let Some(suspect) = &f.suspect {
         writeln!(out, "**Attribution:** {suspect}.\n")?;

@@ -198,6 +198,9 @@ pub fn time_calls(
                     break;
                 }
                 EngineRun::Crashed(why) => anyhow::bail!("{} crashed: {why}", engine.name()),
+                EngineRun::Died(death) => {
+                    anyhow::bail!("{} died: {} ({})", engine.name(), death.how, death.kind)
+                }
             }
         }
         if !per_call.is_empty() {

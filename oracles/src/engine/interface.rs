@@ -64,6 +64,11 @@ pub struct ExecutionConfig {
     /// case runs again with every stack limit this many times larger; an
     /// engine still overflowing where the others complete is a finding.
     pub overflow_rerun_factor: usize,
+    /// Give the Wasmtime variants with explicit bounds checks linear
+    /// memories between canary zones (`engine::canary`), checked after
+    /// every call: an access outside linear memory that does not fault is
+    /// a `breach`.
+    pub canaries: bool,
 }
 
 impl Default for ExecutionConfig {
@@ -77,6 +82,7 @@ impl Default for ExecutionConfig {
             wasmi_max_recursion_depth: 16384,
             wasmi_max_stack_values: 1_000_000,
             overflow_rerun_factor: 16,
+            canaries: true,
         }
     }
 }

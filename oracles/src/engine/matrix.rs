@@ -250,12 +250,26 @@ impl Matrix {
         plan: &Plan,
         observe: &mut dyn FnMut(Step),
     ) -> CaseReport {
+        self.run_given(wasm, plan, &[], observe)
+    }
+
+    /// Like [`Matrix::run_observed`], with the runs of the engines named in
+    /// `given` already known (they took an earlier worker process down:
+    /// [`EngineRun::Died`]): those engines are not run again, and their
+    /// runs are judged with the others'.
+    pub fn run_given(
+        &self,
+        wasm: &[u8],
+        plan: &Plan,
+        given: &[(String, EngineRun)],
+        observe: &mut dyn FnMut(Step),
+    ) -> CaseReport {
         let (set, larger) = if self.runs_on_proposal_engines(wasm) {
             (&self.proposals, &self.proposals_larger_stacks)
         } else {
             (&self.normal, &self.larger_stacks)
         };
-        let first = run_engines(set, wasm, plan, observe);
+        let first = run_engines(set, wasm, plan, given, observe);
         let partial_overflow = matches!(
             first.comparison.verdict,
             Verdict::Inconclusive {
@@ -280,7 +294,7 @@ impl Matrix {
         };
         CaseReport {
             stack_rerun: Some(first.comparison.verdict),
-            ..run_engines(larger, wasm, &deeper, observe)
+            ..run_engines(larger, wasm, &deeper, given, observe)
         }
     }
 }
@@ -291,15 +305,23 @@ fn run_engines(
     set: &Engines,
     wasm: &[u8],
     plan: &Plan,
+    given: &[(String, EngineRun)],
     observe: &mut dyn FnMut(Step),
 ) -> CaseReport {
     let run = |index: usize, engine: &dyn Engine, observe: &mut dyn FnMut(Step)| {
+        if let Some((_, known)) = given.iter().find(|(name, _)| name == engine.name()) {
+            return known.clone();
+        }
         let index = set.first_index + index;
         observe(Step::Compiling(index));
+        let mut running = false;
         crate::engine::panics::catch(|| {
-            engine.execute_observed(wasm, plan, &mut || observe(Step::Running(index)))
+            engine.execute_observed(wasm, plan, &mut || {
+                running = true;
+                observe(Step::Running(index))
+            })
         })
-        .unwrap_or_else(EngineRun::Crashed)
+        .unwrap_or_else(|message| EngineRun::Crashed(panic_text(running, message)))
     };
     let mut runs: Vec<EngineRun> = set
         .engines
@@ -329,6 +351,22 @@ fn run_engines(
         runs: names.iter().map(|n| n.to_string()).zip(runs).collect(),
         comparison,
         stack_rerun: None,
+    }
+}
+
+/// Prefix of the crash message of a panic raised after the engine compiled
+/// the module: in its runtime (instantiating, calling, reading state), not
+/// in its compiler.
+pub const RUNTIME_PANIC: &str = "runtime panic, not compiling: ";
+
+/// A panic's crash message: compile panics keep their message (their
+/// signatures are the store's and the known-bug rules'), runtime panics
+/// say so.
+fn panic_text(running: bool, message: String) -> String {
+    if running {
+        format!("{RUNTIME_PANIC}{message}")
+    } else {
+        message
     }
 }
 

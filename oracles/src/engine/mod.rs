@@ -6,12 +6,14 @@
 //! [`matrix`] every engine's run of a case, handed to `judge`.
 
 mod body_rewrite;
+pub mod canary;
 pub mod code_identity;
 mod drive;
 pub mod family;
 mod faulty;
 mod interface;
 pub mod matrix;
+pub mod memory_sabotage;
 pub mod panics;
 mod registry;
 mod rule_faults;

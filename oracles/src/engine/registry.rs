@@ -3,6 +3,7 @@
 
 use super::faulty::{Fault, FaultyEngine};
 use super::interface::{Engine, ExecutionConfig};
+use super::memory_sabotage::MemorySabotage;
 use super::sabotage::{Sabotage, SabotagedEngine};
 use super::wasmi::{WasmiEngine, WASMI_LAZY};
 use super::wasmtime::{Backend, WasmtimeEngine, WasmtimeVariant, STACK_CHECK_FAULT};
@@ -33,6 +34,14 @@ pub fn known_engine_names() -> Vec<String> {
     }
     names.extend(Fault::ALL.iter().map(|f| f.engine_name()));
     names.extend(Sabotage::ALL.iter().map(|s| s.engine_name()));
+    for sabotage in MemorySabotage::ALL {
+        for tail in ["tail", "notail"] {
+            names.push(format!(
+                "cranelift-{tail}-explicit+sabotage-{}",
+                sabotage.suffix()
+            ));
+        }
+    }
     names
 }
 
@@ -46,6 +55,19 @@ pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engi
     }
     if let Some(sabotage) = Sabotage::ALL.iter().find(|s| s.engine_name() == name) {
         return Ok(Box::new(SabotagedEngine::new(*sabotage, limits)?));
+    }
+    if let Some((base, suffix)) = name.split_once("+sabotage-") {
+        let sabotage = MemorySabotage::from_suffix(suffix).with_context(|| {
+            format!(
+                "unknown sabotage {suffix:?} in engine {name:?}; memory sabotages: {}",
+                MemorySabotage::ALL.map(|s| s.suffix()).join(", ")
+            )
+        })?;
+        let variant = WasmtimeVariant::parse(base)
+            .with_context(|| format!("engine {name:?}: {base:?} is not a Wasmtime variant"))?;
+        return Ok(Box::new(WasmtimeEngine::sabotaged(
+            variant, sabotage, limits,
+        )?));
     }
     if let Some((base, suffix)) = name.split_once("+fault-") {
         if suffix == STACK_CHECK_FAULT {

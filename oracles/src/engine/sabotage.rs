@@ -40,11 +40,15 @@ pub enum Sabotage {
     /// convention that costs call-heavy code (../shared/seeds/002): for
     /// testing `perf` detection.
     Slow,
+    /// Panics after compiling, while running the module, like a bug in an
+    /// engine's runtime (not its compiler): for testing that such a panic
+    /// is reported as one.
+    RuntimePanic,
 }
 
 impl Sabotage {
     /// Every sabotage, for the engine registry.
-    pub const ALL: [Sabotage; 7] = [
+    pub const ALL: [Sabotage; 8] = [
         Sabotage::Segfault,
         Sabotage::Abort,
         Sabotage::Hang,
@@ -52,6 +56,7 @@ impl Sabotage {
         Sabotage::Quadratic,
         Sabotage::Spike,
         Sabotage::Slow,
+        Sabotage::RuntimePanic,
     ];
 
     /// The instruction whose presence in a function body triggers it. Each
@@ -67,6 +72,7 @@ impl Sabotage {
             Sabotage::Quadratic => "select",
             Sabotage::Spike => "f32.copysign",
             Sabotage::Slow => "call",
+            Sabotage::RuntimePanic => "f64.sub",
         }
     }
 
@@ -80,6 +86,7 @@ impl Sabotage {
                 | (Sabotage::Quadratic, Operator::Select)
                 | (Sabotage::Spike, Operator::F32Copysign)
                 | (Sabotage::Slow, Operator::Call { .. })
+                | (Sabotage::RuntimePanic, Operator::F64Sub)
         )
     }
 
@@ -93,6 +100,7 @@ impl Sabotage {
             Sabotage::Quadratic => "quadratic",
             Sabotage::Spike => "spike",
             Sabotage::Slow => "slow",
+            Sabotage::RuntimePanic => "runtime-panic",
         };
         format!("wasmi-fault-{suffix}")
     }
@@ -107,6 +115,7 @@ impl Sabotage {
             Sabotage::Quadratic => "compile time and memory quadratic in the instruction count of",
             Sabotage::Spike => "20 us more compile time per instruction of",
             Sabotage::Slow => "50 ms more run time for",
+            Sabotage::RuntimePanic => "a panic after compiling, when running",
         };
         format!("{what} a module with {}", self.trigger())
     }
@@ -150,7 +159,7 @@ impl SabotagedEngine {
             Sabotage::Oom => allocate_forever(),
             Sabotage::Quadratic => quadratic_work(instruction_count(wasm)),
             Sabotage::Spike => spin(Duration::from_micros(20 * instruction_count(wasm))),
-            Sabotage::Segfault | Sabotage::Hang | Sabotage::Slow => {}
+            Sabotage::Segfault | Sabotage::Hang | Sabotage::Slow | Sabotage::RuntimePanic => {}
         }
     }
 
@@ -160,6 +169,9 @@ impl SabotagedEngine {
             Sabotage::Segfault if self.sabotage.triggers(wasm) => segfault(),
             Sabotage::Slow if self.sabotage.triggers(wasm) => spin(Duration::from_millis(50)),
             Sabotage::Hang if self.sabotage.triggers(wasm) => loop_forever(),
+            Sabotage::RuntimePanic if self.sabotage.triggers(wasm) => {
+                panic!("injected panic in the runtime")
+            }
             _ => {}
         }
     }

@@ -1,11 +1,14 @@
 //! Wasmtime variants. Every Wasmtime-version-specific call lives in this file,
 //! so pointing crosscheck at another Wasmtime release touches nothing else.
 
+use super::canary;
 use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
 use super::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
+use super::memory_sabotage::MemorySabotage;
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
-use crate::case::value::{FuncIdentity, Value};
+use crate::case::value::{display_values, FuncIdentity, Value};
+use crate::judge::death::{Death, BREACH};
 use crate::judge::outcome::{EngineRun, Outcome, TrapKind};
 use anyhow::Result;
 use std::collections::HashMap;
@@ -250,7 +253,7 @@ impl WasmtimeVariant {
 
     /// The Wasmtime `Config` for this variant, with `max_wasm_stack` as
     /// Wasmtime's stack limit.
-    fn config(&self, max_wasm_stack: usize) -> Result<Config> {
+    fn config(&self, max_wasm_stack: usize, canaries: bool) -> Result<Config> {
         let mut config = Config::new();
         config
             .wasm_tail_call(self.tail_calls)
@@ -308,6 +311,13 @@ impl WasmtimeVariant {
                 .memory_guard_size(0)
                 .memory_reservation_for_growth(0)
                 .guard_before_linear_memory(false);
+            if canaries {
+                // Copy-on-write initialization maps images into Wasmtime's
+                // own mmap memories only; data segments are copied instead.
+                config
+                    .with_host_memory(std::sync::Arc::new(super::canary::CanaryCreator))
+                    .memory_init_cow(false);
+            }
         }
         match self.backend {
             Backend::Cranelift => {
@@ -427,6 +437,9 @@ pub struct WasmtimeEngine {
     variant: WasmtimeVariant,
     engine: wasmtime::Engine,
     limits: ExecutionConfig,
+    /// A deliberate access outside linear memory after every call
+    /// (`<variant>+sabotage-...`, tests only).
+    sabotage: Option<MemorySabotage>,
 }
 
 impl WasmtimeEngine {
@@ -444,13 +457,34 @@ impl WasmtimeEngine {
         Self::build(variant, limits, UNCHECKED_WASM_STACK, name)
     }
 
+    /// A deliberately wrong engine for testing canaries
+    /// (`<variant>+sabotage-<what>`): after every call it reaches past the
+    /// end of the first exported memory (`engine::memory_sabotage`). Only
+    /// variants with explicit bounds checks, whose memories have canaries.
+    pub fn sabotaged(
+        variant: WasmtimeVariant,
+        sabotage: MemorySabotage,
+        limits: &ExecutionConfig,
+    ) -> Result<Self> {
+        if variant.signals || !limits.canaries {
+            anyhow::bail!(
+                "memory sabotage needs a variant with explicit bounds checks and [execution] canaries on, not {:?}",
+                variant.name()
+            );
+        }
+        let name = format!("{}+sabotage-{}", variant.name(), sabotage.suffix());
+        let mut engine = Self::build(variant, limits, limits.max_wasm_stack, name)?;
+        engine.sabotage = Some(sabotage);
+        Ok(engine)
+    }
+
     fn build(
         variant: WasmtimeVariant,
         limits: &ExecutionConfig,
         max_wasm_stack: usize,
         name: String,
     ) -> Result<Self> {
-        let config = variant.config(max_wasm_stack)?;
+        let config = variant.config(max_wasm_stack, limits.canaries)?;
         let engine = wasmtime::Engine::new(&config).map_err(|e| {
             anyhow::Error::from(e).context(format!(
                 "Wasmtime refused the configuration of engine {name:?}"
@@ -464,6 +498,7 @@ impl WasmtimeEngine {
             variant,
             engine,
             limits: limits.clone(),
+            sabotage: None,
         })
     }
 
@@ -526,19 +561,33 @@ impl Engine for WasmtimeEngine {
         compiled();
         let native_stack = self.limits.max_wasm_stack + NATIVE_STACK_RESERVE;
         on_native_stack(native_stack, || {
-            drive(
+            let run = drive(
                 || {
                     let mut store = Store::new(&self.engine, HarnessLimiter::new(&self.limits));
                     store.limiter(|limiter| limiter as &mut dyn wasmtime::ResourceLimiter);
                     let budget = Budget::of(&self.variant, &self.limits);
                     budget.renew(&mut store);
-                    let instance = Instance::new(&mut store, &module, &[])
-                        .map_err(|err| outcome_of_error(&err, store.data().refused))?;
-                    Ok(WasmtimeInstance::new(store, instance, budget))
+                    let instance = Instance::new(&mut store, &module, &[]);
+                    canary::check(|| "instantiation".into());
+                    let instance =
+                        instance.map_err(|err| outcome_of_error(&err, store.data().refused))?;
+                    let mut live = WasmtimeInstance::new(store, instance, budget);
+                    live.sabotage = self.sabotage;
+                    Ok(live)
                 },
                 plan,
                 compile,
-            )
+            );
+            // Canaries are checked on this thread, where the store lived.
+            match canary::take_breach() {
+                Some(detail) => EngineRun::Died(Death {
+                    kind: BREACH.into(),
+                    how: "wrote outside linear memory (a canary changed)".into(),
+                    detail,
+                    compiling: false,
+                }),
+                None => run,
+            }
         })
     }
 }
@@ -584,6 +633,7 @@ struct WasmtimeInstance {
     store: Store<HarnessLimiter>,
     instance: Instance,
     budget: Budget,
+    sabotage: Option<MemorySabotage>,
     /// A function's `VMFuncRef` address identifies it within the instance.
     exported_funcs: HashMap<usize, String>,
 }
@@ -607,6 +657,7 @@ impl WasmtimeInstance {
             store,
             instance,
             budget,
+            sabotage: None,
             exported_funcs,
         }
     }
@@ -642,6 +693,23 @@ impl WasmtimeInstance {
     }
 }
 
+impl WasmtimeInstance {
+    /// The deliberate access outside the first exported memory of a
+    /// sabotaged variant.
+    fn reach_outside(&mut self, sabotage: MemorySabotage) {
+        let memory = self
+            .instance
+            .exports(&mut self.store)
+            .find_map(|e| e.into_memory());
+        if let Some(memory) = memory {
+            let (base, size) = (memory.data_ptr(&self.store), memory.data_size(&self.store));
+            // SAFETY: sabotaged engines are canary variants: 4 KiB of
+            // canary follow every memory.
+            unsafe { sabotage.apply(base, size) }
+        }
+    }
+}
+
 impl LiveInstance for WasmtimeInstance {
     fn call(&mut self, export: &str, args: &[Value]) -> Outcome {
         let Some(func) = self.instance.get_func(&mut self.store, export) else {
@@ -654,7 +722,12 @@ impl LiveInstance for WasmtimeInstance {
             .map(|ty| Val::default_for_ty(&ty).unwrap_or(Val::I32(0)))
             .collect();
         self.budget.renew(&mut self.store);
-        match func.call(&mut self.store, &params, &mut results) {
+        let called = func.call(&mut self.store, &params, &mut results);
+        if let Some(sabotage) = self.sabotage {
+            self.reach_outside(sabotage);
+        }
+        canary::check(|| format!("call {export:?}{}", display_values(args)));
+        match called {
             Ok(()) => Outcome::Returned(results.iter().map(|v| self.value(v)).collect()),
             Err(err) => outcome_of_error(&err, self.store.data().refused),
         }

@@ -98,6 +98,9 @@ pub fn compare<R: Borrow<EngineRun>>(
                 message: message.clone(),
             }),
             EngineRun::Ran(execution) => ran.push((name, execution)),
+            // Its death is a finding of its own (`pipeline::findings`); the
+            // others are compared without it.
+            EngineRun::Died(_) => {}
         }
     }
     let unexpected: Vec<String> = rejections
@@ -106,9 +109,7 @@ pub fn compare<R: Borrow<EngineRun>>(
         .map(|r| r.engine.clone())
         .collect();
     let mut further = Vec::new();
-    let verdict = if !crashed.is_empty() {
-        Verdict::Crash { engines: crashed }
-    } else if ran.len() < 2 {
+    let survivors = if ran.len() < 2 {
         if rejections.is_empty() {
             Verdict::Inconclusive {
                 reason: InconclusiveReason::TooFewEngines,
@@ -133,6 +134,16 @@ pub fn compare<R: Borrow<EngineRun>>(
             Some(verdict) => verdict,
             None => Verdict::Agree,
         }
+    };
+    // A crash outranks everything; what the engines that ran disagree on
+    // follows it, so no engine's outcome is lost.
+    let verdict = if crashed.is_empty() {
+        survivors
+    } else {
+        if let Verdict::Mismatch(m) = survivors {
+            further.insert(0, m);
+        }
+        Verdict::Crash { engines: crashed }
     };
     let tie_breakers: Vec<String> = names
         .iter()
@@ -357,10 +368,14 @@ fn difference_detail(a: &Observation<'_>, b: &Observation<'_>) -> Option<String>
             let first = x.iter().zip(y.iter()).position(|(p, q)| p != q)?;
             let differing = x.iter().zip(y.iter()).filter(|(p, q)| p != q).count();
             let window = first..(first + 16).min(x.len());
+            let canary = [x, y]
+                .iter()
+                .any(|side| holds_canary(&side[window.clone()]));
             Some(format!(
-                "{differing} byte(s) differ, first at offset {first:#x}: {:02x?} vs {:02x?}",
+                "{differing} byte(s) differ, first at offset {first:#x}: {:02x?} vs {:02x?}{}",
                 &x[window.clone()],
-                &y[window]
+                &y[window],
+                if canary { CANARY_READ } else { "" }
             ))
         }
         (Observation::Table(x), Observation::Table(y)) => {
@@ -375,4 +390,14 @@ fn difference_detail(a: &Observation<'_>, b: &Observation<'_>) -> Option<String>
         }
         _ => None,
     }
+}
+
+/// What a detail adds when a side holds the canary pattern.
+const CANARY_READ: &str =
+    " (\"CANARY!!\": bytes of a canary zone around linear memory, read outside it)";
+
+/// Whether `bytes` hold the whole canary pattern (`engine::canary`).
+fn holds_canary(bytes: &[u8]) -> bool {
+    let pattern = &crate::engine::canary::PATTERN;
+    bytes.windows(pattern.len()).any(|w| w == pattern)
 }

@@ -3,9 +3,11 @@
 //!
 //! In: every engine's run of one case (`engine::matrix`). Out: a
 //! [`Verdict`](verdict::Verdict) (agree, a mismatch, a crash, an expected
-//! or unexpected rejection, inconclusive) and its attribution.
+//! or unexpected rejection, inconclusive) and its attribution; an engine's
+//! [`Death`](death::Death) when it took its process down.
 
 pub mod attribution;
 pub mod compare;
+pub mod death;
 pub mod outcome;
 pub mod verdict;

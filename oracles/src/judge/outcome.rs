@@ -222,4 +222,8 @@ pub enum EngineRun {
     Ran(Execution),
     /// The engine panicked (message and, where known, location): a crash.
     Crashed(String),
+    /// The engine took its worker process down, was stopped at the case's
+    /// time or memory limit, or breached the sandbox; the rest of the case
+    /// ran without it.
+    Died(crate::judge::death::Death),
 }

@@ -14,8 +14,10 @@ use crate::cost::heap::PeakHeap;
 use crate::cost::limits::CostLimits;
 use crate::cost::run::{find_slow_runs, is_suspect as is_slow_suspect, SlowRun};
 use crate::engine::matrix::Matrix;
-use crate::judge::attribution::suspect;
-use crate::judge::verdict::Verdict;
+use crate::judge::attribution::{blame, suspect};
+use crate::judge::death::{Death, BREACH};
+use crate::judge::outcome::EngineRun;
+use crate::judge::verdict::{Group, Verdict};
 use crate::triage::flip::{flips, Flip};
 use serde::{Deserialize, Serialize};
 
@@ -116,11 +118,108 @@ pub struct CostEvidence<'a> {
     pub baseline: Option<&'a Baseline>,
 }
 
-/// Every finding of a case, in this order: its verdict's (with its
-/// configuration flips when `flips` is given), later disagreements that
-/// blame another party, then its confirmed compile blowups, outliers and
-/// slow runs. Cost suspects are measured again
-/// before they count.
+/// The findings of the engines of a case that died (`EngineRun::Died`):
+/// one per finding kind and way of dying, naming every engine that died so
+/// (engines that share code dying alike are one bug), breaches first. The
+/// suspect weighs the engines that died against those that ran the case.
+pub fn of_deaths(runs: &[(String, EngineRun)]) -> Vec<Finding> {
+    let mut groups: Vec<(&Death, Vec<&str>)> = Vec::new();
+    for (engine, run) in runs {
+        let EngineRun::Died(death) = run else {
+            continue;
+        };
+        let same = |d: &&Death| d.finding_kind() == death.finding_kind() && d.how == death.how;
+        match groups.iter_mut().find(|(d, _)| same(d)) {
+            Some((_, engines)) => engines.push(engine),
+            None => groups.push((death, vec![engine.as_str()])),
+        }
+    }
+    groups.sort_by_key(|(death, _)| !death.is_breach());
+    let survivors: Vec<String> = runs
+        .iter()
+        .filter(|(_, run)| matches!(run, EngineRun::Ran(_)))
+        .map(|(engine, _)| engine.clone())
+        .collect();
+    groups
+        .into_iter()
+        .map(|(death, engines)| death_finding(death, &engines, &survivors))
+        .collect()
+}
+
+/// The finding of `engines` dying as `death` while `survivors` ran the case.
+fn death_finding(death: &Death, engines: &[&str], survivors: &[String]) -> Finding {
+    let kind = death.finding_kind();
+    let names = engines.join(",");
+    let signature = if death.is_breach() {
+        // Not necessarily a death: a canary can change in a live process.
+        format!("{kind} {} in {names}", death.how)
+    } else if kind == death.kind {
+        format!("{kind} worker {} in {names}", death.how)
+    } else {
+        // Signed like a measured compile blowup.
+        format!("{kind} {names}")
+    };
+    let died: Vec<String> = engines.iter().map(|e| e.to_string()).collect();
+    let party = death_suspect(&died, survivors);
+    let suspect = match kind {
+        "compile-time" | "compile-memory" => blowup_suspect(kind, &party),
+        BREACH => format!(
+            "{} reached outside linear memory: suspect {party}",
+            engines.join(", ")
+        ),
+        _ => format!("the worker died in {}: suspect {party}", engines.join(", ")),
+    };
+    let others = match survivors {
+        [] => "no other engine ran the case to the end".to_string(),
+        _ => format!("ran the case to the end: {}", survivors.join(", ")),
+    };
+    let what = match (death.is_breach(), death.compiling) {
+        (true, _) => "reached outside its sandbox",
+        (false, true) => "did not finish compiling",
+        (false, false) => "died running the module",
+    };
+    Finding {
+        signature,
+        kind: kind.to_string(),
+        summary: format!(
+            "{}\n  {} {what}: {}\n  {}\n  {others}\n",
+            kind.to_uppercase(),
+            engines.join(", "),
+            death.how,
+            death.detail.replace('\n', "\n  "),
+        ),
+        suspect: Some(suspect),
+        flips: Vec::new(),
+    }
+}
+
+/// Who the engines that died point at, weighed by implementation family
+/// against the engines that ran the case (`judge::attribution::blame`):
+/// the configuration they share, a family, or the engines themselves.
+fn death_suspect(died: &[String], survivors: &[String]) -> String {
+    if survivors.is_empty() {
+        return died.join(" and ");
+    }
+    let side = |engines: &[String], class: &str| Group {
+        engines: engines.to_vec(),
+        observed: class.to_string(),
+        class: class.to_string(),
+    };
+    let blamed = blame(&[side(survivors, "completed"), side(died, "died")]);
+    if blamed.parties.is_empty() {
+        died.join(" and ")
+    } else {
+        blamed.parties.join(" and ")
+    }
+}
+
+/// Every finding of a case, in this order: the deaths of its engines
+/// ([`of_deaths`]), its verdict's (with its configuration flips when
+/// `flips` is given), later disagreements that blame another party, then
+/// its confirmed compile blowups, outliers and slow runs. Cost suspects are
+/// measured again before they count. A case in which an engine died gets
+/// no flips and no cost checks: both run the engines again in this
+/// process, which the dead one would take down again.
 pub fn of_case(
     case: &SeedReport,
     matrix: &Matrix,
@@ -128,25 +227,26 @@ pub fn of_case(
     flips_with: Option<&Settings>,
 ) -> Vec<Finding> {
     let verdict = &case.report.comparison.verdict;
-    let mut found: Vec<Finding> = Finding::of_verdict(verdict)
-        .map(|mut finding| {
-            if let Some(settings) = flips_with {
-                finding.flips = flips(
-                    &case.module.wasm,
-                    &case.plan,
-                    verdict,
-                    &settings.matrix.oracle,
-                    &settings.matrix.engines,
-                    &settings.execution,
-                )
-                .iter()
-                .map(Flip::describe)
-                .collect();
-            }
-            finding
-        })
-        .into_iter()
-        .collect();
+    let deaths = of_deaths(&case.report.runs);
+    let died = !deaths.is_empty();
+    let flips_with = flips_with.filter(|_| !died);
+    let mut found: Vec<Finding> = deaths;
+    found.extend(Finding::of_verdict(verdict).map(|mut finding| {
+        if let Some(settings) = flips_with {
+            finding.flips = flips(
+                &case.module.wasm,
+                &case.plan,
+                verdict,
+                &settings.matrix.oracle,
+                &settings.matrix.engines,
+                &settings.execution,
+            )
+            .iter()
+            .map(Flip::describe)
+            .collect();
+        }
+        finding
+    }));
     // Later disagreements that blame someone else are findings of their own.
     found.extend(
         case.report
@@ -155,6 +255,9 @@ pub fn of_case(
             .iter()
             .filter_map(|m| Finding::of_verdict(&Verdict::Mismatch(m.clone()))),
     );
+    if died {
+        return found;
+    }
     let limits = &cost.limits;
     let wasm = &case.module.wasm;
     let mut blowups = Vec::new();
@@ -198,7 +301,7 @@ pub fn compiles_of(
         .iter()
         .enumerate()
         .filter_map(|(index, (engine, run))| match run {
-            crate::judge::outcome::EngineRun::Ran(execution) => Some((
+            EngineRun::Ran(execution) => Some((
                 engine.clone(),
                 CompileCost {
                     wall: execution.compile_time,

@@ -5,6 +5,7 @@ use crate::case::module_info::ModuleInfo;
 use crate::case::plan::Plan;
 use crate::engine::matrix::{CaseReport, Matrix, Step};
 use crate::engine::ExecutionConfig;
+use crate::judge::outcome::EngineRun;
 use anyhow::{Context, Result};
 
 /// A generated case and what the matrix made of it.
@@ -54,9 +55,35 @@ pub fn run_module_observed(
     matrix: &Matrix,
     observe: &mut dyn FnMut(Step),
 ) -> Result<SeedReport> {
+    run_module_given(module, &Given::default(), execution, matrix, observe)
+}
+
+/// What a run of a module takes as already decided.
+#[derive(Clone, Debug, Default)]
+pub struct Given {
+    /// The calls to make, instead of the plan the module's seed draws
+    /// (`crosscheck check --invoke`).
+    pub plan: Option<Plan>,
+    /// Runs of engines that are not run again (`Matrix::run_given`): the
+    /// engines that took earlier worker processes down with this case.
+    pub runs: Vec<(String, EngineRun)>,
+}
+
+/// Like [`run_module_observed`], with the plan or some engines' runs
+/// given.
+pub fn run_module_given(
+    module: GeneratedModule,
+    given: &Given,
+    execution: &ExecutionConfig,
+    matrix: &Matrix,
+    observe: &mut dyn FnMut(Step),
+) -> Result<SeedReport> {
     let info = ModuleInfo::parse(&module.wasm)?;
-    let plan = Plan::from_seed(&info, module.seed, execution.calls_per_export);
-    let report = matrix.run_observed(&module.wasm, &plan, observe);
+    let plan = match &given.plan {
+        Some(plan) => plan.clone(),
+        None => Plan::from_seed(&info, module.seed, execution.calls_per_export),
+    };
+    let report = matrix.run_given(&module.wasm, &plan, &given.runs, observe);
     Ok(SeedReport {
         module,
         info,

@@ -1,0 +1,59 @@
+//! Deliberately wrong Wasmtime variants that reach outside linear memory
+//! without faulting, as a miscompiled bounds check or a widened load does:
+//! after every call the host writes just past the end of the first
+//! exported memory through its raw pointer, or copies the bytes just past
+//! its end into its first bytes. They exist to prove that canaries
+//! (`engine::canary`) catch such accesses; never in a default matrix.
+
+/// How a sabotaged variant reaches outside linear memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemorySabotage {
+    /// Writes four bytes (`0xbad0c0de`, little-endian) starting 2 bytes
+    /// past the end.
+    WritePast,
+    /// Reads the 8 bytes just past the end into the memory's first 8.
+    ReadPast,
+}
+
+impl MemorySabotage {
+    /// Every memory sabotage, for the engine registry.
+    pub const ALL: [MemorySabotage; 2] = [MemorySabotage::WritePast, MemorySabotage::ReadPast];
+
+    /// The suffix after `+sabotage-` in an engine name.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            MemorySabotage::WritePast => "write-past-end",
+            MemorySabotage::ReadPast => "read-past-end",
+        }
+    }
+
+    /// The sabotage an engine name's suffix names.
+    pub fn from_suffix(suffix: &str) -> Option<MemorySabotage> {
+        Self::ALL.into_iter().find(|s| s.suffix() == suffix)
+    }
+
+    /// Does it to the memory of `size` bytes at `base`.
+    ///
+    /// # Safety
+    /// `base` must be a linear memory of `size` bytes with at least 8
+    /// accessible bytes after it (a canary memory's trailing zone).
+    pub unsafe fn apply(self, base: *mut u8, size: usize) {
+        match self {
+            MemorySabotage::WritePast => {
+                // SAFETY: within the 8 bytes after the memory.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        0xbad0_c0de_u32.to_le_bytes().as_ptr(),
+                        base.add(size + 2),
+                        4,
+                    )
+                }
+            }
+            MemorySabotage::ReadPast if size >= 8 => {
+                // SAFETY: the 8 bytes after the memory, into its first 8.
+                unsafe { std::ptr::copy_nonoverlapping(base.add(size), base, 8) }
+            }
+            MemorySabotage::ReadPast => {}
+        }
+    }
+}
