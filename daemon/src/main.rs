@@ -94,6 +94,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Mark a finding open, fixed or ignored.
     Mark(commands::mark::MarkArgs),
+    /// The groups of findings with one trigger; join or split them by hand.
+    Group(commands::group::GroupArgs),
     /// A worker process of `crosscheck run` (started by the daemon).
     #[command(hide = true)]
     Worker,
@@ -153,6 +155,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Replay(args) => commands::replay::run(&config, args),
         Command::Report(args) => commands::report::run(&config, args),
         Command::Mark(args) => commands::mark::run(&config, args),
+        Command::Group(args) => commands::group::run(&config, args),
         Command::Import(args) => commands::import::run(&config, args),
         Command::Bundle(args) => commands::bundle::run(&config, args),
         Command::Scale(args) => commands::scale::run(&config, args),

@@ -7,8 +7,8 @@
 
 mod common;
 
-use common::{config, counter, crosscheck, findings, status, temp_dir, text};
-use std::path::{Path, PathBuf};
+use common::{config, counter, crosscheck, findings, module, status, temp_dir, text};
+use std::path::Path;
 
 const WRITE_PAST: &str = "cranelift-notail-explicit+sabotage-write-past-end";
 const READ_PAST: &str = "cranelift-notail-explicit+sabotage-read-past-end";
@@ -50,12 +50,6 @@ fn assert_rows_returned(shown: &str, engines: &[&str]) {
             "no row for {engine}: {shown}"
         );
     }
-}
-
-fn module(dir: &Path, name: &str, wat: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, wat).unwrap();
-    path
 }
 
 #[test]

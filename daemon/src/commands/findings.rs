@@ -67,6 +67,9 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
             {
                 println!("{}", crate::triage::bundle::rule_lines(&rule));
             }
+            if let Some(group) = f.group.map(|g| store.group(g)).transpose()?.flatten() {
+                println!("{}", group.describe());
+            }
             match &f.reproducible {
                 Some(r) => println!("reproduced when re-run: {r}"),
                 None => println!("reproduced when re-run: not triaged yet"),

@@ -11,6 +11,7 @@ pub mod case;
 pub mod check;
 pub mod findings;
 pub mod gate;
+pub mod group;
 pub mod import;
 pub mod mark;
 pub mod perf;

@@ -57,13 +57,15 @@ pub fn run(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
                 },
                 |prober, (f, module)| {
                     let outcome = match module {
-                        Ok(wasm) => {
-                            prober.signature_for(wasm, f.first_seed.unwrap_or(0), &f.signature)
-                        }
+                        Ok(wasm) => prober.signature_for(
+                            wasm,
+                            f.first_seed.unwrap_or(0),
+                            f.case_signature(),
+                        ),
                         Err(err) => Err(anyhow::anyhow!("{err:#}")),
                     };
                     match outcome {
-                        Ok(Some(now)) if now == f.signature => Replayed::Reproduces,
+                        Ok(Some(now)) if now == f.case_signature() => Replayed::Reproduces,
                         Ok(Some(now)) => Replayed::Changed(now),
                         Ok(None) => Replayed::Fixed,
                         Err(err) => Replayed::Failed(format!("{err:#}")),

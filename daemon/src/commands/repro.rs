@@ -32,7 +32,7 @@ pub fn run(config: &Config, args: ReproArgs) -> Result<ExitCode> {
     let seed = finding.first_seed.unwrap_or(0);
     let mut prober = Prober::new(config);
     prober.set_baseline(Some(store.baseline()?));
-    let now = prober.signature_for(&wasm, seed, &finding.signature)?;
+    let now = prober.signature_for(&wasm, seed, finding.case_signature())?;
     println!(
         "finding {} ({which} module {}, {} bytes, call arguments from seed {seed})",
         finding.id,
@@ -45,7 +45,7 @@ pub fn run(config: &Config, args: ReproArgs) -> Result<ExitCode> {
         now.as_deref()
             .unwrap_or("no finding (the engines agree or it is inconclusive)")
     );
-    if now.as_deref() == Some(finding.signature.as_str()) {
+    if now.as_deref() == Some(finding.case_signature()) {
         println!("reproduces");
         Ok(ExitCode::from(super::EXIT_FINDING))
     } else {

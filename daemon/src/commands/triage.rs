@@ -23,6 +23,16 @@ pub struct TriageArgs {
     pending: bool,
 }
 
+/// One line of the listing.
+enum Line<'a> {
+    /// A group of more than one finding, before its findings.
+    Group(&'a crate::store::Group),
+    /// A finding of the group above.
+    Member(&'a crate::store::Finding),
+    /// A finding alone in its group, or not grouped yet.
+    Alone(&'a crate::store::Finding),
+}
+
 /// Urgency of a finding kind: possible sandbox escapes first, process
 /// deaths, then wrong results, then refusals, then resource blowups.
 fn priority(kind: &str) -> u8 {
@@ -66,7 +76,37 @@ pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
         if args.all { "" } else { "open" },
         config.store.data_dir.display()
     );
-    for f in findings {
+    // The findings of one group (one trigger, one bug) under its line, at
+    // the place of its most urgent finding.
+    let groups: std::collections::BTreeMap<i64, crate::store::Group> =
+        store.groups()?.into_iter().map(|g| (g.id, g)).collect();
+    let mut ordered = Vec::new();
+    let mut shown_groups = std::collections::BTreeSet::new();
+    for f in &findings {
+        match f.group.and_then(|g| groups.get(&g)) {
+            Some(group) if group.findings.len() > 1 => {
+                if shown_groups.insert(group.id) {
+                    ordered.push(Line::Group(group));
+                    ordered.extend(
+                        findings
+                            .iter()
+                            .filter(|other| other.group == Some(group.id))
+                            .map(Line::Member),
+                    );
+                }
+            }
+            _ => ordered.push(Line::Alone(f)),
+        }
+    }
+    for line in ordered {
+        let (f, indent) = match line {
+            Line::Group(group) => {
+                println!("{}", group.describe());
+                continue;
+            }
+            Line::Member(f) => (f, "  "),
+            Line::Alone(f) => (f, ""),
+        };
         let new = if f.first_seen >= latest_run_start {
             "NEW"
         } else {
@@ -84,7 +124,7 @@ pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
             format!(" [{}]", f.status)
         };
         println!(
-            "#{:<4} {new} {:<9} {:>7} hits  {shrunk:>9}  {}{status} -- {}",
+            "{indent}#{:<4} {new} {:<9} {:>7} hits  {shrunk:>9}  {}{status} -- {}",
             f.id,
             f.kind,
             f.hits,

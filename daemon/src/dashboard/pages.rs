@@ -277,14 +277,29 @@ pub async fn findings(
     Query(filter): Query<Filter>,
 ) -> Result<Markup, Failure> {
     let shown = filter.clone();
-    let (list, kinds) = with_store(&state, move |store, _| {
+    let (list, kinds, groups) = with_store(&state, move |store, _| {
         let mut kinds: Vec<String> = store.findings()?.into_iter().map(|f| f.kind).collect();
         kinds.sort();
         kinds.dedup();
-        Ok((filtered(store, &shown)?, kinds))
+        Ok((filtered(store, &shown)?, kinds, store.groups()?))
     })
     .await?;
     let body = html! {
+        h2 { "Groups (one trigger, one bug)" }
+        table #groups {
+            tr { th.n { "group" } th.n { "signatures" } th.n { "hits" } th { "open" } th { "trigger" } th { "findings" } }
+            @for g in &groups {
+                tr {
+                    td.n { (g.id) }
+                    td.n { (g.findings.len()) }
+                    td.n { (g.hits()) }
+                    td { @if g.is_open() { "open" } @else { "-" } }
+                    td { (g.trigger) }
+                    td { @for f in &g.findings { a href=(format!("/findings/{}", f.id)) { "#" (f.id) } " " } }
+                }
+            }
+        }
+        h2 { "Findings" }
         form method="get" action="/findings" {
             "kind " select name="kind" {
                 option value="" { "any" }

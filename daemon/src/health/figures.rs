@@ -199,6 +199,8 @@ pub struct FindingJson {
     pub source: Option<String>,
     /// The finding it was merged into (its status is then `merged`).
     pub merged_into: Option<i64>,
+    /// Its group (the findings of one trigger), once triaged.
+    pub group: Option<i64>,
 }
 
 impl From<&Finding> for FindingJson {
@@ -217,6 +219,7 @@ impl From<&Finding> for FindingJson {
             shrunk_size: f.shrunk_size,
             source: f.source.clone(),
             merged_into: f.merged_into,
+            group: f.group,
         }
     }
 }

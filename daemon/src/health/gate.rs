@@ -76,7 +76,13 @@ pub fn evaluate(
     rules.push(rule);
     for (kind, max) in policy.max_open.iter().filter(|(kind, _)| *kind != BREACH) {
         let open: Vec<_> = attention.iter().filter(|f| &f.kind == kind).collect();
-        let mut rule = at_most(&format!("open {kind} findings"), open.len() as u64, *max);
+        // One bug seen through several signatures counts once: findings
+        // are counted by group (an ungrouped finding is its own).
+        let bugs: BTreeSet<(bool, i64)> = open
+            .iter()
+            .map(|f| f.group.map_or((false, f.id), |g| (true, g)))
+            .collect();
+        let mut rule = at_most(&format!("open {kind} findings"), bugs.len() as u64, *max);
         if !rule.pass {
             rule.detail = Some(
                 open.iter()
@@ -275,6 +281,7 @@ mod tests {
                 shrunk_size: None,
                 source: None,
                 merged_into: None,
+                group: None,
             },
             needs_attention,
         }
@@ -358,6 +365,28 @@ mod tests {
             .filter(|r| !r.pass)
             .map(|r| r.rule)
             .collect()
+    }
+
+    #[test]
+    fn open_findings_of_one_group_count_as_one_bug() {
+        let mut policy = policy();
+        policy.max_open.insert("mismatch".into(), 1);
+        let mut health = healthy();
+        for (id, group) in [(7, Some(1)), (8, Some(1)), (9, None)] {
+            let mut f = finding(id, "mismatch", &format!("mismatch {id}"), true);
+            f.finding.group = group;
+            health.findings.push(f);
+        }
+        let rules = evaluate(&policy, &health, &engines(), None);
+        let rule = rules
+            .iter()
+            .find(|r| r.rule == "open mismatch findings")
+            .unwrap();
+        // Group 1 (two signatures) and the ungrouped finding 9.
+        assert_eq!((rule.figure.as_str(), rule.pass), ("2", false));
+        health.findings.pop();
+        let rules = evaluate(&policy, &health, &engines(), None);
+        assert!(rules.iter().all(|r| r.pass), "{rules:#?}");
     }
 
     #[test]

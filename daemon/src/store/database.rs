@@ -8,10 +8,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Schema steps: entry `i` takes a store from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     "CREATE TABLE findings (
         id          INTEGER PRIMARY KEY,
         signature   TEXT    NOT NULL UNIQUE,
@@ -105,6 +105,20 @@ const MIGRATIONS: [&str; 9] = [
         superlinear TEXT NOT NULL
     );
     CREATE INDEX scaling_subject ON scaling (subject, at);",
+    // Groups of findings with one trigger (`oracles::triage::trigger`): the
+    // key is the suspect and the fingerprint (or the minimal module), or a
+    // person's decision (`by-hand:<n>`); a finding grouped by hand is never
+    // regrouped.
+    "CREATE TABLE groups (
+        id           INTEGER PRIMARY KEY,
+        key          TEXT NOT NULL UNIQUE,
+        trigger      TEXT NOT NULL,
+        instructions TEXT NOT NULL,
+        created      INTEGER NOT NULL
+    );
+    ALTER TABLE findings ADD COLUMN fingerprint TEXT;
+    ALTER TABLE findings ADD COLUMN group_id INTEGER REFERENCES groups(id);
+    ALTER TABLE findings ADD COLUMN grouped_by_hand INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// An open store directory.

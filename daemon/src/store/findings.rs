@@ -51,6 +51,31 @@ pub struct Finding {
     /// The shrunk module re-run with one setting of each suspected engine
     /// changed at a time: one line per change, once triaged.
     pub flips: Option<String>,
+    /// The trigger fingerprint of the minimal module
+    /// (`oracles::triage::trigger::Fingerprint`, as JSON), once triaged.
+    pub fingerprint: Option<String>,
+    /// The group of findings with its trigger, once triaged.
+    pub group: Option<i64>,
+}
+
+impl Finding {
+    /// The signature its cases give: the stored one without the note that
+    /// its hits lay outside another group's trigger ([`outside_trigger`]).
+    pub fn case_signature(&self) -> &str {
+        self.signature
+            .rsplit_once(OUTSIDE_TRIGGER)
+            .map_or(self.signature.as_str(), |(base, _)| base)
+    }
+}
+
+/// What marks a signature recorded apart because its module lacks the
+/// trigger of the group that signature belongs to.
+const OUTSIDE_TRIGGER: &str = " [outside the trigger of group ";
+
+/// The signature under which a hit of `signature` is recorded when its
+/// module lacks the trigger of `group`.
+pub fn outside_trigger(signature: &str, group: i64) -> String {
+    format!("{signature}{OUTSIDE_TRIGGER}{group}]")
 }
 
 /// What a person decided about a finding.
@@ -163,6 +188,24 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // A hit of a grouped finding whose module lacks the group's trigger
+        // may be another bug with the same signature: it becomes a finding
+        // of its own, triaged on its own (and grouped by its own trigger).
+        let trigger: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT g.id, g.instructions FROM findings s JOIN findings f ON f.id = coalesce(s.merged_into, s.id)
+                 JOIN groups g ON g.id = f.group_id WHERE s.signature = ?1 AND g.instructions != ''",
+                params![hit.signature],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let outside = trigger
+            .filter(|(_, instructions)| !contains_all(hit.wasm, instructions))
+            .map(|(group, _)| outside_trigger(hit.signature, group));
+        let hit = &Hit {
+            signature: outside.as_deref().unwrap_or(hit.signature),
+            ..*hit
+        };
         let existing: Option<(i64, i64)> = tx
             .query_row(
                 "SELECT f.id, f.hits FROM findings s JOIN findings f ON f.id = coalesce(s.merged_into, s.id)
@@ -458,8 +501,19 @@ fn write_artifact(path: &Path, wasm: &[u8]) -> Result<()> {
 pub const SEVERITY: &str = "CASE kind WHEN 'breach' THEN 0 WHEN 'crash' THEN 1 \
      WHEN 'hang' THEN 2 WHEN 'oom' THEN 2 WHEN 'mismatch' THEN 3 ELSE 4 END";
 
+/// Whether `wasm`'s code has every instruction of `instructions`
+/// (space-separated names as WAT spells them).
+fn contains_all(wasm: &[u8], instructions: &str) -> bool {
+    let Ok(counts) = oracles::case::instructions::histogram(wasm) else {
+        return false;
+    };
+    instructions
+        .split_whitespace()
+        .all(|name| counts.keys().any(|k| *k == name))
+}
+
 pub(super) const SELECT_FINDING: &str =
-    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect, reproducible, shape, merged_into, source, flips FROM findings";
+    "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect, reproducible, shape, merged_into, source, flips, fingerprint, group_id FROM findings";
 
 pub(super) fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
     Ok(Finding {
@@ -481,6 +535,8 @@ pub(super) fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Find
         merged_into: row.get(15)?,
         source: row.get(16)?,
         flips: row.get(17)?,
+        fingerprint: row.get(18)?,
+        group: row.get(19)?,
     })
 }
 

@@ -11,12 +11,14 @@
 mod baseline;
 mod database;
 mod findings;
+mod groups;
 mod health;
 mod progress;
 mod scaling;
 
 pub use database::{unix_now, Store};
 pub use findings::{Finding, Hit, Status};
+pub use groups::{Group, GroupKey};
 pub use health::{HitRow, Window};
 pub use progress::{Counters, Run, SeedRange};
 pub use scaling::ScalingCheck;

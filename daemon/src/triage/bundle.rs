@@ -27,6 +27,9 @@ pub struct ReportModule {
     /// rule-guided generation (shrinking may drop the custom section that
     /// records it, so it is read from the original).
     pub rule: Option<oracles::case::rules::RuleTarget>,
+    /// Its group's trigger in words (`group N: ... trigger: ...`), once
+    /// triaged.
+    pub trigger: Option<String>,
 }
 
 impl ReportModule {
@@ -39,6 +42,10 @@ impl ReportModule {
     /// Like [`ReportModule::of`], with the original module already read.
     fn with_original(store: &Store, f: &Finding, original: Vec<u8>) -> Result<ReportModule> {
         let rule = aimed_rule(&original);
+        let trigger = match f.group {
+            Some(group) => store.group(group)?.map(|g| g.describe()),
+            None => None,
+        };
         match &f.shrunk {
             Some(hash) => {
                 let path = store.artifact_path(hash);
@@ -47,6 +54,7 @@ impl ReportModule {
                     path,
                     shrunk_from: Some(original.len()),
                     rule,
+                    trigger,
                 })
             }
             None => Ok(ReportModule {
@@ -54,6 +62,7 @@ impl ReportModule {
                 path: store.artifact_path(&f.artifact),
                 shrunk_from: None,
                 rule,
+                trigger,
             }),
         }
     }
@@ -130,6 +139,9 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
     writeln!(out, "### {}: {}\n", f.kind, f.signature)?;
     if let Some(suspect) = &f.suspect {
         writeln!(out, "**Attribution:** {suspect}.\n")?;
+    }
+    if let Some(trigger) = &module.trigger {
+        writeln!(out, "**Trigger:** {trigger}.\n")?;
     }
     writeln!(
         out,
@@ -238,6 +250,8 @@ fn describe(config: &Config, store: &Store, f: &Finding, file: &str) -> Result<s
         "reproducible": f.reproducible,
         "config_flips": f.flips.as_deref().map(|text| text.lines().collect::<Vec<_>>()),
         "merged_into": f.merged_into,
+        "group": f.group,
+        "trigger": f.fingerprint.as_deref().and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok()),
         "aimed_rule": store
             .read_artifact(&f.artifact)
             .ok()

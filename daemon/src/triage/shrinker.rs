@@ -6,10 +6,11 @@
 
 use crate::config::Config;
 use crate::process::probe::Prober;
-use crate::store::{Finding, Store};
+use crate::store::{Finding, GroupKey, Store};
 use crate::triage::bundle;
 use crate::triage::scaling_checks;
 use anyhow::{anyhow, Result};
+use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
@@ -52,7 +53,7 @@ pub fn triage(
     let start = finding.shrunk.as_deref().unwrap_or(&finding.artifact);
     let wasm = store.read_artifact(start)?;
     let seed = finding.first_seed.unwrap_or(0);
-    let signature = finding.signature.as_str();
+    let signature = finding.case_signature();
     let runs = config.settings.triage.reproduce_runs;
     // A compile blowup may have been judged against the run's own costs.
     prober.set_baseline(Some(store.baseline()?));
@@ -81,7 +82,7 @@ pub fn triage(
     // A blowup (or a slow run) shrinks to the smallest module still over
     // the limits; keeping it twice over lets the shrunk module reproduce on
     // a noisy machine.
-    if finding.kind.starts_with("compile-") || finding.kind == "perf" {
+    if is_cost(&finding.kind) {
         prober.set_blowup_margin(Some(BLOWUP_SHRINK_MARGIN));
         // A module only just over the limits (a slow run of 17 times its
         // sibling against a limit of 10) is shrunk against the limits
@@ -108,7 +109,25 @@ pub fn triage(
         on_smaller,
     );
     prober.set_blowup_margin(None);
-    let shrunk = shrunk?;
+    let mut shrunk = shrunk?;
+    // Past wasm-shrink, to what a person would write, and the trigger:
+    // not for cost findings, whose test is a measurement.
+    let group = if is_cost(&finding.kind) || config.settings.triage.reduce_seconds == 0 {
+        None
+    } else {
+        let deadline = Instant::now() + Duration::from_secs(config.settings.triage.reduce_seconds);
+        let mut still = |candidate: &[u8]| -> Result<bool> {
+            if stop.load(Ordering::Relaxed) {
+                return Err(anyhow!("stopped"));
+            }
+            Ok(prober.signature_for(candidate, seed, signature)?.as_deref() == Some(signature))
+        };
+        let reduced = oracles::triage::reduce::reduce(&shrunk.wasm, deadline, &mut still)?;
+        shrunk.candidates += reduced.candidates;
+        shrunk.wasm = reduced.wasm;
+        let fingerprint = oracles::triage::trigger::fingerprint(&shrunk.wasm, &mut still)?;
+        Some(group_key(finding, &shrunk.wasm, &fingerprint))
+    };
     // Which single setting of the suspected engines makes the shrunk case
     // agree: a crash of the flipped variants is recorded as what it is.
     let flips = match prober.probe_with_flips(&shrunk.wasm, seed, signature)? {
@@ -123,6 +142,10 @@ pub fn triage(
     // A shape is only a merge key; a module it cannot parse is not merged.
     let shape = oracles::triage::code_shape::fingerprint(&shrunk.wasm).ok();
     store.set_shrunk(finding.id, &shrunk.wasm, shape.as_deref())?;
+    if let Some((key, fingerprint)) = &group {
+        store.assign_group(finding.id, key, fingerprint)?;
+        suppress_by_trigger(config, store, finding, key)?;
+    }
     store.set_reproducibility(finding.id, &reproducibility)?;
     let merge = store.merge_same_shape(finding.id)?;
     write_bundle(config, store, merge.map_or(finding.id, |(_, into)| into));
@@ -132,6 +155,70 @@ pub fn triage(
         shrunk: Some(shrunk),
         merge,
     })
+}
+
+/// Marks a triaged open finding `suppressed` when a known-bug rule names
+/// its trigger (`[[triage.suppress]] trigger = ...`); never a breach.
+fn suppress_by_trigger(
+    config: &Config,
+    store: &mut Store,
+    finding: &Finding,
+    key: &GroupKey,
+) -> Result<()> {
+    let Some(trigger) = key.key.split_once(" | ").map(|(_, t)| t) else {
+        return Ok(());
+    };
+    let rule = config
+        .settings
+        .triage
+        .suppression_by_trigger(trigger, finding.suspect.as_deref());
+    let current = store.require_finding(finding.id)?;
+    if let (Some(rule), "open", false) = (
+        rule,
+        current.status.as_str(),
+        finding.kind == oracles::judge::death::BREACH,
+    ) {
+        store.set_status(finding.id, crate::store::Status::Suppressed)?;
+        info!(
+            finding = finding.id,
+            "finding #{} suppressed by its trigger ({}): {trigger}", finding.id, rule.reason
+        );
+    }
+    Ok(())
+}
+
+/// Whether a finding kind is a cost finding, judged by measurement.
+fn is_cost(kind: &str) -> bool {
+    kind.starts_with("compile-") || kind == "perf"
+}
+
+/// The group of a finding whose minimal module is `wasm`: its suspect and
+/// the rewrites that make it vanish, or, when none does, the minimal
+/// module itself. Returned with the fingerprint as JSON.
+fn group_key(
+    finding: &Finding,
+    wasm: &[u8],
+    fingerprint: &oracles::triage::trigger::Fingerprint,
+) -> (GroupKey, String) {
+    let party = finding
+        .suspect
+        .as_deref()
+        .map_or("undecided", oracles::judge::attribution::suspected_party);
+    let print = fingerprint.key();
+    let key = if print.is_empty() {
+        format!("{party} | module {}", hex::encode(Sha256::digest(wasm)))
+    } else {
+        format!("{party} | {print}")
+    };
+    let json = serde_json::to_string(fingerprint).expect("a fingerprint encodes");
+    (
+        GroupKey {
+            key,
+            trigger: fingerprint.describe(),
+            instructions: fingerprint.instructions().into_iter().collect(),
+        },
+        json,
+    )
 }
 
 /// (Re)writes a triaged finding's bundle in the store. A bundle is a

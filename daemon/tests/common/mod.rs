@@ -27,6 +27,13 @@ pub fn config(dir: &Path, engines: &[&str], daemon: &str, log: &str) -> PathBuf 
     path
 }
 
+/// Writes `wat` to `dir/name` and returns the path.
+pub fn module(dir: &Path, name: &str, wat: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, wat).unwrap();
+    path
+}
+
 pub fn crosscheck(config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_crosscheck"))
         .arg("--config")

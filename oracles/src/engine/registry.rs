@@ -69,6 +69,19 @@ pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engi
             variant, sabotage, limits,
         )?));
     }
+    // A faulty wasmi with a second fault (`wasmi-fault-add+fault-rem-s`):
+    // one engine wrong in two unrelated ways, for testing grouping.
+    if let Some((base, suffix)) = name
+        .rsplit_once("+fault-")
+        .filter(|(base, _)| base.starts_with("wasmi-fault-"))
+    {
+        let fault = Fault::from_suffix(suffix)
+            .with_context(|| format!("unknown fault {suffix:?} in engine {name:?}"))?;
+        return Ok(Box::new(FaultyEngine::on(
+            fault,
+            build_engine(base, limits)?,
+        )));
+    }
     if let Some((base, suffix)) = name.split_once("+fault-") {
         if suffix == STACK_CHECK_FAULT {
             return match WasmtimeVariant::parse(base) {

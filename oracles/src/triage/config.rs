@@ -14,6 +14,9 @@ pub struct TriageConfig {
     pub shrink_attempts: u32,
     /// Wall-clock budget for shrinking one finding.
     pub shrink_seconds: u64,
+    /// Wall-clock budget for reducing a shrunk module further
+    /// (`triage::reduce`), then fingerprinting its trigger; 0 skips both.
+    pub reduce_seconds: u64,
     /// Times a finding's module is re-run to tell deterministic from flaky;
     /// only deterministic findings are shrunk.
     pub reproduce_runs: u32,
@@ -33,6 +36,7 @@ impl Default for TriageConfig {
         TriageConfig {
             shrink_attempts: 500,
             shrink_seconds: 300,
+            reduce_seconds: 120,
             reproduce_runs: 3,
             background: true,
             niceness: 5,
@@ -64,5 +68,17 @@ impl TriageConfig {
         wasm: &[u8],
     ) -> Option<&Suppression> {
         super::suppress::rule_for(&self.suppress, signature, suspect, wasm)
+    }
+
+    /// The first suppression rule covering a triaged finding by its trigger
+    /// fingerprint key, if any.
+    pub fn suppression_by_trigger(
+        &self,
+        trigger: &str,
+        suspect: Option<&str>,
+    ) -> Option<&Suppression> {
+        self.suppress
+            .iter()
+            .find(|rule| rule.matches_trigger(trigger, suspect))
     }
 }

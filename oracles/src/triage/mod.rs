@@ -8,5 +8,8 @@
 pub mod code_shape;
 pub mod config;
 pub mod flip;
+pub mod reduce;
 pub mod shrink;
 pub mod suppress;
+pub mod trigger;
+pub mod wat_lines;

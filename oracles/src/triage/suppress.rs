@@ -18,6 +18,11 @@ pub struct Suppression {
     /// Instructions the module contains one right after the other, in this
     /// order (`["i32.eqz", "select"]`).
     pub sequence: Option<Vec<String>>,
+    /// Rewrites of a trigger fingerprint (`oracles::triage::trigger`, as
+    /// `crosscheck group show` keys it: `select-as-if:select`): covers a
+    /// finding once triage has found its trigger, whatever its signature,
+    /// when each of them makes it vanish.
+    pub trigger: Option<String>,
     /// Why, for whoever reads the store later.
     pub reason: String,
 }
@@ -25,9 +30,9 @@ pub struct Suppression {
 impl Suppression {
     /// Checks that the rule says something.
     pub fn validate(&self, index: usize) -> Result<()> {
-        if self.signature.is_none() && self.engine.is_none() {
+        if self.signature.is_none() && self.engine.is_none() && self.trigger.is_none() {
             bail!(
-                "triage.suppress[{index}] needs a `signature` or an `engine` (an `instruction` alone would hide every engine's bugs)"
+                "triage.suppress[{index}] needs a `signature`, an `engine` or a `trigger` (an `instruction` alone would hide every engine's bugs)"
             );
         }
         Ok(())
@@ -36,7 +41,10 @@ impl Suppression {
     /// Whether a finding with this signature, attribution and module is
     /// covered by the rule.
     pub fn matches(&self, signature: &str, suspect: Option<&str>, wasm: &[u8]) -> bool {
-        self.signature.as_deref().is_none_or(|s| s == signature)
+        // A trigger is known only once the finding is triaged
+        // (`matches_trigger`).
+        self.trigger.is_none()
+            && self.signature.as_deref().is_none_or(|s| s == signature)
             && self.engine.as_deref().is_none_or(|engine| {
                 suspect.is_some_and(|s| s.ends_with(&format!("suspect {engine}")))
             })
@@ -48,6 +56,21 @@ impl Suppression {
                 .sequence
                 .as_deref()
                 .is_none_or(|sequence| contains_sequence(wasm, sequence))
+    }
+
+    /// Whether a triaged finding whose trigger fingerprint key is `trigger`
+    /// is covered by this rule: a rule with a `trigger`, every rewrite of
+    /// which is in the key (its `engine`, if given, must be the suspect
+    /// too).
+    pub fn matches_trigger(&self, trigger: &str, suspect: Option<&str>) -> bool {
+        // Every rewrite the rule names must be in the finding's key.
+        let found: Vec<&str> = trigger.split_whitespace().collect();
+        self.trigger
+            .as_deref()
+            .is_some_and(|wanted| wanted.split_whitespace().all(|w| found.contains(&w)))
+            && self.engine.as_deref().is_none_or(|engine| {
+                suspect.is_some_and(|s| s.ends_with(&format!("suspect {engine}")))
+            })
     }
 }
 
@@ -92,6 +115,7 @@ mod tests {
             engine: engine.map(String::from),
             instruction: instruction.map(String::from),
             sequence: None,
+            trigger: None,
             reason: "known".into(),
         }
     }
@@ -118,6 +142,15 @@ mod tests {
         .unwrap();
         assert!(eqz_select.matches("any", suspect, &fused));
         assert!(rule(None, None, Some("select")).validate(0).is_err());
+        // A trigger rule covers triaged findings by their fingerprint only.
+        let mut by_trigger = rule(None, Some("wasmi"), None);
+        by_trigger.trigger = Some("select-as-if:select".into());
+        assert!(by_trigger.validate(0).is_ok());
+        assert!(!by_trigger.matches("any", suspect, &fused));
+        assert!(by_trigger.matches_trigger("select-as-if:select", suspect));
+        assert!(!by_trigger.matches_trigger("eqz-as-eq-zero:i32.eqz", suspect));
+        assert!(by_trigger.matches_trigger("eqz-as-eq-zero:i32.eqz select-as-if:select", suspect));
+        assert!(!by_trigger.matches_trigger("select-as-if:select", None));
         assert!(rule(None, Some("wasmi"), None).validate(0).is_ok());
     }
 }

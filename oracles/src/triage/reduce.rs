@@ -1,0 +1,517 @@
+//! Reducing a finding's module past wasm-shrink, to what a person would
+//! write: wasm-shrink removes what it can prove unused, but leaves code
+//! unrelated to the bug around its trigger. These passes work on the
+//! module's text (one instruction per line, as `wasmprinter` prints it) and
+//! keep a change only when the module still validates and the predicate
+//! (the finding's exact signature, run in a worker) holds:
+//!
+//! 1. whole fields (functions, globals, tables, memories, data and element
+//!    segments, exports, types, custom sections), delta debugging over them;
+//! 2. instructions and whole `block`/`loop`/`if` regions, in halves, then
+//!    quarters, down to one at a time;
+//! 3. `block` and `loop` wrappers (their bodies kept);
+//! 4. numbers (constants, memory and table sizes, offsets) towards 0 and 1.
+//!
+//! The passes repeat until none changes anything or the deadline passes.
+//! Invalid candidates are refused here, without running anything.
+
+use super::wat_lines::{
+    assemble, field_end, in_function, indent, is_instruction, lines_of, matching_end, paren_balance,
+};
+use anyhow::Result;
+use std::time::Instant;
+
+/// What reducing a module gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reduced {
+    /// The smallest module for which the predicate held.
+    pub wasm: Vec<u8>,
+    /// Size before, bytes.
+    pub original_size: usize,
+    /// Candidates the predicate was asked about (valid modules).
+    pub candidates: u64,
+    /// Candidates refused without asking: they did not validate.
+    pub invalid: u64,
+}
+
+/// Reduces `wasm` while `interesting` holds, until no pass changes
+/// anything or `deadline` passes. The caller checks that `wasm` itself is
+/// interesting.
+pub fn reduce(
+    wasm: &[u8],
+    deadline: Instant,
+    interesting: &mut dyn FnMut(&[u8]) -> Result<bool>,
+) -> Result<Reduced> {
+    let mut state = State {
+        lines: lines_of(wasm)?,
+        wasm: wasm.to_vec(),
+        deadline,
+        interesting,
+        candidates: 0,
+        invalid: 0,
+        accepted: 0,
+    };
+    // The text form of the input, if it is smaller (names, custom sections
+    // wasmprinter drops are not part of the bug).
+    if let Some(text_form) = assemble(&state.lines) {
+        if text_form.len() < state.wasm.len() && (state.interesting)(&text_form)? {
+            state.wasm = text_form;
+        }
+    }
+    loop {
+        state.accepted = 0;
+        state.remove_units(Unit::Field)?;
+        state.remove_units(Unit::Code)?;
+        state.remove_pairs()?;
+        state.unwrap_blocks()?;
+        state.shorten_locals()?;
+        state.constants_for_instructions()?;
+        state.shrink_numbers()?;
+        // Same-size changes count: a global read turned into a constant
+        // lets the next round remove the global.
+        if state.accepted == 0 || state.out_of_time() {
+            break;
+        }
+    }
+    Ok(Reduced {
+        wasm: state.wasm,
+        original_size: wasm.len(),
+        candidates: state.candidates,
+        invalid: state.invalid,
+    })
+}
+
+/// What the delta-debugging pass removes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    /// Top-level fields of the module.
+    Field,
+    /// Instructions and whole structured regions inside functions.
+    Code,
+}
+
+struct State<'a> {
+    lines: Vec<String>,
+    wasm: Vec<u8>,
+    deadline: Instant,
+    interesting: &'a mut dyn FnMut(&[u8]) -> Result<bool>,
+    candidates: u64,
+    invalid: u64,
+    /// Changes taken in the current round.
+    accepted: u64,
+}
+
+impl State<'_> {
+    fn out_of_time(&self) -> bool {
+        Instant::now() > self.deadline
+    }
+
+    /// Takes `lines` if they make a valid module no larger than the
+    /// current one for which the predicate holds.
+    fn try_lines(&mut self, lines: Vec<String>, allow_same_size: bool) -> Result<bool> {
+        if self.out_of_time() {
+            return Ok(false);
+        }
+        let Some(wasm) = assemble(&lines) else {
+            self.invalid += 1;
+            return Ok(false);
+        };
+        let smaller = wasm.len() < self.wasm.len()
+            || (wasm.len() == self.wasm.len()
+                && (allow_same_size || lines.len() < self.lines.len()));
+        if !smaller {
+            return Ok(false);
+        }
+        self.candidates += 1;
+        if (self.interesting)(&wasm)? {
+            self.lines = lines;
+            self.wasm = wasm;
+            self.accepted += 1;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Delta debugging over the units of `kind`: chunks of half of them,
+    /// then quarters, ... down to single units; a chunk whose removal keeps
+    /// the predicate is gone for good.
+    fn remove_units(&mut self, kind: Unit) -> Result<()> {
+        let mut chunk = units(&self.lines, kind).len().div_ceil(2).max(1);
+        loop {
+            let mut start = 0;
+            loop {
+                let all = units(&self.lines, kind);
+                if start >= all.len() || self.out_of_time() {
+                    break;
+                }
+                let end = (start + chunk).min(all.len());
+                let removed: Vec<bool> = {
+                    let mut removed = vec![false; self.lines.len()];
+                    for range in &all[start..end] {
+                        removed[range.clone()].iter_mut().for_each(|r| *r = true);
+                    }
+                    removed
+                };
+                let candidate = self
+                    .lines
+                    .iter()
+                    .zip(&removed)
+                    .filter(|(_, gone)| !**gone)
+                    .map(|(l, _)| l.clone())
+                    .collect();
+                if !self.try_lines(candidate, false)? {
+                    start = end;
+                }
+            }
+            if chunk == 1 || self.out_of_time() {
+                return Ok(());
+            }
+            chunk = chunk.div_ceil(2);
+        }
+    }
+
+    /// Pairs of instructions apart from each other, in small modules: a
+    /// value and its consumer far below (`global.get` ... `global.set`),
+    /// which neither removes alone without leaving the stack unbalanced.
+    fn remove_pairs(&mut self) -> Result<()> {
+        const MOST: usize = 60;
+        let mut first = 0;
+        loop {
+            let singles: Vec<usize> = units(&self.lines, Unit::Code)
+                .into_iter()
+                .filter(|r| r.len() == 1)
+                .map(|r| r.start)
+                .collect();
+            if singles.len() > MOST || first >= singles.len() || self.out_of_time() {
+                return Ok(());
+            }
+            let mut removed = false;
+            for &second in &singles[first + 1..] {
+                let candidate: Vec<String> = self
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != singles[first] && *i != second)
+                    .map(|(_, l)| l.clone())
+                    .collect();
+                if self.try_lines(candidate, false)? {
+                    removed = true;
+                    break;
+                }
+            }
+            if !removed {
+                first += 1;
+            }
+        }
+    }
+
+    /// Drops the last local of each `(local t1 t2 ...)` declaration (the
+    /// indices of the others stay).
+    fn shorten_locals(&mut self) -> Result<()> {
+        let mut at = 0;
+        while at < self.lines.len() && !self.out_of_time() {
+            let line = self.lines[at].trim();
+            let shorter = line
+                .strip_prefix("(local ")
+                .and_then(|rest| rest.strip_suffix(')'))
+                .map(|types| types.split_whitespace().collect::<Vec<_>>())
+                .filter(|types| types.len() > 1 && !types[0].starts_with('$'))
+                .map(|types| format!("(local {})", types[..types.len() - 1].join(" ")));
+            match shorter {
+                Some(shorter) => {
+                    let mut candidate = self.lines.clone();
+                    candidate[at] = format!("{}{shorter}", " ".repeat(indent(&self.lines[at])));
+                    if !self.try_lines(candidate, true)? {
+                        at += 1;
+                    }
+                }
+                None => at += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the opening and closing lines of `block` and `loop`
+    /// regions, keeping their bodies.
+    fn unwrap_blocks(&mut self) -> Result<()> {
+        let mut at = 0;
+        while at < self.lines.len() && !self.out_of_time() {
+            let line = self.lines[at].trim_start();
+            let opens = line.starts_with("block") || line.starts_with("loop");
+            match (opens, matching_end(&self.lines, at)) {
+                (true, Some(end)) => {
+                    let mut candidate = self.lines.clone();
+                    candidate.remove(end);
+                    candidate.remove(at);
+                    if !self.try_lines(candidate, false)? {
+                        at += 1;
+                    }
+                }
+                _ => at += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// Each instruction replaced by a constant 0 or 1 of some type (a value
+    /// read from a global, a local, memory or a call becomes a constant, and
+    /// what produced it can go), each store to a global or a local by a
+    /// `drop` (and the global or local can go).
+    fn constants_for_instructions(&mut self) -> Result<()> {
+        const ZEROS: [&str; 8] = [
+            "i32.const 0",
+            "i64.const 0",
+            "f32.const 0",
+            "f64.const 0",
+            "i32.const 1",
+            "i64.const 1",
+            "f32.const 1",
+            "f64.const 1",
+        ];
+        let mut at = 0;
+        while at < self.lines.len() && !self.out_of_time() {
+            let line = self.lines[at].trim_start();
+            let replaceable = in_function(&self.lines, at)
+                && is_instruction(line)
+                && !ZEROS.contains(&line)
+                && matching_end(&self.lines, at).is_none()
+                && !["else", "end"].contains(&line);
+            // A value stored to a global or a local can be dropped instead.
+            let setter = line.starts_with("global.set") || line.starts_with("local.set");
+            let options: &[&str] = if setter { &["drop"] } else { &ZEROS };
+            if replaceable {
+                let indent = " ".repeat(indent(&self.lines[at]));
+                for zero in options {
+                    let mut candidate = self.lines.clone();
+                    candidate[at] = format!("{indent}{zero}");
+                    if self.try_lines(candidate, true)? {
+                        break;
+                    }
+                }
+            }
+            at += 1;
+        }
+        Ok(())
+    }
+
+    /// Every integer in the text (constants, sizes, offsets, alignments)
+    /// tried at 0, 1 and half its value; floats at 0.
+    fn shrink_numbers(&mut self) -> Result<()> {
+        let mut at = 0;
+        while at < self.lines.len() && !self.out_of_time() {
+            let mut token = 0;
+            loop {
+                let tokens = number_tokens(&self.lines[at]);
+                let Some((range, value)) = tokens.get(token).cloned() else {
+                    break;
+                };
+                let mut changed = false;
+                for smaller in smaller_numbers(&value) {
+                    let mut candidate = self.lines.clone();
+                    candidate[at].replace_range(range.clone(), &smaller);
+                    if self.try_lines(candidate, true)? {
+                        changed = true;
+                        break;
+                    }
+                }
+                if !changed {
+                    token += 1;
+                }
+            }
+            at += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The removable units of `kind`, as line ranges, in order.
+fn units(lines: &[String], kind: Unit) -> Vec<std::ops::Range<usize>> {
+    let mut units = Vec::new();
+    let mut at = 1; // after `(module`
+    while at < lines.len() {
+        let line = &lines[at];
+        if indent(line) != 2 || line.trim() == ")" {
+            at += 1;
+            continue;
+        }
+        let end = field_end(lines, at);
+        match kind {
+            Unit::Field => units.push(at..end),
+            Unit::Code if line.trim_start().starts_with("(func") => {
+                for inner in at + 1..end.saturating_sub(1) {
+                    let body = &lines[inner];
+                    if paren_balance(body) != 0 || body.trim() == ")" {
+                        continue;
+                    }
+                    if body.trim_start().starts_with("(local") {
+                        units.push(inner..inner + 1);
+                    }
+                    if is_instruction(body) {
+                        units.push(inner..inner + 1);
+                        if let Some(close) = matching_end(lines, inner) {
+                            units.push(inner..close + 1);
+                            // With the instruction before: an `if`'s
+                            // condition, a block's parameter.
+                            if is_instruction(&lines[inner - 1]) {
+                                units.push(inner - 1..close + 1);
+                            }
+                        }
+                    }
+                }
+            }
+            Unit::Code => {}
+        }
+        at = end;
+    }
+    units
+}
+
+/// The numbers of a line (outside strings) with their byte ranges, except
+/// those that name things (`$x`) or are part of a word.
+fn number_tokens(line: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut tokens = Vec::new();
+    let mut in_string = false;
+    let mut start: Option<usize> = None;
+    let bytes = line.as_bytes();
+    let is_token_char = |c: u8| {
+        c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.' | b'_' | b'$' | b':' | b'=')
+    };
+    let mut i = 0;
+    while i <= bytes.len() {
+        let c = bytes.get(i).copied();
+        if in_string {
+            if c == Some(b'\\') {
+                i += 2;
+                continue;
+            }
+            if c == Some(b'"') {
+                in_string = false;
+            }
+            i += 1;
+            continue;
+        }
+        match (start, c) {
+            (None, Some(b'"')) => in_string = true,
+            (None, Some(c)) if is_token_char(c) => start = Some(i),
+            (Some(s), c) if !c.is_some_and(is_token_char) => {
+                let token = &line[s..i];
+                if is_number(token) {
+                    tokens.push((s..i, token.to_string()));
+                }
+                start = None;
+                if c == Some(b'"') {
+                    in_string = true;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    tokens
+}
+
+fn is_number(token: &str) -> bool {
+    let digits = token.trim_start_matches(['-', '+']);
+    let digits = digits.strip_prefix("0x").unwrap_or(digits);
+    !digits.is_empty()
+        && digits.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || matches!(c, '_' | '.' | 'p' | 'P' | '+' | '-'))
+}
+
+/// Simpler values to try for a number token, simplest first.
+fn smaller_numbers(token: &str) -> Vec<String> {
+    let plain = token.replace('_', "");
+    let integer = if let Some(hex) = plain.strip_prefix("0x") {
+        i128::from_str_radix(hex, 16).ok()
+    } else if let Some(hex) = plain.strip_prefix("-0x") {
+        i128::from_str_radix(hex, 16).ok().map(|v| -v)
+    } else {
+        plain.parse::<i128>().ok()
+    };
+    match integer {
+        Some(0) => Vec::new(),
+        Some(1) => vec!["0".into()],
+        Some(v) => {
+            let mut out = vec!["0".to_string(), "1".to_string()];
+            if v.abs() > 2 {
+                out.push((v / 2).to_string());
+            }
+            out
+        }
+        // A float: zero, if it is not zero already.
+        None if plain.trim_start_matches(['-', '+']).parse::<f64>().ok() == Some(0.0) => Vec::new(),
+        None => vec!["0".into()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(wasm: &[u8]) -> String {
+        wasmprinter::print_bytes(wasm).unwrap()
+    }
+
+    #[test]
+    fn a_select_of_a_zero_test_reduces_to_the_few_instructions_that_matter() {
+        // The shape of the wasmi bug, buried in unrelated code.
+        let wasm = wat::parse_str(
+            r#"(module
+                (memory 1)
+                (global $g (mut i32) (i32.const 7))
+                (func $unused (result i32) i32.const 1 i32.const 2 i32.add)
+                (func (export "f") (param i32 i32) (result i32) (local i64)
+                    (local.set 2 (i64.const 123456789))
+                    (block (result i32)
+                      (i32.add (global.get $g) (i32.const 40000))
+                      drop
+                      (select (i32.const 1) (local.get 1) (i32.eqz (local.get 0)))))
+                (data (i32.const 0) "some (bytes nobody needs"))"#,
+        )
+        .unwrap();
+        let has_trigger = |w: &[u8]| -> Result<bool> {
+            let t = text(w);
+            Ok(t.contains("i32.eqz") && t.contains("select") && t.contains("export"))
+        };
+        let reduced = reduce(
+            &wasm,
+            Instant::now() + std::time::Duration::from_secs(60),
+            &mut |w| has_trigger(w),
+        )
+        .unwrap();
+        let shown = text(&reduced.wasm);
+        assert!(has_trigger(&reduced.wasm).unwrap(), "{shown}");
+        assert!(
+            reduced.wasm.len() <= 45,
+            "{} bytes: {shown}",
+            reduced.wasm.len()
+        );
+        for gone in ["memory", "global", "data", "i64.const", "i32.add"] {
+            assert!(!shown.contains(gone), "{gone} left: {shown}");
+        }
+        assert!(reduced.candidates > 0 && reduced.invalid > 0);
+    }
+
+    #[test]
+    fn text_lines_keep_strings_and_split_closing_parentheses() {
+        let wasm = wat::parse_str(
+            r#"(module (memory 1) (func (result i32) (i32.const 5)) (data (i32.const 0) "a (b ;; c"))"#,
+        )
+        .unwrap();
+        let lines = lines_of(&wasm).unwrap();
+        assert!(
+            lines.iter().any(|l| l.contains("\"a (b ;; c\"")),
+            "{lines:?}"
+        );
+        assert!(lines.iter().all(|l| paren_balance(l) >= -1), "{lines:?}");
+        assert_eq!(assemble(&lines).as_deref(), Some(wasm.as_slice()));
+        assert_eq!(
+            number_tokens("    i32.const -42 (;x;) offset=16"),
+            vec![(14..17, "-42".to_string())]
+        );
+        assert_eq!(smaller_numbers("-42"), ["0", "1", "-21"]);
+        assert_eq!(smaller_numbers("0x10"), ["0", "1", "8"]);
+    }
+}
