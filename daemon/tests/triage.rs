@@ -271,7 +271,8 @@ fn suppressed_findings_are_counted_but_not_reported_as_new() {
     .unwrap();
     let refused = crosscheck(&config, &["status"]);
     assert_eq!(refused.status.code(), Some(2));
-    assert!(text(&refused.stderr).contains("triage.suppress[0] needs a `signature` or an `engine`"));
+    assert!(text(&refused.stderr)
+        .contains("triage.suppress[0] needs a `signature`, an `engine` or a `trigger`"));
 }
 
 /// `1 / (x * y)`: with 0 and 5 the right answer is a division by zero and

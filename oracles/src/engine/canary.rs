@@ -33,6 +33,21 @@ pub const PATTERN: [u8; 8] = *b"CANARY!!";
 /// The alignment of each allocation: a page, like Wasmtime's own memories.
 const ALIGN: usize = 4096;
 
+/// A whole canary zone, for comparing and filling with `memcmp` and
+/// `memcpy`: a memory grown a byte at a time (custom page sizes) is
+/// checked at every growth.
+static ZONE: [u8; CANARY_BYTES] = zone();
+
+const fn zone() -> [u8; CANARY_BYTES] {
+    let mut zone = [0; CANARY_BYTES];
+    let mut i = 0;
+    while i < CANARY_BYTES {
+        zone[i] = PATTERN[i % PATTERN.len()];
+        i += 1;
+    }
+    zone
+}
+
 /// The memory creator the explicit-checks variants are built with.
 #[derive(Debug, Default)]
 pub struct CanaryCreator;
@@ -75,20 +90,24 @@ thread_local! {
     static BREACH: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// One allocation: canary, linear memory of `size` bytes, canary.
+/// One allocation: canary, linear memory of `size` bytes, canary, and room
+/// to grow in place up to `capacity` bytes of memory.
 struct Region {
     /// Start of the allocation (the leading canary).
     base: AtomicPtr<u8>,
-    /// The linear memory's size in bytes.
+    /// The linear memory's size in bytes; the trailing canary follows it.
     size: AtomicUsize,
+    /// How large the memory may grow without moving.
+    capacity: AtomicUsize,
 }
 
 impl Region {
     fn allocate(size: usize) -> Result<Region, String> {
-        let base = allocate_with_canaries(size)?;
+        let base = allocate_with_canaries(size, size)?;
         Ok(Region {
             base: AtomicPtr::new(base),
             size: AtomicUsize::new(size),
+            capacity: AtomicUsize::new(size),
         })
     }
 
@@ -110,6 +129,9 @@ impl Region {
             )
         };
         let mut changed = Vec::new();
+        if before == ZONE && after == ZONE {
+            return changed;
+        }
         for (i, byte) in before.iter().enumerate() {
             if *byte != PATTERN[i % PATTERN.len()] {
                 changed.push((i as i64 - CANARY_BYTES as i64, *byte));
@@ -122,28 +144,45 @@ impl Region {
         }
         changed
     }
+
+    /// Fills both canaries with the pattern again.
+    fn refill(&self) {
+        let base = self.base.load(Ordering::Relaxed);
+        let size = self.size.load(Ordering::Relaxed);
+        // SAFETY: both canaries are inside the live allocation.
+        unsafe {
+            fill(std::slice::from_raw_parts_mut(base, CANARY_BYTES));
+            fill(std::slice::from_raw_parts_mut(
+                base.add(CANARY_BYTES + size),
+                CANARY_BYTES,
+            ));
+        }
+    }
 }
 
 impl Drop for Region {
     fn drop(&mut self) {
-        let size = self.size.load(Ordering::Relaxed);
-        // SAFETY: allocated by `allocate_with_canaries(size)`.
-        unsafe { dealloc(*self.base.get_mut(), layout(size)) }
+        let capacity = self.capacity.load(Ordering::Relaxed);
+        // SAFETY: allocated by `allocate_with_canaries(_, capacity)`.
+        unsafe { dealloc(*self.base.get_mut(), layout(capacity)) }
     }
 }
 
-fn layout(size: usize) -> Layout {
-    Layout::from_size_align(size + 2 * CANARY_BYTES, ALIGN).expect("a valid layout")
+fn layout(capacity: usize) -> Layout {
+    Layout::from_size_align(capacity + 2 * CANARY_BYTES, ALIGN).expect("a valid layout")
 }
 
-/// A zeroed allocation of `size` bytes with a filled canary on each side.
-fn allocate_with_canaries(size: usize) -> Result<*mut u8, String> {
-    let layout = Layout::from_size_align(size.saturating_add(2 * CANARY_BYTES), ALIGN)
-        .map_err(|e| format!("a linear memory of {size} bytes: {e}"))?;
+/// A zeroed allocation for a memory of `size` bytes that can grow in
+/// place to `capacity`, with a filled canary before it and after `size`.
+fn allocate_with_canaries(size: usize, capacity: usize) -> Result<*mut u8, String> {
+    let layout = Layout::from_size_align(capacity.saturating_add(2 * CANARY_BYTES), ALIGN)
+        .map_err(|e| format!("a linear memory of {capacity} bytes: {e}"))?;
     // SAFETY: the layout has a non-zero size.
     let base = unsafe { alloc_zeroed(layout) };
     if base.is_null() {
-        return Err(format!("allocating a linear memory of {size} bytes failed"));
+        return Err(format!(
+            "allocating a linear memory of {capacity} bytes failed"
+        ));
     }
     // SAFETY: both canaries are inside the allocation.
     unsafe {
@@ -157,28 +196,29 @@ fn allocate_with_canaries(size: usize) -> Result<*mut u8, String> {
 }
 
 fn fill(zone: &mut [u8]) {
-    for (i, byte) in zone.iter_mut().enumerate() {
-        *byte = PATTERN[i % PATTERN.len()];
-    }
+    zone.copy_from_slice(&ZONE);
 }
 
-/// A linear memory between two canaries; growing moves it to a larger
-/// allocation (explicit bounds checks reload the base).
+/// A linear memory between two canaries. It grows in place while its
+/// allocation has room (the trailing canary moves to the new end), else
+/// into an allocation twice as large: growth page by page costs amortized
+/// constant time, as with Wasmtime's own memories.
 struct CanaryMemory {
     region: Arc<Region>,
     maximum: Option<usize>,
 }
 
-// SAFETY: the memory is `byte_size()` accessible bytes at `as_ptr()`,
-// growth copies the contents and zero-fills the rest, and the capacity is
-// the size, so Wasmtime never expects growth in place.
+// SAFETY: the memory is `byte_size()` accessible bytes at `as_ptr()`; up
+// to `byte_capacity()` bytes are allocated there (growth in place zeroes
+// them first), growth beyond copies the contents to a new allocation and
+// zero-fills the rest.
 unsafe impl LinearMemory for CanaryMemory {
     fn byte_size(&self) -> usize {
         self.region.size.load(Ordering::Relaxed)
     }
 
     fn byte_capacity(&self) -> usize {
-        self.byte_size()
+        self.region.capacity.load(Ordering::Relaxed)
     }
 
     fn grow_to(&mut self, new_size: usize) -> wasmtime::Result<()> {
@@ -186,22 +226,40 @@ unsafe impl LinearMemory for CanaryMemory {
             wasmtime::bail!("growing a linear memory past its maximum");
         }
         let old_size = self.byte_size();
-        // A write outside the old memory must not be lost by the move.
+        // A write outside the old memory must not be lost by the growth.
         note_changes(&self.region, "growing a memory");
-        let base = allocate_with_canaries(new_size).map_err(wasmtime::Error::msg)?;
+        let capacity = self.byte_capacity();
+        if new_size <= capacity {
+            // SAFETY: `old_size..new_size` and the new canary after it lie
+            // in the allocation (capacity plus a canary's room).
+            unsafe {
+                std::ptr::write_bytes(self.region.memory().add(old_size), 0, new_size - old_size);
+            }
+            self.region.size.store(new_size, Ordering::Relaxed);
+            // SAFETY: the new trailing canary lies in the allocation.
+            unsafe {
+                fill(std::slice::from_raw_parts_mut(
+                    self.region.memory().add(new_size),
+                    CANARY_BYTES,
+                ));
+            }
+            return Ok(());
+        }
+        let grown = new_size.max(capacity.saturating_mul(2));
+        let grown = self
+            .maximum
+            .map_or(grown, |max| grown.min(max).max(new_size));
+        let base = allocate_with_canaries(new_size, grown).map_err(wasmtime::Error::msg)?;
         // SAFETY: both memories hold `old_size` bytes and do not overlap.
         unsafe {
-            std::ptr::copy_nonoverlapping(
-                self.region.memory(),
-                base.add(CANARY_BYTES),
-                old_size.min(new_size),
-            );
+            std::ptr::copy_nonoverlapping(self.region.memory(), base.add(CANARY_BYTES), old_size);
         }
         let old = self.region.base.swap(base, Ordering::Relaxed);
         self.region.size.store(new_size, Ordering::Relaxed);
-        // SAFETY: `old` was allocated for `old_size`; nothing points into it
+        self.region.capacity.store(grown, Ordering::Relaxed);
+        // SAFETY: `old` was allocated for `capacity`; nothing points into it
         // any more (Wasmtime reloads the base after growth).
-        unsafe { dealloc(old, layout(old_size)) }
+        unsafe { dealloc(old, layout(capacity)) }
         Ok(())
     }
 
@@ -250,15 +308,7 @@ fn note_changes(region: &Region, what: &str) {
         breach.borrow_mut().get_or_insert(text);
     });
     // Refilled, so that the next check reports only new writes.
-    let base = region.base.load(Ordering::Relaxed);
-    // SAFETY: both canaries are inside the live allocation.
-    unsafe {
-        fill(std::slice::from_raw_parts_mut(base, CANARY_BYTES));
-        fill(std::slice::from_raw_parts_mut(
-            base.add(CANARY_BYTES + size),
-            CANARY_BYTES,
-        ));
-    }
+    region.refill();
 }
 
 /// The first breach [`check`] saw on this thread since the last call, if
@@ -323,5 +373,24 @@ mod tests {
         // SAFETY: inside the trailing canary.
         let past = unsafe { std::slice::from_raw_parts(memory.as_ptr().add(65536), 8) };
         assert_eq!(past, b"CANARY!!");
+        // Growth beyond the capacity doubles it; growth within it stays in
+        // place, zero-filled, with the canary after the new end.
+        memory.grow_to(65536 + 1).unwrap();
+        assert_eq!(memory.byte_capacity(), 131072);
+        let base = memory.as_ptr();
+        memory.grow_to(100_000).unwrap();
+        assert_eq!(memory.as_ptr(), base);
+        // SAFETY: inside the memory and its trailing canary.
+        unsafe {
+            assert_eq!(memory.as_ptr().read(), 7);
+            assert_eq!(memory.as_ptr().add(65536).read(), 0);
+            assert_eq!(memory.as_ptr().add(99_999).read(), 0);
+            assert_eq!(
+                std::slice::from_raw_parts(memory.as_ptr().add(100_000), 8),
+                b"CANARY!!"
+            );
+        }
+        check(|| "call".into());
+        assert_eq!(take_breach(), None);
     }
 }
