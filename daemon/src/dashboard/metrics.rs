@@ -87,7 +87,7 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         breaches.set(
             findings
                 .iter()
-                .filter(|f| f.kind == oracles::judge::death::BREACH && f.status != "fixed")
+                .filter(|f| crate::health::gate::is_unfixed_breach(&f.kind, &f.status))
                 .count() as i64,
         );
         let run_count = Counter::<u64>::default();

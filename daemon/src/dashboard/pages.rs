@@ -80,7 +80,7 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
         .findings
         .iter()
         .map(|f| &f.finding)
-        .filter(|f| f.kind == oracles::judge::death::BREACH && f.status != "fixed")
+        .filter(|f| crate::health::gate::is_unfixed_breach(&f.kind, &f.status))
         .collect();
     let mut top: Vec<(&String, &u64)> = h.instructions.iter().collect();
     top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));

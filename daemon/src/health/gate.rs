@@ -23,6 +23,13 @@ pub struct RuleResult {
     pub detail: Option<String>,
 }
 
+/// Whether a finding is a possible sandbox breach not marked fixed: what
+/// fails the gate whatever its policy, and what the dashboard and
+/// `/metrics` raise.
+pub fn is_unfixed_breach(kind: &str, status: &str) -> bool {
+    kind == BREACH && status != "fixed"
+}
+
 /// Judges `health` by `policy`. `engines` is the matrix (oracle first);
 /// `baseline` the signatures of a baseline store, if one was given.
 pub fn evaluate(
@@ -57,7 +64,7 @@ pub fn evaluate(
         .findings
         .iter()
         .map(|f| &f.finding)
-        .filter(|f| f.kind == BREACH && f.status != "fixed")
+        .filter(|f| is_unfixed_breach(&f.kind, &f.status))
         .collect();
     let mut rule = at_most(
         "breach findings not fixed (always 0)",

@@ -5,7 +5,7 @@
 //! supervisor and the prober both follow a case this way.
 
 use super::protocol::Order;
-use super::worker_process::Death;
+use super::worker_process::{death_finding, in_engine, Death};
 use oracles::cost::baseline::Baseline;
 use oracles::pipeline::findings::of_deaths;
 use oracles::{EngineRun, Finding};
@@ -44,7 +44,7 @@ pub fn without(
     }
     let mut next = order.clone();
     if let Order::Check { dead, .. } = &mut next {
-        dead.push((engine.to_string(), death.of_engine(engine, compiling)));
+        dead.push((engine.to_string(), in_engine(death, engine, compiling)));
     }
     Some(next)
 }
@@ -66,7 +66,7 @@ pub fn findings_of_stuck(
         _ => Vec::new(),
     };
     let mut found = of_deaths(&earlier);
-    found.push(death.finding(engine, compiling, case));
+    found.push(death_finding(death, engine, compiling, case));
     found
 }
 

@@ -121,6 +121,12 @@ impl<'a> Prober<'a> {
             .map(|f| f.signature.clone()))
     }
 
+    /// Whether `wasm` run with the call plan of `seed` still gives the
+    /// finding `signature`: the test of every shrinking candidate.
+    pub fn gives(&mut self, wasm: &[u8], seed: u64, signature: &str) -> Result<bool> {
+        Ok(self.signature_for(wasm, seed, signature)?.as_deref() == Some(signature))
+    }
+
     /// The case's finding with the signature `wanted` (else its first), with
     /// its configuration flips (`oracles::triage::flip`).
     pub fn probe_with_flips(
@@ -145,33 +151,36 @@ impl<'a> Prober<'a> {
     }
 
     fn check(&mut self, wasm: &[u8], seed: u64, flips: bool) -> Result<Vec<Finding>> {
-        let order = Order::Check {
+        let order = self.check_order(wasm, seed, flips, None, false);
+        Ok(self.run_case(order)?.findings)
+    }
+
+    /// The order running `wasm` with this prober's margin and baseline.
+    fn check_order(
+        &self,
+        wasm: &[u8],
+        seed: u64,
+        flips: bool,
+        call: Option<SingleCall>,
+        show: bool,
+    ) -> Order {
+        Order::Check {
             seed,
             wasm_hex: hex::encode(wasm),
             flips,
             blowup_margin: self.blowup_margin,
             baseline: self.baseline.clone(),
-            call: None,
+            call,
             dead: Vec::new(),
-            show: false,
-        };
-        Ok(self.run_case(order)?.findings)
+            show,
+        }
     }
 
     /// Runs `wasm` as `crosscheck check` does: the plan of `seed`, or the
     /// one `call`; the answer has the case as the worker shows it, unless
     /// no engine could run it (`shown` is then `None`).
     pub fn show(&mut self, wasm: &[u8], seed: u64, call: Option<SingleCall>) -> Result<Probed> {
-        let order = Order::Check {
-            seed,
-            wasm_hex: hex::encode(wasm),
-            flips: false,
-            blowup_margin: self.blowup_margin,
-            baseline: self.baseline.clone(),
-            call,
-            dead: Vec::new(),
-            show: true,
-        };
+        let order = self.check_order(wasm, seed, false, call, true);
         self.run_case(order)
     }
 

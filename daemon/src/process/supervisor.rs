@@ -559,7 +559,7 @@ impl Supervisor<'_> {
                     }
                 }
                 if let Some(engine) = engine {
-                    events.push((engine, death_counter(death.kind).to_string()));
+                    events.push((engine, death_counter(&death.kind).to_string()));
                 }
                 tally(&mut assignment.counters, &mut self.run_counters, events);
                 assignment.next = current.seed + 1;
@@ -578,7 +578,7 @@ impl Supervisor<'_> {
         warn!(
             worker = slot,
             pid,
-            kind = death.kind,
+            kind = %death.kind,
             "worker {}; restarting it",
             death.how
         );

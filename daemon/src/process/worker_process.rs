@@ -6,7 +6,7 @@ use super::protocol::{Order, Reply};
 use crate::config::WORKER_CONFIG_ENV;
 use anyhow::{Context, Result};
 use oracles::engine::WasmtimeVariant;
-use oracles::judge::death::{Death as EngineDeath, BREACH};
+use oracles::judge::death::BREACH;
 use oracles::pipeline::findings::of_deaths;
 use oracles::EngineRun;
 use oracles::Finding;
@@ -55,95 +55,86 @@ pub enum KillReason {
     },
 }
 
-/// How a worker's death is classified as a finding.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Death {
-    /// `crash`, `hang` or `oom`.
-    pub kind: &'static str,
-    /// Stable description for the signature: no pids, times or sizes.
-    pub how: String,
-    /// Details for the report (measurements, the stderr tail).
-    pub detail: String,
+/// How a worker's death is classified: `crash`, `hang` or `oom`, a stable
+/// description for signatures and the details for the report; not yet
+/// tied to the engine that ran ([`in_engine`] does that).
+pub use oracles::judge::death::Death;
+
+/// The finding signature of `death` while `engine` ran (`None`: before any
+/// engine, in the generator or the harness).
+pub fn death_signature(death: &Death, engine: Option<&str>) -> String {
+    match engine {
+        Some(engine) => death_finding(death, Some(engine), false, "").signature,
+        None => format!("{} worker {} in {}", death.kind, death.how, place(None)),
+    }
 }
 
-impl Death {
-    /// The finding signature of this death while `engine` ran (`None`:
-    /// before any engine, in the generator or the harness).
-    pub fn signature(&self, engine: Option<&str>) -> String {
-        match engine {
-            Some(engine) => self.finding(Some(engine), false, "").signature,
-            None => format!("{} worker {} in {}", self.kind, self.how, place(None)),
-        }
+/// `death` as the run of `engine`, which was compiling or running: a crash
+/// whose evidence says compiled code touched memory it must not becomes a
+/// breach (`oracles::judge::death::BREACH`).
+pub fn in_engine(death: &Death, engine: &str, compiling: bool) -> Death {
+    let breach = (death.kind == "crash")
+        .then(|| breach_evidence(death, engine, compiling))
+        .flatten();
+    let (kind, how) = match breach {
+        Some(evidence) => (BREACH.to_string(), format!("{evidence} ({})", death.how)),
+        None => (death.kind.clone(), death.how.clone()),
+    };
+    Death {
+        kind,
+        how,
+        detail: death.detail.clone(),
+        compiling,
     }
+}
 
-    /// This death as the run of `engine`, which was compiling or running:
-    /// a crash whose evidence says compiled code touched memory it must not
-    /// becomes a breach (`oracles::judge::death::BREACH`).
-    pub fn of_engine(&self, engine: &str, compiling: bool) -> EngineDeath {
-        let breach = (self.kind == "crash")
-            .then(|| self.breach_evidence(engine, compiling))
-            .flatten();
-        let (kind, how) = match breach {
-            Some(evidence) => (BREACH.to_string(), format!("{evidence} ({})", self.how)),
-            None => (self.kind.to_string(), self.how.clone()),
+/// Why a crash of `engine` is a sandbox breach, if it is one: Wasmtime's
+/// own abort on a fault at an address of no linear memory, or a segfault
+/// running code compiled with explicit bounds checks, where no fault is
+/// part of normal operation.
+fn breach_evidence(death: &Death, engine: &str, compiling: bool) -> Option<&'static str> {
+    if death.detail.contains(NOT_LINEAR_MEMORY) {
+        return Some("Wasmtime caught a fault outside every linear memory");
+    }
+    let faulted = ["SIGSEGV", "SIGBUS"].iter().any(|s| death.how.ends_with(s));
+    let explicit = engine
+        .split("+fault-")
+        .next()
+        .and_then(WasmtimeVariant::parse)
+        .is_some_and(|v| !v.signals);
+    (faulted && explicit && !compiling)
+        .then_some("a memory fault in code compiled with explicit bounds checks")
+}
+
+/// The finding `death` is while `engine` ran `case` (`seed 7, worker pid
+/// 123`), when the case cannot go on without it: as
+/// `oracles::pipeline::findings::of_deaths` makes it for the engine alone,
+/// or a death of the harness before any engine ran.
+pub fn death_finding(death: &Death, engine: Option<&str>, compiling: bool, case: &str) -> Finding {
+    let Some(engine) = engine else {
+        return Finding {
+            signature: death_signature(death, None),
+            kind: death.kind.clone(),
+            summary: format!(
+                "{} in {} ({case})\n  {}\n",
+                death.kind.to_uppercase(),
+                place(None),
+                death.detail.replace('\n', "\n  ")
+            ),
+            suspect: Some(
+                "the worker died before any engine ran: suspect the generator or crosscheck".into(),
+            ),
+            flips: Vec::new(),
         };
-        EngineDeath {
-            kind,
-            how,
-            detail: self.detail.clone(),
-            compiling,
-        }
+    };
+    let run = EngineRun::Died(in_engine(death, engine, compiling));
+    let mut finding = of_deaths(&[(engine.to_string(), run)])
+        .pop()
+        .expect("one death, one finding");
+    if !case.is_empty() {
+        finding.summary.push_str(&format!("  ({case})\n"));
     }
-
-    /// Why this crash of `engine` is a sandbox breach, if it is one:
-    /// Wasmtime's own abort on a fault at an address of no linear memory,
-    /// or a segfault running code compiled with explicit bounds checks,
-    /// where no fault is part of normal operation.
-    fn breach_evidence(&self, engine: &str, compiling: bool) -> Option<&'static str> {
-        if self.detail.contains(NOT_LINEAR_MEMORY) {
-            return Some("Wasmtime caught a fault outside every linear memory");
-        }
-        let faulted = ["SIGSEGV", "SIGBUS"].iter().any(|s| self.how.ends_with(s));
-        let explicit = engine
-            .split("+fault-")
-            .next()
-            .and_then(WasmtimeVariant::parse)
-            .is_some_and(|v| !v.signals);
-        (faulted && explicit && !compiling)
-            .then_some("a memory fault in code compiled with explicit bounds checks")
-    }
-
-    /// The finding this death is while `engine` ran `case` (`seed 7, worker
-    /// pid 123`), when the case cannot go on without it: as
-    /// `oracles::pipeline::findings::of_deaths` makes it for the engine
-    /// alone, or a death of the harness before any engine ran.
-    pub fn finding(&self, engine: Option<&str>, compiling: bool, case: &str) -> Finding {
-        let Some(engine) = engine else {
-            return Finding {
-                signature: self.signature(None),
-                kind: self.kind.to_string(),
-                summary: format!(
-                    "{} in {} ({case})\n  {}\n",
-                    self.kind.to_uppercase(),
-                    place(None),
-                    self.detail.replace('\n', "\n  ")
-                ),
-                suspect: Some(
-                    "the worker died before any engine ran: suspect the generator or crosscheck"
-                        .into(),
-                ),
-                flips: Vec::new(),
-            };
-        };
-        let run = EngineRun::Died(self.of_engine(engine, compiling));
-        let mut finding = of_deaths(&[(engine.to_string(), run)])
-            .pop()
-            .expect("one death, one finding");
-        if !case.is_empty() {
-            finding.summary.push_str(&format!("  ({case})\n"));
-        }
-        finding
-    }
+    finding
 }
 
 /// Wasmtime's words when compiled code faults on an address that belongs
@@ -345,68 +336,66 @@ pub fn resident_bytes(pid: u32) -> Option<u64> {
     Some(pages * page.max(1) as u64)
 }
 
-/// Classifies a worker's exit as a finding kind and a stable description.
+/// Classifies a worker's exit as a finding kind and a stable description
+/// (not yet tied to an engine: `compiling` is false).
 pub fn classify(status: ExitStatus, killed_for: Option<KillReason>, stderr_tail: &str) -> Death {
-    let with_tail = |detail: String| match stderr_tail.trim() {
-        "" => detail,
-        tail => format!("{detail}\nlast lines of the worker's stderr:\n{tail}"),
+    let death = |kind: &str, how: String, detail: String| Death {
+        kind: kind.to_string(),
+        how,
+        detail: match stderr_tail.trim() {
+            "" => detail,
+            tail => format!("{detail}\nlast lines of the worker's stderr:\n{tail}"),
+        },
+        compiling: false,
     };
     match killed_for {
         Some(KillReason::Timeout(limit)) => {
-            return Death {
-                kind: "hang",
-                how: "case exceeded the time limit".into(),
-                detail: with_tail(format!(
+            return death(
+                "hang",
+                "case exceeded the time limit".into(),
+                format!(
                     "killed after {} s without finishing the case",
                     limit.as_secs()
-                )),
-            }
+                ),
+            )
         }
         Some(KillReason::Memory { rss, limit }) => {
-            return Death {
-                kind: "oom",
-                how: "resident memory exceeded the limit".into(),
-                detail: with_tail(format!(
+            return death(
+                "oom",
+                "resident memory exceeded the limit".into(),
+                format!(
                     "killed at {} MiB resident, limit {} MiB",
                     rss >> 20,
                     limit >> 20
-                )),
-            }
+                ),
+            )
         }
         None => {}
     }
     if stderr_tail.contains("memory allocation of") {
-        return Death {
-            kind: "oom",
-            how: "allocation failed".into(),
-            detail: with_tail("the allocator gave up".into()),
-        };
+        return death(
+            "oom",
+            "allocation failed".into(),
+            "the allocator gave up".into(),
+        );
     }
     match (status.signal(), status.code()) {
-        (Some(libc::SIGKILL), _) => Death {
-            kind: "oom",
-            how: "killed by SIGKILL from outside crosscheck".into(),
-            detail: with_tail(
-                "SIGKILL not sent by crosscheck: most likely the kernel's OOM killer".into(),
-            ),
-        },
-        (Some(signal), _) => Death {
-            kind: "crash",
-            how: format!("killed by {}", signal_name(signal)),
-            detail: with_tail(format!("the worker died of {}", signal_name(signal))),
-        },
-        (None, Some(code)) => Death {
-            kind: "crash",
-            how: format!("exited with status {code}"),
-            detail: with_tail(format!(
-                "the worker exited with status {code} in the middle of its work"
-            )),
-        },
-        (None, None) => Death {
-            kind: "crash",
-            how: "ended without a status".into(),
-            detail: with_tail(String::new()),
-        },
+        (Some(libc::SIGKILL), _) => death(
+            "oom",
+            "killed by SIGKILL from outside crosscheck".into(),
+            "SIGKILL not sent by crosscheck: most likely the kernel's OOM killer".into(),
+        ),
+        (Some(signal), _) => death(
+            "crash",
+            format!("killed by {}", signal_name(signal)),
+            format!("the worker died of {}", signal_name(signal)),
+        ),
+        (None, Some(code)) => death(
+            "crash",
+            format!("exited with status {code}"),
+            format!("the worker exited with status {code} in the middle of its work"),
+        ),
+        (None, None) => death("crash", "ended without a status".into(), String::new()),
     }
 }
 
@@ -438,7 +427,7 @@ mod tests {
     fn deaths_are_classified_with_stable_descriptions() {
         let segv = classify(signalled(libc::SIGSEGV), None, "");
         assert_eq!(
-            (segv.kind, segv.how.as_str()),
+            (segv.kind.as_str(), segv.how.as_str()),
             ("crash", "killed by SIGSEGV")
         );
         let abort = classify(signalled(libc::SIGABRT), None, "assertion failed");
@@ -456,7 +445,7 @@ mod tests {
             "",
         );
         assert_eq!(
-            (hang.kind, hang.detail.as_str()),
+            (hang.kind.as_str(), hang.detail.as_str()),
             ("hang", "killed after 30 s without finishing the case")
         );
         let oom = classify(
@@ -472,7 +461,7 @@ mod tests {
         assert_eq!(classify(signalled(libc::SIGKILL), None, "").kind, "oom");
         let panic = classify(ExitStatus::from_raw(101 << 8), None, "thread 'x' panicked");
         assert_eq!(
-            (panic.kind, panic.how.as_str()),
+            (panic.kind.as_str(), panic.how.as_str()),
             ("crash", "exited with status 101")
         );
     }
@@ -484,7 +473,7 @@ mod tests {
             Some(KillReason::Timeout(Duration::from_secs(30))),
             "",
         );
-        let compiling = timeout.finding(Some("cranelift"), true, "seed 7");
+        let compiling = death_finding(&timeout, Some("cranelift"), true, "seed 7");
         assert_eq!(
             (compiling.kind.as_str(), compiling.signature.as_str()),
             ("compile-time", "compile-time cranelift")
@@ -497,7 +486,7 @@ mod tests {
             compiling.summary
         );
         assert!(compiling.summary.ends_with("(seed 7)\n"));
-        let running = timeout.finding(Some("cranelift"), false, "seed 7");
+        let running = death_finding(&timeout, Some("cranelift"), false, "seed 7");
         assert_eq!(
             (running.kind.as_str(), running.signature.as_str()),
             (
@@ -511,48 +500,53 @@ mod tests {
         };
         let oom = classify(signalled(libc::SIGKILL), Some(memory), "");
         assert_eq!(
-            oom.finding(Some("cranelift"), true, "seed 7").signature,
+            death_finding(&oom, Some("cranelift"), true, "seed 7").signature,
             "compile-memory cranelift"
         );
         // A crash while compiling stays a crash; a death outside any engine
         // is the harness's whatever the phase.
         let segv = classify(signalled(libc::SIGSEGV), None, "");
         assert_eq!(
-            segv.finding(Some("cranelift"), true, "seed 7").kind,
+            death_finding(&segv, Some("cranelift"), true, "seed 7").kind,
             "crash"
         );
-        assert_eq!(timeout.finding(None, true, "seed 7").kind, "hang");
+        assert_eq!(death_finding(&timeout, None, true, "seed 7").kind, "hang");
     }
 
     #[test]
     fn crashes_with_evidence_of_an_access_outside_linear_memory_are_breaches() {
         let segv = classify(signalled(libc::SIGSEGV), None, "");
         // Code with explicit bounds checks never faults by design.
-        let breach = segv.of_engine("cranelift-tail-explicit", false);
+        let breach = in_engine(&segv, "cranelift-tail-explicit", false);
         assert_eq!(breach.kind, "breach");
         assert_eq!(
             breach.how,
             "a memory fault in code compiled with explicit bounds checks (killed by SIGSEGV)"
         );
-        let finding = segv.finding(Some("cranelift-notail-explicit+fault-add"), false, "seed 1");
+        let finding = death_finding(
+            &segv,
+            Some("cranelift-notail-explicit+fault-add"),
+            false,
+            "seed 1",
+        );
         assert_eq!(finding.kind, "breach");
         // Not while compiling, not under guard pages, not wasmi.
         assert_eq!(
-            segv.of_engine("cranelift-tail-explicit", true).kind,
+            in_engine(&segv, "cranelift-tail-explicit", true).kind,
             "crash"
         );
         assert_eq!(
-            segv.of_engine("cranelift-tail-signals", false).kind,
+            in_engine(&segv, "cranelift-tail-signals", false).kind,
             "crash"
         );
-        assert_eq!(segv.of_engine("wasmi", false).kind, "crash");
+        assert_eq!(in_engine(&segv, "wasmi", false).kind, "crash");
         // Wasmtime's own words, whatever the variant and signal.
         let abort = classify(
             signalled(libc::SIGABRT),
             None,
             "Wasmtime caught a segfault for a wasm program because the faulting instruction\nis allowed to segfault due to how linear memories are implemented. The address\nthat was accessed, however, is not known to any linear memory in use within this\nStore.",
         );
-        let breach = abort.of_engine("cranelift-tail-signals", false);
+        let breach = in_engine(&abort, "cranelift-tail-signals", false);
         assert_eq!(
             (breach.kind.as_str(), breach.how.as_str()),
             (
@@ -561,7 +555,7 @@ mod tests {
             )
         );
         assert_eq!(
-            abort.signature(Some("cranelift-tail-signals")),
+            death_signature(&abort, Some("cranelift-tail-signals")),
             "breach Wasmtime caught a fault outside every linear memory (killed by SIGABRT) in cranelift-tail-signals"
         );
         // A hang stays a hang.
@@ -571,7 +565,7 @@ mod tests {
             "",
         );
         assert_eq!(
-            hang.of_engine("cranelift-tail-explicit", false).kind,
+            in_engine(&hang, "cranelift-tail-explicit", false).kind,
             "hang"
         );
     }

@@ -62,8 +62,7 @@ pub fn triage(
         if stop.load(Ordering::Relaxed) {
             return Err(anyhow!("stopped"));
         }
-        reproduced +=
-            u32::from(prober.signature_for(&wasm, seed, signature)?.as_deref() == Some(signature));
+        reproduced += u32::from(prober.gives(&wasm, seed, signature)?);
     }
     // Recorded only with the outcome, so that a triage cut short by a stop
     // is done again by the next run.
@@ -88,7 +87,7 @@ pub fn triage(
         // sibling against a limit of 10) is shrunk against the limits
         // themselves: it reproduced at them, and wasm-shrink refuses an
         // original its predicate rejects.
-        if prober.signature_for(&wasm, seed, signature)?.as_deref() != Some(signature) {
+        if !prober.gives(&wasm, seed, signature)? {
             prober.set_blowup_margin(None);
         }
     }
@@ -104,7 +103,7 @@ pub fn triage(
             if Instant::now() > deadline {
                 return Ok(false);
             }
-            Ok(prober.signature_for(candidate, seed, signature)?.as_deref() == Some(signature))
+            prober.gives(candidate, seed, signature)
         },
         on_smaller,
     );
@@ -120,7 +119,7 @@ pub fn triage(
             if stop.load(Ordering::Relaxed) {
                 return Err(anyhow!("stopped"));
             }
-            Ok(prober.signature_for(candidate, seed, signature)?.as_deref() == Some(signature))
+            prober.gives(candidate, seed, signature)
         };
         let reduced = oracles::triage::reduce::reduce(&shrunk.wasm, deadline, &mut still)?;
         shrunk.candidates += reduced.candidates;

@@ -272,13 +272,13 @@ unsafe impl LinearMemory for CanaryMemory {
 /// pattern after `what` (`call "f"(1, 2)`); the first change is kept for
 /// [`take_breach`].
 pub fn check(what: impl Fn() -> String) {
-    let live: Vec<Arc<Region>> =
-        LIVE.with(|live| live.borrow().iter().filter_map(Weak::upgrade).collect());
-    for region in &live {
-        if !region.changed().is_empty() {
-            note_changes(region, &what());
+    LIVE.with(|live| {
+        for region in live.borrow().iter().filter_map(Weak::upgrade) {
+            if !region.changed().is_empty() {
+                note_changes(&region, &what());
+            }
         }
-    }
+    });
 }
 
 fn note_changes(region: &Region, what: &str) {

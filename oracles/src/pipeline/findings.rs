@@ -134,6 +134,9 @@ pub fn of_deaths(runs: &[(String, EngineRun)]) -> Vec<Finding> {
             None => groups.push((death, vec![engine.as_str()])),
         }
     }
+    if groups.is_empty() {
+        return Vec::new();
+    }
     groups.sort_by_key(|(death, _)| !death.is_breach());
     let survivors: Vec<String> = runs
         .iter()
