@@ -15,9 +15,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
-/// How far over the `[cost]` limits a shrinking candidate of a compile
-/// blowup must stay.
-const BLOWUP_SHRINK_MARGIN: f64 = 2.0;
+/// How far over the `[cost]` limits a shrinking candidate of a cost
+/// finding must stay: the first of these that the original module meets.
+/// A shrunk module only just over the limits would not reproduce on a busy
+/// machine, so the search never goes below the last margin.
+const COST_SHRINK_MARGINS: [f64; 3] = [2.0, 1.5, 1.25];
 
 /// How often the idle background shrinker looks for new findings.
 const IDLE_POLL: Duration = Duration::from_secs(2);
@@ -82,12 +84,16 @@ pub fn triage(
     // the limits; keeping it twice over lets the shrunk module reproduce on
     // a noisy machine.
     if is_cost(&finding.kind) {
-        prober.set_blowup_margin(Some(BLOWUP_SHRINK_MARGIN));
-        // A module only just over the limits (a slow run of 17 times its
-        // sibling against a limit of 10) is shrunk against the limits
-        // themselves: it reproduced at them, and wasm-shrink refuses an
-        // original its predicate rejects.
-        if !prober.gives(&wasm, seed, signature)? {
+        // A module only just over the limits (a slow run of 14 times its
+        // sibling against a limit of 10) is shrunk against a smaller
+        // margin, or against the limits themselves: it reproduced at them,
+        // and wasm-shrink starts from a module its predicate accepts.
+        prober.set_blowup_margin(None);
+        for margin in COST_SHRINK_MARGINS {
+            prober.set_blowup_margin(Some(margin));
+            if prober.gives(&wasm, seed, signature)? {
+                break;
+            }
             prober.set_blowup_margin(None);
         }
     }
