@@ -1,6 +1,8 @@
 //! Records the versions of the engines and the generator that Cargo.lock
-//! pins, for reports and reproduction bundles; and embeds the ISLE rules of
-//! the Cranelift that Wasmtime links, for rule-guided generation
+//! pins, for reports and reproduction bundles; tells `engine/wasmtime.rs`
+//! which API the linked Wasmtime release has (cfgs named after what a
+//! release added, see [`WASMTIME_API`]); and embeds the ISLE rules of the
+//! Cranelift that Wasmtime links, for rule-guided generation
 //! (`oracles::case::rules`).
 
 use std::fmt::Write as _;
@@ -15,6 +17,7 @@ fn main() {
         .and_then(|text| text.parse::<toml::Table>().ok())
         .and_then(|table| table.get("package")?.as_array().cloned())
         .unwrap_or_default();
+    let mut wasmtime_version = None;
     for (krate, var) in [
         ("wasmtime", "CROSSCHECK_WASMTIME_VERSION"),
         ("wasmi", "CROSSCHECK_WASMI_VERSION"),
@@ -27,8 +30,43 @@ fn main() {
             .and_then(|p| p.get("version")?.as_str())
             .unwrap_or("unknown");
         println!("cargo:rustc-env={var}={version}");
+        if krate == "wasmtime" {
+            wasmtime_version = Some(version.to_string());
+        }
     }
+    wasmtime_api_cfgs(wasmtime_version.as_deref().unwrap_or("unknown"));
     embed_isle_rules(&manifest_dir);
+}
+
+/// What Wasmtime's public API gained after the oldest supported release
+/// (36.0), as `(cfg, first major release that has it)`.
+const WASMTIME_API: &[(&str, u64)] = &[
+    // `RegallocAlgorithm::SinglePass` (the `+single-pass` variants).
+    ("wasmtime_single_pass_regalloc", 37),
+    // `Config::operator_cost`, `OperatorCost`, `VariableOperatorCost`:
+    // before 43, fuel had flat per-operator costs only.
+    ("wasmtime_operator_cost", 43),
+];
+
+/// Sets the cfgs of [`WASMTIME_API`] for the linked release. An unknown
+/// version (no Cargo.lock beside the workspace) is taken as the newest.
+fn wasmtime_api_cfgs(version: &str) {
+    let major = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u64>().ok())
+        .unwrap_or(u64::MAX);
+    if major < 36 {
+        println!(
+            "cargo:warning=Wasmtime {version} is older than the oldest release crosscheck supports (36.0)"
+        );
+    }
+    for (cfg, since) in WASMTIME_API {
+        println!("cargo:rustc-check-cfg=cfg({cfg})");
+        if major >= *since {
+            println!("cargo:rustc-cfg={cfg}");
+        }
+    }
 }
 
 /// The rule files rule-guided generation aims at, relative to

@@ -223,7 +223,9 @@ unsafe impl LinearMemory for CanaryMemory {
 
     fn grow_to(&mut self, new_size: usize) -> wasmtime::Result<()> {
         if self.maximum.is_some_and(|max| new_size > max) {
-            wasmtime::bail!("growing a linear memory past its maximum");
+            return Err(wasmtime::Error::msg(
+                "growing a linear memory past its maximum",
+            ));
         }
         let old_size = self.byte_size();
         // A write outside the old memory must not be lost by the growth.

@@ -186,6 +186,8 @@ impl WasmtimeVariant {
                     ..*self
                 },
             ));
+            // Wasmtime 36 has only the backtracking allocator.
+            #[cfg(wasmtime_single_pass_regalloc)]
             out.push((
                 format!(
                     "register allocator {} -> {}",
@@ -283,16 +285,12 @@ impl WasmtimeVariant {
             } else {
                 OptLevel::Speed
             })
-            .cranelift_regalloc_algorithm(if self.single_pass {
-                RegallocAlgorithm::SinglePass
-            } else {
-                RegallocAlgorithm::Backtracking
-            })
+            .cranelift_regalloc_algorithm(regalloc(self.single_pass)?)
             .signals_based_traps(self.signals);
         if self.fuel {
-            config
-                .consume_fuel(true)
-                .operator_cost(fuel_costs_without_variable_parts());
+            config.consume_fuel(true);
+            #[cfg(wasmtime_operator_cost)]
+            config.operator_cost(fuel_costs_without_variable_parts());
         } else {
             config.epoch_interruption(true);
         }
@@ -347,6 +345,8 @@ fn on_off(on: bool) -> &'static str {
 /// Wasmtime charges fuel per byte or element of bulk operations before they
 /// can fail, where wasmi may fail first: with those variable costs the two
 /// engines would disagree about running out of fuel. Flat costs stay.
+/// (Releases before 43 have flat costs only.)
+#[cfg(wasmtime_operator_cost)]
 fn fuel_costs_without_variable_parts() -> wasmtime::OperatorCost {
     let mut cost = wasmtime::OperatorCost::new();
     cost.variable = wasmtime::VariableOperatorCost {
@@ -361,6 +361,21 @@ fn fuel_costs_without_variable_parts() -> wasmtime::OperatorCost {
         ..cost.variable
     };
     cost
+}
+
+/// The register allocator: backtracking, or the single-pass one (from
+/// Wasmtime 37 on).
+fn regalloc(single_pass: bool) -> Result<RegallocAlgorithm> {
+    if !single_pass {
+        return Ok(RegallocAlgorithm::Backtracking);
+    }
+    #[cfg(wasmtime_single_pass_regalloc)]
+    return Ok(RegallocAlgorithm::SinglePass);
+    #[cfg(not(wasmtime_single_pass_regalloc))]
+    anyhow::bail!(
+        "the single-pass register allocator (+single-pass) needs Wasmtime 37 or later; this build links {}",
+        crate::versions::WASMTIME
+    )
 }
 
 /// What stops a call that does not end: fuel, or an epoch deadline.
