@@ -17,3 +17,4 @@ pub mod limits;
 pub mod run;
 pub mod scaling_check;
 pub mod shapes;
+pub mod spread;

@@ -13,6 +13,7 @@ use crate::cost::compile::{find_blowups, is_suspect as is_blowup_suspect, Blowup
 use crate::cost::heap::PeakHeap;
 use crate::cost::limits::CostLimits;
 use crate::cost::run::{find_slow_runs, is_suspect as is_slow_suspect, SlowRun};
+use crate::cost::spread::{spread, SIBLING_FACTOR};
 use crate::engine::matrix::Matrix;
 use crate::judge::attribution::{blame, suspect};
 use crate::judge::death::{Death, BREACH};
@@ -56,7 +57,11 @@ impl Finding {
     pub fn of_blowup(blowup: Blowup) -> Finding {
         Finding {
             suspect: Some(blowup_suspect(blowup.kind, &blowup.engine)),
-            summary: format!("{}\n  {}\n", blowup.kind.to_uppercase(), blowup.detail),
+            summary: format!(
+                "{}\n  {}\n",
+                blowup.kind.to_uppercase(),
+                blowup.detail.replace('\n', "\n  ")
+            ),
             kind: blowup.kind.to_string(),
             signature: blowup.signature,
             flips: Vec::new(),
@@ -263,8 +268,41 @@ pub fn of_case(
     }
     let limits = &cost.limits;
     let wasm = &case.module.wasm;
+    let suspect = is_blowup_suspect(&case.report, limits, cost.case_peak_heap);
+    let blowups = compile_blowups(matrix, wasm, cost, limits, suspect);
+    let blowups = if blowups.is_empty() {
+        blowups
+    } else {
+        // The siblings of an engine over the limits, measured against half
+        // of them: one finding names every engine the blowup spans.
+        let near = compile_blowups(matrix, wasm, cost, &limits.scaled(SIBLING_FACTOR), true);
+        spread(matrix, blowups, near)
+    };
+    found.extend(blowups.into_iter().map(Finding::of_blowup));
+    if is_slow_suspect(&case.report, limits) {
+        found.extend(
+            find_slow_runs(matrix, &case.report, wasm, &case.plan, limits)
+                .into_iter()
+                .map(Finding::of_slow_run),
+        );
+    }
+    found
+}
+
+/// The engines whose compile of `wasm` is over `limits` (absolute and
+/// oracle-relative, and against their own distribution in the run), one
+/// blowup per engine and kind, each confirmed by measuring again. The
+/// limits are measured against only when the case made some engine
+/// `suspect` (`cost::compile::is_suspect`); outliers always.
+fn compile_blowups(
+    matrix: &Matrix,
+    wasm: &[u8],
+    cost: &CostEvidence<'_>,
+    limits: &CostLimits,
+    suspect: bool,
+) -> Vec<Blowup> {
     let mut blowups = Vec::new();
-    if is_blowup_suspect(&case.report, limits, cost.case_peak_heap) {
+    if suspect {
         blowups.extend(find_blowups(matrix, wasm, limits, cost.heap));
     }
     if let Some(baseline) = cost.baseline {
@@ -282,15 +320,7 @@ pub fn of_case(
             }
         }
     }
-    found.extend(blowups.into_iter().map(Finding::of_blowup));
-    if is_slow_suspect(&case.report, limits) {
-        found.extend(
-            find_slow_runs(matrix, &case.report, wasm, &case.plan, limits)
-                .into_iter()
-                .map(Finding::of_slow_run),
-        );
-    }
-    found
+    blowups
 }
 
 /// Each engine's compile of a case as the matrix ran it, with the peak heap
