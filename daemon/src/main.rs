@@ -11,6 +11,7 @@ mod seeds;
 mod store;
 mod sweep;
 mod triage;
+mod versions;
 
 // Compile heaps are measured from the global allocator.
 oracles::install_instrumented_heap!();
@@ -60,6 +61,12 @@ enum Command {
     /// Run a finding's (shrunk) module again in a worker process: exit 1 if
     /// it still gives its signature, 0 if not.
     Repro(commands::repro::ReproArgs),
+    /// Which published Wasmtime release first shows a finding, or first
+    /// fixes it: builds crosscheck against releases (cached) and searches.
+    Bisect(commands::bisect::BisectArgs),
+    /// Build crosscheck against a published Wasmtime release (cached, as
+    /// `bisect` does) and print the binary's path.
+    BuildRelease(commands::build_release::BuildReleaseArgs),
     /// Run every stored finding again (worker processes, progress bar):
     /// which still reproduce, which are fixed, which changed.
     Replay(commands::replay::ReplayArgs),
@@ -152,6 +159,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Shrink(args) => commands::shrink::run(&config, args),
         Command::Triage(args) => commands::triage::run(&config, args),
         Command::Repro(args) => commands::repro::run(&config, args),
+        Command::Bisect(args) => commands::bisect::run(&config, args),
+        Command::BuildRelease(args) => commands::build_release::run(&config, args),
         Command::Replay(args) => commands::replay::run(&config, args),
         Command::Report(args) => commands::report::run(&config, args),
         Command::Mark(args) => commands::mark::run(&config, args),

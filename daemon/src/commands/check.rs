@@ -29,6 +29,11 @@ pub struct CheckArgs {
     /// Seed for the arguments when every export is called.
     #[arg(long, default_value_t = 0, conflicts_with = "invoke")]
     seed: u64,
+    /// Only say whether the case gives this finding signature: prints the
+    /// signature it gives and exits 1 when it is this one, 0 otherwise
+    /// (what `crosscheck bisect` asks each release's build).
+    #[arg(long, value_name = "SIGNATURE", conflicts_with = "invoke")]
+    expect: Option<String>,
 }
 
 /// Runs the command: the module runs in a worker process
@@ -58,6 +63,18 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
         None => None,
     };
     let mut prober = Prober::new(config);
+    if let Some(wanted) = &args.expect {
+        let now = prober
+            .signature_for(&wasm, args.seed, wanted)
+            .with_context(|| format!("running {}", args.file.display()))?;
+        println!("signature: {}", now.as_deref().unwrap_or("none"));
+        let code = if now.as_deref() == Some(wanted.as_str()) {
+            super::EXIT_FINDING
+        } else {
+            super::EXIT_AGREE
+        };
+        return Ok(ExitCode::from(code));
+    }
     let probed = prober
         .show(&wasm, args.seed, call)
         .with_context(|| format!("running {}", args.file.display()))?;

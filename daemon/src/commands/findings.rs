@@ -70,6 +70,12 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
             if let Some(group) = f.group.map(|g| store.group(g)).transpose()?.flatten() {
                 println!("{}", group.describe());
             }
+            if let Some(bisection) = store.bisection(f.id)? {
+                println!(
+                    "releases: {} (bisected over Wasmtime {})",
+                    bisection.answer, bisection.range
+                );
+            }
             match &f.reproducible {
                 Some(r) => println!("reproduced when re-run: {r}"),
                 None => println!("reproduced when re-run: not triaged yet"),

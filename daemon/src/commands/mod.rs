@@ -6,6 +6,8 @@
 //! what the command prints, and its exit status.
 
 pub mod bench;
+pub mod bisect;
+pub mod build_release;
 pub mod bundle;
 pub mod case;
 pub mod check;

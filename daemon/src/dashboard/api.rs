@@ -125,6 +125,8 @@ pub struct FindingDetail {
     pub wat: String,
     /// One-setting changes of the suspected engines and their outcome.
     pub flips: Vec<String>,
+    /// Its newest bisection across Wasmtime releases.
+    pub bisection: Option<crate::store::StoredBisection>,
     /// Findings merged into it: `(id, signature)`.
     pub merged_from: Vec<(i64, String)>,
     /// Commands that reproduce it: crosscheck's, then each Wasmtime
@@ -158,6 +160,7 @@ impl FindingDetail {
                 .as_deref()
                 .map(|t| t.lines().map(str::to_string).collect())
                 .unwrap_or_default(),
+            bisection: module.bisection.clone(),
             merged_from: store
                 .merged_from(id)?
                 .into_iter()

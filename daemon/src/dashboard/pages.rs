@@ -368,6 +368,11 @@ pub async fn finding(
         table #commands {
             @for (who, command) in &d.commands { tr { td { (who) } td { code { (command) } } } }
         }
+        @if let Some(bisection) = &d.bisection {
+            h2 { "Releases" }
+            p #bisection { (bisection.answer) " (bisected over Wasmtime " (bisection.range) ")" }
+            ul { @for line in &bisection.tested { li { (line) } } }
+        }
         @if !d.flips.is_empty() {
             h2 { "One setting changed" }
             ul #flips { @for flip in &d.flips { li { (flip) } } }

@@ -8,10 +8,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Schema steps: entry `i` takes a store from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; 11] = [
     "CREATE TABLE findings (
         id          INTEGER PRIMARY KEY,
         signature   TEXT    NOT NULL UNIQUE,
@@ -119,6 +119,17 @@ const MIGRATIONS: [&str; 10] = [
     ALTER TABLE findings ADD COLUMN fingerprint TEXT;
     ALTER TABLE findings ADD COLUMN group_id INTEGER REFERENCES groups(id);
     ALTER TABLE findings ADD COLUMN grouped_by_hand INTEGER NOT NULL DEFAULT 0;",
+    // Bisections of findings across Wasmtime releases (`crosscheck
+    // bisect`), every one kept; the newest is shown.
+    "CREATE TABLE bisections (
+        id       INTEGER PRIMARY KEY,
+        finding  INTEGER NOT NULL REFERENCES findings(id),
+        at       INTEGER NOT NULL,
+        range    TEXT NOT NULL,
+        answer   TEXT NOT NULL,
+        tested   TEXT NOT NULL
+    );
+    CREATE INDEX bisections_finding ON bisections (finding, at);",
 ];
 
 /// An open store directory.

@@ -9,6 +9,7 @@
 //! progress for `status`, triage, the gate and the dashboard.
 
 mod baseline;
+mod bisections;
 mod database;
 mod findings;
 mod groups;
@@ -16,6 +17,7 @@ mod health;
 mod progress;
 mod scaling;
 
+pub use bisections::StoredBisection;
 pub use database::{unix_now, Store};
 pub use findings::{Finding, Hit, Status};
 pub use groups::{Group, GroupKey};

@@ -30,6 +30,8 @@ pub struct ReportModule {
     /// Its group's trigger in words (`group N: ... trigger: ...`), once
     /// triaged.
     pub trigger: Option<String>,
+    /// Its newest bisection across Wasmtime releases (`crosscheck bisect`).
+    pub bisection: Option<crate::store::StoredBisection>,
 }
 
 impl ReportModule {
@@ -46,6 +48,7 @@ impl ReportModule {
             Some(group) => store.group(group)?.map(|g| g.describe()),
             None => None,
         };
+        let bisection = store.bisection(f.id)?;
         match &f.shrunk {
             Some(hash) => {
                 let path = store.artifact_path(hash);
@@ -55,6 +58,7 @@ impl ReportModule {
                     shrunk_from: Some(original.len()),
                     rule,
                     trigger,
+                    bisection,
                 })
             }
             None => Ok(ReportModule {
@@ -63,6 +67,7 @@ impl ReportModule {
                 shrunk_from: None,
                 rule,
                 trigger,
+                bisection,
             }),
         }
     }
@@ -142,6 +147,13 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
     }
     if let Some(trigger) = &module.trigger {
         writeln!(out, "**Trigger:** {trigger}.\n")?;
+    }
+    if let Some(bisection) = &module.bisection {
+        writeln!(
+            out,
+            "**Releases:** {} (bisected over Wasmtime {}).\n",
+            bisection.answer, bisection.range
+        )?;
     }
     writeln!(
         out,

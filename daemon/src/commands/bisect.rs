@@ -1,0 +1,160 @@
+//! `crosscheck bisect ID --versions A..B`: which published Wasmtime release
+//! first shows a finding, or first fixes it. Each release tested is
+//! crosscheck built against it (cached, see `versions::builds`), asked
+//! whether the finding's module still gives its signature.
+
+use crate::config::Config;
+use crate::store::Store;
+use crate::versions::bisect::{bisect, parse_range, Tested};
+use crate::versions::builds::{Builds, BUILT_FROM};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+/// Arguments of `crosscheck bisect`.
+#[derive(Args)]
+pub struct BisectArgs {
+    /// The finding's id.
+    id: i64,
+    /// The Wasmtime major releases to search, oldest and newest, e.g.
+    /// 36..48 (each major's newest patch release is tested).
+    #[arg(long, value_name = "A..B")]
+    versions: String,
+    /// Where the builds are kept (default: `<data_dir>/builds`; about 2 GB).
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
+    /// The crosscheck checkout to build from (default: the one this binary
+    /// was built from).
+    #[arg(long, value_name = "DIR")]
+    source: Option<PathBuf>,
+    /// Build every release again, even when a build is cached.
+    #[arg(long)]
+    rebuild: bool,
+    /// Run the original module even if a shrunk one exists.
+    #[arg(long)]
+    original: bool,
+}
+
+/// Runs the command: prints every release tested and the answer, and
+/// records the answer with the finding (`findings show`, `report`, the
+/// dashboard).
+pub fn run(config: &Config, args: BisectArgs) -> Result<ExitCode> {
+    let (first, last) = parse_range(&args.versions)?;
+    let mut store = Store::open_existing(&config.store.data_dir)?;
+    let finding = store.require_finding(args.id)?;
+    let hash = match (&finding.shrunk, args.original) {
+        (Some(shrunk), false) => shrunk,
+        _ => &finding.artifact,
+    };
+    let wasm = store.read_artifact(hash)?;
+    let cache = args
+        .cache
+        .clone()
+        .unwrap_or_else(|| config.store.data_dir.join("builds"));
+    let work = cache.join("bisect");
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    let module = work.join(format!("finding-{}.wasm", finding.id));
+    std::fs::write(&module, &wasm)?;
+    // Every release judges with this configuration (the same source reads
+    // it the same way).
+    let config_file = work.join("config.toml");
+    std::fs::write(&config_file, &config.text)?;
+    let source = args
+        .source
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(BUILT_FROM));
+    let builds = Builds::new(&cache, &source, args.rebuild);
+    let seed = finding.first_seed.unwrap_or(0);
+    let signature = finding.case_signature().to_string();
+    println!(
+        "finding {}: `{signature}`, {} module ({} bytes), Wasmtime {first} to {last}",
+        finding.id,
+        if hash == &finding.artifact {
+            "original"
+        } else {
+            "shrunk"
+        },
+        wasm.len()
+    );
+    let progress = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("the template is valid"),
+    );
+    progress.enable_steady_tick(Duration::from_millis(200));
+    let mut test = |major: u64| -> Result<Tested> {
+        let release = builds.release(major, &progress)?;
+        progress.set_message(format!("Wasmtime {}: running the module", release.version));
+        let tested = run_on(&release.binary, &config_file, &module, seed, &signature)
+            .with_context(|| {
+                format!(
+                    "running finding {} on Wasmtime {}",
+                    finding.id, release.version
+                )
+            })?;
+        let tested = Tested {
+            major,
+            version: release.version,
+            ..tested
+        };
+        progress.println(format!(
+            "Wasmtime {} ({}): {}",
+            tested.major,
+            tested.version,
+            if tested.shows { "shown" } else { "absent" }
+        ));
+        Ok(tested)
+    };
+    let bisection = bisect(first, last, &mut test);
+    progress.finish_and_clear();
+    let bisection = bisection?;
+    let answer = bisection.describe();
+    let tested = bisection.tested_lines();
+    println!("{answer}");
+    for line in &tested {
+        println!("  {line}");
+    }
+    store.record_bisection(finding.id, &format!("{first}..{last}"), &answer, &tested)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `module` on the crosscheck `binary` (`check --expect`): whether it
+/// gives `signature`, and what it gives instead.
+fn run_on(
+    binary: &Path,
+    config: &Path,
+    module: &Path,
+    seed: u64,
+    signature: &str,
+) -> Result<Tested> {
+    let output = Command::new(binary)
+        .arg("--config")
+        .arg(config)
+        .arg("check")
+        .arg(module)
+        .args(["--seed", &seed.to_string(), "--expect", signature])
+        .output()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let found = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("signature: "))
+        .map(str::trim);
+    let shows = match (output.status.code(), found) {
+        (Some(code), Some(_)) if code == i32::from(super::EXIT_FINDING) => true,
+        (Some(code), Some(_)) if code == i32::from(super::EXIT_AGREE) => false,
+        _ => bail!(
+            "{} did not answer ({}): {}",
+            binary.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+    };
+    Ok(Tested {
+        major: 0,
+        version: String::new(),
+        shows,
+        instead: found.filter(|f| !shows && *f != "none").map(str::to_string),
+    })
+}

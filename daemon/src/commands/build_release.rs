@@ -1,0 +1,45 @@
+//! `crosscheck build-release MAJOR`: crosscheck built against a published
+//! Wasmtime release (the cache `bisect` uses), to fuzz that release with it.
+
+use crate::config::Config;
+use crate::versions::builds::{Builds, BUILT_FROM};
+use anyhow::Result;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Arguments of `crosscheck build-release`.
+#[derive(Args)]
+pub struct BuildReleaseArgs {
+    /// The Wasmtime major release (its newest patch release is used).
+    major: u64,
+    /// Where the builds are kept (default: `<data_dir>/builds`).
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
+    /// The crosscheck checkout to build from (default: the one this binary
+    /// was built from).
+    #[arg(long, value_name = "DIR")]
+    source: Option<PathBuf>,
+    /// Build again even when a build is cached.
+    #[arg(long)]
+    rebuild: bool,
+}
+
+/// Runs the command: builds (or finds) the binary and prints its path.
+pub fn run(config: &Config, args: BuildReleaseArgs) -> Result<ExitCode> {
+    let cache = args
+        .cache
+        .unwrap_or_else(|| config.store.data_dir.join("builds"));
+    let source = args.source.unwrap_or_else(|| PathBuf::from(BUILT_FROM));
+    let progress = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("the template is valid"),
+    );
+    progress.enable_steady_tick(Duration::from_millis(200));
+    let release = Builds::new(&cache, &source, args.rebuild).release(args.major, &progress);
+    progress.finish_and_clear();
+    let release = release?;
+    println!("Wasmtime {}: {}", release.version, release.binary.display());
+    Ok(ExitCode::SUCCESS)
+}
