@@ -62,6 +62,9 @@ pub fn run(config: &Config, args: BisectArgs) -> Result<ExitCode> {
     // it the same way).
     let config_file = work.join("config.toml");
     std::fs::write(&config_file, &config.text)?;
+    // A compile outlier is judged against the distribution it was found by.
+    let baseline = work.join("baseline.json");
+    std::fs::write(&baseline, serde_json::to_string(&store.baseline()?)?)?;
     let source = args
         .source
         .clone()
@@ -86,13 +89,17 @@ pub fn run(config: &Config, args: BisectArgs) -> Result<ExitCode> {
     let mut test = |major: u64| -> Result<Tested> {
         let release = builds.release(major, &progress)?;
         progress.set_message(format!("Wasmtime {}: running the module", release.version));
-        let tested = run_on(&release.binary, &config_file, &module, seed, &signature)
-            .with_context(|| {
-                format!(
-                    "running finding {} on Wasmtime {}",
-                    finding.id, release.version
-                )
-            })?;
+        let files = Files {
+            config: &config_file,
+            module: &module,
+            baseline: &baseline,
+        };
+        let tested = run_on(&release.binary, &files, seed, &signature).with_context(|| {
+            format!(
+                "running finding {} on Wasmtime {}",
+                finding.id, release.version
+            )
+        })?;
         let tested = Tested {
             major,
             version: release.version,
@@ -119,21 +126,24 @@ pub fn run(config: &Config, args: BisectArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs `module` on the crosscheck `binary` (`check --expect`): whether it
-/// gives `signature`, and what it gives instead.
-fn run_on(
-    binary: &Path,
-    config: &Path,
-    module: &Path,
-    seed: u64,
-    signature: &str,
-) -> Result<Tested> {
+/// What every release is handed.
+struct Files<'a> {
+    config: &'a Path,
+    module: &'a Path,
+    baseline: &'a Path,
+}
+
+/// Runs the module on the crosscheck `binary` (`check --expect`): whether
+/// it gives `signature`, and what it gives instead.
+fn run_on(binary: &Path, files: &Files<'_>, seed: u64, signature: &str) -> Result<Tested> {
     let output = Command::new(binary)
         .arg("--config")
-        .arg(config)
+        .arg(files.config)
         .arg("check")
-        .arg(module)
+        .arg(files.module)
         .args(["--seed", &seed.to_string(), "--expect", signature])
+        .arg("--baseline")
+        .arg(files.baseline)
         .output()
         .with_context(|| format!("starting {}", binary.display()))?;
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -34,6 +34,10 @@ pub struct CheckArgs {
     /// (what `crosscheck bisect` asks each release's build).
     #[arg(long, value_name = "SIGNATURE", conflicts_with = "invoke")]
     expect: Option<String>,
+    /// Judge compile costs against this run's distribution (JSON, as
+    /// `bisect` writes it from the store), as the daemon judged the finding.
+    #[arg(long, value_name = "FILE", requires = "expect")]
+    baseline: Option<PathBuf>,
 }
 
 /// Runs the command: the module runs in a worker process
@@ -64,6 +68,13 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
     };
     let mut prober = Prober::new(config);
     if let Some(wanted) = &args.expect {
+        if let Some(file) = &args.baseline {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read the baseline {}", file.display()))?;
+            let baseline = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a crosscheck baseline", file.display()))?;
+            prober.set_baseline(Some(baseline));
+        }
         let now = prober
             .signature_for(&wasm, args.seed, wanted)
             .with_context(|| format!("running {}", args.file.display()))?;

@@ -9,6 +9,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::ProgressBar;
+use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,10 +21,6 @@ pub const OLDEST_SUPPORTED: u64 = 36;
 /// The source tree this binary was built from: where `bisect` builds other
 /// releases from unless told otherwise.
 pub const BUILT_FROM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-
-/// What a cached build was built from; a build from another crosscheck is
-/// built again (its `check --expect` may differ).
-const STAMP: &str = concat!("crosscheck ", env!("CARGO_PKG_VERSION"));
 
 /// The Wasmtime release this binary links.
 pub const LINKED: &str = oracles::versions::WASMTIME;
@@ -75,21 +72,30 @@ impl Builds {
             });
         }
         let dir = self.cache.join(format!("wasmtime-{major}"));
+        let files = source_files(&self.source)?;
+        let stamp = source_stamp(&self.source, &files)?;
         if !self.rebuild {
-            if let Some(release) = cached(&dir, major) {
+            if let Some(release) = cached(&dir, major, &stamp) {
                 return Ok(release);
             }
         }
-        self.build(major, &dir, progress)
+        self.build(major, &dir, &files, &stamp, progress)
     }
 
-    fn build(&self, major: u64, dir: &Path, progress: &ProgressBar) -> Result<Release> {
+    fn build(
+        &self,
+        major: u64,
+        dir: &Path,
+        files: &[PathBuf],
+        stamp: &str,
+        progress: &ProgressBar,
+    ) -> Result<Release> {
         let source = self.cache.join(format!("source-{major}"));
         progress.set_message(format!(
             "Wasmtime {major}: copying crosscheck's source from {}",
             self.source.display()
         ));
-        copy_source(&self.source, &source)?;
+        copy_source(&self.source, files, &source)?;
         require_release(&source.join("Cargo.toml"), major)?;
         let target = self.cache.join("target");
         progress.set_message(format!("Wasmtime {major}: building crosscheck (minutes)"));
@@ -139,7 +145,7 @@ impl Builds {
         std::fs::copy(target.join("release").join("crosscheck"), &binary)
             .with_context(|| format!("copying the build to {}", binary.display()))?;
         std::fs::write(dir.join("version"), &version)?;
-        std::fs::write(dir.join("stamp"), STAMP)?;
+        std::fs::write(dir.join("stamp"), stamp)?;
         Ok(Release {
             major,
             version,
@@ -148,12 +154,17 @@ impl Builds {
     }
 }
 
-/// The cached build in `dir`, if it is complete and from this crosscheck.
-fn cached(dir: &Path, major: u64) -> Option<Release> {
-    let stamp = std::fs::read_to_string(dir.join("stamp")).ok()?;
+/// The cached build in `dir`, if it is complete and built from the source
+/// `stamp` names. A build without a stamp was put there by hand (a release
+/// candidate, a local checkout) and is used as it is.
+fn cached(dir: &Path, major: u64, stamp: &str) -> Option<Release> {
     let version = std::fs::read_to_string(dir.join("version")).ok()?;
     let binary = dir.join("crosscheck");
-    (stamp.trim() == STAMP && binary.is_file()).then(|| Release {
+    let current = match std::fs::read_to_string(dir.join("stamp")) {
+        Ok(built_from) => built_from.trim() == stamp,
+        Err(_) => true,
+    };
+    (current && binary.is_file()).then(|| Release {
         major,
         version: version.trim().to_string(),
         binary,
@@ -165,13 +176,17 @@ pub fn major_of(version: &str) -> Option<u64> {
     version.split('.').next()?.parse().ok()
 }
 
-/// What a build needs of the source tree: the workspace's manifest, lock
-/// file and default configuration, and its members without their build
-/// output.
+/// What a build needs of the source tree besides its members: the
+/// workspace's manifest, lock file and default configuration.
 const SOURCE_FILES: [&str; 3] = ["Cargo.toml", "Cargo.lock", "config.toml"];
 
-/// Copies the workspace at `from` to `to` (replacing an older copy).
-fn copy_source(from: &Path, to: &Path) -> Result<()> {
+/// Directories of a member that are not source: build output and fuzzing
+/// state.
+const NOT_SOURCE: [&str; 4] = ["target", "corpus", "artifacts", "coverage"];
+
+/// The files of the crosscheck workspace at `from` that a build needs,
+/// relative to it, sorted.
+fn source_files(from: &Path) -> Result<Vec<PathBuf>> {
     let manifest = from.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).with_context(|| {
         format!(
@@ -182,42 +197,62 @@ fn copy_source(from: &Path, to: &Path) -> Result<()> {
     let table: toml::Table = text
         .parse()
         .with_context(|| format!("parsing {}", manifest.display()))?;
-    let members: Vec<String> = table
+    let members = table
         .get("workspace")
         .and_then(|w| w.get("members"))
         .and_then(|m| m.as_array())
-        .ok_or_else(|| anyhow!("{} has no [workspace] members", manifest.display()))?
-        .iter()
-        .filter_map(|m| m.as_str().map(str::to_string))
-        .collect();
-    if to.exists() {
-        std::fs::remove_dir_all(to).with_context(|| format!("removing {}", to.display()))?;
-    }
-    for file in SOURCE_FILES {
-        let target = to.join(file);
-        std::fs::create_dir_all(to)?;
-        std::fs::copy(from.join(file), &target)
-            .with_context(|| format!("copying {} from {}", file, from.display()))?;
-    }
-    for member in members {
-        let root = from.join(&member);
+        .ok_or_else(|| anyhow!("{} has no [workspace] members", manifest.display()))?;
+    let mut files: Vec<PathBuf> = SOURCE_FILES.iter().map(PathBuf::from).collect();
+    for member in members.iter().filter_map(|m| m.as_str()) {
+        let root = from.join(member);
         let walk = WalkDir::new(&root).into_iter().filter_entry(|e| {
-            let name = e.file_name().to_string_lossy();
-            // Build output and fuzzing state are not source.
             !(e.file_type().is_dir()
-                && ["target", "corpus", "artifacts", "coverage"].contains(&name.as_ref()))
+                && NOT_SOURCE.contains(&e.file_name().to_string_lossy().as_ref()))
         });
         for entry in walk {
             let entry = entry.with_context(|| format!("reading {}", root.display()))?;
-            let relative = entry.path().strip_prefix(from).expect("under the source");
-            let target = to.join(relative);
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(&target)?;
-            } else if entry.file_type().is_file() {
-                std::fs::copy(entry.path(), &target)
-                    .with_context(|| format!("copying {}", entry.path().display()))?;
+            if entry.file_type().is_file() {
+                let relative = entry.path().strip_prefix(from).expect("under the source");
+                files.push(relative.to_path_buf());
             }
         }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// What a build is built from: crosscheck's version and a hash of every
+/// source file, so that a change to the source builds the releases again.
+fn source_stamp(from: &Path, files: &[PathBuf]) -> Result<String> {
+    let mut hash = Sha256::new();
+    for file in files {
+        let bytes = std::fs::read(from.join(file))
+            .with_context(|| format!("reading {}", from.join(file).display()))?;
+        hash.update(file.to_string_lossy().as_bytes());
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(&bytes);
+    }
+    Ok(format!(
+        "crosscheck {} source {}",
+        env!("CARGO_PKG_VERSION"),
+        hex::encode(hash.finalize())
+    ))
+}
+
+/// Copies `files` of the workspace at `from` to `to` (replacing an older
+/// copy).
+fn copy_source(from: &Path, files: &[PathBuf], to: &Path) -> Result<()> {
+    if to.exists() {
+        std::fs::remove_dir_all(to).with_context(|| format!("removing {}", to.display()))?;
+    }
+    for file in files {
+        let target = to.join(file);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::copy(from.join(file), &target)
+            .with_context(|| format!("copying {}", from.join(file).display()))?;
     }
     Ok(())
 }
@@ -295,6 +330,43 @@ mod tests {
         assert_eq!(wasmtime["version"].as_str(), Some("40"));
         assert_eq!(wasmtime["features"].as_array().unwrap().len(), 2);
         assert!(table["patch"]["crates-io"].get("wasmtime").is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_cached_build_of_other_source_is_not_used_and_one_by_hand_is() {
+        let dir = std::env::temp_dir().join(format!("crosscheck-stamp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let source = dir.join("source");
+        std::fs::create_dir_all(source.join("a/src")).unwrap();
+        std::fs::create_dir_all(source.join("a/target")).unwrap();
+        for (file, text) in [
+            ("Cargo.toml", "[workspace]\nmembers = [\"a\"]\n"),
+            ("Cargo.lock", ""),
+            ("config.toml", ""),
+            ("a/src/lib.rs", "pub fn f() {}\n"),
+            ("a/target/out", "build output"),
+        ] {
+            std::fs::write(source.join(file), text).unwrap();
+        }
+        let files = source_files(&source).unwrap();
+        assert_eq!(files.len(), 4, "{files:?}");
+        let stamp = source_stamp(&source, &files).unwrap();
+        let build = dir.join("wasmtime-40");
+        std::fs::create_dir_all(&build).unwrap();
+        std::fs::write(build.join("crosscheck"), "").unwrap();
+        std::fs::write(build.join("version"), "40.0.3\n").unwrap();
+        // By hand: no stamp.
+        assert_eq!(cached(&build, 40, &stamp).unwrap().version, "40.0.3");
+        std::fs::write(build.join("stamp"), &stamp).unwrap();
+        assert!(cached(&build, 40, &stamp).is_some());
+        std::fs::write(source.join("a/src/lib.rs"), "pub fn g() {}\n").unwrap();
+        let changed = source_stamp(&source, &files).unwrap();
+        assert_ne!(changed, stamp);
+        assert!(cached(&build, 40, &changed).is_none());
+        let copy = dir.join("copy");
+        copy_source(&source, &files, &copy).unwrap();
+        assert!(copy.join("a/src/lib.rs").is_file() && !copy.join("a/target").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
