@@ -7,12 +7,11 @@ use crate::config::Config;
 use crate::store::Store;
 use crate::versions::bisect::{bisect, parse_range, Tested};
 use crate::versions::builds::{Builds, BUILT_FROM};
+use crate::versions::progress::Progress;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::Duration;
 
 /// Arguments of `crosscheck bisect`.
 #[derive(Args)]
@@ -82,13 +81,10 @@ pub fn run(config: &Config, args: BisectArgs) -> Result<ExitCode> {
         },
         wasm.len()
     );
-    let progress = ProgressBar::new_spinner().with_style(
-        ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("the template is valid"),
-    );
-    progress.enable_steady_tick(Duration::from_millis(200));
+    let progress = Progress::new();
     let mut test = |major: u64| -> Result<Tested> {
         let release = builds.release(major, &progress)?;
-        progress.set_message(format!("Wasmtime {}: running the module", release.version));
+        progress.step(format!("Wasmtime {}: running the module", release.version));
         let files = Files {
             config: &config_file,
             module: &module,
@@ -105,23 +101,15 @@ pub fn run(config: &Config, args: BisectArgs) -> Result<ExitCode> {
             version: release.version,
             ..tested
         };
-        progress.println(format!(
-            "Wasmtime {} ({}): {}",
-            tested.major,
-            tested.version,
-            if tested.shows { "shown" } else { "absent" }
-        ));
+        progress.result(tested.describe());
         Ok(tested)
     };
     let bisection = bisect(first, last, &mut test);
-    progress.finish_and_clear();
+    progress.finish();
     let bisection = bisection?;
     let answer = bisection.describe();
     let tested = bisection.tested_lines();
     println!("{answer}");
-    for line in &tested {
-        println!("  {line}");
-    }
     store.record_bisection(finding.id, &format!("{first}..{last}"), &answer, &tested)?;
     Ok(ExitCode::SUCCESS)
 }

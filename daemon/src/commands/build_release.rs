@@ -3,12 +3,11 @@
 
 use crate::config::Config;
 use crate::versions::builds::{Builds, BUILT_FROM};
+use crate::versions::progress::Progress;
 use anyhow::Result;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// Arguments of `crosscheck build-release`.
 #[derive(Args)]
@@ -33,12 +32,9 @@ pub fn run(config: &Config, args: BuildReleaseArgs) -> Result<ExitCode> {
         .cache
         .unwrap_or_else(|| config.store.data_dir.join("builds"));
     let source = args.source.unwrap_or_else(|| PathBuf::from(BUILT_FROM));
-    let progress = ProgressBar::new_spinner().with_style(
-        ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("the template is valid"),
-    );
-    progress.enable_steady_tick(Duration::from_millis(200));
+    let progress = Progress::new();
     let release = Builds::new(&cache, &source, args.rebuild).release(args.major, &progress);
-    progress.finish_and_clear();
+    progress.finish();
     let release = release?;
     println!("Wasmtime {}: {}", release.version, release.binary.display());
     Ok(ExitCode::SUCCESS)

@@ -16,6 +16,22 @@ pub struct Tested {
     pub instead: Option<String>,
 }
 
+impl Tested {
+    /// One line: `Wasmtime 44 (44.0.3): shown`.
+    pub fn describe(&self) -> String {
+        let instead = self
+            .instead
+            .as_ref()
+            .map_or(String::new(), |s| format!(" (gives `{s}` instead)"));
+        format!(
+            "Wasmtime {} ({}): {}{instead}",
+            self.major,
+            self.version,
+            shown(self.shows)
+        )
+    }
+}
+
 /// The answer of a bisection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
@@ -82,21 +98,7 @@ impl Bisection {
     pub fn tested_lines(&self) -> Vec<String> {
         let mut tested = self.tested.clone();
         tested.sort_by_key(|t| t.major);
-        tested
-            .iter()
-            .map(|t| {
-                let instead = t
-                    .instead
-                    .as_ref()
-                    .map_or(String::new(), |s| format!(" (gives `{s}` instead)"));
-                format!(
-                    "Wasmtime {} ({}): {}{instead}",
-                    t.major,
-                    t.version,
-                    shown(t.shows)
-                )
-            })
-            .collect()
+        tested.iter().map(Tested::describe).collect()
     }
 }
 

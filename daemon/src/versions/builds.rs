@@ -8,7 +8,7 @@
 //! 36 on (see `oracles/build.rs`).
 
 use anyhow::{anyhow, bail, Context, Result};
-use indicatif::ProgressBar;
+use super::progress::Progress;
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -58,7 +58,7 @@ impl Builds {
     /// crosscheck built against the newest release of Wasmtime `major`:
     /// this binary when it links that major, else the cached build, else a
     /// new build (minutes; `progress` shows cargo's progress).
-    pub fn release(&self, major: u64, progress: &ProgressBar) -> Result<Release> {
+    pub fn release(&self, major: u64, progress: &Progress) -> Result<Release> {
         if major < OLDEST_SUPPORTED {
             bail!(
                 "Wasmtime {major} is older than the oldest release crosscheck supports ({OLDEST_SUPPORTED})"
@@ -88,17 +88,19 @@ impl Builds {
         dir: &Path,
         files: &[PathBuf],
         stamp: &str,
-        progress: &ProgressBar,
+        progress: &Progress,
     ) -> Result<Release> {
         let source = self.cache.join(format!("source-{major}"));
-        progress.set_message(format!(
+        progress.step(format!(
             "Wasmtime {major}: copying crosscheck's source from {}",
             self.source.display()
         ));
         copy_source(&self.source, files, &source)?;
         require_release(&source.join("Cargo.toml"), major)?;
         let target = self.cache.join("target");
-        progress.set_message(format!("Wasmtime {major}: building crosscheck (minutes)"));
+        progress.step(format!(
+            "Wasmtime {major}: building crosscheck against it (cargo build --release, minutes)"
+        ));
         let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
             .args([
                 "build",
@@ -121,7 +123,7 @@ impl Builds {
                 let line = line.trim().to_string();
                 if let Some(krate) = line.strip_prefix("Compiling ") {
                     compiled += 1;
-                    progress.set_message(format!(
+                    progress.detail(format!(
                         "Wasmtime {major}: building crosscheck, {compiled} crates compiled, now {krate}"
                     ));
                 }
@@ -373,7 +375,7 @@ mod tests {
     #[test]
     fn releases_before_the_oldest_supported_are_refused() {
         let builds = Builds::new(Path::new("/nonexistent"), Path::new("/nonexistent"), false);
-        let err = builds.release(35, &ProgressBar::hidden()).unwrap_err();
+        let err = builds.release(35, &Progress::hidden()).unwrap_err();
         assert!(err
             .to_string()
             .contains("oldest release crosscheck supports (36)"));
@@ -383,7 +385,7 @@ mod tests {
     fn the_linked_release_is_this_binary() {
         let builds = Builds::new(Path::new("/nonexistent"), Path::new("/nonexistent"), false);
         let major = major_of(LINKED).unwrap();
-        let release = builds.release(major, &ProgressBar::hidden()).unwrap();
+        let release = builds.release(major, &Progress::hidden()).unwrap();
         assert_eq!(release.version, LINKED);
         assert_eq!(release.binary, std::env::current_exe().unwrap());
     }

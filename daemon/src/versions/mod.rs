@@ -8,3 +8,4 @@
 
 pub mod bisect;
 pub mod builds;
+pub mod progress;
