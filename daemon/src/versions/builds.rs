@@ -7,8 +7,8 @@
 //! compiled again. `engine/wasmtime.rs` builds against every release from
 //! 36 on (see `oracles/build.rs`).
 
-use anyhow::{anyhow, bail, Context, Result};
 use super::progress::Progress;
+use anyhow::{anyhow, bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -26,7 +26,8 @@ impl Progress {
         }
     }
 
-    /// Shows nothing (tests).
+    /// Shows nothing.
+    #[cfg(test)]
     pub fn hidden() -> Progress {
         Progress {
             bar: ProgressBar::hidden(),
