@@ -8,9 +8,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use oracles::case::generate::generate_from_fuzz_input;
-use oracles::cost::compile::find_blowups;
 use oracles::cost::heap::Heap;
-use oracles::Finding;
+use oracles::pipeline::findings::blowup_findings;
 
 oracles::install_instrumented_heap!();
 
@@ -25,9 +24,6 @@ fn run(data: &[u8]) {
     let Ok(module) = generate_from_fuzz_input(data, &settings.generator) else {
         return;
     };
-    let found: Vec<Finding> = find_blowups(matrix, &module.wasm, &settings.cost, Some(&Heap))
-        .into_iter()
-        .map(Finding::of_blowup)
-        .collect();
+    let found = blowup_findings(matrix, &module.wasm, &settings.cost, Some(&Heap));
     crosscheck_fuzz::stop_on_new(&found, &module.wasm);
 }

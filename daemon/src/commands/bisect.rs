@@ -6,11 +6,11 @@
 use crate::config::Config;
 use crate::store::Store;
 use crate::versions::bisect::{bisect, parse_range, Tested};
-use crate::versions::builds::{Builds, BUILT_FROM};
+use super::build_release::BuildsArgs;
 use crate::versions::progress::Progress;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode};
 
 /// Arguments of `crosscheck bisect`.
@@ -22,16 +22,8 @@ pub struct BisectArgs {
     /// 36..48 (each major's newest patch release is tested).
     #[arg(long, value_name = "A..B")]
     versions: String,
-    /// Where the builds are kept (default: `<data_dir>/builds`; about 2 GB).
-    #[arg(long, value_name = "DIR")]
-    cache: Option<PathBuf>,
-    /// The crosscheck checkout to build from (default: the one this binary
-    /// was built from).
-    #[arg(long, value_name = "DIR")]
-    source: Option<PathBuf>,
-    /// Build every release again, even when a build is cached.
-    #[arg(long)]
-    rebuild: bool,
+    #[command(flatten)]
+    builds: BuildsArgs,
     /// Run the original module even if a shrunk one exists.
     #[arg(long)]
     original: bool,
@@ -49,11 +41,8 @@ pub fn run(config: &Config, args: BisectArgs) -> Result<ExitCode> {
         _ => &finding.artifact,
     };
     let wasm = store.read_artifact(hash)?;
-    let cache = args
-        .cache
-        .clone()
-        .unwrap_or_else(|| config.store.data_dir.join("builds"));
-    let work = cache.join("bisect");
+    let builds = args.builds.builds(config);
+    let work = builds.cache().join("bisect");
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     let module = work.join(format!("finding-{}.wasm", finding.id));
     std::fs::write(&module, &wasm)?;
@@ -64,11 +53,6 @@ pub fn run(config: &Config, args: BisectArgs) -> Result<ExitCode> {
     // A compile outlier is judged against the distribution it was found by.
     let baseline = work.join("baseline.json");
     std::fs::write(&baseline, serde_json::to_string(&store.baseline()?)?)?;
-    let source = args
-        .source
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(BUILT_FROM));
-    let builds = Builds::new(&cache, &source, args.rebuild);
     let seed = finding.first_seed.unwrap_or(0);
     let signature = finding.case_signature().to_string();
     println!(

@@ -14,7 +14,16 @@ use std::process::ExitCode;
 pub struct BuildReleaseArgs {
     /// The Wasmtime major release (its newest patch release is used).
     major: u64,
-    /// Where the builds are kept (default: `<data_dir>/builds`).
+    #[command(flatten)]
+    builds: BuildsArgs,
+}
+
+/// Where releases are built, and from what: the options `bisect` shares.
+#[derive(Args)]
+pub struct BuildsArgs {
+    /// Where the builds are kept (default: `<data_dir>/builds`; a target
+    /// directory of a few GB shared by every release, and each release's
+    /// binary).
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
     /// The crosscheck checkout to build from (default: the one this binary
@@ -26,14 +35,25 @@ pub struct BuildReleaseArgs {
     rebuild: bool,
 }
 
+impl BuildsArgs {
+    /// The cache of builds these options name.
+    pub fn builds(&self, config: &Config) -> Builds {
+        let cache = self
+            .cache
+            .clone()
+            .unwrap_or_else(|| config.store.data_dir.join("builds"));
+        let source = self
+            .source
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(BUILT_FROM));
+        Builds::new(&cache, &source, self.rebuild)
+    }
+}
+
 /// Runs the command: builds (or finds) the binary and prints its path.
 pub fn run(config: &Config, args: BuildReleaseArgs) -> Result<ExitCode> {
-    let cache = args
-        .cache
-        .unwrap_or_else(|| config.store.data_dir.join("builds"));
-    let source = args.source.unwrap_or_else(|| PathBuf::from(BUILT_FROM));
     let progress = Progress::new();
-    let release = Builds::new(&cache, &source, args.rebuild).release(args.major, &progress);
+    let release = args.builds.builds(config).release(args.major, &progress);
     progress.finish();
     let release = release?;
     println!("Wasmtime {}: {}", release.version, release.binary.display());

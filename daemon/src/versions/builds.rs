@@ -55,6 +55,11 @@ impl Builds {
         }
     }
 
+    /// Where the builds are kept.
+    pub fn cache(&self) -> &Path {
+        &self.cache
+    }
+
     /// crosscheck built against the newest release of Wasmtime `major`:
     /// this binary when it links that major, else the cached build, else a
     /// new build (minutes; `progress` shows cargo's progress).

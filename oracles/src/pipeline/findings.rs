@@ -289,6 +289,27 @@ pub fn of_case(
     found
 }
 
+/// The compile blowups of `wasm` against the `[cost]` limits alone (no
+/// run distribution to judge outliers by), each named with every engine
+/// it spans ([`spread`]): what the `compile_cost` fuzz target stops on,
+/// signed as the daemon signs them.
+pub fn blowup_findings(
+    matrix: &Matrix,
+    wasm: &[u8],
+    limits: &CostLimits,
+    heap: Option<&dyn PeakHeap>,
+) -> Vec<Finding> {
+    let over = find_blowups(matrix, wasm, limits, heap);
+    if over.is_empty() {
+        return Vec::new();
+    }
+    let near = find_blowups(matrix, wasm, &limits.scaled(SIBLING_FACTOR), heap);
+    spread(matrix, over, near)
+        .into_iter()
+        .map(Finding::of_blowup)
+        .collect()
+}
+
 /// The engines whose compile of `wasm` is over `limits` (absolute and
 /// oracle-relative, and against their own distribution in the run), one
 /// blowup per engine and kind, each confirmed by measuring again. The
