@@ -3,10 +3,10 @@
 //! crosscheck built against it (cached, see `versions::builds`), asked
 //! whether the finding's module still gives its signature.
 
+use super::build_release::BuildsArgs;
 use crate::config::Config;
 use crate::store::Store;
 use crate::versions::bisect::{bisect, parse_range, Tested};
-use super::build_release::BuildsArgs;
 use crate::versions::progress::Progress;
 use anyhow::{bail, Context, Result};
 use clap::Args;
