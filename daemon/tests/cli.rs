@@ -444,3 +444,37 @@ fn seed_corpus_writes_each_seeds_generation_entropy() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("empty"), "{}", stderr(&out));
 }
+
+/// Wasmtime 38's `sdiv` by INT_MIN (corpus/cranelift-sdiv-int-min.wat): the
+/// releases with the bug give a mismatch blamed on Cranelift's mid-end,
+/// the fixed ones agree. A regression test of the fix on the default build,
+/// and of the attribution on a build against 36 to 38.
+#[test]
+fn cranelift_sdiv_by_int_min_is_fixed_from_39_and_blamed_on_the_mid_end_before() {
+    let out = crosscheck(&[
+        "check",
+        "corpus/cranelift-sdiv-int-min.wat",
+        "--invoke",
+        "f",
+        "--args",
+        "-2147483648",
+    ]);
+    let text = stdout(&out);
+    let major: u64 = oracles::versions::WASMTIME
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .expect("the linked Wasmtime version");
+    if major >= 39 {
+        assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+        assert!(text.contains("wasmi result: [i32:1]"), "{text}");
+        assert!(text.contains("verdict: agree"), "{text}");
+    } else {
+        assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+        assert!(
+            text.contains("blame: Cranelift's optimizer (mid-end)"),
+            "{text}"
+        );
+        assert!(text.contains("[i32:-1]"), "{text}");
+    }
+}
