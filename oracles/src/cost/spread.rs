@@ -20,7 +20,6 @@ pub const SIBLING_FACTOR: f64 = 0.5;
 /// engine of that kind. `near` counts only for kinds in `over`.
 pub fn spread(matrix: &Matrix, over: Vec<Blowup>, near: Vec<Blowup>) -> Vec<Blowup> {
     let mut kinds: Vec<&'static str> = over.iter().map(|b| b.kind).collect();
-    kinds.dedup();
     kinds.sort_unstable();
     kinds.dedup();
     let order = matrix.names();

@@ -269,16 +269,10 @@ pub fn of_case(
     let limits = &cost.limits;
     let wasm = &case.module.wasm;
     let suspect = is_blowup_suspect(&case.report, limits, cost.case_peak_heap);
-    let blowups = compile_blowups(matrix, wasm, cost, limits, suspect);
-    let blowups = if blowups.is_empty() {
-        blowups
-    } else {
-        // The siblings of an engine over the limits, measured against half
-        // of them: one finding names every engine the blowup spans.
-        let near = compile_blowups(matrix, wasm, cost, &limits.scaled(SIBLING_FACTOR), true);
-        spread(matrix, blowups, near)
-    };
-    found.extend(blowups.into_iter().map(Finding::of_blowup));
+    // Siblings are measured whenever an engine is over, suspect or not.
+    found.extend(spanning(matrix, limits, |limits, first| {
+        compile_blowups(matrix, wasm, cost, limits, suspect || !first)
+    }));
     if is_slow_suspect(&case.report, limits) {
         found.extend(
             find_slow_runs(matrix, &case.report, wasm, &case.plan, limits)
@@ -299,11 +293,25 @@ pub fn blowup_findings(
     limits: &CostLimits,
     heap: Option<&dyn PeakHeap>,
 ) -> Vec<Finding> {
-    let over = find_blowups(matrix, wasm, limits, heap);
+    spanning(matrix, limits, |limits, _| {
+        find_blowups(matrix, wasm, limits, heap)
+    })
+}
+
+/// The blowups `find` reports at `limits` (its second argument: whether
+/// this is the first search), as findings that each name every engine the
+/// blowup spans: when there are any, the siblings are found again at
+/// [`SIBLING_FACTOR`] of the limits and [`spread`] merges them.
+fn spanning(
+    matrix: &Matrix,
+    limits: &CostLimits,
+    find: impl Fn(&CostLimits, bool) -> Vec<Blowup>,
+) -> Vec<Finding> {
+    let over = find(limits, true);
     if over.is_empty() {
         return Vec::new();
     }
-    let near = find_blowups(matrix, wasm, &limits.scaled(SIBLING_FACTOR), heap);
+    let near = find(&limits.scaled(SIBLING_FACTOR), false);
     spread(matrix, over, near)
         .into_iter()
         .map(Finding::of_blowup)
