@@ -216,6 +216,12 @@ impl Config {
         Ok(())
     }
 
+    /// The cache of crosscheck builds against other Wasmtime releases
+    /// (`build-release`, `bisect`, engines named `BASE@MAJOR`).
+    pub fn builds_dir(&self) -> PathBuf {
+        self.store.data_dir.join("builds")
+    }
+
     /// The number of worker processes to run.
     pub fn workers(&self) -> usize {
         match self.daemon.workers {

@@ -106,6 +106,10 @@ enum Command {
     /// A worker process of `crosscheck run` (started by the daemon).
     #[command(hide = true)]
     Worker,
+    /// One engine served to a crosscheck of another Wasmtime release
+    /// (`oracles::engine::other_version`).
+    #[command(hide = true, name = "serve-engine")]
+    ServeEngine,
 }
 
 fn main() -> ExitCode {
@@ -148,6 +152,7 @@ fn restore_default_sigpipe() {
 fn run(cli: Cli) -> Result<ExitCode> {
     let config = config::Config::load(cli.config.as_deref())?;
     logging::init(&config.log);
+    oracles::engine::other_version::use_builds(&config.builds_dir());
     match cli.command {
         Command::Case(args) => commands::case::run(&config, args),
         Command::Check(args) => commands::check::run(&config, args),
@@ -173,5 +178,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gate(args) => commands::gate::run(&config, args),
         Command::Serve(args) => commands::serve::run(&config, args),
         Command::Worker => commands::worker::run(&config),
+        Command::ServeEngine => {
+            oracles::engine::other_version::serve(std::io::stdin().lock(), std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

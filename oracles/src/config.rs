@@ -102,9 +102,13 @@ impl Settings {
 
     /// Builds the engine matrix.
     pub fn matrix(&self) -> Result<Matrix> {
-        Matrix::new(&self.matrix.oracle, &self.matrix.engines, &self.execution)?
-            .with_tie_breakers(&self.matrix.tie_breakers, &self.execution)?
-            .with_proposal_engines(&self.matrix.proposal_engines, &self.execution)
+        Matrix::new(
+            &self.matrix.oracle,
+            &self.matrix.compared_engines(),
+            &self.execution,
+        )?
+        .with_tie_breakers(&self.matrix.tie_breakers, &self.execution)?
+        .with_proposal_engines(&self.matrix.proposal_engines, &self.execution)
     }
 }
 

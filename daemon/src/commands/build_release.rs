@@ -38,10 +38,7 @@ pub struct BuildsArgs {
 impl BuildsArgs {
     /// The cache of builds these options name.
     pub fn builds(&self, config: &Config) -> Builds {
-        let cache = self
-            .cache
-            .clone()
-            .unwrap_or_else(|| config.store.data_dir.join("builds"));
+        let cache = self.cache.clone().unwrap_or_else(|| config.builds_dir());
         let source = self
             .source
             .clone()

@@ -57,7 +57,7 @@ pub fn run(config: &Config, args: GateArgs) -> Result<ExitCode> {
     };
     let health = Health::load(&store, config, window)?;
     let mut engines = vec![config.settings.matrix.oracle.clone()];
-    engines.extend(config.settings.matrix.engines.iter().cloned());
+    engines.extend(config.settings.matrix.compared_engines());
     let rules = evaluate(&config.gate, &health, &engines, baseline.as_ref());
     let pass = rules.iter().all(|r| r.pass);
 

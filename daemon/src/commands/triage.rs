@@ -40,7 +40,7 @@ fn priority(kind: &str) -> u8 {
         oracles::judge::death::BREACH => 0,
         "crash" => 1,
         "hang" | "oom" => 2,
-        "mismatch" => 3,
+        "mismatch" | oracles::judge::versions::REGRESSION | oracles::judge::versions::FIX => 3,
         "rejected:unexpected" => 4,
         _ => 5,
     }

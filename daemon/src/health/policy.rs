@@ -53,6 +53,8 @@ impl Default for GatePolicy {
                 "compile-time",
                 "compile-memory",
                 "perf",
+                oracles::judge::versions::REGRESSION,
+                oracles::cost::releases::COMPILE_REGRESSION,
             ]
             .into_iter()
             .map(|kind| (kind.to_string(), 0))

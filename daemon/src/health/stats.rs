@@ -136,7 +136,7 @@ pub fn findings_events(kinds: &[String]) -> Vec<(String, String)> {
     };
     let mut events = verdict_events(first);
     for (i, kind) in kinds.iter().enumerate() {
-        if matches!(kind.as_str(), "compile-time" | "compile-memory" | "perf") {
+        if oracles::pipeline::findings::is_cost_kind(kind) {
             events.push((ALL_ENGINES.into(), format!("blowup:{kind}")));
         } else if i > 0 {
             events.push((ALL_ENGINES.into(), format!("later:{kind}")));

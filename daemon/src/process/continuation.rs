@@ -5,7 +5,7 @@
 //! supervisor and the prober both follow a case this way.
 
 use super::protocol::Order;
-use super::worker_process::{death_finding, in_engine, Death};
+use super::worker_process::{death_finding, Death};
 use oracles::cost::baseline::Baseline;
 use oracles::pipeline::findings::of_deaths;
 use oracles::{EngineRun, Finding};
@@ -44,7 +44,7 @@ pub fn without(
     }
     let mut next = order.clone();
     if let Order::Check { dead, .. } = &mut next {
-        dead.push((engine.to_string(), in_engine(death, engine, compiling)));
+        dead.push((engine.to_string(), death.in_engine(engine, compiling)));
     }
     Some(next)
 }

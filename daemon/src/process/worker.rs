@@ -29,6 +29,7 @@ pub fn run(config: &Config) -> Result<ExitCode> {
         Ok(text) => Config::parse(&text, "the supervisor's configuration")?,
         Err(_) => config.clone(),
     };
+    oracles::engine::other_version::use_builds(&config.builds_dir());
     let matrix = config.settings.matrix()?;
     let stop = Arc::new(AtomicBool::new(false));
     let orders = read_orders(stop.clone());
@@ -346,7 +347,9 @@ fn run_case(
                 .runs
                 .iter()
                 .any(|(_, run)| matches!(run, oracles::EngineRun::Died(_)));
-            let measured_costs = found.iter().filter(|f| !died && is_cost_kind(&f.kind));
+            let measured_costs = found
+                .iter()
+                .filter(|f| !died && oracles::pipeline::findings::is_cost_kind(&f.kind));
             for blowup in measured_costs {
                 events.push(("*".into(), format!("blowup:{}", blowup.kind)));
             }
@@ -391,11 +394,6 @@ fn run_case(
             }
         }
     })
-}
-
-/// Whether a finding kind is a cost finding (counted as `blowup:<kind>`).
-fn is_cost_kind(kind: &str) -> bool {
-    matches!(kind, "compile-time" | "compile-memory" | "perf")
 }
 
 /// Every engine's compile of the case as the supervisor's baseline window

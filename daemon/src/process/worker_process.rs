@@ -5,14 +5,12 @@
 use super::protocol::{Order, Reply};
 use crate::config::WORKER_CONFIG_ENV;
 use anyhow::{Context, Result};
-use oracles::engine::WasmtimeVariant;
-use oracles::judge::death::BREACH;
 use oracles::pipeline::findings::of_deaths;
 use oracles::EngineRun;
 use oracles::Finding;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -57,7 +55,7 @@ pub enum KillReason {
 
 /// How a worker's death is classified: `crash`, `hang` or `oom`, a stable
 /// description for signatures and the details for the report; not yet
-/// tied to the engine that ran ([`in_engine`] does that).
+/// tied to the engine that ran ([`Death::in_engine`] does that).
 pub use oracles::judge::death::Death;
 
 /// The finding signature of `death` while `engine` ran (`None`: before any
@@ -67,43 +65,6 @@ pub fn death_signature(death: &Death, engine: Option<&str>) -> String {
         Some(engine) => death_finding(death, Some(engine), false, "").signature,
         None => format!("{} worker {} in {}", death.kind, death.how, place(None)),
     }
-}
-
-/// `death` as the run of `engine`, which was compiling or running: a crash
-/// whose evidence says compiled code touched memory it must not becomes a
-/// breach (`oracles::judge::death::BREACH`).
-pub fn in_engine(death: &Death, engine: &str, compiling: bool) -> Death {
-    let breach = (death.kind == "crash")
-        .then(|| breach_evidence(death, engine, compiling))
-        .flatten();
-    let (kind, how) = match breach {
-        Some(evidence) => (BREACH.to_string(), format!("{evidence} ({})", death.how)),
-        None => (death.kind.clone(), death.how.clone()),
-    };
-    Death {
-        kind,
-        how,
-        detail: death.detail.clone(),
-        compiling,
-    }
-}
-
-/// Why a crash of `engine` is a sandbox breach, if it is one: Wasmtime's
-/// own abort on a fault at an address of no linear memory, or a segfault
-/// running code compiled with explicit bounds checks, where no fault is
-/// part of normal operation.
-fn breach_evidence(death: &Death, engine: &str, compiling: bool) -> Option<&'static str> {
-    if death.detail.contains(NOT_LINEAR_MEMORY) {
-        return Some("Wasmtime caught a fault outside every linear memory");
-    }
-    let faulted = ["SIGSEGV", "SIGBUS"].iter().any(|s| death.how.ends_with(s));
-    let explicit = engine
-        .split("+fault-")
-        .next()
-        .and_then(WasmtimeVariant::parse)
-        .is_some_and(|v| !v.signals);
-    (faulted && explicit && !compiling)
-        .then_some("a memory fault in code compiled with explicit bounds checks")
 }
 
 /// The finding `death` is while `engine` ran `case` (`seed 7, worker pid
@@ -127,7 +88,7 @@ pub fn death_finding(death: &Death, engine: Option<&str>, compiling: bool, case:
             flips: Vec::new(),
         };
     };
-    let run = EngineRun::Died(in_engine(death, engine, compiling));
+    let run = EngineRun::Died(death.in_engine(engine, compiling));
     let mut finding = of_deaths(&[(engine.to_string(), run)])
         .pop()
         .expect("one death, one finding");
@@ -136,10 +97,6 @@ pub fn death_finding(death: &Death, engine: Option<&str>, compiling: bool, case:
     }
     finding
 }
-
-/// Wasmtime's words when compiled code faults on an address that belongs
-/// to no linear memory of its store, just before it aborts.
-pub const NOT_LINEAR_MEMORY: &str = "not known to any linear memory";
 
 /// Where in a case a worker was, for signatures and reports.
 pub fn place(engine: Option<&str>) -> &str {
@@ -339,85 +296,34 @@ pub fn resident_bytes(pid: u32) -> Option<u64> {
 /// Classifies a worker's exit as a finding kind and a stable description
 /// (not yet tied to an engine: `compiling` is false).
 pub fn classify(status: ExitStatus, killed_for: Option<KillReason>, stderr_tail: &str) -> Death {
-    let death = |kind: &str, how: String, detail: String| Death {
-        kind: kind.to_string(),
-        how,
-        detail: match stderr_tail.trim() {
-            "" => detail,
-            tail => format!("{detail}\nlast lines of the worker's stderr:\n{tail}"),
-        },
-        compiling: false,
-    };
     match killed_for {
-        Some(KillReason::Timeout(limit)) => {
-            return death(
-                "hang",
-                "case exceeded the time limit".into(),
-                format!(
-                    "killed after {} s without finishing the case",
-                    limit.as_secs()
-                ),
-            )
-        }
-        Some(KillReason::Memory { rss, limit }) => {
-            return death(
-                "oom",
-                "resident memory exceeded the limit".into(),
-                format!(
-                    "killed at {} MiB resident, limit {} MiB",
-                    rss >> 20,
-                    limit >> 20
-                ),
-            )
-        }
-        None => {}
-    }
-    if stderr_tail.contains("memory allocation of") {
-        return death(
+        Some(KillReason::Timeout(limit)) => Death::new(
+            "hang",
+            "case exceeded the time limit".into(),
+            format!(
+                "killed after {} s without finishing the case",
+                limit.as_secs()
+            ),
+            stderr_tail,
+        ),
+        Some(KillReason::Memory { rss, limit }) => Death::new(
             "oom",
-            "allocation failed".into(),
-            "the allocator gave up".into(),
-        );
+            "resident memory exceeded the limit".into(),
+            format!(
+                "killed at {} MiB resident, limit {} MiB",
+                rss >> 20,
+                limit >> 20
+            ),
+            stderr_tail,
+        ),
+        None => Death::of_exit(status, stderr_tail),
     }
-    match (status.signal(), status.code()) {
-        (Some(libc::SIGKILL), _) => death(
-            "oom",
-            "killed by SIGKILL from outside crosscheck".into(),
-            "SIGKILL not sent by crosscheck: most likely the kernel's OOM killer".into(),
-        ),
-        (Some(signal), _) => death(
-            "crash",
-            format!("killed by {}", signal_name(signal)),
-            format!("the worker died of {}", signal_name(signal)),
-        ),
-        (None, Some(code)) => death(
-            "crash",
-            format!("exited with status {code}"),
-            format!("the worker exited with status {code} in the middle of its work"),
-        ),
-        (None, None) => death("crash", "ended without a status".into(), String::new()),
-    }
-}
-
-fn signal_name(signal: i32) -> String {
-    let name = match signal {
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGILL => "SIGILL",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGTRAP => "SIGTRAP",
-        libc::SIGSYS => "SIGSYS",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGINT => "SIGINT",
-        _ => return format!("signal {signal}"),
-    };
-    name.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::process::ExitStatusExt;
 
     fn signalled(signal: i32) -> ExitStatus {
         ExitStatus::from_raw(signal)
@@ -517,7 +423,7 @@ mod tests {
     fn crashes_with_evidence_of_an_access_outside_linear_memory_are_breaches() {
         let segv = classify(signalled(libc::SIGSEGV), None, "");
         // Code with explicit bounds checks never faults by design.
-        let breach = in_engine(&segv, "cranelift-tail-explicit", false);
+        let breach = segv.in_engine("cranelift-tail-explicit", false);
         assert_eq!(breach.kind, "breach");
         assert_eq!(
             breach.how,
@@ -532,21 +438,21 @@ mod tests {
         assert_eq!(finding.kind, "breach");
         // Not while compiling, not under guard pages, not wasmi.
         assert_eq!(
-            in_engine(&segv, "cranelift-tail-explicit", true).kind,
+            segv.in_engine("cranelift-tail-explicit", true).kind,
             "crash"
         );
         assert_eq!(
-            in_engine(&segv, "cranelift-tail-signals", false).kind,
+            segv.in_engine("cranelift-tail-signals", false).kind,
             "crash"
         );
-        assert_eq!(in_engine(&segv, "wasmi", false).kind, "crash");
+        assert_eq!(segv.in_engine("wasmi", false).kind, "crash");
         // Wasmtime's own words, whatever the variant and signal.
         let abort = classify(
             signalled(libc::SIGABRT),
             None,
             "Wasmtime caught a segfault for a wasm program because the faulting instruction\nis allowed to segfault due to how linear memories are implemented. The address\nthat was accessed, however, is not known to any linear memory in use within this\nStore.",
         );
-        let breach = in_engine(&abort, "cranelift-tail-signals", false);
+        let breach = abort.in_engine("cranelift-tail-signals", false);
         assert_eq!(
             (breach.kind.as_str(), breach.how.as_str()),
             (
@@ -565,7 +471,7 @@ mod tests {
             "",
         );
         assert_eq!(
-            in_engine(&hang, "cranelift-tail-explicit", false).kind,
+            hang.in_engine("cranelift-tail-explicit", false).kind,
             "hang"
         );
     }

@@ -83,7 +83,7 @@ pub fn triage(
     // A blowup (or a slow run) shrinks to the smallest module still over
     // the limits; keeping it twice over lets the shrunk module reproduce on
     // a noisy machine.
-    if is_cost(&finding.kind) {
+    if oracles::pipeline::findings::is_cost_kind(&finding.kind) {
         // A module only just over the limits (a slow run of 14 times its
         // sibling against a limit of 10) is shrunk against a smaller
         // margin, or against the limits themselves: it reproduced at them,
@@ -117,7 +117,9 @@ pub fn triage(
     let mut shrunk = shrunk?;
     // Past wasm-shrink, to what a person would write, and the trigger:
     // not for cost findings, whose test is a measurement.
-    let group = if is_cost(&finding.kind) || config.settings.triage.reduce_seconds == 0 {
+    let group = if oracles::pipeline::findings::is_cost_kind(&finding.kind)
+        || config.settings.triage.reduce_seconds == 0
+    {
         None
     } else {
         let deadline = Instant::now() + Duration::from_secs(config.settings.triage.reduce_seconds);
@@ -190,11 +192,6 @@ fn suppress_by_trigger(
         );
     }
     Ok(())
-}
-
-/// Whether a finding kind is a cost finding, judged by measurement.
-fn is_cost(kind: &str) -> bool {
-    kind.starts_with("compile-") || kind == "perf"
 }
 
 /// The group of a finding whose minimal module is `wasm`: its suspect and

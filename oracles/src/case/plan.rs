@@ -7,10 +7,11 @@ use anyhow::{bail, Context, Result};
 use arbitrary::Unstructured;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// One call: an exported function and its arguments.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Invocation {
     /// Export name.
     pub export: String,
@@ -19,7 +20,7 @@ pub struct Invocation {
 }
 
 /// Everything the harness does with an instance, identical for every engine.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// Calls in order, all on one instance.
     pub calls: Vec<Invocation>,

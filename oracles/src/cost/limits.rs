@@ -2,7 +2,8 @@
 //! (`[cost.compile]` absolute and oracle-relative compile limits,
 //! `[cost.perf]` run time against siblings, `[cost.outliers]` compile cost
 //! against the run's own distribution, `[cost.scaling]` background growth
-//! checks), and `remeasure`, which all confirmations share.
+//! checks, `[cost.releases]` compile cost against the reference Wasmtime
+//! release), and `remeasure`, which all confirmations share.
 
 use anyhow::{bail, Result};
 use serde::Deserialize;
@@ -24,6 +25,36 @@ pub struct CostLimits {
     /// `[cost.scaling]`: the daemon's background scaling checks
     /// (`cost::scaling_check`).
     pub scaling: ScalingChecks,
+    /// `[cost.releases]`: compiles far costlier than on the reference
+    /// release (`cost::releases`).
+    pub releases: ReleaseLimits,
+}
+
+/// `[cost.releases]`: one engine's compile of a module against the same
+/// engine's compile on the reference release (`[matrix]
+/// reference_release`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReleaseLimits {
+    /// A compile taking this many times the reference release's time ...
+    pub time_ratio: f64,
+    /// ... and at least this many milliseconds is a regression.
+    pub time_floor_ms: u64,
+    /// A compile allocating this many times the reference release's peak ...
+    pub memory_ratio: f64,
+    /// ... and at least this many MiB is a regression.
+    pub memory_floor_mib: u64,
+}
+
+impl Default for ReleaseLimits {
+    fn default() -> Self {
+        ReleaseLimits {
+            time_ratio: 5.0,
+            time_floor_ms: 50,
+            memory_ratio: 5.0,
+            memory_floor_mib: 64,
+        }
+    }
 }
 
 /// `[cost.compile]`: limits on one compile, absolute and relative to the
@@ -105,6 +136,7 @@ impl Default for CostLimits {
             perf: PerfLimits::default(),
             outliers: OutlierLimits::default(),
             scaling: ScalingChecks::default(),
+            releases: ReleaseLimits::default(),
         }
     }
 }
@@ -184,6 +216,12 @@ impl CostLimits {
                 ..self.outliers.clone()
             },
             scaling: self.scaling.clone(),
+            releases: ReleaseLimits {
+                time_ratio: self.releases.time_ratio * factor,
+                time_floor_ms: scale(self.releases.time_floor_ms),
+                memory_ratio: self.releases.memory_ratio * factor,
+                memory_floor_mib: scale(self.releases.memory_floor_mib),
+            },
         }
     }
 }

@@ -1,7 +1,8 @@
 //! What compiling and running a case costs, and when that is a finding:
 //! compile blowups against absolute and oracle-relative limits, outliers
 //! against each engine's own distribution in the run, slow runs against
-//! sibling configurations, and growth exponents from scaling checks.
+//! sibling configurations, compiles against the reference Wasmtime release,
+//! and growth exponents from scaling checks.
 //!
 //! In: a module, the matrix, `[cost]`, and the measurements the matrix took
 //! (wall and CPU time on [`clock`], peak heap through [`heap`]). Out:
@@ -14,6 +15,7 @@ pub mod compile;
 pub mod exponents;
 pub mod heap;
 pub mod limits;
+pub mod releases;
 pub mod run;
 pub mod scaling_check;
 pub mod shapes;

@@ -9,6 +9,7 @@
 use super::compile::Blowup;
 use crate::engine::family::family;
 use crate::engine::matrix::Matrix;
+use crate::engine::other_version::release_of;
 
 /// How far below the limits a sibling still counts as slow with the engine
 /// that crossed them.
@@ -79,10 +80,12 @@ pub fn slow_group(matrix: &Matrix, slow: &[&str]) -> String {
             continue;
         }
         let kin = family(engine);
+        // A family of one release: the other release's engines are not
+        // its siblings here.
         let members: Vec<&str> = candidates
             .iter()
             .copied()
-            .filter(|c| family(c) == kin)
+            .filter(|c| family(c) == kin && release_of(c) == release_of(engine))
             .collect();
         if members.len() > 1 && members.iter().all(|m| slow.contains(m)) {
             parts.push(kin);

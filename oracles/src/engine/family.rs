@@ -5,6 +5,7 @@
 //! Winch and wasmi share nothing with Cranelift. Attribution weighs
 //! families, and names the party their sides point to.
 
+use super::other_version::split_version;
 use super::wasmi::WASMI_LAZY;
 use super::wasmtime::{Backend, WasmtimeVariant};
 
@@ -25,6 +26,10 @@ pub const PULLEY: &str = "pulley";
 /// shared code would): it is no independent witness, and when it alone
 /// disagrees with its family the split names it.
 pub fn family(engine: &str) -> String {
+    // Two releases of one compiler share nearly all their code: one witness.
+    if let (base, Some(_)) = split_version(engine) {
+        return family(base);
+    }
     if let Some((base, _)) = engine.split_once("+fault-") {
         return family(base);
     }

@@ -3,6 +3,7 @@
 //! engines run under.
 
 use crate::case::plan::Plan;
+use crate::cost::compile::CompileCost;
 use crate::judge::outcome::EngineRun;
 use serde::{Deserialize, Serialize};
 use wasmparser::WasmFeatures;
@@ -26,6 +27,14 @@ pub trait Engine: Send + Sync {
     /// for engines that generate code: `None` for interpreters, `Some(Err)`
     /// when the engine refuses the module.
     fn machine_code(&self, _wasm: &[u8]) -> Option<Result<Vec<u8>, String>> {
+        None
+    }
+
+    /// For an engine that runs in another process, that process's own
+    /// measurement of compiling `wasm` (`Err`: refused, or a panic):
+    /// timing the round trip here would add the pipe to it. `None` for
+    /// engines of this process, which the caller measures.
+    fn measured_compile(&self, _wasm: &[u8]) -> Option<Result<CompileCost, String>> {
         None
     }
 

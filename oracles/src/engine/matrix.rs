@@ -4,6 +4,7 @@
 use crate::case::module_info::validates_with;
 use crate::case::plan::Plan;
 use crate::case::stack_program::StackExpectation;
+use crate::engine::other_version::split_version;
 use crate::engine::{build_engine, Engine, ExecutionConfig};
 use crate::judge::compare::{compare, Comparison};
 use crate::judge::outcome::{EngineRun, InconclusiveReason};
@@ -28,6 +29,41 @@ pub struct MatrixConfig {
     /// lacks (`+proposals` variants); the first is its reference.
     #[serde(default = "default_proposal_engines")]
     pub proposal_engines: Vec<String>,
+    /// A second Wasmtime release (its major) every Wasmtime engine of
+    /// `engines` also runs on, as `NAME@MAJOR` (`engine::other_version`):
+    /// the previous release as the reference of a release candidate.
+    #[serde(default)]
+    pub reference_release: Option<u64>,
+}
+
+impl MatrixConfig {
+    /// `engines`, followed by each Wasmtime engine among them on the
+    /// reference release when one is set. An injected fault stands for a
+    /// bug new in this build: its twin on the reference release is the
+    /// engine without it.
+    pub fn compared_engines(&self) -> Vec<String> {
+        let mut all = self.engines.clone();
+        if let Some(major) = self.reference_release {
+            for engine in &self.engines {
+                let clean = engine.split("+fault-").next().unwrap_or(engine);
+                let twin = format!("{clean}@{major}");
+                if is_wasmtime_engine(engine)
+                    && split_version(engine).1.is_none()
+                    && !all.contains(&twin)
+                {
+                    all.push(twin);
+                }
+            }
+        }
+        all
+    }
+}
+
+/// Whether `name` is a Wasmtime variant (possibly with an injected fault).
+fn is_wasmtime_engine(name: &str) -> bool {
+    let base = name.split("+fault-").next().unwrap_or(name);
+    let base = base.split("+sabotage-").next().unwrap_or(base);
+    crate::engine::WasmtimeVariant::parse(base).is_some()
 }
 
 /// Cranelift at opt level none as the reference, the two tail-call
@@ -314,14 +350,7 @@ fn run_engines(
         }
         let index = set.first_index + index;
         observe(Step::Compiling(index));
-        let mut running = false;
-        crate::engine::panics::catch(|| {
-            engine.execute_observed(wasm, plan, &mut || {
-                running = true;
-                observe(Step::Running(index))
-            })
-        })
-        .unwrap_or_else(|message| EngineRun::Crashed(panic_text(running, message)))
+        run_caught(engine, wasm, plan, &mut || observe(Step::Running(index)))
     };
     let mut runs: Vec<EngineRun> = set
         .engines
@@ -352,6 +381,24 @@ fn run_engines(
         comparison,
         stack_rerun: None,
     }
+}
+
+/// Runs `plan` on `engine`, calling `compiled` when running begins; a
+/// panic is the engine's crash, named as a runtime panic after compiling.
+pub fn run_caught(
+    engine: &dyn Engine,
+    wasm: &[u8],
+    plan: &Plan,
+    compiled: &mut dyn FnMut(),
+) -> EngineRun {
+    let mut running = false;
+    crate::engine::panics::catch(|| {
+        engine.execute_observed(wasm, plan, &mut || {
+            running = true;
+            compiled()
+        })
+    })
+    .unwrap_or_else(|message| EngineRun::Crashed(panic_text(running, message)))
 }
 
 /// Prefix of the crash message of a panic raised after the engine compiled

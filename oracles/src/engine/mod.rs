@@ -14,6 +14,7 @@ mod faulty;
 mod interface;
 pub mod matrix;
 pub mod memory_sabotage;
+pub mod other_version;
 pub mod panics;
 mod registry;
 mod rule_faults;

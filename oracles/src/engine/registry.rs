@@ -4,6 +4,7 @@
 use super::faulty::{Fault, FaultyEngine};
 use super::interface::{Engine, ExecutionConfig};
 use super::memory_sabotage::MemorySabotage;
+use super::other_version::{split_version, OtherVersionEngine};
 use super::sabotage::{Sabotage, SabotagedEngine};
 use super::wasmi::{WasmiEngine, WASMI_LAZY};
 use super::wasmtime::{Backend, WasmtimeEngine, WasmtimeVariant, STACK_CHECK_FAULT};
@@ -47,6 +48,9 @@ pub fn known_engine_names() -> Vec<String> {
 
 /// Builds the engine called `name` (see [`known_engine_names`]).
 pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engine>> {
+    if let (_, Some(_)) = split_version(name) {
+        return Ok(Box::new(OtherVersionEngine::start(name, limits)?));
+    }
     if name == "wasmi" || name == WASMI_LAZY {
         return Ok(Box::new(WasmiEngine::named(name, limits)?));
     }
@@ -113,7 +117,7 @@ pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engi
         return Ok(Box::new(WasmtimeEngine::new(variant, limits)?));
     }
     bail!(
-        "unknown engine {name:?}; known engines: {} (a Cranelift variant may add +opt-none and +single-pass)",
+        "unknown engine {name:?}; known engines: {} (a Cranelift variant may add +opt-none and +single-pass; any engine may end in @MAJOR to run on crosscheck built against that Wasmtime release)",
         known_engine_names().join(", ")
     )
 }

@@ -9,8 +9,10 @@
 //! nobody is blamed.
 
 use crate::engine::family::{family, parties, CRANELIFT_OPT, CRANELIFT_OPT_NONE, PULLEY, WINCH};
+use crate::engine::other_version::{linked_major, release_of, split_version};
 use crate::engine::{Backend, WasmtimeVariant};
 use crate::judge::verdict::{Group, Verdict};
+use crate::judge::versions::divergence;
 use std::collections::BTreeSet;
 
 /// Who an attribution text suspects: what follows its last `suspect `
@@ -38,7 +40,10 @@ pub fn suspect(verdict: &Verdict) -> Option<String> {
             engines.join(", "),
             engines.join(" and ")
         )),
-        Verdict::Mismatch(m) => Some(split(&m.groups)),
+        Verdict::Mismatch(m) => Some(match divergence(m) {
+            Some(versions) => format!("{}; {}", versions.describe(), split(&m.groups)),
+            None => split(&m.groups),
+        }),
         _ => None,
     }
 }
@@ -99,10 +104,7 @@ pub fn blame(groups: &[Group]) -> Blame {
         if rest.is_empty() {
             whole.push(f.clone());
         } else {
-            split_parties.push(match shared_property(&odd, &rest) {
-                Some(property) => culprit(property).to_string(),
-                None => odd.join(" and "),
-            });
+            split_parties.push(split_party(&odd, &rest));
         }
     }
     let ran: Vec<String> = ran.into_iter().collect();
@@ -179,15 +181,53 @@ fn number(n: usize) -> String {
     }
 }
 
+/// Who is wrong when `odd` of one family disagree with `rest` of it: a
+/// Wasmtime release when the split is one release against another (two
+/// releases in the matrix, `engine::other_version`), else a configuration
+/// property they share (within their release), else the engines.
+fn split_party(odd: &[&str], rest: &[String]) -> String {
+    let odd_releases: BTreeSet<u64> = odd.iter().map(|e| release_of(e)).collect();
+    let rest_releases: BTreeSet<u64> = rest.iter().map(|e| release_of(e)).collect();
+    let linked = linked_major();
+    if let [release] = odd_releases.iter().copied().collect::<Vec<_>>()[..] {
+        let others: Vec<String> = rest_releases
+            .iter()
+            .filter(|r| **r != release)
+            .map(u64::to_string)
+            .collect();
+        if !rest_releases.contains(&release) {
+            return if release == linked {
+                format!(
+                    "a change in Wasmtime {release} since {}",
+                    others.join(" and ")
+                )
+            } else {
+                format!("Wasmtime {release}, fixed in {}", others.join(" and "))
+            };
+        }
+        if !others.is_empty() {
+            let same: Vec<String> = rest
+                .iter()
+                .filter(|e| release_of(e) == release)
+                .cloned()
+                .collect();
+            if let Some(property) = shared_property(odd, &same) {
+                return format!("{} in Wasmtime {release}", culprit(property));
+            }
+        }
+    }
+    match shared_property(odd, rest) {
+        Some(property) => culprit(property).to_string(),
+        None => odd.join(" and "),
+    }
+}
+
 /// A configuration property every engine of `odd` has and no engine of
 /// `rest` has, if there is one.
 fn shared_property(odd: &[&str], rest: &[String]) -> Option<&'static str> {
-    let odd: Vec<WasmtimeVariant> = odd
-        .iter()
-        .map(|e| WasmtimeVariant::parse(e))
-        .collect::<Option<_>>()?;
-    let rest: Vec<Option<WasmtimeVariant>> =
-        rest.iter().map(|e| WasmtimeVariant::parse(e)).collect();
+    let parse = |e: &str| WasmtimeVariant::parse(split_version(e).0);
+    let odd: Vec<WasmtimeVariant> = odd.iter().map(|e| parse(e)).collect::<Option<_>>()?;
+    let rest: Vec<Option<WasmtimeVariant>> = rest.iter().map(|e| parse(e)).collect();
     type Test = fn(&WasmtimeVariant) -> bool;
     let properties: [(&str, Test); 7] = [
         ("explicit-checks", |v| !v.signals),
@@ -330,6 +370,42 @@ mod tests {
         ];
         let b = blame(&groups(&[&["wasmi", NONE, PULLEY], &faulty]));
         assert_eq!(b.parties, ["Cranelift at opt level speed on x64"]);
+    }
+
+    #[test]
+    fn a_split_between_two_releases_names_the_release() {
+        let linked = linked_major();
+        let old = |e: &str| format!("{e}@{}", linked - 1);
+        let (a, b) = (old(ALL[0]), old(ALL[1]));
+        // The linked release alone leaves the oracle: a change in it.
+        let b_ = blame(&groups(&[&["wasmi", &a, &b, NONE, PULLEY], &ALL[..2]]));
+        assert_eq!(
+            b_.parties,
+            [format!(
+                "a change in Wasmtime {linked} since {}",
+                linked - 1
+            )]
+        );
+        // The reference release alone: fixed since.
+        let b_ = blame(&groups(&[
+            &["wasmi", ALL[0], ALL[1], NONE, PULLEY],
+            &[&a, &b],
+        ]));
+        assert_eq!(
+            b_.parties,
+            [format!("Wasmtime {}, fixed in {linked}", linked - 1)]
+        );
+        // Explicit checks of the linked release only: the property, in it.
+        let b_ = blame(&groups(&[
+            &["wasmi", ALL[0], &a, &b, NONE, PULLEY],
+            &[ALL[1]],
+        ]));
+        assert_eq!(
+            b_.parties,
+            [format!(
+                "Cranelift's explicit bounds and stack checks in Wasmtime {linked}"
+            )]
+        );
     }
 
     #[test]

@@ -6,7 +6,11 @@
 //! rest of the case in a fresh worker without it, so every engine's
 //! outcome is judged together (`pipeline::findings::of_deaths`).
 
+use crate::engine::other_version::split_version;
+use crate::engine::WasmtimeVariant;
 use serde::{Deserialize, Serialize};
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
 
 /// Finding kind: compiled code touched memory it must not (Wasmtime's
 /// "not known to any linear memory" abort, a segfault in code with
@@ -44,6 +48,110 @@ impl Death {
     pub fn is_breach(&self) -> bool {
         self.kind == BREACH
     }
+
+    /// A death of `kind`, with the last lines the process wrote to stderr
+    /// (`stderr_tail`) appended to `detail`; not yet tied to an engine.
+    pub fn new(kind: &str, how: String, detail: String, stderr_tail: &str) -> Death {
+        Death {
+            kind: kind.to_string(),
+            how,
+            detail: match stderr_tail.trim() {
+                "" => detail,
+                tail => format!("{detail}\nlast lines of the process's stderr:\n{tail}"),
+            },
+            compiling: false,
+        }
+    }
+
+    /// How a process that nobody stopped ended, from its exit status and
+    /// the last lines it wrote to stderr.
+    pub fn of_exit(status: ExitStatus, stderr_tail: &str) -> Death {
+        let death =
+            |kind: &str, how: String, detail: String| Death::new(kind, how, detail, stderr_tail);
+        if stderr_tail.contains("memory allocation of") {
+            return death(
+                "oom",
+                "allocation failed".into(),
+                "the allocator gave up".into(),
+            );
+        }
+        match (status.signal(), status.code()) {
+            (Some(libc::SIGKILL), _) => death(
+                "oom",
+                "killed by SIGKILL from outside crosscheck".into(),
+                "SIGKILL not sent by crosscheck: most likely the kernel's OOM killer".into(),
+            ),
+            (Some(signal), _) => death(
+                "crash",
+                format!("killed by {}", signal_name(signal)),
+                format!("the process died of {}", signal_name(signal)),
+            ),
+            (None, Some(code)) => death(
+                "crash",
+                format!("exited with status {code}"),
+                format!("the process exited with status {code} in the middle of its work"),
+            ),
+            (None, None) => death("crash", "ended without a status".into(), String::new()),
+        }
+    }
+
+    /// This death as the run of `engine`, which was compiling or running:
+    /// a crash whose evidence says compiled code touched memory it must
+    /// not becomes a breach.
+    pub fn in_engine(&self, engine: &str, compiling: bool) -> Death {
+        let breach = (self.kind == "crash")
+            .then(|| self.breach_evidence(engine, compiling))
+            .flatten();
+        let (kind, how) = match breach {
+            Some(evidence) => (BREACH.to_string(), format!("{evidence} ({})", self.how)),
+            None => (self.kind.clone(), self.how.clone()),
+        };
+        Death {
+            kind,
+            how,
+            detail: self.detail.clone(),
+            compiling,
+        }
+    }
+
+    /// Why a crash of `engine` is a sandbox breach, if it is one: Wasmtime's
+    /// own abort on a fault at an address of no linear memory, or a segfault
+    /// running code compiled with explicit bounds checks, where no fault is
+    /// part of normal operation.
+    fn breach_evidence(&self, engine: &str, compiling: bool) -> Option<&'static str> {
+        if self.detail.contains(NOT_LINEAR_MEMORY) {
+            return Some("Wasmtime caught a fault outside every linear memory");
+        }
+        let faulted = ["SIGSEGV", "SIGBUS"].iter().any(|s| self.how.ends_with(s));
+        let (engine, _) = split_version(engine);
+        let explicit = engine
+            .split("+fault-")
+            .next()
+            .and_then(WasmtimeVariant::parse)
+            .is_some_and(|v| !v.signals);
+        (faulted && explicit && !compiling)
+            .then_some("a memory fault in code compiled with explicit bounds checks")
+    }
+}
+
+/// Wasmtime's words when compiled code faults on an address that belongs
+/// to no linear memory of its store, just before it aborts.
+pub const NOT_LINEAR_MEMORY: &str = "not known to any linear memory";
+
+fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGSYS => "SIGSYS",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        _ => return format!("signal {signal}"),
+    };
+    name.to_string()
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //!
 //! In: every engine's run of one case (`engine::matrix`). Out: a
 //! [`Verdict`](verdict::Verdict) (agree, a mismatch, a crash, an expected
-//! or unexpected rejection, inconclusive) and its attribution; an engine's
+//! or unexpected rejection, inconclusive) and its attribution, labelled a
+//! regression or a fix when two Wasmtime releases disagree; an engine's
 //! [`Death`](death::Death) when it took its process down.
 
 pub mod attribution;
@@ -11,3 +12,4 @@ pub mod compare;
 pub mod death;
 pub mod outcome;
 pub mod verdict;
+pub mod versions;

@@ -12,6 +12,10 @@ use crate::cost::baseline::{find_outliers, Baseline};
 use crate::cost::compile::{find_blowups, is_suspect as is_blowup_suspect, Blowup, CompileCost};
 use crate::cost::heap::PeakHeap;
 use crate::cost::limits::CostLimits;
+use crate::cost::releases::{
+    find_regressions as find_release_regressions, is_suspect as is_release_suspect,
+    COMPILE_REGRESSION,
+};
 use crate::cost::run::{find_slow_runs, is_suspect as is_slow_suspect, SlowRun};
 use crate::cost::spread::{spread, SIBLING_FACTOR};
 use crate::engine::matrix::Matrix;
@@ -19,6 +23,7 @@ use crate::judge::attribution::{blame, suspect};
 use crate::judge::death::{Death, BREACH};
 use crate::judge::outcome::EngineRun;
 use crate::judge::verdict::{Group, Verdict};
+use crate::judge::versions::divergence;
 use crate::triage::flip::{flips, Flip};
 use serde::{Deserialize, Serialize};
 
@@ -44,9 +49,17 @@ pub struct Finding {
 impl Finding {
     /// The finding a verdict is, if it is one.
     pub fn of_verdict(verdict: &Verdict) -> Option<Finding> {
+        // A divergence between two Wasmtime releases is labelled as one.
+        let versions = match verdict {
+            Verdict::Mismatch(m) => divergence(m).map(|v| (v, m.class_key())),
+            _ => None,
+        };
         Some(Finding {
-            signature: verdict.signature()?,
-            kind: verdict.label(),
+            signature: match &versions {
+                Some((v, key)) => format!("{} {key}", v.label()),
+                None => verdict.signature()?,
+            },
+            kind: versions.map_or_else(|| verdict.label(), |(v, _)| v.kind.to_string()),
             summary: verdict.to_string(),
             suspect: suspect(verdict),
             flips: Vec::new(),
@@ -97,12 +110,23 @@ impl Finding {
 
 /// Who a compile blowup of `kind` on `engine` points at, in words.
 pub fn blowup_suspect(kind: &str, engine: &str) -> String {
-    let what = if kind == "compile-time" {
-        "time"
-    } else {
-        "memory"
-    };
-    format!("compiling takes {what} far over the limits: suspect {engine}")
+    match kind {
+        "compile-time" => format!("compiling takes time far over the limits: suspect {engine}"),
+        COMPILE_REGRESSION => {
+            format!("compiling costs far more than on the reference release: suspect {engine}")
+        }
+        _ => format!("compiling takes memory far over the limits: suspect {engine}"),
+    }
+}
+
+/// Whether a finding kind is measured (a compile blowup, a compile
+/// regression against the reference release, a slow run) rather than
+/// observed: counted as `blowup:<kind>`, shrunk with a margin.
+pub fn is_cost_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "compile-time" | "compile-memory" | "perf" | COMPILE_REGRESSION
+    )
 }
 
 /// What the cost checks of a case have to go on besides the case itself.
@@ -273,6 +297,13 @@ pub fn of_case(
     found.extend(spanning(matrix, limits, |limits, first| {
         compile_blowups(matrix, wasm, cost, limits, suspect || !first)
     }));
+    if is_release_suspect(&case.report, matrix, limits) {
+        found.extend(
+            find_release_regressions(matrix, wasm, limits, cost.heap)
+                .into_iter()
+                .map(Finding::of_blowup),
+        );
+    }
     if is_slow_suspect(&case.report, limits) {
         found.extend(
             find_slow_runs(matrix, &case.report, wasm, &case.plan, limits)

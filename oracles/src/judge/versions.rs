@@ -1,0 +1,196 @@
+//! Divergences between two Wasmtime releases in one matrix: an engine of
+//! the linked release (the candidate) and the same engine on the reference
+//! release (`NAME@MAJOR`, `engine::other_version`) on different sides of a
+//! mismatch. The oracle decides the label: a `regression` when the
+//! candidate leaves the oracle's side, a `fix` when the candidate is on it
+//! and the reference is not; the tie-breakers' sides are named too, since
+//! the oracle can be the one that is wrong.
+
+use crate::engine::other_version::{linked_major, split_version};
+use crate::judge::verdict::Mismatch;
+
+/// Finding kind: the candidate release leaves the oracle where the
+/// reference release agreed with it (or both differ from it).
+pub const REGRESSION: &str = "regression";
+/// Finding kind: the reference release was wrong and the candidate agrees
+/// with the oracle.
+pub const FIX: &str = "fix";
+
+/// Two releases on different sides of one mismatch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionDivergence {
+    /// The release of the engines without `@MAJOR`.
+    pub candidate: u64,
+    /// The other release.
+    pub reference: u64,
+    /// [`REGRESSION`] or [`FIX`].
+    pub kind: &'static str,
+    /// Which release the oracle sides with, if with one of them.
+    pub oracle_sides_with: Option<u64>,
+    /// Which release each tie-breaker that ran sides with, if with one.
+    pub tie_breakers: Vec<(String, Option<u64>)>,
+}
+
+/// The divergence between releases in `m`, if some engine and its
+/// reference-release twin are on different sides.
+pub fn divergence(m: &Mismatch) -> Option<VersionDivergence> {
+    let side_of = |engine: &str| {
+        m.groups
+            .iter()
+            .position(|g| g.engines.iter().any(|e| e == engine))
+    };
+    let candidate = linked_major();
+    let (candidate_side, reference_side, reference) = m
+        .groups
+        .iter()
+        .flat_map(|g| &g.engines)
+        .find_map(|engine| {
+            let (base, Some(reference)) = split_version(engine) else {
+                return None;
+            };
+            // Its twin on the candidate: the same engine, or that engine
+            // with a fault injected (for testing).
+            let twin = m.groups.iter().flat_map(|g| &g.engines).find(|e| {
+                split_version(e).1.is_none() && without_fault(e) == without_fault(base)
+            })?;
+            let (mine, theirs) = (side_of(twin)?, side_of(engine)?);
+            (mine != theirs && reference != candidate).then_some((mine, theirs, reference))
+        })?;
+    let sides_with = |side: Option<usize>| match side {
+        Some(s) if s == candidate_side => Some(candidate),
+        Some(s) if s == reference_side => Some(reference),
+        _ => None,
+    };
+    // The oracle's group comes first.
+    let oracle_sides_with = sides_with(Some(0));
+    Some(VersionDivergence {
+        candidate,
+        reference,
+        kind: if candidate_side == 0 { FIX } else { REGRESSION },
+        oracle_sides_with,
+        tie_breakers: m
+            .tie_breakers
+            .iter()
+            .map(|t| (t.clone(), sides_with(side_of(t))))
+            .collect(),
+    })
+}
+
+/// An engine's name without an injected fault (`+fault-...`).
+fn without_fault(name: &str) -> &str {
+    name.split("+fault-").next().unwrap_or(name)
+}
+
+impl VersionDivergence {
+    /// The signature's prefix: `regression 47->48`.
+    pub fn label(&self) -> String {
+        format!("{} {}->{}", self.kind, self.reference, self.candidate)
+    }
+
+    /// In words, for the attribution: who sides with which release.
+    pub fn describe(&self) -> String {
+        let what = if self.kind == REGRESSION {
+            format!(
+                "regression from Wasmtime {} to {}",
+                self.reference, self.candidate
+            )
+        } else {
+            format!(
+                "fixed from Wasmtime {} to {}",
+                self.reference, self.candidate
+            )
+        };
+        let with = |release: Option<u64>| match release {
+            Some(r) => format!("Wasmtime {r}"),
+            None => "neither release".into(),
+        };
+        let mut text = format!(
+            "{what}: the oracle sides with {}",
+            with(self.oracle_sides_with)
+        );
+        if !self.tie_breakers.is_empty() {
+            let sides: Vec<String> = self
+                .tie_breakers
+                .iter()
+                .map(|(t, r)| format!("{t} with {}", with(*r)))
+                .collect();
+            text += &format!(", the tie-breakers: {}", sides.join(", "));
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::verdict::{Group, Phase};
+
+    fn mismatch(sides: &[&[String]], tie_breakers: &[&str]) -> Mismatch {
+        Mismatch {
+            phase: Phase::Instantiate,
+            groups: sides
+                .iter()
+                .map(|s| Group {
+                    engines: s.to_vec(),
+                    observed: String::new(),
+                    class: "value".into(),
+                })
+                .collect(),
+            detail: None,
+            tie_breakers: tie_breakers.iter().map(|t| t.to_string()).collect(),
+            blame: Vec::new(),
+        }
+    }
+
+    fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn the_oracle_decides_regression_or_fix_and_the_tie_breakers_are_named() {
+        let reference = linked_major() - 1;
+        let old = format!("cranelift-tail-signals@{reference}");
+        let regression = mismatch(
+            &[
+                &names(&["wasmi", &old, "winch-notail-signals"]),
+                &names(&["cranelift-tail-signals"]),
+            ],
+            &["winch-notail-signals"],
+        );
+        let d = divergence(&regression).unwrap();
+        assert_eq!(d.kind, REGRESSION);
+        assert_eq!(
+            d.label(),
+            format!("regression {reference}->{}", linked_major())
+        );
+        assert_eq!(d.oracle_sides_with, Some(reference));
+        assert_eq!(
+            d.tie_breakers,
+            [("winch-notail-signals".to_string(), Some(reference))]
+        );
+        assert!(
+            d.describe().contains("the oracle sides with Wasmtime"),
+            "{}",
+            d.describe()
+        );
+
+        let fix = mismatch(
+            &[
+                &names(&["wasmi", "cranelift-tail-signals"]),
+                &names(&[&old]),
+            ],
+            &[],
+        );
+        assert_eq!(divergence(&fix).unwrap().kind, FIX);
+
+        // Both releases on one side: a mismatch, not a divergence of releases.
+        let same = mismatch(
+            &[
+                &names(&["wasmi"]),
+                &names(&["cranelift-tail-signals", &old]),
+            ],
+            &[],
+        );
+        assert_eq!(divergence(&same), None);
+    }
+}
