@@ -43,9 +43,10 @@ fn main() {
 const WASMTIME_API: &[(&str, u64)] = &[
     // `RegallocAlgorithm::SinglePass` (the `+single-pass` variants).
     ("wasmtime_single_pass_regalloc", 37),
-    // `Config::operator_cost`, `OperatorCost`, `VariableOperatorCost`:
-    // before 43, fuel had flat per-operator costs only.
-    ("wasmtime_operator_cost", 43),
+    // `VariableOperatorCost`, fuel charged per byte or element of bulk
+    // operations: before 48, fuel had flat per-operator costs only
+    // (`Config::operator_cost` exists from 43 on, flat).
+    ("wasmtime_variable_operator_cost", 48),
 ];
 
 /// Sets the cfgs of [`WASMTIME_API`] for the linked release. An unknown

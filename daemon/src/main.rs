@@ -107,7 +107,7 @@ enum Command {
     #[command(hide = true)]
     Worker,
     /// One engine served to a crosscheck of another Wasmtime release
-    /// (`oracles::engine::other_version`).
+    /// (`oracles::pipeline::serve_engine`).
     #[command(hide = true, name = "serve-engine")]
     ServeEngine,
 }
@@ -179,7 +179,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => commands::serve::run(&config, args),
         Command::Worker => commands::worker::run(&config),
         Command::ServeEngine => {
-            oracles::engine::other_version::serve(std::io::stdin().lock(), std::io::stdout())?;
+            oracles::pipeline::serve_engine::serve(std::io::stdin().lock(), std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
     }

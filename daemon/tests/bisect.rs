@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{config, crosscheck, module, temp_dir, text};
+use common::{config, crosscheck, finding_id, module, temp_dir, text};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -45,13 +45,7 @@ fn bisect_names_the_first_fixed_release_and_records_it() {
     let wat = module(&dir, "mul.wat", MUL);
     let out = crosscheck(&faulty, &["import", "--no-shrink", wat.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let imported = text(&out.stdout);
-    let id = imported
-        .split("finding ")
-        .nth(1)
-        .and_then(|rest| rest.split([':', ' ']).next())
-        .unwrap_or_else(|| panic!("no finding id in {imported}"))
-        .to_string();
+    let id = finding_id(&text(&out.stdout));
 
     let cache = dir.join("builds");
     for major in 40..=44 {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{crosscheck, temp_dir, text};
+use common::{crosscheck, finding_id, temp_dir, text};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -82,12 +82,9 @@ fn fixture() -> &'static Fixture {
             text(&out.stderr)
         );
         let line = text(&out.stdout);
-        let markup = line
-            .split("finding ")
-            .nth(1)
-            .and_then(|rest| rest.split([':', ' ']).next())
-            .and_then(|id| id.parse().ok())
-            .unwrap_or_else(|| panic!("no finding id in {line}"));
+        let markup = finding_id(&line)
+            .parse()
+            .unwrap_or_else(|_| panic!("no finding id in {line}"));
         Fixture {
             dir,
             config,

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{crosscheck, findings, module, status, temp_dir, text};
+use common::{crosscheck, finding_id, findings, module, status, temp_dir, text};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -217,13 +217,7 @@ fn the_daemon_finds_a_compile_far_costlier_than_on_the_reference_release() {
         "selects.wat",
         &format!("(module (func (export \"f\") (param i32)\n{selects}))"),
     );
-    let imported = import(&config, &wat);
-    let id = imported
-        .split("finding ")
-        .nth(1)
-        .and_then(|rest| rest.split([':', ' ']).next())
-        .unwrap_or_else(|| panic!("no finding in {imported}"))
-        .to_string();
+    let id = finding_id(&import(&config, &wat));
     let repro = crosscheck(&config, &["repro", &id]);
     let shown = text(&repro.stdout);
     assert!(shown.contains("now:      compile-regression"), "{shown}");

@@ -7,6 +7,7 @@
 use super::protocol::Order;
 use super::worker_process::{death_finding, Death};
 use oracles::cost::baseline::Baseline;
+use oracles::engine::has_explicit_checks;
 use oracles::pipeline::findings::of_deaths;
 use oracles::{EngineRun, Finding};
 
@@ -44,7 +45,10 @@ pub fn without(
     }
     let mut next = order.clone();
     if let Order::Check { dead, .. } = &mut next {
-        dead.push((engine.to_string(), death.in_engine(engine, compiling)));
+        dead.push((
+            engine.to_string(),
+            death.in_engine(compiling, has_explicit_checks(engine)),
+        ));
     }
     Some(next)
 }

@@ -5,6 +5,7 @@
 use super::protocol::{Order, Reply};
 use crate::config::WORKER_CONFIG_ENV;
 use anyhow::{Context, Result};
+use oracles::engine::has_explicit_checks;
 use oracles::pipeline::findings::of_deaths;
 use oracles::EngineRun;
 use oracles::Finding;
@@ -88,7 +89,7 @@ pub fn death_finding(death: &Death, engine: Option<&str>, compiling: bool, case:
             flips: Vec::new(),
         };
     };
-    let run = EngineRun::Died(death.in_engine(engine, compiling));
+    let run = EngineRun::Died(death.in_engine(compiling, has_explicit_checks(engine)));
     let mut finding = of_deaths(&[(engine.to_string(), run)])
         .pop()
         .expect("one death, one finding");
@@ -201,9 +202,17 @@ impl WorkerProcess {
         self.stdin = None;
     }
 
-    /// Resident memory in bytes, from `/proc/<pid>/statm`.
+    /// Resident memory in bytes of the worker and the processes it started
+    /// (engines of another Wasmtime release run in child processes), from
+    /// `/proc`.
     pub fn resident_bytes(&self) -> Option<u64> {
-        resident_bytes(self.pid())
+        let own = resident_bytes(self.pid())?;
+        Some(
+            own + descendants(self.pid())
+                .into_iter()
+                .filter_map(resident_bytes)
+                .sum::<u64>(),
+        )
     }
 
     /// Kills the worker (SIGKILL), remembering why.
@@ -293,6 +302,27 @@ pub fn resident_bytes(pid: u32) -> Option<u64> {
     Some(pages * page.max(1) as u64)
 }
 
+/// Every process below `pid` (its children, theirs, ...), from
+/// `/proc/<pid>/task/<tid>/children`.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut next = vec![pid];
+    while let Some(parent) = next.pop() {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{parent}/task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                found.push(child);
+                next.push(child);
+            }
+        }
+    }
+    found
+}
+
 /// Classifies a worker's exit as a finding kind and a stable description
 /// (not yet tied to an engine: `compiling` is false).
 pub fn classify(status: ExitStatus, killed_for: Option<KillReason>, stderr_tail: &str) -> Death {
@@ -323,6 +353,10 @@ pub fn classify(status: ExitStatus, killed_for: Option<KillReason>, stderr_tail:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn in_engine(death: &Death, engine: &str, compiling: bool) -> Death {
+        death.in_engine(compiling, has_explicit_checks(engine))
+    }
     use std::os::unix::process::ExitStatusExt;
 
     fn signalled(signal: i32) -> ExitStatus {
@@ -423,7 +457,7 @@ mod tests {
     fn crashes_with_evidence_of_an_access_outside_linear_memory_are_breaches() {
         let segv = classify(signalled(libc::SIGSEGV), None, "");
         // Code with explicit bounds checks never faults by design.
-        let breach = segv.in_engine("cranelift-tail-explicit", false);
+        let breach = in_engine(&segv, "cranelift-tail-explicit", false);
         assert_eq!(breach.kind, "breach");
         assert_eq!(
             breach.how,
@@ -438,21 +472,21 @@ mod tests {
         assert_eq!(finding.kind, "breach");
         // Not while compiling, not under guard pages, not wasmi.
         assert_eq!(
-            segv.in_engine("cranelift-tail-explicit", true).kind,
+            in_engine(&segv, "cranelift-tail-explicit", true).kind,
             "crash"
         );
         assert_eq!(
-            segv.in_engine("cranelift-tail-signals", false).kind,
+            in_engine(&segv, "cranelift-tail-signals", false).kind,
             "crash"
         );
-        assert_eq!(segv.in_engine("wasmi", false).kind, "crash");
+        assert_eq!(in_engine(&segv, "wasmi", false).kind, "crash");
         // Wasmtime's own words, whatever the variant and signal.
         let abort = classify(
             signalled(libc::SIGABRT),
             None,
             "Wasmtime caught a segfault for a wasm program because the faulting instruction\nis allowed to segfault due to how linear memories are implemented. The address\nthat was accessed, however, is not known to any linear memory in use within this\nStore.",
         );
-        let breach = abort.in_engine("cranelift-tail-signals", false);
+        let breach = in_engine(&abort, "cranelift-tail-signals", false);
         assert_eq!(
             (breach.kind.as_str(), breach.how.as_str()),
             (
@@ -471,7 +505,7 @@ mod tests {
             "",
         );
         assert_eq!(
-            hang.in_engine("cranelift-tail-explicit", false).kind,
+            in_engine(&hang, "cranelift-tail-explicit", false).kind,
             "hang"
         );
     }
@@ -481,5 +515,17 @@ mod tests {
         let rss = resident_bytes(std::process::id()).unwrap();
         assert!(rss > 1 << 20, "{rss}");
         assert_eq!(resident_bytes(u32::MAX), None);
+    }
+
+    #[test]
+    fn the_processes_a_worker_started_are_found() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let below = descendants(std::process::id());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(below.contains(&child.id()), "{below:?}");
     }
 }

@@ -54,6 +54,16 @@ pub fn spawn(config: &Path, args: &[&str]) -> Child {
         .expect("starting crosscheck")
 }
 
+/// The id of the first finding `import` printed (`... finding 3: ...`).
+pub fn finding_id(imported: &str) -> String {
+    imported
+        .split("finding ")
+        .nth(1)
+        .and_then(|rest| rest.split([':', ' ']).next())
+        .unwrap_or_else(|| panic!("no finding id in {imported}"))
+        .to_string()
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

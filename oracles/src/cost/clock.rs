@@ -3,6 +3,28 @@
 
 use std::time::{Duration, Instant};
 
+/// One compile, measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompileCost {
+    /// Wall time.
+    pub wall: Duration,
+    /// CPU time of the compiling thread (engines compile on the calling
+    /// thread), when measured: unlike wall time, not inflated by whatever
+    /// else the machine runs.
+    pub cpu: Option<Duration>,
+    /// Peak heap allocated during the compile, when measured.
+    pub peak_heap: Option<u64>,
+}
+
+impl CompileCost {
+    /// The time the compile itself took: its CPU time when measured (the
+    /// engines compile on the calling thread, and other load on the
+    /// machine does not inflate it), else its wall time.
+    pub fn own_time(&self) -> Duration {
+        self.cpu.unwrap_or(self.wall)
+    }
+}
+
 /// Runs `work` on the calling thread and measures its wall and CPU time.
 pub fn timed<T>(work: impl FnOnce() -> T) -> (T, Duration, Option<Duration>) {
     let cpu_start = thread_cpu_time();

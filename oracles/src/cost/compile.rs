@@ -6,34 +6,13 @@
 //! counts, so that a busy machine does not make findings.
 
 use super::clock::timed;
+pub use super::clock::CompileCost;
 use super::heap::PeakHeap;
 use super::limits::CostLimits;
 use crate::engine::matrix::{CaseReport, Matrix};
 use crate::engine::Engine;
 use crate::judge::outcome::EngineRun;
 use std::time::Duration;
-
-/// One compile, measured.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CompileCost {
-    /// Wall time.
-    pub wall: Duration,
-    /// CPU time of the compiling thread (engines compile on the calling
-    /// thread), when measured: unlike wall time, not inflated by whatever
-    /// else the machine runs.
-    pub cpu: Option<Duration>,
-    /// Peak heap allocated during the compile, when measured.
-    pub peak_heap: Option<u64>,
-}
-
-impl CompileCost {
-    /// The time the compile itself took: its CPU time when measured (the
-    /// engines compile on the calling thread, and other load on the
-    /// machine does not inflate it), else its wall time.
-    pub fn own_time(&self) -> Duration {
-        self.cpu.unwrap_or(self.wall)
-    }
-}
 
 /// A compile over a limit.
 #[derive(Clone, Debug, PartialEq)]
@@ -260,18 +239,20 @@ pub(crate) fn figures(cost: &CompileCost) -> String {
     text
 }
 
+/// A measurement of `ms` milliseconds and a `mib` MiB peak, for tests.
+#[cfg(test)]
+pub(crate) fn cost(ms: u64, mib: u64) -> CompileCost {
+    CompileCost {
+        wall: Duration::from_millis(ms),
+        cpu: None,
+        peak_heap: Some(mib << 20),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ExecutionConfig;
-
-    fn cost(ms: u64, mib: u64) -> CompileCost {
-        CompileCost {
-            wall: Duration::from_millis(ms),
-            cpu: None,
-            peak_heap: Some(mib << 20),
-        }
-    }
 
     #[test]
     fn limits_are_absolute_or_relative_above_a_floor() {

@@ -163,14 +163,7 @@ fn over(limits: &CostLimits, reference: &CompileCost, cost: &CompileCost) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cost(ms: u64, mib: u64) -> CompileCost {
-        CompileCost {
-            wall: Duration::from_millis(ms),
-            cpu: None,
-            peak_heap: Some(mib << 20),
-        }
-    }
+    use crate::cost::compile::cost;
 
     #[test]
     fn only_costs_far_over_the_reference_release_and_over_the_floors_count() {

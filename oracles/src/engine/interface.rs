@@ -3,7 +3,7 @@
 //! engines run under.
 
 use crate::case::plan::Plan;
-use crate::cost::compile::CompileCost;
+use crate::cost::clock::CompileCost;
 use crate::judge::outcome::EngineRun;
 use serde::{Deserialize, Serialize};
 use wasmparser::WasmFeatures;

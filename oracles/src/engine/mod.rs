@@ -19,6 +19,7 @@ pub mod panics;
 mod registry;
 mod rule_faults;
 mod sabotage;
+pub mod versioned_name;
 mod wasmi;
 mod wasmtime;
 
@@ -27,4 +28,6 @@ pub use self::interface::{comparable_features, proposal_features, Engine, Execut
 pub use self::registry::{build_engine, known_engine_names};
 pub use self::sabotage::{Sabotage, SabotagedEngine};
 pub use self::wasmi::{WasmiEngine, WASMI_LAZY};
-pub use self::wasmtime::{Backend, WasmtimeEngine, WasmtimeVariant, EPOCH_DEADLINE, EPOCH_TICK};
+pub use self::wasmtime::{
+    has_explicit_checks, Backend, WasmtimeEngine, WasmtimeVariant, EPOCH_DEADLINE, EPOCH_TICK,
+};

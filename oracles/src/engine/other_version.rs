@@ -2,7 +2,7 @@
 //! `@MAJOR` (`cranelift-tail-signals@38`) runs that variant on crosscheck
 //! built against Wasmtime MAJOR (`crosscheck build-release MAJOR` puts it in
 //! the builds cache), in a child process that serves one engine over
-//! stdin and stdout ([`serve`]).
+//! stdin and stdout (`pipeline::serve_engine`).
 //!
 //! Two Wasmtime releases cannot share one process without renaming one of
 //! them in the dependency graph, which would double the build of every
@@ -12,10 +12,10 @@
 //! child measures its own compiles (time, CPU, peak heap), so compile
 //! costs are comparable across releases.
 
+pub use super::versioned_name::{linked_major, release_of, split_version};
 use crate::case::plan::Plan;
-use crate::cost::compile::{measure, CompileCost};
-use crate::cost::heap::Heap;
-use crate::engine::{build_engine, Engine, ExecutionConfig};
+use crate::cost::clock::CompileCost;
+use crate::engine::{has_explicit_checks, Engine, ExecutionConfig};
 use crate::judge::death::Death;
 use crate::judge::outcome::EngineRun;
 use anyhow::{bail, Context, Result};
@@ -33,34 +33,7 @@ pub const SERVE_COMMAND: &str = "serve-engine";
 
 /// Changed whenever a message below changes: a build of another release
 /// made from older source is refused by name instead of misread.
-const PROTOCOL: u32 = 1;
-
-/// `(base name, release major)` of an engine name: `("cranelift-tail-signals",
-/// Some(38))` for `cranelift-tail-signals@38`, `(name, None)` for an engine
-/// of the linked release.
-pub fn split_version(name: &str) -> (&str, Option<u64>) {
-    match name.rsplit_once('@') {
-        Some((base, major)) => match major.parse() {
-            Ok(major) => (base, Some(major)),
-            Err(_) => (name, None),
-        },
-        None => (name, None),
-    }
-}
-
-/// The major release of Wasmtime this build links (`48` for 48.0.8).
-pub fn linked_major() -> u64 {
-    crate::versions::WASMTIME
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .expect("Cargo.lock names Wasmtime's version")
-}
-
-/// The release an engine runs on: its `@MAJOR`, else the linked one.
-pub fn release_of(name: &str) -> u64 {
-    split_version(name).1.unwrap_or_else(linked_major)
-}
+pub(crate) const PROTOCOL: u32 = 1;
 
 static BUILDS: Mutex<Option<PathBuf>> = Mutex::new(None);
 
@@ -94,7 +67,7 @@ pub fn build_of(major: u64) -> Result<(PathBuf, String)> {
 // Externally tagged: serde's buffering of internally tagged enums cannot
 // hold the u128 of a v128 value.
 #[serde(rename_all = "snake_case")]
-enum Request {
+pub(crate) enum Request {
     /// Build this engine with these limits (the first request).
     Open {
         engine: String,
@@ -109,7 +82,7 @@ enum Request {
 /// Child to client: one reply per line.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum Reply {
+pub(crate) enum Reply {
     /// The engine is built.
     Opened {
         protocol: u32,
@@ -379,7 +352,9 @@ impl Engine for OtherVersionEngine {
             Reply::Ran { run } => Some(run),
             _ => None,
         });
-        ran.unwrap_or_else(|death| EngineRun::Died(death.in_engine(&self.name, !running)))
+        ran.unwrap_or_else(|death| {
+            EngineRun::Died(death.in_engine(!running, has_explicit_checks(&self.base)))
+        })
     }
 }
 
@@ -411,93 +386,6 @@ fn keep_tail(pipe: impl std::io::Read, tail: &Mutex<VecDeque<String>>) {
 fn tail_text(tail: &Mutex<VecDeque<String>>) -> String {
     let tail = tail.lock().unwrap_or_else(|e| e.into_inner());
     tail.iter().cloned().collect::<Vec<_>>().join("\n")
-}
-
-/// The child's side: builds the engine the first request names and
-/// answers requests on `input` until it closes. Dies with its parent.
-pub fn serve(input: impl BufRead, mut output: impl Write) -> Result<()> {
-    exit_with_parent();
-    let mut reply = |reply: &Reply| -> Result<()> {
-        let mut line = serde_json::to_string(reply)?;
-        line.push('\n');
-        output.write_all(line.as_bytes())?;
-        output.flush()?;
-        Ok(())
-    };
-    let mut engine: Option<Box<dyn Engine>> = None;
-    for line in input.lines() {
-        let line = line.context("reading a request")?;
-        let request: Request =
-            serde_json::from_str(&line).with_context(|| format!("a malformed request {line:?}"))?;
-        match request {
-            Request::Open {
-                engine: name,
-                limits,
-            } => match build_engine(&name, &limits) {
-                Ok(built) => {
-                    reply(&Reply::Opened {
-                        protocol: PROTOCOL,
-                        wasmtime: crate::versions::WASMTIME.to_string(),
-                        settings: built.settings(),
-                        features: built
-                            .features()
-                            .iter_names()
-                            .map(|(name, _)| name.to_string())
-                            .collect(),
-                    })?;
-                    engine = Some(built);
-                }
-                Err(e) => reply(&Reply::Refused {
-                    error: format!("{e:#}"),
-                })?,
-            },
-            Request::Execute { wasm_hex, plan } => {
-                let engine = engine.as_deref().context("Execute before Open")?;
-                let wasm = hex::decode(wasm_hex).context("a module that is not hex")?;
-                let mut compiled_sent = Ok(());
-                let run = crate::engine::matrix::run_caught(engine, &wasm, &plan, &mut || {
-                    compiled_sent = reply(&Reply::Compiled);
-                });
-                compiled_sent?;
-                reply(&Reply::Ran { run })?;
-            }
-            Request::Compile { wasm_hex } => {
-                let engine = engine.as_deref().context("Compile before Open")?;
-                let wasm = hex::decode(wasm_hex).context("a module that is not hex")?;
-                let cost = measure(engine, &wasm, Some(&Heap));
-                let (outcome, cost) = match cost {
-                    Some(cost) => (Ok(()), Some(cost)),
-                    None => (Err("refused or panicked".to_string()), None),
-                };
-                reply(&Reply::Measured {
-                    outcome,
-                    wall_ns: cost.as_ref().map_or(0, |c| c.wall.as_nanos() as u64),
-                    cpu_ns: cost
-                        .as_ref()
-                        .and_then(|c| c.cpu)
-                        .map(|c| c.as_nanos() as u64),
-                    peak_heap: cost.and_then(|c| c.peak_heap),
-                })?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Ends this process soon after its parent ends, even in the middle of a
-/// compile that hangs: the parent (a worker process) may be killed at its
-/// time or memory limit. `PR_SET_PDEATHSIG` would fire when the parent's
-/// spawning *thread* ends, which a worker's case threads do.
-fn exit_with_parent() {
-    // SAFETY: getppid has no preconditions.
-    let parent = unsafe { libc::getppid() };
-    std::thread::spawn(move || loop {
-        std::thread::sleep(Duration::from_millis(200));
-        // SAFETY: as above.
-        if unsafe { libc::getppid() } != parent {
-            std::process::exit(1);
-        }
-    });
 }
 
 #[cfg(test)]

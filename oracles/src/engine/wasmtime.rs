@@ -5,6 +5,7 @@ use super::canary;
 use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
 use super::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
 use super::memory_sabotage::MemorySabotage;
+use super::versioned_name::split_version;
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
 use crate::case::value::{display_values, FuncIdentity, Value};
@@ -289,7 +290,7 @@ impl WasmtimeVariant {
             .signals_based_traps(self.signals);
         if self.fuel {
             config.consume_fuel(true);
-            #[cfg(wasmtime_operator_cost)]
+            #[cfg(wasmtime_variable_operator_cost)]
             config.operator_cost(fuel_costs_without_variable_parts());
         } else {
             config.epoch_interruption(true);
@@ -334,6 +335,17 @@ impl WasmtimeVariant {
     }
 }
 
+/// Whether `engine` (a Wasmtime variant, possibly with an injected fault or
+/// of another release) compiles explicit bounds checks: a memory fault
+/// running its code is a breach, not a guard page doing its job.
+pub fn has_explicit_checks(engine: &str) -> bool {
+    let (base, _) = split_version(engine);
+    base.split("+fault-")
+        .next()
+        .and_then(WasmtimeVariant::parse)
+        .is_some_and(|v| !v.signals)
+}
+
 fn on_off(on: bool) -> &'static str {
     if on {
         "on"
@@ -345,8 +357,8 @@ fn on_off(on: bool) -> &'static str {
 /// Wasmtime charges fuel per byte or element of bulk operations before they
 /// can fail, where wasmi may fail first: with those variable costs the two
 /// engines would disagree about running out of fuel. Flat costs stay.
-/// (Releases before 43 have flat costs only.)
-#[cfg(wasmtime_operator_cost)]
+/// (Releases before 48 have flat costs only.)
+#[cfg(wasmtime_variable_operator_cost)]
 fn fuel_costs_without_variable_parts() -> wasmtime::OperatorCost {
     let mut cost = wasmtime::OperatorCost::new();
     cost.variable = wasmtime::VariableOperatorCost {

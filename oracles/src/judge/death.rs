@@ -6,8 +6,6 @@
 //! rest of the case in a fresh worker without it, so every engine's
 //! outcome is judged together (`pipeline::findings::of_deaths`).
 
-use crate::engine::other_version::split_version;
-use crate::engine::WasmtimeVariant;
 use serde::{Deserialize, Serialize};
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
@@ -95,12 +93,13 @@ impl Death {
         }
     }
 
-    /// This death as the run of `engine`, which was compiling or running:
-    /// a crash whose evidence says compiled code touched memory it must
-    /// not becomes a breach.
-    pub fn in_engine(&self, engine: &str, compiling: bool) -> Death {
+    /// This death as the run of an engine that was compiling or running,
+    /// and compiles explicit bounds checks or not
+    /// (`engine::has_explicit_checks`): a crash whose evidence says
+    /// compiled code touched memory it must not becomes a breach.
+    pub fn in_engine(&self, compiling: bool, explicit_checks: bool) -> Death {
         let breach = (self.kind == "crash")
-            .then(|| self.breach_evidence(engine, compiling))
+            .then(|| self.breach_evidence(compiling, explicit_checks))
             .flatten();
         let (kind, how) = match breach {
             Some(evidence) => (BREACH.to_string(), format!("{evidence} ({})", self.how)),
@@ -118,18 +117,12 @@ impl Death {
     /// own abort on a fault at an address of no linear memory, or a segfault
     /// running code compiled with explicit bounds checks, where no fault is
     /// part of normal operation.
-    fn breach_evidence(&self, engine: &str, compiling: bool) -> Option<&'static str> {
+    fn breach_evidence(&self, compiling: bool, explicit_checks: bool) -> Option<&'static str> {
         if self.detail.contains(NOT_LINEAR_MEMORY) {
             return Some("Wasmtime caught a fault outside every linear memory");
         }
         let faulted = ["SIGSEGV", "SIGBUS"].iter().any(|s| self.how.ends_with(s));
-        let (engine, _) = split_version(engine);
-        let explicit = engine
-            .split("+fault-")
-            .next()
-            .and_then(WasmtimeVariant::parse)
-            .is_some_and(|v| !v.signals);
-        (faulted && explicit && !compiling)
+        (faulted && explicit_checks && !compiling)
             .then_some("a memory fault in code compiled with explicit bounds checks")
     }
 }

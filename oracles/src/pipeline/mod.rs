@@ -1,6 +1,7 @@
 //! The stages put together: one case end to end (seed → module → plan →
 //! matrix → verdict), the findings a case gives (its verdict's and its
-//! costs'), and the native stack cases run on.
+//! costs'), the native stack cases run on, and one engine served to a
+//! crosscheck of another Wasmtime release.
 //!
 //! In: a seed or a module, the [`Settings`](crate::config::Settings) and
 //! a [`Matrix`](crate::engine::matrix::Matrix). Out: a
@@ -10,4 +11,5 @@
 
 pub mod findings;
 pub mod run;
+pub mod serve_engine;
 pub mod stack;

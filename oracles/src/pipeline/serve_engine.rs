@@ -1,0 +1,102 @@
+//! The child's side of an engine of another Wasmtime release
+//! (`engine::other_version`): crosscheck built against that release,
+//! started as `crosscheck serve-engine`, builds the engine the first request
+//! names and answers requests on stdin with replies on stdout, one JSON
+//! line each.
+
+use crate::cost::compile::measure;
+use crate::cost::heap::Heap;
+use crate::engine::build_engine;
+use crate::engine::matrix::run_caught;
+use crate::engine::other_version::{Reply, Request, PROTOCOL};
+use crate::engine::Engine;
+use anyhow::{Context, Result};
+use std::io::{BufRead, Write};
+use std::time::Duration;
+
+/// Builds the engine the first request names and answers requests on
+/// `input` until it closes. Dies with its parent.
+pub fn serve(input: impl BufRead, mut output: impl Write) -> Result<()> {
+    exit_with_parent();
+    let mut reply = |reply: &Reply| -> Result<()> {
+        let mut line = serde_json::to_string(reply)?;
+        line.push('\n');
+        output.write_all(line.as_bytes())?;
+        output.flush()?;
+        Ok(())
+    };
+    let mut engine: Option<Box<dyn Engine>> = None;
+    for line in input.lines() {
+        let line = line.context("reading a request")?;
+        let request: Request =
+            serde_json::from_str(&line).with_context(|| format!("a malformed request {line:?}"))?;
+        match request {
+            Request::Open {
+                engine: name,
+                limits,
+            } => match build_engine(&name, &limits) {
+                Ok(built) => {
+                    reply(&Reply::Opened {
+                        protocol: PROTOCOL,
+                        wasmtime: crate::versions::WASMTIME.to_string(),
+                        settings: built.settings(),
+                        features: built
+                            .features()
+                            .iter_names()
+                            .map(|(name, _)| name.to_string())
+                            .collect(),
+                    })?;
+                    engine = Some(built);
+                }
+                Err(e) => reply(&Reply::Refused {
+                    error: format!("{e:#}"),
+                })?,
+            },
+            Request::Execute { wasm_hex, plan } => {
+                let engine = engine.as_deref().context("Execute before Open")?;
+                let wasm = hex::decode(wasm_hex).context("a module that is not hex")?;
+                let mut compiled_sent = Ok(());
+                let run = run_caught(engine, &wasm, &plan, &mut || {
+                    compiled_sent = reply(&Reply::Compiled);
+                });
+                compiled_sent?;
+                reply(&Reply::Ran { run })?;
+            }
+            Request::Compile { wasm_hex } => {
+                let engine = engine.as_deref().context("Compile before Open")?;
+                let wasm = hex::decode(wasm_hex).context("a module that is not hex")?;
+                let cost = measure(engine, &wasm, Some(&Heap));
+                let (outcome, cost) = match cost {
+                    Some(cost) => (Ok(()), Some(cost)),
+                    None => (Err("refused or panicked".to_string()), None),
+                };
+                reply(&Reply::Measured {
+                    outcome,
+                    wall_ns: cost.as_ref().map_or(0, |c| c.wall.as_nanos() as u64),
+                    cpu_ns: cost
+                        .as_ref()
+                        .and_then(|c| c.cpu)
+                        .map(|c| c.as_nanos() as u64),
+                    peak_heap: cost.and_then(|c| c.peak_heap),
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Ends this process soon after its parent ends, even in the middle of a
+/// compile that hangs: the parent (a worker process) may be killed at its
+/// time or memory limit. `PR_SET_PDEATHSIG` would fire when the parent's
+/// spawning *thread* ends, which a worker's case threads do.
+fn exit_with_parent() {
+    // SAFETY: getppid has no preconditions.
+    let parent = unsafe { libc::getppid() };
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_millis(200));
+        // SAFETY: as above.
+        if unsafe { libc::getppid() } != parent {
+            std::process::exit(1);
+        }
+    });
+}
