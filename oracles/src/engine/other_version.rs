@@ -126,7 +126,10 @@ pub struct OtherVersionEngine {
     limits: ExecutionConfig,
     settings: String,
     features: WasmFeatures,
-    child: Mutex<Option<Served>>,
+    /// Idle children: a thread takes one for a request (starting one when
+    /// none is idle) and gives it back after, so threads sharing the
+    /// matrix (`sweep --jobs`) do not wait for each other.
+    idle: Mutex<Vec<Served>>,
 }
 
 impl OtherVersionEngine {
@@ -145,13 +148,17 @@ impl OtherVersionEngine {
             limits: limits.clone(),
             settings: String::new(),
             features: WasmFeatures::empty(),
-            child: Mutex::new(None),
+            idle: Mutex::new(Vec::new()),
         };
         let (child, settings, features) = engine.spawn()?;
         engine.settings = settings;
         engine.features = features;
-        *engine.child.lock().unwrap_or_else(|e| e.into_inner()) = Some(child);
+        engine.idle_children().push(child);
         Ok(engine)
+    }
+
+    fn idle_children(&self) -> std::sync::MutexGuard<'_, Vec<Served>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The exact Wasmtime version the engine runs (`38.0.4`).
@@ -237,18 +244,19 @@ impl OtherVersionEngine {
         }
     }
 
-    /// Sends `request` to a running child (started again if an earlier
-    /// one died) and hands every reply to `on_reply` until it returns
-    /// `Some`; if the child dies first, `Err` with its death.
+    /// Sends `request` to an idle child (a new one when none is idle) and
+    /// hands every reply to `on_reply` until it returns `Some`; if the
+    /// child dies first, `Err` with its death (and the child is gone).
     fn ask<T>(
         &self,
         request: &Request,
         mut on_reply: impl FnMut(Reply) -> Option<T>,
     ) -> Result<T, Death> {
-        let mut slot = self.child.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.is_none() {
-            match self.spawn() {
-                Ok((child, _, _)) => *slot = Some(child),
+        let idle = self.idle_children().pop();
+        let mut child = match idle {
+            Some(child) => child,
+            None => match self.spawn() {
+                Ok((child, _, _)) => child,
                 Err(e) => {
                     return Err(Death::new(
                         "crash",
@@ -257,19 +265,21 @@ impl OtherVersionEngine {
                         "",
                     ))
                 }
-            }
-        }
-        let child = slot.as_mut().expect("started above");
-        let answer = send(child, request).and_then(|()| loop {
-            match on_reply(receive(child)?) {
+            },
+        };
+        let answer = send(&mut child, request).and_then(|()| loop {
+            match on_reply(receive(&mut child)?) {
                 Some(answer) => break Ok(answer),
                 None => continue,
             }
         });
         match answer {
-            Ok(answer) => Ok(answer),
+            Ok(answer) => {
+                self.idle_children().push(child);
+                Ok(answer)
+            }
             Err(error) => {
-                let mut dead = slot.take().expect("asked above");
+                let mut dead = child;
                 let died = matches!(
                     error.kind(),
                     std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::BrokenPipe
