@@ -122,6 +122,15 @@ fn a_divergence_between_releases_is_a_regression_or_a_fix_and_the_gate_fails_on_
     );
     let line = gate_line(&config, "open regression findings");
     assert!(line.contains("FAIL") && line.contains(" 1 "), "{line}");
+    // The report names the reference release's exact version.
+    let id = regression["id"].to_string();
+    let report = text(&crosscheck(&config, &["report", &id]).stdout);
+    assert!(
+        report.contains(&format!(
+            "| wasmtime (engines `@{REFERENCE}`) | {REFERENCE}.0.1 |"
+        )),
+        "{report}"
+    );
 
     // The candidate right, the reference wrong: a fix, which the gate
     // does not hold against the candidate.

@@ -7,6 +7,8 @@
 use crate::config::Config;
 use crate::store::{Finding, Store};
 use anyhow::{Context, Result};
+use oracles::engine::other_version::build_of;
+use oracles::engine::versioned_name::releases_named_in;
 use oracles::engine::WasmtimeVariant;
 use serde_json::json;
 use std::fmt::Write;
@@ -164,6 +166,9 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
     )?;
     writeln!(out, "| crate | version |\n|---|---|")?;
     writeln!(out, "| wasmtime | {} |", oracles::versions::WASMTIME)?;
+    for (major, version) in reference_releases(f) {
+        writeln!(out, "| wasmtime (engines `@{major}`) | {version} |")?;
+    }
     writeln!(out, "| wasmi | {} |", oracles::versions::WASMI)?;
     writeln!(out, "| wasm-smith | {} |\n", oracles::versions::WASM_SMITH)?;
     writeln!(
@@ -277,6 +282,10 @@ fn describe(config: &Config, store: &Store, f: &Finding, file: &str) -> Result<s
             "wasmtime": oracles::versions::WASMTIME,
             "wasmi": oracles::versions::WASMI,
             "wasm-smith": oracles::versions::WASM_SMITH,
+            "wasmtime_other_releases": reference_releases(f)
+                .into_iter()
+                .map(|(major, version)| (format!("@{major}"), version))
+                .collect::<std::collections::BTreeMap<_, _>>(),
         },
         "engines": engines,
         "outcome": if groups.is_empty() {
@@ -406,6 +415,19 @@ fn set_executable(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
         .with_context(|| format!("cannot make {} executable", path.display()))
+}
+
+/// The other Wasmtime releases the finding's engines ran on (`NAME@MAJOR`)
+/// and their exact versions, from the builds cache (the major alone when
+/// the build is gone).
+fn reference_releases(f: &crate::store::Finding) -> Vec<(u64, String)> {
+    releases_named_in(&format!("{} {}", f.signature, f.summary))
+        .into_iter()
+        .map(|major| {
+            let version = build_of(major).map_or_else(|_| major.to_string(), |(_, v)| v);
+            (major, version)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -28,3 +28,39 @@ pub fn linked_major() -> u64 {
 pub fn release_of(name: &str) -> u64 {
     split_version(name).1.unwrap_or_else(linked_major)
 }
+
+/// The releases `text` (a signature, a summary) names engines of:
+/// every `@MAJOR` that ends an engine name, once each, in order.
+pub fn releases_named_in(text: &str) -> Vec<u64> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices('@') {
+        let digits: String = text[at + 1..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let after_name = at > 0 && !text[..at].ends_with(char::is_whitespace);
+        if let (true, Ok(major)) = (after_name, digits.parse::<u64>()) {
+            if !found.contains(&major) {
+                found.push(major);
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_releases_of_engine_names_in_a_text_are_found_once_each() {
+        assert_eq!(
+            releases_named_in("regression 47->48 call {wasmi,a@47,b@47}=value vs {a}=value @x"),
+            [47]
+        );
+        assert_eq!(
+            releases_named_in("mismatch {wasmi} vs {a}"),
+            Vec::<u64>::new()
+        );
+    }
+}
