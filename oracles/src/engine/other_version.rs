@@ -14,8 +14,10 @@
 
 pub use super::versioned_name::{linked_major, release_of, split_version};
 use crate::case::plan::Plan;
+use crate::case::rules::catalog::{add_reference_sources, has_reference_sources};
 use crate::cost::clock::CompileCost;
 use crate::engine::{has_explicit_checks, Engine, ExecutionConfig};
+use crate::engine::{Backend, WasmtimeVariant};
 use crate::judge::death::Death;
 use crate::judge::outcome::EngineRun;
 use anyhow::{bail, Context, Result};
@@ -33,7 +35,7 @@ pub const SERVE_COMMAND: &str = "serve-engine";
 
 /// Changed whenever a message below changes: a build of another release
 /// made from older source is refused by name instead of misread.
-pub(crate) const PROTOCOL: u32 = 1;
+pub(crate) const PROTOCOL: u32 = 2;
 
 static BUILDS: Mutex<Option<PathBuf>> = Mutex::new(None);
 
@@ -77,6 +79,8 @@ pub(crate) enum Request {
     Execute { wasm_hex: String, plan: Plan },
     /// Compile only, measured.
     Compile { wasm_hex: String },
+    /// The ISLE sources of the child's Cranelift (no `Open` needed).
+    RuleSources,
 }
 
 /// Child to client: one reply per line.
@@ -97,6 +101,9 @@ pub(crate) enum Reply {
     Compiled,
     /// The run of an `Execute`.
     Ran { run: EngineRun },
+    /// The child's ISLE sources: `(path under cranelift-codegen's src/,
+    /// text)`.
+    RuleSources { sources: Vec<(String, String)> },
     /// The measured compile of a `Compile`: `None` if the engine refused
     /// the module or panicked.
     Measured {
@@ -154,7 +161,32 @@ impl OtherVersionEngine {
         engine.settings = settings;
         engine.features = features;
         engine.idle_children().push(child);
+        engine.add_rules_of_its_release();
         Ok(engine)
+    }
+
+    /// Makes rule-guided generation aim also at the rules of this
+    /// release's Cranelift that the linked one lacks (once per release,
+    /// for engines that run Cranelift's mid-end).
+    fn add_rules_of_its_release(&self) {
+        let runs_cranelift =
+            WasmtimeVariant::parse(self.base.split("+fault-").next().unwrap_or(&self.base))
+                .is_some_and(|v| v.backend != Backend::Winch);
+        if !runs_cranelift || has_reference_sources(self.major) {
+            return;
+        }
+        let sources = self.ask(&Request::RuleSources, |reply| match reply {
+            Reply::RuleSources { sources } => Some(sources),
+            _ => None,
+        });
+        match sources {
+            Ok(sources) => add_reference_sources(self.major, sources),
+            Err(death) => tracing::warn!(
+                "the rules of Wasmtime {} are not aimed at: its process {}",
+                self.major,
+                death.how
+            ),
+        }
     }
 
     fn idle_children(&self) -> std::sync::MutexGuard<'_, Vec<Served>> {

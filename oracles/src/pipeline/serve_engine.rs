@@ -4,6 +4,7 @@
 //! names and answers requests on stdin with replies on stdout, one JSON
 //! line each.
 
+use crate::case::rules::catalog::embedded_sources;
 use crate::cost::compile::measure;
 use crate::cost::heap::Heap;
 use crate::engine::build_engine;
@@ -62,6 +63,12 @@ pub fn serve(input: impl BufRead, mut output: impl Write) -> Result<()> {
                 compiled_sent?;
                 reply(&Reply::Ran { run })?;
             }
+            Request::RuleSources => reply(&Reply::RuleSources {
+                sources: embedded_sources()
+                    .iter()
+                    .map(|(file, text)| (file.to_string(), text.to_string()))
+                    .collect(),
+            })?,
             Request::Compile { wasm_hex } => {
                 let engine = engine.as_deref().context("Compile before Open")?;
                 let wasm = hex::decode(wasm_hex).context("a module that is not hex")?;

@@ -5,7 +5,7 @@
 use super::shape::{self, Shape};
 use cranelift_isle::ast::Def;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/isle_rules.rs"));
@@ -34,14 +34,77 @@ pub struct Rule {
     /// the instructions in its pattern (`sextend`, ...): what decides
     /// which edges its constants are drawn from.
     pub guard_terms: Vec<String>,
+    /// The Wasmtime release whose Cranelift has this rule, when it is not
+    /// the linked one: a rule of the reference release that the linked
+    /// Cranelift no longer has in this form.
+    pub release: Option<u64>,
+    /// With a reference release in the matrix: whether the other release
+    /// lacks this rule's text (a rule added, changed or removed between
+    /// the two), where the releases can diverge.
+    pub changed: bool,
 }
 
 impl Rule {
-    /// `file:line`, the rule's identity in counters and reports.
+    /// `file:line`, the rule's identity in counters and reports, with
+    /// `@MAJOR` for a rule of another release.
     pub fn id(&self) -> String {
-        format!("{}:{}", self.file, self.line)
+        match self.release {
+            Some(major) => format!("{}:{}@{major}", self.file, self.line),
+            None => format!("{}:{}", self.file, self.line),
+        }
     }
 }
+
+/// ISLE sources of another release's Cranelift, to aim at where the two
+/// releases differ (`add_reference_sources`).
+struct ReferenceSources {
+    major: u64,
+    sources: Vec<(&'static str, &'static str)>,
+}
+
+static REFERENCES: Mutex<Vec<ReferenceSources>> = Mutex::new(Vec::new());
+
+/// The ISLE sources embedded in this build: `(path under
+/// cranelift-codegen's src/, text)`, for a crosscheck of another release
+/// that aims at rules this one changed.
+pub fn embedded_sources() -> &'static [(&'static str, &'static str)] {
+    embedded::SOURCES
+}
+
+/// Adds the rules of Wasmtime `major`'s Cranelift (its ISLE sources) that
+/// the linked Cranelift lacks to the catalog, as rules to aim at. Call
+/// before the catalog is first read (engines are built before any case is
+/// generated); a later call could make one seed two modules and is
+/// refused with a warning.
+pub fn add_reference_sources(major: u64, sources: Vec<(String, String)>) {
+    let mut references = REFERENCES.lock().unwrap_or_else(|e| e.into_inner());
+    if references.iter().any(|r| r.major == major) {
+        return;
+    }
+    if CATALOG.get().is_some() {
+        tracing::warn!(
+            "the rules of Wasmtime {major} came after the first case was generated: not aimed at"
+        );
+        return;
+    }
+    // Read once per process and kept for its life, like the embedded ones.
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    references.push(ReferenceSources {
+        major,
+        sources: sources
+            .into_iter()
+            .map(|(f, t)| (leak(f), leak(t)))
+            .collect(),
+    });
+}
+
+/// Whether the rules of Wasmtime `major` were added.
+pub fn has_reference_sources(major: u64) -> bool {
+    let references = REFERENCES.lock().unwrap_or_else(|e| e.into_inner());
+    references.iter().any(|r| r.major == major)
+}
+
+static CATALOG: OnceLock<Catalog> = OnceLock::new();
 
 /// Every rule in scope of the linked Cranelift.
 #[derive(Debug)]
@@ -57,8 +120,55 @@ pub struct Catalog {
 impl Catalog {
     /// The catalog, read once per process.
     pub fn get() -> &'static Catalog {
-        static CATALOG: OnceLock<Catalog> = OnceLock::new();
-        CATALOG.get_or_init(Catalog::read)
+        CATALOG.get_or_init(|| {
+            let mut catalog = Catalog::read();
+            let references = REFERENCES.lock().unwrap_or_else(|e| e.into_inner());
+            for reference in references.iter() {
+                catalog.add_reference(reference);
+            }
+            catalog
+        })
+    }
+
+    /// Marks the rules of `reference` and of the linked Cranelift that the
+    /// other lacks, and adds the reference's to the rules to aim at. A
+    /// reference whose sources this cranelift-isle cannot parse is left
+    /// out with a warning.
+    fn add_reference(&mut self, reference: &ReferenceSources) {
+        if self.problem.is_some() {
+            return;
+        }
+        let mut theirs = Vec::new();
+        for (index, (file, text)) in reference.sources.iter().enumerate() {
+            match parse_file(index, file, text) {
+                Ok(found) => theirs.extend(found),
+                Err(problem) => {
+                    tracing::warn!(
+                        "the rules of Wasmtime {} are not aimed at: {problem}",
+                        reference.major
+                    );
+                    return;
+                }
+            }
+        }
+        let normalized = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let ours: std::collections::HashSet<String> =
+            self.rules.iter().map(|r| normalized(r.text)).collect();
+        let their_texts: std::collections::HashSet<String> =
+            theirs.iter().map(|r| normalized(r.text)).collect();
+        for rule in &mut self.rules {
+            rule.changed |= !their_texts.contains(&normalized(rule.text));
+        }
+        self.rules.extend(
+            theirs
+                .into_iter()
+                .filter(|r| !ours.contains(&normalized(r.text)))
+                .map(|r| Rule {
+                    release: Some(reference.major),
+                    changed: true,
+                    ..r
+                }),
+        );
     }
 
     fn read() -> Catalog {
@@ -111,9 +221,15 @@ impl Catalog {
     /// The rule with id `file:line` (looked up once per rule-guided case:
     /// no id is formatted for it).
     pub fn find(&self, id: &str) -> Option<&Rule> {
+        let (id, release) = match id.rsplit_once('@') {
+            Some((id, major)) => (id, Some(major.parse().ok()?)),
+            None => (id, None),
+        };
         let (file, line) = id.rsplit_once(':')?;
         let line: usize = line.parse().ok()?;
-        self.rules.iter().find(|r| r.line == line && r.file == file)
+        self.rules
+            .iter()
+            .find(|r| r.line == line && r.file == file && r.release == release)
     }
 }
 
@@ -150,6 +266,8 @@ fn parse_file(index: usize, file: &'static str, text: &'static str) -> Result<Ve
             shape,
             guard_literals,
             guard_terms,
+            release: None,
+            changed: false,
         });
     }
     Ok(rules)
@@ -213,6 +331,48 @@ fn rule_text(text: &'static str, start: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reference_release_adds_only_the_rules_it_changed() {
+        const OURS: &str = "(rule (simplify_skeleton (sdiv x (iconst_s ty 1))) x)";
+        const THEIRS: &str = "(rule (simplify_skeleton (sdiv x (iconst_s ty 1))) (ineg ty x))";
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        let sources = embedded::SOURCES
+            .iter()
+            .map(|(file, text)| (*file, leak(text.replace(OURS, THEIRS))))
+            .collect();
+        let mut catalog = Catalog::read();
+        assert!(catalog.rules.iter().any(|r| r.text == OURS));
+        let before = catalog.rules.len();
+        catalog.add_reference(&ReferenceSources { major: 47, sources });
+        let added: Vec<&Rule> = catalog
+            .rules
+            .iter()
+            .filter(|r| r.release.is_some())
+            .collect();
+        assert_eq!(added.len(), 1);
+        assert_eq!(catalog.rules.len(), before + 1);
+        assert_eq!(added[0].text, THEIRS);
+        assert!(added[0].changed);
+        let id = added[0].id();
+        assert!(
+            id.starts_with("opts/arithmetic.isle:") && id.ends_with("@47"),
+            "{id}"
+        );
+        assert_eq!(catalog.find(&id).map(|r| r.text), Some(THEIRS));
+        // The linked rule it replaced is the only linked one marked changed.
+        let changed: Vec<&str> = catalog
+            .rules
+            .iter()
+            .filter(|r| r.changed && r.release.is_none())
+            .map(|r| r.text)
+            .collect();
+        assert_eq!(changed, [OURS]);
+        assert_eq!(
+            catalog.find(id.trim_end_matches("@47")).map(|r| r.text),
+            Some(OURS)
+        );
+    }
 
     #[test]
     fn the_linked_cranelifts_rules_are_read_and_most_in_scope_are_expressible() {

@@ -51,6 +51,10 @@ pub fn aimed_opcode(target: &RuleTarget) -> Option<&'static str> {
         return None;
     }
     let rule = Catalog::get().find(&target.id)?;
+    // The linked optimizer's rewrites say nothing of another release's rule.
+    if rule.release.is_some() {
+        return None;
+    }
     let root = *rule.shape.as_ref().ok()?.ops().first()?;
     Some(if IntCc::from_name(root).is_some() {
         "icmp"

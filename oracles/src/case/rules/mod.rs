@@ -129,6 +129,9 @@ pub struct Aimable {
     pub root: &'static str,
     /// Whether its pattern has a constant.
     pub has_constant: bool,
+    /// Whether the reference release lacks it, or it is the reference's
+    /// (`Rule::changed`).
+    pub changed: bool,
 }
 
 /// The rules that can be aimed at, in catalog order: expressible, and a
@@ -153,6 +156,7 @@ pub fn aimable() -> &'static [Aimable] {
                     index,
                     root: shape.ops()[0],
                     has_constant: shape.constants() > 0,
+                    changed: rule.changed,
                 })
             })
             .collect()
@@ -170,8 +174,10 @@ fn aimable_roots() -> &'static [&'static str] {
     })
 }
 
-/// Builds the module for a case aimed at a rule drawn from `u`. Half the
-/// draws spread over rules, half over the instructions at their roots (the
+/// Builds the module for a case aimed at a rule drawn from `u`. With a
+/// reference release in the matrix, half the draws go to the rules that
+/// differ between the two releases (where they can diverge). Of the rest,
+/// half spread over rules, half over the instructions at their roots (the
 /// lowering has hundreds of rules for `bor` and a handful for `udiv`, whose
 /// rules would otherwise wait); rules with a constant weigh
 /// `constant_weight` times more. A rule the entropy cannot type is passed
@@ -188,7 +194,12 @@ pub fn build(u: &mut Unstructured<'_>, config: &RulesConfig) -> Result<(Vec<u8>,
             catalog.version
         );
     }
-    let candidates: Vec<usize> = if u.arbitrary::<bool>()? {
+    // Drawn only when there are changed rules: one release alone keeps the
+    // modules its seeds always gave.
+    let changed: Vec<usize> = (0..aimable.len()).filter(|i| aimable[*i].changed).collect();
+    let candidates: Vec<usize> = if !changed.is_empty() && u.arbitrary::<bool>()? {
+        changed
+    } else if u.arbitrary::<bool>()? {
         let roots = aimable_roots();
         let root = roots[u.choose_index(roots.len())?];
         (0..aimable.len())
