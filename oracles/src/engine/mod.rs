@@ -1,5 +1,7 @@
-//! Engines behind one trait: the wasmi oracle, Wasmtime variants, and
-//! deliberately faulty variants for testing the harness itself.
+//! Engines behind one trait: the wasmi oracle, Wasmtime variants (of the
+//! linked release, or of another release in a child process:
+//! [`other_version`]), and deliberately faulty variants for testing the
+//! harness itself.
 //!
 //! In: a module's bytes and its call plan (`case`). Out: each engine's
 //! [`EngineRun`](crate::judge::outcome::EngineRun), and through the

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wasmparser::WasmFeatures;
 
-/// The hidden subcommand of the crosscheck binary that runs [`serve`].
+/// The hidden subcommand of the crosscheck binary that runs `pipeline::serve_engine::serve`.
 pub const SERVE_COMMAND: &str = "serve-engine";
 
 /// Changed whenever a message below changes: a build of another release
