@@ -27,14 +27,17 @@ fn setup(dir: &Path, matrix: &str, extra: &str, rewrite: Option<&str>) -> PathBu
     let build = data.join("builds").join(format!("wasmtime-{REFERENCE}"));
     std::fs::create_dir_all(&build).unwrap();
     let real = env!("CARGO_BIN_EXE_crosscheck");
+    // A process substitution, not a pipeline: the served engine must be
+    // the only writer of the client's pipe, so that its death is an end
+    // of file there (a shell waiting on a pipeline would hold it open).
     let serve = match rewrite {
         Some(expression) => format!(
-            "if [ \"$1\" = serve-engine ]; then sed -u '{expression}' | exec {real} serve-engine; fi\n"
+            "if [ \"$1\" = serve-engine ]; then exec {real} serve-engine < <(sed -u '{expression}'); fi\n"
         ),
         None => String::new(),
     };
     let script = build.join("crosscheck");
-    std::fs::write(&script, format!("#!/bin/sh\n{serve}exec {real} \"$@\"\n")).unwrap();
+    std::fs::write(&script, format!("#!/bin/bash\n{serve}exec {real} \"$@\"\n")).unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(build.join("version"), format!("{REFERENCE}.0.1")).unwrap();
     let config = dir.join("config.toml");
@@ -153,6 +156,41 @@ fn a_divergence_between_releases_is_a_regression_or_a_fix_and_the_gate_fails_on_
     );
     let line = gate_line(&config, "open regression findings");
     assert!(line.contains("pass") && line.contains(" 0 "), "{line}");
+}
+
+#[test]
+fn a_crash_of_the_reference_release_is_its_engines_death_and_the_case_goes_on() {
+    // The reference's `cranelift-tail-signals` segfaults on `f32.mul`.
+    let dir = temp_dir("releases-crash");
+    let config = setup(
+        &dir,
+        &format!("engines = [\"cranelift-tail-signals\"]\nreference_release = {REFERENCE}"),
+        "",
+        Some(r#"s/"engine":"cranelift-tail-signals"/"engine":"wasmi-fault-segv"/"#),
+    );
+    let wat = module(
+        &dir,
+        "segv.wat",
+        r#"(module (func (export "f") (param f32) (result f32)
+             local.get 0 f32.const 2 f32.mul))"#,
+    );
+    let out = crosscheck(&config, &["check", wat.to_str().unwrap()]);
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{shown}{}", text(&out.stderr));
+    let row = shown
+        .lines()
+        .find(|l| l.starts_with(&format!("cranelift-tail-signals@{REFERENCE} ")))
+        .unwrap_or_else(|| panic!("no row of the reference's engine: {shown}"));
+    assert!(
+        row.contains("CRASH while running: killed by SIGSEGV"),
+        "{row}"
+    );
+    // The other engines ran to the end, in the same worker.
+    assert!(
+        shown.contains("ran the case to the end: wasmi, cranelift-tail-signals"),
+        "{shown}"
+    );
+    assert!(!shown.contains("worker process(es) died"), "{shown}");
 }
 
 #[test]
