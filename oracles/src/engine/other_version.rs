@@ -104,8 +104,8 @@ pub(crate) enum Reply {
     /// The child's ISLE sources: `(path under cranelift-codegen's src/,
     /// text)`.
     RuleSources { sources: Vec<(String, String)> },
-    /// The measured compile of a `Compile`: `None` if the engine refused
-    /// the module or panicked.
+    /// The measured compile of a `Compile`; `outcome` is `Err` if the
+    /// engine refused the module or panicked.
     Measured {
         outcome: Result<(), String>,
         wall_ns: u64,
