@@ -8,7 +8,8 @@
 use crate::case::generate::GeneratorConfig;
 use crate::cost::limits::{refuse_moved_keys, CostLimits};
 use crate::engine::matrix::{Matrix, MatrixConfig};
-use crate::engine::ExecutionConfig;
+use crate::engine::other_version::{add_rules_of_release, split_version};
+use crate::engine::{Backend, ExecutionConfig, WasmtimeVariant};
 use crate::triage::config::TriageConfig;
 use anyhow::{Context, Result};
 use serde::Deserialize;
@@ -96,6 +97,27 @@ impl Settings {
                     )
                 })?;
                 Settings::parse(&text, &path.display().to_string())
+            }
+        }
+    }
+
+    /// Adds the Cranelift rules of every other Wasmtime release the matrix
+    /// names (`NAME@MAJOR`) to the rule catalogue
+    /// (`engine::other_version::add_rules_of_release`), before any case is
+    /// generated or rule coverage counted. A release that cannot answer is
+    /// left out with a debug line: building the matrix names the problem.
+    pub fn add_rules_of_other_releases(&self) {
+        for name in self.matrix.compared_engines() {
+            let (base, Some(major)) = split_version(&name) else {
+                continue;
+            };
+            let runs_cranelift =
+                WasmtimeVariant::parse(base.split("+fault-").next().unwrap_or(base))
+                    .is_some_and(|v| v.backend != Backend::Winch);
+            if runs_cranelift {
+                if let Err(e) = add_rules_of_release(major) {
+                    tracing::debug!("the rules of Wasmtime {major} are not aimed at: {e:#}");
+                }
             }
         }
     }

@@ -123,6 +123,59 @@ struct Served {
     stderr: Arc<Mutex<VecDeque<String>>>,
 }
 
+impl Served {
+    /// Starts `binary serve-engine`, its stderr's last lines kept.
+    fn start(binary: &Path) -> Result<Served> {
+        let mut child = Command::new(binary)
+            .arg(SERVE_COMMAND)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let stdin = child.stdin.take().context("the child's stdin")?;
+        let stdout = BufReader::new(child.stdout.take().context("the child's stdout")?);
+        let stderr = Arc::new(Mutex::new(VecDeque::new()));
+        if let Some(pipe) = child.stderr.take() {
+            let tail = Arc::clone(&stderr);
+            std::thread::spawn(move || keep_tail(pipe, &tail));
+        }
+        Ok(Served {
+            child,
+            stdin,
+            stdout,
+            stderr,
+        })
+    }
+}
+
+/// Makes rule-guided generation aim also at the rules of Wasmtime
+/// `major`'s Cranelift that the linked one lacks (once per process): its
+/// cached build hands over its ISLE sources. Every process that generates
+/// cases or reports rule coverage for a matrix with that release calls it
+/// before the first case, so one seed is one module everywhere.
+pub fn add_rules_of_release(major: u64) -> Result<()> {
+    if has_reference_sources(major) {
+        return Ok(());
+    }
+    let (binary, version) = build_of(major)?;
+    let asking =
+        || format!("asking crosscheck built against Wasmtime {version} for its Cranelift rules");
+    let mut served = Served::start(&binary).with_context(asking)?;
+    let reply = send(&mut served, &Request::RuleSources)
+        .and_then(|()| receive(&mut served))
+        .with_context(asking)?;
+    // Closing its stdin ends the child.
+    drop(served.stdin);
+    let _ = served.child.wait();
+    match reply {
+        Reply::RuleSources { sources } => {
+            add_reference_sources(major, sources);
+            Ok(())
+        }
+        other => bail!("{}: unexpected reply {other:?}", asking()),
+    }
+}
+
 /// An engine of another Wasmtime release, run in a child process.
 pub struct OtherVersionEngine {
     name: String,
@@ -166,26 +219,19 @@ impl OtherVersionEngine {
     }
 
     /// Makes rule-guided generation aim also at the rules of this
-    /// release's Cranelift that the linked one lacks (once per release,
-    /// for engines that run Cranelift's mid-end).
+    /// release's Cranelift that the linked one lacks, for engines that run
+    /// Cranelift's mid-end ([`add_rules_of_release`]).
     fn add_rules_of_its_release(&self) {
         let runs_cranelift =
             WasmtimeVariant::parse(self.base.split("+fault-").next().unwrap_or(&self.base))
                 .is_some_and(|v| v.backend != Backend::Winch);
-        if !runs_cranelift || has_reference_sources(self.major) {
-            return;
-        }
-        let sources = self.ask(&Request::RuleSources, |reply| match reply {
-            Reply::RuleSources { sources } => Some(sources),
-            _ => None,
-        });
-        match sources {
-            Ok(sources) => add_reference_sources(self.major, sources),
-            Err(death) => tracing::warn!(
-                "the rules of Wasmtime {} are not aimed at: its process {}",
-                self.major,
-                death.how
-            ),
+        if runs_cranelift {
+            if let Err(e) = add_rules_of_release(self.major) {
+                tracing::warn!(
+                    "the rules of Wasmtime {} are not aimed at: {e:#}",
+                    self.major
+                );
+            }
         }
     }
 
@@ -207,26 +253,7 @@ impl OtherVersionEngine {
                 self.name
             )
         };
-        let mut child = Command::new(&self.binary)
-            .arg(SERVE_COMMAND)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(what)?;
-        let stdin = child.stdin.take().context("the child's stdin")?;
-        let stdout = BufReader::new(child.stdout.take().context("the child's stdout")?);
-        let stderr = Arc::new(Mutex::new(VecDeque::new()));
-        if let Some(pipe) = child.stderr.take() {
-            let tail = Arc::clone(&stderr);
-            std::thread::spawn(move || keep_tail(pipe, &tail));
-        }
-        let mut served = Served {
-            child,
-            stdin,
-            stdout,
-            stderr,
-        };
+        let mut served = Served::start(&self.binary).with_context(what)?;
         let opened = send(
             &mut served,
             &Request::Open {
