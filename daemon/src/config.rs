@@ -222,6 +222,14 @@ impl Config {
         self.store.data_dir.join("builds")
     }
 
+    /// Readies engines of other Wasmtime releases (`NAME@MAJOR`) for this
+    /// process: where their builds are, and their Cranelift rules in the
+    /// rule catalogue before any case is generated.
+    pub fn ready_other_releases(&self) {
+        oracles::engine::other_version::use_builds(&self.builds_dir());
+        self.settings.add_rules_of_other_releases();
+    }
+
     /// The number of worker processes to run.
     pub fn workers(&self) -> usize {
         match self.daemon.workers {

@@ -152,9 +152,8 @@ fn restore_default_sigpipe() {
 fn run(cli: Cli) -> Result<ExitCode> {
     let config = config::Config::load(cli.config.as_deref())?;
     logging::init(&config.log);
-    oracles::engine::other_version::use_builds(&config.builds_dir());
     if !matches!(cli.command, Command::ServeEngine) {
-        config.settings.add_rules_of_other_releases();
+        config.ready_other_releases();
     }
     match cli.command {
         Command::Case(args) => commands::case::run(&config, args),

@@ -8,11 +8,13 @@
 use crate::case::generate::GeneratorConfig;
 use crate::cost::limits::{refuse_moved_keys, CostLimits};
 use crate::engine::matrix::{Matrix, MatrixConfig};
-use crate::engine::other_version::{add_rules_of_release, split_version};
+use crate::engine::other_version::add_rules_of_release;
+use crate::engine::versioned_name::{split_version, without_fault};
 use crate::engine::{Backend, ExecutionConfig, WasmtimeVariant};
 use crate::triage::config::TriageConfig;
 use anyhow::{Context, Result};
 use serde::Deserialize;
+use std::collections::BTreeSet;
 
 /// The default configuration file of the workspace, compiled in.
 pub const DEFAULT_CONFIG: &str = include_str!("../../config.toml");
@@ -107,17 +109,21 @@ impl Settings {
     /// generated or rule coverage counted. A release that cannot answer is
     /// left out with a debug line: building the matrix names the problem.
     pub fn add_rules_of_other_releases(&self) {
-        for name in self.matrix.compared_engines() {
-            let (base, Some(major)) = split_version(&name) else {
-                continue;
-            };
-            let runs_cranelift =
-                WasmtimeVariant::parse(base.split("+fault-").next().unwrap_or(base))
+        // Engines that run Cranelift's mid-end, on another release.
+        let majors: BTreeSet<u64> = self
+            .matrix
+            .compared_engines()
+            .iter()
+            .filter_map(|name| {
+                let (base, major) = split_version(name);
+                let runs_cranelift = WasmtimeVariant::parse(without_fault(base))
                     .is_some_and(|v| v.backend != Backend::Winch);
-            if runs_cranelift {
-                if let Err(e) = add_rules_of_release(major) {
-                    tracing::debug!("the rules of Wasmtime {major} are not aimed at: {e:#}");
-                }
+                major.filter(|_| runs_cranelift)
+            })
+            .collect();
+        for major in majors {
+            if let Err(e) = add_rules_of_release(major) {
+                tracing::debug!("the rules of Wasmtime {major} are not aimed at: {e:#}");
             }
         }
     }

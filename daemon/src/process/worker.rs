@@ -29,8 +29,7 @@ pub fn run(config: &Config) -> Result<ExitCode> {
         Ok(text) => Config::parse(&text, "the supervisor's configuration")?,
         Err(_) => config.clone(),
     };
-    oracles::engine::other_version::use_builds(&config.builds_dir());
-    config.settings.add_rules_of_other_releases();
+    config.ready_other_releases();
     let matrix = config.settings.matrix()?;
     let stop = Arc::new(AtomicBool::new(false));
     let orders = read_orders(stop.clone());

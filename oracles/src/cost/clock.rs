@@ -1,10 +1,11 @@
 //! The two clocks every cost is read on: wall time, and the calling
 //! thread's CPU time (which other processes' load does not inflate).
 
+use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// One compile, measured.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CompileCost {
     /// Wall time.
     pub wall: Duration,

@@ -8,9 +8,9 @@
 use super::compile::{best_of, figures, Blowup, CompileCost};
 use super::heap::PeakHeap;
 use super::limits::CostLimits;
-use super::spread::{spread, SIBLING_FACTOR};
+use super::spread::spanning;
 use crate::engine::matrix::{CaseReport, Matrix};
-use crate::engine::other_version::{linked_major, split_version};
+use crate::engine::versioned_name::{is_twin, linked_major, split_version};
 use crate::engine::Engine;
 use crate::judge::outcome::EngineRun;
 use std::time::Duration;
@@ -22,17 +22,12 @@ pub const COMPILE_REGRESSION: &str = "compile-regression";
 /// linked release and the same engine on another release.
 fn twins(matrix: &Matrix) -> Vec<(&dyn Engine, &dyn Engine)> {
     let engines = matrix.engines();
-    let without_fault = |name: &str| name.split("+fault-").next().unwrap_or(name).to_string();
     engines
         .iter()
         .filter_map(|reference| {
-            let (base, Some(_)) = split_version(reference.name()) else {
-                return None;
-            };
-            let candidate = engines.iter().find(|c| {
-                split_version(c.name()).1.is_none()
-                    && without_fault(c.name()) == without_fault(base)
-            })?;
+            let candidate = engines
+                .iter()
+                .find(|c| is_twin(c.name(), reference.name()))?;
             Some((candidate.as_ref(), reference.as_ref()))
         })
         .collect()
@@ -108,18 +103,13 @@ pub fn find_regressions(
     limits: &CostLimits,
     heap: Option<&dyn PeakHeap>,
 ) -> Vec<Blowup> {
-    let over = find(matrix, wasm, limits, heap);
     let Some(reference) = twins(matrix)
         .first()
         .and_then(|(_, r)| split_version(r.name()).1)
     else {
         return Vec::new();
     };
-    if over.is_empty() {
-        return Vec::new();
-    }
-    let near = find(matrix, wasm, &limits.scaled(SIBLING_FACTOR), heap);
-    spread(matrix, over, near)
+    spanning(matrix, limits, |limits, _| find(matrix, wasm, limits, heap))
         .into_iter()
         .map(|mut blowup| {
             let who = blowup

@@ -7,6 +7,7 @@
 //! the explicit-checks variants is another.
 
 use super::compile::Blowup;
+use super::limits::CostLimits;
 use crate::engine::family::family;
 use crate::engine::matrix::Matrix;
 use crate::engine::other_version::release_of;
@@ -66,6 +67,23 @@ pub fn spread(matrix: &Matrix, over: Vec<Blowup>, near: Vec<Blowup>) -> Vec<Blow
             }
         })
         .collect()
+}
+
+/// The blowups `find` reports at `limits` (its second argument: whether
+/// this is the first search), each naming every engine it spans: when
+/// there are any, the siblings are found again at [`SIBLING_FACTOR`] of
+/// the limits and [`spread`] merges them.
+pub fn spanning(
+    matrix: &Matrix,
+    limits: &CostLimits,
+    find: impl Fn(&CostLimits, bool) -> Vec<Blowup>,
+) -> Vec<Blowup> {
+    let over = find(limits, true);
+    if over.is_empty() {
+        return Vec::new();
+    }
+    let near = find(&limits.scaled(SIBLING_FACTOR), false);
+    spread(matrix, over, near)
 }
 
 /// The slow engines as a signature names them: a family when every engine

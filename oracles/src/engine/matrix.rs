@@ -4,7 +4,7 @@
 use crate::case::module_info::validates_with;
 use crate::case::plan::Plan;
 use crate::case::stack_program::StackExpectation;
-use crate::engine::other_version::split_version;
+use crate::engine::versioned_name::{split_version, without_fault};
 use crate::engine::{build_engine, Engine, ExecutionConfig};
 use crate::judge::compare::{compare, Comparison};
 use crate::judge::outcome::{EngineRun, InconclusiveReason};
@@ -45,8 +45,7 @@ impl MatrixConfig {
         let mut all = self.engines.clone();
         if let Some(major) = self.reference_release {
             for engine in &self.engines {
-                let clean = engine.split("+fault-").next().unwrap_or(engine);
-                let twin = format!("{clean}@{major}");
+                let twin = format!("{}@{major}", without_fault(engine));
                 if is_wasmtime_engine(engine)
                     && split_version(engine).1.is_none()
                     && !all.contains(&twin)
@@ -61,7 +60,7 @@ impl MatrixConfig {
 
 /// Whether `name` is a Wasmtime variant (possibly with an injected fault).
 fn is_wasmtime_engine(name: &str) -> bool {
-    let base = name.split("+fault-").next().unwrap_or(name);
+    let base = without_fault(name);
     let base = base.split("+sabotage-").next().unwrap_or(base);
     crate::engine::WasmtimeVariant::parse(base).is_some()
 }

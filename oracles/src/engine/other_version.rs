@@ -17,7 +17,6 @@ use crate::case::plan::Plan;
 use crate::case::rules::catalog::{add_reference_sources, has_reference_sources};
 use crate::cost::clock::CompileCost;
 use crate::engine::{has_explicit_checks, Engine, ExecutionConfig};
-use crate::engine::{Backend, WasmtimeVariant};
 use crate::judge::death::Death;
 use crate::judge::outcome::EngineRun;
 use anyhow::{bail, Context, Result};
@@ -35,7 +34,7 @@ pub const SERVE_COMMAND: &str = "serve-engine";
 
 /// Changed whenever a message below changes: a build of another release
 /// made from older source is refused by name instead of misread.
-pub(crate) const PROTOCOL: u32 = 2;
+pub(crate) const PROTOCOL: u32 = 3;
 
 static BUILDS: Mutex<Option<PathBuf>> = Mutex::new(None);
 
@@ -104,14 +103,9 @@ pub(crate) enum Reply {
     /// The child's ISLE sources: `(path under cranelift-codegen's src/,
     /// text)`.
     RuleSources { sources: Vec<(String, String)> },
-    /// The measured compile of a `Compile`; `outcome` is `Err` if the
-    /// engine refused the module or panicked.
-    Measured {
-        outcome: Result<(), String>,
-        wall_ns: u64,
-        cpu_ns: Option<u64>,
-        peak_heap: Option<u64>,
-    },
+    /// The measured compile of a `Compile`; `Err` if the engine refused
+    /// the module or panicked.
+    Measured { cost: Result<CompileCost, String> },
 }
 
 /// A running child serving one engine.
@@ -214,25 +208,7 @@ impl OtherVersionEngine {
         engine.settings = settings;
         engine.features = features;
         engine.idle_children().push(child);
-        engine.add_rules_of_its_release();
         Ok(engine)
-    }
-
-    /// Makes rule-guided generation aim also at the rules of this
-    /// release's Cranelift that the linked one lacks, for engines that run
-    /// Cranelift's mid-end ([`add_rules_of_release`]).
-    fn add_rules_of_its_release(&self) {
-        let runs_cranelift =
-            WasmtimeVariant::parse(self.base.split("+fault-").next().unwrap_or(&self.base))
-                .is_some_and(|v| v.backend != Backend::Winch);
-        if runs_cranelift {
-            if let Err(e) = add_rules_of_release(self.major) {
-                tracing::warn!(
-                    "the rules of Wasmtime {} are not aimed at: {e:#}",
-                    self.major
-                );
-            }
-        }
     }
 
     fn idle_children(&self) -> std::sync::MutexGuard<'_, Vec<Served>> {
@@ -391,16 +367,7 @@ impl Engine for OtherVersionEngine {
             wasm_hex: hex::encode(wasm),
         };
         let measured = self.ask(&request, |reply| match reply {
-            Reply::Measured {
-                outcome,
-                wall_ns,
-                cpu_ns,
-                peak_heap,
-            } => Some(outcome.map(|()| CompileCost {
-                wall: Duration::from_nanos(wall_ns),
-                cpu: cpu_ns.map(Duration::from_nanos),
-                peak_heap,
-            })),
+            Reply::Measured { cost } => Some(cost),
             _ => None,
         });
         measured.ok()

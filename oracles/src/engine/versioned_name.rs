@@ -15,6 +15,21 @@ pub fn split_version(name: &str) -> (&str, Option<u64>) {
     }
 }
 
+/// An engine's name without an injected fault (`+fault-...`).
+pub fn without_fault(name: &str) -> &str {
+    name.split("+fault-").next().unwrap_or(name)
+}
+
+/// Whether `candidate` (an engine of the linked release) is the twin of
+/// `reference` (`NAME@MAJOR`): the same engine, or that engine with a fault
+/// injected, which stands for a bug new in the linked release.
+pub fn is_twin(candidate: &str, reference: &str) -> bool {
+    let (base, Some(_)) = split_version(reference) else {
+        return false;
+    };
+    split_version(candidate).1.is_none() && without_fault(candidate) == without_fault(base)
+}
+
 /// The major release of Wasmtime this build links (`48` for 48.0.8).
 pub fn linked_major() -> u64 {
     crate::versions::WASMTIME
@@ -62,5 +77,26 @@ mod tests {
             releases_named_in("mismatch {wasmi} vs {a}"),
             Vec::<u64>::new()
         );
+    }
+
+    #[test]
+    fn an_engine_and_its_faulty_form_are_twins_of_the_reference() {
+        assert!(is_twin(
+            "cranelift-tail-signals",
+            "cranelift-tail-signals@47"
+        ));
+        assert!(is_twin(
+            "cranelift-tail-signals+fault-i64-mul",
+            "cranelift-tail-signals@47"
+        ));
+        assert!(!is_twin(
+            "cranelift-tail-explicit",
+            "cranelift-tail-signals@47"
+        ));
+        assert!(!is_twin(
+            "cranelift-tail-signals@46",
+            "cranelift-tail-signals@47"
+        ));
+        assert!(!is_twin("cranelift-tail-signals", "cranelift-tail-signals"));
     }
 }

@@ -5,7 +5,7 @@ use super::canary;
 use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
 use super::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
 use super::memory_sabotage::MemorySabotage;
-use super::versioned_name::split_version;
+use super::versioned_name::{split_version, without_fault};
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
 use crate::case::value::{display_values, FuncIdentity, Value};
@@ -339,11 +339,7 @@ impl WasmtimeVariant {
 /// of another release) compiles explicit bounds checks: a memory fault
 /// running its code is a breach, not a guard page doing its job.
 pub fn has_explicit_checks(engine: &str) -> bool {
-    let (base, _) = split_version(engine);
-    base.split("+fault-")
-        .next()
-        .and_then(WasmtimeVariant::parse)
-        .is_some_and(|v| !v.signals)
+    WasmtimeVariant::parse(without_fault(split_version(engine).0)).is_some_and(|v| !v.signals)
 }
 
 fn on_off(on: bool) -> &'static str {

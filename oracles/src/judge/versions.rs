@@ -6,7 +6,7 @@
 //! and the reference is not; the tie-breakers' sides are named too, since
 //! the oracle can be the one that is wrong.
 
-use crate::engine::other_version::{linked_major, split_version};
+use crate::engine::versioned_name::{is_twin, linked_major, split_version};
 use crate::judge::verdict::Mismatch;
 
 /// Finding kind: the candidate release leaves the oracle where the
@@ -45,14 +45,12 @@ pub fn divergence(m: &Mismatch) -> Option<VersionDivergence> {
         .iter()
         .flat_map(|g| &g.engines)
         .find_map(|engine| {
-            let (base, Some(reference)) = split_version(engine) else {
-                return None;
-            };
-            // Its twin on the candidate: the same engine, or that engine
-            // with a fault injected (for testing).
-            let twin = m.groups.iter().flat_map(|g| &g.engines).find(|e| {
-                split_version(e).1.is_none() && without_fault(e) == without_fault(base)
-            })?;
+            let reference = split_version(engine).1?;
+            let twin = m
+                .groups
+                .iter()
+                .flat_map(|g| &g.engines)
+                .find(|e| is_twin(e, engine))?;
             let (mine, theirs) = (side_of(twin)?, side_of(engine)?);
             (mine != theirs && reference != candidate).then_some((mine, theirs, reference))
         })?;
@@ -74,11 +72,6 @@ pub fn divergence(m: &Mismatch) -> Option<VersionDivergence> {
             .map(|t| (t.clone(), sides_with(side_of(t))))
             .collect(),
     })
-}
-
-/// An engine's name without an injected fault (`+fault-...`).
-fn without_fault(name: &str) -> &str {
-    name.split("+fault-").next().unwrap_or(name)
 }
 
 impl VersionDivergence {

@@ -17,7 +17,7 @@ use crate::cost::releases::{
     COMPILE_REGRESSION,
 };
 use crate::cost::run::{find_slow_runs, is_suspect as is_slow_suspect, SlowRun};
-use crate::cost::spread::{spread, SIBLING_FACTOR};
+use crate::cost::spread::spanning;
 use crate::engine::matrix::Matrix;
 use crate::judge::attribution::{blame, suspect};
 use crate::judge::death::{Death, BREACH};
@@ -294,9 +294,13 @@ pub fn of_case(
     let wasm = &case.module.wasm;
     let suspect = is_blowup_suspect(&case.report, limits, cost.case_peak_heap);
     // Siblings are measured whenever an engine is over, suspect or not.
-    found.extend(spanning(matrix, limits, |limits, first| {
-        compile_blowups(matrix, wasm, cost, limits, suspect || !first)
-    }));
+    found.extend(
+        spanning(matrix, limits, |limits, first| {
+            compile_blowups(matrix, wasm, cost, limits, suspect || !first)
+        })
+        .into_iter()
+        .map(Finding::of_blowup),
+    );
     if is_release_suspect(&case.report, matrix, limits) {
         found.extend(
             find_release_regressions(matrix, wasm, limits, cost.heap)
@@ -327,26 +331,9 @@ pub fn blowup_findings(
     spanning(matrix, limits, |limits, _| {
         find_blowups(matrix, wasm, limits, heap)
     })
-}
-
-/// The blowups `find` reports at `limits` (its second argument: whether
-/// this is the first search), as findings that each name every engine the
-/// blowup spans: when there are any, the siblings are found again at
-/// [`SIBLING_FACTOR`] of the limits and [`spread`] merges them.
-fn spanning(
-    matrix: &Matrix,
-    limits: &CostLimits,
-    find: impl Fn(&CostLimits, bool) -> Vec<Blowup>,
-) -> Vec<Finding> {
-    let over = find(limits, true);
-    if over.is_empty() {
-        return Vec::new();
-    }
-    let near = find(&limits.scaled(SIBLING_FACTOR), false);
-    spread(matrix, over, near)
-        .into_iter()
-        .map(Finding::of_blowup)
-        .collect()
+    .into_iter()
+    .map(Finding::of_blowup)
+    .collect()
 }
 
 /// The engines whose compile of `wasm` is over `limits` (absolute and

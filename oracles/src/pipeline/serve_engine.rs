@@ -72,20 +72,9 @@ pub fn serve(input: impl BufRead, mut output: impl Write) -> Result<()> {
             Request::Compile { wasm_hex } => {
                 let engine = engine.as_deref().context("Compile before Open")?;
                 let wasm = hex::decode(wasm_hex).context("a module that is not hex")?;
-                let cost = measure(engine, &wasm, Some(&Heap));
-                let (outcome, cost) = match cost {
-                    Some(cost) => (Ok(()), Some(cost)),
-                    None => (Err("refused or panicked".to_string()), None),
-                };
-                reply(&Reply::Measured {
-                    outcome,
-                    wall_ns: cost.as_ref().map_or(0, |c| c.wall.as_nanos() as u64),
-                    cpu_ns: cost
-                        .as_ref()
-                        .and_then(|c| c.cpu)
-                        .map(|c| c.as_nanos() as u64),
-                    peak_heap: cost.and_then(|c| c.peak_heap),
-                })?;
+                let cost = measure(engine, &wasm, Some(&Heap))
+                    .ok_or_else(|| "refused or panicked".to_string());
+                reply(&Reply::Measured { cost })?;
             }
         }
     }

@@ -163,6 +163,16 @@ pub fn aimable() -> &'static [Aimable] {
     })
 }
 
+/// Where in [`aimable`] the rules are that one release in the matrix has
+/// and the other lacks (none with one release).
+fn changed_aimable() -> &'static [usize] {
+    static CHANGED: OnceLock<Vec<usize>> = OnceLock::new();
+    CHANGED.get_or_init(|| {
+        let aimable = aimable();
+        (0..aimable.len()).filter(|i| aimable[*i].changed).collect()
+    })
+}
+
 /// The distinct root instructions of the aimable rules.
 fn aimable_roots() -> &'static [&'static str] {
     static ROOTS: OnceLock<Vec<&'static str>> = OnceLock::new();
@@ -196,9 +206,9 @@ pub fn build(u: &mut Unstructured<'_>, config: &RulesConfig) -> Result<(Vec<u8>,
     }
     // Drawn only when there are changed rules: one release alone keeps the
     // modules its seeds always gave.
-    let changed: Vec<usize> = (0..aimable.len()).filter(|i| aimable[*i].changed).collect();
+    let changed = changed_aimable();
     let candidates: Vec<usize> = if !changed.is_empty() && u.arbitrary::<bool>()? {
-        changed
+        changed.to_vec()
     } else if u.arbitrary::<bool>()? {
         let roots = aimable_roots();
         let root = roots[u.choose_index(roots.len())?];
