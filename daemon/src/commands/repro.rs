@@ -32,7 +32,11 @@ pub fn run(config: &Config, args: ReproArgs) -> Result<ExitCode> {
     let seed = finding.first_seed.unwrap_or(0);
     let mut prober = Prober::new(config);
     prober.set_baseline(Some(store.baseline()?));
-    let now = prober.signature_for(&wasm, seed, finding.case_signature())?;
+    let found = prober.findings(&wasm, seed)?;
+    let now = found
+        .iter()
+        .find(|f| f.signature == finding.case_signature())
+        .or(found.first());
     println!(
         "finding {} ({which} module {}, {} bytes, call arguments from seed {seed})",
         finding.id,
@@ -42,10 +46,19 @@ pub fn run(config: &Config, args: ReproArgs) -> Result<ExitCode> {
     println!("recorded: {}", finding.signature);
     println!(
         "now:      {}",
-        now.as_deref()
-            .unwrap_or("no finding (the engines agree or it is inconclusive)")
+        now.map_or(
+            "no finding (the engines agree or it is inconclusive)",
+            |f| { f.signature.as_str() }
+        )
     );
-    if now.as_deref() == Some(finding.case_signature()) {
+    // A measurement's figures say how far over (or under) the limits it is.
+    for cost in found
+        .iter()
+        .filter(|f| oracles::pipeline::findings::is_cost_kind(&f.kind))
+    {
+        println!("          {}", cost.summary.replace('\n', "\n          "));
+    }
+    if now.map(|f| f.signature.as_str()) == Some(finding.case_signature()) {
         println!("reproduces");
         Ok(ExitCode::from(super::EXIT_FINDING))
     } else {

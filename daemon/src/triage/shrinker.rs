@@ -92,6 +92,10 @@ pub fn triage(
         for margin in COST_SHRINK_MARGINS {
             prober.set_blowup_margin(Some(margin));
             if prober.gives(&wasm, seed, signature)? {
+                info!(
+                    finding = finding.id,
+                    margin, "shrinking a cost finding over a margin of the limits"
+                );
                 break;
             }
             prober.set_blowup_margin(None);
