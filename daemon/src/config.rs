@@ -18,14 +18,59 @@ pub const WORKER_CONFIG_ENV: &str = "CROSSCHECK_WORKER_CONFIG";
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
-    /// The data directory.
+    /// The data directory: the SQLite store, or with `url` the cache of
+    /// the PostgreSQL store's modules; builds and bundles either way.
     pub data_dir: PathBuf,
+    /// A fleet's PostgreSQL store (`postgres://user:password@host/db`);
+    /// empty for the SQLite store of `data_dir`. `CROSSCHECK_STORE_URL`
+    /// overrides it.
+    pub url: String,
+    /// How long a daemon holds seeds it took without renewing the lease;
+    /// a daemon that died loses its seeds to the others after this.
+    pub lease_seconds: u64,
+    /// How long a lost connection to PostgreSQL is tried again before the
+    /// command (or the daemon) fails.
+    pub reconnect_seconds: u64,
+}
+
+/// The environment variable that names a PostgreSQL store, over `[store] url`.
+pub const STORE_URL_VARIABLE: &str = "CROSSCHECK_STORE_URL";
+
+impl StoreConfig {
+    /// The store `place` names on the command line: a `postgres://` URL
+    /// (its module cache in this config's data directory), or a data
+    /// directory; other settings as this config's.
+    pub fn named(&self, place: &str) -> StoreConfig {
+        let is_url = place.starts_with("postgres://") || place.starts_with("postgresql://");
+        StoreConfig {
+            data_dir: if is_url {
+                self.data_dir.clone()
+            } else {
+                PathBuf::from(place)
+            },
+            url: if is_url {
+                place.to_string()
+            } else {
+                String::new()
+            },
+            ..self.clone()
+        }
+    }
+
+    /// The PostgreSQL store's URL, if the store is one (`CROSSCHECK_STORE_URL`
+    /// is applied when the config is loaded).
+    pub fn url(&self) -> Option<String> {
+        (!self.url.trim().is_empty()).then(|| self.url.trim().to_string())
+    }
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             data_dir: PathBuf::from("crosscheck-data"),
+            url: String::new(),
+            lease_seconds: 120,
+            reconnect_seconds: 600,
         }
     }
 }
@@ -46,6 +91,23 @@ pub struct DaemonConfig {
     pub worker_memory_limit_mib: u64,
     /// Seconds between status lines.
     pub status_interval_secs: u64,
+    /// The name this daemon's runs carry in a fleet's store; empty for the
+    /// machine's host name.
+    pub host: String,
+}
+
+impl DaemonConfig {
+    /// The host name the runs carry.
+    pub fn host_name(&self) -> String {
+        if !self.host.trim().is_empty() {
+            return self.host.trim().to_string();
+        }
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_string())
+            .ok()
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "localhost".to_string())
+    }
 }
 
 impl Default for DaemonConfig {
@@ -57,6 +119,7 @@ impl Default for DaemonConfig {
             case_timeout_secs: 30,
             worker_memory_limit_mib: 4096,
             status_interval_secs: 10,
+            host: String::new(),
         }
     }
 }
@@ -132,14 +195,23 @@ pub struct Config {
 impl Config {
     /// Loads `path`, or the embedded defaults when `path` is `None`.
     pub fn load(path: Option<&Path>) -> Result<Config> {
-        match path {
+        let mut config = match path {
             None => Config::parse(DEFAULT_CONFIG, DEFAULT_ORIGIN),
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read config file {}", path.display()))?;
                 Config::parse(&text, &path.display().to_string())
             }
+        }?;
+        // The store's password belongs in the environment of a service,
+        // not in a config file others read.
+        if let Some(url) = std::env::var(STORE_URL_VARIABLE)
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+        {
+            config.store.url = url;
         }
+        Ok(config)
     }
 
     /// Parses configuration text; `origin` names it in errors.

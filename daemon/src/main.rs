@@ -103,6 +103,9 @@ enum Command {
     Mark(commands::mark::MarkArgs),
     /// The groups of findings with one trigger; join or split them by hand.
     Group(commands::group::GroupArgs),
+    /// Stores: `store copy --from DIR --to postgres://...` moves an SQLite
+    /// store into a fleet's PostgreSQL store (or back)
+    Store(commands::store::StoreArgs),
     /// A worker process of `crosscheck run` (started by the daemon).
     #[command(hide = true)]
     Worker,
@@ -172,6 +175,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => commands::report::run(&config, args),
         Command::Mark(args) => commands::mark::run(&config, args),
         Command::Group(args) => commands::group::run(&config, args),
+        Command::Store(args) => commands::store::run(&config, args),
         Command::Import(args) => commands::import::run(&config, args),
         Command::Bundle(args) => commands::bundle::run(&config, args),
         Command::Scale(args) => commands::scale::run(&config, args),

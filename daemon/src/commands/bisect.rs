@@ -34,7 +34,7 @@ pub struct BisectArgs {
 /// dashboard).
 pub fn run(config: &Config, args: BisectArgs) -> Result<ExitCode> {
     let (first, last) = parse_range(&args.versions)?;
-    let mut store = Store::open_existing(&config.store.data_dir)?;
+    let mut store = Store::open_existing(&config.store)?;
     let finding = store.require_finding(args.id)?;
     let hash = match (&finding.shrunk, args.original) {
         (Some(shrunk), false) => shrunk,

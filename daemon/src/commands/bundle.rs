@@ -20,7 +20,7 @@ pub struct BundleArgs {
 
 /// Runs the command.
 pub fn run(config: &Config, args: BundleArgs) -> Result<ExitCode> {
-    let store = Store::open_existing(&config.store.data_dir)?;
+    let store = Store::open_existing(&config.store)?;
     let f = store.require_finding(args.id)?;
     let dir = args
         .out

@@ -18,9 +18,9 @@ pub struct GateArgs {
     #[arg(long, value_name = "RUN|DURATION")]
     since: Option<String>,
     /// A store from an earlier release: findings it has never seen fail the
-    /// `max_new_vs_baseline` rule.
+    /// `max_new_vs_baseline` rule. A data directory or a postgres:// URL.
     #[arg(long, value_name = "STORE")]
-    baseline: Option<PathBuf>,
+    baseline: Option<String>,
     /// Also write the rules as JUnit XML here.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
@@ -42,7 +42,7 @@ struct GateJson<'a> {
 
 /// Runs the command: exit 0 when every rule passes, 1 when one fails.
 pub fn run(config: &Config, args: GateArgs) -> Result<ExitCode> {
-    let store = Store::open_existing(&config.store.data_dir)?;
+    let store = Store::open_existing(&config.store)?;
     let (window, window_text) = match &args.since {
         None => (Window::All, "the whole store".to_string()),
         Some(text) => (Window::parse(text, unix_now())?, format!("since {text}")),
@@ -50,9 +50,9 @@ pub fn run(config: &Config, args: GateArgs) -> Result<ExitCode> {
     let baseline = match &args.baseline {
         None => None,
         Some(dir) => Some(
-            Store::open_existing(dir)
+            Store::open_existing(&config.store.named(dir))
                 .and_then(|b| b.signatures())
-                .with_context(|| format!("reading the baseline store {}", dir.display()))?,
+                .with_context(|| format!("reading the baseline store {dir}"))?,
         ),
     };
     let health = Health::load(&store, config, window)?;

@@ -39,7 +39,7 @@ enum GroupAction {
 
 /// Runs the command.
 pub fn run(config: &Config, args: GroupArgs) -> Result<ExitCode> {
-    let mut store = Store::open_existing(&config.store.data_dir)?;
+    let mut store = Store::open_existing(&config.store)?;
     match args.action {
         None => {
             let groups = store.groups()?;

@@ -45,7 +45,7 @@ struct Imported {
 /// not it is a finding), 2 when some could not be.
 pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
     let files = files_in(&args.paths)?;
-    let mut store = Store::open(&config.store.data_dir)?;
+    let mut store = Store::open(&config.store)?;
     let mut prober = Prober::new(config);
     let (mut new, mut hits, mut clean, mut failed) = (Vec::new(), 0, 0, 0);
     for file in &files {

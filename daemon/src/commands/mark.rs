@@ -18,7 +18,7 @@ pub struct MarkArgs {
 
 /// Runs the command.
 pub fn run(config: &Config, args: MarkArgs) -> Result<ExitCode> {
-    let mut store = Store::open_existing(&config.store.data_dir)?;
+    let mut store = Store::open_existing(&config.store)?;
     if !store.set_status(args.id, args.status)? {
         bail!(
             "no finding {} in {}",

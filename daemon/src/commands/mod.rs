@@ -26,6 +26,7 @@ pub mod seed_corpus;
 pub mod serve;
 pub mod shrink;
 pub mod status;
+pub mod store;
 pub mod sweep;
 pub mod triage;
 pub mod worker;

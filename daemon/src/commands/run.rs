@@ -70,7 +70,7 @@ fn serve_dashboard(config: &Config) -> Result<()> {
     }
     // The store must exist before the first request; the daemon opens it
     // again (and migrates it) itself.
-    crate::store::Store::open(&config.store.data_dir)?;
+    crate::store::Store::open(&config.store)?;
     match crate::dashboard::start(config, &config.dashboard.address) {
         Ok(bound) => tracing::info!("dashboard on http://{bound}/"),
         Err(err) => tracing::warn!("no dashboard: {err:#}"),

@@ -18,7 +18,7 @@ pub struct ServeArgs {
 /// Serves until SIGINT or SIGTERM.
 pub fn run(config: &Config, args: ServeArgs) -> Result<ExitCode> {
     // Refuse a missing or unreadable store now, not on the first request.
-    Store::open_existing(&config.store.data_dir)?;
+    let store = Store::open_existing(&config.store)?;
     let address = args
         .address
         .unwrap_or_else(|| config.dashboard.address.clone());
@@ -27,10 +27,8 @@ pub fn run(config: &Config, args: ServeArgs) -> Result<ExitCode> {
     }
     let bound = crate::dashboard::start(config, &address)?;
     // Scripts (and the tests) read the address from this line.
-    println!(
-        "serving {} on http://{bound}/",
-        config.store.data_dir.display()
-    );
+    println!("serving {} on http://{bound}/", store.location());
+    drop(store);
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,

@@ -25,7 +25,7 @@ pub struct ShrinkArgs {
 
 /// Runs the command.
 pub fn run(config: &Config, args: ShrinkArgs) -> Result<ExitCode> {
-    let mut store = Store::open_existing(&config.store.data_dir)?;
+    let mut store = Store::open_existing(&config.store)?;
     let finding = store.require_finding(args.id)?;
     let original = std::fs::metadata(store.artifact_path(&finding.artifact)).map_or(0, |m| m.len());
     let progress = ProgressBar::new_spinner().with_style(

@@ -5,7 +5,7 @@ use crate::health::exercised::Exercised;
 use crate::health::figures::FindingJson;
 use crate::health::rule_coverage::RuleCoverage;
 use crate::health::stats::ALL_ENGINES;
-use crate::store::{ScalingCheck, Store};
+use crate::store::{unix_now, HostStatus, ScalingCheck, Store};
 use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
@@ -29,6 +29,11 @@ pub struct StatusArgs {
 #[derive(Serialize)]
 struct Snapshot {
     data_dir: String,
+    /// The store: its data directory, or its PostgreSQL URL without the
+    /// password.
+    store: String,
+    /// Each host's latest run (one host for an SQLite store).
+    fleet: Vec<HostStatus>,
     daemon_pid: Option<u32>,
     next_seed: Option<u64>,
     unfinished_seeds: u64,
@@ -52,6 +57,7 @@ struct RunRow {
     workers: i64,
     cases: i64,
     new_findings: i64,
+    host: Option<String>,
 }
 
 /// Per-engine columns, in order; other counters (inconclusive reasons)
@@ -71,7 +77,7 @@ const ENGINE_COLUMNS: [&str; 10] = [
 
 /// Runs the command.
 pub fn run(config: &Config, args: StatusArgs) -> Result<ExitCode> {
-    let store = Store::open_existing(&config.store.data_dir)?;
+    let store = Store::open_existing(&config.store)?;
     let snapshot = snapshot(&store, config, args.runs)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&snapshot)?);
@@ -90,6 +96,8 @@ fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
     }
     Ok(Snapshot {
         data_dir: config.store.data_dir.display().to_string(),
+        store: store.location().to_string(),
+        fleet: store.fleet(unix_now(), config.store.lease_seconds as i64)?,
         daemon_pid: store.running_daemon(),
         next_seed: store.next_seed()?,
         unfinished_seeds: store
@@ -117,6 +125,7 @@ fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
                 workers: r.workers,
                 cases: r.cases,
                 new_findings: r.new_findings,
+                host: r.host,
             })
             .collect(),
     })
@@ -124,10 +133,39 @@ fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
 
 fn render(snapshot: &Snapshot) -> Result<String> {
     let mut out = String::new();
-    let dir = &snapshot.data_dir;
+    let dir = &snapshot.store;
     match snapshot.daemon_pid {
         Some(pid) => writeln!(out, "store {dir}: a daemon is running (pid {pid})")?,
+        None if snapshot.fleet.len() > 1 || dir.contains("://") => {
+            let running = snapshot.fleet.iter().filter(|h| h.is_running()).count();
+            writeln!(
+                out,
+                "store {dir}: a fleet of {} host(s), {running} running",
+                snapshot.fleet.len()
+            )?
+        }
         None => writeln!(out, "store {dir}: no daemon running")?,
+    }
+    if !snapshot.fleet.is_empty() {
+        writeln!(
+            out,
+            "  {:<20} {:>5} {:<22} {:>7} {:>10} {:>8}  last heartbeat",
+            "host", "run", "state", "workers", "cases", "cases/s"
+        )?;
+        let now = unix_now();
+        for host in &snapshot.fleet {
+            writeln!(
+                out,
+                "  {:<20} {:>5} {:<22} {:>7} {:>10} {:>8.1}  {} s ago",
+                host.host,
+                host.run,
+                host.state,
+                host.workers,
+                host.cases,
+                host.cases_per_second,
+                now - host.last_heartbeat
+            )?;
+        }
     }
     match snapshot.next_seed {
         Some(next) => writeln!(

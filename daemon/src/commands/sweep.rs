@@ -41,7 +41,7 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
     let seeds = parse_seed_range(&args.seeds)?;
     let matrix = config.settings.matrix()?;
     let store = match args.record {
-        true => Some(Mutex::new(Store::open(&config.store.data_dir)?)),
+        true => Some(Mutex::new(Store::open(&config.store)?)),
         false => None,
     };
     let result = sweep(

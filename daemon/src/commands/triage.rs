@@ -48,7 +48,7 @@ fn priority(kind: &str) -> u8 {
 
 /// Runs the command.
 pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
-    let mut store = Store::open_existing(&config.store.data_dir)?;
+    let mut store = Store::open_existing(&config.store)?;
     if args.pending {
         shrinker::merge_unshaped(config, &mut store)?;
         let stop = AtomicBool::new(false);

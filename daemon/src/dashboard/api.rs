@@ -22,8 +22,10 @@ pub struct Overview {
     pub health: Health,
     /// Cases/s per run and minute: `(Unix seconds, cases/s)`.
     pub throughput: Vec<(i64, f64)>,
-    /// The running daemon's pid, if one runs.
+    /// The running daemon's pid, if one runs on this SQLite store.
     pub daemon_pid: Option<u32>,
+    /// Each host's latest run: a fleet's hosts on a PostgreSQL store.
+    pub fleet: Vec<crate::store::HostStatus>,
     /// Every finding (merged ones too) by kind, then status.
     pub findings_by_kind: BTreeMap<String, BTreeMap<String, u64>>,
     /// Each engine's compile cost per instruction that outlier blowups are
@@ -49,6 +51,7 @@ impl Overview {
         Ok(Overview {
             throughput: rates(&health.runs, &store.throughput(&runs)?),
             daemon_pid: store.running_daemon(),
+            fleet: store.fleet(crate::store::unix_now(), config.store.lease_seconds as i64)?,
             health,
             findings_by_kind,
             baseline: store.baseline()?,

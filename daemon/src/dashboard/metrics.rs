@@ -18,7 +18,7 @@ type Labels = Vec<(String, String)>;
 
 /// The exposition of the store's counters.
 pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResponse, Failure> {
-    let text = with_store(&state, |store, _| {
+    let text = with_store(&state, |store, config| {
         let counters = store.counters(None)?;
         let runs = store.runs(usize::MAX >> 1)?;
         let findings = store.findings()?;
@@ -92,8 +92,29 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         );
         let run_count = Counter::<u64>::default();
         run_count.inc_by(runs.len() as u64);
+        let fleet = store.fleet(crate::store::unix_now(), config.store.lease_seconds as i64)?;
         let running = Gauge::<i64>::default();
-        running.set(i64::from(daemon.is_some()));
+        // An SQLite store's daemon holds its lock; a fleet's report runs.
+        running.set(match daemon {
+            Some(_) => 1,
+            None if store.is_shared() => fleet.iter().filter(|h| h.is_running()).count() as i64,
+            None => 0,
+        });
+        let host_up = Family::<Labels, Gauge>::default();
+        let host_rate = Family::<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        let host_workers = Family::<Labels, Gauge>::default();
+        let host_heartbeat = Family::<Labels, Gauge>::default();
+        for host in &fleet {
+            let labels = vec![("host".to_string(), host.host.clone())];
+            host_up.get_or_create(&labels).set(i64::from(host.is_running()));
+            host_rate.get_or_create(&labels).set(host.cases_per_second);
+            host_workers.get_or_create(&labels).set(host.workers);
+            host_heartbeat.get_or_create(&labels).set(host.last_heartbeat);
+        }
+        registry.register("host_up", "Whether the host's daemon is running (0: stopped or not reporting)", host_up);
+        registry.register("host_cases_per_second", "The host's latest run's cases per second", host_rate);
+        registry.register("host_workers", "The host's latest run's worker processes", host_workers);
+        registry.register("host_last_heartbeat_seconds", "Unix time of the host's last heartbeat", host_heartbeat);
 
         registry.register("cases", "Cases finished", cases);
         registry.register("verdicts", "Cases by verdict", verdicts);
@@ -188,7 +209,7 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         registry.register("runs", "Daemon runs started", run_count);
         registry.register(
             "daemon_running",
-            "1 while a daemon runs on the store",
+            "Daemons running on the store: 0 or 1 on SQLite, one per running host on a fleet's PostgreSQL store",
             running,
         );
         let mut text = String::new();

@@ -31,7 +31,6 @@ pub fn start(config: &Config, address: &str) -> Result<SocketAddr> {
     listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
     let state = Arc::new(Shared {
-        data_dir: config.store.data_dir.clone(),
         config: config.clone(),
     });
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -102,11 +102,34 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
             }
         }
         div.cards {
-            div.card { "daemon" b { @if let Some(pid) = overview.daemon_pid { "running (pid " (pid) ")" } @else { "stopped" } } }
+            @if let Some(pid) = overview.daemon_pid {
+                div.card { "daemon" b { "running (pid " (pid) ")" } }
+            } @else if overview.fleet.iter().any(|h| h.is_running()) {
+                div.card { "daemons" b { (overview.fleet.iter().filter(|h| h.is_running()).count()) " of " (overview.fleet.len()) " host(s) running" } }
+            } @else {
+                div.card { "daemon" b { "stopped" } }
+            }
             div.card { "cases" b #cases { (h.cases) } }
             div.card { "cases/s" b { (format!("{:.1}", h.cases_per_second)) } }
             div.card { "runs" b { (h.runs.len()) } }
             div.card { "need attention" b.bad[open > 0].good[open == 0] { (open) } }
+        }
+        @if overview.fleet.len() > 1 || overview.daemon_pid.is_none() && !overview.fleet.is_empty() {
+            h2 { "Hosts" }
+            table #fleet {
+                tr { th { "host" } th.n { "run" } th { "state" } th.n { "workers" } th.n { "cases" } th.n { "cases/s" } th { "last heartbeat" } }
+                @for host in &overview.fleet {
+                    tr.bad[host.state == "not reporting"] {
+                        td { (host.host) }
+                        td.n { (host.run) }
+                        td { (host.state) }
+                        td.n { (host.workers) }
+                        td.n { (host.cases) }
+                        td.n { (format!("{:.1}", host.cases_per_second)) }
+                        td { (format!("{} s ago", crate::store::unix_now() - host.last_heartbeat)) }
+                    }
+                }
+            }
         }
         h2 { "Cases/s over time" }
         (chart::throughput(&overview.throughput))

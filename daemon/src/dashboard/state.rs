@@ -6,13 +6,10 @@ use crate::config::Config;
 use crate::store::Store;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// What every request reads.
 pub struct Shared {
-    /// The store's directory.
-    pub data_dir: PathBuf,
     /// The configuration.
     pub config: Config,
 }
@@ -27,7 +24,7 @@ pub async fn with_store<T: Send + 'static>(
 ) -> Result<T, Failure> {
     let state = state.clone();
     tokio::task::spawn_blocking(move || {
-        let store = Store::open_existing(&state.data_dir).map_err(Failure::Internal)?;
+        let store = Store::open_existing(&state.config.store).map_err(Failure::Internal)?;
         read(&store, &state.config)
     })
     .await

@@ -102,22 +102,37 @@ pub fn run(
     // The matrix is built here once so that a bad engine name is an error
     // now, not a worker dying at startup.
     let engines = config.settings.matrix()?.names().join(",");
-    let mut store = Store::open(&config.store.data_dir)?;
-    let _lock = store.lock_for_daemon()?;
-    let retry: VecDeque<SeedRange> = store.pending_ranges()?.into();
+    let mut store = Store::open(&config.store)?;
+    let lock = store.lock_for_daemon()?;
+    if lock.is_some() {
+        // The only daemon of its store: what earlier runs left pending is
+        // free now, not when their leases run out.
+        store.release_leases()?;
+    }
+    let unfinished = store.pending_ranges()?.len();
     let cases_before = store
         .counters(None)?
         .get(&(ALL_ENGINES.to_string(), "cases".to_string()))
         .copied()
         .unwrap_or(0);
-    let run = store.begin_run(workers, &engines, unix_now())?;
+    let host = config.daemon.host_name();
+    let now = unix_now();
+    let run = store.begin_run(
+        workers,
+        &engines,
+        &host,
+        now,
+        now - config.store.lease_seconds as i64,
+    )?;
     let baseline = store.baseline()?;
     info!(
         run,
         workers,
         data_dir = %config.store.data_dir.display(),
         next_seed = store.next_seed()?.unwrap_or(config.daemon.first_seed),
-        unfinished_ranges = retry.len(),
+        unfinished_ranges = unfinished,
+        host = %host,
+        store = store.location(),
         "daemon started"
     );
     let (sender, receiver) = mpsc::channel();
@@ -135,7 +150,8 @@ pub fn run(
                 assignment: None,
             })
             .collect(),
-        retry,
+        retry: VecDeque::new(),
+        last_renewal: Instant::now(),
         sender,
         receiver,
         limits,
@@ -199,8 +215,11 @@ struct Supervisor<'a> {
     store: Store,
     run: i64,
     slots: Vec<Slot>,
-    /// Unfinished ranges (from a crash or an earlier run), handed out first.
+    /// Ranges this run holds that a worker gave back unfinished, handed
+    /// out first.
     retry: VecDeque<SeedRange>,
+    /// When the leases of this run's ranges were last renewed.
+    last_renewal: Instant,
     sender: mpsc::Sender<Event>,
     receiver: mpsc::Receiver<Event>,
     limits: RunLimits,
@@ -251,7 +270,19 @@ impl Supervisor<'_> {
             }
             self.enforce_limits();
             self.maybe_report_status()?;
+            self.maybe_renew_leases()?;
         }
+    }
+
+    /// Renews this run's leases, a few times per lease: a daemon that
+    /// stops renewing (it died) loses its seeds to the rest of the fleet.
+    fn maybe_renew_leases(&mut self) -> Result<()> {
+        let every = Duration::from_secs((self.config.store.lease_seconds / 4).max(1));
+        if self.last_renewal.elapsed() >= every {
+            self.store.renew_leases(self.run, unix_now())?;
+            self.last_renewal = Instant::now();
+        }
+        Ok(())
     }
 
     fn spawn(&mut self, slot: usize) -> Result<()> {
@@ -428,13 +459,21 @@ impl Supervisor<'_> {
     }
 
     fn checkpoint(&mut self, assignment: Assignment) -> Result<()> {
-        self.store.checkpoint(
+        let held = self.store.checkpoint(
             self.run,
             assignment.range,
             assignment.next,
             &assignment.counters,
             unix_now(),
-        )
+        )?;
+        if !held {
+            warn!(
+                start = assignment.range.start,
+                end = assignment.range.end,
+                "another daemon took over this range (its lease ran out): its cases are counted there"
+            );
+        }
+        Ok(())
     }
 
     /// Gives an idle, ready worker its next range, unless the run is ending.
@@ -457,12 +496,20 @@ impl Supervisor<'_> {
                 head
             }
             Some(range) => range,
-            None => self.store.claim_seeds(
+            None => self.store.take_seeds(
+                self.run,
                 self.config.daemon.first_seed,
                 self.config.daemon.batch_size.min(remaining),
+                unix_now(),
             )?,
         };
         self.claimed += range.end - range.start;
+        debug!(
+            run = self.run,
+            start = range.start,
+            end = range.end,
+            "seeds taken"
+        );
         let baseline = self.refresh_baseline()?;
         let state = &mut self.slots[slot];
         state.assignment = Some(Assignment {

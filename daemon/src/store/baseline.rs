@@ -4,60 +4,66 @@
 //! figures its finding was recorded by.
 
 use super::database::Store;
+use super::sql::params;
 use anyhow::{Context, Result};
 use oracles::cost::baseline::{Baseline, Metric, Reference};
-use rusqlite::{params, TransactionBehavior};
 
 impl Store {
     /// Replaces the stored reference of every engine and metric `baseline`
     /// has; others are kept.
     pub fn save_baseline(&mut self, baseline: &Baseline, now: i64) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut upsert = tx.prepare_cached(
-                "INSERT OR REPLACE INTO cost_baseline
-                 (engine, metric, log2_median, log2_mad, samples, updated)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for (engine, references) in &baseline.references {
-                for (metric, r) in references {
-                    upsert.execute(params![
-                        engine,
-                        metric.as_str(),
-                        r.log2_median,
-                        r.log2_mad,
-                        r.samples as i64,
-                        now
-                    ])?;
+        self.db
+            .transaction(|tx| {
+                for (engine, references) in &baseline.references {
+                    for (metric, r) in references {
+                        tx.execute(
+                            "INSERT INTO cost_baseline
+                             (engine, metric, log2_median, log2_mad, samples, updated)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                             ON CONFLICT (engine, metric) DO UPDATE SET log2_median = excluded.log2_median,
+                               log2_mad = excluded.log2_mad, samples = excluded.samples, updated = excluded.updated",
+                            params![
+                                engine,
+                                metric.as_str(),
+                                r.log2_median,
+                                r.log2_mad,
+                                r.samples as i64,
+                                now
+                            ],
+                        )?;
+                    }
                 }
-            }
-        }
-        tx.commit().context("saving the compile cost baseline")
+                Ok(())
+            })
+            .context("saving the compile cost baseline")
     }
 
     /// The stored reference of compile cost per instruction (empty before
     /// a daemon has gathered enough cases). Metrics this build does not
     /// know are skipped.
     pub fn baseline(&self) -> Result<Baseline> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT engine, metric, log2_median, log2_mad, samples FROM cost_baseline")?;
-        let rows = statement.query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                Reference {
-                    log2_median: row.get(2)?,
-                    log2_mad: row.get(3)?,
-                    samples: row.get::<_, i64>(4)? as u64,
-                },
-            ))
-        })?;
+        let rows = self
+            .db
+            .rows(
+                "SELECT engine, metric, log2_median, log2_mad, samples FROM cost_baseline",
+                &[],
+            )?
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.get::<String>(0)?,
+                    row.get::<String>(1)?,
+                    Reference {
+                        log2_median: row.get(2)?,
+                        log2_mad: row.get(3)?,
+                        samples: row.get::<i64>(4)? as u64,
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>>>()
+            .context("reading the compile cost baseline")?;
         let mut baseline = Baseline::default();
-        for row in rows {
-            let (engine, metric, reference) = row.context("reading the compile cost baseline")?;
+        for (engine, metric, reference) in rows {
             if let Some(metric) = Metric::parse(&metric) {
                 baseline
                     .references
@@ -78,7 +84,7 @@ mod tests {
     #[test]
     fn the_baseline_round_trips_and_a_partial_update_keeps_the_rest() {
         let dir = super::super::database::temp_dir("baseline");
-        let mut store = Store::open(&dir).unwrap();
+        let mut store = Store::open_dir(&dir).unwrap();
         assert!(store.baseline().unwrap().is_empty());
         let reference = |m: f64| Reference {
             log2_median: m,
@@ -104,7 +110,7 @@ mod tests {
         };
         store.save_baseline(&update, 2).unwrap();
         drop(store);
-        let reopened = Store::open_existing(&dir).unwrap();
+        let reopened = Store::open_dir_existing(&dir).unwrap();
         assert_eq!(reopened.baseline().unwrap(), first.updated_by(update));
     }
 }

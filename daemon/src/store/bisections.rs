@@ -2,8 +2,8 @@
 //! showed or first fixed a finding, as `crosscheck bisect` answered.
 
 use super::database::{unix_now, Store};
+use super::sql::params;
 use anyhow::{Context, Result};
-use rusqlite::{params, OptionalExtension};
 
 /// A bisection as stored.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -27,7 +27,7 @@ impl Store {
         answer: &str,
         tested: &[String],
     ) -> Result<()> {
-        self.conn
+        self.db
             .execute(
                 "INSERT INTO bisections (finding, at, range, answer, tested) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![id, unix_now(), range, answer, tested.join("\n")],
@@ -38,25 +38,21 @@ impl Store {
 
     /// The newest bisection of finding `id`, if any.
     pub fn bisection(&self, id: i64) -> Result<Option<StoredBisection>> {
-        self.conn
-            .query_row(
+        self.db
+            .row(
                 "SELECT at, range, answer, tested FROM bisections WHERE finding = ?1
                  ORDER BY at DESC, id DESC LIMIT 1",
                 params![id],
-                |row| {
-                    Ok(StoredBisection {
-                        at: row.get(0)?,
-                        range: row.get(1)?,
-                        answer: row.get(2)?,
-                        tested: row
-                            .get::<_, String>(3)?
-                            .lines()
-                            .map(str::to_string)
-                            .collect(),
-                    })
-                },
-            )
-            .optional()
+            )?
+            .map(|row| -> Result<StoredBisection> {
+                Ok(StoredBisection {
+                    at: row.get(0)?,
+                    range: row.get(1)?,
+                    answer: row.get(2)?,
+                    tested: row.get::<String>(3)?.lines().map(str::to_string).collect(),
+                })
+            })
+            .transpose()
             .with_context(|| format!("reading the bisection of finding {id}"))
     }
 }
@@ -70,7 +66,7 @@ mod tests {
     #[test]
     fn the_newest_bisection_of_a_finding_is_shown() {
         let dir = temp_dir("bisections");
-        let mut store = Store::open(&dir).unwrap();
+        let mut store = Store::open_dir(&dir).unwrap();
         let hit = Hit {
             signature: "mismatch call",
             kind: "mismatch",

@@ -1,17 +1,21 @@
 //! The store's database: opening (refusing a damaged, foreign or newer
 //! store untouched, upgrading an older one), the schema and its
-//! migrations, the daemon lock and artifacts on disk.
+//! migrations for SQLite and PostgreSQL, the daemon lock and modules.
 
+use super::sql::{params, Db, Dialect};
+use crate::config::StoreConfig;
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
+use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The schema this build writes; a store with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// Schema steps: entry `i` takes a store from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 11] = [
+const MIGRATIONS: [&str; 12] = [
     "CREATE TABLE findings (
         id          INTEGER PRIMARY KEY,
         signature   TEXT    NOT NULL UNIQUE,
@@ -53,7 +57,7 @@ const MIGRATIONS: [&str; 11] = [
         PRIMARY KEY (run, engine, name)
     ) WITHOUT ROWID;
     -- Seed ranges handed to workers and not yet finished: run first on resume.
-    CREATE TABLE pending (start INTEGER PRIMARY KEY, end INTEGER NOT NULL);
+    CREATE TABLE pending (start INTEGER PRIMARY KEY, \"end\" INTEGER NOT NULL);
     CREATE TABLE state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
     // The smallest module known to reproduce each finding.
     "ALTER TABLE findings ADD COLUMN shrunk TEXT;
@@ -130,26 +134,79 @@ const MIGRATIONS: [&str; 11] = [
         tested   TEXT NOT NULL
     );
     CREATE INDEX bisections_finding ON bisections (finding, at);",
+    // A fleet: the host of each run; who holds each unfinished seed range
+    // and until when (a range whose lease ran out is taken over); who is
+    // triaging a finding and until when; and the modules themselves in
+    // the database (PostgreSQL; SQLite keeps them as files in artifacts/).
+    "ALTER TABLE runs ADD COLUMN host TEXT;
+    ALTER TABLE pending ADD COLUMN run INTEGER;
+    ALTER TABLE pending ADD COLUMN lease_until INTEGER;
+    ALTER TABLE findings ADD COLUMN claimed_by TEXT;
+    ALTER TABLE findings ADD COLUMN claimed_until INTEGER;
+    CREATE TABLE modules (hash TEXT PRIMARY KEY, wasm BLOB NOT NULL);",
 ];
 
-/// An open store directory.
+/// An open store: SQLite in the data directory, or PostgreSQL (then the
+/// data directory holds a cache of its modules).
 pub struct Store {
     pub(super) dir: PathBuf,
-    pub(super) conn: Connection,
+    pub(super) db: Db,
+    /// Where the store is, for messages: the data directory or the URL
+    /// without its password.
+    location: String,
+    /// How long a daemon holds the seeds it took without renewing.
+    pub(super) lease_seconds: i64,
 }
 
 impl Store {
-    /// Opens the store in `dir`, creating it if needed. A file that is not a
-    /// crosscheck store, a damaged one, or one written by a newer crosscheck
-    /// is refused and left untouched; an older schema is upgraded.
-    pub fn open(dir: &Path) -> Result<Store> {
+    /// Opens the store `config` names (`[store] url`, else the SQLite store
+    /// of `data_dir`), creating it if needed. A file that is not a
+    /// crosscheck store, a damaged one, or one written by a newer
+    /// crosscheck is refused and left untouched; an older schema is
+    /// upgraded.
+    pub fn open(config: &StoreConfig) -> Result<Store> {
+        Store::open_config(config, true)
+    }
+
+    /// Opens an existing store for reading while daemons may be writing it.
+    pub fn open_existing(config: &StoreConfig) -> Result<Store> {
+        Store::open_config(config, false)
+    }
+
+    fn open_config(config: &StoreConfig, create: bool) -> Result<Store> {
+        let dir = &config.data_dir;
+        match config.url() {
+            Some(url) => {
+                std::fs::create_dir_all(dir.join("artifacts"))
+                    .with_context(|| format!("cannot create the module cache {}", dir.display()))?;
+                let db = Db::postgres(&url, Duration::from_secs(config.reconnect_seconds))?;
+                let location = super::sql::redact(&url);
+                open_postgres(&db, &location, create)?;
+                Ok(Store {
+                    dir: dir.clone(),
+                    db,
+                    location,
+                    lease_seconds: config.lease_seconds as i64,
+                })
+            }
+            None if create => Store::open_dir(dir),
+            None => Store::open_dir_existing(dir),
+        }
+        .map(|mut store| {
+            store.lease_seconds = config.lease_seconds as i64;
+            store
+        })
+    }
+
+    /// Opens the SQLite store in `dir`, creating it if needed.
+    pub fn open_dir(dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(dir.join("artifacts"))
             .with_context(|| format!("cannot create the store directory {}", dir.display()))?;
         Store::open_file(dir, true)
     }
 
-    /// Opens an existing store for reading while a daemon may be writing it.
-    pub fn open_existing(dir: &Path) -> Result<Store> {
+    /// Opens an existing SQLite store in `dir`.
+    pub fn open_dir_existing(dir: &Path) -> Result<Store> {
         if !dir.join(DB_FILE).exists() {
             bail!(
                 "no crosscheck store in {} (`crosscheck run` creates one there)",
@@ -191,13 +248,7 @@ impl Store {
                 path.display()
             );
         }
-        if version > SCHEMA_VERSION {
-            bail!(
-                "{} has store schema version {version}, newer than this crosscheck understands ({SCHEMA_VERSION}); \
-                 use a newer crosscheck or another data directory",
-                path.display()
-            );
-        }
+        refuse_newer(version, &path.display().to_string())?;
         let tables: i64 = conn
             .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
             .map_err(corrupt)?;
@@ -212,35 +263,86 @@ impl Store {
         // A finding must survive power loss once recorded, not only a crash.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        let db = Db::sqlite(conn);
         if version < SCHEMA_VERSION {
-            migrate(&conn)
+            migrate_sqlite(&db)
                 .with_context(|| format!("cannot upgrade the store {}", path.display()))?;
         }
         Ok(Store {
             dir: dir.to_path_buf(),
-            conn,
+            db,
+            location: dir.display().to_string(),
+            lease_seconds: StoreConfig::default().lease_seconds as i64,
         })
     }
 
-    /// The path of an artifact.
-    pub fn artifact_path(&self, hash: &str) -> PathBuf {
-        self.artifacts_dir().join(format!("{hash}.wasm"))
+    /// Where the store is: its data directory, or its URL without the
+    /// password.
+    pub fn location(&self) -> &str {
+        &self.location
     }
 
-    /// Reads a stored module, naming the file on failure.
+    /// Whether the store is a fleet's PostgreSQL store.
+    pub fn is_shared(&self) -> bool {
+        self.db.dialect() == Dialect::Postgres
+    }
+
+    /// The path of a module, by hash. In a PostgreSQL store it is the local
+    /// cache's copy, fetched from the database if missing.
+    pub fn artifact_path(&self, hash: &str) -> PathBuf {
+        let path = self.artifacts_dir().join(format!("{hash}.wasm"));
+        if self.is_shared() && !path.exists() {
+            if let Err(err) = self.cache_module(hash, &path) {
+                tracing::warn!("caching module {hash}: {err:#}");
+            }
+        }
+        path
+    }
+
+    /// Reads a stored module, naming it on failure.
     pub fn read_artifact(&self, hash: &str) -> Result<Vec<u8>> {
         let path = self.artifact_path(hash);
         std::fs::read(&path).with_context(|| format!("reading the module {}", path.display()))
     }
 
-    /// Where modules are kept, by hash.
+    /// Stores a module under its SHA-256; returns the hash. Kept once: in
+    /// PostgreSQL in the database (and the local cache), else as a file.
+    pub fn write_module(&self, wasm: &[u8]) -> Result<String> {
+        let hash = format!("{:x}", Sha256::digest(wasm));
+        if self.is_shared() {
+            self.db
+                .execute(
+                    "INSERT INTO modules (hash, wasm) VALUES (?1, ?2) ON CONFLICT (hash) DO NOTHING",
+                    params![hash.as_str(), wasm],
+                )
+                .context("storing a module")?;
+        }
+        write_file(&self.artifacts_dir().join(format!("{hash}.wasm")), wasm)?;
+        Ok(hash)
+    }
+
+    fn cache_module(&self, hash: &str, path: &Path) -> Result<()> {
+        let wasm: Vec<u8> = self
+            .db
+            .row("SELECT wasm FROM modules WHERE hash = ?1", params![hash])?
+            .with_context(|| format!("no module {hash} in the store"))?
+            .get(0)?;
+        write_file(path, &wasm)
+    }
+
+    /// Where modules are kept, by hash (in a PostgreSQL store, the cache).
     pub(super) fn artifacts_dir(&self) -> PathBuf {
         self.dir.join("artifacts")
     }
 
     /// Takes the store's daemon lock, held while the returned file is open:
-    /// two daemons on one store would hand out the same seeds.
-    pub fn lock_for_daemon(&self) -> Result<std::fs::File> {
+    /// two daemons on one SQLite store would hand out the same seeds. A
+    /// PostgreSQL store takes many daemons, which lease seed ranges
+    /// instead: `None`.
+    pub fn lock_for_daemon(&self) -> Result<Option<std::fs::File>> {
+        if self.is_shared() {
+            return Ok(None);
+        }
         let path = self.dir.join(LOCK_FILE);
         let mut file = std::fs::OpenOptions::new()
             .create(true)
@@ -259,11 +361,14 @@ impl Store {
         }
         file.set_len(0)?;
         write!(file, "{}", std::process::id())?;
-        Ok(file)
+        Ok(Some(file))
     }
 
-    /// The pid of the daemon running on this store, if one is.
+    /// The pid of the daemon running on this SQLite store, if one is.
     pub fn running_daemon(&self) -> Option<u32> {
+        if self.is_shared() {
+            return None;
+        }
         let path = self.dir.join(LOCK_FILE);
         let file = std::fs::File::open(&path).ok()?;
         match file.try_lock_shared() {
@@ -273,31 +378,117 @@ impl Store {
     }
 }
 
-/// Brings the schema up to date. The version is read again under the write
-/// lock: a reader (`crosscheck status`) and the daemon may open a new store
-/// at the same moment, and only one of them may create it.
-fn migrate(conn: &Connection) -> Result<()> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let result = (|| -> Result<()> {
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+fn refuse_newer(version: i64, location: &str) -> Result<()> {
+    if version > SCHEMA_VERSION {
+        bail!(
+            "{location} has store schema version {version}, newer than this crosscheck understands ({SCHEMA_VERSION}); \
+             use a newer crosscheck or another store"
+        );
+    }
+    Ok(())
+}
+
+/// Brings an SQLite schema up to date. The version is read again under the
+/// write lock: a reader (`crosscheck status`) and the daemon may open a new
+/// store at the same moment, and only one of them may create it.
+fn migrate_sqlite(db: &Db) -> Result<()> {
+    db.transaction(|db| {
+        let version: i64 = db.value("PRAGMA user_version", &[])?;
         for (from, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let to = from + 1;
-            conn.execute_batch(&format!("{step} PRAGMA user_version = {to};"))
+            db.batch(&format!("{step} PRAGMA user_version = {to};"))
                 .with_context(|| format!("from schema {from} to {to}"))?;
         }
         Ok(())
-    })();
-    match result {
-        Ok(()) => conn.execute_batch("COMMIT").map_err(Into::into),
-        Err(err) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(err)
+    })
+}
+
+/// The version table of a PostgreSQL store (PostgreSQL has no
+/// `user_version`).
+const PG_VERSION_TABLE: &str = "crosscheck_schema";
+
+/// Checks and brings a PostgreSQL store's schema up to date, under an
+/// advisory lock: daemons of a fleet starting together create it once.
+fn open_postgres(db: &Db, location: &str, create: bool) -> Result<()> {
+    let has_table = |name: &str| -> Result<bool> {
+        Ok(db.value::<i64>(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?1",
+            params![name],
+        )? > 0)
+    };
+    let version = |db: &Db| -> Result<i64> {
+        if !has_table(PG_VERSION_TABLE)? {
+            return Ok(0);
         }
+        db.value(&format!("SELECT version FROM {PG_VERSION_TABLE}"), &[])
+    };
+    let found = version(db).with_context(|| format!("reading the store {location}"))?;
+    refuse_newer(found, location)?;
+    if found == 0 && has_table("findings")? {
+        bail!(
+            "{location} has a findings table but is not a crosscheck store; it was left untouched"
+        );
     }
+    if found == 0 && !create {
+        bail!("no crosscheck store in {location} (`crosscheck run` creates one there)");
+    }
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    db.transaction(|db| {
+        db.batch("SELECT pg_advisory_xact_lock(7340281)")?;
+        db.batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {PG_VERSION_TABLE} (version BIGINT NOT NULL);
+             INSERT INTO {PG_VERSION_TABLE} SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {PG_VERSION_TABLE})"
+        ))?;
+        let now = version(db)?;
+        refuse_newer(now, location)?;
+        for (from, step) in MIGRATIONS.iter().enumerate().skip(now as usize) {
+            let to = from + 1;
+            db.batch(&format!(
+                "{} UPDATE {PG_VERSION_TABLE} SET version = {to};",
+                postgres_ddl(step)
+            ))
+            .with_context(|| format!("from schema {from} to {to}"))?;
+        }
+        Ok(())
+    })
+    .with_context(|| format!("cannot create or upgrade the store {location}"))
+}
+
+/// A schema step as PostgreSQL spells it: 64-bit integers, generated
+/// ids, bytes, and a `rowid` for the hits (SQLite's implicit order).
+fn postgres_ddl(step: &str) -> String {
+    step.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY")
+        .replace(" INTEGER", " BIGINT")
+        .replace(" REAL", " DOUBLE PRECISION")
+        .replace(" BLOB", " BYTEA")
+        .replace(") WITHOUT ROWID;", ");")
+        .replace(
+            "CREATE TABLE hits (",
+            "CREATE TABLE hits (\n        rowid BIGSERIAL,",
+        )
 }
 
 const DB_FILE: &str = "crosscheck.sqlite";
 const LOCK_FILE: &str = "daemon.lock";
+
+/// Writes the module to `path` unless it is there already: to a temporary
+/// name, synced, then renamed, so a crash never leaves a truncated artifact
+/// behind a committed row.
+pub(super) fn write_file(path: &Path, wasm: &[u8]) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(wasm)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().with_context(|| format!("writing the module {}", path.display()))
+}
 
 /// The current time in Unix seconds, as the store records it.
 pub fn unix_now() -> i64 {
@@ -332,7 +523,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(DB_FILE);
         std::fs::write(&path, b"this is not a database, but it is someone's data").unwrap();
-        let err = format!("{:#}", Store::open(&dir).err().unwrap());
+        let err = format!("{:#}", Store::open_dir(&dir).err().unwrap());
         assert!(
             err.contains("not a readable crosscheck store") && err.contains("left untouched"),
             "{err}"
@@ -343,12 +534,12 @@ mod tests {
         );
 
         let dir = temp_dir("newer");
-        Store::open(&dir).unwrap();
+        Store::open_dir(&dir).unwrap();
         Connection::open(dir.join(DB_FILE))
             .unwrap()
             .pragma_update(None, "user_version", 99)
             .unwrap();
-        let err = format!("{:#}", Store::open(&dir).err().unwrap());
+        let err = format!("{:#}", Store::open_dir(&dir).err().unwrap());
         assert!(err.contains("schema version 99, newer"), "{err}");
 
         let dir = temp_dir("foreign");
@@ -357,7 +548,7 @@ mod tests {
             .unwrap()
             .execute_batch("CREATE TABLE mine (x INTEGER); INSERT INTO mine VALUES (1);")
             .unwrap();
-        let err = format!("{:#}", Store::open(&dir).err().unwrap());
+        let err = format!("{:#}", Store::open_dir(&dir).err().unwrap());
         assert!(err.contains("not a crosscheck store"), "{err}");
         let kept: i64 = Connection::open(dir.join(DB_FILE))
             .unwrap()
@@ -370,7 +561,7 @@ mod tests {
     fn an_unwritable_directory_is_an_error_naming_it() {
         let err = format!(
             "{:#}",
-            Store::open(Path::new("/proc/crosscheck-data"))
+            Store::open_dir(Path::new("/proc/crosscheck-data"))
                 .err()
                 .unwrap()
         );
@@ -383,7 +574,7 @@ mod tests {
     #[test]
     fn a_missing_store_is_not_created_by_readers() {
         let dir = temp_dir("missing");
-        let err = format!("{:#}", Store::open_existing(&dir).err().unwrap());
+        let err = format!("{:#}", Store::open_dir_existing(&dir).err().unwrap());
         assert!(err.contains("no crosscheck store in"), "{err}");
         assert!(!dir.exists());
     }
@@ -400,22 +591,19 @@ mod tests {
         ))
         .unwrap();
         drop(conn);
-        let store = Store::open(&dir).unwrap();
+        let store = Store::open_dir(&dir).unwrap();
         let findings = store.findings().unwrap();
         assert_eq!((findings.len(), findings[0].hits), (1, 7));
-        let version: i64 = store
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
+        let version: i64 = store.db.value("PRAGMA user_version", &[]).unwrap();
         assert_eq!(version, SCHEMA_VERSION);
     }
 
     #[test]
     fn one_daemon_per_store() {
         let dir = temp_dir("lock");
-        let store = Store::open(&dir).unwrap();
+        let store = Store::open_dir(&dir).unwrap();
         assert_eq!(store.running_daemon(), None);
-        let lock = store.lock_for_daemon().unwrap();
+        let lock = store.lock_for_daemon().unwrap().unwrap();
         let err = format!("{:#}", store.lock_for_daemon().err().unwrap());
         assert!(err.contains("another crosscheck daemon"), "{err}");
         assert_eq!(store.running_daemon(), Some(std::process::id()));

@@ -2,11 +2,8 @@
 //! of each finding kept as an artifact.
 
 use super::database::{seed_from_sql, seed_to_sql, Store};
+use super::sql::{params, Db, Row, Value};
 use anyhow::{Context, Result};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
-use sha2::{Digest, Sha256};
-use std::io::Write;
-use std::path::Path;
 
 /// A finding as stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -178,47 +175,79 @@ pub struct Recorded {
 impl Store {
     /// Records one hit: a new finding for a new signature, otherwise one
     /// more hit of the existing one. A seed already recorded for the finding
-    /// (a case re-run after the daemon was killed) is not counted twice.
-    /// A hit of a merged finding counts for the finding it was merged into.
-    /// The module of a new finding is on disk and the rows committed before
+    /// (a case re-run after the daemon was killed, or a range taken over
+    /// from a dead daemon of the fleet) is not counted twice. A hit of a
+    /// merged finding counts for the finding it was merged into. The
+    /// module of a new finding is stored and the rows committed before
     /// this returns.
     pub fn record(&mut self, hit: &Hit<'_>) -> Result<Recorded> {
-        // Taken before the transaction borrows the connection.
-        let artifacts = self.artifacts_dir();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // A hit of a grouped finding whose module lacks the group's trigger
-        // may be another bug with the same signature: it becomes a finding
-        // of its own, triaged on its own (and grouped by its own trigger).
-        let trigger: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT g.id, g.instructions FROM findings s JOIN findings f ON f.id = coalesce(s.merged_into, s.id)
-                 JOIN groups g ON g.id = f.group_id WHERE s.signature = ?1 AND g.instructions != ''",
-                params![hit.signature],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        let outside = trigger
-            .filter(|(_, instructions)| !contains_all(hit.wasm, instructions))
-            .map(|(group, _)| outside_trigger(hit.signature, group));
-        let hit = &Hit {
-            signature: outside.as_deref().unwrap_or(hit.signature),
-            ..*hit
-        };
-        let existing: Option<(i64, i64)> = tx
-            .query_row(
-                "SELECT f.id, f.hits FROM findings s JOIN findings f ON f.id = coalesce(s.merged_into, s.id)
-                 WHERE s.signature = ?1",
-                params![hit.signature],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        let seed = hit.seed.map(seed_to_sql);
-        let recorded = match existing {
-            Some((id, hits)) => {
+        self.db
+            .transaction(|tx| {
+                // A hit of a grouped finding whose module lacks the group's
+                // trigger may be another bug with the same signature: it
+                // becomes a finding of its own, triaged on its own (and
+                // grouped by its own trigger).
+                let trigger: Option<(i64, String)> = tx
+                    .row(
+                        "SELECT g.id, g.instructions FROM findings s JOIN findings f ON f.id = coalesce(s.merged_into, s.id)
+                         JOIN groups g ON g.id = f.group_id WHERE s.signature = ?1 AND g.instructions != ''",
+                        params![hit.signature],
+                    )?
+                    .map(|row| Ok::<_, anyhow::Error>((row.get(0)?, row.get(1)?)))
+                    .transpose()?;
+                let outside = trigger
+                    .filter(|(_, instructions)| !contains_all(hit.wasm, instructions))
+                    .map(|(group, _)| outside_trigger(hit.signature, group));
+                let signature = outside.as_deref().unwrap_or(hit.signature);
+                let seed = hit.seed.map(seed_to_sql);
+                let existing = |tx: &Db| -> Result<Option<(i64, i64)>> {
+                    tx.row(
+                        &format!(
+                            "SELECT f.id, f.hits FROM findings s JOIN findings f ON f.id = coalesce(s.merged_into, s.id)
+                             WHERE s.signature = ?1{}",
+                            tx.for_update()
+                        ),
+                        params![signature],
+                    )?
+                    .map(|row| Ok((row.get(0)?, row.get(1)?)))
+                    .transpose()
+                };
+                let mut created = None;
+                let mut found = existing(tx)?;
+                if found.is_none() {
+                    // Only a new finding keeps its module: later hits are
+                    // seeds. In a fleet, another daemon may create the same
+                    // finding meanwhile: the insert is then skipped and its
+                    // row read back, so both hits count on one finding.
+                    let hash = self.write_module(hit.wasm)?;
+                    created = tx
+                        .row(
+                            "INSERT INTO findings (signature, kind, first_seen, last_seen, hits, first_seed, artifact, summary, suspect, status, source)
+                             VALUES (?1, ?2, ?3, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9)
+                             ON CONFLICT (signature) DO NOTHING RETURNING id",
+                            params![
+                                signature,
+                                hit.kind,
+                                hit.now,
+                                seed,
+                                hash.as_str(),
+                                hit.summary,
+                                hit.suspect,
+                                if hit.suppressed { "suppressed" } else { "open" },
+                                hit.source
+                            ],
+                        )?
+                        .map(|row| row.get::<i64>(0))
+                        .transpose()?;
+                    found = match created {
+                        Some(id) => Some((id, 0)),
+                        None => existing(tx)?,
+                    };
+                }
+                let (id, hits) =
+                    found.context("a finding vanished while its hit was recorded")?;
                 let inserted = tx.execute(
-                    "INSERT OR IGNORE INTO hits (finding, seed, run, at) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO hits (finding, seed, run, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
                     params![id, seed, hit.run, hit.now],
                 )?;
                 if inserted == 1 {
@@ -227,92 +256,60 @@ impl Store {
                         params![id, hit.now],
                     )?;
                 }
-                Recorded {
-                    id,
-                    new: false,
-                    hits: hits + inserted as i64,
-                }
-            }
-            None => {
-                // Only a new finding keeps its module: later hits are seeds.
-                let hash = format!("{:x}", Sha256::digest(hit.wasm));
-                write_artifact(&artifacts.join(format!("{hash}.wasm")), hit.wasm)?;
-                tx.execute(
-                    "INSERT INTO findings (signature, kind, first_seen, last_seen, hits, first_seed, artifact, summary, suspect, status, source)
-                     VALUES (?1, ?2, ?3, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![
-                        hit.signature,
-                        hit.kind,
-                        hit.now,
-                        seed,
-                        hash,
-                        hit.summary,
-                        hit.suspect,
-                        if hit.suppressed { "suppressed" } else { "open" },
-                        hit.source
-                    ],
-                )?;
-                let id = tx.last_insert_rowid();
-                tx.execute(
-                    "INSERT INTO hits (finding, seed, run, at) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, seed, hit.run, hit.now],
-                )?;
-                if let (Some(run), false) = (hit.run, hit.suppressed) {
+                let new = created.is_some();
+                if let (Some(run), true, false) = (hit.run, new, hit.suppressed) {
                     tx.execute(
                         "UPDATE runs SET new_findings = new_findings + 1 WHERE id = ?1",
                         params![run],
                     )?;
                 }
-                Recorded {
+                Ok(Recorded {
                     id,
-                    new: true,
-                    hits: 1,
-                }
-            }
-        };
-        tx.commit().context("committing a finding")?;
-        Ok(recorded)
+                    new,
+                    hits: hits + inserted as i64,
+                })
+            })
+            .context("committing a finding")
     }
 
     /// How many findings the store holds.
     pub fn finding_count(&self) -> Result<u64> {
-        self.conn
-            .query_row("SELECT count(*) FROM findings", [], |row| {
-                row.get::<_, i64>(0)
-            })
+        self.db
+            .value::<i64>("SELECT count(*) FROM findings", &[])
             .map(|n| n as u64)
             .context("counting findings")
     }
 
     /// All findings, most severe kind first ([`SEVERITY`]), then most hit.
     pub fn findings(&self) -> Result<Vec<Finding>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "{SELECT_FINDING} ORDER BY {SEVERITY}, hits DESC, id"
-        ))?;
-        let rows = stmt.query_map([], finding_from_row)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        self.findings_where(&format!("ORDER BY {SEVERITY}, hits DESC, id"), &[])
             .context("reading findings")
+    }
+
+    /// The findings `SELECT_FINDING` followed by `rest` gives.
+    pub(super) fn findings_where(&self, rest: &str, params: &[Value]) -> Result<Vec<Finding>> {
+        self.db
+            .rows(&format!("{SELECT_FINDING} {rest}"), params)?
+            .iter()
+            .map(finding_from_row)
+            .collect()
     }
 
     /// One finding by id.
     pub fn finding(&self, id: i64) -> Result<Option<Finding>> {
-        self.conn
-            .query_row(
-                &format!("{SELECT_FINDING} WHERE id = ?1"),
-                params![id],
-                finding_from_row,
-            )
-            .optional()
-            .context("reading a finding")
+        Ok(self
+            .findings_where("WHERE id = ?1", params![id])
+            .context("reading a finding")?
+            .into_iter()
+            .next())
     }
 
     /// Stores a shrunk module and its code shape for a finding (kept only
     /// if smaller than the one it has).
     pub fn set_shrunk(&mut self, id: i64, wasm: &[u8], shape: Option<&str>) -> Result<bool> {
-        let hash = format!("{:x}", Sha256::digest(wasm));
-        write_artifact(&self.artifact_path(&hash), wasm)?;
+        let hash = self.write_module(wasm)?;
         let changed = self
-            .conn
+            .db
             .execute(
                 "UPDATE findings SET shrunk = ?2, shrunk_size = ?3, shape = ?4
                  WHERE id = ?1 AND (shrunk_size IS NULL OR shrunk_size > ?3)",
@@ -324,7 +321,7 @@ impl Store {
 
     /// Records the configuration flips of a finding, one per line.
     pub fn set_flips(&mut self, id: i64, flips: &[String]) -> Result<()> {
-        self.conn
+        self.db
             .execute(
                 "UPDATE findings SET flips = ?2 WHERE id = ?1",
                 params![id, flips.join("\n")],
@@ -335,7 +332,7 @@ impl Store {
 
     /// Records the code shape of a finding's shrunk module.
     pub fn set_shape(&mut self, id: i64, shape: &str) -> Result<()> {
-        self.conn
+        self.db
             .execute(
                 "UPDATE findings SET shape = ?2 WHERE id = ?1",
                 params![id, shape],
@@ -351,79 +348,76 @@ impl Store {
     /// older, which adds them to its count and widens its first and last
     /// seen. Returns `(merged, into)`.
     pub fn merge_same_shape(&mut self, id: i64) -> Result<Option<(i64, i64)>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let own: Option<Option<String>> = tx
-            .query_row(
-                "SELECT suspect FROM findings WHERE id = ?1 AND shape IS NOT NULL AND merged_into IS NULL",
-                params![id],
-                |row| row.get(0),
-            )
-            .optional()?;
-        let Some(own) = own else {
-            return Ok(None);
-        };
-        let party = |suspect: &Option<String>| {
-            suspect
-                .as_deref()
-                .map(oracles::judge::attribution::suspected_party)
-                .map(str::to_string)
-        };
-        let twin = {
-            let mut stmt = tx.prepare(
-                "SELECT o.id, o.suspect FROM findings f JOIN findings o
-                   ON o.shape = f.shape AND o.kind = f.kind AND o.status = f.status AND o.id != f.id
-                 WHERE f.id = ?1 AND o.merged_into IS NULL ORDER BY o.id",
-            )?;
-            let candidates = stmt
-                .query_map(params![id], |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .context("looking for a finding of the same shape")?;
-            candidates
-                .into_iter()
-                .find(|(_, suspect)| party(suspect) == party(&own))
-                .map(|(twin, _)| twin)
-        };
-        let Some(twin) = twin else {
-            return Ok(None);
-        };
-        let (from, into) = (id.max(twin), id.min(twin));
-        // A seed counted for both stays with the older finding only.
-        let moved = tx.execute(
-            "UPDATE OR IGNORE hits SET finding = ?2 WHERE finding = ?1",
-            params![from, into],
-        )?;
-        tx.execute(
-            "UPDATE findings SET hits = hits + ?3,
-                first_seen = min(first_seen, (SELECT first_seen FROM findings WHERE id = ?1)),
-                last_seen = max(last_seen, (SELECT last_seen FROM findings WHERE id = ?1))
-             WHERE id = ?2",
-            params![from, into, moved as i64],
-        )?;
-        tx.execute(
-            "UPDATE findings SET status = ?3, merged_into = ?2 WHERE id = ?1 OR merged_into = ?1",
-            params![from, into, Status::Merged.as_str()],
-        )?;
-        tx.commit().context("committing a merge")?;
-        Ok(Some((from, into)))
+        self.db
+            .transaction(|tx| {
+                let own: Option<Option<String>> = tx
+                    .row(
+                        "SELECT suspect FROM findings WHERE id = ?1 AND shape IS NOT NULL AND merged_into IS NULL",
+                        params![id],
+                    )?
+                    .map(|row| row.get(0))
+                    .transpose()?;
+                let Some(own) = own else {
+                    return Ok(None);
+                };
+                let party = |suspect: &Option<String>| {
+                    suspect
+                        .as_deref()
+                        .map(oracles::judge::attribution::suspected_party)
+                        .map(str::to_string)
+                };
+                let candidates = tx
+                    .rows(
+                        "SELECT o.id, o.suspect FROM findings f JOIN findings o
+                           ON o.shape = f.shape AND o.kind = f.kind AND o.status = f.status AND o.id != f.id
+                         WHERE f.id = ?1 AND o.merged_into IS NULL ORDER BY o.id",
+                        params![id],
+                    )?
+                    .iter()
+                    .map(|row| Ok((row.get::<i64>(0)?, row.get::<Option<String>>(1)?)))
+                    .collect::<Result<Vec<_>>>()
+                    .context("looking for a finding of the same shape")?;
+                let Some(twin) = candidates
+                    .into_iter()
+                    .find(|(_, suspect)| party(suspect) == party(&own))
+                    .map(|(twin, _)| twin)
+                else {
+                    return Ok(None);
+                };
+                let (from, into) = (id.max(twin), id.min(twin));
+                // A seed counted for both stays with the older finding only.
+                let moved = tx.execute(
+                    "UPDATE hits SET finding = ?2 WHERE finding = ?1
+                       AND (seed IS NULL OR seed NOT IN (SELECT seed FROM hits WHERE finding = ?2 AND seed IS NOT NULL))",
+                    params![from, into],
+                )?;
+                tx.execute(
+                    "UPDATE findings SET hits = hits + ?3,
+                        first_seen = CASE WHEN first_seen < (SELECT first_seen FROM findings WHERE id = ?1)
+                            THEN first_seen ELSE (SELECT first_seen FROM findings WHERE id = ?1) END,
+                        last_seen = CASE WHEN last_seen > (SELECT last_seen FROM findings WHERE id = ?1)
+                            THEN last_seen ELSE (SELECT last_seen FROM findings WHERE id = ?1) END
+                     WHERE id = ?2",
+                    params![from, into, moved as i64],
+                )?;
+                tx.execute(
+                    "UPDATE findings SET status = ?3, merged_into = ?2 WHERE id = ?1 OR merged_into = ?1",
+                    params![from, into, Status::Merged.as_str()],
+                )?;
+                Ok(Some((from, into)))
+            })
+            .context("committing a merge")
     }
 
     /// The findings merged into this one, oldest first.
     pub fn merged_from(&self, id: i64) -> Result<Vec<Finding>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "{SELECT_FINDING} WHERE merged_into = ?1 ORDER BY id"
-        ))?;
-        let rows = stmt.query_map(params![id], finding_from_row)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        self.findings_where("WHERE merged_into = ?1 ORDER BY id", params![id])
             .context("reading merged findings")
     }
 
     /// Records how reproducible a finding is (`3/3`) or why triage failed.
     pub fn set_reproducibility(&mut self, id: i64, text: &str) -> Result<()> {
-        self.conn
+        self.db
             .execute(
                 "UPDATE findings SET reproducible = ?2 WHERE id = ?1",
                 params![id, text],
@@ -432,27 +426,47 @@ impl Store {
         Ok(())
     }
 
-    /// The most urgent open finding not triaged yet ([`SEVERITY`]); most
-    /// hits first.
-    pub fn next_untriaged(&self) -> Result<Option<Finding>> {
-        self.conn
-            .query_row(
-                &format!(
-                    "{SELECT_FINDING} WHERE status = 'open' AND reproducible IS NULL
-                     ORDER BY {SEVERITY}, hits DESC, id
-                     LIMIT 1"
-                ),
-                [],
-                finding_from_row,
-            )
-            .optional()
-            .context("choosing a finding to triage")
+    /// Claims the most urgent open finding that nobody triaged and nobody
+    /// is triaging (a claim runs out at `until`, so one left by a dead
+    /// daemon is taken again): background triage happens once in a
+    /// fleet.
+    pub fn claim_untriaged(
+        &mut self,
+        claimant: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<Finding>> {
+        let claimed = self
+            .db
+            .transaction(|tx| {
+                let id = tx
+                    .row(
+                        &format!(
+                            "SELECT id FROM findings WHERE status = 'open' AND reproducible IS NULL
+                               AND (claimed_until IS NULL OR claimed_until < ?1 OR claimed_by = ?2)
+                             ORDER BY {SEVERITY}, hits DESC, id LIMIT 1{}",
+                            tx.skip_locked()
+                        ),
+                        params![now, claimant],
+                    )?
+                    .map(|row| row.get::<i64>(0))
+                    .transpose()?;
+                if let Some(id) = id {
+                    tx.execute(
+                        "UPDATE findings SET claimed_by = ?2, claimed_until = ?3 WHERE id = ?1",
+                        params![id, claimant, until],
+                    )?;
+                }
+                Ok(id)
+            })
+            .context("claiming a finding to triage")?;
+        claimed.map(|id| self.require_finding(id)).transpose()
     }
 
     /// Sets a finding's status; false if there is no such finding.
     pub fn set_status(&mut self, id: i64, status: Status) -> Result<bool> {
         let changed = self
-            .conn
+            .db
             .execute(
                 "UPDATE findings SET status = ?2 WHERE id = ?1",
                 params![id, status.as_str()],
@@ -464,36 +478,21 @@ impl Store {
     /// One finding by id, or an error naming the id and the store.
     pub fn require_finding(&self, id: i64) -> Result<Finding> {
         self.finding(id)?
-            .with_context(|| format!("no finding {id} in {}", self.dir.display()))
+            .with_context(|| format!("no finding {id} in {}", self.location()))
     }
 
     /// The seeds of a finding's hits, oldest first, at most `limit`.
     pub fn hit_seeds(&self, finding: i64, limit: usize) -> Result<Vec<u64>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seed FROM hits WHERE finding = ?1 AND seed IS NOT NULL ORDER BY rowid LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![finding, limit as i64], |row| row.get::<_, i64>(0))?;
-        rows.map(|r| r.map(seed_from_sql))
-            .collect::<rusqlite::Result<Vec<_>>>()
+        self.db
+            .rows(
+                "SELECT seed FROM hits WHERE finding = ?1 AND seed IS NOT NULL ORDER BY rowid LIMIT ?2",
+                params![finding, limit as i64],
+            )?
+            .iter()
+            .map(|row| row.get::<i64>(0).map(seed_from_sql))
+            .collect::<Result<Vec<_>>>()
             .context("reading the hits of a finding")
     }
-}
-
-/// Writes the module to `path` unless it is there already: to a temporary
-/// name, synced, then renamed, so a crash never leaves a truncated artifact
-/// behind a committed row.
-fn write_artifact(path: &Path, wasm: &[u8]) -> Result<()> {
-    if path.exists() {
-        return Ok(());
-    }
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(wasm)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().with_context(|| format!("writing artifact {}", path.display()))
 }
 
 /// SQL ordering findings by urgency: possible sandbox escapes, process
@@ -515,7 +514,7 @@ fn contains_all(wasm: &[u8], instructions: &str) -> bool {
 pub(super) const SELECT_FINDING: &str =
     "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect, reproducible, shape, merged_into, source, flips, fingerprint, group_id FROM findings";
 
-pub(super) fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
+pub(super) fn finding_from_row(row: &Row) -> Result<Finding> {
     Ok(Finding {
         id: row.get(0)?,
         signature: row.get(1)?,
@@ -524,7 +523,7 @@ pub(super) fn finding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Find
         last_seen: row.get(4)?,
         hits: row.get(5)?,
         status: row.get(6)?,
-        first_seed: row.get::<_, Option<i64>>(7)?.map(seed_from_sql),
+        first_seed: row.get::<Option<i64>>(7)?.map(seed_from_sql),
         artifact: row.get(8)?,
         summary: row.get(9)?,
         shrunk: row.get(10)?,
@@ -563,7 +562,7 @@ mod tests {
     #[test]
     fn one_bug_hit_many_times_is_one_finding_and_others_are_separate() {
         let dir = temp_dir("dedup");
-        let mut store = Store::open(&dir).unwrap();
+        let mut store = Store::open_dir(&dir).unwrap();
         let first = store
             .record(&hit("mismatch a", 7, b"\0asm-a", 100))
             .unwrap();
@@ -615,7 +614,7 @@ mod tests {
     #[test]
     fn a_seed_rerun_after_a_kill_is_not_counted_twice() {
         let dir = temp_dir("idempotent");
-        let mut store = Store::open(&dir).unwrap();
+        let mut store = Store::open_dir(&dir).unwrap();
         store.record(&hit("s", 1, b"m", 1)).unwrap();
         store.record(&hit("s", 2, b"m", 2)).unwrap();
         let again = store.record(&hit("s", 2, b"m", 3)).unwrap();
@@ -631,7 +630,7 @@ mod tests {
     #[test]
     fn shrunk_modules_only_get_smaller_and_status_changes_stick() {
         let dir = temp_dir("shrunk");
-        let mut store = Store::open(&dir).unwrap();
+        let mut store = Store::open_dir(&dir).unwrap();
         let id = store.record(&hit("s", 1, b"0123456789", 1)).unwrap().id;
         assert!(store.set_shrunk(id, b"01234", Some("shape")).unwrap());
         assert!(!store.set_shrunk(id, b"0123456", Some("other")).unwrap());
@@ -644,7 +643,7 @@ mod tests {
         assert!(store.set_status(id, Status::Fixed).unwrap());
         assert!(!store.set_status(id + 1, Status::Fixed).unwrap());
         assert_eq!(
-            Store::open(&dir)
+            Store::open_dir(&dir)
                 .unwrap()
                 .finding(id)
                 .unwrap()
@@ -657,7 +656,7 @@ mod tests {
     #[test]
     fn findings_of_one_shape_merge_into_the_oldest_keeping_hits_and_history() {
         let dir = temp_dir("merge");
-        let mut store = Store::open(&dir).unwrap();
+        let mut store = Store::open_dir(&dir).unwrap();
         let a = store.record(&hit("mismatch call", 1, b"a", 10)).unwrap().id;
         store.record(&hit("mismatch call", 2, b"a", 20)).unwrap();
         let b = store
@@ -721,12 +720,12 @@ mod tests {
     #[test]
     fn findings_survive_reopening() {
         let dir = temp_dir("reopen");
-        let id = Store::open(&dir)
+        let id = Store::open_dir(&dir)
             .unwrap()
             .record(&hit("s", 1, b"m", 1))
             .unwrap()
             .id;
-        let store = Store::open_existing(&dir).unwrap();
+        let store = Store::open_dir_existing(&dir).unwrap();
         assert_eq!(store.finding(id).unwrap().unwrap().hits, 1);
     }
 }

@@ -4,9 +4,9 @@
 //! finding off, and that decision sticks.
 
 use super::database::{unix_now, Store};
-use super::findings::{finding_from_row, Finding, SELECT_FINDING};
+use super::findings::Finding;
+use super::sql::params;
 use anyhow::{bail, Context, Result};
-use rusqlite::{params, OptionalExtension};
 
 /// A group as stored, with what its findings add up to.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,58 +69,56 @@ impl Store {
     /// Puts finding `id` in the group of `key` (made if new), with its
     /// fingerprint, unless a person grouped it by hand. Returns its group.
     pub fn assign_group(&mut self, id: i64, key: &GroupKey, fingerprint: &str) -> Result<i64> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "UPDATE findings SET fingerprint = ?2 WHERE id = ?1",
-            params![id, fingerprint],
-        )?;
-        let by_hand: Option<(bool, Option<i64>)> = tx
-            .query_row(
-                "SELECT grouped_by_hand, group_id FROM findings WHERE id = ?1",
-                params![id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        let group = match by_hand {
-            None => bail!("no finding {id}"),
-            Some((true, Some(group))) => group,
-            Some(_) => {
+        self.db
+            .transaction(|tx| {
+                tx.execute(
+                    "UPDATE findings SET fingerprint = ?2 WHERE id = ?1",
+                    params![id, fingerprint],
+                )?;
+                let Some(row) = tx.row(
+                    "SELECT grouped_by_hand, group_id FROM findings WHERE id = ?1",
+                    params![id],
+                )?
+                else {
+                    bail!("no finding {id}");
+                };
+                if let (1, Some(group)) = (row.get::<i64>(0)?, row.get::<Option<i64>>(1)?) {
+                    return Ok(group);
+                }
                 tx.execute(
                     "INSERT INTO groups (key, trigger, instructions, created) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (key) DO NOTHING",
-                    params![key.key, key.trigger, key.instructions.join(" "), unix_now()],
+                    params![key.key.as_str(), key.trigger.as_str(), key.instructions.join(" "), unix_now()],
                 )?;
-                let group: i64 = tx.query_row(
-                    "SELECT id FROM groups WHERE key = ?1",
-                    params![key.key],
-                    |row| row.get(0),
-                )?;
+                let group: i64 =
+                    tx.value("SELECT id FROM groups WHERE key = ?1", params![key.key.as_str()])?;
                 tx.execute(
                     "UPDATE findings SET group_id = ?2 WHERE id = ?1",
                     params![id, group],
                 )?;
-                group
-            }
-        };
-        tx.commit().context("recording a finding's group")?;
-        Ok(group)
+                Ok(group)
+            })
+            .context("recording a finding's group")
     }
 
     /// Every group with its findings, open groups first, then by hits.
     pub fn groups(&self) -> Result<Vec<Group>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, key, trigger, instructions FROM groups ORDER BY id")?;
-        let rows = stmt
-            .query_map([], |row| {
+        let rows = self
+            .db
+            .rows(
+                "SELECT id, key, trigger, instructions FROM groups ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|row| {
                 Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
+                    row.get::<i64>(0)?,
+                    row.get::<String>(1)?,
+                    row.get::<String>(2)?,
+                    row.get::<String>(3)?,
                 ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .collect::<Result<Vec<_>>>()
             .context("reading groups")?;
         let mut groups = Vec::new();
         for (id, key, trigger, instructions) in rows {
@@ -146,12 +144,11 @@ impl Store {
     }
 
     fn group_findings(&self, group: i64) -> Result<Vec<Finding>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "{SELECT_FINDING} WHERE group_id = ?1 AND merged_into IS NULL ORDER BY hits DESC, id"
-        ))?;
-        let rows = stmt.query_map(params![group], finding_from_row)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .context("reading a group's findings")
+        self.findings_where(
+            "WHERE group_id = ?1 AND merged_into IS NULL ORDER BY hits DESC, id",
+            params![group],
+        )
+        .context("reading a group's findings")
     }
 
     /// Moves every finding of group `from` into group `into`, by hand.
@@ -164,7 +161,7 @@ impl Store {
                 bail!("no group {id} (`crosscheck group` lists them)");
             }
         }
-        self.conn.execute(
+        self.db.execute(
             "UPDATE findings SET group_id = ?1, grouped_by_hand = 1 WHERE group_id = ?2 OR group_id = ?1",
             params![into, from],
         )?;
@@ -179,22 +176,23 @@ impl Store {
             Some(old) => format!("split by hand from group {}: {}", old.id, old.trigger),
             None => "grouped by hand".to_string(),
         };
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO groups (key, trigger, instructions, created) VALUES (?1, ?2, '', ?3)",
-            params![
-                format!("by-hand:finding-{id}-{}", unix_now()),
-                trigger,
-                unix_now()
-            ],
-        )?;
-        let group = tx.last_insert_rowid();
-        tx.execute(
-            "UPDATE findings SET group_id = ?2, grouped_by_hand = 1 WHERE id = ?1",
-            params![id, group],
-        )?;
-        tx.commit().context("splitting a finding off its group")?;
-        Ok(group)
+        self.db
+            .transaction(|tx| {
+                let group: i64 = tx.value(
+                    "INSERT INTO groups (key, trigger, instructions, created) VALUES (?1, ?2, '', ?3) RETURNING id",
+                    params![
+                        format!("by-hand:finding-{id}-{}", unix_now()),
+                        trigger.as_str(),
+                        unix_now()
+                    ],
+                )?;
+                tx.execute(
+                    "UPDATE findings SET group_id = ?2, grouped_by_hand = 1 WHERE id = ?1",
+                    params![id, group],
+                )?;
+                Ok(group)
+            })
+            .context("splitting a finding off its group")
     }
 }
 
@@ -231,7 +229,7 @@ mod tests {
     #[test]
     fn findings_with_one_key_share_a_group_and_decisions_by_hand_stick() {
         let dir = temp_dir("groups");
-        let mut store = Store::open(&dir).unwrap();
+        let mut store = Store::open_dir(&dir).unwrap();
         let (a, b, c) = (
             record(&mut store, "mismatch call"),
             record(&mut store, "mismatch global"),

@@ -3,11 +3,10 @@
 
 use super::database::{seed_from_sql, Store};
 use super::findings::Finding;
-use super::findings::{finding_from_row, SELECT_FINDING};
 use super::progress::Counters;
 use super::progress::Run;
+use super::sql::{params, Value};
 use anyhow::{bail, Context, Result};
-use rusqlite::{params, params_from_iter, OptionalExtension};
 use std::collections::BTreeSet;
 
 /// Which part of the store's history to look at.
@@ -72,19 +71,14 @@ impl Store {
             Window::Since(t) => Ok(Some(t)),
             Window::FromRun(run) => {
                 let started: Option<i64> = self
-                    .conn
-                    .query_row(
-                        "SELECT started_at FROM runs WHERE id = ?1",
-                        params![run],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
+                    .db
+                    .row("SELECT started_at FROM runs WHERE id = ?1", params![run])?
+                    .map(|row| row.get(0))
+                    .transpose()?;
                 match started {
                     Some(t) => Ok(Some(t)),
                     None => {
-                        let last: Option<i64> =
-                            self.conn
-                                .query_row("SELECT max(id) FROM runs", [], |row| row.get(0))?;
+                        let last: Option<i64> = self.db.value("SELECT max(id) FROM runs", &[])?;
                         match last {
                             Some(last) => bail!("no run {run} in the store (runs are 1 to {last})"),
                             None => bail!("no run {run}: the store has no runs yet"),
@@ -110,14 +104,13 @@ impl Store {
     /// merged ones excluded (their hits moved to the survivor), most hit
     /// first.
     pub fn findings_hit_since(&self, start: Option<i64>) -> Result<Vec<Finding>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "{SELECT_FINDING} WHERE status != 'merged'
-             AND (?1 IS NULL OR EXISTS (SELECT 1 FROM hits h WHERE h.finding = findings.id AND h.at >= ?1))
-             ORDER BY hits DESC, id"
-        ))?;
-        let rows = stmt.query_map(params![start], finding_from_row)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .context("reading the findings of the window")
+        self.findings_where(
+            "WHERE status != 'merged'
+             AND (CAST(?1 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM hits h WHERE h.finding = findings.id AND h.at >= ?1))
+             ORDER BY hits DESC, id",
+            params![start],
+        )
+        .context("reading the findings of the window")
     }
 
     /// Cases finished per run and minute: `(run, minute start in Unix
@@ -127,42 +120,53 @@ impl Store {
             return Ok(Vec::new());
         }
         let marks = vec!["?"; runs.len()].join(",");
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT run, minute, cases FROM throughput WHERE run IN ({marks}) ORDER BY minute, run"
-        ))?;
-        let rows = stmt.query_map(params_from_iter(runs), |row| {
-            Ok((
-                row.get(0)?,
-                row.get::<_, i64>(1)? * 60,
-                row.get::<_, i64>(2)? as u64,
-            ))
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        let values: Vec<Value> = runs.iter().map(|r| Value::Int(*r)).collect();
+        self.db
+            .rows(
+                &format!(
+                    "SELECT run, minute, cases FROM throughput WHERE run IN ({marks}) ORDER BY minute, run"
+                ),
+                &values,
+            )?
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.get(0)?,
+                    row.get::<i64>(1)? * 60,
+                    row.get::<i64>(2)? as u64,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()
             .context("reading throughput")
     }
 
     /// A finding's hits, newest first, at most `limit`.
     pub fn hits(&self, finding: i64, limit: usize) -> Result<Vec<HitRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seed, run, at FROM hits WHERE finding = ?1 ORDER BY at DESC, rowid DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![finding, limit as i64], |row| {
-            Ok(HitRow {
-                seed: row.get::<_, Option<i64>>(0)?.map(seed_from_sql),
-                run: row.get(1)?,
-                at: row.get(2)?,
+        self.db
+            .rows(
+                "SELECT seed, run, at FROM hits WHERE finding = ?1 ORDER BY at DESC, rowid DESC LIMIT ?2",
+                params![finding, limit as i64],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(HitRow {
+                    seed: row.get::<Option<i64>>(0)?.map(seed_from_sql),
+                    run: row.get(1)?,
+                    at: row.get(2)?,
+                })
             })
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<Result<Vec<_>>>()
             .context("reading the hits of a finding")
     }
 
     /// Every signature the store has seen, merged findings' included: what
     /// a baseline knows.
     pub fn signatures(&self) -> Result<BTreeSet<String>> {
-        let mut stmt = self.conn.prepare("SELECT signature FROM findings")?;
-        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
-        rows.collect::<rusqlite::Result<BTreeSet<_>>>()
+        self.db
+            .rows("SELECT signature FROM findings", &[])?
+            .iter()
+            .map(|row| row.get::<String>(0))
+            .collect::<Result<BTreeSet<_>>>()
             .context("reading signatures")
     }
 }
@@ -193,15 +197,15 @@ mod tests {
     #[test]
     fn windows_select_runs_findings_and_throughput() {
         let dir = temp_dir("window");
-        let mut store = Store::open(&dir).unwrap();
-        let one = store.begin_run(1, "wasmi", 1_000).unwrap();
-        let range = store.claim_seeds(0, 10).unwrap();
+        let mut store = Store::open_dir(&dir).unwrap();
+        let one = store.begin_run(1, "wasmi", "a", 1_000, 0).unwrap();
+        let range = store.take_seeds(one, 0, 10, 1_000).unwrap();
         let counters: Counters = [(("*".to_string(), "cases".to_string()), 10)].into();
         store.checkpoint(one, range, 10, &counters, 1_030).unwrap();
         hit(&mut store, "old", 3, one, 1_010);
         store.end_run(one, "cases", 1_050).unwrap();
-        let two = store.begin_run(1, "wasmi", 5_000).unwrap();
-        let range = store.claim_seeds(0, 4).unwrap();
+        let two = store.begin_run(1, "wasmi", "a", 5_000, 0).unwrap();
+        let range = store.take_seeds(two, 0, 4, 5_000).unwrap();
         let part = SeedRange {
             start: range.start,
             end: range.end,

@@ -2,8 +2,8 @@
 //! ranges handed out but not finished, so a restart resumes exactly.
 
 use super::database::{seed_from_sql, seed_to_sql, Store};
+use super::sql::{params, Row};
 use anyhow::{Context, Result};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use std::collections::BTreeMap;
 
 /// Counter values keyed by `(engine, counter)`; engine `*` holds the
@@ -43,34 +43,59 @@ pub struct Run {
     pub cases: i64,
     /// Findings first seen in this run.
     pub new_findings: i64,
+    /// The host the daemon ran on (`[daemon] host`, else the machine's
+    /// name); none in runs of stores older than fleets.
+    pub host: Option<String>,
+}
+
+/// A pending seed range and who holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// The seeds.
+    pub range: SeedRange,
+    /// The run working on them, if one is.
+    pub run: Option<i64>,
+    /// Until when (Unix seconds); after that any daemon may take them.
+    pub until: Option<i64>,
 }
 
 /// The key under which the next never-handed-out seed is kept.
 const NEXT_SEED: &str = "next_seed";
 
 impl Store {
-    /// Starts a run. Runs left without an end by a killed daemon are closed
-    /// as `killed` at their last checkpoint.
-    pub fn begin_run(&mut self, workers: usize, engines: &str, now: i64) -> Result<i64> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "UPDATE runs SET ended_at = updated_at, stop_reason = 'killed' WHERE ended_at IS NULL",
-            [],
-        )?;
-        tx.execute(
-            "INSERT INTO runs (started_at, updated_at, workers, engines, version) VALUES (?1, ?1, ?2, ?3, ?4)",
-            params![now, workers as i64, engines, env!("CARGO_PKG_VERSION")],
-        )?;
-        let id = tx.last_insert_rowid();
-        tx.commit().context("starting a run")?;
-        Ok(id)
+    /// Starts a run of a daemon on `host`. Runs left without an end by a
+    /// killed daemon are closed as `killed` at their last checkpoint: on
+    /// SQLite every such run (the daemon lock says none is alive); on a
+    /// fleet's store, this host's, and any other host's that has not
+    /// reported since `stale_before`.
+    pub fn begin_run(
+        &mut self,
+        workers: usize,
+        engines: &str,
+        host: &str,
+        now: i64,
+        stale_before: i64,
+    ) -> Result<i64> {
+        let only_one_daemon = !self.is_shared();
+        self.db
+            .transaction(|tx| {
+                tx.execute(
+                    "UPDATE runs SET ended_at = updated_at, stop_reason = 'killed'
+                     WHERE ended_at IS NULL AND (?1 = 1 OR host IS NULL OR host = ?2 OR updated_at < ?3)",
+                    params![only_one_daemon, host, stale_before],
+                )?;
+                tx.value(
+                    "INSERT INTO runs (started_at, updated_at, workers, engines, version, host)
+                     VALUES (?1, ?1, ?2, ?3, ?4, ?5) RETURNING id",
+                    params![now, workers as i64, engines, env!("CARGO_PKG_VERSION"), host],
+                )
+            })
+            .context("starting a run")
     }
 
     /// Ends a run.
     pub fn end_run(&mut self, run: i64, reason: &str, now: i64) -> Result<()> {
-        self.conn
+        self.db
             .execute(
                 "UPDATE runs SET ended_at = ?2, updated_at = ?2, stop_reason = ?3 WHERE id = ?1",
                 params![run, now, reason],
@@ -79,71 +104,146 @@ impl Store {
         Ok(())
     }
 
-    /// Ranges handed out by an earlier run and not finished, lowest first.
+    /// Ranges handed out and not finished, lowest first.
     pub fn pending_ranges(&self) -> Result<Vec<SeedRange>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT start, end FROM pending ORDER BY start")?;
-        let rows = stmt.query_map([], |row| {
-            Ok(SeedRange {
-                start: seed_from_sql(row.get(0)?),
-                end: seed_from_sql(row.get(1)?),
+        Ok(self.leases()?.into_iter().map(|l| l.range).collect())
+    }
+
+    /// Every pending range with its holder, lowest first.
+    pub fn leases(&self) -> Result<Vec<Lease>> {
+        self.db
+            .rows(
+                "SELECT start, \"end\", run, lease_until FROM pending ORDER BY start",
+                &[],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(Lease {
+                    range: range_of(row)?,
+                    run: row.get(2)?,
+                    until: row.get(3)?,
+                })
             })
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<Result<Vec<_>>>()
             .context("reading pending seed ranges")
     }
 
     /// The next seed never handed out, if any was.
     pub fn next_seed(&self) -> Result<Option<u64>> {
-        self.conn
-            .query_row(
-                "SELECT value FROM state WHERE key = ?1",
-                params![NEXT_SEED],
-                |row| row.get::<_, i64>(0),
-            )
-            .optional()
-            .map(|v| v.map(seed_from_sql))
+        self.db
+            .row("SELECT value FROM state WHERE key = ?1", params![NEXT_SEED])?
+            .map(|row| row.get::<i64>(0).map(seed_from_sql))
+            .transpose()
             .context("reading the seed cursor")
     }
 
-    /// Hands out the next `count` seeds (from `first` in a new store) and
-    /// marks them pending, in one transaction.
-    pub fn claim_seeds(&mut self, first: u64, count: u64) -> Result<SeedRange> {
-        let start = self.next_seed()?.unwrap_or(first);
-        let range = SeedRange {
-            start,
-            end: start.saturating_add(count),
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO state (key, value) VALUES (?1, ?2)",
-            params![NEXT_SEED, seed_to_sql(range.end)],
-        )?;
-        tx.execute(
-            "INSERT INTO pending (start, end) VALUES (?1, ?2)",
-            params![seed_to_sql(range.start), seed_to_sql(range.end)],
-        )?;
-        tx.commit().context("claiming seeds")?;
-        Ok(range)
+    /// Frees every pending range for the next daemon to take at once: on an
+    /// SQLite store the daemon lock proves their holder dead.
+    pub fn release_leases(&mut self) -> Result<()> {
+        self.db
+            .execute("UPDATE pending SET lease_until = NULL", &[])
+            .context("freeing the leases of a dead daemon")?;
+        Ok(())
     }
 
-    /// Splits a pending range at `at` into two pending ranges.
+    /// Leases at most `count` seeds to `run` for the store's lease time, in one
+    /// transaction: the lowest pending range nobody holds (a daemon died
+    /// with it, or gave it up), else the next `count` seeds of the cursor
+    /// (which starts at `first` in a new store). In a fleet, daemons skip
+    /// each other's locked rows, so no seed is handed out twice.
+    pub fn take_seeds(&mut self, run: i64, first: u64, count: u64, now: i64) -> Result<SeedRange> {
+        let count = count.max(1);
+        let until = now + self.lease_seconds;
+        self.db
+            .transaction(|tx| {
+                let free = tx
+                    .row(
+                        &format!(
+                            "SELECT start, \"end\" FROM pending WHERE lease_until IS NULL OR lease_until < ?1
+                             ORDER BY start LIMIT 1{}",
+                            tx.skip_locked()
+                        ),
+                        params![now],
+                    )?
+                    .map(|row| range_of(&row))
+                    .transpose()?;
+                if let Some(free) = free {
+                    let end = free.end.min(free.start.saturating_add(count));
+                    tx.execute(
+                        "UPDATE pending SET \"end\" = ?2, run = ?3, lease_until = ?4 WHERE start = ?1",
+                        params![seed_to_sql(free.start), seed_to_sql(end), run, until],
+                    )?;
+                    if end < free.end {
+                        tx.execute(
+                            "INSERT INTO pending (start, \"end\") VALUES (?1, ?2)",
+                            params![seed_to_sql(end), seed_to_sql(free.end)],
+                        )?;
+                    }
+                    return Ok(SeedRange {
+                        start: free.start,
+                        end,
+                    });
+                }
+                tx.execute(
+                    "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                    params![NEXT_SEED, seed_to_sql(first)],
+                )?;
+                let start = seed_from_sql(tx.value(
+                    &format!("SELECT value FROM state WHERE key = ?1{}", tx.for_update()),
+                    params![NEXT_SEED],
+                )?);
+                let range = SeedRange {
+                    start,
+                    end: start.saturating_add(count),
+                };
+                tx.execute(
+                    "UPDATE state SET value = ?2 WHERE key = ?1",
+                    params![NEXT_SEED, seed_to_sql(range.end)],
+                )?;
+                tx.execute(
+                    "INSERT INTO pending (start, \"end\", run, lease_until) VALUES (?1, ?2, ?3, ?4)",
+                    params![seed_to_sql(range.start), seed_to_sql(range.end), run, until],
+                )?;
+                Ok(range)
+            })
+            .context("taking seeds")
+    }
+
+    /// Extends the leases of every range `run` holds by the store's lease
+    /// time from `now`, and records that the run is alive: its heartbeat.
+    pub fn renew_leases(&mut self, run: i64, now: i64) -> Result<()> {
+        let until = now + self.lease_seconds;
+        self.db
+            .transaction(|tx| {
+                tx.execute(
+                    "UPDATE pending SET lease_until = ?2 WHERE run = ?1",
+                    params![run, until],
+                )?;
+                tx.execute(
+                    "UPDATE runs SET updated_at = ?2 WHERE id = ?1",
+                    params![run, now],
+                )
+            })
+            .context("renewing seed leases")?;
+        Ok(())
+    }
+
+    /// Splits a pending range at `at` into two pending ranges with its
+    /// holder.
     pub fn split_pending(&mut self, range: SeedRange, at: u64) -> Result<(SeedRange, SeedRange)> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "UPDATE pending SET end = ?2 WHERE start = ?1",
-            params![seed_to_sql(range.start), seed_to_sql(at)],
-        )?;
-        tx.execute(
-            "INSERT INTO pending (start, end) VALUES (?1, ?2)",
-            params![seed_to_sql(at), seed_to_sql(range.end)],
-        )?;
-        tx.commit().context("splitting a pending range")?;
+        self.db
+            .transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO pending (start, \"end\", run, lease_until)
+                     SELECT ?2, \"end\", run, lease_until FROM pending WHERE start = ?1",
+                    params![seed_to_sql(range.start), seed_to_sql(at)],
+                )?;
+                tx.execute(
+                    "UPDATE pending SET \"end\" = ?2 WHERE start = ?1",
+                    params![seed_to_sql(range.start), seed_to_sql(at)],
+                )
+            })
+            .context("splitting a pending range")?;
         Ok((
             SeedRange {
                 start: range.start,
@@ -156,9 +256,11 @@ impl Store {
         ))
     }
 
-    /// Commits the finished prefix `range.start..done_until` of a pending
-    /// range with its counters: the rest stays pending. One transaction, so
-    /// counters and cursor never disagree.
+    /// Commits the finished prefix `range.start..done_until` of a range
+    /// `run` holds, with its counters: the rest stays pending, held by
+    /// `run`. One transaction, so counters and cursor never disagree. A
+    /// range another daemon took over (this one's lease ran out) is not
+    /// counted again: returns false.
     pub fn checkpoint(
         &mut self,
         run: i64,
@@ -166,81 +268,96 @@ impl Store {
         done_until: u64,
         counters: &Counters,
         now: i64,
-    ) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "DELETE FROM pending WHERE start = ?1",
-            params![seed_to_sql(range.start)],
-        )?;
-        if done_until < range.end {
-            tx.execute(
-                "INSERT INTO pending (start, end) VALUES (?1, ?2)",
-                params![seed_to_sql(done_until), seed_to_sql(range.end)],
-            )?;
-        }
-        {
-            let mut add = tx.prepare_cached(
-                "INSERT INTO counters (run, engine, name, value) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (run, engine, name) DO UPDATE SET value = value + excluded.value",
-            )?;
-            for ((engine, name), value) in counters {
-                add.execute(params![run, engine, name, *value as i64])?;
-            }
-        }
-        let cases = (done_until - range.start) as i64;
-        tx.execute(
-            "UPDATE runs SET cases = cases + ?2, updated_at = ?3 WHERE id = ?1",
-            params![run, cases, now],
-        )?;
-        if cases > 0 {
-            tx.execute(
-                "INSERT INTO throughput (run, minute, cases) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (run, minute) DO UPDATE SET cases = cases + excluded.cases",
-                params![run, now.div_euclid(60), cases],
-            )?;
-        }
-        tx.commit().context("checkpointing progress")?;
-        Ok(())
+    ) -> Result<bool> {
+        let until = now + self.lease_seconds;
+        self.db
+            .transaction(|tx| {
+                let held = tx.execute(
+                    "DELETE FROM pending WHERE start = ?1 AND (run = ?2 OR run IS NULL)",
+                    params![seed_to_sql(range.start), run],
+                )?;
+                if held == 0 {
+                    return Ok(false);
+                }
+                if done_until < range.end {
+                    tx.execute(
+                        "INSERT INTO pending (start, \"end\", run, lease_until)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![seed_to_sql(done_until), seed_to_sql(range.end), run, until],
+                    )?;
+                }
+                for ((engine, name), value) in counters {
+                    tx.execute(
+                        "INSERT INTO counters (run, engine, name, value) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (run, engine, name) DO UPDATE SET value = counters.value + excluded.value",
+                        params![run, engine, name, *value as i64],
+                    )?;
+                }
+                let cases = (done_until - range.start) as i64;
+                tx.execute(
+                    "UPDATE runs SET cases = cases + ?2, updated_at = ?3 WHERE id = ?1",
+                    params![run, cases, now],
+                )?;
+                if cases > 0 {
+                    tx.execute(
+                        "INSERT INTO throughput (run, minute, cases) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (run, minute) DO UPDATE SET cases = throughput.cases + excluded.cases",
+                        params![run, now.div_euclid(60), cases],
+                    )?;
+                }
+                Ok(true)
+            })
+            .context("checkpointing progress")
     }
 
     /// Counters of one run, or summed over all runs.
     pub fn counters(&self, run: Option<i64>) -> Result<Counters> {
-        let mut stmt = self.conn.prepare(
-            "SELECT engine, name, sum(value) FROM counters
-             WHERE ?1 IS NULL OR run = ?1 GROUP BY engine, name",
-        )?;
-        let rows = stmt.query_map(params![run], |row| {
-            Ok(((row.get(0)?, row.get(1)?), row.get::<_, i64>(2)? as u64))
-        })?;
-        rows.collect::<rusqlite::Result<Counters>>()
+        self.db
+            .rows(
+                "SELECT engine, name, CAST(sum(value) AS BIGINT) FROM counters
+                 WHERE CAST(?1 AS BIGINT) IS NULL OR run = ?1 GROUP BY engine, name",
+                params![run],
+            )?
+            .iter()
+            .map(|row| Ok(((row.get(0)?, row.get(1)?), row.get::<i64>(2)? as u64)))
+            .collect::<Result<Counters>>()
             .context("reading counters")
     }
 
     /// The latest runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<Run>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, started_at, updated_at, ended_at, stop_reason, workers, engines, version, cases, new_findings
-             FROM runs ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map(params![limit as i64], |row| {
-            Ok(Run {
-                id: row.get(0)?,
-                started_at: row.get(1)?,
-                updated_at: row.get(2)?,
-                ended_at: row.get(3)?,
-                stop_reason: row.get(4)?,
-                workers: row.get(5)?,
-                engines: row.get(6)?,
-                version: row.get(7)?,
-                cases: row.get(8)?,
-                new_findings: row.get(9)?,
+        self.db
+            .rows(
+                "SELECT id, started_at, updated_at, ended_at, stop_reason, workers, engines, version, cases, new_findings, host
+                 FROM runs ORDER BY id DESC LIMIT ?1",
+                params![limit as i64],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(Run {
+                    id: row.get(0)?,
+                    started_at: row.get(1)?,
+                    updated_at: row.get(2)?,
+                    ended_at: row.get(3)?,
+                    stop_reason: row.get(4)?,
+                    workers: row.get(5)?,
+                    engines: row.get(6)?,
+                    version: row.get(7)?,
+                    cases: row.get(8)?,
+                    new_findings: row.get(9)?,
+                    host: row.get(10)?,
+                })
             })
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<Result<Vec<_>>>()
             .context("reading runs")
     }
+}
+
+fn range_of(row: &Row) -> Result<SeedRange> {
+    Ok(SeedRange {
+        start: seed_from_sql(row.get(0)?),
+        end: seed_from_sql(row.get(1)?),
+    })
 }
 
 #[cfg(test)]
@@ -258,12 +375,12 @@ mod tests {
     #[test]
     fn seeds_resume_after_a_restart_with_unfinished_ranges_first() {
         let dir = temp_dir("cursor");
-        let mut store = Store::open(&dir).unwrap();
+        let mut store = Store::open_dir(&dir).unwrap();
         let run = store
-            .begin_run(2, "wasmi,cranelift-tail-signals", 10)
+            .begin_run(2, "wasmi,cranelift-tail-signals", "a", 10, 0)
             .unwrap();
-        let a = store.claim_seeds(100, 16).unwrap();
-        let b = store.claim_seeds(100, 16).unwrap();
+        let a = store.take_seeds(run, 100, 16, 10).unwrap();
+        let b = store.take_seeds(run, 100, 16, 10).unwrap();
         assert_eq!((a.start, a.end, b.start, b.end), (100, 116, 116, 132));
         store
             .checkpoint(run, a, 116, &counters(&[("*", "cases", 16)]), 11)
@@ -274,7 +391,7 @@ mod tests {
             .unwrap();
         drop(store);
 
-        let mut store = Store::open(&dir).unwrap();
+        let mut store = Store::open_dir(&dir).unwrap();
         assert_eq!(
             store.pending_ranges().unwrap(),
             [SeedRange {
@@ -282,8 +399,17 @@ mod tests {
                 end: 132
             }]
         );
-        assert_eq!(store.claim_seeds(0, 4).unwrap().start, 132);
-        let second = store.begin_run(1, "wasmi", 20).unwrap();
+        // The daemon lock proves the first daemon dead: its range is free.
+        store.release_leases().unwrap();
+        let second = store.begin_run(1, "wasmi", "a", 20, 0).unwrap();
+        assert_eq!(
+            store.take_seeds(second, 0, 16, 20).unwrap(),
+            SeedRange {
+                start: 124,
+                end: 132
+            }
+        );
+        assert_eq!(store.take_seeds(second, 0, 4, 20).unwrap().start, 132);
         store
             .checkpoint(
                 second,

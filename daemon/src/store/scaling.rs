@@ -2,8 +2,8 @@
 //! shapes periodically, and on the shrunk module of each compile blowup.
 
 use super::database::Store;
+use super::sql::{params, Row};
 use anyhow::{Context, Result};
-use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
 /// One scaling check, as recorded.
@@ -23,7 +23,7 @@ pub struct ScalingCheck {
 }
 
 impl ScalingCheck {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<ScalingCheck> {
+    fn from_row(row: &Row) -> Result<ScalingCheck> {
         let superlinear: String = row.get(4)?;
         Ok(ScalingCheck {
             at: row.get(0)?,
@@ -40,15 +40,15 @@ const COLUMNS: &str = "at, subject, finding, report, superlinear";
 impl Store {
     /// Records a scaling check.
     pub fn record_scaling(&mut self, check: &ScalingCheck) -> Result<()> {
-        self.conn
+        self.db
             .execute(
                 "INSERT INTO scaling (at, subject, finding, report, superlinear)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     check.at,
-                    check.subject,
+                    check.subject.as_str(),
                     check.finding,
-                    check.report,
+                    check.report.as_str(),
                     check.superlinear.join("\n")
                 ],
             )
@@ -58,37 +58,41 @@ impl Store {
 
     /// The latest check of every subject, subjects in name order.
     pub fn latest_scaling(&self) -> Result<Vec<ScalingCheck>> {
-        let mut statement = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM scaling s
-             WHERE id = (SELECT MAX(id) FROM scaling t WHERE t.subject = s.subject)
-             ORDER BY subject"
-        ))?;
-        let rows = statement.query_map([], ScalingCheck::from_row)?;
-        rows.collect::<rusqlite::Result<_>>()
+        self.db
+            .rows(
+                &format!(
+                    "SELECT {COLUMNS} FROM scaling s
+                     WHERE id = (SELECT MAX(id) FROM scaling t WHERE t.subject = s.subject)
+                     ORDER BY subject"
+                ),
+                &[],
+            )?
+            .iter()
+            .map(ScalingCheck::from_row)
+            .collect::<Result<_>>()
             .context("reading scaling checks")
     }
 
     /// The latest check of a finding's module.
     pub fn scaling_of_finding(&self, finding: i64) -> Result<Option<ScalingCheck>> {
-        self.conn
-            .query_row(
+        self.db
+            .row(
                 &format!(
                     "SELECT {COLUMNS} FROM scaling WHERE finding = ?1 ORDER BY id DESC LIMIT 1"
                 ),
                 params![finding],
-                ScalingCheck::from_row,
-            )
-            .optional()
+            )?
+            .map(|row| ScalingCheck::from_row(&row))
+            .transpose()
             .context("reading a finding's scaling check")
     }
 
     /// When `subject` was last checked (Unix seconds), if ever.
     pub fn last_scaled(&self, subject: &str) -> Result<Option<i64>> {
-        self.conn
-            .query_row(
+        self.db
+            .value(
                 "SELECT MAX(at) FROM scaling WHERE subject = ?1",
                 params![subject],
-                |row| row.get(0),
             )
             .context("reading when a subject was last scaled")
     }
@@ -101,7 +105,7 @@ mod tests {
     #[test]
     fn the_latest_check_of_each_subject_is_kept_apart_from_older_ones() {
         let dir = super::super::database::temp_dir("scaling");
-        let mut store = Store::open(&dir).unwrap();
+        let mut store = Store::open_dir(&dir).unwrap();
         let check = |at: i64, subject: &str, superlinear: &[&str]| ScalingCheck {
             at,
             subject: subject.to_string(),

@@ -246,7 +246,7 @@ fn write_bundle(config: &Config, store: &Store, id: i64) {
 /// The daemon's background shrinker: triages untriaged open findings, most
 /// urgent first, until `stop`. Errors are logged, never fatal to fuzzing.
 pub fn run_background(config: &Config, stop: &AtomicBool) {
-    let mut store = match Store::open(&config.store.data_dir) {
+    let mut store = match Store::open(&config.store) {
         Ok(store) => store,
         Err(err) => {
             warn!("background shrinking is off: {err:#}");
@@ -283,7 +283,13 @@ pub fn triage_next(
     prober: &mut Prober<'_>,
     stop: &AtomicBool,
 ) -> Result<bool> {
-    let Some(finding) = store.next_untriaged()? else {
+    // Claimed, so that in a fleet one daemon triages each finding; the
+    // claim outlasts the longest triage, and runs out if its daemon dies.
+    let claimant = format!("{}:{}", config.daemon.host_name(), std::process::id());
+    let limits = &config.settings.triage;
+    let claim_seconds = 2 * (limits.shrink_seconds + limits.reduce_seconds) + 600;
+    let now = crate::store::unix_now();
+    let Some(finding) = store.claim_untriaged(&claimant, now, now + claim_seconds as i64)? else {
         return Ok(false);
     };
     let started = Instant::now();

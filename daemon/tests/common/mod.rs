@@ -88,10 +88,15 @@ pub fn findings(status: &Value) -> Vec<Value> {
 /// range is checkpointed; a resumed run finishes the range without
 /// counting the hit again).
 pub fn assert_consistent(status: &Value) {
+    assert_consistent_from(status, 0);
+}
+
+/// [`assert_consistent`] for a store whose first seed is `first_seed`.
+pub fn assert_consistent_from(status: &Value, first_seed: u64) {
     let cases = counter(status, "*", "cases");
     let unfinished = status["unfinished_seeds"].as_u64().unwrap();
     assert_eq!(
-        cases + unfinished,
+        first_seed + cases + unfinished,
         status["next_seed"].as_u64().unwrap(),
         "{status:#}"
     );
@@ -125,3 +130,4 @@ pub fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+pub mod postgres;
