@@ -262,17 +262,20 @@ fn a_store_copied_to_postgres_and_back_reads_the_same() {
     let before = status(&sqlite);
     assert!(!findings(&before).is_empty());
     let data = dir.join("data-sqlite");
-    let copy = crosscheck(
-        &sqlite,
-        &[
-            "store",
-            "copy",
-            "--from",
-            data.to_str().unwrap(),
-            "--to",
-            &url,
-        ],
-    );
+    let copy_to_fleet = || {
+        crosscheck(
+            &sqlite,
+            &[
+                "store",
+                "copy",
+                "--from",
+                data.to_str().unwrap(),
+                "--to",
+                &url,
+            ],
+        )
+    };
+    let copy = copy_to_fleet();
     assert_eq!(copy.status.code(), Some(0), "{}", text(&copy.stderr));
     assert!(
         text(&copy.stdout).contains("findings"),
@@ -280,17 +283,7 @@ fn a_store_copied_to_postgres_and_back_reads_the_same() {
         text(&copy.stdout)
     );
     // A second copy into the same store is refused: nothing is doubled.
-    let again = crosscheck(
-        &sqlite,
-        &[
-            "store",
-            "copy",
-            "--from",
-            data.to_str().unwrap(),
-            "--to",
-            &url,
-        ],
-    );
+    let again = copy_to_fleet();
     assert_eq!(again.status.code(), Some(2));
     assert!(text(&again.stderr).contains("already holds findings"));
     let pg = fleet_config(&dir, "pg", &url, "solo", "");
@@ -436,7 +429,7 @@ fn bad_urls_credentials_and_newer_schemas_are_refused_by_name() {
     assert!(err.contains("not a PostgreSQL URL"), "{err}");
     let err = refused(&format!(
         "postgres://crosscheck:x@127.0.0.1:{}/bad",
-        free_port()
+        common::postgres::free_port()
     ));
     assert!(err.contains("cannot connect to the store"), "{err}");
     let err = refused(&server.url("missing"));
@@ -500,14 +493,6 @@ fn a_restarted_server_pauses_the_daemon_and_loses_nothing() {
     assert_eq!(after["unfinished_seeds"], 0);
     assert_eq!(counter(&after, "*", "cases"), 300);
     assert_consistent_from(&after, FIRST_SEED);
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct KillOnDrop(std::process::Child);

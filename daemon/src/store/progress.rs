@@ -2,7 +2,7 @@
 //! ranges handed out but not finished, so a restart resumes exactly.
 
 use super::database::{seed_from_sql, seed_to_sql, Store};
-use super::sql::{params, Row};
+use super::sql::{params, Row, Value};
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 
@@ -58,6 +58,10 @@ pub struct Lease {
     /// Until when (Unix seconds); after that any daemon may take them.
     pub until: Option<i64>,
 }
+
+/// Counters written by one statement of a checkpoint (3 parameters each,
+/// well under SQLite's and PostgreSQL's limits).
+const COUNTERS_PER_STATEMENT: usize = 500;
 
 /// The key under which the next never-handed-out seed is kept.
 const NEXT_SEED: &str = "next_seed";
@@ -286,11 +290,26 @@ impl Store {
                         params![seed_to_sql(done_until), seed_to_sql(range.end), run, until],
                     )?;
                 }
-                for ((engine, name), value) in counters {
+                // Hundreds of counters per range: a few statements, not a
+                // round trip to the server each.
+                let rows: Vec<_> = counters.iter().collect();
+                for chunk in rows.chunks(COUNTERS_PER_STATEMENT) {
+                    let marks = (0..chunk.len())
+                        .map(|i| format!("(?1, ?{}, ?{}, ?{})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let mut values = vec![Value::Int(run)];
+                    for ((engine, name), value) in chunk {
+                        values.push(engine.as_str().into());
+                        values.push(name.as_str().into());
+                        values.push(Value::Int(**value as i64));
+                    }
                     tx.execute(
-                        "INSERT INTO counters (run, engine, name, value) VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT (run, engine, name) DO UPDATE SET value = counters.value + excluded.value",
-                        params![run, engine, name, *value as i64],
+                        &format!(
+                            "INSERT INTO counters (run, engine, name, value) VALUES {marks}
+                             ON CONFLICT (run, engine, name) DO UPDATE SET value = counters.value + excluded.value"
+                        ),
+                        &values,
                     )?;
                 }
                 let cases = (done_until - range.start) as i64;

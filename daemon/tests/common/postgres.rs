@@ -181,7 +181,8 @@ fn is_root() -> bool {
     unsafe { libc::getuid() == 0 }
 }
 
-fn free_port() -> u16 {
+/// A TCP port free on 127.0.0.1 now.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
