@@ -37,6 +37,8 @@ struct GateJson<'a> {
     store: String,
     cases: u64,
     cases_per_second: f64,
+    /// Each host's latest run: on a fleet's store, whose figures these are.
+    hosts: &'a [crate::store::HostStatus],
     rules: &'a [RuleResult],
 }
 
@@ -60,6 +62,7 @@ pub fn run(config: &Config, args: GateArgs) -> Result<ExitCode> {
     engines.extend(config.settings.matrix.compared_engines());
     let rules = evaluate(&config.gate, &health, &engines, baseline.as_ref());
     let pass = rules.iter().all(|r| r.pass);
+    let hosts = store.fleet(unix_now(), config.store.lease_seconds as i64)?;
 
     print!("{}", table(&rules));
     println!(
@@ -71,6 +74,19 @@ pub fn run(config: &Config, args: GateArgs) -> Result<ExitCode> {
         health.cases,
         health.runs.len()
     );
+    // Whose figures these are: a fleet's gate names its hosts.
+    if store.is_shared() {
+        let described: Vec<String> = hosts
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} ({}, {:.1} cases/s)",
+                    h.host, h.state, h.cases_per_second
+                )
+            })
+            .collect();
+        println!("hosts: {}", described.join(", "));
+    }
     if let Some(path) = &args.junit {
         std::fs::write(path, junit(&rules, &window_text)?)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -79,9 +95,10 @@ pub fn run(config: &Config, args: GateArgs) -> Result<ExitCode> {
         let json = GateJson {
             pass,
             window: &window_text,
-            store: config.store.data_dir.display().to_string(),
+            store: store.location().to_string(),
             cases: health.cases,
             cases_per_second: health.cases_per_second,
+            hosts: &hosts,
             rules: &rules,
         };
         std::fs::write(path, serde_json::to_string_pretty(&json)?)

@@ -15,3 +15,4 @@ pub mod protocol;
 pub mod supervisor;
 pub mod worker;
 pub mod worker_process;
+pub mod write_behind;

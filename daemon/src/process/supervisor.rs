@@ -8,6 +8,7 @@ use crate::health::stats::{death_counter, findings_events, ALL_ENGINES, INSTRUCT
 use crate::process::continuation;
 use crate::process::protocol::{CaseResult, Order, Reply};
 use crate::process::worker_process::{Event, WorkerProcess};
+use crate::process::write_behind::{Write, WriteBehind, Written};
 use crate::store::{unix_now, Counters, Hit, SeedRange, Store};
 use crate::triage::shrinker;
 use anyhow::{bail, Context, Result};
@@ -92,6 +93,10 @@ struct Slot {
     assignment: Option<Assignment>,
 }
 
+/// How long one statement of the supervisor waits for a lost PostgreSQL
+/// connection before its write is kept for later.
+const OUTAGE_PROBE: Duration = Duration::from_secs(2);
+
 /// Runs the daemon until a limit is reached or `stop` is raised.
 pub fn run(
     config: &Config,
@@ -125,6 +130,9 @@ pub fn run(
         now - config.store.lease_seconds as i64,
     )?;
     let baseline = store.baseline()?;
+    // A statement fails fast when the server is gone: the supervisor keeps
+    // its writes (`WriteBehind`) and fuzzing goes on meanwhile.
+    store.set_reconnect_for(OUTAGE_PROBE);
     info!(
         run,
         workers,
@@ -152,6 +160,7 @@ pub fn run(
             .collect(),
         retry: VecDeque::new(),
         last_renewal: Instant::now(),
+        writes: WriteBehind::new(run, Duration::from_secs(config.store.reconnect_seconds)),
         sender,
         receiver,
         limits,
@@ -220,6 +229,9 @@ struct Supervisor<'a> {
     retry: VecDeque<SeedRange>,
     /// When the leases of this run's ranges were last renewed.
     last_renewal: Instant,
+    /// Hits and checkpoints the store could not take yet (a fleet's
+    /// server restarting or unreachable).
+    writes: WriteBehind,
     sender: mpsc::Sender<Event>,
     receiver: mpsc::Receiver<Event>,
     limits: RunLimits,
@@ -270,17 +282,45 @@ impl Supervisor<'_> {
             }
             self.enforce_limits();
             self.maybe_report_status()?;
+            self.flush_writes()?;
             self.maybe_renew_leases()?;
         }
+    }
+
+    /// Writes what the store could not take before, once it answers, and
+    /// gives the workers that waited for seeds meanwhile their ranges.
+    fn flush_writes(&mut self) -> Result<()> {
+        if !self.writes.is_buffering() {
+            return Ok(());
+        }
+        let written = self
+            .writes
+            .flush(&mut self.store, &self.config.settings.triage)?;
+        for (write, written) in written {
+            self.report_written(&write, &written);
+        }
+        if !self.writes.is_buffering() {
+            for slot in 0..self.slots.len() {
+                self.assign(slot)?;
+            }
+        }
+        Ok(())
     }
 
     /// Renews this run's leases, a few times per lease: a daemon that
     /// stops renewing (it died) loses its seeds to the rest of the fleet.
     fn maybe_renew_leases(&mut self) -> Result<()> {
         let every = Duration::from_secs((self.config.store.lease_seconds / 4).max(1));
-        if self.last_renewal.elapsed() >= every {
-            self.store.renew_leases(self.run, unix_now())?;
-            self.last_renewal = Instant::now();
+        if self.writes.is_buffering() || self.last_renewal.elapsed() < every {
+            return Ok(());
+        }
+        match self.store.renew_leases(self.run, unix_now()) {
+            Ok(()) => self.last_renewal = Instant::now(),
+            // The next write finds the outage and keeps what it must.
+            Err(err) if self.store.is_disconnected() => {
+                warn!("renewing seed leases: {err:#}")
+            }
+            Err(err) => return Err(err),
         }
         Ok(())
     }
@@ -418,60 +458,87 @@ impl Supervisor<'_> {
     }
 
     /// Records a hit of one of a case's findings; durable before it is
-    /// logged.
+    /// logged (kept in order until the store answers, if it does not).
     fn record(&mut self, finding: &Finding, seed: Option<u64>, wasm: &[u8]) -> Result<()> {
-        let hit = Hit {
-            run: Some(self.run),
-            ..Hit::of_finding(finding, &self.config.settings.triage, seed, wasm)
+        let write = Write::Hit {
+            finding: finding.clone(),
+            seed,
+            wasm: wasm.to_vec(),
+            at: unix_now(),
         };
-        let recorded = self.store.record(&hit)?;
-        self.hits += 1;
-        let signature = &finding.signature;
-        if recorded.new && hit.suppressed {
-            let rule = self.config.settings.triage.suppression_for(
-                signature,
-                finding.suspect.as_deref(),
-                wasm,
-            );
-            let reason = rule.map_or("", |rule| rule.reason.as_str());
-            debug!(
-                finding = recorded.id,
-                "finding #{} suppressed ({reason}): {signature}", recorded.id
-            );
-        } else if recorded.new {
-            self.new_findings += 1;
-            info!(
-                finding = recorded.id,
-                kind = finding.kind,
-                seed,
-                "new finding #{}: {signature}",
-                recorded.id
-            );
-        } else {
-            debug!(
-                finding = recorded.id,
-                hits = recorded.hits,
-                seed,
-                "{signature}"
-            );
+        if let Some(written) =
+            self.writes
+                .write(&mut self.store, &self.config.settings.triage, write.clone())?
+        {
+            self.report_written(&write, &written);
         }
         Ok(())
     }
 
-    fn checkpoint(&mut self, assignment: Assignment) -> Result<()> {
-        let held = self.store.checkpoint(
-            self.run,
-            assignment.range,
-            assignment.next,
-            &assignment.counters,
-            unix_now(),
-        )?;
-        if !held {
-            warn!(
-                start = assignment.range.start,
-                end = assignment.range.end,
+    /// Logs and counts a write the store took.
+    fn report_written(&mut self, write: &Write, written: &Written) {
+        match (write, written) {
+            (
+                Write::Hit {
+                    finding,
+                    seed,
+                    wasm,
+                    ..
+                },
+                Written::Hit(recorded),
+            ) => {
+                self.hits += 1;
+                let signature = &finding.signature;
+                let hit = Hit::of_finding(finding, &self.config.settings.triage, *seed, wasm);
+                if recorded.new && hit.suppressed {
+                    let rule = self.config.settings.triage.suppression_for(
+                        signature,
+                        finding.suspect.as_deref(),
+                        wasm,
+                    );
+                    let reason = rule.map_or("", |rule| rule.reason.as_str());
+                    debug!(
+                        finding = recorded.id,
+                        "finding #{} suppressed ({reason}): {signature}", recorded.id
+                    );
+                } else if recorded.new {
+                    self.new_findings += 1;
+                    info!(
+                        finding = recorded.id,
+                        kind = finding.kind,
+                        seed,
+                        "new finding #{}: {signature}",
+                        recorded.id
+                    );
+                } else {
+                    debug!(
+                        finding = recorded.id,
+                        hits = recorded.hits,
+                        seed,
+                        "{signature}"
+                    );
+                }
+            }
+            (Write::Checkpoint { range, .. }, Written::Checkpoint(false)) => warn!(
+                start = range.start,
+                end = range.end,
                 "another daemon took over this range (its lease ran out): its cases are counted there"
-            );
+            ),
+            _ => {}
+        }
+    }
+
+    fn checkpoint(&mut self, assignment: Assignment) -> Result<()> {
+        let write = Write::Checkpoint {
+            range: assignment.range,
+            done_until: assignment.next,
+            counters: assignment.counters,
+        };
+        if let Some(written) =
+            self.writes
+                .write(&mut self.store, &self.config.settings.triage, write.clone())?
+        {
+            self.report_written(&write, &written);
         }
         Ok(())
     }
@@ -489,19 +556,35 @@ impl Supervisor<'_> {
         if remaining == 0 {
             return Ok(());
         }
+        // While the store is unreachable, only the ranges this run holds.
+        if self.writes.is_buffering() && self.retry.is_empty() {
+            return Ok(());
+        }
         let range = match self.retry.pop_front() {
+            Some(range) if range.end - range.start > remaining && self.writes.is_buffering() => {
+                self.retry.push_front(range);
+                return Ok(());
+            }
             Some(range) if range.end - range.start > remaining => {
                 let (head, tail) = self.store.split_pending(range, range.start + remaining)?;
                 self.retry.push_front(tail);
                 head
             }
             Some(range) => range,
-            None => self.store.take_seeds(
+            None => match self.store.take_seeds(
                 self.run,
                 self.config.daemon.first_seed,
                 self.config.daemon.batch_size.min(remaining),
                 unix_now(),
-            )?,
+            ) {
+                Ok(range) => range,
+                // The worker waits; it gets seeds once the store answers.
+                Err(err) if self.store.is_disconnected() => {
+                    warn!("taking seeds: {err:#}");
+                    return Ok(());
+                }
+                Err(err) => return Err(err),
+            },
         };
         self.claimed += range.end - range.start;
         debug!(
@@ -539,7 +622,12 @@ impl Supervisor<'_> {
             .window
             .baseline(self.config.settings.cost.outliers.min_samples);
         if !fresh.is_empty() {
-            self.store.save_baseline(&fresh, unix_now())?;
+            match self.store.save_baseline(&fresh, unix_now()) {
+                Ok(()) => {}
+                // The next range saves it again.
+                Err(err) if self.store.is_disconnected() => debug!("saving the baseline: {err:#}"),
+                Err(err) => return Err(err),
+            }
             self.baseline = std::mem::take(&mut self.baseline).updated_by(fresh);
         }
         Ok((!self.baseline.is_empty()).then(|| self.baseline.clone()))
@@ -755,6 +843,15 @@ impl Supervisor<'_> {
                     result = result.and(Err(err));
                 }
             }
+        }
+        // What the store could not take yet: waited for up to
+        // reconnect_seconds, then left (its seeds stay pending).
+        while self.writes.is_buffering() {
+            if let Err(err) = self.flush_writes() {
+                result = result.and(Err(err));
+                break;
+            }
+            std::thread::sleep(TICK);
         }
         result
     }

@@ -282,6 +282,18 @@ impl Store {
         &self.location
     }
 
+    /// Whether the connection to a PostgreSQL store is lost (its server
+    /// went away): what failed is worth writing again later.
+    pub fn is_disconnected(&self) -> bool {
+        self.db.lost_connection()
+    }
+
+    /// How long a lost PostgreSQL connection is tried again before a
+    /// statement fails (`[store] reconnect_seconds` when opened).
+    pub fn set_reconnect_for(&mut self, reconnect_for: Duration) {
+        self.db.set_reconnect_for(reconnect_for);
+    }
+
     /// Whether the store is a fleet's PostgreSQL store.
     pub fn is_shared(&self) -> bool {
         self.db.dialect() == Dialect::Postgres

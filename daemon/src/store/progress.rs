@@ -97,13 +97,20 @@ impl Store {
             .context("starting a run")
     }
 
-    /// Ends a run.
+    /// Ends a run, and frees the seeds it still held for any daemon to take
+    /// at once (not when their lease runs out).
     pub fn end_run(&mut self, run: i64, reason: &str, now: i64) -> Result<()> {
         self.db
-            .execute(
-                "UPDATE runs SET ended_at = ?2, updated_at = ?2, stop_reason = ?3 WHERE id = ?1",
-                params![run, now, reason],
-            )
+            .transaction(|tx| {
+                tx.execute(
+                    "UPDATE runs SET ended_at = ?2, updated_at = ?2, stop_reason = ?3 WHERE id = ?1",
+                    params![run, now, reason],
+                )?;
+                tx.execute(
+                    "UPDATE pending SET lease_until = NULL WHERE run = ?1",
+                    params![run],
+                )
+            })
             .context("ending a run")?;
         Ok(())
     }

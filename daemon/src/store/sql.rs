@@ -10,7 +10,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
-use tracing::warn;
+use tracing::{debug, info, warn};
 
 /// A value passed to or read from a statement.
 #[derive(Clone, Debug, PartialEq)]
@@ -170,6 +170,8 @@ pub struct Db {
     /// Inside [`Db::transaction`]: a lost connection is then retried by
     /// running the whole transaction again, not the one statement.
     in_transaction: Cell<bool>,
+    /// Whether the loss of the connection was reported and not yet mended.
+    outage: Cell<bool>,
 }
 
 impl Db {
@@ -179,6 +181,7 @@ impl Db {
             backend: RefCell::new(Backend::Sqlite(conn)),
             reconnect_for: Duration::ZERO,
             in_transaction: Cell::new(false),
+            outage: Cell::new(false),
         }
     }
 
@@ -193,6 +196,7 @@ impl Db {
             }),
             reconnect_for,
             in_transaction: Cell::new(false),
+            outage: Cell::new(false),
         })
     }
 
@@ -345,20 +349,32 @@ impl Db {
         }
     }
 
+    /// How long a lost connection is tried again before a statement fails.
+    pub fn set_reconnect_for(&mut self, reconnect_for: Duration) {
+        self.reconnect_for = reconnect_for;
+    }
+
     /// Whether a PostgreSQL connection is closed (the server went away).
-    fn lost_connection(&self) -> bool {
+    pub fn lost_connection(&self) -> bool {
         matches!(&*self.backend.borrow(), Backend::Postgres { client, .. } if client.is_closed())
     }
 
     /// Waits a moment and opens the connection again (once the server
     /// answers; the next try reports it otherwise).
     fn reconnect_pause(&self, err: &anyhow::Error) {
-        warn!("the store's PostgreSQL connection was lost ({err:#}); reconnecting");
+        // Said once per outage, not at every try.
+        if !self.outage.replace(true) {
+            warn!("the store's PostgreSQL connection was lost ({err:#}); reconnecting");
+        }
         std::thread::sleep(Duration::from_millis(500));
         if let Backend::Postgres { client, url } = &mut *self.backend.borrow_mut() {
             match connect(url) {
-                Ok(new) => **client = new,
-                Err(err) => warn!("reconnecting to the store: {err:#}"),
+                Ok(new) => {
+                    **client = new;
+                    self.outage.set(false);
+                    info!("reconnected to the store");
+                }
+                Err(err) => debug!("reconnecting to the store: {err:#}"),
             }
         }
     }

@@ -93,6 +93,16 @@ impl Postgres {
         self.pg_ctl(&["restart", "-w", "-m", "fast", "-t", "60"]);
     }
 
+    /// Stops the server (clients lose their connections) until [`Postgres::resume`].
+    pub fn stop(&self) {
+        self.pg_ctl(&["stop", "-w", "-m", "fast", "-t", "60"]);
+    }
+
+    /// Starts a stopped server again.
+    pub fn resume(&self) {
+        self.pg_ctl(&["start", "-w", "-t", "60"]);
+    }
+
     fn pg_ctl(&self, args: &[&str]) {
         let data = self.dir.join("cluster");
         let log = self.dir.join("server.log");
