@@ -47,10 +47,20 @@ fn taken_ranges(stderr: &str) -> Vec<(u64, u64)> {
         .collect()
 }
 
-/// Signature -> hits of a status.
+/// Signature -> hits of a status's verdict findings (measured costs vary
+/// with the machine's load from one run to the next).
 fn hits_by_signature(status: &Value) -> BTreeMap<String, u64> {
     findings(status)
         .iter()
+        .filter(|f| {
+            ![
+                "compile-time",
+                "compile-memory",
+                "perf",
+                "compile-regression",
+            ]
+            .contains(&f["kind"].as_str().unwrap())
+        })
         .map(|f| {
             (
                 f["signature"].as_str().unwrap().to_string(),
@@ -237,7 +247,15 @@ fn a_daemon_killed_mid_run_loses_nothing_and_its_seeds_are_finished_by_the_other
         fleet["next_seed"].as_u64().unwrap()
     );
     assert_consistent_from(&fleet, FIRST_SEED);
-    let now = hits_by_signature(&fleet);
+    let now: BTreeMap<String, u64> = findings(&fleet)
+        .iter()
+        .map(|f| {
+            (
+                f["signature"].as_str().unwrap().to_string(),
+                f["hits"].as_u64().unwrap(),
+            )
+        })
+        .collect();
     for (signature, hits) in committed {
         assert!(
             now.get(&signature).copied().unwrap_or(0) >= hits as u64,
@@ -478,7 +496,17 @@ fn a_server_gone_for_a_while_and_restarted_loses_nothing() {
     let server = Postgres::start(&dir.join("pg"));
     server.create_db("restart");
     let config = fleet_config(&dir, "a", &server.url("restart"), "host-a", "");
-    let daemon = spawn(&config, &["run", "--cases", "400"]);
+    // The daemon's log goes to a file, read while it runs.
+    let log_path = dir.join("daemon.log");
+    let mut daemon = std::process::Command::new(env!("CARGO_BIN_EXE_crosscheck"))
+        .arg("--config")
+        .arg(&config)
+        .args(["run", "--cases", "400"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     let mut client = server.client("restart");
     let cases = |client: &mut ::postgres::Client| {
         client
@@ -489,21 +517,20 @@ fn a_server_gone_for_a_while_and_restarted_loses_nothing() {
     wait_for("100 cases", Duration::from_secs(120), || {
         cases(&mut client) >= 100
     });
-    // Gone for a few seconds: the daemon keeps what it reports meanwhile.
+    // Gone until the daemon has had to keep a write: it goes on meanwhile.
     server.stop();
-    std::thread::sleep(Duration::from_secs(6));
+    wait_for("the daemon to notice", Duration::from_secs(120), || {
+        log().contains("the store is unreachable")
+    });
+    std::thread::sleep(Duration::from_secs(2));
     server.resume();
-    let mut client = server.client("restart");
-    wait_for("200 cases", Duration::from_secs(120), || {
-        cases(&mut client) >= 200
+    wait_for("the kept writes", Duration::from_secs(120), || {
+        log().contains("the store answers again")
     });
     // And a quick restart, as a package upgrade does.
     server.restart();
-    let out = daemon.wait_with_output().unwrap();
-    let log = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{log}");
-    assert!(log.contains("the store is unreachable"), "{log}");
-    assert!(log.contains("the store answers again"), "{log}");
+    let status_code = daemon.wait().unwrap();
+    assert_eq!(status_code.code(), Some(0), "{}", log());
     let after = status(&config);
     assert_eq!(after["next_seed"], FIRST_SEED + 400);
     assert_eq!(after["unfinished_seeds"], 0);

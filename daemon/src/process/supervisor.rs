@@ -93,6 +93,10 @@ struct Slot {
     assignment: Option<Assignment>,
 }
 
+/// How often workers left without seeds (the store did not answer) are
+/// given seeds again.
+const WAITING_RETRY: Duration = Duration::from_secs(2);
+
 /// How long one statement of the supervisor waits for a lost PostgreSQL
 /// connection before its write is kept for later.
 const OUTAGE_PROBE: Duration = Duration::from_secs(2);
@@ -161,6 +165,7 @@ pub fn run(
         retry: VecDeque::new(),
         last_renewal: Instant::now(),
         writes: WriteBehind::new(run, Duration::from_secs(config.store.reconnect_seconds)),
+        last_assign_try: Instant::now(),
         sender,
         receiver,
         limits,
@@ -196,6 +201,10 @@ pub fn run(
         (Ok(reason), Ok(())) => *reason,
         _ => "error",
     };
+    // The last writes wait out an outage like a command does.
+    supervisor
+        .store
+        .set_reconnect_for(Duration::from_secs(config.store.reconnect_seconds));
     supervisor.store.end_run(run, reason, unix_now())?;
     let reason = outcome?;
     shutdown?;
@@ -232,6 +241,8 @@ struct Supervisor<'a> {
     /// Hits and checkpoints the store could not take yet (a fleet's
     /// server restarting or unreachable).
     writes: WriteBehind,
+    /// When idle workers were last given seeds from the loop.
+    last_assign_try: Instant,
     sender: mpsc::Sender<Event>,
     receiver: mpsc::Receiver<Event>,
     limits: RunLimits,
@@ -284,7 +295,23 @@ impl Supervisor<'_> {
             self.maybe_report_status()?;
             self.flush_writes()?;
             self.maybe_renew_leases()?;
+            self.assign_waiting()?;
         }
+    }
+
+    /// Tries again, every few seconds, to give seeds to the ready workers
+    /// that got none because the store did not answer.
+    fn assign_waiting(&mut self) -> Result<()> {
+        let waiting =
+            |slot: &Slot| slot.ready && slot.process.is_some() && slot.assignment.is_none();
+        if self.last_assign_try.elapsed() < WAITING_RETRY || !self.slots.iter().any(waiting) {
+            return Ok(());
+        }
+        self.last_assign_try = Instant::now();
+        for slot in 0..self.slots.len() {
+            self.assign(slot)?;
+        }
+        Ok(())
     }
 
     /// Writes what the store could not take before, once it answers, and
@@ -314,15 +341,32 @@ impl Supervisor<'_> {
         if self.writes.is_buffering() || self.last_renewal.elapsed() < every {
             return Ok(());
         }
-        match self.store.renew_leases(self.run, unix_now()) {
-            Ok(()) => self.last_renewal = Instant::now(),
-            // The next write finds the outage and keeps what it must.
-            Err(err) if self.store.is_disconnected() => {
-                warn!("renewing seed leases: {err:#}")
-            }
-            Err(err) => return Err(err),
+        let renewed = self.store.renew_leases(self.run, unix_now());
+        // The next write finds the outage and keeps what it must.
+        if self
+            .unless_unreachable("renewing seed leases", renewed)?
+            .is_some()
+        {
+            self.last_renewal = Instant::now();
         }
         Ok(())
+    }
+
+    /// `result`, or `None` when it failed because the store is unreachable
+    /// (logged): what the supervisor reads or renews waits for the store.
+    fn unless_unreachable<T>(&mut self, what: &str, result: Result<T>) -> Result<Option<T>> {
+        match result {
+            Ok(value) => {
+                self.writes.reachable(0);
+                Ok(Some(value))
+            }
+            Err(err) if self.store.is_disconnected() => {
+                let err = err.context(what.to_string());
+                self.writes.unreachable(&err);
+                Ok(None)
+            }
+            Err(err) => Err(err),
+        }
     }
 
     fn spawn(&mut self, slot: usize) -> Result<()> {
@@ -566,25 +610,29 @@ impl Supervisor<'_> {
                 return Ok(());
             }
             Some(range) if range.end - range.start > remaining => {
-                let (head, tail) = self.store.split_pending(range, range.start + remaining)?;
+                let split = self.store.split_pending(range, range.start + remaining);
+                let Some((head, tail)) = self.unless_unreachable("splitting a range", split)?
+                else {
+                    self.retry.push_front(range);
+                    return Ok(());
+                };
                 self.retry.push_front(tail);
                 head
             }
             Some(range) => range,
-            None => match self.store.take_seeds(
-                self.run,
-                self.config.daemon.first_seed,
-                self.config.daemon.batch_size.min(remaining),
-                unix_now(),
-            ) {
-                Ok(range) => range,
+            None => {
+                let taken = self.store.take_seeds(
+                    self.run,
+                    self.config.daemon.first_seed,
+                    self.config.daemon.batch_size.min(remaining),
+                    unix_now(),
+                );
                 // The worker waits; it gets seeds once the store answers.
-                Err(err) if self.store.is_disconnected() => {
-                    warn!("taking seeds: {err:#}");
-                    return Ok(());
+                match self.unless_unreachable("taking seeds", taken)? {
+                    Some(range) => range,
+                    None => return Ok(()),
                 }
-                Err(err) => return Err(err),
-            },
+            }
         };
         self.claimed += range.end - range.start;
         debug!(
@@ -622,12 +670,9 @@ impl Supervisor<'_> {
             .window
             .baseline(self.config.settings.cost.outliers.min_samples);
         if !fresh.is_empty() {
-            match self.store.save_baseline(&fresh, unix_now()) {
-                Ok(()) => {}
-                // The next range saves it again.
-                Err(err) if self.store.is_disconnected() => debug!("saving the baseline: {err:#}"),
-                Err(err) => return Err(err),
-            }
+            // The next range saves it again.
+            let saved = self.store.save_baseline(&fresh, unix_now());
+            self.unless_unreachable("saving the baseline", saved)?;
             self.baseline = std::mem::take(&mut self.baseline).updated_by(fresh);
         }
         Ok((!self.baseline.is_empty()).then(|| self.baseline.clone()))
@@ -784,7 +829,10 @@ impl Supervisor<'_> {
             })
             .map(|(_, n)| n)
             .sum();
-        let total_findings = self.store.finding_count()?;
+        let counted = self.store.finding_count();
+        let total_findings = self
+            .unless_unreachable("counting findings", counted)?
+            .map_or("?".to_string(), |n| n.to_string());
         let alive = self.slots.iter().filter(|s| s.ready).count();
         info!(
             cases = self.finished,

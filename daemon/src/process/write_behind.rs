@@ -96,10 +96,7 @@ impl WriteBehind {
         match self.apply(store, triage, &write) {
             Ok(written) => Ok(Some(written)),
             Err(err) if store.is_disconnected() => {
-                warn!(
-                    "the store is unreachable ({err:#}); fuzzing goes on, its hits and checkpoints are kept here until it answers"
-                );
-                self.outage = Some(Instant::now());
+                self.unreachable(&err);
                 self.last_try = Instant::now();
                 self.queue.push_back(write);
                 Ok(None)
@@ -141,14 +138,33 @@ impl WriteBehind {
                 Err(err) => return Err(err),
             }
         }
+        self.reachable(done.len());
+        Ok(done)
+    }
+
+    /// Notes that the store did not answer (said once per outage).
+    pub fn unreachable(&mut self, err: &anyhow::Error) {
+        if self.outage.is_none() {
+            warn!(
+                "the store is unreachable ({err:#}); fuzzing goes on, hits and checkpoints are kept here until it answers"
+            );
+            self.outage = Some(Instant::now());
+        }
+    }
+
+    /// Notes that the store answered; the outage ends once nothing is
+    /// kept any more (`written`: what the last flush wrote).
+    pub fn reachable(&mut self, written: usize) {
+        if !self.queue.is_empty() {
+            return;
+        }
         if let Some(since) = self.outage.take() {
             info!(
-                writes = done.len(),
+                writes = written,
                 "the store answers again after {} s; the writes kept meanwhile are committed",
                 since.elapsed().as_secs()
             );
         }
-        Ok(done)
     }
 
     fn apply(&self, store: &mut Store, triage: &TriageConfig, write: &Write) -> Result<Written> {
