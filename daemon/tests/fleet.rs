@@ -70,6 +70,16 @@ fn hits_by_signature(status: &Value) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// A test's directory, a fresh server in it, and the URL of an empty
+/// database `db` there.
+fn fleet_store(test: &str, db: &str) -> (PathBuf, Postgres, String) {
+    let dir = temp_dir(test);
+    let server = Postgres::start(&dir.join("pg"));
+    server.create_db(db);
+    let url = server.url(db);
+    (dir, server, url)
+}
+
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
@@ -80,10 +90,7 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn two_daemons_share_one_store_each_seed_once_and_agree_with_one_daemon_on_sqlite() {
-    let dir = temp_dir("fleet-two");
-    let server = Postgres::start(&dir.join("pg"));
-    server.create_db("fleet");
-    let url = server.url("fleet");
+    let (dir, server, url) = fleet_store("fleet-two", "fleet");
     let a = fleet_config(&dir, "a", &url, "host-a", "");
     let b = fleet_config(&dir, "b", &url, "host-b", "");
     // Both start together: the schema is made once, under a lock.
@@ -163,10 +170,7 @@ fn two_daemons_share_one_store_each_seed_once_and_agree_with_one_daemon_on_sqlit
 
 #[test]
 fn a_daemon_killed_mid_run_loses_nothing_and_its_seeds_are_finished_by_the_other() {
-    let dir = temp_dir("fleet-kill");
-    let server = Postgres::start(&dir.join("pg"));
-    server.create_db("fleet");
-    let url = server.url("fleet");
+    let (dir, server, url) = fleet_store("fleet-kill", "fleet");
     let a = fleet_config(&dir, "a", &url, "host-a", "batch_size = 64");
     let b = fleet_config(&dir, "b", &url, "host-b", "batch_size = 16");
     let mut victim = spawn(&a, &["run"]);
@@ -268,10 +272,7 @@ fn a_daemon_killed_mid_run_loses_nothing_and_its_seeds_are_finished_by_the_other
 
 #[test]
 fn a_store_copied_to_postgres_and_back_reads_the_same() {
-    let dir = temp_dir("fleet-copy");
-    let server = Postgres::start(&dir.join("pg"));
-    server.create_db("copy");
-    let url = server.url("copy");
+    let (dir, _server, url) = fleet_store("fleet-copy", "copy");
     let sqlite = fleet_config(&dir, "sqlite", "", "solo", "");
     let run = crosscheck(&sqlite, &["run", "--cases", "150"]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
@@ -349,10 +350,7 @@ fn a_store_copied_to_postgres_and_back_reads_the_same() {
 
 #[test]
 fn every_command_works_on_the_fleet_store() {
-    let dir = temp_dir("fleet-commands");
-    let server = Postgres::start(&dir.join("pg"));
-    server.create_db("commands");
-    let url = server.url("commands");
+    let (dir, _server, url) = fleet_store("fleet-commands", "commands");
     let config = fleet_config(&dir, "pg", &url, "solo", "");
     let run = crosscheck(&config, &["run", "--cases", "100"]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
@@ -434,9 +432,7 @@ fn every_command_works_on_the_fleet_store() {
 
 #[test]
 fn bad_urls_credentials_and_newer_schemas_are_refused_by_name() {
-    let dir = temp_dir("fleet-bad");
-    let server = Postgres::start(&dir.join("pg"));
-    server.create_db("bad");
+    let (dir, server, _) = fleet_store("fleet-bad", "bad");
     let refused = |url: &str| -> String {
         let config = fleet_config(&dir, "bad", url, "solo", "");
         let out = crosscheck(&config, &["status"]);
@@ -492,10 +488,8 @@ fn bad_urls_credentials_and_newer_schemas_are_refused_by_name() {
 
 #[test]
 fn a_server_gone_for_a_while_and_restarted_loses_nothing() {
-    let dir = temp_dir("fleet-restart");
-    let server = Postgres::start(&dir.join("pg"));
-    server.create_db("restart");
-    let config = fleet_config(&dir, "a", &server.url("restart"), "host-a", "");
+    let (dir, server, url) = fleet_store("fleet-restart", "restart");
+    let config = fleet_config(&dir, "a", &url, "host-a", "");
     // The daemon's log goes to a file, read while it runs.
     let log_path = dir.join("daemon.log");
     let mut daemon = std::process::Command::new(env!("CARGO_BIN_EXE_crosscheck"))

@@ -123,16 +123,22 @@ impl Postgres {
         self.run_tool("pg_ctl", &all);
     }
 
-    fn run_tool(&self, tool: &str, args: &[&str]) {
+    /// A server program, run as the unprivileged user when we are root.
+    fn tool(&self, tool: &str) -> Command {
         let path = self.bin.join(tool);
-        let mut command = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&path);
-            c
+        if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&path);
+            command
         } else {
             Command::new(&path)
-        };
-        let out = command
+        }
+    }
+
+    fn run_tool(&self, tool: &str, args: &[&str]) {
+        let path = self.bin.join(tool);
+        let out = self
+            .tool(tool)
             .args(args)
             .current_dir(&self.dir)
             .output()
@@ -150,15 +156,8 @@ impl Postgres {
 impl Drop for Postgres {
     fn drop(&mut self) {
         let data = self.dir.join("cluster");
-        let path = self.bin.join("pg_ctl");
-        let mut command = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&path);
-            c
-        } else {
-            Command::new(&path)
-        };
-        let _ = command
+        let _ = self
+            .tool("pg_ctl")
             .args(["-D", data.to_str().unwrap(), "stop", "-m", "immediate"])
             .output();
     }
