@@ -8,7 +8,7 @@ mod common;
 use common::postgres::Postgres;
 use common::*;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -23,7 +23,7 @@ fn fleet_config(dir: &Path, name: &str, url: &str, host: &str, extra: &str) -> P
         "[matrix]\noracle = \"wasmi\"\nengines = [\"wasmi-fault-i64-mul\"]\n\
          [store]\ndata_dir = {:?}\nurl = {url:?}\nlease_seconds = 3\nreconnect_seconds = 60\n\
          [daemon]\nworkers = 1\nfirst_seed = {FIRST_SEED}\nhost = {host:?}\n{extra}\n\
-         [log]\nlevel = \"warn,crosscheck::process::supervisor=debug,crosscheck::process::write_behind=info\"\nformat = \"json\"\n\
+         [log]\nlevel = \"warn,crosscheck::process::supervisor=debug,crosscheck::process::write_behind=info,crosscheck::triage=info\"\nformat = \"json\"\n\
          [dashboard]\naddress = \"\"\n",
         dir.join(format!("data-{name}")).display().to_string(),
     );
@@ -45,6 +45,50 @@ fn taken_ranges(stderr: &str) -> Vec<(u64, u64)> {
             )
         })
         .collect()
+}
+
+/// What a daemon's log says its background triage did:
+/// `(finding, timestamp, took on)`, taking on or giving up a finding.
+fn triage_events(stderr: &str) -> Vec<(u64, String, bool)> {
+    stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter_map(|event| {
+            let message = event["message"].as_str()?;
+            let took = message.starts_with("triaging finding");
+            let gave_up = message.starts_with("gave up triaging finding");
+            (took || gave_up).then(|| {
+                (
+                    event["finding"].as_u64().unwrap(),
+                    event["timestamp"].as_str().unwrap().to_string(),
+                    took,
+                )
+            })
+        })
+        .collect()
+}
+
+/// Checks that two daemons never triaged one finding at once: a finding
+/// both took on was given up by the first before the second took it.
+/// Returns the findings each took on.
+fn triaged_once(a: &str, b: &str) -> (BTreeSet<u64>, BTreeSet<u64>) {
+    let (a, b) = (triage_events(a), triage_events(b));
+    let took = |events: &[(u64, String, bool)]| -> BTreeSet<u64> {
+        events.iter().filter(|e| e.2).map(|e| e.0).collect()
+    };
+    for finding in took(&a).intersection(&took(&b)) {
+        let mut all: Vec<&(u64, String, bool)> =
+            a.iter().chain(&b).filter(|e| e.0 == *finding).collect();
+        all.sort_by(|x, y| x.1.cmp(&y.1));
+        // Taken, given up, taken, ...: never taken twice in a row.
+        for pair in all.windows(2) {
+            assert!(
+                !(pair[0].2 && pair[1].2),
+                "finding {finding} was taken on by both daemons at once: {all:?}"
+            );
+        }
+    }
+    (took(&a), took(&b))
 }
 
 /// Signature -> hits of a status's verdict findings (measured costs vary
@@ -102,6 +146,9 @@ fn two_daemons_share_one_store_each_seed_once_and_agree_with_one_daemon_on_sqlit
     );
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
     assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    // Background triage claims each finding in the store: no finding is
+    // triaged by both daemons at once.
+    triaged_once(&text(&first.stderr), &text(&second.stderr));
     let mut ranges = taken_ranges(&text(&first.stderr));
     let from_b = taken_ranges(&text(&second.stderr));
     assert!(
@@ -166,6 +213,36 @@ fn two_daemons_share_one_store_each_seed_once_and_agree_with_one_daemon_on_sqlit
         .unwrap()
         .get(0);
     assert_eq!(missing, 0);
+    let still_claimed: i64 = client
+        .query_one(
+            "SELECT count(*) FROM findings WHERE claimed_by IS NOT NULL AND reproducible IS NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(still_claimed, 0);
+    // Both daemons again, for a while, on the findings they left
+    // untriaged: background triage claims each finding in the store, so
+    // each daemon takes on its own.
+    let untriaged: i64 = client
+        .query_one(
+            "SELECT count(*) FROM findings WHERE status = 'open' AND reproducible IS NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(untriaged >= 2, "{untriaged} findings to triage");
+    let first = spawn(&a, &["run", "--duration", "40s"]);
+    let second = spawn(&b, &["run", "--duration", "40s"]);
+    let (first, second) = (
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    );
+    let (by_a, by_b) = triaged_once(&text(&first.stderr), &text(&second.stderr));
+    assert!(
+        !by_a.is_empty() && !by_b.is_empty(),
+        "each daemon takes on its own: {by_a:?} and {by_b:?}"
+    );
 }
 
 #[test]

@@ -429,13 +429,15 @@ impl Store {
     /// Claims the most urgent open finding that nobody triaged and nobody
     /// is triaging (a claim runs out at `until`, so one left by a dead
     /// daemon is taken again): background triage happens once in a
-    /// fleet.
+    /// fleet. On SQLite, with one daemon, claims are recorded but not
+    /// waited for.
     pub fn claim_untriaged(
         &mut self,
         claimant: &str,
         now: i64,
         until: i64,
     ) -> Result<Option<Finding>> {
+        let alone = !self.is_shared();
         let claimed = self
             .db
             .transaction(|tx| {
@@ -443,11 +445,11 @@ impl Store {
                     .row(
                         &format!(
                             "SELECT id FROM findings WHERE status = 'open' AND reproducible IS NULL
-                               AND (claimed_until IS NULL OR claimed_until < ?1 OR claimed_by = ?2)
+                               AND (?3 = 1 OR claimed_until IS NULL OR claimed_until < ?1 OR claimed_by = ?2)
                              ORDER BY {SEVERITY}, hits DESC, id LIMIT 1{}",
                             tx.skip_locked()
                         ),
-                        params![now, claimant],
+                        params![now, claimant, alone],
                     )?
                     .map(|row| row.get::<i64>(0))
                     .transpose()?;
@@ -461,6 +463,21 @@ impl Store {
             })
             .context("claiming a finding to triage")?;
         claimed.map(|id| self.require_finding(id)).transpose()
+    }
+
+    /// Gives up the claims of `claimant` on findings it did not finish
+    /// triaging (it stops): others take them at once. Returns their ids.
+    pub fn release_claims(&mut self, claimant: &str) -> Result<Vec<i64>> {
+        self.db
+            .rows(
+                "UPDATE findings SET claimed_by = NULL, claimed_until = NULL
+                 WHERE claimed_by = ?1 AND reproducible IS NULL RETURNING id",
+                params![claimant],
+            )
+            .context("giving up triage claims")?
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
     }
 
     /// Sets a finding's status; false if there is no such finding.

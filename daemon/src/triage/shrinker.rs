@@ -265,13 +265,28 @@ pub fn run_background(config: &Config, stop: &AtomicBool) {
         match worked {
             Ok(true) => {}
             Ok(false) => sleep_unless_stopped(IDLE_POLL, stop),
-            Err(_) if stop.load(Ordering::Relaxed) => return,
+            Err(_) if stop.load(Ordering::Relaxed) => break,
             Err(err) => {
                 warn!("background shrinking stops: {err:#}");
-                return;
+                break;
             }
         }
     }
+    // A finding whose triage was cut short is free for the next daemon or
+    // `crosscheck triage --pending` at once.
+    match store.release_claims(&claimant(config)) {
+        Ok(released) => {
+            for id in released {
+                info!(finding = id, "gave up triaging finding #{id}");
+            }
+        }
+        Err(err) => warn!("{err:#}"),
+    }
+}
+
+/// Who claims findings for triage: this process on this host.
+fn claimant(config: &Config) -> String {
+    format!("{}:{}", config.daemon.host_name(), std::process::id())
 }
 
 /// Triages the most urgent untriaged open finding, logging what became of
@@ -285,13 +300,14 @@ pub fn triage_next(
 ) -> Result<bool> {
     // Claimed, so that in a fleet one daemon triages each finding; the
     // claim outlasts the longest triage, and runs out if its daemon dies.
-    let claimant = format!("{}:{}", config.daemon.host_name(), std::process::id());
+    let claimant = claimant(config);
     let limits = &config.settings.triage;
     let claim_seconds = 2 * (limits.shrink_seconds + limits.reduce_seconds) + 600;
     let now = crate::store::unix_now();
     let Some(finding) = store.claim_untriaged(&claimant, now, now + claim_seconds as i64)? else {
         return Ok(false);
     };
+    info!(finding = finding.id, "triaging finding #{}", finding.id);
     let started = Instant::now();
     let outcome = triage(
         config,
