@@ -124,6 +124,18 @@ fn fleet_store(test: &str, db: &str) -> (PathBuf, Postgres, String) {
     (dir, server, url)
 }
 
+/// Runs `args` on two daemons' configs at once; both must succeed.
+fn run_both(a: &Path, b: &Path, args: &[&str]) -> (std::process::Output, std::process::Output) {
+    let (first, second) = (spawn(a, args), spawn(b, args));
+    let (first, second) = (
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    (first, second)
+}
+
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
@@ -138,14 +150,7 @@ fn two_daemons_share_one_store_each_seed_once_and_agree_with_one_daemon_on_sqlit
     let a = fleet_config(&dir, "a", &url, "host-a", "");
     let b = fleet_config(&dir, "b", &url, "host-b", "");
     // Both start together: the schema is made once, under a lock.
-    let first = spawn(&a, &["run", "--cases", "200"]);
-    let second = spawn(&b, &["run", "--cases", "200"]);
-    let (first, second) = (
-        first.wait_with_output().unwrap(),
-        second.wait_with_output().unwrap(),
-    );
-    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
-    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    let (first, second) = run_both(&a, &b, &["run", "--cases", "200"]);
     // Background triage claims each finding in the store: no finding is
     // triaged by both daemons at once.
     triaged_once(&text(&first.stderr), &text(&second.stderr));
@@ -232,12 +237,7 @@ fn two_daemons_share_one_store_each_seed_once_and_agree_with_one_daemon_on_sqlit
         .unwrap()
         .get(0);
     assert!(untriaged >= 2, "{untriaged} findings to triage");
-    let first = spawn(&a, &["run", "--duration", "40s"]);
-    let second = spawn(&b, &["run", "--duration", "40s"]);
-    let (first, second) = (
-        first.wait_with_output().unwrap(),
-        second.wait_with_output().unwrap(),
-    );
+    let (first, second) = run_both(&a, &b, &["run", "--duration", "40s"]);
     let (by_a, by_b) = triaged_once(&text(&first.stderr), &text(&second.stderr));
     assert!(
         !by_a.is_empty() && !by_b.is_empty(),

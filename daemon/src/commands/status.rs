@@ -32,6 +32,8 @@ struct Snapshot {
     /// The store: its data directory, or its PostgreSQL URL without the
     /// password.
     store: String,
+    /// Whether it is a fleet's PostgreSQL store.
+    shared: bool,
     /// Each host's latest run (one host for an SQLite store).
     fleet: Vec<HostStatus>,
     daemon_pid: Option<u32>,
@@ -97,6 +99,7 @@ fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
     Ok(Snapshot {
         data_dir: config.store.data_dir.display().to_string(),
         store: store.location().to_string(),
+        shared: store.is_shared(),
         fleet: store.fleet(unix_now(), config.store.lease_seconds as i64)?,
         daemon_pid: store.running_daemon(),
         next_seed: store.next_seed()?,
@@ -136,7 +139,7 @@ fn render(snapshot: &Snapshot) -> Result<String> {
     let dir = &snapshot.store;
     match snapshot.daemon_pid {
         Some(pid) => writeln!(out, "store {dir}: a daemon is running (pid {pid})")?,
-        None if snapshot.fleet.len() > 1 || dir.contains("://") => {
+        None if snapshot.shared => {
             let running = snapshot.fleet.iter().filter(|h| h.is_running()).count();
             writeln!(
                 out,

@@ -9,7 +9,7 @@ use crate::process::continuation;
 use crate::process::protocol::{CaseResult, Order, Reply};
 use crate::process::worker_process::{Event, WorkerProcess};
 use crate::process::write_behind::{Write, WriteBehind, Written};
-use crate::store::{unix_now, Counters, Hit, SeedRange, Store};
+use crate::store::{is_suppressed, unix_now, Counters, SeedRange, Store};
 use crate::triage::shrinker;
 use anyhow::{bail, Context, Result};
 use oracles::cost::baseline::Baseline;
@@ -314,22 +314,15 @@ impl Supervisor<'_> {
         Ok(())
     }
 
-    /// Writes what the store could not take before, once it answers, and
-    /// gives the workers that waited for seeds meanwhile their ranges.
+    /// Writes what the store could not take before, once it answers (the
+    /// workers that waited for seeds meanwhile get them from
+    /// `assign_waiting`).
     fn flush_writes(&mut self) -> Result<()> {
         if !self.writes.is_buffering() {
             return Ok(());
         }
-        let written = self
-            .writes
-            .flush(&mut self.store, &self.config.settings.triage)?;
-        for (write, written) in written {
+        for (write, written) in self.writes.flush(&mut self.store)? {
             self.report_written(&write, &written);
-        }
-        if !self.writes.is_buffering() {
-            for slot in 0..self.slots.len() {
-                self.assign(slot)?;
-            }
         }
         Ok(())
     }
@@ -493,9 +486,10 @@ impl Supervisor<'_> {
         assignment.next = result.seed + 1;
         assignment.current = None;
         self.finished += 1;
-        let wasm = hex::decode(&result.wasm_hex)
-            .with_context(|| format!("worker {slot} sent a malformed module"))?;
-        for finding in &result.findings {
+        let wasm: Arc<[u8]> = hex::decode(&result.wasm_hex)
+            .with_context(|| format!("worker {slot} sent a malformed module"))?
+            .into();
+        for finding in result.findings {
             self.record(finding, Some(result.seed), &wasm)?;
         }
         Ok(())
@@ -503,17 +497,21 @@ impl Supervisor<'_> {
 
     /// Records a hit of one of a case's findings; durable before it is
     /// logged (kept in order until the store answers, if it does not).
-    fn record(&mut self, finding: &Finding, seed: Option<u64>, wasm: &[u8]) -> Result<()> {
+    fn record(&mut self, finding: Finding, seed: Option<u64>, wasm: &Arc<[u8]>) -> Result<()> {
+        let suppressed = is_suppressed(&finding, &self.config.settings.triage, wasm);
         let write = Write::Hit {
-            finding: finding.clone(),
+            finding,
             seed,
-            wasm: wasm.to_vec(),
+            wasm: Arc::clone(wasm),
             at: unix_now(),
+            suppressed,
         };
-        if let Some(written) =
-            self.writes
-                .write(&mut self.store, &self.config.settings.triage, write.clone())?
-        {
+        self.write(write)
+    }
+
+    /// Writes to the store, or keeps the write until it answers.
+    fn write(&mut self, write: Write) -> Result<()> {
+        if let Some((write, written)) = self.writes.write(&mut self.store, write)? {
             self.report_written(&write, &written);
         }
         Ok(())
@@ -527,14 +525,14 @@ impl Supervisor<'_> {
                     finding,
                     seed,
                     wasm,
+                    suppressed,
                     ..
                 },
                 Written::Hit(recorded),
             ) => {
                 self.hits += 1;
                 let signature = &finding.signature;
-                let hit = Hit::of_finding(finding, &self.config.settings.triage, *seed, wasm);
-                if recorded.new && hit.suppressed {
+                if recorded.new && *suppressed {
                     let rule = self.config.settings.triage.suppression_for(
                         signature,
                         finding.suspect.as_deref(),
@@ -573,18 +571,11 @@ impl Supervisor<'_> {
     }
 
     fn checkpoint(&mut self, assignment: Assignment) -> Result<()> {
-        let write = Write::Checkpoint {
+        self.write(Write::Checkpoint {
             range: assignment.range,
             done_until: assignment.next,
             counters: assignment.counters,
-        };
-        if let Some(written) =
-            self.writes
-                .write(&mut self.store, &self.config.settings.triage, write.clone())?
-        {
-            self.report_written(&write, &written);
-        }
-        Ok(())
+        })
     }
 
     /// Gives an idle, ready worker its next range, unless the run is ending.
@@ -600,15 +591,16 @@ impl Supervisor<'_> {
         if remaining == 0 {
             return Ok(());
         }
-        // While the store is unreachable, only the ranges this run holds.
-        if self.writes.is_buffering() && self.retry.is_empty() {
+        // While the store is unreachable, only a range this run holds
+        // whole: taking or splitting one would wait for the store.
+        let needs_store = self
+            .retry
+            .front()
+            .is_none_or(|range| range.end - range.start > remaining);
+        if self.writes.is_buffering() && needs_store {
             return Ok(());
         }
         let range = match self.retry.pop_front() {
-            Some(range) if range.end - range.start > remaining && self.writes.is_buffering() => {
-                self.retry.push_front(range);
-                return Ok(());
-            }
             Some(range) if range.end - range.start > remaining => {
                 let split = self.store.split_pending(range, range.start + remaining);
                 let Some((head, tail)) = self.unless_unreachable("splitting a range", split)?
@@ -725,13 +717,14 @@ impl Supervisor<'_> {
                     current.compiling,
                     &case,
                 );
-                for finding in &found {
-                    self.record(finding, Some(current.seed), &wasm)?;
-                }
                 // The case's verdict is what its first finding was recorded
                 // as (a compile blowup when killed while compiling); each
                 // engine's counter says what happened to it.
                 let kinds: Vec<String> = found.iter().map(|f| f.kind.clone()).collect();
+                let wasm: Arc<[u8]> = wasm.into();
+                for finding in found {
+                    self.record(finding, Some(current.seed), &wasm)?;
+                }
                 let mut events = findings_events(&kinds);
                 if let Order::Check { dead, .. } = &order {
                     for (name, earlier) in dead {

@@ -8,9 +8,9 @@
 
 use crate::store::{unix_now, Counters, Hit, Recorded, SeedRange, Store};
 use anyhow::{bail, Result};
-use oracles::triage::config::TriageConfig;
 use oracles::Finding;
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
@@ -23,10 +23,12 @@ pub enum Write {
         finding: Finding,
         /// The case's seed.
         seed: Option<u64>,
-        /// The case's module.
-        wasm: Vec<u8>,
+        /// The case's module, shared by the case's findings.
+        wasm: Arc<[u8]>,
         /// Unix seconds of the hit.
         at: i64,
+        /// Whether a rule of the config covers it (`store::is_suppressed`).
+        suppressed: bool,
     },
     /// The finished prefix of a range, with its counters.
     Checkpoint {
@@ -81,20 +83,16 @@ impl WriteBehind {
         !self.queue.is_empty()
     }
 
-    /// Writes now, or, while the store is unreachable (or writes are
-    /// queued before this one), queues: `None` then.
-    pub fn write(
-        &mut self,
-        store: &mut Store,
-        triage: &TriageConfig,
-        write: Write,
-    ) -> Result<Option<Written>> {
+    /// Writes now, and gives the write back with what it did; or, while
+    /// the store is unreachable (or writes are queued before this one),
+    /// queues it: `None` then.
+    pub fn write(&mut self, store: &mut Store, write: Write) -> Result<Option<(Write, Written)>> {
         if self.is_buffering() {
             self.queue.push_back(write);
             return Ok(None);
         }
-        match self.apply(store, triage, &write) {
-            Ok(written) => Ok(Some(written)),
+        match self.apply(store, &write) {
+            Ok(written) => Ok(Some((write, written))),
             Err(err) if store.is_disconnected() => {
                 self.unreachable(&err);
                 self.last_try = Instant::now();
@@ -108,18 +106,14 @@ impl WriteBehind {
     /// Tries the queued writes again (every few seconds), in order; what
     /// got written, for the supervisor to report. An outage longer than
     /// the limit is an error.
-    pub fn flush(
-        &mut self,
-        store: &mut Store,
-        triage: &TriageConfig,
-    ) -> Result<Vec<(Write, Written)>> {
+    pub fn flush(&mut self, store: &mut Store) -> Result<Vec<(Write, Written)>> {
         let mut done = Vec::new();
         if self.queue.is_empty() || self.last_try.elapsed() < RETRY_EVERY {
             return Ok(done);
         }
         self.last_try = Instant::now();
         while let Some(write) = self.queue.front() {
-            match self.apply(store, triage, write) {
+            match self.apply(store, write) {
                 Ok(written) => {
                     let write = self.queue.pop_front().expect("a queued write");
                     done.push((write, written));
@@ -167,18 +161,19 @@ impl WriteBehind {
         }
     }
 
-    fn apply(&self, store: &mut Store, triage: &TriageConfig, write: &Write) -> Result<Written> {
+    fn apply(&self, store: &mut Store, write: &Write) -> Result<Written> {
         match write {
             Write::Hit {
                 finding,
                 seed,
                 wasm,
                 at,
+                suppressed,
             } => {
                 let hit = Hit {
                     run: Some(self.run),
                     now: *at,
-                    ..Hit::of_finding(finding, triage, *seed, wasm)
+                    ..Hit::judged(finding, *seed, wasm, *suppressed)
                 };
                 store.record(&hit).map(Written::Hit)
             }

@@ -189,13 +189,16 @@ impl Store {
                     lease_seconds: config.lease_seconds as i64,
                 })
             }
-            None if create => Store::open_dir(dir),
-            None => Store::open_dir_existing(dir),
+            None => {
+                let mut store = if create {
+                    Store::open_dir(dir)?
+                } else {
+                    Store::open_dir_existing(dir)?
+                };
+                store.lease_seconds = config.lease_seconds as i64;
+                Ok(store)
+            }
         }
-        .map(|mut store| {
-            store.lease_seconds = config.lease_seconds as i64;
-            store
-        })
     }
 
     /// Opens the SQLite store in `dir`, creating it if needed.

@@ -141,11 +141,18 @@ impl<'a> Hit<'a> {
         seed: Option<u64>,
         wasm: &'a [u8],
     ) -> Hit<'a> {
-        // A possible sandbox escape is never hidden behind a known bug.
-        let suppressed = finding.kind != oracles::judge::death::BREACH
-            && triage
-                .suppression_for(&finding.signature, finding.suspect.as_deref(), wasm)
-                .is_some();
+        let suppressed = is_suppressed(finding, triage, wasm);
+        Hit::judged(finding, seed, wasm, suppressed)
+    }
+
+    /// [`Hit::of_finding`] with the suppression already decided
+    /// ([`is_suppressed`]).
+    pub fn judged(
+        finding: &'a oracles::Finding,
+        seed: Option<u64>,
+        wasm: &'a [u8],
+        suppressed: bool,
+    ) -> Hit<'a> {
         Hit {
             signature: &finding.signature,
             kind: &finding.kind,
@@ -159,6 +166,19 @@ impl<'a> Hit<'a> {
             source: None,
         }
     }
+}
+
+/// Whether a rule of `triage` covers a finding of a case with module
+/// `wasm`. A possible sandbox escape is never hidden behind a known bug.
+pub fn is_suppressed(
+    finding: &oracles::Finding,
+    triage: &oracles::triage::config::TriageConfig,
+    wasm: &[u8],
+) -> bool {
+    finding.kind != oracles::judge::death::BREACH
+        && triage
+            .suppression_for(&finding.signature, finding.suspect.as_deref(), wasm)
+            .is_some()
 }
 
 /// What recording a hit did.

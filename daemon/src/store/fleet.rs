@@ -3,7 +3,7 @@
 //! ending its run), its workers, cases and speed.
 
 use super::database::Store;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 /// One host's latest run.
@@ -38,29 +38,34 @@ impl Store {
     /// whose heartbeat is older than `stale_after` seconds at `now` is
     /// `not reporting`.
     pub fn fleet(&self, now: i64, stale_after: i64) -> Result<Vec<HostStatus>> {
-        let mut hosts: Vec<HostStatus> = Vec::new();
-        // Newest first: the first run seen of a host is its latest.
-        for run in self.runs(10_000)? {
-            let host = run.host.clone().unwrap_or_else(|| "-".to_string());
-            if hosts.iter().any(|h| h.host == host) {
-                continue;
-            }
-            let state = match (&run.ended_at, &run.stop_reason) {
-                (Some(_), reason) => format!("stopped ({})", reason.as_deref().unwrap_or("?")),
-                (None, _) if now - run.updated_at > stale_after => "not reporting".to_string(),
-                (None, _) => "running".to_string(),
-            };
-            let seconds = (run.updated_at - run.started_at).max(1) as f64;
-            hosts.push(HostStatus {
-                host,
-                run: run.id,
-                state,
-                workers: run.workers,
-                cases: run.cases,
-                cases_per_second: run.cases as f64 / seconds,
-                last_heartbeat: run.updated_at,
-            });
-        }
+        let latest = self
+            .runs_where(
+                "WHERE id IN (SELECT max(id) FROM runs GROUP BY coalesce(host, '-'))",
+                &[],
+            )
+            .context("reading the fleet's hosts")?;
+        let mut hosts: Vec<HostStatus> = latest
+            .into_iter()
+            .map(|run| {
+                let state = match (&run.ended_at, &run.stop_reason) {
+                    (Some(_), reason) => {
+                        format!("stopped ({})", reason.as_deref().unwrap_or("?"))
+                    }
+                    (None, _) if now - run.updated_at > stale_after => "not reporting".to_string(),
+                    (None, _) => "running".to_string(),
+                };
+                let seconds = (run.updated_at - run.started_at).max(1) as f64;
+                HostStatus {
+                    host: run.host.unwrap_or_else(|| "-".to_string()),
+                    run: run.id,
+                    state,
+                    workers: run.workers,
+                    cases: run.cases,
+                    cases_per_second: run.cases as f64 / seconds,
+                    last_heartbeat: run.updated_at,
+                }
+            })
+            .collect();
         hosts.sort_by(|a, b| a.host.cmp(&b.host));
         Ok(hosts)
     }

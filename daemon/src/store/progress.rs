@@ -352,12 +352,14 @@ impl Store {
 
     /// The latest runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<Run>> {
+        self.runs_where("ORDER BY id DESC LIMIT ?1", params![limit as i64])
+            .context("reading runs")
+    }
+
+    /// The runs `SELECT_RUN` followed by `rest` gives.
+    pub(super) fn runs_where(&self, rest: &str, params: &[Value]) -> Result<Vec<Run>> {
         self.db
-            .rows(
-                "SELECT id, started_at, updated_at, ended_at, stop_reason, workers, engines, version, cases, new_findings, host
-                 FROM runs ORDER BY id DESC LIMIT ?1",
-                params![limit as i64],
-            )?
+            .rows(&format!("{SELECT_RUN} {rest}"), params)?
             .iter()
             .map(|row| {
                 Ok(Run {
@@ -374,10 +376,12 @@ impl Store {
                     host: row.get(10)?,
                 })
             })
-            .collect::<Result<Vec<_>>>()
-            .context("reading runs")
+            .collect()
     }
 }
+
+const SELECT_RUN: &str = "SELECT id, started_at, updated_at, ended_at, stop_reason, workers, \
+     engines, version, cases, new_findings, host FROM runs";
 
 fn range_of(row: &Row) -> Result<SeedRange> {
     Ok(SeedRange {

@@ -246,10 +246,7 @@ impl Db {
 
     /// Runs statements without parameters, separated by `;`.
     pub fn batch(&self, sql: &str) -> Result<()> {
-        self.retrying(|backend| match backend {
-            Backend::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
-            Backend::Postgres { client, .. } => Ok(client.batch_execute(sql)?),
-        })
+        self.retrying(|backend| run_batch(backend, sql))
     }
 
     /// Every row of a query.
@@ -343,10 +340,7 @@ impl Db {
     }
 
     fn batch_once(&self, sql: &str) -> Result<()> {
-        match &mut *self.backend.borrow_mut() {
-            Backend::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
-            Backend::Postgres { client, .. } => Ok(client.batch_execute(sql)?),
-        }
+        run_batch(&mut self.backend.borrow_mut(), sql)
     }
 
     /// How long a lost connection is tried again before a statement fails.
@@ -387,7 +381,7 @@ impl Db {
             let result = statement(&mut self.backend.borrow_mut());
             match result {
                 Err(err) if self.lost_connection() && started.elapsed() < self.reconnect_for => {
-                    if self.in_transaction() {
+                    if self.in_transaction.get() {
                         // The transaction is retried whole by its caller.
                         return Err(err);
                     }
@@ -397,9 +391,13 @@ impl Db {
             }
         }
     }
+}
 
-    fn in_transaction(&self) -> bool {
-        self.in_transaction.get()
+/// Statements without parameters, on either database.
+fn run_batch(backend: &mut Backend, sql: &str) -> Result<()> {
+    match backend {
+        Backend::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+        Backend::Postgres { client, .. } => Ok(client.batch_execute(sql)?),
     }
 }
 
