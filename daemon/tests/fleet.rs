@@ -136,6 +136,11 @@ fn run_both(a: &Path, b: &Path, args: &[&str]) -> (std::process::Output, std::pr
     (first, second)
 }
 
+/// The one number a query of the test's database gives.
+fn one_number(client: &mut ::postgres::Client, sql: &str) -> i64 {
+    client.query_one(sql, &[]).unwrap().get(0)
+}
+
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
@@ -193,49 +198,34 @@ fn two_daemons_share_one_store_each_seed_once_and_agree_with_one_daemon_on_sqlit
     assert!(!hits_by_signature(&single).is_empty(), "{single:#}");
     assert_eq!(hits_by_signature(&fleet), hits_by_signature(&single));
     let mut client = server.client("fleet");
-    let hit_rows: i64 = client
-        .query_one("SELECT count(*) FROM hits", &[])
-        .unwrap()
-        .get(0);
-    let distinct: i64 = client
-        .query_one(
-            "SELECT count(*) FROM (SELECT DISTINCT finding, seed FROM hits) h",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let hit_rows: i64 = one_number(&mut client, "SELECT count(*) FROM hits");
+    let distinct: i64 = one_number(
+        &mut client,
+        "SELECT count(*) FROM (SELECT DISTINCT finding, seed FROM hits) h",
+    );
     assert_eq!(hit_rows, distinct);
     assert_eq!(
         hit_rows as u64,
         hits_by_signature(&fleet).values().sum::<u64>()
     );
     // Every finding's module is in the database.
-    let missing: i64 = client
-        .query_one(
-            "SELECT count(*) FROM findings WHERE artifact NOT IN (SELECT hash FROM modules)",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let missing: i64 = one_number(
+        &mut client,
+        "SELECT count(*) FROM findings WHERE artifact NOT IN (SELECT hash FROM modules)",
+    );
     assert_eq!(missing, 0);
-    let still_claimed: i64 = client
-        .query_one(
-            "SELECT count(*) FROM findings WHERE claimed_by IS NOT NULL AND reproducible IS NULL",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let still_claimed: i64 = one_number(
+        &mut client,
+        "SELECT count(*) FROM findings WHERE claimed_by IS NOT NULL AND reproducible IS NULL",
+    );
     assert_eq!(still_claimed, 0);
     // Both daemons again, for a while, on the findings they left
     // untriaged: background triage claims each finding in the store, so
     // each daemon takes on its own.
-    let untriaged: i64 = client
-        .query_one(
-            "SELECT count(*) FROM findings WHERE status = 'open' AND reproducible IS NULL",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let untriaged: i64 = one_number(
+        &mut client,
+        "SELECT count(*) FROM findings WHERE status = 'open' AND reproducible IS NULL",
+    );
     assert!(untriaged >= 2, "{untriaged} findings to triage");
     let (first, second) = run_both(&a, &b, &["run", "--duration", "40s"]);
     let (by_a, by_b) = triaged_once(&text(&first.stderr), &text(&second.stderr));
@@ -271,15 +261,12 @@ fn a_daemon_killed_mid_run_loses_nothing_and_its_seeds_are_finished_by_the_other
         .iter()
         .map(|row| (row.get(0), row.get(1)))
         .collect();
-    let held: i64 = client
-        .query_one("SELECT count(*) FROM pending", &[])
-        .unwrap()
-        .get(0);
+    let held: i64 = one_number(&mut client, "SELECT count(*) FROM pending");
     assert!(held > 0, "the killed daemon held seeds");
-    let cursor: i64 = client
-        .query_one("SELECT value FROM state WHERE key = 'next_seed'", &[])
-        .unwrap()
-        .get(0);
+    let cursor: i64 = one_number(
+        &mut client,
+        "SELECT value FROM state WHERE key = 'next_seed'",
+    );
     // Once its lease has run out, the killed daemon shows as not reporting.
     std::thread::sleep(Duration::from_secs(4));
     let silent = status(&b);
