@@ -70,6 +70,10 @@ fn wasmtime_api_cfgs(version: &str) {
     }
 }
 
+/// The environment variable that lets a build go on without the ISLE
+/// sources, rule-guided generation off.
+const WITHOUT_RULES: &str = "CROSSCHECK_WITHOUT_RULES";
+
 /// The rule files rule-guided generation aims at, relative to
 /// cranelift-codegen's `src/`: the mid-end's simplifications and the x64
 /// lowering.
@@ -82,12 +86,20 @@ const RULE_FILES: [&str; 2] = ["opts", "isa/x64/lower.isle"];
 /// why; rule-guided generation is then off and says so at run time.
 fn embed_isle_rules(manifest_dir: &Path) {
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("isle_rules.rs");
+    println!("cargo:rerun-if-env-changed={WITHOUT_RULES}");
+    println!("cargo:rerun-if-env-changed=CARGO_HOME");
     let (files, problem) = match isle_sources(manifest_dir) {
         Ok(files) => (files, None),
-        Err(problem) => {
-            println!("cargo:warning=rule-guided generation is off: {problem}");
+        // Off only when asked for: a build that silently lacks the mode
+        // that finds Cranelift's rule bugs is worse than no build.
+        Err(problem) if std::env::var_os(WITHOUT_RULES).is_some_and(|v| v == "1") => {
+            println!("cargo:warning=rule-guided generation is off ({WITHOUT_RULES}=1): {problem}");
             (Vec::new(), Some(problem))
         }
+        Err(problem) => panic!(
+            "rule-guided generation cannot be built: {problem}\n\
+             Build with {WITHOUT_RULES}=1 to do without it (then set [generator.rules] share = 0)."
+        ),
     };
     let mut text = String::from("/// The embedded ISLE sources: (path under cranelift-codegen's src/, text).\npub const SOURCES: &[(&str, &str)] = &[\n");
     for (relative, absolute) in &files {
@@ -151,9 +163,127 @@ fn isle_sources(manifest_dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
 }
 
 /// The `src/` directory of the cranelift-codegen package that this build
-/// compiles, from `cargo metadata` (offline: every package of the build is
-/// already on disk when build scripts run).
+/// compiles: the one Wasmtime's Cranelift integration depends on in
+/// Cargo.lock, at its exact version, in the source Cargo has already
+/// unpacked for this build (every package of a build is downloaded before
+/// any build script runs). Only packages this build compiles are asked
+/// for, so a build of one package on an empty registry finds them; a
+/// path dependency (a `[patch]` checkout) is asked of `cargo metadata`.
 fn cranelift_codegen_src(manifest_dir: &Path) -> Result<PathBuf, String> {
+    let lock = manifest_dir.join("..").join("Cargo.lock");
+    let text = std::fs::read_to_string(&lock)
+        .map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| format!("{} does not parse: {e}", lock.display()))?;
+    let packages: Vec<toml::Table> = table
+        .get("package")
+        .and_then(|p| p.as_array())
+        .map(|all| all.iter().filter_map(|p| p.as_table().cloned()).collect())
+        .unwrap_or_default();
+    let field =
+        |p: &toml::Table, key: &str| p.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    let codegens: Vec<&toml::Table> = packages
+        .iter()
+        .filter(|p| field(p, "name").as_deref() == Some("cranelift-codegen"))
+        .collect();
+    // The one Wasmtime compiles with, when the lock holds several.
+    let wanted = packages
+        .iter()
+        .filter(|p| {
+            matches!(
+                field(p, "name").as_deref(),
+                Some("wasmtime-internal-cranelift" | "wasmtime-cranelift")
+            )
+        })
+        .flat_map(|p| {
+            p.get("dependencies")
+                .and_then(|d| d.as_array())
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|d| d.as_str().map(str::to_string))
+        .find(|d| d == "cranelift-codegen" || d.starts_with("cranelift-codegen "));
+    let codegen = match (codegens.as_slice(), wanted.as_deref()) {
+        ([], _) => return Err(format!("cranelift-codegen is not in {}", lock.display())),
+        ([one], _) => *one,
+        (many, Some(dep)) => {
+            let version = dep.split(' ').nth(1).unwrap_or_default();
+            many.iter()
+                .find(|p| field(p, "version").as_deref() == Some(version))
+                .copied()
+                .ok_or_else(|| format!("no cranelift-codegen {version} in {}", lock.display()))?
+        }
+        (_, None) => {
+            return Err(
+                "several cranelift-codegen versions and no Wasmtime depending on one".into(),
+            )
+        }
+    };
+    let version = field(codegen, "version").unwrap_or_default();
+    let source = field(codegen, "source").unwrap_or_default();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let found = if source.starts_with("registry+") || source.starts_with("sparse+") {
+        // Every registry's unpacked sources: registry/src/<index>/<name>-<version>.
+        subdirectories(&cargo_home.join("registry").join("src"))
+            .into_iter()
+            .map(|index| index.join(format!("cranelift-codegen-{version}")))
+            .find(|dir| dir.join("src").join("opts").is_dir())
+    } else if let Some(revision) = source
+        .strip_prefix("git+")
+        .and_then(|s| s.split_once('#'))
+        .map(|(_, rev)| rev.to_string())
+    {
+        // git/checkouts/<repository>-<hash>/<short revision>/cranelift/codegen.
+        subdirectories(&cargo_home.join("git").join("checkouts"))
+            .into_iter()
+            .flat_map(|repository| subdirectories(&repository))
+            .filter(|checkout| {
+                checkout
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|short| revision.starts_with(short))
+            })
+            .map(|checkout| checkout.join("cranelift").join("codegen"))
+            .find(|dir| dir.join("src").join("opts").is_dir())
+    } else {
+        None
+    };
+    match found {
+        Some(dir) => {
+            println!(
+                "cargo:rerun-if-changed={}",
+                dir.join("Cargo.toml").display()
+            );
+            Ok(dir.join("src"))
+        }
+        None if source.is_empty() => cranelift_codegen_src_of_path_dependency(manifest_dir),
+        None => Err(format!(
+            "the sources of cranelift-codegen {version} ({source}) are not unpacked under {}",
+            cargo_home.display()
+        )),
+    }
+}
+
+/// The directories in `dir` (none if it cannot be listed).
+fn subdirectories(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|listing| {
+            listing
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|path| path.is_dir())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A cranelift-codegen that is a path dependency (a `[patch]` of a local
+/// Wasmtime checkout): `cargo metadata`, offline, knows where it is.
+fn cranelift_codegen_src_of_path_dependency(manifest_dir: &Path) -> Result<PathBuf, String> {
     let target = std::env::var("TARGET").unwrap_or_default();
     let metadata = cargo_metadata::MetadataCommand::new()
         .manifest_path(manifest_dir.join("Cargo.toml"))
@@ -163,7 +293,9 @@ fn cranelift_codegen_src(manifest_dir: &Path) -> Result<PathBuf, String> {
             target,
         ])
         .exec()
-        .map_err(|e| format!("`cargo metadata` failed: {e}"))?;
+        .map_err(|e| {
+            format!("cranelift-codegen is a path dependency and `cargo metadata` failed: {e}")
+        })?;
     let package = metadata
         .packages
         .iter()

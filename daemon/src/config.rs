@@ -5,6 +5,7 @@
 
 use crate::health::policy::GatePolicy;
 use anyhow::{bail, Context, Result};
+use oracles::bounds::within;
 use oracles::config::{Settings, DEFAULT_CONFIG, DEFAULT_ORIGIN};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -85,7 +86,14 @@ pub struct DaemonConfig {
     pub batch_size: u64,
     /// The first seed of a new store; later runs continue from the cursor.
     pub first_seed: u64,
-    /// A case running longer than this is a `hang` finding.
+    /// One engine compiling, or running a module (instantiation and
+    /// calls), longer than this is a `compile-time` or `hang` finding.
+    pub phase_timeout_secs: u64,
+    /// The phase limit of an engine after it hung in that phase once in
+    /// this run: later hits of a known hang cost this, not the full limit.
+    pub known_hang_secs: u64,
+    /// A whole case running longer than this (the harness's backstop) is
+    /// a `hang` finding.
     pub case_timeout_secs: u64,
     /// A worker whose resident memory exceeds this is an `oom` finding.
     pub worker_memory_limit_mib: u64,
@@ -116,7 +124,9 @@ impl Default for DaemonConfig {
             workers: 0,
             batch_size: 16,
             first_seed: 0,
-            case_timeout_secs: 30,
+            phase_timeout_secs: 30,
+            known_hang_secs: 3,
+            case_timeout_secs: 600,
             worker_memory_limit_mib: 4096,
             status_interval_secs: 10,
             host: String::new(),
@@ -233,23 +243,40 @@ impl Config {
 
     /// Checks values the types alone do not constrain.
     fn validate(&self) -> Result<()> {
-        let positive = [
-            ("daemon.batch_size", self.daemon.batch_size),
-            ("daemon.case_timeout_secs", self.daemon.case_timeout_secs),
-            (
-                "daemon.worker_memory_limit_mib",
-                self.daemon.worker_memory_limit_mib,
-            ),
-            (
-                "daemon.status_interval_secs",
-                self.daemon.status_interval_secs,
-            ),
-        ];
-        for (key, value) in positive {
-            if value == 0 {
-                bail!("{key} must be at least 1, got 0");
-            }
-        }
+        let d = &self.daemon;
+        check_workers("daemon.workers", d.workers)?;
+        within("daemon.batch_size", d.batch_size, 1..=100_000)?;
+        within(
+            "daemon.phase_timeout_secs",
+            d.phase_timeout_secs,
+            1..=86_400,
+        )?;
+        within(
+            "daemon.known_hang_secs",
+            d.known_hang_secs,
+            1..=d.phase_timeout_secs.max(1),
+        )?;
+        within(
+            "daemon.case_timeout_secs",
+            d.case_timeout_secs,
+            d.phase_timeout_secs.min(86_400)..=86_400,
+        )?;
+        within(
+            "daemon.worker_memory_limit_mib",
+            d.worker_memory_limit_mib,
+            64..=(1 << 20),
+        )?;
+        within(
+            "daemon.status_interval_secs",
+            d.status_interval_secs,
+            1..=86_400,
+        )?;
+        within("store.lease_seconds", self.store.lease_seconds, 1..=86_400)?;
+        within(
+            "store.reconnect_seconds",
+            self.store.reconnect_seconds,
+            0..=7 * 86_400,
+        )?;
         let gate = &self.gate;
         for (key, share) in [
             ("gate.max_inconclusive_share", gate.max_inconclusive_share),
@@ -304,11 +331,35 @@ impl Config {
 
     /// The number of worker processes to run.
     pub fn workers(&self) -> usize {
+        // Bounded by `validate` (`check_workers`).
         match self.daemon.workers {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         }
     }
+}
+
+/// Workers per core a daemon may run at most: more only contend for the
+/// cores while each holds its own engines in memory (a mistyped 100000
+/// started 671 processes and 5.5 GB in 3 seconds).
+pub const WORKERS_PER_CORE: usize = 4;
+
+/// The cores this process may run on.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Fails naming `key` unless `workers` is 0 (one per core) or at most
+/// [`WORKERS_PER_CORE`] per core.
+pub fn check_workers(key: &str, workers: usize) -> Result<()> {
+    let cores = cores();
+    let most = WORKERS_PER_CORE * cores;
+    if workers > most {
+        bail!(
+            "{key} must be between 0 (one per core) and {most} ({WORKERS_PER_CORE} per core on this {cores}-core machine), got {workers}"
+        );
+    }
+    Ok(())
 }
 
 /// Types one of the daemon's sections, which the library's schema keeps as a

@@ -1,9 +1,11 @@
 //! Sandbox breaches and isolation end to end: an engine that reaches
-//! outside linear memory without faulting (a sabotaged Wasmtime variant
-//! whose host side writes or reads just past the end of the memory) is
-//! caught by the canaries as a `breach` in `check`, `import` and `run`; an
-//! engine that takes its process down is a row of `check`'s table while
-//! the other engines still run.
+//! outside linear memory (a sabotaged Wasmtime variant whose host side
+//! writes or reads just past the end of the memory) is caught as a
+//! `breach` in `check`, `import` and `run`: by the inaccessible guard page
+//! after a page-aligned memory (reads too, which change nothing), by the
+//! canary zone after an unaligned one (custom page sizes); an engine that
+//! takes its process down is a row of `check`'s table while the other
+//! engines still run.
 
 mod common;
 
@@ -16,6 +18,16 @@ const READ_PAST: &str = "cranelift-notail-explicit+sabotage-read-past-end";
 /// A module with an exported one-page memory that stores and loads.
 const MEMORY_MODULE: &str = r#"(module
   (memory (export "mem") 1)
+  (data (i32.const 8) "hello")
+  (func (export "store") (param i32 i32)
+    (i32.store (local.get 0) (local.get 1)))
+  (func (export "load") (param i32) (result i32)
+    (i32.load (local.get 0))))"#;
+
+/// The same with a memory of 100 bytes (a custom page size of 1), whose
+/// end is not page-aligned: past it lies a canary zone, not a guard page.
+const UNALIGNED_MEMORY_MODULE: &str = r#"(module
+  (memory (export "mem") 100 (pagesize 1))
   (data (i32.const 8) "hello")
   (func (export "store") (param i32 i32)
     (i32.store (local.get 0) (local.get 1)))
@@ -65,7 +77,7 @@ fn check_catches_a_write_past_linear_memory_as_a_breach_and_shows_every_engine()
         "",
         "",
     );
-    let wat = module(&dir, "memory.wat", MEMORY_MODULE);
+    let wat = module(&dir, "memory.wat", UNALIGNED_MEMORY_MODULE);
     let (shown, code) = check_call(&config, &wat, "store", "0,7");
     assert_eq!(code, Some(4), "{shown}");
     assert_rows_returned(
@@ -79,17 +91,66 @@ fn check_catches_a_write_past_linear_memory_as_a_breach_and_shows_every_engine()
     );
     // The call, the offset and the bytes written.
     assert!(
-        shown.contains("after call \"store\"[i32:0, i32:7]: 4 canary byte(s) changed around a 65536-byte linear memory, from offset 65538 (2 past its end) to offset 65541 (5 past its end); bytes written: de c0 d0 ba"),
+        shown.contains("after call \"store\"[i32:0, i32:7]: 4 canary byte(s) changed around a 100-byte linear memory, from offset 102 (2 past its end) to offset 105 (5 past its end); bytes written: de c0 d0 ba"),
         "{shown}"
     );
     assert!(shown.contains("verdict: agree"), "{shown}");
 }
 
 #[test]
-fn a_read_past_linear_memory_shows_the_canary_pattern() {
+fn a_read_past_a_page_aligned_memory_faults_in_the_guard_page_and_is_a_breach() {
+    let dir = temp_dir("breach-guard");
+    let config = config(
+        &dir,
+        &[
+            "cranelift-tail-signals",
+            "cranelift-tail-explicit",
+            READ_PAST,
+        ],
+        "",
+        "",
+    );
+    let wat = module(&dir, "memory.wat", MEMORY_MODULE);
+    let (shown, code) = check_call(&config, &wat, "load", "8");
+    assert_eq!(code, Some(4), "{shown}");
+    assert_rows_returned(
+        &shown,
+        &["wasmi", "cranelift-tail-signals", "cranelift-tail-explicit"],
+    );
+    assert!(
+        shown.lines().any(|l| l.starts_with(READ_PAST)
+            && l.contains(
+                "BREACH while running: read or wrote outside linear memory (a guard page)"
+            )),
+        "{shown}"
+    );
+    // The access: the memory and the offset, from the fault reporter.
+    assert!(
+        shown.contains("memory fault in the inaccessible guard page at offset 65536 of a 65536-byte linear memory (0 byte(s) past its end)"),
+        "{shown}"
+    );
+    // The same module imported: a breach finding naming the engine.
+    let out = crosscheck(&config, &["import", "--no-shrink", wat.to_str().unwrap()]);
+    let imported = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{imported}{}",
+        text(&out.stderr)
+    );
+    assert!(
+        imported.contains(&format!(
+            "new finding 1: breach read or wrote outside linear memory (a guard page) (killed by SIGSEGV) in {READ_PAST}"
+        )),
+        "{imported}"
+    );
+}
+
+#[test]
+fn a_read_past_an_unaligned_memory_shows_the_canary_pattern() {
     let dir = temp_dir("breach-read");
     let config = config(&dir, &["cranelift-tail-explicit", READ_PAST], "", "");
-    let wat = module(&dir, "memory.wat", MEMORY_MODULE);
+    let wat = module(&dir, "memory.wat", UNALIGNED_MEMORY_MODULE);
     let (shown, code) = check_call(&config, &wat, "load", "8");
     assert_eq!(code, Some(1), "{shown}");
     assert!(shown.contains("MISMATCH at memory \"mem\""), "{shown}");
@@ -159,7 +220,7 @@ fn import_records_a_breach_that_no_known_bug_rule_hides_and_the_gate_always_fail
         "[[triage.suppress]]\nsignature = {signature:?}\nreason = \"tries to hide a breach\"\n"
     );
     std::fs::write(&config, text_of_config).unwrap();
-    let wat = module(&dir, "memory.wat", MEMORY_MODULE);
+    let wat = module(&dir, "memory.wat", UNALIGNED_MEMORY_MODULE);
     let out = crosscheck(&config, &["import", "--no-shrink", wat.to_str().unwrap()]);
     let shown = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{shown}{}", text(&out.stderr));
@@ -209,12 +270,25 @@ fn the_daemon_records_breaches_with_the_highest_severity_and_counts_them() {
         .into_iter()
         .filter(|f| f["kind"] == "breach")
         .collect();
-    assert_eq!(breaches.len(), 1, "{status:#}");
-    assert_eq!(
-        breaches[0]["signature"],
-        format!("breach wrote outside linear memory (a canary changed) in {WRITE_PAST}")
+    // Past a page-aligned end (most generated memories) the write faults
+    // in the guard page; past an unaligned one (custom page sizes) it
+    // changes the canary zone: one finding for each way it was seen.
+    let seen_as = [
+        format!("breach read or wrote outside linear memory (a guard page) (killed by SIGSEGV) in {WRITE_PAST}"),
+        format!("breach wrote outside linear memory (a canary changed) in {WRITE_PAST}"),
+    ];
+    assert!(!breaches.is_empty(), "{status:#}");
+    for breach in &breaches {
+        let signature = breach["signature"].as_str().unwrap();
+        assert!(seen_as.iter().any(|s| s == signature), "{signature}");
+    }
+    assert!(
+        breaches
+            .iter()
+            .any(|b| b["signature"] == seen_as[0].as_str()),
+        "the guard page caught it: {status:#}"
     );
-    let hits = breaches[0]["hits"].as_u64().unwrap();
+    let hits: u64 = breaches.iter().map(|b| b["hits"].as_u64().unwrap()).sum();
     assert!(hits >= 1, "{status:#}");
     assert_eq!(counter(&status, WRITE_PAST, "breached"), hits, "{status:#}");
     assert_eq!(counter(&status, "*", "verdict:breach"), hits, "{status:#}");

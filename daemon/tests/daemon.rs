@@ -68,7 +68,7 @@ fn workers_that_segfault_abort_hang_or_exhaust_memory_become_findings_and_fuzzin
             "wasmi-fault-segv",
             "wasmi-fault-hang",
         ],
-        "workers = 2\ncase_timeout_secs = 3\nworker_memory_limit_mib = 512",
+        "workers = 2\nphase_timeout_secs = 3\nworker_memory_limit_mib = 512",
         "",
     );
     let out = crosscheck(&config, &["run", "--cases", "200"]);
@@ -90,10 +90,7 @@ fn workers_that_segfault_abort_hang_or_exhaust_memory_become_findings_and_fuzzin
             "crash",
             "crash worker killed by SIGABRT in wasmi-fault-abort",
         ),
-        (
-            "hang",
-            "hang worker case exceeded the time limit in wasmi-fault-hang",
-        ),
+        ("hang", "hang worker ran past its time limit in wasmi"),
         // Killed for its memory while still compiling: the compiler's
         // blowup, signed like a measured one.
         ("compile-memory", "compile-memory wasmi-fault-oom"),

@@ -551,6 +551,74 @@ fn bad_urls_credentials_and_newer_schemas_are_refused_by_name() {
 }
 
 #[test]
+fn passwords_appear_in_no_output_whatever_form_the_url_takes() {
+    use common::postgres::PASSWORD;
+    const WRONG: &str = "other-pw-77";
+    let (dir, server, url) = fleet_store("fleet-password", "pwtest");
+    let port = server.port;
+    let keyword =
+        format!("host=127.0.0.1 port={port} user=crosscheck password={PASSWORD} dbname=pwtest");
+    let query = format!("postgresql://crosscheck@127.0.0.1:{port}/pwtest?password={PASSWORD}");
+    // Every output of every command, the daemon's log lines included.
+    let seen = std::cell::RefCell::new(String::new());
+    let run = |config: &Path, args: &[&str]| -> std::process::Output {
+        let out = crosscheck(config, args);
+        *seen.borrow_mut() += &(text(&out.stdout) + &text(&out.stderr));
+        out
+    };
+    for (name, form) in [
+        ("url", url.as_str()),
+        ("keyword", &keyword),
+        ("query", &query),
+    ] {
+        let config = fleet_config(&dir, name, form, "solo", "");
+        let daemon = run(&config, &["run", "--cases", "20"]);
+        assert_eq!(daemon.status.code(), Some(0), "{name}: {}", seen.borrow());
+        let status = text(&run(&config, &["status"]).stdout);
+        assert!(
+            status.contains(&format!(
+                "store postgres://crosscheck:***@127.0.0.1:{port}/pwtest"
+            )),
+            "{name}: {status}"
+        );
+        run(&config, &["status", "--json"]);
+        run(&config, &["findings"]);
+        run(&config, &["gate"]);
+        let mut serve = KillOnDrop(spawn(&config, &["serve", "--address", "127.0.0.1:0"]));
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(serve.0.stdout.as_mut().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert!(
+            line.starts_with("serving postgres://crosscheck:***@"),
+            "{line}"
+        );
+        *seen.borrow_mut() += &line;
+        // A connection the server refuses.
+        let refused_config = fleet_config(
+            &dir,
+            &format!("{name}-bad"),
+            &form.replace(PASSWORD, WRONG),
+            "solo",
+            "",
+        );
+        let refused = run(&refused_config, &["status"]);
+        assert_eq!(refused.status.code(), Some(2), "{name}: {}", seen.borrow());
+    }
+    // One that does not parse is not shown at all.
+    let broken = format!("postgres://crosscheck:{PASSWORD}@127.0.0.1:notaport/pwtest");
+    let config = fleet_config(&dir, "broken", &broken, "solo", "");
+    assert_eq!(run(&config, &["status"]).status.code(), Some(2));
+    let seen = seen.into_inner();
+    assert!(seen.contains("password authentication failed"), "{seen}");
+    for secret in [PASSWORD, WRONG] {
+        assert!(!seen.contains(secret), "{secret} was printed: {seen}");
+    }
+}
+
+#[test]
 fn a_server_gone_for_a_while_and_restarted_loses_nothing() {
     let (dir, server, url) = fleet_store("fleet-restart", "restart");
     let config = fleet_config(&dir, "a", &url, "host-a", "");

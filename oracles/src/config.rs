@@ -78,6 +78,7 @@ impl Settings {
             }
         };
         settings.triage.validate().with_context(invalid)?;
+        crate::bounds::check_settings(&settings).with_context(invalid)?;
         Ok(settings)
     }
 

@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bounds;
 pub mod case;
 pub mod config;
 pub mod cost;

@@ -8,8 +8,6 @@ use anyhow::Result;
 use clap::Args;
 use oracles::{generate, ModuleInfo, Plan};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// Arguments of `crosscheck bench`.
@@ -211,7 +209,7 @@ fn daemon_vs_sweep(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
             &daemon_config,
             workers,
             limits,
-            Arc::new(AtomicBool::new(false)),
+            &crate::process::stop_signals::StopSignals::inert(),
         )?;
         let _ = std::fs::remove_dir_all(&dir);
         daemon_rates.push(summary.cases as f64 / summary.elapsed.as_secs_f64());

@@ -24,7 +24,7 @@ enum Action {
 
 /// Runs the command.
 pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
-    let store = Store::open_existing(&config.store)?;
+    let store = Store::open_read_only(&config.store)?;
     match args.action {
         None => {
             let findings = store.findings()?;

@@ -44,7 +44,7 @@ struct GateJson<'a> {
 
 /// Runs the command: exit 0 when every rule passes, 1 when one fails.
 pub fn run(config: &Config, args: GateArgs) -> Result<ExitCode> {
-    let store = Store::open_existing(&config.store)?;
+    let store = Store::open_read_only(&config.store)?;
     let (window, window_text) = match &args.since {
         None => (Window::All, "the whole store".to_string()),
         Some(text) => (Window::parse(text, unix_now())?, format!("since {text}")),
@@ -52,7 +52,7 @@ pub fn run(config: &Config, args: GateArgs) -> Result<ExitCode> {
     let baseline = match &args.baseline {
         None => None,
         Some(dir) => Some(
-            Store::open_existing(&config.store.named(dir))
+            Store::open_read_only(&config.store.named(dir))
                 .and_then(|b| b.signatures())
                 .with_context(|| format!("reading the baseline store {dir}"))?,
         ),

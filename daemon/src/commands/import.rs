@@ -152,6 +152,12 @@ fn files_in(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                     .and_then(|n| n.to_str())
                     .is_some_and(|n| n.starts_with('.'))
         });
+        if entries.is_empty() {
+            bail!(
+                "{} holds no file to import (an empty directory, or only hidden files)",
+                path.display()
+            );
+        }
         entries.sort();
         files.extend(entries);
     }

@@ -45,15 +45,17 @@ pub fn run(config: &Config, args: PerfArgs) -> Result<ExitCode> {
     plan.calls = vec![call; args.calls];
     let matrix = config.settings.matrix()?;
     let (timings, refused) = time_calls(&matrix, &wasm, &plan, args.rounds)
-        .with_context(|| format!("timing {} of {}", args.invoke, args.file.display()))?;
+        .with_context(|| format!("timing {:?} of {}", args.invoke, args.file.display()))?;
     let Some(fastest) = timings.iter().map(CallTiming::median).min() else {
         bail!("no engine ran the module: {}", refused.join("; "));
     };
     println!(
-        "{} {}({}): {} calls per round, {} rounds, median round per call (fuel metering on, as when fuzzing)",
+        "{} {:?}({}): {} calls per round, {} rounds, median round per call (fuel metering on, as when fuzzing)",
         args.file.display(),
+        // Names come from the module: escaped, so that a name cannot send
+        // the terminal escape sequences.
         args.invoke,
-        args.args.join(", "),
+        args.args.join(", ").escape_debug(),
         args.calls,
         args.rounds
     );

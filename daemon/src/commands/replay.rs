@@ -30,7 +30,7 @@ enum Replayed {
 
 /// Runs the command.
 pub fn run(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
-    let store = Store::open_existing(&config.store)?;
+    let store = Store::open_read_only(&config.store)?;
     let findings = store.findings()?;
     let baseline = store.baseline()?;
     let jobs = args.jobs.unwrap_or_else(|| config.workers()).max(1);

@@ -18,7 +18,7 @@ pub struct ReportArgs {
 
 /// Runs the command.
 pub fn run(config: &Config, args: ReportArgs) -> Result<ExitCode> {
-    let store = Store::open_existing(&config.store)?;
+    let store = Store::open_read_only(&config.store)?;
     let f = store.require_finding(args.id)?;
     let module = ReportModule::of(&store, &f)?;
     print!(

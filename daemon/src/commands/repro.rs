@@ -21,7 +21,7 @@ pub struct ReproArgs {
 /// Runs the command. Exits 1 when the finding reproduces (like `check` on a
 /// finding), 0 when it no longer does.
 pub fn run(config: &Config, args: ReproArgs) -> Result<ExitCode> {
-    let store = Store::open_existing(&config.store)?;
+    let store = Store::open_read_only(&config.store)?;
     let finding = store.require_finding(args.id)?;
     let (which, hash) = match (&finding.shrunk, args.original) {
         (Some(shrunk), false) => ("shrunk", shrunk),

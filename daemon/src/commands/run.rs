@@ -1,12 +1,11 @@
 //! `crosscheck run`: the long-running daemon.
 
 use crate::config::Config;
+use crate::process::stop_signals::StopSignals;
 use crate::process::supervisor::{self, RunLimits};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Arguments of `crosscheck run`.
@@ -27,17 +26,16 @@ pub struct RunArgs {
 /// Exits 0 when it stops as asked; findings are in the store, and
 /// `crosscheck status` / `crosscheck findings` show them.
 pub fn run(config: &Config, args: RunArgs) -> Result<ExitCode> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        // A second signal while stopping exits at once; the store stays
-        // consistent (unfinished seeds are run again next time).
-        signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())
-            .and_then(|_| signal_hook::flag::register(signal, stop.clone()))
-            .context("installing signal handlers")?;
-    }
+    // A second signal ends the process at once (130/143) with the run
+    // recorded as killed; the store stays consistent (unfinished seeds are
+    // run again next time).
+    let signals = StopSignals::install(&config.store)?;
     let workers = match args.workers {
         Some(0) => anyhow::bail!("--workers must be at least 1"),
-        Some(n) => n,
+        Some(n) => {
+            crate::config::check_workers("--workers", n)?;
+            n
+        }
         None => config.workers(),
     };
     let limits = RunLimits {
@@ -45,7 +43,7 @@ pub fn run(config: &Config, args: RunArgs) -> Result<ExitCode> {
         cases: args.cases,
     };
     serve_dashboard(config)?;
-    let summary = supervisor::run(config, workers, limits, stop)?;
+    let summary = supervisor::run(config, workers, limits, &signals)?;
     let seconds = summary.elapsed.as_secs_f64();
     println!(
         "run {} stopped ({}): {} cases in {seconds:.1} s ({:.1} cases/s) on {workers} worker(s); \

@@ -29,11 +29,12 @@ pub struct ScaleArgs {
     /// function body (default 1).
     #[arg(long)]
     start: Option<u32>,
-    /// Sizes measured, each twice the one before.
-    #[arg(long, default_value_t = 5)]
+    /// Sizes measured, each twice the one before (2 to 16).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=16))]
     steps: u32,
-    /// Compiles per size and engine; the fastest and smallest count.
-    #[arg(long, default_value_t = 3)]
+    /// Compiles per size and engine; the fastest and smallest count (1 to
+    /// 100).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     runs: u32,
     /// An exponent above this is reported as superlinear.
     #[arg(long, default_value_t = 1.3)]
@@ -42,9 +43,6 @@ pub struct ScaleArgs {
 
 /// Runs the command. Exit status 1 when some growth is superlinear.
 pub fn run(config: &Config, args: ScaleArgs) -> Result<ExitCode> {
-    if args.steps < 2 {
-        bail!("--steps must be at least 2 to fit a growth exponent");
-    }
     let (what, subject) = match (&args.file, &args.shape) {
         (Some(file), _) => (
             format!("{} (largest function repeated)", file.display()),

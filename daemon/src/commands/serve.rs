@@ -18,7 +18,7 @@ pub struct ServeArgs {
 /// Serves until SIGINT or SIGTERM.
 pub fn run(config: &Config, args: ServeArgs) -> Result<ExitCode> {
     // Refuse a missing or unreadable store now, not on the first request.
-    let store = Store::open_existing(&config.store)?;
+    let store = Store::open_read_only(&config.store)?;
     let address = args
         .address
         .unwrap_or_else(|| config.dashboard.address.clone());

@@ -79,7 +79,7 @@ const ENGINE_COLUMNS: [&str; 10] = [
 
 /// Runs the command.
 pub fn run(config: &Config, args: StatusArgs) -> Result<ExitCode> {
-    let store = Store::open_existing(&config.store)?;
+    let store = Store::open_read_only(&config.store)?;
     let snapshot = snapshot(&store, config, args.runs)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&snapshot)?);

@@ -35,7 +35,7 @@ enum StoreAction {
 pub fn run(config: &Config, args: StoreArgs) -> Result<ExitCode> {
     match args.action {
         StoreAction::Copy { from, to } => {
-            let source = Store::open_existing(&config.store.named(&from))
+            let source = Store::open_read_only(&config.store.named(&from))
                 .with_context(|| format!("opening the store to copy, {from}"))?;
             let target = Store::open(&config.store.named(&to))
                 .with_context(|| format!("opening the store to copy into, {to}"))?;

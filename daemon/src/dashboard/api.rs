@@ -152,7 +152,7 @@ impl FindingDetail {
             ("crosscheck".to_string(), format!("crosscheck repro {id}")),
             ("report".to_string(), format!("crosscheck report {id}")),
         ];
-        commands.extend(wasmtime_commands(config, &f, &file));
+        commands.extend(wasmtime_commands(config, &f, &file, &module.wasm));
         Ok(FindingDetail {
             summary: f.summary.clone(),
             shrunk: module.shrunk_from.is_some(),

@@ -30,6 +30,12 @@ pub fn start(config: &Config, address: &str) -> Result<SocketAddr> {
         .with_context(|| format!("cannot serve the dashboard on {address}"))?;
     listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
+    if !bound.ip().is_loopback() {
+        // stderr as well as the log: the log may be filtered or elsewhere.
+        let warning = exposure_warning(bound);
+        eprintln!("crosscheck: warning: {warning}");
+        tracing::warn!("{warning}");
+    }
     let state = Arc::new(Shared {
         config: config.clone(),
     });
@@ -94,4 +100,17 @@ async fn harden(mut response: Response) -> Response {
 
 async fn not_found() -> Failure {
     Failure::NotFound("no such page".into())
+}
+
+/// What serving beyond this machine means: the dashboard has no access
+/// control and shows every module of the store.
+fn exposure_warning(bound: SocketAddr) -> String {
+    let reach = if bound.ip().is_unspecified() {
+        "every network interface"
+    } else {
+        "an address other machines can reach"
+    };
+    format!(
+        "the dashboard serves {bound}, on {reach}, without access control: whoever reaches it reads every finding and module of the store; keep it on 127.0.0.1 unless a proxy with access control is in front"
+    )
 }

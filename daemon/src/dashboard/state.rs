@@ -24,7 +24,7 @@ pub async fn with_store<T: Send + 'static>(
 ) -> Result<T, Failure> {
     let state = state.clone();
     tokio::task::spawn_blocking(move || {
-        let store = Store::open_existing(&state.config.store).map_err(Failure::Internal)?;
+        let store = Store::open_read_only(&state.config.store).map_err(Failure::Internal)?;
         read(&store, &state.config)
     })
     .await

@@ -12,7 +12,9 @@
 pub mod continuation;
 pub mod probe;
 pub mod protocol;
+pub mod stop_signals;
 pub mod supervisor;
+pub mod time_limits;
 pub mod worker;
 pub mod worker_process;
 pub mod write_behind;

@@ -7,6 +7,7 @@ use super::continuation;
 use super::protocol::{CaseResult, Order, Reply, ScaleOrder, ScaleResult, Shown, SingleCall};
 use super::worker_process::{Death, Event, WorkerProcess};
 use crate::config::Config;
+use crate::process::time_limits::{CaseClock, TimeLimits};
 use anyhow::{bail, Context, Result};
 use oracles::cost::baseline::Baseline;
 use oracles::Finding;
@@ -55,6 +56,8 @@ pub struct Prober<'a> {
     generation: u64,
     sender: mpsc::Sender<Event>,
     receiver: mpsc::Receiver<Event>,
+    /// Each engine's and phase's time limit, short for hangs seen.
+    time_limits: TimeLimits,
 }
 
 impl<'a> Prober<'a> {
@@ -72,6 +75,7 @@ impl<'a> Prober<'a> {
             generation: 0,
             sender,
             receiver,
+            time_limits: TimeLimits::new(&config.daemon),
         }
     }
 
@@ -244,9 +248,8 @@ impl<'a> Prober<'a> {
         if let Some(process) = &mut self.process {
             process.order(order);
         }
-        let timeout = Duration::from_secs(self.config.daemon.case_timeout_secs);
         let memory = self.config.daemon.worker_memory_limit_mib << 20;
-        let mut since = None;
+        let mut clock: Option<CaseClock> = None;
         let mut engine = None;
         let mut compiling = false;
         let mut answer = None;
@@ -255,12 +258,20 @@ impl<'a> Prober<'a> {
                 Ok(Event::Reply {
                     generation, report, ..
                 }) if generation == self.generation => match report {
-                    Reply::Started { .. } => since = Some(Instant::now()),
+                    Reply::Started { .. } => clock = Some(CaseClock::start()),
                     Reply::Engine { index } => {
                         engine = self.engines.get(index).cloned();
                         compiling = true;
+                        if let Some(clock) = &mut clock {
+                            clock.next_phase();
+                        }
                     }
-                    Reply::Running => compiling = false,
+                    Reply::Running => {
+                        compiling = false;
+                        if let Some(clock) = &mut clock {
+                            clock.next_phase();
+                        }
+                    }
                     Reply::Finished(result) => answer = Some(result),
                     Reply::Idle => {
                         return Ok(match answer {
@@ -274,6 +285,9 @@ impl<'a> Prober<'a> {
                     let process = self.process.take().expect("a running worker");
                     let pid = process.pid();
                     let (_, death) = process.reap();
+                    if let (Some(engine), "hang") = (&engine, death.kind.as_str()) {
+                        self.time_limits.learn(engine, compiling);
+                    }
                     return Ok(Ran::Died {
                         death,
                         engine,
@@ -282,7 +296,12 @@ impl<'a> Prober<'a> {
                     });
                 }
                 Ok(_) => {}
-                Err(mpsc::RecvTimeoutError::Timeout) => self.tick(since, timeout, memory)?,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let over_time = clock.as_ref().and_then(|clock| {
+                        self.time_limits.passed(clock, engine.as_deref(), compiling)
+                    });
+                    self.tick(over_time, memory)?
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     unreachable!("the prober holds a sender")
                 }
@@ -298,7 +317,7 @@ impl<'a> Prober<'a> {
         if let Some(process) = &mut self.process {
             process.order(&Order::Scale(order));
         }
-        let since = Some(Instant::now());
+        let since = Instant::now();
         let memory = self.config.daemon.worker_memory_limit_mib << 20;
         let mut answer = None;
         loop {
@@ -323,7 +342,10 @@ impl<'a> Prober<'a> {
                     );
                 }
                 Ok(_) => {}
-                Err(mpsc::RecvTimeoutError::Timeout) => self.tick(since, limit, memory)?,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let over_time = (since.elapsed() > limit).then_some(limit);
+                    self.tick(over_time, memory)?
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     unreachable!("the prober holds a sender")
                 }
@@ -333,7 +355,7 @@ impl<'a> Prober<'a> {
 
     /// Between reports: abandons the work (killing the worker) when asked
     /// to stop, and kills a worker past its time or memory limit.
-    fn tick(&mut self, since: Option<Instant>, limit: Duration, memory: u64) -> Result<()> {
+    fn tick(&mut self, over_time: Option<Duration>, memory: u64) -> Result<()> {
         if self.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
             if let Some(mut process) = self.process.take() {
                 let _ = process.kill_quietly();
@@ -342,7 +364,7 @@ impl<'a> Prober<'a> {
             bail!("stopped");
         }
         if let Some(process) = &mut self.process {
-            process.enforce_limits(since, limit, memory);
+            process.enforce_limits(over_time, memory);
         }
         Ok(())
     }

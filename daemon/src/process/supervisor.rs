@@ -7,6 +7,8 @@ use crate::config::Config;
 use crate::health::stats::{death_counter, findings_events, ALL_ENGINES, INSTRUCTION_COUNTER};
 use crate::process::continuation;
 use crate::process::protocol::{CaseResult, Order, Reply};
+use crate::process::stop_signals::StopSignals;
+use crate::process::time_limits::{CaseClock, TimeLimits};
 use crate::process::worker_process::{Event, WorkerProcess};
 use crate::process::write_behind::{Write, WriteBehind, Written};
 use crate::store::{is_suppressed, unix_now, Counters, SeedRange, Store};
@@ -63,7 +65,7 @@ pub struct RunSummary {
 /// The case a worker is running.
 struct Current {
     seed: u64,
-    since: Instant,
+    clock: CaseClock,
     engine: Option<usize>,
     /// Whether `engine` is still compiling the module.
     compiling: bool,
@@ -101,13 +103,14 @@ const WAITING_RETRY: Duration = Duration::from_secs(2);
 /// connection before its write is kept for later.
 const OUTAGE_PROBE: Duration = Duration::from_secs(2);
 
-/// Runs the daemon until a limit is reached or `stop` is raised.
+/// Runs the daemon until a limit is reached or `signals` ask it to stop.
 pub fn run(
     config: &Config,
     workers: usize,
     limits: RunLimits,
-    stop: Arc<AtomicBool>,
+    signals: &StopSignals,
 ) -> Result<RunSummary> {
+    let stop = signals.flag();
     // The matrix is built here once so that a bad engine name is an error
     // now, not a worker dying at startup.
     let engines = config.settings.matrix()?.names().join(",");
@@ -133,6 +136,7 @@ pub fn run(
         now,
         now - config.store.lease_seconds as i64,
     )?;
+    signals.running(run);
     let baseline = store.baseline()?;
     // A statement fails fast when the server is gone: the supervisor keeps
     // its writes (`WriteBehind`) and fuzzing goes on meanwhile.
@@ -182,6 +186,7 @@ pub fn run(
         last_status: (Instant::now(), 0),
         window: oracles::cost::baseline::Window::new(&config.settings.cost),
         baseline,
+        time_limits: TimeLimits::new(&config.daemon),
     };
     let stop_triage = AtomicBool::new(false);
     let (outcome, shutdown) = std::thread::scope(|scope| {
@@ -262,6 +267,8 @@ struct Supervisor<'a> {
     /// The reference handed to workers: the stored one, updated by this
     /// run's window as it fills.
     baseline: Baseline,
+    /// Each engine's and phase's time limit, short for hangs seen.
+    time_limits: TimeLimits,
 }
 
 impl Supervisor<'_> {
@@ -418,7 +425,7 @@ impl Supervisor<'_> {
                 if let Some(assignment) = &mut state.assignment {
                     assignment.current = Some(Current {
                         seed,
-                        since: Instant::now(),
+                        clock: CaseClock::start(),
                         engine: None,
                         compiling: false,
                     });
@@ -428,11 +435,13 @@ impl Supervisor<'_> {
                 if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
                     current.engine = Some(index);
                     current.compiling = true;
+                    current.clock.next_phase();
                 }
             }
             Reply::Running => {
                 if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
                     current.compiling = false;
+                    current.clock.next_phase();
                 }
             }
             Reply::Finished(result) => self.finish_case(slot, *result)?,
@@ -686,6 +695,9 @@ impl Supervisor<'_> {
                 let engine = current
                     .engine
                     .and_then(|i| self.slots[slot].engines.get(i).cloned());
+                if let (Some(engine), "hang") = (&engine, death.kind.as_str()) {
+                    self.time_limits.learn(engine, current.compiling);
+                }
                 let wasm = module_for_seed(current.seed, &self.config.settings.generator);
                 let order = assignment.continuing.take().unwrap_or_else(|| {
                     continuation::check_of_generated(current.seed, &wasm, self.baseline_order())
@@ -789,20 +801,24 @@ impl Supervisor<'_> {
         (!self.baseline.is_empty()).then(|| self.baseline.clone())
     }
 
-    /// Kills workers whose case is over time or whose memory is over the limit.
+    /// Kills workers whose engine's phase (or whole case) is over time or
+    /// whose memory is over the limit.
     fn enforce_limits(&mut self) {
-        let timeout = Duration::from_secs(self.config.daemon.case_timeout_secs);
         let memory = self.config.daemon.worker_memory_limit_mib << 20;
         for state in &mut self.slots {
             let Some(process) = &mut state.process else {
                 continue;
             };
-            let started = state
+            let over_time = state
                 .assignment
                 .as_ref()
                 .and_then(|a| a.current.as_ref())
-                .map(|c| c.since);
-            process.enforce_limits(started, timeout, memory);
+                .and_then(|c| {
+                    let engine = c.engine.and_then(|i| state.engines.get(i));
+                    self.time_limits
+                        .passed(&c.clock, engine.map(String::as_str), c.compiling)
+                });
+            process.enforce_limits(over_time, memory);
         }
     }
 

@@ -43,7 +43,7 @@ pub enum Event {
 /// Why the supervisor killed a worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KillReason {
-    /// A case ran past the time limit.
+    /// An engine's phase, or the whole case, ran past this time limit.
     Timeout(Duration),
     /// Resident memory went past the limit.
     Memory {
@@ -221,16 +221,12 @@ impl WorkerProcess {
         let _ = self.child.kill();
     }
 
-    /// Kills the worker if its case (started at `case_started`) is over
-    /// `timeout` or its resident memory over `memory` bytes.
-    pub fn enforce_limits(
-        &mut self,
-        case_started: Option<Instant>,
-        timeout: Duration,
-        memory: u64,
-    ) {
-        if case_started.is_some_and(|since| since.elapsed() > timeout) {
-            self.kill(KillReason::Timeout(timeout));
+    /// Kills the worker if its case ran past a time limit (`over_time`,
+    /// from `process::time_limits`) or its resident memory is over
+    /// `memory` bytes.
+    pub fn enforce_limits(&mut self, over_time: Option<Duration>, memory: u64) {
+        if let Some(limit) = over_time {
+            self.kill(KillReason::Timeout(limit));
         }
         if let Some(rss) = self.resident_bytes().filter(|&rss| rss > memory) {
             self.kill(KillReason::Memory { rss, limit: memory });
@@ -329,9 +325,9 @@ pub fn classify(status: ExitStatus, killed_for: Option<KillReason>, stderr_tail:
     match killed_for {
         Some(KillReason::Timeout(limit)) => Death::new(
             "hang",
-            "case exceeded the time limit".into(),
+            "ran past its time limit".into(),
             format!(
-                "killed after {} s without finishing the case",
+                "killed after {} s in one phase (compiling, or running: instantiation and calls)",
                 limit.as_secs()
             ),
             stderr_tail,
@@ -386,7 +382,10 @@ mod tests {
         );
         assert_eq!(
             (hang.kind.as_str(), hang.detail.as_str()),
-            ("hang", "killed after 30 s without finishing the case")
+            (
+                "hang",
+                "killed after 30 s in one phase (compiling, or running: instantiation and calls)"
+            )
         );
         let oom = classify(
             signalled(libc::SIGKILL),
@@ -420,7 +419,7 @@ mod tests {
         );
         assert!(
             compiling.summary.starts_with(
-                "COMPILE-TIME\n  cranelift did not finish compiling: case exceeded the time limit\n  killed after 30 s"
+                "COMPILE-TIME\n  cranelift did not finish compiling: ran past its time limit\n  killed after 30 s"
             ),
             "{}",
             compiling.summary
@@ -429,10 +428,7 @@ mod tests {
         let running = death_finding(&timeout, Some("cranelift"), false, "seed 7");
         assert_eq!(
             (running.kind.as_str(), running.signature.as_str()),
-            (
-                "hang",
-                "hang worker case exceeded the time limit in cranelift"
-            )
+            ("hang", "hang worker ran past its time limit in cranelift")
         );
         let memory = KillReason::Memory {
             rss: 5 << 30,

@@ -165,23 +165,38 @@ impl Store {
     /// crosscheck is refused and left untouched; an older schema is
     /// upgraded.
     pub fn open(config: &StoreConfig) -> Result<Store> {
-        Store::open_config(config, true)
+        Store::open_config(config, Access::Create)
     }
 
     /// Opens an existing store for reading while daemons may be writing it.
     pub fn open_existing(config: &StoreConfig) -> Result<Store> {
-        Store::open_config(config, false)
+        Store::open_config(config, Access::Write)
     }
 
-    fn open_config(config: &StoreConfig, create: bool) -> Result<Store> {
+    /// Opens an existing store only to read it: SQLite read-only (so a
+    /// user who may read the store but not write it can), a PostgreSQL
+    /// session whose transactions are all read-only. A store of an older
+    /// schema is opened to be upgraded instead, as by any command.
+    pub fn open_read_only(config: &StoreConfig) -> Result<Store> {
+        Store::open_config(config, Access::Read)
+    }
+
+    fn open_config(config: &StoreConfig, access: Access) -> Result<Store> {
         let dir = &config.data_dir;
         match config.url() {
             Some(url) => {
-                std::fs::create_dir_all(dir.join("artifacts"))
-                    .with_context(|| format!("cannot create the module cache {}", dir.display()))?;
-                let db = Db::postgres(&url, Duration::from_secs(config.reconnect_seconds))?;
+                let cache = std::fs::create_dir_all(dir.join("artifacts"))
+                    .with_context(|| format!("cannot create the module cache {}", dir.display()));
+                if access != Access::Read {
+                    cache?;
+                }
+                let db = Db::postgres(
+                    &url,
+                    Duration::from_secs(config.reconnect_seconds),
+                    access == Access::Read,
+                )?;
                 let location = super::sql::redact(&url);
-                open_postgres(&db, &location, create)?;
+                open_postgres(&db, &location, access == Access::Create)?;
                 Ok(Store {
                     dir: dir.clone(),
                     db,
@@ -190,10 +205,10 @@ impl Store {
                 })
             }
             None => {
-                let mut store = if create {
-                    Store::open_dir(dir)?
-                } else {
-                    Store::open_dir_existing(dir)?
+                let mut store = match access {
+                    Access::Create => Store::open_dir(dir)?,
+                    Access::Write => Store::open_dir_existing(dir)?,
+                    Access::Read => Store::open_dir_read_only(dir)?,
                 };
                 store.lease_seconds = config.lease_seconds as i64;
                 Ok(store)
@@ -217,6 +232,50 @@ impl Store {
             );
         }
         Store::open_file(dir, false)
+    }
+
+    /// Opens an existing SQLite store in `dir` read-only; one of an older
+    /// schema is opened writable, to be upgraded.
+    fn open_dir_read_only(dir: &Path) -> Result<Store> {
+        let path = dir.join(DB_FILE);
+        if !path.exists() {
+            return Store::open_dir_existing(dir);
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let open = |uri: &str| -> rusqlite::Result<(Connection, i64)> {
+            let conn = Connection::open_with_flags(uri, flags)?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            let version = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+            Ok((conn, version))
+        };
+        let uri = format!("file:{}", uri_path(&path));
+        // A WAL database needs its -shm file, which a reader without
+        // write access to the directory cannot make; with no -wal file
+        // there is no writer, and the file can be read as it is.
+        let wal = dir.join(format!("{DB_FILE}-wal"));
+        let opened = match open(&uri) {
+            Err(_) if !wal.exists() => open(&format!("{uri}?immutable=1")),
+            opened => opened,
+        };
+        let (conn, version) = opened.map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not a readable crosscheck store ({e}); it was left untouched",
+                path.display()
+            )
+        })?;
+        refuse_newer(version, &path.display().to_string())?;
+        if version < SCHEMA_VERSION {
+            drop(conn);
+            return Store::open_file(dir, false);
+        }
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            db: Db::sqlite(conn),
+            location: dir.display().to_string(),
+            lease_seconds: StoreConfig::default().lease_seconds as i64,
+        })
     }
 
     fn open_file(dir: &Path, create: bool) -> Result<Store> {
@@ -486,6 +545,27 @@ fn postgres_ddl(step: &str) -> String {
 }
 
 const DB_FILE: &str = "crosscheck.sqlite";
+
+/// How a command opens the store.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Made if missing, upgraded if old (the daemon, import).
+    Create,
+    /// Existing, written (mark, shrink, ...).
+    Write,
+    /// Existing, only read (status, findings, report, gate, the dashboard).
+    Read,
+}
+
+/// A path as the path of an SQLite `file:` URI: the characters a URI
+/// gives a meaning escaped.
+fn uri_path(path: &Path) -> String {
+    path.display()
+        .to_string()
+        .replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23")
+}
 const LOCK_FILE: &str = "daemon.lock";
 
 /// Writes the module to `path` unless it is there already: to a temporary

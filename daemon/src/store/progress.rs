@@ -356,18 +356,29 @@ impl Store {
             .context("reading runs")
     }
 
-    /// The runs `SELECT_RUN` followed by `rest` gives.
+    /// The runs `SELECT_RUN` followed by `rest` gives. On SQLite, a run
+    /// without an end while no daemon holds the store's lock was killed
+    /// (`kill -9`, a crash, the machine going down): it is shown as ended
+    /// `killed` at its last checkpoint, as the next daemon will record it,
+    /// without writing (readers may not be able to).
     pub(super) fn runs_where(&self, rest: &str, params: &[Value]) -> Result<Vec<Run>> {
+        let daemon_gone = !self.is_shared() && self.running_daemon().is_none();
         self.db
             .rows(&format!("{SELECT_RUN} {rest}"), params)?
             .iter()
             .map(|row| {
+                let (updated_at, ended_at, stop_reason): (i64, Option<i64>, Option<String>) =
+                    (row.get(2)?, row.get(3)?, row.get(4)?);
+                let (ended_at, stop_reason) = match ended_at {
+                    None if daemon_gone => (Some(updated_at), Some("killed".to_string())),
+                    _ => (ended_at, stop_reason),
+                };
                 Ok(Run {
                     id: row.get(0)?,
                     started_at: row.get(1)?,
-                    updated_at: row.get(2)?,
-                    ended_at: row.get(3)?,
-                    stop_reason: row.get(4)?,
+                    updated_at,
+                    ended_at,
+                    stop_reason,
                     workers: row.get(5)?,
                     engines: row.get(6)?,
                     version: row.get(7)?,
@@ -460,6 +471,8 @@ mod tests {
             store.counters(Some(second)).unwrap(),
             counters(&[("*", "cases", 8), ("wasmi", "ran", 8)])
         );
+        // The second run's daemon holds the store: its run is running.
+        let lock = store.lock_for_daemon().unwrap();
         let runs = store.runs(10).unwrap();
         assert_eq!(runs[0].id, second);
         assert_eq!((runs[0].cases, runs[0].ended_at), (8, None));
@@ -471,6 +484,14 @@ mod tests {
                 runs[1].stop_reason.as_deref()
             ),
             (24, Some(12), Some("killed"))
+        );
+        // Once its daemon is gone, a run without an end shows as killed
+        // at its last checkpoint, though nothing wrote that down.
+        drop(lock);
+        let runs = store.runs(10).unwrap();
+        assert_eq!(
+            (runs[0].ended_at, runs[0].stop_reason.as_deref()),
+            (Some(21), Some("killed"))
         );
         store.end_run(second, "signal", 30).unwrap();
         assert_eq!(

@@ -158,6 +158,9 @@ enum Backend {
     Postgres {
         client: Box<postgres::Client>,
         url: String,
+        /// Every transaction of the session is read-only (a reader's
+        /// store: the server refuses any write).
+        read_only: bool,
     },
 }
 
@@ -186,13 +189,14 @@ impl Db {
     }
 
     /// Connects to PostgreSQL at `url`; a lost connection is opened again
-    /// for up to `reconnect_for`.
-    pub fn postgres(url: &str, reconnect_for: Duration) -> Result<Db> {
-        let client = connect(url)?;
+    /// for up to `reconnect_for`. A `read_only` session can write nothing.
+    pub fn postgres(url: &str, reconnect_for: Duration, read_only: bool) -> Result<Db> {
+        let client = connect(url, read_only)?;
         Ok(Db {
             backend: RefCell::new(Backend::Postgres {
                 client: Box::new(client),
                 url: url.to_string(),
+                read_only,
             }),
             reconnect_for,
             in_transaction: Cell::new(false),
@@ -361,8 +365,13 @@ impl Db {
             warn!("the store's PostgreSQL connection was lost ({err:#}); reconnecting");
         }
         std::thread::sleep(Duration::from_millis(500));
-        if let Backend::Postgres { client, url } = &mut *self.backend.borrow_mut() {
-            match connect(url) {
+        if let Backend::Postgres {
+            client,
+            url,
+            read_only,
+        } = &mut *self.backend.borrow_mut()
+        {
+            match connect(url, *read_only) {
                 Ok(new) => {
                     **client = new;
                     self.outage.set(false);
@@ -407,28 +416,71 @@ fn statement_named(sql: &str) -> String {
     format!("in `{} ...`", words.join(" "))
 }
 
-/// Connects, with the URL's password left out of any error.
-fn connect(url: &str) -> Result<postgres::Client> {
-    let config: postgres::Config = url
-        .parse()
-        .map_err(|e| anyhow!("{} is not a PostgreSQL URL: {e}", redact(url)))?;
+/// Connects, with the URL's password left out of any error; a
+/// `read_only` session makes every transaction read-only.
+fn connect(url: &str, read_only: bool) -> Result<postgres::Client> {
+    let mut config: postgres::Config = url.parse().map_err(|e| {
+        anyhow!("the store URL ([store] url or {STORE_URL_VARIABLE}) is not a PostgreSQL URL or connection string: {e}")
+    })?;
+    if read_only {
+        let options = format!(
+            "{} -c default_transaction_read_only=on",
+            config.get_options().unwrap_or_default()
+        );
+        config.options(options.trim_start());
+    }
     config
         .connect(postgres::NoTls)
         .with_context(|| format!("cannot connect to the store {}", redact(url)))
 }
 
-/// The URL without its password, for messages.
+/// The environment variable that may hold the store's URL, for messages.
+const STORE_URL_VARIABLE: &str = crate::config::STORE_URL_VARIABLE;
+
+/// A store URL as messages show it: the user, hosts, ports and database,
+/// never the password, whichever form libpq accepts it came in (URL
+/// userinfo, `?password=`, `key=value` words). It is read by the
+/// PostgreSQL client's own parser and written anew from the parts, so a
+/// form nobody thought of cannot carry a password through; one that does
+/// not parse is not shown at all.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
+    let Ok(config) = url.parse::<postgres::Config>() else {
+        return "(a store URL that does not parse; not shown, it may hold a password)".into();
+    };
+    let ports = config.get_ports();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let name = match host {
+                postgres::config::Host::Tcp(name) if name.contains(':') => format!("[{name}]"),
+                postgres::config::Host::Tcp(name) => name.clone(),
+                postgres::config::Host::Unix(dir) => dir.display().to_string(),
+            };
+            // One port for all hosts, or one per host.
+            match ports.get(i).or(ports.first().filter(|_| ports.len() == 1)) {
+                Some(port) => format!("{name}:{port}"),
+                None => name,
             }
-        }
-        _ => url.to_string(),
-    }
+        })
+        .collect();
+    let user = config.get_user().unwrap_or_default();
+    let password = if config.get_password().is_some() {
+        ":***"
+    } else {
+        ""
+    };
+    let at = if user.is_empty() && password.is_empty() {
+        ""
+    } else {
+        "@"
+    };
+    format!(
+        "postgres://{user}{password}{at}{}/{}",
+        hosts.join(","),
+        config.get_dbname().unwrap_or_default()
+    )
 }
 
 /// `?N` (and bare `?`) placeholders as PostgreSQL's `$N`, outside quotes.
@@ -575,7 +627,34 @@ mod tests {
             redact("postgres://crosscheck:s3cret@db.example:5432/fuzz"),
             "postgres://crosscheck:***@db.example:5432/fuzz"
         );
-        assert_eq!(redact("postgres://db/fuzz"), "postgres://db/fuzz");
+        // The client's parser fills in the default port.
+        assert_eq!(redact("postgres://db/fuzz"), "postgres://db:5432/fuzz");
+        for (url, shown) in [
+            (
+                "host=db.example user=cc password=s3cret dbname=fuzz",
+                "postgres://cc:***@db.example/fuzz",
+            ),
+            (
+                "host=db port=5433 user=cc password='s3 cret' dbname=fuzz",
+                "postgres://cc:***@db:5433/fuzz",
+            ),
+            (
+                "postgresql://cc@db/fuzz?password=s3cret&sslmode=disable",
+                "postgres://cc:***@db:5432/fuzz",
+            ),
+            (
+                "postgres://cc:s3cret@db1:5432,db2:5433/fuzz",
+                "postgres://cc:***@db1:5432,db2:5433/fuzz",
+            ),
+            (
+                "postgres://%2Frun%2Fpg/fuzz",
+                "postgres:///run/pg:5432/fuzz",
+            ),
+        ] {
+            assert_eq!(redact(url), shown, "{url}");
+        }
+        let broken = redact("postgres://cc:s3cret@db:notaport/fuzz");
+        assert!(!broken.contains("s3cret"), "{broken}");
     }
 
     #[test]

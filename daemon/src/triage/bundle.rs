@@ -6,6 +6,7 @@
 
 use crate::config::Config;
 use crate::store::{Finding, Store};
+use crate::triage::command_line;
 use anyhow::{Context, Result};
 use oracles::engine::other_version::build_of;
 use oracles::engine::versioned_name::releases_named_in;
@@ -120,12 +121,15 @@ pub fn write(config: &Config, store: &Store, f: &Finding, dir: &Path) -> Result<
         "original.wasm"
     };
     put("report.md", markdown(config, f, &module, file)?.as_bytes())?;
-    let description = describe(config, store, f, file)?;
+    let description = describe(config, store, f, file, &module.wasm)?;
     put(
         "finding.json",
         serde_json::to_string_pretty(&description)?.as_bytes(),
     )?;
-    put("repro.sh", repro_script(config, f, file).as_bytes())?;
+    put(
+        "repro.sh",
+        repro_script(config, f, file, &module.wasm).as_bytes(),
+    )?;
     set_executable(&dir.join("repro.sh"))?;
     put("config.toml", config.text.as_bytes())?;
     Ok(())
@@ -219,7 +223,7 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
     }
     writeln!(out, "```\n")?;
     writeln!(out, "#### Reproduction\n\n```sh")?;
-    for (engine, command) in wasmtime_commands(config, f, file) {
+    for (engine, command) in wasmtime_commands(config, f, file, &module.wasm) {
         writeln!(out, "# {engine}\n{command}")?;
     }
     writeln!(out, "# all engines, compared\n{}", check_command(f, file))?;
@@ -232,7 +236,13 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
 }
 
 /// `finding.json`: the finding's record with the context a reader needs.
-fn describe(config: &Config, store: &Store, f: &Finding, file: &str) -> Result<serde_json::Value> {
+fn describe(
+    config: &Config,
+    store: &Store,
+    f: &Finding,
+    file: &str,
+    wasm: &[u8],
+) -> Result<serde_json::Value> {
     let groups = outcome_groups(&f.summary);
     let oracle = config.settings.matrix.oracle.as_str();
     let (expected, actual): (Vec<_>, Vec<_>) = groups
@@ -306,7 +316,7 @@ fn describe(config: &Config, store: &Store, f: &Finding, file: &str) -> Result<s
             "repro": format!("crosscheck repro {}", f.id),
             "report": format!("crosscheck report {}", f.id),
             "check": check_command(f, file),
-            "wasmtime": wasmtime_commands(config, f, file)
+            "wasmtime": wasmtime_commands(config, f, file, wasm)
                 .into_iter()
                 .map(|(engine, command)| json!({"engine": engine, "command": command}))
                 .collect::<Vec<_>>(),
@@ -315,7 +325,7 @@ fn describe(config: &Config, store: &Store, f: &Finding, file: &str) -> Result<s
 }
 
 /// `repro.sh`: the commands, runnable from the bundle directory.
-fn repro_script(config: &Config, f: &Finding, file: &str) -> String {
+fn repro_script(config: &Config, f: &Finding, file: &str, wasm: &[u8]) -> String {
     let mut out = String::from("#!/bin/sh\n");
     let _ = writeln!(
         out,
@@ -325,8 +335,8 @@ fn repro_script(config: &Config, f: &Finding, file: &str) -> String {
         check_command(f, file).trim_start_matches("crosscheck ")
     );
     let _ = writeln!(out, "# The same module on one Wasmtime variant at a time:");
-    for (engine, command) in wasmtime_commands(config, f, file) {
-        let _ = writeln!(out, "# {engine}\n# {command}");
+    for (engine, command) in wasmtime_commands(config, f, file, wasm) {
+        let _ = writeln!(out, "# {engine}\n{}", command_line::commented(&command));
     }
     out
 }
@@ -339,9 +349,35 @@ fn check_command(f: &Finding, file: &str) -> String {
     )
 }
 
-/// The `wasmtime run` line of every Wasmtime variant of the matrix.
-pub fn wasmtime_commands(config: &Config, f: &Finding, file: &str) -> Vec<(String, String)> {
-    let invoke = invoked_call(&f.summary);
+/// The `wasmtime run` line of every Wasmtime variant of the matrix, on
+/// `file`, whose bytes are `wasm`: every word quoted for the shell from the
+/// raw export name (see [`command_line`]).
+pub fn wasmtime_commands(
+    config: &Config,
+    f: &Finding,
+    file: &str,
+    wasm: &[u8],
+) -> Vec<(String, String)> {
+    let exports: Vec<String> = oracles::ModuleInfo::parse(wasm)
+        .map(|info| info.exports.into_iter().map(|e| e.name).collect())
+        .unwrap_or_default();
+    let call = match invoked_call(&f.summary, &exports) {
+        Some((export, args)) => {
+            let words: Option<Vec<String>> = std::iter::once(export.as_str())
+                .chain(std::iter::once(file))
+                .chain(args.iter().map(String::as_str))
+                .map(command_line::quoted)
+                .collect();
+            match words {
+                Some(words) => format!(" --invoke={}", words.join(" ")),
+                None => return Vec::new(),
+            }
+        }
+        None => match command_line::quoted(file) {
+            Some(file) => format!(" {file}"),
+            None => return Vec::new(),
+        },
+    };
     config
         .settings
         .matrix
@@ -349,10 +385,6 @@ pub fn wasmtime_commands(config: &Config, f: &Finding, file: &str) -> Vec<(Strin
         .iter()
         .filter_map(|name| {
             let variant = WasmtimeVariant::parse(name)?;
-            let call = match &invoke {
-                Some((export, args)) => format!(" --invoke {export:?} {file} {args}"),
-                None => format!(" {file}"),
-            };
             let command = format!(
                 "wasmtime run {}{call}",
                 variant.cli_flags(&config.settings.execution)
@@ -396,19 +428,23 @@ fn outcome_groups(summary: &str) -> Vec<(Vec<String>, String)> {
 
 /// The export and the arguments of a call mismatch, from the verdict text
 /// `MISMATCH at call #0 "f"(i32:3, i32:5)`, as `wasmtime run` takes them.
-fn invoked_call(summary: &str) -> Option<(String, String)> {
+/// The text shows the name escaped; the raw name is the export among
+/// `exports` whose escaped form it is, so that no unescaping is guessed.
+fn invoked_call(summary: &str, exports: &[String]) -> Option<(String, Vec<String>)> {
     let rest = summary.lines().next()?.strip_prefix("MISMATCH at call #")?;
-    let (_, rest) = rest.split_once(" \"")?;
-    let (export, rest) = rest.split_once("\"(")?;
-    let args = rest.strip_suffix(')')?;
-    let plain: Vec<&str> = args
+    let (_, rest) = rest.split_once(' ')?;
+    let (export, args) = exports
+        .iter()
+        .find_map(|name| Some((name, rest.strip_prefix(&format!("{name:?}("))?)))?;
+    let args = args.strip_suffix(')')?;
+    let plain = args
         .split(", ")
         .filter(|a| !a.is_empty())
         // `f32:1.5 (0x3fc00000)` -> `1.5`
         .map(|a| a.split_once(':').map_or(a, |(_, v)| v))
-        .map(|v| v.split_whitespace().next().unwrap_or(v))
+        .map(|v| v.split_whitespace().next().unwrap_or(v).to_string())
         .collect();
-    Some((export.to_string(), plain.join(" ")))
+    Some((export.clone(), plain))
 }
 
 fn set_executable(path: &Path) -> Result<()> {
@@ -436,18 +472,30 @@ mod tests {
 
     #[test]
     fn the_call_of_a_mismatch_becomes_invoke_arguments() {
+        let exports = ["f".to_string(), "g".to_string(), "a\"b\n".to_string()];
+        let words = |v: &[&str]| v.iter().map(|w| w.to_string()).collect::<Vec<_>>();
         assert_eq!(
             invoked_call(
-                "MISMATCH at call #3 \"f\"(i32:3, i64:-5, f32:1.5 (0x3fc00000))\n  {wasmi}: ..."
+                "MISMATCH at call #3 \"f\"(i32:3, i64:-5, f32:1.5 (0x3fc00000))\n  {wasmi}: ...",
+                &exports
             ),
-            Some(("f".into(), "3 -5 1.5".into()))
+            Some(("f".into(), words(&["3", "-5", "1.5"])))
         );
         assert_eq!(
-            invoked_call("MISMATCH at call #0 \"g\"()\n"),
-            Some(("g".into(), String::new()))
+            invoked_call("MISMATCH at call #0 \"g\"()\n", &exports),
+            Some(("g".into(), Vec::new()))
         );
-        assert_eq!(invoked_call("MISMATCH at memory \"0\"\n"), None);
-        assert_eq!(invoked_call("CRASH in wasmi\n"), None);
+        // The escaped name in the text is the raw name of an export.
+        assert_eq!(
+            invoked_call("MISMATCH at call #0 \"a\\\"b\\n\"()\n", &exports),
+            Some(("a\"b\n".into(), Vec::new()))
+        );
+        assert_eq!(
+            invoked_call("MISMATCH at call #0 \"h\"()\n", &exports),
+            None
+        );
+        assert_eq!(invoked_call("MISMATCH at memory \"0\"\n", &exports), None);
+        assert_eq!(invoked_call("CRASH in wasmi\n", &exports), None);
     }
 
     #[test]

@@ -8,5 +8,6 @@
 //! scaling checks, written back to the store.
 
 pub mod bundle;
+pub mod command_line;
 pub mod scaling_checks;
 pub mod shrinker;

@@ -154,9 +154,14 @@ fn largest_function(wasm: &[u8]) -> Result<Target> {
     })
 }
 
+/// How many times larger the largest size must be than the smallest for
+/// an exponent: over sizes that barely differ, timer noise alone makes
+/// slopes like size^27.
+pub const MIN_SIZE_SPAN: f64 = 2.0;
+
 /// The slope of the least-squares line through `(ln size, ln cost)`, or
-/// `None` with fewer than two usable points (sizes must differ; costs of
-/// zero carry no information and are skipped).
+/// `None` with fewer than two usable points or sizes spanning less than
+/// [`MIN_SIZE_SPAN`] (costs of zero carry no information and are skipped).
 pub fn exponent(points: &[(f64, f64)]) -> Option<f64> {
     let logs: Vec<(f64, f64)> = points
         .iter()
@@ -164,6 +169,12 @@ pub fn exponent(points: &[(f64, f64)]) -> Option<f64> {
         .map(|(size, cost)| (size.ln(), cost.ln()))
         .collect();
     if logs.len() < 2 {
+        return None;
+    }
+    let (smallest, largest) = logs.iter().fold((f64::MAX, f64::MIN), |(lo, hi), (x, _)| {
+        (lo.min(*x), hi.max(*x))
+    });
+    if largest - smallest < MIN_SIZE_SPAN.ln() {
         return None;
     }
     let n = logs.len() as f64;
@@ -194,6 +205,9 @@ mod tests {
         assert_eq!(exponent(&[(10.0, 1.0)]), None);
         assert_eq!(exponent(&[(10.0, 1.0), (10.0, 2.0)]), None);
         assert_eq!(exponent(&[(10.0, 0.0), (20.0, 1.0)]), None);
+        // Sizes 1% apart: noise, not growth.
+        assert_eq!(exponent(&[(1000.0, 1.0), (1010.0, 1.3)]), None);
+        assert!(exponent(&[(1000.0, 1.0), (2000.0, 2.0)]).is_some());
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! Deliberately wrong Wasmtime variants that reach outside linear memory
-//! without faulting, as a miscompiled bounds check or a widened load does:
-//! after every call the host writes just past the end of the first
-//! exported memory through its raw pointer, or copies the bytes just past
-//! its end into its first bytes. They exist to prove that canaries
-//! (`engine::canary`) catch such accesses; never in a default matrix.
+//! Deliberately wrong Wasmtime variants that reach outside linear memory,
+//! as a miscompiled bounds check or a widened load does: after every call
+//! the host writes just past the end of the first exported memory through
+//! its raw pointer, or copies the bytes just past its end into its first
+//! bytes. They exist to prove that the guard pages and canaries
+//! (`engine::canary`) catch such accesses, reads as well as writes: past
+//! a page-aligned end the access faults in the guard page, past an
+//! unaligned one (custom page sizes) it hits the canary zone. Never in a
+//! default matrix.
 
 /// How a sabotaged variant reaches outside linear memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,8 +38,9 @@ impl MemorySabotage {
     /// Does it to the memory of `size` bytes at `base`.
     ///
     /// # Safety
-    /// `base` must be a linear memory of `size` bytes with at least 8
-    /// accessible bytes after it (a canary memory's trailing zone).
+    /// `base` must be a canary memory of `size` bytes (`engine::canary`):
+    /// the 8 bytes after it are its canary zone or its guard page, where
+    /// the access faults on purpose.
     pub unsafe fn apply(self, base: *mut u8, size: usize) {
         match self {
             MemorySabotage::WritePast => {

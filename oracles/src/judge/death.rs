@@ -121,11 +121,19 @@ impl Death {
         if self.detail.contains(NOT_LINEAR_MEMORY) {
             return Some("Wasmtime caught a fault outside every linear memory");
         }
+        if self.detail.contains(GUARD_FAULT) {
+            return Some("read or wrote outside linear memory (a guard page)");
+        }
         let faulted = ["SIGSEGV", "SIGBUS"].iter().any(|s| self.how.ends_with(s));
         (faulted && explicit_checks && !compiling)
             .then_some("a memory fault in code compiled with explicit bounds checks")
     }
 }
+
+/// The words crosscheck's fault reporter writes to stderr when an access
+/// hits the inaccessible pages around a linear memory of an engine with
+/// explicit bounds checks (`engine::canary`), before the process dies.
+pub const GUARD_FAULT: &str = "crosscheck: memory fault in the inaccessible guard page";
 
 /// Wasmtime's words when compiled code faults on an address that belongs
 /// to no linear memory of its store, just before it aborts.

@@ -18,6 +18,7 @@ use crate::cost::releases::{
 };
 use crate::cost::run::{find_slow_runs, is_suspect as is_slow_suspect, SlowRun};
 use crate::cost::spread::spanning;
+use crate::engine::family::family;
 use crate::engine::matrix::Matrix;
 use crate::judge::attribution::{blame, suspect};
 use crate::judge::death::{Death, BREACH};
@@ -181,7 +182,17 @@ pub fn of_deaths(runs: &[(String, EngineRun)]) -> Vec<Finding> {
 /// The finding of `engines` dying as `death` while `survivors` ran the case.
 fn death_finding(death: &Death, engines: &[&str], survivors: &[String]) -> Finding {
     let kind = death.finding_kind();
-    let names = engines.join(",");
+    let names = if kind == "hang" {
+        // What hung, not which engines the limit happened to reach: the
+        // families, so that one bug is one finding whichever of a
+        // family's variants ran into it first.
+        let mut families: Vec<String> = engines.iter().map(|e| family(e)).collect();
+        families.sort();
+        families.dedup();
+        families.join(",")
+    } else {
+        engines.join(",")
+    };
     let signature = if death.is_breach() {
         // Not necessarily a death: a canary can change in a live process.
         format!("{kind} {} in {names}", death.how)

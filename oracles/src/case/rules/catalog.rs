@@ -118,6 +118,12 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// Why this build has no rules to aim at, if it has none (built with
+    /// `CROSSCHECK_WITHOUT_RULES=1`), without reading the catalogue.
+    pub fn missing_from_build() -> Option<&'static str> {
+        embedded::PROBLEM
+    }
+
     /// The catalog, read once per process.
     pub fn get() -> &'static Catalog {
         CATALOG.get_or_init(|| {
