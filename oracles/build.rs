@@ -282,8 +282,44 @@ fn subdirectories(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// A cranelift-codegen that is a path dependency (a `[patch]` of a local
-/// Wasmtime checkout): `cargo metadata`, offline, knows where it is.
+/// Wasmtime checkout): where the workspace's `[patch]` tables point
+/// (cranelift-codegen itself, or Wasmtime's crate inside its repository,
+/// `crates/wasmtime`, beside `cranelift/codegen`), else where `cargo
+/// metadata`, offline, says it is.
 fn cranelift_codegen_src_of_path_dependency(manifest_dir: &Path) -> Result<PathBuf, String> {
+    let workspace = manifest_dir.join("..");
+    let manifest = workspace.join("Cargo.toml");
+    println!("cargo:rerun-if-changed={}", manifest.display());
+    let patched = std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|table| table.get("patch")?.as_table().cloned())
+        .unwrap_or_default();
+    for registry in patched.values().filter_map(|r| r.as_table()) {
+        let path_of = |name: &str| {
+            registry
+                .get(name)
+                .and_then(|p| p.get("path"))
+                .and_then(|p| p.as_str())
+                .map(|p| workspace.join(p))
+        };
+        let candidates = [
+            path_of("cranelift-codegen"),
+            path_of("wasmtime").map(|crate_dir| crate_dir.join("../../cranelift/codegen")),
+        ];
+        if let Some(dir) = candidates
+            .into_iter()
+            .flatten()
+            .find(|dir| dir.join("src").join("opts").is_dir())
+        {
+            return Ok(dir.join("src"));
+        }
+    }
+    cranelift_codegen_src_from_metadata(manifest_dir)
+}
+
+/// Where `cargo metadata`, offline, says cranelift-codegen is.
+fn cranelift_codegen_src_from_metadata(manifest_dir: &Path) -> Result<PathBuf, String> {
     let target = std::env::var("TARGET").unwrap_or_default();
     let metadata = cargo_metadata::MetadataCommand::new()
         .manifest_path(manifest_dir.join("Cargo.toml"))

@@ -383,7 +383,7 @@ fn findings_of_one_bug_merge_once_shrunk_and_each_gets_a_bundle() {
     assert_eq!(json["engines"].as_array().unwrap().len(), 3);
     let wasmtime = json["commands"]["wasmtime"][0]["command"].as_str().unwrap();
     assert!(
-        wasmtime.contains("-W tail-call=y") && wasmtime.ends_with("--invoke \"f\" shrunk.wasm"),
+        wasmtime.contains("-W tail-call=y") && wasmtime.ends_with("--invoke='' shrunk.wasm"),
         "{wasmtime}"
     );
     assert_eq!(json["commands"]["repro"], "crosscheck repro 1");

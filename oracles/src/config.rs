@@ -5,6 +5,7 @@
 //! `[store]`, `[daemon]`, `[log]`, `[gate]`, `[dashboard]`) are kept as
 //! tables for it to type; the fuzz targets ignore them.
 
+use crate::bounds::{share, within};
 use crate::case::generate::GeneratorConfig;
 use crate::cost::limits::{refuse_moved_keys, CostLimits};
 use crate::engine::matrix::{Matrix, MatrixConfig};
@@ -12,7 +13,7 @@ use crate::engine::other_version::add_rules_of_release;
 use crate::engine::versioned_name::{split_version, without_fault};
 use crate::engine::{Backend, ExecutionConfig, WasmtimeVariant};
 use crate::triage::config::TriageConfig;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -78,7 +79,7 @@ impl Settings {
             }
         };
         settings.triage.validate().with_context(invalid)?;
-        crate::bounds::check_settings(&settings).with_context(invalid)?;
+        check_bounds(&settings).with_context(invalid)?;
         Ok(settings)
     }
 
@@ -141,6 +142,114 @@ impl Settings {
     }
 }
 
+/// Bounds of `[generator]`, `[execution]`, `[cost]` and `[triage]`: the
+/// sections of the library.
+fn check_bounds(settings: &Settings) -> Result<()> {
+    let g = &settings.generator;
+    within(
+        "generator.entropy_bytes",
+        g.entropy_bytes,
+        1024..=(16 << 20),
+    )?;
+    within(
+        "generator.termination_fuel",
+        g.termination_fuel,
+        1..=10_000_000,
+    )?;
+    within("generator.max_funcs", g.max_funcs, 1..=10_000)?;
+    within(
+        "generator.max_instructions",
+        g.max_instructions,
+        1..=100_000,
+    )?;
+    within("generator.max_items", g.max_items, 0..=10_000)?;
+    within("generator.max_memories", g.max_memories, 0..=100)?;
+    within("generator.max_tables", g.max_tables, 0..=100)?;
+    within("generator.max_memory_pages", g.max_memory_pages, 0..=65_536)?;
+    within(
+        "generator.max_table_elements",
+        g.max_table_elements,
+        0..=10_000_000,
+    )?;
+    share("generator.proposals_share", g.proposals_share)?;
+    share("generator.stack.share", g.stack.share)?;
+    share("generator.rules.share", g.rules.share)?;
+    if g.stack.share + g.rules.share > 1.0 {
+        bail!(
+            "generator.stack.share and generator.rules.share are shares of all cases: together at most 1, got {} + {}",
+            g.stack.share,
+            g.rules.share
+        );
+    }
+    within(
+        "generator.stack.min_tail_iterations",
+        g.stack.min_tail_iterations,
+        1..=g.stack.max_tail_iterations.max(1),
+    )?;
+    within(
+        "generator.stack.max_tail_iterations",
+        g.stack.max_tail_iterations,
+        1..=100_000_000,
+    )?;
+    if g.rules.share > 0.0 {
+        if let Some(problem) = crate::case::rules::catalog::Catalog::missing_from_build() {
+            bail!(
+                "generator.rules.share is {} but this build has no rule-guided generation ({problem}); set [generator.rules] share = 0 to run without it, or rebuild where Cranelift's sources can be found",
+                g.rules.share
+            );
+        }
+    }
+    within("generator.stack.max_params", g.stack.max_params, 0..=1000)?;
+    within("generator.rules.instances", g.rules.instances, 1..=100)?;
+    within("generator.rules.tuples", g.rules.tuples, 1..=100)?;
+    within(
+        "generator.rules.constant_weight",
+        g.rules.constant_weight,
+        1..=1000,
+    )?;
+    let e = &settings.execution;
+    within("execution.fuel", e.fuel, 1..=1_000_000_000_000)?;
+    within("execution.calls_per_export", e.calls_per_export, 1..=100)?;
+    within(
+        "execution.max_memory_bytes",
+        e.max_memory_bytes,
+        (64 << 10)..=(4 << 30),
+    )?;
+    within(
+        "execution.max_table_elements",
+        e.max_table_elements,
+        1..=10_000_000,
+    )?;
+    within(
+        "execution.max_wasm_stack",
+        e.max_wasm_stack,
+        (4 << 10)..=(16 << 20),
+    )?;
+    within(
+        "execution.wasmi_max_recursion_depth",
+        e.wasmi_max_recursion_depth,
+        1..=1_000_000,
+    )?;
+    within(
+        "execution.wasmi_max_stack_values",
+        e.wasmi_max_stack_values,
+        1..=100_000_000,
+    )?;
+    within(
+        "execution.overflow_rerun_factor",
+        e.overflow_rerun_factor,
+        1..=64,
+    )?;
+    let c = &settings.cost;
+    within("cost.remeasure", c.remeasure, 0..=20)?;
+    within("cost.scaling.steps", c.scaling.steps, 2..=16)?;
+    within("cost.scaling.runs", c.scaling.runs, 1..=100)?;
+    let t = &settings.triage;
+    within("triage.reproduce_runs", t.reproduce_runs, 1..=100)?;
+    within("triage.shrink_attempts", t.shrink_attempts, 1..=1_000_000)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +285,90 @@ mod tests {
         let err =
             Settings::parse(&format!("{base}[triage]\nniceness = 40\n"), "t.toml").unwrap_err();
         assert!(format!("{err:#}").contains("triage.niceness"), "{err:#}");
+    }
+
+    /// Parses `[section]\nline` after a minimal matrix.
+    fn refusal(section: &str, line: &str) -> String {
+        let text = format!("[matrix]\noracle = \"wasmi\"\nengines = []\n[{section}]\n{line}\n");
+        format!(
+            "{:#}",
+            Settings::parse(&text, "t.toml").expect_err(&format!("{section} {line} is refused"))
+        )
+    }
+
+    #[test]
+    fn every_bounded_number_is_refused_with_its_key_and_range() {
+        for (section, line, said) in [
+            (
+                "generator",
+                "entropy_bytes = 18446744073709551615",
+                "generator.entropy_bytes must be between 1024 and 16777216, got 18446744073709551615",
+            ),
+            (
+                "generator",
+                "entropy_bytes = 0",
+                "generator.entropy_bytes must be between 1024",
+            ),
+            ("generator", "max_funcs = 0", "generator.max_funcs must be between 1"),
+            (
+                "generator",
+                "max_instructions = 0",
+                "generator.max_instructions must be between 1",
+            ),
+            (
+                "generator",
+                "proposals_share = 1.5",
+                "generator.proposals_share must be between 0 and 1, got 1.5",
+            ),
+            (
+                "generator.stack",
+                "share = 7.5",
+                "generator.stack.share must be between 0 and 1, got 7.5",
+            ),
+            ("generator.stack", "share = nan", "generator.stack.share"),
+            (
+                "generator.rules",
+                "share = -0.1",
+                "generator.rules.share must be between 0 and 1",
+            ),
+            (
+                "generator.rules",
+                "share = 0.95",
+                "together at most 1, got 0.1 + 0.95",
+            ),
+            (
+                "execution",
+                "calls_per_export = 1000000000",
+                "execution.calls_per_export must be between 1 and 100, got 1000000000",
+            ),
+            (
+                "execution",
+                "calls_per_export = 0",
+                "execution.calls_per_export must be between 1",
+            ),
+            ("execution", "fuel = 0", "execution.fuel must be between 1"),
+            (
+                "execution",
+                "max_wasm_stack = 1099511627776",
+                "execution.max_wasm_stack must be between 4096 and 16777216",
+            ),
+            (
+                "execution",
+                "overflow_rerun_factor = 0",
+                "execution.overflow_rerun_factor must be between 1 and 64",
+            ),
+            ("cost.scaling", "steps = 1000", "cost.scaling.steps must be between 2 and 16"),
+            ("cost.scaling", "runs = 0", "cost.scaling.runs must be between 1"),
+            ("triage", "reproduce_runs = 0", "triage.reproduce_runs must be between 1"),
+        ] {
+            let text = refusal(section, line);
+            assert!(text.contains("t.toml"), "{text}");
+            assert!(text.contains(said), "[{section}] {line}: {text}");
+        }
+    }
+
+    #[test]
+    fn the_defaults_lie_within_every_bound() {
+        check_bounds(&Settings::defaults()).unwrap();
     }
 }

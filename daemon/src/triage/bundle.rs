@@ -358,10 +358,14 @@ pub fn wasmtime_commands(
     file: &str,
     wasm: &[u8],
 ) -> Vec<(String, String)> {
-    let exports: Vec<String> = oracles::ModuleInfo::parse(wasm)
-        .map(|info| info.exports.into_iter().map(|e| e.name).collect())
+    let functions: Vec<String> = oracles::ModuleInfo::parse(wasm)
+        .map(|info| {
+            info.names_of(|kind| {
+                matches!(kind, oracles::case::module_info::ExportKind::Func { .. })
+            })
+        })
         .unwrap_or_default();
-    let call = match invoked_call(&f.summary, &exports) {
+    let call = match invoked_call(&f.summary, &functions) {
         Some((export, args)) => {
             let words: Option<Vec<String>> = std::iter::once(export.as_str())
                 .chain(std::iter::once(file))
@@ -433,9 +437,16 @@ fn outcome_groups(summary: &str) -> Vec<(Vec<String>, String)> {
 fn invoked_call(summary: &str, exports: &[String]) -> Option<(String, Vec<String>)> {
     let rest = summary.lines().next()?.strip_prefix("MISMATCH at call #")?;
     let (_, rest) = rest.split_once(' ')?;
-    let (export, args) = exports
+    let named = exports
         .iter()
-        .find_map(|name| Some((name, rest.strip_prefix(&format!("{name:?}("))?)))?;
+        .find_map(|name| Some((name, rest.strip_prefix(&format!("{name:?}("))?)));
+    let (export, args) = match (named, exports) {
+        (Some(found), _) => found,
+        // Reduction renames exports (to ""): a shrunk module's one
+        // function is the one the original's call was made on.
+        (None, [only]) => (only, rest.split_once("\"(")?.1),
+        (None, _) => return None,
+    };
     let args = args.strip_suffix(')')?;
     let plain = args
         .split(", ")
