@@ -663,24 +663,3 @@ fn a_server_gone_for_a_while_and_restarted_loses_nothing() {
     assert_eq!(counter(&after, "*", "cases"), 400);
     assert_consistent_from(&after, FIRST_SEED);
 }
-
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The address `crosscheck serve` printed it listens on.
-fn dashboard_address(child: &mut std::process::Child) -> String {
-    use std::io::BufRead;
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = std::io::BufReader::new(stdout).lines();
-    let line = lines.next().expect("serve prints its address").unwrap();
-    line.split("http://")
-        .nth(1)
-        .map(|rest| rest.split(['/', ' ']).next().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no address in {line}"))
-}

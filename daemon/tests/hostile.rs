@@ -204,8 +204,8 @@ fn hostile_export_names_arrive_byte_for_byte_in_every_printed_command() {
         );
 
         // The dashboard's finding shows the same commands.
-        let mut serve = Killed(spawn(&config, &["serve", "--address", "127.0.0.1:0"]));
-        let address = served_address(&mut serve.0);
+        let mut serve = KillOnDrop(spawn(&config, &["serve", "--address", "127.0.0.1:0"]));
+        let address = dashboard_address(&mut serve.0);
         let api: serde_json::Value = serde_json::from_str(
             &ureq::get(format!("http://{address}/api/findings/1"))
                 .call()
@@ -227,32 +227,6 @@ fn hostile_export_names_arrive_byte_for_byte_in_every_printed_command() {
         }
         assert!(!dir.join("PWNED").exists());
     }
-}
-
-/// A child killed when the test ends.
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The address `serve` prints on its first line.
-fn served_address(child: &mut std::process::Child) -> String {
-    use std::io::BufRead;
-    let stdout = child.stdout.take().unwrap();
-    let line = std::io::BufReader::new(stdout)
-        .lines()
-        .next()
-        .expect("serve prints its address")
-        .unwrap();
-    line.split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line}"))
-        .to_string()
 }
 
 /// `crosscheck` with `config` and `args`: exit code and stderr.
@@ -542,13 +516,10 @@ fn small_mistakes_get_clear_answers() {
     let shown = text(&out.stdout) + &text(&out.stderr);
     assert!(!shown.contains('\u{1b}'), "{shown:?}");
     // Serving beyond loopback is said out loud.
-    let mut serve = Killed(spawn(&config, &["serve", "--address", "0.0.0.0:0"]));
-    let _ = served_address(&mut serve.0);
-    drop(serve);
-    let serve = spawn(&config, &["serve", "--address", "0.0.0.0:0"]);
-    let mut serve = Killed(serve);
+    let mut serve = KillOnDrop(spawn(&config, &["serve", "--address", "0.0.0.0:0"]));
     let stderr = serve.0.stderr.take().unwrap();
     let mut line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(stderr), &mut line).unwrap();
     assert!(line.contains("without access control"), "{line}");
+    assert!(!dashboard_address(&mut serve.0).is_empty());
 }

@@ -131,3 +131,25 @@ pub fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 pub mod postgres;
+
+/// A child process killed when the test ends, passed or not.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The address `crosscheck serve` printed it listens on (its first line).
+pub fn dashboard_address(child: &mut Child) -> String {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let line = lines.next().expect("serve prints its address").unwrap();
+    line.split("http://")
+        .nth(1)
+        .map(|rest| rest.split(['/', ' ']).next().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no address in {line}"))
+}
