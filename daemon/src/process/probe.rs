@@ -285,9 +285,8 @@ impl<'a> Prober<'a> {
                     let process = self.process.take().expect("a running worker");
                     let pid = process.pid();
                     let (_, death) = process.reap();
-                    if let (Some(engine), "hang") = (&engine, death.kind.as_str()) {
-                        self.time_limits.learn(engine, compiling);
-                    }
+                    self.time_limits
+                        .note_death(&death, engine.as_deref(), compiling);
                     return Ok(Ran::Died {
                         death,
                         engine,

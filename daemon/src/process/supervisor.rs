@@ -695,9 +695,8 @@ impl Supervisor<'_> {
                 let engine = current
                     .engine
                     .and_then(|i| self.slots[slot].engines.get(i).cloned());
-                if let (Some(engine), "hang") = (&engine, death.kind.as_str()) {
-                    self.time_limits.learn(engine, current.compiling);
-                }
+                self.time_limits
+                    .note_death(&death, engine.as_deref(), current.compiling);
                 let wasm = module_for_seed(current.seed, &self.config.settings.generator);
                 let order = assignment.continuing.take().unwrap_or_else(|| {
                     continuation::check_of_generated(current.seed, &wasm, self.baseline_order())

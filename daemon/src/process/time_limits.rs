@@ -40,7 +40,7 @@ pub struct TimeLimits {
     phase: Duration,
     case: Duration,
     known_hang: Duration,
-    /// `(engine, compiling)` of every hang seen.
+    /// `(engine, compiling)` of every hang seen: a handful at most.
     known: HashSet<(String, bool)>,
 }
 
@@ -74,10 +74,29 @@ impl TimeLimits {
 
     /// How long `engine` may compile (`compiling`) or run.
     pub fn phase_limit(&self, engine: &str, compiling: bool) -> Duration {
-        if self.known.contains(&(engine.to_string(), compiling)) {
+        // Checked every tick for every worker: no key is allocated for it.
+        let known = self
+            .known
+            .iter()
+            .any(|(e, c)| e == engine && *c == compiling);
+        if known {
             self.known_hang.min(self.phase)
         } else {
             self.phase
+        }
+    }
+
+    /// Records a worker's death in `engine` while compiling (`compiling`)
+    /// or running: a hang makes its later hangs in that phase cost the
+    /// short budget.
+    pub fn note_death(
+        &mut self,
+        death: &oracles::judge::death::Death,
+        engine: Option<&str>,
+        compiling: bool,
+    ) {
+        if let (Some(engine), "hang") = (engine, death.kind.as_str()) {
+            self.learn(engine, compiling);
         }
     }
 
