@@ -517,9 +517,12 @@ fn small_mistakes_get_clear_answers() {
     assert!(!shown.contains('\u{1b}'), "{shown:?}");
     // Serving beyond loopback is said out loud.
     let mut serve = KillOnDrop(spawn(&config, &["serve", "--address", "0.0.0.0:0"]));
-    let stderr = serve.0.stderr.take().unwrap();
+    // The reader stays open to the end: serve, like every command, dies of
+    // SIGPIPE when it logs into a pipe nobody holds.
+    let mut stderr = std::io::BufReader::new(serve.0.stderr.take().unwrap());
     let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(stderr), &mut line).unwrap();
+    std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
     assert!(line.contains("without access control"), "{line}");
     assert!(!dashboard_address(&mut serve.0).is_empty());
+    drop(stderr);
 }
