@@ -388,7 +388,7 @@ mod tests {
         assert_eq!(
             config.settings.matrix.engines,
             [
-                "cranelift-tail-signals+nofuel",
+                "wasmtime-default",
                 "cranelift-tail-explicit",
                 "cranelift-notail-signals",
                 "cranelift-notail-explicit+nofuel"

@@ -90,7 +90,11 @@ fn workers_that_segfault_abort_hang_or_exhaust_memory_become_findings_and_fuzzin
             "crash",
             "crash worker killed by SIGABRT in wasmi-fault-abort",
         ),
-        ("hang", "hang worker ran past its time limit in wasmi"),
+        // wasmi has fuel: running on until killed is an escape from it.
+        (
+            "limit-escape",
+            "limit-escape wasmi ran on past its fuel or epoch deadline",
+        ),
         // Killed for its memory while still compiling: the compiler's
         // blowup, signed like a measured one.
         ("compile-memory", "compile-memory wasmi-fault-oom"),
@@ -278,4 +282,58 @@ fn the_daemon_refuses_bad_input_and_leaves_the_store_untouched() {
     );
     bad(&["status"], "is not a readable crosscheck store");
     assert_eq!(std::fs::read(&db).unwrap(), bytes, "the store was modified");
+}
+
+/// A store that traps, then a loop that never ends: a fault that drops the
+/// store (as a wrong dead-store elimination would) makes the loop run.
+const STORE_THEN_SPIN: &str = r#"(module (memory 1)
+    (func (export "f") (result i32)
+        i32.const 65536
+        i32.const 7
+        i32.store
+        (loop $spin (br $spin))
+        i32.const 0))"#;
+
+#[test]
+fn a_fault_only_an_engine_without_fuel_or_epochs_shows_is_a_mismatch_blamed_on_it() {
+    let dir = temp_dir("unbudgeted");
+    let module = module(&dir, "store-then-spin.wat", STORE_THEN_SPIN);
+    let module = module.to_str().unwrap();
+    let fault = "+fault-store-before-loop";
+    let budgeted = [
+        format!("cranelift-tail-signals{fault}"),
+        format!("cranelift-notail-explicit+nofuel{fault}"),
+    ];
+    let findings_of = |name: &str, engines: &[String]| {
+        let engines: Vec<&str> = engines.iter().map(String::as_str).collect();
+        std::fs::create_dir_all(dir.join(name)).unwrap();
+        let config = config(&dir.join(name), &engines, "phase_timeout_secs = 3", "");
+        let out = crosscheck(&config, &["import", "--no-shrink", module]);
+        assert_ne!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        findings(&status(&config))
+    };
+    // With fuel or an epoch deadline the loop is stopped: inconclusive.
+    assert_eq!(findings_of("budgeted", &budgeted), Vec::<Value>::new());
+    // Without either, the engine runs the call (wasmi ended it with a
+    // trap) and runs on until its worker is killed.
+    let mut engines = budgeted.to_vec();
+    engines.insert(0, format!("wasmtime-default{fault}"));
+    let found = findings_of("unbudgeted", &engines);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["kind"], "mismatch", "{found:#?}");
+    let signature = found[0]["signature"].as_str().unwrap();
+    assert!(
+        signature.starts_with("mismatch run {cranelift-opt}=hang blame "),
+        "{signature}"
+    );
+    assert!(
+        found[0]["suspect"]
+            .as_str()
+            .unwrap()
+            .contains("wasmtime-default+fault-store-before-loop ran on without end"),
+        "{found:#?}"
+    );
+    // The engine without the fault traps like wasmi: no finding.
+    engines[0] = "wasmtime-default".into();
+    assert_eq!(findings_of("correct", &engines), Vec::<Value>::new());
 }

@@ -140,7 +140,7 @@ fn wasmis_select_bug_shrinks_to_at_most_60_bytes() {
     let config = config(
         &dir,
         &[
-            "cranelift-tail-signals+nofuel",
+            "wasmtime-default",
             "cranelift-tail-explicit",
             "cranelift-notail-signals",
             "cranelift-notail-explicit+nofuel",

@@ -49,7 +49,7 @@ fn a_stack_check_that_cannot_fire_is_a_crash_finding() {
 fn a_default_run_counts_what_really_ran_and_the_gate_judges_it() {
     let dir = temp_dir("exercised");
     let engines = [
-        "cranelift-tail-signals+nofuel",
+        "wasmtime-default",
         "cranelift-tail-explicit",
         "cranelift-notail-signals",
         "cranelift-notail-explicit+nofuel",

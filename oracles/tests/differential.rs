@@ -15,7 +15,7 @@ fn matrix(engines: &[&str]) -> Matrix {
 }
 
 const DEFAULT_VARIANTS: [&str; 4] = [
-    "cranelift-tail-signals+nofuel",
+    "wasmtime-default",
     "cranelift-tail-explicit",
     "cranelift-notail-signals",
     "cranelift-notail-explicit+nofuel",
@@ -568,6 +568,68 @@ fn a_variant_without_fuel_is_stopped_by_its_epoch_deadline() {
             ..
         }
     ));
+}
+
+#[test]
+fn the_engine_without_fuel_or_epochs_runs_only_the_steps_an_engine_with_a_budget_ended() {
+    // Neither fuel nor epochs: nothing in this process could stop it. It
+    // takes no step that every engine with a budget ran out on, nor any
+    // after it (the walk stops there anyway); the steps before run.
+    let limits = ExecutionConfig {
+        fuel: 10_000,
+        ..ExecutionConfig::default()
+    };
+    let engines = [
+        "cranelift-tail-signals".to_string(),
+        "wasmtime-default".to_string(),
+    ];
+    let matrix = Matrix::new("wasmi", &engines, &limits).unwrap();
+    let wasm = wat::parse_str(
+        r#"(module
+             (func (export "ends") (result i32) i32.const 7)
+             (func (export "spins") (loop (br 0))))"#,
+    )
+    .unwrap();
+    let info = ModuleInfo::parse(&wasm).unwrap();
+    let mut plan = Plan::single_call(&info, "ends", &[]).unwrap();
+    let spins = Plan::single_call(&info, "spins", &[]).unwrap();
+    plan.calls.push(spins.calls[0].clone());
+    plan.calls.push(plan.calls[0].clone());
+    let report = matrix.run(&wasm, &plan);
+    let EngineRun::Ran(unbudgeted) = &report.runs[2].1 else {
+        panic!("{:?}", report.runs[2]);
+    };
+    assert_eq!(report.runs[2].0, "wasmtime-default");
+    assert_eq!(
+        unbudgeted.calls,
+        [
+            Outcome::Returned(vec![oracles::Value::I32(7)]),
+            Outcome::Withheld,
+            Outcome::Withheld
+        ]
+    );
+    assert!(matches!(
+        report.comparison.verdict,
+        Verdict::Inconclusive {
+            reason: InconclusiveReason::OutOfFuel,
+            ..
+        }
+    ));
+    // A start function that never ends: not even instantiated.
+    let wasm = wat::parse_str("(module (func $s (loop (br 0))) (start $s))").unwrap();
+    let report = matrix.run(&wasm, &Plan::default());
+    let EngineRun::Ran(unbudgeted) = &report.runs[2].1 else {
+        panic!("{:?}", report.runs[2]);
+    };
+    assert_eq!(unbudgeted.instantiation, Outcome::Withheld);
+    // Where the engines with a budget end, it runs and is compared.
+    let report = run_wat(
+        &matrix,
+        "(module (func (export \"f\") (result i32) i32.const 1 i32.const 0 i32.div_s))",
+        Some(("f", &[])),
+    );
+    assert_eq!(report.comparison.verdict, Verdict::Agree);
+    assert_every_engine_called(&report, &[Outcome::Trap(TrapKind::IntegerDivisionByZero)]);
 }
 
 #[test]

@@ -39,7 +39,7 @@ fn priority(kind: &str) -> u8 {
     match kind {
         oracles::judge::death::BREACH => 0,
         "crash" => 1,
-        "hang" | "oom" => 2,
+        "hang" | "oom" | oracles::judge::death::LIMIT_ESCAPE => 2,
         "mismatch" | oracles::judge::versions::REGRESSION | oracles::judge::versions::FIX => 3,
         "rejected:unexpected" => 4,
         _ => 5,

@@ -47,6 +47,7 @@ impl Default for GatePolicy {
             max_open: [
                 "crash",
                 "hang",
+                oracles::judge::death::LIMIT_ESCAPE,
                 "oom",
                 "mismatch",
                 "rejected:unexpected",

@@ -38,6 +38,21 @@ pub struct Plan {
     /// What a correct engine does with the stack on these calls: known for
     /// stack programs, so that an overflow is judged instead of re-run.
     pub stack: StackExpectation,
+    /// For an engine without fuel or epochs: the first step it must not
+    /// take, because no engine with a budget ended it (`None`: every step).
+    #[serde(default)]
+    pub horizon: Option<Horizon>,
+}
+
+/// The first step of a plan that no engine with a budget ended: an engine
+/// without one would run on there until its worker is killed, for no
+/// comparison (every engine with a budget stopped there, inconclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Horizon {
+    /// Instantiation (the start function) did not end.
+    Instantiation,
+    /// The call with this index did not end.
+    Call(usize),
 }
 
 impl Plan {

@@ -2,7 +2,7 @@
 //! then the exported state, timed and limited the same way on each.
 
 use super::interface::ExecutionConfig;
-use crate::case::plan::Plan;
+use crate::case::plan::{Horizon, Plan};
 use crate::case::value::Value;
 use crate::judge::outcome::{EngineRun, Execution, Outcome, Snapshot};
 use anyhow::Result;
@@ -38,6 +38,18 @@ pub(crate) fn drive<I: LiveInstance>(
     let start = Instant::now();
     let cpu_start = crate::cost::clock::thread_cpu_time();
     let run_cpu = || crate::cost::clock::cpu_since(cpu_start);
+    if plan.horizon == Some(Horizon::Instantiation) {
+        return EngineRun::Ran(Execution {
+            instantiation: Outcome::Withheld,
+            calls: Vec::new(),
+            state: None,
+            compile_time,
+            compile_cpu,
+            code_bytes,
+            run_time: start.elapsed(),
+            run_cpu: run_cpu(),
+        });
+    }
     let mut instance = match instantiate() {
         Ok(instance) => instance,
         Err(outcome) => {
@@ -56,7 +68,11 @@ pub(crate) fn drive<I: LiveInstance>(
     let calls = plan
         .calls
         .iter()
-        .map(|call| {
+        .enumerate()
+        .map(|(index, call)| {
+            if matches!(plan.horizon, Some(Horizon::Call(h)) if index >= h) {
+                return Outcome::Withheld;
+            }
             if let Some((global, value)) = &plan.refuel {
                 if !instance.set_global(global, value) {
                     missing::<()>("mutable global", global);

@@ -32,6 +32,12 @@ pub enum Fault {
     /// `return`: a frame per tail call, as a tail-call lowering that
     /// forgot to reuse the caller's frame would leave.
     ReturnCallAsCall,
+    /// A store directly before a `loop` is dropped (its operands popped),
+    /// as a dead-store elimination that takes a later store for one that
+    /// always follows would: a store that traps no longer does, and the
+    /// loop after it runs. Only an engine without fuel or epochs shows it
+    /// when that loop never ends: budgets stop the loop, inconclusively.
+    StoreBeforeLoop,
     /// A Cranelift rule wrong at the edge of its guard, only for edge
     /// constants and edge run-time values ([`RuleFault`]).
     Rule(RuleFault),
@@ -39,13 +45,14 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, for the engine registry.
-    pub const ALL: [Fault; 10] = [
+    pub const ALL: [Fault; 11] = [
         Fault::RemSignedAsUnsigned,
         Fault::AddAsSub,
         Fault::ShrSignedAsUnsigned,
         Fault::LtSignedAsUnsigned,
         Fault::I64MulAsAdd,
         Fault::ReturnCallAsCall,
+        Fault::StoreBeforeLoop,
         Fault::Rule(RuleFault::UdivPow2),
         Fault::Rule(RuleFault::SshrSign),
         Fault::Rule(RuleFault::SelectCompare),
@@ -61,6 +68,7 @@ impl Fault {
             Fault::LtSignedAsUnsigned => "lt-s",
             Fault::I64MulAsAdd => "i64-mul",
             Fault::ReturnCallAsCall => "return-call",
+            Fault::StoreBeforeLoop => "store-before-loop",
             Fault::Rule(rule) => rule.suffix(),
         }
     }
@@ -84,7 +92,7 @@ impl Fault {
             Fault::ShrSignedAsUnsigned => (0x75, 0x76),
             Fault::LtSignedAsUnsigned => (0x48, 0x49),
             Fault::I64MulAsAdd => (0x7e, 0x7c),
-            Fault::ReturnCallAsCall | Fault::Rule(_) => return None,
+            Fault::ReturnCallAsCall | Fault::StoreBeforeLoop | Fault::Rule(_) => return None,
         })
     }
 
@@ -97,6 +105,7 @@ impl Fault {
             Fault::LtSignedAsUnsigned => "i32.lt_s executed as i32.lt_u",
             Fault::I64MulAsAdd => "i64.mul executed as i64.add",
             Fault::ReturnCallAsCall => "return_call* executed as call* + return",
+            Fault::StoreBeforeLoop => "a store directly before a loop is not executed",
             Fault::Rule(rule) => rule.describe(),
         }
     }
@@ -107,6 +116,9 @@ impl Fault {
     pub fn apply(self, wasm: &[u8]) -> Vec<u8> {
         if let Fault::Rule(rule) = self {
             return rule.apply(wasm).unwrap_or_else(|_| wasm.to_vec());
+        }
+        if self == Fault::StoreBeforeLoop {
+            return stores_before_loops_dropped(wasm).unwrap_or_else(|_| wasm.to_vec());
         }
         let Some((from, to)) = self.opcodes() else {
             return tail_calls_as_calls(wasm).unwrap_or_else(|_| wasm.to_vec());
@@ -151,6 +163,28 @@ fn tail_calls_as_calls(wasm: &[u8]) -> Result<Vec<u8>> {
             _ => return None,
         };
         Some((vec![call, Instruction::Return], 1))
+    })
+}
+
+/// `wasm` with every store directly followed by `loop` replaced by two
+/// `drop`s (address and value).
+fn stores_before_loops_dropped(wasm: &[u8]) -> Result<Vec<u8>> {
+    use wasm_encoder::Instruction;
+    super::body_rewrite::rewrite_bodies(wasm, &|window| {
+        let is_store = matches!(
+            window.first()?,
+            Operator::I32Store { .. }
+                | Operator::I64Store { .. }
+                | Operator::F32Store { .. }
+                | Operator::F64Store { .. }
+                | Operator::I32Store8 { .. }
+                | Operator::I32Store16 { .. }
+                | Operator::I64Store8 { .. }
+                | Operator::I64Store16 { .. }
+                | Operator::I64Store32 { .. }
+        );
+        let before_loop = matches!(window.get(1), Some(Operator::Loop { .. }));
+        (is_store && before_loop).then(|| (vec![Instruction::Drop, Instruction::Drop], 1))
     })
 }
 

@@ -2,12 +2,12 @@
 //! once per process and run on each case.
 
 use crate::case::module_info::validates_with;
-use crate::case::plan::Plan;
+use crate::case::plan::{Horizon, Plan};
 use crate::case::stack_program::StackExpectation;
 use crate::engine::versioned_name::{split_version, without_fault};
-use crate::engine::{build_engine, Engine, ExecutionConfig};
+use crate::engine::{build_engine, runs_unbudgeted, Engine, ExecutionConfig};
 use crate::judge::compare::{compare, Comparison};
-use crate::judge::outcome::{EngineRun, InconclusiveReason};
+use crate::judge::outcome::{EngineRun, Execution, InconclusiveReason, Outcome, TrapKind};
 use crate::judge::verdict::Verdict;
 use anyhow::{bail, Context, Result};
 use std::collections::HashSet;
@@ -65,13 +65,13 @@ fn is_wasmtime_engine(name: &str) -> bool {
     crate::engine::WasmtimeVariant::parse(base).is_some()
 }
 
-/// Cranelift at opt level none as the reference, the two tail-call
-/// variants of the default matrix at opt level speed, and Pulley: three
+/// Cranelift at opt level none as the reference, the embedders' default
+/// and the explicit-checks variant at opt level speed, and Pulley: three
 /// implementation families of Wasmtime (Winch refuses these proposals).
 pub fn default_proposal_engines() -> Vec<String> {
     [
         "cranelift-tail-signals+opt-none+proposals",
-        "cranelift-tail-signals+nofuel+proposals",
+        "wasmtime-default+proposals",
         "cranelift-tail-explicit+proposals",
         "pulley-tail-signals+proposals",
     ]
@@ -343,7 +343,7 @@ fn run_engines(
     given: &[(String, EngineRun)],
     observe: &mut dyn FnMut(Step),
 ) -> CaseReport {
-    let run = |index: usize, engine: &dyn Engine, observe: &mut dyn FnMut(Step)| {
+    let run = |index: usize, engine: &dyn Engine, plan: &Plan, observe: &mut dyn FnMut(Step)| {
         if let Some((_, known)) = given.iter().find(|(name, _)| name == engine.name()) {
             return known.clone();
         }
@@ -351,12 +351,27 @@ fn run_engines(
         observe(Step::Compiling(index));
         run_caught(engine, wasm, plan, &mut || observe(Step::Running(index)))
     };
-    let mut runs: Vec<EngineRun> = set
+    // Engines with a budget first: an engine without one runs only the
+    // steps some engine with a budget ended.
+    let unbudgeted = |e: &Box<dyn Engine>| runs_unbudgeted(e.name());
+    let mut slots: Vec<Option<EngineRun>> = set
         .engines
         .iter()
         .enumerate()
-        .map(|(index, e)| run(index, e.as_ref(), observe))
+        .map(|(index, e)| (!unbudgeted(e)).then(|| run(index, e.as_ref(), plan, observe)))
         .collect();
+    if set.engines.iter().any(unbudgeted) {
+        let bounded = Plan {
+            horizon: horizon(plan, slots.iter().flatten()),
+            ..plan.clone()
+        };
+        for (index, engine) in set.engines.iter().enumerate() {
+            if unbudgeted(engine) {
+                slots[index] = Some(run(index, engine.as_ref(), &bounded, observe));
+            }
+        }
+    }
+    let mut runs: Vec<EngineRun> = slots.into_iter().flatten().collect();
     let mut names = set.names();
     // Whether each engine's refusal of the module is expected.
     let refusal_expected = |engine: &dyn Engine| !validates_with(wasm, engine.features());
@@ -369,7 +384,15 @@ fn run_engines(
     if matches!(comparison.verdict, Verdict::Mismatch(_)) && !set.tie_breakers.is_empty() {
         let first = set.engines.len();
         for (offset, engine) in set.tie_breakers.iter().enumerate() {
-            runs.push(run(first + offset, engine.as_ref(), observe));
+            let plan = if runs_unbudgeted(engine.name()) {
+                &Plan {
+                    horizon: horizon(plan, runs.iter()),
+                    ..plan.clone()
+                }
+            } else {
+                plan
+            };
+            runs.push(run(first + offset, engine.as_ref(), plan, observe));
             names.push(engine.name());
             expected.push(refusal_expected(engine.as_ref()));
         }
@@ -380,6 +403,34 @@ fn run_engines(
         comparison,
         stack_rerun: None,
     }
+}
+
+/// The first step of `plan` that no engine with a budget among `runs`
+/// ended (each ran out of fuel or time there, or none got there): where an
+/// engine without a budget must stop. `None` when every step was ended, or
+/// when no engine with a budget ran at all (nothing to go by).
+fn horizon<'a>(plan: &Plan, runs: impl Iterator<Item = &'a EngineRun>) -> Option<Horizon> {
+    let executions: Vec<&Execution> = runs
+        .filter_map(|run| match run {
+            EngineRun::Ran(execution) => Some(execution),
+            _ => None,
+        })
+        .collect();
+    if executions.is_empty() {
+        return None;
+    }
+    let ended = |outcome: &Outcome| {
+        !matches!(
+            outcome,
+            Outcome::Trap(TrapKind::OutOfFuel) | Outcome::Withheld
+        )
+    };
+    if !executions.iter().any(|e| ended(&e.instantiation)) {
+        return Some(Horizon::Instantiation);
+    }
+    (0..plan.calls.len())
+        .find(|&i| !executions.iter().any(|e| e.calls.get(i).is_some_and(ended)))
+        .map(Horizon::Call)
 }
 
 /// Runs `plan` on `engine`, calling `compiled` when running begins; a

@@ -7,7 +7,9 @@ use super::memory_sabotage::MemorySabotage;
 use super::other_version::{split_version, OtherVersionEngine};
 use super::sabotage::{Sabotage, SabotagedEngine};
 use super::wasmi::{WasmiEngine, WASMI_LAZY};
-use super::wasmtime::{Backend, WasmtimeEngine, WasmtimeVariant, STACK_CHECK_FAULT};
+use super::wasmtime::{
+    Backend, WasmtimeEngine, WasmtimeVariant, EMBEDDER_DEFAULT, STACK_CHECK_FAULT,
+};
 use anyhow::{bail, Context, Result};
 
 /// The engine names `build_engine` understands, for help and error texts.
@@ -22,6 +24,12 @@ pub fn known_engine_names() -> Vec<String> {
     }
     // Winch supports neither the tail-call proposal nor explicit checks.
     names.push("winch-notail-signals".to_string());
+    // The embedders' configuration, and the fault only it shows.
+    names.push(EMBEDDER_DEFAULT.to_string());
+    names.push(format!(
+        "{EMBEDDER_DEFAULT}+fault-{}",
+        Fault::StoreBeforeLoop.suffix()
+    ));
     // Faults shared by Cranelift at opt level speed.
     for tail in ["tail", "notail"] {
         for stack in ["signals", "explicit"] {
@@ -117,7 +125,7 @@ pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engi
         return Ok(Box::new(WasmtimeEngine::new(variant, limits)?));
     }
     bail!(
-        "unknown engine {name:?}; known engines: {} (a Cranelift variant may add +opt-none and +single-pass; any engine may end in @MAJOR to run on crosscheck built against that Wasmtime release)",
+        "unknown engine {name:?}; known engines: {} (a Cranelift variant may add +opt-none and +single-pass, any Wasmtime variant +nofuel (an epoch deadline instead of fuel) or +nobudget (neither); any engine may end in @MAJOR to run on crosscheck built against that Wasmtime release)",
         known_engine_names().join(", ")
     )
 }

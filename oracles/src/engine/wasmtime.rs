@@ -48,16 +48,37 @@ pub struct WasmtimeVariant {
     pub opt_none: bool,
     /// Cranelift's single-pass register allocator instead of backtracking.
     pub single_pass: bool,
-    /// Fuel metering (`consume_fuel`). Without it (`+nofuel`) the code has
-    /// no fuel checks, as most embedders run it; an epoch deadline
-    /// (`epoch_interruption`, [`EPOCH_DEADLINE`]) stands in as the backstop
-    /// against a module that does not terminate.
-    pub fuel: bool,
+    /// What stops a call that does not end, and instruments the code for
+    /// it.
+    pub budget: Budget,
     /// The proposals wasmi lacks on too (`+proposals`): typed function
     /// references, GC, exceptions and relaxed SIMD (deterministic), for
     /// the Wasmtime-only sub-matrix (`[matrix] proposal_engines`).
     pub proposals: bool,
 }
+
+/// What a variant's code carries to stop a call that does not end. Both
+/// budgets change the code Cranelift generates (a check in every loop
+/// header and function entry, which counts as a call that may observe
+/// memory), so optimizations embedders get do not fire under them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// Fuel metering (`consume_fuel`, `[execution] fuel` per step).
+    Fuel,
+    /// An epoch deadline (`epoch_interruption`, [`EPOCH_DEADLINE`] per
+    /// step), `+nofuel`.
+    Epoch,
+    /// Neither, as `Config::new()` and most embedders run (`+nobudget`; the
+    /// embedders' whole default is named [`EMBEDDER_DEFAULT`]). Only the
+    /// worker's time limit stops it: the matrix never gives it a step that
+    /// no engine with a budget ended (`case::plan::Horizon`).
+    None,
+}
+
+/// The name of Wasmtime's default configuration as embedders run it
+/// (`Config::new()`): Cranelift at opt level speed, tail calls,
+/// signals-based traps, and neither fuel nor epochs.
+pub const EMBEDDER_DEFAULT: &str = "wasmtime-default";
 
 /// How often the epoch of variants without fuel advances.
 pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
@@ -78,7 +99,8 @@ impl WasmtimeVariant {
             match option {
                 "opt-none" if !variant.opt_none => variant.opt_none = true,
                 "single-pass" if !variant.single_pass => variant.single_pass = true,
-                "nofuel" if variant.fuel => variant.fuel = false,
+                "nofuel" if variant.budget == Budget::Fuel => variant.budget = Budget::Epoch,
+                "nobudget" if variant.budget == Budget::Fuel => variant.budget = Budget::None,
                 "proposals" if !variant.proposals => variant.proposals = true,
                 _ => return None,
             }
@@ -87,6 +109,9 @@ impl WasmtimeVariant {
     }
 
     fn parse_base(name: &str) -> Option<WasmtimeVariant> {
+        if name == EMBEDDER_DEFAULT {
+            return Some(WasmtimeVariant::embedder_default());
+        }
         let mut parts = name.split('-');
         let backend = match parts.next()? {
             "cranelift" => Backend::Cranelift,
@@ -110,13 +135,38 @@ impl WasmtimeVariant {
             signals,
             opt_none: false,
             single_pass: false,
-            fuel: true,
+            budget: Budget::Fuel,
             proposals: false,
         })
     }
 
+    /// Wasmtime's `Config::new()` on the matrix's proposals
+    /// ([`EMBEDDER_DEFAULT`]).
+    pub fn embedder_default() -> WasmtimeVariant {
+        WasmtimeVariant {
+            backend: Backend::Cranelift,
+            tail_calls: true,
+            signals: true,
+            opt_none: false,
+            single_pass: false,
+            budget: Budget::None,
+            proposals: false,
+        }
+    }
+
     /// The variant's canonical name.
     pub fn name(&self) -> String {
+        let without_proposals = WasmtimeVariant {
+            proposals: false,
+            ..*self
+        };
+        if without_proposals == WasmtimeVariant::embedder_default() {
+            let mut name = EMBEDDER_DEFAULT.to_string();
+            if self.proposals {
+                name.push_str("+proposals");
+            }
+            return name;
+        }
         let backend = match self.backend {
             Backend::Cranelift => "cranelift",
             Backend::Winch => "winch",
@@ -131,8 +181,10 @@ impl WasmtimeVariant {
         if self.single_pass {
             name.push_str("+single-pass");
         }
-        if !self.fuel {
-            name.push_str("+nofuel");
+        match self.budget {
+            Budget::Fuel => {}
+            Budget::Epoch => name.push_str("+nofuel"),
+            Budget::None => name.push_str("+nobudget"),
         }
         if self.proposals {
             name.push_str("+proposals");
@@ -168,12 +220,16 @@ impl WasmtimeVariant {
                 },
             ),
         ];
+        // Fuel and epochs swap; a variant without either gains the lighter
+        // one, the epoch check.
+        let budget = match self.budget {
+            Budget::Fuel => Budget::Epoch,
+            Budget::Epoch => Budget::Fuel,
+            Budget::None => Budget::Epoch,
+        };
         out.push((
-            format!("fuel {} -> {}", on_off(self.fuel), on_off(!self.fuel)),
-            WasmtimeVariant {
-                fuel: !self.fuel,
-                ..*self
-            },
+            format!("{} -> {}", self.budget.describe(), budget.describe()),
+            WasmtimeVariant { budget, ..*self },
         ));
         if self.backend == Backend::Cranelift {
             out.push((
@@ -245,10 +301,10 @@ impl WasmtimeVariant {
             flags.push("-O regalloc-algorithm=single-pass".into());
         }
         // Fuel instrumentation changes the code; the run line says which.
-        if self.fuel {
-            flags.push(format!("-W fuel={}", limits.fuel));
-        } else {
-            flags.push("-W epoch-interruption=y".into());
+        match self.budget {
+            Budget::Fuel => flags.push(format!("-W fuel={}", limits.fuel)),
+            Budget::Epoch => flags.push("-W epoch-interruption=y".into()),
+            Budget::None => {}
         }
         flags.push(format!("-W max-wasm-stack={}", limits.max_wasm_stack));
         flags.join(" ")
@@ -288,12 +344,16 @@ impl WasmtimeVariant {
             })
             .cranelift_regalloc_algorithm(regalloc(self.single_pass)?)
             .signals_based_traps(self.signals);
-        if self.fuel {
-            config.consume_fuel(true);
-            #[cfg(wasmtime_variable_operator_cost)]
-            config.operator_cost(fuel_costs_without_variable_parts());
-        } else {
-            config.epoch_interruption(true);
+        match self.budget {
+            Budget::Fuel => {
+                config.consume_fuel(true);
+                #[cfg(wasmtime_variable_operator_cost)]
+                config.operator_cost(fuel_costs_without_variable_parts());
+            }
+            Budget::Epoch => {
+                config.epoch_interruption(true);
+            }
+            Budget::None => {}
         }
         if self.proposals {
             config
@@ -342,6 +402,14 @@ pub fn has_explicit_checks(engine: &str) -> bool {
     WasmtimeVariant::parse(without_fault(split_version(engine).0)).is_some_and(|v| !v.signals)
 }
 
+/// Whether `engine` (a Wasmtime variant, possibly with an injected fault or
+/// of another release) runs without fuel or epochs: nothing but its
+/// worker's time limit stops a call of it that does not end.
+pub fn runs_unbudgeted(engine: &str) -> bool {
+    WasmtimeVariant::parse(without_fault(split_version(engine).0))
+        .is_some_and(|v| v.budget == Budget::None)
+}
+
 fn on_off(on: bool) -> &'static str {
     if on {
         "on"
@@ -386,31 +454,44 @@ fn regalloc(single_pass: bool) -> Result<RegallocAlgorithm> {
     )
 }
 
-/// What stops a call that does not end: fuel, or an epoch deadline.
-#[derive(Clone, Copy, Debug)]
-enum Budget {
-    Fuel(u64),
-    Epoch,
+impl Budget {
+    /// In words, for configuration flips.
+    fn describe(self) -> &'static str {
+        match self {
+            Budget::Fuel => "fuel",
+            Budget::Epoch => "epoch deadline",
+            Budget::None => "no fuel or epochs",
+        }
+    }
 }
 
-impl Budget {
-    fn of(variant: &WasmtimeVariant, limits: &ExecutionConfig) -> Budget {
-        if variant.fuel {
-            Budget::Fuel(limits.fuel)
-        } else {
-            Budget::Epoch
+/// A store's allowance for the next step, from its variant's [`Budget`].
+#[derive(Clone, Copy, Debug)]
+enum StoreBudget {
+    Fuel(u64),
+    Epoch,
+    Unlimited,
+}
+
+impl StoreBudget {
+    fn of(variant: &WasmtimeVariant, limits: &ExecutionConfig) -> StoreBudget {
+        match variant.budget {
+            Budget::Fuel => StoreBudget::Fuel(limits.fuel),
+            Budget::Epoch => StoreBudget::Epoch,
+            Budget::None => StoreBudget::Unlimited,
         }
     }
 
     /// A fresh budget for the next step (instantiation or a call).
     fn renew(self, store: &mut Store<HarnessLimiter>) {
         match self {
-            Budget::Fuel(fuel) => store.set_fuel(fuel).expect("fuel is enabled"),
-            Budget::Epoch => {
+            StoreBudget::Fuel(fuel) => store.set_fuel(fuel).expect("fuel is enabled"),
+            StoreBudget::Epoch => {
                 let ticks = EPOCH_DEADLINE.as_millis() / EPOCH_TICK.as_millis();
                 store.set_epoch_deadline(ticks as u64);
                 store.epoch_deadline_trap();
             }
+            StoreBudget::Unlimited => {}
         }
     }
 }
@@ -513,7 +594,7 @@ impl WasmtimeEngine {
                 "Wasmtime refused the configuration of engine {name:?}"
             ))
         })?;
-        if !variant.fuel {
+        if variant.budget == Budget::Epoch {
             tick_epochs(&engine);
         }
         Ok(WasmtimeEngine {
@@ -588,7 +669,7 @@ impl Engine for WasmtimeEngine {
                 || {
                     let mut store = Store::new(&self.engine, HarnessLimiter::new(&self.limits));
                     store.limiter(|limiter| limiter as &mut dyn wasmtime::ResourceLimiter);
-                    let budget = Budget::of(&self.variant, &self.limits);
+                    let budget = StoreBudget::of(&self.variant, &self.limits);
                     budget.renew(&mut store);
                     let instance = Instance::new(&mut store, &module, &[]);
                     canary::check(|| "instantiation".into());
@@ -655,14 +736,14 @@ impl wasmtime::ResourceLimiter for HarnessLimiter {
 struct WasmtimeInstance {
     store: Store<HarnessLimiter>,
     instance: Instance,
-    budget: Budget,
+    budget: StoreBudget,
     sabotage: Option<MemorySabotage>,
     /// A function's `VMFuncRef` address identifies it within the instance.
     exported_funcs: HashMap<usize, String>,
 }
 
 impl WasmtimeInstance {
-    fn new(mut store: Store<HarnessLimiter>, instance: Instance, budget: Budget) -> Self {
+    fn new(mut store: Store<HarnessLimiter>, instance: Instance, budget: StoreBudget) -> Self {
         let funcs: Vec<(String, Func)> = instance
             .exports(&mut store)
             .filter_map(|e| {

@@ -6,6 +6,7 @@
 //! rest of the case in a fresh worker without it, so every engine's
 //! outcome is judged together (`pipeline::findings::of_deaths`).
 
+use crate::engine::runs_unbudgeted;
 use serde::{Deserialize, Serialize};
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
@@ -14,6 +15,11 @@ use std::process::ExitStatus;
 /// "not known to any linear memory" abort, a segfault in code with
 /// explicit bounds checks, a changed canary around linear memory).
 pub const BREACH: &str = "breach";
+
+/// Finding kind: an engine with fuel or an epoch deadline ran on past the
+/// time limit, where its budget should have stopped it long before
+/// (embedders rely on it to stop untrusted code).
+pub const LIMIT_ESCAPE: &str = "limit-escape";
 
 /// How one engine's run ended its process, or was stopped, or breached
 /// the sandbox.
@@ -39,6 +45,19 @@ impl Death {
             ("hang", true) => "compile-time",
             ("oom", true) => "compile-memory",
             (kind, _) => kind,
+        }
+    }
+
+    /// The finding kind of this death in `engine`: a run that went on past
+    /// the time limit is a [`LIMIT_ESCAPE`] in an engine with fuel or an
+    /// epoch deadline (they exist to stop it), and a `mismatch` in one
+    /// without either, which the matrix only gives steps that an engine
+    /// with a budget ended (`case::plan::Horizon`).
+    pub fn finding_kind_in(&self, engine: &str) -> &str {
+        match (self.kind.as_str(), self.compiling) {
+            ("hang", false) if runs_unbudgeted(engine) => "mismatch",
+            ("hang", false) => LIMIT_ESCAPE,
+            _ => self.finding_kind(),
         }
     }
 

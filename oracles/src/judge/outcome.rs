@@ -96,6 +96,10 @@ pub enum Outcome {
     Limit(String),
     /// Any other failure the engine reported; compared by its presence only.
     Error(String),
+    /// Not run: an engine without fuel or epochs does not take a step that
+    /// no engine with a budget ended (`case::plan::Horizon`); it would run
+    /// on until killed. As incomparable as the budgets that ran out there.
+    Withheld,
 }
 
 impl Outcome {
@@ -105,6 +109,7 @@ impl Outcome {
             Outcome::Trap(TrapKind::StackOverflow) => Some(InconclusiveReason::StackOverflow),
             Outcome::Trap(TrapKind::OutOfFuel) => Some(InconclusiveReason::OutOfFuel),
             Outcome::Limit(_) => Some(InconclusiveReason::ResourceLimit),
+            Outcome::Withheld => Some(InconclusiveReason::OutOfFuel),
             _ => None,
         }
     }
@@ -116,6 +121,7 @@ impl Outcome {
             Outcome::Trap(kind) => format!("trap:{kind}"),
             Outcome::Limit(_) => "limit".into(),
             Outcome::Error(_) => "error".into(),
+            Outcome::Withheld => "withheld".into(),
         }
     }
 
@@ -129,6 +135,7 @@ impl Outcome {
             (Outcome::Trap(a), Outcome::Trap(b)) => a == b,
             (Outcome::Limit(_), Outcome::Limit(_)) => true,
             (Outcome::Error(_), Outcome::Error(_)) => true,
+            (Outcome::Withheld, Outcome::Withheld) => true,
             _ => false,
         }
     }
@@ -141,6 +148,9 @@ impl fmt::Display for Outcome {
             Outcome::Trap(kind) => write!(f, "trap {kind}"),
             Outcome::Limit(msg) => write!(f, "limit: {msg}"),
             Outcome::Error(msg) => write!(f, "error: {msg}"),
+            Outcome::Withheld => f.write_str(
+                "not run: no engine with fuel or epochs ended this step, and this one has neither",
+            ),
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::cost::spread::spanning;
 use crate::engine::family::family;
 use crate::engine::matrix::Matrix;
 use crate::judge::attribution::{blame, suspect};
-use crate::judge::death::{Death, BREACH};
+use crate::judge::death::{Death, BREACH, LIMIT_ESCAPE};
 use crate::judge::outcome::EngineRun;
 use crate::judge::verdict::{Group, Verdict};
 use crate::judge::versions::divergence;
@@ -153,21 +153,24 @@ pub struct CostEvidence<'a> {
 /// (engines that share code dying alike are one bug), breaches first. The
 /// suspect weighs the engines that died against those that ran the case.
 pub fn of_deaths(runs: &[(String, EngineRun)]) -> Vec<Finding> {
-    let mut groups: Vec<(&Death, Vec<&str>)> = Vec::new();
+    let mut groups: Vec<(&Death, &str, Vec<&str>)> = Vec::new();
     for (engine, run) in runs {
         let EngineRun::Died(death) = run else {
             continue;
         };
-        let same = |d: &&Death| d.finding_kind() == death.finding_kind() && d.how == death.how;
-        match groups.iter_mut().find(|(d, _)| same(d)) {
-            Some((_, engines)) => engines.push(engine),
-            None => groups.push((death, vec![engine.as_str()])),
+        let kind = death.finding_kind_in(engine);
+        match groups
+            .iter_mut()
+            .find(|(d, k, _)| *k == kind && d.how == death.how)
+        {
+            Some((_, _, engines)) => engines.push(engine),
+            None => groups.push((death, kind, vec![engine.as_str()])),
         }
     }
     if groups.is_empty() {
         return Vec::new();
     }
-    groups.sort_by_key(|(death, _)| !death.is_breach());
+    groups.sort_by_key(|(death, _, _)| !death.is_breach());
     let survivors: Vec<String> = runs
         .iter()
         .filter(|(_, run)| matches!(run, EngineRun::Ran(_)))
@@ -175,14 +178,15 @@ pub fn of_deaths(runs: &[(String, EngineRun)]) -> Vec<Finding> {
         .collect();
     groups
         .into_iter()
-        .map(|(death, engines)| death_finding(death, &engines, &survivors))
+        .map(|(death, kind, engines)| death_finding(death, kind, &engines, &survivors))
         .collect()
 }
 
-/// The finding of `engines` dying as `death` while `survivors` ran the case.
-fn death_finding(death: &Death, engines: &[&str], survivors: &[String]) -> Finding {
-    let kind = death.finding_kind();
-    let names = if kind == "hang" {
+/// The finding of `engines` dying as `death`, a finding of `kind`
+/// ([`Death::finding_kind_in`]), while `survivors` ran the case.
+fn death_finding(death: &Death, kind: &str, engines: &[&str], survivors: &[String]) -> Finding {
+    let ran_on = kind == "hang" || kind == LIMIT_ESCAPE || kind == "mismatch";
+    let names = if ran_on {
         // What hung, not which engines the limit happened to reach: the
         // families, so that one bug is one finding whichever of a
         // family's variants ran into it first.
@@ -193,22 +197,37 @@ fn death_finding(death: &Death, engines: &[&str], survivors: &[String]) -> Findi
     } else {
         engines.join(",")
     };
+    let died: Vec<String> = engines.iter().map(|e| e.to_string()).collect();
+    let party = death_suspect(&died, survivors);
     let signature = if death.is_breach() {
         // Not necessarily a death: a canary can change in a live process.
         format!("{kind} {} in {names}", death.how)
+    } else if kind == "mismatch" {
+        // Signed like the mismatches of the comparison: what ran on, and
+        // who is blamed for it.
+        format!("mismatch run {{{names}}}=hang blame {party}")
+    } else if kind == LIMIT_ESCAPE {
+        format!("{kind} {names} ran on past its fuel or epoch deadline")
     } else if kind == death.kind {
         format!("{kind} worker {} in {names}", death.how)
     } else {
         // Signed like a measured compile blowup.
         format!("{kind} {names}")
     };
-    let died: Vec<String> = engines.iter().map(|e| e.to_string()).collect();
-    let party = death_suspect(&died, survivors);
     let suspect = match kind {
         "compile-time" | "compile-memory" => blowup_suspect(kind, &party),
         BREACH => format!(
             "{} reached outside linear memory: suspect {party}",
             engines.join(", ")
+        ),
+        "mismatch" => format!(
+            "{} ran on without end where every engine with a budget ended each step it took (no fuel or epochs to stop it): suspect {party}",
+            engines.join(", ")
+        ),
+        LIMIT_ESCAPE => format!(
+            "{} ran on past its budget (fuel, or an epoch deadline of {} s per step) until the worker's time limit: suspect {party}",
+            engines.join(", "),
+            crate::engine::EPOCH_DEADLINE.as_secs()
         ),
         _ => format!("the worker died in {}: suspect {party}", engines.join(", ")),
     };
@@ -219,6 +238,7 @@ fn death_finding(death: &Death, engines: &[&str], survivors: &[String]) -> Findi
     let what = match (death.is_breach(), death.compiling) {
         (true, _) => "reached outside its sandbox",
         (false, true) => "did not finish compiling",
+        (false, false) if ran_on => "ran on until its worker was killed",
         (false, false) => "died running the module",
     };
     Finding {
