@@ -172,6 +172,10 @@ fn check_bounds(settings: &Settings) -> Result<()> {
         0..=10_000_000,
     )?;
     share("generator.proposals_share", g.proposals_share)?;
+    share(
+        "generator.local_loop_counters_share",
+        g.local_loop_counters_share,
+    )?;
     share("generator.stack.share", g.stack.share)?;
     share("generator.rules.share", g.rules.share)?;
     if g.stack.share + g.rules.share > 1.0 {

@@ -31,6 +31,12 @@ pub struct BenchArgs {
     /// the same matrix without, in alternating rounds on the same seeds.
     #[arg(long, conflicts_with_all = ["daemon", "code_identity"])]
     canaries: bool,
+    /// Instead of the stages: what Cranelift's optimizer removes (loads,
+    /// stores, instructions: opt level none against speed) from the
+    /// seeds' wasm-smith modules, with loops counting in the termination
+    /// global and in locals, under fuel, an epoch check and neither.
+    #[arg(long, conflicts_with_all = ["daemon", "code_identity", "canaries"])]
+    optimizations: bool,
 }
 
 /// Runs the command on the calling thread (main gives it a large stack).
@@ -42,6 +48,8 @@ pub fn run(config: &Config, args: BenchArgs) -> Result<ExitCode> {
         daemon_vs_sweep(config, seeds)?;
     } else if args.canaries {
         canary_cost(config, seeds)?;
+    } else if args.optimizations {
+        optimizations(config, seeds)?;
     } else {
         measure(config, seeds)?;
     }
@@ -237,6 +245,70 @@ fn daemon_vs_sweep(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Prints what the optimizer removes from the seeds' wasm-smith modules
+/// under each termination scheme and instrumentation.
+fn optimizations(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
+    use oracles::cost::optimizer::{clif_counts, ClifCounts};
+    use oracles::engine::Budget;
+    println!(
+        "crosscheck bench --optimizations: seeds {}..{}, wasm-smith modules only; CLIF at opt level none -> speed, summed",
+        seeds.start, seeds.end
+    );
+    println!(
+        "{:<8} {:<16} {:>7} {:>17} {:>17} {:>21} {:>14}",
+        "loops", "instrumentation", "modules", "loads", "stores", "instructions", "fired in"
+    );
+    for (scheme, share) in [("global", 0.0), ("local", 1.0)] {
+        let mut generator = config.settings.generator.clone();
+        generator.local_loop_counters_share = share;
+        generator.stack.share = 0.0;
+        generator.rules.share = 0.0;
+        generator.proposals_share = 0.0;
+        let modules = seeds
+            .clone()
+            .map(|seed| generate(seed, &generator).map(|m| m.wasm))
+            .collect::<Result<Vec<_>>>()?;
+        for (name, budget) in [
+            ("neither", Budget::None),
+            ("epoch check", Budget::Epoch),
+            ("fuel", Budget::Fuel),
+        ] {
+            let (mut none, mut speed) = (ClifCounts::default(), ClifCounts::default());
+            let (mut compiled, mut fired) = (0, 0);
+            for wasm in &modules {
+                let (Ok(n), Ok(s)) = (
+                    clif_counts(wasm, true, budget),
+                    clif_counts(wasm, false, budget),
+                ) else {
+                    continue;
+                };
+                compiled += 1;
+                if s.loads < n.loads || s.stores < n.stores {
+                    fired += 1;
+                }
+                none += n;
+                speed += s;
+            }
+            let removed = |before: u64, after: u64| {
+                let share = 100.0 * (before as f64 - after as f64) / (before.max(1) as f64);
+                format!("{before}->{after} {share:>4.1}%")
+            };
+            println!(
+                "{:<8} {:<16} {:>7} {:>17} {:>17} {:>21} {:>13.1}%",
+                scheme,
+                name,
+                compiled,
+                removed(none.loads, speed.loads),
+                removed(none.stores, speed.stores),
+                removed(none.instructions, speed.instructions),
+                100.0 * fired as f64 / compiled.max(1) as f64
+            );
+        }
+    }
+    println!("fired in: modules where opt level speed has fewer loads or stores than none");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 use crate::case::rules::{self, RulesConfig};
 use crate::case::stack_program::{self, StackProgramConfig};
+use crate::case::termination;
 use anyhow::{Context, Result};
 use arbitrary::{Arbitrary, Unstructured};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -40,6 +41,12 @@ pub struct GeneratorConfig {
     /// SIMD), run on the Wasmtime-only sub-matrix
     /// (`[matrix] proposal_engines`).
     pub proposals_share: f64,
+    /// Share of the wasm-smith cases whose loops count their iterations in
+    /// a local of their function (`case::termination::count_loops_locally`)
+    /// instead of in the termination-fuel global, which every loop would
+    /// otherwise load and store: instance state in every iteration keeps
+    /// memory optimizations from firing.
+    pub local_loop_counters_share: f64,
     /// Stack programs (`[generator.stack]`), a share of all cases.
     pub stack: StackProgramConfig,
     /// Rule-guided cases (`[generator.rules]`), a share of all cases.
@@ -59,6 +66,7 @@ impl Default for GeneratorConfig {
             max_memory_pages: 16,
             max_table_elements: 1000,
             proposals_share: 0.05,
+            local_loop_counters_share: 0.5,
             stack: StackProgramConfig::default(),
             rules: RulesConfig::default(),
         }
@@ -219,12 +227,18 @@ fn swarm_module(
     config.min_funcs = u
         .int_in_range(1..=config.max_funcs)
         .context("drawing the function count")?;
-    let features = enabled_features(&config);
+    let mut features = enabled_features(&config);
     let mut module = wasm_smith::Module::new(config, &mut u).context("wasm-smith generation")?;
     let fuel_global = module
         .ensure_termination(settings.termination_fuel)
         .context("ensure_termination")?;
-    let wasm = crate::case::termination::export_fuel_global(&module.to_bytes(), fuel_global)
+    let mut wasm = module.to_bytes();
+    if coins.local_loops(settings.local_loop_counters_share) {
+        wasm = termination::count_loops_locally(&wasm, fuel_global, settings.termination_fuel)
+            .context("counting loop iterations in locals")?;
+        features.push("local-loop-counters");
+    }
+    let wasm = termination::export_fuel_global(&wasm, fuel_global)
         .context("exporting the termination fuel")?;
     Ok(GeneratedModule {
         seed,
@@ -254,6 +268,7 @@ struct Coins {
     gc: bool,
     exceptions: bool,
     relaxed_simd: bool,
+    local_loops: u64,
 }
 
 impl Coins {
@@ -267,7 +282,14 @@ impl Coins {
             gc: digest[26] & 1 == 1,
             exceptions: digest[27] & 1 == 1,
             relaxed_simd: digest[28] & 1 == 1,
+            // 24 bits, as the high bits of a uniform u64.
+            local_loops: u64::from_le_bytes([0, 0, 0, 0, 0, digest[29], digest[30], digest[31]]),
         }
+    }
+
+    /// Whether this case's loops count in locals, `share` of the time.
+    fn local_loops(&self, share: f64) -> bool {
+        below(self.local_loops, share)
     }
 
     /// Whether this case is a stack program, `share` of the time.
@@ -423,6 +445,38 @@ mod tests {
             distinct.len() >= 18,
             "only {} distinct modules",
             distinct.len()
+        );
+    }
+
+    #[test]
+    fn about_half_the_wasm_smith_cases_count_loops_in_locals_and_all_validate() {
+        let settings = GeneratorConfig::default();
+        let (mut local, mut global, mut loops) = (0, 0, 0);
+        for seed in 0..200 {
+            let case = generate(seed, &settings).unwrap();
+            if ["rule-guided", "stack"]
+                .iter()
+                .any(|f| case.features.iter().any(|g| g.starts_with(f)))
+            {
+                continue;
+            }
+            wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+                .validate_all(&case.wasm)
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            let text = wasmprinter::print_bytes(&case.wasm).unwrap();
+            let has_loop = text.contains("loop");
+            loops += has_loop as u32;
+            if case.features.contains(&"local-loop-counters") {
+                local += 1;
+            } else {
+                global += 1;
+            }
+        }
+        assert!(loops > 20, "{loops} modules with loops");
+        let share = local as f64 / (local + global) as f64;
+        assert!(
+            (0.35..=0.65).contains(&share),
+            "{local} local, {global} global"
         );
     }
 

@@ -15,6 +15,7 @@ pub mod compile;
 pub mod exponents;
 pub mod heap;
 pub mod limits;
+pub mod optimizer;
 pub mod releases;
 pub mod run;
 pub mod scaling_check;

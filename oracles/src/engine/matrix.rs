@@ -353,20 +353,20 @@ fn run_engines(
     };
     // Engines with a budget first: an engine without one runs only the
     // steps some engine with a budget ended.
-    let unbudgeted = |e: &Box<dyn Engine>| runs_unbudgeted(e.name());
+    let unbudgeted = |e: &dyn Engine| runs_unbudgeted(e.name());
     let mut slots: Vec<Option<EngineRun>> = set
         .engines
         .iter()
         .enumerate()
-        .map(|(index, e)| (!unbudgeted(e)).then(|| run(index, e.as_ref(), plan, observe)))
+        .map(|(index, e)| (!unbudgeted(e.as_ref())).then(|| run(index, e.as_ref(), plan, observe)))
         .collect();
-    if set.engines.iter().any(unbudgeted) {
+    if set.engines.iter().any(|e| unbudgeted(e.as_ref())) {
         let bounded = Plan {
             horizon: horizon(plan, slots.iter().flatten()),
             ..plan.clone()
         };
         for (index, engine) in set.engines.iter().enumerate() {
-            if unbudgeted(engine) {
+            if unbudgeted(engine.as_ref()) {
                 slots[index] = Some(run(index, engine.as_ref(), &bounded, observe));
             }
         }

@@ -31,6 +31,6 @@ pub use self::registry::{build_engine, known_engine_names};
 pub use self::sabotage::{Sabotage, SabotagedEngine};
 pub use self::wasmi::{WasmiEngine, WASMI_LAZY};
 pub use self::wasmtime::{
-    has_explicit_checks, runs_unbudgeted, Backend, Budget, WasmtimeEngine, WasmtimeVariant,
-    EMBEDDER_DEFAULT, EPOCH_DEADLINE, EPOCH_TICK,
+    compile_writing_clif, has_explicit_checks, runs_unbudgeted, Backend, Budget, WasmtimeEngine,
+    WasmtimeVariant, EMBEDDER_DEFAULT, EPOCH_DEADLINE, EPOCH_TICK,
 };

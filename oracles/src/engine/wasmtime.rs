@@ -395,6 +395,21 @@ impl WasmtimeVariant {
     }
 }
 
+/// Compiles `wasm` on `variant` with Wasmtime writing each function's
+/// final CLIF into `dir` (`Config::emit_clif`), for measuring what the
+/// optimizer did. `dir` must exist.
+pub fn compile_writing_clif(
+    variant: &WasmtimeVariant,
+    wasm: &[u8],
+    dir: &std::path::Path,
+) -> Result<()> {
+    let mut config = variant.config(ExecutionConfig::default().max_wasm_stack, false)?;
+    config.emit_clif(dir);
+    let engine = wasmtime::Engine::new(&config).map_err(anyhow::Error::from)?;
+    Module::new(&engine, wasm).map_err(|e| anyhow::Error::from(e).context("compiling"))?;
+    Ok(())
+}
+
 /// Whether `engine` (a Wasmtime variant, possibly with an injected fault or
 /// of another release) compiles explicit bounds checks: a memory fault
 /// running its code is a breach, not a guard page doing its job.
