@@ -12,7 +12,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use walkdir::WalkDir;
 
 /// The oldest Wasmtime release whose API `engine/wasmtime.rs` handles.
@@ -103,10 +103,17 @@ impl Builds {
         copy_source(&self.source, files, &source)?;
         require_release(&source.join("Cargo.toml"), major)?;
         let target = self.cache.join("target");
+        let toolchain = super::toolchain::for_checkout(&source)
+            .with_context(|| format!("choosing a Rust toolchain for Wasmtime {major}"))?;
         progress.step(format!(
-            "Wasmtime {major}: building crosscheck against it (cargo build --release, minutes)"
+            "Wasmtime {major}: building crosscheck against it (cargo build --release on {}, minutes)",
+            match &toolchain.name {
+                Some(name) => format!("{name}, rustc {}", toolchain.version),
+                None => format!("rustc {}", toolchain.version),
+            }
         ));
-        let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        let mut child = toolchain
+            .cargo()
             .args([
                 "build",
                 "--release",

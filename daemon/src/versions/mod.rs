@@ -9,3 +9,4 @@
 pub mod bisect;
 pub mod builds;
 pub mod progress;
+pub mod toolchain;

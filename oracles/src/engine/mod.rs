@@ -24,6 +24,7 @@ mod sabotage;
 pub mod versioned_name;
 mod wasmi;
 mod wasmtime;
+pub(crate) use self::wasmtime::wasmtime_error;
 
 pub use self::faulty::{Fault, FaultyEngine, RuleFault};
 pub use self::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};

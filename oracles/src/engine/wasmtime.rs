@@ -330,7 +330,6 @@ impl WasmtimeVariant {
             .wasm_threads(false)
             .wasm_wide_arithmetic(true)
             .wasm_custom_page_sizes(true)
-            .wasm_component_model(false)
             .max_wasm_stack(max_wasm_stack)
             // Wasmtime refuses a wasm stack larger than its async stacks,
             // even with async support off.
@@ -388,11 +387,19 @@ impl WasmtimeVariant {
             Backend::Pulley => {
                 config
                     .target("pulley64")
-                    .map_err(|e| anyhow::Error::from(e).context("selecting the pulley64 target"))?;
+                    .map_err(|e| wasmtime_error(e).context("selecting the pulley64 target"))?;
             }
         }
         Ok(config)
     }
+}
+
+/// A Wasmtime error as crosscheck's: `wasmtime::Error` is `anyhow::Error`
+/// up to Wasmtime 47 and a type of its own from 48 on (convertible only
+/// with Wasmtime's `anyhow` feature, which 36 lacks), so it is carried by
+/// its message, causes included.
+pub(crate) fn wasmtime_error(error: wasmtime::Error) -> anyhow::Error {
+    anyhow::anyhow!("{error:#}")
 }
 
 /// Compiles `wasm` on `variant` with Wasmtime writing each function's
@@ -405,8 +412,8 @@ pub fn compile_writing_clif(
 ) -> Result<()> {
     let mut config = variant.config(ExecutionConfig::default().max_wasm_stack, false)?;
     config.emit_clif(dir);
-    let engine = wasmtime::Engine::new(&config).map_err(anyhow::Error::from)?;
-    Module::new(&engine, wasm).map_err(|e| anyhow::Error::from(e).context("compiling"))?;
+    let engine = wasmtime::Engine::new(&config).map_err(wasmtime_error)?;
+    Module::new(&engine, wasm).map_err(|e| wasmtime_error(e).context("compiling"))?;
     Ok(())
 }
 
@@ -605,7 +612,7 @@ impl WasmtimeEngine {
     ) -> Result<Self> {
         let config = variant.config(max_wasm_stack, limits.canaries)?;
         let engine = wasmtime::Engine::new(&config).map_err(|e| {
-            anyhow::Error::from(e).context(format!(
+            wasmtime_error(e).context(format!(
                 "Wasmtime refused the configuration of engine {name:?}"
             ))
         })?;

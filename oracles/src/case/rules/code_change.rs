@@ -84,7 +84,7 @@ pub fn optimizer_rewrote(
         std::fs::create_dir_all(&clif.dir)
             .with_context(|| format!("creating {}", clif.dir.display()))?;
         let counted = Module::new(&clif.engine, wasm)
-            .map_err(|e| anyhow::Error::from(e).context("compiling the rule's module"))
+            .map_err(|e| crate::engine::wasmtime_error(e).context("compiling the rule's module"))
             .and_then(|_| {
                 let mut total = 0;
                 for index in 0..functions {
