@@ -401,9 +401,9 @@ mod tests {
         let baseline: BTreeSet<String> = ["mismatch known".to_string()].into();
         let rules = evaluate(&policy(), &healthy(), &engines(), Some(&baseline));
         assert!(rules.iter().all(|r| r.pass), "{rules:#?}");
-        // cases, 2 engines, breaches, 10 kinds, 2 shares, speed, coverage,
+        // cases, 2 engines, breaches, 11 kinds, 2 shares, speed, coverage,
         // 5 exercised counts, overflows of 2 engines, baseline.
-        assert_eq!(rules.len(), 26);
+        assert_eq!(rules.len(), 27);
     }
 
     #[test]

@@ -426,9 +426,22 @@ mod tests {
         );
         assert!(compiling.summary.ends_with("(seed 7)\n"));
         let running = death_finding(&timeout, Some("cranelift"), false, "seed 7");
+        // An engine with fuel or an epoch deadline escaped its budget; one
+        // without either ran on where engines with one ended.
         assert_eq!(
             (running.kind.as_str(), running.signature.as_str()),
-            ("hang", "hang worker ran past its time limit in cranelift")
+            (
+                "limit-escape",
+                "limit-escape cranelift ran on past its fuel or epoch deadline"
+            )
+        );
+        let unbudgeted = death_finding(&timeout, Some("wasmtime-default"), false, "seed 7");
+        assert_eq!(
+            (unbudgeted.kind.as_str(), unbudgeted.signature.as_str()),
+            (
+                "mismatch",
+                "mismatch run {cranelift-opt}=hang blame wasmtime-default"
+            )
         );
         let memory = KillReason::Memory {
             rss: 5 << 30,

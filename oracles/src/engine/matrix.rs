@@ -362,7 +362,7 @@ fn run_engines(
         .collect();
     if set.engines.iter().any(|e| unbudgeted(e.as_ref())) {
         let bounded = Plan {
-            horizon: horizon(plan, slots.iter().flatten()),
+            horizon: horizon(plan, slots.iter().flatten().collect()),
             ..plan.clone()
         };
         for (index, engine) in set.engines.iter().enumerate() {
@@ -385,8 +385,14 @@ fn run_engines(
         let first = set.engines.len();
         for (offset, engine) in set.tie_breakers.iter().enumerate() {
             let plan = if runs_unbudgeted(engine.name()) {
+                let budgeted = names
+                    .iter()
+                    .zip(&runs)
+                    .filter(|(name, _)| !runs_unbudgeted(name))
+                    .map(|(_, run)| run)
+                    .collect();
                 &Plan {
-                    horizon: horizon(plan, runs.iter()),
+                    horizon: horizon(plan, budgeted),
                     ..plan.clone()
                 }
             } else {
@@ -405,20 +411,23 @@ fn run_engines(
     }
 }
 
-/// The first step of `plan` that no engine with a budget among `runs`
-/// ended (each ran out of fuel or time there, or none got there): where an
+/// The first step of `plan` that none of `budgeted` (the runs of the
+/// engines with a budget) ended: each ran out of fuel or time there, or
+/// none got there (they died, or refused the module). That is where an
 /// engine without a budget must stop. `None` when every step was ended, or
-/// when no engine with a budget ran at all (nothing to go by).
-fn horizon<'a>(plan: &Plan, runs: impl Iterator<Item = &'a EngineRun>) -> Option<Horizon> {
-    let executions: Vec<&Execution> = runs
+/// when the matrix has no engine with a budget (nothing to go by: a matrix
+/// of unbudgeted engines only is the user's choice).
+fn horizon(plan: &Plan, budgeted: Vec<&EngineRun>) -> Option<Horizon> {
+    if budgeted.is_empty() {
+        return None;
+    }
+    let executions: Vec<&Execution> = budgeted
+        .into_iter()
         .filter_map(|run| match run {
             EngineRun::Ran(execution) => Some(execution),
             _ => None,
         })
         .collect();
-    if executions.is_empty() {
-        return None;
-    }
     let ended = |outcome: &Outcome| {
         !matches!(
             outcome,

@@ -6,7 +6,6 @@
 //! rest of the case in a fresh worker without it, so every engine's
 //! outcome is judged together (`pipeline::findings::of_deaths`).
 
-use crate::engine::runs_unbudgeted;
 use serde::{Deserialize, Serialize};
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
@@ -45,19 +44,6 @@ impl Death {
             ("hang", true) => "compile-time",
             ("oom", true) => "compile-memory",
             (kind, _) => kind,
-        }
-    }
-
-    /// The finding kind of this death in `engine`: a run that went on past
-    /// the time limit is a [`LIMIT_ESCAPE`] in an engine with fuel or an
-    /// epoch deadline (they exist to stop it), and a `mismatch` in one
-    /// without either, which the matrix only gives steps that an engine
-    /// with a budget ended (`case::plan::Horizon`).
-    pub fn finding_kind_in(&self, engine: &str) -> &str {
-        match (self.kind.as_str(), self.compiling) {
-            ("hang", false) if runs_unbudgeted(engine) => "mismatch",
-            ("hang", false) => LIMIT_ESCAPE,
-            _ => self.finding_kind(),
         }
     }
 

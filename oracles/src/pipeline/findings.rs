@@ -20,6 +20,7 @@ use crate::cost::run::{find_slow_runs, is_suspect as is_slow_suspect, SlowRun};
 use crate::cost::spread::spanning;
 use crate::engine::family::family;
 use crate::engine::matrix::Matrix;
+use crate::engine::runs_unbudgeted;
 use crate::judge::attribution::{blame, suspect};
 use crate::judge::death::{Death, BREACH, LIMIT_ESCAPE};
 use crate::judge::outcome::EngineRun;
@@ -158,7 +159,7 @@ pub fn of_deaths(runs: &[(String, EngineRun)]) -> Vec<Finding> {
         let EngineRun::Died(death) = run else {
             continue;
         };
-        let kind = death.finding_kind_in(engine);
+        let kind = finding_kind_in(death, engine);
         match groups
             .iter_mut()
             .find(|(d, k, _)| *k == kind && d.how == death.how)
@@ -182,8 +183,21 @@ pub fn of_deaths(runs: &[(String, EngineRun)]) -> Vec<Finding> {
         .collect()
 }
 
+/// The finding kind of `death` in `engine`: a run that went on past the
+/// time limit is a [`LIMIT_ESCAPE`] in an engine with fuel or an epoch
+/// deadline (they exist to stop it), and a `mismatch` in one without
+/// either, which the matrix only gives steps that an engine with a budget
+/// ended (`case::plan::Horizon`).
+fn finding_kind_in<'a>(death: &'a Death, engine: &str) -> &'a str {
+    match (death.kind.as_str(), death.compiling) {
+        ("hang", false) if runs_unbudgeted(engine) => "mismatch",
+        ("hang", false) => LIMIT_ESCAPE,
+        _ => death.finding_kind(),
+    }
+}
+
 /// The finding of `engines` dying as `death`, a finding of `kind`
-/// ([`Death::finding_kind_in`]), while `survivors` ran the case.
+/// ([`finding_kind_in`]), while `survivors` ran the case.
 fn death_finding(death: &Death, kind: &str, engines: &[&str], survivors: &[String]) -> Finding {
     let ran_on = kind == "hang" || kind == LIMIT_ESCAPE || kind == "mismatch";
     let names = if ran_on {
