@@ -10,7 +10,13 @@
 //! 2. instructions and whole `block`/`loop`/`if` regions, in halves, then
 //!    quarters, down to one at a time;
 //! 3. `block` and `loop` wrappers (their bodies kept);
-//! 4. numbers (constants, memory and table sizes, offsets) towards 0 and 1.
+//! 4. locals nothing mentions, each on its own (several share a line);
+//! 5. code after an instruction that never falls through, to its block's
+//!    end, at once;
+//! 6. whole function bodies, replaced by `unreachable`;
+//! 7. instructions replaced by constants, stores to locals and globals by
+//!    `drop`;
+//! 8. numbers (constants, memory and table sizes, offsets) towards 0 and 1.
 //!
 //! The passes repeat until none changes anything or the deadline passes.
 //! Invalid candidates are refused here, without running anything.
@@ -65,6 +71,9 @@ pub fn reduce(
         state.remove_pairs()?;
         state.unwrap_blocks()?;
         state.shorten_locals()?;
+        state.remove_unused_locals()?;
+        state.remove_dead_code()?;
+        state.replace_function_bodies()?;
         state.constants_for_instructions()?;
         state.shrink_numbers()?;
         // Same-size changes count: a global read turned into a constant
@@ -231,6 +240,103 @@ impl State<'_> {
         Ok(())
     }
 
+    /// Removes each named local declaration (`(local $x t)`, several to a
+    /// line as `wasmprinter` prints them) that nothing in its function
+    /// mentions any more: the others on its line stay, which removing the
+    /// line or its last type cannot do.
+    fn remove_unused_locals(&mut self) -> Result<()> {
+        let mut at = 0;
+        while at < self.lines.len() && !self.out_of_time() {
+            let groups = local_groups(&self.lines[at]);
+            let (start, end) = function_around(&self.lines, at);
+            let unused = groups
+                .iter()
+                .find(|(_, name)| !(start..end).any(|i| i != at && mentions(&self.lines[i], name)));
+            if let Some((range, _)) = unused {
+                let mut candidate = self.lines.clone();
+                candidate[at].replace_range(range.clone(), "");
+                if candidate[at].trim().is_empty() {
+                    candidate.remove(at);
+                }
+                if self.try_lines(candidate, true)? {
+                    continue;
+                }
+            }
+            at += 1;
+        }
+        Ok(())
+    }
+
+    /// Removes what follows an instruction that never falls through
+    /// (`unreachable`, `return`, `br`, `br_table`, a tail call) up to the
+    /// end of its block: code nothing can reach.
+    fn remove_dead_code(&mut self) -> Result<()> {
+        let mut at = 0;
+        while at < self.lines.len() && !self.out_of_time() {
+            let line = self.lines[at].trim();
+            let opcode = line.split_whitespace().next().unwrap_or_default();
+            let diverges = in_function(&self.lines, at)
+                && matches!(
+                    opcode,
+                    "unreachable"
+                        | "return"
+                        | "br"
+                        | "br_table"
+                        | "return_call"
+                        | "return_call_indirect"
+                        | "return_call_ref"
+                        | "throw"
+                        | "rethrow"
+                        | "throw_ref"
+                );
+            if diverges {
+                let end = reachable_end(&self.lines, at + 1);
+                if end > at + 1 {
+                    let mut candidate = self.lines.clone();
+                    candidate.drain(at + 1..end);
+                    self.try_lines(candidate, false)?;
+                }
+            }
+            at += 1;
+        }
+        Ok(())
+    }
+
+    /// Each function's whole body replaced by `unreachable`: a function that
+    /// must stay (it is called, or exported) but whose code the bug does
+    /// not need.
+    fn replace_function_bodies(&mut self) -> Result<()> {
+        let mut at = 0;
+        while at < self.lines.len() && !self.out_of_time() {
+            if indent(&self.lines[at]) == 2 && self.lines[at].trim_start().starts_with("(func") {
+                let end = field_end(&self.lines, at);
+                let body: Vec<usize> = (at + 1..end)
+                    .filter(|i| is_instruction(&self.lines[*i]))
+                    .collect();
+                if body.len() > 1
+                    || body
+                        .first()
+                        .is_some_and(|i| self.lines[*i].trim() != "unreachable")
+                {
+                    let indent = " ".repeat(indent(&self.lines[body[0]]));
+                    let mut candidate: Vec<String> = self
+                        .lines
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !body.contains(i))
+                        .map(|(_, l)| l.clone())
+                        .collect();
+                    // Before the function's closing parenthesis.
+                    let close = end - 1 - body.len();
+                    candidate.insert(close, format!("{indent}unreachable"));
+                    self.try_lines(candidate, false)?;
+                }
+            }
+            at += 1;
+        }
+        Ok(())
+    }
+
     /// Removes the opening and closing lines of `block` and `loop`
     /// regions, keeping their bodies.
     fn unwrap_blocks(&mut self) -> Result<()> {
@@ -322,6 +428,75 @@ impl State<'_> {
         }
         Ok(())
     }
+}
+
+/// The lines of the function field around line `at`: its header to one
+/// past its closing line (the whole text when `at` is in none).
+fn function_around(lines: &[String], at: usize) -> (usize, usize) {
+    let start = (0..=at)
+        .rev()
+        .find(|i| indent(&lines[*i]) == 2 && lines[*i].trim_start().starts_with("(func"));
+    match start {
+        Some(start) => (start, field_end(lines, start)),
+        None => (0, lines.len()),
+    }
+}
+
+/// The `(local $name type)` groups of a line: each one's byte range
+/// (with the space before it) and its name.
+fn local_groups(line: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut groups = Vec::new();
+    let mut from = 0;
+    while let Some(found) = line[from..].find("(local $") {
+        let open = from + found;
+        let Some(close) = line[open..].find(')').map(|c| open + c + 1) else {
+            break;
+        };
+        let name = line[open + "(local ".len()..close - 1]
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let start = if line[..open].ends_with(' ') && !line[..open].trim().is_empty() {
+            open - 1
+        } else {
+            open
+        };
+        groups.push((start..close, name));
+        from = close;
+    }
+    groups
+}
+
+/// Whether `line` mentions the identifier `name` (not as part of a longer
+/// one).
+fn mentions(line: &str, name: &str) -> bool {
+    line.match_indices(name).any(|(i, _)| {
+        let next = line[i + name.len()..].chars().next();
+        !next.is_some_and(|c| c.is_alphanumeric() || "_.#$-".contains(c))
+    })
+}
+
+/// One past the last line reachable by falling through from `from` in
+/// its block: the first `end` or `else` of the enclosing block, or the
+/// function's end, with whole nested regions skipped.
+fn reachable_end(lines: &[String], from: usize) -> usize {
+    let mut at = from;
+    while at < lines.len() {
+        let line = lines[at].trim();
+        if line == "end"
+            || line == "else"
+            || line.starts_with("catch")
+            || !is_instruction(&lines[at])
+        {
+            return at;
+        }
+        at = match matching_end(lines, at) {
+            Some(end) => end + 1,
+            None => at + 1,
+        };
+    }
+    at
 }
 
 /// The removable units of `kind`, as line ranges, in order.
@@ -492,6 +667,49 @@ mod tests {
             assert!(!shown.contains(gone), "{gone} left: {shown}");
         }
         assert!(reduced.candidates > 0 && reduced.invalid > 0);
+    }
+
+    #[test]
+    fn unused_locals_dead_code_and_bodies_nobody_needs_go() {
+        // A division trapping on a value kept in a local (which must stay),
+        // next to locals nothing uses (declared on the same line), code
+        // after a `return`, and a called function whose body does not
+        // matter.
+        let wasm = wat::parse_str(
+            r#"(module
+                (func $helper (param i32) (result i32)
+                    (i32.mul (local.get 0) (i32.add (local.get 0) (i32.const 3))))
+                (func (export "f") (param i32) (result i32) (local i64 f64 i32 i64)
+                    (local.set 3 (call $helper (local.get 0)))
+                    (i32.div_s (i32.const 1) (local.get 3))
+                    return
+                    (drop (i32.add (local.get 3) (i32.const 9)))
+                    (i32.const 5)))"#,
+        )
+        .unwrap();
+        let has_trigger = |w: &[u8]| -> Result<bool> {
+            let t = text(w);
+            Ok(t.contains("i32.div_s")
+                && t.contains("call")
+                && t.contains("local.set")
+                && t.contains("export"))
+        };
+        let reduced = reduce(
+            &wasm,
+            Instant::now() + std::time::Duration::from_secs(60),
+            &mut |w| has_trigger(w),
+        )
+        .unwrap();
+        let shown = text(&reduced.wasm);
+        assert!(has_trigger(&reduced.wasm).unwrap(), "{shown}");
+        for gone in ["i64", "f64", "i32.mul", "i32.const 9", "i32.const 5"] {
+            assert!(!shown.contains(gone), "{gone} left: {shown}");
+        }
+        assert!(
+            reduced.wasm.len() <= 52,
+            "{} bytes: {shown}",
+            reduced.wasm.len()
+        );
     }
 
     #[test]
