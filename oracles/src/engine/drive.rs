@@ -38,19 +38,14 @@ pub(crate) fn drive<I: LiveInstance>(
     let start = Instant::now();
     let cpu_start = crate::cost::clock::thread_cpu_time();
     let run_cpu = || crate::cost::clock::cpu_since(cpu_start);
-    if plan.horizon == Some(Horizon::Instantiation) {
-        return EngineRun::Ran(Execution {
-            instantiation: Outcome::Withheld,
-            calls: Vec::new(),
-            state: None,
-            compile_time,
-            compile_cpu,
-            code_bytes,
-            run_time: start.elapsed(),
-            run_cpu: run_cpu(),
-        });
-    }
-    let mut instance = match instantiate() {
+    // An engine without a budget does not instantiate a module whose start
+    // function no engine with one ended.
+    let instantiated = if plan.horizon == Some(Horizon::Instantiation) {
+        Err(Outcome::Withheld)
+    } else {
+        instantiate()
+    };
+    let mut instance = match instantiated {
         Ok(instance) => instance,
         Err(outcome) => {
             return EngineRun::Ran(Execution {
