@@ -47,6 +47,8 @@ const WASMTIME_API: &[(&str, u64)] = &[
     // operations: before 48, fuel had flat per-operator costs only
     // (`Config::operator_cost` exists from 43 on, flat).
     ("wasmtime_variable_operator_cost", 48),
+    // `Config::compiler_inlining` takes an `Inlining` (before 45, a bool).
+    ("wasmtime_inlining_enum", 45),
 ];
 
 /// Sets the cfgs of [`WASMTIME_API`] for the linked release. An unknown

@@ -391,7 +391,8 @@ mod tests {
                 "wasmtime-default",
                 "cranelift-tail-explicit",
                 "cranelift-notail-signals",
-                "cranelift-notail-explicit+nofuel"
+                "cranelift-notail-explicit+nofuel",
+                "wasmtime-swarm"
             ]
         );
     }

@@ -31,6 +31,9 @@ pub const STACK_RERUN_RESOLVED: &str = "stack-rerun-resolved";
 /// Cases per feature the module used (`feature:simd`,
 /// `feature:stack:tail-loop`, ...).
 pub const FEATURE: &str = "feature:";
+/// Cases the configuration swarm's drawn engine ran, per setting it drew
+/// (`swarm:winch`, `swarm:no-sse41`, ...; `oracles::engine::swarm`).
+pub const SWARM_SETTING: &str = "swarm:";
 
 /// The counter name of `what`.
 pub fn counter(what: &str) -> String {
@@ -61,6 +64,13 @@ pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
             .any(is_overflow);
         if overflowed {
             events.push((engine.to_string(), counter(STACK_OVERFLOW)));
+        }
+    }
+    for (engine, _) in &ran {
+        if report.report.drawn.iter().any(|d| d == engine) {
+            for setting in oracles::engine::swarm::settings_of(engine) {
+                events.push(all(&format!("{SWARM_SETTING}{setting}")));
+            }
         }
     }
     if report.report.stack_rerun.is_some() {
@@ -133,6 +143,8 @@ pub struct Exercised {
     pub overflows: Vec<EngineOverflows>,
     /// Cases per module feature (proposal, stack program shape).
     pub features: Vec<(String, u64)>,
+    /// Cases the swarm's drawn engine ran, per setting drawn.
+    pub swarm: Vec<(String, u64)>,
 }
 
 /// One engine's stack overflows.
@@ -155,14 +167,18 @@ impl Exercised {
         let mut ran: std::collections::BTreeMap<&str, u64> = Default::default();
         let mut overflowed: std::collections::BTreeMap<&str, u64> = Default::default();
         let mut features = Vec::new();
+        let mut swarm = Vec::new();
         for ((engine, name), value) in counters {
             if engine == ALL_ENGINES {
                 let Some(what) = name.strip_prefix(EXERCISED) else {
                     continue;
                 };
-                match what.strip_prefix(FEATURE) {
-                    Some(feature) => features.push((feature.to_string(), *value)),
-                    None => *totals.entry(what).or_default() += value,
+                if let Some(feature) = what.strip_prefix(FEATURE) {
+                    features.push((feature.to_string(), *value));
+                } else if let Some(setting) = what.strip_prefix(SWARM_SETTING) {
+                    swarm.push((setting.to_string(), *value));
+                } else {
+                    *totals.entry(what).or_default() += value;
                 }
             } else if name == "ran" {
                 ran.insert(engine, *value);
@@ -190,6 +206,7 @@ impl Exercised {
                 })
                 .collect(),
             features,
+            swarm,
         }
     }
 
@@ -235,6 +252,19 @@ impl Exercised {
                 "    {feature:<54} {n:>10}  {:>6.2}%",
                 100.0 * *n as f64 / cases.max(1) as f64
             );
+        }
+        if !self.swarm.is_empty() {
+            let _ = writeln!(
+                out,
+                "  cases the swarm's drawn configuration ran, per setting:"
+            );
+            for (setting, n) in &self.swarm {
+                let _ = writeln!(
+                    out,
+                    "    {setting:<54} {n:>10}  {:>6.2}%",
+                    100.0 * *n as f64 / cases.max(1) as f64
+                );
+            }
         }
         out
     }

@@ -123,6 +123,13 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
     }
     events.extend(super::exercised::exercise_events(report));
     events.extend(super::rule_coverage::rule_events(report));
+    // An engine drawn for this case is counted as the swarm that drew it:
+    // one row, not one per configuration.
+    for (engine, _) in &mut events {
+        if report.report.drawn.contains(engine) {
+            *engine = oracles::engine::swarm::SWARM.to_string();
+        }
+    }
     events
 }
 

@@ -280,12 +280,16 @@ fn run_case(
     let settings = &config.settings;
     let outcome = oracles::engine::panics::catch(|| match module {
         Some(wasm) => {
+            // A single call keeps the case's seed: the swarm draws from it.
             let plan = match &call {
-                Some(call) => Some(oracles::Plan::single_call(
-                    &oracles::ModuleInfo::parse(&wasm)?,
-                    &call.export,
-                    &call.args,
-                )?),
+                Some(call) => Some(oracles::Plan {
+                    seed,
+                    ..oracles::Plan::single_call(
+                        &oracles::ModuleInfo::parse(&wasm)?,
+                        &call.export,
+                        &call.args,
+                    )?
+                }),
                 None => None,
             };
             oracles::run_module_given(

@@ -42,6 +42,12 @@ pub struct Plan {
     /// take, because no engine with a budget ended it (`None`: every step).
     #[serde(default)]
     pub horizon: Option<Horizon>,
+    /// The case's seed (0 for a plan not drawn from one): the arguments
+    /// come from it, and so does the configuration the swarm draws
+    /// (`engine::swarm`), which shrinking must keep while the module
+    /// changes.
+    #[serde(default)]
+    pub seed: u64,
 }
 
 /// The first step of a plan that no engine with a budget ended: an engine
@@ -62,7 +68,10 @@ impl Plan {
     /// name and the round, so that removing other exports (as shrinking
     /// does) leaves the remaining calls exactly as they were.
     pub fn from_seed(info: &ModuleInfo, seed: u64, rounds: usize) -> Plan {
-        let mut plan = Plan::observing(info);
+        let mut plan = Plan {
+            seed,
+            ..Plan::observing(info)
+        };
         for round in 0..rounds {
             for (name, signature) in info.functions() {
                 if signature.params.contains(&ValueType::Unsupported) {

@@ -38,6 +38,20 @@ pub trait Engine: Send + Sync {
         None
     }
 
+    /// For an engine that stands for a configuration drawn per case (the
+    /// swarm, `engine::swarm`): the engine drawn for `plan`'s seed that
+    /// accepts `wasm` and is none of `taken` (the matrix's other engines);
+    /// `Err` if it cannot be built. `None` for every other engine, which
+    /// runs as itself.
+    fn drawn_for(
+        &self,
+        _wasm: &[u8],
+        _plan: &Plan,
+        _taken: &[&str],
+    ) -> Option<Result<Box<dyn Engine>, String>> {
+        None
+    }
+
     /// Compiles, instantiates and runs the plan on one fresh instance.
     fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
         self.execute_observed(wasm, plan, &mut || {})

@@ -170,6 +170,10 @@ pub struct CaseReport {
     /// first run's inconclusive verdict: `runs` and `comparison` are then
     /// those of the re-run with larger stacks.
     pub stack_rerun: Option<Verdict>,
+    /// The names in `runs` of engines drawn for this case by an engine
+    /// that draws one per case (the configuration swarm,
+    /// `engine::swarm`).
+    pub drawn: Vec<String>,
 }
 
 impl Matrix {
@@ -343,46 +347,65 @@ fn run_engines(
     given: &[(String, EngineRun)],
     observe: &mut dyn FnMut(Step),
 ) -> CaseReport {
-    let run = |index: usize, engine: &dyn Engine, plan: &Plan, observe: &mut dyn FnMut(Step)| {
-        if let Some((_, known)) = given.iter().find(|(name, _)| name == engine.name()) {
+    let case_engines = CaseEngines::resolve(set, wasm, plan);
+    let run = |index: usize, plan: &Plan, observe: &mut dyn FnMut(Step)| {
+        let (slot, engine) = case_engines.at(index);
+        if let Some((_, known)) = given
+            .iter()
+            .find(|(name, _)| name == slot || name == engine.name())
+        {
             return known.clone();
         }
         let index = set.first_index + index;
         observe(Step::Compiling(index));
         run_caught(engine, wasm, plan, &mut || observe(Step::Running(index)))
     };
+    let count = set.engines.len();
     // Engines with a budget first: an engine without one runs only the
     // steps some engine with a budget ended.
-    let unbudgeted = |e: &dyn Engine| runs_unbudgeted(e.name());
-    let mut slots: Vec<Option<EngineRun>> = set
-        .engines
-        .iter()
-        .enumerate()
-        .map(|(index, e)| (!unbudgeted(e.as_ref())).then(|| run(index, e.as_ref(), plan, observe)))
+    let unbudgeted = |index: usize| runs_unbudgeted(case_engines.at(index).1.name());
+    let mut slots: Vec<Option<EngineRun>> = (0..count)
+        .map(|index| (!unbudgeted(index)).then(|| run(index, plan, observe)))
         .collect();
-    if set.engines.iter().any(|e| unbudgeted(e.as_ref())) {
+    if (0..count).any(unbudgeted) {
         let bounded = Plan {
             horizon: horizon(plan, slots.iter().flatten().collect()),
             ..plan.clone()
         };
-        for (index, engine) in set.engines.iter().enumerate() {
-            if unbudgeted(engine.as_ref()) {
-                slots[index] = Some(run(index, engine.as_ref(), &bounded, observe));
-            }
+        for index in (0..count).filter(|i| unbudgeted(*i)) {
+            slots[index] = Some(run(index, &bounded, observe));
         }
     }
     let mut runs: Vec<EngineRun> = slots.into_iter().flatten().collect();
-    let mut names = set.names();
+    let mut names: Vec<&str> = (0..count).map(|i| case_engines.at(i).1.name()).collect();
     // Whether each engine's refusal of the module is expected.
     let refusal_expected = |engine: &dyn Engine| !validates_with(wasm, engine.features());
-    let mut expected: Vec<bool> = set
-        .engines
-        .iter()
-        .map(|e| refusal_expected(e.as_ref()))
+    let mut expected: Vec<bool> = (0..count)
+        .map(|i| refusal_expected(case_engines.at(i).1))
         .collect();
-    let mut comparison = compare(&names, &runs, plan, |i| expected[i], |_| false);
+    let judge = |judged: &[usize], names: &[&str], runs: &[EngineRun], expected: &[bool]| {
+        let names: Vec<&str> = judged.iter().map(|i| names[*i]).collect();
+        let runs: Vec<&EngineRun> = judged.iter().map(|i| &runs[*i]).collect();
+        compare(&names, &runs, plan, |i| expected[judged[i]], |_| false)
+    };
+    let mut judged: Vec<usize> = (0..count).collect();
+    let mut comparison = judge(&judged, &names, &runs, &expected);
+    // A drawn engine only adds a finding of its own: when the fixed
+    // engines already have something to say (a known bug of the oracle,
+    // an overflow), they say it as they would without it, under the
+    // signature that bug always has.
+    if let Some(drawn) = case_engines.drawn_index() {
+        if comparison.verdict != Verdict::Agree {
+            let fixed: Vec<usize> = judged.iter().copied().filter(|i| *i != drawn).collect();
+            let without = judge(&fixed, &names, &runs, &expected);
+            if without.verdict != Verdict::Agree {
+                judged = fixed;
+                comparison = without;
+            }
+        }
+    }
     if matches!(comparison.verdict, Verdict::Mismatch(_)) && !set.tie_breakers.is_empty() {
-        let first = set.engines.len();
+        let first = judged.len();
         for (offset, engine) in set.tie_breakers.iter().enumerate() {
             let plan = if runs_unbudgeted(engine.name()) {
                 let budgeted = names
@@ -398,16 +421,84 @@ fn run_engines(
             } else {
                 plan
             };
-            runs.push(run(first + offset, engine.as_ref(), plan, observe));
+            let index = set.first_index + count + offset;
+            runs.push(match given.iter().find(|(name, _)| name == engine.name()) {
+                Some((_, known)) => known.clone(),
+                None => {
+                    observe(Step::Compiling(index));
+                    run_caught(engine.as_ref(), wasm, plan, &mut || {
+                        observe(Step::Running(index))
+                    })
+                }
+            });
             names.push(engine.name());
             expected.push(refusal_expected(engine.as_ref()));
+            judged.push(names.len() - 1);
         }
-        comparison = break_tie(&names, &runs, plan, &expected, first, comparison);
+        let judged_names: Vec<&str> = judged.iter().map(|i| names[*i]).collect();
+        let judged_runs: Vec<EngineRun> = judged.iter().map(|i| runs[*i].clone()).collect();
+        let judged_expected: Vec<bool> = judged.iter().map(|i| expected[*i]).collect();
+        comparison = break_tie(
+            &judged_names,
+            &judged_runs,
+            plan,
+            &judged_expected,
+            first,
+            comparison,
+        );
     }
     CaseReport {
         runs: names.iter().map(|n| n.to_string()).zip(runs).collect(),
         comparison,
         stack_rerun: None,
+        drawn: case_engines.drawn_names(),
+    }
+}
+
+/// The engines of one case: the set's own, with the one drawn for the case
+/// in place of an engine that draws (the swarm).
+struct CaseEngines<'a> {
+    set: &'a Engines,
+    drawn: Vec<Option<Box<dyn Engine>>>,
+}
+
+impl<'a> CaseEngines<'a> {
+    fn resolve(set: &'a Engines, wasm: &[u8], plan: &Plan) -> CaseEngines<'a> {
+        let taken = set.names();
+        let drawn = set
+            .engines
+            .iter()
+            .map(|engine| match engine.drawn_for(wasm, plan, &taken)? {
+                Ok(drawn) => Some(drawn),
+                Err(error) => {
+                    // The engine then runs as itself and says why it failed.
+                    tracing::warn!(engine = engine.name(), seed = plan.seed, "{error}");
+                    None
+                }
+            })
+            .collect();
+        CaseEngines { set, drawn }
+    }
+
+    /// The name the supervisor knows the engine at `index` by, and the
+    /// engine that runs there in this case.
+    fn at(&self, index: usize) -> (&str, &dyn Engine) {
+        let slot = self.set.engines[index].as_ref();
+        (slot.name(), self.drawn[index].as_deref().unwrap_or(slot))
+    }
+
+    /// The index of the engine drawn for this case, if any.
+    fn drawn_index(&self) -> Option<usize> {
+        self.drawn.iter().position(Option::is_some)
+    }
+
+    /// The names of the engines drawn for this case.
+    fn drawn_names(&self) -> Vec<String> {
+        self.drawn
+            .iter()
+            .flatten()
+            .map(|e| e.name().to_string())
+            .collect()
     }
 }
 

@@ -21,6 +21,8 @@ pub mod panics;
 mod registry;
 mod rule_faults;
 mod sabotage;
+pub mod swarm;
+pub mod tuning;
 pub mod versioned_name;
 mod wasmi;
 mod wasmtime;

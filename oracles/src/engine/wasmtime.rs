@@ -5,6 +5,7 @@ use super::canary;
 use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
 use super::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
 use super::memory_sabotage::MemorySabotage;
+use super::tuning::Tuning;
 use super::versioned_name::{split_version, without_fault};
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
@@ -55,6 +56,9 @@ pub struct WasmtimeVariant {
     /// references, GC, exceptions and relaxed SIMD (deterministic), for
     /// the Wasmtime-only sub-matrix (`[matrix] proposal_engines`).
     pub proposals: bool,
+    /// Settings beyond these axes (CPU features, memory layout, verifier,
+    /// ...), as the configuration swarm draws them.
+    pub tuning: Tuning,
 }
 
 /// What a variant's code carries to stop a call that does not end. Both
@@ -102,10 +106,22 @@ impl WasmtimeVariant {
                 "nofuel" if variant.budget == Budget::Fuel => variant.budget = Budget::Epoch,
                 "nobudget" if variant.budget == Budget::Fuel => variant.budget = Budget::None,
                 "proposals" if !variant.proposals => variant.proposals = true,
+                token if variant.tuning.take(token) => {}
                 _ => return None,
             }
         }
-        Some(variant)
+        variant.tuning_fits().then_some(variant)
+    }
+
+    /// Whether the tuning suits the backend: CPU features are the x86-64
+    /// backend's, opt levels Cranelift's, Winch needs lazy tables, and
+    /// explicit checks fix the memory layout.
+    fn tuning_fits(&self) -> bool {
+        let t = &self.tuning;
+        (t.cpu_off == 0 || self.backend == Backend::Cranelift)
+            && (!t.opt_size || (self.backend != Backend::Winch && !self.opt_none))
+            && (!t.eager_tables || self.backend != Backend::Winch)
+            && (!t.lays_out_memory() || self.signals)
     }
 
     fn parse_base(name: &str) -> Option<WasmtimeVariant> {
@@ -137,6 +153,7 @@ impl WasmtimeVariant {
             single_pass: false,
             budget: Budget::Fuel,
             proposals: false,
+            tuning: Tuning::default(),
         })
     }
 
@@ -151,21 +168,43 @@ impl WasmtimeVariant {
             single_pass: false,
             budget: Budget::None,
             proposals: false,
+            tuning: Tuning::default(),
         }
+    }
+
+    /// The proposals this variant accepts.
+    pub fn features(&self) -> WasmFeatures {
+        let mut features = comparable_features();
+        if self.proposals {
+            features |= proposal_features();
+        }
+        if !self.tail_calls {
+            features.remove(WasmFeatures::TAIL_CALL);
+        }
+        if self.backend == Backend::Winch {
+            // Winch refuses reference types in value positions (params,
+            // results, locals, globals): "gc types are disallowed".
+            features.remove(WasmFeatures::GC_TYPES);
+        }
+        features
     }
 
     /// The variant's canonical name.
     pub fn name(&self) -> String {
-        let without_proposals = WasmtimeVariant {
+        let tuning: String = self
+            .tuning
+            .tokens()
+            .iter()
+            .map(|t| format!("+{t}"))
+            .collect();
+        let proposals = if self.proposals { "+proposals" } else { "" };
+        let plain = WasmtimeVariant {
             proposals: false,
+            tuning: Tuning::default(),
             ..*self
         };
-        if without_proposals == WasmtimeVariant::embedder_default() {
-            let mut name = EMBEDDER_DEFAULT.to_string();
-            if self.proposals {
-                name.push_str("+proposals");
-            }
-            return name;
+        if plain == WasmtimeVariant::embedder_default() {
+            return format!("{EMBEDDER_DEFAULT}{tuning}{proposals}");
         }
         let backend = match self.backend {
             Backend::Cranelift => "cranelift",
@@ -186,10 +225,7 @@ impl WasmtimeVariant {
             Budget::Epoch => name.push_str("+nofuel"),
             Budget::None => name.push_str("+nobudget"),
         }
-        if self.proposals {
-            name.push_str("+proposals");
-        }
-        name
+        format!("{name}{tuning}{proposals}")
     }
 
     /// The variants one setting away, each with what changed: the other
@@ -265,6 +301,12 @@ impl WasmtimeVariant {
                 },
             ));
         }
+        out.extend(
+            self.tuning
+                .without_each()
+                .into_iter()
+                .map(|(change, tuning)| (change, WasmtimeVariant { tuning, ..*self })),
+        );
         out
     }
 
@@ -284,13 +326,19 @@ impl WasmtimeVariant {
                     .into(),
             );
         }
+        let opt_level = if self.opt_none {
+            "0"
+        } else if self.tuning.opt_size {
+            "s"
+        } else {
+            "2"
+        };
         match self.backend {
-            Backend::Cranelift => flags.push(format!(
-                "-C compiler=cranelift -O opt-level={}",
-                if self.opt_none { 0 } else { 2 }
-            )),
+            Backend::Cranelift => {
+                flags.push(format!("-C compiler=cranelift -O opt-level={opt_level}"))
+            }
             Backend::Winch => flags.push("-C compiler=winch".into()),
-            Backend::Pulley => flags.push("--target pulley64".into()),
+            Backend::Pulley => flags.push(format!("--target pulley64 -O opt-level={opt_level}")),
         }
         if self.signals {
             flags.push("-O signals-based-traps=y".into());
@@ -306,6 +354,7 @@ impl WasmtimeVariant {
             Budget::Epoch => flags.push("-W epoch-interruption=y".into()),
             Budget::None => {}
         }
+        flags.extend(self.tuning.cli_flags());
         flags.push(format!("-W max-wasm-stack={}", limits.max_wasm_stack));
         flags.join(" ")
     }
@@ -377,6 +426,7 @@ impl WasmtimeVariant {
                     .memory_init_cow(false);
             }
         }
+        self.tuning.apply(&mut config);
         match self.backend {
             Backend::Cranelift => {
                 config.strategy(Strategy::Cranelift);
@@ -428,8 +478,9 @@ pub fn has_explicit_checks(engine: &str) -> bool {
 /// of another release) runs without fuel or epochs: nothing but its
 /// worker's time limit stops a call of it that does not end.
 pub fn runs_unbudgeted(engine: &str) -> bool {
-    WasmtimeVariant::parse(without_fault(split_version(engine).0))
-        .is_some_and(|v| v.budget == Budget::None)
+    engine == super::swarm::SWARM
+        || WasmtimeVariant::parse(without_fault(split_version(engine).0))
+            .is_some_and(|v| v.budget == Budget::None)
 }
 
 fn on_off(on: bool) -> &'static str {
@@ -574,6 +625,12 @@ impl WasmtimeEngine {
         Self::build(variant, limits, limits.max_wasm_stack, variant.name())
     }
 
+    /// The engine for `variant` under another name (an injected fault that
+    /// does not fire for this variant keeps its name).
+    pub fn named(variant: WasmtimeVariant, limits: &ExecutionConfig, name: String) -> Result<Self> {
+        Self::build(variant, limits, limits.max_wasm_stack, name)
+    }
+
     /// A deliberately wrong engine for testing the harness
     /// (`<variant>+fault-stack-check`): its stack limit is far beyond the
     /// native stack its code runs on, so the stack check never fires and
@@ -648,19 +705,7 @@ impl Engine for WasmtimeEngine {
     }
 
     fn features(&self) -> WasmFeatures {
-        let mut features = comparable_features();
-        if self.variant.proposals {
-            features |= proposal_features();
-        }
-        if !self.variant.tail_calls {
-            features.remove(WasmFeatures::TAIL_CALL);
-        }
-        if self.variant.backend == Backend::Winch {
-            // Winch refuses reference types in value positions (params,
-            // results, locals, globals): "gc types are disallowed".
-            features.remove(WasmFeatures::GC_TYPES);
-        }
-        features
+        self.variant.features()
     }
 
     fn compile(&self, wasm: &[u8]) -> Result<(), String> {

@@ -10,6 +10,8 @@
 
 use crate::engine::family::{family, parties, CRANELIFT_OPT, CRANELIFT_OPT_NONE, PULLEY, WINCH};
 use crate::engine::other_version::{linked_major, release_of, split_version};
+use crate::engine::tuning::Tuning;
+use crate::engine::versioned_name::without_fault;
 use crate::engine::{Backend, WasmtimeVariant};
 use crate::judge::verdict::{Group, Verdict};
 use crate::judge::versions::divergence;
@@ -212,24 +214,22 @@ fn split_party(odd: &[&str], rest: &[String]) -> String {
                 .cloned()
                 .collect();
             if let Some(property) = shared_property(odd, &same) {
-                return format!("{} in Wasmtime {release}", culprit(property));
+                return format!("{property} in Wasmtime {release}");
             }
         }
     }
-    match shared_property(odd, rest) {
-        Some(property) => culprit(property).to_string(),
-        None => odd.join(" and "),
-    }
+    shared_property(odd, rest).unwrap_or_else(|| odd.join(" and "))
 }
 
 /// A configuration property every engine of `odd` has and no engine of
-/// `rest` has, if there is one.
-fn shared_property(odd: &[&str], rest: &[String]) -> Option<&'static str> {
-    let parse = |e: &str| WasmtimeVariant::parse(split_version(e).0);
+/// `rest` has, if there is one: a matrix axis, or a setting the swarm
+/// draws (`+no-sse41`, `+verifier`, ...).
+fn shared_property(odd: &[&str], rest: &[String]) -> Option<String> {
+    let parse = |e: &str| WasmtimeVariant::parse(without_fault(split_version(e).0));
     let odd: Vec<WasmtimeVariant> = odd.iter().map(|e| parse(e)).collect::<Option<_>>()?;
     let rest: Vec<Option<WasmtimeVariant>> = rest.iter().map(|e| parse(e)).collect();
     type Test = fn(&WasmtimeVariant) -> bool;
-    let properties: [(&str, Test); 7] = [
+    let properties: [(&str, Test); 8] = [
         ("explicit-checks", |v| !v.signals),
         ("signals-based", |v| v.signals),
         ("tail-call", |v| v.tail_calls),
@@ -237,11 +237,26 @@ fn shared_property(odd: &[&str], rest: &[String]) -> Option<&'static str> {
         ("Cranelift", |v| v.backend == Backend::Cranelift),
         ("Winch", |v| v.backend == Backend::Winch),
         ("Pulley", |v| v.backend == Backend::Pulley),
+        ("single-pass", |v| v.single_pass),
     ];
-    properties.into_iter().find_map(|(name, has)| {
+    let axis = properties.into_iter().find_map(|(name, has)| {
         let all_odd = odd.iter().all(has);
         let none_rest = rest.iter().all(|v| !v.as_ref().is_some_and(has));
-        (all_odd && none_rest).then_some(name)
+        (all_odd && none_rest).then(|| culprit(name).to_string())
+    });
+    axis.or_else(|| {
+        let has = |v: &WasmtimeVariant, token: &String| v.tuning.tokens().contains(token);
+        odd.first()?
+            .tuning
+            .tokens()
+            .into_iter()
+            .find(|token| {
+                odd.iter().all(|v| has(v, token))
+                    && rest
+                        .iter()
+                        .all(|v| !v.as_ref().is_some_and(|v| has(v, token)))
+            })
+            .map(|token| Tuning::describe(&token))
     })
 }
 
@@ -253,6 +268,7 @@ fn culprit(property: &str) -> &'static str {
         "no-tail-call" => "the configuration without tail calls",
         "Cranelift" => "Cranelift",
         "Winch" => "Winch",
+        "single-pass" => "the single-pass register allocator",
         _ => "Pulley",
     }
 }
@@ -360,6 +376,24 @@ mod tests {
         ]))
         .unwrap();
         assert!(text.ends_with("suspect undecided"), "{text}");
+    }
+
+    #[test]
+    fn a_drawn_engine_alone_against_its_family_is_blamed_on_its_setting() {
+        let fixed = ["wasmtime-default", ALL[1], ALL[2]];
+        for (drawn, culprit) in [
+            ("wasmtime-default+no-sse41", "code without sse41"),
+            ("wasmtime-default+x86-64-v2", "code for x86-64-v2 CPUs"),
+            ("wasmtime-default+verifier", "Cranelift's debug verifier"),
+            ("wasmtime-default+guard-64k", "a guard region of 64k"),
+            (
+                "cranelift-tail-signals+single-pass+nobudget",
+                "the single-pass register allocator",
+            ),
+        ] {
+            let text = suspect(&mismatch(&[&with(&["wasmi"], &fixed), &[drawn]])).unwrap();
+            assert!(text.ends_with(&format!("suspect {culprit}")), "{text}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use crate::case::plan::Plan;
 use crate::engine::matrix::Matrix;
+use crate::engine::versioned_name::without_fault;
 use crate::engine::{ExecutionConfig, WasmtimeVariant, WASMI_LAZY};
 use crate::judge::attribution::{suspect, suspected_party};
 use crate::judge::verdict::Verdict;
@@ -121,11 +122,14 @@ fn neighbours(engine: &str) -> Vec<(String, String)> {
             WASMI_LAZY.to_string(),
         )];
     }
-    match WasmtimeVariant::parse(engine) {
+    // An injected fault stays with every neighbour, as a bug of the
+    // build would.
+    let fault = &engine[without_fault(engine).len()..];
+    match WasmtimeVariant::parse(without_fault(engine)) {
         Some(variant) => variant
             .neighbours()
             .into_iter()
-            .map(|(change, v)| (change, v.name()))
+            .map(|(change, v)| (change, format!("{}{fault}", v.name())))
             .collect(),
         None => Vec::new(),
     }

@@ -1,0 +1,351 @@
+//! The configuration swarm: one engine of the matrix whose Wasmtime
+//! configuration is drawn anew for every case from the case's seed, as
+//! Wasmtime's own fuzzers draw theirs: the compiler (Cranelift, Winch,
+//! Pulley) and one setting off its default (opt level, register
+//! allocator, stack strategy, x86-64 CPU features, memory layout,
+//! inlining, table and image initialization, Cranelift's verifier). Four
+//! fixed variants never test these. One setting at a time, rather than
+//! Wasmtime's many at once, so that a disagreement of the drawn engine
+//! alone is blamed on that setting and its signature is one of a few dozen
+//! engine names, not a new one per case.
+//!
+//! A drawn configuration is an ordinary engine name
+//! (`cranelift-tail-signals+nobudget+opt-size+no-sse41`): reports, family
+//! attribution, flips and reproduction use that name, and a finding's
+//! module re-run with its seed (reproduction, shrinking) draws the same
+//! configuration again. The drawn engine has neither fuel nor epochs, as
+//! embedders run Wasmtime: the matrix runs it only on the steps an engine
+//! with a budget ended.
+
+use super::interface::{Engine, ExecutionConfig};
+use super::tuning::{CPU_FEATURES, CPU_LEVELS};
+use super::wasmtime::{Backend, Budget, WasmtimeVariant};
+use crate::case::plan::Plan;
+use crate::judge::outcome::EngineRun;
+use arbitrary::Unstructured;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use sha2::{Digest, Sha256};
+use wasmparser::WasmFeatures;
+
+/// The swarm's name in `[matrix] engines`.
+pub const SWARM: &str = "wasmtime-swarm";
+
+/// How many draws a case may take to find a configuration no fixed engine
+/// of the matrix already runs.
+const ATTEMPTS: u32 = 8;
+
+/// The configuration drawn for `seed` (the `attempt`-th draw): always
+/// without fuel or epochs.
+pub fn draw(seed: u64, attempt: u32) -> WasmtimeVariant {
+    let bytes = stream(seed, attempt);
+    let mut u = Unstructured::new(&bytes);
+    // 256 bytes are far more than a draw takes; running dry keeps what was
+    // drawn so far.
+    let mut variant = WasmtimeVariant::embedder_default();
+    let _ = draw_into(&mut u, &mut variant);
+    variant
+}
+
+/// The configuration drawn for `seed` that is none of `taken` (the fixed
+/// engines' names) and accepts `wasm` (Winch refuses tail calls and
+/// reference-typed values: drawn again rather than losing the case);
+/// `None` if every attempt failed.
+pub fn draw_avoiding(seed: u64, taken: &[&str], wasm: &[u8]) -> Option<WasmtimeVariant> {
+    (0..ATTEMPTS).map(|attempt| draw(seed, attempt)).find(|v| {
+        !taken.contains(&v.name().as_str())
+            && crate::case::module_info::validates_with(wasm, v.features())
+    })
+}
+
+/// One setting the swarm changes in a case, besides the compiler: one at
+/// a time, so that a disagreement of the drawn engine alone names the
+/// setting, and the drawn engines are a few dozen names, each a finding's
+/// stable signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Twist {
+    /// The compiler alone (Winch, Pulley without a budget).
+    Nothing,
+    OptNone,
+    OptSize,
+    SinglePass,
+    /// Explicit checks (Pulley; Cranelift's are in the fixed matrix).
+    Explicit,
+    Cpu,
+    Memory,
+    NoCow,
+    EagerTables,
+    Verifier,
+    Inline,
+}
+
+impl Twist {
+    const ALL: [Twist; 11] = [
+        Twist::Nothing,
+        Twist::OptNone,
+        Twist::OptSize,
+        Twist::SinglePass,
+        Twist::Explicit,
+        Twist::Cpu,
+        Twist::Memory,
+        Twist::NoCow,
+        Twist::EagerTables,
+        Twist::Verifier,
+        Twist::Inline,
+    ];
+
+    fn suits(self, backend: Backend) -> bool {
+        let compiles_clif = backend != Backend::Winch;
+        match self {
+            Twist::Nothing => backend != Backend::Cranelift,
+            Twist::Explicit => backend == Backend::Pulley,
+            Twist::Cpu => backend == Backend::Cranelift,
+            Twist::SinglePass => compiles_clif && cfg!(wasmtime_single_pass_regalloc),
+            // Winch requires lazy table initialization.
+            Twist::OptNone
+            | Twist::OptSize
+            | Twist::EagerTables
+            | Twist::Verifier
+            | Twist::Inline => compiles_clif,
+            Twist::Memory | Twist::NoCow => true,
+        }
+    }
+
+    fn apply(self, u: &mut Unstructured<'_>, v: &mut WasmtimeVariant) -> arbitrary::Result<()> {
+        let t = &mut v.tuning;
+        match self {
+            Twist::Nothing => {}
+            Twist::OptNone => v.opt_none = true,
+            Twist::OptSize => t.opt_size = true,
+            Twist::SinglePass => v.single_pass = true,
+            Twist::Explicit => v.signals = false,
+            Twist::Cpu => {
+                let choice = u.choose_index(CPU_LEVELS.len() + CPU_FEATURES.len())?;
+                t.cpu_off = match CPU_LEVELS.get(choice) {
+                    Some((_, mask)) => *mask,
+                    None => 1 << (choice - CPU_LEVELS.len()),
+                };
+            }
+            Twist::Memory => match u.int_in_range(0..=8u8)? {
+                0 => t.reservation = Some(0),
+                1 => t.reservation = Some(64 << 10),
+                2 => t.reservation = Some(1 << 20),
+                3 => t.reservation = Some(16 << 20),
+                4 => t.guard = Some(0),
+                5 => t.guard = Some(64 << 10),
+                6 => t.guard = Some(2 << 30),
+                7 => t.no_guard_before = true,
+                // Only with the default reservation: a memory that may not
+                // move grows only within it.
+                _ => t.fixed_memory = true,
+            },
+            Twist::NoCow => t.no_cow = true,
+            Twist::EagerTables => t.eager_tables = true,
+            Twist::Verifier => t.verifier = true,
+            Twist::Inline => t.inlining = true,
+        }
+        Ok(())
+    }
+}
+
+fn draw_into(u: &mut Unstructured<'_>, v: &mut WasmtimeVariant) -> arbitrary::Result<()> {
+    v.backend = match u.int_in_range(0..=19u8)? {
+        0..=2 => Backend::Winch,
+        3..=4 => Backend::Pulley,
+        _ => Backend::Cranelift,
+    };
+    // Winch supports neither the tail-call proposal nor explicit checks.
+    v.tail_calls = v.backend != Backend::Winch;
+    v.budget = Budget::None;
+    let twists: Vec<Twist> = Twist::ALL
+        .into_iter()
+        .filter(|t| t.suits(v.backend))
+        .collect();
+    u.choose(&twists)?.apply(u, v)
+}
+
+/// What a drawn configuration (by its name) sets, one label per setting,
+/// for counting which settings really ran: its compiler (`cranelift`,
+/// `winch`, `pulley`), `explicit` checks, `opt-none`, `single-pass`, and
+/// its tuning's tokens (`opt-size`, `no-sse41`, `x86-64-v2`, ...).
+pub fn settings_of(name: &str) -> Vec<String> {
+    let Some(v) = WasmtimeVariant::parse(name) else {
+        return Vec::new();
+    };
+    let backend = match v.backend {
+        Backend::Cranelift => "cranelift",
+        Backend::Winch => "winch",
+        Backend::Pulley => "pulley",
+    };
+    let mut labels = vec![backend.to_string()];
+    for (on, label) in [
+        (!v.signals, "explicit"),
+        (v.opt_none, "opt-none"),
+        (v.single_pass, "single-pass"),
+    ] {
+        if on {
+            labels.push(label.to_string());
+        }
+    }
+    labels.extend(v.tuning.tokens());
+    labels
+}
+
+/// The bytes a draw is made from: ChaCha8 keyed by a SHA-256 of the seed
+/// and the attempt, apart from every other stream drawn from the seed.
+fn stream(seed: u64, attempt: u32) -> Vec<u8> {
+    let mut key = Sha256::new();
+    key.update(b"configuration swarm");
+    key.update(seed.to_le_bytes());
+    key.update(attempt.to_le_bytes());
+    let mut rng = ChaCha8Rng::from_seed(key.finalize().into());
+    let mut bytes = vec![0u8; 256];
+    rng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// The swarm as an engine of the matrix: the matrix asks it for the
+/// case's engine ([`Engine::drawn_for`]) and runs that under its own name.
+pub struct SwarmEngine {
+    name: String,
+    limits: ExecutionConfig,
+    /// A fault every drawn engine carries (`wasmtime-swarm+fault-<x>`, for
+    /// testing; `cpu-<x>` fires only where the draw turned a CPU feature
+    /// off).
+    fault: Option<String>,
+}
+
+impl SwarmEngine {
+    /// The swarm with the matrix's limits, its drawn engines carrying
+    /// `fault` (a fault suffix) if given.
+    pub fn new(limits: &ExecutionConfig, fault: Option<String>) -> SwarmEngine {
+        let name = match &fault {
+            Some(fault) => format!("{SWARM}+fault-{fault}"),
+            None => SWARM.to_string(),
+        };
+        SwarmEngine {
+            name,
+            limits: limits.clone(),
+            fault,
+        }
+    }
+
+    fn build(&self, variant: WasmtimeVariant) -> Result<Box<dyn Engine>, String> {
+        let name = match &self.fault {
+            Some(fault) => format!("{}+fault-{fault}", variant.name()),
+            None => variant.name(),
+        };
+        super::build_engine(&name, &self.limits).map_err(|e| format!("{e:#}"))
+    }
+}
+
+impl Engine for SwarmEngine {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn settings(&self) -> String {
+        "a Wasmtime configuration drawn from each case's seed".into()
+    }
+
+    fn features(&self) -> WasmFeatures {
+        super::interface::comparable_features()
+    }
+
+    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
+        self.build(draw(0, 0))?.compile(wasm)
+    }
+
+    fn drawn_for(
+        &self,
+        wasm: &[u8],
+        plan: &Plan,
+        taken: &[&str],
+    ) -> Option<Result<Box<dyn Engine>, String>> {
+        Some(self.build(draw_avoiding(plan.seed, taken, wasm)?))
+    }
+
+    fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
+        match self.build(draw(plan.seed, 0)) {
+            Ok(engine) => engine.execute_observed(wasm, plan, compiled),
+            Err(error) => EngineRun::Crashed(format!("building the drawn configuration: {error}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_are_deterministic_varied_and_named_again() {
+        let mut names = std::collections::BTreeSet::new();
+        for seed in 0..300 {
+            let variant = draw(seed, 0);
+            assert_eq!(variant, draw(seed, 0));
+            assert_eq!(variant.budget, Budget::None);
+            assert_eq!(
+                WasmtimeVariant::parse(&variant.name()),
+                Some(variant),
+                "{}",
+                variant.name()
+            );
+            names.insert(variant.name());
+        }
+        assert!(names.len() > 40, "only {} distinct draws", names.len());
+        assert!(names.len() < 80, "{} distinct draws", names.len());
+        let tokens = names
+            .iter()
+            .flat_map(|n| n.split('+').skip(1))
+            .collect::<String>();
+        for token in [
+            "winch",
+            "pulley",
+            "opt-none",
+            "opt-size",
+            "verifier",
+            "inline",
+            "x86-64-v",
+            "no-",
+            "reserve-",
+            "guard-",
+            "eager-tables",
+            "no-cow",
+        ] {
+            assert!(
+                tokens.contains(token) || names.iter().any(|n| n.starts_with(token)),
+                "no draw has {token}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cranelift_draw_is_the_embedders_default_with_one_setting_changed() {
+        for seed in 0..300 {
+            let variant = draw(seed, 0);
+            if variant.backend == Backend::Cranelift {
+                let changed = settings_of(&variant.name()).len() - 1;
+                assert_eq!(changed, 1, "{}", variant.name());
+                assert!(
+                    variant.name().starts_with("wasmtime-default+")
+                        || variant.opt_none
+                        || variant.single_pass,
+                    "{}",
+                    variant.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_draw_builds_and_avoids_the_fixed_engines() {
+        let limits = ExecutionConfig::default();
+        let taken = ["wasmtime-default", "winch-notail-signals+nobudget"];
+        for seed in 0..120 {
+            let variant = draw_avoiding(seed, &taken, &[]).expect("a free draw");
+            assert!(!taken.contains(&variant.name().as_str()));
+            super::super::WasmtimeEngine::new(variant, &limits)
+                .unwrap_or_else(|e| panic!("{}: {e:#}", variant.name()));
+        }
+    }
+}

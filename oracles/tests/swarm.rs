@@ -1,0 +1,115 @@
+//! The configuration swarm on real engines: a fault that lives only in
+//! code for a CPU lacking some feature is found by the swarm's drawn
+//! engine alone, blamed on that setting, and triage's flips name it.
+
+use oracles::triage::flip::flips;
+use oracles::{ExecutionConfig, GeneratorConfig, Matrix, Verdict};
+
+const FIXED: [&str; 3] = [
+    "wasmtime-default",
+    "cranelift-tail-explicit",
+    "cranelift-notail-signals",
+];
+
+fn matrix(swarm: &str) -> (Vec<String>, Matrix) {
+    let engines: Vec<String> = FIXED
+        .iter()
+        .copied()
+        .chain([swarm])
+        .map(String::from)
+        .collect();
+    let matrix = Matrix::new("wasmi", &engines, &ExecutionConfig::default()).unwrap();
+    (engines, matrix)
+}
+
+#[test]
+fn a_fault_only_code_without_a_cpu_feature_has_is_found_and_triage_names_the_setting() {
+    let (engines, matrix) = matrix("wasmtime-swarm+fault-cpu-add");
+    let generator = GeneratorConfig::default();
+    let execution = ExecutionConfig::default();
+    let mut found = None;
+    for seed in 0..400 {
+        let case = oracles::run_seed(seed, &generator, &execution, &matrix).unwrap();
+        if let Verdict::Mismatch(m) = &case.report.comparison.verdict {
+            if let [drawn] = case.report.drawn.as_slice() {
+                if m.groups.iter().any(|g| g.engines == [drawn.clone()]) {
+                    found = Some(case);
+                    break;
+                }
+            }
+        }
+    }
+    let case = found.expect("the CPU-tied fault went unnoticed for 400 seeds");
+    let drawn = &case.report.drawn[0];
+    let token = drawn
+        .split('+')
+        .find(|t| t.starts_with("no-") || t.starts_with("x86-64-v"))
+        .unwrap_or_else(|| panic!("{drawn} turns no CPU feature off"));
+    let verdict = &case.report.comparison.verdict;
+    let Verdict::Mismatch(m) = verdict else {
+        unreachable!()
+    };
+    let culprit = oracles::engine::tuning::Tuning::describe(token);
+    assert_eq!(
+        m.blame,
+        std::slice::from_ref(&culprit),
+        "seed {}",
+        case.module.seed
+    );
+    // The same seed draws the same configuration again.
+    let again = oracles::run_seed(case.module.seed, &generator, &execution, &matrix).unwrap();
+    assert_eq!(again.report.drawn, case.report.drawn);
+    // Turning the feature back on makes the drawn engine agree; nothing
+    // else does.
+    let flips = flips(
+        &case.module.wasm,
+        &case.plan,
+        verdict,
+        "wasmi",
+        &engines,
+        &execution,
+    );
+    let agreeing: Vec<&str> = flips
+        .iter()
+        .filter(|f| f.agrees == Some(true))
+        .map(|f| f.change.as_str())
+        .collect();
+    assert_eq!(
+        agreeing,
+        [format!("{culprit} -> Wasmtime's default")],
+        "{flips:#?}"
+    );
+}
+
+#[test]
+fn disagreements_of_the_fixed_engines_keep_their_signature_whatever_the_swarm_draws() {
+    // wasmi with a wrong i64.mul against the Cranelift variants: with the
+    // swarm in the matrix, each such case has the signature it has without
+    // it, so a known bug is one finding, not one per drawn configuration.
+    let engines = ["wasmi-fault-i64-mul"]
+        .into_iter()
+        .chain(FIXED)
+        .map(String::from)
+        .collect::<Vec<_>>();
+    let limits = ExecutionConfig::default();
+    let plain = Matrix::new("wasmi", &engines, &limits).unwrap();
+    let mut with_swarm = engines.clone();
+    with_swarm.push("wasmtime-swarm".into());
+    let swarmed = Matrix::new("wasmi", &with_swarm, &limits).unwrap();
+    let generator = GeneratorConfig::default();
+    let mut compared = 0;
+    for seed in 0..300 {
+        let a = oracles::run_seed(seed, &generator, &limits, &plain).unwrap();
+        let b = oracles::run_seed(seed, &generator, &limits, &swarmed).unwrap();
+        if a.report.comparison.verdict.is_finding() {
+            compared += 1;
+            assert_eq!(
+                a.report.comparison.verdict.signature(),
+                b.report.comparison.verdict.signature(),
+                "seed {seed}, drawn {:?}",
+                b.report.drawn
+            );
+        }
+    }
+    assert!(compared >= 3, "only {compared} findings to compare");
+}
