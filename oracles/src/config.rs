@@ -267,7 +267,7 @@ mod tests {
         assert_eq!(settings.cost, CostLimits::default());
         assert_eq!(settings.triage, TriageConfig::default());
         assert_eq!(settings.matrix.oracle, "wasmi");
-        assert_eq!(settings.matrix().unwrap().names().len(), 5);
+        assert_eq!(settings.matrix().unwrap().names().len(), 6);
         assert!(settings.daemon.contains_key("workers"));
         let err = Settings::parse("[matrix]\noracle = 1\nengines = []\n", "x.toml").unwrap_err();
         assert!(format!("{err:#}").contains("x.toml"), "{err:#}");

@@ -363,7 +363,12 @@ fn run_engines(
     let count = set.engines.len();
     // Engines with a budget first: an engine without one runs only the
     // steps some engine with a budget ended.
-    let unbudgeted = |index: usize| runs_unbudgeted(case_engines.at(index).1.name());
+    // The swarm itself (when no engine could be drawn) runs its draw
+    // without a budget too.
+    let unbudgeted = |index: usize| {
+        let name = case_engines.at(index).1.name();
+        runs_unbudgeted(name) || name.starts_with(crate::engine::swarm::SWARM)
+    };
     let mut slots: Vec<Option<EngineRun>> = (0..count)
         .map(|index| (!unbudgeted(index)).then(|| run(index, plan, observe)))
         .collect();

@@ -6,7 +6,7 @@ use super::interface::{Engine, ExecutionConfig};
 use super::memory_sabotage::MemorySabotage;
 use super::other_version::{split_version, OtherVersionEngine};
 use super::sabotage::{Sabotage, SabotagedEngine};
-use super::swarm::{SwarmEngine, SWARM};
+use super::swarm::{cpu_tied_fault, SwarmEngine, CPU_TIED_FAULT, SWARM};
 use super::wasmi::{WasmiEngine, WASMI_LAZY};
 use super::wasmtime::{
     Backend, WasmtimeEngine, WasmtimeVariant, EMBEDDER_DEFAULT, STACK_CHECK_FAULT,
@@ -68,13 +68,13 @@ pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engi
         return Ok(Box::new(OtherVersionEngine::start(name, limits)?));
     }
     if name == SWARM {
-        return Ok(Box::new(SwarmEngine::new(limits, None)));
+        return Ok(Box::new(SwarmEngine::new(limits, None)?));
     }
     if let Some(fault) = name
         .strip_prefix(SWARM)
         .and_then(|rest| rest.strip_prefix("+fault-"))
     {
-        return Ok(Box::new(SwarmEngine::new(limits, Some(fault.to_string()))));
+        return Ok(Box::new(SwarmEngine::new(limits, Some(fault.to_string()))?));
     }
     if name == "wasmi" || name == WASMI_LAZY {
         return Ok(Box::new(WasmiEngine::named(name, limits)?));
@@ -148,36 +148,6 @@ pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engi
         "unknown engine {name:?}; known engines: {} (a Cranelift variant may add +opt-none and +single-pass, any Wasmtime variant +nofuel (an epoch deadline instead of fuel) or +nobudget (neither), and settings of the configuration swarm (+opt-size, +no-sse41, +x86-64-v2, +reserve-1m, +guard-64k, +no-guard-before, +fixed-memory, +no-cow, +eager-tables, +verifier, +inline); any engine may end in @MAJOR to run on crosscheck built against that Wasmtime release)",
         known_engine_names().join(", ")
     )
-}
-
-/// The prefix of a fault that fires only in code for a CPU lacking some
-/// feature (`<variant>+fault-cpu-i64-mul`): a lowering used only without
-/// it is wrong, as in Cranelift bugs of the fallback paths. For testing
-/// that the swarm finds it and triage names the setting; never in the
-/// defaults.
-pub const CPU_TIED_FAULT: &str = "cpu-";
-
-fn cpu_tied_fault(
-    name: &str,
-    base: &str,
-    suffix: &str,
-    limits: &ExecutionConfig,
-) -> Result<Box<dyn Engine>> {
-    let fault = Fault::from_suffix(suffix)
-        .with_context(|| format!("unknown fault {suffix:?} in engine {name:?}"))?;
-    let variant = WasmtimeVariant::parse(base)
-        .filter(|v| v.backend == Backend::Cranelift)
-        .with_context(|| format!("engine {name:?}: {base:?} is not a Cranelift variant"))?;
-    let engine = WasmtimeEngine::named(variant, limits, name.to_string())?;
-    Ok(if variant.tuning.cpu_off != 0 {
-        Box::new(FaultyEngine::named(
-            fault,
-            Box::new(engine),
-            name.to_string(),
-        ))
-    } else {
-        Box::new(engine)
-    })
 }
 
 #[cfg(test)]

@@ -3,25 +3,28 @@
 //! Wasmtime's own fuzzers draw theirs: the compiler (Cranelift, Winch,
 //! Pulley) and one setting off its default (opt level, register
 //! allocator, stack strategy, x86-64 CPU features, memory layout,
-//! inlining, table and image initialization, Cranelift's verifier). Four
+//! inlining, table and image initialization, Cranelift's verifier, Spectre
+//! mitigations, the resource limiter). Four
 //! fixed variants never test these. One setting at a time, rather than
 //! Wasmtime's many at once, so that a disagreement of the drawn engine
 //! alone is blamed on that setting and its signature is one of a few dozen
 //! engine names, not a new one per case.
 //!
 //! A drawn configuration is an ordinary engine name
-//! (`cranelift-tail-signals+nobudget+opt-size+no-sse41`): reports, family
+//! (`wasmtime-default+no-sse41`): reports, family
 //! attribution, flips and reproduction use that name, and a finding's
 //! module re-run with its seed (reproduction, shrinking) draws the same
 //! configuration again. The drawn engine has neither fuel nor epochs, as
 //! embedders run Wasmtime: the matrix runs it only on the steps an engine
 //! with a budget ended.
 
+use super::faulty::{Fault, FaultyEngine};
 use super::interface::{Engine, ExecutionConfig};
 use super::tuning::{CPU_FEATURES, CPU_LEVELS};
-use super::wasmtime::{Backend, Budget, WasmtimeVariant};
+use super::wasmtime::{Backend, Budget, WasmtimeEngine, WasmtimeVariant};
 use crate::case::plan::Plan;
 use crate::judge::outcome::EngineRun;
+use anyhow::{bail, Context, Result};
 use arbitrary::Unstructured;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -77,10 +80,12 @@ enum Twist {
     EagerTables,
     Verifier,
     Inline,
+    NoSpectre,
+    NoLimiter,
 }
 
 impl Twist {
-    const ALL: [Twist; 11] = [
+    const ALL: [Twist; 13] = [
         Twist::Nothing,
         Twist::OptNone,
         Twist::OptSize,
@@ -92,6 +97,8 @@ impl Twist {
         Twist::EagerTables,
         Twist::Verifier,
         Twist::Inline,
+        Twist::NoSpectre,
+        Twist::NoLimiter,
     ];
 
     fn suits(self, backend: Backend) -> bool {
@@ -106,8 +113,9 @@ impl Twist {
             | Twist::OptSize
             | Twist::EagerTables
             | Twist::Verifier
-            | Twist::Inline => compiles_clif,
-            Twist::Memory | Twist::NoCow => true,
+            | Twist::Inline
+            | Twist::NoSpectre => compiles_clif,
+            Twist::Memory | Twist::NoCow | Twist::NoLimiter => true,
         }
     }
 
@@ -143,6 +151,8 @@ impl Twist {
             Twist::EagerTables => t.eager_tables = true,
             Twist::Verifier => t.verifier = true,
             Twist::Inline => t.inlining = true,
+            Twist::NoSpectre => t.no_spectre = true,
+            Twist::NoLimiter => t.no_limiter = true,
         }
         Ok(())
     }
@@ -204,6 +214,47 @@ fn stream(seed: u64, attempt: u32) -> Vec<u8> {
     bytes
 }
 
+/// The prefix of a fault that fires only in code for a CPU lacking some
+/// feature (`<variant>+fault-cpu-i64-mul`): a lowering used only without
+/// it is wrong, as in Cranelift bugs of the fallback paths. For testing
+/// that the swarm finds it and attribution and triage name the setting;
+/// never in the defaults.
+pub const CPU_TIED_FAULT: &str = "cpu-";
+
+/// The engine `name`: Cranelift variant `base` with fault `suffix` when it
+/// turns a CPU feature off, without it otherwise.
+pub fn cpu_tied_fault(
+    name: &str,
+    base: &str,
+    suffix: &str,
+    limits: &ExecutionConfig,
+) -> Result<Box<dyn Engine>> {
+    let fault = Fault::from_suffix(suffix)
+        .with_context(|| format!("unknown fault {suffix:?} in engine {name:?}"))?;
+    let variant = WasmtimeVariant::parse(base)
+        .filter(|v| v.backend == Backend::Cranelift)
+        .with_context(|| format!("engine {name:?}: {base:?} is not a Cranelift variant"))?;
+    let engine = WasmtimeEngine::named(variant, limits, name.to_string())?;
+    Ok(if variant.tuning.cpu_off != 0 {
+        Box::new(FaultyEngine::named(
+            fault,
+            Box::new(engine),
+            name.to_string(),
+        ))
+    } else {
+        Box::new(engine)
+    })
+}
+
+/// `name` without a CPU-tied fault: such a fault stands for a bug in code
+/// for that CPU, attributed as a real one would be (by the setting).
+pub fn without_cpu_tied_fault(name: &str) -> &str {
+    match name.split_once("+fault-") {
+        Some((base, fault)) if fault.starts_with(CPU_TIED_FAULT) => base,
+        _ => name,
+    }
+}
+
 /// The swarm as an engine of the matrix: the matrix asks it for the
 /// case's engine ([`Engine::drawn_for`]) and runs that under its own name.
 pub struct SwarmEngine {
@@ -217,25 +268,38 @@ pub struct SwarmEngine {
 
 impl SwarmEngine {
     /// The swarm with the matrix's limits, its drawn engines carrying
-    /// `fault` (a fault suffix) if given.
-    pub fn new(limits: &ExecutionConfig, fault: Option<String>) -> SwarmEngine {
+    /// `fault` (`cpu-<fault>`, [`CPU_TIED_FAULT`]) if given.
+    pub fn new(limits: &ExecutionConfig, fault: Option<String>) -> Result<SwarmEngine> {
+        if let Some(fault) = &fault {
+            let known = fault
+                .strip_prefix(CPU_TIED_FAULT)
+                .and_then(Fault::from_suffix)
+                .is_some();
+            if !known {
+                bail!("the swarm carries only CPU-tied faults ({SWARM}+fault-{CPU_TIED_FAULT}add), not {fault:?}");
+            }
+        }
         let name = match &fault {
             Some(fault) => format!("{SWARM}+fault-{fault}"),
             None => SWARM.to_string(),
         };
-        SwarmEngine {
+        Ok(SwarmEngine {
             name,
             limits: limits.clone(),
             fault,
-        }
+        })
     }
 
     fn build(&self, variant: WasmtimeVariant) -> Result<Box<dyn Engine>, String> {
-        let name = match &self.fault {
-            Some(fault) => format!("{}+fault-{fault}", variant.name()),
-            None => variant.name(),
+        let engine: Result<Box<dyn Engine>> = match &self.fault {
+            Some(fault) => {
+                let name = format!("{}+fault-{fault}", variant.name());
+                let suffix = fault.strip_prefix(CPU_TIED_FAULT).unwrap_or(fault);
+                cpu_tied_fault(&name, &variant.name(), suffix, &self.limits)
+            }
+            None => WasmtimeEngine::new(variant, &self.limits).map(|e| Box::new(e) as _),
         };
-        super::build_engine(&name, &self.limits).map_err(|e| format!("{e:#}"))
+        engine.map_err(|e| format!("{e:#}"))
     }
 }
 
@@ -311,6 +375,8 @@ mod tests {
             "guard-",
             "eager-tables",
             "no-cow",
+            "no-spectre",
+            "no-limiter",
         ] {
             assert!(
                 tokens.contains(token) || names.iter().any(|n| n.starts_with(token)),
@@ -341,10 +407,11 @@ mod tests {
     fn every_draw_builds_and_avoids_the_fixed_engines() {
         let limits = ExecutionConfig::default();
         let taken = ["wasmtime-default", "winch-notail-signals+nobudget"];
+        let empty = wat::parse_str("(module)").unwrap();
         for seed in 0..120 {
-            let variant = draw_avoiding(seed, &taken, &[]).expect("a free draw");
+            let variant = draw_avoiding(seed, &taken, &empty).expect("a free draw");
             assert!(!taken.contains(&variant.name().as_str()));
-            super::super::WasmtimeEngine::new(variant, &limits)
+            WasmtimeEngine::new(variant, &limits)
                 .unwrap_or_else(|e| panic!("{}: {e:#}", variant.name()));
         }
     }

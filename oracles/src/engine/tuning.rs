@@ -38,6 +38,13 @@ pub const CPU_LEVELS: [(&str, u16); 3] = [
     ("x86-64-v3", !0b111_1111_1111),
 ];
 
+/// Cranelift's flags for the Spectre mitigations of heap and table
+/// accesses.
+const SPECTRE_FLAGS: [&str; 2] = [
+    "enable_heap_access_spectre_mitigation",
+    "enable_table_access_spectre_mitigation",
+];
+
 /// Settings off Wasmtime's defaults; `Tuning::default()` changes nothing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Tuning {
@@ -62,6 +69,14 @@ pub struct Tuning {
     pub verifier: bool,
     /// Cross-function inlining (`+inline`).
     pub inlining: bool,
+    /// Cranelift's Spectre mitigations of heap and table accesses off
+    /// (`+no-spectre`): bounds checks then branch to a trap instead of
+    /// selecting a null address that faults.
+    pub no_spectre: bool,
+    /// No resource limiter on the store (`+no-limiter`): Wasmtime's own
+    /// growth paths without a limiter's say; generated memories and tables
+    /// have small maxima, and the worker's memory limit bounds the rest.
+    pub no_limiter: bool,
 }
 
 impl Tuning {
@@ -77,6 +92,8 @@ impl Tuning {
             "eager-tables" => flag(&mut self.eager_tables),
             "verifier" => flag(&mut self.verifier),
             "inline" => flag(&mut self.inlining),
+            "no-spectre" => flag(&mut self.no_spectre),
+            "no-limiter" => flag(&mut self.no_limiter),
             _ => self.take_valued(token),
         }
     }
@@ -118,6 +135,8 @@ impl Tuning {
             (self.eager_tables, "eager-tables"),
             (self.verifier, "verifier"),
             (self.inlining, "inline"),
+            (self.no_spectre, "no-spectre"),
+            (self.no_limiter, "no-limiter"),
         ];
         let mut tokens: Vec<String> = flags
             .iter()
@@ -179,6 +198,16 @@ impl Tuning {
         if self.verifier {
             config.cranelift_debug_verifier(true);
         }
+        if self.no_spectre {
+            for flag in SPECTRE_FLAGS {
+                // SAFETY: without the mitigations, an out-of-bounds access
+                // still traps (an explicit check or a guard page); only
+                // speculative execution is no longer fenced.
+                unsafe {
+                    config.cranelift_flag_set(flag, "false");
+                }
+            }
+        }
         if self.inlining {
             #[cfg(wasmtime_inlining_enum)]
             config.compiler_inlining(wasmtime::Inlining::Yes);
@@ -213,6 +242,11 @@ impl Tuning {
         off(self.eager_tables, "-O table-lazy-init=n");
         off(self.verifier, "-C cranelift-debug-verifier=y");
         off(self.inlining, "-C inlining=y");
+        if self.no_spectre {
+            flags.extend(SPECTRE_FLAGS.map(|f| format!("-C cranelift-{f}=false")));
+        }
+        // `wasmtime run` installs no limiter of its own: `+no-limiter` has
+        // no flag, and the others' limiter is crosscheck's.
         flags
     }
 
@@ -245,6 +279,8 @@ impl Tuning {
             "eager-tables" => "eager table initialization".into(),
             "verifier" => "Cranelift's debug verifier".into(),
             "inline" => "cross-function inlining".into(),
+            "no-spectre" => "bounds checks without Spectre mitigations".into(),
+            "no-limiter" => "a store without a resource limiter".into(),
             t if t.starts_with("reserve-") => format!("a memory reservation of {}", &t[8..]),
             t if t.starts_with("guard-") => format!("a guard region of {}", &t[6..]),
             t if t.starts_with("x86-64-") => format!("code for {t} CPUs"),

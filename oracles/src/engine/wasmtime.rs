@@ -478,9 +478,8 @@ pub fn has_explicit_checks(engine: &str) -> bool {
 /// of another release) runs without fuel or epochs: nothing but its
 /// worker's time limit stops a call of it that does not end.
 pub fn runs_unbudgeted(engine: &str) -> bool {
-    engine == super::swarm::SWARM
-        || WasmtimeVariant::parse(without_fault(split_version(engine).0))
-            .is_some_and(|v| v.budget == Budget::None)
+    WasmtimeVariant::parse(without_fault(split_version(engine).0))
+        .is_some_and(|v| v.budget == Budget::None)
 }
 
 fn on_off(on: bool) -> &'static str {
@@ -735,7 +734,9 @@ impl Engine for WasmtimeEngine {
             let run = drive(
                 || {
                     let mut store = Store::new(&self.engine, HarnessLimiter::new(&self.limits));
-                    store.limiter(|limiter| limiter as &mut dyn wasmtime::ResourceLimiter);
+                    if !self.variant.tuning.no_limiter {
+                        store.limiter(|limiter| limiter as &mut dyn wasmtime::ResourceLimiter);
+                    }
                     let budget = StoreBudget::of(&self.variant, &self.limits);
                     budget.renew(&mut store);
                     let instance = Instance::new(&mut store, &module, &[]);

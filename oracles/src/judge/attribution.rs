@@ -10,8 +10,8 @@
 
 use crate::engine::family::{family, parties, CRANELIFT_OPT, CRANELIFT_OPT_NONE, PULLEY, WINCH};
 use crate::engine::other_version::{linked_major, release_of, split_version};
+use crate::engine::swarm::without_cpu_tied_fault;
 use crate::engine::tuning::Tuning;
-use crate::engine::versioned_name::without_fault;
 use crate::engine::{Backend, WasmtimeVariant};
 use crate::judge::verdict::{Group, Verdict};
 use crate::judge::versions::divergence;
@@ -225,7 +225,7 @@ fn split_party(odd: &[&str], rest: &[String]) -> String {
 /// `rest` has, if there is one: a matrix axis, or a setting the swarm
 /// draws (`+no-sse41`, `+verifier`, ...).
 fn shared_property(odd: &[&str], rest: &[String]) -> Option<String> {
-    let parse = |e: &str| WasmtimeVariant::parse(without_fault(split_version(e).0));
+    let parse = |e: &str| WasmtimeVariant::parse(without_cpu_tied_fault(split_version(e).0));
     let odd: Vec<WasmtimeVariant> = odd.iter().map(|e| parse(e)).collect::<Option<_>>()?;
     let rest: Vec<Option<WasmtimeVariant>> = rest.iter().map(|e| parse(e)).collect();
     type Test = fn(&WasmtimeVariant) -> bool;
