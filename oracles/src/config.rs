@@ -178,11 +178,13 @@ fn check_bounds(settings: &Settings) -> Result<()> {
     )?;
     share("generator.stack.share", g.stack.share)?;
     share("generator.rules.share", g.rules.share)?;
-    if g.stack.share + g.rules.share > 1.0 {
+    share("generator.passes.share", g.passes.share)?;
+    if g.stack.share + g.rules.share + g.passes.share > 1.0 {
         bail!(
-            "generator.stack.share and generator.rules.share are shares of all cases: together at most 1, got {} + {}",
+            "generator.stack.share, generator.rules.share and generator.passes.share are shares of all cases: together at most 1, got {} + {} + {}",
             g.stack.share,
-            g.rules.share
+            g.rules.share,
+            g.passes.share
         );
     }
     within(

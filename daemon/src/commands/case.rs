@@ -43,6 +43,9 @@ pub fn run(config: &Config, args: CaseArgs) -> Result<ExitCode> {
     );
     let mut prober = Prober::new(config);
     let probed = prober.show(&module.wasm, args.seed, None)?;
+    if let Some(shape) = crate::triage::bundle::aimed_shape(&module.wasm) {
+        println!("{}", crate::triage::bundle::shape_line(shape));
+    }
     if let Some(rule) = &info.rule_target {
         println!("{}", crate::triage::bundle::rule_lines(rule));
         // Compiles in this process: only once no engine died compiling it.

@@ -60,12 +60,18 @@ pub fn run(config: &Config, args: FindingsArgs) -> Result<ExitCode> {
             if let Some(suspect) = &f.suspect {
                 println!("attribution: {suspect}");
             }
-            if let Some(rule) = store
-                .read_artifact(&f.artifact)
-                .ok()
-                .and_then(|wasm| crate::triage::bundle::aimed_rule(&wasm))
+            let original = store.read_artifact(&f.artifact).ok();
+            if let Some(rule) = original
+                .as_deref()
+                .and_then(crate::triage::bundle::aimed_rule)
             {
                 println!("{}", crate::triage::bundle::rule_lines(&rule));
+            }
+            if let Some(shape) = original
+                .as_deref()
+                .and_then(crate::triage::bundle::aimed_shape)
+            {
+                println!("{}", crate::triage::bundle::shape_line(shape));
             }
             if let Some(group) = f.group.map(|g| store.group(g)).transpose()?.flatten() {
                 println!("{}", group.describe());

@@ -31,6 +31,9 @@ pub const STACK_RERUN_RESOLVED: &str = "stack-rerun-resolved";
 /// Cases per feature the module used (`feature:simd`,
 /// `feature:stack:tail-loop`, ...).
 pub const FEATURE: &str = "feature:";
+/// Pass-aimed cases in which Cranelift's optimizer changed the shape's
+/// code (`pass-acted:store-store`; `oracles::case::passes::acted`).
+pub const PASS_ACTED: &str = "pass-acted:";
 /// Cases the configuration swarm's drawn engine ran, per setting it drew
 /// (`swarm:winch`, `swarm:no-sse41`, ...; `oracles::engine::swarm`).
 pub const SWARM_SETTING: &str = "swarm:";
@@ -73,6 +76,9 @@ pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
             }
         }
     }
+    if ran.len() >= 2 {
+        events.extend(pass_events(report));
+    }
     if report.report.stack_rerun.is_some() {
         events.push(all(STACK_RERUN));
         if !report.report.comparison.verdict.is_finding() {
@@ -107,6 +113,26 @@ pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
         }
     }
     events
+}
+
+/// Whether the optimizer acted on a pass-aimed case's shape: two more
+/// compiles of a small module (a tenth of the cases), for a count of
+/// what was exercised rather than generated.
+fn pass_events(report: &SeedReport) -> Vec<(String, String)> {
+    use oracles::case::passes;
+    if !report.module.features.contains(&"pass-aimed") {
+        return Vec::new();
+    }
+    let Some(shape) = passes::shape_of(&report.module.wasm) else {
+        return Vec::new();
+    };
+    match passes::acted::pass_acted(&report.module.wasm, shape) {
+        Ok(Some(true)) => vec![(
+            ALL_ENGINES.to_string(),
+            counter(&format!("{PASS_ACTED}{}", shape.name())),
+        )],
+        _ => Vec::new(),
+    }
 }
 
 fn is_overflow(outcome: &Outcome) -> bool {
@@ -145,6 +171,9 @@ pub struct Exercised {
     pub features: Vec<(String, u64)>,
     /// Cases the swarm's drawn engine ran, per setting drawn.
     pub swarm: Vec<(String, u64)>,
+    /// Pass-aimed cases per shape, and of them those in which the
+    /// optimizer changed the shape's code: `(shape, aimed, acted)`.
+    pub passes: Vec<(String, u64, u64)>,
 }
 
 /// One engine's stack overflows.
@@ -168,6 +197,7 @@ impl Exercised {
         let mut overflowed: std::collections::BTreeMap<&str, u64> = Default::default();
         let mut features = Vec::new();
         let mut swarm = Vec::new();
+        let mut acted: std::collections::BTreeMap<String, u64> = Default::default();
         for ((engine, name), value) in counters {
             if engine == ALL_ENGINES {
                 let Some(what) = name.strip_prefix(EXERCISED) else {
@@ -177,6 +207,8 @@ impl Exercised {
                     features.push((feature.to_string(), *value));
                 } else if let Some(setting) = what.strip_prefix(SWARM_SETTING) {
                     swarm.push((setting.to_string(), *value));
+                } else if let Some(shape) = what.strip_prefix(PASS_ACTED) {
+                    acted.insert(shape.to_string(), *value);
                 } else {
                     *totals.entry(what).or_default() += value;
                 }
@@ -204,6 +236,21 @@ impl Exercised {
                     ran: *ran,
                     overflowed: overflowed.get(engine).copied().unwrap_or(0),
                 })
+                .collect(),
+            passes: oracles::case::passes::Shape::ALL
+                .iter()
+                .map(|shape| {
+                    let aimed = features
+                        .iter()
+                        .find(|(f, _)| f == shape.feature())
+                        .map_or(0, |(_, n)| *n);
+                    (
+                        shape.name().to_string(),
+                        aimed,
+                        acted.get(shape.name()).copied().unwrap_or(0),
+                    )
+                })
+                .filter(|(_, aimed, _)| *aimed > 0)
                 .collect(),
             features,
             swarm,
@@ -252,6 +299,19 @@ impl Exercised {
                 "    {feature:<54} {n:>10}  {:>6.2}%",
                 100.0 * *n as f64 / cases.max(1) as f64
             );
+        }
+        if !self.passes.is_empty() {
+            let _ = writeln!(
+                out,
+                "  pass-aimed cases per shape, and those whose code Cranelift's optimizer changed:"
+            );
+            for (shape, aimed, acted) in &self.passes {
+                let _ = writeln!(
+                    out,
+                    "    {shape:<40} {aimed:>10} aimed {acted:>8} acted  {:>6.2}%",
+                    100.0 * *acted as f64 / (*aimed).max(1) as f64
+                );
+            }
         }
         if !self.swarm.is_empty() {
             let _ = writeln!(

@@ -30,6 +30,9 @@ pub struct ReportModule {
     /// rule-guided generation (shrinking may drop the custom section that
     /// records it, so it is read from the original).
     pub rule: Option<oracles::case::rules::RuleTarget>,
+    /// The pass shape the original module aimed at, if it came from
+    /// pass-aimed generation (read from the original, like `rule`).
+    pub shape: Option<oracles::case::passes::Shape>,
     /// Its group's trigger in words (`group N: ... trigger: ...`), once
     /// triaged.
     pub trigger: Option<String>,
@@ -47,6 +50,7 @@ impl ReportModule {
     /// Like [`ReportModule::of`], with the original module already read.
     fn with_original(store: &Store, f: &Finding, original: Vec<u8>) -> Result<ReportModule> {
         let rule = aimed_rule(&original);
+        let shape = aimed_shape(&original);
         let trigger = match f.group {
             Some(group) => store.group(group)?.map(|g| g.describe()),
             None => None,
@@ -60,6 +64,7 @@ impl ReportModule {
                     path,
                     shrunk_from: Some(original.len()),
                     rule,
+                    shape,
                     trigger,
                     bisection,
                 })
@@ -69,6 +74,7 @@ impl ReportModule {
                 path: store.artifact_path(&f.artifact),
                 shrunk_from: None,
                 rule,
+                shape,
                 trigger,
                 bisection,
             }),
@@ -80,6 +86,17 @@ impl ReportModule {
 /// section), if any.
 pub fn aimed_rule(wasm: &[u8]) -> Option<oracles::case::rules::RuleTarget> {
     oracles::ModuleInfo::parse(wasm).ok()?.rule_target
+}
+
+/// The pass shape a module from pass-aimed generation aimed at (its
+/// custom section), if any.
+pub fn aimed_shape(wasm: &[u8]) -> Option<oracles::case::passes::Shape> {
+    oracles::case::passes::shape_of(wasm)
+}
+
+/// The line naming an aimed pass shape and the pass it aims at.
+pub fn shape_line(shape: oracles::case::passes::Shape) -> String {
+    format!("aimed at {} (pass shape {})", shape.aims_at(), shape.name())
 }
 
 /// The lines naming an aimed rule: where it is and its text.
@@ -189,6 +206,14 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
             rule.text.trim_end()
         )?;
     }
+    if let Some(shape) = &module.shape {
+        writeln!(
+            out,
+            "#### The pass it aimed at\n\nThe module was generated in the shape `{}`, for {}.\n",
+            shape.name(),
+            shape.aims_at()
+        )?;
+    }
     if let Some(flips) = f.flips.as_deref().filter(|f| !f.is_empty()) {
         writeln!(
             out,
@@ -284,6 +309,11 @@ fn describe(
             .ok()
             .and_then(|wasm| aimed_rule(&wasm))
             .map(|r| json!({"id": r.id, "cranelift": r.cranelift, "text": r.text})),
+        "aimed_pass_shape": store
+            .read_artifact(&f.artifact)
+            .ok()
+            .and_then(|wasm| aimed_shape(&wasm))
+            .map(|shape| json!({"shape": shape.name(), "pass": shape.aims_at()})),
         "also_seen_as": merged,
         "module": file,
         "shrunk_size": f.shrunk_size,

@@ -1,6 +1,7 @@
 //! Seed → module: swarm-configured wasm-smith generation, clamped so that
 //! every generated module is safe to compare between wasmi and Wasmtime.
 
+use crate::case::passes::{self, PassesConfig};
 use crate::case::rules::{self, RulesConfig};
 use crate::case::stack_program::{self, StackProgramConfig};
 use crate::case::termination;
@@ -51,6 +52,8 @@ pub struct GeneratorConfig {
     pub stack: StackProgramConfig,
     /// Rule-guided cases (`[generator.rules]`), a share of all cases.
     pub rules: RulesConfig,
+    /// Pass-aimed cases (`[generator.passes]`), a share of all cases.
+    pub passes: PassesConfig,
 }
 
 impl Default for GeneratorConfig {
@@ -69,6 +72,7 @@ impl Default for GeneratorConfig {
             local_loop_counters_share: 0.5,
             stack: StackProgramConfig::default(),
             rules: RulesConfig::default(),
+            passes: PassesConfig::default(),
         }
     }
 }
@@ -131,8 +135,9 @@ pub fn fuzz_input_seed(data: &[u8]) -> u64 {
 
 /// The module `entropy` builds, recorded under `seed`: a stack program
 /// for a share of entropies (`[generator.stack] share`), a module aimed at
-/// a Cranelift rule for another (`[generator.rules] share`), else
-/// wasm-smith's.
+/// a Cranelift rule for another (`[generator.rules] share`), one aimed at
+/// an optimizer pass or bounds checks for another (`[generator.passes]
+/// share`), else wasm-smith's.
 /// Which one, and the proposals wasm-smith's own swarm draw leaves out, are
 /// decided by a hash of the entropy, so that the seed's stream and the same
 /// bytes as a fuzz input build the same module.
@@ -176,6 +181,19 @@ fn generate_from_entropy(
             seed,
             wasm,
             features: vec!["rule-guided"],
+        });
+    }
+    if coins.pass_aimed(
+        settings.stack.share,
+        settings.rules.share,
+        settings.passes.share,
+    ) {
+        let mut u = Unstructured::new(entropy);
+        let (wasm, shape) = passes::build(&mut u).context("building a pass-aimed module")?;
+        return Ok(GeneratedModule {
+            seed,
+            wasm,
+            features: vec!["pass-aimed", shape.feature()],
         });
     }
     let proposals = coins.proposals(settings.proposals_share);
@@ -248,7 +266,7 @@ fn swarm_module(
 }
 
 /// How many functions `wasm` defines (0 if it does not parse).
-fn defined_functions(wasm: &[u8]) -> u32 {
+pub(crate) fn defined_functions(wasm: &[u8]) -> u32 {
     wasmparser::Parser::new(0)
         .parse_all(wasm)
         .find_map(|payload| match payload {
@@ -301,6 +319,13 @@ impl Coins {
     /// draws above the stack programs' `stack` share.
     fn rule_guided(&self, stack: f64, rules: f64) -> bool {
         !below(self.kind, stack) && below(self.kind, stack.clamp(0.0, 1.0) + rules.clamp(0.0, 1.0))
+    }
+
+    /// Whether this case is aimed at a pass shape: the `passes` share of
+    /// the draws above the stack programs' and rule-guided cases' shares.
+    fn pass_aimed(&self, stack: f64, rules: f64, passes: f64) -> bool {
+        let before = stack.clamp(0.0, 1.0) + rules.clamp(0.0, 1.0);
+        !below(self.kind, before) && below(self.kind, before + passes.clamp(0.0, 1.0))
     }
 
     /// Whether this case may use the proposals the oracle lacks, `share`
@@ -512,8 +537,8 @@ mod tests {
 
     #[test]
     fn clamping_never_panics_and_respects_limits() {
-        // wasm-smith's modules only: stack programs and rule-guided
-        // modules have their own shapes.
+        // wasm-smith's modules only: stack programs, rule-guided and
+        // pass-aimed modules have their own shapes.
         let settings = GeneratorConfig {
             max_funcs: 3,
             max_items: 0,
@@ -525,6 +550,7 @@ mod tests {
                 share: 0.0,
                 ..RulesConfig::default()
             },
+            passes: PassesConfig { share: 0.0 },
             ..GeneratorConfig::default()
         };
         for seed in 0..200 {
@@ -548,6 +574,7 @@ mod tests {
         let mut rules = 0;
         let mut wide = 0;
         let mut pages = 0;
+        let mut aimed_at_passes = 0;
         for seed in 0..1000 {
             let m = generate(seed, &settings).unwrap();
             let info = crate::case::module_info::ModuleInfo::parse(&m.wasm).unwrap();
@@ -555,6 +582,9 @@ mod tests {
             assert_eq!(is_stack, info.stack_program.is_some(), "seed {seed}");
             let is_rule = m.features.contains(&"rule-guided");
             assert_eq!(is_rule, info.rule_target.is_some(), "seed {seed}");
+            let is_pass = m.features.contains(&"pass-aimed");
+            assert_eq!(is_pass, passes::shape_of(&m.wasm).is_some(), "seed {seed}");
+            aimed_at_passes += usize::from(is_pass);
             rules += usize::from(is_rule);
             stack += usize::from(is_stack);
             wide += usize::from(m.features.contains(&"wide-arithmetic"));
@@ -563,9 +593,13 @@ mod tests {
         // 10% of 1000 seeds, give or take the binomial spread.
         assert!((60..=140).contains(&stack), "{stack} stack programs");
         assert!((140..=260).contains(&rules), "{rules} rule-guided modules");
+        assert!(
+            (60..=140).contains(&aimed_at_passes),
+            "{aimed_at_passes} pass-aimed modules"
+        );
         // Wide arithmetic for half of wasm-smith's modules, custom page
         // sizes for a quarter.
-        let smith = (1000 - stack - rules) as f64;
+        let smith = (1000 - stack - rules - aimed_at_passes) as f64;
         assert!(
             wide as f64 > 0.4 * smith && (0.15 * smith..0.35 * smith).contains(&(pages as f64)),
             "{wide} / {pages} of {smith}"

@@ -13,6 +13,7 @@ pub mod generate;
 pub mod instructions;
 pub mod module_file;
 pub mod module_info;
+pub mod passes;
 pub mod plan;
 pub mod rules;
 pub mod stack_program;

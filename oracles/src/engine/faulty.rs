@@ -38,6 +38,12 @@ pub enum Fault {
     /// loop after it runs. Only an engine without fuel or epochs shows it
     /// when that loop never ends: budgets stop the loop, inconclusively.
     StoreBeforeLoop,
+    /// A store is dropped when a later store of the same width, offset and
+    /// memory follows in its function (`engine::pass_faults`).
+    StoreBeforeStore,
+    /// An integer division of two locals inside a loop is also computed
+    /// before the loop (`engine::pass_faults`).
+    DivisionHoisted,
     /// A Cranelift rule wrong at the edge of its guard, only for edge
     /// constants and edge run-time values ([`RuleFault`]).
     Rule(RuleFault),
@@ -45,7 +51,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, for the engine registry.
-    pub const ALL: [Fault; 11] = [
+    pub const ALL: [Fault; 13] = [
         Fault::RemSignedAsUnsigned,
         Fault::AddAsSub,
         Fault::ShrSignedAsUnsigned,
@@ -53,6 +59,8 @@ impl Fault {
         Fault::I64MulAsAdd,
         Fault::ReturnCallAsCall,
         Fault::StoreBeforeLoop,
+        Fault::StoreBeforeStore,
+        Fault::DivisionHoisted,
         Fault::Rule(RuleFault::UdivPow2),
         Fault::Rule(RuleFault::SshrSign),
         Fault::Rule(RuleFault::SelectCompare),
@@ -69,6 +77,8 @@ impl Fault {
             Fault::I64MulAsAdd => "i64-mul",
             Fault::ReturnCallAsCall => "return-call",
             Fault::StoreBeforeLoop => "store-before-loop",
+            Fault::StoreBeforeStore => "store-before-store",
+            Fault::DivisionHoisted => "division-hoisted",
             Fault::Rule(rule) => rule.suffix(),
         }
     }
@@ -92,7 +102,11 @@ impl Fault {
             Fault::ShrSignedAsUnsigned => (0x75, 0x76),
             Fault::LtSignedAsUnsigned => (0x48, 0x49),
             Fault::I64MulAsAdd => (0x7e, 0x7c),
-            Fault::ReturnCallAsCall | Fault::StoreBeforeLoop | Fault::Rule(_) => return None,
+            Fault::ReturnCallAsCall
+            | Fault::StoreBeforeLoop
+            | Fault::StoreBeforeStore
+            | Fault::DivisionHoisted
+            | Fault::Rule(_) => return None,
         })
     }
 
@@ -106,6 +120,12 @@ impl Fault {
             Fault::I64MulAsAdd => "i64.mul executed as i64.add",
             Fault::ReturnCallAsCall => "return_call* executed as call* + return",
             Fault::StoreBeforeLoop => "a store directly before a loop is not executed",
+            Fault::StoreBeforeStore => {
+                "a store followed by another of the same width and offset is not executed"
+            }
+            Fault::DivisionHoisted => {
+                "an integer division of two locals in a loop also runs before the loop"
+            }
             Fault::Rule(rule) => rule.describe(),
         }
     }
@@ -119,6 +139,14 @@ impl Fault {
         }
         if self == Fault::StoreBeforeLoop {
             return stores_before_loops_dropped(wasm).unwrap_or_else(|_| wasm.to_vec());
+        }
+        if self == Fault::StoreBeforeStore {
+            return super::pass_faults::store_before_store_dropped(wasm)
+                .unwrap_or_else(|_| wasm.to_vec());
+        }
+        if self == Fault::DivisionHoisted {
+            return super::pass_faults::division_hoisted_out_of_loop(wasm)
+                .unwrap_or_else(|_| wasm.to_vec());
         }
         let Some((from, to)) = self.opcodes() else {
             return tail_calls_as_calls(wasm).unwrap_or_else(|_| wasm.to_vec());

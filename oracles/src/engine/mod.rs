@@ -18,6 +18,7 @@ pub mod matrix;
 pub mod memory_sabotage;
 pub mod other_version;
 pub mod panics;
+mod pass_faults;
 mod registry;
 mod rule_faults;
 mod sabotage;

@@ -32,7 +32,11 @@ fn engines() -> &'static Mutex<Option<(ClifEngine, ClifEngine)>> {
                 std::env::temp_dir().join(format!("crosscheck-clif-{}-{name}", std::process::id()));
             let mut config = Config::new();
             config.cranelift_opt_level(level);
-            config.wasm_wide_arithmetic(true);
+            config
+                .wasm_wide_arithmetic(true)
+                .wasm_custom_page_sizes(true)
+                .wasm_memory64(true)
+                .wasm_multi_memory(true);
             config.emit_clif(&dir);
             Some(ClifEngine {
                 engine: Engine::new(&config).ok()?,
@@ -74,35 +78,60 @@ pub fn optimizer_rewrote(
     let Some(opcode) = aimed_opcode(target) else {
         return Ok(None);
     };
+    let Some((none, speed)) = clif_of(wasm, functions)? else {
+        return Ok(None);
+    };
+    let count = |clif: &[String]| -> usize { clif.iter().map(|f| count_opcode(f, opcode)).sum() };
+    Ok(Some(count(&none) != count(&speed)))
+}
+
+/// The final CLIF of the first `functions` defined functions of `wasm`, at
+/// opt level none and at speed; `None` when the engines could not be
+/// built.
+pub fn clif_of(wasm: &[u8], functions: usize) -> Result<Option<(Vec<String>, Vec<String>)>> {
     let guard = engines().lock().unwrap_or_else(|e| e.into_inner());
     let Some((none, speed)) = guard.as_ref() else {
         return Ok(None);
     };
-    let count = |clif: &ClifEngine| -> Result<usize> {
+    let read = |clif: &ClifEngine| -> Result<Vec<String>> {
         // Wasmtime writes the files into the directory (and panics if it
         // is missing); removed afterwards, so no process leaves one behind.
         std::fs::create_dir_all(&clif.dir)
             .with_context(|| format!("creating {}", clif.dir.display()))?;
-        let counted = Module::new(&clif.engine, wasm)
-            .map_err(|e| crate::engine::wasmtime_error(e).context("compiling the rule's module"))
+        let texts = Module::new(&clif.engine, wasm)
+            .map_err(|e| crate::engine::wasmtime_error(e).context("compiling for its CLIF"))
             .and_then(|_| {
-                let mut total = 0;
-                for index in 0..functions {
-                    let file = clif.dir.join(format!("wasm[0]--function[{index}].clif"));
-                    let text = std::fs::read_to_string(&file)
-                        .with_context(|| format!("reading {}", file.display()))?;
-                    total += count_opcode(&text, opcode);
-                }
-                Ok(total)
+                // A function with a name (a name section) has it in its
+                // file's name: `wasm[0]--function[1]--side.clif`.
+                let files: Vec<String> = std::fs::read_dir(&clif.dir)
+                    .with_context(|| format!("listing {}", clif.dir.display()))?
+                    .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+                    .collect();
+                (0..functions)
+                    .map(|index| {
+                        let prefix = format!("wasm[0]--function[{index}]");
+                        let file = files
+                            .iter()
+                            .find(|f| {
+                                f.strip_prefix(&prefix).is_some_and(|rest| {
+                                    rest.starts_with('.') || rest.starts_with("--")
+                                })
+                            })
+                            .with_context(|| format!("no CLIF file of function {index}"))?;
+                        let path = clif.dir.join(file);
+                        std::fs::read_to_string(&path)
+                            .with_context(|| format!("reading {}", path.display()))
+                    })
+                    .collect()
             });
         let _ = std::fs::remove_dir_all(&clif.dir);
-        counted
+        texts
     };
-    Ok(Some(count(none)? != count(speed)?))
+    Ok(Some((read(none)?, read(speed)?)))
 }
 
 /// How many instructions of `clif` are `opcode`.
-fn count_opcode(clif: &str, opcode: &str) -> usize {
+pub fn count_opcode(clif: &str, opcode: &str) -> usize {
     clif.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with(';') && !l.ends_with(':') && !l.ends_with('{'))
