@@ -39,6 +39,11 @@ fn opcodes(shape: Shape) -> &'static [&'static str] {
     }
 }
 
+/// Whether [`pass_acted`] can tell for `shape` (not for call shapes).
+pub fn measurable(shape: Shape) -> bool {
+    shape != Shape::Calls
+}
+
 /// Whether the optimizer changed how often the shape's instructions occur
 /// in `wasm`'s functions, or (for loops) in which block the first of them
 /// sits. For bounds shapes, whether Wasmtime emitted an explicit bounds
@@ -47,7 +52,7 @@ fn opcodes(shape: Shape) -> &'static [&'static str] {
 /// could not be had, and for call shapes, whose register allocation the
 /// CLIF does not show (and Wasmtime's default does not inline).
 pub fn pass_acted(wasm: &[u8], shape: Shape) -> Result<Option<bool>> {
-    if shape == Shape::Calls {
+    if !measurable(shape) {
         return Ok(None);
     }
     let functions = crate::case::generate::defined_functions(wasm) as usize;
