@@ -30,7 +30,7 @@ fn a_rule_bug_is_found_blamed_on_cranelift_and_names_its_rule() {
     let config = common::config(&dir, &engines, "workers = 2", "");
     append(
         &config,
-        "[triage]\nbackground = false\n[generator.stack]\nshare = 0.0\n[generator.rules]\nshare = 1.0\n",
+        "[triage]\nbackground = false\n[generator.stack]\nshare = 0.0\n[generator.rules]\nshare = 1.0\n[generator.passes]\nshare = 0.0\n",
     );
     let run = crosscheck(&config, &["run", "--cases", "300"]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));

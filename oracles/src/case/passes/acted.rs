@@ -5,7 +5,7 @@
 //! shape on which the optimizer changed nothing tested the pass's guard,
 //! not its transformation.
 
-use super::Shape;
+use super::shape::Shape;
 use crate::case::rules::code_change::{clif_of, count_opcode};
 use anyhow::Result;
 

@@ -19,7 +19,10 @@
 //! one shape, handed on like every generated module.
 
 pub mod acted;
+mod shape;
 pub mod templates;
+
+pub use shape::Shape;
 
 use anyhow::{Context, Result};
 use arbitrary::Unstructured;
@@ -40,92 +43,6 @@ pub struct PassesConfig {
 impl Default for PassesConfig {
     fn default() -> Self {
         PassesConfig { share: 0.1 }
-    }
-}
-
-/// What a pass-aimed module is shaped for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Shape {
-    /// Two stores to one address (or aliasing addresses) with a branch,
-    /// trap, loop, call, `memory.grow` or other memory's store between:
-    /// dead-store elimination.
-    StoreStore,
-    /// A store and a later load of the same address across the same:
-    /// store-to-load forwarding.
-    StoreLoad,
-    /// Two loads of one address across the same: redundant-load
-    /// elimination.
-    LoadLoad,
-    /// A trapping operation with loop-invariant operands that runs only on
-    /// some iterations of a loop: loop-invariant code motion.
-    LoopTrap,
-    /// One pure or trapping expression in several blocks and branches:
-    /// value numbering and elaboration.
-    Duplicate,
-    /// Accesses at the edges of memory's size, page and guard region, on
-    /// 32- and 64-bit memories, before and after `memory.grow`: bounds
-    /// checks.
-    Bounds,
-    /// Small callees with traps and several results, calls with stack
-    /// arguments and tail calls, more live values across calls than
-    /// registers: inlining and the register allocator.
-    Calls,
-}
-
-impl Shape {
-    /// Every shape.
-    pub const ALL: [Shape; 7] = [
-        Shape::StoreStore,
-        Shape::StoreLoad,
-        Shape::LoadLoad,
-        Shape::LoopTrap,
-        Shape::Duplicate,
-        Shape::Bounds,
-        Shape::Calls,
-    ];
-
-    /// Its name in sections, features and counters.
-    pub fn name(self) -> &'static str {
-        match self {
-            Shape::StoreStore => "store-store",
-            Shape::StoreLoad => "store-load",
-            Shape::LoadLoad => "load-load",
-            Shape::LoopTrap => "loop-trap",
-            Shape::Duplicate => "duplicate",
-            Shape::Bounds => "bounds",
-            Shape::Calls => "calls",
-        }
-    }
-
-    /// The shape named `name`.
-    pub fn from_name(name: &str) -> Option<Shape> {
-        Shape::ALL.into_iter().find(|s| s.name() == name)
-    }
-
-    /// The module feature naming it (`pass:store-store`).
-    pub fn feature(self) -> &'static str {
-        match self {
-            Shape::StoreStore => "pass:store-store",
-            Shape::StoreLoad => "pass:store-load",
-            Shape::LoadLoad => "pass:load-load",
-            Shape::LoopTrap => "pass:loop-trap",
-            Shape::Duplicate => "pass:duplicate",
-            Shape::Bounds => "pass:bounds",
-            Shape::Calls => "pass:calls",
-        }
-    }
-
-    /// The pass it aims at, in words.
-    pub fn aims_at(self) -> &'static str {
-        match self {
-            Shape::StoreStore => "dead-store elimination",
-            Shape::StoreLoad => "store-to-load forwarding",
-            Shape::LoadLoad => "redundant-load elimination",
-            Shape::LoopTrap => "loop-invariant code motion",
-            Shape::Duplicate => "value numbering and elaboration",
-            Shape::Bounds => "Wasmtime's bounds checks",
-            Shape::Calls => "inlining and register allocation around calls",
-        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! reaches an exported memory, a global or a return value, where the
 //! comparison sees it.
 
-use super::Shape;
+use super::shape::Shape;
 use arbitrary::{Result, Unstructured};
 
 /// The module text of `shape`, drawn from `u`.
