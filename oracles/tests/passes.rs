@@ -45,16 +45,21 @@ fn plain() -> GeneratorConfig {
 }
 
 /// Detection within `aimed_bound` aimed cases and `default_bound` cases
-/// of the default mix; the plain mix (no pass-aimed cases) is printed
-/// beside them, for docs/benchmarks.md.
+/// of the default mix (seeds are deterministic: the bounds hold or fail
+/// on every run). With `CROSSCHECK_MEASURE_PLAIN` set, the plain mix (no
+/// pass-aimed cases) is measured beside them for docs/benchmarks.md.
 fn found_by_aiming(fault: &str, aimed_bound: u64, default_bound: u64) {
     let faulty = format!("cranelift-tail-explicit+fault-{fault}");
     let by_aiming = first_detection(&faulty, &aimed(), aimed_bound);
     let by_default = first_detection(&faulty, &GeneratorConfig::default(), default_bound);
-    let by_plain = first_detection(&faulty, &plain(), default_bound);
-    eprintln!(
-        "{fault}: first detection aimed {by_aiming:?}, default {by_default:?}, plain {by_plain:?}"
-    );
+    eprintln!("{fault}: first detection by seed: aimed {by_aiming:?}, default {by_default:?}");
+    if std::env::var_os("CROSSCHECK_MEASURE_PLAIN").is_some() {
+        let by_plain = first_detection(&faulty, &plain(), 4 * default_bound);
+        eprintln!(
+            "{fault}: plain {by_plain:?} (of {} seeds)",
+            4 * default_bound
+        );
+    }
     assert!(
         by_aiming.is_some(),
         "{fault}: no aimed case in {aimed_bound} found it"
@@ -73,4 +78,14 @@ fn a_dead_store_elimination_that_ignores_what_lies_between_is_found() {
 #[test]
 fn a_division_hoisted_out_of_a_loop_that_does_not_run_it_is_found() {
     found_by_aiming("division-hoisted", 100, 2000);
+}
+
+#[test]
+fn a_load_forwarded_across_a_call_that_overwrote_it_is_found() {
+    found_by_aiming("load-forwarded", 1500, 2000);
+}
+
+#[test]
+fn a_bounds_check_dropped_at_the_guard_edge_is_found() {
+    found_by_aiming("bounds-check-dropped", 100, 2000);
 }

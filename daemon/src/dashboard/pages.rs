@@ -187,6 +187,26 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
                 tr { td { (feature) } td.n { (n) } td.n { (share(*n, h.cases)) } }
             }
         }
+        @if !h.exercised.passes.is_empty() {
+            h2 { "Pass-aimed cases" }
+            p.muted { "Cases shaped for one of Cranelift's optimizer passes or Wasmtime's bounds checks, per shape, and those in which the pass acted: the optimizer changed the shape's instructions between opt level none and speed (for bounds shapes: Wasmtime emitted an explicit check). Register allocation around calls is not in the CLIF." }
+            table #passes {
+                tr { th { "shape" } th.n { "aimed" } th.n { "acted" } th.n { "share" } }
+                @for (shape, aimed, acted) in &h.exercised.passes {
+                    tr { td { (shape) } td.n { (aimed) } td.n { (acted) } td.n { (share(*acted, *aimed)) } }
+                }
+            }
+        }
+        @if !h.exercised.swarm.is_empty() {
+            h2 { "Configuration swarm" }
+            p.muted { "Cases the configuration drawn from each case's seed ran on, per setting it drew (docs/matrix.md)." }
+            table #swarm {
+                tr { th { "setting" } th.n { "cases" } th.n { "share" } }
+                @for (setting, n) in &h.exercised.swarm {
+                    tr { td { (setting) } td.n { (n) } td.n { (share(*n, h.cases)) } }
+                }
+            }
+        }
         h2 { "Rule coverage" }
         p.muted { "Rule-guided cases aim at one rule of the linked Cranelift (cranelift-codegen " (h.rules.cranelift) "): its mid-end simplifications and its x64 lowering. Targeted: rules some case aimed at and ran. Rewrote: mid-end rules whose root instruction the optimizer rewrote (its count in the optimized CLIF differs between opt level none and speed); lowering rules act after the CLIF is final and are not counted." }
         @if let Some(problem) = &h.rules.problem {

@@ -44,6 +44,12 @@ pub enum Fault {
     /// An integer division of two locals inside a loop is also computed
     /// before the loop (`engine::pass_faults`).
     DivisionHoisted,
+    /// A load after a call reads the value an earlier store before the
+    /// call wrote (`engine::pass_faults`).
+    LoadForwardedAcrossCall,
+    /// A load with an offset at the default guard's edge reads 0 instead
+    /// of trapping (`engine::pass_faults`).
+    BoundsCheckDropped,
     /// A Cranelift rule wrong at the edge of its guard, only for edge
     /// constants and edge run-time values ([`RuleFault`]).
     Rule(RuleFault),
@@ -51,7 +57,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, for the engine registry.
-    pub const ALL: [Fault; 13] = [
+    pub const ALL: [Fault; 15] = [
         Fault::RemSignedAsUnsigned,
         Fault::AddAsSub,
         Fault::ShrSignedAsUnsigned,
@@ -61,6 +67,8 @@ impl Fault {
         Fault::StoreBeforeLoop,
         Fault::StoreBeforeStore,
         Fault::DivisionHoisted,
+        Fault::LoadForwardedAcrossCall,
+        Fault::BoundsCheckDropped,
         Fault::Rule(RuleFault::UdivPow2),
         Fault::Rule(RuleFault::SshrSign),
         Fault::Rule(RuleFault::SelectCompare),
@@ -79,6 +87,8 @@ impl Fault {
             Fault::StoreBeforeLoop => "store-before-loop",
             Fault::StoreBeforeStore => "store-before-store",
             Fault::DivisionHoisted => "division-hoisted",
+            Fault::LoadForwardedAcrossCall => "load-forwarded",
+            Fault::BoundsCheckDropped => "bounds-check-dropped",
             Fault::Rule(rule) => rule.suffix(),
         }
     }
@@ -106,6 +116,8 @@ impl Fault {
             | Fault::StoreBeforeLoop
             | Fault::StoreBeforeStore
             | Fault::DivisionHoisted
+            | Fault::LoadForwardedAcrossCall
+            | Fault::BoundsCheckDropped
             | Fault::Rule(_) => return None,
         })
     }
@@ -125,6 +137,12 @@ impl Fault {
             }
             Fault::DivisionHoisted => {
                 "an integer division of two locals in a loop also runs before the loop"
+            }
+            Fault::LoadForwardedAcrossCall => {
+                "a load after a call reads what a store before the call wrote"
+            }
+            Fault::BoundsCheckDropped => {
+                "a load with an offset at the default guard's edge reads 0 instead of trapping"
             }
             Fault::Rule(rule) => rule.describe(),
         }
@@ -146,6 +164,14 @@ impl Fault {
         }
         if self == Fault::DivisionHoisted {
             return super::pass_faults::division_hoisted_out_of_loop(wasm)
+                .unwrap_or_else(|_| wasm.to_vec());
+        }
+        if self == Fault::LoadForwardedAcrossCall {
+            return super::pass_faults::load_forwarded_across_call(wasm)
+                .unwrap_or_else(|_| wasm.to_vec());
+        }
+        if self == Fault::BoundsCheckDropped {
+            return super::pass_faults::bounds_check_dropped_at_guard_edge(wasm)
                 .unwrap_or_else(|_| wasm.to_vec());
         }
         let Some((from, to)) = self.opcodes() else {

@@ -153,3 +153,75 @@ fn first_division_in_loop(ops: &[Operator<'_>]) -> Option<(u32, u32, Instruction
     }
     None
 }
+
+/// `wasm` with a load of a local's address replaced by the local value
+/// an earlier store of the same width wrote there, when a call lies between
+/// (and neither local changes): store-to-load forwarding that forgets the
+/// callee may overwrite the location. Wrong when the callee stores there.
+pub fn load_forwarded_across_call(wasm: &[u8]) -> Result<Vec<u8>> {
+    // The last full-width store of a local to a local's address, and
+    // whether a call followed it: the operators come left to right.
+    let pending: std::cell::Cell<Option<(u32, u32, u8, u64, MemArgTarget, bool)>> =
+        std::cell::Cell::new(None);
+    rewrite_bodies(wasm, &|window| {
+        if let (
+            Some(((address, kind, offset, target), 3)),
+            Some(Operator::LocalGet { local_index }),
+        ) = (simple_store(window), window.get(1))
+        {
+            if matches!(kind, 0 | 1) {
+                pending.set(Some((address, *local_index, kind, offset, target, false)));
+            }
+            return None;
+        }
+        let (address, value, kind, offset, target, called) = pending.get()?;
+        match window.first()? {
+            Operator::Call { .. } | Operator::CallIndirect { .. } => {
+                pending.set(Some((address, value, kind, offset, target, true)));
+            }
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index }
+                if *local_index == address || *local_index == value =>
+            {
+                pending.set(None);
+            }
+            Operator::End | Operator::Else | Operator::Br { .. } | Operator::Return => {
+                pending.set(None);
+            }
+            Operator::LocalGet { local_index } if *local_index == address && called => {
+                let loaded = match (window.get(1)?, kind) {
+                    (Operator::I32Load { memarg }, 0) | (Operator::I64Load { memarg }, 1) => memarg,
+                    _ => return None,
+                };
+                if loaded.offset == offset && loaded.target == target {
+                    return Some((vec![Instruction::LocalGet(value)], 2));
+                }
+            }
+            _ => {}
+        }
+        None
+    })
+}
+
+/// The offset from which an access is at the edge of Wasmtime's default
+/// guard region (32 MiB) or past it.
+const GUARD_EDGE: u64 = (32 << 20) - 8;
+
+/// `wasm` with every load whose offset immediate is at or past the edge
+/// of Wasmtime's default guard region reading 0 instead of its memory: a
+/// bounds check dropped where the guard region was taken to cover the
+/// offset. Wrong whenever such a load is out of bounds, which it is on
+/// every memory these modules have.
+pub fn bounds_check_dropped_at_guard_edge(wasm: &[u8]) -> Result<Vec<u8>> {
+    rewrite_bodies(wasm, &|window| {
+        let (memarg, zero) = match window.first()? {
+            Operator::I32Load { memarg } => (memarg, Instruction::I32Const(0)),
+            Operator::I64Load { memarg } => (memarg, Instruction::I64Const(0)),
+            Operator::I32Load8U { memarg } | Operator::I32Load16S { memarg } => {
+                (memarg, Instruction::I32Const(0))
+            }
+            Operator::I64Load32S { memarg } => (memarg, Instruction::I64Const(0)),
+            _ => return None,
+        };
+        (memarg.offset >= GUARD_EDGE).then(|| (vec![Instruction::Drop, zero], 1))
+    })
+}

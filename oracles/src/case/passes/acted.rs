@@ -119,5 +119,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(pass_acted(&wasm, Shape::StoreLoad).unwrap(), Some(true));
+        // The store has no result: its line starts with its source
+        // location, which must not be taken for the opcode.
+        assert_eq!(pass_acted(&wasm, Shape::StoreStore).unwrap(), Some(true));
     }
 }

@@ -136,7 +136,13 @@ pub fn count_opcode(clif: &str, opcode: &str) -> usize {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with(';') && !l.ends_with(':') && !l.ends_with('{'))
         .filter(|l| {
-            let instruction = l.split_once(" = ").map_or(*l, |(_, rhs)| rhs);
+            let instruction = match l.split_once(" = ") {
+                Some((_, rhs)) => rhs,
+                // An instruction without results (a store, a trap) starts
+                // with its source location, `@002f`.
+                None if l.starts_with('@') => l.split_once(' ').map_or("", |(_, r)| r.trim_start()),
+                None => l,
+            };
             let name = instruction.split([' ', '.']).next().unwrap_or_default();
             name == opcode
         })
