@@ -154,6 +154,10 @@ fn first_division_in_loop(ops: &[Operator<'_>]) -> Option<(u32, u32, Instruction
     None
 }
 
+/// A store a later load may be forwarded from: its address local, value
+/// local, kind, offset and memory, and whether a call followed it.
+type PendingStore = (u32, u32, u8, u64, MemArgTarget, bool);
+
 /// `wasm` with a load of a local's address replaced by the local value
 /// an earlier store of the same width wrote there, when a call lies between
 /// (and neither local changes): store-to-load forwarding that forgets the
@@ -161,8 +165,7 @@ fn first_division_in_loop(ops: &[Operator<'_>]) -> Option<(u32, u32, Instruction
 pub fn load_forwarded_across_call(wasm: &[u8]) -> Result<Vec<u8>> {
     // The last full-width store of a local to a local's address, and
     // whether a call followed it: the operators come left to right.
-    let pending: std::cell::Cell<Option<(u32, u32, u8, u64, MemArgTarget, bool)>> =
-        std::cell::Cell::new(None);
+    let pending: std::cell::Cell<Option<PendingStore>> = std::cell::Cell::new(None);
     rewrite_bodies(wasm, &|window| {
         if let (
             Some(((address, kind, offset, target), 3)),
