@@ -412,18 +412,30 @@ pub fn wasmtime_commands(
             None => return Vec::new(),
         },
     };
-    config
-        .settings
-        .matrix
-        .engines
+    let engines = &config.settings.matrix.engines;
+    let taken: Vec<&str> = std::iter::once(config.settings.matrix.oracle.as_str())
+        .chain(engines.iter().map(String::as_str))
+        .collect();
+    let seed = f.first_seed.unwrap_or(0);
+    engines
         .iter()
         .filter_map(|name| {
-            let variant = WasmtimeVariant::parse(name)?;
+            // The swarm's line is that of the engine it draws for the
+            // finding's seed.
+            let (label, variant) = if name == oracles::engine::swarm::SWARM {
+                let drawn = oracles::engine::swarm::draw_avoiding(seed, &taken, wasm)?;
+                (
+                    format!("{name}, drawn for seed {seed}: {}", drawn.name()),
+                    drawn,
+                )
+            } else {
+                (name.clone(), WasmtimeVariant::parse(name)?)
+            };
             let command = format!(
                 "wasmtime run {}{call}",
                 variant.cli_flags(&config.settings.execution)
             );
-            Some((name.clone(), command.trim_end().to_string()))
+            Some((label, command.trim_end().to_string()))
         })
         .collect()
 }
