@@ -152,30 +152,25 @@ impl Fault {
     /// Returns the module unchanged if it is unparsable: the engine then
     /// rejects it exactly as wasmi would.
     pub fn apply(self, wasm: &[u8]) -> Vec<u8> {
-        if let Fault::Rule(rule) = self {
-            return rule.apply(wasm).unwrap_or_else(|_| wasm.to_vec());
-        }
-        if self == Fault::StoreBeforeLoop {
-            return stores_before_loops_dropped(wasm).unwrap_or_else(|_| wasm.to_vec());
-        }
-        if self == Fault::StoreBeforeStore {
-            return super::pass_faults::store_before_store_dropped(wasm)
-                .unwrap_or_else(|_| wasm.to_vec());
-        }
-        if self == Fault::DivisionHoisted {
-            return super::pass_faults::division_hoisted_out_of_loop(wasm)
-                .unwrap_or_else(|_| wasm.to_vec());
-        }
-        if self == Fault::LoadForwardedAcrossCall {
-            return super::pass_faults::load_forwarded_across_call(wasm)
-                .unwrap_or_else(|_| wasm.to_vec());
-        }
-        if self == Fault::BoundsCheckDropped {
-            return super::pass_faults::bounds_check_dropped_at_guard_edge(wasm)
-                .unwrap_or_else(|_| wasm.to_vec());
-        }
+        use super::pass_faults;
+        let rewritten = match self {
+            Fault::Rule(rule) => rule.apply(wasm),
+            Fault::ReturnCallAsCall => tail_calls_as_calls(wasm),
+            Fault::StoreBeforeLoop => stores_before_loops_dropped(wasm),
+            Fault::StoreBeforeStore => pass_faults::store_before_store_dropped(wasm),
+            Fault::DivisionHoisted => pass_faults::division_hoisted_out_of_loop(wasm),
+            Fault::LoadForwardedAcrossCall => pass_faults::load_forwarded_across_call(wasm),
+            Fault::BoundsCheckDropped => pass_faults::bounds_check_dropped_at_guard_edge(wasm),
+            _ => return self.swap_opcodes(wasm),
+        };
+        rewritten.unwrap_or_else(|_| wasm.to_vec())
+    }
+
+    /// The module with the fault's instruction swapped for another of the
+    /// same size, in place.
+    fn swap_opcodes(self, wasm: &[u8]) -> Vec<u8> {
         let Some((from, to)) = self.opcodes() else {
-            return tail_calls_as_calls(wasm).unwrap_or_else(|_| wasm.to_vec());
+            return wasm.to_vec();
         };
         let mut out = wasm.to_vec();
         for payload in Parser::new(0).parse_all(wasm) {

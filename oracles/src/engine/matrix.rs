@@ -348,8 +348,12 @@ fn run_engines(
     observe: &mut dyn FnMut(Step),
 ) -> CaseReport {
     let case_engines = CaseEngines::resolve(set, wasm, plan);
-    let run = |index: usize, plan: &Plan, observe: &mut dyn FnMut(Step)| {
-        let (slot, engine) = case_engines.at(index);
+    // `index` counts the set's engines, then its tie-breakers; `slot` is
+    // the name the supervisor knows the engine by.
+    let run = |index: usize,
+               (slot, engine): (&str, &dyn Engine),
+               plan: &Plan,
+               observe: &mut dyn FnMut(Step)| {
         if let Some((_, known)) = given
             .iter()
             .find(|(name, _)| name == slot || name == engine.name())
@@ -370,7 +374,9 @@ fn run_engines(
         runs_unbudgeted(name) || name.starts_with(crate::engine::swarm::SWARM)
     };
     let mut slots: Vec<Option<EngineRun>> = (0..count)
-        .map(|index| (!unbudgeted(index)).then(|| run(index, plan, observe)))
+        .map(|index| {
+            (!unbudgeted(index)).then(|| run(index, case_engines.at(index), plan, observe))
+        })
         .collect();
     if (0..count).any(unbudgeted) {
         let bounded = Plan {
@@ -378,7 +384,7 @@ fn run_engines(
             ..plan.clone()
         };
         for index in (0..count).filter(|i| unbudgeted(*i)) {
-            slots[index] = Some(run(index, &bounded, observe));
+            slots[index] = Some(run(index, case_engines.at(index), &bounded, observe));
         }
     }
     let mut runs: Vec<EngineRun> = slots.into_iter().flatten().collect();
@@ -426,22 +432,14 @@ fn run_engines(
             } else {
                 plan
             };
-            let index = set.first_index + count + offset;
-            runs.push(match given.iter().find(|(name, _)| name == engine.name()) {
-                Some((_, known)) => known.clone(),
-                None => {
-                    observe(Step::Compiling(index));
-                    run_caught(engine.as_ref(), wasm, plan, &mut || {
-                        observe(Step::Running(index))
-                    })
-                }
-            });
+            let engine = engine.as_ref();
+            runs.push(run(count + offset, (engine.name(), engine), plan, observe));
             names.push(engine.name());
-            expected.push(refusal_expected(engine.as_ref()));
+            expected.push(refusal_expected(engine));
             judged.push(names.len() - 1);
         }
         let judged_names: Vec<&str> = judged.iter().map(|i| names[*i]).collect();
-        let judged_runs: Vec<EngineRun> = judged.iter().map(|i| runs[*i].clone()).collect();
+        let judged_runs: Vec<&EngineRun> = judged.iter().map(|i| &runs[*i]).collect();
         let judged_expected: Vec<bool> = judged.iter().map(|i| expected[*i]).collect();
         comparison = break_tie(
             &judged_names,
@@ -580,7 +578,7 @@ fn panic_text(running: bool, message: String) -> String {
 /// the verdict, and the disagreement follows it in `further`.
 fn break_tie(
     names: &[&str],
-    runs: &[EngineRun],
+    runs: &[&EngineRun],
     plan: &Plan,
     expected: &[bool],
     first: usize,
@@ -594,7 +592,7 @@ fn break_tie(
             break comparison;
         }
         let kept_names: Vec<&str> = kept.iter().map(|i| names[*i]).collect();
-        let kept_runs: Vec<&EngineRun> = kept.iter().map(|i| &runs[*i]).collect();
+        let kept_runs: Vec<&EngineRun> = kept.iter().map(|i| runs[*i]).collect();
         let combined = compare(
             &kept_names,
             &kept_runs,

@@ -254,14 +254,15 @@ impl Tuning {
     /// neighbours triage flips to find which setting matters.
     pub fn without_each(&self) -> Vec<(String, Tuning)> {
         let mut out = Vec::new();
-        for token in self.tokens() {
-            let rest: Vec<String> = self.tokens().into_iter().filter(|t| *t != token).collect();
+        let tokens = self.tokens();
+        for token in &tokens {
+            let rest: Vec<&String> = tokens.iter().filter(|t| *t != token).collect();
             let mut tuning = Tuning::default();
             for t in &rest {
                 tuning.take(t);
             }
             out.push((
-                format!("{} -> Wasmtime's default", Tuning::describe(&token)),
+                format!("{} -> Wasmtime's default", Tuning::describe(token)),
                 tuning,
             ));
         }
