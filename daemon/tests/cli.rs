@@ -478,3 +478,50 @@ fn cranelift_sdiv_by_int_min_is_fixed_from_39_and_blamed_on_the_mid_end_before()
         assert!(text.contains("[i32:-1]"), "{text}");
     }
 }
+
+#[test]
+fn bench_profile_accounts_for_every_stage_engine_and_mode_of_the_cases_it_ran() {
+    let out = crosscheck(&["bench", "--profile", "--seeds", "0..40"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("40 seeds (0..40)"), "{text}");
+    // The stage table: each row's share of the wall time, summing to the
+    // whole (the rest is its own row).
+    let shares: Vec<f64> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("stage"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| {
+            let share = l.split_whitespace().rev().nth(1).unwrap();
+            share.trim_end_matches('%').parse().unwrap()
+        })
+        .collect();
+    let total: f64 = shares.iter().sum();
+    assert!((total - 100.0).abs() < 1.0, "shares sum to {total}: {text}");
+    for stage in ["generation", "comparison", "engines", "worker messages"] {
+        assert!(
+            text.lines().any(|l| l.starts_with(stage)),
+            "no {stage} row: {text}"
+        );
+    }
+    // Each engine of the default matrix compiled every case it ran.
+    let compile_ms = |engine: &str| -> f64 {
+        let row = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(engine))
+            .unwrap_or_else(|| panic!("no {engine} row: {text}"));
+        row.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    for engine in ["wasmi", "wasmtime-default", "cranelift-tail-explicit"] {
+        assert!(compile_ms(engine) > 0.0, "{engine}: {text}");
+    }
+    // 40 default seeds draw wasm-smith, rule-guided and stack cases.
+    for mode in ["wasm-smith ", "rule-guided", "stack program"] {
+        assert!(
+            text.lines().any(|l| l.starts_with(mode)),
+            "no {mode} row: {text}"
+        );
+    }
+    assert!(text.contains("daemon, 2 workers:"), "{text}");
+}

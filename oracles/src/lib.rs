@@ -20,6 +20,7 @@ pub mod cost;
 pub mod engine;
 pub mod judge;
 pub mod pipeline;
+pub mod profile;
 pub mod triage;
 pub mod versions;
 

@@ -235,6 +235,7 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         compile_cpu: None,
         code_bytes: None,
         run_cpu: None,
+        instantiate_time: Duration::ZERO,
         run_time: Duration::ZERO,
     });
     let runs = [
@@ -265,6 +266,7 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         compile_cpu: None,
         code_bytes: None,
         run_cpu: None,
+        instantiate_time: Duration::ZERO,
         run_time: Duration::ZERO,
     });
     let undecided = [

@@ -37,6 +37,11 @@ pub struct BenchArgs {
     /// global and in locals, under fuel, an epoch check and neither.
     #[arg(long, conflicts_with_all = ["daemon", "code_identity", "canaries"])]
     optimizations: bool,
+    /// Instead of the stages: where a case's time goes, per stage, engine
+    /// and generation mode, on the worker's own path; then the daemon's
+    /// cases/s on two workers and what it adds per case.
+    #[arg(long, conflicts_with_all = ["daemon", "code_identity", "canaries", "optimizations"])]
+    profile: bool,
 }
 
 /// Runs the command on the calling thread (main gives it a large stack).
@@ -50,6 +55,8 @@ pub fn run(config: &Config, args: BenchArgs) -> Result<ExitCode> {
         canary_cost(config, seeds)?;
     } else if args.optimizations {
         optimizations(config, seeds)?;
+    } else if args.profile {
+        super::bench_profile::profile(config, seeds)?;
     } else {
         measure(config, seeds)?;
     }

@@ -6,6 +6,7 @@
 //! what the command prints, and its exit status.
 
 pub mod bench;
+pub mod bench_profile;
 pub mod bisect;
 pub mod build_release;
 pub mod bundle;

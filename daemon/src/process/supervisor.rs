@@ -60,6 +60,8 @@ pub struct RunSummary {
     pub total_findings: u64,
     /// Workers restarted after dying or being killed.
     pub restarts: u64,
+    /// Wall time the supervisor spent writing hits and checkpoints.
+    pub store_writes: Duration,
 }
 
 /// The case a worker is running.
@@ -222,6 +224,7 @@ pub fn run(
         hits: supervisor.hits,
         total_findings: supervisor.store.finding_count()?,
         restarts: supervisor.restarts,
+        store_writes: supervisor.writes.time_writing(),
     };
     info!(
         run,

@@ -15,6 +15,7 @@ use oracles::cost::compile::CompileCost;
 use oracles::cost::heap::{Heap, PeakHeap};
 use oracles::cost::scaling_check::{confirmed, Clock, Subject};
 use oracles::pipeline::findings::{self, CostEvidence};
+use oracles::profile::{self, Stage};
 use oracles::Finding;
 use oracles::Step;
 use std::collections::BTreeMap;
@@ -51,19 +52,7 @@ pub fn run(config: &Config) -> Result<ExitCode> {
                     if stop.load(Ordering::Relaxed) {
                         return Ok(ExitCode::SUCCESS);
                     }
-                    send(&mut out, &Reply::Started { seed })?;
-                    let case = Case {
-                        seed,
-                        module: None,
-                        flips: false,
-                        blowup_margin: 1.0,
-                        baseline: baseline.as_ref(),
-                        call: None,
-                        dead: Vec::new(),
-                        show: false,
-                    };
-                    let result = run_case(&config, &matrix, case, &mut out)?;
-                    send(&mut out, &Reply::Finished(Box::new(result)))?;
+                    run_seed(&config, &matrix, seed, baseline.as_ref(), &mut out)?;
                 }
             }
             Order::Check {
@@ -102,6 +91,30 @@ pub fn run(config: &Config) -> Result<ExitCode> {
         send(&mut out, &Reply::Idle)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One seed of a range, as a worker runs it: announced, run on the
+/// matrix, its findings and counters reported on `out`.
+pub(crate) fn run_seed(
+    config: &Config,
+    matrix: &oracles::Matrix,
+    seed: u64,
+    baseline: Option<&Baseline>,
+    out: &mut impl Write,
+) -> Result<()> {
+    send(out, &Reply::Started { seed })?;
+    let case = Case {
+        seed,
+        module: None,
+        flips: false,
+        blowup_margin: 1.0,
+        baseline,
+        call: None,
+        dead: Vec::new(),
+        show: false,
+    };
+    let result = run_case(config, matrix, case, out)?;
+    send(out, &Reply::Finished(Box::new(result)))
 }
 
 /// A scaling check, on CPU time: the worker may share the machine with
@@ -198,10 +211,12 @@ fn read_orders(stop: Arc<AtomicBool>) -> mpsc::Receiver<Order> {
 }
 
 fn send(out: &mut impl Write, report: &Reply) -> Result<()> {
-    let line = serde_json::to_string(report).context("encoding a report")?;
-    writeln!(out, "{line}")
-        .and_then(|()| out.flush())
-        .context("reporting to the supervisor (is it gone?)")
+    profile::time(Stage::Reply, || {
+        let line = serde_json::to_string(report).context("encoding a report")?;
+        writeln!(out, "{line}")
+            .and_then(|()| out.flush())
+            .context("reporting to the supervisor (is it gone?)")
+    })
 }
 
 /// What to run: the seed's generated module, or `module` when given.
@@ -321,10 +336,11 @@ fn run_case(
         Ok(Ok(report)) => {
             // Instruction coverage of what was generated; a module the
             // engines ran always parses.
-            let instructions: BTreeMap<String, u64> =
+            let instructions: BTreeMap<String, u64> = profile::time(Stage::Coverage, || {
                 oracles::case::instructions::histogram(&report.module.wasm)
                     .map(|h| h.into_iter().map(|(n, c)| (n.to_string(), c)).collect())
-                    .unwrap_or_default();
+                    .unwrap_or_default()
+            });
             let size = instructions.values().sum::<u64>();
             let measured = findings::compiles_of(&report, &compile_heap);
             let evidence = CostEvidence {
@@ -335,14 +351,19 @@ fn run_case(
                 instructions: size,
                 baseline,
             };
-            let found = findings::of_case(&report, matrix, &evidence, flips.then_some(settings));
+            let found = profile::time(Stage::Findings, || {
+                findings::of_case(&report, matrix, &evidence, flips.then_some(settings))
+            });
             let shown = show.then(|| Shown {
                 text: crate::case_table::case_text(&report, call.is_some()),
                 verdict: report.report.comparison.verdict.label(),
             });
             let compiles = compile_samples(&evidence.compiles);
-            let mut events = case_events(&report);
-            events.extend(cost_buckets(&report.report, &compiles));
+            let mut events = profile::time(Stage::Counters, || {
+                let mut events = case_events(&report);
+                events.extend(cost_buckets(&report.report, &compiles));
+                events
+            });
             events.push(("*".into(), Distribution::Instructions.counter(size)));
             // A case with a dead engine has no measured costs (`of_case`);
             // its deaths' compile blowups are counted by `case_events`.

@@ -110,7 +110,16 @@ pub struct WorkerProcess {
     stdin: Option<ChildStdin>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     killed_for: Option<KillReason>,
+    /// When the memory was last read: limits are enforced after every
+    /// report (a dozen per case), `/proc` is read at most every
+    /// [`MEMORY_READ_EVERY`].
+    memory_read: Option<Instant>,
 }
+
+/// How often a worker's resident memory is read from `/proc`. Reading it
+/// after every report walked `/proc` 600 times a second and took 8% of a
+/// core from the fuzzing workers (`bench --profile`, docs/benchmarks.md).
+pub const MEMORY_READ_EVERY: Duration = Duration::from_millis(50);
 
 impl WorkerProcess {
     /// Starts `crosscheck worker` with the supervisor's configuration text,
@@ -177,6 +186,7 @@ impl WorkerProcess {
             child,
             stderr_tail,
             killed_for: None,
+            memory_read: None,
         })
     }
 
@@ -228,6 +238,13 @@ impl WorkerProcess {
         if let Some(limit) = over_time {
             self.kill(KillReason::Timeout(limit));
         }
+        if self
+            .memory_read
+            .is_some_and(|at| at.elapsed() < MEMORY_READ_EVERY)
+        {
+            return;
+        }
+        self.memory_read = Some(Instant::now());
         if let Some(rss) = self.resident_bytes().filter(|&rss| rss > memory) {
             self.kill(KillReason::Memory { rss, limit: memory });
         }

@@ -9,6 +9,7 @@
 use crate::store::{unix_now, Counters, Hit, Recorded, SeedRange, Store};
 use anyhow::{bail, Result};
 use oracles::Finding;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,6 +61,8 @@ pub struct WriteBehind {
     last_try: Instant,
     /// How long an outage is waited out before the daemon gives up.
     give_up_after: Duration,
+    /// Wall time spent writing to the store, for the run's profile.
+    spent: Cell<Duration>,
 }
 
 /// How often a lost store is tried again.
@@ -75,7 +78,13 @@ impl WriteBehind {
             outage: None,
             last_try: Instant::now(),
             give_up_after,
+            spent: Cell::new(Duration::ZERO),
         }
+    }
+
+    /// Wall time spent in the store's writes so far.
+    pub fn time_writing(&self) -> Duration {
+        self.spent.get()
     }
 
     /// Whether writes are queued (the store is unreachable).
@@ -162,6 +171,13 @@ impl WriteBehind {
     }
 
     fn apply(&self, store: &mut Store, write: &Write) -> Result<Written> {
+        let start = Instant::now();
+        let written = self.apply_untimed(store, write);
+        self.spent.set(self.spent.get() + start.elapsed());
+        written
+    }
+
+    fn apply_untimed(&self, store: &mut Store, write: &Write) -> Result<Written> {
         match write {
             Write::Hit {
                 finding,

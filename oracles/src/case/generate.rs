@@ -91,6 +91,62 @@ pub struct GeneratedModule {
     pub features: Vec<&'static str>,
 }
 
+/// Which generator made a module: the four ways a case is built, and
+/// wasm-smith with the proposals only the Wasmtime sub-matrix runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    /// wasm-smith's swarm, within what wasmi runs.
+    WasmSmith,
+    /// wasm-smith with GC, exceptions or relaxed SIMD.
+    Proposals,
+    /// A stack program (deep recursion, tail-call loops).
+    Stack,
+    /// A case aimed at a Cranelift rule.
+    RuleGuided,
+    /// A case aimed at an optimization pass.
+    PassAimed,
+}
+
+impl Mode {
+    /// Every mode, in the order they are shown.
+    pub const ALL: [Mode; 5] = [
+        Mode::WasmSmith,
+        Mode::Proposals,
+        Mode::Stack,
+        Mode::RuleGuided,
+        Mode::PassAimed,
+    ];
+
+    /// The name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::WasmSmith => "wasm-smith",
+            Mode::Proposals => "wasm-smith with proposals",
+            Mode::Stack => "stack program",
+            Mode::RuleGuided => "rule-guided",
+            Mode::PassAimed => "pass-aimed",
+        }
+    }
+}
+
+impl GeneratedModule {
+    /// Which generator made the module, read from its features.
+    pub fn mode(&self) -> Mode {
+        let has = |f: &str| self.features.contains(&f);
+        if self.features.iter().any(|f| f.starts_with("stack:")) {
+            Mode::Stack
+        } else if has("rule-guided") {
+            Mode::RuleGuided
+        } else if has("pass-aimed") {
+            Mode::PassAimed
+        } else if has("gc") || has("exceptions") || has("relaxed-simd") {
+            Mode::Proposals
+        } else {
+            Mode::WasmSmith
+        }
+    }
+}
+
 /// The deterministic byte stream for a seed and a purpose, each purpose an
 /// independent ChaCha stream. (Call arguments are drawn per call, keyed by
 /// export name and round: see `plan`.)

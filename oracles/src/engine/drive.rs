@@ -45,6 +45,7 @@ pub(crate) fn drive<I: LiveInstance>(
     } else {
         instantiate()
     };
+    let instantiate_time = start.elapsed();
     let mut instance = match instantiated {
         Ok(instance) => instance,
         Err(outcome) => {
@@ -55,6 +56,7 @@ pub(crate) fn drive<I: LiveInstance>(
                 compile_time,
                 compile_cpu,
                 code_bytes,
+                instantiate_time,
                 run_time: start.elapsed(),
                 run_cpu: run_cpu(),
             })
@@ -115,6 +117,7 @@ pub(crate) fn drive<I: LiveInstance>(
         compile_time,
         compile_cpu,
         code_bytes,
+        instantiate_time,
         run_time: start.elapsed(),
         run_cpu: run_cpu(),
     })

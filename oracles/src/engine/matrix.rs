@@ -9,6 +9,7 @@ use crate::engine::{build_engine, runs_unbudgeted, Engine, ExecutionConfig};
 use crate::judge::compare::{compare, Comparison};
 use crate::judge::outcome::{EngineRun, Execution, InconclusiveReason, Outcome, TrapKind};
 use crate::judge::verdict::Verdict;
+use crate::profile::{self, Stage};
 use anyhow::{bail, Context, Result};
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -347,7 +348,7 @@ fn run_engines(
     given: &[(String, EngineRun)],
     observe: &mut dyn FnMut(Step),
 ) -> CaseReport {
-    let case_engines = CaseEngines::resolve(set, wasm, plan);
+    let case_engines = profile::time(Stage::Draw, || CaseEngines::resolve(set, wasm, plan));
     // `index` counts the set's engines, then its tie-breakers; `slot` is
     // the name the supervisor knows the engine by.
     let run = |index: usize,
@@ -361,8 +362,20 @@ fn run_engines(
             return known.clone();
         }
         let index = set.first_index + index;
-        observe(Step::Compiling(index));
-        run_caught(engine, wasm, plan, &mut || observe(Step::Running(index)))
+        profile::time(Stage::EngineRest(engine.name().to_string()), || {
+            observe(Step::Compiling(index));
+            let run = run_caught(engine, wasm, plan, &mut || observe(Step::Running(index)));
+            if let EngineRun::Ran(execution) = &run {
+                let name = || engine.name().to_string();
+                profile::add(Stage::Compile(name()), execution.compile_time);
+                profile::add(Stage::Instantiate(name()), execution.instantiate_time);
+                let calls = execution
+                    .run_time
+                    .saturating_sub(execution.instantiate_time);
+                profile::add(Stage::Calls(name()), calls);
+            }
+            run
+        })
     };
     let count = set.engines.len();
     // Engines with a budget first: an engine without one runs only the
@@ -391,13 +404,17 @@ fn run_engines(
     let mut names: Vec<&str> = (0..count).map(|i| case_engines.at(i).1.name()).collect();
     // Whether each engine's refusal of the module is expected.
     let refusal_expected = |engine: &dyn Engine| !validates_with(wasm, engine.features());
-    let mut expected: Vec<bool> = (0..count)
-        .map(|i| refusal_expected(case_engines.at(i).1))
-        .collect();
+    let mut expected: Vec<bool> = profile::time(Stage::Compare, || {
+        (0..count)
+            .map(|i| refusal_expected(case_engines.at(i).1))
+            .collect()
+    });
     let judge = |judged: &[usize], names: &[&str], runs: &[EngineRun], expected: &[bool]| {
         let names: Vec<&str> = judged.iter().map(|i| names[*i]).collect();
         let runs: Vec<&EngineRun> = judged.iter().map(|i| &runs[*i]).collect();
-        compare(&names, &runs, plan, |i| expected[judged[i]], |_| false)
+        profile::time(Stage::Compare, || {
+            compare(&names, &runs, plan, |i| expected[judged[i]], |_| false)
+        })
     };
     let mut judged: Vec<usize> = (0..count).collect();
     let mut comparison = judge(&judged, &names, &runs, &expected);
@@ -441,14 +458,16 @@ fn run_engines(
         let judged_names: Vec<&str> = judged.iter().map(|i| names[*i]).collect();
         let judged_runs: Vec<&EngineRun> = judged.iter().map(|i| &runs[*i]).collect();
         let judged_expected: Vec<bool> = judged.iter().map(|i| expected[*i]).collect();
-        comparison = break_tie(
-            &judged_names,
-            &judged_runs,
-            plan,
-            &judged_expected,
-            first,
-            comparison,
-        );
+        comparison = profile::time(Stage::TieBreak, || {
+            break_tie(
+                &judged_names,
+                &judged_runs,
+                plan,
+                &judged_expected,
+                first,
+                comparison,
+            )
+        });
     }
     CaseReport {
         runs: names.iter().map(|n| n.to_string()).zip(runs).collect(),

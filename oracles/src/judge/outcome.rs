@@ -215,6 +215,10 @@ pub struct Execution {
     /// section); `None` for an interpreter.
     #[serde(default)]
     pub code_bytes: Option<u64>,
+    /// Time spent instantiating (start function included), a part of
+    /// `run_time`.
+    #[serde(default)]
+    pub instantiate_time: Duration,
     /// Time spent instantiating and running the calls.
     pub run_time: Duration,
     /// CPU time of the running thread for the same, when measured: not

@@ -6,6 +6,7 @@ use crate::case::plan::Plan;
 use crate::engine::matrix::{CaseReport, Matrix, Step};
 use crate::engine::ExecutionConfig;
 use crate::judge::outcome::EngineRun;
+use crate::profile::{self, Stage};
 use anyhow::{Context, Result};
 
 /// A generated case and what the matrix made of it.
@@ -41,7 +42,7 @@ pub fn run_seed_observed(
     matrix: &Matrix,
     observe: &mut dyn FnMut(Step),
 ) -> Result<SeedReport> {
-    let module = generate(seed, generator)?;
+    let module = profile::time(Stage::Generation, || generate(seed, generator))?;
     run_module_observed(module, execution, matrix, observe)
         .with_context(|| format!("seed {seed}: wasm-smith produced an invalid module"))
 }
@@ -78,11 +79,14 @@ pub fn run_module_given(
     matrix: &Matrix,
     observe: &mut dyn FnMut(Step),
 ) -> Result<SeedReport> {
-    let info = ModuleInfo::parse(&module.wasm)?;
-    let plan = match &given.plan {
-        Some(plan) => plan.clone(),
-        None => Plan::from_seed(&info, module.seed, execution.calls_per_export),
-    };
+    let (info, plan) = profile::time(Stage::Plan, || -> Result<_> {
+        let info = ModuleInfo::parse(&module.wasm)?;
+        let plan = match &given.plan {
+            Some(plan) => plan.clone(),
+            None => Plan::from_seed(&info, module.seed, execution.calls_per_export),
+        };
+        Ok((info, plan))
+    })?;
     let report = matrix.run_given(&module.wasm, &plan, &given.runs, observe);
     Ok(SeedReport {
         module,

@@ -89,6 +89,12 @@ pub fn optimizer_rewrote(
 /// opt level none and at speed; `None` when the engines could not be
 /// built.
 pub fn clif_of(wasm: &[u8], functions: usize) -> Result<Option<(Vec<String>, Vec<String>)>> {
+    crate::profile::time(crate::profile::Stage::ClifCheck, || {
+        clif_texts(wasm, functions)
+    })
+}
+
+fn clif_texts(wasm: &[u8], functions: usize) -> Result<Option<(Vec<String>, Vec<String>)>> {
     let guard = engines().lock().unwrap_or_else(|e| e.into_inner());
     let Some((none, speed)) = guard.as_ref() else {
         return Ok(None);
