@@ -224,6 +224,28 @@ impl Config {
         Ok(config)
     }
 
+    /// This configuration with smaller budgets per step (`[execution]
+    /// fuel` and `epoch_deadline_ms`). The text changes too: worker
+    /// processes run the text.
+    pub fn with_budgets(&self, fuel: u64, epoch_deadline_ms: u64) -> Result<Config> {
+        let mut table: toml::Table = self
+            .text
+            .parse()
+            .context("re-reading the configuration's text")?;
+        let execution = table
+            .entry("execution")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .context("[execution] is not a table")?;
+        let integer = |n: u64| toml::Value::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+        execution.insert("fuel".into(), integer(fuel));
+        execution.insert("epoch_deadline_ms".into(), integer(epoch_deadline_ms));
+        let text = toml::to_string(&table).context("writing the configuration")?;
+        let mut config = Config::parse(&text, "the configuration with smaller budgets")?;
+        config.store = self.store.clone();
+        Ok(config)
+    }
+
     /// Parses configuration text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
         let settings = Settings::parse(text, origin)?;
@@ -373,6 +395,22 @@ fn section<T: DeserializeOwned>(name: &str, table: &toml::Table) -> Result<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smaller_budgets_reach_the_text_workers_run_and_nothing_else_changes() {
+        let config = Config::load(None).unwrap();
+        let tight = config.with_budgets(5_000_000, 100).unwrap();
+        assert_eq!(tight.settings.execution.fuel, 5_000_000);
+        assert_eq!(tight.settings.execution.epoch_deadline_ms, 100);
+        // A worker parses the text: it must say the same.
+        let reparsed = Config::parse(&tight.text, "a worker's view").unwrap();
+        assert_eq!(reparsed.settings, tight.settings);
+        let mut expected = config.settings.clone();
+        expected.execution.fuel = 5_000_000;
+        expected.execution.epoch_deadline_ms = 100;
+        assert_eq!(tight.settings, expected);
+        assert_eq!(tight.store, config.store);
+    }
 
     #[test]
     fn embedded_defaults_match_the_code_defaults() {

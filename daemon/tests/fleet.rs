@@ -24,7 +24,7 @@ fn fleet_config(dir: &Path, name: &str, url: &str, host: &str, extra: &str) -> P
          [store]\ndata_dir = {:?}\nurl = {url:?}\nlease_seconds = 3\nreconnect_seconds = 60\n\
          [daemon]\nworkers = 1\nfirst_seed = {FIRST_SEED}\nhost = {host:?}\n{extra}\n\
          [log]\nlevel = \"warn,crosscheck::process::supervisor=debug,crosscheck::process::write_behind=info,crosscheck::triage=info\"\nformat = \"json\"\n\
-         [dashboard]\naddress = \"\"\n",
+         [dashboard]\naddress = \"\"\n[triage]\ndrain_seconds = 0\n",
         dir.join(format!("data-{name}")).display().to_string(),
     );
     let path = dir.join(format!("{name}.toml"));

@@ -206,7 +206,7 @@ fn the_daemon_triages_new_findings_in_the_background_while_it_fuzzes() {
     let dir = temp_dir("background");
     let config = config(&dir, &["wasmi-fault-i64-mul"], "workers = 1", "");
     let text_with_triage = std::fs::read_to_string(&config).unwrap()
-        + "[triage]\nshrink_attempts = 100\nshrink_seconds = 20\n";
+        + "[triage]\nshrink_attempts = 100\nshrink_seconds = 20\ndrain_seconds = 0\n";
     std::fs::write(&config, text_with_triage).unwrap();
     // Long enough for the first findings (seeds 118 and 369, a few seconds
     // in) to be reproduced and shrunk while fuzzing goes on.
@@ -233,6 +233,26 @@ fn the_daemon_triages_new_findings_in_the_background_while_it_fuzzes() {
     assert!(counter(&status, "*", "cases") > 1000, "{status:#}");
     let listed = text(&crosscheck(&config, &["triage"]).stdout);
     assert!(listed.contains(" B  "), "{listed}");
+}
+
+#[test]
+fn a_run_that_ends_by_its_duration_triages_every_finding_before_it_ends() {
+    let dir = temp_dir("drain");
+    let config = config(&dir, &["wasmi-fault-i64-mul"], "workers = 1", "");
+    let text_with_triage = std::fs::read_to_string(&config).unwrap()
+        + "[triage]\nshrink_attempts = 50\nshrink_seconds = 5\nreduce_seconds = 5\ndrain_seconds = 600\n";
+    std::fs::write(&config, text_with_triage).unwrap();
+    // The fault's first exposures are seconds in: found while fuzzing,
+    // triaged before the run ends, however little time fuzzing left.
+    let run = crosscheck(&config, &["run", "--duration", "10s"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let logs = text(&run.stderr);
+    assert!(logs.contains("every finding is triaged"), "{logs}");
+    let all = findings(&common::status(&config));
+    assert!(!all.is_empty(), "{logs}");
+    for f in &all {
+        assert!(f["reproducible"].is_string(), "not triaged: {f:#}\n{logs}");
+    }
 }
 
 #[test]

@@ -215,6 +215,11 @@ fn check_bounds(settings: &Settings) -> Result<()> {
     )?;
     let e = &settings.execution;
     within("execution.fuel", e.fuel, 1..=1_000_000_000_000)?;
+    within(
+        "execution.epoch_deadline_ms",
+        e.epoch_deadline_ms,
+        10..=600_000,
+    )?;
     within("execution.calls_per_export", e.calls_per_export, 1..=100)?;
     within(
         "execution.max_memory_bytes",
@@ -253,6 +258,7 @@ fn check_bounds(settings: &Settings) -> Result<()> {
     let t = &settings.triage;
     within("triage.reproduce_runs", t.reproduce_runs, 1..=100)?;
     within("triage.shrink_attempts", t.shrink_attempts, 1..=1_000_000)?;
+    within("triage.drain_seconds", t.drain_seconds, 0..=86_400)?;
     Ok(())
 }
 

@@ -635,6 +635,45 @@ fn the_engine_without_fuel_or_epochs_runs_only_the_steps_an_engine_with_a_budget
 }
 
 #[test]
+fn a_step_only_the_oracle_ended_is_not_run_without_a_budget() {
+    // wasmi's known `select` bug makes it trap on a division that the
+    // spec (and every Wasmtime engine) gets past, into a loop that only a
+    // budget stops: one engine with a budget ended the call, two ran out.
+    // Were the call run on `wasmtime-default`, it would run on until its
+    // worker is killed, at every hit of this known bug.
+    let limits = ExecutionConfig {
+        fuel: 10_000,
+        ..ExecutionConfig::default()
+    };
+    let engines = [
+        "cranelift-tail-signals".to_string(),
+        "cranelift-tail-explicit".to_string(),
+        "wasmtime-default".to_string(),
+    ];
+    let matrix = Matrix::new("wasmi", &engines, &limits).unwrap();
+    let wasm = wat::parse_str(
+        r#"(module
+             (func (export "f") (param $x i32) (param $y i32)
+               (drop (i32.div_u (i32.const 7)
+                 (select (i32.const 0) (local.get $y) (i32.eqz (local.get $x)))))
+               (loop (br 0))))"#,
+    )
+    .unwrap();
+    let info = ModuleInfo::parse(&wasm).unwrap();
+    let plan = Plan::single_call(&info, "f", &["3".into(), "5".into()]).unwrap();
+    let report = matrix.run(&wasm, &plan);
+    let call = |index: usize| match &report.runs[index].1 {
+        EngineRun::Ran(execution) => execution.calls[0].clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(call(0), Outcome::Trap(TrapKind::IntegerDivisionByZero));
+    assert_eq!(call(1), Outcome::Trap(TrapKind::OutOfFuel));
+    assert_eq!(call(2), Outcome::Trap(TrapKind::OutOfFuel));
+    assert_eq!(report.runs[3].0, "wasmtime-default");
+    assert_eq!(call(3), Outcome::Withheld);
+}
+
+#[test]
 fn exceeding_the_harness_memory_limit_is_inconclusive() {
     let limits = ExecutionConfig {
         max_memory_bytes: 65536,

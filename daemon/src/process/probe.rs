@@ -87,6 +87,20 @@ impl<'a> Prober<'a> {
         prober
     }
 
+    /// A prober with this one's settings (stop, priority, margin,
+    /// baseline) for `config`, with a worker process of its own.
+    pub fn for_config<'b>(&self, config: &'b Config) -> Prober<'b>
+    where
+        'a: 'b,
+    {
+        let mut prober = Prober::new(config);
+        prober.stop = self.stop;
+        prober.background = self.background;
+        prober.blowup_margin = self.blowup_margin;
+        prober.baseline = self.baseline.clone();
+        prober
+    }
+
     /// Runs the worker at a lower scheduling priority, so that it takes only
     /// the CPU time the fuzzing workers leave.
     pub fn in_background(mut self) -> Self {
@@ -127,8 +141,13 @@ impl<'a> Prober<'a> {
 
     /// Whether `wasm` run with the call plan of `seed` still gives the
     /// finding `signature`: the test of every shrinking candidate.
+    /// More engines on the same sides count
+    /// (`oracles::judge::verdict::signature_covers`).
     pub fn gives(&mut self, wasm: &[u8], seed: u64, signature: &str) -> Result<bool> {
-        Ok(self.signature_for(wasm, seed, signature)?.as_deref() == Some(signature))
+        let found = self.check(wasm, seed, false)?;
+        Ok(found
+            .iter()
+            .any(|f| oracles::judge::verdict::signature_covers(signature, &f.signature)))
     }
 
     /// The case's finding with the signature `wanted` (else its first), with
@@ -142,7 +161,7 @@ impl<'a> Prober<'a> {
         let mut found = self.check(wasm, seed, true)?;
         let index = found
             .iter()
-            .position(|f| f.signature == wanted)
+            .position(|f| oracles::judge::verdict::signature_covers(wanted, &f.signature))
             .unwrap_or(0);
         Ok((!found.is_empty()).then(|| found.swap_remove(index)))
     }

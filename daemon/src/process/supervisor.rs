@@ -190,18 +190,24 @@ pub fn run(
         baseline,
         time_limits: TimeLimits::new(&config.daemon),
     };
-    let stop_triage = AtomicBool::new(false);
+    let triage = shrinker::Background::default();
     let (outcome, shutdown) = std::thread::scope(|scope| {
         if config.settings.triage.background {
             std::thread::Builder::new()
                 .name("shrinker".into())
                 .stack_size(oracles::pipeline::stack::CASE_STACK_BYTES)
-                .spawn_scoped(scope, || shrinker::run_background(config, &stop_triage))
+                .spawn_scoped(scope, || shrinker::run_background(config, &triage))
                 .context("starting the background shrinker")?;
         }
         let outcome = supervisor.fuzz();
-        stop_triage.store(true, Ordering::Relaxed);
         let shutdown = supervisor.shut_down();
+        // A run that ended as planned finishes triaging its findings; a
+        // signal ends it at once.
+        if config.settings.triage.background && matches!(outcome, Ok("duration")) {
+            let limit = Duration::from_secs(config.settings.triage.drain_seconds);
+            triage.drain(limit, &supervisor.stop);
+        }
+        triage.stop.store(true, Ordering::Relaxed);
         anyhow::Ok((outcome, shutdown))
     })?;
     let reason = match (&outcome, &shutdown) {

@@ -79,70 +79,50 @@ pub fn triage(
             merge: None,
         });
     }
-    let deadline = Instant::now() + Duration::from_secs(config.settings.triage.shrink_seconds);
-    // A blowup (or a slow run) shrinks to the smallest module still over
-    // the limits; keeping it twice over lets the shrunk module reproduce on
-    // a noisy machine.
-    if oracles::pipeline::findings::is_cost_kind(&finding.kind) {
-        // A module only just over the limits (a slow run of 14 times its
-        // sibling against a limit of 10) is shrunk against a smaller
-        // margin, or against the limits themselves: it reproduced at them,
-        // and wasm-shrink starts from a module its predicate accepts.
-        prober.set_blowup_margin(None);
-        for margin in COST_SHRINK_MARGINS {
-            prober.set_blowup_margin(Some(margin));
-            if prober.gives(&wasm, seed, signature)? {
-                info!(
-                    finding = finding.id,
-                    margin, "shrinking a cost finding over a margin of the limits"
-                );
-                break;
-            }
-            prober.set_blowup_margin(None);
-        }
-    }
-    let shrunk = oracles::triage::shrink::shrink(
-        &wasm,
-        attempts,
-        seed,
-        &mut |candidate| {
-            if stop.load(Ordering::Relaxed) {
-                return Err(anyhow!("stopped"));
-            }
-            // Out of time: refusing the rest ends the search with the best so far.
-            if Instant::now() > deadline {
-                return Ok(false);
-            }
-            prober.gives(candidate, seed, signature)
-        },
-        on_smaller,
-    );
-    prober.set_blowup_margin(None);
-    let mut shrunk = shrunk?;
-    // Past wasm-shrink, to what a person would write, and the trigger:
-    // not for cost findings, whose test is a measurement.
-    let group = if oracles::pipeline::findings::is_cost_kind(&finding.kind)
-        || config.settings.triage.reduce_seconds == 0
-    {
+    let is_cost = oracles::pipeline::findings::is_cost_kind(&finding.kind);
+    // Candidates that loop forever are common while shrinking (a loop's
+    // exit removed): each runs every engine to the end of its budget. With
+    // a tenth of the budgets such a candidate costs a tenth of the time;
+    // used when the finding reproduces under them.
+    let tight_config = if is_cost {
         None
     } else {
-        let deadline = Instant::now() + Duration::from_secs(config.settings.triage.reduce_seconds);
-        let mut still = |candidate: &[u8]| -> Result<bool> {
-            if stop.load(Ordering::Relaxed) {
-                return Err(anyhow!("stopped"));
-            }
-            prober.gives(candidate, seed, signature)
-        };
-        let reduced = oracles::triage::reduce::reduce(&shrunk.wasm, deadline, &mut still)?;
-        shrunk.candidates += reduced.candidates;
-        shrunk.wasm = reduced.wasm;
-        let fingerprint = oracles::triage::trigger::fingerprint(&shrunk.wasm, &mut still)?;
-        Some(group_key(finding, &shrunk.wasm, &fingerprint))
+        let e = &config.settings.execution;
+        Some(config.with_budgets(
+            (e.fuel / TIGHT_BUDGET_DIVISOR).max(1),
+            (e.epoch_deadline_ms / TIGHT_BUDGET_DIVISOR).max(10),
+        )?)
     };
+    let mut tight = tight_config.as_ref().map(|c| prober.for_config(c));
+    let tight_reproduces = match &mut tight {
+        Some(tight) => tight.gives(&wasm, seed, signature)?,
+        None => false,
+    };
+    let case = Case {
+        finding,
+        wasm: &wasm,
+        seed,
+        signature,
+        attempts,
+        stop,
+    };
+    let (shrunk, group) = match (tight_reproduces, &mut tight) {
+        (true, Some(tight)) => {
+            info!(
+                finding = finding.id,
+                "shrinking with a tenth of the fuel and epoch budgets"
+            );
+            shrink_and_reduce(config, tight, &case, on_smaller)?
+        }
+        _ => shrink_and_reduce(config, prober, &case, on_smaller)?,
+    };
+    drop(tight);
     // Which single setting of the suspected engines makes the shrunk case
     // agree: a crash of the flipped variants is recorded as what it is.
     let flips = match prober.probe_with_flips(&shrunk.wasm, seed, signature)? {
-        Some(report) if report.signature == signature => report.flips,
+        Some(report) if oracles::judge::verdict::signature_covers(signature, &report.signature) => {
+            report.flips
+        }
         Some(report) => vec![format!(
             "the flipped variants changed the outcome to `{}`",
             report.signature
@@ -166,6 +146,96 @@ pub fn triage(
         shrunk: Some(shrunk),
         merge,
     })
+}
+
+/// What shrinking a finding needs to know.
+struct Case<'a> {
+    finding: &'a Finding,
+    wasm: &'a [u8],
+    seed: u64,
+    signature: &'a str,
+    attempts: u32,
+    stop: &'a AtomicBool,
+}
+
+/// How much smaller the budgets of shrinking candidates are.
+const TIGHT_BUDGET_DIVISOR: u64 = 10;
+
+/// Shrinks the case's module with wasm-shrink, then reduces it and
+/// fingerprints its trigger (not for cost findings, whose test is a
+/// measurement): the shrunk module and its group key.
+fn shrink_and_reduce(
+    config: &Config,
+    prober: &mut Prober<'_>,
+    case: &Case,
+    on_smaller: impl FnMut(usize) + 'static,
+) -> Result<(oracles::triage::shrink::Shrunk, Option<(GroupKey, String)>)> {
+    let Case {
+        finding,
+        wasm,
+        seed,
+        signature,
+        attempts,
+        stop,
+    } = *case;
+    let deadline = Instant::now() + Duration::from_secs(config.settings.triage.shrink_seconds);
+    let is_cost = oracles::pipeline::findings::is_cost_kind(&finding.kind);
+    // A blowup (or a slow run) shrinks to the smallest module still over
+    // the limits; keeping it twice over lets the shrunk module reproduce on
+    // a noisy machine.
+    if is_cost {
+        // A module only just over the limits (a slow run of 14 times its
+        // sibling against a limit of 10) is shrunk against a smaller
+        // margin, or against the limits themselves: it reproduced at them,
+        // and wasm-shrink starts from a module its predicate accepts.
+        prober.set_blowup_margin(None);
+        for margin in COST_SHRINK_MARGINS {
+            prober.set_blowup_margin(Some(margin));
+            if prober.gives(wasm, seed, signature)? {
+                info!(
+                    finding = finding.id,
+                    margin, "shrinking a cost finding over a margin of the limits"
+                );
+                break;
+            }
+            prober.set_blowup_margin(None);
+        }
+    }
+    let shrunk = oracles::triage::shrink::shrink(
+        wasm,
+        attempts,
+        seed,
+        &mut |candidate| {
+            if stop.load(Ordering::Relaxed) {
+                return Err(anyhow!("stopped"));
+            }
+            // Out of time: refusing the rest ends the search with the best so far.
+            if Instant::now() > deadline {
+                return Ok(false);
+            }
+            prober.gives(candidate, seed, signature)
+        },
+        on_smaller,
+    );
+    prober.set_blowup_margin(None);
+    let mut shrunk = shrunk?;
+    // Past wasm-shrink, to what a person would write, and the trigger.
+    if is_cost || config.settings.triage.reduce_seconds == 0 {
+        return Ok((shrunk, None));
+    }
+    let deadline = Instant::now() + Duration::from_secs(config.settings.triage.reduce_seconds);
+    let mut still = |candidate: &[u8]| -> Result<bool> {
+        if stop.load(Ordering::Relaxed) {
+            return Err(anyhow!("stopped"));
+        }
+        prober.gives(candidate, seed, signature)
+    };
+    let reduced = oracles::triage::reduce::reduce(&shrunk.wasm, deadline, &mut still)?;
+    shrunk.candidates += reduced.candidates;
+    shrunk.wasm = reduced.wasm;
+    let fingerprint = oracles::triage::trigger::fingerprint(&shrunk.wasm, &mut still)?;
+    let group = group_key(finding, &shrunk.wasm, &fingerprint);
+    Ok((shrunk, Some(group)))
 }
 
 /// Marks a triaged open finding `suppressed` when a known-bug rule names
@@ -243,9 +313,61 @@ fn write_bundle(config: &Config, store: &Store, id: i64) {
     }
 }
 
+/// The daemon's background shrinker as the supervisor steers it.
+#[derive(Default)]
+pub struct Background {
+    /// Raised to stop it (abandoning a triage under way).
+    pub stop: AtomicBool,
+    /// Raised when the run's fuzzing is over: it stops once nothing is
+    /// left to triage.
+    draining: AtomicBool,
+    /// Raised by the shrinker when it has stopped.
+    done: AtomicBool,
+}
+
+impl Background {
+    /// Lets the shrinker triage what is left, for at most `limit` or until
+    /// `signal` is raised; logs what it waited for.
+    pub fn drain(&self, limit: Duration, signal: &AtomicBool) {
+        if limit.is_zero() {
+            return;
+        }
+        let started = Instant::now();
+        self.draining.store(true, Ordering::Relaxed);
+        info!(
+            limit_secs = limit.as_secs(),
+            "fuzzing is over; triaging the findings left before the run ends"
+        );
+        while !self.done.load(Ordering::Relaxed)
+            && started.elapsed() < limit
+            && !signal.load(Ordering::Relaxed)
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if self.done.load(Ordering::Relaxed) {
+            info!(
+                "every finding is triaged ({:.0} s after fuzzing ended)",
+                started.elapsed().as_secs_f64()
+            );
+        } else {
+            warn!(
+                "the run ends with findings left to triage ([triage] drain_seconds = {}); `crosscheck triage --pending` finishes them",
+                limit.as_secs()
+            );
+        }
+    }
+}
+
 /// The daemon's background shrinker: triages untriaged open findings, most
-/// urgent first, until `stop`. Errors are logged, never fatal to fuzzing.
-pub fn run_background(config: &Config, stop: &AtomicBool) {
+/// urgent first, until stopped, or, once the supervisor drains it, until
+/// none is left. Errors are logged, never fatal to fuzzing.
+pub fn run_background(config: &Config, control: &Background) {
+    run_until_stopped(config, control);
+    control.done.store(true, Ordering::Relaxed);
+}
+
+fn run_until_stopped(config: &Config, control: &Background) {
+    let stop = &control.stop;
     let mut store = match Store::open(&config.store) {
         Ok(store) => store,
         Err(err) => {
@@ -258,13 +380,20 @@ pub fn run_background(config: &Config, stop: &AtomicBool) {
     }
     let mut prober = Prober::with_stop(config, stop).in_background();
     while !stop.load(Ordering::Relaxed) {
-        // Findings first; a scaling check when there is none to triage.
+        // Findings first; a scaling check when there is none to triage;
+        // nothing more once draining finds none.
         let worked = triage_next(config, &mut store, &mut prober, stop).and_then(|triaged| {
-            Ok(triaged || scaling_checks::check_next_shape(config, &mut store, &mut prober, stop)?)
+            if !triaged && control.draining.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            Ok(Some(
+                triaged || scaling_checks::check_next_shape(config, &mut store, &mut prober, stop)?,
+            ))
         });
         match worked {
-            Ok(true) => {}
-            Ok(false) => sleep_unless_stopped(IDLE_POLL, stop),
+            Ok(None) => break,
+            Ok(Some(true)) => {}
+            Ok(Some(false)) => sleep_unless_stopped(IDLE_POLL, stop),
             Err(_) if stop.load(Ordering::Relaxed) => break,
             Err(err) => {
                 warn!("background shrinking stops: {err:#}");

@@ -71,6 +71,9 @@ pub struct ExecutionConfig {
     /// Backstop engine fuel per call; generated modules terminate through
     /// `ensure_termination` long before. Running out is inconclusive.
     pub fuel: u64,
+    /// How long a step of a Wasmtime engine with an epoch deadline may run
+    /// before it is interrupted, in milliseconds.
+    pub epoch_deadline_ms: u64,
     /// How many times each exported function is called.
     pub calls_per_export: usize,
     /// Largest linear memory an instance may have or grow to, in bytes.
@@ -98,6 +101,7 @@ impl Default for ExecutionConfig {
     fn default() -> Self {
         ExecutionConfig {
             fuel: 50_000_000,
+            epoch_deadline_ms: crate::engine::EPOCH_DEADLINE.as_millis() as u64,
             calls_per_export: 2,
             max_memory_bytes: 64 << 20,
             max_table_elements: 100_000,

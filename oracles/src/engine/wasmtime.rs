@@ -541,7 +541,8 @@ impl Budget {
 #[derive(Clone, Copy, Debug)]
 enum StoreBudget {
     Fuel(u64),
-    Epoch,
+    /// Epoch ticks per step.
+    Epoch(u64),
     Unlimited,
 }
 
@@ -549,7 +550,9 @@ impl StoreBudget {
     fn of(variant: &WasmtimeVariant, limits: &ExecutionConfig) -> StoreBudget {
         match variant.budget {
             Budget::Fuel => StoreBudget::Fuel(limits.fuel),
-            Budget::Epoch => StoreBudget::Epoch,
+            Budget::Epoch => StoreBudget::Epoch(
+                (limits.epoch_deadline_ms / EPOCH_TICK.as_millis() as u64).max(1),
+            ),
             Budget::None => StoreBudget::Unlimited,
         }
     }
@@ -558,9 +561,8 @@ impl StoreBudget {
     fn renew(self, store: &mut Store<HarnessLimiter>) {
         match self {
             StoreBudget::Fuel(fuel) => store.set_fuel(fuel).expect("fuel is enabled"),
-            StoreBudget::Epoch => {
-                let ticks = EPOCH_DEADLINE.as_millis() / EPOCH_TICK.as_millis();
-                store.set_epoch_deadline(ticks as u64);
+            StoreBudget::Epoch(ticks) => {
+                store.set_epoch_deadline(ticks);
                 store.epoch_deadline_trap();
             }
             StoreBudget::Unlimited => {}

@@ -131,6 +131,61 @@ impl Mismatch {
     }
 }
 
+/// Whether `candidate` is the finding `original` with more witnesses: the
+/// same signature, or a mismatch of the same phase, outcome classes and
+/// blame in which each class holds at least the engines it held. Engines
+/// that refused the original module (a tail call the notail variants
+/// refuse) may run a smaller one and side with the others; requiring the
+/// exact signature would keep whatever made them refuse in every shrunk
+/// module.
+pub fn signature_covers(original: &str, candidate: &str) -> bool {
+    if original == candidate {
+        return true;
+    }
+    let (Some(original), Some(candidate)) = (
+        MismatchSignature::parse(original),
+        MismatchSignature::parse(candidate),
+    ) else {
+        return false;
+    };
+    original.phase == candidate.phase
+        && original.blame == candidate.blame
+        && original.sides.len() == candidate.sides.len()
+        && original.sides.iter().all(|(engines, class)| {
+            candidate.sides.iter().any(|(more, same_class)| {
+                same_class == class && engines.iter().all(|e| more.contains(e))
+            })
+        })
+}
+
+/// A mismatch signature's parts: `mismatch <phase> {a,b}=x vs {c}=y blame p`.
+struct MismatchSignature<'a> {
+    phase: &'a str,
+    sides: Vec<(Vec<&'a str>, &'a str)>,
+    blame: &'a str,
+}
+
+impl<'a> MismatchSignature<'a> {
+    fn parse(signature: &'a str) -> Option<MismatchSignature<'a>> {
+        let rest = signature.strip_prefix("mismatch ")?;
+        let (rest, blame) = rest.rsplit_once(" blame ")?;
+        let (phase, sides) = rest.split_once(' ')?;
+        let sides = sides
+            .split(" vs ")
+            .map(|side| {
+                let (engines, class) = side.split_once("}=")?;
+                let engines = engines.strip_prefix('{')?;
+                Some((engines.split(',').collect(), class))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(MismatchSignature {
+            phase,
+            sides,
+            blame,
+        })
+    }
+}
+
 /// An engine that refused a module.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
@@ -276,5 +331,36 @@ impl fmt::Display for Verdict {
                 )
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signature_covers;
+
+    const ORIGINAL: &str = "mismatch call {wasmi}=trap:integer-division-by-zero vs {wasmtime-default,cranelift-tail-explicit}=value blame wasmi";
+
+    #[test]
+    fn more_engines_on_the_same_sides_cover_a_signature_and_nothing_else_does() {
+        assert!(signature_covers(ORIGINAL, ORIGINAL));
+        // The notail variants run the smaller module and side with Wasmtime.
+        assert!(signature_covers(
+            ORIGINAL,
+            "mismatch call {wasmi}=trap:integer-division-by-zero vs {wasmtime-default,cranelift-tail-explicit,cranelift-notail-signals}=value blame wasmi"
+        ));
+        for other in [
+            // An engine gone from a side: less evidence.
+            "mismatch call {wasmi}=trap:integer-division-by-zero vs {wasmtime-default}=value blame wasmi",
+            // Another class, phase or blame: another finding.
+            "mismatch call {wasmi}=trap:unreachable vs {wasmtime-default,cranelift-tail-explicit}=value blame wasmi",
+            "mismatch instantiate {wasmi}=trap:integer-division-by-zero vs {wasmtime-default,cranelift-tail-explicit}=value blame wasmi",
+            "mismatch call {wasmi}=trap:integer-division-by-zero vs {wasmtime-default,cranelift-tail-explicit}=value blame undecided",
+            // A third side.
+            "mismatch call {wasmi}=trap:integer-division-by-zero vs {wasmtime-default,cranelift-tail-explicit}=value vs {winch-notail-signals}=trap:unreachable blame wasmi",
+            "crash wasmi: boom",
+        ] {
+            assert!(!signature_covers(ORIGINAL, other), "{other}");
+        }
+        assert!(!signature_covers("crash wasmi: boom", "crash wasmi: bang"));
     }
 }

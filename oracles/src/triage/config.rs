@@ -26,6 +26,11 @@ pub struct TriageConfig {
     /// The `nice` value of that process (0 to 19): its share of the CPU
     /// against the fuzzing workers.
     pub niceness: i32,
+    /// When a run ends by its `--duration` or `--cases`, how long it goes on
+    /// triaging the findings not triaged yet (the fuzzing workers stopped,
+    /// so triage has every core), so that a morning's findings are all
+    /// reproduced and shrunk. 0 ends at once.
+    pub drain_seconds: u64,
     /// Known findings: counted, not reported as new; the fuzz targets do
     /// not stop for them.
     pub suppress: Vec<Suppression>,
@@ -40,6 +45,7 @@ impl Default for TriageConfig {
             reproduce_runs: 3,
             background: true,
             niceness: 5,
+            drain_seconds: 900,
             suppress: Vec::new(),
         }
     }

@@ -69,6 +69,8 @@ pub fn reduce(
         state.remove_units(Unit::Field)?;
         state.remove_units(Unit::Code)?;
         state.remove_pairs()?;
+        state.remove_values_with_their_drops()?;
+        state.fold_operands()?;
         state.unwrap_blocks()?;
         state.shorten_locals()?;
         state.remove_unused_locals()?;
@@ -214,6 +216,85 @@ impl State<'_> {
         }
     }
 
+    /// A `drop` with a value pushed above it at its depth (a constant, a
+    /// read of a local or a global), both removed: runs of constants that
+    /// wasm-shrink leaves above a run of drops go pair by pair. Up to
+    /// [`PUSHERS_PER_DROP`] values are tried per drop, nearest first.
+    fn remove_values_with_their_drops(&mut self) -> Result<()> {
+        let mut at = 0;
+        while at < self.lines.len() && !self.out_of_time() {
+            let mut removed = false;
+            if self.lines[at].trim() == "drop" && in_function(&self.lines, at) {
+                let pushers: Vec<usize> = same_depth_above(&self.lines, at)
+                    .into_iter()
+                    .filter(|i| is_pusher(&self.lines[*i]))
+                    .take(PUSHERS_PER_DROP)
+                    .collect();
+                for pusher in pushers {
+                    let mut candidate = self.lines.clone();
+                    candidate.remove(at);
+                    candidate.remove(pusher);
+                    if self.try_lines(candidate, false)? {
+                        removed = true;
+                        break;
+                    }
+                }
+            }
+            // After a removal the line at `at - 1` is new to this place.
+            at = if removed {
+                at.saturating_sub(1)
+            } else {
+                at + 1
+            };
+        }
+        Ok(())
+    }
+
+    /// An instruction and the one to three values pushed right before it
+    /// (its operands, when they are constants or reads) replaced by one
+    /// constant: `i32.const 3 local.get 0 i32.add` becomes `i32.const 0`,
+    /// which replacing the instruction alone cannot do (its operands would
+    /// be left on the stack).
+    fn fold_operands(&mut self) -> Result<()> {
+        let mut at = 0;
+        while at < self.lines.len() && !self.out_of_time() {
+            let line = self.lines[at].trim_start();
+            let foldable = in_function(&self.lines, at)
+                && is_instruction(line)
+                && !is_pusher(line)
+                && matching_end(&self.lines, at).is_none()
+                && !["else", "end", "drop"].contains(&line);
+            let mut folded = false;
+            if foldable {
+                let depth = indent(&self.lines[at]);
+                for operands in 1..=3.min(at) {
+                    let first = at - operands;
+                    let all_pushed = (first..at)
+                        .all(|i| indent(&self.lines[i]) == depth && is_pusher(&self.lines[i]));
+                    if !all_pushed {
+                        break;
+                    }
+                    for constant in CONSTANTS {
+                        let mut candidate = self.lines.clone();
+                        candidate.splice(first..=at, [format!("{}{constant}", " ".repeat(depth))]);
+                        if self.try_lines(candidate, false)? {
+                            folded = true;
+                            break;
+                        }
+                    }
+                    if folded {
+                        at = first;
+                        break;
+                    }
+                }
+            }
+            if !folded {
+                at += 1;
+            }
+        }
+        Ok(())
+    }
+
     /// Drops the last local of each `(local t1 t2 ...)` declaration (the
     /// indices of the others stay).
     fn shorten_locals(&mut self) -> Result<()> {
@@ -326,10 +407,19 @@ impl State<'_> {
                         .filter(|(i, _)| !body.contains(i))
                         .map(|(_, l)| l.clone())
                         .collect();
-                    // Before the function's closing parenthesis.
+                    // Before the function's closing parenthesis: `unreachable`,
+                    // else what returns the results at once.
                     let close = end - 1 - body.len();
-                    candidate.insert(close, format!("{indent}unreachable"));
-                    self.try_lines(candidate, false)?;
+                    let mut trapping = candidate.clone();
+                    trapping.insert(close, format!("{indent}unreachable"));
+                    if !self.try_lines(trapping, false)? {
+                        if let Some(constants) = constant_results(&self.lines[at]) {
+                            for (offset, constant) in constants.iter().enumerate() {
+                                candidate.insert(close + offset, format!("{indent}{constant}"));
+                            }
+                            self.try_lines(candidate, false)?;
+                        }
+                    }
                 }
             }
             at += 1;
@@ -364,27 +454,17 @@ impl State<'_> {
     /// what produced it can go), each store to a global or a local by a
     /// `drop` (and the global or local can go).
     fn constants_for_instructions(&mut self) -> Result<()> {
-        const ZEROS: [&str; 8] = [
-            "i32.const 0",
-            "i64.const 0",
-            "f32.const 0",
-            "f64.const 0",
-            "i32.const 1",
-            "i64.const 1",
-            "f32.const 1",
-            "f64.const 1",
-        ];
         let mut at = 0;
         while at < self.lines.len() && !self.out_of_time() {
             let line = self.lines[at].trim_start();
             let replaceable = in_function(&self.lines, at)
                 && is_instruction(line)
-                && !ZEROS.contains(&line)
+                && !CONSTANTS.contains(&line)
                 && matching_end(&self.lines, at).is_none()
                 && !["else", "end"].contains(&line);
             // A value stored to a global or a local can be dropped instead.
             let setter = line.starts_with("global.set") || line.starts_with("local.set");
-            let options: &[&str] = if setter { &["drop"] } else { &ZEROS };
+            let options: &[&str] = if setter { &["drop"] } else { &CONSTANTS };
             if replaceable {
                 let indent = " ".repeat(indent(&self.lines[at]));
                 for zero in options {
@@ -428,6 +508,80 @@ impl State<'_> {
         }
         Ok(())
     }
+}
+
+/// The constants an instruction is replaced by, simplest first.
+const CONSTANTS: [&str; 8] = [
+    "i32.const 0",
+    "i64.const 0",
+    "f32.const 0",
+    "f64.const 0",
+    "i32.const 1",
+    "i64.const 1",
+    "f32.const 1",
+    "f64.const 1",
+];
+
+/// How many values above a `drop` are tried as the one it drops.
+const PUSHERS_PER_DROP: usize = 8;
+
+/// Whether an instruction line pushes a value and pops none.
+fn is_pusher(line: &str) -> bool {
+    let opcode = line.split_whitespace().next().unwrap_or_default();
+    matches!(
+        opcode,
+        "i32.const"
+            | "i64.const"
+            | "f32.const"
+            | "f64.const"
+            | "v128.const"
+            | "local.get"
+            | "global.get"
+            | "ref.null"
+            | "ref.func"
+            | "memory.size"
+            | "table.size"
+    )
+}
+
+/// The lines above `at` in its block at its depth, nearest first: lines of
+/// nested regions are skipped, and the block's opening ends the list.
+fn same_depth_above(lines: &[String], at: usize) -> Vec<usize> {
+    let depth = indent(&lines[at]);
+    let mut found = Vec::new();
+    for i in (0..at).rev() {
+        let line = &lines[i];
+        if line.trim().is_empty() || indent(line) > depth {
+            continue;
+        }
+        if indent(line) < depth || !is_instruction(line) {
+            break;
+        }
+        found.push(i);
+    }
+    found
+}
+
+/// One constant per result of the function whose header is `header`, when
+/// every result type has one (`v128.const i64x2 0 0`, `ref.null func`).
+fn constant_results(header: &str) -> Option<Vec<String>> {
+    let mut constants = Vec::new();
+    let mut rest = header;
+    while let Some(at) = rest.find("(result") {
+        let group = &rest[at + "(result".len()..];
+        let close = group.find(')')?;
+        for ty in group[..close].split_whitespace() {
+            constants.push(match ty {
+                "i32" | "i64" | "f32" | "f64" => format!("{ty}.const 0"),
+                "v128" => "v128.const i64x2 0 0".to_string(),
+                "funcref" => "ref.null func".to_string(),
+                "externref" => "ref.null extern".to_string(),
+                _ => return None,
+            });
+        }
+        rest = &group[close..];
+    }
+    Some(constants)
 }
 
 /// The lines of the function field around line `at`: its header to one
@@ -587,9 +741,15 @@ fn number_tokens(line: &str) -> Vec<(std::ops::Range<usize>, String)> {
 
 fn is_number(token: &str) -> bool {
     let digits = token.trim_start_matches(['-', '+']);
-    let digits = digits.strip_prefix("0x").unwrap_or(digits);
+    let (digits, hex) = match digits.strip_prefix("0x") {
+        Some(hex_digits) => (hex_digits, true),
+        None => (digits, false),
+    };
     !digits.is_empty()
-        && digits.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && digits
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()))
         && digits
             .chars()
             .all(|c| c.is_ascii_hexdigit() || matches!(c, '_' | '.' | 'p' | 'P' | '+' | '-'))
@@ -707,6 +867,51 @@ mod tests {
         }
         assert!(
             reduced.wasm.len() <= 52,
+            "{} bytes: {shown}",
+            reduced.wasm.len()
+        );
+    }
+
+    #[test]
+    fn runs_of_values_and_drops_folded_operands_and_constant_bodies_go() {
+        // What wasm-shrink leaves: 40 values pushed above the trigger and
+        // dropped below it (too many for the pair search), an addition of
+        // two constants, and a called function whose body must return.
+        let pushed = "i32.const 1 i64.const 2 f32.const 3 i32.const 4 ".repeat(10);
+        let drops = "drop ".repeat(40);
+        let wasm = wat::parse_str(format!(
+            r#"(module
+                (func $other (result v128)
+                    i32.const 3 i32.const 4 i32.add drop
+                    v128.const i64x2 7 9)
+                (func (export "f") (param i32) (result v128)
+                    {pushed}
+                    i32.const 7 i32.const 1 i32.const 0 local.get 0 i32.eqz select i32.div_u drop
+                    {drops}
+                    call $other))"#
+        ))
+        .unwrap();
+        let has_trigger = |w: &[u8]| -> Result<bool> {
+            let t = text(w);
+            Ok(t.contains("select")
+                && t.contains("i32.div_u")
+                && t.contains("call")
+                && !t.contains("unreachable"))
+        };
+        let reduced = reduce(
+            &wasm,
+            Instant::now() + std::time::Duration::from_secs(120),
+            &mut |w| has_trigger(w),
+        )
+        .unwrap();
+        let shown = text(&reduced.wasm);
+        assert!(has_trigger(&reduced.wasm).unwrap(), "{shown}");
+        for gone in ["i64.const", "f32.const", "i32.add", "i32.const 4"] {
+            assert!(!shown.contains(gone), "{gone} left: {shown}");
+        }
+        assert!(shown.matches("drop").count() <= 1, "{shown}");
+        assert!(
+            reduced.wasm.len() <= 70,
             "{} bytes: {shown}",
             reduced.wasm.len()
         );
