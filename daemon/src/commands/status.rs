@@ -1,6 +1,7 @@
 //! `crosscheck status`: the store at a glance, also while the daemon runs.
 
 use crate::config::Config;
+use crate::health::counter::Counter;
 use crate::health::exercised::Exercised;
 use crate::health::figures::FindingJson;
 use crate::health::rule_coverage::RuleCoverage;
@@ -181,10 +182,10 @@ fn render(snapshot: &Snapshot) -> Result<String> {
 
     let empty = BTreeMap::new();
     let totals = snapshot.counters.get(ALL_ENGINES).unwrap_or(&empty);
-    let cases = totals.get("cases").copied().unwrap_or(0);
+    let cases = totals.get(&Counter::Cases.key()).copied().unwrap_or(0);
     writeln!(out, "\ncases: {cases}")?;
     for (name, n) in totals {
-        if let Some(label) = name.strip_prefix("verdict:") {
+        if let Counter::Verdict(label) = Counter::parse(name) {
             writeln!(
                 out,
                 "  {label:<36} {n:>10}  {:>6.2}%",
@@ -192,18 +193,21 @@ fn render(snapshot: &Snapshot) -> Result<String> {
             )?;
         }
     }
-    let blamed: Vec<(&str, &u64)> = totals
+    let blamed: Vec<(String, &u64)> = totals
         .iter()
-        .filter_map(|(name, n)| Some((name.strip_prefix("blame:")?, n)))
+        .filter_map(|(name, n)| match Counter::parse(name) {
+            Counter::Blame(party) => Some((party, n)),
+            _ => None,
+        })
         .collect();
     if !blamed.is_empty() {
-        let counted = |name: &str| totals.get(name).copied().unwrap_or(0);
+        let counted = |counter: Counter| totals.get(&counter.key()).copied().unwrap_or(0);
         writeln!(
             out,
             "
 disagreements by blame (tie-breakers ran on {} case(s); {} later disagreement(s) blamed someone else):",
-            counted("tie-broken"),
-            counted("later:mismatch")
+            counted(Counter::TieBroken),
+            counted(Counter::Later("mismatch".into()))
         )?;
         for (party, n) in blamed {
             writeln!(out, "  {party:<52} {n:>8}")?;
@@ -237,7 +241,8 @@ disagreements by blame (tie-breakers ran on {} case(s); {} later disagreement(s)
                     .iter()
                     .filter(|(name, _)| {
                         *name == column
-                            || (column == "inconclusive" && name.starts_with("inconclusive:"))
+                            || (column == "inconclusive"
+                                && matches!(Counter::parse(name), Counter::Inconclusive(_)))
                     })
                     .map(|(_, n)| n)
                     .sum();

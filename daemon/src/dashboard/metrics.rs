@@ -3,9 +3,9 @@
 //! restarts and never go backwards.
 
 use super::state::{with_store, Failure, State};
+use crate::health::counter::Counter as Named;
 use crate::health::distribution::{is_bucket, Distribution};
-use crate::health::exercised::EXERCISED;
-use crate::health::stats::{ALL_ENGINES, INSTRUCTION_COUNTER};
+use crate::health::stats::ALL_ENGINES;
 use axum::http::header;
 use axum::response::IntoResponse;
 use prometheus_client::encoding::text::encode;
@@ -34,26 +34,23 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         let exercised = Family::<Labels, Counter<u64>>::default();
         for ((engine, name), value) in &counters {
             if engine == ALL_ENGINES {
-                if name == "cases" {
-                    cases.inc_by(*value);
-                } else if let Some(label) = name.strip_prefix("verdict:") {
-                    verdicts
-                        .get_or_create(&vec![("verdict".into(), label.into())])
+                let add = |family: &Family<Labels, Counter<u64>>, label: &str, text: String| {
+                    family
+                        .get_or_create(&vec![(label.into(), text)])
                         .inc_by(*value);
-                } else if let Some(op) = name.strip_prefix(INSTRUCTION_COUNTER) {
-                    instructions
-                        .get_or_create(&vec![("instruction".into(), op.into())])
-                        .inc_by(*value);
-                } else if let Some(party) = name.strip_prefix("blame:") {
-                    blamed
-                        .get_or_create(&vec![("party".into(), party.into())])
-                        .inc_by(*value);
-                } else if name == "tie-broken" {
-                    tie_broken.inc_by(*value);
-                } else if let Some(what) = name.strip_prefix(EXERCISED) {
-                    exercised
-                        .get_or_create(&vec![("what".into(), what.into())])
-                        .inc_by(*value);
+                };
+                match Named::parse(name) {
+                    Named::Cases => {
+                        cases.inc_by(*value);
+                    }
+                    Named::Verdict(label) => add(&verdicts, "verdict", label),
+                    Named::Op(op) => add(&instructions, "instruction", op),
+                    Named::Blame(party) => add(&blamed, "party", party),
+                    Named::TieBroken => {
+                        tie_broken.inc_by(*value);
+                    }
+                    Named::Exercised(what) => add(&exercised, "what", what.to_string()),
+                    _ => {}
                 }
             } else if !is_bucket(name) {
                 engine_events

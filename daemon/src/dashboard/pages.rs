@@ -4,6 +4,7 @@
 use super::api::{all_runs, filtered, Filter, FindingDetail, Overview};
 use super::chart::{self, when};
 use super::state::{with_store, Failure, State};
+use crate::health::counter::Counter as Named;
 use crate::health::figures::{FindingJson, RunFigures};
 use axum::extract::{Path, Query};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -158,7 +159,7 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
             tr { th { "engine" } th.n { "ran" } th.n { "rejected (expected)" } th.n { "rejected (unexpected)" } th.n { "crashed" } th.n { "hung" } th.n { "inconclusive" } }
             @for (engine, c) in &h.engines {
                 @let get = |k: &str| c.get(k).copied().unwrap_or(0);
-                @let inconclusive: u64 = c.iter().filter(|(k, _)| k.starts_with("inconclusive:")).map(|(_, v)| v).sum();
+                @let inconclusive: u64 = c.iter().filter(|(k, _)| matches!(Named::parse(k), Named::Inconclusive(_))).map(|(_, v)| v).sum();
                 tr {
                     td { (engine) }
                     td.n { (get("ran")) }

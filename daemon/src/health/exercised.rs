@@ -2,19 +2,15 @@
 //! overflows reached per engine, deep tail-call loops completed, calls
 //! that passed arguments on the stack and returned, re-runs with larger
 //! stacks, and cases per proposal. Counted with every case under the
-//! [`EXERCISED`] prefix, shown by `status`, the dashboard and `/metrics`,
+//! `exercised:` prefix ([`Counter::Exercised`]), shown by `status`, the dashboard and `/metrics`,
 //! and judged by the gate.
 
 use super::all_engines::ALL_ENGINES;
+use super::counter::{Counter, Exercise};
 use oracles::case::stack_program::StackShape;
 use oracles::judge::outcome::{EngineRun, Execution, Outcome, TrapKind};
 use oracles::SeedReport;
 
-/// The prefix of the counters this module makes.
-pub const EXERCISED: &str = "exercised:";
-
-/// Per engine: cases in which the engine trapped with stack overflow.
-pub const STACK_OVERFLOW: &str = "stack-overflow";
 /// Calls where every engine that ran overflowed (a recursion that must).
 pub const ALL_OVERFLOWED: &str = "all-overflowed";
 /// Calls of a tail loop (10^5 to 10^6 tail calls) that returned on every
@@ -28,29 +24,24 @@ pub const STACK_ARGS_CALLED: &str = "stack-args-called";
 pub const STACK_RERUN: &str = "stack-rerun";
 /// Of those, cases whose re-run was no finding.
 pub const STACK_RERUN_RESOLVED: &str = "stack-rerun-resolved";
-/// Cases per feature the module used (`feature:simd`,
-/// `feature:stack:tail-loop`, ...).
-pub const FEATURE: &str = "feature:";
-/// Pass-aimed cases in which Cranelift's optimizer changed the shape's
-/// code (`pass-acted:store-store`; `oracles::case::passes::acted`).
-pub const PASS_ACTED: &str = "pass-acted:";
-/// Cases the configuration swarm's drawn engine ran, per setting it drew
-/// (`swarm:winch`, `swarm:no-sse41`, ...; `oracles::engine::swarm`).
-pub const SWARM_SETTING: &str = "swarm:";
-
 /// The counter name of `what`.
-pub fn counter(what: &str) -> String {
-    format!("{EXERCISED}{what}")
+pub fn counter(what: Exercise) -> String {
+    Counter::Exercised(what).key()
+}
+
+/// The counter name of one of the per-case totals.
+fn total_counter(what: &str) -> String {
+    counter(Exercise::Total(what.to_string()))
 }
 
 /// The events of one case, as `(engine or "*", counter)`.
 pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
-    let all = |what: &str| (ALL_ENGINES.to_string(), counter(what));
+    let all = |what: Exercise| (ALL_ENGINES.to_string(), counter(what));
     let mut events: Vec<(String, String)> = report
         .module
         .features
         .iter()
-        .map(|f| all(&format!("{FEATURE}{f}")))
+        .map(|f| all(Exercise::Feature(f.to_string())))
         .collect();
     let ran: Vec<(&str, &Execution)> = report
         .report
@@ -66,13 +57,13 @@ pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
             .chain(&execution.calls)
             .any(is_overflow);
         if overflowed {
-            events.push((engine.to_string(), counter(STACK_OVERFLOW)));
+            events.push((engine.to_string(), counter(Exercise::StackOverflow)));
         }
     }
     for (engine, _) in &ran {
         if report.report.drawn.iter().any(|d| d == engine) {
             for setting in oracles::engine::swarm::settings_of(engine) {
-                events.push(all(&format!("{SWARM_SETTING}{setting}")));
+                events.push(all(Exercise::SwarmSetting(setting.to_string())));
             }
         }
     }
@@ -80,9 +71,9 @@ pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
         events.extend(pass_events(report));
     }
     if report.report.stack_rerun.is_some() {
-        events.push(all(STACK_RERUN));
+        events.push((ALL_ENGINES.to_string(), total_counter(STACK_RERUN)));
         if !report.report.comparison.verdict.is_finding() {
-            events.push(all(STACK_RERUN_RESOLVED));
+            events.push((ALL_ENGINES.to_string(), total_counter(STACK_RERUN_RESOLVED)));
         }
     }
     if ran.len() < 2 {
@@ -95,13 +86,13 @@ pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
             continue;
         }
         if outcomes.iter().all(|o| is_overflow(o)) {
-            events.push(all(ALL_OVERFLOWED));
+            events.push((ALL_ENGINES.to_string(), total_counter(ALL_OVERFLOWED)));
         }
         if !outcomes.iter().all(|o| matches!(o, Outcome::Returned(_))) {
             continue;
         }
         if program.is_some_and(|p| p.shape == StackShape::TailLoop) {
-            events.push(all(TAIL_LOOP_COMPLETED));
+            events.push((ALL_ENGINES.to_string(), total_counter(TAIL_LOOP_COMPLETED)));
         }
         let own_signature_on_stack = report
             .info
@@ -109,7 +100,7 @@ pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
             .find(|(name, _)| *name == call.export)
             .is_some_and(|(_, signature)| signature.passes_arguments_on_stack());
         if program.is_some_and(|p| p.stack_args) || own_signature_on_stack {
-            events.push(all(STACK_ARGS_CALLED));
+            events.push((ALL_ENGINES.to_string(), total_counter(STACK_ARGS_CALLED)));
         }
     }
     events
@@ -129,7 +120,7 @@ fn pass_events(report: &SeedReport) -> Vec<(String, String)> {
     match passes::acted::pass_acted(&report.module.wasm, shape) {
         Ok(Some(true)) => vec![(
             ALL_ENGINES.to_string(),
-            counter(&format!("{PASS_ACTED}{}", shape.name())),
+            counter(Exercise::PassActed(shape.name().to_string())),
         )],
         _ => Vec::new(),
     }
@@ -192,30 +183,30 @@ impl Exercised {
     pub fn from_counters<'a>(
         counters: impl IntoIterator<Item = (&'a (String, String), &'a u64)>,
     ) -> Exercised {
-        let mut totals: std::collections::BTreeMap<&str, u64> = Default::default();
+        let mut totals: std::collections::BTreeMap<String, u64> = Default::default();
         let mut ran: std::collections::BTreeMap<&str, u64> = Default::default();
         let mut overflowed: std::collections::BTreeMap<&str, u64> = Default::default();
         let mut features = Vec::new();
         let mut swarm = Vec::new();
         let mut acted: std::collections::BTreeMap<String, u64> = Default::default();
         for ((engine, name), value) in counters {
-            if engine == ALL_ENGINES {
-                let Some(what) = name.strip_prefix(EXERCISED) else {
-                    continue;
-                };
-                if let Some(feature) = what.strip_prefix(FEATURE) {
-                    features.push((feature.to_string(), *value));
-                } else if let Some(setting) = what.strip_prefix(SWARM_SETTING) {
-                    swarm.push((setting.to_string(), *value));
-                } else if let Some(shape) = what.strip_prefix(PASS_ACTED) {
-                    acted.insert(shape.to_string(), *value);
-                } else {
-                    *totals.entry(what).or_default() += value;
+            match (engine == ALL_ENGINES, Counter::parse(name)) {
+                (true, Counter::Exercised(what)) => match what {
+                    Exercise::Feature(feature) => features.push((feature, *value)),
+                    Exercise::SwarmSetting(setting) => swarm.push((setting, *value)),
+                    Exercise::PassActed(shape) => {
+                        acted.insert(shape, *value);
+                    }
+                    Exercise::Total(what) => *totals.entry(what).or_default() += value,
+                    Exercise::StackOverflow => {}
+                },
+                (false, Counter::Ran) => {
+                    ran.insert(engine, *value);
                 }
-            } else if name == "ran" {
-                ran.insert(engine, *value);
-            } else if name.strip_prefix(EXERCISED) == Some(STACK_OVERFLOW) {
-                overflowed.insert(engine, *value);
+                (false, Counter::Exercised(Exercise::StackOverflow)) => {
+                    overflowed.insert(engine, *value);
+                }
+                _ => {}
             }
         }
         Exercised {
@@ -225,7 +216,7 @@ impl Exercised {
                     (
                         what.to_string(),
                         label.to_string(),
-                        totals.get(what).copied().unwrap_or(0),
+                        totals.get(*what).copied().unwrap_or(0),
                     )
                 })
                 .collect(),
@@ -260,13 +251,13 @@ impl Exercised {
     /// The count of an `exercised:` counter of all engines by its name
     /// after the prefix (`tail-loop-completed`, `feature:simd`).
     pub fn total(&self, what: &str) -> u64 {
-        match what.strip_prefix(FEATURE) {
-            Some(feature) => self
+        match Exercise::parse(what) {
+            Exercise::Feature(feature) => self
                 .features
                 .iter()
-                .find(|(f, _)| f == feature)
+                .find(|(f, _)| *f == feature)
                 .map_or(0, |(_, n)| *n),
-            None => self
+            _ => self
                 .totals
                 .iter()
                 .find(|(w, _, _)| w == what)

@@ -1,10 +1,11 @@
 //! Fuzz health over a window of the store's history: the figures the
 //! release gate judges and the dashboard shows.
 
+use super::counter::Counter;
 use super::distribution::{is_bucket, Distribution};
 use super::exercised::Exercised;
 use super::rule_coverage::RuleCoverage;
-use super::stats::{ALL_ENGINES, INSTRUCTION_COUNTER};
+use super::stats::ALL_ENGINES;
 use crate::config::Config;
 use crate::store::{Counters, Finding, Run, Store, Window};
 use anyhow::Result;
@@ -301,12 +302,15 @@ fn split_counters(counters: &Counters) -> Split {
     let mut instructions = BTreeMap::new();
     for ((engine, name), value) in counters {
         if engine == ALL_ENGINES {
-            if name == "cases" {
-                cases = *value;
-            } else if let Some(label) = name.strip_prefix("verdict:") {
-                verdicts.insert(label.to_string(), *value);
-            } else if let Some(op) = name.strip_prefix(INSTRUCTION_COUNTER) {
-                instructions.insert(op.to_string(), *value);
+            match Counter::parse(name) {
+                Counter::Cases => cases = *value,
+                Counter::Verdict(label) => {
+                    verdicts.insert(label, *value);
+                }
+                Counter::Op(op) => {
+                    instructions.insert(op, *value);
+                }
+                _ => {}
             }
         } else if !is_bucket(name) {
             engines

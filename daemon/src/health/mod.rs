@@ -7,6 +7,7 @@
 //! `/metrics`, and the gate's verdict.
 
 pub mod all_engines;
+pub mod counter;
 pub mod distribution;
 pub mod exercised;
 pub mod figures;

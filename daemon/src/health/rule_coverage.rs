@@ -6,20 +6,19 @@
 //! shown by `status`, the dashboard and `/metrics`.
 
 use super::all_engines::ALL_ENGINES;
+use super::counter::Counter;
 use oracles::case::rules::{self, code_change};
 use oracles::judge::outcome::EngineRun;
 use oracles::SeedReport;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-/// Per rule (`rule:<file>:<line>`): cases aimed at it that ran on at
-/// least two engines.
-pub const RULE: &str = "rule:";
-/// Per mid-end rule (`rule-changed:<file>:<line>`): of those, checked
-/// cases in which the optimizer rewrote the rule's root instruction (its
-/// count in the optimized CLIF differs between opt level none and speed).
-/// What is shown is whether a rule has any.
-pub const RULE_CHANGED: &str = "rule-changed:";
+// Per rule (`Counter::Rule`, `rule:<file>:<line>`): cases aimed at it
+// that ran on at least two engines. Per mid-end rule
+// (`Counter::RuleChanged`): of those, checked cases in which the optimizer
+// rewrote the rule's root instruction (its count in the optimized CLIF
+// differs between opt level none and speed). What is shown is whether a
+// rule has any.
 
 /// How many cases of one rule a process checks at most for a rewrite. A
 /// check costs two compiles that write every function's CLIF to files
@@ -71,7 +70,10 @@ pub fn rule_events(report: &SeedReport) -> Vec<(String, String)> {
     if ran < 2 {
         return Vec::new();
     }
-    let mut events = vec![(ALL_ENGINES.to_string(), format!("{RULE}{}", target.id))];
+    let mut events = vec![(
+        ALL_ENGINES.to_string(),
+        Counter::Rule(target.id.clone()).key(),
+    )];
     let sampled = report.module.seed.is_multiple_of(REWRITE_CHECK_EVERY);
     let rewritten = sampled
         && rewrite_seen(&target.id, || {
@@ -83,7 +85,7 @@ pub fn rule_events(report: &SeedReport) -> Vec<(String, String)> {
     if rewritten {
         events.push((
             ALL_ENGINES.to_string(),
-            format!("{RULE_CHANGED}{}", target.id),
+            Counter::RuleChanged(target.id.clone()).key(),
         ));
     }
     events
@@ -135,12 +137,12 @@ impl RuleCoverage {
             if engine != ALL_ENGINES {
                 continue;
             }
-            if let Some(id) = name.strip_prefix(RULE) {
-                *cases.entry(id.to_string()).or_default() += value;
-            } else if let Some(id) = name.strip_prefix(RULE_CHANGED) {
-                if *value > 0 {
-                    changed.insert(id.to_string());
+            match Counter::parse(name) {
+                Counter::Rule(id) => *cases.entry(id).or_default() += value,
+                Counter::RuleChanged(id) if *value > 0 => {
+                    changed.insert(id);
                 }
+                _ => {}
             }
         }
         let scope = rules::scope();
@@ -249,10 +251,16 @@ mod tests {
         let ids = rules::aimable_ids();
         let (a, b) = (ids[0].clone(), ids[ids.len() - 1].clone());
         let counters: BTreeMap<(String, String), u64> = [
-            ((ALL_ENGINES.to_string(), format!("{RULE}{a}")), 3),
-            ((ALL_ENGINES.to_string(), format!("{RULE}{b}")), 1),
-            ((ALL_ENGINES.to_string(), format!("{RULE_CHANGED}{a}")), 2),
-            (("wasmi".to_string(), format!("{RULE}{a}")), 99),
+            ((ALL_ENGINES.to_string(), Counter::Rule(a.clone()).key()), 3),
+            ((ALL_ENGINES.to_string(), Counter::Rule(b.clone()).key()), 1),
+            (
+                (
+                    ALL_ENGINES.to_string(),
+                    Counter::RuleChanged(a.clone()).key(),
+                ),
+                2,
+            ),
+            (("wasmi".to_string(), Counter::Rule(a.clone()).key()), 99),
         ]
         .into_iter()
         .collect();

@@ -1,5 +1,6 @@
 //! Counting verdicts and reasons over many cases; nothing is dropped.
 
+use super::counter::{Counter, Death};
 use oracles::judge::outcome::EngineRun;
 use oracles::pipeline::findings::of_deaths;
 use oracles::{SeedReport, Verdict};
@@ -27,25 +28,18 @@ pub struct EngineCounters {
 impl EngineCounters {
     /// Counts one event of [`case_events`].
     fn count(&mut self, event: &str) {
-        match event {
-            "ran" => self.ran += 1,
-            "rejected-expected" => self.rejected_expected += 1,
-            "rejected-unexpected" => self.rejected_unexpected += 1,
-            "crashed" => self.crashed += 1,
-            other => {
-                if let Some(reason) = other.strip_prefix("inconclusive:") {
-                    *self.inconclusive.entry(reason.to_string()).or_default() += 1;
-                }
-            }
+        match Counter::parse(event) {
+            Counter::Ran => self.ran += 1,
+            Counter::RejectedExpected => self.rejected_expected += 1,
+            Counter::RejectedUnexpected => self.rejected_unexpected += 1,
+            Counter::Died(Death::Crashed) => self.crashed += 1,
+            Counter::Inconclusive(reason) => *self.inconclusive.entry(reason).or_default() += 1,
+            _ => {}
         }
     }
 }
 
 pub use super::all_engines::ALL_ENGINES;
-
-/// The prefix of the [`ALL_ENGINES`] counters of instruction coverage:
-/// `op:i32.add` counts the `i32.add` instructions of every generated module.
-pub const INSTRUCTION_COUNTER: &str = "op:";
 
 /// The counters one case increments, as `(engine, counter)`: under
 /// [`ALL_ENGINES`] `cases` and `verdict:<label>`; per engine `cases`, `ran`,
@@ -66,15 +60,15 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
         findings_events(&kinds)
     };
     for (name, run) in &report.report.runs {
-        events.push((name.clone(), "cases".into()));
+        events.push((name.clone(), Counter::Cases.key()));
         if matches!(run, EngineRun::Ran(_)) {
-            events.push((name.clone(), "ran".into()));
+            events.push((name.clone(), Counter::Ran.key()));
         }
         if let EngineRun::Died(death) = run {
-            events.push((name.clone(), death_counter(&death.kind).into()));
+            events.push((name.clone(), death_counter(&death.kind)));
         }
         if matches!(verdict, Verdict::Agree) {
-            events.push((name.clone(), "agree".into()));
+            events.push((name.clone(), Counter::Agree.key()));
         }
     }
     // Who the disagreements blame, whether tie-breakers ran, and the later
@@ -87,36 +81,39 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
     let mismatches: Vec<_> = first.into_iter().chain(&comparison.further).collect();
     for m in &mismatches {
         if m.blame.is_empty() {
-            events.push((ALL_ENGINES.into(), "blame:undecided".into()));
+            events.push((ALL_ENGINES.into(), Counter::Blame("undecided".into()).key()));
         }
         for party in &m.blame {
-            events.push((ALL_ENGINES.into(), format!("blame:{party}")));
+            events.push((ALL_ENGINES.into(), Counter::Blame(party.clone()).key()));
         }
     }
     if mismatches.iter().any(|m| !m.tie_breakers.is_empty()) {
-        events.push((ALL_ENGINES.into(), "tie-broken".into()));
+        events.push((ALL_ENGINES.into(), Counter::TieBroken.key()));
     }
     for _ in &comparison.further {
-        events.push((ALL_ENGINES.into(), "later:mismatch".into()));
+        events.push((ALL_ENGINES.into(), Counter::Later("mismatch".into()).key()));
     }
     for rejection in &report.report.comparison.rejections {
         let event = match rejection.expected {
-            true => "rejected-expected",
-            false => "rejected-unexpected",
+            true => Counter::RejectedExpected,
+            false => Counter::RejectedUnexpected,
         };
-        events.push((rejection.engine.clone(), event.into()));
+        events.push((rejection.engine.clone(), event.key()));
     }
     match verdict {
         Verdict::Crash { engines } => {
             for (engine, _) in engines {
-                events.push((engine.clone(), "crashed".into()));
+                events.push((engine.clone(), Counter::Died(Death::Crashed).key()));
             }
         }
         Verdict::Inconclusive {
             reason, engines, ..
         } => {
             for engine in engines {
-                events.push((engine.clone(), format!("inconclusive:{reason}")));
+                events.push((
+                    engine.clone(),
+                    Counter::Inconclusive(reason.to_string()).key(),
+                ));
             }
         }
         _ => {}
@@ -144,31 +141,29 @@ pub fn findings_events(kinds: &[String]) -> Vec<(String, String)> {
     let mut events = verdict_events(first);
     for (i, kind) in kinds.iter().enumerate() {
         if oracles::pipeline::findings::is_cost_kind(kind) {
-            events.push((ALL_ENGINES.into(), format!("blowup:{kind}")));
+            events.push((ALL_ENGINES.into(), Counter::Blowup(kind.clone()).key()));
         } else if i > 0 {
-            events.push((ALL_ENGINES.into(), format!("later:{kind}")));
+            events.push((ALL_ENGINES.into(), Counter::Later(kind.clone()).key()));
         }
     }
     events
 }
 
-/// The per-engine counter an engine's death increments: `crashed`,
-/// `hung`, `oom` or `breached`.
-pub fn death_counter(kind: &str) -> &'static str {
-    match kind {
-        "hang" => "hung",
-        "oom" => "oom",
-        oracles::judge::death::BREACH => "breached",
-        _ => "crashed",
-    }
+/// The per-engine counter an engine's death of finding kind `kind`
+/// increments: `crashed`, `hung`, `oom` or `breached`.
+pub fn death_counter(kind: &str) -> String {
+    Counter::Died(Death::of_kind(kind)).key()
 }
 
 /// The per-case totals every case counts, whatever happened to it:
 /// `cases` and `verdict:<label>` under [`ALL_ENGINES`].
 pub fn verdict_events(label: &str) -> Vec<(String, String)> {
     vec![
-        (ALL_ENGINES.to_string(), "cases".to_string()),
-        (ALL_ENGINES.to_string(), format!("verdict:{label}")),
+        (ALL_ENGINES.to_string(), Counter::Cases.key()),
+        (
+            ALL_ENGINES.to_string(),
+            Counter::Verdict(label.to_string()).key(),
+        ),
     ]
 }
 
@@ -255,11 +250,11 @@ impl Stats {
             }
         }
         for (engine, event) in case_events(report) {
-            if event.starts_with(super::exercised::EXERCISED)
-                || event.starts_with(super::rule_coverage::RULE)
-                || event.starts_with(super::rule_coverage::RULE_CHANGED)
-                || event == "ran"
-            {
+            let kept = matches!(
+                Counter::parse(&event),
+                Counter::Exercised(_) | Counter::Rule(_) | Counter::RuleChanged(_) | Counter::Ran
+            );
+            if kept {
                 *self
                     .exercised
                     .entry((engine.clone(), event.clone()))

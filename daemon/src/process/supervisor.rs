@@ -4,7 +4,8 @@
 //! progress so a restarted daemon resumes exactly where it stopped.
 
 use crate::config::Config;
-use crate::health::stats::{death_counter, findings_events, ALL_ENGINES, INSTRUCTION_COUNTER};
+use crate::health::counter::Counter;
+use crate::health::stats::{death_counter, findings_events, ALL_ENGINES};
 use crate::process::continuation;
 use crate::process::protocol::{CaseResult, Order, Reply};
 use crate::process::stop_signals::StopSignals;
@@ -126,7 +127,7 @@ pub fn run(
     let unfinished = store.pending_ranges()?.len();
     let cases_before = store
         .counters(None)?
-        .get(&(ALL_ENGINES.to_string(), "cases".to_string()))
+        .get(&(ALL_ENGINES.to_string(), Counter::Cases.key()))
         .copied()
         .unwrap_or(0);
     let host = config.daemon.host_name();
@@ -842,7 +843,8 @@ impl Supervisor<'_> {
             .run_counters
             .iter()
             .filter(|((engine, name), _)| {
-                engine == ALL_ENGINES && name.starts_with("verdict:inconclusive")
+                engine == ALL_ENGINES
+                    && matches!(Counter::parse(name), Counter::Verdict(v) if v.starts_with("inconclusive"))
             })
             .map(|(_, n)| n)
             .sum();
@@ -934,10 +936,7 @@ fn tally(range: &mut Counters, run: &mut Counters, events: Vec<(String, String)>
 /// Adds a case's instruction histogram as `("*", "op:<name>")` counters.
 fn tally_instructions(range: &mut Counters, run: &mut Counters, counts: &BTreeMap<String, u64>) {
     for (name, count) in counts {
-        let key = (
-            ALL_ENGINES.to_string(),
-            format!("{INSTRUCTION_COUNTER}{name}"),
-        );
+        let key = (ALL_ENGINES.to_string(), Counter::Op(name.clone()).key());
         *range.entry(key.clone()).or_default() += count;
         *run.entry(key).or_default() += count;
     }

@@ -7,6 +7,7 @@ use super::protocol::{
     CaseResult, CompileSample, Order, Reply, ScaleOrder, ScaleResult, Shown, SingleCall,
 };
 use crate::config::{Config, WORKER_CONFIG_ENV};
+use crate::health::counter::Counter;
 use crate::health::distribution::Distribution;
 use crate::health::stats::{case_events, verdict_events};
 use anyhow::{Context, Result};
@@ -376,7 +377,7 @@ fn run_case(
                 .iter()
                 .filter(|f| !died && oracles::pipeline::findings::is_cost_kind(&f.kind));
             for blowup in measured_costs {
-                events.push(("*".into(), format!("blowup:{}", blowup.kind)));
+                events.push(("*".into(), Counter::Blowup(blowup.kind.clone()).key()));
             }
             CaseResult {
                 seed,
