@@ -73,6 +73,9 @@ pub enum Exercise {
     Total(String),
 }
 
+/// Builds a counter from the rest of its name after a prefix.
+type MakeCounter = fn(String) -> Counter;
+
 const INCONCLUSIVE: &str = "inconclusive:";
 const VERDICT: &str = "verdict:";
 const BLAME: &str = "blame:";
@@ -136,7 +139,7 @@ impl Counter {
         if let Some(counter) = plain {
             return counter;
         }
-        let prefixed: [(&str, fn(String) -> Counter); 8] = [
+        let prefixed: [(&str, MakeCounter); 8] = [
             (INCONCLUSIVE, Counter::Inconclusive),
             (VERDICT, Counter::Verdict),
             (BLAME, Counter::Blame),
