@@ -65,7 +65,14 @@ pub fn run(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
                         Err(err) => Err(anyhow::anyhow!("{err:#}")),
                     };
                     match outcome {
-                        Ok(Some(now)) if now == f.case_signature() => Replayed::Reproduces,
+                        Ok(Some(now))
+                            if oracles::judge::verdict::signature_covers(
+                                f.case_signature(),
+                                &now,
+                            ) =>
+                        {
+                            Replayed::Reproduces
+                        }
                         Ok(Some(now)) => Replayed::Changed(now),
                         Ok(None) => Replayed::Fixed,
                         Err(err) => Replayed::Failed(format!("{err:#}")),

@@ -135,6 +135,11 @@ impl<'a> Prober<'a> {
         Ok(found
             .iter()
             .find(|f| f.signature == wanted)
+            .or_else(|| {
+                found
+                    .iter()
+                    .find(|f| oracles::judge::verdict::signature_covers(wanted, &f.signature))
+            })
             .or(found.first())
             .map(|f| f.signature.clone()))
     }
