@@ -92,8 +92,8 @@ pub fn run(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
             }
             Replayed::Fixed => {
                 fixed += 1;
-                match f.status.as_str() {
-                    "fixed" => "FIXED".to_string(),
+                match f.status {
+                    crate::store::Status::Fixed => "FIXED".to_string(),
                     _ => format!("FIXED (`crosscheck mark {} fixed`)", f.id),
                 }
             }

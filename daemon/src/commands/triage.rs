@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::process::probe::Prober;
+use crate::store::Status;
 use crate::store::Store;
 use crate::triage::shrinker;
 use anyhow::Result;
@@ -59,7 +60,7 @@ pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
     let mut findings: Vec<_> = store
         .findings()?
         .into_iter()
-        .filter(|f| args.all || f.status == "open")
+        .filter(|f| args.all || f.status == Status::Open)
         .collect();
     // Urgency, then new in the latest run, then how often it is hit.
     findings.sort_by_key(|f| {
@@ -118,7 +119,7 @@ pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
             (None, Some(r)) => format!("flaky {r}"),
             (None, None) => "unshrunk".to_string(),
         };
-        let status = if f.status == "open" {
+        let status = if f.status == Status::Open {
             String::new()
         } else {
             format!(" [{}]", f.status)

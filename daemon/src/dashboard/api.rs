@@ -45,7 +45,7 @@ impl Overview {
             *findings_by_kind
                 .entry(f.kind)
                 .or_default()
-                .entry(f.status)
+                .entry(f.status.to_string())
                 .or_default() += 1;
         }
         Ok(Overview {
@@ -96,7 +96,7 @@ pub struct Filter {
 impl Filter {
     fn keeps(&self, f: &Finding) -> bool {
         (self.kind.is_empty() || f.kind == self.kind)
-            && (self.status.is_empty() || f.status == self.status)
+            && (self.status.is_empty() || f.status.as_str() == self.status)
             && (self.q.is_empty()
                 || f.signature.contains(&self.q)
                 || f.suspect.as_deref().is_some_and(|s| s.contains(&self.q)))

@@ -73,7 +73,7 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
             by_kind
                 .get_or_create(&vec![
                     ("kind".into(), f.kind.clone()),
-                    ("status".into(), f.status.clone()),
+                    ("status".into(), f.status.to_string()),
                 ])
                 .inc();
             hits.get_or_create(&vec![("kind".into(), f.kind.clone())])
@@ -84,7 +84,7 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         breaches.set(
             findings
                 .iter()
-                .filter(|f| crate::health::gate::is_unfixed_breach(&f.kind, &f.status))
+                .filter(|f| crate::health::gate::is_unfixed_breach(&f.kind, f.status))
                 .count() as i64,
         );
         let run_count = Counter::<u64>::default();

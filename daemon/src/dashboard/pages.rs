@@ -81,7 +81,7 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
         .findings
         .iter()
         .map(|f| &f.finding)
-        .filter(|f| crate::health::gate::is_unfixed_breach(&f.kind, &f.status))
+        .filter(|f| crate::health::gate::is_unfixed_breach(&f.kind, f.status))
         .collect();
     let mut top: Vec<(&String, &u64)> = h.instructions.iter().collect();
     top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -351,7 +351,7 @@ pub async fn findings(
             }
             " status " select name="status" {
                 option value="" { "any" }
-                @for status in ["open", "fixed", "ignored", "suppressed", "merged"] {
+                @for status in crate::store::Status::ALL.map(|s| s.as_str()) {
                     option value=(status) selected[status == filter.status] { (status) }
                 }
             }

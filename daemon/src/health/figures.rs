@@ -7,6 +7,7 @@ use super::exercised::Exercised;
 use super::rule_coverage::RuleCoverage;
 use super::stats::ALL_ENGINES;
 use crate::config::Config;
+use crate::store::Status;
 use crate::store::{Counters, Finding, Run, Store, Window};
 use anyhow::Result;
 use serde::Serialize;
@@ -181,7 +182,7 @@ pub struct FindingJson {
     /// `crash`, `mismatch`, `compile-time`, ...
     pub kind: String,
     /// `open`, `fixed`, `ignored`, `suppressed`.
-    pub status: String,
+    pub status: Status,
     /// Cases that hit it.
     pub hits: i64,
     /// Unix seconds.
@@ -210,7 +211,7 @@ impl From<&Finding> for FindingJson {
             id: f.id,
             signature: f.signature.clone(),
             kind: f.kind.clone(),
-            status: f.status.clone(),
+            status: f.status,
             hits: f.hits,
             first_seen: f.first_seen,
             last_seen: f.last_seen,
@@ -239,7 +240,7 @@ impl Health {
             .findings_hit_since(start)?
             .iter()
             .map(|f| FindingFigures {
-                needs_attention: f.status == "open" && !suppressed_now(store, config, f),
+                needs_attention: f.status == Status::Open && !suppressed_now(store, config, f),
                 finding: f.into(),
             })
             .collect();

@@ -3,6 +3,7 @@
 
 use super::figures::Health;
 use super::policy::GatePolicy;
+use crate::store::Status;
 use oracles::case::instructions;
 use oracles::judge::death::BREACH;
 use serde::Serialize;
@@ -26,8 +27,8 @@ pub struct RuleResult {
 /// Whether a finding is a possible sandbox breach not marked fixed: what
 /// fails the gate whatever its policy, and what the dashboard and
 /// `/metrics` raise.
-pub fn is_unfixed_breach(kind: &str, status: &str) -> bool {
-    kind == BREACH && status != "fixed"
+pub fn is_unfixed_breach(kind: &str, status: Status) -> bool {
+    kind == BREACH && status != Status::Fixed
 }
 
 /// Judges `health` by `policy`. `engines` is the matrix (oracle first);
@@ -64,7 +65,7 @@ pub fn evaluate(
         .findings
         .iter()
         .map(|f| &f.finding)
-        .filter(|f| is_unfixed_breach(&f.kind, &f.status))
+        .filter(|f| is_unfixed_breach(&f.kind, f.status))
         .collect();
     let mut rule = at_most(
         "breach findings not fixed (always 0)",
@@ -274,11 +275,10 @@ mod tests {
                 signature: signature.into(),
                 kind: kind.into(),
                 status: if needs_attention {
-                    "open"
+                    Status::Open
                 } else {
-                    "suppressed"
-                }
-                .into(),
+                    Status::Suppressed
+                },
                 hits: 3,
                 first_seen: 0,
                 last_seen: 0,

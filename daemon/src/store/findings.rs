@@ -20,8 +20,8 @@ pub struct Finding {
     pub last_seen: i64,
     /// How many cases hit it.
     pub hits: i64,
-    /// `open`, `fixed`, `ignored`, `suppressed` or `merged`.
-    pub status: String,
+    /// What a person (or triage) decided about it.
+    pub status: Status,
     /// The seed of the first case that hit it, if it came from a seed.
     pub first_seed: Option<u64>,
     /// SHA-256 of the first module that hit it; the file is
@@ -93,6 +93,24 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order they are shown.
+    pub const ALL: [Status; 5] = [
+        Status::Open,
+        Status::Fixed,
+        Status::Ignored,
+        Status::Suppressed,
+        Status::Merged,
+    ];
+
+    /// The status a stored word names; an error names a word no
+    /// crosscheck writes (a store edited by hand, or corrupt).
+    pub fn parse(word: &str) -> Result<Status> {
+        Status::ALL
+            .into_iter()
+            .find(|s| s.as_str() == word)
+            .with_context(|| format!("a finding's status is {word:?}, which is none of open, fixed, ignored, suppressed, merged"))
+    }
+
     /// The stored word.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -102,6 +120,22 @@ impl Status {
             Status::Suppressed => "suppressed",
             Status::Merged => "merged",
         }
+    }
+}
+
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so that widths in format strings apply.
+        f.pad(self.as_str())
     }
 }
 
@@ -253,7 +287,11 @@ impl Store {
                                 hash.as_str(),
                                 hit.summary,
                                 hit.suspect,
-                                if hit.suppressed { "suppressed" } else { "open" },
+                                if hit.suppressed {
+                                    Status::Suppressed.as_str()
+                                } else {
+                                    Status::Open.as_str()
+                                },
                                 hit.source
                             ],
                         )?
@@ -559,7 +597,7 @@ pub(super) fn finding_from_row(row: &Row) -> Result<Finding> {
         first_seen: row.get(3)?,
         last_seen: row.get(4)?,
         hits: row.get(5)?,
-        status: row.get(6)?,
+        status: Status::parse(&row.get::<String>(6)?)?,
         first_seed: row.get::<Option<i64>>(7)?.map(seed_from_sql),
         artifact: row.get(8)?,
         summary: row.get(9)?,
@@ -580,6 +618,19 @@ pub(super) fn finding_from_row(row: &Row) -> Result<Finding> {
 mod tests {
     use super::super::database::temp_dir;
     use super::*;
+
+    #[test]
+    fn statuses_read_back_and_a_word_no_crosscheck_writes_is_named() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()).unwrap(), status);
+            assert_eq!(
+                format!("{status:<10}|"),
+                format!("{:<10}|", status.as_str())
+            );
+        }
+        let err = Status::parse("opne").unwrap_err();
+        assert!(format!("{err:#}").contains("\"opne\""), "{err:#}");
+    }
 
     fn hit<'a>(signature: &'a str, seed: u64, wasm: &'a [u8], now: i64) -> Hit<'a> {
         Hit {
@@ -686,7 +737,7 @@ mod tests {
                 .unwrap()
                 .unwrap()
                 .status,
-            "fixed"
+            Status::Fixed
         );
     }
 
@@ -727,7 +778,7 @@ mod tests {
             store.finding(b).unwrap().unwrap(),
         );
         assert_eq!((fa.hits, fa.first_seen, fa.last_seen), (5, 5, 31));
-        assert_eq!(fa.status, "open");
+        assert_eq!(fa.status, Status::Open);
         assert_eq!(
             (fb.status.as_str(), fb.merged_into, fb.hits),
             ("merged", Some(a), 3)

@@ -32,7 +32,9 @@ impl Group {
 
     /// Whether a finding of it needs attention (`open`).
     pub fn is_open(&self) -> bool {
-        self.findings.iter().any(|f| f.status == "open")
+        self.findings
+            .iter()
+            .any(|f| f.status == super::findings::Status::Open)
     }
 
     /// One line: `group 3: 11 signatures, 5,614 hits, suspect wasmi,

@@ -254,9 +254,9 @@ fn suppress_by_trigger(
         .triage
         .suppression_by_trigger(trigger, finding.suspect.as_deref());
     let current = store.require_finding(finding.id)?;
-    if let (Some(rule), "open", false) = (
+    if let (Some(rule), crate::store::Status::Open, false) = (
         rule,
-        current.status.as_str(),
+        current.status,
         finding.kind == oracles::judge::death::BREACH,
     ) {
         store.set_status(finding.id, crate::store::Status::Suppressed)?;
