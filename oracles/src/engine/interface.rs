@@ -64,6 +64,15 @@ pub trait Engine: Send + Sync {
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun;
 }
 
+/// The default of `[execution] epoch_deadline_ms`: how long one call (or
+/// instantiation) of a variant without fuel may run before it is
+/// interrupted: longer than the fuel variants' budget
+/// (`[execution] fuel`, 50 million units) lasts in compiled code, while
+/// generated modules end by their own termination fuel in milliseconds;
+/// short enough that a few runaway calls of an imported module stay within
+/// the daemon's case timeout.
+pub const EPOCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Per-case execution limits shared by every engine (`[execution]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -101,7 +110,7 @@ impl Default for ExecutionConfig {
     fn default() -> Self {
         ExecutionConfig {
             fuel: 50_000_000,
-            epoch_deadline_ms: crate::engine::EPOCH_DEADLINE.as_millis() as u64,
+            epoch_deadline_ms: EPOCH_DEADLINE.as_millis() as u64,
             calls_per_export: 2,
             max_memory_bytes: 64 << 20,
             max_table_elements: 100_000,

@@ -30,11 +30,13 @@ mod wasmtime;
 pub(crate) use self::wasmtime::wasmtime_error;
 
 pub use self::faulty::{Fault, FaultyEngine, RuleFault};
-pub use self::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
+pub use self::interface::{
+    comparable_features, proposal_features, Engine, ExecutionConfig, EPOCH_DEADLINE,
+};
 pub use self::registry::{build_engine, known_engine_names};
 pub use self::sabotage::{Sabotage, SabotagedEngine};
 pub use self::wasmi::{WasmiEngine, WASMI_LAZY};
 pub use self::wasmtime::{
     compile_writing_clif, has_explicit_checks, runs_unbudgeted, Backend, Budget, WasmtimeEngine,
-    WasmtimeVariant, EMBEDDER_DEFAULT, EPOCH_DEADLINE, EPOCH_TICK,
+    WasmtimeVariant, EMBEDDER_DEFAULT, EPOCH_TICK,
 };

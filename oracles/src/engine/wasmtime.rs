@@ -69,7 +69,7 @@ pub struct WasmtimeVariant {
 pub enum Budget {
     /// Fuel metering (`consume_fuel`, `[execution] fuel` per step).
     Fuel,
-    /// An epoch deadline (`epoch_interruption`, [`EPOCH_DEADLINE`] per
+    /// An epoch deadline (`epoch_interruption`, [`EPOCH_DEADLINE`](super::EPOCH_DEADLINE) per
     /// step), `+nofuel`.
     Epoch,
     /// Neither, as `Config::new()` and most embedders run (`+nobudget`; the
@@ -86,13 +86,6 @@ pub const EMBEDDER_DEFAULT: &str = "wasmtime-default";
 
 /// How often the epoch of variants without fuel advances.
 pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
-/// How long one call (or instantiation) of a variant without fuel may run
-/// before it is interrupted: longer than the fuel variants' budget
-/// (`[execution] fuel`, 50 million units) lasts in compiled code, while
-/// generated modules end by their own termination fuel in milliseconds;
-/// short enough that a few runaway calls of an imported module stay within
-/// the daemon's case timeout.
-pub const EPOCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl WasmtimeVariant {
     /// Parses `cranelift-tail-signals` and its siblings, with options.
