@@ -240,6 +240,7 @@ impl Config {
         let integer = |n: u64| toml::Value::Integer(i64::try_from(n).unwrap_or(i64::MAX));
         execution.insert("fuel".into(), integer(fuel));
         execution.insert("epoch_deadline_ms".into(), integer(epoch_deadline_ms));
+        execution.insert("majority_horizon".into(), toml::Value::Boolean(true));
         let text = toml::to_string(&table).context("writing the configuration")?;
         let mut config = Config::parse(&text, "the configuration with smaller budgets")?;
         config.store = self.store.clone();
@@ -408,6 +409,7 @@ mod tests {
         let mut expected = config.settings.clone();
         expected.execution.fuel = 5_000_000;
         expected.execution.epoch_deadline_ms = 100;
+        expected.execution.majority_horizon = true;
         assert_eq!(tight.settings, expected);
         assert_eq!(tight.store, config.store);
     }

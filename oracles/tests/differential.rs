@@ -635,14 +635,15 @@ fn the_engine_without_fuel_or_epochs_runs_only_the_steps_an_engine_with_a_budget
 }
 
 #[test]
-fn a_step_only_the_oracle_ended_is_not_run_without_a_budget() {
+fn with_a_majority_horizon_a_step_only_the_oracle_ended_is_not_run_without_a_budget() {
     // wasmi's known `select` bug makes it trap on a division that the
     // spec (and every Wasmtime engine) gets past, into a loop that only a
     // budget stops: one engine with a budget ended the call, two ran out.
     // Were the call run on `wasmtime-default`, it would run on until its
-    // worker is killed, at every hit of this known bug.
+    // worker is killed, at every shrinking candidate with this known bug.
     let limits = ExecutionConfig {
         fuel: 10_000,
+        majority_horizon: true,
         ..ExecutionConfig::default()
     };
     let engines = [

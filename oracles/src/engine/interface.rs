@@ -83,6 +83,10 @@ pub struct ExecutionConfig {
     /// How long a step of a Wasmtime engine with an epoch deadline may run
     /// before it is interrupted, in milliseconds.
     pub epoch_deadline_ms: u64,
+    /// Whether an engine without a budget runs a step only when at least
+    /// half of the engines with a budget that got there ended it, instead
+    /// of one: what triage's small budgets set (`Config::with_budgets`).
+    pub majority_horizon: bool,
     /// How many times each exported function is called.
     pub calls_per_export: usize,
     /// Largest linear memory an instance may have or grow to, in bytes.
@@ -111,6 +115,7 @@ impl Default for ExecutionConfig {
         ExecutionConfig {
             fuel: 50_000_000,
             epoch_deadline_ms: EPOCH_DEADLINE.as_millis() as u64,
+            majority_horizon: false,
             calls_per_export: 2,
             max_memory_bytes: 64 << 20,
             max_table_elements: 100_000,

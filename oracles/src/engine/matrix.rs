@@ -309,7 +309,8 @@ impl Matrix {
         } else {
             (&self.normal, &self.larger_stacks)
         };
-        let first = run_engines(set, wasm, plan, given, observe);
+        let majority = self.limits.majority_horizon;
+        let first = run_engines(set, wasm, plan, given, observe, majority);
         let partial_overflow = matches!(
             first.comparison.verdict,
             Verdict::Inconclusive {
@@ -334,7 +335,7 @@ impl Matrix {
         };
         CaseReport {
             stack_rerun: Some(first.comparison.verdict),
-            ..run_engines(larger, wasm, &deeper, given, observe)
+            ..run_engines(larger, wasm, &deeper, given, observe, majority)
         }
     }
 }
@@ -347,6 +348,7 @@ fn run_engines(
     plan: &Plan,
     given: &[(String, EngineRun)],
     observe: &mut dyn FnMut(Step),
+    majority: bool,
 ) -> CaseReport {
     let case_engines = profile::time(Stage::Draw, || CaseEngines::resolve(set, wasm, plan));
     // `index` counts the set's engines, then its tie-breakers; `slot` is
@@ -393,7 +395,7 @@ fn run_engines(
         .collect();
     if (0..count).any(unbudgeted) {
         let bounded = Plan {
-            horizon: horizon(plan, slots.iter().flatten().collect()),
+            horizon: horizon(plan, slots.iter().flatten().collect(), majority),
             ..plan.clone()
         };
         for index in (0..count).filter(|i| unbudgeted(*i)) {
@@ -443,7 +445,7 @@ fn run_engines(
                     .map(|(_, run)| run)
                     .collect();
                 &Plan {
-                    horizon: horizon(plan, budgeted),
+                    horizon: horizon(plan, budgeted, majority),
                     ..plan.clone()
                 }
             } else {
@@ -524,17 +526,19 @@ impl<'a> CaseEngines<'a> {
     }
 }
 
-/// The first step of `plan` that fewer than half of `budgeted` (the runs
-/// of the engines with a budget that got there) ended: the others ran out
-/// of fuel or time there. That is where an engine without a budget must
-/// stop. Half, not one: when only the oracle ends a step that every
-/// Wasmtime engine with a budget ran out on (wasmi's known bugs trap inside
-/// loops the others go on running), an engine without a budget would run
-/// on until killed, at every hit of a known bug, and be one more voice for
-/// what three already said. `None` when every step was ended, or when the
-/// matrix has no engine with a budget (nothing to go by: a matrix of
+/// The first step of `plan` that none of `budgeted` (the runs of the
+/// engines with a budget) ended, or with `majority` fewer than half of
+/// those that got there: the others ran out of fuel or time there. That is
+/// where an engine without a budget must stop. One is enough while
+/// fuzzing: when only the oracle ends a step every Wasmtime engine with a
+/// budget runs until it runs out, a Cranelift bug shared by all of them
+/// (a loop's exit miscompiled) shows as the engine without a budget
+/// running on. Triage asks for half: there it is mostly wasmi's known
+/// bugs trapping inside a loop of a shrinking candidate, and every such
+/// candidate would cost a kill. `None` when every step was ended, or when
+/// the matrix has no engine with a budget (nothing to go by: a matrix of
 /// unbudgeted engines only is the user's choice).
-fn horizon(plan: &Plan, budgeted: Vec<&EngineRun>) -> Option<Horizon> {
+fn horizon(plan: &Plan, budgeted: Vec<&EngineRun>, majority: bool) -> Option<Horizon> {
     if budgeted.is_empty() {
         return None;
     }
@@ -551,10 +555,10 @@ fn horizon(plan: &Plan, budgeted: Vec<&EngineRun>) -> Option<Horizon> {
             Outcome::Trap(TrapKind::OutOfFuel) | Outcome::Withheld
         )
     };
-    // Of the engines that got to a step, whether at least half ended it.
+    // Of the engines that got to a step, whether one (or half) ended it.
     let mostly_ended = |outcomes: Vec<&Outcome>| {
         let ended = outcomes.iter().filter(|o| ended(o)).count();
-        ended > 0 && 2 * ended >= outcomes.len()
+        ended > 0 && (!majority || 2 * ended >= outcomes.len())
     };
     if !mostly_ended(executions.iter().map(|e| &e.instantiation).collect()) {
         return Some(Horizon::Instantiation);
