@@ -1,7 +1,6 @@
 //! `crosscheck bench`: throughput of each stage on one core, as cases/s.
 
 use crate::config::Config;
-use crate::process::supervisor::{self, RunLimits};
 use crate::seeds::parse_seed_range;
 use crate::sweep::{sweep, SweepOptions};
 use anyhow::Result;
@@ -205,7 +204,7 @@ fn daemon_vs_sweep(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
     }
     let mut daemon_rates = Vec::new();
     for workers in [1, 2] {
-        let summary = run_daemon(config, seeds.clone(), workers)?;
+        let summary = super::bench_profile::run_daemon(config, seeds.clone(), workers)?;
         daemon_rates.push(summary.cases as f64 / summary.elapsed.as_secs_f64());
     }
     println!(
@@ -232,38 +231,6 @@ fn daemon_vs_sweep(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The daemon (`crosscheck run`) on `seeds` with `workers` worker
-/// processes, on a fresh temporary store, without background triage: the
-/// fuzzing path alone, as the sweep runs it (triage would take CPU from the
-/// workers whenever a finding comes up).
-pub(super) fn run_daemon(
-    config: &Config,
-    seeds: std::ops::Range<u64>,
-    workers: usize,
-) -> Result<supervisor::RunSummary> {
-    let dir =
-        std::env::temp_dir().join(format!("crosscheck-bench-{}-{workers}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    // Workers take their configuration from `text`, in which only the store
-    // differs; they never touch the store.
-    let mut daemon_config = config.clone();
-    daemon_config.store.data_dir = dir.clone();
-    daemon_config.daemon.first_seed = seeds.start;
-    daemon_config.settings.triage.background = false;
-    let limits = RunLimits {
-        duration: None,
-        cases: Some(seeds.end - seeds.start),
-    };
-    let summary = supervisor::run(
-        &daemon_config,
-        workers,
-        limits,
-        &crate::process::stop_signals::StopSignals::inert(),
-    );
-    let _ = std::fs::remove_dir_all(&dir);
-    summary
 }
 
 /// Prints what the optimizer removes from the seeds' wasm-smith modules

@@ -5,6 +5,7 @@
 //! pipes, the store and two processes on one machine add.
 
 use crate::config::Config;
+use crate::process::supervisor::{self, RunLimits};
 use crate::process::worker;
 use anyhow::Result;
 use oracles::case::generate::Mode;
@@ -180,7 +181,7 @@ fn print_modes(by_mode: &BTreeMap<Mode, Measured>) {
 /// beyond the in-process path.
 fn daemon_overhead(config: &Config, seeds: Range<u64>, in_process_ms: f64) -> Result<()> {
     let workers = 2;
-    let summary = super::bench::run_daemon(config, seeds, workers)?;
+    let summary = run_daemon(config, seeds, workers)?;
     let rate = summary.cases as f64 / summary.elapsed.as_secs_f64();
     let worker_ms = workers as f64 * 1e3 / rate;
     println!(
@@ -193,4 +194,36 @@ fn daemon_overhead(config: &Config, seeds: Range<u64>, in_process_ms: f64) -> Re
         summary.restarts
     );
     Ok(())
+}
+
+/// The daemon (`crosscheck run`; `bench --daemon` too) on `seeds` with `workers` worker
+/// processes, on a fresh temporary store, without background triage: the
+/// fuzzing path alone, as the sweep runs it (triage would take CPU from the
+/// workers whenever a finding comes up).
+pub(super) fn run_daemon(
+    config: &Config,
+    seeds: std::ops::Range<u64>,
+    workers: usize,
+) -> Result<supervisor::RunSummary> {
+    let dir =
+        std::env::temp_dir().join(format!("crosscheck-bench-{}-{workers}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // Workers take their configuration from `text`, in which only the store
+    // differs; they never touch the store.
+    let mut daemon_config = config.clone();
+    daemon_config.store.data_dir = dir.clone();
+    daemon_config.daemon.first_seed = seeds.start;
+    daemon_config.settings.triage.background = false;
+    let limits = RunLimits {
+        duration: None,
+        cases: Some(seeds.end - seeds.start),
+    };
+    let summary = supervisor::run(
+        &daemon_config,
+        workers,
+        limits,
+        &crate::process::stop_signals::StopSignals::inert(),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    summary
 }
