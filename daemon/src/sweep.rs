@@ -147,7 +147,7 @@ fn findings_of(config: &Config, matrix: &oracles::Matrix, case: &SeedReport) -> 
         instructions: oracles::case::instructions::count(&case.module.wasm),
         baseline: None,
     };
-    findings::of_case(case, matrix, &evidence, None)
+    findings::of_case_rerunning_suspects(case, matrix, &evidence, None)
 }
 
 /// Records a case's findings (a suppression rule of the configuration

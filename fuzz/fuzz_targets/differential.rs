@@ -38,6 +38,6 @@ fn run(data: &[u8]) {
         instructions,
         baseline: None,
     };
-    let found = findings::of_case(&case, matrix, &evidence, None);
+    let found = findings::of_case_rerunning_suspects(&case, matrix, &evidence, None);
     crosscheck_fuzz::stop_on_new(&found, &case.module.wasm);
 }

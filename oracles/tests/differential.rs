@@ -900,7 +900,8 @@ fn known_wasmi_bug_rules_never_hide_a_cranelift_finding() {
         instructions: 0,
         baseline: None,
     };
-    let found = oracles::pipeline::findings::of_case(&case, &matrix, &evidence, None);
+    let found =
+        oracles::pipeline::findings::of_case_rerunning_suspects(&case, &matrix, &evidence, None);
     assert_eq!(found.len(), 2, "{found:?}");
     let suppressed: Vec<bool> = found
         .iter()

@@ -165,7 +165,8 @@ fn files_in(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 /// Runs one file's case in a worker process and records every finding it
-/// gives (`oracles::pipeline::findings::of_case`, or the worker's death).
+/// gives (`oracles::pipeline::findings::of_case_rerunning_suspects`, or
+/// the worker's death).
 fn import_one(
     config: &Config,
     store: &mut Store,

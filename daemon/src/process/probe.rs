@@ -171,9 +171,10 @@ impl<'a> Prober<'a> {
         Ok((!found.is_empty()).then(|| found.swap_remove(index)))
     }
 
-    /// Every finding of the case (`oracles::pipeline::findings::of_case`:
-    /// its verdict's, then confirmed blowups and slow runs), or the death
-    /// of the worker running it.
+    /// Every finding of the case
+    /// (`oracles::pipeline::findings::of_case_rerunning_suspects`: its
+    /// verdict's, then confirmed blowups and slow runs), or the death of
+    /// the worker running it.
     pub fn findings(&mut self, wasm: &[u8], seed: u64) -> Result<Vec<Finding>> {
         self.check(wasm, seed, false)
     }

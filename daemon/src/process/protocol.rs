@@ -135,7 +135,8 @@ pub struct CaseResult {
     pub seed: u64,
     /// Counter increments: `(engine or "*", counter)`.
     pub events: Vec<(String, String)>,
-    /// The case's findings (`oracles::pipeline::findings::of_case`): its
+    /// The case's findings
+    /// (`oracles::pipeline::findings::of_case_rerunning_suspects`): its
     /// verdict's first, then confirmed blowups and slow runs.
     #[serde(default)]
     pub findings: Vec<Finding>,

@@ -353,7 +353,12 @@ fn run_case(
                 baseline,
             };
             let found = profile::time(Stage::Findings, || {
-                findings::of_case(&report, matrix, &evidence, flips.then_some(settings))
+                findings::of_case_rerunning_suspects(
+                    &report,
+                    matrix,
+                    &evidence,
+                    flips.then_some(settings),
+                )
             });
             let shown = show.then(|| Shown {
                 text: crate::case_table::case_text(&report, call.is_some()),
@@ -366,8 +371,9 @@ fn run_case(
                 events
             });
             events.push(("*".into(), Distribution::Instructions.counter(size)));
-            // A case with a dead engine has no measured costs (`of_case`);
-            // its deaths' compile blowups are counted by `case_events`.
+            // A case with a dead engine has no measured costs
+            // (`of_case_rerunning_suspects`); its deaths' compile blowups
+            // are counted by `case_events`.
             let died = report
                 .report
                 .runs

@@ -297,7 +297,7 @@ fn death_suspect(died: &[String], survivors: &[String]) -> String {
 /// measured again before they count. A case in which an engine died gets
 /// no flips and no cost checks: both run the engines again in this
 /// process, which the dead one would take down again.
-pub fn of_case(
+pub fn of_case_rerunning_suspects(
     case: &SeedReport,
     matrix: &Matrix,
     cost: &CostEvidence<'_>,
