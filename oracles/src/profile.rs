@@ -1,8 +1,9 @@
-//! Where a case's time goes. Each thread sums the wall time it spends in
-//! each [`Stage`] until the sums are taken ([`take`]); a stage nested in
-//! another counts only for itself, so the sums add up to the time
-//! measured and no more. Two `Instant` reads per stage: cheap enough to
-//! stay on in every worker.
+//! Where a case's time goes. A thread that [`start`]s recording sums the
+//! wall time it spends in each [`Stage`] until the sums are taken
+//! ([`take`]); a stage nested in another counts only for itself, so the
+//! sums add up to the time measured and no more. Off until started: the
+//! daemon's workers never read a profile, so they build no stage names,
+//! read no clock and fill no map for one.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -93,6 +94,8 @@ pub type Profile = BTreeMap<Stage, Spent>;
 
 #[derive(Default)]
 struct Recorder {
+    /// Whether this thread records ([`start`]).
+    on: bool,
     totals: Profile,
     /// Open stages, innermost last: since when, and how much of that
     /// nested stages took.
@@ -103,9 +106,30 @@ thread_local! {
     static RECORDER: RefCell<Recorder> = RefCell::new(Recorder::default());
 }
 
+/// Starts recording on this thread, from empty sums.
+pub fn start() {
+    RECORDER.with(|r| {
+        *r.borrow_mut() = Recorder {
+            on: true,
+            ..Recorder::default()
+        }
+    });
+}
+
+/// Whether this thread records.
+pub fn recording() -> bool {
+    RECORDER.with(|r| r.borrow().on)
+}
+
 /// Runs `work` as `stage`.
 pub fn time<T>(stage: Stage, work: impl FnOnce() -> T) -> T {
-    let _open = Open::enter(stage);
+    time_as(|| stage, work)
+}
+
+/// Runs `work` as the stage `stage` names, made only when recording (an
+/// engine's name copied into it).
+pub fn time_as<T>(stage: impl FnOnce() -> Stage, work: impl FnOnce() -> T) -> T {
+    let _open = recording().then(|| Open::enter(stage()));
     work()
 }
 
@@ -114,6 +138,9 @@ pub fn time<T>(stage: Stage, work: impl FnOnce() -> T) -> T {
 pub fn add(stage: Stage, time: Duration) {
     RECORDER.with(|r| {
         let mut r = r.borrow_mut();
+        if !r.on {
+            return;
+        }
         if let Some((_, nested)) = r.open.last_mut() {
             *nested += time;
         }
@@ -167,7 +194,7 @@ mod tests {
 
     #[test]
     fn nested_stages_count_only_for_themselves_and_add_up_to_the_whole() {
-        take();
+        start();
         let start = Instant::now();
         time(Stage::Findings, || {
             std::thread::sleep(Duration::from_millis(5));
@@ -191,8 +218,28 @@ mod tests {
     }
 
     #[test]
+    fn nothing_is_recorded_on_a_thread_that_did_not_start() {
+        std::thread::spawn(|| {
+            assert!(!recording());
+            let built = std::cell::Cell::new(false);
+            time_as(
+                || {
+                    built.set(true);
+                    Stage::Compare
+                },
+                || (),
+            );
+            add(Stage::Compile("e".into()), Duration::from_millis(3));
+            assert!(!built.get(), "a stage name was built while not recording");
+            assert!(take().is_empty());
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
     fn a_stage_left_by_a_panic_is_closed() {
-        take();
+        start();
         let caught = std::panic::catch_unwind(|| time(Stage::Compare, || panic!("engine")));
         assert!(caught.is_err());
         time(Stage::Plan, || ());

@@ -53,6 +53,7 @@ pub fn profile(config: &Config, seeds: Range<u64>) -> Result<()> {
     let mut all = Measured::default();
     let mut by_mode: BTreeMap<Mode, Measured> = BTreeMap::new();
     let mut sink = std::io::sink();
+    profile::start();
     for seed in seeds.clone() {
         // The mode is read from a generation outside the measurement.
         let mode = oracles::generate(seed, &config.settings.generator)?.mode();

@@ -117,9 +117,9 @@ pub struct WorkerProcess {
 }
 
 /// How often a worker's resident memory is read from `/proc`. Reading it
-/// after every report walked `/proc` 600 times a second and took 8% of a
-/// core from the fuzzing workers (`bench --profile`, docs/benchmarks.md).
-pub const MEMORY_READ_EVERY: Duration = Duration::from_millis(50);
+/// after every report walked `/proc` 600 times a second: 8% of a core in
+/// the supervisor, mostly in the kernel (docs/benchmarks.md).
+const MEMORY_READ_EVERY: Duration = Duration::from_millis(50);
 
 impl WorkerProcess {
     /// Starts `crosscheck worker` with the supervisor's configuration text,

@@ -364,20 +364,23 @@ fn run_engines(
             return known.clone();
         }
         let index = set.first_index + index;
-        profile::time(Stage::EngineRest(engine.name().to_string()), || {
-            observe(Step::Compiling(index));
-            let run = run_caught(engine, wasm, plan, &mut || observe(Step::Running(index)));
-            if let EngineRun::Ran(execution) = &run {
-                let name = || engine.name().to_string();
-                profile::add(Stage::Compile(name()), execution.compile_time);
-                profile::add(Stage::Instantiate(name()), execution.instantiate_time);
-                let calls = execution
-                    .run_time
-                    .saturating_sub(execution.instantiate_time);
-                profile::add(Stage::Calls(name()), calls);
-            }
-            run
-        })
+        profile::time_as(
+            || Stage::EngineRest(engine.name().to_string()),
+            || {
+                observe(Step::Compiling(index));
+                let run = run_caught(engine, wasm, plan, &mut || observe(Step::Running(index)));
+                if let (true, EngineRun::Ran(execution)) = (profile::recording(), &run) {
+                    let name = || engine.name().to_string();
+                    profile::add(Stage::Compile(name()), execution.compile_time);
+                    profile::add(Stage::Instantiate(name()), execution.instantiate_time);
+                    let calls = execution
+                        .run_time
+                        .saturating_sub(execution.instantiate_time);
+                    profile::add(Stage::Calls(name()), calls);
+                }
+                run
+            },
+        )
     };
     let count = set.engines.len();
     // Engines with a budget first: an engine without one runs only the

@@ -143,6 +143,23 @@ impl State<'_> {
         Ok(false)
     }
 
+    /// Tries the candidates `make` builds from the current lines (the
+    /// `0..count`th), in order, and takes the first the predicate keeps.
+    fn take_first(
+        &mut self,
+        count: usize,
+        allow_same_size: bool,
+        make: impl Fn(&[String], usize) -> Vec<String>,
+    ) -> Result<bool> {
+        for k in 0..count {
+            let candidate = make(&self.lines, k);
+            if self.try_lines(candidate, allow_same_size)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Delta debugging over the units of `kind`: chunks of half of them,
     /// then quarters, ... down to single units; a chunk whose removal keeps
     /// the predicate is gone for good.
@@ -230,15 +247,12 @@ impl State<'_> {
                     .filter(|i| is_pusher(&self.lines[*i]))
                     .take(PUSHERS_PER_DROP)
                     .collect();
-                for pusher in pushers {
-                    let mut candidate = self.lines.clone();
+                removed = self.take_first(pushers.len(), false, |lines, k| {
+                    let mut candidate = lines.to_vec();
                     candidate.remove(at);
-                    candidate.remove(pusher);
-                    if self.try_lines(candidate, false)? {
-                        removed = true;
-                        break;
-                    }
-                }
+                    candidate.remove(pushers[k]);
+                    candidate
+                })?;
             }
             // After a removal the line at `at - 1` is new to this place.
             at = if removed {
@@ -274,14 +288,12 @@ impl State<'_> {
                     if !all_pushed {
                         break;
                     }
-                    for constant in CONSTANTS {
-                        let mut candidate = self.lines.clone();
-                        candidate.splice(first..=at, [format!("{}{constant}", " ".repeat(depth))]);
-                        if self.try_lines(candidate, false)? {
-                            folded = true;
-                            break;
-                        }
-                    }
+                    folded = self.take_first(CONSTANTS.len(), false, |lines, k| {
+                        let mut candidate = lines.to_vec();
+                        let constant = format!("{}{}", " ".repeat(depth), CONSTANTS[k]);
+                        candidate.splice(first..=at, [constant]);
+                        candidate
+                    })?;
                     if folded {
                         at = first;
                         break;
@@ -467,13 +479,11 @@ impl State<'_> {
             let options: &[&str] = if setter { &["drop"] } else { &CONSTANTS };
             if replaceable {
                 let indent = " ".repeat(indent(&self.lines[at]));
-                for zero in options {
-                    let mut candidate = self.lines.clone();
-                    candidate[at] = format!("{indent}{zero}");
-                    if self.try_lines(candidate, true)? {
-                        break;
-                    }
-                }
+                self.take_first(options.len(), true, |lines, k| {
+                    let mut candidate = lines.to_vec();
+                    candidate[at] = format!("{indent}{}", options[k]);
+                    candidate
+                })?;
             }
             at += 1;
         }
@@ -491,15 +501,12 @@ impl State<'_> {
                 let Some((range, value)) = tokens.get(token).cloned() else {
                     break;
                 };
-                let mut changed = false;
-                for smaller in smaller_numbers(&value) {
-                    let mut candidate = self.lines.clone();
-                    candidate[at].replace_range(range.clone(), &smaller);
-                    if self.try_lines(candidate, true)? {
-                        changed = true;
-                        break;
-                    }
-                }
+                let smaller = smaller_numbers(&value);
+                let changed = self.take_first(smaller.len(), true, |lines, k| {
+                    let mut candidate = lines.to_vec();
+                    candidate[at].replace_range(range.clone(), &smaller[k]);
+                    candidate
+                })?;
                 if !changed {
                     token += 1;
                 }
