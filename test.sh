@@ -22,6 +22,10 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     echo "== installing postgresql (Debian package) for the fleet store's tests"
     install_package postgresql
 fi
+if ! python3 -m pip --version >/dev/null 2>&1; then
+    echo "== installing python3-pip (Debian package): the newest Wasmtime release's C API library comes from its wheel"
+    install_package python3-pip
+fi
 # The fuzz crate has no tests, and building it would switch wasmi to its
 # portable dispatch for everything (fuzz/Cargo.toml says why it needs it).
 exec cargo test --workspace --exclude crosscheck-fuzz --locked "$@"

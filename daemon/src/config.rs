@@ -345,10 +345,34 @@ impl Config {
     }
 
     /// Readies engines of other Wasmtime releases (`NAME@MAJOR`) for this
-    /// process: where their builds are, and their Cranelift rules in the
-    /// rule catalogue before any case is generated.
+    /// process: where their builds are, the C API library of each release
+    /// newer than the linked one that has neither (fetched once per user:
+    /// `versions::c_api_release`), and their Cranelift rules in the rule
+    /// catalogue before any case is generated. A library that cannot be
+    /// fetched is a warning here, naming why; building the matrix then
+    /// fails naming the command that fetches it.
     pub fn ready_other_releases(&self) {
+        use oracles::engine::other_version::{build_of, c_api_library_of, linked_major};
         oracles::engine::other_version::use_builds(&self.builds_dir());
+        let newer: std::collections::BTreeSet<u64> = self
+            .settings
+            .matrix
+            .compared_engines()
+            .iter()
+            .chain(&self.settings.matrix.tie_breakers)
+            .chain(&self.settings.matrix.proposal_engines)
+            .filter_map(|name| oracles::engine::other_version::split_version(name).1)
+            .filter(|&major| major > linked_major())
+            .collect();
+        for major in newer {
+            if build_of(major).is_ok() || c_api_library_of(major).is_some() {
+                continue;
+            }
+            tracing::info!("fetching Wasmtime {major}'s C API library (once per user)");
+            if let Err(e) = crate::versions::c_api_release::fetch(major, false) {
+                tracing::warn!("Wasmtime {major}'s C API library could not be fetched: {e:#}");
+            }
+        }
         self.settings.add_rules_of_other_releases();
     }
 
@@ -432,7 +456,8 @@ mod tests {
                 "cranelift-tail-explicit",
                 "cranelift-notail-signals",
                 "cranelift-notail-explicit+nofuel",
-                "wasmtime-swarm"
+                "wasmtime-swarm",
+                "wasmtime-default@51"
             ]
         );
     }

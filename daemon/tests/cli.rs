@@ -77,7 +77,7 @@ fn known_wasmi_select_divergence_is_reported_with_who_disagrees() {
     // variants: wasmi is blamed.
     assert!(
         text.contains(
-            "{wasmtime-default, cranelift-tail-explicit, cranelift-notail-signals, cranelift-notail-explicit+nofuel, cranelift-tail-signals+opt-none, pulley-tail-signals, winch-notail-signals}: [i32:5]"
+            "{wasmtime-default, cranelift-tail-explicit, cranelift-notail-signals, cranelift-notail-explicit+nofuel, wasmtime-default@51, cranelift-tail-signals+opt-none, pulley-tail-signals, winch-notail-signals}: [i32:5]"
         ),
         "{text}"
     );
@@ -274,7 +274,7 @@ fn known_wasmi_global_divergence_after_a_select_is_reported() {
     assert!(text.contains("{wasmi}: i32:0"), "{text}");
     assert!(
         text.contains(
-            "{wasmtime-default, cranelift-tail-explicit, cranelift-notail-signals, cranelift-notail-explicit+nofuel, cranelift-tail-signals+opt-none, pulley-tail-signals, winch-notail-signals}: i32:1"
+            "{wasmtime-default, cranelift-tail-explicit, cranelift-notail-signals, cranelift-notail-explicit+nofuel, wasmtime-default@51, cranelift-tail-signals+opt-none, pulley-tail-signals, winch-notail-signals}: i32:1"
         ),
         "{text}"
     );

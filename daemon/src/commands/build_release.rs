@@ -1,5 +1,6 @@
 //! `crosscheck build-release MAJOR`: crosscheck built against a published
-//! Wasmtime release (the cache `bisect` uses), to fuzz that release with it.
+//! Wasmtime release (the cache `bisect` uses), to fuzz that release with it;
+//! with `--c-api`, the release's published C API library instead.
 
 use crate::config::Config;
 use crate::versions::builds::{Builds, BUILT_FROM};
@@ -14,6 +15,14 @@ use std::process::ExitCode;
 pub struct BuildReleaseArgs {
     /// The Wasmtime major release (its newest patch release is used).
     major: u64,
+    /// Fetch Wasmtime's own build of the release's C API library (its
+    /// `wasmtime` wheel from PyPI, seconds) instead of building crosscheck
+    /// against the release's crates (minutes): engines `NAME@MAJOR` then
+    /// run through it. For releases whose crates do not resolve or build
+    /// here; settings of the configuration swarm and injected faults are
+    /// not available through it.
+    #[arg(long)]
+    c_api: bool,
     #[command(flatten)]
     builds: BuildsArgs,
 }
@@ -49,6 +58,15 @@ impl BuildsArgs {
 
 /// Runs the command: builds (or finds) the binary and prints its path.
 pub fn run(config: &Config, args: BuildReleaseArgs) -> Result<ExitCode> {
+    if args.c_api {
+        let release = crate::versions::c_api_release::fetch(args.major, args.builds.rebuild)?;
+        println!(
+            "Wasmtime {} (its C API library): {}",
+            release.version,
+            release.library.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let progress = Progress::new();
     let release = args.builds.builds(config).release(args.major, &progress);
     progress.finish();

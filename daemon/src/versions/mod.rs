@@ -1,5 +1,6 @@
-//! Other Wasmtime releases: crosscheck built against each of them (cached),
-//! and the bisection of a finding across them.
+//! Other Wasmtime releases: crosscheck built against each of them (cached)
+//! or their published C API libraries, and the bisection of a finding
+//! across them.
 //!
 //! In: this crosscheck's source tree, a range of Wasmtime major releases, a
 //! finding's module, seed and signature.
@@ -8,5 +9,6 @@
 
 pub mod bisect;
 pub mod builds;
+pub mod c_api_release;
 pub mod progress;
 pub mod toolchain;

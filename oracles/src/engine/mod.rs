@@ -8,6 +8,7 @@
 //! [`matrix`] every engine's run of a case, handed to `judge`.
 
 mod body_rewrite;
+pub mod c_api;
 pub mod canary;
 pub mod code_identity;
 mod drive;

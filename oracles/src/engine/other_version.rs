@@ -49,7 +49,7 @@ pub fn use_builds(dir: &Path) {
 pub fn build_of(major: u64) -> Result<(PathBuf, String)> {
     let cache = BUILDS.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let Some(cache) = cache else {
-        bail!("no builds cache is set for engines of Wasmtime {major} (this program runs only the linked Wasmtime {})", crate::versions::WASMTIME);
+        bail!("no builds cache is set for engines of Wasmtime {major} (this program runs only the linked Wasmtime {}, and releases whose C API library `crosscheck build-release {major} --c-api` fetched)", crate::versions::WASMTIME);
     };
     let dir = cache.join(format!("wasmtime-{major}"));
     let binary = dir.join("crosscheck");
@@ -57,10 +57,40 @@ pub fn build_of(major: u64) -> Result<(PathBuf, String)> {
     match version {
         Ok(version) if binary.is_file() => Ok((binary, version.trim().to_string())),
         _ => bail!(
-            "no crosscheck built against Wasmtime {major} in {}: run `crosscheck build-release {major}` (minutes) first",
-            cache.display()
+            "no crosscheck built against Wasmtime {major} in {}: run `crosscheck build-release {major}` (minutes) first, or `crosscheck build-release {major} --c-api` (seconds: Wasmtime's published C API library of that release, into {})",
+            cache.display(),
+            c_api_cache().display()
         ),
     }
+}
+
+/// The name of a release's C API library in its directory.
+pub const LIBRARY_FILE: &str = "libwasmtime.so";
+
+/// Where Wasmtime releases' C API libraries (`engine::c_api`) are kept for
+/// every data directory of this user: `$XDG_CACHE_HOME/crosscheck/c-api`
+/// (or `~/.cache/...`), a `wasmtime-<major>/` each holding the library and
+/// its `version`. `CROSSCHECK_C_API_CACHE` overrides it.
+pub fn c_api_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CROSSCHECK_C_API_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("crosscheck").join("c-api")
+}
+
+/// The C API library of Wasmtime `major` and its exact version, if it was
+/// fetched into [`c_api_cache`].
+pub fn c_api_library_of(major: u64) -> Option<(PathBuf, String)> {
+    let dir = c_api_cache().join(format!("wasmtime-{major}"));
+    let library = dir.join(LIBRARY_FILE);
+    let version = std::fs::read_to_string(dir.join("version")).ok()?;
+    library
+        .is_file()
+        .then(|| (library, version.trim().to_string()))
 }
 
 /// Client to the child: one request per line.
@@ -151,7 +181,13 @@ pub fn add_rules_of_release(major: u64) -> Result<()> {
     if has_reference_sources(major) {
         return Ok(());
     }
-    let (binary, version) = build_of(major)?;
+    let (binary, version) = match (build_of(major), c_api_library_of(major)) {
+        (Ok(found), _) => found,
+        (Err(_), Some((_, version))) => bail!(
+            "Wasmtime {version}'s C API library carries no Cranelift sources: rule-guided generation aims at the linked release's rules only"
+        ),
+        (Err(e), None) => return Err(e),
+    };
     let asking =
         || format!("asking crosscheck built against Wasmtime {version} for its Cranelift rules");
     let mut served = Served::start(&binary).with_context(asking)?;

@@ -1,10 +1,11 @@
 //! Engines by name: the names `config.toml` and the command line use, and
 //! building the engine each one stands for.
 
+use super::c_api::CApiEngine;
 use super::faulty::{Fault, FaultyEngine};
 use super::interface::{Engine, ExecutionConfig};
 use super::memory_sabotage::MemorySabotage;
-use super::other_version::{split_version, OtherVersionEngine};
+use super::other_version::{build_of, c_api_library_of, split_version, OtherVersionEngine};
 use super::sabotage::{Sabotage, SabotagedEngine};
 use super::swarm::{cpu_tied_fault, SwarmEngine, CPU_TIED_FAULT, SWARM};
 use super::wasmi::{WasmiEngine, WASMI_LAZY};
@@ -64,7 +65,18 @@ pub fn known_engine_names() -> Vec<String> {
 
 /// Builds the engine called `name` (see [`known_engine_names`]).
 pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engine>> {
-    if let (_, Some(_)) = split_version(name) {
+    if let (base, Some(major)) = split_version(name) {
+        // crosscheck built against the release serves every engine of it;
+        // without one, the release's C API library runs in this process
+        // (its symbols are its own, and no pipe carries modules and
+        // memories).
+        if build_of(major).is_err() {
+            if let Some((library, version)) = c_api_library_of(major) {
+                return Ok(Box::new(CApiEngine::open(
+                    &library, &version, base, limits, name,
+                )?));
+            }
+        }
         return Ok(Box::new(OtherVersionEngine::start(name, limits)?));
     }
     if name == SWARM {

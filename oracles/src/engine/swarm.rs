@@ -58,7 +58,33 @@ pub fn draw_avoiding(seed: u64, taken: &[&str], wasm: &[u8]) -> Option<WasmtimeV
     (0..ATTEMPTS).map(|attempt| draw(seed, attempt)).find(|v| {
         !taken.contains(&v.name().as_str())
             && crate::case::module_info::validates_with(wasm, v.features())
+            && !(v.tuning.nan_canon && converts_float_width(wasm))
     })
+}
+
+/// Whether `wasm` promotes or demotes floats: wasm-smith's NaN
+/// canonicalization leaves those conversions' NaN payloads as the engine
+/// makes them, which Cranelift's NaN canonicalization (`+nan-canon`)
+/// changes, a difference the specification allows; such modules draw
+/// again.
+fn converts_float_width(wasm: &[u8]) -> bool {
+    use wasmparser::{Operator, Parser, Payload};
+    Parser::new(0)
+        .parse_all(wasm)
+        .filter_map(|payload| match payload {
+            Ok(Payload::CodeSectionEntry(body)) => body.get_operators_reader().ok(),
+            _ => None,
+        })
+        .flat_map(|ops| ops.into_iter())
+        .any(|op| {
+            matches!(
+                op,
+                Ok(Operator::F32DemoteF64
+                    | Operator::F64PromoteF32
+                    | Operator::F32x4DemoteF64x2Zero
+                    | Operator::F64x2PromoteLowF32x4)
+            )
+        })
 }
 
 /// One setting the swarm changes in a case, besides the compiler: one at
@@ -82,10 +108,11 @@ enum Twist {
     Inline,
     NoSpectre,
     NoLimiter,
+    NanCanon,
 }
 
 impl Twist {
-    const ALL: [Twist; 13] = [
+    const ALL: [Twist; 14] = [
         Twist::Nothing,
         Twist::OptNone,
         Twist::OptSize,
@@ -99,6 +126,7 @@ impl Twist {
         Twist::Inline,
         Twist::NoSpectre,
         Twist::NoLimiter,
+        Twist::NanCanon,
     ];
 
     fn suits(self, backend: Backend) -> bool {
@@ -114,7 +142,8 @@ impl Twist {
             | Twist::EagerTables
             | Twist::Verifier
             | Twist::Inline
-            | Twist::NoSpectre => compiles_clif,
+            | Twist::NoSpectre
+            | Twist::NanCanon => compiles_clif,
             Twist::Memory | Twist::NoCow | Twist::NoLimiter => true,
         }
     }
@@ -153,6 +182,7 @@ impl Twist {
             Twist::Inline => t.inlining = true,
             Twist::NoSpectre => t.no_spectre = true,
             Twist::NoLimiter => t.no_limiter = true,
+            Twist::NanCanon => t.nan_canon = true,
         }
         Ok(())
     }
@@ -377,11 +407,34 @@ mod tests {
             "no-cow",
             "no-spectre",
             "no-limiter",
+            "nan-canon",
         ] {
             assert!(
                 tokens.contains(token) || names.iter().any(|n| n.starts_with(token)),
                 "no draw has {token}"
             );
+        }
+    }
+
+    #[test]
+    fn nan_canonicalization_is_not_drawn_for_modules_that_promote_or_demote() {
+        let promotes = wat::parse_str(
+            "(module (func (export \"p\") (param f32) (result f64) local.get 0 f64.promote_f32))",
+        )
+        .unwrap();
+        let adds = wat::parse_str(
+            "(module (func (export \"a\") (param f32) (result f32) local.get 0 local.get 0 f32.add))",
+        )
+        .unwrap();
+        assert!(converts_float_width(&promotes));
+        assert!(!converts_float_width(&adds));
+        let canonicalizing = (0..2000)
+            .filter(|&seed| draw(seed, 0).tuning.nan_canon)
+            .collect::<Vec<_>>();
+        assert!(!canonicalizing.is_empty());
+        for seed in canonicalizing {
+            assert!(draw_avoiding(seed, &[], &adds).is_some_and(|v| v.tuning.nan_canon));
+            assert!(draw_avoiding(seed, &[], &promotes).is_some_and(|v| !v.tuning.nan_canon));
         }
     }
 

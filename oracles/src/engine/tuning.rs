@@ -1,8 +1,8 @@
 //! Wasmtime settings beyond the matrix's axes, as embedders and
 //! Wasmtime's own fuzzers set them: opt level `speed_and_size`, x86-64 CPU
 //! features turned off, memory reservations and guard regions, eager table
-//! initialization, copy-on-write images off, cross-function inlining and
-//! Cranelift's debug verifier. Each is a `+token` of an engine name, so a
+//! initialization, copy-on-write images off, cross-function inlining,
+//! Cranelift's debug verifier and NaN canonicalization. Each is a `+token` of an engine name, so a
 //! configuration drawn by the swarm (`engine::swarm`) is an ordinary engine
 //! anyone can name again.
 
@@ -73,6 +73,9 @@ pub struct Tuning {
     /// (`+no-spectre`): bounds checks then branch to a trap instead of
     /// selecting a null address that faults.
     pub no_spectre: bool,
+    /// Cranelift canonicalizes every NaN a float operation produces
+    /// (`+nan-canon`), as embedders that need deterministic floats set it.
+    pub nan_canon: bool,
     /// No resource limiter on the store (`+no-limiter`): Wasmtime's own
     /// growth paths without a limiter's say; generated memories and tables
     /// have small maxima, and the worker's memory limit bounds the rest.
@@ -94,6 +97,7 @@ impl Tuning {
             "inline" => flag(&mut self.inlining),
             "no-spectre" => flag(&mut self.no_spectre),
             "no-limiter" => flag(&mut self.no_limiter),
+            "nan-canon" => flag(&mut self.nan_canon),
             _ => self.take_valued(token),
         }
     }
@@ -137,6 +141,7 @@ impl Tuning {
             (self.inlining, "inline"),
             (self.no_spectre, "no-spectre"),
             (self.no_limiter, "no-limiter"),
+            (self.nan_canon, "nan-canon"),
         ];
         let mut tokens: Vec<String> = flags
             .iter()
@@ -198,6 +203,9 @@ impl Tuning {
         if self.verifier {
             config.cranelift_debug_verifier(true);
         }
+        if self.nan_canon {
+            config.cranelift_nan_canonicalization(true);
+        }
         if self.no_spectre {
             for flag in SPECTRE_FLAGS {
                 // SAFETY: without the mitigations, an out-of-bounds access
@@ -241,6 +249,10 @@ impl Tuning {
         off(self.no_cow, "-O memory-init-cow=n");
         off(self.eager_tables, "-O table-lazy-init=n");
         off(self.verifier, "-C cranelift-debug-verifier=y");
+        off(
+            self.nan_canon,
+            "-C cranelift-enable_nan_canonicalization=true",
+        );
         off(self.inlining, "-C inlining=y");
         if self.no_spectre {
             flags.extend(SPECTRE_FLAGS.map(|f| format!("-C cranelift-{f}=false")));
@@ -282,6 +294,7 @@ impl Tuning {
             "inline" => "cross-function inlining".into(),
             "no-spectre" => "bounds checks without Spectre mitigations".into(),
             "no-limiter" => "a store without a resource limiter".into(),
+            "nan-canon" => "Cranelift's NaN canonicalization".into(),
             t if t.starts_with("reserve-") => format!("a memory reservation of {}", &t[8..]),
             t if t.starts_with("guard-") => format!("a guard region of {}", &t[6..]),
             t if t.starts_with("x86-64-") => format!("code for {t} CPUs"),

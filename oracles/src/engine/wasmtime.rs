@@ -764,7 +764,7 @@ pub const STACK_CHECK_FAULT: &str = "stack-check";
 
 /// Runs `f` on a new thread with `bytes` of native stack; a panic in `f`
 /// continues on the calling thread.
-fn on_native_stack<T: Send>(bytes: usize, f: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn on_native_stack<T: Send>(bytes: usize, f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("wasm".into())

@@ -9,7 +9,7 @@
 //! nobody is blamed.
 
 use crate::engine::family::{family, parties, CRANELIFT_OPT, CRANELIFT_OPT_NONE, PULLEY, WINCH};
-use crate::engine::other_version::{linked_major, release_of, split_version};
+use crate::engine::other_version::{release_of, split_version};
 use crate::engine::swarm::without_cpu_tied_fault;
 use crate::engine::tuning::Tuning;
 use crate::engine::{Backend, WasmtimeVariant};
@@ -190,7 +190,6 @@ fn number(n: usize) -> String {
 fn split_party(odd: &[&str], rest: &[String]) -> String {
     let odd_releases: BTreeSet<u64> = odd.iter().map(|e| release_of(e)).collect();
     let rest_releases: BTreeSet<u64> = rest.iter().map(|e| release_of(e)).collect();
-    let linked = linked_major();
     if let [release] = odd_releases.iter().copied().collect::<Vec<_>>()[..] {
         let others: Vec<String> = rest_releases
             .iter()
@@ -198,7 +197,9 @@ fn split_party(odd: &[&str], rest: &[String]) -> String {
             .map(u64::to_string)
             .collect();
         if !rest_releases.contains(&release) {
-            return if release == linked {
+            // The newest release alone is a change in it; an older one
+            // alone was fixed since.
+            return if rest_releases.iter().all(|r| *r < release) {
                 format!(
                     "a change in Wasmtime {release} since {}",
                     others.join(" and ")
@@ -276,6 +277,7 @@ fn culprit(property: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::other_version::linked_major;
     use crate::judge::verdict::{Mismatch, Phase};
 
     fn groups(groups: &[&[&str]]) -> Vec<Group> {
@@ -404,6 +406,25 @@ mod tests {
         ];
         let b = blame(&groups(&[&["wasmi", NONE, PULLEY], &faulty]));
         assert_eq!(b.parties, ["Cranelift at opt level speed on x64"]);
+    }
+
+    #[test]
+    fn a_newer_release_alone_is_a_change_in_it() {
+        let linked = linked_major();
+        let newer = format!("{}@{}", ALL[0], linked + 3);
+        let b = blame(&groups(&[&["wasmi", ALL[0], NONE, PULLEY], &[&newer]]));
+        assert_eq!(
+            b.parties,
+            [format!(
+                "a change in Wasmtime {} since {linked}",
+                linked + 3
+            )]
+        );
+        let b = blame(&groups(&[&["wasmi", &newer, NONE, PULLEY], &[ALL[0]]]));
+        assert_eq!(
+            b.parties,
+            [format!("Wasmtime {linked}, fixed in {}", linked + 3)]
+        );
     }
 
     #[test]

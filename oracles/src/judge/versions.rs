@@ -1,7 +1,7 @@
 //! Divergences between two Wasmtime releases in one matrix: an engine of
-//! the linked release (the candidate) and the same engine on the reference
-//! release (`NAME@MAJOR`, `engine::other_version`) on different sides of a
-//! mismatch. The oracle decides the label: a `regression` when the
+//! the linked release and the same engine on another release (`NAME@MAJOR`,
+//! `engine::other_version`, `engine::c_api`) on different sides of a
+//! mismatch. The newer release is the candidate, the older the reference. The oracle decides the label: a `regression` when the
 //! candidate leaves the oracle's side, a `fix` when the candidate is on it
 //! and the reference is not; the tie-breakers' sides are named too, since
 //! the oracle can be the one that is wrong.
@@ -19,9 +19,9 @@ pub const FIX: &str = "fix";
 /// Two releases on different sides of one mismatch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VersionDivergence {
-    /// The release of the engines without `@MAJOR`.
+    /// The newer release.
     pub candidate: u64,
-    /// The other release.
+    /// The older release.
     pub reference: u64,
     /// [`REGRESSION`] or [`FIX`].
     pub kind: &'static str,
@@ -39,21 +39,28 @@ pub fn divergence(m: &Mismatch) -> Option<VersionDivergence> {
             .iter()
             .position(|g| g.engines.iter().any(|e| e == engine))
     };
-    let candidate = linked_major();
-    let (candidate_side, reference_side, reference) = m
-        .groups
-        .iter()
-        .flat_map(|g| &g.engines)
-        .find_map(|engine| {
-            let reference = split_version(engine).1?;
-            let twin = m
-                .groups
-                .iter()
-                .flat_map(|g| &g.engines)
-                .find(|e| is_twin(e, engine))?;
-            let (mine, theirs) = (side_of(twin)?, side_of(engine)?);
-            (mine != theirs && reference != candidate).then_some((mine, theirs, reference))
-        })?;
+    let linked = linked_major();
+    let (linked_side, other_side, other) =
+        m.groups
+            .iter()
+            .flat_map(|g| &g.engines)
+            .find_map(|engine| {
+                let other = split_version(engine).1?;
+                let twin = m
+                    .groups
+                    .iter()
+                    .flat_map(|g| &g.engines)
+                    .find(|e| is_twin(e, engine))?;
+                let (mine, theirs) = (side_of(twin)?, side_of(engine)?);
+                (mine != theirs && other != linked).then_some((mine, theirs, other))
+            })?;
+    // The newer release is the candidate: the linked one against an older
+    // reference, or a newer release (its C API library) against the linked.
+    let (candidate, candidate_side, reference, reference_side) = if other > linked {
+        (other, other_side, linked, linked_side)
+    } else {
+        (linked, linked_side, other, other_side)
+    };
     let sides_with = |side: Option<usize>| match side {
         Some(s) if s == candidate_side => Some(candidate),
         Some(s) if s == reference_side => Some(reference),
@@ -185,5 +192,27 @@ mod tests {
             &[],
         );
         assert_eq!(divergence(&same), None);
+    }
+
+    #[test]
+    fn a_newer_release_than_the_linked_one_is_the_candidate() {
+        let newer = linked_major() + 3;
+        let new = format!("wasmtime-default@{newer}");
+        let regression = mismatch(
+            &[&names(&["wasmi", "wasmtime-default"]), &names(&[&new])],
+            &[],
+        );
+        let d = divergence(&regression).unwrap();
+        assert_eq!(d.kind, REGRESSION);
+        assert_eq!(d.label(), format!("regression {}->{newer}", linked_major()));
+        assert_eq!(d.oracle_sides_with, Some(linked_major()));
+
+        let fix = mismatch(
+            &[&names(&["wasmi", &new]), &names(&["wasmtime-default"])],
+            &[],
+        );
+        let d = divergence(&fix).unwrap();
+        assert_eq!(d.kind, FIX);
+        assert_eq!(d.label(), format!("fix {}->{newer}", linked_major()));
     }
 }

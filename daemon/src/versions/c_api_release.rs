@@ -1,0 +1,188 @@
+//! A Wasmtime release as Wasmtime publishes it: the C API library of the
+//! release (`_libwasmtime.so` inside its `wasmtime` wheel on PyPI, built by
+//! Wasmtime's own release CI), fetched with pip into the user's cache
+//! (`oracles::engine::other_version::c_api_cache`), where
+//! `oracles::engine::c_api` runs engines of it in this process.
+//!
+//! Seconds instead of a five-minute build, and the only way to run a
+//! release whose crates the registry cannot resolve (48.0.11, 49 to 51
+//! here). The library is Wasmtime's release build, so the code under test
+//! is the code embedders load.
+
+use anyhow::{anyhow, bail, Context, Result};
+use oracles::engine::c_api::CApiEngine;
+use oracles::engine::other_version::{c_api_cache, LIBRARY_FILE};
+use oracles::engine::{ExecutionConfig, EMBEDDER_DEFAULT};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where the library sits inside a wheel for x86-64 Linux.
+const LIBRARY_IN_WHEEL: &str = "wasmtime/linux-x86_64/_libwasmtime.so";
+
+/// A fetched release: its library and exact version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CApiRelease {
+    /// The `libwasmtime.so`.
+    pub library: PathBuf,
+    /// The wheel's version (`51.0.0`).
+    pub version: String,
+}
+
+/// The C API library of the newest release of Wasmtime `major`: the cached
+/// one, else fetched (with `refetch`, fetched again).
+pub fn fetch(major: u64, refetch: bool) -> Result<CApiRelease> {
+    let dir = c_api_cache().join(format!("wasmtime-{major}"));
+    if !refetch {
+        if let Some((library, version)) = oracles::engine::other_version::c_api_library_of(major) {
+            return Ok(CApiRelease { library, version });
+        }
+    }
+    let parent = c_api_cache();
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("creating the C API cache {}", parent.display()))?;
+    // Fetched beside its place and renamed into it: processes fetching the
+    // same release at once (tests, workers) never see half a library.
+    let staging = parent.join(format!(".fetching-{major}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging)?;
+    let fetched = download_and_extract(major, &staging);
+    let release = match fetched {
+        Ok(version) => version,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    if refetch {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    match std::fs::rename(&staging, &dir) {
+        Ok(()) => {}
+        // Another process put the same release there first.
+        Err(_) if dir.join(LIBRARY_FILE).is_file() => {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e).with_context(|| format!("moving the library into {}", dir.display()));
+        }
+    }
+    let library = dir.join(LIBRARY_FILE);
+    let version = std::fs::read_to_string(dir.join("version"))
+        .with_context(|| format!("reading {}/version", dir.display()))?
+        .trim()
+        .to_string();
+    if version != release {
+        tracing::debug!("Wasmtime {release} was fetched while {version} was put there first");
+    }
+    Ok(CApiRelease { library, version })
+}
+
+/// Downloads the newest wheel of `major` into `dir`, extracts its library
+/// and checks that it runs; returns the version.
+fn download_and_extract(major: u64, dir: &Path) -> Result<String> {
+    let wheels = dir.join("wheel");
+    let requirement = format!("wasmtime>={major},<{}", major + 1);
+    let output = Command::new("python3")
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
+        .arg("--dest")
+        .arg(&wheels)
+        .arg(&requirement)
+        .output()
+        .context("starting `python3 -m pip` (crosscheck fetches Wasmtime's C API library with pip: install Python 3 with pip)")?;
+    if !output.status.success() {
+        bail!(
+            "`python3 -m pip download {requirement}` failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let wheel = std::fs::read_dir(&wheels)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .find(|path| path.extension().is_some_and(|e| e == "whl"))
+        .ok_or_else(|| anyhow!("pip downloaded no wheel of {requirement}"))?;
+    let version = version_of_wheel(&wheel)?;
+    extract_library(&wheel, &dir.join(LIBRARY_FILE))?;
+    std::fs::remove_dir_all(&wheels)?;
+    // A library that lacks a function crosscheck calls, or refuses the
+    // embedders' configuration, is refused here rather than at every case.
+    CApiEngine::open(
+        &dir.join(LIBRARY_FILE),
+        &version,
+        EMBEDDER_DEFAULT,
+        &ExecutionConfig::default(),
+        EMBEDDER_DEFAULT,
+    )
+    .with_context(|| format!("checking the C API library of Wasmtime {version}"))?;
+    std::fs::write(dir.join("version"), &version)?;
+    Ok(version)
+}
+
+/// The version in a wheel's file name (`wasmtime-51.0.0-py3-none-...`).
+fn version_of_wheel(wheel: &Path) -> Result<String> {
+    let name = wheel
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    match name.split('-').collect::<Vec<_>>().as_slice() {
+        ["wasmtime", version, ..] if version.split('.').all(|p| p.parse::<u64>().is_ok()) => {
+            Ok(version.to_string())
+        }
+        _ => bail!("{name:?} is not the file name of a wasmtime wheel"),
+    }
+}
+
+/// Writes the library inside `wheel` to `to`.
+fn extract_library(wheel: &Path, to: &Path) -> Result<()> {
+    let file =
+        std::fs::File::open(wheel).with_context(|| format!("opening {}", wheel.display()))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .with_context(|| format!("{} is not a wheel (a zip archive)", wheel.display()))?;
+    let mut entry = archive.by_name(LIBRARY_IN_WHEEL).with_context(|| {
+        format!(
+            "{} holds no {LIBRARY_IN_WHEEL} (a wheel for another platform?)",
+            wheel.display()
+        )
+    })?;
+    let mut bytes = Vec::with_capacity(entry.size() as usize);
+    entry
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {LIBRARY_IN_WHEEL} from {}", wheel.display()))?;
+    std::fs::write(to, bytes).with_context(|| format!("writing {}", to.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_come_from_wheel_names_and_other_files_are_refused() {
+        let wheel = Path::new("/x/wasmtime-51.0.0-py3-none-manylinux1_x86_64.whl");
+        assert_eq!(version_of_wheel(wheel).unwrap(), "51.0.0");
+        let err = version_of_wheel(Path::new("/x/numpy-2.0.0-cp311.whl")).unwrap_err();
+        assert!(err.to_string().contains("numpy-2.0.0"), "{err}");
+    }
+
+    #[test]
+    fn an_archive_without_the_library_is_named() {
+        let dir = std::env::temp_dir().join(format!("crosscheck-wheel-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let wheel = dir.join("wasmtime-1.0.0-py3-none-any.whl");
+        let mut writer = zip::ZipWriter::new(std::fs::File::create(&wheel).unwrap());
+        writer
+            .start_file(
+                "wasmtime/__init__.py",
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+        writer.finish().unwrap();
+        let err = extract_library(&wheel, &dir.join("lib.so")).unwrap_err();
+        assert!(format!("{err:#}").contains(LIBRARY_IN_WHEEL), "{err:#}");
+        let not_zip = dir.join("wasmtime-2.0.0-py3-none-any.whl");
+        std::fs::write(&not_zip, b"truncated").unwrap();
+        let err = extract_library(&not_zip, &dir.join("lib.so")).unwrap_err();
+        assert!(format!("{err:#}").contains("is not a wheel"), "{err:#}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,657 @@
+//! Engines of a Wasmtime release run through its C API: the
+//! `libwasmtime.so` Wasmtime publishes for a release (the one inside the
+//! release's `wasmtime` wheel on PyPI, `engine::c_api::wheel`), loaded at
+//! run time in the child process that serves the engine
+//! (`crosscheck serve-engine --library`).
+//!
+//! This is how crosscheck runs releases it cannot build: Wasmtime 48.0.11
+//! and 49 to 51 need crates the registry here lacks. The library is
+//! Wasmtime's own release build (Cranelift, Winch and Pulley included), so
+//! the code under test is the code embedders load. A variant is configured
+//! through the C API exactly as [`WasmtimeVariant`] configures the linked
+//! crate; what the C API cannot set (the swarm's settings, canary memories,
+//! injected faults) is refused by name.
+//!
+//! In: a release's `libwasmtime.so` and version, a variant's name, a
+//! module's bytes and its call plan. Out: the engine's
+//! [`EngineRun`](crate::judge::outcome::EngineRun), like every engine's.
+
+mod ffi;
+
+use self::ffi::{extern_kind, kind, valtype, Api, Extern, Func, Opaque, Val, ValUnion};
+use super::drive::{drive, Compiled, LiveInstance};
+use super::interface::{Engine, ExecutionConfig};
+use super::tuning::Tuning;
+use super::wasmtime::NATIVE_STACK_RESERVE;
+use super::wasmtime::{on_native_stack, Backend, Budget, WasmtimeVariant, EPOCH_TICK};
+use crate::case::module_info::{Signature, ValueType};
+use crate::case::plan::Plan;
+use crate::case::value::{FuncIdentity, Value};
+use crate::judge::outcome::{EngineRun, Outcome, TrapKind};
+use anyhow::{bail, Result};
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::path::Path;
+use std::sync::Arc;
+use wasmparser::WasmFeatures;
+
+/// A pointer the C API documents as usable from any thread
+/// (`wasm_engine_t`, `wasmtime_module_t`).
+#[derive(Clone, Copy)]
+struct Shared(*mut Opaque);
+// SAFETY: Wasmtime's engines and modules are `Send + Sync`; the C API
+// hands out pointers to them.
+unsafe impl Send for Shared {}
+// SAFETY: as above.
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    /// The pointer (a method, so that closures capture the `Send` whole).
+    fn get(self) -> *mut Opaque {
+        self.0
+    }
+}
+
+/// One variant on a release's C API library.
+pub struct CApiEngine {
+    name: String,
+    variant: WasmtimeVariant,
+    api: Arc<Api>,
+    /// Never deleted: the serving child lives as long as its engine, and
+    /// the epoch ticker holds it.
+    engine: Shared,
+    version: String,
+    limits: ExecutionConfig,
+    /// One `wasm_valtype_t` of each type a plan's values have.
+    types: Vec<(ValueType, Shared)>,
+}
+
+impl CApiEngine {
+    /// Loads `library` (Wasmtime `version`'s C API) and builds `variant`
+    /// (without the swarm's settings or a fault), called `name`.
+    pub fn open(
+        library: &Path,
+        version: &str,
+        variant: &str,
+        limits: &ExecutionConfig,
+        name: &str,
+    ) -> Result<CApiEngine> {
+        let Some(variant) = WasmtimeVariant::parse(variant) else {
+            bail!(
+                "engine {variant:?} is not a Wasmtime variant that the C API of Wasmtime {version} can run (faults and sabotage act on the linked release only)"
+            );
+        };
+        if variant.tuning != Tuning::default() {
+            bail!(
+                "engine {name:?}: the configuration swarm's settings are applied to the linked release only, not through the C API of Wasmtime {version}"
+            );
+        }
+        let api = Arc::new(Api::open(library)?);
+        let engine = configure(&api, &variant, limits)?;
+        if variant.budget == Budget::Epoch {
+            tick_epochs(Arc::clone(&api), engine);
+        }
+        let types = value_types(&api);
+        Ok(CApiEngine {
+            name: name.to_string(),
+            variant,
+            api,
+            engine,
+            version: version.to_string(),
+            limits: limits.clone(),
+            types,
+        })
+    }
+
+    fn new_module(&self, wasm: &[u8]) -> Result<Module<'_>, String> {
+        let mut module = std::ptr::null_mut();
+        // SAFETY: `wasm` outlives the call; `module` is written on success.
+        let error = unsafe {
+            (self.api.wasmtime_module_new)(self.engine.0, wasm.as_ptr(), wasm.len(), &mut module)
+        };
+        if !error.is_null() {
+            return Err(self.api.take_error(error));
+        }
+        Ok(Module {
+            api: &self.api,
+            module: Shared(module),
+        })
+    }
+
+    /// A store with the harness's limits and a module instantiated in it.
+    fn instantiate(&self, module: &Module<'_>) -> Result<CApiInstance<'_>, Outcome> {
+        let api = &*self.api;
+        // SAFETY: a live engine; the store is deleted by `CApiInstance`.
+        let store = unsafe { (api.wasmtime_store_new)(self.engine.0, std::ptr::null_mut(), None) };
+        // SAFETY: a live store.
+        let context = unsafe { (api.wasmtime_store_context)(store) };
+        let limited = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        // SAFETY: a live store; negative counts keep Wasmtime's defaults.
+        unsafe {
+            (api.wasmtime_store_limiter)(
+                store,
+                limited(self.limits.max_memory_bytes),
+                limited(self.limits.max_table_elements),
+                -1,
+                -1,
+                -1,
+            )
+        };
+        let mut live = CApiInstance {
+            api,
+            types: &self.types,
+            store,
+            context,
+            instance: ffi::Instance {
+                store_id: 0,
+                private: 0,
+            },
+            budget: StoreBudget::of(&self.variant, &self.limits),
+            exported_funcs: HashMap::new(),
+        };
+        live.renew_budget();
+        let mut trap = std::ptr::null_mut();
+        // SAFETY: a live context and module; no imports are passed (the
+        // generator makes modules without them).
+        let error = unsafe {
+            (api.wasmtime_instance_new)(
+                context,
+                module.module.0,
+                std::ptr::null(),
+                0,
+                &mut live.instance,
+                &mut trap,
+            )
+        };
+        if let Some(outcome) = live.failure(error, trap) {
+            return Err(outcome);
+        }
+        live.index_exported_funcs();
+        Ok(live)
+    }
+}
+
+/// Builds the engine of `variant` through the C API's configuration.
+fn configure(api: &Api, variant: &WasmtimeVariant, limits: &ExecutionConfig) -> Result<Shared> {
+    // SAFETY: every setter takes the config this call created; the engine
+    // takes it over.
+    unsafe {
+        let config = (api.wasm_config_new)();
+        let on = |set: unsafe extern "C" fn(*mut Opaque, bool), value: bool| set(config, value);
+        on(api.wasmtime_config_wasm_tail_call_set, variant.tail_calls);
+        on(api.wasmtime_config_wasm_simd_set, true);
+        on(api.wasmtime_config_wasm_multi_memory_set, true);
+        on(api.wasmtime_config_wasm_memory64_set, true);
+        on(api.wasmtime_config_wasm_reference_types_set, true);
+        on(api.wasmtime_config_wasm_bulk_memory_set, true);
+        on(api.wasmtime_config_wasm_multi_value_set, true);
+        on(api.wasmtime_config_wasm_threads_set, false);
+        on(api.wasmtime_config_wasm_wide_arithmetic_set, true);
+        on(api.wasmtime_config_wasm_custom_page_sizes_set, true);
+        on(
+            api.wasmtime_config_wasm_function_references_set,
+            variant.proposals,
+        );
+        on(api.wasmtime_config_wasm_gc_set, variant.proposals);
+        on(api.wasmtime_config_wasm_exceptions_set, variant.proposals);
+        on(api.wasmtime_config_wasm_relaxed_simd_set, variant.proposals);
+        on(
+            api.wasmtime_config_wasm_relaxed_simd_deterministic_set,
+            variant.proposals,
+        );
+        on(api.wasmtime_config_parallel_compilation_set, false);
+        on(api.wasmtime_config_signals_based_traps_set, variant.signals);
+        on(
+            api.wasmtime_config_consume_fuel_set,
+            variant.budget == Budget::Fuel,
+        );
+        on(
+            api.wasmtime_config_epoch_interruption_set,
+            variant.budget == Budget::Epoch,
+        );
+        (api.wasmtime_config_max_wasm_stack_set)(config, limits.max_wasm_stack);
+        if !variant.signals {
+            (api.wasmtime_config_memory_reservation_set)(config, 0);
+            (api.wasmtime_config_memory_guard_size_set)(config, 0);
+            (api.wasmtime_config_memory_reservation_for_growth_set)(config, 0);
+        }
+        // wasmtime_opt_level_t: none 0, speed 1; wasmtime_regalloc_algorithm_t:
+        // backtracking 0, single pass 1.
+        (api.wasmtime_config_cranelift_opt_level_set)(config, u8::from(!variant.opt_none));
+        (api.wasmtime_config_cranelift_regalloc_algorithm_set)(
+            config,
+            u8::from(variant.single_pass),
+        );
+        match variant.backend {
+            // wasmtime_strategy_t: cranelift 1, winch 2.
+            Backend::Cranelift => (api.wasmtime_config_strategy_set)(config, 1),
+            Backend::Winch => (api.wasmtime_config_strategy_set)(config, 2),
+            Backend::Pulley => {
+                let target = CString::new("pulley64").expect("no NUL");
+                let error = (api.wasmtime_config_target_set)(config, target.as_ptr());
+                if !error.is_null() {
+                    bail!("selecting the pulley64 target: {}", api.take_error(error));
+                }
+            }
+        }
+        let engine = (api.wasm_engine_new_with_config)(config);
+        if engine.is_null() {
+            bail!(
+                "Wasmtime's C API refused the configuration of {:?}",
+                variant.name()
+            );
+        }
+        Ok(Shared(engine))
+    }
+}
+
+/// A `wasm_valtype_t` of each value type, kept for the process.
+fn value_types(api: &Api) -> Vec<(ValueType, Shared)> {
+    // SAFETY: constructors without preconditions; never deleted.
+    unsafe {
+        vec![
+            (ValueType::I32, Shared((api.wasm_valtype_new)(valtype::I32))),
+            (ValueType::I64, Shared((api.wasm_valtype_new)(valtype::I64))),
+            (ValueType::F32, Shared((api.wasm_valtype_new)(valtype::F32))),
+            (ValueType::F64, Shared((api.wasm_valtype_new)(valtype::F64))),
+            (ValueType::V128, Shared((api.wasmtime_wasm_valtype_v128)())),
+            (
+                ValueType::FuncRef,
+                Shared((api.wasm_valtype_new)(valtype::FUNCREF)),
+            ),
+            (
+                ValueType::ExternRef,
+                Shared((api.wasm_valtype_new)(valtype::EXTERNREF)),
+            ),
+        ]
+    }
+}
+
+/// Advances `engine`'s epoch every [`EPOCH_TICK`] for the life of the
+/// process (the engine's).
+fn tick_epochs(api: Arc<Api>, engine: Shared) {
+    std::thread::Builder::new()
+        .name("c-api-epoch-ticker".into())
+        .spawn(move || loop {
+            std::thread::sleep(EPOCH_TICK);
+            // SAFETY: the engine is never deleted.
+            unsafe { (api.wasmtime_engine_increment_epoch)(engine.get()) };
+        })
+        .expect("starting the epoch ticker");
+}
+
+/// A compiled module, deleted when dropped.
+struct Module<'a> {
+    api: &'a Api,
+    module: Shared,
+}
+
+impl Drop for Module<'_> {
+    fn drop(&mut self) {
+        // SAFETY: created by `wasmtime_module_new`, deleted once.
+        unsafe { (self.api.wasmtime_module_delete)(self.module.0) };
+    }
+}
+
+/// A store's allowance for the next step, as in the linked engine.
+#[derive(Clone, Copy)]
+enum StoreBudget {
+    Fuel(u64),
+    Epoch(u64),
+    Unlimited,
+}
+
+impl StoreBudget {
+    fn of(variant: &WasmtimeVariant, limits: &ExecutionConfig) -> StoreBudget {
+        match variant.budget {
+            Budget::Fuel => StoreBudget::Fuel(limits.fuel),
+            Budget::Epoch => StoreBudget::Epoch(
+                (limits.epoch_deadline_ms / EPOCH_TICK.as_millis() as u64).max(1),
+            ),
+            Budget::None => StoreBudget::Unlimited,
+        }
+    }
+}
+
+/// An instance in its own store.
+struct CApiInstance<'a> {
+    api: &'a Api,
+    types: &'a [(ValueType, Shared)],
+    store: *mut Opaque,
+    context: *mut Opaque,
+    instance: ffi::Instance,
+    budget: StoreBudget,
+    /// A function's raw pointer identifies it within the instance.
+    exported_funcs: HashMap<usize, String>,
+}
+
+impl Drop for CApiInstance<'_> {
+    fn drop(&mut self) {
+        // SAFETY: created by `wasmtime_store_new`, deleted once.
+        unsafe { (self.api.wasmtime_store_delete)(self.store) };
+    }
+}
+
+impl CApiInstance<'_> {
+    fn renew_budget(&mut self) {
+        match self.budget {
+            StoreBudget::Fuel(fuel) => {
+                // SAFETY: a live context of an engine with fuel on.
+                let error = unsafe { (self.api.wasmtime_context_set_fuel)(self.context, fuel) };
+                if !error.is_null() {
+                    panic!("setting fuel: {}", self.api.take_error(error));
+                }
+            }
+            // SAFETY: a live context; the C API's stores trap at the deadline.
+            StoreBudget::Epoch(ticks) => unsafe {
+                (self.api.wasmtime_context_set_epoch_deadline)(self.context, ticks)
+            },
+            StoreBudget::Unlimited => {}
+        }
+    }
+
+    /// The outcome of a failed instantiation or call, if it failed.
+    fn failure(&self, error: *mut Opaque, trap: *mut Opaque) -> Option<Outcome> {
+        if !trap.is_null() {
+            return Some(match self.api.take_trap(trap) {
+                (Some(code), _) => Outcome::Trap(trap_kind(code)),
+                (None, message) => Outcome::Error(message),
+            });
+        }
+        if error.is_null() {
+            return None;
+        }
+        let message = self.api.take_error(error);
+        // What Wasmtime's `StoreLimits` says when it refuses a memory or
+        // table the module asks for.
+        Some(
+            if message.contains("exceeds memory limits") || message.contains("exceeds table limits")
+            {
+                Outcome::Limit(message)
+            } else {
+                Outcome::Error(message)
+            },
+        )
+    }
+
+    fn export(&self, name: &str, kind: u8) -> Option<Extern> {
+        let mut item = Extern::empty();
+        // SAFETY: a live context and instance; `name` is passed with its length.
+        let found = unsafe {
+            (self.api.wasmtime_instance_export_get)(
+                self.context,
+                &self.instance,
+                name.as_ptr().cast(),
+                name.len(),
+                &mut item,
+            )
+        };
+        (found && item.kind == kind).then_some(item)
+    }
+
+    fn index_exported_funcs(&mut self) {
+        for index in 0.. {
+            let mut name = std::ptr::null_mut();
+            let mut length = 0usize;
+            let mut item = Extern::empty();
+            // SAFETY: a live context and instance; the name is borrowed from it.
+            let found = unsafe {
+                (self.api.wasmtime_instance_export_nth)(
+                    self.context,
+                    &self.instance,
+                    index,
+                    &mut name,
+                    &mut length,
+                    &mut item,
+                )
+            };
+            if !found {
+                break;
+            }
+            if item.kind != extern_kind::FUNC {
+                continue;
+            }
+            // SAFETY: `length` bytes of the export's name.
+            let name = unsafe { std::slice::from_raw_parts(name.cast::<u8>(), length) };
+            // SAFETY: a function of this store.
+            let raw = unsafe { (self.api.wasmtime_func_to_raw)(self.context, &item.of.func) };
+            self.exported_funcs
+                .entry(raw as usize)
+                .or_insert_with(|| String::from_utf8_lossy(name).into_owned());
+        }
+    }
+
+    /// The parameter and result types of `func`.
+    fn signature(&self, func: &Func) -> (Vec<ValueType>, Vec<ValueType>) {
+        // SAFETY: a function of this store; its type is deleted below.
+        unsafe {
+            let ty = (self.api.wasmtime_func_type)(self.context, func);
+            let types = |vec: *const ffi::ValTypeVec| -> Vec<ValueType> {
+                let vec = &*vec;
+                (0..vec.size)
+                    .map(|i| self.value_type(*vec.data.add(i)))
+                    .collect()
+            };
+            let params = types((self.api.wasm_functype_params)(ty));
+            let results = types((self.api.wasm_functype_results)(ty));
+            (self.api.wasm_functype_delete)(ty);
+            (params, results)
+        }
+    }
+
+    fn value_type(&self, ty: *const Opaque) -> ValueType {
+        self.types
+            .iter()
+            // SAFETY: two live value types.
+            .find(|(_, known)| unsafe { (self.api.wasmtime_wasm_valtype_equal)(ty, known.get()) })
+            .map_or(ValueType::Unsupported, |(ty, _)| *ty)
+    }
+
+    fn value(&mut self, mut val: Val) -> Value {
+        // SAFETY: the union is read as the kind the C API set.
+        let value = unsafe {
+            match val.kind {
+                kind::I32 => Value::I32(val.of.i32),
+                kind::I64 => Value::I64(val.of.i64),
+                kind::F32 => Value::F32(val.of.f32),
+                kind::F64 => Value::F64(val.of.f64),
+                kind::V128 => Value::V128(u128::from_le_bytes(val.of.v128)),
+                kind::FUNCREF if val.of.funcref.store_id == 0 => Value::FuncRef(None),
+                kind::FUNCREF => Value::FuncRef(Some(self.identity(&val.of.funcref))),
+                _ => Value::ExternRef {
+                    null: val.of.gc.store_id == 0,
+                },
+            }
+        };
+        if val.kind > kind::FUNCREF {
+            // SAFETY: a GC reference the C API rooted for us, released once.
+            unsafe { (self.api.wasmtime_val_unroot)(&mut val) };
+        }
+        value
+    }
+
+    fn identity(&self, func: &Func) -> FuncIdentity {
+        let (params, results) = self.signature(func);
+        // SAFETY: a function of this store.
+        let raw = unsafe { (self.api.wasmtime_func_to_raw)(self.context, func) };
+        FuncIdentity {
+            export: self.exported_funcs.get(&(raw as usize)).cloned(),
+            signature: Signature { params, results }.to_string(),
+        }
+    }
+}
+
+impl LiveInstance for CApiInstance<'_> {
+    fn call(&mut self, export: &str, args: &[Value]) -> Outcome {
+        let Some(item) = self.export(export, extern_kind::FUNC) else {
+            return Outcome::Error(format!("no exported function {export:?}"));
+        };
+        // SAFETY: the kind is FUNC.
+        let func = unsafe { item.of.func };
+        let (_, results) = self.signature(&func);
+        let params: Vec<Val> = args.iter().map(to_val).collect();
+        let mut returned = vec![Val::empty(); results.len()];
+        self.renew_budget();
+        let mut trap = std::ptr::null_mut();
+        // SAFETY: argument and result buffers of the function's arity.
+        let error = unsafe {
+            (self.api.wasmtime_func_call)(
+                self.context,
+                &func,
+                params.as_ptr(),
+                params.len(),
+                returned.as_mut_ptr(),
+                returned.len(),
+                &mut trap,
+            )
+        };
+        match self.failure(error, trap) {
+            Some(outcome) => outcome,
+            None => Outcome::Returned(returned.into_iter().map(|v| self.value(v)).collect()),
+        }
+    }
+
+    fn memory(&mut self, name: &str) -> Option<Vec<u8>> {
+        let item = self.export(name, extern_kind::MEMORY)?;
+        // SAFETY: the kind is MEMORY; `size` bytes at `data` while the store lives.
+        unsafe {
+            let data = (self.api.wasmtime_memory_data)(self.context, &item.of.handle);
+            let size = (self.api.wasmtime_memory_data_size)(self.context, &item.of.handle);
+            Some(if size == 0 {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(data, size).to_vec()
+            })
+        }
+    }
+
+    fn global(&mut self, name: &str) -> Option<Value> {
+        let item = self.export(name, extern_kind::GLOBAL)?;
+        let mut val = Val::empty();
+        // SAFETY: the kind is GLOBAL.
+        unsafe { (self.api.wasmtime_global_get)(self.context, &item.of.global, &mut val) };
+        Some(self.value(val))
+    }
+
+    fn set_global(&mut self, name: &str, value: &Value) -> bool {
+        let Some(item) = self.export(name, extern_kind::GLOBAL) else {
+            return false;
+        };
+        let val = to_val(value);
+        // SAFETY: the kind is GLOBAL.
+        let error = unsafe { (self.api.wasmtime_global_set)(self.context, &item.of.global, &val) };
+        if error.is_null() {
+            true
+        } else {
+            self.api.take_error(error);
+            false
+        }
+    }
+
+    fn table(&mut self, name: &str) -> Option<Vec<Value>> {
+        let item = self.export(name, extern_kind::TABLE)?;
+        // SAFETY: the kind is TABLE.
+        let size = unsafe { (self.api.wasmtime_table_size)(self.context, &item.of.handle) };
+        let mut elements = Vec::with_capacity(size as usize);
+        for index in 0..size {
+            let mut val = Val::empty();
+            // SAFETY: the kind is TABLE and `index` is below its size.
+            let found = unsafe {
+                (self.api.wasmtime_table_get)(self.context, &item.of.handle, index, &mut val)
+            };
+            assert!(found, "index {index} is below the table size {size}");
+            elements.push(self.value(val));
+        }
+        Some(elements)
+    }
+}
+
+fn to_val(value: &Value) -> Val {
+    let (kind, of) = match value {
+        Value::I32(v) => (kind::I32, ValUnion { i32: *v }),
+        Value::I64(v) => (kind::I64, ValUnion { i64: *v }),
+        Value::F32(bits) => (kind::F32, ValUnion { f32: *bits }),
+        Value::F64(bits) => (kind::F64, ValUnion { f64: *bits }),
+        Value::V128(bits) => (
+            kind::V128,
+            ValUnion {
+                v128: bits.to_le_bytes(),
+            },
+        ),
+        // Plans pass null references only.
+        Value::FuncRef(_) => (kind::FUNCREF, ValUnion { v128: [0; 16] }),
+        Value::ExternRef { .. } => (kind::EXTERNREF, ValUnion { v128: [0; 16] }),
+    };
+    Val { kind, of }
+}
+
+/// `wasmtime_trap_code_t` in the shared set.
+fn trap_kind(code: u8) -> TrapKind {
+    match code {
+        0 => TrapKind::StackOverflow,
+        1 => TrapKind::MemoryOutOfBounds,
+        2 => TrapKind::UnalignedAtomic,
+        3 => TrapKind::TableOutOfBounds,
+        4 => TrapKind::IndirectCallToNull,
+        5 => TrapKind::BadSignature,
+        6 => TrapKind::IntegerOverflow,
+        7 => TrapKind::IntegerDivisionByZero,
+        8 => TrapKind::BadConversionToInteger,
+        9 => TrapKind::Unreachable,
+        // The epoch deadline stands in for fuel, as in the linked engine.
+        10 | 11 => TrapKind::OutOfFuel,
+        13 => TrapKind::NullReference,
+        14 => TrapKind::MemoryOutOfBounds,
+        16 => TrapKind::CastFailure,
+        _ => TrapKind::Unknown,
+    }
+}
+
+impl Engine for CApiEngine {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn settings(&self) -> String {
+        format!(
+            "wasmtime {} (its C API library) {}",
+            self.version,
+            self.variant.cli_flags(&self.limits)
+        )
+    }
+
+    fn features(&self) -> WasmFeatures {
+        self.variant.features()
+    }
+
+    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
+        self.new_module(wasm).map(drop)
+    }
+
+    fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
+        let (module, compile) = Compiled::measure(|| self.new_module(wasm));
+        let module = match module {
+            Ok(module) => module,
+            Err(error) => return EngineRun::Rejected(error),
+        };
+        compiled();
+        let native_stack = self.limits.max_wasm_stack + NATIVE_STACK_RESERVE;
+        let module = &module;
+        on_native_stack(native_stack, || {
+            drive(|| self.instantiate(module), plan, compile)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_trap_code_of_wasmtime_h_maps_and_fuel_and_epochs_alike() {
+        assert_eq!(trap_kind(11), TrapKind::OutOfFuel);
+        assert_eq!(trap_kind(10), TrapKind::OutOfFuel);
+        assert_eq!(trap_kind(9), TrapKind::Unreachable);
+        assert_eq!(trap_kind(200), TrapKind::Unknown);
+    }
+}
