@@ -60,7 +60,7 @@ pub fn engine_table(report: &CaseReport) -> String {
                     text,
                     "{name:width$}  {:>10}  {} {}: {}",
                     "-",
-                    death.finding_kind().to_uppercase(),
+                    death.finding_kind().as_str().to_uppercase(),
                     if death.compiling {
                         "while compiling"
                     } else {

@@ -39,7 +39,7 @@ pub fn stop_on_new(findings: &[Finding], wasm: &[u8]) {
     let (settings, _) = setup();
     for finding in findings {
         // A possible sandbox escape is never a known bug.
-        let known = finding.kind != oracles::judge::death::BREACH
+        let known = finding.kind != oracles::judge::kind::FindingKind::Breach
             && settings
                 .triage
                 .suppression_for(&finding.signature, finding.suspect.as_deref(), wasm)

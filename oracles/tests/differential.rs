@@ -1173,7 +1173,7 @@ fn engines_that_died_are_not_run_again_and_their_death_is_judged_with_the_rest()
     let info = ModuleInfo::parse(&wasm).unwrap();
     let plan = Plan::single_call(&info, "f", &["7".to_string()]).unwrap();
     let death = Death {
-        kind: "breach".into(),
+        kind: oracles::judge::kind::FindingKind::Breach,
         how: "a memory fault in code compiled with explicit bounds checks (killed by SIGSEGV)"
             .into(),
         detail: "the worker died of SIGSEGV".into(),
@@ -1201,7 +1201,7 @@ fn engines_that_died_are_not_run_again_and_their_death_is_judged_with_the_rest()
     let [breach] = found.as_slice() else {
         panic!("{found:?}")
     };
-    assert_eq!(breach.kind, "breach");
+    assert_eq!(breach.kind, oracles::judge::kind::FindingKind::Breach);
     assert_eq!(
         breach.signature,
         "breach a memory fault in code compiled with explicit bounds checks (killed by SIGSEGV) in cranelift-tail-explicit"

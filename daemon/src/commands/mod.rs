@@ -51,7 +51,7 @@ pub fn exit_status_of(probed: &crate::process::probe::Probed) -> u8 {
     if probed
         .findings
         .iter()
-        .any(|f| f.kind == oracles::judge::death::BREACH)
+        .any(|f| f.kind == oracles::judge::kind::FindingKind::Breach)
     {
         return EXIT_BREACH;
     }

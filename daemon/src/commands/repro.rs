@@ -53,10 +53,7 @@ pub fn run(config: &Config, args: ReproArgs) -> Result<ExitCode> {
         )
     );
     // A measurement's figures say how far over (or under) the limits it is.
-    for cost in found
-        .iter()
-        .filter(|f| oracles::pipeline::findings::is_cost_kind(&f.kind))
-    {
+    for cost in found.iter().filter(|f| f.kind.is_cost()) {
         println!("          {}", cost.summary.replace('\n', "\n          "));
     }
     if now.is_some_and(|f| covers(&f)) {

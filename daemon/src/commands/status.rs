@@ -254,7 +254,9 @@ disagreements by blame (tie-breakers ran on {} case(s); {} later disagreement(s)
 
     let mut by_kind: BTreeMap<(&str, &str), (u64, i64)> = BTreeMap::new();
     for f in &snapshot.findings {
-        let entry = by_kind.entry((&f.kind, f.status.as_str())).or_default();
+        let entry = by_kind
+            .entry((f.kind.as_str(), f.status.as_str()))
+            .or_default();
         entry.0 += 1;
         entry.1 += f.hits;
     }

@@ -34,19 +34,6 @@ enum Line<'a> {
     Alone(&'a crate::store::Finding),
 }
 
-/// Urgency of a finding kind: possible sandbox escapes first, process
-/// deaths, then wrong results, then refusals, then resource blowups.
-fn priority(kind: &str) -> u8 {
-    match kind {
-        oracles::judge::death::BREACH => 0,
-        "crash" => 1,
-        "hang" | "oom" | oracles::judge::death::LIMIT_ESCAPE => 2,
-        "mismatch" | oracles::judge::versions::REGRESSION | oracles::judge::versions::FIX => 3,
-        "rejected:unexpected" => 4,
-        _ => 5,
-    }
-}
-
 /// Runs the command.
 pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
     let mut store = Store::open_existing(&config.store)?;
@@ -65,7 +52,7 @@ pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
     // Urgency, then new in the latest run, then how often it is hit.
     findings.sort_by_key(|f| {
         (
-            priority(&f.kind),
+            f.kind.urgency(),
             f.first_seen < latest_run_start,
             std::cmp::Reverse(f.hits),
             f.id,

@@ -43,7 +43,7 @@ impl Overview {
         let mut findings_by_kind: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
         for f in store.findings()? {
             *findings_by_kind
-                .entry(f.kind)
+                .entry(f.kind.to_string())
                 .or_default()
                 .entry(f.status.to_string())
                 .or_default() += 1;
@@ -95,7 +95,7 @@ pub struct Filter {
 
 impl Filter {
     fn keeps(&self, f: &Finding) -> bool {
-        (self.kind.is_empty() || f.kind == self.kind)
+        (self.kind.is_empty() || f.kind.as_str() == self.kind)
             && (self.status.is_empty() || f.status.as_str() == self.status)
             && (self.q.is_empty()
                 || f.signature.contains(&self.q)

@@ -72,11 +72,11 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         for f in &findings {
             by_kind
                 .get_or_create(&vec![
-                    ("kind".into(), f.kind.clone()),
+                    ("kind".into(), f.kind.to_string()),
                     ("status".into(), f.status.to_string()),
                 ])
                 .inc();
-            hits.get_or_create(&vec![("kind".into(), f.kind.clone())])
+            hits.get_or_create(&vec![("kind".into(), f.kind.to_string())])
                 .inc_by(f.hits as u64);
         }
         // Alerting keys on this one: a possible sandbox escape not fixed.
@@ -84,7 +84,7 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         breaches.set(
             findings
                 .iter()
-                .filter(|f| crate::health::gate::is_unfixed_breach(&f.kind, f.status))
+                .filter(|f| crate::health::gate::is_unfixed_breach(f.kind, f.status))
                 .count() as i64,
         );
         let run_count = Counter::<u64>::default();

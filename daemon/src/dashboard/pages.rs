@@ -81,7 +81,7 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
         .findings
         .iter()
         .map(|f| &f.finding)
-        .filter(|f| crate::health::gate::is_unfixed_breach(&f.kind, f.status))
+        .filter(|f| crate::health::gate::is_unfixed_breach(f.kind, f.status))
         .collect();
     let mut top: Vec<(&String, &u64)> = h.instructions.iter().collect();
     top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -322,7 +322,11 @@ pub async fn findings(
 ) -> Result<Markup, Failure> {
     let shown = filter.clone();
     let (list, kinds, groups) = with_store(&state, move |store, _| {
-        let mut kinds: Vec<String> = store.findings()?.into_iter().map(|f| f.kind).collect();
+        let mut kinds: Vec<String> = store
+            .findings()?
+            .into_iter()
+            .map(|f| f.kind.to_string())
+            .collect();
         kinds.sort();
         kinds.dedup();
         Ok((filtered(store, &shown)?, kinds, store.groups()?))
@@ -362,7 +366,7 @@ pub async fn findings(
         table #findings {
             tr { th.n { "#" } th { "kind" } th { "status" } th.n { "hits" } th { "suspect" } th.n { "shrunk" } th { "signature" } }
             @for f in &list {
-                tr.breach[f.kind == oracles::judge::death::BREACH] {
+                tr.breach[f.kind == oracles::judge::kind::FindingKind::Breach] {
                     td.n { a href=(format!("/findings/{}", f.id)) { (f.id) } }
                     td { (f.kind) }
                     td { (f.status) }

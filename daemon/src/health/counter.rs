@@ -3,6 +3,7 @@
 //! whoever reads one parses it once ([`Counter::parse`]) and matches on
 //! what it is, instead of taking prefixes off strings.
 
+use oracles::judge::kind::FindingKind;
 use std::fmt;
 
 /// One counter, per engine or under `ALL_ENGINES` (`*`).
@@ -104,12 +105,12 @@ impl Death {
         }
     }
 
-    /// The counter of a death of finding kind `kind` (`hang`, `oom`, ...).
-    pub fn of_kind(kind: &str) -> Death {
+    /// The counter of a death of finding kind `kind` (a hang, ...).
+    pub fn of_kind(kind: FindingKind) -> Death {
         match kind {
-            "hang" => Death::Hung,
-            "oom" => Death::Oom,
-            oracles::judge::death::BREACH => Death::Breached,
+            FindingKind::Hang => Death::Hung,
+            FindingKind::Oom => Death::Oom,
+            FindingKind::Breach => Death::Breached,
             _ => Death::Crashed,
         }
     }
@@ -269,7 +270,7 @@ mod tests {
             assert_eq!(counter.key(), name);
             assert_eq!(Counter::parse(name), counter, "{name}");
         }
-        assert_eq!(Death::of_kind("hang"), Death::Hung);
-        assert_eq!(Death::of_kind("crash"), Death::Crashed);
+        assert_eq!(Death::of_kind(FindingKind::Hang), Death::Hung);
+        assert_eq!(Death::of_kind(FindingKind::Crash), Death::Crashed);
     }
 }

@@ -179,8 +179,8 @@ pub struct FindingJson {
     pub id: i64,
     /// Dedup key.
     pub signature: String,
-    /// `crash`, `mismatch`, `compile-time`, ...
-    pub kind: String,
+    /// What kind of finding it is.
+    pub kind: oracles::judge::kind::FindingKind,
     /// `open`, `fixed`, `ignored`, `suppressed`.
     pub status: Status,
     /// Cases that hit it.
@@ -210,7 +210,7 @@ impl From<&Finding> for FindingJson {
         FindingJson {
             id: f.id,
             signature: f.signature.clone(),
-            kind: f.kind.clone(),
+            kind: f.kind,
             status: f.status,
             hits: f.hits,
             first_seen: f.first_seen,

@@ -5,7 +5,7 @@ use super::figures::Health;
 use super::policy::GatePolicy;
 use crate::store::Status;
 use oracles::case::instructions;
-use oracles::judge::death::BREACH;
+use oracles::judge::kind::FindingKind;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -27,8 +27,8 @@ pub struct RuleResult {
 /// Whether a finding is a possible sandbox breach not marked fixed: what
 /// fails the gate whatever its policy, and what the dashboard and
 /// `/metrics` raise.
-pub fn is_unfixed_breach(kind: &str, status: Status) -> bool {
-    kind == BREACH && status != Status::Fixed
+pub fn is_unfixed_breach(kind: FindingKind, status: Status) -> bool {
+    kind == FindingKind::Breach && status != Status::Fixed
 }
 
 /// Judges `health` by `policy`. `engines` is the matrix (oracle first);
@@ -65,7 +65,7 @@ pub fn evaluate(
         .findings
         .iter()
         .map(|f| &f.finding)
-        .filter(|f| is_unfixed_breach(&f.kind, f.status))
+        .filter(|f| is_unfixed_breach(f.kind, f.status))
         .collect();
     let mut rule = at_most(
         "breach findings not fixed (always 0)",
@@ -82,8 +82,12 @@ pub fn evaluate(
         );
     }
     rules.push(rule);
-    for (kind, max) in policy.max_open.iter().filter(|(kind, _)| *kind != BREACH) {
-        let open: Vec<_> = attention.iter().filter(|f| &f.kind == kind).collect();
+    for (kind, max) in policy
+        .max_open
+        .iter()
+        .filter(|(kind, _)| **kind != FindingKind::Breach)
+    {
+        let open: Vec<_> = attention.iter().filter(|f| f.kind == *kind).collect();
         // One bug seen through several signatures counts once: findings
         // are counted by group (an ungrouped finding is its own).
         let bugs: BTreeSet<(bool, i64)> = open
@@ -273,7 +277,7 @@ mod tests {
             finding: FindingJson {
                 id,
                 signature: signature.into(),
-                kind: kind.into(),
+                kind: FindingKind::parse(kind).unwrap(),
                 status: if needs_attention {
                     Status::Open
                 } else {
@@ -377,7 +381,7 @@ mod tests {
     #[test]
     fn open_findings_of_one_group_count_as_one_bug() {
         let mut policy = policy();
-        policy.max_open.insert("mismatch".into(), 1);
+        policy.max_open.insert(FindingKind::Mismatch, 1);
         let mut health = healthy();
         for (id, group) in [(7, Some(1)), (8, Some(1)), (9, None)] {
             let mut f = finding(id, "mismatch", &format!("mismatch {id}"), true);
@@ -446,10 +450,10 @@ mod tests {
                 // Even suppressed, and whatever the policy allows.
                 "breach findings not fixed (always 0)",
                 Box::new(|h, p| {
-                    p.max_open.insert(BREACH.into(), 5);
+                    p.max_open.insert(FindingKind::Breach, 5);
                     h.findings.push(finding(
                         4,
-                        BREACH,
+                        "breach",
                         "breach wrote outside linear memory (a canary changed) in x",
                         false,
                     ))
@@ -512,7 +516,7 @@ mod tests {
             ["open mismatch findings"]
         );
         let mut lenient = policy();
-        lenient.max_open.insert("mismatch".into(), 2);
+        lenient.max_open.insert(FindingKind::Mismatch, 2);
         assert!(failing(&health, &lenient, None).is_empty());
         // Only findings unknown to the baseline fail it, and the failure
         // names them.

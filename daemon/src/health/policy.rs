@@ -1,6 +1,7 @@
 //! The release gate's policy (`[gate]` in `config.toml`): what a healthy
 //! store must show. Judged by `health::gate`.
 
+use oracles::judge::kind::FindingKind;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -15,7 +16,7 @@ pub struct GatePolicy {
     /// Findings that need attention (open, no suppression rule covers
     /// them) hit in the window, at most, per kind; kinds not listed are
     /// not limited.
-    pub max_open: BTreeMap<String, u64>,
+    pub max_open: BTreeMap<FindingKind, u64>,
     /// Share of cases whose verdict is inconclusive, at most.
     pub max_inconclusive_share: f64,
     /// Share of cases too few engines accepted, at most.
@@ -44,22 +45,13 @@ impl Default for GatePolicy {
         GatePolicy {
             min_cases: 10_000,
             min_cases_per_variant: 5_000,
-            max_open: [
-                "crash",
-                "hang",
-                oracles::judge::death::LIMIT_ESCAPE,
-                "oom",
-                "mismatch",
-                "rejected:unexpected",
-                "compile-time",
-                "compile-memory",
-                "perf",
-                oracles::judge::versions::REGRESSION,
-                oracles::cost::releases::COMPILE_REGRESSION,
-            ]
-            .into_iter()
-            .map(|kind| (kind.to_string(), 0))
-            .collect(),
+            // Every kind but a fix (the candidate right where the reference
+            // release was wrong) and a breach (which always fails).
+            max_open: FindingKind::ALL
+                .into_iter()
+                .filter(|kind| !matches!(kind, FindingKind::Fix | FindingKind::Breach))
+                .map(|kind| (kind, 0))
+                .collect(),
             max_inconclusive_share: 0.01,
             max_rejected_share: 0.05,
             min_cases_per_second: 5.0,

@@ -1,6 +1,7 @@
 //! Counting verdicts and reasons over many cases; nothing is dropped.
 
 use super::counter::{Counter, Death};
+use oracles::judge::kind::FindingKind;
 use oracles::judge::outcome::EngineRun;
 use oracles::pipeline::findings::of_deaths;
 use oracles::{SeedReport, Verdict};
@@ -53,10 +54,8 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
     let mut events = if deaths.is_empty() {
         verdict_events(&verdict.label())
     } else {
-        let mut kinds: Vec<String> = deaths.iter().map(|f| f.kind.clone()).collect();
-        if verdict.is_finding() {
-            kinds.push(verdict.label());
-        }
+        let mut kinds: Vec<FindingKind> = deaths.iter().map(|f| f.kind).collect();
+        kinds.extend(verdict.finding_kind());
         findings_events(&kinds)
     };
     for (name, run) in &report.report.runs {
@@ -65,7 +64,7 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
             events.push((name.clone(), Counter::Ran.key()));
         }
         if let EngineRun::Died(death) = run {
-            events.push((name.clone(), death_counter(&death.kind)));
+            events.push((name.clone(), death_counter(death.kind)));
         }
         if matches!(verdict, Verdict::Agree) {
             events.push((name.clone(), Counter::Agree.key()));
@@ -134,16 +133,16 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
 /// first): the first is its verdict; a cost finding counts as
 /// `blowup:<kind>`, any other after the first as `later:<kind>`, so that
 /// every finding's hits are counted once.
-pub fn findings_events(kinds: &[String]) -> Vec<(String, String)> {
+pub fn findings_events(kinds: &[FindingKind]) -> Vec<(String, String)> {
     let Some(first) = kinds.first() else {
         return verdict_events("agree");
     };
-    let mut events = verdict_events(first);
+    let mut events = verdict_events(first.as_str());
     for (i, kind) in kinds.iter().enumerate() {
-        if oracles::pipeline::findings::is_cost_kind(kind) {
-            events.push((ALL_ENGINES.into(), Counter::Blowup(kind.clone()).key()));
+        if kind.is_cost() {
+            events.push((ALL_ENGINES.into(), Counter::Blowup(kind.to_string()).key()));
         } else if i > 0 {
-            events.push((ALL_ENGINES.into(), Counter::Later(kind.clone()).key()));
+            events.push((ALL_ENGINES.into(), Counter::Later(kind.to_string()).key()));
         }
     }
     events
@@ -151,7 +150,7 @@ pub fn findings_events(kinds: &[String]) -> Vec<(String, String)> {
 
 /// The per-engine counter an engine's death of finding kind `kind`
 /// increments: `crashed`, `hung`, `oom` or `breached`.
-pub fn death_counter(kind: &str) -> String {
+pub fn death_counter(kind: FindingKind) -> String {
     Counter::Died(Death::of_kind(kind)).key()
 }
 

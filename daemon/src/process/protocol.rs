@@ -193,7 +193,7 @@ mod tests {
             instructions: [("i32.add".to_string(), 3)].into_iter().collect(),
             findings: vec![Finding {
                 signature: "crash wasmi: boom\nsecond line".into(),
-                kind: "crash".into(),
+                kind: oracles::judge::kind::FindingKind::Crash,
                 summary: "CRASH\n".into(),
                 suspect: None,
                 flips: vec!["wasmi with translation eager -> lazy: agrees".into()],

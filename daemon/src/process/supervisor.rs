@@ -566,7 +566,7 @@ impl Supervisor<'_> {
                     self.new_findings += 1;
                     info!(
                         finding = recorded.id,
-                        kind = finding.kind,
+                        kind = finding.kind.as_str(),
                         seed,
                         "new finding #{}: {signature}",
                         recorded.id
@@ -741,7 +741,7 @@ impl Supervisor<'_> {
                 // The case's verdict is what its first finding was recorded
                 // as (a compile blowup when killed while compiling); each
                 // engine's counter says what happened to it.
-                let kinds: Vec<String> = found.iter().map(|f| f.kind.clone()).collect();
+                let kinds: Vec<_> = found.iter().map(|f| f.kind).collect();
                 let wasm: Arc<[u8]> = wasm.into();
                 for finding in found {
                     self.record(finding, Some(current.seed), &wasm)?;
@@ -749,11 +749,11 @@ impl Supervisor<'_> {
                 let mut events = findings_events(&kinds);
                 if let Order::Check { dead, .. } = &order {
                     for (name, earlier) in dead {
-                        events.push((name.clone(), death_counter(&earlier.kind).to_string()));
+                        events.push((name.clone(), death_counter(earlier.kind)));
                     }
                 }
                 if let Some(engine) = engine {
-                    events.push((engine, death_counter(&death.kind).to_string()));
+                    events.push((engine, death_counter(death.kind)));
                 }
                 tally(&mut assignment.counters, &mut self.run_counters, events);
                 assignment.next = current.seed + 1;

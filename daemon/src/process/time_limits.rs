@@ -95,7 +95,7 @@ impl TimeLimits {
         engine: Option<&str>,
         compiling: bool,
     ) {
-        if let (Some(engine), "hang") = (engine, death.kind.as_str()) {
+        if let (Some(engine), oracles::judge::kind::FindingKind::Hang) = (engine, death.kind) {
             self.learn(engine, compiling);
         }
     }

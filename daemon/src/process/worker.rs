@@ -379,11 +379,9 @@ fn run_case(
                 .runs
                 .iter()
                 .any(|(_, run)| matches!(run, oracles::EngineRun::Died(_)));
-            let measured_costs = found
-                .iter()
-                .filter(|f| !died && oracles::pipeline::findings::is_cost_kind(&f.kind));
+            let measured_costs = found.iter().filter(|f| !died && f.kind.is_cost());
             for blowup in measured_costs {
-                events.push(("*".into(), Counter::Blowup(blowup.kind.clone()).key()));
+                events.push(("*".into(), Counter::Blowup(blowup.kind.to_string()).key()));
             }
             CaseResult {
                 seed,

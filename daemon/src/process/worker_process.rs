@@ -6,6 +6,7 @@ use super::protocol::{Order, Reply};
 use crate::config::WORKER_CONFIG_ENV;
 use anyhow::{Context, Result};
 use oracles::engine::has_explicit_checks;
+use oracles::judge::kind::FindingKind;
 use oracles::pipeline::findings::of_deaths;
 use oracles::EngineRun;
 use oracles::Finding;
@@ -76,10 +77,10 @@ pub fn death_finding(death: &Death, engine: Option<&str>, compiling: bool, case:
     let Some(engine) = engine else {
         return Finding {
             signature: death_signature(death, None),
-            kind: death.kind.clone(),
+            kind: death.kind,
             summary: format!(
                 "{} in {} ({case})\n  {}\n",
-                death.kind.to_uppercase(),
+                death.kind.as_str().to_uppercase(),
                 place(None),
                 death.detail.replace('\n', "\n  ")
             ),
@@ -341,7 +342,7 @@ fn descendants(pid: u32) -> Vec<u32> {
 pub fn classify(status: ExitStatus, killed_for: Option<KillReason>, stderr_tail: &str) -> Death {
     match killed_for {
         Some(KillReason::Timeout(limit)) => Death::new(
-            "hang",
+            FindingKind::Hang,
             "ran past its time limit".into(),
             format!(
                 "killed after {} s in one phase (compiling, or running: instantiation and calls)",
@@ -350,7 +351,7 @@ pub fn classify(status: ExitStatus, killed_for: Option<KillReason>, stderr_tail:
             stderr_tail,
         ),
         Some(KillReason::Memory { rss, limit }) => Death::new(
-            "oom",
+            FindingKind::Oom,
             "resident memory exceeded the limit".into(),
             format!(
                 "killed at {} MiB resident, limit {} MiB",
@@ -384,14 +385,14 @@ mod tests {
             ("crash", "killed by SIGSEGV")
         );
         let abort = classify(signalled(libc::SIGABRT), None, "assertion failed");
-        assert_eq!(abort.kind, "crash");
+        assert_eq!(abort.kind.as_str(), "crash");
         assert!(abort.detail.contains("assertion failed"));
         let alloc = classify(
             signalled(libc::SIGABRT),
             None,
             "memory allocation of 1048576 bytes failed",
         );
-        assert_eq!(alloc.kind, "oom");
+        assert_eq!(alloc.kind.as_str(), "oom");
         let hang = classify(
             signalled(libc::SIGKILL),
             Some(KillReason::Timeout(Duration::from_secs(30))),
@@ -412,9 +413,12 @@ mod tests {
             }),
             "",
         );
-        assert_eq!(oom.kind, "oom");
+        assert_eq!(oom.kind.as_str(), "oom");
         assert!(oom.detail.contains("5120 MiB"));
-        assert_eq!(classify(signalled(libc::SIGKILL), None, "").kind, "oom");
+        assert_eq!(
+            classify(signalled(libc::SIGKILL), None, "").kind.as_str(),
+            "oom"
+        );
         let panic = classify(ExitStatus::from_raw(101 << 8), None, "thread 'x' panicked");
         assert_eq!(
             (panic.kind.as_str(), panic.how.as_str()),
@@ -473,10 +477,15 @@ mod tests {
         // is the harness's whatever the phase.
         let segv = classify(signalled(libc::SIGSEGV), None, "");
         assert_eq!(
-            death_finding(&segv, Some("cranelift"), true, "seed 7").kind,
+            death_finding(&segv, Some("cranelift"), true, "seed 7")
+                .kind
+                .as_str(),
             "crash"
         );
-        assert_eq!(death_finding(&timeout, None, true, "seed 7").kind, "hang");
+        assert_eq!(
+            death_finding(&timeout, None, true, "seed 7").kind.as_str(),
+            "hang"
+        );
     }
 
     #[test]
@@ -484,7 +493,7 @@ mod tests {
         let segv = classify(signalled(libc::SIGSEGV), None, "");
         // Code with explicit bounds checks never faults by design.
         let breach = in_engine(&segv, "cranelift-tail-explicit", false);
-        assert_eq!(breach.kind, "breach");
+        assert_eq!(breach.kind.as_str(), "breach");
         assert_eq!(
             breach.how,
             "a memory fault in code compiled with explicit bounds checks (killed by SIGSEGV)"
@@ -495,17 +504,21 @@ mod tests {
             false,
             "seed 1",
         );
-        assert_eq!(finding.kind, "breach");
+        assert_eq!(finding.kind.as_str(), "breach");
         // Not while compiling, not under guard pages, not wasmi.
         assert_eq!(
-            in_engine(&segv, "cranelift-tail-explicit", true).kind,
+            in_engine(&segv, "cranelift-tail-explicit", true)
+                .kind
+                .as_str(),
             "crash"
         );
         assert_eq!(
-            in_engine(&segv, "cranelift-tail-signals", false).kind,
+            in_engine(&segv, "cranelift-tail-signals", false)
+                .kind
+                .as_str(),
             "crash"
         );
-        assert_eq!(in_engine(&segv, "wasmi", false).kind, "crash");
+        assert_eq!(in_engine(&segv, "wasmi", false).kind.as_str(), "crash");
         // Wasmtime's own words, whatever the variant and signal.
         let abort = classify(
             signalled(libc::SIGABRT),
@@ -531,7 +544,9 @@ mod tests {
             "",
         );
         assert_eq!(
-            in_engine(&hang, "cranelift-tail-explicit", false).kind,
+            in_engine(&hang, "cranelift-tail-explicit", false)
+                .kind
+                .as_str(),
             "hang"
         );
     }

@@ -69,7 +69,7 @@ mod tests {
         let mut store = Store::open_dir(&dir).unwrap();
         let hit = Hit {
             signature: "mismatch call",
-            kind: "mismatch",
+            kind: oracles::judge::kind::FindingKind::Mismatch,
             seed: Some(1),
             run: None,
             wasm: b"module",

@@ -4,6 +4,7 @@
 use super::database::{seed_from_sql, seed_to_sql, Store};
 use super::sql::{params, Db, Row, Value};
 use anyhow::{Context, Result};
+use oracles::judge::kind::FindingKind;
 
 /// A finding as stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -12,8 +13,8 @@ pub struct Finding {
     pub id: i64,
     /// Dedup key (see `oracles::Verdict::signature`).
     pub signature: String,
-    /// `crash`, `hang`, `oom`, `mismatch`, `rejected:unexpected`, ...
-    pub kind: String,
+    /// What kind of finding it is.
+    pub kind: FindingKind,
     /// Unix seconds of the first hit.
     pub first_seen: i64,
     /// Unix seconds of the latest hit.
@@ -144,8 +145,8 @@ impl std::fmt::Display for Status {
 pub struct Hit<'a> {
     /// Dedup key.
     pub signature: &'a str,
-    /// `crash`, `hang`, `oom` or the verdict label.
-    pub kind: &'a str,
+    /// What kind of finding it is.
+    pub kind: FindingKind,
     /// The seed, if the case came from one.
     pub seed: Option<u64>,
     /// The daemon run that found it, if any.
@@ -189,7 +190,7 @@ impl<'a> Hit<'a> {
     ) -> Hit<'a> {
         Hit {
             signature: &finding.signature,
-            kind: &finding.kind,
+            kind: finding.kind,
             seed,
             run: None,
             wasm,
@@ -209,7 +210,7 @@ pub fn is_suppressed(
     triage: &oracles::triage::config::TriageConfig,
     wasm: &[u8],
 ) -> bool {
-    finding.kind != oracles::judge::death::BREACH
+    finding.kind != FindingKind::Breach
         && triage
             .suppression_for(&finding.signature, finding.suspect.as_deref(), wasm)
             .is_some()
@@ -281,7 +282,7 @@ impl Store {
                              ON CONFLICT (signature) DO NOTHING RETURNING id",
                             params![
                                 signature,
-                                hit.kind,
+                                hit.kind.as_str(),
                                 hit.now,
                                 seed,
                                 hash.as_str(),
@@ -338,9 +339,9 @@ impl Store {
             .context("counting findings")
     }
 
-    /// All findings, most severe kind first ([`SEVERITY`]), then most hit.
+    /// All findings, most severe kind first ([`severity`]), then most hit.
     pub fn findings(&self) -> Result<Vec<Finding>> {
-        self.findings_where(&format!("ORDER BY {SEVERITY}, hits DESC, id"), &[])
+        self.findings_where(&format!("ORDER BY {}, hits DESC, id", severity()), &[])
             .context("reading findings")
     }
 
@@ -504,7 +505,8 @@ impl Store {
                         &format!(
                             "SELECT id FROM findings WHERE status = 'open' AND reproducible IS NULL
                                AND (?3 = 1 OR claimed_until IS NULL OR claimed_until < ?1 OR claimed_by = ?2)
-                             ORDER BY {SEVERITY}, hits DESC, id LIMIT 1{}",
+                             ORDER BY {}, hits DESC, id LIMIT 1{}",
+                            severity(),
                             tx.skip_locked()
                         ),
                         params![now, claimant, alone],
@@ -570,10 +572,16 @@ impl Store {
     }
 }
 
-/// SQL ordering findings by urgency: possible sandbox escapes, process
-/// deaths, wrong results, then the rest.
-pub const SEVERITY: &str = "CASE kind WHEN 'breach' THEN 0 WHEN 'crash' THEN 1 \
-     WHEN 'hang' THEN 2 WHEN 'oom' THEN 2 WHEN 'mismatch' THEN 3 ELSE 4 END";
+/// SQL ordering findings by the urgency of their kind
+/// ([`FindingKind::urgency`]): possible sandbox escapes, process deaths,
+/// wrong results, refusals, then resource blowups.
+fn severity() -> String {
+    let cases: String = FindingKind::ALL
+        .iter()
+        .map(|kind| format!(" WHEN '{}' THEN {}", kind.as_str(), kind.urgency()))
+        .collect();
+    format!("CASE kind{cases} ELSE {} END", u8::MAX)
+}
 
 /// Whether `wasm`'s code has every instruction of `instructions`
 /// (space-separated names as WAT spells them).
@@ -593,7 +601,8 @@ pub(super) fn finding_from_row(row: &Row) -> Result<Finding> {
     Ok(Finding {
         id: row.get(0)?,
         signature: row.get(1)?,
-        kind: row.get(2)?,
+        kind: FindingKind::parse(&row.get::<String>(2)?)
+            .context("a finding of the store has a kind crosscheck never writes")?,
         first_seen: row.get(3)?,
         last_seen: row.get(4)?,
         hits: row.get(5)?,
@@ -635,7 +644,7 @@ mod tests {
     fn hit<'a>(signature: &'a str, seed: u64, wasm: &'a [u8], now: i64) -> Hit<'a> {
         Hit {
             signature,
-            kind: "mismatch",
+            kind: FindingKind::Mismatch,
             seed: Some(seed),
             run: None,
             wasm,

@@ -207,7 +207,7 @@ mod tests {
     fn record(store: &mut Store, signature: &str) -> i64 {
         let hit = Hit {
             signature,
-            kind: "mismatch",
+            kind: oracles::judge::kind::FindingKind::Mismatch,
             seed: Some(1),
             run: None,
             wasm: signature.as_bytes(),

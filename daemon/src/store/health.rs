@@ -181,7 +181,7 @@ mod tests {
         store
             .record(&Hit {
                 signature,
-                kind: "mismatch",
+                kind: oracles::judge::kind::FindingKind::Mismatch,
                 seed: Some(seed),
                 run: Some(run),
                 wasm: b"\0asm\x01\0\0\0",

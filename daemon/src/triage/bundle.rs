@@ -161,7 +161,7 @@ pub const SECURITY_NOTICE: &str = "> **Do not file this as a public issue.** Thi
 /// module goes by in the commands.
 pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str) -> Result<String> {
     let mut out = String::new();
-    if f.kind == oracles::judge::death::BREACH {
+    if f.kind == oracles::judge::kind::FindingKind::Breach {
         writeln!(out, "{SECURITY_NOTICE}")?;
     }
     writeln!(out, "### {}: {}\n", f.kind, f.signature)?;

@@ -10,6 +10,7 @@ use crate::store::{Finding, GroupKey, Store};
 use crate::triage::bundle;
 use crate::triage::scaling_checks;
 use anyhow::{anyhow, Result};
+use oracles::judge::kind::FindingKind;
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -54,18 +55,18 @@ pub fn triage(
     // A finding shrunk before is shrunk further from where it stopped.
     let start = finding.shrunk.as_deref().unwrap_or(&finding.artifact);
     let wasm = store.read_artifact(start)?;
-    let seed = finding.first_seed.unwrap_or(0);
-    let signature = finding.case_signature();
-    let runs = config.settings.triage.reproduce_runs;
+    let case = Case {
+        finding,
+        wasm: &wasm,
+        seed: finding.first_seed.unwrap_or(0),
+        signature: finding.case_signature(),
+        attempts,
+        stop,
+    };
     // A compile blowup may have been judged against the run's own costs.
     prober.set_baseline(Some(store.baseline()?));
-    let mut reproduced = 0;
-    for _ in 0..runs {
-        if stop.load(Ordering::Relaxed) {
-            return Err(anyhow!("stopped"));
-        }
-        reproduced += u32::from(prober.gives(&wasm, seed, signature)?);
-    }
+    let runs = config.settings.triage.reproduce_runs;
+    let reproduced = reproduce(prober, &case, runs)?;
     // Recorded only with the outcome, so that a triage cut short by a stop
     // is done again by the next run.
     let reproducibility = format!("{reproduced}/{runs}");
@@ -79,66 +80,17 @@ pub fn triage(
             merge: None,
         });
     }
-    let is_cost = oracles::pipeline::findings::is_cost_kind(&finding.kind);
-    // Candidates that loop forever are common while shrinking (a loop's
-    // exit removed): each runs every engine to the end of its budget. With
-    // a tenth of the budgets such a candidate costs a tenth of the time;
-    // used when the finding reproduces under them.
-    let tight_config = if is_cost {
-        None
-    } else {
-        let e = &config.settings.execution;
-        Some(config.with_budgets(
-            (e.fuel / TIGHT_BUDGET_DIVISOR).max(1),
-            (e.epoch_deadline_ms / TIGHT_BUDGET_DIVISOR).max(10),
-        )?)
-    };
-    let mut tight = tight_config.as_ref().map(|c| prober.for_config(c));
-    let tight_reproduces = match &mut tight {
-        Some(tight) => tight.gives(&wasm, seed, signature)?,
-        None => false,
-    };
-    let case = Case {
-        finding,
-        wasm: &wasm,
-        seed,
-        signature,
-        attempts,
-        stop,
-    };
-    let (shrunk, group) = match (tight_reproduces, &mut tight) {
-        (true, Some(tight)) => {
-            info!(
-                finding = finding.id,
-                "shrinking with a tenth of the fuel and epoch budgets"
-            );
-            shrink_and_reduce(config, tight, &case, on_smaller)?
-        }
-        _ => shrink_and_reduce(config, prober, &case, on_smaller)?,
-    };
-    drop(tight);
-    // Which single setting of the suspected engines makes the shrunk case
-    // agree: a crash of the flipped variants is recorded as what it is.
-    let flips = match prober.probe_with_flips(&shrunk.wasm, seed, signature)? {
-        Some(report) if oracles::judge::verdict::signature_covers(signature, &report.signature) => {
-            report.flips
-        }
-        Some(report) => vec![format!(
-            "the flipped variants changed the outcome to `{}`",
-            report.signature
-        )],
-        None => vec!["the shrunk module no longer reproduces".to_string()],
-    };
+    let (shrunk, group) = shrink_within_small_budgets(config, prober, &case, on_smaller)?;
+    let flips = flips_of(prober, &shrunk.wasm, &case)?;
     store.set_flips(finding.id, &flips)?;
-    // A shape is only a merge key; a module it cannot parse is not merged.
-    let shape = oracles::triage::code_shape::fingerprint(&shrunk.wasm).ok();
-    store.set_shrunk(finding.id, &shrunk.wasm, shape.as_deref())?;
-    if let Some((key, fingerprint)) = &group {
-        store.assign_group(finding.id, key, fingerprint)?;
-        suppress_by_trigger(config, store, finding, key)?;
-    }
-    store.set_reproducibility(finding.id, &reproducibility)?;
-    let merge = store.merge_same_shape(finding.id)?;
+    let merge = record(
+        config,
+        store,
+        finding,
+        &shrunk.wasm,
+        group.as_ref(),
+        &reproducibility,
+    )?;
     write_bundle(config, store, merge.map_or(finding.id, |(_, into)| into));
     Ok(Triaged {
         reproduced,
@@ -146,6 +98,97 @@ pub fn triage(
         shrunk: Some(shrunk),
         merge,
     })
+}
+
+/// `Err` once `stop` is set: every loop of triage checks it.
+fn unless_stopped(stop: &AtomicBool) -> Result<()> {
+    if stop.load(Ordering::Relaxed) {
+        Err(anyhow!("stopped"))
+    } else {
+        Ok(())
+    }
+}
+
+/// How many of `runs` runs of the case's module give its signature.
+fn reproduce(prober: &mut Prober<'_>, case: &Case, runs: u32) -> Result<u32> {
+    let mut reproduced = 0;
+    for _ in 0..runs {
+        unless_stopped(case.stop)?;
+        reproduced += u32::from(prober.gives(case.wasm, case.seed, case.signature)?);
+    }
+    Ok(reproduced)
+}
+
+/// Shrinks and reduces the case, with a tenth of the fuel and epoch
+/// budgets when it reproduces under them: candidates that loop forever are
+/// common while shrinking (a loop's exit removed), and each runs every
+/// engine to the end of its budget. Cost findings keep the budgets their
+/// measurement was made under.
+fn shrink_within_small_budgets(
+    config: &Config,
+    prober: &mut Prober<'_>,
+    case: &Case,
+    on_smaller: impl FnMut(usize) + 'static,
+) -> Result<(oracles::triage::shrink::Shrunk, Option<(GroupKey, String)>)> {
+    if case.finding.kind.is_cost() {
+        return shrink_and_reduce(config, prober, case, on_smaller);
+    }
+    let e = &config.settings.execution;
+    let small = config.with_budgets(
+        (e.fuel / TIGHT_BUDGET_DIVISOR).max(1),
+        (e.epoch_deadline_ms / TIGHT_BUDGET_DIVISOR).max(10),
+    )?;
+    let mut tight = prober.for_config(&small);
+    if tight.gives(case.wasm, case.seed, case.signature)? {
+        info!(
+            finding = case.finding.id,
+            "shrinking with a tenth of the fuel and epoch budgets"
+        );
+        return shrink_and_reduce(config, &mut tight, case, on_smaller);
+    }
+    drop(tight);
+    shrink_and_reduce(config, prober, case, on_smaller)
+}
+
+/// Which single setting of the suspected engines makes the shrunk module
+/// agree; a crash of the flipped variants is recorded as what it is.
+fn flips_of(prober: &mut Prober<'_>, shrunk: &[u8], case: &Case) -> Result<Vec<String>> {
+    Ok(
+        match prober.probe_with_flips(shrunk, case.seed, case.signature)? {
+            Some(report)
+                if oracles::judge::verdict::signature_covers(case.signature, &report.signature) =>
+            {
+                report.flips
+            }
+            Some(report) => vec![format!(
+                "the flipped variants changed the outcome to `{}`",
+                report.signature
+            )],
+            None => vec!["the shrunk module no longer reproduces".to_string()],
+        },
+    )
+}
+
+/// Stores the shrunk module, its code shape and group (suppressing it when
+/// a known-bug rule names its trigger) and its reproducibility, then merges
+/// it with a finding of the same shape: `(merged, into)`.
+fn record(
+    config: &Config,
+    store: &mut Store,
+    finding: &Finding,
+    shrunk: &[u8],
+    group: Option<&(GroupKey, String)>,
+    reproducibility: &str,
+) -> Result<Option<(i64, i64)>> {
+    // A shape is only a merge key; a module it cannot parse is not merged.
+    let shape = oracles::triage::code_shape::fingerprint(shrunk).ok();
+    store.set_shrunk(finding.id, shrunk, shape.as_deref())?;
+    if let Some((key, fingerprint)) = group {
+        store.assign_group(finding.id, key, fingerprint)?;
+        suppress_by_trigger(config, store, finding, key)?;
+    }
+    store.set_reproducibility(finding.id, reproducibility)?;
+    store.merge_same_shape(finding.id)
 }
 
 /// What shrinking a finding needs to know.
@@ -179,7 +222,7 @@ fn shrink_and_reduce(
         stop,
     } = *case;
     let deadline = Instant::now() + Duration::from_secs(config.settings.triage.shrink_seconds);
-    let is_cost = oracles::pipeline::findings::is_cost_kind(&finding.kind);
+    let is_cost = finding.kind.is_cost();
     // A blowup (or a slow run) shrinks to the smallest module still over
     // the limits; keeping it twice over lets the shrunk module reproduce on
     // a noisy machine.
@@ -206,9 +249,7 @@ fn shrink_and_reduce(
         attempts,
         seed,
         &mut |candidate| {
-            if stop.load(Ordering::Relaxed) {
-                return Err(anyhow!("stopped"));
-            }
+            unless_stopped(stop)?;
             // Out of time: refusing the rest ends the search with the best so far.
             if Instant::now() > deadline {
                 return Ok(false);
@@ -225,9 +266,7 @@ fn shrink_and_reduce(
     }
     let deadline = Instant::now() + Duration::from_secs(config.settings.triage.reduce_seconds);
     let mut still = |candidate: &[u8]| -> Result<bool> {
-        if stop.load(Ordering::Relaxed) {
-            return Err(anyhow!("stopped"));
-        }
+        unless_stopped(stop)?;
         prober.gives(candidate, seed, signature)
     };
     let reduced = oracles::triage::reduce::reduce(&shrunk.wasm, deadline, &mut still)?;
@@ -254,11 +293,9 @@ fn suppress_by_trigger(
         .triage
         .suppression_by_trigger(trigger, finding.suspect.as_deref());
     let current = store.require_finding(finding.id)?;
-    if let (Some(rule), crate::store::Status::Open, false) = (
-        rule,
-        current.status,
-        finding.kind == oracles::judge::death::BREACH,
-    ) {
+    if let (Some(rule), crate::store::Status::Open, false) =
+        (rule, current.status, finding.kind == FindingKind::Breach)
+    {
         store.set_status(finding.id, crate::store::Status::Suppressed)?;
         info!(
             finding = finding.id,
@@ -453,7 +490,10 @@ pub fn triage_next(
         ..
     }) = &outcome
     {
-        if finding.kind.starts_with("compile-") {
+        if matches!(
+            finding.kind,
+            FindingKind::CompileTime | FindingKind::CompileMemory | FindingKind::CompileRegression
+        ) {
             scaling_checks::check_finding(config, store, prober, stop, &finding, &shrunk.wasm)?;
         }
     }

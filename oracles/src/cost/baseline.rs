@@ -46,10 +46,10 @@ impl Metric {
     }
 
     /// The finding kind a blowup of this metric is.
-    pub fn finding_kind(self) -> &'static str {
+    pub fn finding_kind(self) -> crate::judge::kind::FindingKind {
         match self {
-            Metric::CompileTime => "compile-time",
-            Metric::CompileHeap => "compile-memory",
+            Metric::CompileTime => crate::judge::kind::FindingKind::CompileTime,
+            Metric::CompileHeap => crate::judge::kind::FindingKind::CompileMemory,
         }
     }
 

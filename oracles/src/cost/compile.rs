@@ -11,14 +11,16 @@ use super::heap::PeakHeap;
 use super::limits::CostLimits;
 use crate::engine::matrix::{CaseReport, Matrix};
 use crate::engine::Engine;
+use crate::judge::kind::FindingKind;
 use crate::judge::outcome::EngineRun;
 use std::time::Duration;
 
 /// A compile over a limit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Blowup {
-    /// `compile-time` or `compile-memory`.
-    pub kind: &'static str,
+    /// [`FindingKind::CompileTime`], `CompileMemory` or
+    /// `CompileRegression`.
+    pub kind: FindingKind,
     /// The engine.
     pub engine: String,
     /// Dedup key: kind and engine.
@@ -150,20 +152,20 @@ fn over(
     limits: &CostLimits,
     reference: &CompileCost,
     cost: &CompileCost,
-) -> Vec<(&'static str, String)> {
+) -> Vec<(FindingKind, String)> {
     let mut found = Vec::new();
     let seconds = cost.own_time().as_secs_f64();
     let ratio = seconds / reference.own_time().as_secs_f64().max(1e-6);
     if seconds > limits.compile.seconds {
         found.push((
-            "compile-time",
+            FindingKind::CompileTime,
             format!("over the limit of {} s", limits.compile.seconds),
         ));
     } else if cost.own_time() >= Duration::from_millis(limits.compile.time_floor_ms)
         && ratio > limits.compile.time_ratio
     {
         found.push((
-            "compile-time",
+            FindingKind::CompileTime,
             format!(
                 "{ratio:.0} times the reference, over {}",
                 limits.compile.time_ratio
@@ -175,14 +177,14 @@ fn over(
         let ratio = peak as f64 / (reference_peak.max(1) as f64);
         if mib > limits.compile.memory_mib as f64 {
             found.push((
-                "compile-memory",
+                FindingKind::CompileMemory,
                 format!("over the limit of {} MiB", limits.compile.memory_mib),
             ));
         } else if mib >= limits.compile.memory_floor_mib as f64
             && ratio > limits.compile.memory_ratio
         {
             found.push((
-                "compile-memory",
+                FindingKind::CompileMemory,
                 format!(
                     "{ratio:.0} times the reference, over {}",
                     limits.compile.memory_ratio
@@ -258,7 +260,7 @@ mod tests {
     fn limits_are_absolute_or_relative_above_a_floor() {
         let limits = CostLimits::default();
         let reference = cost(1, 1);
-        let kinds = |reference: &CompileCost, c: &CompileCost| -> Vec<&str> {
+        let kinds = |reference: &CompileCost, c: &CompileCost| -> Vec<FindingKind> {
             over(&limits, reference, c)
                 .into_iter()
                 .map(|(k, _)| k)
@@ -267,15 +269,16 @@ mod tests {
         assert!(kinds(&reference, &cost(200, 50)).is_empty());
         // 1000x the reference but under the floor: a small module.
         assert!(kinds(&cost(0, 0), &cost(400, 0)).is_empty());
-        assert_eq!(kinds(&reference, &cost(2000, 1)), ["compile-time"]);
-        assert_eq!(kinds(&reference, &cost(11_000, 1)), ["compile-time"]);
-        assert_eq!(kinds(&reference, &cost(10, 3000)), ["compile-memory"]);
-        assert_eq!(kinds(&reference, &cost(10, 1100)), ["compile-memory"]);
+        use FindingKind::{CompileMemory, CompileTime};
+        assert_eq!(kinds(&reference, &cost(2000, 1)), [CompileTime]);
+        assert_eq!(kinds(&reference, &cost(11_000, 1)), [CompileTime]);
+        assert_eq!(kinds(&reference, &cost(10, 3000)), [CompileMemory]);
+        assert_eq!(kinds(&reference, &cost(10, 1100)), [CompileMemory]);
         assert!(kinds(&cost(1, 2), &cost(10, 1100)).is_empty());
         // Over both: both are findings.
         assert_eq!(
             kinds(&reference, &cost(2000, 1100)),
-            ["compile-time", "compile-memory"]
+            [CompileTime, CompileMemory]
         );
     }
 

@@ -1,6 +1,7 @@
-//! Compile cost across Wasmtime releases: with a reference release in the
-//! matrix (`[matrix] reference_release`), each engine's compile of a case
-//! is compared with its twin's on the reference release. An engine that
+//! Compile cost across Wasmtime releases: with engines of two releases in
+//! the matrix (`[matrix] reference_release`, or `NAME@MAJOR` engines), each
+//! engine's compile of a case on the newer release (the candidate) is
+//! compared with its twin's on the older one (the reference). An engine that
 //! compiles the same module many times slower, or with many times the peak
 //! heap, than the release before is a `compile-regression` finding of its
 //! own, however far below the absolute limits it stays.
@@ -12,25 +13,32 @@ use super::spread::spanning;
 use crate::engine::matrix::{CaseReport, Matrix};
 use crate::engine::versioned_name::{is_twin, linked_major, split_version};
 use crate::engine::Engine;
+use crate::judge::kind::FindingKind;
 use crate::judge::outcome::EngineRun;
 use std::time::Duration;
 
-/// Finding kind: a compile far costlier than on the reference release.
-pub const COMPILE_REGRESSION: &str = "compile-regression";
-
-/// `(candidate, reference)` engine pairs of the matrix: an engine of the
-/// linked release and the same engine on another release.
+/// `(candidate, reference)` engine pairs of the matrix: an engine on the
+/// newer release and the same engine on the older one (one of the two is
+/// the linked release).
 fn twins(matrix: &Matrix) -> Vec<(&dyn Engine, &dyn Engine)> {
     let engines = matrix.engines();
     engines
         .iter()
-        .filter_map(|reference| {
-            let candidate = engines
-                .iter()
-                .find(|c| is_twin(c.name(), reference.name()))?;
-            Some((candidate.as_ref(), reference.as_ref()))
+        .filter_map(|other| {
+            let linked = engines.iter().find(|c| is_twin(c.name(), other.name()))?;
+            let newer = split_version(other.name()).1 > Some(linked_major());
+            Some(if newer {
+                (other.as_ref(), linked.as_ref())
+            } else {
+                (linked.as_ref(), other.as_ref())
+            })
         })
         .collect()
+}
+
+/// The release of `engine`'s name.
+fn release(engine: &dyn Engine) -> u64 {
+    split_version(engine.name()).1.unwrap_or_else(linked_major)
 }
 
 /// Whether the case as the matrix ran it makes some engine a suspect: its
@@ -78,9 +86,9 @@ fn find(
         };
         for why in over(limits, &theirs, &mine) {
             found.push(Blowup {
-                kind: COMPILE_REGRESSION,
+                kind: FindingKind::CompileRegression,
                 engine: candidate.name().to_string(),
-                signature: format!("{COMPILE_REGRESSION} {}", candidate.name()),
+                signature: format!("{} {}", FindingKind::CompileRegression, candidate.name()),
                 detail: format!(
                     "{}: compile {} (best of {runs}); {} on the reference release: {}; {why}",
                     candidate.name(),
@@ -96,16 +104,17 @@ fn find(
 
 /// The compile regressions of `wasm` against the reference release, one
 /// per case, naming every slow engine (by family when all of it is slow)
-/// and both releases: `compile-regression 47->48 cranelift-opt`.
+/// and both releases: `compile-regression 47->48 cranelift-opt` (the
+/// older release first).
 pub fn find_regressions(
     matrix: &Matrix,
     wasm: &[u8],
     limits: &CostLimits,
     heap: Option<&dyn PeakHeap>,
 ) -> Vec<Blowup> {
-    let Some(reference) = twins(matrix)
+    let Some((candidate, reference)) = twins(matrix)
         .first()
-        .and_then(|(_, r)| split_version(r.name()).1)
+        .map(|(c, r)| (release(*c), release(*r)))
     else {
         return Vec::new();
     };
@@ -114,12 +123,14 @@ pub fn find_regressions(
         .map(|mut blowup| {
             let who = blowup
                 .signature
-                .strip_prefix(COMPILE_REGRESSION)
+                .strip_prefix(FindingKind::CompileRegression.as_str())
                 .unwrap_or(&blowup.signature)
                 .trim()
                 .to_string();
-            blowup.signature =
-                format!("{COMPILE_REGRESSION} {reference}->{} {who}", linked_major());
+            blowup.signature = format!(
+                "{} {reference}->{candidate} {who}",
+                FindingKind::CompileRegression
+            );
             blowup
         })
         .collect()

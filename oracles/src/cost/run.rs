@@ -1,5 +1,5 @@
 //! Run-time cost across configurations: a case one engine runs much slower
-//! than its siblings (the other Wasmtime variants, or the other wasmi-based
+//! than its siblings (the other Wasmtime variants of its release, or the other wasmi-based
 //! engines: an interpreter is not compared with a JIT), the way explicit
 //! stack checks or a calling-convention change can make call-heavy code
 //! slower (../shared/seeds/002). A suspect is run again, and only the best
@@ -8,6 +8,7 @@
 use super::limits::CostLimits;
 use crate::case::plan::Plan;
 use crate::engine::matrix::{CaseReport, Matrix};
+use crate::engine::other_version::release_of;
 use crate::engine::Engine;
 use crate::judge::outcome::{EngineRun, Outcome};
 use crate::judge::verdict::Verdict;
@@ -59,7 +60,13 @@ fn over<'a>(
     for &(engine, time) in times {
         let fastest = times
             .iter()
-            .filter(|(other, _)| *other != engine && family(other) == family(engine))
+            // Of one release: a slower release is a finding of its own
+            // kind, not a slow configuration.
+            .filter(|(other, _)| {
+                *other != engine
+                    && family(other) == family(engine)
+                    && release_of(other) == release_of(engine)
+            })
             .min_by_key(|(_, t)| *t);
         if let Some(&(sibling, best)) = fastest {
             let ratio = time.as_secs_f64() / best.as_secs_f64().max(1e-6);

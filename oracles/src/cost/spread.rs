@@ -11,6 +11,7 @@ use super::limits::CostLimits;
 use crate::engine::family::family;
 use crate::engine::matrix::Matrix;
 use crate::engine::other_version::release_of;
+use crate::judge::kind::FindingKind;
 
 /// How far below the limits a sibling still counts as slow with the engine
 /// that crossed them.
@@ -21,8 +22,9 @@ pub const SIBLING_FACTOR: f64 = 0.5;
 /// against the lower limits) into one blowup per kind, naming every slow
 /// engine of that kind. `near` counts only for kinds in `over`.
 pub fn spread(matrix: &Matrix, over: Vec<Blowup>, near: Vec<Blowup>) -> Vec<Blowup> {
-    let mut kinds: Vec<&'static str> = over.iter().map(|b| b.kind).collect();
-    kinds.sort_unstable();
+    let mut kinds: Vec<FindingKind> = over.iter().map(|b| b.kind).collect();
+    // In the order of their words, as the signatures sort.
+    kinds.sort_unstable_by_key(|k| k.as_str());
     kinds.dedup();
     let order = matrix.names();
     let position = |engine: &str| {
@@ -134,7 +136,7 @@ mod tests {
         Matrix::new("wasmi", &engines, &ExecutionConfig::default()).unwrap()
     }
 
-    fn blowup(kind: &'static str, engine: &str) -> Blowup {
+    fn blowup(kind: FindingKind, engine: &str) -> Blowup {
         Blowup {
             kind,
             engine: engine.into(),
@@ -145,13 +147,13 @@ mod tests {
 
     #[test]
     fn a_whole_family_slow_is_one_finding_named_by_the_family() {
-        let over = vec![blowup("compile-time", "cranelift-notail-signals")];
+        let over = vec![blowup(FindingKind::CompileTime, "cranelift-notail-signals")];
         let near = vec![
-            blowup("compile-time", "cranelift-tail-signals"),
-            blowup("compile-time", "cranelift-tail-explicit"),
-            blowup("compile-time", "cranelift-notail-explicit"),
+            blowup(FindingKind::CompileTime, "cranelift-tail-signals"),
+            blowup(FindingKind::CompileTime, "cranelift-tail-explicit"),
+            blowup(FindingKind::CompileTime, "cranelift-notail-explicit"),
             // A kind nothing crossed is not a finding.
-            blowup("compile-memory", "cranelift-tail-signals"),
+            blowup(FindingKind::CompileMemory, "cranelift-tail-signals"),
         ];
         let merged = spread(&matrix(), over, near);
         assert_eq!(merged.len(), 1);
@@ -167,10 +169,10 @@ mod tests {
     #[test]
     fn part_of_a_family_is_named_engine_by_engine() {
         let over = vec![
-            blowup("compile-time", "cranelift-notail-explicit"),
-            blowup("compile-memory", "cranelift-tail-explicit"),
+            blowup(FindingKind::CompileTime, "cranelift-notail-explicit"),
+            blowup(FindingKind::CompileMemory, "cranelift-tail-explicit"),
         ];
-        let near = vec![blowup("compile-time", "cranelift-tail-explicit")];
+        let near = vec![blowup(FindingKind::CompileTime, "cranelift-tail-explicit")];
         let merged = spread(&matrix(), over, near);
         let signatures: Vec<&str> = merged.iter().map(|b| b.signature.as_str()).collect();
         assert_eq!(

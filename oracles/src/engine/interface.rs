@@ -32,8 +32,10 @@ pub trait Engine: Send + Sync {
 
     /// For an engine that runs in another process, that process's own
     /// measurement of compiling `wasm` (`Err`: refused, or a panic):
-    /// timing the round trip here would add the pipe to it. `None` for
-    /// engines of this process, which the caller measures.
+    /// timing the round trip here would add the pipe to it; for an engine
+    /// whose heap this process's allocator does not see (a release's C
+    /// API library), its time without a peak heap. `None` for the other
+    /// engines, which the caller measures.
     fn measured_compile(&self, _wasm: &[u8]) -> Option<Result<CompileCost, String>> {
         None
     }

@@ -18,6 +18,7 @@ use crate::case::rules::catalog::{add_reference_sources, has_reference_sources};
 use crate::cost::clock::CompileCost;
 use crate::engine::{has_explicit_checks, Engine, ExecutionConfig};
 use crate::judge::death::Death;
+use crate::judge::kind::FindingKind;
 use crate::judge::outcome::EngineRun;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -330,7 +331,7 @@ impl OtherVersionEngine {
                 Ok((child, _, _)) => child,
                 Err(e) => {
                     return Err(Death::new(
-                        "crash",
+                        FindingKind::Crash,
                         format!("the Wasmtime {} process did not start", self.major),
                         format!("{e:#}"),
                         "",
@@ -365,12 +366,14 @@ impl OtherVersionEngine {
                 Err(match status {
                     Ok(status) if died => Death::of_exit(status, &tail),
                     Ok(_) => Death::new(
-                        "crash",
+                        FindingKind::Crash,
                         "answered outside the protocol".into(),
                         format!("the Wasmtime {} process answered: {error}", self.major),
                         &tail,
                     ),
-                    Err(e) => Death::new("crash", "vanished".into(), e.to_string(), &tail),
+                    Err(e) => {
+                        Death::new(FindingKind::Crash, "vanished".into(), e.to_string(), &tail)
+                    }
                 })
             }
         }

@@ -6,26 +6,17 @@
 //! rest of the case in a fresh worker without it, so every engine's
 //! outcome is judged together (`pipeline::findings::of_deaths`).
 
+use super::kind::FindingKind;
 use serde::{Deserialize, Serialize};
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
-
-/// Finding kind: compiled code touched memory it must not (Wasmtime's
-/// "not known to any linear memory" abort, a segfault in code with
-/// explicit bounds checks, a changed canary around linear memory).
-pub const BREACH: &str = "breach";
-
-/// Finding kind: an engine with fuel or an epoch deadline ran on past the
-/// time limit, where its budget should have stopped it long before
-/// (embedders rely on it to stop untrusted code).
-pub const LIMIT_ESCAPE: &str = "limit-escape";
 
 /// How one engine's run ended its process, or was stopped, or breached
 /// the sandbox.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Death {
-    /// `crash`, `hang`, `oom` or [`BREACH`].
-    pub kind: String,
+    /// [`FindingKind::Crash`], `Hang`, `Oom`, `Breach` or `LimitEscape`.
+    pub kind: FindingKind,
     /// Stable description for signatures: no pids, times, sizes or addresses.
     pub how: String,
     /// Details for the report (measurements, the stderr tail, canary bytes).
@@ -39,24 +30,24 @@ impl Death {
     /// the engine was still compiling is the compiler's blowup
     /// (`compile-time`, `compile-memory`), not a hang or an exhausted
     /// memory of the code it generated.
-    pub fn finding_kind(&self) -> &str {
-        match (self.kind.as_str(), self.compiling) {
-            ("hang", true) => "compile-time",
-            ("oom", true) => "compile-memory",
+    pub fn finding_kind(&self) -> FindingKind {
+        match (self.kind, self.compiling) {
+            (FindingKind::Hang, true) => FindingKind::CompileTime,
+            (FindingKind::Oom, true) => FindingKind::CompileMemory,
             (kind, _) => kind,
         }
     }
 
     /// Whether this is a possible sandbox escape.
     pub fn is_breach(&self) -> bool {
-        self.kind == BREACH
+        self.kind == FindingKind::Breach
     }
 
     /// A death of `kind`, with the last lines the process wrote to stderr
     /// (`stderr_tail`) appended to `detail`; not yet tied to an engine.
-    pub fn new(kind: &str, how: String, detail: String, stderr_tail: &str) -> Death {
+    pub fn new(kind: FindingKind, how: String, detail: String, stderr_tail: &str) -> Death {
         Death {
-            kind: kind.to_string(),
+            kind,
             how,
             detail: match stderr_tail.trim() {
                 "" => detail,
@@ -69,32 +60,37 @@ impl Death {
     /// How a process that nobody stopped ended, from its exit status and
     /// the last lines it wrote to stderr.
     pub fn of_exit(status: ExitStatus, stderr_tail: &str) -> Death {
-        let death =
-            |kind: &str, how: String, detail: String| Death::new(kind, how, detail, stderr_tail);
+        let death = |kind: FindingKind, how: String, detail: String| {
+            Death::new(kind, how, detail, stderr_tail)
+        };
         if stderr_tail.contains("memory allocation of") {
             return death(
-                "oom",
+                FindingKind::Oom,
                 "allocation failed".into(),
                 "the allocator gave up".into(),
             );
         }
         match (status.signal(), status.code()) {
             (Some(libc::SIGKILL), _) => death(
-                "oom",
+                FindingKind::Oom,
                 "killed by SIGKILL from outside crosscheck".into(),
                 "SIGKILL not sent by crosscheck: most likely the kernel's OOM killer".into(),
             ),
             (Some(signal), _) => death(
-                "crash",
+                FindingKind::Crash,
                 format!("killed by {}", signal_name(signal)),
                 format!("the process died of {}", signal_name(signal)),
             ),
             (None, Some(code)) => death(
-                "crash",
+                FindingKind::Crash,
                 format!("exited with status {code}"),
                 format!("the process exited with status {code} in the middle of its work"),
             ),
-            (None, None) => death("crash", "ended without a status".into(), String::new()),
+            (None, None) => death(
+                FindingKind::Crash,
+                "ended without a status".into(),
+                String::new(),
+            ),
         }
     }
 
@@ -103,12 +99,12 @@ impl Death {
     /// (`engine::has_explicit_checks`): a crash whose evidence says
     /// compiled code touched memory it must not becomes a breach.
     pub fn in_engine(&self, compiling: bool, explicit_checks: bool) -> Death {
-        let breach = (self.kind == "crash")
+        let breach = (self.kind == FindingKind::Crash)
             .then(|| self.breach_evidence(compiling, explicit_checks))
             .flatten();
         let (kind, how) = match breach {
-            Some(evidence) => (BREACH.to_string(), format!("{evidence} ({})", self.how)),
-            None => (self.kind.clone(), self.how.clone()),
+            Some(evidence) => (FindingKind::Breach, format!("{evidence} ({})", self.how)),
+            None => (self.kind, self.how.clone()),
         };
         Death {
             kind,
@@ -164,9 +160,9 @@ fn signal_name(signal: i32) -> String {
 mod tests {
     use super::*;
 
-    fn death(kind: &str, compiling: bool) -> Death {
+    fn death(kind: FindingKind, compiling: bool) -> Death {
         Death {
-            kind: kind.into(),
+            kind,
             how: "case exceeded the time limit".into(),
             detail: String::new(),
             compiling,
@@ -175,10 +171,11 @@ mod tests {
 
     #[test]
     fn limits_hit_while_compiling_are_compile_blowups() {
-        assert_eq!(death("hang", true).finding_kind(), "compile-time");
-        assert_eq!(death("oom", true).finding_kind(), "compile-memory");
-        assert_eq!(death("hang", false).finding_kind(), "hang");
-        assert_eq!(death("crash", true).finding_kind(), "crash");
-        assert!(death(BREACH, false).is_breach());
+        use FindingKind::*;
+        assert_eq!(death(Hang, true).finding_kind(), CompileTime);
+        assert_eq!(death(Oom, true).finding_kind(), CompileMemory);
+        assert_eq!(death(Hang, false).finding_kind(), Hang);
+        assert_eq!(death(Crash, true).finding_kind(), Crash);
+        assert!(death(Breach, false).is_breach());
     }
 }

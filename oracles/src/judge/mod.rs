@@ -10,6 +10,7 @@
 pub mod attribution;
 pub mod compare;
 pub mod death;
+pub mod kind;
 pub mod outcome;
 pub mod verdict;
 pub mod versions;

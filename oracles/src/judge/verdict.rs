@@ -1,5 +1,6 @@
 //! The verdict for one case and how it is described.
 
+use crate::judge::kind::FindingKind;
 use crate::judge::outcome::InconclusiveReason;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -276,6 +277,20 @@ impl Verdict {
     /// Whether this verdict is something a human must look at.
     pub fn is_finding(&self) -> bool {
         self.signature().is_some()
+    }
+
+    /// The kind of finding this verdict is, if it is one.
+    pub fn finding_kind(&self) -> Option<FindingKind> {
+        match self {
+            Verdict::Crash { .. } => Some(FindingKind::Crash),
+            Verdict::Mismatch(_) => Some(FindingKind::Mismatch),
+            Verdict::Rejected { expected: false } | Verdict::UnexpectedRejection { .. } => {
+                Some(FindingKind::UnexpectedRejection)
+            }
+            Verdict::Agree
+            | Verdict::Inconclusive { .. }
+            | Verdict::Rejected { expected: true } => None,
+        }
     }
 }
 

@@ -7,14 +7,8 @@
 //! the oracle can be the one that is wrong.
 
 use crate::engine::versioned_name::{is_twin, linked_major, split_version};
+use crate::judge::kind::FindingKind;
 use crate::judge::verdict::Mismatch;
-
-/// Finding kind: the candidate release leaves the oracle where the
-/// reference release agreed with it (or both differ from it).
-pub const REGRESSION: &str = "regression";
-/// Finding kind: the reference release was wrong and the candidate agrees
-/// with the oracle.
-pub const FIX: &str = "fix";
 
 /// Two releases on different sides of one mismatch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,8 +17,8 @@ pub struct VersionDivergence {
     pub candidate: u64,
     /// The older release.
     pub reference: u64,
-    /// [`REGRESSION`] or [`FIX`].
-    pub kind: &'static str,
+    /// [`FindingKind::Regression`] or [`FindingKind::Fix`].
+    pub kind: FindingKind,
     /// Which release the oracle sides with, if with one of them.
     pub oracle_sides_with: Option<u64>,
     /// Which release each tie-breaker that ran sides with, if with one.
@@ -71,7 +65,11 @@ pub fn divergence(m: &Mismatch) -> Option<VersionDivergence> {
     Some(VersionDivergence {
         candidate,
         reference,
-        kind: if candidate_side == 0 { FIX } else { REGRESSION },
+        kind: if candidate_side == 0 {
+            FindingKind::Fix
+        } else {
+            FindingKind::Regression
+        },
         oracle_sides_with,
         tie_breakers: m
             .tie_breakers
@@ -89,7 +87,7 @@ impl VersionDivergence {
 
     /// In words, for the attribution: who sides with which release.
     pub fn describe(&self) -> String {
-        let what = if self.kind == REGRESSION {
+        let what = if self.kind == FindingKind::Regression {
             format!(
                 "regression from Wasmtime {} to {}",
                 self.reference, self.candidate
@@ -158,7 +156,7 @@ mod tests {
             &["winch-notail-signals"],
         );
         let d = divergence(&regression).unwrap();
-        assert_eq!(d.kind, REGRESSION);
+        assert_eq!(d.kind, FindingKind::Regression);
         assert_eq!(
             d.label(),
             format!("regression {reference}->{}", linked_major())
@@ -181,7 +179,7 @@ mod tests {
             ],
             &[],
         );
-        assert_eq!(divergence(&fix).unwrap().kind, FIX);
+        assert_eq!(divergence(&fix).unwrap().kind, FindingKind::Fix);
 
         // Both releases on one side: a mismatch, not a divergence of releases.
         let same = mismatch(
@@ -203,7 +201,7 @@ mod tests {
             &[],
         );
         let d = divergence(&regression).unwrap();
-        assert_eq!(d.kind, REGRESSION);
+        assert_eq!(d.kind, FindingKind::Regression);
         assert_eq!(d.label(), format!("regression {}->{newer}", linked_major()));
         assert_eq!(d.oracle_sides_with, Some(linked_major()));
 
@@ -212,7 +210,7 @@ mod tests {
             &[],
         );
         let d = divergence(&fix).unwrap();
-        assert_eq!(d.kind, FIX);
+        assert_eq!(d.kind, FindingKind::Fix);
         assert_eq!(d.label(), format!("fix {}->{newer}", linked_major()));
     }
 }

@@ -14,7 +14,6 @@ use crate::cost::heap::PeakHeap;
 use crate::cost::limits::CostLimits;
 use crate::cost::releases::{
     find_regressions as find_release_regressions, is_suspect as is_release_suspect,
-    COMPILE_REGRESSION,
 };
 use crate::cost::run::{find_slow_runs, is_suspect as is_slow_suspect, SlowRun};
 use crate::cost::spread::spanning;
@@ -22,7 +21,8 @@ use crate::engine::family::family;
 use crate::engine::matrix::Matrix;
 use crate::engine::runs_unbudgeted;
 use crate::judge::attribution::{blame, suspect};
-use crate::judge::death::{Death, BREACH, LIMIT_ESCAPE};
+use crate::judge::death::Death;
+use crate::judge::kind::FindingKind;
 use crate::judge::outcome::EngineRun;
 use crate::judge::verdict::{Group, Verdict};
 use crate::judge::versions::divergence;
@@ -36,9 +36,8 @@ pub struct Finding {
     /// The deduplication key: kind, phase, who disagrees, outcome classes
     /// (no observed values, pids, times or sizes).
     pub signature: String,
-    /// `mismatch`, `crash`, `hang`, `oom`, `compile-time`, `compile-memory`,
-    /// `perf`, ...
-    pub kind: String,
+    /// What kind of finding it is.
+    pub kind: FindingKind,
     /// What was observed, for the report.
     pub summary: String,
     /// Who is probably wrong, in words (`judge::attribution`).
@@ -61,7 +60,10 @@ impl Finding {
                 Some((v, key)) => format!("{} {key}", v.label()),
                 None => verdict.signature()?,
             },
-            kind: versions.map_or_else(|| verdict.label(), |(v, _)| v.kind.to_string()),
+            kind: match versions {
+                Some((v, _)) => v.kind,
+                None => verdict.finding_kind()?,
+            },
             summary: verdict.to_string(),
             suspect: suspect(verdict),
             flips: Vec::new(),
@@ -74,10 +76,10 @@ impl Finding {
             suspect: Some(blowup_suspect(blowup.kind, &blowup.engine)),
             summary: format!(
                 "{}\n  {}\n",
-                blowup.kind.to_uppercase(),
+                blowup.kind.as_str().to_uppercase(),
                 blowup.detail.replace('\n', "\n  ")
             ),
-            kind: blowup.kind.to_string(),
+            kind: blowup.kind,
             signature: blowup.signature,
             flips: Vec::new(),
         }
@@ -86,7 +88,7 @@ impl Finding {
     /// A confirmed slow run.
     pub fn of_slow_run(slow: SlowRun) -> Finding {
         Finding {
-            kind: "perf".into(),
+            kind: FindingKind::Perf,
             summary: format!("PERF\n  {}\n", slow.detail),
             suspect: Some(format!(
                 "runs far slower than its sibling {}: suspect {}",
@@ -102,7 +104,7 @@ impl Finding {
     pub fn of_harness_panic(panic: &str) -> Finding {
         Finding {
             signature: format!("crash harness: {}", panic.replace(['\n', '\t'], " ")),
-            kind: "crash".into(),
+            kind: FindingKind::Crash,
             summary: format!("CRASH\n  the harness panicked: {panic}\n"),
             suspect: Some("the harness panicked: suspect crosscheck itself".into()),
             flips: Vec::new(),
@@ -111,24 +113,16 @@ impl Finding {
 }
 
 /// Who a compile blowup of `kind` on `engine` points at, in words.
-pub fn blowup_suspect(kind: &str, engine: &str) -> String {
+pub fn blowup_suspect(kind: FindingKind, engine: &str) -> String {
     match kind {
-        "compile-time" => format!("compiling takes time far over the limits: suspect {engine}"),
-        COMPILE_REGRESSION => {
+        FindingKind::CompileTime => {
+            format!("compiling takes time far over the limits: suspect {engine}")
+        }
+        FindingKind::CompileRegression => {
             format!("compiling costs far more than on the reference release: suspect {engine}")
         }
         _ => format!("compiling takes memory far over the limits: suspect {engine}"),
     }
-}
-
-/// Whether a finding kind is measured (a compile blowup, a compile
-/// regression against the reference release, a slow run) rather than
-/// observed: counted as `blowup:<kind>`, shrunk with a margin.
-pub fn is_cost_kind(kind: &str) -> bool {
-    matches!(
-        kind,
-        "compile-time" | "compile-memory" | "perf" | COMPILE_REGRESSION
-    )
 }
 
 /// What the cost checks of a case have to go on besides the case itself.
@@ -154,7 +148,7 @@ pub struct CostEvidence<'a> {
 /// (engines that share code dying alike are one bug), breaches first. The
 /// suspect weighs the engines that died against those that ran the case.
 pub fn of_deaths(runs: &[(String, EngineRun)]) -> Vec<Finding> {
-    let mut groups: Vec<(&Death, &str, Vec<&str>)> = Vec::new();
+    let mut groups: Vec<(&Death, FindingKind, Vec<&str>)> = Vec::new();
     for (engine, run) in runs {
         let EngineRun::Died(death) = run else {
             continue;
@@ -184,22 +178,30 @@ pub fn of_deaths(runs: &[(String, EngineRun)]) -> Vec<Finding> {
 }
 
 /// The finding kind of `death` in `engine`: a run that went on past the
-/// time limit is a [`LIMIT_ESCAPE`] in an engine with fuel or an epoch
+/// time limit is a limit escape in an engine with fuel or an epoch
 /// deadline (they exist to stop it), and a `mismatch` in one without
 /// either, which the matrix only gives steps that an engine with a budget
 /// ended (`case::plan::Horizon`).
-fn finding_kind_in<'a>(death: &'a Death, engine: &str) -> &'a str {
-    match (death.kind.as_str(), death.compiling) {
-        ("hang", false) if runs_unbudgeted(engine) => "mismatch",
-        ("hang", false) => LIMIT_ESCAPE,
+fn finding_kind_in(death: &Death, engine: &str) -> FindingKind {
+    match (death.kind, death.compiling) {
+        (FindingKind::Hang, false) if runs_unbudgeted(engine) => FindingKind::Mismatch,
+        (FindingKind::Hang, false) => FindingKind::LimitEscape,
         _ => death.finding_kind(),
     }
 }
 
 /// The finding of `engines` dying as `death`, a finding of `kind`
 /// ([`finding_kind_in`]), while `survivors` ran the case.
-fn death_finding(death: &Death, kind: &str, engines: &[&str], survivors: &[String]) -> Finding {
-    let ran_on = kind == "hang" || kind == LIMIT_ESCAPE || kind == "mismatch";
+fn death_finding(
+    death: &Death,
+    kind: FindingKind,
+    engines: &[&str],
+    survivors: &[String],
+) -> Finding {
+    let ran_on = matches!(
+        kind,
+        FindingKind::Hang | FindingKind::LimitEscape | FindingKind::Mismatch
+    );
     let names = if ran_on {
         // What hung, not which engines the limit happened to reach: the
         // families, so that one bug is one finding whichever of a
@@ -216,11 +218,11 @@ fn death_finding(death: &Death, kind: &str, engines: &[&str], survivors: &[Strin
     let signature = if death.is_breach() {
         // Not necessarily a death: a canary can change in a live process.
         format!("{kind} {} in {names}", death.how)
-    } else if kind == "mismatch" {
+    } else if kind == FindingKind::Mismatch {
         // Signed like the mismatches of the comparison: what ran on, and
         // who is blamed for it.
         format!("mismatch run {{{names}}}=hang blame {party}")
-    } else if kind == LIMIT_ESCAPE {
+    } else if kind == FindingKind::LimitEscape {
         format!("{kind} {names} ran on past its fuel or epoch deadline")
     } else if kind == death.kind {
         format!("{kind} worker {} in {names}", death.how)
@@ -229,16 +231,16 @@ fn death_finding(death: &Death, kind: &str, engines: &[&str], survivors: &[Strin
         format!("{kind} {names}")
     };
     let suspect = match kind {
-        "compile-time" | "compile-memory" => blowup_suspect(kind, &party),
-        BREACH => format!(
+        FindingKind::CompileTime | FindingKind::CompileMemory => blowup_suspect(kind, &party),
+        FindingKind::Breach => format!(
             "{} reached outside linear memory: suspect {party}",
             engines.join(", ")
         ),
-        "mismatch" => format!(
+        FindingKind::Mismatch => format!(
             "{} ran on without end where every engine with a budget ended each step it took (no fuel or epochs to stop it): suspect {party}",
             engines.join(", ")
         ),
-        LIMIT_ESCAPE => format!(
+        FindingKind::LimitEscape => format!(
             "{} ran on past its budget (fuel, or an epoch deadline of {} s per step) until the worker's time limit: suspect {party}",
             engines.join(", "),
             crate::engine::EPOCH_DEADLINE.as_secs()
@@ -257,10 +259,10 @@ fn death_finding(death: &Death, kind: &str, engines: &[&str], survivors: &[Strin
     };
     Finding {
         signature,
-        kind: kind.to_string(),
+        kind,
         summary: format!(
             "{}\n  {} {what}: {}\n  {}\n  {others}\n",
-            kind.to_uppercase(),
+            kind.as_str().to_uppercase(),
             engines.join(", "),
             death.how,
             death.detail.replace('\n', "\n  "),

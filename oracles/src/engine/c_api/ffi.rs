@@ -10,7 +10,8 @@
 use anyhow::{Context, Result};
 use libloading::Library;
 use std::ffi::{c_char, c_void};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// `wasm_config_t`, `wasm_engine_t`, ...: only ever behind pointers.
 #[repr(C)]
@@ -185,16 +186,20 @@ macro_rules! api {
         #[allow(non_snake_case)]
         pub struct Api {
             $(pub $name: unsafe extern "C" fn($($arg),*) $(-> $ret)?,)*
-            _library: Library,
+            _library: &'static Library,
         }
 
         impl Api {
-            /// Opens `path` and looks every function up.
-            pub fn open(path: &Path) -> Result<Api> {
+            /// Loads `path` for the rest of the process and looks every
+            /// function up.
+            fn load(path: &Path) -> Result<Api> {
                 // SAFETY: loading a library runs its initializers; a
                 // release's libwasmtime has none beyond Rust's runtime.
                 let library = unsafe { Library::new(path) }
                     .with_context(|| format!("loading Wasmtime's C API from {}", path.display()))?;
+                // Never unloaded: the library installs signal handlers and
+                // thread-local destructors that must outlive its engines.
+                let library: &'static Library = Box::leak(Box::new(library));
                 Ok(Api {
                     $($name: {
                         // SAFETY: the signature is the C API's (wasmtime.h).
@@ -216,6 +221,7 @@ macro_rules! api {
 api! {
     wasm_config_new: fn() -> P;
     wasm_engine_new_with_config: fn(P) -> P;
+    wasm_engine_delete: fn(P);
     wasmtime_engine_increment_epoch: fn(P);
     wasmtime_config_wasm_tail_call_set: fn(P, bool);
     wasmtime_config_wasm_simd_set: fn(P, bool);
@@ -262,6 +268,7 @@ api! {
     wasm_functype_results: fn(P) -> *const ValTypeVec;
     wasm_functype_delete: fn(P);
     wasm_valtype_new: fn(u8) -> P;
+    wasm_valtype_delete: fn(P);
     wasmtime_wasm_valtype_v128: fn() -> P;
     wasmtime_wasm_valtype_equal: fn(*const Opaque, *const Opaque) -> bool;
     wasmtime_memory_data: fn(P, *const Handle) -> *mut u8;
@@ -280,6 +287,18 @@ api! {
 }
 
 impl Api {
+    /// The functions of the library at `path`, loaded once per process.
+    pub fn open(path: &Path) -> Result<Arc<Api>> {
+        static LOADED: Mutex<Vec<(PathBuf, Arc<Api>)>> = Mutex::new(Vec::new());
+        let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, api)) = loaded.iter().find(|(p, _)| p == path) {
+            return Ok(Arc::clone(api));
+        }
+        let api = Arc::new(Api::load(path)?);
+        loaded.push((path.to_path_buf(), Arc::clone(&api)));
+        Ok(api)
+    }
+
     /// The text of `message` (a `wasm_byte_vec_t` the C API filled), which
     /// is then freed.
     pub fn take_text(&self, mut message: ByteVec) -> String {
@@ -333,6 +352,27 @@ impl Api {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_library_that_is_not_there_or_not_one_is_named() {
+        let missing = Path::new("/nonexistent/libwasmtime.so");
+        let err = Api::open(missing).err().unwrap();
+        assert!(
+            format!("{err:#}")
+                .contains("loading Wasmtime's C API from /nonexistent/libwasmtime.so"),
+            "{err:#}"
+        );
+        let dir = std::env::temp_dir().join(format!("crosscheck-ffi-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let junk = dir.join("libwasmtime.so");
+        std::fs::write(&junk, b"not a shared object").unwrap();
+        let err = Api::open(&junk).err().unwrap();
+        assert!(
+            format!("{err:#}").contains(&junk.display().to_string()),
+            "{err:#}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn layouts_are_those_of_wasmtime_h() {

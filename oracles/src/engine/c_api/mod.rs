@@ -27,6 +27,7 @@ use super::wasmtime::{on_native_stack, Backend, Budget, WasmtimeVariant, EPOCH_T
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
 use crate::case::value::{FuncIdentity, Value};
+use crate::cost::clock::CompileCost;
 use crate::judge::outcome::{EngineRun, Outcome, TrapKind};
 use anyhow::{bail, Result};
 use std::collections::HashMap;
@@ -57,8 +58,7 @@ pub struct CApiEngine {
     name: String,
     variant: WasmtimeVariant,
     api: Arc<Api>,
-    /// Never deleted: the serving child lives as long as its engine, and
-    /// the epoch ticker holds it.
+    /// Deleted when the engine is dropped.
     engine: Shared,
     version: String,
     limits: ExecutionConfig,
@@ -86,7 +86,7 @@ impl CApiEngine {
                 "engine {name:?}: the configuration swarm's settings are applied to the linked release only, not through the C API of Wasmtime {version}"
             );
         }
-        let api = Arc::new(Api::open(library)?);
+        let api = Api::open(library)?;
         let engine = configure(&api, &variant, limits)?;
         if variant.budget == Budget::Epoch {
             tick_epochs(Arc::clone(&api), engine);
@@ -245,9 +245,9 @@ fn configure(api: &Api, variant: &WasmtimeVariant, limits: &ExecutionConfig) -> 
     }
 }
 
-/// A `wasm_valtype_t` of each value type, kept for the process.
+/// A `wasm_valtype_t` of each value type, deleted with the engine.
 fn value_types(api: &Api) -> Vec<(ValueType, Shared)> {
-    // SAFETY: constructors without preconditions; never deleted.
+    // SAFETY: constructors without preconditions.
     unsafe {
         vec![
             (ValueType::I32, Shared((api.wasm_valtype_new)(valtype::I32))),
@@ -267,17 +267,54 @@ fn value_types(api: &Api) -> Vec<(ValueType, Shared)> {
     }
 }
 
-/// Advances `engine`'s epoch every [`EPOCH_TICK`] for the life of the
-/// process (the engine's).
+/// The engines whose epoch advances, each with the library it belongs to.
+type Ticking = Vec<(Arc<Api>, Shared)>;
+
+/// Advances `engine`'s epoch every [`EPOCH_TICK`] until it is dropped, on
+/// one thread for the whole process.
 fn tick_epochs(api: Arc<Api>, engine: Shared) {
-    std::thread::Builder::new()
-        .name("c-api-epoch-ticker".into())
-        .spawn(move || loop {
-            std::thread::sleep(EPOCH_TICK);
-            // SAFETY: the engine is never deleted.
-            unsafe { (api.wasmtime_engine_increment_epoch)(engine.get()) };
-        })
-        .expect("starting the epoch ticker");
+    ticking()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((api, engine));
+}
+
+/// The engines the ticker advances, the ticker started on first use.
+fn ticking() -> &'static std::sync::Mutex<Ticking> {
+    static TICKING: std::sync::OnceLock<std::sync::Mutex<Ticking>> = std::sync::OnceLock::new();
+    TICKING.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("c-api-epoch-ticker".into())
+            .spawn(|| loop {
+                std::thread::sleep(EPOCH_TICK);
+                let engines = ticking().lock().unwrap_or_else(|e| e.into_inner());
+                for (api, engine) in engines.iter() {
+                    // SAFETY: an engine is taken off this list before it
+                    // is deleted, under the same lock.
+                    unsafe { (api.wasmtime_engine_increment_epoch)(engine.get()) };
+                }
+            })
+            .expect("starting the epoch ticker");
+        std::sync::Mutex::new(Vec::new())
+    })
+}
+
+impl Drop for CApiEngine {
+    fn drop(&mut self) {
+        ticking()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(_, engine)| engine.get() != self.engine.get());
+        // SAFETY: created by `wasm_engine_new_with_config` and
+        // `wasm_valtype_new`; modules and stores live only within one call
+        // of this engine, and the ticker let go of it above.
+        unsafe {
+            for (_, ty) in &self.types {
+                (self.api.wasm_valtype_delete)(ty.get());
+            }
+            (self.api.wasm_engine_delete)(self.engine.get());
+        }
+    }
 }
 
 /// A compiled module, deleted when dropped.
@@ -626,6 +663,18 @@ impl Engine for CApiEngine {
 
     fn compile(&self, wasm: &[u8]) -> Result<(), String> {
         self.new_module(wasm).map(drop)
+    }
+
+    fn measured_compile(&self, wasm: &[u8]) -> Option<Result<CompileCost, String>> {
+        // The library allocates with its own allocator, which the counting
+        // one of this process does not see: no peak heap, rather than a
+        // peak of nearly nothing.
+        let (compiled, wall, cpu) = crate::cost::clock::timed(|| self.compile(wasm));
+        Some(compiled.map(|()| CompileCost {
+            wall,
+            cpu,
+            peak_heap: None,
+        }))
     }
 
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
