@@ -233,10 +233,14 @@ impl Growth {
                             Clock::Wall => Some(c.wall),
                             Clock::Cpu => c.cpu,
                         };
+                        // An unmeasured heap (a C API library's) is "-", not 0.
                         format!(
-                            "{} / {:.1}",
+                            "{} / {}",
                             time.map_or("-".to_string(), |t| format!("{:.2}", ms(t))),
-                            c.peak_heap.unwrap_or(0) as f64 / f64::from(1 << 20)
+                            c.peak_heap.map_or("-".to_string(), |b| format!(
+                                "{:.1}",
+                                b as f64 / f64::from(1 << 20)
+                            ))
                         )
                     }
                     None => "refused".to_string(),
