@@ -1,6 +1,6 @@
 //! Human-readable output of one case: the per-engine table and the verdict.
 
-use oracles::judge::outcome::{EngineRun, Execution, Outcome};
+use oracles::engine::outcome::{EngineRun, Execution, Outcome};
 use oracles::{CaseReport, ModuleInfo, Plan};
 use std::fmt::Write;
 
@@ -60,7 +60,9 @@ pub fn engine_table(report: &CaseReport) -> String {
                     text,
                     "{name:width$}  {:>10}  {} {}: {}",
                     "-",
-                    death.finding_kind().as_str().to_uppercase(),
+                    oracles::judge::kind::FindingKind::of_death(death)
+                        .as_str()
+                        .to_uppercase(),
                     if death.compiling {
                         "while compiling"
                     } else {

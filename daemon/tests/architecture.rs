@@ -1,7 +1,8 @@
 //! The layout rules of the workspace, checked on the sources with `syn`:
-//! no import cycle between files of a crate, nothing outside `commands/`
-//! using `commands::`, and every folder's `mod.rs` saying what its stage
-//! takes in and gives out. A reference counts wherever it is written (a
+//! no import cycle between files of a crate, the library's stage folders
+//! importing only earlier stages, nothing outside `commands/` using
+//! `commands::`, and every folder's `mod.rs` saying what its stage takes
+//! in and gives out. A reference counts wherever it is written (a
 //! `use`, a path in code or in a macro's tokens), and a re-export is
 //! followed to the file that defines the item.
 
@@ -456,5 +457,78 @@ fn the_checker_sees_a_cycle_and_follows_re_exports() {
             .any(|c| c.contains(&"engine::interface".to_string())
                 && c.contains(&"engine::matrix".to_string())),
         "{found:?}"
+    );
+}
+
+/// The library's stage folders in the README's order: a file may use its
+/// own stage and the ones before it, never a later one. Files at the root
+/// (`config`, `profile`, `versions`, `bounds`) are shared by all.
+const ORACLES_STAGES: [&str; 6] = ["case", "engine", "judge", "cost", "triage", "pipeline"];
+
+/// Imports of a later stage that remain, `(file, stage)`: the matrix still
+/// compares its engines' runs and lets the tie-breakers decide itself,
+/// where `judge/` should take its runs.
+const KNOWN_BACKWARD: [(&str, &str); 1] = [("engine::matrix", "judge")];
+
+/// Every import of a later stage in `edges`, as `file -> module`, but the
+/// known ones.
+fn backward_imports(edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<String> {
+    let stage = |path: &[String]| {
+        path.first()
+            .and_then(|first| ORACLES_STAGES.iter().position(|s| s == first))
+    };
+    let mut found = Vec::new();
+    for (module, targets) in edges {
+        let Some(own) = stage(module) else {
+            continue;
+        };
+        for target in targets {
+            let Some(theirs) = stage(target) else {
+                continue;
+            };
+            let known = KNOWN_BACKWARD
+                .iter()
+                .any(|(file, into)| *file == name(module) && *into == ORACLES_STAGES[theirs]);
+            if theirs > own && !known {
+                found.push(format!("{} -> {}", name(module), name(target)));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_library_s_stages_import_only_earlier_stages() {
+    let krate = Crate::read(&workspace().join("oracles/src/lib.rs"));
+    let edges = edges(&krate);
+    let found = backward_imports(&edges);
+    assert!(
+        found.is_empty(),
+        "imports of a later stage (order: {}): {found:?}",
+        ORACLES_STAGES.join(" > ")
+    );
+    // Each known exception is still there: one that is gone leaves the list.
+    for (file, into) in KNOWN_BACKWARD {
+        let module: Vec<String> = file.split("::").map(String::from).collect();
+        assert!(
+            edges[&module]
+                .iter()
+                .any(|t| t.first().is_some_and(|f| f == into)),
+            "{file} no longer uses {into}: take it off KNOWN_BACKWARD"
+        );
+    }
+}
+
+#[test]
+fn an_injected_backward_import_between_folders_is_refused() {
+    let krate = Crate::read(&workspace().join("oracles/src/lib.rs"));
+    let mut edges = edges(&krate);
+    edges
+        .get_mut(&vec!["case".to_string(), "generate".to_string()])
+        .unwrap()
+        .insert(vec!["judge".to_string(), "verdict".to_string()]);
+    assert_eq!(
+        backward_imports(&edges),
+        ["case::generate -> judge::verdict"]
     );
 }

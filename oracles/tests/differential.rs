@@ -1,7 +1,7 @@
 //! The differential core on real engines: verdicts a maintainer can trust.
 
+use oracles::engine::outcome::{EngineRun, Execution};
 use oracles::judge::compare::compare;
-use oracles::judge::outcome::{EngineRun, Execution};
 use oracles::judge::verdict::{Mismatch, Phase};
 use oracles::{
     ExecutionConfig, GeneratorConfig, InconclusiveReason, Matrix, ModuleInfo, Outcome, Plan,
@@ -1164,7 +1164,7 @@ fn a_crash_keeps_the_disagreement_of_the_engines_that_ran() {
 
 #[test]
 fn engines_that_died_are_not_run_again_and_their_death_is_judged_with_the_rest() {
-    use oracles::judge::death::Death;
+    use oracles::engine::death::Death;
     let matrix = matrix(&["cranelift-tail-signals", "cranelift-tail-explicit"]);
     let wasm = wat::parse_str(
         r#"(module (func (export "f") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0))))"#,
@@ -1173,7 +1173,7 @@ fn engines_that_died_are_not_run_again_and_their_death_is_judged_with_the_rest()
     let info = ModuleInfo::parse(&wasm).unwrap();
     let plan = Plan::single_call(&info, "f", &["7".to_string()]).unwrap();
     let death = Death {
-        kind: oracles::judge::kind::FindingKind::Breach,
+        kind: oracles::engine::death::DeathKind::Breach,
         how: "a memory fault in code compiled with explicit bounds checks (killed by SIGSEGV)"
             .into(),
         detail: "the worker died of SIGSEGV".into(),

@@ -3,7 +3,7 @@
 //! whoever reads one parses it once ([`Counter::parse`]) and matches on
 //! what it is, instead of taking prefixes off strings.
 
-use oracles::judge::kind::FindingKind;
+use oracles::engine::death::DeathKind;
 use std::fmt;
 
 /// One counter, per engine or under `ALL_ENGINES` (`*`).
@@ -106,12 +106,12 @@ impl Death {
     }
 
     /// The counter of a death of finding kind `kind` (a hang, ...).
-    pub fn of_kind(kind: FindingKind) -> Death {
+    pub fn of_kind(kind: DeathKind) -> Death {
         match kind {
-            FindingKind::Hang => Death::Hung,
-            FindingKind::Oom => Death::Oom,
-            FindingKind::Breach => Death::Breached,
-            _ => Death::Crashed,
+            DeathKind::Crash => Death::Crashed,
+            DeathKind::Hang => Death::Hung,
+            DeathKind::Oom => Death::Oom,
+            DeathKind::Breach => Death::Breached,
         }
     }
 }
@@ -270,7 +270,7 @@ mod tests {
             assert_eq!(counter.key(), name);
             assert_eq!(Counter::parse(name), counter, "{name}");
         }
-        assert_eq!(Death::of_kind(FindingKind::Hang), Death::Hung);
-        assert_eq!(Death::of_kind(FindingKind::Crash), Death::Crashed);
+        assert_eq!(Death::of_kind(DeathKind::Hang), Death::Hung);
+        assert_eq!(Death::of_kind(DeathKind::Crash), Death::Crashed);
     }
 }

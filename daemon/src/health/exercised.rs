@@ -8,7 +8,7 @@
 use super::all_engines::ALL_ENGINES;
 use super::counter::{Counter, Exercise};
 use oracles::case::stack_program::StackShape;
-use oracles::judge::outcome::{EngineRun, Execution, Outcome, TrapKind};
+use oracles::engine::outcome::{EngineRun, Execution, Outcome, TrapKind};
 use oracles::SeedReport;
 
 /// Calls where every engine that ran overflowed (a recursion that must).

@@ -8,7 +8,7 @@
 use super::all_engines::ALL_ENGINES;
 use super::counter::Counter;
 use oracles::case::rules::{self, code_change};
-use oracles::judge::outcome::EngineRun;
+use oracles::engine::outcome::EngineRun;
 use oracles::SeedReport;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;

@@ -1,8 +1,8 @@
 //! Counting verdicts and reasons over many cases; nothing is dropped.
 
 use super::counter::{Counter, Death};
+use oracles::engine::outcome::EngineRun;
 use oracles::judge::kind::FindingKind;
-use oracles::judge::outcome::EngineRun;
 use oracles::pipeline::findings::of_deaths;
 use oracles::{SeedReport, Verdict};
 use serde::Serialize;
@@ -150,7 +150,7 @@ pub fn findings_events(kinds: &[FindingKind]) -> Vec<(String, String)> {
 
 /// The per-engine counter an engine's death of finding kind `kind`
 /// increments: `crashed`, `hung`, `oom` or `breached`.
-pub fn death_counter(kind: FindingKind) -> String {
+pub fn death_counter(kind: oracles::engine::death::DeathKind) -> String {
     Counter::Died(Death::of_kind(kind)).key()
 }
 

@@ -3,7 +3,7 @@
 //! supervisor closing the worker's stdin means "stop after this case".
 
 use oracles::cost::baseline::Baseline;
-use oracles::judge::death::Death;
+use oracles::engine::death::Death;
 use oracles::Finding;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

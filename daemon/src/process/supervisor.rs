@@ -16,7 +16,7 @@ use crate::store::{is_suppressed, unix_now, Counters, SeedRange, Store};
 use crate::triage::shrinker;
 use anyhow::{bail, Context, Result};
 use oracles::cost::baseline::Baseline;
-use oracles::cost::compile::CompileCost;
+use oracles::engine::clock::CompileCost;
 use oracles::pipeline::run::module_for_seed;
 use oracles::Finding;
 use std::collections::{BTreeMap, VecDeque};

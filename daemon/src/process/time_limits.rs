@@ -91,11 +91,11 @@ impl TimeLimits {
     /// short budget.
     pub fn note_death(
         &mut self,
-        death: &oracles::judge::death::Death,
+        death: &oracles::engine::death::Death,
         engine: Option<&str>,
         compiling: bool,
     ) {
-        if let (Some(engine), oracles::judge::kind::FindingKind::Hang) = (engine, death.kind) {
+        if let (Some(engine), oracles::engine::death::DeathKind::Hang) = (engine, death.kind) {
             self.learn(engine, compiling);
         }
     }

@@ -5,6 +5,7 @@
 use super::protocol::{Order, Reply};
 use crate::config::WORKER_CONFIG_ENV;
 use anyhow::{Context, Result};
+use oracles::engine::death::DeathKind;
 use oracles::engine::has_explicit_checks;
 use oracles::judge::kind::FindingKind;
 use oracles::pipeline::findings::of_deaths;
@@ -58,7 +59,7 @@ pub enum KillReason {
 /// How a worker's death is classified: `crash`, `hang` or `oom`, a stable
 /// description for signatures and the details for the report; not yet
 /// tied to the engine that ran ([`Death::in_engine`] does that).
-pub use oracles::judge::death::Death;
+pub use oracles::engine::death::Death;
 
 /// The finding signature of `death` while `engine` ran (`None`: before any
 /// engine, in the generator or the harness).
@@ -77,7 +78,7 @@ pub fn death_finding(death: &Death, engine: Option<&str>, compiling: bool, case:
     let Some(engine) = engine else {
         return Finding {
             signature: death_signature(death, None),
-            kind: death.kind,
+            kind: FindingKind::from(death.kind),
             summary: format!(
                 "{} in {} ({case})\n  {}\n",
                 death.kind.as_str().to_uppercase(),
@@ -342,7 +343,7 @@ fn descendants(pid: u32) -> Vec<u32> {
 pub fn classify(status: ExitStatus, killed_for: Option<KillReason>, stderr_tail: &str) -> Death {
     match killed_for {
         Some(KillReason::Timeout(limit)) => Death::new(
-            FindingKind::Hang,
+            DeathKind::Hang,
             "ran past its time limit".into(),
             format!(
                 "killed after {} s in one phase (compiling, or running: instantiation and calls)",
@@ -351,7 +352,7 @@ pub fn classify(status: ExitStatus, killed_for: Option<KillReason>, stderr_tail:
             stderr_tail,
         ),
         Some(KillReason::Memory { rss, limit }) => Death::new(
-            FindingKind::Oom,
+            DeathKind::Oom,
             "resident memory exceeded the limit".into(),
             format!(
                 "killed at {} MiB resident, limit {} MiB",

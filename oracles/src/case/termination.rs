@@ -261,13 +261,13 @@ mod tests {
         let engine = crate::engine::build_engine("wasmi", &Default::default()).unwrap();
         let info = ModuleInfo::parse(&wasm).unwrap();
         let plan = crate::case::plan::Plan::single_call(&info, "spin", &["1".to_string()]).unwrap();
-        let crate::judge::outcome::EngineRun::Ran(run) = engine.execute(&wasm, &plan) else {
+        let crate::engine::outcome::EngineRun::Ran(run) = engine.execute(&wasm, &plan) else {
             panic!("wasmi ran it");
         };
         assert_eq!(
             run.calls,
-            [crate::judge::outcome::Outcome::Trap(
-                crate::judge::outcome::TrapKind::Unreachable
+            [crate::engine::outcome::Outcome::Trap(
+                crate::engine::outcome::TrapKind::Unreachable
             )]
         );
     }

@@ -6,9 +6,10 @@
 //! compiler that got 20 times slower on one shape of code long before the
 //! absolute limits, and needs no second engine as a reference.
 
-use super::compile::{best_of, figures, minimum, Blowup, CompileCost};
+use super::compile::{best_of, figures, minimum, Blowup};
 use super::heap::PeakHeap;
 use super::limits::CostLimits;
+use crate::engine::clock::CompileCost;
 use crate::engine::matrix::Matrix;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};

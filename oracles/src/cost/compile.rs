@@ -5,14 +5,14 @@
 //! its size. A suspect is measured again, and only the best of the runs
 //! counts, so that a busy machine does not make findings.
 
-use super::clock::timed;
-pub use super::clock::CompileCost;
 use super::heap::PeakHeap;
 use super::limits::CostLimits;
+use crate::engine::clock::timed;
+use crate::engine::clock::CompileCost;
 use crate::engine::matrix::{CaseReport, Matrix};
+use crate::engine::outcome::EngineRun;
 use crate::engine::Engine;
 use crate::judge::kind::FindingKind;
-use crate::judge::outcome::EngineRun;
 use std::time::Duration;
 
 /// A compile over a limit.

@@ -5,12 +5,11 @@
 //! and growth exponents from scaling checks.
 //!
 //! In: a module, the matrix, `[cost]`, and the measurements the matrix took
-//! (wall and CPU time on [`clock`], peak heap through [`heap`]). Out:
+//! (wall and CPU time on [`clock`](crate::engine::clock), peak heap through [`heap`]). Out:
 //! confirmed blowups and slow runs (re-measured), distributions and
 //! exponents.
 
 pub mod baseline;
-pub mod clock;
 pub mod compile;
 pub mod exponents;
 pub mod heap;

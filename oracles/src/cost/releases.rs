@@ -6,15 +6,16 @@
 //! heap, than the release before is a `compile-regression` finding of its
 //! own, however far below the absolute limits it stays.
 
-use super::compile::{best_of, figures, Blowup, CompileCost};
+use super::compile::{best_of, figures, Blowup};
 use super::heap::PeakHeap;
 use super::limits::CostLimits;
 use super::spread::spanning;
+use crate::engine::clock::CompileCost;
 use crate::engine::matrix::{CaseReport, Matrix};
+use crate::engine::outcome::EngineRun;
 use crate::engine::versioned_name::{is_twin, linked_major, split_version};
 use crate::engine::Engine;
 use crate::judge::kind::FindingKind;
-use crate::judge::outcome::EngineRun;
 use std::time::Duration;
 
 /// `(candidate, reference)` engine pairs of the matrix: an engine on the

@@ -9,8 +9,8 @@ use super::limits::CostLimits;
 use crate::case::plan::Plan;
 use crate::engine::matrix::{CaseReport, Matrix};
 use crate::engine::other_version::release_of;
+use crate::engine::outcome::{EngineRun, Outcome};
 use crate::engine::Engine;
-use crate::judge::outcome::{EngineRun, Outcome};
 use crate::judge::verdict::Verdict;
 use std::time::Duration;
 
@@ -206,7 +206,12 @@ pub fn time_calls(
                 }
                 EngineRun::Crashed(why) => anyhow::bail!("{} crashed: {why}", engine.name()),
                 EngineRun::Died(death) => {
-                    anyhow::bail!("{} died: {} ({})", engine.name(), death.how, death.kind)
+                    anyhow::bail!(
+                        "{} died: {} ({})",
+                        engine.name(),
+                        death.how,
+                        death.kind.as_str()
+                    )
                 }
             }
         }

@@ -6,10 +6,11 @@
 //! range at every call). `crosscheck scale` prints it; the daemon runs it
 //! on the built-in shapes periodically and on the modules of blowups.
 
-use super::compile::{best_of, CompileCost};
+use super::compile::best_of;
 use super::heap::PeakHeap;
 use crate::cost::exponents::{exponent, repeat_largest_function};
 use crate::cost::shapes::Shape;
+use crate::engine::clock::CompileCost;
 use crate::engine::matrix::Matrix;
 use anyhow::Result;
 use std::fmt::Write;

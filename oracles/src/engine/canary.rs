@@ -12,7 +12,7 @@
 //! process running the case; [`install_fault_reporter`]'s handler first
 //! writes which memory and offset the access hit to stderr, and the
 //! watcher records the death as a `breach` of the engine
-//! (`judge::death`). Where a memory's end is not page-aligned (custom page
+//! (`engine::death`). Where a memory's end is not page-aligned (custom page
 //! sizes) the bytes up to the page boundary are a canary zone filled with
 //! [`PATTERN`], compared after instantiation and every call ([`check`]): a
 //! changed canary is a breach naming the call, the offset and the bytes
@@ -44,8 +44,8 @@ pub const PATTERN: [u8; 8] = *b"CANARY!!";
 const RESERVE_AT_MOST: usize = 1 << 30;
 
 /// The words the fault reporter writes before the process dies of a fault
-/// in a guard page; `judge::death` reads them as a breach.
-use crate::judge::death::GUARD_FAULT;
+/// in a guard page; `engine::death` reads them as a breach.
+use crate::engine::death::GUARD_FAULT;
 
 /// The memory creator the explicit-checks variants are built with.
 #[derive(Debug, Default)]

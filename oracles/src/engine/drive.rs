@@ -4,7 +4,7 @@
 use super::interface::ExecutionConfig;
 use crate::case::plan::{Horizon, Plan};
 use crate::case::value::Value;
-use crate::judge::outcome::{EngineRun, Execution, Outcome, Snapshot};
+use crate::engine::outcome::{EngineRun, Execution, Outcome, Snapshot};
 use anyhow::Result;
 use std::time::{Duration, Instant};
 
@@ -36,8 +36,8 @@ pub(crate) fn drive<I: LiveInstance>(
         code_bytes,
     } = compiled;
     let start = Instant::now();
-    let cpu_start = crate::cost::clock::thread_cpu_time();
-    let run_cpu = || crate::cost::clock::cpu_since(cpu_start);
+    let cpu_start = crate::engine::clock::thread_cpu_time();
+    let run_cpu = || crate::engine::clock::cpu_since(cpu_start);
     // An engine without a budget does not instantiate a module whose start
     // function no engine with one ended.
     let instantiated = if plan.horizon == Some(Horizon::Instantiation) {
@@ -126,7 +126,7 @@ pub(crate) fn drive<I: LiveInstance>(
 impl Compiled {
     /// Measures `compile` (on the calling thread): wall and CPU time.
     pub(crate) fn measure<T>(compile: impl FnOnce() -> T) -> (T, Compiled) {
-        let (result, time, cpu) = crate::cost::clock::timed(compile);
+        let (result, time, cpu) = crate::engine::clock::timed(compile);
         (
             result,
             Compiled {

@@ -11,7 +11,7 @@ use super::interface::{Engine, ExecutionConfig};
 pub use super::rule_faults::RuleFault;
 use super::wasmi::WasmiEngine;
 use crate::case::plan::Plan;
-use crate::judge::outcome::EngineRun;
+use crate::engine::outcome::EngineRun;
 use anyhow::Result;
 use wasmparser::{Operator, Parser, Payload, WasmFeatures};
 

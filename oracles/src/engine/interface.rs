@@ -3,8 +3,8 @@
 //! engines run under.
 
 use crate::case::plan::Plan;
-use crate::cost::clock::CompileCost;
-use crate::judge::outcome::EngineRun;
+use crate::engine::clock::CompileCost;
+use crate::engine::outcome::EngineRun;
 use serde::{Deserialize, Serialize};
 use wasmparser::WasmFeatures;
 

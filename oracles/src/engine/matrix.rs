@@ -4,10 +4,10 @@
 use crate::case::module_info::validates_with;
 use crate::case::plan::{Horizon, Plan};
 use crate::case::stack_program::StackExpectation;
+use crate::engine::outcome::{EngineRun, Execution, InconclusiveReason, Outcome, TrapKind};
 use crate::engine::versioned_name::{split_version, without_fault};
 use crate::engine::{build_engine, runs_unbudgeted, Engine, ExecutionConfig};
 use crate::judge::compare::{compare, Comparison};
-use crate::judge::outcome::{EngineRun, Execution, InconclusiveReason, Outcome, TrapKind};
 use crate::judge::verdict::Verdict;
 use crate::profile::{self, Stage};
 use anyhow::{bail, Context, Result};

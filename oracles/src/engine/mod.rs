@@ -4,13 +4,16 @@
 //! harness itself.
 //!
 //! In: a module's bytes and its call plan (`case`). Out: each engine's
-//! [`EngineRun`](crate::judge::outcome::EngineRun), and through the
+//! [`EngineRun`](outcome::EngineRun) (its outcomes, a [`Death`](death::Death)
+//! when it took its process down, times on [`clock`]), and through the
 //! [`matrix`] every engine's run of a case, handed to `judge`.
 
 mod body_rewrite;
 pub mod c_api;
 pub mod canary;
+pub mod clock;
 pub mod code_identity;
+pub mod death;
 mod drive;
 pub mod family;
 mod faulty;
@@ -18,6 +21,7 @@ mod interface;
 pub mod matrix;
 pub mod memory_sabotage;
 pub mod other_version;
+pub mod outcome;
 pub mod panics;
 mod pass_faults;
 mod registry;
@@ -28,7 +32,6 @@ pub mod tuning;
 pub mod versioned_name;
 mod wasmi;
 mod wasmtime;
-pub(crate) use self::wasmtime::wasmtime_error;
 
 pub use self::faulty::{Fault, FaultyEngine, RuleFault};
 pub use self::interface::{

@@ -15,11 +15,10 @@
 pub use super::versioned_name::{linked_major, release_of, split_version};
 use crate::case::plan::Plan;
 use crate::case::rules::catalog::{add_reference_sources, has_reference_sources};
-use crate::cost::clock::CompileCost;
+use crate::engine::clock::CompileCost;
+use crate::engine::death::{Death, DeathKind};
+use crate::engine::outcome::EngineRun;
 use crate::engine::{has_explicit_checks, Engine, ExecutionConfig};
-use crate::judge::death::Death;
-use crate::judge::kind::FindingKind;
-use crate::judge::outcome::EngineRun;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -331,7 +330,7 @@ impl OtherVersionEngine {
                 Ok((child, _, _)) => child,
                 Err(e) => {
                     return Err(Death::new(
-                        FindingKind::Crash,
+                        DeathKind::Crash,
                         format!("the Wasmtime {} process did not start", self.major),
                         format!("{e:#}"),
                         "",
@@ -366,14 +365,12 @@ impl OtherVersionEngine {
                 Err(match status {
                     Ok(status) if died => Death::of_exit(status, &tail),
                     Ok(_) => Death::new(
-                        FindingKind::Crash,
+                        DeathKind::Crash,
                         "answered outside the protocol".into(),
                         format!("the Wasmtime {} process answered: {error}", self.major),
                         &tail,
                     ),
-                    Err(e) => {
-                        Death::new(FindingKind::Crash, "vanished".into(), e.to_string(), &tail)
-                    }
+                    Err(e) => Death::new(DeathKind::Crash, "vanished".into(), e.to_string(), &tail),
                 })
             }
         }

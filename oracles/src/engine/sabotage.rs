@@ -8,7 +8,7 @@
 use super::interface::{Engine, ExecutionConfig};
 use super::wasmi::WasmiEngine;
 use crate::case::plan::Plan;
-use crate::judge::outcome::EngineRun;
+use crate::engine::outcome::EngineRun;
 use anyhow::Result;
 use std::time::{Duration, Instant};
 use wasmparser::{Operator, Parser, Payload, WasmFeatures};

@@ -23,7 +23,7 @@ use super::interface::{Engine, ExecutionConfig};
 use super::tuning::{CPU_FEATURES, CPU_LEVELS};
 use super::wasmtime::{Backend, Budget, WasmtimeEngine, WasmtimeVariant};
 use crate::case::plan::Plan;
-use crate::judge::outcome::EngineRun;
+use crate::engine::outcome::EngineRun;
 use anyhow::{bail, Context, Result};
 use arbitrary::Unstructured;
 use rand_chacha::ChaCha8Rng;

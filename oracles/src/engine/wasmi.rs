@@ -5,7 +5,7 @@ use super::interface::{comparable_features, Engine, ExecutionConfig};
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
 use crate::case::value::{FuncIdentity, Value};
-use crate::judge::outcome::{EngineRun, Outcome, TrapKind};
+use crate::engine::outcome::{EngineRun, Outcome, TrapKind};
 use anyhow::Result;
 use std::collections::HashMap;
 use wasmi::errors::{ErrorKind, InstantiationError};

@@ -10,9 +10,8 @@ use super::versioned_name::{split_version, without_fault};
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
 use crate::case::value::{display_values, FuncIdentity, Value};
-use crate::judge::death::Death;
-use crate::judge::kind::FindingKind;
-use crate::judge::outcome::{EngineRun, Outcome, TrapKind};
+use crate::engine::death::{Death, DeathKind};
+use crate::engine::outcome::{EngineRun, Outcome, TrapKind};
 use anyhow::Result;
 use std::collections::HashMap;
 use wasmparser::WasmFeatures;
@@ -749,7 +748,7 @@ impl Engine for WasmtimeEngine {
             // Canaries are checked on this thread, where the store lived.
             match canary::take_breach() {
                 Some(detail) => EngineRun::Died(Death {
-                    kind: FindingKind::Breach,
+                    kind: DeathKind::Breach,
                     how: "wrote outside linear memory (a canary changed)".into(),
                     detail,
                     compiling: false,

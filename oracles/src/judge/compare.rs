@@ -3,8 +3,8 @@
 use crate::case::plan::Plan;
 use crate::case::stack_program::StackExpectation;
 use crate::case::value::{display_values, Value};
+use crate::engine::outcome::{EngineRun, Execution, InconclusiveReason, Outcome};
 use crate::judge::attribution::blame;
-use crate::judge::outcome::{EngineRun, Execution, InconclusiveReason, Outcome};
 use crate::judge::verdict::{Group, Mismatch, Phase, Rejection, Verdict};
 use std::borrow::Borrow;
 
@@ -279,7 +279,7 @@ impl<'a> Walk<'a> {
     }
 }
 
-fn state(execution: &Execution) -> &crate::judge::outcome::Snapshot {
+fn state(execution: &Execution) -> &crate::engine::outcome::Snapshot {
     execution
         .state
         .as_ref()

@@ -1,6 +1,7 @@
 //! What kind of finding something is: one word in signatures, the store,
 //! reports and the gate's policy, and one type everywhere between.
 
+use crate::engine::death::{Death, DeathKind};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -60,6 +61,18 @@ impl FindingKind {
         FindingKind::Fix,
     ];
 
+    /// The finding a death is, before what ran on is judged
+    /// (`pipeline::findings`): a case stopped at its time or memory limit
+    /// while the engine was still compiling is the compiler's blowup, not
+    /// a hang or an exhausted memory of the code it generated.
+    pub fn of_death(death: &Death) -> FindingKind {
+        match (death.kind, death.compiling) {
+            (DeathKind::Hang, true) => FindingKind::CompileTime,
+            (DeathKind::Oom, true) => FindingKind::CompileMemory,
+            (kind, _) => FindingKind::from(kind),
+        }
+    }
+
     /// The word stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -115,6 +128,17 @@ impl FindingKind {
                 | FindingKind::CompileRegression
                 | FindingKind::Perf
         )
+    }
+}
+
+impl From<DeathKind> for FindingKind {
+    fn from(kind: DeathKind) -> FindingKind {
+        match kind {
+            DeathKind::Crash => FindingKind::Crash,
+            DeathKind::Hang => FindingKind::Hang,
+            DeathKind::Oom => FindingKind::Oom,
+            DeathKind::Breach => FindingKind::Breach,
+        }
     }
 }
 
@@ -181,5 +205,22 @@ mod tests {
         assert!(err.contains("compile-time"), "{err}");
         assert_eq!(format!("{:>8}|", FindingKind::Hang), "    hang|");
         assert!(FindingKind::Perf.is_cost() && !FindingKind::Crash.is_cost());
+    }
+
+    #[test]
+    fn limits_hit_while_compiling_are_compile_blowups() {
+        let death = |kind, compiling| {
+            FindingKind::of_death(&Death {
+                kind,
+                how: "case exceeded the time limit".into(),
+                detail: String::new(),
+                compiling,
+            })
+        };
+        assert_eq!(death(DeathKind::Hang, true), FindingKind::CompileTime);
+        assert_eq!(death(DeathKind::Oom, true), FindingKind::CompileMemory);
+        assert_eq!(death(DeathKind::Hang, false), FindingKind::Hang);
+        assert_eq!(death(DeathKind::Crash, true), FindingKind::Crash);
+        assert_eq!(death(DeathKind::Breach, false), FindingKind::Breach);
     }
 }

@@ -4,13 +4,11 @@
 //! In: every engine's run of one case (`engine::matrix`). Out: a
 //! [`Verdict`](verdict::Verdict) (agree, a mismatch, a crash, an expected
 //! or unexpected rejection, inconclusive) and its attribution, labelled a
-//! regression or a fix when two Wasmtime releases disagree; an engine's
-//! [`Death`](death::Death) when it took its process down.
+//! regression or a fix when two Wasmtime releases disagree; the
+//! [`FindingKind`](kind::FindingKind) of each finding.
 
 pub mod attribution;
 pub mod compare;
-pub mod death;
 pub mod kind;
-pub mod outcome;
 pub mod verdict;
 pub mod versions;

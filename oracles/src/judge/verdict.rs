@@ -1,7 +1,7 @@
 //! The verdict for one case and how it is described.
 
+use crate::engine::outcome::InconclusiveReason;
 use crate::judge::kind::FindingKind;
-use crate::judge::outcome::InconclusiveReason;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

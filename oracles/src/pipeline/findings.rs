@@ -9,7 +9,7 @@
 use super::run::SeedReport;
 use crate::config::Settings;
 use crate::cost::baseline::{find_outliers, Baseline};
-use crate::cost::compile::{find_blowups, is_suspect as is_blowup_suspect, Blowup, CompileCost};
+use crate::cost::compile::{find_blowups, is_suspect as is_blowup_suspect, Blowup};
 use crate::cost::heap::PeakHeap;
 use crate::cost::limits::CostLimits;
 use crate::cost::releases::{
@@ -17,13 +17,14 @@ use crate::cost::releases::{
 };
 use crate::cost::run::{find_slow_runs, is_suspect as is_slow_suspect, SlowRun};
 use crate::cost::spread::spanning;
+use crate::engine::clock::CompileCost;
+use crate::engine::death::{Death, DeathKind};
 use crate::engine::family::family;
 use crate::engine::matrix::Matrix;
+use crate::engine::outcome::EngineRun;
 use crate::engine::runs_unbudgeted;
 use crate::judge::attribution::{blame, suspect};
-use crate::judge::death::Death;
 use crate::judge::kind::FindingKind;
-use crate::judge::outcome::EngineRun;
 use crate::judge::verdict::{Group, Verdict};
 use crate::judge::versions::divergence;
 use crate::triage::flip::{flips, Flip};
@@ -184,9 +185,9 @@ pub fn of_deaths(runs: &[(String, EngineRun)]) -> Vec<Finding> {
 /// ended (`case::plan::Horizon`).
 fn finding_kind_in(death: &Death, engine: &str) -> FindingKind {
     match (death.kind, death.compiling) {
-        (FindingKind::Hang, false) if runs_unbudgeted(engine) => FindingKind::Mismatch,
-        (FindingKind::Hang, false) => FindingKind::LimitEscape,
-        _ => death.finding_kind(),
+        (DeathKind::Hang, false) if runs_unbudgeted(engine) => FindingKind::Mismatch,
+        (DeathKind::Hang, false) => FindingKind::LimitEscape,
+        _ => FindingKind::of_death(death),
     }
 }
 
@@ -224,7 +225,7 @@ fn death_finding(
         format!("mismatch run {{{names}}}=hang blame {party}")
     } else if kind == FindingKind::LimitEscape {
         format!("{kind} {names} ran on past its fuel or epoch deadline")
-    } else if kind == death.kind {
+    } else if kind == FindingKind::from(death.kind) {
         format!("{kind} worker {} in {names}", death.how)
     } else {
         // Signed like a measured compile blowup.

@@ -4,8 +4,8 @@ use crate::case::generate::{generate, GeneratedModule, GeneratorConfig};
 use crate::case::module_info::ModuleInfo;
 use crate::case::plan::Plan;
 use crate::engine::matrix::{CaseReport, Matrix, Step};
+use crate::engine::outcome::EngineRun;
 use crate::engine::ExecutionConfig;
-use crate::judge::outcome::EngineRun;
 use crate::profile::{self, Stage};
 use anyhow::{Context, Result};
 

@@ -105,7 +105,9 @@ fn clif_texts(wasm: &[u8], functions: usize) -> Result<Option<(Vec<String>, Vec<
         std::fs::create_dir_all(&clif.dir)
             .with_context(|| format!("creating {}", clif.dir.display()))?;
         let texts = Module::new(&clif.engine, wasm)
-            .map_err(|e| crate::engine::wasmtime_error(e).context("compiling for its CLIF"))
+            // By its message: `wasmtime::Error` is a type of its own from
+            // Wasmtime 48 on.
+            .map_err(|e| anyhow::anyhow!("compiling for its CLIF: {e:#}"))
             .and_then(|_| {
                 // A function with a name (a name section) has it in its
                 // file's name: `wasm[0]--function[1]--side.clif`.

@@ -14,7 +14,7 @@
 //!
 //! In: a release's `libwasmtime.so` and version, a variant's name, a
 //! module's bytes and its call plan. Out: the engine's
-//! [`EngineRun`](crate::judge::outcome::EngineRun), like every engine's.
+//! [`EngineRun`], like every engine's.
 
 mod ffi;
 
@@ -27,8 +27,8 @@ use super::wasmtime::{on_native_stack, Backend, Budget, WasmtimeVariant, EPOCH_T
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
 use crate::case::value::{FuncIdentity, Value};
-use crate::cost::clock::CompileCost;
-use crate::judge::outcome::{EngineRun, Outcome, TrapKind};
+use crate::engine::clock::CompileCost;
+use crate::engine::outcome::{EngineRun, Outcome, TrapKind};
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -669,7 +669,7 @@ impl Engine for CApiEngine {
         // The library allocates with its own allocator, which the counting
         // one of this process does not see: no peak heap, rather than a
         // peak of nearly nothing.
-        let (compiled, wall, cpu) = crate::cost::clock::timed(|| self.compile(wasm));
+        let (compiled, wall, cpu) = crate::engine::clock::timed(|| self.compile(wasm));
         Some(compiled.map(|()| CompileCost {
             wall,
             cpu,

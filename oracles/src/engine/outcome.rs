@@ -239,5 +239,5 @@ pub enum EngineRun {
     /// The engine took its worker process down, was stopped at the case's
     /// time or memory limit, or breached the sandbox; the rest of the case
     /// ran without it.
-    Died(crate::judge::death::Death),
+    Died(crate::engine::death::Death),
 }

@@ -6,17 +6,51 @@
 //! rest of the case in a fresh worker without it, so every engine's
 //! outcome is judged together (`pipeline::findings::of_deaths`).
 
-use super::kind::FindingKind;
 use serde::{Deserialize, Serialize};
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
+
+/// How a run ended: the process died, or was stopped at a limit, or the
+/// code reached outside its sandbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeathKind {
+    /// A panic, a signal or an unexpected exit.
+    Crash,
+    /// Stopped at its time limit.
+    Hang,
+    /// Out of memory, or stopped at its memory limit.
+    Oom,
+    /// Compiled code touched memory it must not (Wasmtime's "not known to
+    /// any linear memory" abort, a segfault in code with explicit bounds
+    /// checks, a changed canary around linear memory).
+    Breach,
+}
+
+impl DeathKind {
+    /// The word shown (and the finding kind's, `judge::kind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeathKind::Crash => "crash",
+            DeathKind::Hang => "hang",
+            DeathKind::Oom => "oom",
+            DeathKind::Breach => "breach",
+        }
+    }
+}
+
+impl std::fmt::Display for DeathKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
 
 /// How one engine's run ended its process, or was stopped, or breached
 /// the sandbox.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Death {
-    /// [`FindingKind::Crash`], `Hang`, `Oom`, `Breach` or `LimitEscape`.
-    pub kind: FindingKind,
+    /// How it ended.
+    pub kind: DeathKind,
     /// Stable description for signatures: no pids, times, sizes or addresses.
     pub how: String,
     /// Details for the report (measurements, the stderr tail, canary bytes).
@@ -26,26 +60,14 @@ pub struct Death {
 }
 
 impl Death {
-    /// The finding kind: a case stopped at its time or memory limit while
-    /// the engine was still compiling is the compiler's blowup
-    /// (`compile-time`, `compile-memory`), not a hang or an exhausted
-    /// memory of the code it generated.
-    pub fn finding_kind(&self) -> FindingKind {
-        match (self.kind, self.compiling) {
-            (FindingKind::Hang, true) => FindingKind::CompileTime,
-            (FindingKind::Oom, true) => FindingKind::CompileMemory,
-            (kind, _) => kind,
-        }
-    }
-
     /// Whether this is a possible sandbox escape.
     pub fn is_breach(&self) -> bool {
-        self.kind == FindingKind::Breach
+        self.kind == DeathKind::Breach
     }
 
     /// A death of `kind`, with the last lines the process wrote to stderr
     /// (`stderr_tail`) appended to `detail`; not yet tied to an engine.
-    pub fn new(kind: FindingKind, how: String, detail: String, stderr_tail: &str) -> Death {
+    pub fn new(kind: DeathKind, how: String, detail: String, stderr_tail: &str) -> Death {
         Death {
             kind,
             how,
@@ -60,34 +82,34 @@ impl Death {
     /// How a process that nobody stopped ended, from its exit status and
     /// the last lines it wrote to stderr.
     pub fn of_exit(status: ExitStatus, stderr_tail: &str) -> Death {
-        let death = |kind: FindingKind, how: String, detail: String| {
+        let death = |kind: DeathKind, how: String, detail: String| {
             Death::new(kind, how, detail, stderr_tail)
         };
         if stderr_tail.contains("memory allocation of") {
             return death(
-                FindingKind::Oom,
+                DeathKind::Oom,
                 "allocation failed".into(),
                 "the allocator gave up".into(),
             );
         }
         match (status.signal(), status.code()) {
             (Some(libc::SIGKILL), _) => death(
-                FindingKind::Oom,
+                DeathKind::Oom,
                 "killed by SIGKILL from outside crosscheck".into(),
                 "SIGKILL not sent by crosscheck: most likely the kernel's OOM killer".into(),
             ),
             (Some(signal), _) => death(
-                FindingKind::Crash,
+                DeathKind::Crash,
                 format!("killed by {}", signal_name(signal)),
                 format!("the process died of {}", signal_name(signal)),
             ),
             (None, Some(code)) => death(
-                FindingKind::Crash,
+                DeathKind::Crash,
                 format!("exited with status {code}"),
                 format!("the process exited with status {code} in the middle of its work"),
             ),
             (None, None) => death(
-                FindingKind::Crash,
+                DeathKind::Crash,
                 "ended without a status".into(),
                 String::new(),
             ),
@@ -99,11 +121,11 @@ impl Death {
     /// (`engine::has_explicit_checks`): a crash whose evidence says
     /// compiled code touched memory it must not becomes a breach.
     pub fn in_engine(&self, compiling: bool, explicit_checks: bool) -> Death {
-        let breach = (self.kind == FindingKind::Crash)
+        let breach = (self.kind == DeathKind::Crash)
             .then(|| self.breach_evidence(compiling, explicit_checks))
             .flatten();
         let (kind, how) = match breach {
-            Some(evidence) => (FindingKind::Breach, format!("{evidence} ({})", self.how)),
+            Some(evidence) => (DeathKind::Breach, format!("{evidence} ({})", self.how)),
             None => (self.kind, self.how.clone()),
         };
         Death {
@@ -160,7 +182,7 @@ fn signal_name(signal: i32) -> String {
 mod tests {
     use super::*;
 
-    fn death(kind: FindingKind, compiling: bool) -> Death {
+    fn death(kind: DeathKind, compiling: bool) -> Death {
         Death {
             kind,
             how: "case exceeded the time limit".into(),
@@ -170,12 +192,13 @@ mod tests {
     }
 
     #[test]
-    fn limits_hit_while_compiling_are_compile_blowups() {
-        use FindingKind::*;
-        assert_eq!(death(Hang, true).finding_kind(), CompileTime);
-        assert_eq!(death(Oom, true).finding_kind(), CompileMemory);
-        assert_eq!(death(Hang, false).finding_kind(), Hang);
-        assert_eq!(death(Crash, true).finding_kind(), Crash);
-        assert!(death(Breach, false).is_breach());
+    fn a_crash_with_the_evidence_of_a_fault_outside_linear_memory_is_a_breach() {
+        let mut crash = death(DeathKind::Crash, false);
+        crash.detail = format!("Wasmtime: {NOT_LINEAR_MEMORY} in use");
+        assert!(crash.in_engine(false, false).is_breach());
+        assert!(!death(DeathKind::Hang, false)
+            .in_engine(false, true)
+            .is_breach());
+        assert!(death(DeathKind::Breach, false).is_breach());
     }
 }
