@@ -465,13 +465,7 @@ fn the_checker_sees_a_cycle_and_follows_re_exports() {
 /// (`config`, `profile`, `versions`, `bounds`) are shared by all.
 const ORACLES_STAGES: [&str; 6] = ["case", "engine", "judge", "cost", "triage", "pipeline"];
 
-/// Imports of a later stage that remain, `(file, stage)`: the matrix still
-/// compares its engines' runs and lets the tie-breakers decide itself,
-/// where `judge/` should take its runs.
-const KNOWN_BACKWARD: [(&str, &str); 1] = [("engine::matrix", "judge")];
-
-/// Every import of a later stage in `edges`, as `file -> module`, but the
-/// known ones.
+/// Every import of a later stage in `edges`, as `file -> module`.
 fn backward_imports(edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<String> {
     let stage = |path: &[String]| {
         path.first()
@@ -486,10 +480,7 @@ fn backward_imports(edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec
             let Some(theirs) = stage(target) else {
                 continue;
             };
-            let known = KNOWN_BACKWARD
-                .iter()
-                .any(|(file, into)| *file == name(module) && *into == ORACLES_STAGES[theirs]);
-            if theirs > own && !known {
+            if theirs > own {
                 found.push(format!("{} -> {}", name(module), name(target)));
             }
         }
@@ -507,16 +498,6 @@ fn the_library_s_stages_import_only_earlier_stages() {
         "imports of a later stage (order: {}): {found:?}",
         ORACLES_STAGES.join(" > ")
     );
-    // Each known exception is still there: one that is gone leaves the list.
-    for (file, into) in KNOWN_BACKWARD {
-        let module: Vec<String> = file.split("::").map(String::from).collect();
-        assert!(
-            edges[&module]
-                .iter()
-                .any(|t| t.first().is_some_and(|f| f == into)),
-            "{file} no longer uses {into}: take it off KNOWN_BACKWARD"
-        );
-    }
 }
 
 #[test]

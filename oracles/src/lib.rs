@@ -28,9 +28,10 @@ pub use case::generate::{generate, GeneratedModule, GeneratorConfig};
 pub use case::module_info::ModuleInfo;
 pub use case::plan::Plan;
 pub use case::value::Value;
-pub use engine::matrix::{CaseReport, Matrix, Step};
+pub use engine::matrix::{Matrix, Step};
 pub use engine::outcome::{EngineRun, Execution, InconclusiveReason, Outcome, TrapKind};
 pub use engine::{build_engine, Engine, ExecutionConfig};
+pub use judge::case::CaseReport;
 pub use judge::verdict::{Mismatch, Phase, Verdict};
 pub use pipeline::findings::Finding;
 pub use pipeline::run::{

@@ -9,9 +9,10 @@ use super::heap::PeakHeap;
 use super::limits::CostLimits;
 use crate::engine::clock::timed;
 use crate::engine::clock::CompileCost;
-use crate::engine::matrix::{CaseReport, Matrix};
+use crate::engine::matrix::Matrix;
 use crate::engine::outcome::EngineRun;
 use crate::engine::Engine;
+use crate::judge::case::CaseReport;
 use crate::judge::kind::FindingKind;
 use std::time::Duration;
 

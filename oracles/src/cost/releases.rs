@@ -11,10 +11,11 @@ use super::heap::PeakHeap;
 use super::limits::CostLimits;
 use super::spread::spanning;
 use crate::engine::clock::CompileCost;
-use crate::engine::matrix::{CaseReport, Matrix};
+use crate::engine::matrix::Matrix;
 use crate::engine::outcome::EngineRun;
 use crate::engine::versioned_name::{is_twin, linked_major, split_version};
 use crate::engine::Engine;
+use crate::judge::case::CaseReport;
 use crate::judge::kind::FindingKind;
 use std::time::Duration;
 

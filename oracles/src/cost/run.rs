@@ -7,10 +7,11 @@
 
 use super::limits::CostLimits;
 use crate::case::plan::Plan;
-use crate::engine::matrix::{CaseReport, Matrix};
+use crate::engine::matrix::Matrix;
 use crate::engine::other_version::release_of;
 use crate::engine::outcome::{EngineRun, Outcome};
 use crate::engine::Engine;
+use crate::judge::case::CaseReport;
 use crate::judge::verdict::Verdict;
 use std::time::Duration;
 

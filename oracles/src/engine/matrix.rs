@@ -1,15 +1,11 @@
 //! The configuration matrix: the oracle plus every engine variant, built
-//! once per process and run on each case.
+//! once per process; `judge::case` runs a case on it and judges the runs.
 
 use crate::case::module_info::validates_with;
-use crate::case::plan::{Horizon, Plan};
-use crate::case::stack_program::StackExpectation;
-use crate::engine::outcome::{EngineRun, Execution, InconclusiveReason, Outcome, TrapKind};
+use crate::case::plan::Plan;
+use crate::engine::outcome::EngineRun;
 use crate::engine::versioned_name::{split_version, without_fault};
-use crate::engine::{build_engine, runs_unbudgeted, Engine, ExecutionConfig};
-use crate::judge::compare::{compare, Comparison};
-use crate::judge::verdict::Verdict;
-use crate::profile::{self, Stage};
+use crate::engine::{build_engine, Engine, ExecutionConfig};
 use anyhow::{bail, Context, Result};
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -98,24 +94,24 @@ pub fn default_tie_breakers() -> Vec<String> {
 /// built the first time it is needed, runs a case again when some engines
 /// overflowed their stack and others did not.
 pub struct Matrix {
-    normal: Engines,
+    pub(crate) normal: Engines,
     /// The Wasmtime-only sub-matrix for modules using proposals the oracle
     /// lacks; empty when not configured.
-    proposals: Engines,
+    pub(crate) proposals: Engines,
     /// The limits the engines were built with.
-    limits: ExecutionConfig,
+    pub(crate) limits: ExecutionConfig,
     /// `normal` and `proposals` with larger stacks (`None` if they could
     /// not be built: the first run's verdict then stands).
-    larger_stacks: OnceLock<Option<Engines>>,
-    proposals_larger_stacks: OnceLock<Option<Engines>>,
+    pub(crate) larger_stacks: OnceLock<Option<Engines>>,
+    pub(crate) proposals_larger_stacks: OnceLock<Option<Engines>>,
 }
 
 /// The matrix's engines built with one set of limits.
-struct Engines {
-    engines: Vec<Box<dyn Engine>>,
-    tie_breakers: Vec<Box<dyn Engine>>,
+pub(crate) struct Engines {
+    pub(crate) engines: Vec<Box<dyn Engine>>,
+    pub(crate) tie_breakers: Vec<Box<dyn Engine>>,
     /// Where the set's engines start in [`Matrix::all_names`].
-    first_index: usize,
+    pub(crate) first_index: usize,
 }
 
 impl Engines {
@@ -133,13 +129,13 @@ impl Engines {
         })
     }
 
-    fn names(&self) -> Vec<&str> {
+    pub(crate) fn names(&self) -> Vec<&str> {
         self.engines.iter().map(|e| e.name()).collect()
     }
 
     /// The same engines (names round-trip through `build_engine`) built
     /// with other limits.
-    fn rebuilt(&self, limits: &ExecutionConfig) -> Result<Engines> {
+    pub(crate) fn rebuilt(&self, limits: &ExecutionConfig) -> Result<Engines> {
         let names = |set: &[Box<dyn Engine>]| -> Vec<String> {
             set.iter().map(|e| e.name().to_string()).collect()
         };
@@ -158,23 +154,6 @@ pub enum Step {
     /// The engine with this index has compiled and begins to instantiate
     /// and run.
     Running(usize),
-}
-
-/// Every engine's run of one module, and the verdict.
-#[derive(Clone, Debug)]
-pub struct CaseReport {
-    /// `(engine name, run)` in matrix order.
-    pub runs: Vec<(String, EngineRun)>,
-    /// The comparison of those runs.
-    pub comparison: Comparison,
-    /// When some engines overflowed their stack where others did not, the
-    /// first run's inconclusive verdict: `runs` and `comparison` are then
-    /// those of the re-run with larger stacks.
-    pub stack_rerun: Option<Verdict>,
-    /// The names in `runs` of engines drawn for this case by an engine
-    /// that draws one per case (the configuration swarm,
-    /// `engine::swarm`).
-    pub drawn: Vec<String>,
 }
 
 impl Matrix {
@@ -275,300 +254,6 @@ impl Matrix {
     pub fn names(&self) -> Vec<&str> {
         self.normal.names()
     }
-
-    /// Runs `plan` on every engine and compares.
-    pub fn run(&self, wasm: &[u8], plan: &Plan) -> CaseReport {
-        self.run_observed(wasm, plan, &mut |_| {})
-    }
-
-    /// Like [`Matrix::run`], telling `observe` each engine's steps as they
-    /// begin: if the process dies inside an engine, whoever watches it
-    /// knows which one, and whether it was compiling or running.
-    pub fn run_observed(
-        &self,
-        wasm: &[u8],
-        plan: &Plan,
-        observe: &mut dyn FnMut(Step),
-    ) -> CaseReport {
-        self.run_given(wasm, plan, &[], observe)
-    }
-
-    /// Like [`Matrix::run_observed`], with the runs of the engines named in
-    /// `given` already known (they took an earlier worker process down:
-    /// [`EngineRun::Died`]): those engines are not run again, and their
-    /// runs are judged with the others'.
-    pub fn run_given(
-        &self,
-        wasm: &[u8],
-        plan: &Plan,
-        given: &[(String, EngineRun)],
-        observe: &mut dyn FnMut(Step),
-    ) -> CaseReport {
-        let (set, larger) = if self.runs_on_proposal_engines(wasm) {
-            (&self.proposals, &self.proposals_larger_stacks)
-        } else {
-            (&self.normal, &self.larger_stacks)
-        };
-        let majority = self.limits.majority_horizon;
-        let first = run_engines(set, wasm, plan, given, observe, majority);
-        let partial_overflow = matches!(
-            first.comparison.verdict,
-            Verdict::Inconclusive {
-                reason: InconclusiveReason::StackOverflow,
-                ..
-            }
-        );
-        if !partial_overflow || plan.stack != StackExpectation::Unknown {
-            return first;
-        }
-        let larger = larger.get_or_init(|| {
-            set.rebuilt(&self.limits.with_larger_stacks())
-                .map_err(|e| tracing::warn!("building the engines with larger stacks: {e:#}"))
-                .ok()
-        });
-        let Some(larger) = larger else {
-            return first;
-        };
-        let deeper = Plan {
-            stack: StackExpectation::LargerStacks,
-            ..plan.clone()
-        };
-        CaseReport {
-            stack_rerun: Some(first.comparison.verdict),
-            ..run_engines(larger, wasm, &deeper, given, observe, majority)
-        }
-    }
-}
-
-/// Runs `plan` on `set`'s engines, compares, and brings in the
-/// tie-breakers when they disagree.
-fn run_engines(
-    set: &Engines,
-    wasm: &[u8],
-    plan: &Plan,
-    given: &[(String, EngineRun)],
-    observe: &mut dyn FnMut(Step),
-    majority: bool,
-) -> CaseReport {
-    let case_engines = profile::time(Stage::Draw, || CaseEngines::resolve(set, wasm, plan));
-    // `index` counts the set's engines, then its tie-breakers; `slot` is
-    // the name the supervisor knows the engine by.
-    let run = |index: usize,
-               (slot, engine): (&str, &dyn Engine),
-               plan: &Plan,
-               observe: &mut dyn FnMut(Step)| {
-        if let Some((_, known)) = given
-            .iter()
-            .find(|(name, _)| name == slot || name == engine.name())
-        {
-            return known.clone();
-        }
-        let index = set.first_index + index;
-        profile::time_as(
-            || Stage::EngineRest(engine.name().to_string()),
-            || {
-                observe(Step::Compiling(index));
-                let run = run_caught(engine, wasm, plan, &mut || observe(Step::Running(index)));
-                if let (true, EngineRun::Ran(execution)) = (profile::recording(), &run) {
-                    let name = || engine.name().to_string();
-                    profile::add(Stage::Compile(name()), execution.compile_time);
-                    profile::add(Stage::Instantiate(name()), execution.instantiate_time);
-                    let calls = execution
-                        .run_time
-                        .saturating_sub(execution.instantiate_time);
-                    profile::add(Stage::Calls(name()), calls);
-                }
-                run
-            },
-        )
-    };
-    let count = set.engines.len();
-    // Engines with a budget first: an engine without one runs only the
-    // steps some engine with a budget ended.
-    // The swarm itself (when no engine could be drawn) runs its draw
-    // without a budget too.
-    let unbudgeted = |index: usize| {
-        let name = case_engines.at(index).1.name();
-        runs_unbudgeted(name) || name.starts_with(crate::engine::swarm::SWARM)
-    };
-    let mut slots: Vec<Option<EngineRun>> = (0..count)
-        .map(|index| {
-            (!unbudgeted(index)).then(|| run(index, case_engines.at(index), plan, observe))
-        })
-        .collect();
-    if (0..count).any(unbudgeted) {
-        let bounded = Plan {
-            horizon: horizon(plan, slots.iter().flatten().collect(), majority),
-            ..plan.clone()
-        };
-        for index in (0..count).filter(|i| unbudgeted(*i)) {
-            slots[index] = Some(run(index, case_engines.at(index), &bounded, observe));
-        }
-    }
-    let mut runs: Vec<EngineRun> = slots.into_iter().flatten().collect();
-    let mut names: Vec<&str> = (0..count).map(|i| case_engines.at(i).1.name()).collect();
-    // Whether each engine's refusal of the module is expected.
-    let refusal_expected = |engine: &dyn Engine| !validates_with(wasm, engine.features());
-    let mut expected: Vec<bool> = profile::time(Stage::Compare, || {
-        (0..count)
-            .map(|i| refusal_expected(case_engines.at(i).1))
-            .collect()
-    });
-    let judge = |judged: &[usize], names: &[&str], runs: &[EngineRun], expected: &[bool]| {
-        let names: Vec<&str> = judged.iter().map(|i| names[*i]).collect();
-        let runs: Vec<&EngineRun> = judged.iter().map(|i| &runs[*i]).collect();
-        profile::time(Stage::Compare, || {
-            compare(&names, &runs, plan, |i| expected[judged[i]], |_| false)
-        })
-    };
-    let mut judged: Vec<usize> = (0..count).collect();
-    let mut comparison = judge(&judged, &names, &runs, &expected);
-    // A drawn engine only adds a finding of its own: when the fixed
-    // engines already have something to say (a known bug of the oracle,
-    // an overflow), they say it as they would without it, under the
-    // signature that bug always has.
-    if let Some(drawn) = case_engines.drawn_index() {
-        if comparison.verdict != Verdict::Agree {
-            let fixed: Vec<usize> = judged.iter().copied().filter(|i| *i != drawn).collect();
-            let without = judge(&fixed, &names, &runs, &expected);
-            if without.verdict != Verdict::Agree {
-                judged = fixed;
-                comparison = without;
-            }
-        }
-    }
-    if matches!(comparison.verdict, Verdict::Mismatch(_)) && !set.tie_breakers.is_empty() {
-        let first = judged.len();
-        for (offset, engine) in set.tie_breakers.iter().enumerate() {
-            let plan = if runs_unbudgeted(engine.name()) {
-                let budgeted = names
-                    .iter()
-                    .zip(&runs)
-                    .filter(|(name, _)| !runs_unbudgeted(name))
-                    .map(|(_, run)| run)
-                    .collect();
-                &Plan {
-                    horizon: horizon(plan, budgeted, majority),
-                    ..plan.clone()
-                }
-            } else {
-                plan
-            };
-            let engine = engine.as_ref();
-            runs.push(run(count + offset, (engine.name(), engine), plan, observe));
-            names.push(engine.name());
-            expected.push(refusal_expected(engine));
-            judged.push(names.len() - 1);
-        }
-        let judged_names: Vec<&str> = judged.iter().map(|i| names[*i]).collect();
-        let judged_runs: Vec<&EngineRun> = judged.iter().map(|i| &runs[*i]).collect();
-        let judged_expected: Vec<bool> = judged.iter().map(|i| expected[*i]).collect();
-        comparison = profile::time(Stage::TieBreak, || {
-            break_tie(
-                &judged_names,
-                &judged_runs,
-                plan,
-                &judged_expected,
-                first,
-                comparison,
-            )
-        });
-    }
-    CaseReport {
-        runs: names.iter().map(|n| n.to_string()).zip(runs).collect(),
-        comparison,
-        stack_rerun: None,
-        drawn: case_engines.drawn_names(),
-    }
-}
-
-/// The engines of one case: the set's own, with the one drawn for the case
-/// in place of an engine that draws (the swarm).
-struct CaseEngines<'a> {
-    set: &'a Engines,
-    drawn: Vec<Option<Box<dyn Engine>>>,
-}
-
-impl<'a> CaseEngines<'a> {
-    fn resolve(set: &'a Engines, wasm: &[u8], plan: &Plan) -> CaseEngines<'a> {
-        let taken = set.names();
-        let drawn = set
-            .engines
-            .iter()
-            .map(|engine| match engine.drawn_for(wasm, plan, &taken)? {
-                Ok(drawn) => Some(drawn),
-                Err(error) => {
-                    // The engine then runs as itself and says why it failed.
-                    tracing::warn!(engine = engine.name(), seed = plan.seed, "{error}");
-                    None
-                }
-            })
-            .collect();
-        CaseEngines { set, drawn }
-    }
-
-    /// The name the supervisor knows the engine at `index` by, and the
-    /// engine that runs there in this case.
-    fn at(&self, index: usize) -> (&str, &dyn Engine) {
-        let slot = self.set.engines[index].as_ref();
-        (slot.name(), self.drawn[index].as_deref().unwrap_or(slot))
-    }
-
-    /// The index of the engine drawn for this case, if any.
-    fn drawn_index(&self) -> Option<usize> {
-        self.drawn.iter().position(Option::is_some)
-    }
-
-    /// The names of the engines drawn for this case.
-    fn drawn_names(&self) -> Vec<String> {
-        self.drawn
-            .iter()
-            .flatten()
-            .map(|e| e.name().to_string())
-            .collect()
-    }
-}
-
-/// The first step of `plan` that none of `budgeted` (the runs of the
-/// engines with a budget) ended, or with `majority` fewer than half of
-/// those that got there: the others ran out of fuel or time there. That is
-/// where an engine without a budget must stop. One is enough while
-/// fuzzing: when only the oracle ends a step every Wasmtime engine with a
-/// budget runs until it runs out, a Cranelift bug shared by all of them
-/// (a loop's exit miscompiled) shows as the engine without a budget
-/// running on. Triage asks for half: there it is mostly wasmi's known
-/// bugs trapping inside a loop of a shrinking candidate, and every such
-/// candidate would cost a kill. `None` when every step was ended, or when
-/// the matrix has no engine with a budget (nothing to go by: a matrix of
-/// unbudgeted engines only is the user's choice).
-fn horizon(plan: &Plan, budgeted: Vec<&EngineRun>, majority: bool) -> Option<Horizon> {
-    if budgeted.is_empty() {
-        return None;
-    }
-    let executions: Vec<&Execution> = budgeted
-        .into_iter()
-        .filter_map(|run| match run {
-            EngineRun::Ran(execution) => Some(execution),
-            _ => None,
-        })
-        .collect();
-    let ended = |outcome: &Outcome| {
-        !matches!(
-            outcome,
-            Outcome::Trap(TrapKind::OutOfFuel) | Outcome::Withheld
-        )
-    };
-    // Of the engines that got to a step, whether one (or half) ended it.
-    let mostly_ended = |outcomes: Vec<&Outcome>| {
-        let ended = outcomes.iter().filter(|o| ended(o)).count();
-        ended > 0 && (!majority || 2 * ended >= outcomes.len())
-    };
-    if !mostly_ended(executions.iter().map(|e| &e.instantiation).collect()) {
-        return Some(Horizon::Instantiation);
-    }
-    (0..plan.calls.len())
-        .find(|&i| !mostly_ended(executions.iter().filter_map(|e| e.calls.get(i)).collect()))
-        .map(Horizon::Call)
 }
 
 /// Runs `plan` on `engine`, calling `compiled` when running begins; a
@@ -603,67 +288,4 @@ fn panic_text(running: bool, message: String) -> String {
     } else {
         message
     }
-}
-
-/// The comparison with the tie-breakers' runs (indices `first..`) added. A
-/// tie-breaker that cannot be compared where the matrix could (it
-/// overflowed its stack, ran out of fuel) is left out, and if nothing is
-/// left the matrix's own `comparison` stands. One that panicked is left out
-/// of the comparison too, but its crash is a finding of its own: it becomes
-/// the verdict, and the disagreement follows it in `further`.
-fn break_tie(
-    names: &[&str],
-    runs: &[&EngineRun],
-    plan: &Plan,
-    expected: &[bool],
-    first: usize,
-    comparison: Comparison,
-) -> Comparison {
-    let mut left_out: Vec<usize> = Vec::new();
-    let mut crashed: Vec<(String, String)> = Vec::new();
-    let mut combined = loop {
-        let kept: Vec<usize> = (0..names.len()).filter(|i| !left_out.contains(i)).collect();
-        if kept.len() == first {
-            break comparison;
-        }
-        let kept_names: Vec<&str> = kept.iter().map(|i| names[*i]).collect();
-        let kept_runs: Vec<&EngineRun> = kept.iter().map(|i| runs[*i]).collect();
-        let combined = compare(
-            &kept_names,
-            &kept_runs,
-            plan,
-            |i| expected[kept[i]],
-            |i| kept[i] >= first,
-        );
-        let is_tie_breaker = |engine: &str| kept[first..].iter().any(|i| names[*i] == engine);
-        let blocking: Vec<&str> = match &combined.verdict {
-            Verdict::Inconclusive { engines, .. } => engines
-                .iter()
-                .map(String::as_str)
-                .filter(|e| is_tie_breaker(e))
-                .collect(),
-            Verdict::Crash { engines } => {
-                let theirs: Vec<_> = engines.iter().filter(|(e, _)| is_tie_breaker(e)).collect();
-                crashed.extend(theirs.iter().map(|c| (*c).clone()));
-                theirs.iter().map(|(e, _)| e.as_str()).collect()
-            }
-            _ => Vec::new(),
-        };
-        if blocking.is_empty() {
-            break combined;
-        }
-        left_out.extend(
-            kept.iter()
-                .copied()
-                .filter(|i| blocking.contains(&names[*i])),
-        );
-    };
-    if !crashed.is_empty() {
-        let disagreement =
-            std::mem::replace(&mut combined.verdict, Verdict::Crash { engines: crashed });
-        if let Verdict::Mismatch(m) = disagreement {
-            combined.further.insert(0, m);
-        }
-    }
-    combined
 }

@@ -3,9 +3,10 @@
 use crate::case::generate::{generate, GeneratedModule, GeneratorConfig};
 use crate::case::module_info::ModuleInfo;
 use crate::case::plan::Plan;
-use crate::engine::matrix::{CaseReport, Matrix, Step};
+use crate::engine::matrix::{Matrix, Step};
 use crate::engine::outcome::EngineRun;
 use crate::engine::ExecutionConfig;
+use crate::judge::case::CaseReport;
 use crate::profile::{self, Stage};
 use anyhow::{Context, Result};
 
