@@ -13,29 +13,10 @@ use std::path::{Path, PathBuf};
 /// The newest release, which the default matrix runs through its C API.
 const NEWEST: u64 = 51;
 
-/// The linked release's major.
-fn linked() -> u64 {
-    oracles::versions::WASMTIME
-        .split('.')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
+/// The engine names as `common::config` takes them.
 fn config(dir: &Path, engines: &[String]) -> PathBuf {
-    let engines: Vec<String> = engines.iter().map(|e| format!("{e:?}")).collect();
-    let path = dir.join("config.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[matrix]\noracle = \"wasmi\"\nengines = [{}]\n[store]\ndata_dir = {:?}\n[dashboard]\naddress = \"\"\n",
-            engines.join(", "),
-            dir.join("data").display().to_string()
-        ),
-    )
-    .unwrap();
-    path
+    let engines: Vec<&str> = engines.iter().map(String::as_str).collect();
+    common::config(dir, &engines, "", "")
 }
 
 /// Values of every kind, each trap the plan reaches, a memory, a global
@@ -132,7 +113,7 @@ fn a_divergence_of_the_newest_release_names_it_the_candidate() {
         "{shown}{}",
         text(&imported.stderr)
     );
-    let linked = linked();
+    let linked = oracles::engine::other_version::linked_major();
     assert!(
         shown.contains(&format!("new finding 1: fix {linked}->{NEWEST}")),
         "{shown}"

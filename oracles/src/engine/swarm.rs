@@ -68,24 +68,21 @@ pub fn draw_avoiding(seed: u64, taken: &[&str], wasm: &[u8]) -> Option<WasmtimeV
 /// changes, a difference the specification allows; such modules draw
 /// again.
 fn converts_float_width(wasm: &[u8]) -> bool {
-    use wasmparser::{Operator, Parser, Payload};
-    Parser::new(0)
-        .parse_all(wasm)
-        .filter_map(|payload| match payload {
-            Ok(Payload::CodeSectionEntry(body)) => body.get_operators_reader().ok(),
-            _ => None,
-        })
-        .flat_map(|ops| ops.into_iter())
-        .any(|op| {
-            matches!(
-                op,
-                Ok(Operator::F32DemoteF64
-                    | Operator::F64PromoteF32
-                    | Operator::F32x4DemoteF64x2Zero
-                    | Operator::F64x2PromoteLowF32x4)
-            )
-        })
+    crate::case::instructions::histogram(wasm).is_ok_and(|counts| {
+        FLOAT_WIDTH_CONVERSIONS
+            .iter()
+            .any(|n| counts.contains_key(n))
+    })
 }
+
+/// The instructions that promote or demote floats, as
+/// `case::instructions` names them.
+const FLOAT_WIDTH_CONVERSIONS: [&str; 4] = [
+    "f32.demote_f64",
+    "f64.promote_f32",
+    "f32x4.demote_f64x2_zero",
+    "f64x2.promote_low_f32x4",
+];
 
 /// One setting the swarm changes in a case, besides the compiler: one at
 /// a time, so that a disagreement of the drawn engine alone names the
@@ -428,6 +425,13 @@ mod tests {
         .unwrap();
         assert!(converts_float_width(&promotes));
         assert!(!converts_float_width(&adds));
+        let known: Vec<&str> = crate::case::instructions::catalogue()
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect();
+        for name in FLOAT_WIDTH_CONVERSIONS {
+            assert!(known.contains(&name), "{name} is no instruction's name");
+        }
         let canonicalizing = (0..2000)
             .filter(|&seed| draw(seed, 0).tuning.nan_canon)
             .collect::<Vec<_>>();

@@ -530,9 +530,10 @@ impl Budget {
     }
 }
 
-/// A store's allowance for the next step, from its variant's [`Budget`].
+/// A store's allowance for the next step, from its variant's [`Budget`]
+/// (also the C API engine's, `engine::c_api`).
 #[derive(Clone, Copy, Debug)]
-enum StoreBudget {
+pub(crate) enum StoreBudget {
     Fuel(u64),
     /// Epoch ticks per step.
     Epoch(u64),
@@ -540,7 +541,7 @@ enum StoreBudget {
 }
 
 impl StoreBudget {
-    fn of(variant: &WasmtimeVariant, limits: &ExecutionConfig) -> StoreBudget {
+    pub(crate) fn of(variant: &WasmtimeVariant, limits: &ExecutionConfig) -> StoreBudget {
         match variant.budget {
             Budget::Fuel => StoreBudget::Fuel(limits.fuel),
             Budget::Epoch => StoreBudget::Epoch(

@@ -23,7 +23,7 @@ use super::drive::{drive, Compiled, LiveInstance};
 use super::interface::{Engine, ExecutionConfig};
 use super::tuning::Tuning;
 use super::wasmtime::NATIVE_STACK_RESERVE;
-use super::wasmtime::{on_native_stack, Backend, Budget, WasmtimeVariant, EPOCH_TICK};
+use super::wasmtime::{on_native_stack, Backend, Budget, StoreBudget, WasmtimeVariant, EPOCH_TICK};
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
 use crate::case::value::{FuncIdentity, Value};
@@ -327,26 +327,6 @@ impl Drop for Module<'_> {
     fn drop(&mut self) {
         // SAFETY: created by `wasmtime_module_new`, deleted once.
         unsafe { (self.api.wasmtime_module_delete)(self.module.0) };
-    }
-}
-
-/// A store's allowance for the next step, as in the linked engine.
-#[derive(Clone, Copy)]
-enum StoreBudget {
-    Fuel(u64),
-    Epoch(u64),
-    Unlimited,
-}
-
-impl StoreBudget {
-    fn of(variant: &WasmtimeVariant, limits: &ExecutionConfig) -> StoreBudget {
-        match variant.budget {
-            Budget::Fuel => StoreBudget::Fuel(limits.fuel),
-            Budget::Epoch => StoreBudget::Epoch(
-                (limits.epoch_deadline_ms / EPOCH_TICK.as_millis() as u64).max(1),
-            ),
-            Budget::None => StoreBudget::Unlimited,
-        }
     }
 }
 
