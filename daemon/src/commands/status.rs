@@ -135,8 +135,26 @@ fn snapshot(store: &Store, config: &Config, runs: usize) -> Result<Snapshot> {
     })
 }
 
+/// The report, one section after another.
 fn render(snapshot: &Snapshot) -> Result<String> {
     let mut out = String::new();
+    for section in [
+        daemon_and_fleet,
+        seed_cursor,
+        cases_and_blame,
+        exercised_and_rules,
+        engine_table,
+        findings_by_kind,
+        scaling_checks,
+        runs,
+    ] {
+        section(&mut out, snapshot)?;
+    }
+    Ok(out)
+}
+
+/// Whether a daemon runs on the store, and a fleet's hosts.
+fn daemon_and_fleet(out: &mut String, snapshot: &Snapshot) -> Result<()> {
     let dir = &snapshot.store;
     match snapshot.daemon_pid {
         Some(pid) => writeln!(out, "store {dir}: a daemon is running (pid {pid})")?,
@@ -171,6 +189,10 @@ fn render(snapshot: &Snapshot) -> Result<String> {
             )?;
         }
     }
+    Ok(())
+}
+
+fn seed_cursor(out: &mut String, snapshot: &Snapshot) -> Result<()> {
     match snapshot.next_seed {
         Some(next) => writeln!(
             out,
@@ -179,7 +201,11 @@ fn render(snapshot: &Snapshot) -> Result<String> {
         )?,
         None => writeln!(out, "seed cursor: no seed handed out yet")?,
     }
+    Ok(())
+}
 
+/// Cases by verdict, and disagreements by the party blamed.
+fn cases_and_blame(out: &mut String, snapshot: &Snapshot) -> Result<()> {
     let empty = BTreeMap::new();
     let totals = snapshot.counters.get(ALL_ENGINES).unwrap_or(&empty);
     let cases = totals.get(&Counter::Cases.key()).copied().unwrap_or(0);
@@ -213,6 +239,10 @@ disagreements by blame (tie-breakers ran on {} case(s); {} later disagreement(s)
             writeln!(out, "  {party:<52} {n:>8}")?;
         }
     }
+    Ok(())
+}
+
+fn exercised_and_rules(out: &mut String, snapshot: &Snapshot) -> Result<()> {
     let flat: Vec<((String, String), u64)> = snapshot
         .counters
         .iter()
@@ -221,8 +251,15 @@ disagreements by blame (tie-breakers ran on {} case(s); {} later disagreement(s)
                 .map(move |(name, n)| ((engine.clone(), name.clone()), *n))
         })
         .collect();
-    out.push_str(&Exercised::from_counters(flat.iter().map(|(k, v)| (k, v))).render(cases));
+    out.push_str(
+        &Exercised::from_counters(flat.iter().map(|(k, v)| (k, v))).render(total_cases(snapshot)),
+    );
     out.push_str(&snapshot.rules.render());
+    Ok(())
+}
+
+/// Each engine's events, one row per engine.
+fn engine_table(out: &mut String, snapshot: &Snapshot) -> Result<()> {
     let engines: Vec<_> = snapshot
         .counters
         .iter()
@@ -251,7 +288,10 @@ disagreements by blame (tie-breakers ran on {} case(s); {} later disagreement(s)
             writeln!(out)?;
         }
     }
+    Ok(())
+}
 
+fn findings_by_kind(out: &mut String, snapshot: &Snapshot) -> Result<()> {
     let mut by_kind: BTreeMap<(&str, &str), (u64, i64)> = BTreeMap::new();
     for f in &snapshot.findings {
         let entry = by_kind
@@ -271,7 +311,10 @@ disagreements by blame (tie-breakers ran on {} case(s); {} later disagreement(s)
             "  {kind:<24} {status:<8} {n:>6} finding(s) {hits:>10} hit(s)"
         )?;
     }
+    Ok(())
+}
 
+fn scaling_checks(out: &mut String, snapshot: &Snapshot) -> Result<()> {
     if !snapshot.scaling.is_empty() {
         writeln!(
             out,
@@ -293,7 +336,10 @@ disagreements by blame (tie-breakers ran on {} case(s); {} later disagreement(s)
             }
         }
     }
+    Ok(())
+}
 
+fn runs(out: &mut String, snapshot: &Snapshot) -> Result<()> {
     writeln!(out, "\nruns (newest first):")?;
     for run in &snapshot.runs {
         let end = run.ended_at.unwrap_or(run.updated_at);
@@ -314,7 +360,17 @@ disagreements by blame (tie-breakers ran on {} case(s); {} later disagreement(s)
             run.workers,
         )?;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Cases finished, over all engines.
+fn total_cases(snapshot: &Snapshot) -> u64 {
+    snapshot
+        .counters
+        .get(ALL_ENGINES)
+        .and_then(|totals| totals.get(&Counter::Cases.key()))
+        .copied()
+        .unwrap_or(0)
 }
 
 fn short(column: &str) -> &str {

@@ -20,195 +20,14 @@ type Labels = Vec<(String, String)>;
 pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResponse, Failure> {
     let text = with_store(&state, |store, config| {
         let counters = store.counters(None)?;
-        let runs = store.runs(usize::MAX >> 1)?;
-        let findings = store.findings()?;
-        let daemon = store.running_daemon();
         let mut registry = Registry::with_prefix("crosscheck");
-
-        let cases = Counter::<u64>::default();
-        let verdicts = Family::<Labels, Counter<u64>>::default();
-        let engine_events = Family::<Labels, Counter<u64>>::default();
-        let instructions = Family::<Labels, Counter<u64>>::default();
-        let blamed = Family::<Labels, Counter<u64>>::default();
-        let tie_broken = Counter::<u64>::default();
-        let exercised = Family::<Labels, Counter<u64>>::default();
-        for ((engine, name), value) in &counters {
-            if engine == ALL_ENGINES {
-                let add = |family: &Family<Labels, Counter<u64>>, label: &str, text: String| {
-                    family
-                        .get_or_create(&vec![(label.into(), text)])
-                        .inc_by(*value);
-                };
-                match Named::parse(name) {
-                    Named::Cases => {
-                        cases.inc_by(*value);
-                    }
-                    Named::Verdict(label) => add(&verdicts, "verdict", label),
-                    Named::Op(op) => add(&instructions, "instruction", op),
-                    Named::Blame(party) => add(&blamed, "party", party),
-                    Named::TieBroken => {
-                        tie_broken.inc_by(*value);
-                    }
-                    Named::Exercised(what) => add(&exercised, "what", what.to_string()),
-                    _ => {}
-                }
-            } else if !is_bucket(name) {
-                engine_events
-                    .get_or_create(&vec![
-                        ("engine".into(), engine.clone()),
-                        ("event".into(), name.clone()),
-                    ])
-                    .inc_by(*value);
-            }
-        }
-        let compile = buckets(&counters, Distribution::CompileMicros);
-        let compile_cpu = buckets(&counters, Distribution::CompileCpuMicros);
-        let run_time = buckets(&counters, Distribution::RunMicros);
-        let sizes = buckets(&counters, Distribution::Instructions);
-        let compile_heap = buckets(&counters, Distribution::CompileHeap);
-        let code_size = buckets(&counters, Distribution::CodeBytes);
-        let by_kind = Family::<Labels, Gauge>::default();
-        let hits = Family::<Labels, Counter<u64>>::default();
-        for f in &findings {
-            by_kind
-                .get_or_create(&vec![
-                    ("kind".into(), f.kind.to_string()),
-                    ("status".into(), f.status.to_string()),
-                ])
-                .inc();
-            hits.get_or_create(&vec![("kind".into(), f.kind.to_string())])
-                .inc_by(f.hits as u64);
-        }
-        // Alerting keys on this one: a possible sandbox escape not fixed.
-        let breaches = Gauge::<i64>::default();
-        breaches.set(
-            findings
-                .iter()
-                .filter(|f| crate::health::gate::is_unfixed_breach(f.kind, f.status))
-                .count() as i64,
-        );
-        let run_count = Counter::<u64>::default();
-        run_count.inc_by(runs.len() as u64);
-        let fleet = store.fleet(crate::store::unix_now(), config.store.lease_seconds as i64)?;
-        let running = Gauge::<i64>::default();
-        // An SQLite store's daemon holds its lock; a fleet's report runs.
-        running.set(match daemon {
-            Some(_) => 1,
-            None if store.is_shared() => fleet.iter().filter(|h| h.is_running()).count() as i64,
-            None => 0,
-        });
-        let host_up = Family::<Labels, Gauge>::default();
-        let host_rate = Family::<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
-        let host_workers = Family::<Labels, Gauge>::default();
-        let host_heartbeat = Family::<Labels, Gauge>::default();
-        for host in &fleet {
-            let labels = vec![("host".to_string(), host.host.clone())];
-            host_up.get_or_create(&labels).set(i64::from(host.is_running()));
-            host_rate.get_or_create(&labels).set(host.cases_per_second);
-            host_workers.get_or_create(&labels).set(host.workers);
-            host_heartbeat.get_or_create(&labels).set(host.last_heartbeat);
-        }
-        registry.register("host_up", "Whether the host's daemon is running (0: stopped or not reporting)", host_up);
-        registry.register("host_cases_per_second", "The host's latest run's cases per second", host_rate);
-        registry.register("host_workers", "The host's latest run's worker processes", host_workers);
-        registry.register("host_last_heartbeat_seconds", "Unix time of the host's last heartbeat", host_heartbeat);
-
-        registry.register("cases", "Cases finished", cases);
-        registry.register("verdicts", "Cases by verdict", verdicts);
-        registry.register(
-            "disagreements",
-            "Disagreements by the party the implementation families blame",
-            blamed,
-        );
-        registry.register(
-            "tie_broken_cases",
-            "Cases the tie-breakers of other families ran on",
-            tie_broken,
-        );
-        registry.register(
-            "exercised",
-            "What the cases really ran: tail-loop-completed, stack-args-called, all-overflowed, stack-rerun, feature:<name> (per engine: engine_events exercised:stack-overflow)",
-            exercised,
-        );
-        let coverage = crate::health::rule_coverage::RuleCoverage::from_counters(&counters);
-        let rules = Family::<Labels, Gauge>::default();
-        for (state, n) in [
-            ("in_scope", coverage.in_scope),
-            ("expressible", coverage.expressible),
-            ("aimable", coverage.aimable),
-            ("targeted", coverage.targeted),
-            ("never_reached", coverage.never_reached),
-            ("code_changed", coverage.code_changed),
-        ] {
-            rules
-                .get_or_create(&vec![("state".into(), state.into())])
-                .set(n as i64);
-        }
-        registry.register(
-            "rules",
-            "Cranelift rules of rule-guided generation: in_scope, expressible (in Wasm), aimable, targeted (by a case that ran), never_reached, code_changed (mid-end rules whose root instruction the optimizer rewrote)",
-            rules,
-        );
-        let rule_cases = Counter::<u64>::default();
-        rule_cases.inc_by(coverage.cases);
-        registry.register(
-            "rule_cases",
-            "Rule-guided cases that ran, over all rules",
-            rule_cases,
-        );
-        registry.register(
-            "engine_events",
-            "Per-engine events: ran, rejected-expected, crashed, inconclusive:<reason>, ...",
-            engine_events,
-        );
-        registry.register(
-            "instructions",
-            "Instructions in the generated modules' code, by name",
-            instructions,
-        );
-        registry.register(
-            "compile_cases",
-            "Compiles per engine whose time was at most le_us microseconds (powers of two)",
-            compile,
-        );
-        registry.register(
-            "compile_cpu_cases",
-            "Compiles per engine whose CPU time was at most le_us microseconds",
-            compile_cpu,
-        );
-        registry.register(
-            "run_cases",
-            "Runs (instantiation and calls) per engine that took at most le_us microseconds",
-            run_time,
-        );
-        registry.register(
-            "compile_heap_cases",
-            "Compiles per engine whose peak heap was at most le_bytes (powers of two)",
-            compile_heap,
-        );
-        registry.register(
-            "code_size_cases",
-            "Compiles per engine that generated at most le_bytes of machine code",
-            code_size,
-        );
-        registry.register(
-            "module_instructions",
-            "Generated modules with at most le instructions in their code",
-            sizes,
-        );
-        registry.register("findings", "Findings by kind and status", by_kind);
-        registry.register("finding_hits", "Hits of findings by kind", hits);
-        registry.register(
-            "breach_findings",
-            "Possible sandbox breaches not marked fixed (0 is the only healthy value)",
-            breaches,
-        );
-        registry.register("runs", "Daemon runs started", run_count);
-        registry.register(
-            "daemon_running",
-            "Daemons running on the store: 0 or 1 on SQLite, one per running host on a fleet's PostgreSQL store",
-            running,
-        );
+        register_host_metrics(&mut registry, store, config)?;
+        register_case_counters(&mut registry, &counters);
+        register_rule_coverage(&mut registry, &counters);
+        register_engine_events(&mut registry, &counters);
+        register_distributions(&mut registry, &counters);
+        register_findings(&mut registry, &store.findings()?);
+        register_runs(&mut registry, store, config)?;
         let mut text = String::new();
         encode(&mut text, &registry).map_err(|e| anyhow::anyhow!("encoding metrics: {e}"))?;
         Ok(text)
@@ -221,6 +40,251 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
         )],
         text,
     ))
+}
+
+/// Each host's latest run: a fleet's hosts on a PostgreSQL store.
+fn register_host_metrics(
+    registry: &mut Registry,
+    store: &crate::store::Store,
+    config: &crate::config::Config,
+) -> anyhow::Result<()> {
+    let fleet = store.fleet(crate::store::unix_now(), config.store.lease_seconds as i64)?;
+    let host_up = Family::<Labels, Gauge>::default();
+    let host_rate = Family::<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+    let host_workers = Family::<Labels, Gauge>::default();
+    let host_heartbeat = Family::<Labels, Gauge>::default();
+    for host in &fleet {
+        let labels = vec![("host".to_string(), host.host.clone())];
+        host_up
+            .get_or_create(&labels)
+            .set(i64::from(host.is_running()));
+        host_rate.get_or_create(&labels).set(host.cases_per_second);
+        host_workers.get_or_create(&labels).set(host.workers);
+        host_heartbeat
+            .get_or_create(&labels)
+            .set(host.last_heartbeat);
+    }
+    registry.register(
+        "host_up",
+        "Whether the host's daemon is running (0: stopped or not reporting)",
+        host_up,
+    );
+    registry.register(
+        "host_cases_per_second",
+        "The host's latest run's cases per second",
+        host_rate,
+    );
+    registry.register(
+        "host_workers",
+        "The host's latest run's worker processes",
+        host_workers,
+    );
+    registry.register(
+        "host_last_heartbeat_seconds",
+        "Unix time of the host's last heartbeat",
+        host_heartbeat,
+    );
+    Ok(())
+}
+
+/// The counters of all engines together: cases, verdicts, blame, what was
+/// exercised, instructions.
+fn register_case_counters(registry: &mut Registry, counters: &crate::store::Counters) {
+    let cases = Counter::<u64>::default();
+    let verdicts = Family::<Labels, Counter<u64>>::default();
+    let instructions = Family::<Labels, Counter<u64>>::default();
+    let blamed = Family::<Labels, Counter<u64>>::default();
+    let tie_broken = Counter::<u64>::default();
+    let exercised = Family::<Labels, Counter<u64>>::default();
+    for ((engine, name), value) in counters {
+        if engine != ALL_ENGINES {
+            continue;
+        }
+        let add = |family: &Family<Labels, Counter<u64>>, label: &str, text: String| {
+            family
+                .get_or_create(&vec![(label.into(), text)])
+                .inc_by(*value);
+        };
+        match Named::parse(name) {
+            Named::Cases => {
+                cases.inc_by(*value);
+            }
+            Named::Verdict(label) => add(&verdicts, "verdict", label),
+            Named::Op(op) => add(&instructions, "instruction", op),
+            Named::Blame(party) => add(&blamed, "party", party),
+            Named::TieBroken => {
+                tie_broken.inc_by(*value);
+            }
+            Named::Exercised(what) => add(&exercised, "what", what.to_string()),
+            _ => {}
+        }
+    }
+    registry.register("cases", "Cases finished", cases);
+    registry.register("verdicts", "Cases by verdict", verdicts);
+    registry.register(
+        "disagreements",
+        "Disagreements by the party the implementation families blame",
+        blamed,
+    );
+    registry.register(
+        "tie_broken_cases",
+        "Cases the tie-breakers of other families ran on",
+        tie_broken,
+    );
+    registry.register(
+        "exercised",
+        "What the cases really ran: tail-loop-completed, stack-args-called, all-overflowed, stack-rerun, feature:<name> (per engine: engine_events exercised:stack-overflow)",
+        exercised,
+    );
+    registry.register(
+        "instructions",
+        "Instructions in the generated modules' code, by name",
+        instructions,
+    );
+}
+
+fn register_rule_coverage(registry: &mut Registry, counters: &crate::store::Counters) {
+    let coverage = crate::health::rule_coverage::RuleCoverage::from_counters(counters);
+    let rules = Family::<Labels, Gauge>::default();
+    for (state, n) in [
+        ("in_scope", coverage.in_scope),
+        ("expressible", coverage.expressible),
+        ("aimable", coverage.aimable),
+        ("targeted", coverage.targeted),
+        ("never_reached", coverage.never_reached),
+        ("code_changed", coverage.code_changed),
+    ] {
+        rules
+            .get_or_create(&vec![("state".into(), state.into())])
+            .set(n as i64);
+    }
+    registry.register(
+        "rules",
+        "Cranelift rules of rule-guided generation: in_scope, expressible (in Wasm), aimable, targeted (by a case that ran), never_reached, code_changed (mid-end rules whose root instruction the optimizer rewrote)",
+        rules,
+    );
+    let rule_cases = Counter::<u64>::default();
+    rule_cases.inc_by(coverage.cases);
+    registry.register(
+        "rule_cases",
+        "Rule-guided cases that ran, over all rules",
+        rule_cases,
+    );
+}
+
+/// Each engine's own counters, distribution buckets aside.
+fn register_engine_events(registry: &mut Registry, counters: &crate::store::Counters) {
+    let engine_events = Family::<Labels, Counter<u64>>::default();
+    for ((engine, name), value) in counters {
+        if engine != ALL_ENGINES && !is_bucket(name) {
+            engine_events
+                .get_or_create(&vec![
+                    ("engine".into(), engine.clone()),
+                    ("event".into(), name.clone()),
+                ])
+                .inc_by(*value);
+        }
+    }
+    registry.register(
+        "engine_events",
+        "Per-engine events: ran, rejected-expected, crashed, inconclusive:<reason>, ...",
+        engine_events,
+    );
+}
+
+fn register_distributions(registry: &mut Registry, counters: &crate::store::Counters) {
+    for (name, help, which) in [
+        (
+            "compile_cases",
+            "Compiles per engine whose time was at most le_us microseconds (powers of two)",
+            Distribution::CompileMicros,
+        ),
+        (
+            "compile_cpu_cases",
+            "Compiles per engine whose CPU time was at most le_us microseconds",
+            Distribution::CompileCpuMicros,
+        ),
+        (
+            "run_cases",
+            "Runs (instantiation and calls) per engine that took at most le_us microseconds",
+            Distribution::RunMicros,
+        ),
+        (
+            "compile_heap_cases",
+            "Compiles per engine whose peak heap was at most le_bytes (powers of two)",
+            Distribution::CompileHeap,
+        ),
+        (
+            "code_size_cases",
+            "Compiles per engine that generated at most le_bytes of machine code",
+            Distribution::CodeBytes,
+        ),
+        (
+            "module_instructions",
+            "Generated modules with at most le instructions in their code",
+            Distribution::Instructions,
+        ),
+    ] {
+        registry.register(name, help, buckets(counters, which));
+    }
+}
+
+fn register_findings(registry: &mut Registry, findings: &[crate::store::Finding]) {
+    let by_kind = Family::<Labels, Gauge>::default();
+    let hits = Family::<Labels, Counter<u64>>::default();
+    for f in findings {
+        by_kind
+            .get_or_create(&vec![
+                ("kind".into(), f.kind.to_string()),
+                ("status".into(), f.status.to_string()),
+            ])
+            .inc();
+        hits.get_or_create(&vec![("kind".into(), f.kind.to_string())])
+            .inc_by(f.hits as u64);
+    }
+    // Alerting keys on this one: a possible sandbox escape not fixed.
+    let breaches = Gauge::<i64>::default();
+    breaches.set(
+        findings
+            .iter()
+            .filter(|f| crate::health::gate::is_unfixed_breach(f.kind, f.status))
+            .count() as i64,
+    );
+    registry.register("findings", "Findings by kind and status", by_kind);
+    registry.register("finding_hits", "Hits of findings by kind", hits);
+    registry.register(
+        "breach_findings",
+        "Possible sandbox breaches not marked fixed (0 is the only healthy value)",
+        breaches,
+    );
+}
+
+/// Runs started, and the daemons running now.
+fn register_runs(
+    registry: &mut Registry,
+    store: &crate::store::Store,
+    config: &crate::config::Config,
+) -> anyhow::Result<()> {
+    let run_count = Counter::<u64>::default();
+    run_count.inc_by(store.runs(usize::MAX >> 1)?.len() as u64);
+    let running = Gauge::<i64>::default();
+    // An SQLite store's daemon holds its lock; a fleet's report runs.
+    running.set(match store.running_daemon() {
+        Some(_) => 1,
+        None if store.is_shared() => store
+            .fleet(crate::store::unix_now(), config.store.lease_seconds as i64)?
+            .iter()
+            .filter(|h| h.is_running())
+            .count() as i64,
+        None => 0,
+    });
+    registry.register("runs", "Daemon runs started", run_count);
+    registry.register(
+        "daemon_running",
+        "Daemons running on the store: 0 or 1 on SQLite, one per running host on a fleet's PostgreSQL store",
+        running,
+    );
+    Ok(())
 }
 
 /// A distribution's counters as cumulative counts per engine and bound,

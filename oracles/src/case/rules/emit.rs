@@ -5,8 +5,9 @@
 //! and store every result in memory.
 
 use super::edges::{self, ConstantGuards, Role};
+use super::forms;
 use super::shape::Shape;
-use super::wasm_ops::{self, memarg, Immediates, IntCc, Step, WTy};
+use super::wasm_ops::{memarg, Immediates, IntCc, Step, WTy};
 use arbitrary::Unstructured;
 use std::collections::BTreeMap;
 use wasm_encoder::{
@@ -155,7 +156,7 @@ impl Emitter<'_, '_> {
         let Shape::Op { name, ty, .. } = shape else {
             return Err("the pattern is not an instruction".into());
         };
-        let results: Vec<Option<WTy>> = if wasm_ops::operand_types(name, None).is_empty() {
+        let results: Vec<Option<WTy>> = if forms::operand_types(name, None).is_empty() {
             ty.members()
                 .into_iter()
                 .filter(|t| !matches!(t, WTy::N8 | WTy::N16))
@@ -244,7 +245,7 @@ impl Emitter<'_, '_> {
                     return self.op(shape, Some(WTy::I32));
                 }
                 if matches!(want, WTy::N8 | WTy::N16)
-                    && wasm_ops::operand_types(name, Some(want)).is_empty()
+                    && forms::operand_types(name, Some(want)).is_empty()
                 {
                     // Narrow arithmetic is done at i32 and narrowed by the
                     // extend above it, as Wasm code does.
@@ -288,7 +289,7 @@ impl Emitter<'_, '_> {
                 }
             }
         }
-        let alternatives: Vec<Vec<WTy>> = wasm_ops::operand_types(name, result)
+        let alternatives: Vec<Vec<WTy>> = forms::operand_types(name, result)
             .into_iter()
             .filter(|tys| {
                 tys.len() == args.len() && args.iter().zip(tys).all(|(a, t)| admits(a, *t))
@@ -307,7 +308,7 @@ impl Emitter<'_, '_> {
             offset: offset.unwrap_or_else(|| self.offset()),
             lane: self.u.int_in_range(0u8..=15).unwrap_or(0),
         };
-        let steps = wasm_ops::realize(name, result, &arg_tys, imm).ok_or_else(|| {
+        let steps = forms::realize(name, result, &arg_tys, imm).ok_or_else(|| {
             format!(
                 "`{name}` has no Wasm instruction at {}",
                 result.map_or("no result", |r| r.clif_name())
@@ -455,7 +456,7 @@ fn admits(shape: &Shape, ty: WTy) -> bool {
             if matches!(ty, WTy::N8 | WTy::N16) {
                 return set.contains(WTy::I32) || set.contains(ty);
             }
-            set.contains(ty) && !wasm_ops::operand_types(name, Some(ty)).is_empty()
+            set.contains(ty) && !forms::operand_types(name, Some(ty)).is_empty()
         }
     }
 }

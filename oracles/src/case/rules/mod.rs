@@ -11,7 +11,8 @@
 //!    (`src/opts/*.isle`, `src/isa/x64/lower.isle`, embedded by the build
 //!    script) with cranelift-isle's parser;
 //! 2. [`shape`] turns each left-hand side into a tree of CLIF instructions
-//!    Wasm can produce ([`wasm_ops`]), or says why not;
+//!    Wasm can produce ([`wasm_ops`]; how Wasm writes each is [`forms`]),
+//!    or says why not;
 //! 3. [`edges`] picks constants where the guard accepts and just where it
 //!    rejects, and run-time values around them;
 //! 4. [`emit`] writes the module: the pattern with operands from
@@ -29,6 +30,7 @@ pub mod catalog;
 pub mod code_change;
 pub mod edges;
 pub mod emit;
+pub mod forms;
 pub mod shape;
 pub mod wasm_ops;
 
