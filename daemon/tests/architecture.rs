@@ -465,11 +465,28 @@ fn the_checker_sees_a_cycle_and_follows_re_exports() {
 /// (`config`, `profile`, `versions`, `bounds`) are shared by all.
 const ORACLES_STAGES: [&str; 6] = ["case", "engine", "judge", "cost", "triage", "pipeline"];
 
-/// Every import of a later stage in `edges`, as `file -> module`.
-fn backward_imports(edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<String> {
+/// The daemon's stage folders in the README's order. Files at the root
+/// (`config`, `logging`, `seeds`, `case_table`, `sweep`) are shared; the
+/// supervisor runs background triage through `process::supervisor::Beside`,
+/// which triage implements.
+const DAEMON_STAGES: [&str; 7] = [
+    "versions",
+    "store",
+    "health",
+    "process",
+    "triage",
+    "dashboard",
+    "commands",
+];
+
+/// Every import of a later stage of `stages` in `edges`, as `file -> module`.
+fn backward_imports(
+    edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>,
+    stages: &[&str],
+) -> Vec<String> {
     let stage = |path: &[String]| {
         path.first()
-            .and_then(|first| ORACLES_STAGES.iter().position(|s| s == first))
+            .and_then(|first| stages.iter().position(|s| s == first))
     };
     let mut found = Vec::new();
     for (module, targets) in edges {
@@ -492,11 +509,23 @@ fn backward_imports(edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec
 fn the_library_s_stages_import_only_earlier_stages() {
     let krate = Crate::read(&workspace().join("oracles/src/lib.rs"));
     let edges = edges(&krate);
-    let found = backward_imports(&edges);
+    let found = backward_imports(&edges, &ORACLES_STAGES);
     assert!(
         found.is_empty(),
         "imports of a later stage (order: {}): {found:?}",
         ORACLES_STAGES.join(" > ")
+    );
+}
+
+#[test]
+fn the_daemon_s_stages_import_only_earlier_stages() {
+    let krate = Crate::read(&workspace().join("daemon/src/main.rs"));
+    let edges = edges(&krate);
+    let found = backward_imports(&edges, &DAEMON_STAGES);
+    assert!(
+        found.is_empty(),
+        "imports of a later stage (order: {}): {found:?}",
+        DAEMON_STAGES.join(" > ")
     );
 }
 
@@ -509,7 +538,7 @@ fn an_injected_backward_import_between_folders_is_refused() {
         .unwrap()
         .insert(vec!["judge".to_string(), "verdict".to_string()]);
     assert_eq!(
-        backward_imports(&edges),
+        backward_imports(&edges, &ORACLES_STAGES),
         ["case::generate -> judge::verdict"]
     );
 }

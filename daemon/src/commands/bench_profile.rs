@@ -214,7 +214,6 @@ pub(super) fn run_daemon(
     let mut daemon_config = config.clone();
     daemon_config.store.data_dir = dir.clone();
     daemon_config.daemon.first_seed = seeds.start;
-    daemon_config.settings.triage.background = false;
     let limits = RunLimits {
         duration: None,
         cases: Some(seeds.end - seeds.start),
@@ -224,6 +223,7 @@ pub(super) fn run_daemon(
         workers,
         limits,
         &crate::process::stop_signals::StopSignals::inert(),
+        None,
     );
     let _ = std::fs::remove_dir_all(&dir);
     summary

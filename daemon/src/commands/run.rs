@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::process::stop_signals::StopSignals;
 use crate::process::supervisor::{self, RunLimits};
+use crate::triage::shrinker::BackgroundTriage;
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;
@@ -43,7 +44,9 @@ pub fn run(config: &Config, args: RunArgs) -> Result<ExitCode> {
         cases: args.cases,
     };
     serve_dashboard(config)?;
-    let summary = supervisor::run(config, workers, limits, &signals)?;
+    let triage = BackgroundTriage::of(config);
+    let beside = triage.as_ref().map(|t| t as &dyn supervisor::Beside);
+    let summary = supervisor::run(config, workers, limits, &signals, beside)?;
     let seconds = summary.elapsed.as_secs_f64();
     println!(
         "run {} stopped ({}): {} cases in {seconds:.1} s ({:.1} cases/s) on {workers} worker(s); \

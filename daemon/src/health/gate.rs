@@ -1,7 +1,7 @@
 //! The release gate: the `[gate]` policy of `config.toml` judged against
 //! the fuzz health of a window of the store.
 
-use super::figures::Health;
+use super::figures::{FindingJson, Health};
 use super::policy::GatePolicy;
 use crate::store::Status;
 use oracles::case::instructions;
@@ -39,6 +39,20 @@ pub fn evaluate(
     engines: &[String],
     baseline: Option<&BTreeSet<String>>,
 ) -> Vec<RuleResult> {
+    let mut rules = volume(policy, health, engines);
+    rules.push(unfixed_breaches(health));
+    rules.extend(open_findings(policy, health));
+    rules.extend(shares_and_speed(policy, health));
+    rules.extend(instruction_coverage(policy, health));
+    rules.extend(exercised(policy, health, engines));
+    if let Some(known) = baseline {
+        rules.push(new_vs_baseline(policy, health, known));
+    }
+    rules
+}
+
+/// Cases in all, and cases each engine of the matrix ran.
+fn volume(policy: &GatePolicy, health: &Health, engines: &[String]) -> Vec<RuleResult> {
     let mut rules = vec![at_least("cases", health.cases, policy.min_cases)];
     for engine in engines {
         let ran = health
@@ -53,14 +67,12 @@ pub fn evaluate(
             policy.min_cases_per_variant,
         ));
     }
-    let attention: Vec<_> = health
-        .findings
-        .iter()
-        .filter(|f| f.needs_attention)
-        .map(|f| &f.finding)
-        .collect();
-    // A possible sandbox escape fails the gate whatever the policy says
-    // and however it was marked, until it is fixed.
+    rules
+}
+
+/// A possible sandbox escape fails the gate whatever the policy says and
+/// however it was marked, until it is fixed.
+fn unfixed_breaches(health: &Health) -> RuleResult {
     let breaches: Vec<_> = health
         .findings
         .iter()
@@ -73,21 +85,31 @@ pub fn evaluate(
         0,
     );
     if !rule.pass {
-        rule.detail = Some(
-            breaches
-                .iter()
-                .map(|f| format!("#{} ({} hits, {}): {}", f.id, f.hits, f.status, f.signature))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        );
+        rule.detail = Some(lines(breaches.iter().map(|f| {
+            format!("#{} ({} hits, {}): {}", f.id, f.hits, f.status, f.signature)
+        })));
     }
-    rules.push(rule);
+    rule
+}
+
+/// The findings that need attention.
+fn attention(health: &Health) -> impl Iterator<Item = &FindingJson> {
+    health
+        .findings
+        .iter()
+        .filter(|f| f.needs_attention)
+        .map(|f| &f.finding)
+}
+
+/// Open findings of each kind the policy limits.
+fn open_findings(policy: &GatePolicy, health: &Health) -> Vec<RuleResult> {
+    let mut rules = Vec::new();
     for (kind, max) in policy
         .max_open
         .iter()
         .filter(|(kind, _)| **kind != FindingKind::Breach)
     {
-        let open: Vec<_> = attention.iter().filter(|f| f.kind == *kind).collect();
+        let open: Vec<_> = attention(health).filter(|f| f.kind == *kind).collect();
         // One bug seen through several signatures counts once: findings
         // are counted by group (an ungrouped finding is its own).
         let bugs: BTreeSet<(bool, i64)> = open
@@ -96,68 +118,81 @@ pub fn evaluate(
             .collect();
         let mut rule = at_most(&format!("open {kind} findings"), bugs.len() as u64, *max);
         if !rule.pass {
-            rule.detail = Some(
-                open.iter()
-                    .map(|f| format!("#{} ({} hits): {}", f.id, f.hits, f.signature))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
+            rule.detail =
+                Some(lines(open.iter().map(|f| {
+                    format!("#{} ({} hits): {}", f.id, f.hits, f.signature)
+                })));
         }
         rules.push(rule);
     }
-    rules.push(share_at_most(
-        "inconclusive share",
-        health.verdict_share("inconclusive"),
-        policy.max_inconclusive_share,
-    ));
-    rules.push(share_at_most(
-        "rejected share",
-        health.verdict_share("rejected"),
-        policy.max_rejected_share,
-    ));
+    rules
+}
+
+fn shares_and_speed(policy: &GatePolicy, health: &Health) -> [RuleResult; 3] {
     let speed = health.cases_per_second;
-    rules.push(RuleResult {
-        rule: "cases/s".into(),
-        figure: format!("{speed:.1}"),
-        limit: format!(">= {}", policy.min_cases_per_second),
-        pass: speed >= policy.min_cases_per_second,
-        detail: None,
-    });
-    if policy.min_instruction_count > 0 {
-        let missing: Vec<&str> = instructions::of_proposals(&policy.instruction_proposals)
-            .filter(|i| {
-                health.instructions.get(&i.name).copied().unwrap_or(0)
-                    < policy.min_instruction_count
-            })
-            .map(|i| i.name.as_str())
-            .collect();
-        let total = instructions::of_proposals(&policy.instruction_proposals).count();
-        let mut rule = RuleResult {
-            rule: format!(
-                "instructions seen {}+ times ({})",
-                policy.min_instruction_count,
-                policy.instruction_proposals.join(", ")
-            ),
-            figure: format!("{} of {total}", total - missing.len()),
-            limit: format!("{total} of {total}"),
-            pass: missing.is_empty(),
+    [
+        share_at_most(
+            "inconclusive share",
+            health.verdict_share("inconclusive"),
+            policy.max_inconclusive_share,
+        ),
+        share_at_most(
+            "rejected share",
+            health.verdict_share("rejected"),
+            policy.max_rejected_share,
+        ),
+        RuleResult {
+            rule: "cases/s".into(),
+            figure: format!("{speed:.1}"),
+            limit: format!(">= {}", policy.min_cases_per_second),
+            pass: speed >= policy.min_cases_per_second,
             detail: None,
-        };
-        if !missing.is_empty() {
-            const SHOWN: usize = 24;
-            let mut names = missing
-                .iter()
-                .take(SHOWN)
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" ");
-            if missing.len() > SHOWN {
-                names += &format!(" ... and {} more", missing.len() - SHOWN);
-            }
-            rule.detail = Some(format!("below the minimum: {names}"));
-        }
-        rules.push(rule);
+        },
+    ]
+}
+
+/// Every instruction of the policy's proposals seen often enough.
+fn instruction_coverage(policy: &GatePolicy, health: &Health) -> Option<RuleResult> {
+    if policy.min_instruction_count == 0 {
+        return None;
     }
+    let missing: Vec<&str> = instructions::of_proposals(&policy.instruction_proposals)
+        .filter(|i| {
+            health.instructions.get(&i.name).copied().unwrap_or(0) < policy.min_instruction_count
+        })
+        .map(|i| i.name.as_str())
+        .collect();
+    let total = instructions::of_proposals(&policy.instruction_proposals).count();
+    let mut rule = RuleResult {
+        rule: format!(
+            "instructions seen {}+ times ({})",
+            policy.min_instruction_count,
+            policy.instruction_proposals.join(", ")
+        ),
+        figure: format!("{} of {total}", total - missing.len()),
+        limit: format!("{total} of {total}"),
+        pass: missing.is_empty(),
+        detail: None,
+    };
+    if !missing.is_empty() {
+        const SHOWN: usize = 24;
+        let mut names = missing
+            .iter()
+            .take(SHOWN)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if missing.len() > SHOWN {
+            names += &format!(" ... and {} more", missing.len() - SHOWN);
+        }
+        rule.detail = Some(format!("below the minimum: {names}"));
+    }
+    Some(rule)
+}
+
+/// What the cases really ran, and each engine's stack overflows.
+fn exercised(policy: &GatePolicy, health: &Health, engines: &[String]) -> Vec<RuleResult> {
+    let mut rules = Vec::new();
     for (what, min) in &policy.min_exercised {
         rules.push(at_least(
             &format!("exercised {what}"),
@@ -180,27 +215,29 @@ pub fn evaluate(
             ));
         }
     }
-    if let Some(known) = baseline {
-        let new: Vec<_> = attention
-            .iter()
-            .filter(|f| !known.contains(&f.signature))
-            .collect();
-        let mut rule = at_most(
-            "findings new vs the baseline",
-            new.len() as u64,
-            policy.max_new_vs_baseline,
-        );
-        if !rule.pass {
-            rule.detail = Some(
-                new.iter()
-                    .map(|f| format!("#{}: {}", f.id, f.signature))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
-        }
-        rules.push(rule);
-    }
     rules
+}
+
+/// Findings that need attention whose signature the baseline store lacks.
+fn new_vs_baseline(policy: &GatePolicy, health: &Health, known: &BTreeSet<String>) -> RuleResult {
+    let new: Vec<_> = attention(health)
+        .filter(|f| !known.contains(&f.signature))
+        .collect();
+    let mut rule = at_most(
+        "findings new vs the baseline",
+        new.len() as u64,
+        policy.max_new_vs_baseline,
+    );
+    if !rule.pass {
+        rule.detail = Some(lines(
+            new.iter().map(|f| format!("#{}: {}", f.id, f.signature)),
+        ));
+    }
+    rule
+}
+
+fn lines(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join("\n")
 }
 
 fn at_least(rule: &str, figure: u64, min: u64) -> RuleResult {

@@ -156,6 +156,21 @@ pub struct CaseResult {
     pub shown: Option<Shown>,
 }
 
+impl CaseResult {
+    /// A case no verdict was reached on (`generation-failed`, `crash`).
+    pub fn unjudged(seed: u64, verdict: &str, findings: Vec<Finding>, wasm_hex: String) -> Self {
+        CaseResult {
+            seed,
+            events: crate::health::stats::verdict_events(verdict),
+            findings,
+            wasm_hex,
+            instructions: BTreeMap::new(),
+            compiles: Vec::new(),
+            shown: None,
+        }
+    }
+}
+
 /// A scaling check's answer: the table as `crosscheck scale` prints it (on
 /// CPU time, which a busy machine does not inflate) and what grows too
 /// fast, or why the check could not run.

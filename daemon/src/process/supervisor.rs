@@ -13,7 +13,6 @@ use crate::process::time_limits::{CaseClock, TimeLimits};
 use crate::process::worker_process::{Event, WorkerProcess};
 use crate::process::write_behind::{Write, WriteBehind, Written};
 use crate::store::{is_suppressed, unix_now, Counters, SeedRange, Store};
-use crate::triage::shrinker;
 use anyhow::{bail, Context, Result};
 use oracles::cost::baseline::Baseline;
 use oracles::engine::clock::CompileCost;
@@ -106,12 +105,28 @@ const WAITING_RETRY: Duration = Duration::from_secs(2);
 /// connection before its write is kept for later.
 const OUTAGE_PROBE: Duration = Duration::from_secs(2);
 
-/// Runs the daemon until a limit is reached or `signals` ask it to stop.
+/// Work done beside fuzzing for the length of a run, on a thread of its
+/// own: the daemon's background triage, a later stage than this one.
+pub trait Beside: Sync {
+    /// The thread's name, for logs.
+    fn name(&self) -> &'static str;
+    /// Works until [`Beside::stop`].
+    fn work(&self);
+    /// After a run that ended as planned: lets the work finish what is
+    /// left, for at most `limit` or until `signal` is raised.
+    fn drain(&self, limit: Duration, signal: &AtomicBool);
+    /// Asks [`Beside::work`] to return.
+    fn stop(&self);
+}
+
+/// Runs the daemon until a limit is reached or `signals` ask it to stop,
+/// with `beside` (background triage) working on the side.
 pub fn run(
     config: &Config,
     workers: usize,
     limits: RunLimits,
     signals: &StopSignals,
+    beside: Option<&dyn Beside>,
 ) -> Result<RunSummary> {
     let stop = signals.flag();
     // The matrix is built here once so that a bad engine name is an error
@@ -191,24 +206,25 @@ pub fn run(
         baseline,
         time_limits: TimeLimits::new(&config.daemon),
     };
-    let triage = shrinker::Background::default();
     let (outcome, shutdown) = std::thread::scope(|scope| {
-        if config.settings.triage.background {
+        if let Some(beside) = beside {
             std::thread::Builder::new()
-                .name("shrinker".into())
+                .name(beside.name().into())
                 .stack_size(oracles::pipeline::stack::CASE_STACK_BYTES)
-                .spawn_scoped(scope, || shrinker::run_background(config, &triage))
-                .context("starting the background shrinker")?;
+                .spawn_scoped(scope, || beside.work())
+                .with_context(|| format!("starting the {}", beside.name()))?;
         }
         let outcome = supervisor.fuzz();
         let shutdown = supervisor.shut_down();
-        // A run that ended as planned finishes triaging its findings; a
-        // signal ends it at once.
-        if config.settings.triage.background && matches!(outcome, Ok("duration")) {
-            let limit = Duration::from_secs(config.settings.triage.drain_seconds);
-            triage.drain(limit, &supervisor.stop);
+        // A run that ended as planned finishes its side work (triaging
+        // its findings); a signal ends it at once.
+        if let Some(beside) = beside {
+            if matches!(outcome, Ok("duration")) {
+                let limit = Duration::from_secs(config.settings.triage.drain_seconds);
+                beside.drain(limit, &supervisor.stop);
+            }
+            beside.stop();
         }
-        triage.stop.store(true, Ordering::Relaxed);
         anyhow::Ok((outcome, shutdown))
     })?;
     let reason = match (&outcome, &shutdown) {

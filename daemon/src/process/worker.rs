@@ -9,7 +9,7 @@ use super::protocol::{
 use crate::config::{Config, WORKER_CONFIG_ENV};
 use crate::health::counter::Counter;
 use crate::health::distribution::Distribution;
-use crate::health::stats::{case_events, verdict_events};
+use crate::health::stats::case_events;
 use anyhow::{Context, Result};
 use oracles::cost::baseline::Baseline;
 use oracles::cost::heap::{Heap, PeakHeap};
@@ -271,20 +271,45 @@ impl<W: Write> Watch<'_, W> {
 fn run_case(
     config: &Config,
     matrix: &oracles::Matrix,
-    case: Case,
+    mut case: Case,
     out: &mut impl Write,
 ) -> Result<CaseResult> {
-    let Case {
-        seed,
-        module,
-        flips,
-        blowup_margin,
-        baseline,
-        call,
-        dead,
-        show,
-    } = case;
-    let given = module.clone();
+    let seed = case.seed;
+    let given = case.module.take();
+    let (outcome, heap) = run_watched(config, matrix, &mut case, given.clone(), out)?;
+    Ok(match outcome {
+        Ok(Ok(report)) => judged(config, matrix, &case, &report, heap),
+        Ok(Err(err)) => {
+            tracing::warn!(seed, "no module to run: {err:#}");
+            CaseResult::unjudged(seed, "generation-failed", Vec::new(), String::new())
+        }
+        Err(panic) => {
+            let wasm = given.unwrap_or_else(|| {
+                oracles::pipeline::run::module_for_seed(seed, &config.settings.generator)
+            });
+            let found = vec![Finding::of_harness_panic(&panic)];
+            CaseResult::unjudged(seed, "crash", found, hex::encode(wasm))
+        }
+    })
+}
+
+/// The peak heaps the watch saw during one case.
+struct HeapSeen {
+    /// Peak heap of each engine's compile, by matrix index.
+    compile_heap: BTreeMap<usize, u64>,
+    /// Peak heap of the whole case.
+    case_peak: u64,
+}
+
+/// Runs the case's seed, or its given module, through the matrix, telling
+/// the supervisor each step; panics outside the engines are caught.
+fn run_watched(
+    config: &Config,
+    matrix: &oracles::Matrix,
+    case: &mut Case,
+    module: Option<Vec<u8>>,
+    out: &mut impl Write,
+) -> Result<(Result<Result<oracles::SeedReport>, String>, HeapSeen)> {
     Heap.reset_peak();
     let mut watch = Watch {
         out,
@@ -294,10 +319,11 @@ fn run_case(
     };
     let mut announce = |step: Step| watch.step(step);
     let settings = &config.settings;
+    let (seed, call, dead) = (case.seed, &case.call, std::mem::take(&mut case.dead));
     let outcome = oracles::engine::panics::catch(|| match module {
         Some(wasm) => {
             // A single call keeps the case's seed: the swarm draws from it.
-            let plan = match &call {
+            let plan = match call {
                 Some(call) => Some(oracles::Plan {
                     seed,
                     ..oracles::Plan::single_call(
@@ -331,99 +357,83 @@ fn run_case(
     if let Some(err) = watch.error {
         return Err(err);
     }
-    let case_peak_heap = watch.case_peak.max(Heap.peak_bytes());
-    let compile_heap = watch.compile_heap;
-    Ok(match outcome {
-        Ok(Ok(report)) => {
-            // Instruction coverage of what was generated; a module the
-            // engines ran always parses.
-            let instructions: BTreeMap<String, u64> = profile::time(Stage::Coverage, || {
-                oracles::case::instructions::histogram(&report.module.wasm)
-                    .map(|h| h.into_iter().map(|(n, c)| (n.to_string(), c)).collect())
-                    .unwrap_or_default()
-            });
-            let size = instructions.values().sum::<u64>();
-            let measured = findings::compiles_of(&report, &compile_heap);
-            let evidence = CostEvidence {
-                limits: settings.cost.scaled(blowup_margin),
-                heap: Some(&Heap),
-                case_peak_heap: Some(case_peak_heap),
-                compiles: measured,
-                instructions: size,
-                baseline,
-            };
-            let found = profile::time(Stage::Findings, || {
-                findings::of_case_rerunning_suspects(
-                    &report,
-                    matrix,
-                    &evidence,
-                    flips.then_some(settings),
-                )
-            });
-            let shown = show.then(|| Shown {
-                text: crate::case_table::case_text(&report, call.is_some()),
-                verdict: report.report.comparison.verdict.label(),
-            });
-            let compiles = compile_samples(&evidence.compiles);
-            let mut events = profile::time(Stage::Counters, || {
-                let mut events = case_events(&report);
-                events.extend(cost_buckets(&report.report, &compiles));
-                events
-            });
-            events.push(("*".into(), Distribution::Instructions.counter(size)));
-            // A case with a dead engine has no measured costs
-            // (`of_case_rerunning_suspects`); its deaths' compile blowups
-            // are counted by `case_events`.
-            let died = report
-                .report
-                .runs
-                .iter()
-                .any(|(_, run)| matches!(run, oracles::EngineRun::Died(_)));
-            let measured_costs = found.iter().filter(|f| !died && f.kind.is_cost());
-            for blowup in measured_costs {
-                events.push(("*".into(), Counter::Blowup(blowup.kind.to_string()).key()));
-            }
-            CaseResult {
-                seed,
-                events,
-                wasm_hex: if found.is_empty() {
-                    String::new()
-                } else {
-                    hex::encode(&report.module.wasm)
-                },
-                findings: found,
-                instructions,
-                compiles,
-                shown,
-            }
-        }
-        Ok(Err(err)) => {
-            tracing::warn!(seed, "no module to run: {err:#}");
-            CaseResult {
-                seed,
-                events: verdict_events("generation-failed"),
-                findings: Vec::new(),
-                wasm_hex: String::new(),
-                instructions: BTreeMap::new(),
-                compiles: Vec::new(),
-                shown: None,
-            }
-        }
-        Err(panic) => {
-            let wasm = given.unwrap_or_else(|| {
-                oracles::pipeline::run::module_for_seed(seed, &settings.generator)
-            });
-            CaseResult {
-                seed,
-                events: verdict_events("crash"),
-                findings: vec![Finding::of_harness_panic(&panic)],
-                wasm_hex: hex::encode(wasm),
-                instructions: BTreeMap::new(),
-                compiles: Vec::new(),
-                shown: None,
-            }
-        }
-    })
+    let heap = HeapSeen {
+        case_peak: watch.case_peak.max(Heap.peak_bytes()),
+        compile_heap: watch.compile_heap,
+    };
+    Ok((outcome, heap))
+}
+
+/// A case that ran: its findings (engines re-run to confirm suspects), its
+/// counters, its coverage and its compiles.
+fn judged(
+    config: &Config,
+    matrix: &oracles::Matrix,
+    case: &Case,
+    report: &oracles::SeedReport,
+    heap: HeapSeen,
+) -> CaseResult {
+    let settings = &config.settings;
+    // Instruction coverage of what was generated; a module the engines ran
+    // always parses.
+    let instructions: BTreeMap<String, u64> = profile::time(Stage::Coverage, || {
+        oracles::case::instructions::histogram(&report.module.wasm)
+            .map(|h| h.into_iter().map(|(n, c)| (n.to_string(), c)).collect())
+            .unwrap_or_default()
+    });
+    let size = instructions.values().sum::<u64>();
+    let evidence = CostEvidence {
+        limits: settings.cost.scaled(case.blowup_margin),
+        heap: Some(&Heap),
+        case_peak_heap: Some(heap.case_peak),
+        compiles: findings::compiles_of(report, &heap.compile_heap),
+        instructions: size,
+        baseline: case.baseline,
+    };
+    let found = profile::time(Stage::Findings, || {
+        findings::of_case_rerunning_suspects(
+            report,
+            matrix,
+            &evidence,
+            case.flips.then_some(settings),
+        )
+    });
+    let shown = case.show.then(|| Shown {
+        text: crate::case_table::case_text(report, case.call.is_some()),
+        verdict: report.report.comparison.verdict.label(),
+    });
+    let compiles = compile_samples(&evidence.compiles);
+    let mut events = profile::time(Stage::Counters, || {
+        let mut events = case_events(report);
+        events.extend(cost_buckets(&report.report, &compiles));
+        events
+    });
+    events.push(("*".into(), Distribution::Instructions.counter(size)));
+    // A case with a dead engine has no measured costs
+    // (`of_case_rerunning_suspects`); its deaths' compile blowups are
+    // counted by `case_events`.
+    let died = report
+        .report
+        .runs
+        .iter()
+        .any(|(_, run)| matches!(run, oracles::EngineRun::Died(_)));
+    let measured_costs = found.iter().filter(|f| !died && f.kind.is_cost());
+    for blowup in measured_costs {
+        events.push(("*".into(), Counter::Blowup(blowup.kind.to_string()).key()));
+    }
+    CaseResult {
+        seed: case.seed,
+        events,
+        wasm_hex: if found.is_empty() {
+            String::new()
+        } else {
+            hex::encode(&report.module.wasm)
+        },
+        findings: found,
+        instructions,
+        compiles,
+        shown,
+    }
 }
 
 /// Every engine's compile of the case as the supervisor's baseline window

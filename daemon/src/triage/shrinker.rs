@@ -6,6 +6,7 @@
 
 use crate::config::Config;
 use crate::process::probe::Prober;
+use crate::process::supervisor::Beside;
 use crate::store::{Finding, GroupKey, Store};
 use crate::triage::bundle;
 use crate::triage::scaling_checks;
@@ -392,6 +393,42 @@ impl Background {
                 limit.as_secs()
             );
         }
+    }
+}
+
+/// The background shrinker with its configuration, as the supervisor runs
+/// it beside fuzzing.
+pub struct BackgroundTriage<'a> {
+    config: &'a Config,
+    control: Background,
+}
+
+impl<'a> BackgroundTriage<'a> {
+    /// The background shrinker of `config`'s store, if `[triage]
+    /// background` is on.
+    pub fn of(config: &'a Config) -> Option<Self> {
+        config.settings.triage.background.then(|| BackgroundTriage {
+            config,
+            control: Background::default(),
+        })
+    }
+}
+
+impl Beside for BackgroundTriage<'_> {
+    fn name(&self) -> &'static str {
+        "shrinker"
+    }
+
+    fn work(&self) {
+        run_background(self.config, &self.control);
+    }
+
+    fn drain(&self, limit: Duration, signal: &AtomicBool) {
+        self.control.drain(limit, signal);
+    }
+
+    fn stop(&self) {
+        self.control.stop.store(true, Ordering::Relaxed);
     }
 }
 
