@@ -361,7 +361,7 @@ impl Config {
             .iter()
             .chain(&self.settings.matrix.tie_breakers)
             .chain(&self.settings.matrix.proposal_engines)
-            .filter_map(|name| oracles::engine::other_version::split_version(name).1)
+            .filter_map(|name| oracles::engine::id::EngineId::parse(name).release())
             .filter(|&major| major > linked_major())
             .collect();
         for major in newer {

@@ -8,10 +8,10 @@
 use crate::bounds::{share, within};
 use crate::case::generate::GeneratorConfig;
 use crate::cost::limits::{refuse_moved_keys, CostLimits};
+use crate::engine::id::EngineId;
 use crate::engine::matrix::{Matrix, MatrixConfig};
 use crate::engine::other_version::add_rules_of_release;
-use crate::engine::versioned_name::{split_version, without_fault};
-use crate::engine::{Backend, ExecutionConfig, WasmtimeVariant};
+use crate::engine::{Backend, ExecutionConfig};
 use crate::triage::config::TriageConfig;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
@@ -117,10 +117,9 @@ impl Settings {
             .compared_engines()
             .iter()
             .filter_map(|name| {
-                let (base, major) = split_version(name);
-                let runs_cranelift = WasmtimeVariant::parse(without_fault(base))
-                    .is_some_and(|v| v.backend != Backend::Winch);
-                major.filter(|_| runs_cranelift)
+                let id = EngineId::parse(name);
+                let runs_cranelift = id.variant().is_some_and(|v| v.backend != Backend::Winch);
+                id.release().filter(|_| runs_cranelift)
             })
             .collect();
         for major in majors {

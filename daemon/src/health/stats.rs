@@ -59,15 +59,15 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
         findings_events(&kinds)
     };
     for (name, run) in &report.report.runs {
-        events.push((name.clone(), Counter::Cases.key()));
+        events.push((name.to_string(), Counter::Cases.key()));
         if matches!(run, EngineRun::Ran(_)) {
-            events.push((name.clone(), Counter::Ran.key()));
+            events.push((name.to_string(), Counter::Ran.key()));
         }
         if let EngineRun::Died(death) = run {
-            events.push((name.clone(), death_counter(death.kind)));
+            events.push((name.to_string(), death_counter(death.kind)));
         }
         if matches!(verdict, Verdict::Agree) {
-            events.push((name.clone(), Counter::Agree.key()));
+            events.push((name.to_string(), Counter::Agree.key()));
         }
     }
     // Who the disagreements blame, whether tie-breakers ran, and the later

@@ -8,6 +8,7 @@ use super::protocol::Order;
 use super::worker_process::{death_finding, Death};
 use oracles::cost::baseline::Baseline;
 use oracles::engine::has_explicit_checks;
+use oracles::engine::id::EngineId;
 use oracles::pipeline::findings::of_deaths;
 use oracles::{EngineRun, Finding};
 
@@ -62,10 +63,10 @@ pub fn findings_of_stuck(
     compiling: bool,
     case: &str,
 ) -> Vec<Finding> {
-    let earlier: Vec<(String, EngineRun)> = match order {
+    let earlier: Vec<(EngineId, EngineRun)> = match order {
         Order::Check { dead, .. } => dead
             .iter()
-            .map(|(name, d)| (name.clone(), EngineRun::Died(d.clone())))
+            .map(|(name, d)| (EngineId::parse(name), EngineRun::Died(d.clone())))
             .collect(),
         _ => Vec::new(),
     };

@@ -456,21 +456,21 @@ fn cost_buckets(report: &oracles::CaseReport, compiles: &[CompileSample]) -> Vec
     for (engine, run) in &report.runs {
         if let oracles::EngineRun::Ran(execution) = run {
             events.push((
-                engine.clone(),
+                engine.to_string(),
                 Distribution::CompileMicros.counter(micros(execution.compile_time)),
             ));
             events.push((
-                engine.clone(),
+                engine.to_string(),
                 Distribution::RunMicros.counter(micros(execution.run_time)),
             ));
             if let Some(cpu) = execution.compile_cpu {
                 events.push((
-                    engine.clone(),
+                    engine.to_string(),
                     Distribution::CompileCpuMicros.counter(micros(cpu)),
                 ));
             }
             if let Some(bytes) = execution.code_bytes {
-                events.push((engine.clone(), Distribution::CodeBytes.counter(bytes)));
+                events.push((engine.to_string(), Distribution::CodeBytes.counter(bytes)));
             }
         }
     }

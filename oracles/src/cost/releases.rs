@@ -11,9 +11,9 @@ use super::heap::PeakHeap;
 use super::limits::CostLimits;
 use super::spread::spanning;
 use crate::engine::clock::CompileCost;
+use crate::engine::id::{linked_major, EngineId};
 use crate::engine::matrix::Matrix;
 use crate::engine::outcome::EngineRun;
-use crate::engine::versioned_name::{is_twin, linked_major, split_version};
 use crate::engine::Engine;
 use crate::judge::case::CaseReport;
 use crate::judge::kind::FindingKind;
@@ -27,8 +27,11 @@ fn twins(matrix: &Matrix) -> Vec<(&dyn Engine, &dyn Engine)> {
     engines
         .iter()
         .filter_map(|other| {
-            let linked = engines.iter().find(|c| is_twin(c.name(), other.name()))?;
-            let newer = split_version(other.name()).1 > Some(linked_major());
+            let other_id = EngineId::parse(other.name());
+            let linked = engines
+                .iter()
+                .find(|c| EngineId::parse(c.name()).is_twin_of(&other_id))?;
+            let newer = other_id.release() > Some(linked_major());
             Some(if newer {
                 (other.as_ref(), linked.as_ref())
             } else {
@@ -40,7 +43,7 @@ fn twins(matrix: &Matrix) -> Vec<(&dyn Engine, &dyn Engine)> {
 
 /// The release of `engine`'s name.
 fn release(engine: &dyn Engine) -> u64 {
-    split_version(engine.name()).1.unwrap_or_else(linked_major)
+    EngineId::parse(engine.name()).release_or_linked()
 }
 
 /// Whether the case as the matrix ran it makes some engine a suspect: its

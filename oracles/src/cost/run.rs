@@ -7,8 +7,8 @@
 
 use super::limits::CostLimits;
 use crate::case::plan::Plan;
+use crate::engine::id::EngineId;
 use crate::engine::matrix::Matrix;
-use crate::engine::other_version::release_of;
 use crate::engine::outcome::{EngineRun, Outcome};
 use crate::engine::Engine;
 use crate::judge::case::CaseReport;
@@ -30,8 +30,8 @@ pub struct SlowRun {
 
 /// Which engines are compared with each other: Wasmtime variants (a
 /// fault-injected one included), or wasmi-based engines.
-fn family(engine: &str) -> &'static str {
-    if crate::engine::family::family(engine) == crate::engine::family::WASMI {
+fn family(engine: &EngineId) -> &'static str {
+    if engine.family() == crate::engine::family::WASMI {
         "wasmi"
     } else {
         "wasmtime"
@@ -39,12 +39,12 @@ fn family(engine: &str) -> &'static str {
 }
 
 /// Run time (instantiation and calls) of each engine that ran the case.
-fn run_times(report: &CaseReport) -> Vec<(&str, Duration)> {
+fn run_times(report: &CaseReport) -> Vec<(&EngineId, Duration)> {
     report
         .runs
         .iter()
-        .filter_map(|(name, run)| match run {
-            EngineRun::Ran(execution) => Some((name.as_str(), execution.run_time)),
+        .filter_map(|(engine, run)| match run {
+            EngineRun::Ran(execution) => Some((engine, execution.run_time)),
             _ => None,
         })
         .collect()
@@ -53,9 +53,9 @@ fn run_times(report: &CaseReport) -> Vec<(&str, Duration)> {
 /// `(slow, fastest sibling, ratio)` for every engine over the limits
 /// against its fastest sibling in `times`.
 fn over<'a>(
-    times: &[(&'a str, Duration)],
+    times: &[(&'a EngineId, Duration)],
     limits: &CostLimits,
-) -> Vec<(&'a str, &'a str, Duration, Duration)> {
+) -> Vec<(&'a EngineId, &'a EngineId, Duration, Duration)> {
     let floor = Duration::from_millis(limits.perf.floor_ms);
     let mut slow = Vec::new();
     for &(engine, time) in times {
@@ -66,7 +66,7 @@ fn over<'a>(
             .filter(|(other, _)| {
                 *other != engine
                     && family(other) == family(engine)
-                    && release_of(other) == release_of(engine)
+                    && other.release_or_linked() == engine.release_or_linked()
             })
             .min_by_key(|(_, t)| *t);
         if let Some(&(sibling, best)) = fastest {
@@ -102,12 +102,12 @@ pub fn find_slow_runs(
         return Vec::new();
     }
     let families: Vec<&str> = suspects.iter().map(|s| family(s.0)).collect();
-    let mut best: Vec<(&str, Duration, &dyn Engine)> = first
+    let mut best: Vec<(&EngineId, Duration, &dyn Engine)> = first
         .iter()
-        .filter(|(name, _)| families.contains(&family(name)))
-        .filter_map(|&(name, time)| {
-            let engine = matrix.engines().iter().find(|e| e.name() == name)?;
-            Some((name, time, engine.as_ref()))
+        .filter(|(id, _)| families.contains(&family(id)))
+        .filter_map(|&(id, time)| {
+            let engine = matrix.engines().iter().find(|e| e.name() == id.as_str())?;
+            Some((id, time, engine.as_ref()))
         })
         .collect();
     // Rounds of one run per engine, not all runs of one engine and then the
@@ -120,7 +120,7 @@ pub fn find_slow_runs(
             }
         }
     }
-    let best: Vec<(&str, Duration)> = best.into_iter().map(|(n, t, _)| (n, t)).collect();
+    let best: Vec<(&EngineId, Duration)> = best.into_iter().map(|(n, t, _)| (n, t)).collect();
     over(&best, limits)
         .into_iter()
         .map(|(engine, sibling, time, sibling_time)| SlowRun {
@@ -239,11 +239,20 @@ mod tests {
     #[test]
     fn only_siblings_are_compared_and_only_above_the_floor() {
         let limits = CostLimits::default();
-        let names = |found: Vec<(&str, &str, Duration, Duration)>| -> Vec<(String, String)> {
-            found
-                .into_iter()
-                .map(|(a, b, _, _)| (a.into(), b.into()))
-                .collect()
+        let names =
+            |found: Vec<(&EngineId, &EngineId, Duration, Duration)>| -> Vec<(String, String)> {
+                found
+                    .into_iter()
+                    .map(|(a, b, _, _)| (a.to_string(), b.to_string()))
+                    .collect()
+            };
+        let over = |times: &[(&str, Duration)], limits: &CostLimits| {
+            let ids: Vec<(EngineId, Duration)> = times
+                .iter()
+                .map(|(n, t)| (EngineId::parse(n), *t))
+                .collect();
+            let refs: Vec<(&EngineId, Duration)> = ids.iter().map(|(n, t)| (n, *t)).collect();
+            names(over(&refs, limits))
         };
         // An interpreter 50 times slower than the JIT is no finding.
         let times = [("wasmi", ms(50)), ("cranelift-tail-signals", ms(1))];
@@ -255,7 +264,7 @@ mod tests {
             ("cranelift-tail-explicit", ms(30)),
         ];
         assert_eq!(
-            names(over(&times, &limits)),
+            over(&times, &limits),
             [(
                 "cranelift-tail-explicit".into(),
                 "cranelift-tail-signals".into()
@@ -270,7 +279,7 @@ mod tests {
         // wasmi-based engines are siblings of wasmi.
         let times = [("wasmi", ms(2)), ("wasmi-fault-slow", ms(60))];
         assert_eq!(
-            names(over(&times, &limits)),
+            over(&times, &limits),
             [("wasmi-fault-slow".into(), "wasmi".into())]
         );
     }

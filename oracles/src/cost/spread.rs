@@ -8,9 +8,8 @@
 
 use super::compile::Blowup;
 use super::limits::CostLimits;
-use crate::engine::family::family;
+use crate::engine::id::EngineId;
 use crate::engine::matrix::Matrix;
-use crate::engine::other_version::release_of;
 use crate::judge::kind::FindingKind;
 
 /// How far below the limits a sibling still counts as slow with the engine
@@ -99,13 +98,17 @@ pub fn slow_group(matrix: &Matrix, slow: &[&str]) -> String {
         if named.contains(engine) {
             continue;
         }
-        let kin = family(engine);
+        let id = EngineId::parse(engine);
+        let kin = id.family();
         // A family of one release: the other release's engines are not
         // its siblings here.
         let members: Vec<&str> = candidates
             .iter()
             .copied()
-            .filter(|c| family(c) == kin && release_of(c) == release_of(engine))
+            .filter(|c| {
+                let c = EngineId::parse(c);
+                c.family() == kin && c.release_or_linked() == id.release_or_linked()
+            })
             .collect();
         if members.len() > 1 && members.iter().all(|m| slow.contains(m)) {
             parts.push(kin);

@@ -5,9 +5,9 @@
 //! Winch and wasmi share nothing with Cranelift. Attribution weighs
 //! families, and names the party their sides point to.
 
-use super::other_version::split_version;
+use super::id::EngineId;
 use super::wasmi::WASMI_LAZY;
-use super::wasmtime::{Backend, WasmtimeVariant};
+use super::wasmtime::Backend;
 
 /// The wasmi interpreter.
 pub const WASMI: &str = "wasmi";
@@ -24,27 +24,28 @@ pub const PULLEY: &str = "pulley";
 /// the family it modifies (a wasmi fault or sabotage to wasmi, a Cranelift
 /// variant with an injected fault to its variant's family, as a bug in
 /// shared code would): it is no independent witness, and when it alone
-/// disagrees with its family the split names it.
-pub fn family(engine: &str) -> String {
-    // Two releases of one compiler share nearly all their code: one witness.
-    if let (base, Some(_)) = split_version(engine) {
-        return family(base);
-    }
-    if let Some((base, _)) = engine.split_once("+fault-") {
-        return family(base);
-    }
-    if engine == WASMI || engine == WASMI_LAZY || engine.starts_with("wasmi-") {
+/// disagrees with its family the split names it. Two releases of one
+/// compiler share nearly all their code: one witness.
+pub fn of(engine: &EngineId) -> String {
+    let base = engine.base();
+    if base == WASMI || base == WASMI_LAZY || base.starts_with("wasmi-") {
         return WASMI.into();
     }
-    match WasmtimeVariant::parse(engine) {
+    match engine.variant() {
         Some(v) => match v.backend {
             Backend::Cranelift if v.opt_none => CRANELIFT_OPT_NONE.into(),
             Backend::Cranelift => CRANELIFT_OPT.into(),
             Backend::Winch => WINCH.into(),
             Backend::Pulley => PULLEY.into(),
         },
-        None => engine.into(),
+        None => base.into(),
     }
+}
+
+/// The family of the engine called `name` (a name from a verdict's groups
+/// or a signature).
+pub fn of_name(name: &str) -> String {
+    of(&EngineId::parse(name))
 }
 
 /// Who is wrong when exactly `wrong` families are wrong (and every other
@@ -119,7 +120,7 @@ mod tests {
             ("wasmi-fault-add", WASMI),
             ("pizza", "pizza"),
         ] {
-            assert_eq!(family(engine), expected, "{engine}");
+            assert_eq!(of_name(engine), expected, "{engine}");
         }
     }
 

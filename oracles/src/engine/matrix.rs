@@ -3,8 +3,8 @@
 
 use crate::case::module_info::validates_with;
 use crate::case::plan::Plan;
+use crate::engine::id::EngineId;
 use crate::engine::outcome::EngineRun;
-use crate::engine::versioned_name::{split_version, without_fault};
 use crate::engine::{build_engine, Engine, ExecutionConfig};
 use anyhow::{bail, Context, Result};
 use std::collections::HashSet;
@@ -41,11 +41,9 @@ impl MatrixConfig {
     pub fn compared_engines(&self) -> Vec<String> {
         let mut all = self.engines.clone();
         if let Some(major) = self.reference_release {
-            for engine in &self.engines {
-                let twin = format!("{}@{major}", without_fault(engine));
-                if is_wasmtime_engine(engine)
-                    && split_version(engine).1.is_none()
-                    && !all.contains(&twin)
+            for engine in self.engines.iter().map(|e| EngineId::parse(e)) {
+                let twin = engine.without_fault().on_release(Some(major)).to_string();
+                if is_wasmtime_engine(&engine) && engine.release().is_none() && !all.contains(&twin)
                 {
                     all.push(twin);
                 }
@@ -55,9 +53,10 @@ impl MatrixConfig {
     }
 }
 
-/// Whether `name` is a Wasmtime variant (possibly with an injected fault).
-fn is_wasmtime_engine(name: &str) -> bool {
-    let base = without_fault(name);
+/// Whether `engine` is a Wasmtime variant (possibly with an injected fault
+/// or sabotage).
+fn is_wasmtime_engine(engine: &EngineId) -> bool {
+    let base = engine.base();
     let base = base.split("+sabotage-").next().unwrap_or(base);
     crate::engine::WasmtimeVariant::parse(base).is_some()
 }

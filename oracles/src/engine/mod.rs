@@ -17,6 +17,7 @@ pub mod death;
 mod drive;
 pub mod family;
 mod faulty;
+pub mod id;
 mod interface;
 pub mod matrix;
 pub mod memory_sabotage;
@@ -29,7 +30,6 @@ mod rule_faults;
 mod sabotage;
 pub mod swarm;
 pub mod tuning;
-pub mod versioned_name;
 mod wasmi;
 mod wasmtime;
 

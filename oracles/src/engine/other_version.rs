@@ -12,7 +12,8 @@
 //! child measures its own compiles (time, CPU, peak heap), so compile
 //! costs are comparable across releases.
 
-pub use super::versioned_name::{linked_major, release_of, split_version};
+pub use super::id::linked_major;
+use super::id::EngineId;
 use crate::case::plan::Plan;
 use crate::case::rules::catalog::{add_reference_sources, has_reference_sources};
 use crate::engine::clock::CompileCost;
@@ -225,9 +226,11 @@ pub struct OtherVersionEngine {
 impl OtherVersionEngine {
     /// Starts `name` (`BASE@MAJOR`) on the cached build of Wasmtime MAJOR.
     pub fn start(name: &str, limits: &ExecutionConfig) -> Result<OtherVersionEngine> {
-        let (base, Some(major)) = split_version(name) else {
+        let id = EngineId::parse(name);
+        let Some(major) = id.release() else {
             bail!("engine {name:?} names no Wasmtime release (BASE@MAJOR)");
         };
+        let base = id.on_release(None);
         let (binary, version) = build_of(major)?;
         let mut engine = OtherVersionEngine {
             name: name.to_string(),
@@ -463,18 +466,6 @@ fn tail_text(tail: &Mutex<VecDeque<String>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_split_into_base_and_release() {
-        assert_eq!(
-            split_version("cranelift-tail-signals+nofuel@38"),
-            ("cranelift-tail-signals+nofuel", Some(38))
-        );
-        assert_eq!(split_version("wasmi"), ("wasmi", None));
-        assert_eq!(split_version("a@b"), ("a@b", None));
-        assert_eq!(release_of("pulley-tail-signals@36"), 36);
-        assert_eq!(release_of("pulley-tail-signals"), linked_major());
-    }
 
     #[test]
     fn a_missing_build_is_named_with_the_command_that_makes_it() {

@@ -3,9 +3,10 @@
 
 use super::c_api::CApiEngine;
 use super::faulty::{Fault, FaultyEngine};
+use super::id::EngineId;
 use super::interface::{Engine, ExecutionConfig};
 use super::memory_sabotage::MemorySabotage;
-use super::other_version::{build_of, c_api_library_of, split_version, OtherVersionEngine};
+use super::other_version::{build_of, c_api_library_of, OtherVersionEngine};
 use super::sabotage::{Sabotage, SabotagedEngine};
 use super::swarm::{cpu_tied_fault, SwarmEngine, CPU_TIED_FAULT, SWARM};
 use super::wasmi::{WasmiEngine, WASMI_LAZY};
@@ -65,28 +66,42 @@ pub fn known_engine_names() -> Vec<String> {
 
 /// Builds the engine called `name` (see [`known_engine_names`]).
 pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engine>> {
-    if let (base, Some(major)) = split_version(name) {
-        // crosscheck built against the release serves every engine of it;
-        // without one, the release's C API library runs in this process
-        // (its symbols are its own, and no pipe carries modules and
-        // memories).
-        if build_of(major).is_err() {
-            if let Some((library, version)) = c_api_library_of(major) {
-                return Ok(Box::new(CApiEngine::open(
-                    &library, &version, base, limits, name,
-                )?));
-            }
-        }
-        return Ok(Box::new(OtherVersionEngine::start(name, limits)?));
+    let id = EngineId::parse(name);
+    if let Some(major) = id.release() {
+        return on_other_release(&id, major, limits);
     }
+    match id.fault() {
+        Some(fault) => with_fault(&id, fault, limits),
+        None => without_fault(&id, limits),
+    }
+}
+
+/// An engine of Wasmtime `major`: crosscheck built against that release
+/// serves every engine of it; without one, the release's C API library
+/// runs in this process (its symbols are its own, and no pipe carries
+/// modules and memories).
+fn on_other_release(
+    id: &EngineId,
+    major: u64,
+    limits: &ExecutionConfig,
+) -> Result<Box<dyn Engine>> {
+    if build_of(major).is_err() {
+        if let Some((library, version)) = c_api_library_of(major) {
+            let variant = id.on_release(None);
+            return Ok(Box::new(CApiEngine::open(
+                &library, &version, &variant, limits, id,
+            )?));
+        }
+    }
+    Ok(Box::new(OtherVersionEngine::start(id, limits)?))
+}
+
+/// An engine of the linked release with nothing injected, or one of the
+/// deliberately wrong engines that have names of their own.
+fn without_fault(id: &EngineId, limits: &ExecutionConfig) -> Result<Box<dyn Engine>> {
+    let name = id.as_str();
     if name == SWARM {
         return Ok(Box::new(SwarmEngine::new(limits, None)?));
-    }
-    if let Some(fault) = name
-        .strip_prefix(SWARM)
-        .and_then(|rest| rest.strip_prefix("+fault-"))
-    {
-        return Ok(Box::new(SwarmEngine::new(limits, Some(fault.to_string()))?));
     }
     if name == "wasmi" || name == WASMI_LAZY {
         return Ok(Box::new(WasmiEngine::named(name, limits)?));
@@ -110,56 +125,59 @@ pub fn build_engine(name: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engi
             variant, sabotage, limits,
         )?));
     }
-    // A faulty wasmi with a second fault (`wasmi-fault-add+fault-rem-s`):
-    // one engine wrong in two unrelated ways, for testing grouping.
-    if let Some((base, suffix)) = name
-        .rsplit_once("+fault-")
-        .filter(|(base, _)| base.starts_with("wasmi-fault-"))
-    {
-        let fault = Fault::from_suffix(suffix)
-            .with_context(|| format!("unknown fault {suffix:?} in engine {name:?}"))?;
-        return Ok(Box::new(FaultyEngine::on(
-            fault,
-            build_engine(base, limits)?,
-        )));
-    }
-    if let Some((base, suffix)) = name.split_once("+fault-") {
-        if suffix == STACK_CHECK_FAULT {
-            return match WasmtimeVariant::parse(base) {
-                Some(v) if v.backend == Backend::Cranelift => {
-                    Ok(Box::new(WasmtimeEngine::without_stack_check(v, limits)?))
-                }
-                _ => bail!(
-                    "engine {name:?}: the stack-check fault acts on a Cranelift variant, not on {base:?}"
-                ),
-            };
-        }
-        if let Some(fault) = suffix.strip_prefix(CPU_TIED_FAULT) {
-            return cpu_tied_fault(name, base, fault, limits);
-        }
-        let fault = Fault::from_suffix(suffix).with_context(|| {
-            format!(
-                "unknown fault {suffix:?} in engine {name:?}; faults: {}, {STACK_CHECK_FAULT}",
-                Fault::ALL.map(|f| f.suffix()).join(", ")
-            )
-        })?;
-        match WasmtimeVariant::parse(base) {
-            Some(v) if v.backend == Backend::Cranelift && !v.opt_none => {
-                let inner = WasmtimeEngine::new(v, limits)?;
-                return Ok(Box::new(FaultyEngine::on(fault, Box::new(inner))));
-            }
-            _ => bail!(
-                "engine {name:?}: faults act on a Cranelift variant at opt level speed (cranelift-tail-signals+fault-{suffix}), not on {base:?}"
-            ),
-        }
-    }
-    if let Some(variant) = WasmtimeVariant::parse(name) {
+    if let Some(variant) = id.variant() {
         return Ok(Box::new(WasmtimeEngine::new(variant, limits)?));
     }
     bail!(
         "unknown engine {name:?}; known engines: {} (a Cranelift variant may add +opt-none and +single-pass, any Wasmtime variant +nofuel (an epoch deadline instead of fuel) or +nobudget (neither), and settings of the configuration swarm (+opt-size, +no-sse41, +x86-64-v2, +reserve-1m, +guard-64k, +no-guard-before, +fixed-memory, +no-cow, +eager-tables, +verifier, +inline); any engine may end in @MAJOR to run on crosscheck built against that Wasmtime release)",
         known_engine_names().join(", ")
     )
+}
+
+/// An engine with `+fault-<fault>` injected, for testing the harness.
+fn with_fault(id: &EngineId, fault: &str, limits: &ExecutionConfig) -> Result<Box<dyn Engine>> {
+    let (name, base) = (id.as_str(), id.base());
+    if base == SWARM {
+        return Ok(Box::new(SwarmEngine::new(limits, Some(fault.to_string()))?));
+    }
+    // A faulty wasmi with a second fault (`wasmi-fault-add+fault-rem-s`):
+    // one engine wrong in two unrelated ways, for testing grouping.
+    if base.starts_with("wasmi-fault-") {
+        let second = Fault::from_suffix(fault)
+            .with_context(|| format!("unknown fault {fault:?} in engine {name:?}"))?;
+        return Ok(Box::new(FaultyEngine::on(
+            second,
+            build_engine(base, limits)?,
+        )));
+    }
+    if fault == STACK_CHECK_FAULT {
+        return match id.variant() {
+            Some(v) if v.backend == Backend::Cranelift => {
+                Ok(Box::new(WasmtimeEngine::without_stack_check(v, limits)?))
+            }
+            _ => bail!(
+                "engine {name:?}: the stack-check fault acts on a Cranelift variant, not on {base:?}"
+            ),
+        };
+    }
+    if let Some(cpu_fault) = fault.strip_prefix(CPU_TIED_FAULT) {
+        return cpu_tied_fault(name, base, cpu_fault, limits);
+    }
+    let known = Fault::from_suffix(fault).with_context(|| {
+        format!(
+            "unknown fault {fault:?} in engine {name:?}; faults: {}, {STACK_CHECK_FAULT}",
+            Fault::ALL.map(|f| f.suffix()).join(", ")
+        )
+    })?;
+    match id.variant() {
+        Some(v) if v.backend == Backend::Cranelift && !v.opt_none => {
+            let inner = WasmtimeEngine::new(v, limits)?;
+            Ok(Box::new(FaultyEngine::on(known, Box::new(inner))))
+        }
+        _ => bail!(
+            "engine {name:?}: faults act on a Cranelift variant at opt level speed (cranelift-tail-signals+fault-{fault}), not on {base:?}"
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -241,12 +241,7 @@ fn stream(seed: u64, attempt: u32) -> Vec<u8> {
     bytes
 }
 
-/// The prefix of a fault that fires only in code for a CPU lacking some
-/// feature (`<variant>+fault-cpu-i64-mul`): a lowering used only without
-/// it is wrong, as in Cranelift bugs of the fallback paths. For testing
-/// that the swarm finds it and attribution and triage name the setting;
-/// never in the defaults.
-pub const CPU_TIED_FAULT: &str = "cpu-";
+pub use super::id::CPU_TIED_FAULT;
 
 /// The engine `name`: Cranelift variant `base` with fault `suffix` when it
 /// turns a CPU feature off, without it otherwise.
@@ -271,15 +266,6 @@ pub fn cpu_tied_fault(
     } else {
         Box::new(engine)
     })
-}
-
-/// `name` without a CPU-tied fault: such a fault stands for a bug in code
-/// for that CPU, attributed as a real one would be (by the setting).
-pub fn without_cpu_tied_fault(name: &str) -> &str {
-    match name.split_once("+fault-") {
-        Some((base, fault)) if fault.starts_with(CPU_TIED_FAULT) => base,
-        _ => name,
-    }
 }
 
 /// The swarm as an engine of the matrix: the matrix asks it for the

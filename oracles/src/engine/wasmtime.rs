@@ -3,10 +3,10 @@
 
 use super::canary;
 use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
+use super::id::EngineId;
 use super::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
 use super::memory_sabotage::MemorySabotage;
 use super::tuning::Tuning;
-use super::versioned_name::{split_version, without_fault};
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
 use crate::case::value::{display_values, FuncIdentity, Value};
@@ -464,14 +464,17 @@ pub fn compile_writing_clif(
 /// of another release) compiles explicit bounds checks: a memory fault
 /// running its code is a breach, not a guard page doing its job.
 pub fn has_explicit_checks(engine: &str) -> bool {
-    WasmtimeVariant::parse(without_fault(split_version(engine).0)).is_some_and(|v| !v.signals)
+    EngineId::parse(engine)
+        .variant()
+        .is_some_and(|v| !v.signals)
 }
 
 /// Whether `engine` (a Wasmtime variant, possibly with an injected fault or
 /// of another release) runs without fuel or epochs: nothing but its
 /// worker's time limit stops a call of it that does not end.
 pub fn runs_unbudgeted(engine: &str) -> bool {
-    WasmtimeVariant::parse(without_fault(split_version(engine).0))
+    EngineId::parse(engine)
+        .variant()
         .is_some_and(|v| v.budget == Budget::None)
 }
 

@@ -8,9 +8,8 @@
 //! families split evenly (wasmi against Cranelift with no tie-breaker),
 //! nobody is blamed.
 
-use crate::engine::family::{family, parties, CRANELIFT_OPT, CRANELIFT_OPT_NONE, PULLEY, WINCH};
-use crate::engine::other_version::{release_of, split_version};
-use crate::engine::swarm::without_cpu_tied_fault;
+use crate::engine::family::{parties, CRANELIFT_OPT, CRANELIFT_OPT_NONE, PULLEY, WINCH};
+use crate::engine::id::EngineId;
 use crate::engine::tuning::Tuning;
 use crate::engine::{Backend, WasmtimeVariant};
 use crate::judge::verdict::{Group, Verdict};
@@ -63,7 +62,7 @@ pub struct Blame {
 pub fn blame(groups: &[Group]) -> Blame {
     let families: Vec<BTreeSet<String>> = groups
         .iter()
-        .map(|g| g.engines.iter().map(|e| family(e)).collect())
+        .map(|g| g.engines.iter().map(EngineId::family).collect())
         .collect();
     let ran: BTreeSet<String> = families.iter().flatten().cloned().collect();
     let most = families.iter().map(BTreeSet::len).max().unwrap_or(0);
@@ -90,19 +89,19 @@ pub fn blame(groups: &[Group]) -> Blame {
         };
     };
     let right = &groups[reference].engines;
-    let wrong: Vec<&str> = groups
+    let wrong: Vec<&EngineId> = groups
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != reference)
-        .flat_map(|(_, g)| g.engines.iter().map(String::as_str))
+        .flat_map(|(_, g)| &g.engines)
         .collect();
     // Families wrong as a whole, and families split by configuration.
     let mut whole = Vec::new();
     let mut split_parties = Vec::new();
-    let wrong_families: BTreeSet<String> = wrong.iter().map(|e| family(e)).collect();
+    let wrong_families: BTreeSet<String> = wrong.iter().map(|e| e.family()).collect();
     for f in &wrong_families {
-        let odd: Vec<&str> = wrong.iter().copied().filter(|e| family(e) == *f).collect();
-        let rest: Vec<String> = right.iter().filter(|e| family(e) == *f).cloned().collect();
+        let odd: Vec<&EngineId> = wrong.iter().copied().filter(|e| e.family() == *f).collect();
+        let rest: Vec<&EngineId> = right.iter().filter(|e| e.family() == *f).collect();
         if rest.is_empty() {
             whole.push(f.clone());
         } else {
@@ -115,7 +114,7 @@ pub fn blame(groups: &[Group]) -> Blame {
     Blame {
         reasoning: format!(
             "{} {} with {}",
-            wrong.join(", "),
+            names(&wrong).join(", "),
             if wrong.len() == 1 {
                 "disagrees"
             } else {
@@ -137,11 +136,15 @@ fn split(groups: &[Group]) -> String {
     }
 }
 
+fn names<'a>(engines: &[&'a EngineId]) -> Vec<&'a str> {
+    engines.iter().map(|e| e.as_str()).collect()
+}
+
 /// "wasmi and four Cranelift variants at opt level speed", by family.
-fn describe(engines: &[String]) -> String {
+fn describe(engines: &[EngineId]) -> String {
     let mut by_family: Vec<(String, usize)> = Vec::new();
     for e in engines {
-        let f = family(e);
+        let f = e.family();
         match by_family.iter_mut().find(|(name, _)| *name == f) {
             Some((_, n)) => *n += 1,
             None => by_family.push((f, 1)),
@@ -187,9 +190,9 @@ fn number(n: usize) -> String {
 /// Wasmtime release when the split is one release against another (two
 /// releases in the matrix, `engine::other_version`), else a configuration
 /// property they share (within their release), else the engines.
-fn split_party(odd: &[&str], rest: &[String]) -> String {
-    let odd_releases: BTreeSet<u64> = odd.iter().map(|e| release_of(e)).collect();
-    let rest_releases: BTreeSet<u64> = rest.iter().map(|e| release_of(e)).collect();
+fn split_party(odd: &[&EngineId], rest: &[&EngineId]) -> String {
+    let odd_releases: BTreeSet<u64> = odd.iter().map(|e| e.release_or_linked()).collect();
+    let rest_releases: BTreeSet<u64> = rest.iter().map(|e| e.release_or_linked()).collect();
     if let [release] = odd_releases.iter().copied().collect::<Vec<_>>()[..] {
         let others: Vec<String> = rest_releases
             .iter()
@@ -209,24 +212,29 @@ fn split_party(odd: &[&str], rest: &[String]) -> String {
             };
         }
         if !others.is_empty() {
-            let same: Vec<String> = rest
+            let same: Vec<&EngineId> = rest
                 .iter()
-                .filter(|e| release_of(e) == release)
-                .cloned()
+                .copied()
+                .filter(|e| e.release_or_linked() == release)
                 .collect();
             if let Some(property) = shared_property(odd, &same) {
                 return format!("{property} in Wasmtime {release}");
             }
         }
     }
-    shared_property(odd, rest).unwrap_or_else(|| odd.join(" and "))
+    shared_property(odd, rest).unwrap_or_else(|| names(odd).join(" and "))
 }
 
 /// A configuration property every engine of `odd` has and no engine of
 /// `rest` has, if there is one: a matrix axis, or a setting the swarm
 /// draws (`+no-sse41`, `+verifier`, ...).
-fn shared_property(odd: &[&str], rest: &[String]) -> Option<String> {
-    let parse = |e: &str| WasmtimeVariant::parse(without_cpu_tied_fault(split_version(e).0));
+fn shared_property(odd: &[&EngineId], rest: &[&EngineId]) -> Option<String> {
+    // Other injected faults are no configuration property.
+    let parse = |id: &EngineId| {
+        (id.fault().is_none() || id.has_cpu_tied_fault())
+            .then(|| id.variant())
+            .flatten()
+    };
     let odd: Vec<WasmtimeVariant> = odd.iter().map(|e| parse(e)).collect::<Option<_>>()?;
     let rest: Vec<Option<WasmtimeVariant>> = rest.iter().map(|e| parse(e)).collect();
     type Test = fn(&WasmtimeVariant) -> bool;
@@ -284,7 +292,7 @@ mod tests {
         groups
             .iter()
             .map(|g| Group {
-                engines: g.iter().map(|e| e.to_string()).collect(),
+                engines: g.iter().map(|e| EngineId::parse(e)).collect(),
                 observed: String::new(),
                 class: "value".into(),
             })

@@ -7,6 +7,7 @@
 use crate::case::module_info::validates_with;
 use crate::case::plan::{Horizon, Plan};
 use crate::case::stack_program::StackExpectation;
+use crate::engine::id::EngineId;
 use crate::engine::matrix::{run_caught, Engines, Matrix, Step};
 use crate::engine::outcome::{EngineRun, Execution, InconclusiveReason, Outcome, TrapKind};
 use crate::engine::{runs_unbudgeted, Engine};
@@ -17,8 +18,8 @@ use crate::profile::{self, Stage};
 /// Every engine's run of one module, and the verdict.
 #[derive(Clone, Debug)]
 pub struct CaseReport {
-    /// `(engine name, run)` in matrix order.
-    pub runs: Vec<(String, EngineRun)>,
+    /// `(engine, run)` in matrix order.
+    pub runs: Vec<(EngineId, EngineRun)>,
     /// The comparison of those runs.
     pub comparison: Comparison,
     /// When some engines overflowed their stack where others did not, the
@@ -231,7 +232,7 @@ fn run_engines(
         });
     }
     CaseReport {
-        runs: names.iter().map(|n| n.to_string()).zip(runs).collect(),
+        runs: names.iter().map(|n| EngineId::parse(n)).zip(runs).collect(),
         comparison,
         stack_rerun: None,
         drawn: case_engines.drawn_names(),

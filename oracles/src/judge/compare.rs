@@ -3,6 +3,7 @@
 use crate::case::plan::Plan;
 use crate::case::stack_program::StackExpectation;
 use crate::case::value::{display_values, Value};
+use crate::engine::id::EngineId;
 use crate::engine::outcome::{EngineRun, Execution, InconclusiveReason, Outcome};
 use crate::judge::attribution::blame;
 use crate::judge::verdict::{Group, Mismatch, Phase, Rejection, Verdict};
@@ -154,7 +155,7 @@ pub fn compare<R: Borrow<EngineRun>>(
     let mark = |m: &mut Mismatch| {
         m.tie_breakers = tie_breakers
             .iter()
-            .filter(|t| m.groups.iter().any(|g| g.engines.contains(t)))
+            .filter(|t| m.groups.iter().any(|g| g.engines.iter().any(|e| e == *t)))
             .cloned()
             .collect();
     };
@@ -344,7 +345,7 @@ fn compare_point<'a>(
     let groups: Vec<Group> = groups
         .into_iter()
         .map(|(engines, observation)| Group {
-            engines: engines.into_iter().map(String::from).collect(),
+            engines: engines.into_iter().map(EngineId::parse).collect(),
             observed: observation.describe(),
             class: observation.class(),
         })

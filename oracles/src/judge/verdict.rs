@@ -1,5 +1,6 @@
 //! The verdict for one case and how it is described.
 
+use crate::engine::id::EngineId;
 use crate::engine::outcome::InconclusiveReason;
 use crate::judge::kind::FindingKind;
 use serde::{Deserialize, Serialize};
@@ -63,8 +64,8 @@ impl fmt::Display for Phase {
 /// Engines that observed the same thing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
-    /// Engine names, in matrix order.
-    pub engines: Vec<String>,
+    /// The engines, in matrix order.
+    pub engines: Vec<EngineId>,
     /// What they observed, as text.
     pub observed: String,
     /// Coarse class of the observation (`value`, `trap:<kind>`, `error`, ...).
@@ -99,14 +100,14 @@ impl Mismatch {
     /// module) but decide the blame, so two bugs that split the matrix
     /// alike but are blamed on different code never share a key.
     pub fn class_key(&self) -> String {
-        let is_tie_breaker = |e: &String| self.tie_breakers.contains(e);
+        let is_tie_breaker = |e: &EngineId| self.tie_breakers.iter().any(|t| t == e);
         let matrix_sides: Vec<(Vec<&str>, &str)> = self
             .groups
             .iter()
             .map(|g| {
                 let engines = g.engines.iter().filter(|e| !is_tie_breaker(e));
                 (
-                    engines.map(String::as_str).collect::<Vec<_>>(),
+                    engines.map(EngineId::as_str).collect::<Vec<_>>(),
                     g.class.as_str(),
                 )
             })

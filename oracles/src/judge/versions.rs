@@ -6,7 +6,7 @@
 //! and the reference is not; the tie-breakers' sides are named too, since
 //! the oracle can be the one that is wrong.
 
-use crate::engine::versioned_name::{is_twin, linked_major, split_version};
+use crate::engine::id::{linked_major, EngineId};
 use crate::judge::kind::FindingKind;
 use crate::judge::verdict::Mismatch;
 
@@ -39,12 +39,13 @@ pub fn divergence(m: &Mismatch) -> Option<VersionDivergence> {
             .iter()
             .flat_map(|g| &g.engines)
             .find_map(|engine| {
-                let other = split_version(engine).1?;
+                let id = EngineId::parse(engine);
+                let other = id.release()?;
                 let twin = m
                     .groups
                     .iter()
                     .flat_map(|g| &g.engines)
-                    .find(|e| is_twin(e, engine))?;
+                    .find(|e| EngineId::parse(e).is_twin_of(&id))?;
                 let (mine, theirs) = (side_of(twin)?, side_of(engine)?);
                 (mine != theirs && other != linked).then_some((mine, theirs, other))
             })?;
@@ -129,7 +130,7 @@ mod tests {
             groups: sides
                 .iter()
                 .map(|s| Group {
-                    engines: s.to_vec(),
+                    engines: s.iter().map(|e| EngineId::parse(e)).collect(),
                     observed: String::new(),
                     class: "value".into(),
                 })

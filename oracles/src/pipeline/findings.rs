@@ -19,7 +19,7 @@ use crate::cost::run::{find_slow_runs, is_suspect as is_slow_suspect, SlowRun};
 use crate::cost::spread::spanning;
 use crate::engine::clock::CompileCost;
 use crate::engine::death::{Death, DeathKind};
-use crate::engine::family::family;
+use crate::engine::id::EngineId;
 use crate::engine::matrix::Matrix;
 use crate::engine::outcome::EngineRun;
 use crate::engine::runs_unbudgeted;
@@ -148,8 +148,8 @@ pub struct CostEvidence<'a> {
 /// one per finding kind and way of dying, naming every engine that died so
 /// (engines that share code dying alike are one bug), breaches first. The
 /// suspect weighs the engines that died against those that ran the case.
-pub fn of_deaths(runs: &[(String, EngineRun)]) -> Vec<Finding> {
-    let mut groups: Vec<(&Death, FindingKind, Vec<&str>)> = Vec::new();
+pub fn of_deaths(runs: &[(EngineId, EngineRun)]) -> Vec<Finding> {
+    let mut groups: Vec<(&Death, FindingKind, Vec<&EngineId>)> = Vec::new();
     for (engine, run) in runs {
         let EngineRun::Died(death) = run else {
             continue;
@@ -160,14 +160,14 @@ pub fn of_deaths(runs: &[(String, EngineRun)]) -> Vec<Finding> {
             .find(|(d, k, _)| *k == kind && d.how == death.how)
         {
             Some((_, _, engines)) => engines.push(engine),
-            None => groups.push((death, kind, vec![engine.as_str()])),
+            None => groups.push((death, kind, vec![engine])),
         }
     }
     if groups.is_empty() {
         return Vec::new();
     }
     groups.sort_by_key(|(death, _, _)| !death.is_breach());
-    let survivors: Vec<String> = runs
+    let survivors: Vec<EngineId> = runs
         .iter()
         .filter(|(_, run)| matches!(run, EngineRun::Ran(_)))
         .map(|(engine, _)| engine.clone())
@@ -196,8 +196,8 @@ fn finding_kind_in(death: &Death, engine: &str) -> FindingKind {
 fn death_finding(
     death: &Death,
     kind: FindingKind,
-    engines: &[&str],
-    survivors: &[String],
+    engines: &[&EngineId],
+    survivors: &[EngineId],
 ) -> Finding {
     let ran_on = matches!(
         kind,
@@ -207,14 +207,19 @@ fn death_finding(
         // What hung, not which engines the limit happened to reach: the
         // families, so that one bug is one finding whichever of a
         // family's variants ran into it first.
-        let mut families: Vec<String> = engines.iter().map(|e| family(e)).collect();
+        let mut families: Vec<String> = engines.iter().map(|e| e.family()).collect();
         families.sort();
         families.dedup();
         families.join(",")
     } else {
-        engines.join(",")
+        engines
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     };
-    let died: Vec<String> = engines.iter().map(|e| e.to_string()).collect();
+    let died: Vec<EngineId> = engines.iter().map(|e| (*e).clone()).collect();
+    let listed = died.join(", ");
     let party = death_suspect(&died, survivors);
     let signature = if death.is_breach() {
         // Not necessarily a death: a canary can change in a live process.
@@ -235,18 +240,18 @@ fn death_finding(
         FindingKind::CompileTime | FindingKind::CompileMemory => blowup_suspect(kind, &party),
         FindingKind::Breach => format!(
             "{} reached outside linear memory: suspect {party}",
-            engines.join(", ")
+            listed
         ),
         FindingKind::Mismatch => format!(
             "{} ran on without end where every engine with a budget ended each step it took (no fuel or epochs to stop it): suspect {party}",
-            engines.join(", ")
+            listed
         ),
         FindingKind::LimitEscape => format!(
             "{} ran on past its budget (fuel, or an epoch deadline of {} s per step) until the worker's time limit: suspect {party}",
-            engines.join(", "),
+            listed,
             crate::engine::EPOCH_DEADLINE.as_secs()
         ),
-        _ => format!("the worker died in {}: suspect {party}", engines.join(", ")),
+        _ => format!("the worker died in {}: suspect {party}", listed),
     };
     let others = match survivors {
         [] => "no other engine ran the case to the end".to_string(),
@@ -264,7 +269,7 @@ fn death_finding(
         summary: format!(
             "{}\n  {} {what}: {}\n  {}\n  {others}\n",
             kind.as_str().to_uppercase(),
-            engines.join(", "),
+            listed,
             death.how,
             death.detail.replace('\n', "\n  "),
         ),
@@ -276,11 +281,11 @@ fn death_finding(
 /// Who the engines that died point at, weighed by implementation family
 /// against the engines that ran the case (`judge::attribution::blame`):
 /// the configuration they share, a family, or the engines themselves.
-fn death_suspect(died: &[String], survivors: &[String]) -> String {
+fn death_suspect(died: &[EngineId], survivors: &[EngineId]) -> String {
     if survivors.is_empty() {
         return died.join(" and ");
     }
-    let side = |engines: &[String], class: &str| Group {
+    let side = |engines: &[EngineId], class: &str| Group {
         engines: engines.to_vec(),
         observed: class.to_string(),
         class: class.to_string(),
@@ -430,7 +435,7 @@ pub fn compiles_of(
         .enumerate()
         .filter_map(|(index, (engine, run))| match run {
             EngineRun::Ran(execution) => Some((
-                engine.clone(),
+                engine.to_string(),
                 CompileCost {
                     wall: execution.compile_time,
                     // The run's baseline is of wall times: judged alike.

@@ -7,9 +7,9 @@
 //! look at Cranelift's optimizations).
 
 use crate::case::plan::Plan;
+use crate::engine::id::EngineId;
 use crate::engine::matrix::Matrix;
-use crate::engine::versioned_name::without_fault;
-use crate::engine::{ExecutionConfig, WasmtimeVariant, WASMI_LAZY};
+use crate::engine::{ExecutionConfig, WASMI_LAZY};
 use crate::judge::attribution::{suspect, suspected_party};
 use crate::judge::verdict::Verdict;
 
@@ -92,13 +92,13 @@ fn sides(verdict: &Verdict, oracle: &str, engines: &[String]) -> Option<(Vec<Str
                     .engines
                     .first()?
                     .clone();
-                Some((vec![oracle.to_string()], reference))
+                Some((vec![oracle.to_string()], reference.to_string()))
             } else {
                 let wrong = m
                     .groups
                     .iter()
                     .filter(|g| !g.engines.iter().any(|e| e == oracle))
-                    .flat_map(|g| g.engines.iter().cloned())
+                    .flat_map(|g| g.engines.iter().map(EngineId::to_string))
                     .collect();
                 Some((wrong, oracle.to_string()))
             }
@@ -124,12 +124,15 @@ fn neighbours(engine: &str) -> Vec<(String, String)> {
     }
     // An injected fault stays with every neighbour, as a bug of the
     // build would.
-    let fault = &engine[without_fault(engine).len()..];
-    match WasmtimeVariant::parse(without_fault(engine)) {
+    let id = EngineId::parse(engine);
+    match id.variant() {
         Some(variant) => variant
             .neighbours()
             .into_iter()
-            .map(|(change, v)| (change, format!("{}{fault}", v.name())))
+            .map(|(change, v)| {
+                let neighbour = EngineId::new(&v.name(), id.fault(), id.release());
+                (change, neighbour.to_string())
+            })
             .collect(),
         None => Vec::new(),
     }
