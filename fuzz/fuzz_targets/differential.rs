@@ -27,8 +27,14 @@ fn run(data: &[u8]) {
     let Ok(module) = generate_from_fuzz_input(data, &settings.generator) else {
         return;
     };
-    let case = oracles::run_module_observed(module, &settings.execution, matrix, &mut |_| {})
-        .expect("wasm-smith modules parse");
+    let case = oracles::run_case(
+        oracles::CaseSource::Module(module),
+        &oracles::Given::default(),
+        &settings.execution,
+        matrix,
+        &mut |_| {},
+    )
+    .expect("wasm-smith modules parse");
     let instructions = oracles::case::instructions::count(&case.module.wasm);
     let evidence = CostEvidence {
         limits: settings.cost.clone(),

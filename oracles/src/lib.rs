@@ -34,6 +34,4 @@ pub use engine::{build_engine, Engine, ExecutionConfig};
 pub use judge::case::CaseReport;
 pub use judge::verdict::{Mismatch, Phase, Verdict};
 pub use pipeline::findings::Finding;
-pub use pipeline::run::{
-    run_module_given, run_module_observed, run_seed, run_seed_observed, Given, SeedReport,
-};
+pub use pipeline::run::{run_case, run_seed, CaseSource, Given, SeedReport};

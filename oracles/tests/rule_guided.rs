@@ -35,12 +35,13 @@ fn blamed_alone(verdict: &Verdict, engine: &str) -> bool {
 }
 
 fn run(matrix: &Matrix, seed: u64, wasm: Vec<u8>) -> oracles::SeedReport {
-    oracles::run_module_observed(
-        GeneratedModule {
+    oracles::run_case(
+        oracles::CaseSource::Module(GeneratedModule {
             seed,
             wasm,
             features: vec!["rule-guided"],
-        },
+        }),
+        &oracles::Given::default(),
         &ExecutionConfig::default(),
         matrix,
         &mut |_| {},

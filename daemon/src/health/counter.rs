@@ -6,6 +6,10 @@
 use oracles::engine::death::DeathKind;
 use std::fmt;
 
+/// The engine name under which per-case totals are counted, rather than
+/// per engine.
+pub const ALL_ENGINES: &str = "*";
+
 /// One counter, per engine or under `ALL_ENGINES` (`*`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Counter {

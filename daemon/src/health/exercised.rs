@@ -5,7 +5,7 @@
 //! `exercised:` prefix ([`Counter::Exercised`]), shown by `status`, the dashboard and `/metrics`,
 //! and judged by the gate.
 
-use super::all_engines::ALL_ENGINES;
+use super::counter::ALL_ENGINES;
 use super::counter::{Counter, Exercise};
 use oracles::case::stack_program::StackShape;
 use oracles::engine::outcome::{EngineRun, Execution, Outcome, TrapKind};

@@ -6,7 +6,6 @@
 //! each case, [`Health`](figures::Health) for `status`, the dashboard and
 //! `/metrics`, and the gate's verdict.
 
-pub mod all_engines;
 pub mod counter;
 pub mod distribution;
 pub mod exercised;

@@ -5,8 +5,8 @@
 //! the aimed instruction. Counted per case under [`RULE`] and [`RULE_CHANGED`],
 //! shown by `status`, the dashboard and `/metrics`.
 
-use super::all_engines::ALL_ENGINES;
 use super::counter::Counter;
+use super::counter::ALL_ENGINES;
 use oracles::case::rules::{self, code_change};
 use oracles::engine::outcome::EngineRun;
 use oracles::SeedReport;

@@ -40,7 +40,7 @@ impl EngineCounters {
     }
 }
 
-pub use super::all_engines::ALL_ENGINES;
+pub use super::counter::ALL_ENGINES;
 
 /// The counters one case increments, as `(engine, counter)`: under
 /// [`ALL_ENGINES`] `cases` and `verdict:<label>`; per engine `cases`, `ran`,

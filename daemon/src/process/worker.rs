@@ -334,21 +334,21 @@ fn run_watched(
                 }),
                 None => None,
             };
-            oracles::run_module_given(
-                oracles::GeneratedModule {
+            oracles::run_case(
+                oracles::CaseSource::Module(oracles::GeneratedModule {
                     seed,
                     wasm,
                     features: Vec::new(),
-                },
+                }),
                 &oracles::Given { plan, runs: dead },
                 &settings.execution,
                 matrix,
                 &mut announce,
             )
         }
-        None => oracles::run_seed_observed(
-            seed,
-            &settings.generator,
+        None => oracles::run_case(
+            oracles::CaseSource::Seed(seed, &settings.generator),
+            &oracles::Given::default(),
             &settings.execution,
             matrix,
             &mut announce,

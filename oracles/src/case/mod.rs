@@ -19,4 +19,3 @@ pub mod rules;
 pub mod stack_program;
 pub mod termination;
 pub mod value;
-pub mod x64_arguments;

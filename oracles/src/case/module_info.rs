@@ -72,14 +72,14 @@ pub struct Signature {
 
 impl Signature {
     /// Whether Cranelift's x86-64 calling conventions pass some of these
-    /// parameters on the stack (`case::x64_arguments`).
+    /// parameters on the stack (`case::stack_program::some_on_stack`).
     pub fn passes_arguments_on_stack(&self) -> bool {
         let vectors = self
             .params
             .iter()
             .filter(|t| matches!(t, ValueType::F32 | ValueType::F64 | ValueType::V128))
             .count();
-        crate::case::x64_arguments::some_on_stack(self.params.len() - vectors, vectors)
+        stack_program::some_on_stack(self.params.len() - vectors, vectors)
     }
 }
 

@@ -283,7 +283,7 @@ impl Ty {
 /// Whether a function with these parameters gets some on the stack.
 fn passes_on_stack(params: &[Ty]) -> bool {
     let integers = params.iter().filter(|t| t.is_integer()).count();
-    crate::case::x64_arguments::some_on_stack(integers, params.len() - integers)
+    some_on_stack(integers, params.len() - integers)
 }
 
 /// Builds the stack program the entropy in `u` draws: its bytes and what
@@ -739,6 +739,16 @@ fn log_uniform(u: &mut Unstructured<'_>, min: u32, max: u32) -> Result<u32> {
     let t = f64::from(step) / f64::from(u16::MAX);
     let value = (f64::from(min).ln() + t * (f64::from(max).ln() - f64::from(min).ln())).exp();
     Ok((value.round() as u32).clamp(min, max))
+}
+
+/// Whether a function with `integers` integer or reference parameters and
+/// `vectors` float or vector parameters gets some of them on the stack:
+/// Cranelift's x86-64 calling conventions have six integer registers, two
+/// of them taken by the VM context, and eight vector registers for floats
+/// and vectors. Arguments beyond them go on the stack, where a tail call
+/// must rewrite the caller's frame.
+pub fn some_on_stack(integers: usize, vectors: usize) -> bool {
+    integers > 4 || vectors > 8
 }
 
 #[cfg(test)]

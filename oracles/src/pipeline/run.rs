@@ -8,7 +8,7 @@ use crate::engine::outcome::EngineRun;
 use crate::engine::ExecutionConfig;
 use crate::judge::case::CaseReport;
 use crate::profile::{self, Stage};
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 /// A generated case and what the matrix made of it.
 #[derive(Clone, Debug)]
@@ -23,44 +23,16 @@ pub struct SeedReport {
     pub report: CaseReport,
 }
 
-/// Generates the case for `seed` and runs it on the matrix. Fails only if
-/// the generator does (which is itself worth counting).
-pub fn run_seed(
-    seed: u64,
-    generator: &GeneratorConfig,
-    execution: &ExecutionConfig,
-    matrix: &Matrix,
-) -> Result<SeedReport> {
-    run_seed_observed(seed, generator, execution, matrix, &mut |_| {})
+/// What a case is made of.
+pub enum CaseSource<'a> {
+    /// A seed, generated from with `[generator]`.
+    Seed(u64, &'a GeneratorConfig),
+    /// A given module (a stored finding, a shrinking candidate, a fuzzer's
+    /// input) with the seed its call plan and swarm draw from.
+    Module(GeneratedModule),
 }
 
-/// Like [`run_seed`], announcing each engine's steps as in
-/// [`Matrix::run_observed`].
-pub fn run_seed_observed(
-    seed: u64,
-    generator: &GeneratorConfig,
-    execution: &ExecutionConfig,
-    matrix: &Matrix,
-    observe: &mut dyn FnMut(Step),
-) -> Result<SeedReport> {
-    let module = profile::time(Stage::Generation, || generate(seed, generator))?;
-    run_module_observed(module, execution, matrix, observe)
-        .with_context(|| format!("seed {seed}: wasm-smith produced an invalid module"))
-}
-
-/// Runs a given module (a stored finding, a shrinking candidate) with the
-/// call plan its seed draws, announcing each engine's steps as in
-/// [`Matrix::run_observed`]. Fails if the module does not parse.
-pub fn run_module_observed(
-    module: GeneratedModule,
-    execution: &ExecutionConfig,
-    matrix: &Matrix,
-    observe: &mut dyn FnMut(Step),
-) -> Result<SeedReport> {
-    run_module_given(module, &Given::default(), execution, matrix, observe)
-}
-
-/// What a run of a module takes as already decided.
+/// What a run of a case takes as already decided.
 #[derive(Clone, Debug, Default)]
 pub struct Given {
     /// The calls to make, instead of the plan the module's seed draws
@@ -71,23 +43,41 @@ pub struct Given {
     pub runs: Vec<(String, EngineRun)>,
 }
 
-/// Like [`run_module_observed`], with the plan or some engines' runs
-/// given.
-pub fn run_module_given(
-    module: GeneratedModule,
+/// Runs a case on the matrix, the one way every caller does: `given`
+/// decides the plan or some engines' runs, `observe` hears each engine's
+/// steps (as in [`Matrix::run_observed`]). Fails if the generator fails
+/// (itself worth counting) or the module does not parse.
+pub fn run_case(
+    source: CaseSource<'_>,
     given: &Given,
     execution: &ExecutionConfig,
     matrix: &Matrix,
     observe: &mut dyn FnMut(Step),
 ) -> Result<SeedReport> {
-    let (info, plan) = profile::time(Stage::Plan, || -> Result<_> {
+    let (module, generated) = match source {
+        CaseSource::Seed(seed, generator) => (
+            profile::time(Stage::Generation, || generate(seed, generator))?,
+            true,
+        ),
+        CaseSource::Module(module) => (module, false),
+    };
+    let planned = profile::time(Stage::Plan, || -> Result<_> {
         let info = ModuleInfo::parse(&module.wasm)?;
         let plan = match &given.plan {
             Some(plan) => plan.clone(),
             None => Plan::from_seed(&info, module.seed, execution.calls_per_export),
         };
         Ok((info, plan))
-    })?;
+    });
+    let (info, plan) = match planned {
+        Err(e) if generated => {
+            return Err(e.context(format!(
+                "seed {}: wasm-smith produced an invalid module",
+                module.seed
+            )))
+        }
+        other => other?,
+    };
     let report = matrix.run_given(&module.wasm, &plan, &given.runs, observe);
     Ok(SeedReport {
         module,
@@ -95,6 +85,23 @@ pub fn run_module_given(
         plan,
         report,
     })
+}
+
+/// Generates the case for `seed` and runs it: [`run_case`] with nothing
+/// given and nobody observing.
+pub fn run_seed(
+    seed: u64,
+    generator: &GeneratorConfig,
+    execution: &ExecutionConfig,
+    matrix: &Matrix,
+) -> Result<SeedReport> {
+    run_case(
+        CaseSource::Seed(seed, generator),
+        &Given::default(),
+        execution,
+        matrix,
+        &mut |_| {},
+    )
 }
 
 /// The module of a seed, for the record of a case that did not finish;
