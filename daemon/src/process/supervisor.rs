@@ -169,94 +169,139 @@ pub fn run(
         store = store.location(),
         "daemon started"
     );
-    let (sender, receiver) = mpsc::channel();
-    let mut supervisor = Supervisor {
+    let mut supervisor = Supervisor::new(
         config,
         store,
         run,
-        slots: (0..workers)
-            .map(|_| Slot {
-                process: None,
-                generation: 0,
-                engines: Vec::new(),
-                ready: false,
-                failed_starts: 0,
-                assignment: None,
-            })
-            .collect(),
-        retry: VecDeque::new(),
-        last_renewal: Instant::now(),
-        writes: WriteBehind::new(run, Duration::from_secs(config.store.reconnect_seconds)),
-        last_assign_try: Instant::now(),
-        sender,
-        receiver,
+        workers,
         limits,
         stop,
-        stopping: false,
-        claimed: 0,
-        finished: 0,
-        run_counters: Counters::new(),
-        new_findings: 0,
-        hits: 0,
-        restarts: 0,
-        started: Instant::now(),
-        cases_before,
-        last_status: (Instant::now(), 0),
-        window: oracles::cost::baseline::Window::new(&config.settings.cost),
-        baseline,
-        time_limits: TimeLimits::new(&config.daemon),
-    };
-    let (outcome, shutdown) = std::thread::scope(|scope| {
-        if let Some(beside) = beside {
-            std::thread::Builder::new()
-                .name(beside.name().into())
-                .stack_size(oracles::pipeline::stack::CASE_STACK_BYTES)
-                .spawn_scoped(scope, || beside.work())
-                .with_context(|| format!("starting the {}", beside.name()))?;
-        }
-        let outcome = supervisor.fuzz();
-        let shutdown = supervisor.shut_down();
-        // A run that ended as planned finishes its side work (triaging
-        // its findings); a signal ends it at once.
-        if let Some(beside) = beside {
-            if matches!(outcome, Ok("duration")) {
-                let limit = Duration::from_secs(config.settings.triage.drain_seconds);
-                beside.drain(limit, &supervisor.stop);
-            }
-            beside.stop();
-        }
-        anyhow::Ok((outcome, shutdown))
-    })?;
-    let reason = match (&outcome, &shutdown) {
-        (Ok(reason), Ok(())) => *reason,
-        _ => "error",
-    };
-    // The last writes wait out an outage like a command does.
-    supervisor
-        .store
-        .set_reconnect_for(Duration::from_secs(config.store.reconnect_seconds));
-    supervisor.store.end_run(run, reason, unix_now())?;
-    let reason = outcome?;
-    shutdown?;
-    let summary = RunSummary {
-        run,
-        reason,
-        cases: supervisor.finished,
-        elapsed: supervisor.started.elapsed(),
-        new_findings: supervisor.new_findings,
-        hits: supervisor.hits,
-        total_findings: supervisor.store.finding_count()?,
-        restarts: supervisor.restarts,
-        store_writes: supervisor.writes.time_writing(),
-    };
-    info!(
-        run,
-        reason,
-        cases = summary.cases,
-        new_findings = summary.new_findings,
-        "daemon stopped"
+        (cases_before, baseline),
     );
-    Ok(summary)
+    let (outcome, shutdown) = supervisor.fuzz_beside(beside)?;
+    supervisor.finish(outcome, shutdown)
+}
+
+impl<'a> Supervisor<'a> {
+    /// The supervisor of run `run` on `store`, before any worker starts;
+    /// `earlier` are the store's cases and compile baseline from before it.
+    fn new(
+        config: &'a Config,
+        store: Store,
+        run: i64,
+        workers: usize,
+        limits: RunLimits,
+        stop: Arc<AtomicBool>,
+        earlier: (u64, Baseline),
+    ) -> Self {
+        let (cases_before, baseline) = earlier;
+        let (sender, receiver) = mpsc::channel();
+        Supervisor {
+            config,
+            store,
+            run,
+            slots: (0..workers)
+                .map(|_| Slot {
+                    process: None,
+                    generation: 0,
+                    engines: Vec::new(),
+                    ready: false,
+                    failed_starts: 0,
+                    assignment: None,
+                })
+                .collect(),
+            retry: VecDeque::new(),
+            last_renewal: Instant::now(),
+            writes: WriteBehind::new(run, Duration::from_secs(config.store.reconnect_seconds)),
+            last_assign_try: Instant::now(),
+            sender,
+            receiver,
+            limits,
+            stop,
+            stopping: false,
+            claimed: 0,
+            finished: 0,
+            run_counters: Counters::new(),
+            new_findings: 0,
+            hits: 0,
+            restarts: 0,
+            started: Instant::now(),
+            cases_before,
+            last_status: (Instant::now(), 0),
+            window: oracles::cost::baseline::Window::new(&config.settings.cost),
+            baseline,
+            time_limits: TimeLimits::new(&config.daemon),
+        }
+    }
+
+    /// Fuzzes until a limit or a stop, with `beside` working on its own
+    /// thread meanwhile; then shuts the workers down. The outcome is the
+    /// reason fuzzing ended.
+    fn fuzz_beside(
+        &mut self,
+        beside: Option<&dyn Beside>,
+    ) -> Result<(Result<&'static str>, Result<()>)> {
+        let config = self.config;
+        std::thread::scope(|scope| {
+            if let Some(beside) = beside {
+                std::thread::Builder::new()
+                    .name(beside.name().into())
+                    .stack_size(oracles::pipeline::stack::CASE_STACK_BYTES)
+                    .spawn_scoped(scope, || beside.work())
+                    .with_context(|| format!("starting the {}", beside.name()))?;
+            }
+            let outcome = self.fuzz();
+            let shutdown = self.shut_down();
+            // A run that ended as planned finishes its side work (triaging
+            // its findings); a signal ends it at once.
+            if let Some(beside) = beside {
+                if matches!(outcome, Ok("duration")) {
+                    let limit = Duration::from_secs(config.settings.triage.drain_seconds);
+                    beside.drain(limit, &self.stop);
+                }
+                beside.stop();
+            }
+            anyhow::Ok((outcome, shutdown))
+        })
+    }
+
+    /// Records the run's end and sums it up.
+    fn finish(
+        &mut self,
+        outcome: Result<&'static str>,
+        shutdown: Result<()>,
+    ) -> Result<RunSummary> {
+        let (config, run) = (self.config, self.run);
+        let reason = match (&outcome, &shutdown) {
+            (Ok(reason), Ok(())) => *reason,
+            _ => "error",
+        };
+        // The last writes wait out an outage like a command does.
+        self.store
+            .set_reconnect_for(Duration::from_secs(config.store.reconnect_seconds));
+        self.store.end_run(run, reason, unix_now())?;
+        let reason = outcome?;
+        shutdown?;
+        let summary = RunSummary {
+            run,
+            reason,
+            cases: self.finished,
+            elapsed: self.started.elapsed(),
+            new_findings: self.new_findings,
+            hits: self.hits,
+            total_findings: self.store.finding_count()?,
+            restarts: self.restarts,
+            store_writes: self.writes.time_writing(),
+        };
+        info!(
+            run,
+            reason,
+            cases = summary.cases,
+            new_findings = summary.new_findings,
+            "daemon stopped"
+        );
+        Ok(summary)
+    }
 }
 
 struct Supervisor<'a> {
@@ -705,6 +750,73 @@ impl Supervisor<'_> {
         Ok((!self.baseline.is_empty()).then(|| self.baseline.clone()))
     }
 
+    /// The case a worker died in (not on the way out): it goes on in a
+    /// fresh worker without the engine that died (true), or it is recorded
+    /// as stuck and counted as finished (false).
+    fn on_case_death(
+        &mut self,
+        slot: usize,
+        pid: u32,
+        assignment: &mut Assignment,
+        current: Current,
+        death: &oracles::engine::death::Death,
+    ) -> Result<bool> {
+        let engine = current
+            .engine
+            .and_then(|i| self.slots[slot].engines.get(i).cloned());
+        self.time_limits
+            .note_death(death, engine.as_deref(), current.compiling);
+        let wasm = module_for_seed(current.seed, &self.config.settings.generator);
+        let order = assignment.continuing.take().unwrap_or_else(|| {
+            continuation::check_of_generated(current.seed, &wasm, self.baseline_order())
+        });
+        let next = continuation::without(&order, engine.as_deref(), death, current.compiling)
+            .filter(|_| !self.stopping);
+        if let Some(next) = next {
+            // The case goes on in a fresh worker without the engine;
+            // its result counts and records the death.
+            debug!(
+                worker = slot,
+                pid,
+                seed = current.seed,
+                "{} in {}; the case goes on without it",
+                death.how,
+                engine.as_deref().unwrap_or("-")
+            );
+            assignment.continuing = Some(next);
+            return Ok(true);
+        }
+        let case = format!("seed {}, worker pid {pid}", current.seed);
+        let found = continuation::findings_of_stuck(
+            &order,
+            engine.as_deref(),
+            death,
+            current.compiling,
+            &case,
+        );
+        // The case's verdict is what its first finding was recorded
+        // as (a compile blowup when killed while compiling); each
+        // engine's counter says what happened to it.
+        let kinds: Vec<_> = found.iter().map(|f| f.kind).collect();
+        let wasm: Arc<[u8]> = wasm.into();
+        for finding in found {
+            self.record(finding, Some(current.seed), &wasm)?;
+        }
+        let mut events = findings_events(&kinds);
+        if let Order::Check { dead, .. } = &order {
+            for (name, earlier) in dead {
+                events.push((name.clone(), death_counter(earlier.kind)));
+            }
+        }
+        if let Some(engine) = engine {
+            events.push((engine, death_counter(death.kind)));
+        }
+        tally(&mut assignment.counters, &mut self.run_counters, events);
+        assignment.next = current.seed + 1;
+        self.finished += 1;
+        Ok(false)
+    }
+
     /// A worker's output closed: record its death if it was not asked to
     /// stop, give back its unfinished seeds, start a new one.
     fn on_exit(&mut self, slot: usize) -> Result<()> {
@@ -718,62 +830,11 @@ impl Supervisor<'_> {
         self.slots[slot].ready = false;
         if let Some(mut assignment) = self.slots[slot].assignment.take() {
             if let (Some(current), false) = (assignment.current.take(), expected) {
-                let engine = current
-                    .engine
-                    .and_then(|i| self.slots[slot].engines.get(i).cloned());
-                self.time_limits
-                    .note_death(&death, engine.as_deref(), current.compiling);
-                let wasm = module_for_seed(current.seed, &self.config.settings.generator);
-                let order = assignment.continuing.take().unwrap_or_else(|| {
-                    continuation::check_of_generated(current.seed, &wasm, self.baseline_order())
-                });
-                let next =
-                    continuation::without(&order, engine.as_deref(), &death, current.compiling)
-                        .filter(|_| !self.stopping);
-                if let Some(next) = next {
-                    // The case goes on in a fresh worker without the engine;
-                    // its result counts and records the death.
-                    debug!(
-                        worker = slot,
-                        pid,
-                        seed = current.seed,
-                        "{} in {}; the case goes on without it",
-                        death.how,
-                        engine.as_deref().unwrap_or("-")
-                    );
-                    assignment.continuing = Some(next);
+                if self.on_case_death(slot, pid, &mut assignment, current, &death)? {
                     self.slots[slot].assignment = Some(assignment);
                     self.restarts += 1;
                     return self.spawn(slot);
                 }
-                let case = format!("seed {}, worker pid {pid}", current.seed);
-                let found = continuation::findings_of_stuck(
-                    &order,
-                    engine.as_deref(),
-                    &death,
-                    current.compiling,
-                    &case,
-                );
-                // The case's verdict is what its first finding was recorded
-                // as (a compile blowup when killed while compiling); each
-                // engine's counter says what happened to it.
-                let kinds: Vec<_> = found.iter().map(|f| f.kind).collect();
-                let wasm: Arc<[u8]> = wasm.into();
-                for finding in found {
-                    self.record(finding, Some(current.seed), &wasm)?;
-                }
-                let mut events = findings_events(&kinds);
-                if let Order::Check { dead, .. } = &order {
-                    for (name, earlier) in dead {
-                        events.push((name.clone(), death_counter(earlier.kind)));
-                    }
-                }
-                if let Some(engine) = engine {
-                    events.push((engine, death_counter(death.kind)));
-                }
-                tally(&mut assignment.counters, &mut self.run_counters, events);
-                assignment.next = current.seed + 1;
-                self.finished += 1;
             }
             self.give_back(assignment)?;
         } else if !expected && was_ready {

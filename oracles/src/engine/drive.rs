@@ -62,8 +62,25 @@ pub(crate) fn drive<I: LiveInstance>(
             })
         }
     };
-    let calls = plan
-        .calls
+    let calls = call_all(&mut instance, plan);
+    let state = snapshot(&mut instance, plan);
+    EngineRun::Ran(Execution {
+        instantiation: Outcome::Returned(Vec::new()),
+        calls,
+        state: Some(state),
+        compile_time,
+        compile_cpu,
+        code_bytes,
+        instantiate_time,
+        run_time: start.elapsed(),
+        run_cpu: run_cpu(),
+    })
+}
+
+/// The plan's calls in order, up to its horizon, each after refuelling
+/// the module's counter when the plan says so.
+fn call_all<I: LiveInstance>(instance: &mut I, plan: &Plan) -> Vec<Outcome> {
+    plan.calls
         .iter()
         .enumerate()
         .map(|(index, call)| {
@@ -77,50 +94,37 @@ pub(crate) fn drive<I: LiveInstance>(
             }
             instance.call(&call.export, &call.args)
         })
-        .collect();
-    let state = Snapshot {
+        .collect()
+}
+
+/// The exported memories, globals and tables the plan compares.
+fn snapshot<I: LiveInstance>(instance: &mut I, plan: &Plan) -> Snapshot {
+    Snapshot {
         memories: plan
             .memories
             .iter()
             .map(|n| {
-                (
-                    n.clone(),
-                    instance.memory(n).unwrap_or_else(|| missing("memory", n)),
-                )
+                let memory = instance.memory(n).unwrap_or_else(|| missing("memory", n));
+                (n.clone(), memory)
             })
             .collect(),
         globals: plan
             .globals
             .iter()
             .map(|n| {
-                (
-                    n.clone(),
-                    instance.global(n).unwrap_or_else(|| missing("global", n)),
-                )
+                let global = instance.global(n).unwrap_or_else(|| missing("global", n));
+                (n.clone(), global)
             })
             .collect(),
         tables: plan
             .tables
             .iter()
             .map(|n| {
-                (
-                    n.clone(),
-                    instance.table(n).unwrap_or_else(|| missing("table", n)),
-                )
+                let table = instance.table(n).unwrap_or_else(|| missing("table", n));
+                (n.clone(), table)
             })
             .collect(),
-    };
-    EngineRun::Ran(Execution {
-        instantiation: Outcome::Returned(Vec::new()),
-        calls,
-        state: Some(state),
-        compile_time,
-        compile_cpu,
-        code_bytes,
-        instantiate_time,
-        run_time: start.elapsed(),
-        run_cpu: run_cpu(),
-    })
+    }
 }
 
 impl Compiled {

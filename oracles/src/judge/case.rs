@@ -107,114 +107,31 @@ fn run_engines(
     observe: &mut dyn FnMut(Step),
     majority: bool,
 ) -> CaseReport {
-    let case_engines = profile::time(Stage::Draw, || CaseEngines::resolve(set, wasm, plan));
-    // `index` counts the set's engines, then its tie-breakers; `slot` is
-    // the name the supervisor knows the engine by.
-    let run = |index: usize,
-               (slot, engine): (&str, &dyn Engine),
-               plan: &Plan,
-               observe: &mut dyn FnMut(Step)| {
-        if let Some((_, known)) = given
-            .iter()
-            .find(|(name, _)| name == slot || name == engine.name())
-        {
-            return known.clone();
-        }
-        let index = set.first_index + index;
-        profile::time_as(
-            || Stage::EngineRest(engine.name().to_string()),
-            || {
-                observe(Step::Compiling(index));
-                let run = run_caught(engine, wasm, plan, &mut || observe(Step::Running(index)));
-                if let (true, EngineRun::Ran(execution)) = (profile::recording(), &run) {
-                    let name = || engine.name().to_string();
-                    profile::add(Stage::Compile(name()), execution.compile_time);
-                    profile::add(Stage::Instantiate(name()), execution.instantiate_time);
-                    let calls = execution
-                        .run_time
-                        .saturating_sub(execution.instantiate_time);
-                    profile::add(Stage::Calls(name()), calls);
-                }
-                run
-            },
-        )
+    let case = CaseRun {
+        set,
+        engines: profile::time(Stage::Draw, || CaseEngines::resolve(set, wasm, plan)),
+        wasm,
+        plan,
+        given,
+        majority,
     };
     let count = set.engines.len();
-    // Engines with a budget first: an engine without one runs only the
-    // steps some engine with a budget ended.
-    // The swarm itself (when no engine could be drawn) runs its draw
-    // without a budget too.
-    let unbudgeted = |index: usize| {
-        let name = case_engines.at(index).1.name();
-        runs_unbudgeted(name) || name.starts_with(crate::engine::swarm::SWARM)
-    };
-    let mut slots: Vec<Option<EngineRun>> = (0..count)
-        .map(|index| {
-            (!unbudgeted(index)).then(|| run(index, case_engines.at(index), plan, observe))
-        })
-        .collect();
-    if (0..count).any(unbudgeted) {
-        let bounded = Plan {
-            horizon: horizon(plan, slots.iter().flatten().collect(), majority),
-            ..plan.clone()
-        };
-        for index in (0..count).filter(|i| unbudgeted(*i)) {
-            slots[index] = Some(run(index, case_engines.at(index), &bounded, observe));
-        }
-    }
-    let mut runs: Vec<EngineRun> = slots.into_iter().flatten().collect();
-    let mut names: Vec<&str> = (0..count).map(|i| case_engines.at(i).1.name()).collect();
-    // Whether each engine's refusal of the module is expected.
-    let refusal_expected = |engine: &dyn Engine| !validates_with(wasm, engine.features());
+    let mut runs = case.run_set(observe);
+    let mut names: Vec<&str> = (0..count).map(|i| case.engines.at(i).1.name()).collect();
     let mut expected: Vec<bool> = profile::time(Stage::Compare, || {
         (0..count)
-            .map(|i| refusal_expected(case_engines.at(i).1))
+            .map(|i| case.refusal_expected(case.engines.at(i).1))
             .collect()
     });
-    let judge = |judged: &[usize], names: &[&str], runs: &[EngineRun], expected: &[bool]| {
-        let names: Vec<&str> = judged.iter().map(|i| names[*i]).collect();
-        let runs: Vec<&EngineRun> = judged.iter().map(|i| &runs[*i]).collect();
-        profile::time(Stage::Compare, || {
-            compare(&names, &runs, plan, |i| expected[judged[i]], |_| false)
-        })
-    };
-    let mut judged: Vec<usize> = (0..count).collect();
-    let mut comparison = judge(&judged, &names, &runs, &expected);
-    // A drawn engine only adds a finding of its own: when the fixed
-    // engines already have something to say (a known bug of the oracle,
-    // an overflow), they say it as they would without it, under the
-    // signature that bug always has.
-    if let Some(drawn) = case_engines.drawn_index() {
-        if comparison.verdict != Verdict::Agree {
-            let fixed: Vec<usize> = judged.iter().copied().filter(|i| *i != drawn).collect();
-            let without = judge(&fixed, &names, &runs, &expected);
-            if without.verdict != Verdict::Agree {
-                judged = fixed;
-                comparison = without;
-            }
-        }
-    }
+    let (mut judged, mut comparison) = case.judge_drawn_aside(&names, &runs, &expected);
     if matches!(comparison.verdict, Verdict::Mismatch(_)) && !set.tie_breakers.is_empty() {
         let first = judged.len();
         for (offset, engine) in set.tie_breakers.iter().enumerate() {
-            let plan = if runs_unbudgeted(engine.name()) {
-                let budgeted = names
-                    .iter()
-                    .zip(&runs)
-                    .filter(|(name, _)| !runs_unbudgeted(name))
-                    .map(|(_, run)| run)
-                    .collect();
-                &Plan {
-                    horizon: horizon(plan, budgeted, majority),
-                    ..plan.clone()
-                }
-            } else {
-                plan
-            };
             let engine = engine.as_ref();
-            runs.push(run(count + offset, (engine.name(), engine), plan, observe));
+            let plan = case.plan_for(engine, &names, &runs);
+            runs.push(case.run_one(count + offset, (engine.name(), engine), &plan, observe));
             names.push(engine.name());
-            expected.push(refusal_expected(engine));
+            expected.push(case.refusal_expected(engine));
             judged.push(names.len() - 1);
         }
         let judged_names: Vec<&str> = judged.iter().map(|i| names[*i]).collect();
@@ -235,7 +152,150 @@ fn run_engines(
         runs: names.iter().map(|n| EngineId::parse(n)).zip(runs).collect(),
         comparison,
         stack_rerun: None,
-        drawn: case_engines.drawn_names(),
+        drawn: case.engines.drawn_names(),
+    }
+}
+
+/// One case on one set of engines.
+struct CaseRun<'a> {
+    set: &'a Engines,
+    engines: CaseEngines<'a>,
+    wasm: &'a [u8],
+    plan: &'a Plan,
+    /// Runs not made again (engines that took earlier workers down).
+    given: &'a [(String, EngineRun)],
+    majority: bool,
+}
+
+impl CaseRun<'_> {
+    /// One engine's run of `plan`; `index` counts the set's engines, then
+    /// its tie-breakers, and `slot` is the name the supervisor knows the
+    /// engine by.
+    fn run_one(
+        &self,
+        index: usize,
+        (slot, engine): (&str, &dyn Engine),
+        plan: &Plan,
+        observe: &mut dyn FnMut(Step),
+    ) -> EngineRun {
+        if let Some((_, known)) = self
+            .given
+            .iter()
+            .find(|(name, _)| name == slot || name == engine.name())
+        {
+            return known.clone();
+        }
+        let index = self.set.first_index + index;
+        profile::time_as(
+            || Stage::EngineRest(engine.name().to_string()),
+            || {
+                observe(Step::Compiling(index));
+                let run = run_caught(engine, self.wasm, plan, &mut || {
+                    observe(Step::Running(index))
+                });
+                if let (true, EngineRun::Ran(execution)) = (profile::recording(), &run) {
+                    let name = || engine.name().to_string();
+                    profile::add(Stage::Compile(name()), execution.compile_time);
+                    profile::add(Stage::Instantiate(name()), execution.instantiate_time);
+                    let calls = execution
+                        .run_time
+                        .saturating_sub(execution.instantiate_time);
+                    profile::add(Stage::Calls(name()), calls);
+                }
+                run
+            },
+        )
+    }
+
+    /// Every engine of the set, those with a budget first: an engine
+    /// without one runs only the steps some engine with a budget ended.
+    /// The swarm itself (when no engine could be drawn) runs its draw
+    /// without a budget too.
+    fn run_set(&self, observe: &mut dyn FnMut(Step)) -> Vec<EngineRun> {
+        let count = self.set.engines.len();
+        let unbudgeted = |index: usize| {
+            let name = self.engines.at(index).1.name();
+            runs_unbudgeted(name) || name.starts_with(crate::engine::swarm::SWARM)
+        };
+        let mut slots: Vec<Option<EngineRun>> = (0..count)
+            .map(|index| {
+                (!unbudgeted(index))
+                    .then(|| self.run_one(index, self.engines.at(index), self.plan, observe))
+            })
+            .collect();
+        if (0..count).any(unbudgeted) {
+            let bounded = Plan {
+                horizon: horizon(self.plan, slots.iter().flatten().collect(), self.majority),
+                ..self.plan.clone()
+            };
+            for index in (0..count).filter(|i| unbudgeted(*i)) {
+                slots[index] = Some(self.run_one(index, self.engines.at(index), &bounded, observe));
+            }
+        }
+        slots.into_iter().flatten().collect()
+    }
+
+    /// The plan a tie-breaker runs: without a budget, only the steps the
+    /// engines with one ended.
+    fn plan_for(&self, engine: &dyn Engine, names: &[&str], runs: &[EngineRun]) -> Plan {
+        if !runs_unbudgeted(engine.name()) {
+            return self.plan.clone();
+        }
+        let budgeted = names
+            .iter()
+            .zip(runs)
+            .filter(|(name, _)| !runs_unbudgeted(name))
+            .map(|(_, run)| run)
+            .collect();
+        Plan {
+            horizon: horizon(self.plan, budgeted, self.majority),
+            ..self.plan.clone()
+        }
+    }
+
+    /// Whether `engine`'s refusal of the module is expected.
+    fn refusal_expected(&self, engine: &dyn Engine) -> bool {
+        !validates_with(self.wasm, engine.features())
+    }
+
+    /// The comparison of the engines `judged` (indexes into the others).
+    fn judge(
+        &self,
+        judged: &[usize],
+        names: &[&str],
+        runs: &[EngineRun],
+        expected: &[bool],
+    ) -> Comparison {
+        let names: Vec<&str> = judged.iter().map(|i| names[*i]).collect();
+        let runs: Vec<&EngineRun> = judged.iter().map(|i| &runs[*i]).collect();
+        profile::time(Stage::Compare, || {
+            compare(&names, &runs, self.plan, |i| expected[judged[i]], |_| false)
+        })
+    }
+
+    /// The comparison of every engine, and which were judged. A drawn
+    /// engine only adds a finding of its own: when the fixed engines
+    /// already have something to say (a known bug of the oracle, an
+    /// overflow), they say it as they would without it, under the
+    /// signature that bug always has.
+    fn judge_drawn_aside(
+        &self,
+        names: &[&str],
+        runs: &[EngineRun],
+        expected: &[bool],
+    ) -> (Vec<usize>, Comparison) {
+        let judged: Vec<usize> = (0..names.len()).collect();
+        let comparison = self.judge(&judged, names, runs, expected);
+        if let Some(drawn) = self.engines.drawn_index() {
+            if comparison.verdict != Verdict::Agree {
+                let fixed: Vec<usize> = judged.iter().copied().filter(|i| *i != drawn).collect();
+                let without = self.judge(&fixed, names, runs, expected);
+                if without.verdict != Verdict::Agree {
+                    return (fixed, without);
+                }
+            }
+        }
+        (judged, comparison)
     }
 }
 
