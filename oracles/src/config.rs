@@ -144,7 +144,20 @@ impl Settings {
 /// Bounds of `[generator]`, `[execution]`, `[cost]` and `[triage]`: the
 /// sections of the library.
 fn check_bounds(settings: &Settings) -> Result<()> {
-    let g = &settings.generator;
+    check_generator_bounds(&settings.generator)?;
+    check_execution_bounds(&settings.execution)?;
+    let c = &settings.cost;
+    within("cost.remeasure", c.remeasure, 0..=20)?;
+    within("cost.scaling.steps", c.scaling.steps, 2..=16)?;
+    within("cost.scaling.runs", c.scaling.runs, 1..=100)?;
+    let t = &settings.triage;
+    within("triage.reproduce_runs", t.reproduce_runs, 1..=100)?;
+    within("triage.shrink_attempts", t.shrink_attempts, 1..=1_000_000)?;
+    within("triage.drain_seconds", t.drain_seconds, 0..=86_400)?;
+    Ok(())
+}
+
+fn check_generator_bounds(g: &GeneratorConfig) -> Result<()> {
     within(
         "generator.entropy_bytes",
         g.entropy_bytes,
@@ -196,6 +209,12 @@ fn check_bounds(settings: &Settings) -> Result<()> {
         g.stack.max_tail_iterations,
         1..=100_000_000,
     )?;
+    within("generator.stack.max_params", g.stack.max_params, 0..=1000)?;
+    check_rule_bounds(g)
+}
+
+/// `[generator.rules]`, and whether this build can aim at rules at all.
+fn check_rule_bounds(g: &GeneratorConfig) -> Result<()> {
     if g.rules.share > 0.0 {
         if let Some(problem) = crate::case::rules::catalog::Catalog::missing_from_build() {
             bail!(
@@ -204,7 +223,6 @@ fn check_bounds(settings: &Settings) -> Result<()> {
             );
         }
     }
-    within("generator.stack.max_params", g.stack.max_params, 0..=1000)?;
     within("generator.rules.instances", g.rules.instances, 1..=100)?;
     within("generator.rules.tuples", g.rules.tuples, 1..=100)?;
     within(
@@ -212,7 +230,10 @@ fn check_bounds(settings: &Settings) -> Result<()> {
         g.rules.constant_weight,
         1..=1000,
     )?;
-    let e = &settings.execution;
+    Ok(())
+}
+
+fn check_execution_bounds(e: &ExecutionConfig) -> Result<()> {
     within("execution.fuel", e.fuel, 1..=1_000_000_000_000)?;
     within(
         "execution.epoch_deadline_ms",
@@ -250,14 +271,6 @@ fn check_bounds(settings: &Settings) -> Result<()> {
         e.overflow_rerun_factor,
         1..=64,
     )?;
-    let c = &settings.cost;
-    within("cost.remeasure", c.remeasure, 0..=20)?;
-    within("cost.scaling.steps", c.scaling.steps, 2..=16)?;
-    within("cost.scaling.runs", c.scaling.runs, 1..=100)?;
-    let t = &settings.triage;
-    within("triage.reproduce_runs", t.reproduce_runs, 1..=100)?;
-    within("triage.shrink_attempts", t.shrink_attempts, 1..=1_000_000)?;
-    within("triage.drain_seconds", t.drain_seconds, 0..=86_400)?;
     Ok(())
 }
 

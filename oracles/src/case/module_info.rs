@@ -146,6 +146,63 @@ pub struct ModuleInfo {
     pub rule_target: Option<RuleTarget>,
 }
 
+/// What an export is, with a function's signature.
+fn export_kind(
+    types: wasmparser::types::TypesRef<'_>,
+    export: &wasmparser::Export<'_>,
+) -> ExportKind {
+    match export.kind {
+        ExternalKind::Func => {
+            let func = types[types.core_function_at(export.index)].unwrap_func();
+            let values = |types: &[ValType]| -> Vec<ValueType> {
+                types
+                    .iter()
+                    .map(|t| ValueType::from_wasmparser(*t))
+                    .collect()
+            };
+            ExportKind::Func {
+                signature: Signature {
+                    params: values(func.params()),
+                    results: values(func.results()),
+                },
+                index: export.index,
+            }
+        }
+        ExternalKind::Memory => ExportKind::Memory,
+        ExternalKind::Global => ExportKind::Global,
+        ExternalKind::Table => ExportKind::Table,
+        _ => ExportKind::Other,
+    }
+}
+
+/// The initial value of a mutable i32 global set by a constant (the
+/// termination counter's kind of global); `None` for any other.
+fn mutable_i32_init(global: &wasmparser::Global<'_>) -> Option<i32> {
+    let mut ops = global.init_expr.get_operators_reader();
+    match (global.ty.mutable, global.ty.content_type, ops.read()) {
+        (true, ValType::I32, Ok(Operator::I32Const { value })) => Some(value),
+        _ => None,
+    }
+}
+
+/// Whether a function body makes a tail call.
+fn has_tail_call(body: &wasmparser::FunctionBody<'_>) -> Result<bool> {
+    let mut ops = body
+        .get_operators_reader()
+        .context("reading a function body")?;
+    while !ops.eof() {
+        if matches!(
+            ops.read().context("reading an instruction")?,
+            Operator::ReturnCall { .. }
+                | Operator::ReturnCallIndirect { .. }
+                | Operator::ReturnCallRef { .. }
+        ) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 impl ModuleInfo {
     /// Validates `wasm` with every proposal wasmparser knows and collects its
     /// exports. Fails with the validator's message on an invalid module.
@@ -177,13 +234,7 @@ impl ModuleInfo {
                 }
                 Payload::GlobalSection(reader) => {
                     for global in reader {
-                        let global = global.context("reading a global")?;
-                        let mut ops = global.init_expr.get_operators_reader();
-                        let init = match (global.ty.mutable, global.ty.content_type, ops.read()) {
-                            (true, ValType::I32, Ok(Operator::I32Const { value })) => Some(value),
-                            _ => None,
-                        };
-                        global_inits.push(init);
+                        global_inits.push(mutable_i32_init(&global.context("reading a global")?));
                     }
                 }
                 Payload::ExportSection(reader) => {
@@ -194,34 +245,9 @@ impl ModuleInfo {
                         {
                             fuel_global = Some(export.index);
                         }
-                        let kind = match export.kind {
-                            ExternalKind::Func => {
-                                let func =
-                                    types[types.core_function_at(export.index)].unwrap_func();
-                                ExportKind::Func {
-                                    signature: Signature {
-                                        params: func
-                                            .params()
-                                            .iter()
-                                            .map(|t| ValueType::from_wasmparser(*t))
-                                            .collect(),
-                                        results: func
-                                            .results()
-                                            .iter()
-                                            .map(|t| ValueType::from_wasmparser(*t))
-                                            .collect(),
-                                    },
-                                    index: export.index,
-                                }
-                            }
-                            ExternalKind::Memory => ExportKind::Memory,
-                            ExternalKind::Global => ExportKind::Global,
-                            ExternalKind::Table => ExportKind::Table,
-                            _ => ExportKind::Other,
-                        };
                         exports.push(Export {
                             name: export.name.to_string(),
-                            kind,
+                            kind: export_kind(types, &export),
                         });
                     }
                 }
@@ -236,20 +262,7 @@ impl ModuleInfo {
                         .and_then(RuleTarget::parse);
                 }
                 Payload::CodeSectionEntry(body) if !uses_tail_calls => {
-                    let mut ops = body
-                        .get_operators_reader()
-                        .context("reading a function body")?;
-                    while !ops.eof() {
-                        if matches!(
-                            ops.read().context("reading an instruction")?,
-                            Operator::ReturnCall { .. }
-                                | Operator::ReturnCallIndirect { .. }
-                                | Operator::ReturnCallRef { .. }
-                        ) {
-                            uses_tail_calls = true;
-                            break;
-                        }
-                    }
+                    uses_tail_calls = has_tail_call(&body)?;
                 }
                 _ => {}
             }

@@ -453,6 +453,72 @@ impl Parts {
     }
 }
 
+/// The functions of a tail-call cycle.
+struct TailCycle<'a> {
+    params: &'a [Vec<Ty>],
+    func_types: &'a [u32],
+    results: &'a [Ty],
+    block_type: u32,
+    call: CallKind,
+}
+
+impl TailCycle<'_> {
+    /// Function `i`: its results folded from its parameters when the
+    /// counter is zero, else a tail call of the next function with the
+    /// counter decremented and parameters derived from its own.
+    fn function(&self, i: usize) -> Function {
+        let next = (i + 1) % self.params.len();
+        // The counter is local 0.
+        let locals = numbered(&self.params[i], 1);
+        let mut f = Function::new([]);
+        f.instruction(&Instruction::LocalGet(0));
+        f.instruction(&Instruction::I32Eqz);
+        f.instruction(&Instruction::If(BlockType::FunctionType(self.block_type)));
+        for (r, ty) in self.results.iter().enumerate() {
+            folded(&mut f, *ty, &locals, r as i32 + 3);
+        }
+        f.instruction(&Instruction::Else);
+        f.instruction(&Instruction::LocalGet(0));
+        f.instruction(&Instruction::I32Const(1));
+        f.instruction(&Instruction::I32Sub);
+        for (j, ty) in self.params[next].iter().enumerate() {
+            derived(&mut f, *ty, &locals, 0, j + i + 1, 2 * j as i32 + 1);
+        }
+        match self.call {
+            CallKind::Direct => {
+                f.instruction(&Instruction::ReturnCall(next as u32));
+            }
+            CallKind::Indirect => {
+                f.instruction(&Instruction::I32Const(next as i32));
+                f.instruction(&Instruction::ReturnCallIndirect {
+                    type_index: self.func_types[next],
+                    table_index: 0,
+                });
+            }
+            CallKind::Ref => {
+                // Declared by the table's element segment.
+                f.instruction(&Instruction::RefFunc(next as u32));
+                f.instruction(&Instruction::ReturnCallRef(self.func_types[next]));
+            }
+        }
+        f.instruction(&Instruction::End);
+        f.instruction(&Instruction::End);
+        f
+    }
+}
+
+/// `run`: calls function 0 with `first` and its own `params` parameters.
+fn run_function(first: i32, params: u32) -> Function {
+    let mut run = Function::new([]);
+    run.instruction(&Instruction::I32Const(first));
+    for j in 0..params {
+        run.instruction(&Instruction::LocalGet(j));
+    }
+    run.instruction(&Instruction::Call(0));
+    run.instruction(&Instruction::End);
+    run
+}
+
 /// A cycle of 1 to 4 functions, each `(counter i32, params...) -> results`
 /// tail-calling the next until the counter reaches zero, and `run`
 /// starting it with the drawn iteration count.
@@ -493,54 +559,19 @@ fn tail_loop(
     let budget = (config.max_tail_instructions / per_trip.max(1)) * u64::from(cycle);
     let wanted = log_uniform(u, config.min_tail_iterations, config.max_tail_iterations)?;
     let iterations = u64::from(wanted).min(budget).max(1) as u32;
+    let tail = TailCycle {
+        params: &params,
+        func_types: &func_types,
+        results: &results,
+        block_type,
+        call,
+    };
     for i in 0..cycle as usize {
-        let next = (i + 1) % cycle as usize;
         parts.functions.function(func_types[i]);
-        // The counter is local 0.
-        let locals = numbered(&params[i], 1);
-        let mut f = Function::new([]);
-        f.instruction(&Instruction::LocalGet(0));
-        f.instruction(&Instruction::I32Eqz);
-        f.instruction(&Instruction::If(BlockType::FunctionType(block_type)));
-        for (r, ty) in results.iter().enumerate() {
-            folded(&mut f, *ty, &locals, r as i32 + 3);
-        }
-        f.instruction(&Instruction::Else);
-        f.instruction(&Instruction::LocalGet(0));
-        f.instruction(&Instruction::I32Const(1));
-        f.instruction(&Instruction::I32Sub);
-        for (j, ty) in params[next].iter().enumerate() {
-            derived(&mut f, *ty, &locals, 0, j + i + 1, 2 * j as i32 + 1);
-        }
-        match call {
-            CallKind::Direct => {
-                f.instruction(&Instruction::ReturnCall(next as u32));
-            }
-            CallKind::Indirect => {
-                f.instruction(&Instruction::I32Const(next as i32));
-                f.instruction(&Instruction::ReturnCallIndirect {
-                    type_index: func_types[next],
-                    table_index: 0,
-                });
-            }
-            CallKind::Ref => {
-                // Declared by the table's element segment.
-                f.instruction(&Instruction::RefFunc(next as u32));
-                f.instruction(&Instruction::ReturnCallRef(func_types[next]));
-            }
-        }
-        f.instruction(&Instruction::End);
-        f.instruction(&Instruction::End);
-        parts.code.function(&f);
+        parts.code.function(&tail.function(i));
     }
     parts.functions.function(run_type);
-    let mut run = Function::new([]);
-    run.instruction(&Instruction::I32Const(iterations as i32));
-    for j in 0..params[0].len() as u32 {
-        run.instruction(&Instruction::LocalGet(j));
-    }
-    run.instruction(&Instruction::Call(0));
-    run.instruction(&Instruction::End);
+    let run = run_function(iterations as i32, params[0].len() as u32);
     parts.code.function(&run);
     let program = StackProgram {
         shape: StackShape::TailLoop,
@@ -552,6 +583,119 @@ fn tail_loop(
     };
     let data = draw_data(u, 64)?;
     Ok((parts.finish(cycle, &data, &program), program))
+}
+
+/// The functions of a recursive cycle.
+struct Recursion<'a> {
+    params: &'a [Vec<Ty>],
+    func_types: &'a [u32],
+    call: CallKind,
+    /// Values loaded before the call and used after it.
+    live: u32,
+    must_overflow: bool,
+}
+
+impl Recursion<'_> {
+    /// Function `i`: at depth zero (unless it must overflow) its
+    /// parameters folded into `x`; else `live` values loaded, a call of
+    /// the next function one level deeper, and the live values added to
+    /// its result.
+    fn function(&self, i: usize) -> Function {
+        let next = (i + 1) % self.params.len();
+        let live = self.live;
+        // The depth and `x` are locals 0 and 1.
+        let locals = numbered(&self.params[i], 2);
+        let first_live = 2 + self.params[i].len() as u32;
+        let mut f = Function::new([(live, ValType::I64)]);
+        let after_call = |f: &mut Function| {
+            for j in 0..live {
+                f.instruction(&Instruction::LocalGet(first_live + j));
+                f.instruction(&Instruction::I64Add);
+            }
+        };
+        let load_live = |f: &mut Function| {
+            for j in 0..live {
+                f.instruction(&Instruction::I32Const(0));
+                f.instruction(&Instruction::I64Load(MemArg {
+                    offset: u64::from(j) * 8,
+                    align: 3,
+                    target: MemArgTarget::Memory(0),
+                    ordering: None,
+                }));
+                f.instruction(&Instruction::LocalGet(1));
+                f.instruction(&Instruction::I64Xor);
+                f.instruction(&Instruction::LocalSet(first_live + j));
+            }
+        };
+        let recurse = |f: &mut Function| {
+            f.instruction(&Instruction::LocalGet(0));
+            f.instruction(&Instruction::I32Const(1));
+            f.instruction(&Instruction::I32Sub);
+            f.instruction(&Instruction::LocalGet(1));
+            f.instruction(&Instruction::I64Const(0x9e37_79b9));
+            f.instruction(&Instruction::I64Add);
+            for (j, ty) in self.params[next].iter().enumerate() {
+                derived(f, *ty, &locals, 0, j + i + 1, 2 * j as i32 + 1);
+            }
+            if self.call == CallKind::Indirect {
+                f.instruction(&Instruction::I32Const(next as i32));
+                f.instruction(&Instruction::CallIndirect {
+                    type_index: self.func_types[next],
+                    table_index: 0,
+                });
+            } else {
+                f.instruction(&Instruction::Call(next as u32));
+            }
+        };
+        if self.must_overflow {
+            load_live(&mut f);
+            recurse(&mut f);
+            after_call(&mut f);
+        } else {
+            f.instruction(&Instruction::LocalGet(0));
+            f.instruction(&Instruction::I32Eqz);
+            f.instruction(&Instruction::If(BlockType::Result(ValType::I64)));
+            f.instruction(&Instruction::LocalGet(1));
+            // The parameters feed the result, so each must arrive intact.
+            for (local, ty) in &locals {
+                f.instruction(&Instruction::LocalGet(*local));
+                for op in fold_to_i64(*ty) {
+                    f.instruction(&op);
+                }
+                f.instruction(&Instruction::I64Add);
+            }
+            f.instruction(&Instruction::Else);
+            load_live(&mut f);
+            recurse(&mut f);
+            after_call(&mut f);
+            f.instruction(&Instruction::End);
+        }
+        f.instruction(&Instruction::End);
+        f
+    }
+}
+
+/// A recursion depth that fits on every engine's stack: frames of
+/// functions with `params` and `live` values kept across the call.
+fn draw_fitting_depth(
+    u: &mut Unstructured<'_>,
+    config: &StackProgramConfig,
+    params: &[Vec<Ty>],
+    live: u32,
+) -> Result<u32> {
+    // An upper estimate of a frame: live values, parameters (16 bytes for
+    // vectors), return address, saved registers and alignment.
+    let frame_estimate = |p: &[Ty]| -> u32 {
+        let param_bytes: u32 = p.iter().map(|t| if *t == Ty::V128 { 16 } else { 8 }).sum();
+        8 * live + 2 * param_bytes + 128
+    };
+    let largest_frame = params
+        .iter()
+        .map(|p| frame_estimate(p))
+        .max()
+        .unwrap_or(128);
+    let fits = (config.fit_stack_bytes / largest_frame).max(2);
+    Ok(u.int_in_range(fits.min(100)..=fits.min(2000))?)
 }
 
 /// A cycle of 1 or 2 functions recursing with plain calls (or
@@ -596,105 +740,25 @@ fn recursion(
     let mut run_params = vec![ValType::I64];
     run_params.extend(params[0].iter().map(|t| t.val()));
     let run_type = parts.ty(&run_params, &[ValType::I64]);
-    // An upper estimate of a frame: live values, parameters (16 bytes for
-    // vectors), return address, saved registers and alignment.
-    let frame_estimate = |p: &[Ty]| -> u32 {
-        let param_bytes: u32 = p.iter().map(|t| if *t == Ty::V128 { 16 } else { 8 }).sum();
-        8 * live + 2 * param_bytes + 128
-    };
-    let largest_frame = params
-        .iter()
-        .map(|p| frame_estimate(p))
-        .max()
-        .unwrap_or(128);
     let depth = if must_overflow {
         0
     } else {
-        let fits = (config.fit_stack_bytes / largest_frame).max(2);
-        u.int_in_range(fits.min(100)..=fits.min(2000))?
+        draw_fitting_depth(u, config, &params, live)?
     };
     let data = draw_data(u, (live as usize + 1) * 8)?;
+    let recursion = Recursion {
+        params: &params,
+        func_types: &func_types,
+        call,
+        live,
+        must_overflow,
+    };
     for i in 0..cycle as usize {
-        let next = (i + 1) % cycle as usize;
         parts.functions.function(func_types[i]);
-        // The depth and `x` are locals 0 and 1.
-        let locals = numbered(&params[i], 2);
-        let first_live = 2 + params[i].len() as u32;
-        let mut f = Function::new([(live, ValType::I64)]);
-        let after_call = |f: &mut Function| {
-            for j in 0..live {
-                f.instruction(&Instruction::LocalGet(first_live + j));
-                f.instruction(&Instruction::I64Add);
-            }
-        };
-        let load_live = |f: &mut Function| {
-            for j in 0..live {
-                f.instruction(&Instruction::I32Const(0));
-                f.instruction(&Instruction::I64Load(MemArg {
-                    offset: u64::from(j) * 8,
-                    align: 3,
-                    target: MemArgTarget::Memory(0),
-                    ordering: None,
-                }));
-                f.instruction(&Instruction::LocalGet(1));
-                f.instruction(&Instruction::I64Xor);
-                f.instruction(&Instruction::LocalSet(first_live + j));
-            }
-        };
-        let recurse = |f: &mut Function| {
-            f.instruction(&Instruction::LocalGet(0));
-            f.instruction(&Instruction::I32Const(1));
-            f.instruction(&Instruction::I32Sub);
-            f.instruction(&Instruction::LocalGet(1));
-            f.instruction(&Instruction::I64Const(0x9e37_79b9));
-            f.instruction(&Instruction::I64Add);
-            for (j, ty) in params[next].iter().enumerate() {
-                derived(f, *ty, &locals, 0, j + i + 1, 2 * j as i32 + 1);
-            }
-            if call == CallKind::Indirect {
-                f.instruction(&Instruction::I32Const(next as i32));
-                f.instruction(&Instruction::CallIndirect {
-                    type_index: func_types[next],
-                    table_index: 0,
-                });
-            } else {
-                f.instruction(&Instruction::Call(next as u32));
-            }
-        };
-        if must_overflow {
-            load_live(&mut f);
-            recurse(&mut f);
-            after_call(&mut f);
-        } else {
-            f.instruction(&Instruction::LocalGet(0));
-            f.instruction(&Instruction::I32Eqz);
-            f.instruction(&Instruction::If(BlockType::Result(ValType::I64)));
-            f.instruction(&Instruction::LocalGet(1));
-            // The parameters feed the result, so each must arrive intact.
-            for (local, ty) in &locals {
-                f.instruction(&Instruction::LocalGet(*local));
-                for op in fold_to_i64(*ty) {
-                    f.instruction(&op);
-                }
-                f.instruction(&Instruction::I64Add);
-            }
-            f.instruction(&Instruction::Else);
-            load_live(&mut f);
-            recurse(&mut f);
-            after_call(&mut f);
-            f.instruction(&Instruction::End);
-        }
-        f.instruction(&Instruction::End);
-        parts.code.function(&f);
+        parts.code.function(&recursion.function(i));
     }
     parts.functions.function(run_type);
-    let mut run = Function::new([]);
-    run.instruction(&Instruction::I32Const(depth as i32));
-    for j in 0..run_params.len() as u32 {
-        run.instruction(&Instruction::LocalGet(j));
-    }
-    run.instruction(&Instruction::Call(0));
-    run.instruction(&Instruction::End);
+    let run = run_function(depth as i32, run_params.len() as u32);
     parts.code.function(&run);
     let program = StackProgram {
         shape,

@@ -322,18 +322,28 @@ impl Emitter<'_, '_> {
             }
             operands.push(code);
         }
+        Ok(self.interleave(steps, operands, &arg_tys))
+    }
+
+    /// The instruction's steps with its operands' code in place.
+    fn interleave(
+        &mut self,
+        steps: Vec<Step>,
+        operands: Vec<Vec<Piece>>,
+        arg_tys: &[WTy],
+    ) -> Vec<Piece> {
         // Each operand used once is computed where the instruction wants
         // it (Wasm's order, not CLIF's: the pattern is pure, and every
         // engine sees the same order). Operands used twice go through
         // locals, which Cranelift's SSA construction makes disappear.
-        let mut uses = vec![0usize; args.len()];
+        let mut uses = vec![0usize; arg_tys.len()];
         for step in &steps {
             if let Step::Arg(n) = step {
                 uses[*n] += 1;
             }
         }
         let mut code = Vec::new();
-        let mut locals = vec![None; args.len()];
+        let mut locals = vec![None; arg_tys.len()];
         let mut operands: Vec<Option<Vec<Piece>>> = operands.into_iter().map(Some).collect();
         for (n, ty) in arg_tys.iter().enumerate() {
             if uses[n] != 1 {
@@ -352,7 +362,7 @@ impl Emitter<'_, '_> {
                 Step::I(i) => code.push(Piece::I(i)),
             }
         }
-        Ok(code)
+        code
     }
 
     fn leaf(&mut self, id: usize, ty: WTy, role: Role) -> usize {
