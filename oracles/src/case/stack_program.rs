@@ -566,8 +566,8 @@ fn tail_loop(
         block_type,
         call,
     };
-    for i in 0..cycle as usize {
-        parts.functions.function(func_types[i]);
+    for (i, ty) in func_types.iter().enumerate() {
+        parts.functions.function(*ty);
         parts.code.function(&tail.function(i));
     }
     parts.functions.function(run_type);
@@ -753,8 +753,8 @@ fn recursion(
         live,
         must_overflow,
     };
-    for i in 0..cycle as usize {
-        parts.functions.function(func_types[i]);
+    for (i, ty) in func_types.iter().enumerate() {
+        parts.functions.function(*ty);
         parts.code.function(&recursion.function(i));
     }
     parts.functions.function(run_type);
