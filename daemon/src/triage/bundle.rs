@@ -161,6 +161,15 @@ pub const SECURITY_NOTICE: &str = "> **Do not file this as a public issue.** Thi
 /// module goes by in the commands.
 pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str) -> Result<String> {
     let mut out = String::new();
+    markdown_heading(&mut out, f, module)?;
+    markdown_what_happens(&mut out, f, module)?;
+    markdown_module(&mut out, f, module, file)?;
+    markdown_reproduction(&mut out, config, f, module, file)?;
+    Ok(out)
+}
+
+/// The notice of a breach, the title, who is blamed, and the versions.
+fn markdown_heading(out: &mut String, f: &Finding, module: &ReportModule) -> Result<()> {
     if f.kind == oracles::judge::kind::FindingKind::Breach {
         writeln!(out, "{SECURITY_NOTICE}")?;
     }
@@ -192,6 +201,11 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
     }
     writeln!(out, "| wasmi | {} |", oracles::versions::WASMI)?;
     writeln!(out, "| wasm-smith | {} |\n", oracles::versions::WASM_SMITH)?;
+    Ok(())
+}
+
+/// The summary, and the rule, pass shape or settings that explain it.
+fn markdown_what_happens(out: &mut String, f: &Finding, module: &ReportModule) -> Result<()> {
     writeln!(
         out,
         "#### What happens\n\n```text\n{}\n```\n",
@@ -224,6 +238,11 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
         }
         writeln!(out)?;
     }
+    Ok(())
+}
+
+/// The module as text, cut after [`WAT_LINES`] lines.
+fn markdown_module(out: &mut String, f: &Finding, module: &ReportModule, file: &str) -> Result<()> {
     writeln!(
         out,
         "#### The module\n\n`{file}`: {} bytes{} (sha256 of the original: `{}`).\n",
@@ -247,6 +266,17 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
         )?;
     }
     writeln!(out, "```\n")?;
+    Ok(())
+}
+
+/// The commands that reproduce it, and the engines' settings.
+fn markdown_reproduction(
+    out: &mut String,
+    config: &Config,
+    f: &Finding,
+    module: &ReportModule,
+    file: &str,
+) -> Result<()> {
     writeln!(out, "#### Reproduction\n\n```sh")?;
     for (engine, command) in wasmtime_commands(config, f, file, &module.wasm) {
         writeln!(out, "# {engine}\n{command}")?;
@@ -257,7 +287,7 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
     for (name, settings) in engine_settings(config)? {
         writeln!(out, "- `{name}`: {settings}")?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// `finding.json`: the finding's record with the context a reader needs.
@@ -268,17 +298,7 @@ fn describe(
     file: &str,
     wasm: &[u8],
 ) -> Result<serde_json::Value> {
-    let groups = outcome_groups(&f.summary);
-    let oracle = config.settings.matrix.oracle.as_str();
-    let (expected, actual): (Vec<_>, Vec<_>) = groups
-        .iter()
-        .partition(|(engines, _)| engines.iter().any(|e| e == oracle));
-    let side = |sides: Vec<&(Vec<String>, String)>| {
-        sides
-            .into_iter()
-            .map(|(engines, observed)| json!({"engines": engines, "observed": observed}))
-            .collect::<Vec<_>>()
-    };
+    let original = store.read_artifact(&f.artifact).unwrap_or_default();
     let merged: Vec<_> = store
         .merged_from(f.id)?
         .into_iter()
@@ -304,44 +324,14 @@ fn describe(
         "merged_into": f.merged_into,
         "group": f.group,
         "trigger": f.fingerprint.as_deref().and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok()),
-        "aimed_rule": store
-            .read_artifact(&f.artifact)
-            .ok()
-            .and_then(|wasm| aimed_rule(&wasm))
-            .map(|r| json!({"id": r.id, "cranelift": r.cranelift, "text": r.text})),
-        "aimed_pass_shape": store
-            .read_artifact(&f.artifact)
-            .ok()
-            .and_then(|wasm| aimed_shape(&wasm))
-            .map(|shape| json!({"shape": shape.name(), "pass": shape.aims_at()})),
+        "aimed_rule": aimed_rule(&original).map(|r| json!({"id": r.id, "cranelift": r.cranelift, "text": r.text})),
+        "aimed_pass_shape": aimed_shape(&original).map(|shape| json!({"shape": shape.name(), "pass": shape.aims_at()})),
         "also_seen_as": merged,
         "module": file,
         "shrunk_size": f.shrunk_size,
-        "versions": {
-            "crosscheck": env!("CARGO_PKG_VERSION"),
-            "wasmtime": oracles::versions::WASMTIME,
-            "wasmi": oracles::versions::WASMI,
-            "wasm-smith": oracles::versions::WASM_SMITH,
-            "wasmtime_other_releases": reference_releases(f)
-                .into_iter()
-                .map(|(major, version)| (format!("@{major}"), version))
-                .collect::<std::collections::BTreeMap<_, _>>(),
-        },
+        "versions": versions_json(f),
         "engines": engines,
-        "outcome": if groups.is_empty() {
-            // A crash, hang or oom: no side observed anything to compare.
-            json!({
-                "summary": f.summary,
-                "expected": "the case runs to completion on every engine",
-                "actual": f.summary.lines().next().unwrap_or_default(),
-            })
-        } else {
-            json!({
-                "summary": f.summary,
-                "expected": side(expected),
-                "actual": side(actual),
-            })
-        },
+        "outcome": outcome_json(config, f),
         "commands": {
             "repro": format!("crosscheck repro {}", f.id),
             "report": format!("crosscheck report {}", f.id),
@@ -352,6 +342,50 @@ fn describe(
                 .collect::<Vec<_>>(),
         },
     }))
+}
+
+/// What the oracle's side observed against the others; for a crash,
+/// hang or oom, which no side observed, what happened.
+fn outcome_json(config: &Config, f: &Finding) -> serde_json::Value {
+    let groups = outcome_groups(&f.summary);
+    let oracle = config.settings.matrix.oracle.as_str();
+    let (expected, actual): (Vec<_>, Vec<_>) = groups
+        .iter()
+        .partition(|(engines, _)| engines.iter().any(|e| e == oracle));
+    let side = |sides: Vec<&(Vec<String>, String)>| {
+        sides
+            .into_iter()
+            .map(|(engines, observed)| json!({"engines": engines, "observed": observed}))
+            .collect::<Vec<_>>()
+    };
+    if groups.is_empty() {
+        // A crash, hang or oom: no side observed anything to compare.
+        json!({
+            "summary": f.summary,
+            "expected": "the case runs to completion on every engine",
+            "actual": f.summary.lines().next().unwrap_or_default(),
+        })
+    } else {
+        json!({
+            "summary": f.summary,
+            "expected": side(expected),
+            "actual": side(actual),
+        })
+    }
+}
+
+/// The versions of everything that ran the case.
+fn versions_json(f: &Finding) -> serde_json::Value {
+    json!({
+        "crosscheck": env!("CARGO_PKG_VERSION"),
+        "wasmtime": oracles::versions::WASMTIME,
+        "wasmi": oracles::versions::WASMI,
+        "wasm-smith": oracles::versions::WASM_SMITH,
+        "wasmtime_other_releases": reference_releases(f)
+            .into_iter()
+            .map(|(major, version)| (format!("@{major}"), version))
+            .collect::<std::collections::BTreeMap<_, _>>(),
+    })
 }
 
 /// `repro.sh`: the commands, runnable from the bundle directory.
