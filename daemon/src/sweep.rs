@@ -47,8 +47,7 @@ pub fn sweep(
     seeds: std::ops::Range<u64>,
     options: &SweepOptions<'_>,
 ) -> Result<SweepResult> {
-    let recording_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    let new_findings = AtomicU64::new(0);
+    let shared = Shared::default();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
         .stack_size(CASE_STACK_BYTES)
@@ -68,71 +67,95 @@ pub fn sweep(
             .into_par_iter()
             .progress_with(progress.clone())
             .fold(Stats::default, |mut stats, seed| {
-                // Engine panics are caught per engine inside the matrix; this
-                // catches the rest (the generator, the harness itself).
-                let result = oracles::engine::panics::catch(|| {
-                    oracles::run_seed(
-                        seed,
-                        &config.settings.generator,
-                        &config.settings.execution,
-                        matrix,
-                    )
-                });
-                match result {
-                    Ok(Ok(report)) => {
-                        stats.add(&report);
-                        let found = if options.store.is_some() || options.collect_findings {
-                            findings_of(config, matrix, &report)
-                        } else {
-                            Vec::new()
-                        };
-                        if let Some(store) = options.store {
-                            match record(config, store, seed, &report.module.wasm, &found) {
-                                Ok(true) => {
-                                    new_findings.fetch_add(1, Ordering::Relaxed);
-                                }
-                                Ok(false) => {}
-                                Err(err) => {
-                                    recording_error.lock().unwrap().get_or_insert(err);
-                                }
-                            }
-                        }
-                        if options.collect_findings {
-                            stats
-                                .findings
-                                .extend(found.iter().map(|f| finding_line(seed, f)));
-                        }
-                    }
-                    Ok(Err(err)) => stats.add_generation_failure(seed, &err),
-                    Err(panic) => {
-                        let found = [Finding::of_harness_panic(&panic)];
-                        if let Some(store) = options.store {
-                            let wasm = module_for_seed(seed, &config.settings.generator);
-                            if let Err(err) = record(config, store, seed, &wasm, &found) {
-                                recording_error.lock().unwrap().get_or_insert(err);
-                            }
-                        }
-                        if options.collect_findings {
-                            stats.findings.push(finding_line(seed, &found[0]));
-                        }
-                        stats.add_panic(seed, panic)
-                    }
-                }
+                sweep_one(config, matrix, seed, options, &mut stats, &shared);
                 stats
             })
             .reduce(Stats::default, Stats::merge)
     });
     let elapsed = start.elapsed();
     progress.finish_and_clear();
-    if let Some(err) = recording_error.into_inner().unwrap() {
+    if let Some(err) = shared.recording_error.into_inner().unwrap() {
         return Err(err.context("recording findings in the store"));
     }
     Ok(SweepResult {
         stats,
         elapsed,
         threads: pool.current_num_threads(),
-        new_findings: new_findings.load(Ordering::Relaxed),
+        new_findings: shared.new_findings.load(Ordering::Relaxed),
     })
+}
+
+/// What the sweep's threads share: the first error recording a finding,
+/// and how many findings were new.
+#[derive(Default)]
+struct Shared {
+    recording_error: Mutex<Option<anyhow::Error>>,
+    new_findings: AtomicU64,
+}
+
+impl Shared {
+    fn recording_failed(&self, err: anyhow::Error) {
+        self.recording_error.lock().unwrap().get_or_insert(err);
+    }
+}
+
+/// One seed: its case, its findings recorded or collected, its counts.
+fn sweep_one(
+    config: &Config,
+    matrix: &oracles::Matrix,
+    seed: u64,
+    options: &SweepOptions<'_>,
+    stats: &mut Stats,
+    shared: &Shared,
+) {
+    // Engine panics are caught per engine inside the matrix; this catches
+    // the rest (the generator, the harness itself).
+    let result = oracles::engine::panics::catch(|| {
+        oracles::run_seed(
+            seed,
+            &config.settings.generator,
+            &config.settings.execution,
+            matrix,
+        )
+    });
+    match result {
+        Ok(Ok(report)) => {
+            stats.add(&report);
+            let found = if options.store.is_some() || options.collect_findings {
+                findings_of(config, matrix, &report)
+            } else {
+                Vec::new()
+            };
+            if let Some(store) = options.store {
+                match record(config, store, seed, &report.module.wasm, &found) {
+                    Ok(true) => {
+                        shared.new_findings.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(false) => {}
+                    Err(err) => shared.recording_failed(err),
+                }
+            }
+            if options.collect_findings {
+                stats
+                    .findings
+                    .extend(found.iter().map(|f| finding_line(seed, f)));
+            }
+        }
+        Ok(Err(err)) => stats.add_generation_failure(seed, &err),
+        Err(panic) => {
+            let found = [Finding::of_harness_panic(&panic)];
+            if let Some(store) = options.store {
+                let wasm = module_for_seed(seed, &config.settings.generator);
+                if let Err(err) = record(config, store, seed, &wasm, &found) {
+                    shared.recording_failed(err);
+                }
+            }
+            if options.collect_findings {
+                stats.findings.push(finding_line(seed, &found[0]));
+            }
+            stats.add_panic(seed, panic)
+        }
+    }
 }
 
 /// The case's findings, as the daemon's workers take them

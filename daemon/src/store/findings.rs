@@ -227,6 +227,74 @@ pub struct Recorded {
     pub hits: i64,
 }
 
+/// The signature a hit is recorded under. A hit of a grouped finding
+/// whose module lacks the group's trigger may be another bug with the
+/// same signature: it becomes a finding of its own, triaged on its own
+/// (and grouped by its own trigger).
+fn signature_of_hit(tx: &Db, hit: &Hit<'_>) -> Result<String> {
+    let trigger: Option<(i64, String)> = tx
+        .row(
+            "SELECT g.id, g.instructions FROM findings s JOIN findings f ON f.id = coalesce(s.merged_into, s.id)
+             JOIN groups g ON g.id = f.group_id WHERE s.signature = ?1 AND g.instructions != ''",
+            params![hit.signature],
+        )?
+        .map(|row| Ok::<_, anyhow::Error>((row.get(0)?, row.get(1)?)))
+        .transpose()?;
+    Ok(trigger
+        .filter(|(_, instructions)| !contains_all(hit.wasm, instructions))
+        .map(|(group, _)| outside_trigger(hit.signature, group))
+        .unwrap_or_else(|| hit.signature.to_string()))
+}
+
+/// `(id, hits)` of the finding a signature counts for (the one it was
+/// merged into, if it was), locked for update.
+fn finding_by_signature(tx: &Db, signature: &str) -> Result<Option<(i64, i64)>> {
+    tx.row(
+        &format!(
+            "SELECT f.id, f.hits FROM findings s JOIN findings f ON f.id = coalesce(s.merged_into, s.id)
+             WHERE s.signature = ?1{}",
+            tx.for_update()
+        ),
+        params![signature],
+    )?
+    .map(|row| Ok((row.get(0)?, row.get(1)?)))
+    .transpose()
+}
+
+/// A new finding of `hit` with its module `artifact`; `None` when another
+/// daemon of the fleet created it first.
+fn insert_finding(
+    tx: &Db,
+    hit: &Hit<'_>,
+    signature: &str,
+    seed: Option<i64>,
+    artifact: &str,
+) -> Result<Option<i64>> {
+    let status = if hit.suppressed {
+        Status::Suppressed
+    } else {
+        Status::Open
+    };
+    tx.row(
+        "INSERT INTO findings (signature, kind, first_seen, last_seen, hits, first_seed, artifact, summary, suspect, status, source)
+         VALUES (?1, ?2, ?3, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (signature) DO NOTHING RETURNING id",
+        params![
+            signature,
+            hit.kind.as_str(),
+            hit.now,
+            seed,
+            artifact,
+            hit.summary,
+            hit.suspect,
+            status.as_str(),
+            hit.source
+        ],
+    )?
+    .map(|row| row.get::<i64>(0))
+    .transpose()
+}
+
 impl Store {
     /// Records one hit: a new finding for a new signature, otherwise one
     /// more hit of the existing one. A seed already recorded for the finding
@@ -238,69 +306,21 @@ impl Store {
     pub fn record(&mut self, hit: &Hit<'_>) -> Result<Recorded> {
         self.db
             .transaction(|tx| {
-                // A hit of a grouped finding whose module lacks the group's
-                // trigger may be another bug with the same signature: it
-                // becomes a finding of its own, triaged on its own (and
-                // grouped by its own trigger).
-                let trigger: Option<(i64, String)> = tx
-                    .row(
-                        "SELECT g.id, g.instructions FROM findings s JOIN findings f ON f.id = coalesce(s.merged_into, s.id)
-                         JOIN groups g ON g.id = f.group_id WHERE s.signature = ?1 AND g.instructions != ''",
-                        params![hit.signature],
-                    )?
-                    .map(|row| Ok::<_, anyhow::Error>((row.get(0)?, row.get(1)?)))
-                    .transpose()?;
-                let outside = trigger
-                    .filter(|(_, instructions)| !contains_all(hit.wasm, instructions))
-                    .map(|(group, _)| outside_trigger(hit.signature, group));
-                let signature = outside.as_deref().unwrap_or(hit.signature);
+                let signature = signature_of_hit(tx, hit)?;
+                let signature = signature.as_str();
                 let seed = hit.seed.map(seed_to_sql);
-                let existing = |tx: &Db| -> Result<Option<(i64, i64)>> {
-                    tx.row(
-                        &format!(
-                            "SELECT f.id, f.hits FROM findings s JOIN findings f ON f.id = coalesce(s.merged_into, s.id)
-                             WHERE s.signature = ?1{}",
-                            tx.for_update()
-                        ),
-                        params![signature],
-                    )?
-                    .map(|row| Ok((row.get(0)?, row.get(1)?)))
-                    .transpose()
-                };
                 let mut created = None;
-                let mut found = existing(tx)?;
+                let mut found = finding_by_signature(tx, signature)?;
                 if found.is_none() {
                     // Only a new finding keeps its module: later hits are
                     // seeds. In a fleet, another daemon may create the same
                     // finding meanwhile: the insert is then skipped and its
                     // row read back, so both hits count on one finding.
                     let hash = self.write_module(hit.wasm)?;
-                    created = tx
-                        .row(
-                            "INSERT INTO findings (signature, kind, first_seen, last_seen, hits, first_seed, artifact, summary, suspect, status, source)
-                             VALUES (?1, ?2, ?3, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9)
-                             ON CONFLICT (signature) DO NOTHING RETURNING id",
-                            params![
-                                signature,
-                                hit.kind.as_str(),
-                                hit.now,
-                                seed,
-                                hash.as_str(),
-                                hit.summary,
-                                hit.suspect,
-                                if hit.suppressed {
-                                    Status::Suppressed.as_str()
-                                } else {
-                                    Status::Open.as_str()
-                                },
-                                hit.source
-                            ],
-                        )?
-                        .map(|row| row.get::<i64>(0))
-                        .transpose()?;
+                    created = insert_finding(tx, hit, signature, seed, hash.as_str())?;
                     found = match created {
                         Some(id) => Some((id, 0)),
-                        None => existing(tx)?,
+                        None => finding_by_signature(tx, signature)?,
                     };
                 }
                 let (id, hits) =
