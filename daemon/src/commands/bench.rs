@@ -137,6 +137,31 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
         start.elapsed().as_secs_f64(),
     );
 
+    measure_engines(config, &matrix, &modules, &report)?;
+
+    let start = Instant::now();
+    for seed in seeds.clone() {
+        oracles::run_seed(
+            seed,
+            &config.settings.generator,
+            &config.settings.execution,
+            &matrix,
+        )?;
+    }
+    report(
+        &format!("full matrix ({} engines) + compare", matrix.engines().len()),
+        start.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// Each engine's compiles of `modules`, and the oracle's whole runs.
+fn measure_engines(
+    config: &Config,
+    matrix: &oracles::Matrix,
+    modules: &[oracles::GeneratedModule],
+    report: &dyn Fn(&str, f64),
+) -> Result<()> {
     let plans: Vec<Plan> = modules
         .iter()
         .map(|m| {
@@ -151,7 +176,7 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
 
     for engine in matrix.engines() {
         let start = Instant::now();
-        for m in &modules {
+        for m in modules {
             // A panicking engine is a finding for `sweep`; here it only
             // must not stop the measurement.
             let _ = oracles::engine::panics::catch(|| engine.compile(&m.wasm));
@@ -168,20 +193,6 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
     }
     report(
         &format!("{}: compile + instantiate + run", oracle.name()),
-        start.elapsed().as_secs_f64(),
-    );
-
-    let start = Instant::now();
-    for seed in seeds.clone() {
-        oracles::run_seed(
-            seed,
-            &config.settings.generator,
-            &config.settings.execution,
-            &matrix,
-        )?;
-    }
-    report(
-        &format!("full matrix ({} engines) + compare", matrix.engines().len()),
         start.elapsed().as_secs_f64(),
     );
     Ok(())

@@ -89,33 +89,7 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
         }
     }
     if !args.no_shrink {
-        for finding in &new {
-            let triaged = triage(
-                config,
-                &mut store,
-                &mut prober,
-                finding,
-                config.settings.triage.shrink_attempts,
-                &AtomicBool::new(false),
-                |_| {},
-            )?;
-            match (&triaged.shrunk, triaged.merge) {
-                (Some(_), Some((merged, into))) => println!(
-                    "finding {}: shrunk; finding {merged} merged into finding {into} (same code and suspect)",
-                    finding.id
-                ),
-                (Some(shrunk), None) => println!(
-                    "finding {}: shrunk {} -> {} bytes",
-                    finding.id,
-                    shrunk.original_size,
-                    shrunk.wasm.len()
-                ),
-                (None, _) => println!(
-                    "finding {}: reproduced {} of {} times (flaky); not shrunk",
-                    finding.id, triaged.reproduced, triaged.runs
-                ),
-            }
-        }
+        shrink_new(config, &mut store, &mut prober, &new)?;
     }
     println!(
         "\n{} file(s): {} new finding(s), {hits} hit(s) of known ones, {clean} without a finding, {failed} not imported",
@@ -127,6 +101,43 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Triages and shrinks the findings the import created.
+fn shrink_new(
+    config: &Config,
+    store: &mut Store,
+    prober: &mut Prober,
+    new: &[crate::store::Finding],
+) -> Result<()> {
+    for finding in new {
+        let triaged = triage(
+            config,
+            store,
+            prober,
+            finding,
+            config.settings.triage.shrink_attempts,
+            &AtomicBool::new(false),
+            |_| {},
+        )?;
+        match (&triaged.shrunk, triaged.merge) {
+            (Some(_), Some((merged, into))) => println!(
+                "finding {}: shrunk; finding {merged} merged into finding {into} (same code and suspect)",
+                finding.id
+            ),
+            (Some(shrunk), None) => println!(
+                "finding {}: shrunk {} -> {} bytes",
+                finding.id,
+                shrunk.original_size,
+                shrunk.wasm.len()
+            ),
+            (None, _) => println!(
+                "finding {}: reproduced {} of {} times (flaky); not shrunk",
+                finding.id, triaged.reproduced, triaged.runs
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// The files named, directories expanded one level (sorted), hidden

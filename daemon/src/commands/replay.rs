@@ -28,6 +28,26 @@ enum Replayed {
     Failed(String),
 }
 
+/// What one finding's module gives now.
+fn replay_one(
+    prober: &mut Prober,
+    f: &crate::store::Finding,
+    module: &Result<Vec<u8>>,
+) -> Replayed {
+    let outcome = match module {
+        Ok(wasm) => prober.signature_for(wasm, f.first_seed.unwrap_or(0), f.case_signature()),
+        Err(err) => Err(anyhow::anyhow!("{err:#}")),
+    };
+    match outcome {
+        Ok(Some(now)) if oracles::judge::verdict::signature_covers(f.case_signature(), &now) => {
+            Replayed::Reproduces
+        }
+        Ok(Some(now)) => Replayed::Changed(now),
+        Ok(None) => Replayed::Fixed,
+        Err(err) => Replayed::Failed(format!("{err:#}")),
+    }
+}
+
 /// Runs the command.
 pub fn run(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
     let store = Store::open_read_only(&config.store)?;
@@ -55,29 +75,7 @@ pub fn run(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
                     prober.set_baseline(Some(baseline.clone()));
                     prober
                 },
-                |prober, (f, module)| {
-                    let outcome = match module {
-                        Ok(wasm) => prober.signature_for(
-                            wasm,
-                            f.first_seed.unwrap_or(0),
-                            f.case_signature(),
-                        ),
-                        Err(err) => Err(anyhow::anyhow!("{err:#}")),
-                    };
-                    match outcome {
-                        Ok(Some(now))
-                            if oracles::judge::verdict::signature_covers(
-                                f.case_signature(),
-                                &now,
-                            ) =>
-                        {
-                            Replayed::Reproduces
-                        }
-                        Ok(Some(now)) => Replayed::Changed(now),
-                        Ok(None) => Replayed::Fixed,
-                        Err(err) => Replayed::Failed(format!("{err:#}")),
-                    }
-                },
+                |prober, (f, module)| replay_one(prober, f, module),
             )
             .collect()
     });

@@ -64,13 +64,31 @@ pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
         if args.all { "" } else { "open" },
         config.store.data_dir.display()
     );
-    // The findings of one group (one trigger, one bug) under its line, at
-    // the place of its most urgent finding.
     let groups: std::collections::BTreeMap<i64, crate::store::Group> =
         store.groups()?.into_iter().map(|g| (g.id, g)).collect();
+    for line in grouped(&findings, &groups) {
+        let (f, indent) = match line {
+            Line::Group(group) => {
+                println!("{}", group.describe());
+                continue;
+            }
+            Line::Member(f) => (f, "  "),
+            Line::Alone(f) => (f, ""),
+        };
+        println!("{indent}{}", finding_line(f, latest_run_start));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The findings of one group (one trigger, one bug) under its line, at the
+/// place of its most urgent finding.
+fn grouped<'a>(
+    findings: &'a [crate::store::Finding],
+    groups: &'a std::collections::BTreeMap<i64, crate::store::Group>,
+) -> Vec<Line<'a>> {
     let mut ordered = Vec::new();
     let mut shown_groups = std::collections::BTreeSet::new();
-    for f in &findings {
+    for f in findings {
         match f.group.and_then(|g| groups.get(&g)) {
             Some(group) if group.findings.len() > 1 => {
                 if shown_groups.insert(group.id) {
@@ -86,39 +104,33 @@ pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
             _ => ordered.push(Line::Alone(f)),
         }
     }
-    for line in ordered {
-        let (f, indent) = match line {
-            Line::Group(group) => {
-                println!("{}", group.describe());
-                continue;
-            }
-            Line::Member(f) => (f, "  "),
-            Line::Alone(f) => (f, ""),
-        };
-        let new = if f.first_seen >= latest_run_start {
-            "NEW"
-        } else {
-            "   "
-        };
-        let shrunk = match (f.shrunk_size, f.reproducible.as_deref()) {
-            (Some(size), _) => format!("{size} B"),
-            (None, Some(r)) if r.starts_with("error") => "error".to_string(),
-            (None, Some(r)) => format!("flaky {r}"),
-            (None, None) => "unshrunk".to_string(),
-        };
-        let status = if f.status == Status::Open {
-            String::new()
-        } else {
-            format!(" [{}]", f.status)
-        };
-        println!(
-            "{indent}#{:<4} {new} {:<9} {:>7} hits  {shrunk:>9}  {}{status} -- {}",
-            f.id,
-            f.kind,
-            f.hits,
-            f.suspect.as_deref().unwrap_or("no attribution"),
-            f.signature
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    ordered
+}
+
+/// One finding: new or not, kind, hits, shrunk size, suspect, signature.
+fn finding_line(f: &crate::store::Finding, latest_run_start: i64) -> String {
+    let new = if f.first_seen >= latest_run_start {
+        "NEW"
+    } else {
+        "   "
+    };
+    let shrunk = match (f.shrunk_size, f.reproducible.as_deref()) {
+        (Some(size), _) => format!("{size} B"),
+        (None, Some(r)) if r.starts_with("error") => "error".to_string(),
+        (None, Some(r)) => format!("flaky {r}"),
+        (None, None) => "unshrunk".to_string(),
+    };
+    let status = if f.status == Status::Open {
+        String::new()
+    } else {
+        format!(" [{}]", f.status)
+    };
+    format!(
+        "#{:<4} {new} {:<9} {:>7} hits  {shrunk:>9}  {}{status} -- {}",
+        f.id,
+        f.kind,
+        f.hits,
+        f.suspect.as_deref().unwrap_or("no attribution"),
+        f.signature
+    )
 }
