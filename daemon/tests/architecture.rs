@@ -1,8 +1,8 @@
 //! The layout rules of the workspace, checked on the sources with `syn`:
 //! no import cycle between files of a crate, the library's stage folders
 //! importing only earlier stages, nothing outside `commands/` using
-//! `commands::`, and every folder's `mod.rs` saying what its stage takes
-//! in and gives out. A reference counts wherever it is written (a
+//! `commands::`, every folder's `mod.rs` saying what its stage takes
+//! in and gives out, and no function longer than [`MAX_FUNCTION_LINES`]. A reference counts wherever it is written (a
 //! `use`, a path in code or in a macro's tokens), and a re-export is
 //! followed to the file that defines the item.
 
@@ -540,5 +540,90 @@ fn an_injected_backward_import_between_folders_is_refused() {
     assert_eq!(
         backward_imports(&edges, &ORACLES_STAGES),
         ["case::generate -> judge::verdict"]
+    );
+}
+
+/// How long a function of `oracles/` or `daemon/` may be, signature to
+/// closing brace: a longer one hides its steps.
+const MAX_FUNCTION_LINES: usize = 80;
+
+/// Every function (free, in an impl or a trait) longer than
+/// [`MAX_FUNCTION_LINES`], tests aside, as `file:line name (lines)`.
+fn long_functions(krate: &Crate) -> Vec<String> {
+    struct Lengths<'a> {
+        file: &'a Path,
+        found: Vec<String>,
+    }
+    impl Lengths<'_> {
+        fn check(&mut self, name: &syn::Ident, start: proc_macro2::Span, body: &syn::Block) {
+            let (first, last) = (start.start().line, body.brace_token.span.close().end().line);
+            let lines = last + 1 - first;
+            if lines > MAX_FUNCTION_LINES {
+                self.found.push(format!(
+                    "{}:{first} {name} ({lines} lines)",
+                    self.file.display()
+                ));
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Lengths<'_> {
+        fn visit_item_mod(&mut self, module: &'ast syn::ItemMod) {
+            if !is_test_only(&module.attrs) {
+                syn::visit::visit_item_mod(self, module);
+            }
+        }
+        fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+            if !f.attrs.iter().any(|a| a.path().is_ident("test")) {
+                self.check(&f.sig.ident, f.sig.fn_token.span, &f.block);
+                syn::visit::visit_item_fn(self, f);
+            }
+        }
+        fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+            self.check(&f.sig.ident, f.sig.fn_token.span, &f.block);
+            syn::visit::visit_impl_item_fn(self, f);
+        }
+        fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+            if let Some(body) = &f.default {
+                self.check(&f.sig.ident, f.sig.fn_token.span, body);
+            }
+            syn::visit::visit_trait_item_fn(self, f);
+        }
+    }
+    let mut found = Vec::new();
+    for module in krate.modules.values() {
+        let mut lengths = Lengths {
+            file: &module.file,
+            found: Vec::new(),
+        };
+        lengths.visit_file(&module.ast);
+        found.extend(lengths.found);
+    }
+    found
+}
+
+#[test]
+fn no_function_is_longer_than_the_limit() {
+    for root in ["oracles/src/lib.rs", "daemon/src/main.rs"] {
+        let krate = Crate::read(&workspace().join(root));
+        let long = long_functions(&krate);
+        assert!(
+            long.is_empty(),
+            "functions over {MAX_FUNCTION_LINES} lines (split them into named steps): {long:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_long_function_is_seen() {
+    let krate = Crate::read(&workspace().join("oracles/src/lib.rs"));
+    let mut krate = krate;
+    let module = krate.modules.values_mut().next().unwrap();
+    let body = "    let x = 1;\n".repeat(MAX_FUNCTION_LINES);
+    module.ast = syn::parse_file(&format!("fn long() {{\n{body}}}\n")).unwrap();
+    let long = long_functions(&krate);
+    assert_eq!(long.len(), 1, "{long:?}");
+    assert!(
+        long[0].ends_with(&format!("long ({} lines)", MAX_FUNCTION_LINES + 2)),
+        "{long:?}"
     );
 }

@@ -70,28 +70,7 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
             events.push((name.to_string(), Counter::Agree.key()));
         }
     }
-    // Who the disagreements blame, whether tie-breakers ran, and the later
-    // disagreements that blamed someone else (each a finding of its own).
-    let comparison = &report.report.comparison;
-    let first = match verdict {
-        Verdict::Mismatch(m) => Some(m),
-        _ => None,
-    };
-    let mismatches: Vec<_> = first.into_iter().chain(&comparison.further).collect();
-    for m in &mismatches {
-        if m.blame.is_empty() {
-            events.push((ALL_ENGINES.into(), Counter::Blame("undecided".into()).key()));
-        }
-        for party in &m.blame {
-            events.push((ALL_ENGINES.into(), Counter::Blame(party.clone()).key()));
-        }
-    }
-    if mismatches.iter().any(|m| !m.tie_breakers.is_empty()) {
-        events.push((ALL_ENGINES.into(), Counter::TieBroken.key()));
-    }
-    for _ in &comparison.further {
-        events.push((ALL_ENGINES.into(), Counter::Later("mismatch".into()).key()));
-    }
+    events.extend(blame_events(&report.report.comparison));
     for rejection in &report.report.comparison.rejections {
         let event = match rejection.expected {
             true => Counter::RejectedExpected,
@@ -125,6 +104,34 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
         if report.report.drawn.contains(engine) {
             *engine = oracles::engine::swarm::SWARM.to_string();
         }
+    }
+    events
+}
+
+/// Who a case's disagreements blame, whether tie-breakers ran, and the
+/// later disagreements that blamed someone else (each a finding of its
+/// own).
+fn blame_events(comparison: &oracles::judge::compare::Comparison) -> Vec<(String, String)> {
+    let verdict = &comparison.verdict;
+    let mut events = Vec::new();
+    let first = match verdict {
+        Verdict::Mismatch(m) => Some(m),
+        _ => None,
+    };
+    let mismatches: Vec<_> = first.into_iter().chain(&comparison.further).collect();
+    for m in &mismatches {
+        if m.blame.is_empty() {
+            events.push((ALL_ENGINES.into(), Counter::Blame("undecided".into()).key()));
+        }
+        for party in &m.blame {
+            events.push((ALL_ENGINES.into(), Counter::Blame(party.clone()).key()));
+        }
+    }
+    if mismatches.iter().any(|m| !m.tie_breakers.is_empty()) {
+        events.push((ALL_ENGINES.into(), Counter::TieBroken.key()));
+    }
+    for _ in &comparison.further {
+        events.push((ALL_ENGINES.into(), Counter::Later("mismatch".into()).key()));
     }
     events
 }

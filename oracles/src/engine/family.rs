@@ -5,10 +5,6 @@
 //! Winch and wasmi share nothing with Cranelift. Attribution weighs
 //! families, and names the party their sides point to.
 
-use super::id::EngineId;
-use super::wasmi::WASMI_LAZY;
-use super::wasmtime::Backend;
-
 /// The wasmi interpreter.
 pub const WASMI: &str = "wasmi";
 /// Cranelift at opt level `speed`, x64 (the code production runs).
@@ -19,34 +15,6 @@ pub const CRANELIFT_OPT_NONE: &str = "cranelift-opt-none";
 pub const WINCH: &str = "winch";
 /// Pulley, Cranelift's interpreter backend.
 pub const PULLEY: &str = "pulley";
-
-/// The family an engine belongs to. A deliberately wrong engine belongs to
-/// the family it modifies (a wasmi fault or sabotage to wasmi, a Cranelift
-/// variant with an injected fault to its variant's family, as a bug in
-/// shared code would): it is no independent witness, and when it alone
-/// disagrees with its family the split names it. Two releases of one
-/// compiler share nearly all their code: one witness.
-pub fn of(engine: &EngineId) -> String {
-    let base = engine.base();
-    if base == WASMI || base == WASMI_LAZY || base.starts_with("wasmi-") {
-        return WASMI.into();
-    }
-    match engine.variant() {
-        Some(v) => match v.backend {
-            Backend::Cranelift if v.opt_none => CRANELIFT_OPT_NONE.into(),
-            Backend::Cranelift => CRANELIFT_OPT.into(),
-            Backend::Winch => WINCH.into(),
-            Backend::Pulley => PULLEY.into(),
-        },
-        None => base.into(),
-    }
-}
-
-/// The family of the engine called `name` (a name from a verdict's groups
-/// or a signature).
-pub fn of_name(name: &str) -> String {
-    of(&EngineId::parse(name))
-}
 
 /// Who is wrong when exactly `wrong` families are wrong (and every other
 /// family that ran is right), in words. `ran` are all families that ran.
@@ -101,6 +69,7 @@ fn party(family: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::id::EngineId;
 
     fn strings(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()
@@ -120,7 +89,7 @@ mod tests {
             ("wasmi-fault-add", WASMI),
             ("pizza", "pizza"),
         ] {
-            assert_eq!(of_name(engine), expected, "{engine}");
+            assert_eq!(EngineId::parse(engine).family(), expected, "{engine}");
         }
     }
 

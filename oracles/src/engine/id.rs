@@ -5,8 +5,9 @@
 //! where they cross a boundary: the configuration, the store, JSON,
 //! signatures and the command line.
 
-use super::family;
-use super::wasmtime::WasmtimeVariant;
+use super::family::{CRANELIFT_OPT, CRANELIFT_OPT_NONE, PULLEY, WASMI, WINCH};
+use super::wasmi::WASMI_LAZY;
+use super::wasmtime::{Backend, Budget, WasmtimeVariant};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
@@ -122,9 +123,40 @@ impl EngineId {
     }
 
     /// The implementation family (`engine::family`): engines that share
-    /// code are one witness.
+    /// code are one witness. A deliberately wrong engine belongs to the
+    /// family it modifies (a wasmi fault or sabotage to wasmi, a Cranelift
+    /// variant with an injected fault to its variant's family, as a bug in
+    /// shared code would): it is no independent witness, and when it alone
+    /// disagrees with its family the split names it. Two releases of one
+    /// compiler share nearly all their code: one witness.
     pub fn family(&self) -> String {
-        family::of(self)
+        let base = self.base();
+        if base == WASMI || base == WASMI_LAZY || base.starts_with("wasmi-") {
+            return WASMI.into();
+        }
+        match self.variant() {
+            Some(v) => match v.backend {
+                Backend::Cranelift if v.opt_none => CRANELIFT_OPT_NONE.into(),
+                Backend::Cranelift => CRANELIFT_OPT.into(),
+                Backend::Winch => WINCH.into(),
+                Backend::Pulley => PULLEY.into(),
+            },
+            None => base.into(),
+        }
+    }
+
+    /// Whether it is a Wasmtime variant (possibly with an injected fault or
+    /// of another release) that compiles explicit bounds checks: a memory
+    /// fault running its code is a breach, not a guard page doing its job.
+    pub fn has_explicit_checks(&self) -> bool {
+        self.variant().is_some_and(|v| !v.signals)
+    }
+
+    /// Whether it is a Wasmtime variant (possibly with an injected fault or
+    /// of another release) that runs without fuel or epochs: nothing but
+    /// its worker's time limit stops a call of it that does not end.
+    pub fn runs_unbudgeted(&self) -> bool {
+        self.variant().is_some_and(|v| v.budget == Budget::None)
     }
 
     /// Whether this engine (of the linked release) is the twin of
@@ -247,6 +279,18 @@ impl<'de> Deserialize<'de> for EngineId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(EngineId::parse(&String::deserialize(deserializer)?))
     }
+}
+
+/// Whether the engine called `engine` compiles explicit bounds checks
+/// ([`EngineId::has_explicit_checks`]).
+pub fn has_explicit_checks(engine: &str) -> bool {
+    EngineId::parse(engine).has_explicit_checks()
+}
+
+/// Whether the engine called `engine` runs without fuel or epochs
+/// ([`EngineId::runs_unbudgeted`]).
+pub fn runs_unbudgeted(engine: &str) -> bool {
+    EngineId::parse(engine).runs_unbudgeted()
 }
 
 /// The major release of Wasmtime this build links (`48` for 48.0.8).

@@ -34,6 +34,7 @@ mod wasmi;
 mod wasmtime;
 
 pub use self::faulty::{Fault, FaultyEngine, RuleFault};
+pub use self::id::{has_explicit_checks, runs_unbudgeted};
 pub use self::interface::{
     comparable_features, proposal_features, Engine, ExecutionConfig, EPOCH_DEADLINE,
 };
@@ -41,6 +42,6 @@ pub use self::registry::{build_engine, known_engine_names};
 pub use self::sabotage::{Sabotage, SabotagedEngine};
 pub use self::wasmi::{WasmiEngine, WASMI_LAZY};
 pub use self::wasmtime::{
-    compile_writing_clif, has_explicit_checks, runs_unbudgeted, Backend, Budget, WasmtimeEngine,
-    WasmtimeVariant, EMBEDDER_DEFAULT, EPOCH_TICK,
+    compile_writing_clif, Backend, Budget, WasmtimeEngine, WasmtimeVariant, EMBEDDER_DEFAULT,
+    EPOCH_TICK,
 };

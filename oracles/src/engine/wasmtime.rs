@@ -3,7 +3,6 @@
 
 use super::canary;
 use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
-use super::id::EngineId;
 use super::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
 use super::memory_sabotage::MemorySabotage;
 use super::tuning::Tuning;
@@ -406,20 +405,15 @@ impl WasmtimeVariant {
                 .relaxed_simd_deterministic(true);
         }
         if !self.signals {
-            config
-                .memory_reservation(0)
-                .memory_guard_size(0)
-                .memory_reservation_for_growth(0)
-                .guard_before_linear_memory(false);
-            if canaries {
-                // Copy-on-write initialization maps images into Wasmtime's
-                // own mmap memories only; data segments are copied instead.
-                config
-                    .with_host_memory(std::sync::Arc::new(super::canary::CanaryCreator))
-                    .memory_init_cow(false);
-            }
+            explicit_checks(&mut config, canaries);
         }
         self.tuning.apply(&mut config);
+        self.select_backend(&mut config)?;
+        Ok(config)
+    }
+
+    /// The compiler: Cranelift, Winch, or Cranelift's Pulley backend.
+    fn select_backend(&self, config: &mut Config) -> Result<()> {
         match self.backend {
             Backend::Cranelift => {
                 config.strategy(Strategy::Cranelift);
@@ -433,7 +427,24 @@ impl WasmtimeVariant {
                     .map_err(|e| wasmtime_error(e).context("selecting the pulley64 target"))?;
             }
         }
-        Ok(config)
+        Ok(())
+    }
+}
+
+/// Explicit bounds checks: no reservation or guard pages to fault in;
+/// with `canaries`, memories in canary-guarded host allocations.
+fn explicit_checks(config: &mut Config, canaries: bool) {
+    config
+        .memory_reservation(0)
+        .memory_guard_size(0)
+        .memory_reservation_for_growth(0)
+        .guard_before_linear_memory(false);
+    if canaries {
+        // Copy-on-write initialization maps images into Wasmtime's
+        // own mmap memories only; data segments are copied instead.
+        config
+            .with_host_memory(std::sync::Arc::new(super::canary::CanaryCreator))
+            .memory_init_cow(false);
     }
 }
 
@@ -458,24 +469,6 @@ pub fn compile_writing_clif(
     let engine = wasmtime::Engine::new(&config).map_err(wasmtime_error)?;
     Module::new(&engine, wasm).map_err(|e| wasmtime_error(e).context("compiling"))?;
     Ok(())
-}
-
-/// Whether `engine` (a Wasmtime variant, possibly with an injected fault or
-/// of another release) compiles explicit bounds checks: a memory fault
-/// running its code is a breach, not a guard page doing its job.
-pub fn has_explicit_checks(engine: &str) -> bool {
-    EngineId::parse(engine)
-        .variant()
-        .is_some_and(|v| !v.signals)
-}
-
-/// Whether `engine` (a Wasmtime variant, possibly with an injected fault or
-/// of another release) runs without fuel or epochs: nothing but its
-/// worker's time limit stops a call of it that does not end.
-pub fn runs_unbudgeted(engine: &str) -> bool {
-    EngineId::parse(engine)
-        .variant()
-        .is_some_and(|v| v.budget == Budget::None)
 }
 
 fn on_off(on: bool) -> &'static str {

@@ -104,38 +104,7 @@ pub fn compare<R: Borrow<EngineRun>>(
             EngineRun::Died(_) => {}
         }
     }
-    let unexpected: Vec<String> = rejections
-        .iter()
-        .filter(|r| !r.expected)
-        .map(|r| r.engine.clone())
-        .collect();
-    let mut further = Vec::new();
-    let survivors = if ran.len() < 2 {
-        if rejections.is_empty() {
-            Verdict::Inconclusive {
-                reason: InconclusiveReason::TooFewEngines,
-                engines: ran.iter().map(|(n, _)| n.to_string()).collect(),
-                phase: Phase::Compile,
-            }
-        } else {
-            Verdict::Rejected {
-                expected: unexpected.is_empty(),
-            }
-        }
-    } else {
-        // A finding outranks an undecided comparison: a mismatch first, then
-        // a refusal of a valid module, then inconclusive.
-        let (verdict, later) = compare_executions(&ran, plan);
-        further = later;
-        match verdict {
-            Some(mismatch @ Verdict::Mismatch(_)) => mismatch,
-            _ if !unexpected.is_empty() => Verdict::UnexpectedRejection {
-                engines: unexpected,
-            },
-            Some(verdict) => verdict,
-            None => Verdict::Agree,
-        }
-    };
+    let (survivors, mut further) = verdict_of_survivors(&ran, &rejections, plan);
     // A crash outranks everything; what the engines that ran disagree on
     // follows it, so no engine's outcome is lost.
     let verdict = if crashed.is_empty() {
@@ -152,23 +121,66 @@ pub fn compare<R: Borrow<EngineRun>>(
         .filter(|(i, _)| tie_breaker(*i))
         .map(|(_, n)| n.to_string())
         .collect();
-    let mark = |m: &mut Mismatch| {
-        m.tie_breakers = tie_breakers
-            .iter()
-            .filter(|t| m.groups.iter().any(|g| g.engines.iter().any(|e| e == *t)))
-            .cloned()
-            .collect();
-    };
     let mut verdict = verdict;
     if let Verdict::Mismatch(m) = &mut verdict {
-        mark(m);
+        mark_tie_breakers(m, &tie_breakers);
     }
-    further.iter_mut().for_each(mark);
+    for m in &mut further {
+        mark_tie_breakers(m, &tie_breakers);
+    }
     Comparison {
         verdict,
         rejections,
         further,
     }
+}
+
+/// The verdict on the engines that ran, and the disagreements after the
+/// first. A finding outranks an undecided comparison: a mismatch first,
+/// then a refusal of a valid module, then inconclusive.
+fn verdict_of_survivors(
+    ran: &[(&str, &Execution)],
+    rejections: &[Rejection],
+    plan: &Plan,
+) -> (Verdict, Vec<Mismatch>) {
+    let unexpected: Vec<String> = rejections
+        .iter()
+        .filter(|r| !r.expected)
+        .map(|r| r.engine.clone())
+        .collect();
+    if ran.len() < 2 {
+        let verdict = if rejections.is_empty() {
+            Verdict::Inconclusive {
+                reason: InconclusiveReason::TooFewEngines,
+                engines: ran.iter().map(|(n, _)| n.to_string()).collect(),
+                phase: Phase::Compile,
+            }
+        } else {
+            Verdict::Rejected {
+                expected: unexpected.is_empty(),
+            }
+        };
+        return (verdict, Vec::new());
+    }
+    let (verdict, later) = compare_executions(ran, plan);
+    let verdict = match verdict {
+        Some(mismatch @ Verdict::Mismatch(_)) => mismatch,
+        _ if !unexpected.is_empty() => Verdict::UnexpectedRejection {
+            engines: unexpected,
+        },
+        Some(verdict) => verdict,
+        None => Verdict::Agree,
+    };
+    (verdict, later)
+}
+
+/// Notes which of a mismatch's engines ran only to break a tie.
+fn mark_tie_breakers(m: &mut Mismatch, tie_breakers: &[String]) {
+    m.tie_breakers = tie_breakers
+        .iter()
+        .filter(|t| m.groups.iter().any(|g| g.engines.iter().any(|e| e == *t)))
+        .cloned()
+        .collect();
 }
 
 /// Walks the comparison points in execution order, past disagreements,

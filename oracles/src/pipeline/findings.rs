@@ -191,6 +191,27 @@ fn finding_kind_in(death: &Death, engine: &str) -> FindingKind {
     }
 }
 
+/// What a death of `listed` (engines) is blamed on, and why.
+fn death_attribution(kind: FindingKind, listed: &str, party: &str) -> String {
+    match kind {
+    FindingKind::CompileTime | FindingKind::CompileMemory => blowup_suspect(kind, party),
+    FindingKind::Breach => format!(
+        "{} reached outside linear memory: suspect {party}",
+        listed
+    ),
+    FindingKind::Mismatch => format!(
+        "{} ran on without end where every engine with a budget ended each step it took (no fuel or epochs to stop it): suspect {party}",
+        listed
+    ),
+    FindingKind::LimitEscape => format!(
+        "{} ran on past its budget (fuel, or an epoch deadline of {} s per step) until the worker's time limit: suspect {party}",
+        listed,
+        crate::engine::EPOCH_DEADLINE.as_secs()
+    ),
+    _ => format!("the worker died in {}: suspect {party}", listed),
+    }
+}
+
 /// The finding of `engines` dying as `death`, a finding of `kind`
 /// ([`finding_kind_in`]), while `survivors` ran the case.
 fn death_finding(
@@ -236,23 +257,7 @@ fn death_finding(
         // Signed like a measured compile blowup.
         format!("{kind} {names}")
     };
-    let suspect = match kind {
-        FindingKind::CompileTime | FindingKind::CompileMemory => blowup_suspect(kind, &party),
-        FindingKind::Breach => format!(
-            "{} reached outside linear memory: suspect {party}",
-            listed
-        ),
-        FindingKind::Mismatch => format!(
-            "{} ran on without end where every engine with a budget ended each step it took (no fuel or epochs to stop it): suspect {party}",
-            listed
-        ),
-        FindingKind::LimitEscape => format!(
-            "{} ran on past its budget (fuel, or an epoch deadline of {} s per step) until the worker's time limit: suspect {party}",
-            listed,
-            crate::engine::EPOCH_DEADLINE.as_secs()
-        ),
-        _ => format!("the worker died in {}: suspect {party}", listed),
-    };
+    let suspect = death_attribution(kind, &listed, &party);
     let others = match survivors {
         [] => "no other engine ran the case to the end".to_string(),
         _ => format!("ran the case to the end: {}", survivors.join(", ")),

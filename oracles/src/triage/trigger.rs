@@ -141,93 +141,138 @@ const COMMUTATIVE: [&str; 7] = ["add", "mul", "and", "or", "xor", "eq", "ne"];
 /// operand type where the type is not written in the instruction).
 fn rewrites(lines: &[String], at: usize) -> Vec<(&'static str, Vec<Vec<String>>)> {
     let line = lines[at].trim();
-    let op = opcode(line);
-    let pad = " ".repeat(indent(&lines[at]));
-    let replaced = |with: &[String]| -> Vec<String> {
-        let mut out = lines[..at].to_vec();
-        out.extend(with.iter().map(|w| format!("{pad}{w}")));
-        out.extend_from_slice(&lines[at + 1..]);
-        out
+    let site = Site {
+        lines,
+        at,
+        line,
+        op: opcode(line),
+        pad: " ".repeat(indent(&lines[at])),
     };
-    let mut found = Vec::new();
-    if let Some(ty) = op.strip_suffix(".eqz") {
-        found.push((
-            "eqz-as-eq-zero",
-            vec![replaced(&[format!("{ty}.const 0"), format!("{ty}.eq")])],
-        ));
+    [
+        eqz_as_eq_zero,
+        select_as_if,
+        const_in_global,
+        operands_swapped,
+        add_as_sub_of_negation,
+        tee_as_set_get,
+    ]
+    .into_iter()
+    .filter_map(|rewrite| rewrite(&site))
+    .collect()
+}
+
+/// One rewrite's name and its variants, if it applies.
+type Rewrite = Option<(&'static str, Vec<Vec<String>>)>;
+
+/// The line a rewrite acts on.
+struct Site<'a> {
+    lines: &'a [String],
+    at: usize,
+    line: &'a str,
+    op: &'a str,
+    pad: String,
+}
+
+impl Site<'_> {
+    /// The text with the line replaced by `with`, indented like it.
+    fn replaced(&self, with: &[String]) -> Vec<String> {
+        let mut out = self.lines[..self.at].to_vec();
+        out.extend(with.iter().map(|w| format!("{}{w}", self.pad)));
+        out.extend_from_slice(&self.lines[self.at + 1..]);
+        out
     }
-    if op == "select" {
-        let variants = TYPES
-            .iter()
-            .map(|ty| {
-                let local = format!("$crosscheck_select_{ty}");
-                let body = [
-                    format!("if (param {ty} {ty}) (result {ty})"),
-                    "  drop".to_string(),
-                    "else".to_string(),
-                    format!("  local.set {local}"),
-                    "  drop".to_string(),
-                    format!("  local.get {local}"),
-                    "end".to_string(),
-                ];
-                with_local(&replaced(&body), at, &local, ty)
-            })
-            .collect();
-        found.push(("select-as-if", variants));
+}
+
+fn eqz_as_eq_zero(site: &Site<'_>) -> Rewrite {
+    let ty = site.op.strip_suffix(".eqz")?;
+    Some((
+        "eqz-as-eq-zero",
+        vec![site.replaced(&[format!("{ty}.const 0"), format!("{ty}.eq")])],
+    ))
+}
+
+fn select_as_if(site: &Site<'_>) -> Rewrite {
+    if site.op != "select" {
+        return None;
     }
-    if let Some((ty, _)) = op.split_once(".const") {
-        let value = line[op.len()..].trim();
-        let global = format!("$crosscheck_const_{at}");
-        let mut rewritten = replaced(&[format!("global.get {global}")]);
-        let close = rewritten.len() - 1;
-        rewritten.insert(
-            close,
-            format!("  (global {global} {ty} ({ty}.const {value}))"),
-        );
-        found.push(("const-in-global", vec![rewritten]));
-    }
-    if let Some((ty, name)) = op.split_once('.') {
-        if ["i32", "i64"].contains(&ty) && COMMUTATIVE.contains(&name) {
-            let (a, b) = (format!("$crosscheck_a_{ty}"), format!("$crosscheck_b_{ty}"));
+    let variants = TYPES
+        .iter()
+        .map(|ty| {
+            let local = format!("$crosscheck_select_{ty}");
             let body = [
-                format!("local.set {a}"),
-                format!("local.set {b}"),
-                format!("local.get {a}"),
-                format!("local.get {b}"),
-                line.to_string(),
+                format!("if (param {ty} {ty}) (result {ty})"),
+                "  drop".to_string(),
+                "else".to_string(),
+                format!("  local.set {local}"),
+                "  drop".to_string(),
+                format!("  local.get {local}"),
+                "end".to_string(),
             ];
-            let with_a = with_local(&replaced(&body), at, &a, ty);
-            found.push(("operands-swapped", vec![with_local(&with_a, at, &b, ty)]));
-        }
+            with_local(&site.replaced(&body), site.at, &local, ty)
+        })
+        .collect();
+    Some(("select-as-if", variants))
+}
+
+fn const_in_global(site: &Site<'_>) -> Rewrite {
+    let (ty, _) = site.op.split_once(".const")?;
+    let value = site.line[site.op.len()..].trim();
+    let global = format!("$crosscheck_const_{}", site.at);
+    let mut rewritten = site.replaced(&[format!("global.get {global}")]);
+    let close = rewritten.len() - 1;
+    rewritten.insert(
+        close,
+        format!("  (global {global} {ty} ({ty}.const {value}))"),
+    );
+    Some(("const-in-global", vec![rewritten]))
+}
+
+fn operands_swapped(site: &Site<'_>) -> Rewrite {
+    let (ty, name) = site.op.split_once('.')?;
+    if !["i32", "i64"].contains(&ty) || !COMMUTATIVE.contains(&name) {
+        return None;
     }
-    if let Some(ty) = op
+    let (a, b) = (format!("$crosscheck_a_{ty}"), format!("$crosscheck_b_{ty}"));
+    let body = [
+        format!("local.set {a}"),
+        format!("local.set {b}"),
+        format!("local.get {a}"),
+        format!("local.get {b}"),
+        site.line.to_string(),
+    ];
+    let with_a = with_local(&site.replaced(&body), site.at, &a, ty);
+    Some((
+        "operands-swapped",
+        vec![with_local(&with_a, site.at, &b, ty)],
+    ))
+}
+
+/// x + y as x - (0 - y).
+fn add_as_sub_of_negation(site: &Site<'_>) -> Rewrite {
+    let ty = site
+        .op
         .strip_suffix(".add")
-        .filter(|ty| ["i32", "i64"].contains(ty))
-    {
-        // x + y as x - (0 - y).
-        let b = format!("$crosscheck_n_{ty}");
-        let body = [
-            format!("local.set {b}"),
-            format!("{ty}.const 0"),
-            format!("local.get {b}"),
-            format!("{ty}.sub"),
-            format!("{ty}.sub"),
-        ];
-        found.push((
-            "add-as-sub-of-negation",
-            vec![with_local(&replaced(&body), at, &b, ty)],
-        ));
-    }
-    if let Some(index) = line.strip_prefix("local.tee ") {
-        found.push((
-            "tee-as-set-get",
-            vec![replaced(&[
-                format!("local.set {index}"),
-                format!("local.get {index}"),
-            ])],
-        ));
-    }
-    found
+        .filter(|ty| ["i32", "i64"].contains(ty))?;
+    let b = format!("$crosscheck_n_{ty}");
+    let body = [
+        format!("local.set {b}"),
+        format!("{ty}.const 0"),
+        format!("local.get {b}"),
+        format!("{ty}.sub"),
+        format!("{ty}.sub"),
+    ];
+    Some((
+        "add-as-sub-of-negation",
+        vec![with_local(&site.replaced(&body), site.at, &b, ty)],
+    ))
+}
+
+fn tee_as_set_get(site: &Site<'_>) -> Rewrite {
+    let index = site.line.strip_prefix("local.tee ")?;
+    Some((
+        "tee-as-set-get",
+        vec![site.replaced(&[format!("local.set {index}"), format!("local.get {index}")])],
+    ))
 }
 
 /// `lines` with a named local of type `ty` declared in the function that

@@ -708,6 +708,25 @@ fn assemble(
         shared: false,
         page_size_log2: None,
     });
+    let global_section = zeroed_globals(globals);
+    let mut module = Module::new();
+    module.section(&types);
+    module.section(&functions);
+    module.section(&memories);
+    if !globals.is_empty() {
+        module.section(&global_section);
+    }
+    module.section(&exports);
+    module.section(&code);
+    module.section(&CustomSection {
+        name: section.0.into(),
+        data: section.1.as_bytes().into(),
+    });
+    module.finish()
+}
+
+/// The pattern's mutable globals, each starting at zero.
+fn zeroed_globals(globals: &[ValType]) -> GlobalSection {
     let mut global_section = GlobalSection::new();
     for ty in globals {
         let init = match ty {
@@ -726,20 +745,7 @@ fn assemble(
             &init,
         );
     }
-    let mut module = Module::new();
-    module.section(&types);
-    module.section(&functions);
-    module.section(&memories);
-    if !globals.is_empty() {
-        module.section(&global_section);
-    }
-    module.section(&exports);
-    module.section(&code);
-    module.section(&CustomSection {
-        name: section.0.into(),
-        data: section.1.as_bytes().into(),
-    });
-    module.finish()
+    global_section
 }
 
 /// Driver `t<j>`: for each instance, set its operands to tuple `j`'s
