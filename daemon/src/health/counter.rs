@@ -45,9 +45,55 @@ pub enum Counter {
     RuleChanged(String),
     /// What the cases really exercised (`health::exercised`).
     Exercised(Exercise),
-    /// Anything else: distribution buckets (`health::distribution`), and
-    /// counters of other crosscheck versions in a shared store.
+    /// Samples of a distribution of at most 2^k (`health::distribution`).
+    Bucket(Distribution, u32),
+    /// Anything else: counters of other crosscheck versions in a shared
+    /// store.
     Other(String),
+}
+
+/// A distribution the daemon counts per engine in power-of-two buckets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Distribution {
+    /// Compile wall time, microseconds.
+    CompileMicros,
+    /// Compile CPU time of the compiling thread, microseconds.
+    CompileCpuMicros,
+    /// Run time (instantiation and calls), microseconds.
+    RunMicros,
+    /// Peak heap of a compile, bytes.
+    CompileHeap,
+    /// Size of the generated machine code, bytes.
+    CodeBytes,
+    /// A case's module size, instructions (counted for all engines).
+    Instructions,
+}
+
+/// What marks a counter as a bucket of some distribution.
+const BUCKET_MARK: &str = "<=2^";
+
+impl Distribution {
+    /// Every distribution.
+    pub const ALL: [Distribution; 6] = [
+        Distribution::CompileMicros,
+        Distribution::CompileCpuMicros,
+        Distribution::RunMicros,
+        Distribution::CompileHeap,
+        Distribution::CodeBytes,
+        Distribution::Instructions,
+    ];
+
+    /// The counter name before the bucket mark.
+    pub fn name(self) -> &'static str {
+        match self {
+            Distribution::CompileMicros => "compile-us",
+            Distribution::CompileCpuMicros => "compile-cpu-us",
+            Distribution::RunMicros => "run-us",
+            Distribution::CompileHeap => "compile-heap",
+            Distribution::CodeBytes => "code-bytes",
+            Distribution::Instructions => "instructions",
+        }
+    }
 }
 
 /// How an engine's worker died.
@@ -162,7 +208,13 @@ impl Counter {
         if let Some(what) = name.strip_prefix(EXERCISED) {
             return Counter::Exercised(Exercise::parse(what));
         }
-        Counter::Other(name.to_string())
+        Distribution::ALL
+            .into_iter()
+            .find_map(|d| {
+                let k = name.strip_prefix(d.name())?.strip_prefix(BUCKET_MARK)?;
+                Some(Counter::Bucket(d, k.parse().ok()?))
+            })
+            .unwrap_or_else(|| Counter::Other(name.to_string()))
     }
 }
 
@@ -214,6 +266,7 @@ impl fmt::Display for Counter {
             Counter::Rule(x) => write!(f, "{RULE}{x}"),
             Counter::RuleChanged(x) => write!(f, "{RULE_CHANGED}{x}"),
             Counter::Exercised(what) => write!(f, "{EXERCISED}{what}"),
+            Counter::Bucket(d, k) => write!(f, "{}{BUCKET_MARK}{k}", d.name()),
             Counter::Other(x) => f.write_str(x),
         }
     }
@@ -265,10 +318,21 @@ mod tests {
                 "exercised:stack-overflow",
             ),
             (
+                Counter::Bucket(Distribution::CompileMicros, 10),
+                "compile-us<=2^10",
+            ),
+            (
+                Counter::Bucket(Distribution::Instructions, 0),
+                "instructions<=2^0",
+            ),
+            (
                 Counter::Exercised(Exercise::Total(text("tail-loop-completed"))),
                 "exercised:tail-loop-completed",
             ),
-            (Counter::Other(text("compile-us<=2^10")), "compile-us<=2^10"),
+            (
+                Counter::Other(text("a-counter-of-another-version")),
+                "a-counter-of-another-version",
+            ),
         ];
         for (counter, name) in all {
             assert_eq!(counter.key(), name);

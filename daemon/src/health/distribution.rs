@@ -1,54 +1,13 @@
 //! Distributions the daemon counts per engine in power-of-two buckets:
-//! each sample is counted under `<name><=2^k`, k the smallest exponent with
-//! 2^k at or above the figure. The counter names are built and parsed here
-//! only.
+//! each sample is counted under `<name><=2^k` ([`Counter::Bucket`]), k the
+//! smallest exponent with 2^k at or above the figure.
 
+use super::counter::Counter;
+pub use super::counter::Distribution;
 use crate::store::Counters;
 use std::collections::BTreeMap;
 
-/// One distribution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Distribution {
-    /// Compile wall time, microseconds.
-    CompileMicros,
-    /// Compile CPU time of the compiling thread, microseconds.
-    CompileCpuMicros,
-    /// Run time (instantiation and calls), microseconds.
-    RunMicros,
-    /// Peak heap of a compile, bytes.
-    CompileHeap,
-    /// Size of the generated machine code, bytes.
-    CodeBytes,
-    /// A case's module size, instructions (counted for all engines).
-    Instructions,
-}
-
-/// What marks a counter as a bucket of some distribution.
-const BUCKET_MARK: &str = "<=2^";
-
 impl Distribution {
-    /// Every distribution.
-    pub const ALL: [Distribution; 6] = [
-        Distribution::CompileMicros,
-        Distribution::CompileCpuMicros,
-        Distribution::RunMicros,
-        Distribution::CompileHeap,
-        Distribution::CodeBytes,
-        Distribution::Instructions,
-    ];
-
-    /// The counter name before the bucket mark.
-    pub fn name(self) -> &'static str {
-        match self {
-            Distribution::CompileMicros => "compile-us",
-            Distribution::CompileCpuMicros => "compile-cpu-us",
-            Distribution::RunMicros => "run-us",
-            Distribution::CompileHeap => "compile-heap",
-            Distribution::CodeBytes => "code-bytes",
-            Distribution::Instructions => "instructions",
-        }
-    }
-
     /// The label of a bucket's upper bound in `/metrics`.
     pub fn bound_label(self) -> &'static str {
         match self {
@@ -62,16 +21,15 @@ impl Distribution {
 
     /// The counter a sample of `amount` is counted under.
     pub fn counter(self, amount: u64) -> String {
-        format!("{}{BUCKET_MARK}{}", self.name(), log2_bucket(amount))
+        Counter::Bucket(self, log2_bucket(amount)).key()
     }
 
     /// The bucket exponent of `counter`, if it is one of this distribution.
     pub fn bucket(self, counter: &str) -> Option<u32> {
-        counter
-            .strip_prefix(self.name())?
-            .strip_prefix(BUCKET_MARK)?
-            .parse()
-            .ok()
+        match Counter::parse(counter) {
+            Counter::Bucket(d, k) if d == self => Some(k),
+            _ => None,
+        }
     }
 
     /// The buckets per engine: k to the samples of at most 2^k.
@@ -93,9 +51,7 @@ impl Distribution {
 /// Whether a counter is a bucket of a distribution rather than an event
 /// count.
 pub fn is_bucket(counter: &str) -> bool {
-    Distribution::ALL
-        .iter()
-        .any(|d| d.bucket(counter).is_some())
+    matches!(Counter::parse(counter), Counter::Bucket(..))
 }
 
 /// The smallest power of two at or above `amount` (at least 1), as its
