@@ -46,7 +46,7 @@ fn assert_every_engine_called(report: &oracles::CaseReport, calls: &[Outcome]) {
 }
 
 fn mismatch(report: &oracles::CaseReport) -> &Mismatch {
-    match &report.comparison.verdict {
+    match report.verdict() {
         Verdict::Mismatch(m) => m,
         other => panic!("expected a mismatch, got {other}"),
     }
@@ -77,7 +77,7 @@ fn fault_injected_engine_is_found_within_a_bounded_number_of_seeds_and_named() {
     let mut found = None;
     for seed in 0..300 {
         let case = oracles::run_seed(seed, &generator, &execution, &matrix).unwrap();
-        if let Verdict::Mismatch(m) = &case.report.comparison.verdict {
+        if let Verdict::Mismatch(m) = case.report.verdict() {
             if m.groups
                 .iter()
                 .any(|g| g.engines == ["wasmi-fault-i64-mul"])
@@ -178,19 +178,14 @@ fn tables_agree_on_which_function_is_where() {
              (elem (i32.const 1) func $b $a))"#,
         None,
     );
-    assert_eq!(
-        report.comparison.verdict,
-        Verdict::Agree,
-        "{}",
-        report.comparison.verdict
-    );
+    assert_eq!(*report.verdict(), Verdict::Agree, "{}", *report.verdict());
 }
 
 #[test]
 fn return_call_on_notail_variants_is_an_expected_rejection() {
     let wat = r#"(module (func $f (export "f") (result i32) return_call $g) (func $g (result i32) i32.const 7))"#;
     let report = run_wat(&matrix(&DEFAULT_VARIANTS), wat, Some(("f", &[])));
-    assert_eq!(report.comparison.verdict, Verdict::Agree);
+    assert_eq!(*report.verdict(), Verdict::Agree);
     let rejected: Vec<(&str, bool)> = report
         .comparison
         .rejections
@@ -218,10 +213,7 @@ fn return_call_on_notail_variants_is_an_expected_rejection() {
         wat,
         Some(("f", &[])),
     );
-    assert_eq!(
-        report.comparison.verdict,
-        Verdict::Rejected { expected: true }
-    );
+    assert_eq!(*report.verdict(), Verdict::Rejected { expected: true });
 }
 
 #[test]
@@ -296,7 +288,7 @@ fn every_engine_overflowing_is_agreement() {
         r#"(module (func $f (export "f") (param i32) (result i32) (call $f (i32.add (local.get 0) (i32.const 1)))))"#,
         Some(("f", &["0"])),
     );
-    assert_eq!(report.comparison.verdict, Verdict::Agree);
+    assert_eq!(*report.verdict(), Verdict::Agree);
     assert!(report.stack_rerun.is_none());
     assert_every_engine_called(&report, &[Outcome::Trap(TrapKind::StackOverflow)]);
 }
@@ -318,7 +310,7 @@ fn a_partial_overflow_is_run_again_with_larger_stacks() {
                (else (i32.add (i32.const 1) (call $f (i32.sub (local.get 0) (i32.const 1))))))))"#,
         Some(("f", &["5000"])),
     );
-    assert_eq!(report.comparison.verdict, Verdict::Agree);
+    assert_eq!(*report.verdict(), Verdict::Agree);
     assert_eq!(
         report.stack_rerun,
         Some(Verdict::Inconclusive {
@@ -353,11 +345,7 @@ fn an_engine_still_overflowing_on_larger_stacks_is_a_finding() {
                                         (i64.add (local.get 1) (i64.const 3)))))))"#,
         Some(("loop", &["1000000", "0"])),
     );
-    assert!(
-        report.stack_rerun.is_some(),
-        "{}",
-        report.comparison.verdict
-    );
+    assert!(report.stack_rerun.is_some(), "{}", *report.verdict());
     let m = mismatch(&report);
     assert_alone(m, "cranelift-tail-signals+fault-return-call");
     let classes: Vec<&str> = m.groups.iter().map(|g| g.class.as_str()).collect();
@@ -370,7 +358,7 @@ fn an_engine_still_overflowing_on_larger_stacks_is_a_finding() {
             .unwrap()
             .ends_with("=trap:stack-overflow blame cranelift-tail-signals+fault-return-call"),
         "{:?}",
-        report.comparison.verdict.signature()
+        report.verdict().signature()
     );
 }
 
@@ -384,7 +372,7 @@ fn first_seed(engines: &[&str], limit: u64, wanted: impl Fn(&Verdict) -> bool) -
         let report = oracles::pipeline::stack::on_case_stack(|| {
             oracles::run_seed(*seed, &generator, &execution, &matrix).unwrap()
         });
-        wanted(&report.report.comparison.verdict)
+        wanted(report.report.verdict())
     })
 }
 
@@ -417,12 +405,7 @@ fn nan_results_agree_whatever_their_payload() {
              (func (export "payload") (result f32) (f32.add (f32.const nan:0x200001) (f32.const -nan:0x7))))"#,
         None,
     );
-    assert_eq!(
-        report.comparison.verdict,
-        Verdict::Agree,
-        "{}",
-        report.comparison.verdict
-    );
+    assert_eq!(*report.verdict(), Verdict::Agree, "{}", *report.verdict());
     let EngineRun::Ran(exec) = &report.runs[0].1 else {
         panic!()
     };
@@ -480,10 +463,10 @@ fn assert_every_engine_observed(
     expected: &Outcome,
 ) {
     assert_eq!(
-        report.comparison.verdict,
+        *report.verdict(),
         Verdict::Agree,
         "{body}: {}",
-        report.comparison.verdict
+        *report.verdict()
     );
     for (engine, run) in &report.runs {
         let EngineRun::Ran(exec) = run else {
@@ -531,14 +514,14 @@ fn running_out_of_fuel_is_inconclusive() {
     );
     assert!(
         matches!(
-            report.comparison.verdict,
+            *report.verdict(),
             Verdict::Inconclusive {
                 reason: InconclusiveReason::OutOfFuel,
                 ..
             }
         ),
         "{}",
-        report.comparison.verdict
+        *report.verdict()
     );
 }
 
@@ -564,7 +547,7 @@ fn a_variant_without_fuel_is_stopped_by_its_epoch_deadline() {
     assert_eq!(execution.calls[0], Outcome::Trap(TrapKind::OutOfFuel));
     assert!(start.elapsed() >= oracles::engine::EPOCH_DEADLINE);
     assert!(matches!(
-        report.comparison.verdict,
+        *report.verdict(),
         Verdict::Inconclusive {
             reason: InconclusiveReason::OutOfFuel,
             ..
@@ -611,7 +594,7 @@ fn the_engine_without_fuel_or_epochs_runs_only_the_steps_an_engine_with_a_budget
         ]
     );
     assert!(matches!(
-        report.comparison.verdict,
+        *report.verdict(),
         Verdict::Inconclusive {
             reason: InconclusiveReason::OutOfFuel,
             ..
@@ -630,7 +613,7 @@ fn the_engine_without_fuel_or_epochs_runs_only_the_steps_an_engine_with_a_budget
         "(module (func (export \"f\") (result i32) i32.const 1 i32.const 0 i32.div_s))",
         Some(("f", &[])),
     );
-    assert_eq!(report.comparison.verdict, Verdict::Agree);
+    assert_eq!(*report.verdict(), Verdict::Agree);
     assert_every_engine_called(&report, &[Outcome::Trap(TrapKind::IntegerDivisionByZero)]);
 }
 
@@ -684,14 +667,14 @@ fn exceeding_the_harness_memory_limit_is_inconclusive() {
     let report = run_wat(&matrix, "(module (memory 4 4) (func (export \"f\")))", None);
     assert!(
         matches!(
-            report.comparison.verdict,
+            *report.verdict(),
             Verdict::Inconclusive {
                 reason: InconclusiveReason::ResourceLimit,
                 ..
             }
         ),
         "{}",
-        report.comparison.verdict
+        *report.verdict()
     );
 }
 
@@ -705,7 +688,7 @@ fn the_same_seed_gives_the_same_case_and_verdict() {
         let b = oracles::run_seed(seed, &generator, &execution, &matrix).unwrap();
         assert_eq!(a.module.wasm, b.module.wasm);
         assert_eq!(a.plan, b.plan);
-        assert_eq!(a.report.comparison.verdict, b.report.comparison.verdict);
+        assert_eq!(*a.report.verdict(), *b.report.verdict());
     }
 }
 
@@ -724,12 +707,7 @@ fn winch_and_pulley_take_part_and_winch_refuses_reference_values_as_expected() {
                (i32.load (i32.const 4))))"#,
         Some(("f", &["7"])),
     );
-    assert_eq!(
-        report.comparison.verdict,
-        Verdict::Agree,
-        "{}",
-        report.comparison.verdict
-    );
+    assert_eq!(*report.verdict(), Verdict::Agree, "{}", *report.verdict());
     assert_eq!(report.runs.len(), 4);
     assert!(report
         .runs
@@ -753,12 +731,7 @@ fn winch_and_pulley_take_part_and_winch_refuses_reference_values_as_expected() {
         r#"(module (func (export "f") (param externref) (result i32) (ref.is_null (local.get 0))))"#,
         Some(("f", &["null"])),
     );
-    assert_eq!(
-        report.comparison.verdict,
-        Verdict::Agree,
-        "{}",
-        report.comparison.verdict
-    );
+    assert_eq!(*report.verdict(), Verdict::Agree, "{}", *report.verdict());
     let winch = &report.comparison.rejections;
     assert_eq!(winch.len(), 1, "{winch:?}");
     assert_eq!(winch[0].engine, "winch-notail-signals");
@@ -787,7 +760,7 @@ fn the_fuzz_runs_known_bug_rules_cover_the_corpus_wasmi_bugs_only() {
         let wasm = wat::parse_str(&wat).unwrap();
         let info = ModuleInfo::parse(&wasm).unwrap();
         let report = matrix.run(&wasm, &Plan::from_seed(&info, 0, 2));
-        let verdict = &report.comparison.verdict;
+        let verdict = report.verdict();
         let covered = verdict.signature().is_some_and(|signature| {
             let suspect = oracles::judge::attribution::suspect(verdict);
             settings
@@ -845,7 +818,7 @@ fn tie_breakers_blame_wasmi_for_its_bug_and_cranelift_for_a_family_wide_fault() 
     let (_, default) = default_matrix_with(None);
     let report = default.run(&wasm, &plan);
     let wasmi_bug = mismatch(&report);
-    assert_eq!(wasmi_bug.blame, ["wasmi"], "{}", report.comparison.verdict);
+    assert_eq!(wasmi_bug.blame, ["wasmi"], "{}", *report.verdict());
     assert!(report.comparison.further.is_empty());
     // The tie-breakers ran and sided with Cranelift.
     assert!(wasmi_bug.groups[1]
@@ -856,7 +829,7 @@ fn tie_breakers_blame_wasmi_for_its_bug_and_cranelift_for_a_family_wide_fault() 
     let (_, faulty) = default_matrix_with(Some(&FAULTY_VARIANTS));
     let report = faulty.run(&wasm, &plan);
     let first = mismatch(&report);
-    assert_eq!(first.blame, ["wasmi"], "{}", report.comparison.verdict);
+    assert_eq!(first.blame, ["wasmi"], "{}", *report.verdict());
     // Comparison goes on after wasmi's disagreement: the fault at `g` is a
     // disagreement of its own, blamed on Cranelift by the tie-breakers.
     let [cranelift_bug] = report.comparison.further.as_slice() else {
@@ -958,7 +931,7 @@ fn an_integer_difference_shaped_like_a_nan_is_a_mismatch_in_vectors_and_memory()
             (f32x4.min (v128.const f32x4 nan:0x1 1 2 3) (v128.const f32x4 -nan:0x2 1 2 3))))"#,
         None,
     );
-    assert!(matches!(report.comparison.verdict, Verdict::Mismatch(_)));
+    assert!(matches!(*report.verdict(), Verdict::Mismatch(_)));
 }
 
 #[test]
@@ -983,9 +956,9 @@ fn a_tie_breaker_that_panics_is_a_crash_finding_and_the_disagreement_follows_it(
     .unwrap();
     let report = run_wat(&matrix, &wat, Some(("f", &["3", "5"])));
     assert!(
-        matches!(&report.comparison.verdict, Verdict::Crash { engines } if engines.len() == 1 && engines[0].0 == "wasmi"),
+        matches!(report.verdict(), Verdict::Crash { engines } if engines.len() == 1 && engines[0].0 == "wasmi"),
         "{}",
-        report.comparison.verdict
+        *report.verdict()
     );
     let [disagreement] = report.comparison.further.as_slice() else {
         panic!("{:?}", report.comparison.further);
@@ -1024,7 +997,7 @@ fn modules_with_proposals_the_oracle_lacks_run_on_the_wasmtime_sub_matrix() {
         RETURN_CALL_REF_LOOP,
         Some(("loop", &["1000000", "1"])),
     );
-    assert_eq!(report.comparison.verdict, Verdict::Agree);
+    assert_eq!(*report.verdict(), Verdict::Agree);
     let names: Vec<&str> = report.runs.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, defaults);
     assert_every_engine_called(
@@ -1088,12 +1061,7 @@ fn wide_arithmetic_and_one_byte_pages_agree_on_every_backend() {
                (i32.load8_u (i32.const 4))))"#,
         None,
     );
-    assert_eq!(
-        report.comparison.verdict,
-        Verdict::Agree,
-        "{}",
-        report.comparison.verdict
-    );
+    assert_eq!(*report.verdict(), Verdict::Agree, "{}", *report.verdict());
     assert!(report.comparison.rejections.is_empty());
 }
 
@@ -1107,8 +1075,8 @@ fn a_panic_after_compiling_is_a_runtime_panic_and_a_compile_panic_keeps_its_mess
              (f64.sub (local.get 0) (f64.const 1))))"#,
         Some(("f", &["3"])),
     );
-    let Verdict::Crash { engines } = &report.comparison.verdict else {
-        panic!("{}", report.comparison.verdict);
+    let Verdict::Crash { engines } = report.verdict() else {
+        panic!("{}", *report.verdict());
     };
     assert_eq!(engines[0].0, "wasmi-fault-runtime-panic");
     assert!(
@@ -1125,7 +1093,7 @@ fn a_panic_after_compiling_is_a_runtime_panic_and_a_compile_panic_keeps_its_mess
     let report = run_wat(&self::matrix(&["cranelift-tail-signals"]), &wat, None);
     // (The location follows when the panic hook is installed, as in the
     // daemon's workers.)
-    let signature = report.comparison.verdict.signature().unwrap();
+    let signature = report.verdict().signature().unwrap();
     assert!(
         signature.starts_with("crash wasmi: internal error: entered unreachable code"),
         "{signature}"
@@ -1149,9 +1117,9 @@ fn a_crash_keeps_the_disagreement_of_the_engines_that_ran() {
         Some(("f", &["3", "5"])),
     );
     assert!(
-        matches!(&report.comparison.verdict, Verdict::Crash { .. }),
+        matches!(report.verdict(), Verdict::Crash { .. }),
         "{}",
-        report.comparison.verdict
+        *report.verdict()
     );
     let [disagreement] = report.comparison.further.as_slice() else {
         panic!("{:?}", report.comparison.further);
@@ -1196,7 +1164,7 @@ fn engines_that_died_are_not_run_again_and_their_death_is_judged_with_the_rest()
         ]
     );
     assert_eq!(report.runs[2].1, EngineRun::Died(death));
-    assert_eq!(report.comparison.verdict, Verdict::Agree);
+    assert_eq!(*report.verdict(), Verdict::Agree);
     let found = oracles::pipeline::findings::of_deaths(&report.runs);
     let [breach] = found.as_slice() else {
         panic!("{found:?}")

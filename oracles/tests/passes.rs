@@ -15,7 +15,7 @@ fn first_detection(faulty: &str, generator: &GeneratorConfig, seeds: u64) -> Opt
     let matrix = Matrix::new("wasmi", &engines, &execution).unwrap();
     (0..seeds).find(|seed| {
         let case = oracles::run_seed(*seed, generator, &execution, &matrix).unwrap();
-        match &case.report.comparison.verdict {
+        match case.report.verdict() {
             Verdict::Mismatch(m) => m.groups.iter().any(|g| g.engines == [faulty]),
             _ => false,
         }

@@ -71,7 +71,7 @@ fn cases_to_find(
             let mut u = arbitrary::Unstructured::new(&entropy);
             let id = &ids[seed as usize % ids.len()];
             let (wasm, _) = rules::build_for(&mut u, id, &RulesConfig::default()).unwrap();
-            blamed_alone(&run(&matrix, seed, wasm).report.comparison.verdict, &engine)
+            blamed_alone(run(&matrix, seed, wasm).report.verdict(), &engine)
         })
         .map(|seed| seed + 1)
 }

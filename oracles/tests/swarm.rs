@@ -30,7 +30,7 @@ fn a_fault_only_code_without_a_cpu_feature_has_is_found_and_triage_names_the_set
     let mut found = None;
     for seed in 0..1200 {
         let case = oracles::run_seed(seed, &generator, &execution, &matrix).unwrap();
-        if let Verdict::Mismatch(m) = &case.report.comparison.verdict {
+        if let Verdict::Mismatch(m) = case.report.verdict() {
             if let [drawn] = case.report.drawn.as_slice() {
                 if m.groups.iter().any(|g| g.engines == [drawn.clone()]) {
                     found = Some(case);
@@ -45,7 +45,7 @@ fn a_fault_only_code_without_a_cpu_feature_has_is_found_and_triage_names_the_set
         .split('+')
         .find(|t| t.starts_with("no-") || t.starts_with("x86-64-v"))
         .unwrap_or_else(|| panic!("{drawn} turns no CPU feature off"));
-    let verdict = &case.report.comparison.verdict;
+    let verdict = case.report.verdict();
     let Verdict::Mismatch(m) = verdict else {
         unreachable!()
     };
@@ -101,11 +101,11 @@ fn disagreements_of_the_fixed_engines_keep_their_signature_whatever_the_swarm_dr
     for seed in 0..300 {
         let a = oracles::run_seed(seed, &generator, &limits, &plain).unwrap();
         let b = oracles::run_seed(seed, &generator, &limits, &swarmed).unwrap();
-        if a.report.comparison.verdict.is_finding() {
+        if a.report.verdict().is_finding() {
             compared += 1;
             assert_eq!(
-                a.report.comparison.verdict.signature(),
-                b.report.comparison.verdict.signature(),
+                a.report.verdict().signature(),
+                b.report.verdict().signature(),
                 "seed {seed}, drawn {:?}",
                 b.report.drawn
             );

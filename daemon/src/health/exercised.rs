@@ -72,7 +72,7 @@ pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
     }
     if report.report.stack_rerun.is_some() {
         events.push((ALL_ENGINES.to_string(), total_counter(STACK_RERUN)));
-        if !report.report.comparison.verdict.is_finding() {
+        if !report.report.verdict().is_finding() {
             events.push((ALL_ENGINES.to_string(), total_counter(STACK_RERUN_RESOLVED)));
         }
     }

@@ -47,7 +47,7 @@ pub use super::counter::ALL_ENGINES;
 /// `agree`, `rejected-expected`, `rejected-unexpected`, `crashed` and
 /// `inconclusive:<reason>` for the engines that caused it.
 pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
-    let verdict = &report.report.comparison.verdict;
+    let verdict = report.report.verdict();
     // A case in which an engine died counts as its deaths, breaches first:
     // the verdict of the engines left is its later part.
     let deaths = of_deaths(&report.report.runs);

@@ -400,7 +400,7 @@ fn judged(
     });
     let shown = case.show.then(|| Shown {
         text: crate::case_table::case_text(report, case.call.is_some()),
-        verdict: report.report.comparison.verdict.label(),
+        verdict: report.report.verdict().label(),
     });
     let compiles = compile_samples(&evidence.compiles);
     let mut events = profile::time(Stage::Counters, || {

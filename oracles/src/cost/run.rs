@@ -82,8 +82,7 @@ fn over<'a>(
 /// Whether the case, as the matrix ran it, makes an engine a suspect. Only
 /// cases the engines agree on count: otherwise they did different work.
 pub fn is_suspect(report: &CaseReport, limits: &CostLimits) -> bool {
-    matches!(report.comparison.verdict, Verdict::Agree)
-        && !over(&run_times(report), limits).is_empty()
+    matches!(*report.verdict(), Verdict::Agree) && !over(&run_times(report), limits).is_empty()
 }
 
 /// Runs every engine of a suspect's families `limits.remeasure` more times

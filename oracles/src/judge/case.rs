@@ -32,6 +32,13 @@ pub struct CaseReport {
     pub drawn: Vec<String>,
 }
 
+impl CaseReport {
+    /// The verdict on the case.
+    pub fn verdict(&self) -> &Verdict {
+        &self.comparison.verdict
+    }
+}
+
 impl Matrix {
     /// Runs `plan` on every engine and compares.
     pub fn run(&self, wasm: &[u8], plan: &Plan) -> CaseReport {

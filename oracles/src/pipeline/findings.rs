@@ -316,7 +316,7 @@ pub fn of_case_rerunning_suspects(
     cost: &CostEvidence<'_>,
     flips_with: Option<&Settings>,
 ) -> Vec<Finding> {
-    let verdict = &case.report.comparison.verdict;
+    let verdict = case.report.verdict();
     let deaths = of_deaths(&case.report.runs);
     let died = !deaths.is_empty();
     let flips_with = flips_with.filter(|_| !died);
