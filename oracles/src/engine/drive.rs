@@ -100,31 +100,22 @@ fn call_all<I: LiveInstance>(instance: &mut I, plan: &Plan) -> Vec<Outcome> {
 /// The exported memories, globals and tables the plan compares.
 fn snapshot<I: LiveInstance>(instance: &mut I, plan: &Plan) -> Snapshot {
     Snapshot {
-        memories: plan
-            .memories
-            .iter()
-            .map(|n| {
-                let memory = instance.memory(n).unwrap_or_else(|| missing("memory", n));
-                (n.clone(), memory)
-            })
-            .collect(),
-        globals: plan
-            .globals
-            .iter()
-            .map(|n| {
-                let global = instance.global(n).unwrap_or_else(|| missing("global", n));
-                (n.clone(), global)
-            })
-            .collect(),
-        tables: plan
-            .tables
-            .iter()
-            .map(|n| {
-                let table = instance.table(n).unwrap_or_else(|| missing("table", n));
-                (n.clone(), table)
-            })
-            .collect(),
+        memories: read_all(&plan.memories, "memory", |n| instance.memory(n)),
+        globals: read_all(&plan.globals, "global", |n| instance.global(n)),
+        tables: read_all(&plan.tables, "table", |n| instance.table(n)),
     }
+}
+
+/// Each export of `names` read with `read`, by name.
+fn read_all<T>(
+    names: &[String],
+    kind: &str,
+    mut read: impl FnMut(&str) -> Option<T>,
+) -> Vec<(String, T)> {
+    names
+        .iter()
+        .map(|n| (n.clone(), read(n).unwrap_or_else(|| missing(kind, n))))
+        .collect()
 }
 
 impl Compiled {
