@@ -1148,7 +1148,7 @@ fn engines_that_died_are_not_run_again_and_their_death_is_judged_with_the_rest()
         compiling: false,
     };
     let given = vec![(
-        "cranelift-tail-explicit".to_string(),
+        oracles::engine::id::EngineId::parse("cranelift-tail-explicit"),
         EngineRun::Died(death.clone()),
     )];
     let mut steps = Vec::new();

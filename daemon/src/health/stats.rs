@@ -76,12 +76,12 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
             true => Counter::RejectedExpected,
             false => Counter::RejectedUnexpected,
         };
-        events.push((rejection.engine.clone(), event.key()));
+        events.push((rejection.engine.to_string(), event.key()));
     }
     match verdict {
         Verdict::Crash { engines } => {
             for (engine, _) in engines {
-                events.push((engine.clone(), Counter::Died(Death::Crashed).key()));
+                events.push((engine.to_string(), Counter::Died(Death::Crashed).key()));
             }
         }
         Verdict::Inconclusive {
@@ -89,7 +89,7 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
         } => {
             for engine in engines {
                 events.push((
-                    engine.clone(),
+                    engine.to_string(),
                     Counter::Inconclusive(reason.to_string()).key(),
                 ));
             }
@@ -101,7 +101,7 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
     // An engine drawn for this case is counted as the swarm that drew it:
     // one row, not one per configuration.
     for (engine, _) in &mut events {
-        if report.report.drawn.contains(engine) {
+        if report.report.drawn.iter().any(|d| d == engine) {
             *engine = oracles::engine::swarm::SWARM.to_string();
         }
     }

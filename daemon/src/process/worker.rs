@@ -340,7 +340,13 @@ fn run_watched(
                     wasm,
                     features: Vec::new(),
                 }),
-                &oracles::Given { plan, runs: dead },
+                &oracles::Given {
+                    plan,
+                    runs: dead
+                        .into_iter()
+                        .map(|(name, run)| (oracles::engine::id::EngineId::parse(&name), run))
+                        .collect(),
+                },
                 &settings.execution,
                 matrix,
                 &mut announce,

@@ -29,7 +29,7 @@ pub struct CaseReport {
     /// The names in `runs` of engines drawn for this case by an engine
     /// that draws one per case (the configuration swarm,
     /// `engine::swarm`).
-    pub drawn: Vec<String>,
+    pub drawn: Vec<EngineId>,
 }
 
 impl CaseReport {
@@ -65,7 +65,7 @@ impl Matrix {
         &self,
         wasm: &[u8],
         plan: &Plan,
-        given: &[(String, EngineRun)],
+        given: &[(EngineId, EngineRun)],
         observe: &mut dyn FnMut(Step),
     ) -> CaseReport {
         let (set, larger) = if self.runs_on_proposal_engines(wasm) {
@@ -110,7 +110,7 @@ fn run_engines(
     set: &Engines,
     wasm: &[u8],
     plan: &Plan,
-    given: &[(String, EngineRun)],
+    given: &[(EngineId, EngineRun)],
     observe: &mut dyn FnMut(Step),
     majority: bool,
 ) -> CaseReport {
@@ -170,7 +170,7 @@ struct CaseRun<'a> {
     wasm: &'a [u8],
     plan: &'a Plan,
     /// Runs not made again (engines that took earlier workers down).
-    given: &'a [(String, EngineRun)],
+    given: &'a [(EngineId, EngineRun)],
     majority: bool,
 }
 
@@ -344,11 +344,11 @@ impl<'a> CaseEngines<'a> {
     }
 
     /// The names of the engines drawn for this case.
-    fn drawn_names(&self) -> Vec<String> {
+    fn drawn_names(&self) -> Vec<EngineId> {
         self.drawn
             .iter()
             .flatten()
-            .map(|e| e.name().to_string())
+            .map(|e| EngineId::parse(e.name()))
             .collect()
     }
 }
@@ -410,7 +410,7 @@ fn break_tie(
     comparison: Comparison,
 ) -> Comparison {
     let mut left_out: Vec<usize> = Vec::new();
-    let mut crashed: Vec<(String, String)> = Vec::new();
+    let mut crashed: Vec<(EngineId, String)> = Vec::new();
     let mut combined = loop {
         let kept: Vec<usize> = (0..names.len()).filter(|i| !left_out.contains(i)).collect();
         if kept.len() == first {
@@ -429,7 +429,7 @@ fn break_tie(
         let blocking: Vec<&str> = match &combined.verdict {
             Verdict::Inconclusive { engines, .. } => engines
                 .iter()
-                .map(String::as_str)
+                .map(EngineId::as_str)
                 .filter(|e| is_tie_breaker(e))
                 .collect(),
             Verdict::Crash { engines } => {

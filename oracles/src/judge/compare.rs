@@ -89,12 +89,12 @@ pub fn compare<R: Borrow<EngineRun>>(
 ) -> Comparison {
     let mut rejections = Vec::new();
     let mut ran: Vec<(&str, &Execution)> = Vec::new();
-    let mut crashed: Vec<(String, String)> = Vec::new();
+    let mut crashed: Vec<(EngineId, String)> = Vec::new();
     for (i, (name, run)) in names.iter().zip(runs).enumerate() {
         match run.borrow() {
-            EngineRun::Crashed(message) => crashed.push((name.to_string(), message.clone())),
+            EngineRun::Crashed(message) => crashed.push((EngineId::parse(name), message.clone())),
             EngineRun::Rejected(message) => rejections.push(Rejection {
-                engine: name.to_string(),
+                engine: EngineId::parse(name),
                 expected: expected_rejection(i),
                 message: message.clone(),
             }),
@@ -115,11 +115,11 @@ pub fn compare<R: Borrow<EngineRun>>(
         }
         Verdict::Crash { engines: crashed }
     };
-    let tie_breakers: Vec<String> = names
+    let tie_breakers: Vec<EngineId> = names
         .iter()
         .enumerate()
         .filter(|(i, _)| tie_breaker(*i))
-        .map(|(_, n)| n.to_string())
+        .map(|(_, n)| EngineId::parse(n))
         .collect();
     let mut verdict = verdict;
     if let Verdict::Mismatch(m) = &mut verdict {
@@ -143,7 +143,7 @@ fn verdict_of_survivors(
     rejections: &[Rejection],
     plan: &Plan,
 ) -> (Verdict, Vec<Mismatch>) {
-    let unexpected: Vec<String> = rejections
+    let unexpected: Vec<EngineId> = rejections
         .iter()
         .filter(|r| !r.expected)
         .map(|r| r.engine.clone())
@@ -152,7 +152,7 @@ fn verdict_of_survivors(
         let verdict = if rejections.is_empty() {
             Verdict::Inconclusive {
                 reason: InconclusiveReason::TooFewEngines,
-                engines: ran.iter().map(|(n, _)| n.to_string()).collect(),
+                engines: ran.iter().map(|(n, _)| EngineId::parse(n)).collect(),
                 phase: Phase::Compile,
             }
         } else {
@@ -175,7 +175,7 @@ fn verdict_of_survivors(
 }
 
 /// Notes which of a mismatch's engines ran only to break a tie.
-fn mark_tie_breakers(m: &mut Mismatch, tie_breakers: &[String]) {
+fn mark_tie_breakers(m: &mut Mismatch, tie_breakers: &[EngineId]) {
     m.tie_breakers = tie_breakers
         .iter()
         .filter(|t| m.groups.iter().any(|g| g.engines.iter().any(|e| e == *t)))
@@ -339,7 +339,10 @@ fn compare_point<'a>(
         let reason = inconclusive[0].1;
         return Some(Verdict::Inconclusive {
             reason,
-            engines: inconclusive.into_iter().map(|(n, _)| n).collect(),
+            engines: inconclusive
+                .into_iter()
+                .map(|(n, _)| EngineId::parse(&n))
+                .collect(),
             phase,
         });
     }

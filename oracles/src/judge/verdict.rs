@@ -85,7 +85,7 @@ pub struct Mismatch {
     /// The engines of `groups` that ran only to break a tie between
     /// implementation families (`[matrix] tie_breakers`).
     #[serde(default)]
-    pub tie_breakers: Vec<String>,
+    pub tie_breakers: Vec<EngineId>,
     /// Who the families' sides point to (`judge::attribution::blame`);
     /// empty when they cannot tell.
     #[serde(default)]
@@ -192,7 +192,7 @@ impl<'a> MismatchSignature<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
     /// The engine.
-    pub engine: String,
+    pub engine: EngineId,
     /// Whether the module needs a proposal the engine does not support.
     pub expected: bool,
     /// The engine's error message.
@@ -205,7 +205,7 @@ pub enum Verdict {
     /// Some engine panicked: always a finding, whatever the others did.
     Crash {
         /// `(engine, panic message and location)`.
-        engines: Vec<(String, String)>,
+        engines: Vec<(EngineId, String)>,
     },
     /// Every engine that ran the module observed the same thing.
     Agree,
@@ -216,7 +216,7 @@ pub enum Verdict {
         /// Why.
         reason: InconclusiveReason,
         /// Which engines caused it.
-        engines: Vec<String>,
+        engines: Vec<EngineId>,
         /// Where it happened; points before it agreed.
         phase: Phase,
     },
@@ -230,7 +230,7 @@ pub enum Verdict {
     /// others agreed: a finding.
     UnexpectedRejection {
         /// The refusing engines.
-        engines: Vec<String>,
+        engines: Vec<EngineId>,
     },
 }
 

@@ -75,7 +75,7 @@ pub fn divergence(m: &Mismatch) -> Option<VersionDivergence> {
         tie_breakers: m
             .tie_breakers
             .iter()
-            .map(|t| (t.clone(), sides_with(side_of(t))))
+            .map(|t| (t.to_string(), sides_with(side_of(t))))
             .collect(),
     })
 }
@@ -136,7 +136,7 @@ mod tests {
                 })
                 .collect(),
             detail: None,
-            tie_breakers: tie_breakers.iter().map(|t| t.to_string()).collect(),
+            tie_breakers: tie_breakers.iter().map(|t| EngineId::parse(t)).collect(),
             blame: Vec::new(),
         }
     }

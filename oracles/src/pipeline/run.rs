@@ -3,6 +3,7 @@
 use crate::case::generate::{generate, GeneratedModule, GeneratorConfig};
 use crate::case::module_info::ModuleInfo;
 use crate::case::plan::Plan;
+use crate::engine::id::EngineId;
 use crate::engine::matrix::{Matrix, Step};
 use crate::engine::outcome::EngineRun;
 use crate::engine::ExecutionConfig;
@@ -40,7 +41,7 @@ pub struct Given {
     pub plan: Option<Plan>,
     /// Runs of engines that are not run again (`Matrix::run_given`): the
     /// engines that took earlier worker processes down with this case.
-    pub runs: Vec<(String, EngineRun)>,
+    pub runs: Vec<(EngineId, EngineRun)>,
 }
 
 /// Runs a case on the matrix, the one way every caller does: `given`

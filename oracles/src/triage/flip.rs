@@ -104,7 +104,7 @@ fn sides(verdict: &Verdict, oracle: &str, engines: &[String]) -> Option<(Vec<Str
             }
         }
         Verdict::Crash { engines: crashed } => {
-            let wrong: Vec<String> = crashed.iter().map(|(e, _)| e.clone()).collect();
+            let wrong: Vec<String> = crashed.iter().map(|(e, _)| e.to_string()).collect();
             let reference = std::iter::once(oracle.to_string())
                 .chain(engines.iter().cloned())
                 .find(|e| !wrong.contains(e))?;
