@@ -505,28 +505,25 @@ fn backward_imports(
     found
 }
 
-#[test]
-fn the_library_s_stages_import_only_earlier_stages() {
-    let krate = Crate::read(&workspace().join("oracles/src/lib.rs"));
-    let edges = edges(&krate);
-    let found = backward_imports(&edges, &ORACLES_STAGES);
+/// Fails naming every import of a later stage in the crate at `root`.
+fn assert_stage_order(root: &str, stages: &[&str]) {
+    let krate = Crate::read(&workspace().join(root));
+    let found = backward_imports(&edges(&krate), stages);
     assert!(
         found.is_empty(),
         "imports of a later stage (order: {}): {found:?}",
-        ORACLES_STAGES.join(" > ")
+        stages.join(" > ")
     );
 }
 
 #[test]
+fn the_library_s_stages_import_only_earlier_stages() {
+    assert_stage_order("oracles/src/lib.rs", &ORACLES_STAGES);
+}
+
+#[test]
 fn the_daemon_s_stages_import_only_earlier_stages() {
-    let krate = Crate::read(&workspace().join("daemon/src/main.rs"));
-    let edges = edges(&krate);
-    let found = backward_imports(&edges, &DAEMON_STAGES);
-    assert!(
-        found.is_empty(),
-        "imports of a later stage (order: {}): {found:?}",
-        DAEMON_STAGES.join(" > ")
-    );
+    assert_stage_order("daemon/src/main.rs", &DAEMON_STAGES);
 }
 
 #[test]

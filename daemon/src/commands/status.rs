@@ -208,7 +208,7 @@ fn seed_cursor(out: &mut String, snapshot: &Snapshot) -> Result<()> {
 fn cases_and_blame(out: &mut String, snapshot: &Snapshot) -> Result<()> {
     let empty = BTreeMap::new();
     let totals = snapshot.counters.get(ALL_ENGINES).unwrap_or(&empty);
-    let cases = totals.get(&Counter::Cases.key()).copied().unwrap_or(0);
+    let cases = total_cases(snapshot);
     writeln!(out, "\ncases: {cases}")?;
     for (name, n) in totals {
         if let Counter::Verdict(label) = Counter::parse(name) {

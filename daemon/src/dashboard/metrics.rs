@@ -20,14 +20,15 @@ type Labels = Vec<(String, String)>;
 pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResponse, Failure> {
     let text = with_store(&state, |store, config| {
         let counters = store.counters(None)?;
+        let fleet = store.fleet(crate::store::unix_now(), config.store.lease_seconds as i64)?;
         let mut registry = Registry::with_prefix("crosscheck");
-        register_host_metrics(&mut registry, store, config)?;
+        register_host_metrics(&mut registry, &fleet);
         register_case_counters(&mut registry, &counters);
         register_rule_coverage(&mut registry, &counters);
         register_engine_events(&mut registry, &counters);
         register_distributions(&mut registry, &counters);
         register_findings(&mut registry, &store.findings()?);
-        register_runs(&mut registry, store, config)?;
+        register_runs(&mut registry, store, &fleet)?;
         let mut text = String::new();
         encode(&mut text, &registry).map_err(|e| anyhow::anyhow!("encoding metrics: {e}"))?;
         Ok(text)
@@ -43,17 +44,12 @@ pub async fn metrics(state: axum::extract::State<State>) -> Result<impl IntoResp
 }
 
 /// Each host's latest run: a fleet's hosts on a PostgreSQL store.
-fn register_host_metrics(
-    registry: &mut Registry,
-    store: &crate::store::Store,
-    config: &crate::config::Config,
-) -> anyhow::Result<()> {
-    let fleet = store.fleet(crate::store::unix_now(), config.store.lease_seconds as i64)?;
+fn register_host_metrics(registry: &mut Registry, fleet: &[crate::store::HostStatus]) {
     let host_up = Family::<Labels, Gauge>::default();
     let host_rate = Family::<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
     let host_workers = Family::<Labels, Gauge>::default();
     let host_heartbeat = Family::<Labels, Gauge>::default();
-    for host in &fleet {
+    for host in fleet {
         let labels = vec![("host".to_string(), host.host.clone())];
         host_up
             .get_or_create(&labels)
@@ -84,7 +80,6 @@ fn register_host_metrics(
         "Unix time of the host's last heartbeat",
         host_heartbeat,
     );
-    Ok(())
 }
 
 /// The counters of all engines together: cases, verdicts, blame, what was
@@ -263,7 +258,7 @@ fn register_findings(registry: &mut Registry, findings: &[crate::store::Finding]
 fn register_runs(
     registry: &mut Registry,
     store: &crate::store::Store,
-    config: &crate::config::Config,
+    fleet: &[crate::store::HostStatus],
 ) -> anyhow::Result<()> {
     let run_count = Counter::<u64>::default();
     run_count.inc_by(store.runs(usize::MAX >> 1)?.len() as u64);
@@ -271,11 +266,7 @@ fn register_runs(
     // An SQLite store's daemon holds its lock; a fleet's report runs.
     running.set(match store.running_daemon() {
         Some(_) => 1,
-        None if store.is_shared() => store
-            .fleet(crate::store::unix_now(), config.store.lease_seconds as i64)?
-            .iter()
-            .filter(|h| h.is_running())
-            .count() as i64,
+        None if store.is_shared() => fleet.iter().filter(|h| h.is_running()).count() as i64,
         None => 0,
     });
     registry.register("runs", "Daemon runs started", run_count);

@@ -172,6 +172,16 @@ impl Counter {
         self.to_string()
     }
 
+    /// The distribution and bucket exponent of a stored name, if it is a
+    /// [`Counter::Bucket`] (without reading it whole, for the loops over
+    /// every counter).
+    pub fn bucket_of(name: &str) -> Option<(Distribution, u32)> {
+        Distribution::ALL.into_iter().find_map(|d| {
+            let k = name.strip_prefix(d.name())?.strip_prefix(BUCKET_MARK)?;
+            Some((d, k.parse().ok()?))
+        })
+    }
+
     /// The counter a stored name is; [`Counter::Other`] for names this
     /// version does not make.
     pub fn parse(name: &str) -> Counter {
@@ -208,13 +218,10 @@ impl Counter {
         if let Some(what) = name.strip_prefix(EXERCISED) {
             return Counter::Exercised(Exercise::parse(what));
         }
-        Distribution::ALL
-            .into_iter()
-            .find_map(|d| {
-                let k = name.strip_prefix(d.name())?.strip_prefix(BUCKET_MARK)?;
-                Some(Counter::Bucket(d, k.parse().ok()?))
-            })
-            .unwrap_or_else(|| Counter::Other(name.to_string()))
+        match Counter::bucket_of(name) {
+            Some((d, k)) => Counter::Bucket(d, k),
+            None => Counter::Other(name.to_string()),
+        }
     }
 }
 

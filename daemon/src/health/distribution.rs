@@ -26,10 +26,9 @@ impl Distribution {
 
     /// The bucket exponent of `counter`, if it is one of this distribution.
     pub fn bucket(self, counter: &str) -> Option<u32> {
-        match Counter::parse(counter) {
-            Counter::Bucket(d, k) if d == self => Some(k),
-            _ => None,
-        }
+        Counter::bucket_of(counter)
+            .filter(|(d, _)| *d == self)
+            .map(|(_, k)| k)
     }
 
     /// The buckets per engine: k to the samples of at most 2^k.
@@ -51,7 +50,7 @@ impl Distribution {
 /// Whether a counter is a bucket of a distribution rather than an event
 /// count.
 pub fn is_bucket(counter: &str) -> bool {
-    matches!(Counter::parse(counter), Counter::Bucket(..))
+    Counter::bucket_of(counter).is_some()
 }
 
 /// The smallest power of two at or above `amount` (at least 1), as its

@@ -389,6 +389,22 @@ struct Parts {
 }
 
 impl Parts {
+    /// The cycle's functions, `function(i)` of type `func_types[i]`, then
+    /// `run` of type `run_type`, which starts it.
+    fn add_cycle(
+        &mut self,
+        func_types: &[u32],
+        function: impl Fn(usize) -> Function,
+        (run_type, run): (u32, Function),
+    ) {
+        for (i, ty) in func_types.iter().enumerate() {
+            self.functions.function(*ty);
+            self.code.function(&function(i));
+        }
+        self.functions.function(run_type);
+        self.code.function(&run);
+    }
+
     fn new() -> Parts {
         Parts {
             types: TypeSection::new(),
@@ -566,13 +582,8 @@ fn tail_loop(
         block_type,
         call,
     };
-    for (i, ty) in func_types.iter().enumerate() {
-        parts.functions.function(*ty);
-        parts.code.function(&tail.function(i));
-    }
-    parts.functions.function(run_type);
     let run = run_function(iterations as i32, params[0].len() as u32);
-    parts.code.function(&run);
+    parts.add_cycle(&func_types, |i| tail.function(i), (run_type, run));
     let program = StackProgram {
         shape: StackShape::TailLoop,
         iterations,
@@ -753,13 +764,8 @@ fn recursion(
         live,
         must_overflow,
     };
-    for (i, ty) in func_types.iter().enumerate() {
-        parts.functions.function(*ty);
-        parts.code.function(&recursion.function(i));
-    }
-    parts.functions.function(run_type);
     let run = run_function(depth as i32, run_params.len() as u32);
-    parts.code.function(&run);
+    parts.add_cycle(&func_types, |i| recursion.function(i), (run_type, run));
     let program = StackProgram {
         shape,
         iterations: depth,

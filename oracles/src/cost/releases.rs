@@ -24,13 +24,15 @@ use std::time::Duration;
 /// the linked release).
 fn twins(matrix: &Matrix) -> Vec<(&dyn Engine, &dyn Engine)> {
     let engines = matrix.engines();
+    let ids: Vec<EngineId> = engines.iter().map(|e| EngineId::parse(e.name())).collect();
     engines
         .iter()
-        .filter_map(|other| {
-            let other_id = EngineId::parse(other.name());
-            let linked = engines
+        .zip(&ids)
+        .filter_map(|(other, other_id)| {
+            let (linked, _) = engines
                 .iter()
-                .find(|c| EngineId::parse(c.name()).is_twin_of(&other_id))?;
+                .zip(&ids)
+                .find(|(_, id)| id.is_twin_of(other_id))?;
             let newer = other_id.release() > Some(linked_major());
             Some(if newer {
                 (other.as_ref(), linked.as_ref())

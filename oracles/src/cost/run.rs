@@ -57,17 +57,19 @@ fn over<'a>(
     limits: &CostLimits,
 ) -> Vec<(&'a EngineId, &'a EngineId, Duration, Duration)> {
     let floor = Duration::from_millis(limits.perf.floor_ms);
+    // Of one release: a slower release is a finding of its own kind, not a
+    // slow configuration.
+    let kin: Vec<(&str, u64)> = times
+        .iter()
+        .map(|(engine, _)| (family(engine), engine.release_or_linked()))
+        .collect();
     let mut slow = Vec::new();
-    for &(engine, time) in times {
+    for (i, &(engine, time)) in times.iter().enumerate() {
         let fastest = times
             .iter()
-            // Of one release: a slower release is a finding of its own
-            // kind, not a slow configuration.
-            .filter(|(other, _)| {
-                *other != engine
-                    && family(other) == family(engine)
-                    && other.release_or_linked() == engine.release_or_linked()
-            })
+            .enumerate()
+            .filter(|(j, (other, _))| *other != engine && kin[*j] == kin[i])
+            .map(|(_, sibling)| sibling)
             .min_by_key(|(_, t)| *t);
         if let Some(&(sibling, best)) = fastest {
             let ratio = time.as_secs_f64() / best.as_secs_f64().max(1e-6);

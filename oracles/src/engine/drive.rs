@@ -46,28 +46,18 @@ pub(crate) fn drive<I: LiveInstance>(
         instantiate()
     };
     let instantiate_time = start.elapsed();
-    let mut instance = match instantiated {
-        Ok(instance) => instance,
-        Err(outcome) => {
-            return EngineRun::Ran(Execution {
-                instantiation: outcome,
-                calls: Vec::new(),
-                state: None,
-                compile_time,
-                compile_cpu,
-                code_bytes,
-                instantiate_time,
-                run_time: start.elapsed(),
-                run_cpu: run_cpu(),
-            })
+    let (instantiation, calls, state) = match instantiated {
+        Ok(mut instance) => {
+            let calls = call_all(&mut instance, plan);
+            let state = snapshot(&mut instance, plan);
+            (Outcome::Returned(Vec::new()), calls, Some(state))
         }
+        Err(outcome) => (outcome, Vec::new(), None),
     };
-    let calls = call_all(&mut instance, plan);
-    let state = snapshot(&mut instance, plan);
     EngineRun::Ran(Execution {
-        instantiation: Outcome::Returned(Vec::new()),
+        instantiation,
         calls,
-        state: Some(state),
+        state,
         compile_time,
         compile_cpu,
         code_bytes,

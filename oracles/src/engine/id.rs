@@ -22,41 +22,46 @@ const FAULT: &str = "+fault-";
 /// never in the defaults.
 pub const CPU_TIED_FAULT: &str = "cpu-";
 
-/// An engine's name, parsed: `BASE[+fault-FAULT][@MAJOR]`. Compared,
-/// ordered and hashed as its name, which determines the rest.
-#[derive(Clone, Debug)]
+/// An engine's name, parsed: `BASE[+fault-FAULT][@MAJOR]`. Equal when
+/// the names are, since the name determines the rest.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EngineId {
     /// The whole name, as written.
     name: String,
     /// Where the base (the name without fault and release) ends.
     base_end: usize,
-    /// The injected fault, after `+fault-`.
-    fault: Option<String>,
+    /// Where the fault ends (`base_end` when there is none).
+    fault_end: usize,
     /// The release, when it is not the linked one.
     release: Option<u64>,
+}
+
+/// A name's base, fault and release, borrowed from it.
+fn split(name: &str) -> (&str, Option<&str>, Option<u64>) {
+    // A release is a number after the last `@`; anything else is part of
+    // the name.
+    let (rest, release) = match name.rsplit_once('@') {
+        Some((rest, major)) => match major.parse() {
+            Ok(major) => (rest, Some(major)),
+            Err(_) => (name, None),
+        },
+        None => (name, None),
+    };
+    match rest.split_once(FAULT) {
+        Some((base, fault)) => (base, Some(fault), release),
+        None => (rest, None, release),
+    }
 }
 
 impl EngineId {
     /// Parses a name. Every string is some engine's name; whether that
     /// engine exists is `engine::build_engine`'s to say.
     pub fn parse(name: &str) -> EngineId {
-        // A release is a number after the last `@`; anything else is part
-        // of the name.
-        let (rest, release) = match name.rsplit_once('@') {
-            Some((rest, major)) => match major.parse() {
-                Ok(major) => (rest, Some(major)),
-                Err(_) => (name, None),
-            },
-            None => (name, None),
-        };
-        let (base, fault) = match rest.split_once(FAULT) {
-            Some((base, fault)) => (base, Some(fault.to_string())),
-            None => (rest, None),
-        };
+        let (base, fault, release) = split(name);
         EngineId {
             name: name.to_string(),
             base_end: base.len(),
-            fault,
+            fault_end: base.len() + fault.map_or(0, |f| FAULT.len() + f.len()),
             release,
         }
     }
@@ -87,7 +92,8 @@ impl EngineId {
 
     /// The injected fault (`i64-mul`, `cpu-add`, `stack-check`), if any.
     pub fn fault(&self) -> Option<&str> {
-        self.fault.as_deref()
+        (self.fault_end > self.base_end)
+            .then(|| &self.name[self.base_end + FAULT.len()..self.fault_end])
     }
 
     /// The release named by `@MAJOR`; `None` for the linked release.
@@ -145,20 +151,6 @@ impl EngineId {
         }
     }
 
-    /// Whether it is a Wasmtime variant (possibly with an injected fault or
-    /// of another release) that compiles explicit bounds checks: a memory
-    /// fault running its code is a breach, not a guard page doing its job.
-    pub fn has_explicit_checks(&self) -> bool {
-        self.variant().is_some_and(|v| !v.signals)
-    }
-
-    /// Whether it is a Wasmtime variant (possibly with an injected fault or
-    /// of another release) that runs without fuel or epochs: nothing but
-    /// its worker's time limit stops a call of it that does not end.
-    pub fn runs_unbudgeted(&self) -> bool {
-        self.variant().is_some_and(|v| v.budget == Budget::None)
-    }
-
     /// Whether this engine (of the linked release) is the twin of
     /// `reference` (`NAME@MAJOR`): the same engine, or that engine with a
     /// fault injected, which stands for a bug new in the linked release.
@@ -189,32 +181,6 @@ impl std::ops::Deref for EngineId {
     }
 }
 
-impl PartialEq for EngineId {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-impl Eq for EngineId {}
-
-impl std::hash::Hash for EngineId {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-    }
-}
-
-impl PartialOrd for EngineId {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for EngineId {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.name.cmp(&other.name)
-    }
-}
-
 impl std::borrow::Borrow<str> for EngineId {
     fn borrow(&self) -> &str {
         &self.name
@@ -239,33 +205,9 @@ impl PartialEq<String> for EngineId {
     }
 }
 
-impl PartialEq<EngineId> for str {
-    fn eq(&self, other: &EngineId) -> bool {
-        self == other.name
-    }
-}
-
-impl PartialEq<EngineId> for &str {
-    fn eq(&self, other: &EngineId) -> bool {
-        *self == other.name
-    }
-}
-
-impl PartialEq<EngineId> for String {
-    fn eq(&self, other: &EngineId) -> bool {
-        *self == other.name
-    }
-}
-
 impl From<&str> for EngineId {
     fn from(name: &str) -> Self {
         EngineId::parse(name)
-    }
-}
-
-impl From<EngineId> for String {
-    fn from(id: EngineId) -> Self {
-        id.name
     }
 }
 
@@ -281,16 +223,20 @@ impl<'de> Deserialize<'de> for EngineId {
     }
 }
 
-/// Whether the engine called `engine` compiles explicit bounds checks
-/// ([`EngineId::has_explicit_checks`]).
+/// Whether the engine called `engine` is a Wasmtime variant (possibly with
+/// an injected fault or of another release) that compiles explicit bounds
+/// checks: a memory fault running its code is a breach, not a guard page
+/// doing its job.
 pub fn has_explicit_checks(engine: &str) -> bool {
-    EngineId::parse(engine).has_explicit_checks()
+    WasmtimeVariant::parse(split(engine).0).is_some_and(|v| !v.signals)
 }
 
-/// Whether the engine called `engine` runs without fuel or epochs
-/// ([`EngineId::runs_unbudgeted`]).
+/// Whether the engine called `engine` is a Wasmtime variant (possibly with
+/// an injected fault or of another release) that runs without fuel or
+/// epochs: nothing but its worker's time limit stops a call of it that
+/// does not end.
 pub fn runs_unbudgeted(engine: &str) -> bool {
-    EngineId::parse(engine).runs_unbudgeted()
+    WasmtimeVariant::parse(split(engine).0).is_some_and(|v| v.budget == Budget::None)
 }
 
 /// The major release of Wasmtime this build links (`48` for 48.0.8).

@@ -14,6 +14,7 @@ use crate::engine::{runs_unbudgeted, Engine};
 use crate::judge::compare::{compare, Comparison};
 use crate::judge::verdict::Verdict;
 use crate::profile::{self, Stage};
+use std::borrow::Cow;
 
 /// Every engine's run of one module, and the verdict.
 #[derive(Clone, Debug)]
@@ -220,22 +221,24 @@ impl CaseRun<'_> {
     /// without a budget too.
     fn run_set(&self, observe: &mut dyn FnMut(Step)) -> Vec<EngineRun> {
         let count = self.set.engines.len();
-        let unbudgeted = |index: usize| {
-            let name = self.engines.at(index).1.name();
-            runs_unbudgeted(name) || name.starts_with(crate::engine::swarm::SWARM)
-        };
+        let unbudgeted: Vec<bool> = (0..count)
+            .map(|index| {
+                let name = self.engines.at(index).1.name();
+                runs_unbudgeted(name) || name.starts_with(crate::engine::swarm::SWARM)
+            })
+            .collect();
         let mut slots: Vec<Option<EngineRun>> = (0..count)
             .map(|index| {
-                (!unbudgeted(index))
+                (!unbudgeted[index])
                     .then(|| self.run_one(index, self.engines.at(index), self.plan, observe))
             })
             .collect();
-        if (0..count).any(unbudgeted) {
+        if unbudgeted.contains(&true) {
             let bounded = Plan {
                 horizon: horizon(self.plan, slots.iter().flatten().collect(), self.majority),
                 ..self.plan.clone()
             };
-            for index in (0..count).filter(|i| unbudgeted(*i)) {
+            for index in (0..count).filter(|i| unbudgeted[*i]) {
                 slots[index] = Some(self.run_one(index, self.engines.at(index), &bounded, observe));
             }
         }
@@ -244,9 +247,9 @@ impl CaseRun<'_> {
 
     /// The plan a tie-breaker runs: without a budget, only the steps the
     /// engines with one ended.
-    fn plan_for(&self, engine: &dyn Engine, names: &[&str], runs: &[EngineRun]) -> Plan {
+    fn plan_for(&self, engine: &dyn Engine, names: &[&str], runs: &[EngineRun]) -> Cow<'_, Plan> {
         if !runs_unbudgeted(engine.name()) {
-            return self.plan.clone();
+            return Cow::Borrowed(self.plan);
         }
         let budgeted = names
             .iter()
@@ -254,10 +257,10 @@ impl CaseRun<'_> {
             .filter(|(name, _)| !runs_unbudgeted(name))
             .map(|(_, run)| run)
             .collect();
-        Plan {
+        Cow::Owned(Plan {
             horizon: horizon(self.plan, budgeted, self.majority),
             ..self.plan.clone()
-        }
+        })
     }
 
     /// Whether `engine`'s refusal of the module is expected.
