@@ -171,12 +171,16 @@ pub struct DashboardConfig {
     /// Where `crosscheck run` serves it (`host:port`); empty: not at all.
     /// `crosscheck serve --address` overrides it.
     pub address: String,
+    /// Host names requests may name besides the loopback names and the
+    /// address served on (the `Host` header; `serve --allow-host` adds).
+    pub allow_hosts: Vec<String>,
 }
 
 impl Default for DashboardConfig {
     fn default() -> Self {
         DashboardConfig {
             address: "127.0.0.1:8420".into(),
+            allow_hosts: Vec::new(),
         }
     }
 }
@@ -208,8 +212,7 @@ impl Config {
         let mut config = match path {
             None => Config::parse(DEFAULT_CONFIG, DEFAULT_ORIGIN),
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                let text = oracles::config::read_config_file(path)?;
                 Config::parse(&text, &path.display().to_string())
             }
         }?;
@@ -376,6 +379,27 @@ impl Config {
         self.settings.add_rules_of_other_releases();
     }
 
+    /// The configuration's text as a file meant to be shared or kept
+    /// beside findings holds it (bundles, bisection): the store's URL,
+    /// which may carry a password, is left out, and so is any other
+    /// `password` key. A bundle reproduces a finding without the store.
+    pub fn shareable_text(&self) -> String {
+        let Ok(mut table) = self.text.parse::<toml::Table>() else {
+            // Parsed when the configuration loaded; never reached.
+            return "# the configuration could not be written out\n".into();
+        };
+        let mut left_out = Vec::new();
+        strip_secrets(&mut table, "", &mut left_out);
+        let mut text = String::new();
+        if !left_out.is_empty() {
+            text += &format!(
+                "# Left out, as they may hold a password: {}.\n\n",
+                left_out.join(", ")
+            );
+        }
+        text + &toml::to_string(&table).unwrap_or_default()
+    }
+
     /// The number of worker processes to run.
     pub fn workers(&self) -> usize {
         // Bounded by `validate` (`check_workers`).
@@ -411,6 +435,29 @@ pub fn check_workers(key: &str, workers: usize) -> Result<()> {
 
 /// Types one of the daemon's sections, which the library's schema keeps as a
 /// table.
+/// Removes the store's URL and every key naming a password from `table`
+/// (`path` is its place), listing what it removed.
+fn strip_secrets(table: &mut toml::Table, path: &str, left_out: &mut Vec<String>) {
+    let keys: Vec<String> = table.keys().cloned().collect();
+    for key in keys {
+        let place = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        let secret = place == "store.url" || key.to_ascii_lowercase().contains("password");
+        if secret {
+            let empty = table.get(&key).and_then(|v| v.as_str()) == Some("");
+            table.remove(&key);
+            if !empty {
+                left_out.push(format!("[{path}] {key}"));
+            }
+        } else if let Some(toml::Value::Table(inner)) = table.get_mut(&key) {
+            strip_secrets(inner, &place, left_out);
+        }
+    }
+}
+
 fn section<T: DeserializeOwned>(name: &str, table: &toml::Table) -> Result<T> {
     toml::Value::Table(table.clone())
         .try_into()

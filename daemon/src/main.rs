@@ -67,6 +67,12 @@ enum Command {
     /// Build crosscheck against a published Wasmtime release (cached, as
     /// `bisect` does) and print the binary's path.
     BuildRelease(commands::build_release::BuildReleaseArgs),
+    /// Print the SHA-256s that pin a Wasmtime release's C API library
+    /// (its wheel's and the library's), and the source entry to add.
+    CApiPin(commands::c_api_pin::CApiPinArgs),
+    /// Show the configuration in force (`--show`): the file's keys merged
+    /// over the embedded defaults, with the origin of each.
+    Config(commands::config::ConfigArgs),
     /// Run every stored finding again (worker processes, progress bar):
     /// which still reproduce, which are fixed, which changed.
     Replay(commands::replay::ReplayArgs),
@@ -137,7 +143,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Messages may quote names a module chose.
+            eprintln!("error: {}", triage::inert::terminal(&format!("{err:#}")));
             ExitCode::from(commands::EXIT_ERROR)
         }
     }
@@ -155,7 +162,10 @@ fn restore_default_sigpipe() {
 fn run(cli: Cli) -> Result<ExitCode> {
     let config = config::Config::load(cli.config.as_deref())?;
     logging::init(&config.log);
-    if !matches!(cli.command, Command::ServeEngine) {
+    if !matches!(
+        cli.command,
+        Command::ServeEngine | Command::Config(_) | Command::CApiPin(_)
+    ) {
         config.ready_other_releases();
     }
     match cli.command {
@@ -171,6 +181,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Repro(args) => commands::repro::run(&config, args),
         Command::Bisect(args) => commands::bisect::run(&config, args),
         Command::BuildRelease(args) => commands::build_release::run(&config, args),
+        Command::CApiPin(args) => commands::c_api_pin::run(args),
+        Command::Config(args) => commands::config::run(&config, cli.config.as_deref(), args),
         Command::Replay(args) => commands::replay::run(&config, args),
         Command::Report(args) => commands::report::run(&config, args),
         Command::Mark(args) => commands::mark::run(&config, args),

@@ -31,6 +31,7 @@ pub const DEFAULT_ORIGIN: &str = "the embedded default config.toml";
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// `[matrix]`.
+    #[serde(default)]
     pub matrix: MatrixConfig,
     /// `[generator]`.
     #[serde(default)]
@@ -75,7 +76,7 @@ impl Settings {
                         refuse_moved_keys(cost).with_context(invalid)?;
                     }
                 }
-                return Err(err).with_context(invalid);
+                return Err(without_secrets(text, err)).with_context(invalid);
             }
         };
         settings.triage.validate().with_context(invalid)?;
@@ -94,12 +95,8 @@ impl Settings {
             None => Settings::parse(DEFAULT_CONFIG, DEFAULT_ORIGIN),
             Some(path) => {
                 let path = std::path::PathBuf::from(path);
-                let text = std::fs::read_to_string(&path).with_context(|| {
-                    format!(
-                        "cannot read {} (named by {CONFIG_VARIABLE})",
-                        path.display()
-                    )
-                })?;
+                let text = read_config_file(&path)
+                    .with_context(|| format!("named by {CONFIG_VARIABLE}"))?;
                 Settings::parse(&text, &path.display().to_string())
             }
         }
@@ -141,11 +138,60 @@ impl Settings {
     }
 }
 
+/// The largest configuration file read.
+const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
+/// Reads a configuration file: a regular file of at most 16 MiB, UTF-8.
+pub fn read_config_file(path: &std::path::Path) -> Result<String> {
+    let bytes = crate::case::module_file::read_regular_file(path, MAX_CONFIG_BYTES)
+        .context("cannot read the config file")?;
+    String::from_utf8(bytes)
+        .with_context(|| format!("config file {} is not UTF-8 text", path.display()))
+}
+
+/// Whether a line of configuration may hold a secret: the store's URL (a
+/// password in its user part, `?password=` or `password=` words) or any
+/// key that names a password.
+fn may_hold_secret(line: &str) -> bool {
+    let line = line.trim_start().to_ascii_lowercase();
+    line.starts_with("url") || line.contains("password") || line.contains("://")
+}
+
+/// A TOML error as a message that never quotes a secret: TOML's own
+/// message shows the offending line, so when that line may hold a
+/// password only its number and what is wrong with it are said.
+pub fn without_secrets(text: &str, err: toml::de::Error) -> anyhow::Error {
+    let Some(span) = err.span() else {
+        return err.into();
+    };
+    let line_start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    if !may_hold_secret(&text[line_start..line_end]) {
+        return err.into();
+    }
+    let number = text[..line_start].matches('\n').count() + 1;
+    // The message may quote the value too: only its first line, with any
+    // quoted text left out.
+    let message = err.message().lines().next().unwrap_or_default();
+    let message = match message.find('"') {
+        Some(at) => format!("{}…", &message[..at]),
+        None => message.to_string(),
+    };
+    anyhow::anyhow!(
+        "TOML error at line {number} (the line is not shown: it may hold a password): {message}"
+    )
+}
+
 /// Bounds of `[generator]`, `[execution]`, `[cost]` and `[triage]`: the
 /// sections of the library.
 fn check_bounds(settings: &Settings) -> Result<()> {
     check_generator_bounds(&settings.generator)?;
     check_execution_bounds(&settings.execution)?;
+    check_cost_bounds(&settings.cost)?;
     let c = &settings.cost;
     within("cost.remeasure", c.remeasure, 0..=20)?;
     within("cost.scaling.steps", c.scaling.steps, 2..=16)?;
@@ -156,6 +202,35 @@ fn check_bounds(settings: &Settings) -> Result<()> {
     within("triage.drain_seconds", t.drain_seconds, 0..=86_400)?;
     Ok(())
 }
+
+/// The float keys of `[cost]`: a NaN or an infinity would make every
+/// comparison false (no finding ever) or true (a finding on every correct
+/// module), so each is bounded by its meaning.
+fn check_cost_bounds(c: &CostLimits) -> Result<()> {
+    // A ratio below 1 calls an engine slower than itself.
+    const RATIO: std::ops::RangeInclusive<f64> = 1.0..=1e9;
+    within("cost.compile.seconds", c.compile.seconds, 0.001..=86_400.0)?;
+    within("cost.compile.time_ratio", c.compile.time_ratio, RATIO)?;
+    within("cost.compile.memory_ratio", c.compile.memory_ratio, RATIO)?;
+    within("cost.perf.ratio", c.perf.ratio, RATIO)?;
+    within("cost.outliers.ratio", c.outliers.ratio, RATIO)?;
+    within(
+        "cost.outliers.deviations",
+        c.outliers.deviations,
+        0.0..=1000.0,
+    )?;
+    within("cost.releases.time_ratio", c.releases.time_ratio, RATIO)?;
+    within("cost.releases.memory_ratio", c.releases.memory_ratio, RATIO)?;
+    within(
+        "cost.scaling.superlinear",
+        c.scaling.superlinear,
+        SUPERLINEAR_EXPONENTS,
+    )
+}
+
+/// The growth exponents a "superlinear" threshold may take: above linear,
+/// and no higher than any real compile's growth.
+pub const SUPERLINEAR_EXPONENTS: std::ops::RangeInclusive<f64> = 1.0..=10.0;
 
 fn check_generator_bounds(g: &GeneratorConfig) -> Result<()> {
     within(
@@ -286,7 +361,7 @@ mod tests {
         assert_eq!(settings.execution, ExecutionConfig::default());
         assert_eq!(settings.cost, CostLimits::default());
         assert_eq!(settings.triage, TriageConfig::default());
-        assert_eq!(settings.matrix.oracle, "wasmi");
+        assert_eq!(settings.matrix, MatrixConfig::default());
         // The newest release runs through its C API library, which the
         // daemon fetches (`daemon/tests/c_api.rs`): the rest builds here.
         let mut linked = settings.clone();

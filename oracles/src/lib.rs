@@ -21,6 +21,7 @@ pub mod engine;
 pub mod judge;
 pub mod pipeline;
 pub mod profile;
+pub mod temp;
 pub mod triage;
 pub mod versions;
 

@@ -206,13 +206,12 @@ pub(super) fn run_daemon(
     seeds: std::ops::Range<u64>,
     workers: usize,
 ) -> Result<supervisor::RunSummary> {
-    let dir =
-        std::env::temp_dir().join(format!("crosscheck-bench-{}-{workers}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    // Private and unpredictable: the store is created inside it.
+    let dir = oracles::temp::private_dir("crosscheck-bench-")?;
     // Workers take their configuration from `text`, in which only the store
     // differs; they never touch the store.
     let mut daemon_config = config.clone();
-    daemon_config.store.data_dir = dir.clone();
+    daemon_config.store.data_dir = dir.path().to_path_buf();
     daemon_config.daemon.first_seed = seeds.start;
     let limits = RunLimits {
         duration: None,
@@ -225,6 +224,6 @@ pub(super) fn run_daemon(
         &crate::process::stop_signals::StopSignals::inert(),
         None,
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     summary
 }

@@ -49,7 +49,7 @@ pub fn run(config: &Config, args: BisectArgs) -> Result<ExitCode> {
     // Every release judges with this configuration (the same source reads
     // it the same way).
     let config_file = work.join("config.toml");
-    std::fs::write(&config_file, &config.text)?;
+    std::fs::write(&config_file, config.shareable_text())?;
     // A compile outlier is judged against the distribution it was found by.
     let baseline = work.join("baseline.json");
     std::fs::write(&baseline, serde_json::to_string(&store.baseline()?)?)?;

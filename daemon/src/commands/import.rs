@@ -10,7 +10,7 @@ use crate::triage::shrinker::triage;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use oracles::case::generate::{fuzz_input_seed, generate_from_fuzz_input};
-use oracles::case::module_file::module_from_bytes;
+use oracles::case::module_file::{module_from_bytes, read_regular_file, MAX_MODULE_BYTES};
 use oracles::ModuleInfo;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -44,10 +44,13 @@ struct Imported {
 /// Runs the command. Exit status 0 when every file was imported (whether or
 /// not it is a finding), 2 when some could not be.
 pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
-    let files = files_in(&args.paths)?;
+    let (files, bad) = files_in(&args.paths);
+    for err in &bad {
+        eprintln!("error: {err:#}");
+    }
     let mut store = Store::open(&config.store)?;
     let mut prober = Prober::new(config);
-    let (mut new, mut hits, mut clean, mut failed) = (Vec::new(), 0, 0, 0);
+    let (mut new, mut hits, mut clean, mut failed) = (Vec::new(), 0, 0, bad.len());
     for file in &files {
         match import_one(config, &mut store, &mut prober, file) {
             Ok(recorded) if recorded.is_empty() => {
@@ -96,6 +99,9 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
         files.len(),
         new.len()
     );
+    for err in &bad {
+        println!("not imported: {err:#}");
+    }
     Ok(if failed > 0 {
         ExitCode::from(super::EXIT_ERROR)
     } else {
@@ -141,38 +147,73 @@ fn shrink_new(
 }
 
 /// The files named, directories expanded one level (sorted), hidden
-/// files skipped.
-fn files_in(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+/// files skipped; and, apart, each path that cannot be imported with why
+/// (missing, unreadable, an empty directory), so that the rest still is.
+fn files_in(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<anyhow::Error>) {
     let mut files = Vec::new();
+    let mut bad = Vec::new();
     for path in paths {
-        let meta =
-            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-        if !meta.is_dir() {
-            files.push(path.clone());
-            continue;
+        match files_of(path) {
+            Ok(found) => files.extend(found),
+            Err(e) => bad.push(e),
         }
-        let mut entries = std::fs::read_dir(path)
-            .with_context(|| format!("cannot list {}", path.display()))?
-            .map(|entry| entry.map(|e| e.path()))
-            .collect::<std::io::Result<Vec<_>>>()
-            .with_context(|| format!("cannot list {}", path.display()))?;
-        entries.retain(|p| {
-            p.is_file()
-                && !p
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with('.'))
-        });
-        if entries.is_empty() {
-            bail!(
-                "{} holds no file to import (an empty directory, or only hidden files)",
-                path.display()
-            );
-        }
-        entries.sort();
-        files.extend(entries);
     }
-    Ok(files)
+    (files, bad)
+}
+
+/// The files one named path stands for.
+fn files_of(path: &Path) -> Result<Vec<PathBuf>> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut entries = std::fs::read_dir(path)
+        .with_context(|| format!("cannot list {}", path.display()))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()
+        .with_context(|| format!("cannot list {}", path.display()))?;
+    entries.retain(|p| {
+        p.is_file()
+            && !p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+    });
+    if entries.is_empty() {
+        bail!(
+            "{} holds no file to import (an empty directory, or only hidden files)",
+            path.display()
+        );
+    }
+    entries.sort();
+    Ok(entries)
+}
+
+/// The module a file holds: a module as is, a fuzz input turned into its
+/// module; a file named `.wasm` that is not a module, or an empty file, is
+/// refused as such rather than run as a fuzz input.
+fn module_of_file(config: &Config, file: &Path, bytes: &[u8]) -> Result<(Vec<u8>, &'static str)> {
+    if bytes.is_empty() {
+        bail!("{} is empty: not a WebAssembly module", file.display());
+    }
+    if let Some(module) = module_from_bytes(file, bytes) {
+        return Ok((module?, "module"));
+    }
+    if file.extension().is_some_and(|e| e == "wasm") {
+        bail!(
+            "{} is not a valid WebAssembly module (no \\0asm header)",
+            file.display()
+        );
+    }
+    let module =
+        generate_from_fuzz_input(bytes, &config.settings.generator).with_context(|| {
+            format!(
+                "{}: not a module, and no module can be generated from it as a fuzz input",
+                file.display()
+            )
+        })?;
+    Ok((module.wasm, "fuzz input"))
 }
 
 /// Runs one file's case in a worker process and records every finding it
@@ -184,23 +225,11 @@ fn import_one(
     prober: &mut Prober<'_>,
     file: &Path,
 ) -> Result<Vec<Imported>> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = read_regular_file(file, MAX_MODULE_BYTES)?;
     // The file's hash draws the call arguments, so importing it twice
     // counts one hit, and `crosscheck check FILE --seed N` replays it.
     let seed = fuzz_input_seed(&bytes);
-    let (wasm, what) = match module_from_bytes(file, &bytes) {
-        Some(module) => (module?, "module"),
-        None => {
-            let module = generate_from_fuzz_input(&bytes, &config.settings.generator)
-                .with_context(|| {
-                    format!(
-                        "{}: not a module, and no module can be generated from it as a fuzz input",
-                        file.display()
-                    )
-                })?;
-            (module.wasm, "fuzz input")
-        }
-    };
+    let (wasm, what) = module_of_file(config, file, &bytes)?;
     let info = ModuleInfo::parse(&wasm)
         .with_context(|| format!("{} is not a valid WebAssembly module", file.display()))?;
     if info.import_count > 0 {

@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::store::Store;
 use crate::triage::bundle::{markdown, ReportModule};
+use crate::triage::inert;
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;
@@ -21,10 +22,10 @@ pub fn run(config: &Config, args: ReportArgs) -> Result<ExitCode> {
     let store = Store::open_read_only(&config.store)?;
     let f = store.require_finding(args.id)?;
     let module = ReportModule::of(&store, &f)?;
-    print!(
-        "{}",
-        markdown(config, &f, &module, &format!("finding-{}.wasm", f.id))?
-    );
+    let report = markdown(config, &f, &module, &format!("finding-{}.wasm", f.id))?;
+    // Escaped already where the module chose the text; a terminal must
+    // never act on any of it.
+    print!("{}", inert::terminal(&report));
     eprintln!("module to attach: {}", module.path.display());
     Ok(ExitCode::SUCCESS)
 }

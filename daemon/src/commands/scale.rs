@@ -26,8 +26,9 @@ pub struct ScaleArgs {
     #[arg(long, value_name = "NAME")]
     shape: Option<String>,
     /// The first size: the shape's n (default 500), or copies of the
-    /// function body (default 1).
-    #[arg(long)]
+    /// function body (default 1); 1 to 1,000,000, and the largest size
+    /// measured (start × 2^(steps-1)) at most 16,777,216.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     start: Option<u32>,
     /// Sizes measured, each twice the one before (2 to 16).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=16))]
@@ -36,9 +37,26 @@ pub struct ScaleArgs {
     /// 100).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     runs: u32,
-    /// An exponent above this is reported as superlinear.
-    #[arg(long, default_value_t = 1.3)]
+    /// An exponent above this is reported as superlinear (1 to 10).
+    #[arg(long, default_value_t = 1.3, value_parser = superlinear_exponent)]
     superlinear: f64,
+}
+
+/// The largest size a scaling measurement builds: far past any size whose
+/// growth is still in doubt, and a module that fits in memory.
+const MAX_SIZE: u64 = 1 << 24;
+
+/// Parses `--superlinear`: a number within the configuration's bounds for
+/// `[cost.scaling] superlinear` (a NaN would flag nothing).
+fn superlinear_exponent(text: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    oracles::config::SUPERLINEAR_EXPONENTS
+        .contains(&value)
+        .then_some(value)
+        .ok_or_else(|| {
+            let range = oracles::config::SUPERLINEAR_EXPONENTS;
+            format!("must be between {} and {}", range.start(), range.end())
+        })
 }
 
 /// Runs the command. Exit status 1 when some growth is superlinear.
@@ -58,6 +76,13 @@ pub fn run(config: &Config, args: ScaleArgs) -> Result<ExitCode> {
         (None, None) => unreachable!("clap requires a file or a shape"),
     };
     let start = args.start.unwrap_or(subject.default_start()).max(1);
+    let largest = u64::from(start) << (args.steps - 1);
+    if largest > MAX_SIZE {
+        bail!(
+            "--start {start} with --steps {} would measure sizes up to {largest}; the largest size is at most {MAX_SIZE} (a smaller --start or fewer --steps)",
+            args.steps
+        );
+    }
     let matrix = config.settings.matrix()?;
     let growth = measure(
         &matrix,

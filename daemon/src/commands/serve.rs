@@ -13,6 +13,12 @@ pub struct ServeArgs {
     /// picks a free one).
     #[arg(long)]
     address: Option<String>,
+    /// A host name the dashboard answers for besides the loopback names
+    /// and the address it serves on (the name a proxy or a browser uses);
+    /// repeat for more. Requests naming any other host are refused, so a
+    /// web page cannot reach the dashboard by rebinding its own name.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
 }
 
 /// Serves until SIGINT or SIGTERM.
@@ -25,7 +31,9 @@ pub fn run(config: &Config, args: ServeArgs) -> Result<ExitCode> {
     if address.is_empty() {
         anyhow::bail!("no address: [dashboard] address is empty and --address was not given");
     }
-    let bound = crate::dashboard::start(config, &address)?;
+    let mut config = config.clone();
+    config.dashboard.allow_hosts.extend(args.allow_hosts);
+    let bound = crate::dashboard::start(&config, &address)?;
     // Scripts (and the tests) read the address from this line.
     println!("serving {} on http://{bound}/", store.location());
     drop(store);

@@ -3,7 +3,7 @@
 //! data directory (SQLite) or a `postgres://` URL.
 
 use crate::config::Config;
-use crate::store::Store;
+use crate::store::{redact, Store};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
@@ -31,14 +31,25 @@ enum StoreAction {
     },
 }
 
+/// A store as messages name it: its directory, or its URL without the
+/// password.
+fn shown(store: &crate::config::StoreConfig) -> String {
+    if store.url.is_empty() {
+        store.data_dir.display().to_string()
+    } else {
+        redact(&store.url)
+    }
+}
+
 /// Runs the command.
 pub fn run(config: &Config, args: StoreArgs) -> Result<ExitCode> {
     match args.action {
         StoreAction::Copy { from, to } => {
-            let source = Store::open_read_only(&config.store.named(&from))
-                .with_context(|| format!("opening the store to copy, {from}"))?;
-            let target = Store::open(&config.store.named(&to))
-                .with_context(|| format!("opening the store to copy into, {to}"))?;
+            let (from_store, to_store) = (config.store.named(&from), config.store.named(&to));
+            let source = Store::open_read_only(&from_store)
+                .with_context(|| format!("opening the store to copy, {}", shown(&from_store)))?;
+            let target = Store::open(&to_store)
+                .with_context(|| format!("opening the store to copy into, {}", shown(&to_store)))?;
             let copied = source.copy_into(&target)?;
             println!(
                 "copied {} into {}: {}",

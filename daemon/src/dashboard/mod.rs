@@ -9,6 +9,7 @@
 
 mod api;
 mod chart;
+mod guard;
 mod metrics;
 mod pages;
 mod state;
@@ -39,6 +40,7 @@ pub fn start(config: &Config, address: &str) -> Result<SocketAddr> {
     let state = Arc::new(Shared {
         config: config.clone(),
     });
+    let allowed = guard::AllowedHosts::new(bound, &config.dashboard.allow_hosts);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()
@@ -54,16 +56,43 @@ pub fn start(config: &Config, address: &str) -> Result<SocketAddr> {
                         return;
                     }
                 };
-                if let Err(err) = axum::serve(listener, router(state)).await {
-                    tracing::error!("dashboard stopped: {err}");
-                }
+                serve(listener, router(state, allowed)).await;
             })
         })
         .context("starting the dashboard thread")?;
     Ok(bound)
 }
 
-fn router(state: State) -> Router {
+/// Accepts connections for ever, at most [`guard::MAX_CONNECTIONS`] at
+/// once, each with a time limit on its headers and on its whole life.
+async fn serve(listener: tokio::net::TcpListener, router: Router) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(guard::MAX_CONNECTIONS));
+    loop {
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(err) => {
+                // Out of descriptors, say: wait rather than spin.
+                tracing::warn!("dashboard: accepting a connection: {err}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(guard::HEADER_TIMEOUT)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(guard::CONNECTION_LIFETIME, connection).await;
+            drop(slot);
+        });
+    }
+}
+
+fn router(state: State, allowed: guard::AllowedHosts) -> Router {
     Router::new()
         .route("/", get(pages::overview))
         .route("/findings", get(pages::findings))
@@ -77,6 +106,9 @@ fn router(state: State) -> Router {
         .route("/metrics", get(metrics::metrics))
         .fallback(not_found)
         .layer(axum::middleware::map_response(harden))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            guard::check_host(allowed.clone(), request, next)
+        }))
         .with_state(state)
 }
 

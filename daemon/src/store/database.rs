@@ -185,7 +185,7 @@ impl Store {
         let dir = &config.data_dir;
         match config.url() {
             Some(url) => {
-                let cache = std::fs::create_dir_all(dir.join("artifacts"))
+                let cache = create_private_dirs(dir)
                     .with_context(|| format!("cannot create the module cache {}", dir.display()));
                 if access != Access::Read {
                     cache?;
@@ -218,8 +218,9 @@ impl Store {
 
     /// Opens the SQLite store in `dir`, creating it if needed.
     pub fn open_dir(dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(dir.join("artifacts"))
+        create_private_dirs(dir)
             .with_context(|| format!("cannot create the store directory {}", dir.display()))?;
+        make_private(&dir.join(DB_FILE))?;
         Store::open_file(dir, true)
     }
 
@@ -231,6 +232,7 @@ impl Store {
                 dir.display()
             );
         }
+        make_private(&dir.join(DB_FILE))?;
         Store::open_file(dir, false)
     }
 
@@ -483,6 +485,55 @@ const PG_VERSION_TABLE: &str = "crosscheck_schema";
 
 /// Checks and brings a PostgreSQL store's schema up to date, under an
 /// advisory lock: daemons of a fleet starting together create it once.
+/// Creates the store's directory and its module directory, owner-only
+/// (mode 0700) where they are new, and makes an existing module
+/// directory owner-only: the store holds every finding's module, which
+/// is nobody else's to read.
+fn create_private_dirs(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let artifacts = dir.join("artifacts");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&artifacts)?;
+    let mode = std::fs::metadata(&artifacts)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(&artifacts, std::fs::Permissions::from_mode(mode & 0o700))?;
+    }
+    Ok(())
+}
+
+/// Creates the SQLite file owner-only (mode 0600) before SQLite opens it,
+/// or makes an existing one (and its journal files, which SQLite creates
+/// with the database's mode) owner-only.
+fn make_private(db: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(db);
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            for suffix in ["", "-wal", "-shm"] {
+                let path = PathBuf::from(format!("{}{suffix}", db.display()));
+                let Ok(meta) = std::fs::metadata(&path) else {
+                    continue;
+                };
+                let mode = meta.permissions().mode();
+                if mode & 0o077 != 0 {
+                    // The owner's bits kept: a read-only store stays one.
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o700))
+                        .with_context(|| format!("cannot make {} owner-only", path.display()))?;
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot create the store {}", db.display())),
+    }
+}
+
 fn open_postgres(db: &Db, location: &str, create: bool) -> Result<()> {
     let has_table = |name: &str| -> Result<bool> {
         Ok(db.value::<i64>(

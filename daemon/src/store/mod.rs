@@ -29,3 +29,4 @@ pub use groups::{Group, GroupKey};
 pub use health::{HitRow, Window};
 pub use progress::{Counters, Run, SeedRange};
 pub use scaling::ScalingCheck;
+pub use sql::redact;

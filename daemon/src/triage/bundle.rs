@@ -6,13 +6,14 @@
 
 use crate::config::Config;
 use crate::store::{Finding, Store};
-use crate::triage::command_line;
+use crate::triage::{command_line, inert};
 use anyhow::{Context, Result};
 use oracles::engine::id::releases_named_in;
 use oracles::engine::other_version::build_of;
 use oracles::engine::WasmtimeVariant;
 use serde_json::json;
 use std::fmt::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Longest WAT put into a report, in lines; the module file has the rest.
@@ -119,9 +120,52 @@ pub fn default_dir(config: &Config, id: i64) -> PathBuf {
         .join(format!("finding-{id}"))
 }
 
-/// Writes the finding's bundle into `dir` (created, files replaced).
+/// Writes the finding's bundle into `dir`, whole or not at all: the files
+/// are written into a private directory beside it, which then takes its
+/// place (an earlier bundle there, or an empty directory, is replaced).
 pub fn write(config: &Config, store: &Store, f: &Finding, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let parent = match dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let staging = oracles::temp::private_dir_in(parent, ".bundle-")?;
+    write_files(config, store, f, staging.path())?;
+    // A bundle is meant to be handed on: readable like any directory.
+    std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))?;
+    make_room(dir)?;
+    let staged = staging.keep();
+    std::fs::rename(&staged, dir).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&staged);
+        anyhow::Error::new(e).context(format!("cannot move the bundle into {}", dir.display()))
+    })
+}
+
+/// Removes what stands at `dir` if it is an empty directory or an earlier
+/// bundle; anything else is refused.
+fn make_room(dir: &Path) -> Result<()> {
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return Ok(());
+    };
+    if !meta.is_dir() {
+        anyhow::bail!("{} exists and is not a directory", dir.display());
+    }
+    if std::fs::remove_dir(dir).is_ok() {
+        return Ok(());
+    }
+    if dir.join("finding.json").is_file() && dir.join("repro.sh").is_file() {
+        return std::fs::remove_dir_all(dir)
+            .with_context(|| format!("cannot replace the bundle in {}", dir.display()));
+    }
+    anyhow::bail!(
+        "{} holds files that are not a bundle: refused",
+        dir.display()
+    )
+}
+
+/// The bundle's files, into `dir`.
+fn write_files(config: &Config, store: &Store, f: &Finding, dir: &Path) -> Result<()> {
     let put = |name: &str, bytes: &[u8]| {
         let path = dir.join(name);
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
@@ -148,7 +192,7 @@ pub fn write(config: &Config, store: &Store, f: &Finding, dir: &Path) -> Result<
         repro_script(config, f, file, &module.wasm).as_bytes(),
     )?;
     set_executable(&dir.join("repro.sh"))?;
-    put("config.toml", config.text.as_bytes())?;
+    put("config.toml", config.shareable_text().as_bytes())?;
     Ok(())
 }
 
@@ -173,12 +217,17 @@ fn markdown_heading(out: &mut String, f: &Finding, module: &ReportModule) -> Res
     if f.kind == oracles::judge::kind::FindingKind::Breach {
         writeln!(out, "{SECURITY_NOTICE}")?;
     }
-    writeln!(out, "### {}: {}\n", f.kind, f.signature)?;
+    writeln!(
+        out,
+        "### {}: {}\n",
+        f.kind,
+        inert::markdown_text(&f.signature)
+    )?;
     if let Some(suspect) = &f.suspect {
-        writeln!(out, "**Attribution:** {suspect}.\n")?;
+        writeln!(out, "**Attribution:** {}.\n", inert::markdown_text(suspect))?;
     }
     if let Some(trigger) = &module.trigger {
-        writeln!(out, "**Trigger:** {trigger}.\n")?;
+        writeln!(out, "**Trigger:** {}.\n", inert::markdown_text(trigger))?;
     }
     if let Some(bisection) = &module.bisection {
         writeln!(
@@ -208,16 +257,16 @@ fn markdown_heading(out: &mut String, f: &Finding, module: &ReportModule) -> Res
 fn markdown_what_happens(out: &mut String, f: &Finding, module: &ReportModule) -> Result<()> {
     writeln!(
         out,
-        "#### What happens\n\n```text\n{}\n```\n",
-        f.summary.trim_end()
+        "#### What happens\n\n{}",
+        inert::fenced("text", &f.summary)
     )?;
     if let Some(rule) = &module.rule {
         writeln!(
             out,
-            "#### The rule it aimed at\n\nThe module was generated to exercise Cranelift rule `{}` of cranelift-codegen {}:\n\n```lisp\n{}\n```\n",
+            "#### The rule it aimed at\n\nThe module was generated to exercise Cranelift rule `{}` of cranelift-codegen {}:\n\n{}",
             rule.id,
             rule.cranelift,
-            rule.text.trim_end()
+            inert::fenced("lisp", &rule.text)
         )?;
     }
     if let Some(shape) = &module.shape {
@@ -234,7 +283,7 @@ fn markdown_what_happens(out: &mut String, f: &Finding, module: &ReportModule) -
             "#### One setting changed\n\nThe shrunk module run again with one setting of the suspected engine changed, against the other side:\n"
         )?;
         for line in flips.lines() {
-            writeln!(out, "- {line}")?;
+            writeln!(out, "- {}", inert::markdown_text(line))?;
         }
         writeln!(out)?;
     }
@@ -254,18 +303,18 @@ fn markdown_module(out: &mut String, f: &Finding, module: &ReportModule, file: &
     )?;
     let wat = wat_of(&module.wasm);
     let lines: Vec<&str> = wat.lines().collect();
-    writeln!(out, "```wat")?;
+    let mut shown = String::new();
     for line in lines.iter().take(WAT_LINES) {
-        writeln!(out, "{line}")?;
+        writeln!(shown, "{line}")?;
     }
     if lines.len() > WAT_LINES {
         writeln!(
-            out,
+            shown,
             ";; ... {} more lines in {file}",
             lines.len() - WAT_LINES
         )?;
     }
-    writeln!(out, "```\n")?;
+    writeln!(out, "{}", inert::fenced("wat", &shown))?;
     Ok(())
 }
 
@@ -277,12 +326,20 @@ fn markdown_reproduction(
     module: &ReportModule,
     file: &str,
 ) -> Result<()> {
-    writeln!(out, "#### Reproduction\n\n```sh")?;
+    let mut commands = String::new();
     for (engine, command) in wasmtime_commands(config, f, file, &module.wasm) {
-        writeln!(out, "# {engine}\n{command}")?;
+        writeln!(commands, "# {engine}\n{command}")?;
     }
-    writeln!(out, "# all engines, compared\n{}", check_command(f, file))?;
-    writeln!(out, "```\n")?;
+    writeln!(
+        commands,
+        "# all engines, compared\n{}",
+        check_command(f, file)
+    )?;
+    writeln!(
+        out,
+        "#### Reproduction\n\n{}",
+        inert::fenced("sh", &commands)
+    )?;
     writeln!(out, "Engine settings:\n")?;
     for (name, settings) in engine_settings(config)? {
         writeln!(out, "- `{name}`: {settings}")?;
@@ -395,7 +452,7 @@ fn repro_script(config: &Config, f: &Finding, file: &str, wasm: &[u8]) -> String
         out,
         "# Finding {}: {}\n# Every engine, compared (exit status 1: the finding reproduces).\n# CROSSCHECK names the binary if it is not on PATH.\ncd \"$(dirname \"$0\")\"\n\"${{CROSSCHECK:-crosscheck}}\" --config config.toml {}\n",
         f.id,
-        f.signature.replace('\n', " "),
+        inert::one_line(&f.signature),
         check_command(f, file).trim_start_matches("crosscheck ")
     );
     let _ = writeln!(out, "# The same module on one Wasmtime variant at a time:");
@@ -535,7 +592,6 @@ fn invoked_call(summary: &str, exports: &[String]) -> Option<(String, Vec<String
 }
 
 fn set_executable(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
         .with_context(|| format!("cannot make {} executable", path.display()))
 }

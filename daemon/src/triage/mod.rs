@@ -9,5 +9,6 @@
 
 pub mod bundle;
 pub mod command_line;
+pub mod inert;
 pub mod scaling_checks;
 pub mod shrinker;

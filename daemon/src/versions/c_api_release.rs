@@ -10,6 +10,7 @@
 //! is the code embedders load.
 
 use anyhow::{anyhow, bail, Context, Result};
+use oracles::engine::c_api::pinned::{self, PinnedRelease};
 use oracles::engine::c_api::CApiEngine;
 use oracles::engine::other_version::{c_api_cache, LIBRARY_FILE};
 use oracles::engine::{ExecutionConfig, EMBEDDER_DEFAULT};
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Where the library sits inside a wheel for x86-64 Linux.
-const LIBRARY_IN_WHEEL: &str = "wasmtime/linux-x86_64/_libwasmtime.so";
+pub const LIBRARY_IN_WHEEL: &str = "wasmtime/linux-x86_64/_libwasmtime.so";
 
 /// A fetched release: its library and exact version.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,66 +30,109 @@ pub struct CApiRelease {
     pub version: String,
 }
 
-/// The C API library of the newest release of Wasmtime `major`: the cached
-/// one, else fetched (with `refetch`, fetched again).
+/// The C API library of the pinned release of Wasmtime `major`
+/// (`oracles::engine::c_api::pinned`): the cached one, else fetched (with
+/// `refetch`, fetched again). Nothing fetched is kept unless the wheel and
+/// the library hash to the pinned SHA-256s.
 pub fn fetch(major: u64, refetch: bool) -> Result<CApiRelease> {
-    let dir = c_api_cache().join(format!("wasmtime-{major}"));
+    let pin = pinned::of_major(major)?;
     if !refetch {
         if let Some((library, version)) = oracles::engine::other_version::c_api_library_of(major) {
             return Ok(CApiRelease { library, version });
         }
     }
-    let parent = c_api_cache();
-    std::fs::create_dir_all(&parent)
-        .with_context(|| format!("creating the C API cache {}", parent.display()))?;
+    let parent = private_cache()?;
+    let dir = parent.join(format!("wasmtime-{major}"));
     // Fetched beside its place and renamed into it: processes fetching the
     // same release at once (tests, workers) never see half a library.
-    let staging = parent.join(format!(".fetching-{major}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging)?;
-    let fetched = download_and_extract(major, &staging);
-    let release = match fetched {
-        Ok(version) => version,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-    };
-    if refetch {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    match std::fs::rename(&staging, &dir) {
-        Ok(()) => {}
+    let staging = oracles::temp::private_dir_in(&parent, &format!(".fetching-{major}-"))?;
+    download_and_extract(pin, staging.path())?;
+    // Whatever stands there is not the pinned release (or is fetched again).
+    let _ = std::fs::remove_dir_all(&dir);
+    let staged = staging.keep();
+    if let Err(e) = std::fs::rename(&staged, &dir) {
+        let _ = std::fs::remove_dir_all(&staged);
         // Another process put the same release there first.
-        Err(_) if dir.join(LIBRARY_FILE).is_file() => {
-            let _ = std::fs::remove_dir_all(&staging);
-        }
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
+        if oracles::engine::other_version::c_api_library_of(major).is_none() {
             return Err(e).with_context(|| format!("moving the library into {}", dir.display()));
         }
     }
-    let library = dir.join(LIBRARY_FILE);
-    let version = std::fs::read_to_string(dir.join("version"))
-        .with_context(|| format!("reading {}/version", dir.display()))?
-        .trim()
-        .to_string();
-    if version != release {
-        tracing::debug!("Wasmtime {release} was fetched while {version} was put there first");
-    }
-    Ok(CApiRelease { library, version })
+    Ok(CApiRelease {
+        library: dir.join(LIBRARY_FILE),
+        version: pin.version.to_string(),
+    })
 }
 
-/// Downloads the newest wheel of `major` into `dir`, extracts its library
-/// and checks that it runs; returns the version.
-fn download_and_extract(major: u64, dir: &Path) -> Result<String> {
+/// The cache directory, created owner-only (mode 0700) if it is missing.
+fn private_cache() -> Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let cache = c_api_cache()?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&cache)
+        .with_context(|| format!("creating the C API cache {}", cache.display()))?;
+    Ok(cache)
+}
+
+/// Downloads `pin`'s wheel into `dir` in pip's hash-checking mode,
+/// checks both hashes and that the library runs, and leaves the library
+/// and its `version` there.
+fn download_and_extract(pin: &PinnedRelease, dir: &Path) -> Result<()> {
     let wheels = dir.join("wheel");
-    let requirement = format!("wasmtime>={major},<{}", major + 1);
-    let output = Command::new("python3")
-        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
+    let wheel = download_wheel(&pin.version, Some(pin.wheel_sha256), &wheels)?;
+    let wheel_sha256 = sha256_of_file(&wheel)?;
+    if wheel_sha256 != pin.wheel_sha256 {
+        bail!(
+            "the wheel {} has SHA-256 {wheel_sha256}, but Wasmtime {} is pinned to {}: refused",
+            wheel.display(),
+            pin.version,
+            pin.wheel_sha256
+        );
+    }
+    let library = dir.join(LIBRARY_FILE);
+    extract_library(&wheel, &library)?;
+    std::fs::remove_dir_all(&wheels)?;
+    // Hashed before anything loads it, then loaded: a library that lacks a
+    // function crosscheck calls, or refuses the embedders' configuration,
+    // is refused here rather than at every case.
+    CApiEngine::open(
+        &library,
+        pin.version,
+        EMBEDDER_DEFAULT,
+        &ExecutionConfig::default(),
+        EMBEDDER_DEFAULT,
+    )
+    .with_context(|| format!("checking the C API library of Wasmtime {}", pin.version))?;
+    std::fs::write(dir.join("version"), pin.version)?;
+    Ok(())
+}
+
+/// Downloads the x86-64 Linux wheel of Wasmtime `version` into `dest`
+/// with pip; with `sha256`, in pip's hash-checking mode, so that pip
+/// itself refuses any other file.
+pub fn download_wheel(version: &str, sha256: Option<&str>, dest: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
+    let mut pip = Command::new("python3");
+    pip.args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
         .arg("--dest")
-        .arg(&wheels)
-        .arg(&requirement)
+        .arg(dest);
+    let requirement = match sha256 {
+        Some(sha256) => {
+            let file = dest.join("requirements.txt");
+            std::fs::write(
+                &file,
+                format!("wasmtime=={version} --hash=sha256:{sha256}\n"),
+            )?;
+            pip.arg("--require-hashes").arg("-r").arg(&file);
+            format!("wasmtime=={version} (pinned by SHA-256)")
+        }
+        None => {
+            pip.arg(format!("wasmtime=={version}"));
+            format!("wasmtime=={version}")
+        }
+    };
+    let output = pip
         .output()
         .context("starting `python3 -m pip` (crosscheck fetches Wasmtime's C API library with pip: install Python 3 with pip)")?;
     if !output.status.success() {
@@ -98,25 +142,21 @@ fn download_and_extract(major: u64, dir: &Path) -> Result<String> {
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    let wheel = std::fs::read_dir(&wheels)?
+    let wheel = std::fs::read_dir(dest)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .find(|path| path.extension().is_some_and(|e| e == "whl"))
         .ok_or_else(|| anyhow!("pip downloaded no wheel of {requirement}"))?;
-    let version = version_of_wheel(&wheel)?;
-    extract_library(&wheel, &dir.join(LIBRARY_FILE))?;
-    std::fs::remove_dir_all(&wheels)?;
-    // A library that lacks a function crosscheck calls, or refuses the
-    // embedders' configuration, is refused here rather than at every case.
-    CApiEngine::open(
-        &dir.join(LIBRARY_FILE),
-        &version,
-        EMBEDDER_DEFAULT,
-        &ExecutionConfig::default(),
-        EMBEDDER_DEFAULT,
-    )
-    .with_context(|| format!("checking the C API library of Wasmtime {version}"))?;
-    std::fs::write(dir.join("version"), &version)?;
-    Ok(version)
+    let got = version_of_wheel(&wheel)?;
+    if got != version {
+        bail!("pip downloaded {} for {requirement}", wheel.display());
+    }
+    Ok(wheel)
+}
+
+/// The SHA-256 of a file, in lowercase hex.
+pub fn sha256_of_file(path: &Path) -> Result<String> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    pinned::sha256_of(file).with_context(|| format!("reading {}", path.display()))
 }
 
 /// The version in a wheel's file name (`wasmtime-51.0.0-py3-none-...`).
@@ -134,7 +174,7 @@ fn version_of_wheel(wheel: &Path) -> Result<String> {
 }
 
 /// Writes the library inside `wheel` to `to`.
-fn extract_library(wheel: &Path, to: &Path) -> Result<()> {
+pub fn extract_library(wheel: &Path, to: &Path) -> Result<()> {
     let file =
         std::fs::File::open(wheel).with_context(|| format!("opening {}", wheel.display()))?;
     let mut archive = zip::ZipArchive::new(file)

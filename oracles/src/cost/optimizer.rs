@@ -6,7 +6,7 @@
 //! global counter stored in every iteration) shows as a smaller one.
 
 use crate::engine::{Budget, WasmtimeVariant};
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 /// Instruction counts over a module's functions' CLIF.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,38 +35,13 @@ pub fn clif_counts(wasm: &[u8], opt_none: bool, budget: Budget) -> Result<ClifCo
         budget,
         ..WasmtimeVariant::embedder_default()
     };
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "crosscheck-optimizer-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let counted = compile_and_count(&variant, wasm, &dir);
-    let _ = std::fs::remove_dir_all(&dir);
-    counted
-}
-
-fn compile_and_count(
-    variant: &WasmtimeVariant,
-    wasm: &[u8],
-    dir: &std::path::Path,
-) -> Result<ClifCounts> {
-    crate::engine::compile_writing_clif(variant, wasm, dir)?;
     let mut counts = ClifCounts::default();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        // Functions of the module, not the host's trampolines.
-        if !name.contains("--function[") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        counts += count(&text);
+    // Functions of the module, not the host's trampolines.
+    for file in crate::engine::clif_of_variant(&variant, wasm)?
+        .iter()
+        .filter(|f| f.name.contains("--function["))
+    {
+        counts += count(&file.text);
     }
     Ok(counts)
 }

@@ -15,8 +15,10 @@ use std::sync::OnceLock;
 #[serde(deny_unknown_fields)]
 pub struct MatrixConfig {
     /// The reference engine.
+    #[serde(default = "default_oracle")]
     pub oracle: String,
     /// The engines compared with the oracle.
+    #[serde(default = "default_engines")]
     pub engines: Vec<String>,
     /// Engines of other implementation families, run only on a case whose
     /// engines disagree, to tell which side is right (`engine::family`).
@@ -31,6 +33,39 @@ pub struct MatrixConfig {
     /// the previous release as the reference of a release candidate.
     #[serde(default)]
     pub reference_release: Option<u64>,
+}
+
+impl Default for MatrixConfig {
+    fn default() -> Self {
+        MatrixConfig {
+            oracle: default_oracle(),
+            engines: default_engines(),
+            tie_breakers: default_tie_breakers(),
+            proposal_engines: default_proposal_engines(),
+            reference_release: None,
+        }
+    }
+}
+
+/// The interpreter, the one engine that shares no code with Wasmtime.
+pub fn default_oracle() -> String {
+    "wasmi".to_string()
+}
+
+/// The embedders' default configuration, Cranelift with explicit checks
+/// (tail calls on and off), signals-based traps, an unbudgeted variant,
+/// the configuration swarm, and the newest release through its C API.
+pub fn default_engines() -> Vec<String> {
+    [
+        "wasmtime-default",
+        "cranelift-tail-explicit",
+        "cranelift-notail-signals",
+        "cranelift-notail-explicit+nofuel",
+        "wasmtime-swarm",
+        "wasmtime-default@51",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 impl MatrixConfig {

@@ -60,7 +60,7 @@ pub fn build_of(major: u64) -> Result<(PathBuf, String)> {
         _ => bail!(
             "no crosscheck built against Wasmtime {major} in {}: run `crosscheck build-release {major}` (minutes) first, or `crosscheck build-release {major} --c-api` (seconds: Wasmtime's published C API library of that release, into {})",
             cache.display(),
-            c_api_cache().display()
+            c_api_cache().map_or_else(|e| format!("{e:#}"), |dir| dir.display().to_string())
         ),
     }
 }
@@ -70,28 +70,36 @@ pub const LIBRARY_FILE: &str = "libwasmtime.so";
 
 /// Where Wasmtime releases' C API libraries (`engine::c_api`) are kept for
 /// every data directory of this user: `$XDG_CACHE_HOME/crosscheck/c-api`
-/// (or `~/.cache/...`), a `wasmtime-<major>/` each holding the library and
-/// its `version`. `CROSSCHECK_C_API_CACHE` overrides it.
-pub fn c_api_cache() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CROSSCHECK_C_API_CACHE") {
-        return PathBuf::from(dir);
+/// (or `$HOME/.cache/...`), a `wasmtime-<major>/` each holding the library
+/// and its `version`. `CROSSCHECK_C_API_CACHE` overrides it. Never a
+/// shared directory such as `/tmp`, where another user could plant a
+/// library: without either variable there is no cache, and the error
+/// says so.
+pub fn c_api_cache() -> Result<PathBuf> {
+    let set = |name| std::env::var_os(name).filter(|value| !value.is_empty());
+    if let Some(dir) = set("CROSSCHECK_C_API_CACHE") {
+        return Ok(PathBuf::from(dir));
     }
-    let base = std::env::var_os("XDG_CACHE_HOME")
+    let base = set("XDG_CACHE_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("crosscheck").join("c-api")
+        .or_else(|| set("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    match base {
+        Some(base) => Ok(base.join("crosscheck").join("c-api")),
+        None => bail!(
+            "neither XDG_CACHE_HOME nor HOME is set, so there is no private cache for Wasmtime's C API libraries (crosscheck never keeps code it loads in a shared directory such as /tmp): set one of them, or CROSSCHECK_C_API_CACHE"
+        ),
+    }
 }
 
-/// The C API library of Wasmtime `major` and its exact version, if it was
-/// fetched into [`c_api_cache`].
+/// The C API library of Wasmtime `major` and its exact version, if the
+/// pinned release of `major` was fetched into [`c_api_cache`] (its bytes
+/// are verified when it is loaded).
 pub fn c_api_library_of(major: u64) -> Option<(PathBuf, String)> {
-    let dir = c_api_cache().join(format!("wasmtime-{major}"));
+    let pin = super::c_api::pinned::of_major(major).ok()?;
+    let dir = c_api_cache().ok()?.join(format!("wasmtime-{major}"));
     let library = dir.join(LIBRARY_FILE);
     let version = std::fs::read_to_string(dir.join("version")).ok()?;
-    library
-        .is_file()
-        .then(|| (library, version.trim().to_string()))
+    (library.is_file() && version.trim() == pin.version).then(|| (library, pin.version.to_string()))
 }
 
 /// Client to the child: one request per line.

@@ -7,44 +7,25 @@
 //! CLIF is final, so for them nothing is claimed.
 
 use anyhow::{Context, Result};
-use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
-use wasmtime::{Config, Engine, Module, OptLevel};
+use std::sync::OnceLock;
+use wasmtime::{Config, OptLevel};
 
 use super::catalog::Catalog;
 use super::wasm_ops::IntCc;
 use super::RuleTarget;
+use crate::engine::compile_for_clif;
 
-/// An engine at one opt level and the directory it writes CLIF to.
-struct ClifEngine {
-    engine: Engine,
-    dir: PathBuf,
-}
-
-/// The two engines, built once per process. The lock serializes the
-/// compiles whose CLIF files are read, as they share their directories;
-/// each directory exists only while one compile's files are read.
-fn engines() -> &'static Mutex<Option<(ClifEngine, ClifEngine)>> {
-    static ENGINES: OnceLock<Mutex<Option<(ClifEngine, ClifEngine)>>> = OnceLock::new();
-    ENGINES.get_or_init(|| {
-        let build = |level, name: &str| -> Option<ClifEngine> {
-            let dir =
-                std::env::temp_dir().join(format!("crosscheck-clif-{}-{name}", std::process::id()));
-            let mut config = Config::new();
-            config.cranelift_opt_level(level);
-            config
-                .wasm_wide_arithmetic(true)
-                .wasm_custom_page_sizes(true)
-                .wasm_memory64(true)
-                .wasm_multi_memory(true);
-            config.emit_clif(&dir);
-            Some(ClifEngine {
-                engine: Engine::new(&config).ok()?,
-                dir,
-            })
-        };
-        Mutex::new(build(OptLevel::None, "none").zip(build(OptLevel::Speed, "speed")))
-    })
+/// The configuration compiled at `level`: Wasmtime's defaults with the
+/// proposals rule-guided modules use.
+fn config_at(level: OptLevel) -> Config {
+    let mut config = Config::new();
+    config.cranelift_opt_level(level);
+    config
+        .wasm_wide_arithmetic(true)
+        .wasm_custom_page_sizes(true)
+        .wasm_memory64(true)
+        .wasm_multi_memory(true);
+    config
 }
 
 /// The CLIF opcode at the root of the rule `target` aims at, if it is a
@@ -94,48 +75,41 @@ pub fn clif_of(wasm: &[u8], functions: usize) -> Result<Option<(Vec<String>, Vec
     })
 }
 
+/// Whether this build's Wasmtime accepts the configurations at all
+/// (asked once per process; an older release may lack a proposal).
+fn engines_build() -> bool {
+    static BUILD: OnceLock<bool> = OnceLock::new();
+    *BUILD.get_or_init(|| {
+        [OptLevel::None, OptLevel::Speed]
+            .into_iter()
+            .all(|level| wasmtime::Engine::new(&config_at(level)).is_ok())
+    })
+}
+
 fn clif_texts(wasm: &[u8], functions: usize) -> Result<Option<(Vec<String>, Vec<String>)>> {
-    let guard = engines().lock().unwrap_or_else(|e| e.into_inner());
-    let Some((none, speed)) = guard.as_ref() else {
+    if !engines_build() {
         return Ok(None);
-    };
-    let read = |clif: &ClifEngine| -> Result<Vec<String>> {
-        // Wasmtime writes the files into the directory (and panics if it
-        // is missing); removed afterwards, so no process leaves one behind.
-        std::fs::create_dir_all(&clif.dir)
-            .with_context(|| format!("creating {}", clif.dir.display()))?;
-        let texts = Module::new(&clif.engine, wasm)
-            // By its message: `wasmtime::Error` is a type of its own from
-            // Wasmtime 48 on.
-            .map_err(|e| anyhow::anyhow!("compiling for its CLIF: {e:#}"))
-            .and_then(|_| {
+    }
+    let read = |level| -> Result<Vec<String>> {
+        let files = compile_for_clif(config_at(level), wasm)?;
+        (0..functions)
+            .map(|index| {
                 // A function with a name (a name section) has it in its
                 // file's name: `wasm[0]--function[1]--side.clif`.
-                let files: Vec<String> = std::fs::read_dir(&clif.dir)
-                    .with_context(|| format!("listing {}", clif.dir.display()))?
-                    .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-                    .collect();
-                (0..functions)
-                    .map(|index| {
-                        let prefix = format!("wasm[0]--function[{index}]");
-                        let file = files
-                            .iter()
-                            .find(|f| {
-                                f.strip_prefix(&prefix).is_some_and(|rest| {
-                                    rest.starts_with('.') || rest.starts_with("--")
-                                })
-                            })
-                            .with_context(|| format!("no CLIF file of function {index}"))?;
-                        let path = clif.dir.join(file);
-                        std::fs::read_to_string(&path)
-                            .with_context(|| format!("reading {}", path.display()))
+                let prefix = format!("wasm[0]--function[{index}]");
+                files
+                    .iter()
+                    .find(|f| {
+                        f.name
+                            .strip_prefix(&prefix)
+                            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with("--"))
                     })
-                    .collect()
-            });
-        let _ = std::fs::remove_dir_all(&clif.dir);
-        texts
+                    .map(|f| f.text.clone())
+                    .with_context(|| format!("no CLIF file of function {index}"))
+            })
+            .collect()
     };
-    Ok(Some((read(none)?, read(speed)?)))
+    Ok(Some((read(OptLevel::None)?, read(OptLevel::Speed)?)))
 }
 
 /// How many instructions of `clif` are `opcode`.

@@ -10,6 +10,7 @@
 use anyhow::{Context, Result};
 use libloading::Library;
 use std::ffi::{c_char, c_void};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -190,13 +191,20 @@ macro_rules! api {
         }
 
         impl Api {
-            /// Loads `path` for the rest of the process and looks every
-            /// function up.
-            fn load(path: &Path) -> Result<Api> {
-                // SAFETY: loading a library runs its initializers; a
-                // release's libwasmtime has none beyond Rust's runtime.
-                let library = unsafe { Library::new(path) }
+            /// Loads `path`, Wasmtime `version`'s library, for the rest
+            /// of the process and looks every function up. Nothing of it
+            /// runs before its bytes are found to be the pinned ones.
+            fn load(path: &Path, version: &str) -> Result<Api> {
+                let pin = super::pinned::of_version(version)?;
+                let verified = super::pinned::open_verified(path, pin)?;
+                // The descriptor, not the path: the bytes loaded are the
+                // bytes hashed, whatever happens to the path meanwhile.
+                let by_descriptor = format!("/proc/self/fd/{}", verified.as_raw_fd());
+                // SAFETY: loading a library runs its initializers; the
+                // pinned libwasmtime has none beyond Rust's runtime.
+                let library = unsafe { Library::new(&by_descriptor) }
                     .with_context(|| format!("loading Wasmtime's C API from {}", path.display()))?;
+                drop(verified);
                 // Never unloaded: the library installs signal handlers and
                 // thread-local destructors that must outlive its engines.
                 let library: &'static Library = Box::leak(Box::new(library));
@@ -288,13 +296,13 @@ api! {
 
 impl Api {
     /// The functions of the library at `path`, loaded once per process.
-    pub fn open(path: &Path) -> Result<Arc<Api>> {
+    pub fn open(path: &Path, version: &str) -> Result<Arc<Api>> {
         static LOADED: Mutex<Vec<(PathBuf, Arc<Api>)>> = Mutex::new(Vec::new());
         let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, api)) = loaded.iter().find(|(p, _)| p == path) {
             return Ok(Arc::clone(api));
         }
-        let api = Arc::new(Api::load(path)?);
+        let api = Arc::new(Api::load(path, version)?);
         loaded.push((path.to_path_buf(), Arc::clone(&api)));
         Ok(api)
     }
@@ -354,24 +362,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_library_that_is_not_there_or_not_one_is_named() {
+    fn a_library_that_is_not_there_not_pinned_or_not_the_pinned_one_is_named() {
+        let version = super::super::pinned::PINNED[0].version;
         let missing = Path::new("/nonexistent/libwasmtime.so");
-        let err = Api::open(missing).err().unwrap();
-        assert!(
-            format!("{err:#}")
-                .contains("loading Wasmtime's C API from /nonexistent/libwasmtime.so"),
-            "{err:#}"
-        );
-        let dir = std::env::temp_dir().join(format!("crosscheck-ffi-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let junk = dir.join("libwasmtime.so");
+        let err = format!("{:#}", Api::open(missing, version).err().unwrap());
+        assert!(err.contains("/nonexistent/libwasmtime.so"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("libwasmtime.so");
         std::fs::write(&junk, b"not a shared object").unwrap();
-        let err = Api::open(&junk).err().unwrap();
+        let err = format!("{:#}", Api::open(&junk, version).err().unwrap());
         assert!(
-            format!("{err:#}").contains(&junk.display().to_string()),
-            "{err:#}"
+            err.contains(&junk.display().to_string()) && err.contains("SHA-256"),
+            "{err}"
         );
-        std::fs::remove_dir_all(&dir).unwrap();
+        let err = format!("{:#}", Api::open(&junk, "49.0.0").err().unwrap());
+        assert!(
+            err.contains("Wasmtime 49.0.0's C API library is not pinned"),
+            "{err}"
+        );
     }
 
     #[test]

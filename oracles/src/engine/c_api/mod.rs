@@ -17,6 +17,7 @@
 //! [`EngineRun`], like every engine's.
 
 mod ffi;
+pub mod pinned;
 
 use self::ffi::{extern_kind, kind, valtype, Api, Extern, Func, Opaque, Val, ValUnion};
 use super::drive::{drive, Compiled, LiveInstance};
@@ -86,7 +87,7 @@ impl CApiEngine {
                 "engine {name:?}: the configuration swarm's settings are applied to the linked release only, not through the C API of Wasmtime {version}"
             );
         }
-        let api = Api::open(library)?;
+        let api = Api::open(library, version)?;
         let engine = configure(&api, &variant, limits)?;
         if variant.budget == Budget::Epoch {
             tick_epochs(Arc::clone(&api), engine);
