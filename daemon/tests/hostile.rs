@@ -526,3 +526,522 @@ fn small_mistakes_get_clear_answers() {
     assert!(!dashboard_address(&mut serve.0).is_empty());
     drop(stderr);
 }
+
+// ---------------------------------------------------------------------
+// What crosscheck downloads, writes and prints, turned against its host.
+// ---------------------------------------------------------------------
+
+/// The first-party `crosscheck` binary, run with `envs` and without the
+/// variables named in `removed`.
+fn crosscheck_env(
+    config: &Path,
+    args: &[&str],
+    envs: &[(&str, &Path)],
+    removed: &[&str],
+) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_crosscheck"));
+    command.arg("--config").arg(config).args(args);
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    for name in removed {
+        command.env_remove(name);
+    }
+    command.output().unwrap()
+}
+
+/// A shared object whose constructor creates `marker` (built with the C
+/// compiler when there is one; otherwise bytes that only look like one).
+fn hostile_library(dir: &Path, marker: &Path) -> Vec<u8> {
+    let source = dir.join("evil.c");
+    std::fs::write(
+        &source,
+        format!(
+            "#include <stdio.h>\n__attribute__((constructor)) static void evil(void) {{ FILE *f = fopen(\"{}\", \"w\"); if (f) fclose(f); }}\nint wasm_config_new(void) {{ return 0; }}\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let library = dir.join("evil.so");
+    let built = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&library)
+        .arg(&source)
+        .status()
+        .is_ok_and(|s| s.success());
+    if built {
+        std::fs::read(&library).unwrap()
+    } else {
+        b"\x7fELF\x02\x01\x01 not really a library".to_vec()
+    }
+}
+
+/// A zip archive holding `library` where a wasmtime wheel has its library.
+fn fake_wheel(path: &Path, library: &[u8]) {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    zip.start_file(
+        "wasmtime/linux-x86_64/_libwasmtime.so",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    zip.write_all(library).unwrap();
+    zip.finish().unwrap();
+}
+
+#[test]
+fn clif_files_cannot_be_redirected_by_another_user_s_links() {
+    let dir = temp_dir("hostile-clif");
+    let config = config(&dir, &["cranelift-tail-signals"], "", "");
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    // Seed 1 is rule-guided and seed 5 pass-aimed: both compile for CLIF.
+    let mut planted_for = Vec::new();
+    for seed in ["1", "5"] {
+        // The attack as it was: the names crosscheck used, made in advance
+        // for the process's pid, full of links to the victim.
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "sleep 1; exec \"$0\" --config '{}' case --seed {seed}",
+                config.display()
+            ))
+            .arg(env!("CARGO_BIN_EXE_crosscheck"))
+            .env("TMPDIR", &tmp)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        planted_for.push(format!("-{pid}-"));
+        for level in ["none", "speed"] {
+            let planted = tmp.join(format!("crosscheck-clif-{pid}-{level}"));
+            std::fs::create_dir_all(&planted).unwrap();
+            std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).unwrap();
+            for function in 0..16 {
+                let _ = std::os::unix::fs::symlink(
+                    &victim,
+                    planted.join(format!("wasm[0]--function[{function}].clif")),
+                );
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.code().is_some(), "seed {seed}: {out:?}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        // Nothing of crosscheck's own is left behind.
+        let left: Vec<String> = std::fs::read_dir(&tmp)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| !planted_for.iter().any(|p| name.contains(p.as_str())))
+            .collect();
+        assert!(left.is_empty(), "seed {seed}: left in TMPDIR: {left:?}");
+    }
+}
+
+#[test]
+fn only_the_pinned_wasmtime_library_is_fetched_or_loaded() {
+    let dir = temp_dir("hostile-c-api");
+    let marker = dir.join("CONSTRUCTOR-RAN");
+    let evil = hostile_library(&dir, &marker);
+    let config = config(&dir, &["wasmtime-default@51"], "", "");
+    let wat = module(&dir, "empty.wat", "(module)");
+    let wat = wat.to_str().unwrap();
+
+    // A wheel of the pinned name from a hostile index: pip's hash check
+    // refuses it, and nothing of it is kept or run.
+    let index = dir.join("index");
+    std::fs::create_dir_all(&index).unwrap();
+    fake_wheel(
+        &index.join("wasmtime-51.0.0-py3-none-manylinux1_x86_64.whl"),
+        &evil,
+    );
+    fake_wheel(
+        &index.join("wasmtime-51.9.9-py3-none-manylinux1_x86_64.whl"),
+        &evil,
+    );
+    let cache = dir.join("cache");
+    let out = crosscheck_env(
+        &config,
+        &["build-release", "51", "--c-api"],
+        &[
+            ("CROSSCHECK_C_API_CACHE", &cache),
+            ("PIP_NO_INDEX", Path::new("1")),
+            ("PIP_FIND_LINKS", &index),
+        ],
+        &[],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("pip download") && err.contains("hash"),
+        "{err}"
+    );
+    assert!(!marker.exists(), "the fake wheel's library ran");
+    assert!(!cache.join("wasmtime-51").exists());
+
+    // A library planted in the cache, then a truncated one: refused by
+    // path and both hashes before anything of it runs.
+    let release = cache.join("wasmtime-51");
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::write(release.join("version"), "51.0.0").unwrap();
+    for (what, bytes) in [
+        ("planted", evil.clone()),
+        ("truncated", evil[..16].to_vec()),
+    ] {
+        let library = release.join("libwasmtime.so");
+        std::fs::write(&library, &bytes).unwrap();
+        let out = crosscheck_env(
+            &config,
+            &["check", wat],
+            &[("CROSSCHECK_C_API_CACHE", &cache)],
+            &[],
+        );
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+        assert!(
+            err.contains(&library.display().to_string())
+                && err.contains("SHA-256")
+                && err.contains("e3b6f82a76730979875b0c336e573583e1bd9deb052ac44be771e19b1dc51e00"),
+            "{what}: {err}"
+        );
+        assert!(!marker.exists(), "{what}: the library's constructor ran");
+    }
+
+    // Without HOME and XDG_CACHE_HOME there is no cache, and the shared
+    // temporary directory is never one.
+    let tmp = dir.join("tmp");
+    let shared = tmp.join("crosscheck").join("c-api").join("wasmtime-51");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(shared.join("libwasmtime.so"), &evil).unwrap();
+    std::fs::write(shared.join("version"), "51.0.0").unwrap();
+    let out = crosscheck_env(
+        &config,
+        &["check", wat],
+        &[("TMPDIR", &tmp)],
+        &["HOME", "XDG_CACHE_HOME", "CROSSCHECK_C_API_CACHE"],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("neither XDG_CACHE_HOME nor HOME is set"),
+        "{err}"
+    );
+    assert!(!marker.exists(), "a library in the shared directory ran");
+}
+
+/// The fenced code blocks of Markdown text, by CommonMark's rule: a block
+/// opens with a run of three or more backticks and closes with a line of
+/// at least as many; returns each block's info string and content.
+fn fenced_blocks(markdown: &str) -> Vec<(String, String)> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(usize, String, String)> = None;
+    for line in markdown.lines() {
+        let ticks = line.chars().take_while(|&c| c == '`').count();
+        match open.take() {
+            None if ticks >= 3 => open = Some((ticks, line[ticks..].to_string(), String::new())),
+            None => {}
+            Some((fence, info, content)) if ticks >= fence && line[ticks..].trim().is_empty() => {
+                blocks.push((info, content))
+            }
+            Some((fence, info, mut content)) => {
+                content += line;
+                content.push('\n');
+                open = Some((fence, info, content));
+            }
+        }
+    }
+    blocks
+}
+
+#[test]
+fn reports_are_inert_whatever_the_module_names_its_exports() {
+    let dir = temp_dir("hostile-report");
+    let config = config(
+        &dir,
+        &["wasmi-fault-i64-mul", "cranelift-tail-signals"],
+        "",
+        "",
+    );
+    let name = "f\n```\n\n```sh\ntouch PWNED\n```\n\u{1b}[2J\rx";
+    let file = module(&dir, "fence.wat", &module_named(name));
+    let import = crosscheck(&config, &["import", "--no-shrink", file.to_str().unwrap()]);
+    assert_eq!(import.status.code(), Some(0), "{}", text(&import.stderr));
+    let out = crosscheck(&config, &["report", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        !report.contains('\u{1b}') && !report.contains('\r'),
+        "{report:?}"
+    );
+    let bundle = dir.join("bundle");
+    let out = crosscheck(&config, &["bundle", "1", "--out", bundle.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(bundle.join("report.md")).unwrap();
+    for markdown in [&report, &written] {
+        let blocks = fenced_blocks(markdown);
+        let sh: Vec<&(String, String)> = blocks.iter().filter(|(info, _)| info == "sh").collect();
+        assert_eq!(
+            sh.len(),
+            1,
+            "one runnable block, the reproduction: {markdown}"
+        );
+        // The name's own fences stayed inside it.
+        assert!(sh[0].1.contains("touch PWNED"), "{}", sh[0].1);
+        // Outside code blocks the name's backticks cannot open one.
+        let prose: String = markdown
+            .lines()
+            .filter(|l| l.starts_with("### ") || l.starts_with("- "))
+            .collect();
+        assert!(!prose.contains("```"), "{prose}");
+    }
+}
+
+#[test]
+fn bounds_files_and_partial_configurations() {
+    let dir = temp_dir("hostile-bounds");
+    for (section, line, said) in [
+        (
+            "cost.compile",
+            "seconds = -1.0",
+            "cost.compile.seconds must be between",
+        ),
+        (
+            "cost.compile",
+            "seconds = nan",
+            "cost.compile.seconds must be between",
+        ),
+        (
+            "cost.perf",
+            "ratio = inf",
+            "cost.perf.ratio must be between",
+        ),
+        (
+            "cost.scaling",
+            "superlinear = 0.5",
+            "cost.scaling.superlinear must be between",
+        ),
+    ] {
+        let path = dir.join("bound.toml");
+        std::fs::write(&path, format!("[{section}]\n{line}\n")).unwrap();
+        let (code, err) = refused(&path, &["status"]);
+        assert_eq!(code, Some(2), "{line}: {err}");
+        assert!(err.contains(said), "{line}: {err}");
+    }
+    let config = config(&dir, &["cranelift-tail-signals"], "", "");
+    for args in [
+        &["scale", "--shape", "nested-blocks", "--superlinear", "nan"][..],
+        &["scale", "--shape", "nested-blocks", "--start", "4294967295"],
+        &[
+            "scale",
+            "--shape",
+            "nested-blocks",
+            "--start",
+            "1000000",
+            "--steps",
+            "16",
+        ],
+    ] {
+        let (code, err) = refused(&config, args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("--superlinear") || err.contains("--start"),
+            "{args:?}: {err}"
+        );
+    }
+    // Devices and FIFOs are refused by what they are, at once.
+    let fifo = dir.join("pipe.wasm");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for path in [Path::new("/dev/zero"), fifo.as_path()] {
+        for command in ["check", "import"] {
+            let (code, err) = refused(&config, &[command, path.to_str().unwrap()]);
+            assert_eq!(code, Some(2), "{command} {}: {err}", path.display());
+            assert!(err.contains("crosscheck reads regular files only"), "{err}");
+        }
+    }
+    // Import names what is not a module and goes on with the rest.
+    let empty = module(&dir, "empty.wasm", "");
+    let random = dir.join("random.wasm");
+    std::fs::write(&random, [0x13u8, 0x37, 0xff, 0x00, 0x42]).unwrap();
+    let no_files = dir.join("no-files");
+    std::fs::create_dir_all(&no_files).unwrap();
+    let good = module(&dir, "good.wat", "(module (func (export \"f\")))");
+    let out = crosscheck(
+        &config,
+        &[
+            "import",
+            "--no-shrink",
+            no_files.to_str().unwrap(),
+            empty.to_str().unwrap(),
+            random.to_str().unwrap(),
+            good.to_str().unwrap(),
+        ],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("empty.wasm is empty"), "{stderr}");
+    assert!(
+        stderr.contains("random.wasm is not a valid WebAssembly module"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no-files holds no file to import"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("good.wat: no finding"), "{stdout}");
+    // A file of the keys it changes: the defaults fill in the rest, and
+    // `config --show` says where each value comes from.
+    let partial = dir.join("partial.toml");
+    std::fs::write(
+        &partial,
+        format!(
+            "[daemon]\nworkers = 1\n[store]\ndata_dir = {:?}\n",
+            dir.join("data").display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = crosscheck(&partial, &["config", "--show"]);
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        shown.contains(&format!("workers = 1  # {}", partial.display())),
+        "{shown}"
+    );
+    assert!(shown.contains("oracle = \"wasmi\"  # default"), "{shown}");
+    let out = crosscheck(&partial, &["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The store is its owner's alone.
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.join("data")), 0o700);
+    assert_eq!(mode(&dir.join("data").join("crosscheck.sqlite")), 0o600);
+}
+
+#[test]
+fn secrets_stay_out_of_bundles_and_error_messages() {
+    let dir = temp_dir("hostile-secrets");
+    let server = common::postgres::Postgres::start(&dir.join("pg"));
+    server.create_db("secrets");
+    let secret = common::postgres::PASSWORD;
+    let port = server.port;
+    let forms = [
+        format!("postgres://crosscheck:{secret}@127.0.0.1:{port}/secrets"),
+        format!("postgresql://crosscheck@127.0.0.1:{port}/secrets?password={secret}"),
+        format!("host=127.0.0.1 port={port} user=crosscheck password={secret} dbname=secrets"),
+    ];
+    let file = module(&dir, "f.wat", &module_named("f"));
+    for (i, url) in forms.iter().enumerate() {
+        let path = dir.join(format!("fleet-{i}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "[matrix]\nengines = [\"wasmi-fault-i64-mul\", \"cranelift-tail-signals\"]\n[store]\ndata_dir = {:?}\nurl = {url:?}\n[dashboard]\naddress = \"\"\n[triage]\nbackground = false\n",
+                dir.join(format!("data-{i}")).display().to_string()
+            ),
+        )
+        .unwrap();
+        let import = crosscheck(&path, &["import", "--no-shrink", file.to_str().unwrap()]);
+        assert_eq!(
+            import.status.code(),
+            Some(0),
+            "{url}: {}",
+            text(&import.stderr)
+        );
+        let bundle = dir.join(format!("bundle-{i}"));
+        let out = crosscheck(&path, &["bundle", "1", "--out", bundle.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{url}: {}", text(&out.stderr));
+        for entry in walkdir(&bundle).into_iter().filter(|p| p.is_file()) {
+            let bytes = std::fs::read(&entry).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(secret),
+                "{url}: {} holds the password",
+                entry.display()
+            );
+        }
+        let shown = text(&crosscheck(&path, &["config", "--show"]).stdout);
+        assert!(
+            !shown.contains(secret) && shown.contains("url = "),
+            "{shown}"
+        );
+        // A syntax error on the URL's line names the line, not the secret.
+        let broken = dir.join(format!("broken-{i}.toml"));
+        std::fs::write(&broken, format!("[store]\nurl = \"{url}\n")).unwrap();
+        let (code, err) = refused(&broken, &["status"]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("line 2") && !err.contains(secret), "{err}");
+    }
+}
+
+/// Sends `request` to the dashboard at `address` and returns the status
+/// line of the answer.
+fn status_line(address: &str, request: &str) -> String {
+    use std::io::{BufRead, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(stream)
+        .read_line(&mut line)
+        .unwrap();
+    line.trim_end().to_string()
+}
+
+#[test]
+fn the_dashboard_answers_only_for_its_own_names_and_sheds_idle_connections() {
+    use std::io::Read;
+    let dir = temp_dir("hostile-dashboard");
+    let config = config(&dir, &["cranelift-tail-signals"], "", "");
+    let status = crosscheck(
+        &config,
+        &[
+            "import",
+            "--no-shrink",
+            module(&dir, "m.wat", "(module)").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status.stderr));
+    let mut serve = KillOnDrop(spawn(
+        &config,
+        &[
+            "serve",
+            "--address",
+            "127.0.0.1:0",
+            "--allow-host",
+            "fuzz.lab",
+        ],
+    ));
+    let address = dashboard_address(&mut serve.0);
+    let get = |host: &str| {
+        status_line(
+            &address,
+            &format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    assert!(get(&address).contains(" 200 "), "{}", get(&address));
+    assert!(get("localhost").contains(" 200 "));
+    assert!(get("fuzz.lab:8420").contains(" 200 "));
+    assert!(get("rebound.attacker.example").contains(" 421 "));
+    // Clients that connect and say nothing are closed after the header
+    // timeout, and never keep a real request out for good.
+    let idle: Vec<std::net::TcpStream> = (0..100)
+        .map(|_| std::net::TcpStream::connect(&address).unwrap())
+        .collect();
+    let start = std::time::Instant::now();
+    let mut first = idle.into_iter().next().unwrap();
+    first
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let read = first.read(&mut [0u8; 64]);
+    let closed = matches!(read, Ok(0))
+        || matches!(&read, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset);
+    assert!(
+        closed && start.elapsed() < std::time::Duration::from_secs(30),
+        "an idle connection was held {:?}: {read:?}",
+        start.elapsed()
+    );
+    assert!(get("localhost").contains(" 200 "));
+}

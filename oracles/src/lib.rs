@@ -15,6 +15,7 @@
 
 pub mod bounds;
 pub mod case;
+pub mod clif;
 pub mod config;
 pub mod cost;
 pub mod engine;

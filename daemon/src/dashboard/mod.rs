@@ -43,6 +43,7 @@ pub fn start(config: &Config, address: &str) -> Result<SocketAddr> {
     let allowed = guard::AllowedHosts::new(bound, &config.dashboard.allow_hosts);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
+        .enable_time()
         .build()
         .context("starting the dashboard's runtime")?;
     std::thread::Builder::new()

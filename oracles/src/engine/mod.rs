@@ -42,6 +42,5 @@ pub use self::registry::{build_engine, known_engine_names};
 pub use self::sabotage::{Sabotage, SabotagedEngine};
 pub use self::wasmi::{WasmiEngine, WASMI_LAZY};
 pub use self::wasmtime::{
-    clif_of_variant, compile_for_clif, Backend, Budget, ClifFile, WasmtimeEngine, WasmtimeVariant,
-    EMBEDDER_DEFAULT, EPOCH_TICK,
+    clif_of_variant, Backend, Budget, WasmtimeEngine, WasmtimeVariant, EMBEDDER_DEFAULT, EPOCH_TICK,
 };

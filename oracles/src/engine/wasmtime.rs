@@ -11,7 +11,7 @@ use crate::case::plan::Plan;
 use crate::case::value::{display_values, FuncIdentity, Value};
 use crate::engine::death::{Death, DeathKind};
 use crate::engine::outcome::{EngineRun, Outcome, TrapKind};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::collections::HashMap;
 use wasmparser::WasmFeatures;
 use wasmtime::{
@@ -458,52 +458,12 @@ pub(crate) fn wasmtime_error(error: wasmtime::Error) -> anyhow::Error {
 
 /// Compiles `wasm` on `variant` and returns each function's final CLIF
 /// (`Config::emit_clif`), for measuring what the optimizer did.
-pub fn clif_of_variant(variant: &WasmtimeVariant, wasm: &[u8]) -> Result<Vec<ClifFile>> {
+pub fn clif_of_variant(
+    variant: &WasmtimeVariant,
+    wasm: &[u8],
+) -> Result<Vec<crate::clif::ClifFile>> {
     let config = variant.config(ExecutionConfig::default().max_wasm_stack, false)?;
-    compile_for_clif(config, wasm)
-}
-
-/// One CLIF file Wasmtime wrote: its name (`wasm[0]--function[1].clif`,
-/// with the function's name from a name section when it has one) and text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClifFile {
-    /// The file's name, which says which function it holds.
-    pub name: String,
-    /// The function's final CLIF.
-    pub text: String,
-}
-
-/// Compiles `wasm` with `config`, Wasmtime writing every function's final
-/// CLIF into a directory of this call's own, and returns the files.
-///
-/// Wasmtime creates those files with `O_CREAT|O_TRUNC`, following
-/// symlinks: in a directory another local user can name in advance, it
-/// overwrites whatever they point at. So the directory is private
-/// (`crate::temp`: unpredictable name, exclusive creation, owner-only) and
-/// removed afterwards, and an engine is built per call (microseconds)
-/// because the directory is part of its configuration.
-pub fn compile_for_clif(mut config: Config, wasm: &[u8]) -> Result<Vec<ClifFile>> {
-    let dir = crate::temp::private_dir("crosscheck-clif-")?;
-    config.emit_clif(dir.path());
-    let engine = wasmtime::Engine::new(&config).map_err(wasmtime_error)?;
-    Module::new(&engine, wasm).map_err(|e| wasmtime_error(e).context("compiling for its CLIF"))?;
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir.path())
-        .with_context(|| format!("listing {}", dir.path().display()))?
-    {
-        let path = entry?.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        files.push(ClifFile {
-            name: name.to_string(),
-            text,
-        });
-    }
-    files.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(files)
+    crate::clif::compile_for_clif(config, wasm)
 }
 
 fn on_off(on: bool) -> &'static str {

@@ -13,7 +13,7 @@ use wasmtime::{Config, OptLevel};
 use super::catalog::Catalog;
 use super::wasm_ops::IntCc;
 use super::RuleTarget;
-use crate::engine::compile_for_clif;
+use crate::clif::compile_for_clif;
 
 /// The configuration compiled at `level`: Wasmtime's defaults with the
 /// proposals rule-guided modules use.
