@@ -146,6 +146,41 @@ fn a_read_past_a_page_aligned_memory_faults_in_the_guard_page_and_is_a_breach() 
     );
 }
 
+/// A memory nobody exports (crosscheck's own snapshot never reads it), and
+/// a load at the address its caller gives.
+const HIDDEN_MEMORY_MODULE: &str = r#"(module
+  (memory 1)
+  (func (export "load") (param i32) (result i64)
+    (i64.load (local.get 0))))"#;
+
+const OFF_BY_WIDTH: &str = "cranelift-notail-explicit+sabotage-bounds-off-by-width";
+
+#[test]
+fn compiled_code_reading_past_the_end_is_a_breach_not_a_trap() {
+    let dir = temp_dir("breach-compiled");
+    let config = config(&dir, &["cranelift-tail-explicit", OFF_BY_WIDTH], "", "");
+    let wat = module(&dir, "hidden.wat", HIDDEN_MEMORY_MODULE);
+    // 8 bytes from 65532 end 4 bytes past the page: every correct engine
+    // traps, and the engine whose bounds check is off by the access's
+    // width lets its compiled load reach the guard page.
+    let (shown, code) = check_call(&config, &wat, "load", "65532");
+    assert_eq!(code, Some(4), "{shown}");
+    assert!(
+        shown.lines().any(|l| l.starts_with(OFF_BY_WIDTH)
+            && l.contains(
+                "BREACH while running: read or wrote outside linear memory (a guard page)"
+            )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("memory fault in the inaccessible guard page at offset 65536 of a 65536-byte linear memory (0 byte(s) past its end)"),
+        "{shown}"
+    );
+    // Within the memory the same engine is right: nothing is reported.
+    let (shown, code) = check_call(&config, &wat, "load", "8");
+    assert_eq!(code, Some(0), "{shown}");
+}
+
 #[test]
 fn a_read_past_an_unaligned_memory_shows_the_canary_pattern() {
     let dir = temp_dir("breach-read");

@@ -477,7 +477,7 @@ impl Server {
         let mut stream = std::net::TcpStream::connect(address).unwrap();
         write!(
             stream,
-            "{method} {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            "{method} {target} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         )
         .unwrap();
         let mut response = Vec::new();

@@ -144,7 +144,7 @@ const MAX_CONFIG_BYTES: u64 = 16 << 20;
 /// Reads a configuration file: a regular file of at most 16 MiB, UTF-8.
 pub fn read_config_file(path: &std::path::Path) -> Result<String> {
     let bytes = crate::case::module_file::read_regular_file(path, MAX_CONFIG_BYTES)
-        .context("cannot read the config file")?;
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
     String::from_utf8(bytes)
         .with_context(|| format!("config file {} is not UTF-8 text", path.display()))
 }

@@ -49,7 +49,23 @@ use crate::engine::death::GUARD_FAULT;
 
 /// The memory creator the explicit-checks variants are built with.
 #[derive(Debug, Default)]
-pub struct CanaryCreator;
+pub struct CanaryCreator {
+    /// Bytes each memory claims beyond its real size: 0, except in the
+    /// deliberately wrong engine whose compiled bounds checks then let an
+    /// access at the end through into the guard page
+    /// (`MemorySabotage::BoundsOffByWidth`).
+    overstated_by: usize,
+}
+
+impl CanaryCreator {
+    /// A creator whose memories claim `bytes` more than they hold, so that
+    /// compiled code's own bounds checks are off by that much (tests only).
+    pub fn overstating(bytes: usize) -> CanaryCreator {
+        CanaryCreator {
+            overstated_by: bytes,
+        }
+    }
+}
 
 // SAFETY: every memory returned is zero-filled, owned by the `CanaryMemory`
 // (unmapped on drop), `byte_size()` bytes from `as_ptr()` are accessible
@@ -80,7 +96,11 @@ unsafe impl MemoryCreator for CanaryCreator {
             live.retain(|r| r.strong_count() > 0);
             live.push(Arc::downgrade(&region));
         });
-        Ok(Box::new(CanaryMemory { region, maximum }))
+        Ok(Box::new(CanaryMemory {
+            region,
+            maximum,
+            overstated_by: self.overstated_by,
+        }))
     }
 }
 
@@ -255,6 +275,8 @@ fn fill(zone: &mut [u8]) {
 struct CanaryMemory {
     region: Arc<Region>,
     maximum: Option<usize>,
+    /// See [`CanaryCreator::overstating`].
+    overstated_by: usize,
 }
 
 // SAFETY: the memory is `byte_size()` accessible bytes at `as_ptr()`; up
@@ -263,7 +285,7 @@ struct CanaryMemory {
 // the contents to a new mapping, whose new bytes are zero.
 unsafe impl LinearMemory for CanaryMemory {
     fn byte_size(&self) -> usize {
-        self.region.size.load(Ordering::Relaxed)
+        self.region.size.load(Ordering::Relaxed) + self.overstated_by
     }
 
     fn byte_capacity(&self) -> usize {
@@ -276,7 +298,7 @@ unsafe impl LinearMemory for CanaryMemory {
                 "growing a linear memory past its maximum",
             ));
         }
-        let old_size = self.byte_size();
+        let old_size = self.region.size.load(Ordering::Relaxed);
         // A write outside the old memory must not be lost by the growth.
         note_changes(&self.region, "growing a memory");
         let capacity = self.byte_capacity();
@@ -447,6 +469,11 @@ extern "C" fn on_fault(
         }
         // SAFETY: writing a stack buffer to stderr.
         unsafe { libc::write(2, line.as_ptr().cast(), at) };
+        // The code of an explicit-checks engine must never fault: the
+        // process dies of it as a breach, even where Wasmtime's own
+        // handler would call the fault an ordinary out-of-bounds trap.
+        die_on_return(signal);
+        return;
     }
     let index = usize::from(signal == libc::SIGBUS);
     // Saved by `install_fault_reporter` before this handler was set.
@@ -454,16 +481,7 @@ extern "C" fn on_fault(
         return;
     };
     match previous.sa_sigaction {
-        libc::SIG_DFL | libc::SIG_IGN => {
-            // Back to the default, so that the access, run again on
-            // return, ends the process with this signal.
-            // SAFETY: resetting this signal's action.
-            unsafe {
-                let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = libc::SIG_DFL;
-                libc::sigaction(signal, &action, std::ptr::null_mut());
-            }
-        }
+        libc::SIG_DFL | libc::SIG_IGN => die_on_return(signal),
         handler if previous.sa_flags & libc::SA_SIGINFO != 0 => {
             // SAFETY: the previous handler, called as it was installed.
             let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
@@ -475,6 +493,17 @@ extern "C" fn on_fault(
             let handler: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(handler) };
             handler(signal);
         }
+    }
+}
+
+/// Sets `signal` back to its default action, so that the access, run
+/// again on return from the handler, ends the process with it.
+fn die_on_return(signal: libc::c_int) {
+    // SAFETY: resetting this signal's action (async-signal-safe).
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = libc::SIG_DFL;
+        libc::sigaction(signal, &action, std::ptr::null_mut());
     }
 }
 
@@ -533,7 +562,7 @@ mod tests {
 
     fn memory(size: usize, maximum: Option<usize>) -> Box<dyn LinearMemory> {
         let ty = MemoryType::new(1, None);
-        CanaryCreator
+        CanaryCreator::default()
             .new_memory(ty, size, maximum, None, 0)
             .expect("a canary memory")
     }

@@ -16,17 +16,36 @@ pub enum MemorySabotage {
     WritePast,
     /// Reads the 8 bytes just past the end into the memory's first 8.
     ReadPast,
+    /// The host does nothing wrong: each memory claims 8 bytes more than
+    /// it holds, so the engine's compiled bounds checks are off by an
+    /// `i64` access's width and compiled code itself reads or writes into
+    /// the guard page after the end, as a miscompiled check would.
+    BoundsOffByWidth,
 }
 
 impl MemorySabotage {
     /// Every memory sabotage, for the engine registry.
-    pub const ALL: [MemorySabotage; 2] = [MemorySabotage::WritePast, MemorySabotage::ReadPast];
+    pub const ALL: [MemorySabotage; 3] = [
+        MemorySabotage::WritePast,
+        MemorySabotage::ReadPast,
+        MemorySabotage::BoundsOffByWidth,
+    ];
+
+    /// How many bytes the memories of an engine with this sabotage claim
+    /// beyond their size.
+    pub fn overstated_by(self) -> usize {
+        match self {
+            MemorySabotage::BoundsOffByWidth => 8,
+            MemorySabotage::WritePast | MemorySabotage::ReadPast => 0,
+        }
+    }
 
     /// The suffix after `+sabotage-` in an engine name.
     pub fn suffix(self) -> &'static str {
         match self {
             MemorySabotage::WritePast => "write-past-end",
             MemorySabotage::ReadPast => "read-past-end",
+            MemorySabotage::BoundsOffByWidth => "bounds-off-by-width",
         }
     }
 
@@ -57,7 +76,7 @@ impl MemorySabotage {
                 // SAFETY: the 8 bytes after the memory, into its first 8.
                 unsafe { std::ptr::copy_nonoverlapping(base.add(size), base, 8) }
             }
-            MemorySabotage::ReadPast => {}
+            MemorySabotage::ReadPast | MemorySabotage::BoundsOffByWidth => {}
         }
     }
 }

@@ -443,7 +443,7 @@ fn explicit_checks(config: &mut Config, canaries: bool) {
         // Copy-on-write initialization maps images into Wasmtime's
         // own mmap memories only; data segments are copied instead.
         config
-            .with_host_memory(std::sync::Arc::new(super::canary::CanaryCreator))
+            .with_host_memory(std::sync::Arc::new(super::canary::CanaryCreator::default()))
             .memory_init_cow(false);
     }
 }
@@ -642,7 +642,13 @@ impl WasmtimeEngine {
             );
         }
         let name = format!("{}+sabotage-{}", variant.name(), sabotage.suffix());
-        let mut engine = Self::build(variant, limits, limits.max_wasm_stack, name)?;
+        let mut config = variant.config(limits.max_wasm_stack, limits.canaries)?;
+        if sabotage.overstated_by() > 0 {
+            config.with_host_memory(std::sync::Arc::new(
+                super::canary::CanaryCreator::overstating(sabotage.overstated_by()),
+            ));
+        }
+        let mut engine = Self::from_config(&config, variant, limits, name)?;
         engine.sabotage = Some(sabotage);
         Ok(engine)
     }
@@ -654,7 +660,16 @@ impl WasmtimeEngine {
         name: String,
     ) -> Result<Self> {
         let config = variant.config(max_wasm_stack, limits.canaries)?;
-        let engine = wasmtime::Engine::new(&config).map_err(|e| {
+        Self::from_config(&config, variant, limits, name)
+    }
+
+    fn from_config(
+        config: &Config,
+        variant: WasmtimeVariant,
+        limits: &ExecutionConfig,
+        name: String,
+    ) -> Result<Self> {
+        let engine = wasmtime::Engine::new(config).map_err(|e| {
             wasmtime_error(e).context(format!(
                 "Wasmtime refused the configuration of engine {name:?}"
             ))
