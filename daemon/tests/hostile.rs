@@ -1045,3 +1045,37 @@ fn the_dashboard_answers_only_for_its_own_names_and_sheds_idle_connections() {
     );
     assert!(get("localhost").contains(" 200 "));
 }
+
+#[test]
+fn each_call_has_its_own_time_limit_and_a_hang_names_its_call() {
+    let dir = temp_dir("hostile-call-limit");
+    // The epoch deadline (a minute) is far beyond the phase limit (2 s):
+    // the supervisor, not the budget, ends the call that never returns.
+    let config = config(
+        &dir,
+        &["cranelift-notail-explicit+nofuel"],
+        "phase_timeout_secs = 2\nknown_hang_secs = 1",
+        "",
+    );
+    let text_of =
+        std::fs::read_to_string(&config).unwrap() + "[execution]\nepoch_deadline_ms = 60000\n";
+    std::fs::write(&config, text_of).unwrap();
+    let wat = module(
+        &dir,
+        "spin.wat",
+        r#"(module
+            (func (export "quick") (result i32) i32.const 7)
+            (func (export "spin") (loop br 0)))"#,
+    );
+    let out = crosscheck(&config, &["import", "--no-shrink", wat.to_str().unwrap()]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    // A budgeted engine that runs on is a limit escape.
+    assert!(stdout.contains("new finding 1: limit-escape"), "{stdout}");
+    let shown = text(&crosscheck(&config, &["findings", "show", "1"]).stdout);
+    assert!(
+        shown.contains("killed after 2 s in one step")
+            && shown.contains("(in call 2 of the plan, \"spin\")"),
+        "the hang does not name its call: {shown}"
+    );
+}

@@ -277,6 +277,7 @@ impl<'a> Prober<'a> {
         let mut clock: Option<CaseClock> = None;
         let mut engine = None;
         let mut compiling = false;
+        let mut call = None;
         let mut answer = None;
         loop {
             match self.receiver.recv_timeout(TICK) {
@@ -287,12 +288,19 @@ impl<'a> Prober<'a> {
                     Reply::Engine { index } => {
                         engine = self.engines.get(index).cloned();
                         compiling = true;
+                        call = None;
                         if let Some(clock) = &mut clock {
                             clock.next_phase();
                         }
                     }
                     Reply::Running => {
                         compiling = false;
+                        if let Some(clock) = &mut clock {
+                            clock.next_phase();
+                        }
+                    }
+                    Reply::Call { index, export } => {
+                        call = Some((index, export));
                         if let Some(clock) = &mut clock {
                             clock.next_phase();
                         }
@@ -312,6 +320,7 @@ impl<'a> Prober<'a> {
                     let (_, death) = process.reap();
                     self.time_limits
                         .note_death(&death, engine.as_deref(), compiling);
+                    let death = super::time_limits::in_call(&death, call.as_ref());
                     return Ok(Ran::Died {
                         death,
                         engine,

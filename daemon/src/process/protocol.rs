@@ -119,6 +119,14 @@ pub enum Reply {
     /// The current engine has compiled the module and begins to run it:
     /// from now on a hang or an exhausted memory is not the compiler's.
     Running,
+    /// The current engine begins a call of the plan: it has a time limit
+    /// of its own, and a hang names it.
+    Call {
+        /// Its place in the plan.
+        index: usize,
+        /// The export called (cut to a few hundred bytes).
+        export: String,
+    },
     /// A case is done.
     Finished(Box<CaseResult>),
     /// A scaling check is done.

@@ -71,6 +71,8 @@ struct Current {
     engine: Option<usize>,
     /// Whether `engine` is still compiling the module.
     compiling: bool,
+    /// The call of the plan `engine` is running, if it began one.
+    call: Option<(usize, String)>,
 }
 
 /// A seed range a worker is working through.
@@ -499,6 +501,7 @@ impl Supervisor<'_> {
                         clock: CaseClock::start(),
                         engine: None,
                         compiling: false,
+                        call: None,
                     });
                 }
             }
@@ -506,12 +509,19 @@ impl Supervisor<'_> {
                 if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
                     current.engine = Some(index);
                     current.compiling = true;
+                    current.call = None;
                     current.clock.next_phase();
                 }
             }
             Reply::Running => {
                 if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
                     current.compiling = false;
+                    current.clock.next_phase();
+                }
+            }
+            Reply::Call { index, export } => {
+                if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
+                    current.call = Some((index, export));
                     current.clock.next_phase();
                 }
             }
@@ -766,6 +776,7 @@ impl Supervisor<'_> {
             .and_then(|i| self.slots[slot].engines.get(i).cloned());
         self.time_limits
             .note_death(death, engine.as_deref(), current.compiling);
+        let death = &super::time_limits::in_call(death, current.call.as_ref());
         let wasm = module_for_seed(current.seed, &self.config.settings.generator);
         let order = assignment.continuing.take().unwrap_or_else(|| {
             continuation::check_of_generated(current.seed, &wasm, self.baseline_order())

@@ -1,6 +1,6 @@
 //! How long a worker may take before it is killed as hung: per engine and
-//! phase (compiling the module; running it, instantiation and calls), not
-//! per case, so that a module whose five engines each compile for 8 s is no
+//! step (compiling the module; instantiating it; each call of the plan,
+//! which the worker reports as it begins), not per case, so that a module whose five engines each compile for 8 s is no
 //! hang, and the engine named is the one that hung. A hang already seen in
 //! this run (the same engine in the same phase) gets a short budget on
 //! later hits, so that one known bug cannot stall the run 30 s at a time.
@@ -112,6 +112,24 @@ impl TimeLimits {
             );
         }
     }
+}
+
+/// `death` with the call it happened in named in its details (not in its
+/// signature: the same hang in another call is the same bug).
+pub fn in_call(
+    death: &oracles::engine::death::Death,
+    call: Option<&(usize, String)>,
+) -> oracles::engine::death::Death {
+    let mut death = death.clone();
+    if let Some((index, export)) = call {
+        death.detail = format!(
+            "{} (in call {} of the plan, {:?})",
+            death.detail,
+            index + 1,
+            export
+        );
+    }
+    death
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ pub fn run(config: &Config) -> Result<ExitCode> {
     let matrix = config.settings.matrix()?;
     let stop = Arc::new(AtomicBool::new(false));
     let orders = read_orders(stop.clone());
+    report_calls()?;
     let mut out = std::io::stdout().lock();
     send(
         &mut out,
@@ -210,6 +211,45 @@ fn read_orders(stop: Arc<AtomicBool>) -> mpsc::Receiver<Order> {
     });
     receiver
 }
+
+/// Reports every call an engine begins (`oracles::engine::run_steps`).
+/// Engines run on threads of their own while this thread holds stdout
+/// and waits for the case, so the reports go through a descriptor of their
+/// own onto the same pipe: each is one `write` of a whole line, and this
+/// thread writes nothing while an engine runs.
+fn report_calls() -> Result<()> {
+    use std::os::fd::AsFd;
+    let pipe = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .context("duplicating stdout for the reports of calls")?;
+    let pipe = std::sync::Mutex::new(std::fs::File::from(pipe));
+    oracles::engine::run_steps::observe(Some(Arc::new(move |step| {
+        let mut export = step.export.to_string();
+        if export.len() > MAX_EXPORT_SHOWN {
+            let mut cut = MAX_EXPORT_SHOWN;
+            while !export.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            export.truncate(cut);
+        }
+        let report = Reply::Call {
+            index: step.index,
+            export,
+        };
+        if let Ok(mut line) = serde_json::to_string(&report) {
+            line.push('\n');
+            let mut pipe = pipe.lock().unwrap_or_else(|e| e.into_inner());
+            // A supervisor that is gone finds out from the next report.
+            let _ = pipe.write_all(line.as_bytes());
+        }
+    })));
+    Ok(())
+}
+
+/// The longest export name a call's report carries: enough to name it,
+/// and one `write` to the pipe.
+const MAX_EXPORT_SHOWN: usize = 256;
 
 fn send(out: &mut impl Write, report: &Reply) -> Result<()> {
     profile::time(Stage::Reply, || {

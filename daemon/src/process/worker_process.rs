@@ -346,7 +346,7 @@ pub fn classify(status: ExitStatus, killed_for: Option<KillReason>, stderr_tail:
             DeathKind::Hang,
             "ran past its time limit".into(),
             format!(
-                "killed after {} s in one phase (compiling, or running: instantiation and calls)",
+                "killed after {} s in one step (compiling, instantiating, or one call of the plan)",
                 limit.as_secs()
             ),
             stderr_tail,
@@ -403,7 +403,7 @@ mod tests {
             (hang.kind.as_str(), hang.detail.as_str()),
             (
                 "hang",
-                "killed after 30 s in one phase (compiling, or running: instantiation and calls)"
+                "killed after 30 s in one step (compiling, instantiating, or one call of the plan)"
             )
         );
         let oom = classify(

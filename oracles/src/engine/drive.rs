@@ -82,6 +82,10 @@ fn call_all<I: LiveInstance>(instance: &mut I, plan: &Plan) -> Vec<Outcome> {
                     missing::<()>("mutable global", global);
                 }
             }
+            super::run_steps::note(super::run_steps::CallStep {
+                index,
+                export: &call.export,
+            });
             instance.call(&call.export, &call.args)
         })
         .collect()

@@ -27,6 +27,7 @@ pub mod panics;
 mod pass_faults;
 mod registry;
 mod rule_faults;
+pub mod run_steps;
 mod sabotage;
 pub mod swarm;
 pub mod tuning;
