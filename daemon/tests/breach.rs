@@ -64,6 +64,22 @@ fn assert_rows_returned(shown: &str, engines: &[&str]) {
     }
 }
 
+/// `engine`'s row of `check` is a breach in the guard page after a
+/// one-page memory, and the fault reporter named the memory and offset.
+fn assert_guard_breach(shown: &str, engine: &str) {
+    assert!(
+        shown.lines().any(|l| l.starts_with(engine)
+            && l.contains(
+                "BREACH while running: read or wrote outside linear memory (a guard page)"
+            )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("memory fault in the inaccessible guard page at offset 65536 of a 65536-byte linear memory (0 byte(s) past its end)"),
+        "{shown}"
+    );
+}
+
 #[test]
 fn check_catches_a_write_past_linear_memory_as_a_breach_and_shows_every_engine() {
     let dir = temp_dir("breach-check");
@@ -117,18 +133,7 @@ fn a_read_past_a_page_aligned_memory_faults_in_the_guard_page_and_is_a_breach() 
         &shown,
         &["wasmi", "cranelift-tail-signals", "cranelift-tail-explicit"],
     );
-    assert!(
-        shown.lines().any(|l| l.starts_with(READ_PAST)
-            && l.contains(
-                "BREACH while running: read or wrote outside linear memory (a guard page)"
-            )),
-        "{shown}"
-    );
-    // The access: the memory and the offset, from the fault reporter.
-    assert!(
-        shown.contains("memory fault in the inaccessible guard page at offset 65536 of a 65536-byte linear memory (0 byte(s) past its end)"),
-        "{shown}"
-    );
+    assert_guard_breach(&shown, READ_PAST);
     // The same module imported: a breach finding naming the engine.
     let out = crosscheck(&config, &["import", "--no-shrink", wat.to_str().unwrap()]);
     let imported = text(&out.stdout);
@@ -165,17 +170,7 @@ fn compiled_code_reading_past_the_end_is_a_breach_not_a_trap() {
     // width lets its compiled load reach the guard page.
     let (shown, code) = check_call(&config, &wat, "load", "65532");
     assert_eq!(code, Some(4), "{shown}");
-    assert!(
-        shown.lines().any(|l| l.starts_with(OFF_BY_WIDTH)
-            && l.contains(
-                "BREACH while running: read or wrote outside linear memory (a guard page)"
-            )),
-        "{shown}"
-    );
-    assert!(
-        shown.contains("memory fault in the inaccessible guard page at offset 65536 of a 65536-byte linear memory (0 byte(s) past its end)"),
-        "{shown}"
-    );
+    assert_guard_breach(&shown, OFF_BY_WIDTH);
     // Within the memory the same engine is right: nothing is reported.
     let (shown, code) = check_call(&config, &wat, "load", "8");
     assert_eq!(code, Some(0), "{shown}");

@@ -229,6 +229,7 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         run_cpu: None,
         instantiate_time: Duration::ZERO,
         run_time: Duration::ZERO,
+        call_times: vec![],
     });
     let runs = [
         ran.clone(),
@@ -260,6 +261,7 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         run_cpu: None,
         instantiate_time: Duration::ZERO,
         run_time: Duration::ZERO,
+        call_times: vec![],
     });
     let undecided = [
         overflow.clone(),

@@ -65,6 +65,17 @@ pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
             result.threads
         )
     );
+    let unbudgeted: Vec<&str> = matrix
+        .names()
+        .into_iter()
+        .filter(|name| oracles::engine::runs_unbudgeted(name))
+        .collect();
+    if !unbudgeted.is_empty() {
+        println!(
+            "\nran with an epoch deadline in this process, where nothing could stop a step that never ends (`crosscheck run` runs them as named, without fuel or epochs): {}, and the swarm's draws without a budget",
+            unbudgeted.join(", ")
+        );
+    }
     if store.is_some() {
         println!(
             "\nrecorded in {}: {} new finding(s); `crosscheck findings` lists them",

@@ -299,10 +299,14 @@ impl<'a> Prober<'a> {
                             clock.next_phase();
                         }
                     }
-                    Reply::Call { index, export } => {
+                    Reply::Call {
+                        index,
+                        export,
+                        budgeted_us,
+                    } => {
                         call = Some((index, export));
                         if let Some(clock) = &mut clock {
-                            clock.next_phase();
+                            clock.next_call(budgeted_us.map(std::time::Duration::from_micros));
                         }
                     }
                     Reply::Finished(result) => answer = Some(result),

@@ -126,6 +126,10 @@ pub enum Reply {
         index: usize,
         /// The export called (cut to a few hundred bytes).
         export: String,
+        /// For an engine without a budget: the longest an engine with one
+        /// took to end the call, in microseconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        budgeted_us: Option<u64>,
     },
     /// A case is done.
     Finished(Box<CaseResult>),

@@ -519,10 +519,16 @@ impl Supervisor<'_> {
                     current.clock.next_phase();
                 }
             }
-            Reply::Call { index, export } => {
+            Reply::Call {
+                index,
+                export,
+                budgeted_us,
+            } => {
                 if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
                     current.call = Some((index, export));
-                    current.clock.next_phase();
+                    current
+                        .clock
+                        .next_call(budgeted_us.map(std::time::Duration::from_micros));
                 }
             }
             Reply::Finished(result) => self.finish_case(slot, *result)?,

@@ -17,6 +17,9 @@ pub struct CaseClock {
     pub case_since: Instant,
     /// When the current phase began (an engine began compiling or running).
     pub phase_since: Instant,
+    /// A tighter limit of the current step than the phase's: a call of an
+    /// engine without a budget that the engines with one ended quickly.
+    pub step_limit: Option<Duration>,
 }
 
 impl CaseClock {
@@ -26,13 +29,31 @@ impl CaseClock {
         CaseClock {
             case_since: now,
             phase_since: now,
+            step_limit: None,
         }
     }
 
     /// A new phase begins now.
     pub fn next_phase(&mut self) {
         self.phase_since = Instant::now();
+        self.step_limit = None;
     }
+
+    /// A call begins now; `budgeted` is the longest an engine with a
+    /// budget took to end it, for an engine without one.
+    pub fn next_call(&mut self, budgeted: Option<Duration>) {
+        self.next_phase();
+        self.step_limit = budgeted.map(allowance);
+    }
+}
+
+/// How long an engine without fuel or epochs may take over a call that
+/// the engines with a budget ended within `budgeted`: twenty times as
+/// long, and at least a second. The engine runs the same code without the
+/// budget's checks, so it is faster if anything; far slower is a hang,
+/// and a known one found again costs a second, not the phase limit.
+pub fn allowance(budgeted: Duration) -> Duration {
+    (budgeted * 20).max(Duration::from_secs(1))
 }
 
 /// The limits, and the hangs this process has seen.
@@ -65,6 +86,7 @@ impl TimeLimits {
     ) -> Option<Duration> {
         if let Some(engine) = engine {
             let limit = self.phase_limit(engine, compiling);
+            let limit = clock.step_limit.map_or(limit, |step| step.min(limit));
             if clock.phase_since.elapsed() > limit {
                 return Some(limit);
             }
@@ -150,7 +172,33 @@ mod tests {
         CaseClock {
             case_since: now - Duration::from_secs(case_ago),
             phase_since: now - Duration::from_secs(phase_ago),
+            step_limit: None,
         }
+    }
+
+    #[test]
+    fn a_call_the_budgeted_engines_ended_quickly_has_a_tighter_limit() {
+        let limits = limits();
+        let mut quick = clock(5, 2);
+        quick.step_limit = Some(allowance(Duration::from_millis(3)));
+        assert_eq!(
+            limits.passed(&quick, Some("a"), false),
+            Some(Duration::from_secs(1))
+        );
+        // Twenty times a slow call, and never past the phase limit.
+        assert_eq!(
+            allowance(Duration::from_millis(500)),
+            Duration::from_secs(10)
+        );
+        let mut slow = clock(40, 31);
+        slow.step_limit = Some(allowance(Duration::from_secs(5)));
+        assert_eq!(
+            limits.passed(&slow, Some("a"), false),
+            Some(Duration::from_secs(30))
+        );
+        // A new phase forgets the call's limit.
+        quick.next_phase();
+        assert_eq!(quick.step_limit, None);
     }
 
     #[test]

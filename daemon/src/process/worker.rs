@@ -27,10 +27,13 @@ use std::sync::{mpsc, Arc};
 
 /// Runs orders from stdin until stdin closes. Exits 0 when told to stop.
 pub fn run(config: &Config) -> Result<ExitCode> {
-    let config = match std::env::var(WORKER_CONFIG_ENV) {
+    let mut config = match std::env::var(WORKER_CONFIG_ENV) {
         Ok(text) => Config::parse(&text, "the supervisor's configuration")?,
         Err(_) => config.clone(),
     };
+    // The supervisor kills this process when an engine runs on, so engines
+    // without fuel or epochs run here (and nowhere in-process).
+    config.settings.execution.supervised = true;
     config.ready_other_releases();
     let matrix = config.settings.matrix()?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -236,6 +239,7 @@ fn report_calls() -> Result<()> {
         let report = Reply::Call {
             index: step.index,
             export,
+            budgeted_us: step.budgeted.map(|t| t.as_micros() as u64),
         };
         if let Ok(mut line) = serde_json::to_string(&report) {
             line.push('\n');

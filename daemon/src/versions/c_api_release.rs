@@ -47,8 +47,12 @@ pub fn fetch(major: u64, refetch: bool) -> Result<CApiRelease> {
     // same release at once (tests, workers) never see half a library.
     let staging = oracles::temp::private_dir_in(&parent, &format!(".fetching-{major}-"))?;
     download_and_extract(pin, staging.path())?;
-    // Whatever stands there is not the pinned release (or is fetched again).
-    let _ = std::fs::remove_dir_all(&dir);
+    // What stands there is not the pinned release, or is fetched again; a
+    // pinned release another process put there meanwhile is left to it.
+    let present = oracles::engine::other_version::c_api_library_of(major).is_some();
+    if refetch || !present {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let staged = staging.keep();
     if let Err(e) = std::fs::rename(&staged, &dir) {
         let _ = std::fs::remove_dir_all(&staged);
@@ -80,7 +84,7 @@ fn private_cache() -> Result<PathBuf> {
 /// and its `version` there.
 fn download_and_extract(pin: &PinnedRelease, dir: &Path) -> Result<()> {
     let wheels = dir.join("wheel");
-    let wheel = download_wheel(&pin.version, Some(pin.wheel_sha256), &wheels)?;
+    let wheel = download_wheel(pin.version, Some(pin.wheel_sha256), &wheels)?;
     let wheel_sha256 = sha256_of_file(&wheel)?;
     if wheel_sha256 != pin.wheel_sha256 {
         bail!(

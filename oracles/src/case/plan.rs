@@ -9,6 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 
 /// One call: an exported function and its arguments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,6 +43,12 @@ pub struct Plan {
     /// take, because no engine with a budget ended it (`None`: every step).
     #[serde(default)]
     pub horizon: Option<Horizon>,
+    /// For an engine without fuel or epochs: the longest any engine with a
+    /// budget took to end each call (`None` where none ended it). A call
+    /// the engine takes far longer over is a hang without the whole phase
+    /// limit's wait.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgeted_times: Vec<Option<Duration>>,
     /// The case's seed (0 for a plan not drawn from one): the arguments
     /// come from it, and so does the configuration the swarm draws
     /// (`engine::swarm`), which shrinking must keep while the module
@@ -62,6 +69,11 @@ pub enum Horizon {
 }
 
 impl Plan {
+    /// [`Plan::budgeted_times`] of call `index`.
+    pub fn budgeted_time(&self, index: usize) -> Option<Duration> {
+        self.budgeted_times.get(index).copied().flatten()
+    }
+
     /// Calls every exported function `rounds` times, round-robin in module
     /// order, with arguments drawn from `seed`, and observes all exported
     /// state. Each call's arguments depend only on the seed, the export's

@@ -46,13 +46,13 @@ pub(crate) fn drive<I: LiveInstance>(
         instantiate()
     };
     let instantiate_time = start.elapsed();
-    let (instantiation, calls, state) = match instantiated {
+    let (instantiation, (calls, call_times), state) = match instantiated {
         Ok(mut instance) => {
             let calls = call_all(&mut instance, plan);
             let state = snapshot(&mut instance, plan);
             (Outcome::Returned(Vec::new()), calls, Some(state))
         }
-        Err(outcome) => (outcome, Vec::new(), None),
+        Err(outcome) => (outcome, (Vec::new(), Vec::new()), None),
     };
     EngineRun::Ran(Execution {
         instantiation,
@@ -64,18 +64,19 @@ pub(crate) fn drive<I: LiveInstance>(
         instantiate_time,
         run_time: start.elapsed(),
         run_cpu: run_cpu(),
+        call_times,
     })
 }
 
 /// The plan's calls in order, up to its horizon, each after refuelling
-/// the module's counter when the plan says so.
-fn call_all<I: LiveInstance>(instance: &mut I, plan: &Plan) -> Vec<Outcome> {
+/// the module's counter when the plan says so; and each call's time.
+fn call_all<I: LiveInstance>(instance: &mut I, plan: &Plan) -> (Vec<Outcome>, Vec<Duration>) {
     plan.calls
         .iter()
         .enumerate()
         .map(|(index, call)| {
             if matches!(plan.horizon, Some(Horizon::Call(h)) if index >= h) {
-                return Outcome::Withheld;
+                return (Outcome::Withheld, Duration::ZERO);
             }
             if let Some((global, value)) = &plan.refuel {
                 if !instance.set_global(global, value) {
@@ -85,10 +86,13 @@ fn call_all<I: LiveInstance>(instance: &mut I, plan: &Plan) -> Vec<Outcome> {
             super::run_steps::note(super::run_steps::CallStep {
                 index,
                 export: &call.export,
+                budgeted: plan.budgeted_time(index),
             });
-            instance.call(&call.export, &call.args)
+            let start = Instant::now();
+            let outcome = instance.call(&call.export, &call.args);
+            (outcome, start.elapsed())
         })
-        .collect()
+        .unzip()
 }
 
 /// The exported memories, globals and tables the plan compares.

@@ -41,6 +41,10 @@ pub enum Fault {
     /// A store is dropped when a later store of the same width, offset and
     /// memory follows in its function (`engine::pass_faults`).
     StoreBeforeStore,
+    /// A store is dropped when the same store follows a loop that has no
+    /// exit through a trap: a dead-store elimination that ignores a path
+    /// that never ends (`engine::pass_faults`).
+    StoreAcrossEndlessLoop,
     /// An integer division of two locals inside a loop is also computed
     /// before the loop (`engine::pass_faults`).
     DivisionHoisted,
@@ -57,7 +61,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, for the engine registry.
-    pub const ALL: [Fault; 15] = [
+    pub const ALL: [Fault; 16] = [
         Fault::RemSignedAsUnsigned,
         Fault::AddAsSub,
         Fault::ShrSignedAsUnsigned,
@@ -66,6 +70,7 @@ impl Fault {
         Fault::ReturnCallAsCall,
         Fault::StoreBeforeLoop,
         Fault::StoreBeforeStore,
+        Fault::StoreAcrossEndlessLoop,
         Fault::DivisionHoisted,
         Fault::LoadForwardedAcrossCall,
         Fault::BoundsCheckDropped,
@@ -86,6 +91,7 @@ impl Fault {
             Fault::ReturnCallAsCall => "return-call",
             Fault::StoreBeforeLoop => "store-before-loop",
             Fault::StoreBeforeStore => "store-before-store",
+            Fault::StoreAcrossEndlessLoop => "store-across-endless-loop",
             Fault::DivisionHoisted => "division-hoisted",
             Fault::LoadForwardedAcrossCall => "load-forwarded",
             Fault::BoundsCheckDropped => "bounds-check-dropped",
@@ -115,6 +121,7 @@ impl Fault {
             Fault::ReturnCallAsCall
             | Fault::StoreBeforeLoop
             | Fault::StoreBeforeStore
+            | Fault::StoreAcrossEndlessLoop
             | Fault::DivisionHoisted
             | Fault::LoadForwardedAcrossCall
             | Fault::BoundsCheckDropped
@@ -134,6 +141,9 @@ impl Fault {
             Fault::StoreBeforeLoop => "a store directly before a loop is not executed",
             Fault::StoreBeforeStore => {
                 "a store followed by another of the same width and offset is not executed"
+            }
+            Fault::StoreAcrossEndlessLoop => {
+                "a store followed by the same store after a loop without a trap exit is not executed"
             }
             Fault::DivisionHoisted => {
                 "an integer division of two locals in a loop also runs before the loop"
@@ -158,6 +168,7 @@ impl Fault {
             Fault::ReturnCallAsCall => tail_calls_as_calls(wasm),
             Fault::StoreBeforeLoop => stores_before_loops_dropped(wasm),
             Fault::StoreBeforeStore => pass_faults::store_before_store_dropped(wasm),
+            Fault::StoreAcrossEndlessLoop => pass_faults::store_across_endless_loop_dropped(wasm),
             Fault::DivisionHoisted => pass_faults::division_hoisted_out_of_loop(wasm),
             Fault::LoadForwardedAcrossCall => pass_faults::load_forwarded_across_call(wasm),
             Fault::BoundsCheckDropped => pass_faults::bounds_check_dropped_at_guard_edge(wasm),

@@ -89,6 +89,16 @@ pub struct ExecutionConfig {
     /// half of the engines with a budget that got there ended it, instead
     /// of one: what triage's small budgets set (`Config::with_budgets`).
     pub majority_horizon: bool,
+    /// Whether a supervisor kills this process when an engine runs on (the
+    /// daemon's worker processes, which serve `run`, `check`, `import`,
+    /// `case` and triage): only there is an engine without fuel or epochs
+    /// built as it is named. Nothing could stop it inside a process that
+    /// runs cases itself (`sweep`, the benchmarks, the fuzz targets, the
+    /// library's tests), so there it gets an epoch deadline
+    /// (`WasmtimeVariant::compiled_as`). Not a configuration key: each
+    /// process says it.
+    #[serde(skip)]
+    pub supervised: bool,
     /// How many times each exported function is called.
     pub calls_per_export: usize,
     /// Largest linear memory an instance may have or grow to, in bytes.
@@ -118,6 +128,7 @@ impl Default for ExecutionConfig {
             fuel: 50_000_000,
             epoch_deadline_ms: EPOCH_DEADLINE.as_millis() as u64,
             majority_horizon: false,
+            supervised: false,
             calls_per_export: 2,
             max_memory_bytes: 64 << 20,
             max_table_elements: 100_000,

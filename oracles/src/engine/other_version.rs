@@ -112,6 +112,10 @@ pub(crate) enum Request {
     Open {
         engine: String,
         limits: ExecutionConfig,
+        /// `limits.supervised`, which configuration files cannot set: the
+        /// child ends with its parent, so it is supervised when that is.
+        #[serde(default)]
+        supervised: bool,
     },
     /// Compile, instantiate and run the plan.
     Execute { wasm_hex: String, plan: Plan },
@@ -282,6 +286,7 @@ impl OtherVersionEngine {
             &Request::Open {
                 engine: self.base.clone(),
                 limits: self.limits.clone(),
+                supervised: self.limits.supervised,
             },
         )
         .and_then(|()| receive(&mut served));

@@ -225,6 +225,9 @@ pub struct Execution {
     /// inflated by other load on the machine.
     #[serde(default)]
     pub run_cpu: Option<Duration>,
+    /// Wall time of each call of `calls`, in plan order.
+    #[serde(default)]
+    pub call_times: Vec<Duration>,
 }
 
 /// An engine's answer for one module.

@@ -6,6 +6,7 @@
 //! is process-wide: a worker process runs one case at a time.
 
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 /// A call of the plan that begins now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,6 +15,10 @@ pub struct CallStep<'a> {
     pub index: usize,
     /// The export called.
     pub export: &'a str,
+    /// For an engine without a budget: the longest any engine with a
+    /// budget took to end this call (`Plan::budgeted_times`), the measure
+    /// of how long the call may take.
+    pub budgeted: Option<Duration>,
 }
 
 /// What is told of each call.

@@ -87,6 +87,22 @@ pub const EMBEDDER_DEFAULT: &str = "wasmtime-default";
 pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
 impl WasmtimeVariant {
+    /// The variant as this process compiles it. An engine without fuel or
+    /// epochs runs only where a supervisor kills its process when it runs
+    /// on (`ExecutionConfig::supervised`: the daemon's workers); anywhere
+    /// else nothing could stop a step that never ends, so there it gets an
+    /// epoch deadline, with the checks that come with it.
+    pub fn compiled_as(self, limits: &ExecutionConfig) -> WasmtimeVariant {
+        if self.budget == Budget::None && !limits.supervised {
+            WasmtimeVariant {
+                budget: Budget::Epoch,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
     /// Parses `cranelift-tail-signals` and its siblings, with options.
     pub fn parse(name: &str) -> Option<WasmtimeVariant> {
         let mut options = name.split('+');
@@ -642,6 +658,7 @@ impl WasmtimeEngine {
             );
         }
         let name = format!("{}+sabotage-{}", variant.name(), sabotage.suffix());
+        let variant = variant.compiled_as(limits);
         let mut config = variant.config(limits.max_wasm_stack, limits.canaries)?;
         if sabotage.overstated_by() > 0 {
             config.with_host_memory(std::sync::Arc::new(
@@ -659,6 +676,7 @@ impl WasmtimeEngine {
         max_wasm_stack: usize,
         name: String,
     ) -> Result<Self> {
+        let variant = variant.compiled_as(limits);
         let config = variant.config(max_wasm_stack, limits.canaries)?;
         Self::from_config(&config, variant, limits, name)
     }

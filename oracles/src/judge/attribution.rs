@@ -11,7 +11,7 @@
 use crate::engine::family::{parties, CRANELIFT_OPT, CRANELIFT_OPT_NONE, PULLEY, WINCH};
 use crate::engine::id::EngineId;
 use crate::engine::tuning::Tuning;
-use crate::engine::{Backend, WasmtimeVariant};
+use crate::engine::{Backend, Budget, WasmtimeVariant};
 use crate::judge::verdict::{Group, Verdict};
 use crate::judge::versions::divergence;
 use std::collections::BTreeSet;
@@ -218,11 +218,41 @@ fn split_party(odd: &[&EngineId], rest: &[&EngineId]) -> String {
                 .filter(|e| e.release_or_linked() == release)
                 .collect();
             if let Some(property) = shared_property(odd, &same) {
-                return format!("{property} in Wasmtime {release}");
+                return format!("{property} in Wasmtime {release}{}", fixed_in(odd, rest));
             }
         }
     }
     shared_property(odd, rest).unwrap_or_else(|| names(odd).join(" and "))
+}
+
+/// `, fixed in R` for the newer releases R on which every engine of `odd`
+/// (its configuration, without the swarm's drawn settings) is among
+/// `rest`: the same configuration is right there.
+fn fixed_in(odd: &[&EngineId], rest: &[&EngineId]) -> String {
+    let base = |id: &EngineId| {
+        id.variant().map(|v| WasmtimeVariant {
+            tuning: Tuning::default(),
+            ..v
+        })
+    };
+    let releases: BTreeSet<u64> = rest
+        .iter()
+        .map(|e| e.release_or_linked())
+        .filter(|r| odd.iter().all(|o| o.release_or_linked() < *r))
+        .filter(|r| {
+            odd.iter().all(|o| {
+                base(o).is_some()
+                    && rest
+                        .iter()
+                        .any(|e| e.release_or_linked() == *r && base(e) == base(o))
+            })
+        })
+        .collect();
+    if releases.is_empty() {
+        return String::new();
+    }
+    let releases: Vec<String> = releases.iter().map(u64::to_string).collect();
+    format!(", fixed in {}", releases.join(" and "))
 }
 
 /// A configuration property every engine of `odd` has and no engine of
@@ -238,7 +268,7 @@ fn shared_property(odd: &[&EngineId], rest: &[&EngineId]) -> Option<String> {
     let odd: Vec<WasmtimeVariant> = odd.iter().map(|e| parse(e)).collect::<Option<_>>()?;
     let rest: Vec<Option<WasmtimeVariant>> = rest.iter().map(|e| parse(e)).collect();
     type Test = fn(&WasmtimeVariant) -> bool;
-    let properties: [(&str, Test); 8] = [
+    let properties: [(&str, Test); 9] = [
         ("explicit-checks", |v| !v.signals),
         ("signals-based", |v| v.signals),
         ("tail-call", |v| v.tail_calls),
@@ -247,6 +277,7 @@ fn shared_property(odd: &[&EngineId], rest: &[&EngineId]) -> Option<String> {
         ("Winch", |v| v.backend == Backend::Winch),
         ("Pulley", |v| v.backend == Backend::Pulley),
         ("single-pass", |v| v.single_pass),
+        ("no-budget", |v| v.budget == Budget::None),
     ];
     let axis = properties.into_iter().find_map(|(name, has)| {
         let all_odd = odd.iter().all(has);
@@ -278,6 +309,9 @@ fn culprit(property: &str) -> &'static str {
         "Cranelift" => "Cranelift",
         "Winch" => "Winch",
         "single-pass" => "the single-pass register allocator",
+        "no-budget" => {
+            "code compiled without fuel or epoch checks (which give every loop a trap exit)"
+        }
         _ => "Pulley",
     }
 }
@@ -404,6 +438,35 @@ mod tests {
             let text = suspect(&mismatch(&[&with(&["wasmi"], &fixed), &[drawn]])).unwrap();
             assert!(text.ends_with(&format!("suspect {culprit}")), "{text}");
         }
+    }
+
+    #[test]
+    fn an_unbudgeted_hang_fixed_in_a_newer_release_says_both_whatever_the_swarm_drew() {
+        let linked = linked_major();
+        let newer = linked + 3;
+        let newer_default = format!("wasmtime-default@{newer}");
+        let right = [
+            "wasmi",
+            ALL[1],
+            ALL[2],
+            "cranelift-notail-explicit+nofuel",
+            NONE,
+            newer_default.as_str(),
+        ];
+        let mut blamed = BTreeSet::new();
+        for drawn in [
+            "wasmtime-default+nan-canon",
+            "wasmtime-default+eager-tables",
+        ] {
+            let text = suspect(&mismatch(&[&right, &["wasmtime-default", drawn]])).unwrap();
+            blamed.insert(suspected_party(&text).to_string());
+        }
+        assert_eq!(
+            blamed.into_iter().collect::<Vec<_>>(),
+            [format!(
+                "code compiled without fuel or epoch checks (which give every loop a trap exit) in Wasmtime {linked}, fixed in {newer}"
+            )]
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::judge::compare::{compare, Comparison};
 use crate::judge::verdict::Verdict;
 use crate::profile::{self, Stage};
 use std::borrow::Cow;
+use std::time::Duration;
 
 /// Every engine's run of one module, and the verdict.
 #[derive(Clone, Debug)]
@@ -234,10 +235,7 @@ impl CaseRun<'_> {
             })
             .collect();
         if unbudgeted.contains(&true) {
-            let bounded = Plan {
-                horizon: horizon(self.plan, slots.iter().flatten().collect(), self.majority),
-                ..self.plan.clone()
-            };
+            let bounded = bounded_plan(self.plan, slots.iter().flatten().collect(), self.majority);
             for index in (0..count).filter(|i| unbudgeted[*i]) {
                 slots[index] = Some(self.run_one(index, self.engines.at(index), &bounded, observe));
             }
@@ -257,10 +255,7 @@ impl CaseRun<'_> {
             .filter(|(name, _)| !runs_unbudgeted(name))
             .map(|(_, run)| run)
             .collect();
-        Cow::Owned(Plan {
-            horizon: horizon(self.plan, budgeted, self.majority),
-            ..self.plan.clone()
-        })
+        Cow::Owned(bounded_plan(self.plan, budgeted, self.majority))
     }
 
     /// Whether `engine`'s refusal of the module is expected.
@@ -356,6 +351,45 @@ impl<'a> CaseEngines<'a> {
     }
 }
 
+/// `plan` as an engine without a budget runs it after `budgeted` (the runs
+/// of the engines with one): up to its [`horizon`], with the longest time
+/// any of them took to end each call.
+fn bounded_plan(plan: &Plan, budgeted: Vec<&EngineRun>, majority: bool) -> Plan {
+    Plan {
+        horizon: horizon(plan, budgeted.clone(), majority),
+        budgeted_times: budgeted_times(plan, &budgeted),
+        ..plan.clone()
+    }
+}
+
+/// For each call of `plan`, the longest time an engine of `budgeted` took
+/// to end it (not counting runs out of fuel or time); `None` where none
+/// did.
+fn budgeted_times(plan: &Plan, budgeted: &[&EngineRun]) -> Vec<Option<Duration>> {
+    (0..plan.calls.len())
+        .map(|index| {
+            budgeted
+                .iter()
+                .filter_map(|run| match run {
+                    EngineRun::Ran(execution) => Some(execution),
+                    _ => None,
+                })
+                .filter(|execution| execution.calls.get(index).is_some_and(ended))
+                .filter_map(|execution| execution.call_times.get(index).copied())
+                .max()
+        })
+        .collect()
+}
+
+/// Whether an engine with a budget ended a step: it did not run out of fuel
+/// or time there, and was not held back from it.
+fn ended(outcome: &Outcome) -> bool {
+    !matches!(
+        outcome,
+        Outcome::Trap(TrapKind::OutOfFuel) | Outcome::Withheld
+    )
+}
+
 /// The first step of `plan` that none of `budgeted` (the runs of the
 /// engines with a budget) ended, or with `majority` fewer than half of
 /// those that got there: the others ran out of fuel or time there. That is
@@ -379,16 +413,10 @@ fn horizon(plan: &Plan, budgeted: Vec<&EngineRun>, majority: bool) -> Option<Hor
             _ => None,
         })
         .collect();
-    let ended = |outcome: &Outcome| {
-        !matches!(
-            outcome,
-            Outcome::Trap(TrapKind::OutOfFuel) | Outcome::Withheld
-        )
-    };
     // Of the engines that got to a step, whether one (or half) ended it.
     let mostly_ended = |outcomes: Vec<&Outcome>| {
-        let ended = outcomes.iter().filter(|o| ended(o)).count();
-        ended > 0 && (!majority || 2 * ended >= outcomes.len())
+        let count = outcomes.iter().filter(|o| ended(o)).count();
+        count > 0 && (!majority || 2 * count >= outcomes.len())
     };
     if !mostly_ended(executions.iter().map(|e| &e.instantiation).collect()) {
         return Some(Horizon::Instantiation);

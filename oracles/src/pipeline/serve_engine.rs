@@ -10,7 +10,7 @@ use crate::cost::heap::Heap;
 use crate::engine::build_engine;
 use crate::engine::matrix::run_caught;
 use crate::engine::other_version::{Reply, Request, PROTOCOL};
-use crate::engine::Engine;
+use crate::engine::{Engine, ExecutionConfig};
 use anyhow::{Context, Result};
 use std::io::{BufRead, Write};
 use std::time::Duration;
@@ -35,7 +35,14 @@ pub fn serve(input: impl BufRead, mut output: impl Write) -> Result<()> {
             Request::Open {
                 engine: name,
                 limits,
-            } => match build_engine(&name, &limits) {
+                supervised,
+            } => match build_engine(
+                &name,
+                &ExecutionConfig {
+                    supervised,
+                    ..limits
+                },
+            ) {
                 Ok(built) => {
                     reply(&Reply::Opened {
                         protocol: PROTOCOL,

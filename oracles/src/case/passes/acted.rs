@@ -12,7 +12,7 @@ use anyhow::Result;
 /// The CLIF opcodes whose count the pass of `shape` changes when it acts.
 fn opcodes(shape: Shape) -> &'static [&'static str] {
     match shape {
-        Shape::StoreStore => &["store", "istore8", "istore16", "istore32"],
+        Shape::StoreStore | Shape::Diverge => &["store", "istore8", "istore16", "istore32"],
         Shape::StoreLoad | Shape::LoadLoad => &[
             "load", "uload8", "sload8", "uload16", "sload16", "uload32", "sload32",
         ],

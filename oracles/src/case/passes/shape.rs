@@ -27,11 +27,19 @@ pub enum Shape {
     /// arguments and tail calls, more live values across calls than
     /// registers: inlining and the register allocator.
     Calls,
+    /// An access that may trap, then a pure loop that never ends for some
+    /// arguments (no counter, no trap exit), then an access that would make
+    /// the first one dead if the loop always ended: dead-store elimination
+    /// and code motion, whose reasoning about the paths to the function's
+    /// exit must count a path that never gets there. Only an engine
+    /// without fuel or epochs can show such a bug: budgets put a trap exit
+    /// into every loop.
+    Diverge,
 }
 
 impl Shape {
     /// Every shape.
-    pub const ALL: [Shape; 7] = [
+    pub const ALL: [Shape; 8] = [
         Shape::StoreStore,
         Shape::StoreLoad,
         Shape::LoadLoad,
@@ -39,6 +47,7 @@ impl Shape {
         Shape::Duplicate,
         Shape::Bounds,
         Shape::Calls,
+        Shape::Diverge,
     ];
 
     /// Its name in sections, features and counters.
@@ -51,6 +60,7 @@ impl Shape {
             Shape::Duplicate => "duplicate",
             Shape::Bounds => "bounds",
             Shape::Calls => "calls",
+            Shape::Diverge => "diverge",
         }
     }
 
@@ -69,6 +79,7 @@ impl Shape {
             Shape::Duplicate => "pass:duplicate",
             Shape::Bounds => "pass:bounds",
             Shape::Calls => "pass:calls",
+            Shape::Diverge => "pass:diverge",
         }
     }
 
@@ -82,6 +93,7 @@ impl Shape {
             Shape::Duplicate => "value numbering and elaboration",
             Shape::Bounds => "Wasmtime's bounds checks",
             Shape::Calls => "inlining and register allocation around calls",
+            Shape::Diverge => "dead-store elimination across a loop that may never end",
         }
     }
 }

@@ -17,6 +17,7 @@ pub fn realize(shape: Shape, u: &mut Unstructured<'_>) -> Result<String> {
         Shape::Duplicate => duplicate(u),
         Shape::Bounds => bounds(u),
         Shape::Calls => calls(u),
+        Shape::Diverge => diverge(u),
     }
 }
 
@@ -190,6 +191,92 @@ fn memory_pair(shape: Shape, u: &mut Unstructured<'_>) -> Result<String> {
             (local $a i32) (local $i i32) (local $x i64)
             (local.set $a {base})
             {body}))"
+    ))
+}
+
+/// Loops that never end for some arguments and do nothing observable: no
+/// counter, no trap, no call, no memory access, so that nothing but the
+/// missing exit tells a pass the loop matters. `{endless}` is the
+/// condition (0 or 1) under which they never end.
+const ENDLESS_LOOPS: [&str; 3] = [
+    // Repeats while the condition holds.
+    "(loop $spin (br_if $spin {endless}))",
+    // Leaves through an enclosing block when it does not.
+    "(block $out (loop $spin
+       (br_if $out (i32.eqz {endless}))
+       (br $spin)))",
+    // Counts in a local that reaches its exit only when the condition
+    // does not hold: otherwise the count starts odd and steps over the
+    // exit for ever (in 2^31 steps, which no budget waits for).
+    "(local.set $i {endless})
+     (loop $spin
+       (local.set $i (i32.add (local.get $i) (i32.const 2)))
+       (br_if $spin (i32.ne (local.get $i) (i32.const 0x10))))",
+];
+
+/// What the endless loop's body may hold besides its exit: nothing, or a
+/// trap on some arguments, which gives the loop an exit through a trap
+/// (a pass must then keep the first access: the control case).
+const LOOP_BODY_TRAPS: [&str; 2] = [
+    "",
+    "(if (i32.and (local.get $c) (i32.const 32)) (then unreachable))",
+];
+
+/// The bytes an access of `width` touches.
+fn bytes_of(width: &Width) -> u32 {
+    match width.store {
+        "i64.store" => 8,
+        "i32.store" | "i64.store32" => 4,
+        "i32.store16" => 2,
+        _ => 1,
+    }
+}
+
+/// A store or load that may trap (out of bounds for some `$p`), a loop
+/// that may never end, and a store to the same address after it: a
+/// dead-store elimination that takes the second store for one that always
+/// follows drops the first, and with it the trap, so that the engine runs
+/// on in the loop where every other engine traps. The loop is endless
+/// either exactly when the first access is out of bounds (every correct
+/// engine traps before it, so budgets are never spent on it), or when a
+/// bit of an argument is set.
+fn diverge(u: &mut Unstructured<'_>) -> Result<String> {
+    let width = u.choose(&WIDTHS)?;
+    let base = base(u)?;
+    let offset: u32 = *u.choose(&[0, 8, 4096, 65528])?;
+    let address = format!("offset={offset} (local.get $a)");
+    // The first address at which the access no longer fits in the page.
+    let first_out = 65536 - offset - bytes_of(width) + 1;
+    let endless = match u.int_in_range(0..=2u8)? {
+        0 | 1 => format!("(i32.ge_u (local.get $a) (i32.const {first_out}))"),
+        _ => "(i32.ne (i32.and (local.get $c) (i32.const 16)) (i32.const 0))".to_string(),
+    };
+    let spin = u.choose(&ENDLESS_LOOPS)?.replace("{endless}", &endless);
+    let trap = u.choose(&LOOP_BODY_TRAPS)?;
+    // The trap goes at the top of the loop's body.
+    let spin = spin.replacen("(loop $spin", &format!("(loop $spin {trap}"), 1);
+    let v = |name: &str| apply(width.value, &format!("(local.get {name})"));
+    let first = match u.int_in_range(0..=2u8)? {
+        // The store a dead-store elimination would drop.
+        0 | 1 => format!("({} {address} {})", width.store, v("$v1")),
+        // A load whose value nobody uses: it may only be dropped if it
+        // cannot trap.
+        _ => format!("(drop ({} {address}))", width.load),
+    };
+    Ok(format!(
+        "(module
+          (memory (export \"m\") 1 1)
+          (func (export \"f\") (param $p i32) (param $c i32) (param $v1 i64) (param $v2 i64)
+            (result i64)
+            (local $a i32) (local $i i32)
+            (local.set $a {base})
+            {first}
+            {spin}
+            ({store} {address} {v2})
+            {read}))",
+        store = width.store,
+        v2 = v("$v2"),
+        read = apply(width.widen, &format!("({} {address})", width.load)),
     ))
 }
 

@@ -82,6 +82,7 @@ impl CApiEngine {
                 "engine {variant:?} is not a Wasmtime variant that the C API of Wasmtime {version} can run (faults and sabotage act on the linked release only)"
             );
         };
+        let variant = variant.compiled_as(limits);
         if variant.tuning != Tuning::default() {
             bail!(
                 "engine {name:?}: the configuration swarm's settings are applied to the linked release only, not through the C API of Wasmtime {version}"
