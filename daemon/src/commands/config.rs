@@ -83,11 +83,9 @@ fn show_table(
             (None, Some(value)) => (value, "default"),
             (None, None) => continue,
         };
-        if let toml::Value::Table(_) = value {
-            if !matches!(value, toml::Value::Table(t) if is_inline(path, key, t)) {
-                inner.push(key);
-                continue;
-            }
+        if value.is_table() && !is_inline(path, key) {
+            inner.push(key);
+            continue;
         }
         let place = format!("{path}.{key}");
         let (shown, from) = shown_value(&place, value, from, config);
@@ -115,7 +113,7 @@ fn show_table(
 
 /// Tables written inline in config.toml (`max_open = { ... }`): maps, not
 /// sections.
-fn is_inline(path: &str, key: &str, _table: &toml::Table) -> bool {
+fn is_inline(path: &str, key: &str) -> bool {
     path == "gate" && matches!(key, "max_open" | "min_exercised")
 }
 
