@@ -83,7 +83,12 @@ pub fn run(config: &Config, args: ScaleArgs) -> Result<ExitCode> {
             args.steps
         );
     }
-    let matrix = config.settings.matrix()?;
+    // Only compiles, never runs a step: every engine is built as named
+    // (`wasmtime-default` without the epoch deadline an in-process run
+    // would give it), so the growth measured is that of the code users get.
+    let mut settings = config.settings.clone();
+    settings.execution.supervised = true;
+    let matrix = settings.matrix()?;
     let growth = measure(
         &matrix,
         &mut |n| subject.module(n),

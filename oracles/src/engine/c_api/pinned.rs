@@ -32,15 +32,6 @@ impl PinnedRelease {
     pub fn major(&self) -> u64 {
         major_of(self.version).expect("a pinned version starts with its major")
     }
-
-    /// The pip requirement that fetches exactly this wheel, in pip's
-    /// hash-checking mode (a requirements file's line).
-    pub fn requirement(&self) -> String {
-        format!(
-            "wasmtime=={} --hash=sha256:{}",
-            self.version, self.wheel_sha256
-        )
-    }
 }
 
 /// Every release whose library crosscheck fetches and loads.
