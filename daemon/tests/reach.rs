@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{config, crosscheck, findings, status, temp_dir, text};
+use common::{config, crosscheck, findings, module, status, temp_dir, text};
 
 /// A dead-store elimination that ignores a path that never ends (Wasmtime
 /// 48.0.0 to 50's): only a loop with no counter and no trap exit between a
@@ -41,4 +41,143 @@ fn a_dead_store_elimination_across_an_endless_loop_is_found_by_the_default_mix()
         shown.contains("pass shape diverge"),
         "found by another class of case: {shown}"
     );
+}
+
+/// A module with an imported memory, table, global and function runs on
+/// every engine that links imports, which link the same items; one whose
+/// import the harness cannot make is refused, naming the import.
+#[test]
+fn check_links_an_imported_memory_table_global_and_function() {
+    let dir = temp_dir("reach-imports-check");
+    let config = config(
+        &dir,
+        &[
+            "wasmtime-default",
+            "cranelift-tail-explicit",
+            "wasmtime-default@51",
+        ],
+        "",
+        "",
+    );
+    let wat = module(
+        &dir,
+        "imports.wat",
+        r#"(module
+             (import "env" "log" (func $log (param i32 i64) (result i32)))
+             (import "env" "mem" (memory 1 4))
+             (import "env" "tab" (table 2 funcref))
+             (import "env" "g" (global $g (mut i64)))
+             (import "env" "c" (global $c i32))
+             (func (export "run") (param i32) (result i32)
+               (i32.store (local.get 0) (call $log (local.get 0) (global.get $g)))
+               (global.set $g (i64.add (global.get $g) (i64.const 1)))
+               (i32.add (global.get $c) (i32.load (local.get 0))))
+             (func (export "grow") (result i32) (memory.grow (i32.const 1))))"#,
+    );
+    let out = crosscheck(&config, &["check", wat.to_str().unwrap(), "--seed", "3"]);
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}{}", text(&out.stderr));
+    for linked in [
+        "linked: \"env\" \"log\": host function (i32 i64) -> (i32)",
+        "linked: \"env\" \"mem\": memory of",
+        "linked: \"env\" \"tab\": table of",
+        "linked: \"env\" \"g\": mutable global i64:",
+        "linked: \"env\" \"c\": immutable global i32:",
+    ] {
+        assert!(shown.contains(linked), "{linked} missing: {shown}");
+    }
+    assert!(shown.contains("verdict: agree"), "{shown}");
+    assert!(
+        shown.contains("wasmtime-default@51") && shown.contains("rejected (expected)"),
+        "the C API release sits it out as expected: {shown}"
+    );
+    let tag = module(
+        &dir,
+        "tag.wat",
+        r#"(module (import "env" "shared" (memory 1 2 shared)) (func (export "f")))"#,
+    );
+    let out = crosscheck(&config, &["check", tag.to_str().unwrap()]);
+    let error = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{error}");
+    assert!(
+        error.contains("import \"env\" \"shared\" cannot be linked: a shared memory"),
+        "{error}"
+    );
+}
+
+/// The host functions' call log is an observation point of its own: a
+/// fault whose only effect is an argument passed to the host is a
+/// mismatch at the host calls of the step, blamed on the faulty engine.
+#[test]
+fn a_wrong_argument_to_a_host_function_is_a_mismatch_of_its_own() {
+    let dir = temp_dir("reach-host-calls");
+    let config = config(
+        &dir,
+        &["cranelift-tail-signals", "cranelift-tail-signals+fault-add"],
+        "",
+        "",
+    );
+    let wat = module(
+        &dir,
+        "host.wat",
+        r#"(module
+             (import "env" "see" (func $see (param i32)))
+             (func (export "f") (param i32 i32)
+               (call $see (i32.add (local.get 0) (local.get 1)))))"#,
+    );
+    let out = crosscheck(&config, &["check", wat.to_str().unwrap(), "--seed", "1"]);
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{shown}{}", text(&out.stderr));
+    assert!(
+        shown.contains("MISMATCH at host calls during call #0 \"f\""),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("1 host call(s); imported#0:env.see[i32:"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("blame: cranelift-tail-signals+fault-add"),
+        "{shown}"
+    );
+}
+
+/// A bounds check of imported memories that lets an access past the end
+/// through (its address wrapped into the first page): only a module that
+/// imports a memory shows it, so the default mix finds it within 1,000
+/// seeds and the mix without imports does not.
+#[test]
+fn a_bounds_check_of_imported_memories_is_found_only_with_imports() {
+    let dir = temp_dir("reach-imported-memory");
+    let faulty = "cranelift-tail-signals+fault-imported-memory-wrapped";
+    let found = |imports_share: &str| {
+        let config = config(&dir, &["cranelift-tail-signals", faulty], "", "");
+        let mut text_of = std::fs::read_to_string(&config).unwrap();
+        text_of.push_str(&format!("[generator]\nimports_share = {imports_share}\n"));
+        std::fs::write(&config, text_of).unwrap();
+        let list = dir.join(format!("findings-{imports_share}.txt"));
+        let out = crosscheck(
+            &config,
+            &[
+                "sweep",
+                "--seeds",
+                "0..1000",
+                "--findings",
+                list.to_str().unwrap(),
+            ],
+        );
+        // 1: findings (wasmi's known ones, at least).
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            text(&out.stderr)
+        );
+        std::fs::read_to_string(&list)
+            .unwrap()
+            .lines()
+            .filter(|l| l.ends_with(&format!("blame {faulty}")))
+            .count()
+    };
+    assert!(found("0.4") > 0, "the default mix missed it in 1,000 seeds");
+    assert_eq!(found("0.0"), 0, "found without imports");
 }

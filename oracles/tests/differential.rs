@@ -230,6 +230,7 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         instantiate_time: Duration::ZERO,
         run_time: Duration::ZERO,
         call_times: vec![],
+        host_calls: vec![],
     });
     let runs = [
         ran.clone(),
@@ -262,6 +263,7 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         instantiate_time: Duration::ZERO,
         run_time: Duration::ZERO,
         call_times: vec![],
+        host_calls: vec![],
     });
     let undecided = [
         overflow.clone(),

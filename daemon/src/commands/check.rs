@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::process::probe::Prober;
 use crate::process::protocol::SingleCall;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use oracles::case::module_file::read_module_file;
 use oracles::{ModuleInfo, Plan};
@@ -49,13 +49,12 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
     let wasm = read_module_file(&args.file)?;
     let info = ModuleInfo::parse(&wasm)
         .with_context(|| format!("{} cannot be checked", args.file.display()))?;
-    if info.import_count > 0 {
-        bail!(
-            "{} imports {} item(s); crosscheck links no imports, so only self-contained modules can be checked",
-            args.file.display(),
-            info.import_count
-        );
-    }
+    let linked = oracles::case::imports::link(&info.imports, args.seed).map_err(|why| {
+        anyhow::anyhow!(
+            "{} cannot be checked: {why} (crosscheck links imported functions, memories, tables and globals of numeric and nullable reference types)",
+            args.file.display()
+        )
+    })?;
     let call = match &args.invoke {
         Some(export) => {
             // Refused here, with the exports named, rather than in the worker.
@@ -91,6 +90,12 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
     let probed = prober
         .show(&wasm, args.seed, call)
         .with_context(|| format!("running {}", args.file.display()))?;
+    for item in &linked {
+        println!(
+            "linked: {}",
+            crate::triage::inert::one_line(&item.to_string())
+        );
+    }
     print!("{}", super::probed_text(&probed));
     Ok(ExitCode::from(super::exit_status_of(&probed)))
 }

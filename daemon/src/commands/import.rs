@@ -232,13 +232,8 @@ fn import_one(
     let (wasm, what) = module_of_file(config, file, &bytes)?;
     let info = ModuleInfo::parse(&wasm)
         .with_context(|| format!("{} is not a valid WebAssembly module", file.display()))?;
-    if info.import_count > 0 {
-        bail!(
-            "{} imports {} item(s); crosscheck links no imports",
-            file.display(),
-            info.import_count
-        );
-    }
+    oracles::case::imports::link(&info.imports, seed)
+        .map_err(|why| anyhow::anyhow!("{} cannot be run: {why}", file.display()))?;
     let found = prober
         .findings(&wasm, seed)
         .with_context(|| format!("running {}", file.display()))?;

@@ -327,6 +327,9 @@ fn markdown_reproduction(
     file: &str,
 ) -> Result<()> {
     let mut commands = String::new();
+    if let Some(note) = linked_note(f, &module.wasm) {
+        writeln!(commands, "{note}")?;
+    }
     for (engine, command) in wasmtime_commands(config, f, file, &module.wasm) {
         writeln!(commands, "# {engine}\n{command}")?;
     }
@@ -455,7 +458,14 @@ fn repro_script(config: &Config, f: &Finding, file: &str, wasm: &[u8]) -> String
         inert::one_line(&f.signature),
         check_command(f, file).trim_start_matches("crosscheck ")
     );
-    let _ = writeln!(out, "# The same module on one Wasmtime variant at a time:");
+    match linked_note(f, wasm) {
+        Some(note) => {
+            let _ = writeln!(out, "{note}");
+        }
+        None => {
+            let _ = writeln!(out, "# The same module on one Wasmtime variant at a time:");
+        }
+    }
     for (engine, command) in wasmtime_commands(config, f, file, wasm) {
         let _ = writeln!(out, "# {engine}\n{}", command_line::commented(&command));
     }
@@ -470,15 +480,37 @@ fn check_command(f: &Finding, file: &str) -> String {
     )
 }
 
+/// For a module with imports, what crosscheck linked for them, as shell
+/// comments: no `wasmtime run` line can link them, so only `crosscheck
+/// check` reproduces the finding.
+fn linked_note(f: &Finding, wasm: &[u8]) -> Option<String> {
+    let info = oracles::ModuleInfo::parse(wasm).ok()?;
+    let linked = oracles::case::imports::link(&info.imports, f.first_seed.unwrap_or(0)).ok()?;
+    if linked.is_empty() {
+        return None;
+    }
+    let mut note = String::from(
+        "# The module imports; `wasmtime run` cannot link what crosscheck links for them:",
+    );
+    for item in linked {
+        note.push_str(&format!("\n#   {}", inert::one_line(&item.to_string())));
+    }
+    Some(note)
+}
+
 /// The `wasmtime run` line of every Wasmtime variant of the matrix, on
 /// `file`, whose bytes are `wasm`: every word quoted for the shell from the
-/// raw export name (see [`command_line`]).
+/// raw export name (see [`command_line`]); none for a module with imports,
+/// which `wasmtime run` cannot link as crosscheck does.
 pub fn wasmtime_commands(
     config: &Config,
     f: &Finding,
     file: &str,
     wasm: &[u8],
 ) -> Vec<(String, String)> {
+    if linked_note(f, wasm).is_some() {
+        return Vec::new();
+    }
     let functions: Vec<String> = oracles::ModuleInfo::parse(wasm)
         .map(|info| {
             info.names_of(|kind| {

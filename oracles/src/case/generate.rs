@@ -48,6 +48,13 @@ pub struct GeneratorConfig {
     /// otherwise load and store: instance state in every iteration keeps
     /// memory optimizations from firing.
     pub local_loop_counters_share: f64,
+    /// Share of the wasm-smith cases (without the oracle-less proposals)
+    /// that import functions, memories, tables and globals, which the
+    /// harness links for every engine alike (`case::imports`): embedders
+    /// link them in nearly every deployment, and Wasmtime compiles
+    /// accesses to an imported memory, table or global through other code
+    /// than to a defined one.
+    pub imports_share: f64,
     /// Stack programs (`[generator.stack]`), a share of all cases.
     pub stack: StackProgramConfig,
     /// Rule-guided cases (`[generator.rules]`), a share of all cases.
@@ -70,6 +77,7 @@ impl Default for GeneratorConfig {
             max_table_elements: 1000,
             proposals_share: 0.05,
             local_loop_counters_share: 0.5,
+            imports_share: 0.4,
             stack: StackProgramConfig::default(),
             rules: RulesConfig::default(),
             passes: PassesConfig::default(),
@@ -253,23 +261,30 @@ fn generate_from_entropy(
         });
     }
     let proposals = coins.proposals(settings.proposals_share);
-    let module = swarm_module(seed, entropy, settings, &coins, proposals)?;
+    let imports = !proposals && coins.imports(settings.imports_share);
+    let module = match swarm_module(seed, entropy, settings, &coins, proposals, imports) {
+        // wasm-smith refuses some draws with imports (its type-size
+        // budget): the same entropy without them.
+        Err(_) if imports => swarm_module(seed, entropy, settings, &coins, false, false)?,
+        module => module?,
+    };
     if proposals && defined_functions(&module.wasm) == 0 {
         // With GC on, wasm-smith may draw only struct and array types and
         // then no function: such a module tests no compiler.
-        return swarm_module(seed, entropy, settings, &coins, false);
+        return swarm_module(seed, entropy, settings, &coins, false, false);
     }
     Ok(module)
 }
 
 /// wasm-smith's module for `entropy`, with the proposals the oracle lacks
-/// when `proposals` is set.
+/// when `proposals` is set, and imports when `imports` is.
 fn swarm_module(
     seed: u64,
     entropy: &[u8],
     settings: &GeneratorConfig,
     coins: &Coins,
     proposals: bool,
+    imports: bool,
 ) -> Result<GeneratedModule> {
     let mut u = Unstructured::new(entropy);
     let mut config =
@@ -301,6 +316,14 @@ fn swarm_module(
     config.min_funcs = u
         .int_in_range(1..=config.max_funcs)
         .context("drawing the function count")?;
+    if imports {
+        // wasm-smith draws the imports' names and types; every one it
+        // draws here (no tags, shared memories or typed references) is
+        // one the harness links.
+        config.max_imports = u
+            .int_in_range(1..=settings.max_items.clamp(1, 8))
+            .context("drawing the import count")?;
+    }
     let mut features = enabled_features(&config);
     let mut module = wasm_smith::Module::new(config, &mut u).context("wasm-smith generation")?;
     let fuel_global = module
@@ -314,11 +337,26 @@ fn swarm_module(
     }
     let wasm = termination::export_fuel_global(&wasm, fuel_global)
         .context("exporting the termination fuel")?;
+    // wasm-smith may draw none: counted where the module has some.
+    if imports && imports_of(&wasm) > 0 {
+        features.push("imports");
+    }
     Ok(GeneratedModule {
         seed,
         wasm,
         features,
     })
+}
+
+/// How many imports `wasm` has (0 if it does not parse).
+fn imports_of(wasm: &[u8]) -> u32 {
+    wasmparser::Parser::new(0)
+        .parse_all(wasm)
+        .find_map(|payload| match payload {
+            Ok(wasmparser::Payload::ImportSection(s)) => Some(s.count()),
+            _ => None,
+        })
+        .unwrap_or(0)
 }
 
 /// How many functions `wasm` defines (0 if it does not parse).
@@ -343,6 +381,7 @@ struct Coins {
     exceptions: bool,
     relaxed_simd: bool,
     local_loops: u64,
+    imports: u64,
 }
 
 impl Coins {
@@ -358,7 +397,18 @@ impl Coins {
             relaxed_simd: digest[28] & 1 == 1,
             // 24 bits, as the high bits of a uniform u64.
             local_loops: u64::from_le_bytes([0, 0, 0, 0, 0, digest[29], digest[30], digest[31]]),
+            // The first digest's bytes are all taken: a hash of it.
+            imports: u64::from_le_bytes(
+                Sha256::digest([&digest[..], b"imports"].concat())[..8]
+                    .try_into()
+                    .expect("32 bytes"),
+            ),
         }
+    }
+
+    /// Whether this wasm-smith case imports, `share` of the time.
+    fn imports(&self, share: f64) -> bool {
+        below(self.imports, share)
     }
 
     /// Whether this case's loops count in locals, `share` of the time.

@@ -10,6 +10,7 @@
 //! [`Plan`]: plan::Plan
 
 pub mod generate;
+pub mod imports;
 pub mod instructions;
 pub mod module_file;
 pub mod module_info;

@@ -10,7 +10,7 @@ use wasmparser::{
 };
 
 /// A parameter or result type the harness can produce and observe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ValueType {
     /// `i32`.
     I32,
@@ -133,8 +133,11 @@ pub struct ModuleInfo {
     pub uses_tail_calls: bool,
     /// Defined plus imported function count.
     pub function_count: u32,
-    /// Number of imports (the harness links none).
+    /// Number of imports.
     pub import_count: u32,
+    /// The imports in module order, with what the harness must link
+    /// for each (`case::imports`).
+    pub imports: Vec<Import>,
     /// The initial value of the exported termination-fuel global
     /// ([`crate::case::termination::FUEL_EXPORT`]), if the module has one.
     pub termination_fuel: Option<i32>,
@@ -144,6 +147,114 @@ pub struct ModuleInfo {
     /// The Cranelift rule a rule-guided module aims at
     /// ([`crate::case::rules`]); `None` for other modules.
     pub rule_target: Option<RuleTarget>,
+}
+
+/// One import of a module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Import {
+    /// The module name.
+    pub module: String,
+    /// The field name.
+    pub name: String,
+    /// What it imports.
+    pub ty: ImportType,
+}
+
+/// An import's type, as far as the harness can link it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportType {
+    /// A function.
+    Function {
+        /// Parameter types.
+        params: Vec<ValueType>,
+        /// Result types.
+        results: Vec<ValueType>,
+    },
+    /// A linear memory.
+    Memory {
+        /// A 64-bit memory.
+        memory64: bool,
+        /// Minimum size, in pages.
+        minimum: u64,
+        /// Maximum size, in pages.
+        maximum: Option<u64>,
+        /// Custom page size.
+        page_size_log2: Option<u32>,
+    },
+    /// A table of `funcref` or `externref`.
+    Table {
+        /// Element type.
+        element: ValueType,
+        /// A 64-bit table.
+        table64: bool,
+        /// Minimum size.
+        minimum: u64,
+        /// Maximum size.
+        maximum: Option<u64>,
+    },
+    /// A global.
+    Global {
+        /// Its type.
+        ty: ValueType,
+        /// Whether the module may set it.
+        mutable: bool,
+    },
+    /// Something the harness cannot make, and why (a tag, a shared
+    /// memory, a typed reference).
+    Unlinkable(String),
+}
+
+/// What the harness must link for an import of type `ty`.
+fn import_type(
+    types: wasmparser::types::TypesRef<'_>,
+    ty: wasmparser::TypeRef,
+    function: u32,
+) -> ImportType {
+    use wasmparser::TypeRef;
+    let linkable = |t: ValueType| t != ValueType::Unsupported;
+    match ty {
+        TypeRef::Func(_) | TypeRef::FuncExact(_) => {
+            let func = types[types.core_function_at(function)].unwrap_func();
+            let values = |types: &[ValType]| -> Vec<ValueType> {
+                types
+                    .iter()
+                    .map(|t| ValueType::from_wasmparser(*t))
+                    .collect()
+            };
+            let (params, results) = (values(func.params()), values(func.results()));
+            if params.iter().chain(&results).all(|t| linkable(*t)) {
+                ImportType::Function { params, results }
+            } else {
+                ImportType::Unlinkable("a function over typed references".into())
+            }
+        }
+        TypeRef::Memory(m) if m.shared => ImportType::Unlinkable("a shared memory".into()),
+        TypeRef::Memory(m) => ImportType::Memory {
+            memory64: m.memory64,
+            minimum: m.initial,
+            maximum: m.maximum,
+            page_size_log2: m.page_size_log2,
+        },
+        TypeRef::Table(t) => match ValueType::from_wasmparser(ValType::Ref(t.element_type)) {
+            element @ (ValueType::FuncRef | ValueType::ExternRef) if !t.shared => {
+                ImportType::Table {
+                    element,
+                    table64: t.table64,
+                    minimum: t.initial,
+                    maximum: t.maximum,
+                }
+            }
+            _ => ImportType::Unlinkable("a table of typed references".into()),
+        },
+        TypeRef::Global(g) => match ValueType::from_wasmparser(g.content_type) {
+            ty if linkable(ty) && !g.shared => ImportType::Global {
+                ty,
+                mutable: g.mutable,
+            },
+            _ => ImportType::Unlinkable("a global of a typed reference".into()),
+        },
+        TypeRef::Tag(_) => ImportType::Unlinkable("a tag".into()),
+    }
 }
 
 /// What an export is, with a function's signature.
@@ -215,6 +326,8 @@ impl ModuleInfo {
         let mut uses_tail_calls = false;
         let mut import_count = 0;
         let mut imported_globals = 0;
+        let mut imports = Vec::new();
+        let mut imported_functions = 0;
         let mut global_inits: Vec<Option<i32>> = Vec::new();
         let mut fuel_global = None;
         let mut stack_program = None;
@@ -224,11 +337,20 @@ impl ModuleInfo {
                 Payload::ImportSection(reader) => {
                     import_count += reader.count();
                     for import in reader.into_imports() {
-                        if matches!(
-                            import.context("reading an import")?.ty,
-                            wasmparser::TypeRef::Global(_)
-                        ) {
+                        let import = import.context("reading an import")?;
+                        if matches!(import.ty, wasmparser::TypeRef::Global(_)) {
                             imported_globals += 1;
+                        }
+                        imports.push(Import {
+                            module: import.module.to_string(),
+                            name: import.name.to_string(),
+                            ty: import_type(types, import.ty, imported_functions),
+                        });
+                        if matches!(
+                            import.ty,
+                            wasmparser::TypeRef::Func(_) | wasmparser::TypeRef::FuncExact(_)
+                        ) {
+                            imported_functions += 1;
                         }
                     }
                 }
@@ -275,6 +397,7 @@ impl ModuleInfo {
             uses_tail_calls,
             function_count: types.function_count(),
             import_count,
+            imports,
             termination_fuel,
             stack_program,
             rule_target,

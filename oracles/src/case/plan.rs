@@ -1,5 +1,6 @@
 //! The calls made on a module's exports, with arguments drawn from the seed.
 
+use crate::case::imports::{self, Linked, LinkedItem};
 use crate::case::module_info::{ExportKind, ModuleInfo, ValueType};
 use crate::case::stack_program::StackExpectation;
 use crate::case::value::Value;
@@ -55,6 +56,12 @@ pub struct Plan {
     /// changes.
     #[serde(default)]
     pub seed: u64,
+    /// What every engine links for the module's imports, in import order
+    /// (drawn from the seed); empty for a self-contained module. Imported
+    /// memories, tables and globals are observed after the calls under
+    /// their labels (`imported:<module>.<name>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<Linked>,
 }
 
 /// The first step of a plan that no engine with a budget ended: an engine
@@ -80,10 +87,7 @@ impl Plan {
     /// name and the round, so that removing other exports (as shrinking
     /// does) leaves the remaining calls exactly as they were.
     pub fn from_seed(info: &ModuleInfo, seed: u64, rounds: usize) -> Plan {
-        let mut plan = Plan {
-            seed,
-            ..Plan::observing(info)
-        };
+        let mut plan = Plan::observing(info, seed);
         for round in 0..rounds {
             for (name, signature) in info.functions() {
                 if signature.params.contains(&ValueType::Unsupported) {
@@ -133,7 +137,7 @@ impl Plan {
                 parse_value(*ty, text).with_context(|| format!("argument {} of {export:?}", i + 1))
             })
             .collect::<Result<Vec<_>>>()?;
-        let mut plan = Plan::observing(info);
+        let mut plan = Plan::observing(info, 0);
         plan.calls.push(Invocation {
             export: export.to_string(),
             args,
@@ -141,11 +145,28 @@ impl Plan {
         Ok(plan)
     }
 
-    fn observing(info: &ModuleInfo) -> Plan {
+    /// The plan without calls: every exported and imported memory, global
+    /// and table observed, the imports linked as `seed` draws them (none
+    /// if one cannot be linked: every engine then refuses alike, and
+    /// `check` names the import before that).
+    fn observing(info: &ModuleInfo, seed: u64) -> Plan {
+        let imports = imports::link(&info.imports, seed).unwrap_or_default();
+        let imported = |wanted: fn(&LinkedItem) -> bool| {
+            imports
+                .iter()
+                .filter(|l| wanted(&l.item))
+                .map(Linked::label)
+                .collect::<Vec<_>>()
+        };
+        let memories = imported(|i| matches!(i, LinkedItem::Memory { .. }));
+        let globals = imported(|i| matches!(i, LinkedItem::Global { .. }));
+        let tables = imported(|i| matches!(i, LinkedItem::Table { .. }));
         Plan {
-            memories: info.names_of(|k| matches!(k, ExportKind::Memory)),
-            globals: info.names_of(|k| matches!(k, ExportKind::Global)),
-            tables: info.names_of(|k| matches!(k, ExportKind::Table)),
+            seed,
+            memories: [info.names_of(|k| matches!(k, ExportKind::Memory)), memories].concat(),
+            globals: [info.names_of(|k| matches!(k, ExportKind::Global)), globals].concat(),
+            tables: [info.names_of(|k| matches!(k, ExportKind::Table)), tables].concat(),
+            imports,
             refuel: info.termination_fuel.map(|fuel| {
                 (
                     crate::case::termination::FUEL_EXPORT.to_string(),

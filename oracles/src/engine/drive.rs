@@ -2,6 +2,7 @@
 //! then the exported state, timed and limited the same way on each.
 
 use super::interface::ExecutionConfig;
+use crate::case::imports::Host;
 use crate::case::plan::{Horizon, Plan};
 use crate::case::value::Value;
 use crate::engine::outcome::{EngineRun, Execution, Outcome, Snapshot};
@@ -24,12 +25,16 @@ pub(crate) trait LiveInstance {
 }
 
 /// Runs `plan` the same way on every engine: instantiation outcome, calls in
-/// order, then the exported state.
+/// order, then the exported state. `instantiate` links the plan's imports,
+/// its host functions answering through the given [`Host`], which logs
+/// each step.
 pub(crate) fn drive<I: LiveInstance>(
-    instantiate: impl FnOnce() -> Result<I, Outcome>,
+    instantiate: impl FnOnce(&Host) -> Result<I, Outcome>,
     plan: &Plan,
     compiled: Compiled,
 ) -> EngineRun {
+    let host = Host::new(&plan.imports, plan.seed);
+    host.begin_step();
     let Compiled {
         time: compile_time,
         cpu: compile_cpu,
@@ -43,12 +48,12 @@ pub(crate) fn drive<I: LiveInstance>(
     let instantiated = if plan.horizon == Some(Horizon::Instantiation) {
         Err(Outcome::Withheld)
     } else {
-        instantiate()
+        instantiate(&host)
     };
     let instantiate_time = start.elapsed();
     let (instantiation, (calls, call_times), state) = match instantiated {
         Ok(mut instance) => {
-            let calls = call_all(&mut instance, plan);
+            let calls = call_all(&mut instance, plan, &host);
             let state = snapshot(&mut instance, plan);
             (Outcome::Returned(Vec::new()), calls, Some(state))
         }
@@ -65,16 +70,22 @@ pub(crate) fn drive<I: LiveInstance>(
         run_time: start.elapsed(),
         run_cpu: run_cpu(),
         call_times,
+        host_calls: host.logs(),
     })
 }
 
 /// The plan's calls in order, up to its horizon, each after refuelling
 /// the module's counter when the plan says so; and each call's time.
-fn call_all<I: LiveInstance>(instance: &mut I, plan: &Plan) -> (Vec<Outcome>, Vec<Duration>) {
+fn call_all<I: LiveInstance>(
+    instance: &mut I,
+    plan: &Plan,
+    host: &Host,
+) -> (Vec<Outcome>, Vec<Duration>) {
     plan.calls
         .iter()
         .enumerate()
         .map(|(index, call)| {
+            host.begin_step();
             if matches!(plan.horizon, Some(Horizon::Call(h)) if index >= h) {
                 return (Outcome::Withheld, Duration::ZERO);
             }

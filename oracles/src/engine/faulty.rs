@@ -54,6 +54,9 @@ pub enum Fault {
     /// A load with an offset at the default guard's edge reads 0 instead
     /// of trapping (`engine::pass_faults`).
     BoundsCheckDropped,
+    /// A load from an imported memory takes its address modulo 64 KiB
+    /// instead of trapping past the memory's end (`engine::pass_faults`).
+    ImportedMemoryWrapped,
     /// A Cranelift rule wrong at the edge of its guard, only for edge
     /// constants and edge run-time values ([`RuleFault`]).
     Rule(RuleFault),
@@ -61,7 +64,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, for the engine registry.
-    pub const ALL: [Fault; 16] = [
+    pub const ALL: [Fault; 17] = [
         Fault::RemSignedAsUnsigned,
         Fault::AddAsSub,
         Fault::ShrSignedAsUnsigned,
@@ -74,6 +77,7 @@ impl Fault {
         Fault::DivisionHoisted,
         Fault::LoadForwardedAcrossCall,
         Fault::BoundsCheckDropped,
+        Fault::ImportedMemoryWrapped,
         Fault::Rule(RuleFault::UdivPow2),
         Fault::Rule(RuleFault::SshrSign),
         Fault::Rule(RuleFault::SelectCompare),
@@ -95,6 +99,7 @@ impl Fault {
             Fault::DivisionHoisted => "division-hoisted",
             Fault::LoadForwardedAcrossCall => "load-forwarded",
             Fault::BoundsCheckDropped => "bounds-check-dropped",
+            Fault::ImportedMemoryWrapped => "imported-memory-wrapped",
             Fault::Rule(rule) => rule.suffix(),
         }
     }
@@ -125,6 +130,7 @@ impl Fault {
             | Fault::DivisionHoisted
             | Fault::LoadForwardedAcrossCall
             | Fault::BoundsCheckDropped
+            | Fault::ImportedMemoryWrapped
             | Fault::Rule(_) => return None,
         })
     }
@@ -154,6 +160,9 @@ impl Fault {
             Fault::BoundsCheckDropped => {
                 "a load with an offset at the default guard's edge reads 0 instead of trapping"
             }
+            Fault::ImportedMemoryWrapped => {
+                "a load from an imported memory wraps its address at 64 KiB instead of trapping"
+            }
             Fault::Rule(rule) => rule.describe(),
         }
     }
@@ -172,6 +181,7 @@ impl Fault {
             Fault::DivisionHoisted => pass_faults::division_hoisted_out_of_loop(wasm),
             Fault::LoadForwardedAcrossCall => pass_faults::load_forwarded_across_call(wasm),
             Fault::BoundsCheckDropped => pass_faults::bounds_check_dropped_at_guard_edge(wasm),
+            Fault::ImportedMemoryWrapped => pass_faults::imported_memory_address_wrapped(wasm),
             _ => return self.swap_opcodes(wasm),
         };
         rewritten.unwrap_or_else(|_| wasm.to_vec())
@@ -313,6 +323,10 @@ impl Engine for FaultyEngine {
 
     fn machine_code(&self, wasm: &[u8]) -> Option<Result<Vec<u8>, String>> {
         self.inner.machine_code(&self.fault.apply(wasm))
+    }
+
+    fn links_imports(&self) -> bool {
+        self.inner.links_imports()
     }
 
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {

@@ -54,6 +54,13 @@ pub trait Engine: Send + Sync {
         None
     }
 
+    /// Whether the engine links what a plan gives a module's imports
+    /// (`case::imports`); one that does not refuses such modules, as
+    /// expected.
+    fn links_imports(&self) -> bool {
+        true
+    }
+
     /// Compiles, instantiates and runs the plan on one fresh instance.
     fn execute(&self, wasm: &[u8], plan: &Plan) -> EngineRun {
         self.execute_observed(wasm, plan, &mut || {})

@@ -32,7 +32,9 @@ mod sabotage;
 pub mod swarm;
 pub mod tuning;
 mod wasmi;
+mod wasmi_imports;
 mod wasmtime;
+mod wasmtime_imports;
 
 pub use self::faulty::{Fault, FaultyEngine, RuleFault};
 pub use self::id::{has_explicit_checks, runs_unbudgeted};

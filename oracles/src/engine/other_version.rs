@@ -107,6 +107,9 @@ pub fn c_api_library_of(major: u64) -> Option<(PathBuf, String)> {
 // Externally tagged: serde's buffering of internally tagged enums cannot
 // hold the u128 of a v128 value.
 #[serde(rename_all = "snake_case")]
+// One request per module crosses a pipe as JSON: the in-memory size of a
+// variant costs nothing next to that.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Request {
     /// Build this engine with these limits (the first request).
     Open {

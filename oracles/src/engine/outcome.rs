@@ -228,10 +228,18 @@ pub struct Execution {
     /// Wall time of each call of `calls`, in plan order.
     #[serde(default)]
     pub call_times: Vec<Duration>,
+    /// The host functions' calls in instantiation and then each call of
+    /// `calls` (`case::imports`); empty when the module imports no
+    /// function.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_calls: Vec<crate::case::imports::HostLog>,
 }
 
 /// An engine's answer for one module.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+// One per engine and case, moved a few times: boxing the execution would
+// add an allocation to every run for no measurable gain.
+#[allow(clippy::large_enum_variant)]
 pub enum EngineRun {
     /// The engine refused the module at compile/validation time.
     Rejected(String),

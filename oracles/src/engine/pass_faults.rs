@@ -300,6 +300,88 @@ pub fn bounds_check_dropped_at_guard_edge(wasm: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
+/// `wasm` with every load from an imported memory taking its address
+/// modulo 64 KiB: a bounds check of imported memories that masks the
+/// address into the memory (as one sized by the engine's reservation
+/// rather than the memory would let through) instead of trapping. Defined
+/// memories are untouched, so only a module that imports a memory and
+/// reads it past its first page shows it.
+pub fn imported_memory_address_wrapped(wasm: &[u8]) -> Result<Vec<u8>> {
+    let imported = imported_memories(wasm)?;
+    rewrite_bodies(wasm, &|window| {
+        let load = window.first()?;
+        let memarg = load_memarg(load)?;
+        let MemArgTarget::Memory(memory) = memarg.target else {
+            return None;
+        };
+        let memory64 = *imported.get(memory as usize)?;
+        let load = load_instruction(load)?;
+        let wrap = if memory64 {
+            [Instruction::I64Const(1 << 16), Instruction::I64RemU]
+        } else {
+            [Instruction::I32Const(1 << 16), Instruction::I32RemU]
+        };
+        Some(([wrap.to_vec(), vec![load]].concat(), 1))
+    })
+}
+
+/// Whether each imported memory, in index order, is 64-bit.
+fn imported_memories(wasm: &[u8]) -> Result<Vec<bool>> {
+    let mut memories = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let wasmparser::Payload::ImportSection(reader) = payload? {
+            for import in reader.into_imports() {
+                if let wasmparser::TypeRef::Memory(m) = import?.ty {
+                    memories.push(m.memory64);
+                }
+            }
+        }
+    }
+    Ok(memories)
+}
+
+/// A plain load again, as an instruction to encode.
+fn load_instruction(op: &Operator<'_>) -> Option<Instruction<'static>> {
+    let m = RoundtripReencoder.mem_arg(*load_memarg(op)?).ok()?;
+    Some(match op {
+        Operator::I32Load { .. } => Instruction::I32Load(m),
+        Operator::I64Load { .. } => Instruction::I64Load(m),
+        Operator::F32Load { .. } => Instruction::F32Load(m),
+        Operator::F64Load { .. } => Instruction::F64Load(m),
+        Operator::I32Load8S { .. } => Instruction::I32Load8S(m),
+        Operator::I32Load8U { .. } => Instruction::I32Load8U(m),
+        Operator::I32Load16S { .. } => Instruction::I32Load16S(m),
+        Operator::I32Load16U { .. } => Instruction::I32Load16U(m),
+        Operator::I64Load8S { .. } => Instruction::I64Load8S(m),
+        Operator::I64Load8U { .. } => Instruction::I64Load8U(m),
+        Operator::I64Load16S { .. } => Instruction::I64Load16S(m),
+        Operator::I64Load16U { .. } => Instruction::I64Load16U(m),
+        Operator::I64Load32S { .. } => Instruction::I64Load32S(m),
+        _ => Instruction::I64Load32U(m),
+    })
+}
+
+/// The memory argument of a plain load.
+fn load_memarg<'a>(op: &'a Operator<'_>) -> Option<&'a MemArg> {
+    match op {
+        Operator::I32Load { memarg }
+        | Operator::I64Load { memarg }
+        | Operator::F32Load { memarg }
+        | Operator::F64Load { memarg }
+        | Operator::I32Load8S { memarg }
+        | Operator::I32Load8U { memarg }
+        | Operator::I32Load16S { memarg }
+        | Operator::I32Load16U { memarg }
+        | Operator::I64Load8S { memarg }
+        | Operator::I64Load8U { memarg }
+        | Operator::I64Load16S { memarg }
+        | Operator::I64Load16U { memarg }
+        | Operator::I64Load32S { memarg }
+        | Operator::I64Load32U { memarg } => Some(memarg),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,6 +400,22 @@ mod tests {
                  {between}
                  (i64.store (local.get $a) (local.get $v))))"
         )
+    }
+
+    #[test]
+    fn only_loads_of_imported_memories_wrap() {
+        let text = rewritten(
+            imported_memory_address_wrapped,
+            r#"(module (import "e" "m" (memory 1)) (import "e" "w" (memory i64 1)) (memory 1)
+                 (func (param i32 i64) (result i32)
+                   (i32.load (local.get 0))
+                   (i32.load 1 (local.get 1))
+                   (i32.load 2 (local.get 0))
+                   i32.add i32.add))"#,
+        );
+        assert_eq!(text.matches("i32.const 65536").count(), 1, "{text}");
+        assert_eq!(text.matches("i64.const 65536").count(), 1, "{text}");
+        assert_eq!(text.matches("rem_u").count(), 2, "{text}");
     }
 
     #[test]

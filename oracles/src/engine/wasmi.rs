@@ -9,7 +9,7 @@ use crate::engine::outcome::{EngineRun, Outcome, TrapKind};
 use anyhow::Result;
 use std::collections::HashMap;
 use wasmi::errors::{ErrorKind, InstantiationError};
-use wasmi::{Func, Instance, Module, Nullable, Ref, Store, TrapCode, Val};
+use wasmi::{Extern, Func, Instance, Module, Nullable, Ref, Store, TrapCode, Val};
 use wasmparser::WasmFeatures;
 
 /// wasmi 2 with every proposal the generator uses, eager translation (so
@@ -110,13 +110,21 @@ impl Engine for WasmiEngine {
         };
         compiled();
         drive(
-            || {
+            |host| {
                 let mut store = Store::new(&engine, HarnessLimiter::new(&self.limits));
                 store.limiter(|limiter| limiter as &mut dyn wasmi::ResourceLimiter);
                 store.set_fuel(self.limits.fuel).expect("fuel is enabled");
-                let instance = Instance::new(&mut store, &module, &[])
+                let linked = super::wasmi_imports::make(&mut store, &plan.imports, host)
                     .map_err(|err| outcome_of_error(&err, store.data().refused))?;
-                Ok(WasmiInstance::new(store, instance, self.limits.fuel))
+                let externs = super::wasmi_imports::in_wasmi_order(&module, &linked);
+                let instance = Instance::new(&mut store, &module, &externs)
+                    .map_err(|err| outcome_of_error(&err, store.data().refused))?;
+                Ok(WasmiInstance::new(
+                    store,
+                    instance,
+                    self.limits.fuel,
+                    linked,
+                ))
             },
             plan,
             compile,
@@ -163,10 +171,17 @@ struct WasmiInstance {
     /// wasmi's `Func` has no public identity, but its `Debug` form names
     /// its store slot: that is how table entries are matched to exports.
     exported_funcs: HashMap<String, String>,
+    /// What the harness linked for the imports, by label.
+    linked: Vec<(String, Extern)>,
 }
 
 impl WasmiInstance {
-    fn new(store: Store<HarnessLimiter>, instance: Instance, fuel: u64) -> Self {
+    fn new(
+        store: Store<HarnessLimiter>,
+        instance: Instance,
+        fuel: u64,
+        linked: Vec<(String, Extern)>,
+    ) -> Self {
         let mut exported_funcs = HashMap::new();
         let exports: Vec<(String, Func)> = instance
             .exports(&store)
@@ -180,7 +195,16 @@ impl WasmiInstance {
             instance,
             fuel,
             exported_funcs,
+            linked,
         }
+    }
+
+    /// The export `name`, or else the linked import labelled `name`.
+    fn item(&self, name: &str) -> Option<Extern> {
+        self.instance.get_export(&self.store, name).or_else(|| {
+            let linked = self.linked.iter().find(|(label, _)| label == name);
+            linked.map(|(_, e)| *e)
+        })
     }
 
     fn value(&self, val: &Val) -> Value {
@@ -229,12 +253,12 @@ impl LiveInstance for WasmiInstance {
     }
 
     fn memory(&mut self, name: &str) -> Option<Vec<u8>> {
-        let memory = self.instance.get_memory(&self.store, name)?;
+        let memory = self.item(name)?.into_memory()?;
         Some(memory.data(&self.store).to_vec())
     }
 
     fn global(&mut self, name: &str) -> Option<Value> {
-        let global = self.instance.get_global(&self.store, name)?;
+        let global = self.item(name)?.into_global()?;
         Some(self.value(&global.get(&self.store)))
     }
 
@@ -246,7 +270,7 @@ impl LiveInstance for WasmiInstance {
     }
 
     fn table(&mut self, name: &str) -> Option<Vec<Value>> {
-        let table = self.instance.get_table(&self.store, name)?;
+        let table = self.item(name)?.into_table()?;
         let size = table.size(&self.store);
         Some(
             (0..size)
@@ -261,7 +285,7 @@ impl LiveInstance for WasmiInstance {
     }
 }
 
-fn to_val(value: &Value) -> Val {
+pub(crate) fn to_val(value: &Value) -> Val {
     match value {
         Value::I32(v) => Val::I32(*v),
         Value::I64(v) => Val::I64(*v),

@@ -15,7 +15,8 @@ use anyhow::Result;
 use std::collections::HashMap;
 use wasmparser::WasmFeatures;
 use wasmtime::{
-    Config, Func, Instance, Module, OptLevel, Ref, RegallocAlgorithm, Store, Strategy, Trap, Val,
+    Config, Extern, Func, Instance, Module, OptLevel, Ref, RegallocAlgorithm, Store, Strategy,
+    Trap, Val,
 };
 
 /// Which Wasmtime code generator runs the module.
@@ -752,18 +753,21 @@ impl Engine for WasmtimeEngine {
         let native_stack = self.limits.max_wasm_stack + NATIVE_STACK_RESERVE;
         on_native_stack(native_stack, || {
             let run = drive(
-                || {
+                |host| {
                     let mut store = Store::new(&self.engine, HarnessLimiter::new(&self.limits));
                     if !self.variant.tuning.no_limiter {
                         store.limiter(|limiter| limiter as &mut dyn wasmtime::ResourceLimiter);
                     }
                     let budget = StoreBudget::of(&self.variant, &self.limits);
                     budget.renew(&mut store);
-                    let instance = Instance::new(&mut store, &module, &[]);
+                    let linked = super::wasmtime_imports::make(&mut store, &plan.imports, host)
+                        .map_err(|err| outcome_of_error(&err, store.data().refused))?;
+                    let externs: Vec<Extern> = linked.iter().map(|(_, e)| e.clone()).collect();
+                    let instance = Instance::new(&mut store, &module, &externs);
                     canary::check(|| "instantiation".into());
                     let instance =
                         instance.map_err(|err| outcome_of_error(&err, store.data().refused))?;
-                    let mut live = WasmtimeInstance::new(store, instance, budget);
+                    let mut live = WasmtimeInstance::new(store, instance, budget, linked);
                     live.sabotage = self.sabotage;
                     Ok(live)
                 },
@@ -828,10 +832,17 @@ struct WasmtimeInstance {
     sabotage: Option<MemorySabotage>,
     /// A function's `VMFuncRef` address identifies it within the instance.
     exported_funcs: HashMap<usize, String>,
+    /// What the harness linked for the imports, by label.
+    linked: Vec<(String, Extern)>,
 }
 
 impl WasmtimeInstance {
-    fn new(mut store: Store<HarnessLimiter>, instance: Instance, budget: StoreBudget) -> Self {
+    fn new(
+        mut store: Store<HarnessLimiter>,
+        instance: Instance,
+        budget: StoreBudget,
+        linked: Vec<(String, Extern)>,
+    ) -> Self {
         let funcs: Vec<(String, Func)> = instance
             .exports(&mut store)
             .filter_map(|e| {
@@ -851,7 +862,16 @@ impl WasmtimeInstance {
             budget,
             sabotage: None,
             exported_funcs,
+            linked,
         }
+    }
+
+    /// The export `name`, or else the linked import labelled `name`.
+    fn item(&mut self, name: &str) -> Option<Extern> {
+        self.instance.get_export(&mut self.store, name).or_else(|| {
+            let linked = self.linked.iter().find(|(label, _)| label == name);
+            linked.map(|(_, e)| e.clone())
+        })
     }
 
     fn value(&mut self, val: &Val) -> Value {
@@ -926,12 +946,12 @@ impl LiveInstance for WasmtimeInstance {
     }
 
     fn memory(&mut self, name: &str) -> Option<Vec<u8>> {
-        let memory = self.instance.get_memory(&mut self.store, name)?;
+        let memory = self.item(name)?.into_memory()?;
         Some(memory.data(&self.store).to_vec())
     }
 
     fn global(&mut self, name: &str) -> Option<Value> {
-        let global = self.instance.get_global(&mut self.store, name)?;
+        let global = self.item(name)?.into_global()?;
         let val = global.get(&mut self.store);
         Some(self.value(&val))
     }
@@ -944,7 +964,7 @@ impl LiveInstance for WasmtimeInstance {
     }
 
     fn table(&mut self, name: &str) -> Option<Vec<Value>> {
-        let table = self.instance.get_table(&mut self.store, name)?;
+        let table = self.item(name)?.into_table()?;
         let size = table.size(&self.store);
         let mut elements = Vec::with_capacity(size as usize);
         for i in 0..size {
@@ -961,7 +981,7 @@ impl LiveInstance for WasmtimeInstance {
     }
 }
 
-fn to_val(value: &Value) -> Val {
+pub(crate) fn to_val(value: &Value) -> Val {
     match value {
         Value::I32(v) => Val::I32(*v),
         Value::I64(v) => Val::I64(*v),

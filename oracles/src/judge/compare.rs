@@ -1,5 +1,6 @@
 //! Comparing what the engines observed, point by point, into a verdict.
 
+use crate::case::imports::HostLog;
 use crate::case::plan::Plan;
 use crate::case::stack_program::StackExpectation;
 use crate::case::value::{display_values, Value};
@@ -29,6 +30,7 @@ enum Observation<'a> {
     Memory(&'a [u8]),
     Global(&'a Value),
     Table(&'a [Value]),
+    Host(&'a HostLog),
 }
 
 impl Observation<'_> {
@@ -42,6 +44,7 @@ impl Observation<'_> {
             (Observation::Table(a), Observation::Table(b)) => {
                 a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.same_as(y))
             }
+            (Observation::Host(a), Observation::Host(b)) => a.same_as(b),
             _ => false,
         }
     }
@@ -59,6 +62,7 @@ impl Observation<'_> {
                 let more = if elements.len() > 8 { ", ..." } else { "" };
                 format!("size {} {}{more}", elements.len(), display_values(&shown))
             }
+            Observation::Host(log) => log.to_string(),
         }
     }
 
@@ -245,8 +249,28 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// The host function calls of step `step` (0: instantiation), where
+    /// the module imports functions.
+    fn host_point(&mut self, step: usize, plan: &Plan) -> bool {
+        if !self.ran.iter().any(|(_, e)| !e.host_calls.is_empty()) {
+            return true;
+        }
+        let phase = Phase::HostCalls {
+            during: Box::new(match step {
+                0 => Phase::Instantiate,
+                n => call_phase(plan, n - 1),
+            }),
+        };
+        self.point(phase, &|e| {
+            Observation::Host(e.host_calls.get(step).unwrap_or(&NO_HOST_CALLS))
+        })
+    }
+
     fn all_points(&mut self, plan: &Plan) {
         if !self.point(Phase::Instantiate, &|e| Observation::Step(&e.instantiation)) {
+            return;
+        }
+        if !self.host_point(0, plan) {
             return;
         }
         // Past a failed instantiation there is nothing more to see; where
@@ -258,15 +282,11 @@ impl<'a> Walk<'a> {
         {
             return;
         }
-        for (index, call) in plan.calls.iter().enumerate() {
-            let phase = Phase::Call {
-                index,
-                export: call.export.clone(),
-                args: display_values(&call.args)
-                    .replacen('[', "(", 1)
-                    .replacen(']', ")", 1),
-            };
-            if !self.point(phase, &|e| Observation::Step(&e.calls[index])) {
+        for index in 0..plan.calls.len() {
+            if !self.point(call_phase(plan, index), &|e| {
+                Observation::Step(&e.calls[index])
+            }) || !self.host_point(index + 1, plan)
+            {
                 return;
             }
         }
@@ -289,6 +309,25 @@ impl<'a> Walk<'a> {
                 return;
             }
         }
+    }
+}
+
+/// The log of an engine that recorded none (no function is imported).
+static NO_HOST_CALLS: HostLog = HostLog {
+    count: 0,
+    digest: [0; 8],
+    first: Vec::new(),
+};
+
+/// The phase of the plan's call `index`.
+fn call_phase(plan: &Plan, index: usize) -> Phase {
+    let call = &plan.calls[index];
+    Phase::Call {
+        index,
+        export: call.export.clone(),
+        args: display_values(&call.args)
+            .replacen('[', "(", 1)
+            .replacen(']', ")", 1),
     }
 }
 

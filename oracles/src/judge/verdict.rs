@@ -28,6 +28,12 @@ pub enum Phase {
     Global(String),
     /// An exported table after the calls.
     Table(String),
+    /// The host functions' calls during a step (instantiation or a call):
+    /// their arguments, in order.
+    HostCalls {
+        /// The step.
+        during: Box<Phase>,
+    },
 }
 
 impl Phase {
@@ -40,6 +46,7 @@ impl Phase {
             Phase::Memory(_) => "memory",
             Phase::Global(_) => "global",
             Phase::Table(_) => "table",
+            Phase::HostCalls { .. } => "host-calls",
         }
     }
 }
@@ -57,6 +64,7 @@ impl fmt::Display for Phase {
             Phase::Memory(name) => write!(f, "memory {name:?}"),
             Phase::Global(name) => write!(f, "global {name:?}"),
             Phase::Table(name) => write!(f, "table {name:?}"),
+            Phase::HostCalls { during } => write!(f, "host calls during {during}"),
         }
     }
 }
