@@ -40,6 +40,10 @@ pub const CPU_LEVELS: [(&str, u16); 3] = [
 
 /// Cranelift's flags for the Spectre mitigations of heap and table
 /// accesses.
+/// Up to how many settings triage flips every set of them (2^n - 1
+/// re-runs); past it, one at a time.
+pub const SUBSET_LIMIT: usize = 3;
+
 const SPECTRE_FLAGS: [&str; 2] = [
     "enable_heap_access_spectre_mitigation",
     "enable_table_access_spectre_mitigation",
@@ -262,21 +266,42 @@ impl Tuning {
         flags
     }
 
-    /// The settings one at a time, each with the tuning that lacks it: the
-    /// neighbours triage flips to find which setting matters.
-    pub fn without_each(&self) -> Vec<(String, Tuning)> {
-        let mut out = Vec::new();
+    /// Every non-empty set of the settings (of up to [`SUBSET_LIMIT`]
+    /// settings; one at a time beyond), smallest sets first, each with the
+    /// tuning that lacks them and how many it lacks: the neighbours triage
+    /// flips to find the smallest set of settings that matters (a bug that
+    /// needs two settings vanishes when either goes, one that needs either
+    /// only when both go).
+    pub fn without_subsets(&self) -> Vec<(String, Tuning, usize)> {
         let tokens = self.tokens();
-        for token in &tokens {
-            let rest: Vec<&String> = tokens.iter().filter(|t| *t != token).collect();
-            let mut tuning = Tuning::default();
-            for t in &rest {
-                tuning.take(t);
+        let largest = if tokens.len() <= SUBSET_LIMIT {
+            tokens.len()
+        } else {
+            1
+        };
+        let mut out = Vec::new();
+        for size in 1..=largest {
+            for mask in 1u32..(1 << tokens.len()) {
+                if mask.count_ones() as usize != size {
+                    continue;
+                }
+                let dropped = |i: usize| mask & (1 << i) != 0;
+                let mut tuning = Tuning::default();
+                for (i, t) in tokens.iter().enumerate() {
+                    if !dropped(i) {
+                        tuning.take(t);
+                    }
+                }
+                let words: Vec<String> = (0..tokens.len())
+                    .filter(|i| dropped(*i))
+                    .map(|i| Tuning::describe(&tokens[i]))
+                    .collect();
+                out.push((
+                    format!("{} -> Wasmtime's default", words.join(" and ")),
+                    tuning,
+                    size,
+                ));
             }
-            out.push((
-                format!("{} -> Wasmtime's default", Tuning::describe(token)),
-                tuning,
-            ));
         }
         out
     }
@@ -409,11 +434,16 @@ mod tests {
     }
 
     #[test]
-    fn each_setting_has_a_neighbour_without_it() {
+    fn every_set_of_settings_has_a_neighbour_without_it_smallest_first() {
         let tuning = parsed(&["verifier", "no-bmi2"]).unwrap();
-        let neighbours = tuning.without_each();
-        assert_eq!(neighbours.len(), 2);
+        let neighbours = tuning.without_subsets();
+        assert_eq!(neighbours.len(), 3);
         assert_eq!(neighbours[0].1, parsed(&["no-bmi2"]).unwrap());
         assert_eq!(neighbours[1].1, parsed(&["verifier"]).unwrap());
+        assert_eq!((neighbours[2].1, neighbours[2].2), (Tuning::default(), 2));
+        assert!(neighbours[2].0.contains(" and "), "{}", neighbours[2].0);
+        let three = parsed(&["verifier", "no-bmi2", "fixed-memory"]).unwrap();
+        let sizes: Vec<usize> = three.without_subsets().iter().map(|n| n.2).collect();
+        assert_eq!(sizes, [1, 1, 1, 2, 2, 2, 3]);
     }
 }

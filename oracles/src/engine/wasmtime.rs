@@ -237,11 +237,12 @@ impl WasmtimeVariant {
         format!("{name}{tuning}{proposals}")
     }
 
-    /// The variants one setting away, each with what changed: the other
-    /// stack strategy, tail calls switched, and, for Cranelift, opt level
-    /// `none` and the single-pass register allocator.
-    pub fn neighbours(&self) -> Vec<(String, WasmtimeVariant)> {
-        let mut out = vec![
+    /// The variants one setting away (the stack strategy, tail calls, the
+    /// budget, the opt level, the register allocator) and those without
+    /// each set of the tuning's settings, with what changed and how many
+    /// settings that is.
+    pub fn neighbours(&self) -> Vec<(String, WasmtimeVariant, usize)> {
+        let mut out: Vec<(String, WasmtimeVariant)> = vec![
             (
                 if self.signals {
                     "signals-based traps -> explicit checks".to_string()
@@ -310,11 +311,13 @@ impl WasmtimeVariant {
                 },
             ));
         }
+        let mut out: Vec<(String, WasmtimeVariant, usize)> =
+            out.into_iter().map(|(c, v)| (c, v, 1)).collect();
         out.extend(
             self.tuning
-                .without_each()
+                .without_subsets()
                 .into_iter()
-                .map(|(change, tuning)| (change, WasmtimeVariant { tuning, ..*self })),
+                .map(|(change, tuning, n)| (change, WasmtimeVariant { tuning, ..*self }, n)),
         );
         out
     }

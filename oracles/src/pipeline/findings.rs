@@ -27,7 +27,7 @@ use crate::judge::attribution::{blame, suspect};
 use crate::judge::kind::FindingKind;
 use crate::judge::verdict::{Group, Verdict};
 use crate::judge::versions::divergence;
-use crate::triage::flip::{flips, Flip};
+use crate::triage::flip::{flips, smallest_vanishing, Flip};
 use serde::{Deserialize, Serialize};
 
 /// One finding of a case, as every program records or reports it. The
@@ -323,17 +323,16 @@ pub fn of_case_rerunning_suspects(
     let mut found: Vec<Finding> = deaths;
     found.extend(Finding::of_verdict(verdict).map(|mut finding| {
         if let Some(settings) = flips_with {
-            finding.flips = flips(
+            let flipped = flips(
                 &case.module.wasm,
                 &case.plan,
                 verdict,
                 &settings.matrix.oracle,
                 &settings.matrix.engines,
                 &settings.execution,
-            )
-            .iter()
-            .map(Flip::describe)
-            .collect();
+            );
+            finding.flips = flipped.iter().map(Flip::describe).collect();
+            finding.flips.extend(smallest_vanishing(&flipped));
         }
         finding
     }));

@@ -22,6 +22,9 @@ pub struct Flip {
     pub change: String,
     /// The changed engine's name (`cranelift-tail-signals+opt-none`).
     pub variant: String,
+    /// How many settings changed (more than one for a set of the swarm's
+    /// drawn settings).
+    pub settings: usize,
     /// Whether it then agrees with the other side; `None` when the run
     /// could not tell (the variant refused the module, or the case was
     /// inconclusive).
@@ -56,7 +59,7 @@ pub fn flips(
     };
     let mut out = Vec::new();
     for engine in wrong {
-        for (change, variant) in neighbours(&engine) {
+        for (change, variant, settings) in neighbours(&engine) {
             let agrees = Matrix::new(&reference, std::slice::from_ref(&variant), limits)
                 .ok()
                 .and_then(|matrix| match matrix.run(wasm, plan).comparison.verdict {
@@ -68,6 +71,7 @@ pub fn flips(
                 engine: engine.clone(),
                 change,
                 variant,
+                settings,
                 agrees,
             });
         }
@@ -114,12 +118,33 @@ fn sides(verdict: &Verdict, oracle: &str, engines: &[String]) -> Option<(Vec<Str
     }
 }
 
-/// The engines one setting away from `engine`, with what changed.
-fn neighbours(engine: &str) -> Vec<(String, String)> {
+/// The smallest changes that make the finding vanish: of the flips that
+/// agree, every one changing the fewest settings, in words (a bug that
+/// needs two of a swarm draw's settings at once vanishes when either goes:
+/// both are named; one that either setting brings on vanishes only when
+/// both go); `None` when none agrees.
+pub fn smallest_vanishing(flips: &[Flip]) -> Option<String> {
+    let agreeing = flips.iter().filter(|f| f.agrees == Some(true));
+    let fewest = agreeing.clone().map(|f| f.settings).min()?;
+    let changes: Vec<String> = agreeing
+        .filter(|f| f.settings == fewest)
+        .map(|f| format!("{} with {}", f.engine, f.change))
+        .collect();
+    Some(format!(
+        "smallest change that makes it vanish ({fewest} setting{}): {}",
+        if fewest == 1 { "" } else { "s" },
+        changes.join("; or ")
+    ))
+}
+
+/// The engines a setting (or a set of drawn settings) away from `engine`,
+/// with what changed and how many settings that is.
+fn neighbours(engine: &str) -> Vec<(String, String, usize)> {
     if engine == "wasmi" {
         return vec![(
             "translation eager -> lazy".to_string(),
             WASMI_LAZY.to_string(),
+            1,
         )];
     }
     // An injected fault stays with every neighbour, as a bug of the
@@ -129,9 +154,9 @@ fn neighbours(engine: &str) -> Vec<(String, String)> {
         Some(variant) => variant
             .neighbours()
             .into_iter()
-            .map(|(change, v)| {
+            .map(|(change, v, settings)| {
                 let neighbour = EngineId::new(&v.name(), id.fault(), id.release());
-                (change, neighbour.to_string())
+                (change, neighbour.to_string(), settings)
             })
             .collect(),
         None => Vec::new(),
@@ -190,7 +215,7 @@ mod tests {
         assert_eq!((verdict, found), (Verdict::Agree, Vec::new()));
         let names: Vec<String> = neighbours("cranelift-tail-signals")
             .into_iter()
-            .map(|(_, name)| name)
+            .map(|(_, name, _)| name)
             .collect();
         assert_eq!(
             names,
@@ -203,6 +228,73 @@ mod tests {
             ]
         );
         assert_eq!(neighbours("winch-notail-signals").len(), 3);
+    }
+
+    #[test]
+    fn a_bug_tied_to_one_of_two_drawn_settings_is_named_by_the_smallest_set() {
+        // An i32.add fault that fires only where a CPU feature is off
+        // (`engine::swarm::cpu_tied_fault`), on a draw of two settings.
+        let (verdict, found) = flips_of(
+            r#"(module (func (export "f") (param i32 i32) (result i32)
+                 local.get 0 local.get 1 i32.add))"#,
+            &["wasmtime-default+verifier+no-sse41+fault-cpu-add"],
+            Some(("f", &["3", "5"])),
+        );
+        assert!(matches!(verdict, Verdict::Mismatch(_)), "{verdict:?}");
+        let sets: Vec<(usize, Option<bool>)> = found
+            .iter()
+            .filter(|f| f.change.contains("Wasmtime's default"))
+            .map(|f| (f.settings, f.agrees))
+            .collect();
+        assert_eq!(sets.len(), 3, "{found:#?}");
+        assert!(sets.contains(&(2, Some(true))), "{found:#?}");
+        let smallest = smallest_vanishing(&found).unwrap();
+        assert!(
+            smallest.starts_with("smallest change that makes it vanish (1 setting)"),
+            "{smallest}"
+        );
+        assert!(
+            smallest.contains("SSE4.1") || smallest.contains("sse41"),
+            "{smallest}"
+        );
+        assert!(!smallest.contains("debug verifier"), "{smallest}");
+    }
+
+    #[test]
+    fn every_smallest_set_that_makes_a_finding_vanish_is_named() {
+        let flip = |change: &str, settings: usize, agrees: bool| Flip {
+            engine: "wasmtime-default+reserve-1m+fixed-memory".into(),
+            change: change.into(),
+            variant: String::new(),
+            settings,
+            agrees: Some(agrees),
+        };
+        // A bug needing both settings: either change makes it vanish.
+        let both = [
+            flip("reservation -> default", 1, true),
+            flip("fixed -> default", 1, true),
+            flip("reservation and fixed -> default", 2, true),
+        ];
+        let named = smallest_vanishing(&both).unwrap();
+        assert!(
+            named.contains("(1 setting)")
+                && named.contains("reservation -> default")
+                && named.contains("; or ")
+                && named.contains("fixed -> default"),
+            "{named}"
+        );
+        // A bug either setting brings on: only the pair makes it vanish.
+        let either = [
+            flip("reservation -> default", 1, false),
+            flip("fixed -> default", 1, false),
+            flip("reservation and fixed -> default", 2, true),
+        ];
+        let named = smallest_vanishing(&either).unwrap();
+        assert!(
+            named.contains("(2 settings)") && named.contains("reservation and fixed"),
+            "{named}"
+        );
+        assert_eq!(smallest_vanishing(&either[..2]), None);
     }
 
     #[test]
@@ -221,6 +313,7 @@ mod tests {
                 engine: "wasmi".into(),
                 change: "translation eager -> lazy".into(),
                 variant: "wasmi+lazy".into(),
+                settings: 1,
                 agrees: Some(false),
             }]
         );
