@@ -8,8 +8,8 @@
 //! host functions' results, and the call log's format. Each engine adapts
 //! [`Linked`] to its own API (`engine::wasmtime`, `engine::wasmi`).
 
+use crate::case::edge_values::interesting_value;
 use crate::case::module_info::{Import, ImportType, ValueType};
-use crate::case::plan::interesting_value;
 use crate::case::value::{display_values, Value};
 use arbitrary::Unstructured;
 use rand_chacha::ChaCha8Rng;

@@ -9,6 +9,7 @@
 //! [`ModuleInfo`]: module_info::ModuleInfo
 //! [`Plan`]: plan::Plan
 
+pub mod edge_values;
 pub mod generate;
 pub mod imports;
 pub mod instructions;

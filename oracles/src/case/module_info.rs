@@ -158,6 +158,34 @@ pub struct Import {
     pub name: String,
     /// What it imports.
     pub ty: ImportType,
+    /// Whether it is a global (of any type: imported globals come first in
+    /// the global index space).
+    pub global: bool,
+}
+
+/// The imports of an import section, with their types.
+fn read_imports(
+    types: wasmparser::types::TypesRef<'_>,
+    reader: wasmparser::ImportSectionReader<'_>,
+) -> Result<Vec<Import>> {
+    let mut imports = Vec::new();
+    let mut functions = 0;
+    for import in reader.into_imports() {
+        let import = import.context("reading an import")?;
+        imports.push(Import {
+            module: import.module.to_string(),
+            name: import.name.to_string(),
+            ty: import_type(types, import.ty, functions),
+            global: matches!(import.ty, wasmparser::TypeRef::Global(_)),
+        });
+        if matches!(
+            import.ty,
+            wasmparser::TypeRef::Func(_) | wasmparser::TypeRef::FuncExact(_)
+        ) {
+            functions += 1;
+        }
+    }
+    Ok(imports)
 }
 
 /// An import's type, as far as the harness can link it.
@@ -326,8 +354,7 @@ impl ModuleInfo {
         let mut uses_tail_calls = false;
         let mut import_count = 0;
         let mut imported_globals = 0;
-        let mut imports = Vec::new();
-        let mut imported_functions = 0;
+        let mut imports: Vec<Import> = Vec::new();
         let mut global_inits: Vec<Option<i32>> = Vec::new();
         let mut fuel_global = None;
         let mut stack_program = None;
@@ -336,23 +363,8 @@ impl ModuleInfo {
             match payload.context("parsing the module")? {
                 Payload::ImportSection(reader) => {
                     import_count += reader.count();
-                    for import in reader.into_imports() {
-                        let import = import.context("reading an import")?;
-                        if matches!(import.ty, wasmparser::TypeRef::Global(_)) {
-                            imported_globals += 1;
-                        }
-                        imports.push(Import {
-                            module: import.module.to_string(),
-                            name: import.name.to_string(),
-                            ty: import_type(types, import.ty, imported_functions),
-                        });
-                        if matches!(
-                            import.ty,
-                            wasmparser::TypeRef::Func(_) | wasmparser::TypeRef::FuncExact(_)
-                        ) {
-                            imported_functions += 1;
-                        }
-                    }
+                    imports = read_imports(types, reader)?;
+                    imported_globals = imports.iter().filter(|i| i.global).count() as u32;
                 }
                 Payload::GlobalSection(reader) => {
                     for global in reader {

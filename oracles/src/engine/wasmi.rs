@@ -2,6 +2,7 @@
 
 use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
 use super::interface::{comparable_features, Engine, ExecutionConfig};
+use super::wasmi_imports::to_val;
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
 use crate::case::value::{FuncIdentity, Value};
@@ -282,18 +283,6 @@ impl LiveInstance for WasmiInstance {
                 })
                 .collect(),
         )
-    }
-}
-
-pub(crate) fn to_val(value: &Value) -> Val {
-    match value {
-        Value::I32(v) => Val::I32(*v),
-        Value::I64(v) => Val::I64(*v),
-        Value::F32(bits) => Val::F32(wasmi::F32::from_bits(*bits)),
-        Value::F64(bits) => Val::F64(wasmi::F64::from_bits(*bits)),
-        Value::V128(bits) => Val::V128(wasmi::V128::from(*bits)),
-        Value::FuncRef(_) => Val::FuncRef(Nullable::Null),
-        Value::ExternRef { .. } => Val::ExternRef(Nullable::Null),
     }
 }
 

@@ -32,7 +32,7 @@ pub(crate) fn make<T>(
                     Func::new(&mut store, ty, move |_, args, out| {
                         let args = args.iter().map(value_of).collect();
                         for (slot, value) in out.iter_mut().zip(host.call(function, args, &types)) {
-                            *slot = super::wasmi::to_val(&value);
+                            *slot = to_val(&value);
                         }
                         Ok(())
                     })
@@ -75,7 +75,7 @@ pub(crate) fn make<T>(
                     } else {
                         Mutability::Const
                     };
-                    Global::new(&mut store, super::wasmi::to_val(value), mutability).into()
+                    Global::new(&mut store, to_val(value), mutability).into()
                 }
             };
             Ok((l.label(), made))
@@ -134,5 +134,18 @@ fn value_of(val: &Val) -> Value {
             signature: "a function".into(),
         })),
         Val::ExternRef(r) => Value::ExternRef { null: r.is_null() },
+    }
+}
+
+/// A harness value as wasmi's (references: null).
+pub(crate) fn to_val(value: &Value) -> Val {
+    match value {
+        Value::I32(v) => Val::I32(*v),
+        Value::I64(v) => Val::I64(*v),
+        Value::F32(bits) => Val::F32(wasmi::F32::from_bits(*bits)),
+        Value::F64(bits) => Val::F64(wasmi::F64::from_bits(*bits)),
+        Value::V128(bits) => Val::V128(wasmi::V128::from(*bits)),
+        Value::FuncRef(_) => Val::FuncRef(Nullable::Null),
+        Value::ExternRef { .. } => Val::ExternRef(Nullable::Null),
     }
 }

@@ -6,6 +6,7 @@ use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
 use super::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
 use super::memory_sabotage::MemorySabotage;
 use super::tuning::Tuning;
+use super::wasmtime_imports::to_val;
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
 use crate::case::value::{display_values, FuncIdentity, Value};
@@ -981,18 +982,6 @@ impl LiveInstance for WasmtimeInstance {
             elements.push(element);
         }
         Some(elements)
-    }
-}
-
-pub(crate) fn to_val(value: &Value) -> Val {
-    match value {
-        Value::I32(v) => Val::I32(*v),
-        Value::I64(v) => Val::I64(*v),
-        Value::F32(bits) => Val::F32(*bits),
-        Value::F64(bits) => Val::F64(*bits),
-        Value::V128(bits) => Val::V128((*bits).into()),
-        Value::FuncRef(_) => Val::FuncRef(None),
-        Value::ExternRef { .. } => Val::ExternRef(None),
     }
 }
 

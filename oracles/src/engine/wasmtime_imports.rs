@@ -36,7 +36,7 @@ pub(crate) fn make(
                     Func::new(&mut store, ty, move |_, args, out| {
                         let args = args.iter().map(value_of).collect();
                         for (slot, value) in out.iter_mut().zip(host.call(function, args, &types)) {
-                            *slot = super::wasmtime::to_val(&value);
+                            *slot = to_val(&value);
                         }
                         Ok(())
                     })
@@ -80,7 +80,7 @@ pub(crate) fn make(
                         Mutability::Const
                     };
                     let ty = GlobalType::new(val_type(&value_type_of(value)), mutability);
-                    Global::new(&mut store, ty, super::wasmtime::to_val(value))?.into()
+                    Global::new(&mut store, ty, to_val(value))?.into()
                 }
             };
             Ok((l.label(), made))
@@ -130,5 +130,18 @@ fn value_of(val: &Val) -> Value {
         other => Value::ExternRef {
             null: other.ref_().is_none_or(|r| r.is_null()),
         },
+    }
+}
+
+/// A harness value as Wasmtime's (references: null).
+pub(crate) fn to_val(value: &Value) -> Val {
+    match value {
+        Value::I32(v) => Val::I32(*v),
+        Value::I64(v) => Val::I64(*v),
+        Value::F32(bits) => Val::F32(*bits),
+        Value::F64(bits) => Val::F64(*bits),
+        Value::V128(bits) => Val::V128((*bits).into()),
+        Value::FuncRef(_) => Val::FuncRef(None),
+        Value::ExternRef { .. } => Val::ExternRef(None),
     }
 }
