@@ -87,9 +87,27 @@ fn check_links_an_imported_memory_table_global_and_function() {
         assert!(shown.contains(linked), "{linked} missing: {shown}");
     }
     assert!(shown.contains("verdict: agree"), "{shown}");
+    let release = shown
+        .lines()
+        .find(|l| l.starts_with("wasmtime-default@51"))
+        .unwrap_or_else(|| panic!("no row of the C API release: {shown}"));
     assert!(
-        shown.contains("wasmtime-default@51") && shown.contains("rejected (expected)"),
-        "the C API release sits it out as expected: {shown}"
+        release.contains(" ok ") && release.contains(" returned"),
+        "the C API release links the imports too: {release}"
+    );
+    // A 64-bit table its table types cannot make: it sits that out.
+    let table64 = module(
+        &dir,
+        "table64.wat",
+        r#"(module (import "env" "t" (table i64 1 funcref))
+             (func (export "size") (result i64) (table.size 0)))"#,
+    );
+    let out = crosscheck(&config, &["check", table64.to_str().unwrap()]);
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}{}", text(&out.stderr));
+    assert!(
+        shown.contains("rejected (expected): the C API cannot make the 64-bit table"),
+        "{shown}"
     );
     let tag = module(
         &dir,

@@ -325,8 +325,8 @@ impl Engine for FaultyEngine {
         self.inner.machine_code(&self.fault.apply(wasm))
     }
 
-    fn links_imports(&self) -> bool {
-        self.inner.links_imports()
+    fn links_imports(&self, imports: &[crate::case::imports::Linked]) -> bool {
+        self.inner.links_imports(imports)
     }
 
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {

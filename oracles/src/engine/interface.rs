@@ -55,9 +55,9 @@ pub trait Engine: Send + Sync {
     }
 
     /// Whether the engine links what a plan gives a module's imports
-    /// (`case::imports`); one that does not refuses such modules, as
+    /// (`case::imports`); one that cannot link them refuses the module, as
     /// expected.
-    fn links_imports(&self) -> bool {
+    fn links_imports(&self, _imports: &[crate::case::imports::Linked]) -> bool {
         true
     }
 

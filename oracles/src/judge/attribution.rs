@@ -286,17 +286,27 @@ fn shared_property(odd: &[&EngineId], rest: &[&EngineId]) -> Option<String> {
     });
     axis.or_else(|| {
         let has = |v: &WasmtimeVariant, token: &String| v.tuning.tokens().contains(token);
-        odd.first()?
+        // A swarm draw of several settings: every setting the odd side
+        // alone has is a suspect, and which one (or which pair) it is,
+        // triage's flips tell (`triage::flip::smallest_vanishing`).
+        let suspects: Vec<String> = odd
+            .first()?
             .tuning
             .tokens()
             .into_iter()
-            .find(|token| {
+            .filter(|token| {
                 odd.iter().all(|v| has(v, token))
                     && rest
                         .iter()
                         .all(|v| !v.as_ref().is_some_and(|v| has(v, token)))
             })
             .map(|token| Tuning::describe(&token))
+            .collect();
+        match suspects.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            several => Some(format!("one or more of: {}", several.join(", "))),
+        }
     })
 }
 

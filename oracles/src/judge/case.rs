@@ -260,8 +260,7 @@ impl CaseRun<'_> {
 
     /// Whether `engine`'s refusal of the module is expected.
     fn refusal_expected(&self, engine: &dyn Engine) -> bool {
-        !validates_with(self.wasm, engine.features())
-            || (!self.plan.imports.is_empty() && !engine.links_imports())
+        !validates_with(self.wasm, engine.features()) || !engine.links_imports(&self.plan.imports)
     }
 
     /// The comparison of the engines `judged` (indexes into the others).

@@ -122,6 +122,29 @@ pub mod valtype {
     pub const FUNCREF: u8 = 129;
 }
 
+/// `wasm_limits_t`: `max` is `u32::MAX` for none.
+#[repr(C)]
+pub struct Limits {
+    pub min: u32,
+    pub max: u32,
+}
+
+/// `wasmtime_func_callback_t`: a host function's body.
+pub type Callback = unsafe extern "C" fn(
+    *mut c_void,
+    *mut Opaque,
+    *const Val,
+    usize,
+    *mut Val,
+    usize,
+) -> *mut Opaque;
+
+/// `wasm_mutability_t` values.
+pub mod mutability {
+    pub const CONST: u8 = 0;
+    pub const VAR: u8 = 1;
+}
+
 /// `wasmtime_extern_union_t`.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -276,6 +299,18 @@ api! {
     wasm_functype_results: fn(P) -> *const ValTypeVec;
     wasm_functype_delete: fn(P);
     wasm_valtype_new: fn(u8) -> P;
+    wasm_valtype_vec_new: fn(*mut ValTypeVec, usize, *const P);
+    wasm_functype_new: fn(*mut ValTypeVec, *mut ValTypeVec) -> P;
+    wasmtime_func_new: fn(P, *const Opaque, Callback, *mut c_void, Option<unsafe extern "C" fn(*mut c_void)>, *mut Func);
+    wasmtime_memorytype_new: fn(u64, bool, u64, bool, bool, u8, *mut P) -> Error;
+    wasm_memorytype_delete: fn(P);
+    wasmtime_memory_new: fn(P, *const Opaque, *mut Handle) -> Error;
+    wasm_tabletype_new: fn(P, *const Limits) -> P;
+    wasm_tabletype_delete: fn(P);
+    wasmtime_table_new: fn(P, *const Opaque, *const Val, *mut Handle) -> Error;
+    wasm_globaltype_new: fn(P, u8) -> P;
+    wasm_globaltype_delete: fn(P);
+    wasmtime_global_new: fn(P, *const Opaque, *const Val, *mut Global) -> Error;
     wasm_valtype_delete: fn(P);
     wasmtime_wasm_valtype_v128: fn() -> P;
     wasmtime_wasm_valtype_equal: fn(*const Opaque, *const Opaque) -> bool;

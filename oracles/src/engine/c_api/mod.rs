@@ -17,14 +17,17 @@
 //! [`EngineRun`], like every engine's.
 
 mod ffi;
+mod imports;
 pub mod pinned;
 
-use self::ffi::{extern_kind, kind, valtype, Api, Extern, Func, Opaque, Val, ValUnion};
+use self::ffi::{extern_kind, kind, valtype, Api, Extern, Func, Opaque, Val};
+use self::imports::to_val;
 use super::drive::{drive, Compiled, LiveInstance};
 use super::interface::{Engine, ExecutionConfig};
 use super::tuning::Tuning;
 use super::wasmtime::NATIVE_STACK_RESERVE;
 use super::wasmtime::{on_native_stack, Backend, Budget, StoreBudget, WasmtimeVariant, EPOCH_TICK};
+use crate::case::imports::{Host, Linked};
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
 use crate::case::value::{FuncIdentity, Value};
@@ -121,7 +124,12 @@ impl CApiEngine {
     }
 
     /// A store with the harness's limits and a module instantiated in it.
-    fn instantiate(&self, module: &Module<'_>) -> Result<CApiInstance<'_>, Outcome> {
+    fn instantiate(
+        &self,
+        module: &Module<'_>,
+        linked: &[Linked],
+        host: &Host,
+    ) -> Result<CApiInstance<'_>, Outcome> {
         let api = &*self.api;
         // SAFETY: a live engine; the store is deleted by `CApiInstance`.
         let store = unsafe { (api.wasmtime_store_new)(self.engine.0, std::ptr::null_mut(), None) };
@@ -150,17 +158,23 @@ impl CApiEngine {
             },
             budget: StoreBudget::of(&self.variant, &self.limits),
             exported_funcs: HashMap::new(),
+            linked: Vec::new(),
         };
         live.renew_budget();
+        live.linked = imports::make(api, context, linked, host).map_err(|error| {
+            live.failure(error, std::ptr::null_mut())
+                .expect("an error is a failure")
+        })?;
+        let externs: Vec<Extern> = live.linked.iter().map(|(_, e)| *e).collect();
         let mut trap = std::ptr::null_mut();
-        // SAFETY: a live context and module; no imports are passed (the
-        // generator makes modules without them).
+        // SAFETY: a live context and module; the externs, in import
+        // order, live in this store.
         let error = unsafe {
             (api.wasmtime_instance_new)(
                 context,
                 module.module.0,
-                std::ptr::null(),
-                0,
+                externs.as_ptr(),
+                externs.len(),
                 &mut live.instance,
                 &mut trap,
             )
@@ -173,11 +187,11 @@ impl CApiEngine {
     }
 }
 
-/// Why a release run through its C API refuses a module with imports: its
-/// host functions, memories, tables and globals are not made through the
-/// C API yet, so it sits out such cases (an expected refusal).
-const NO_IMPORTS: &str =
-    "crosscheck links imports for Wasmtime's Rust API and wasmi, not through the C API";
+/// Why a release run through its C API refuses a module importing a 64-bit
+/// table: the C API's table types have 32-bit limits, so it sits out such
+/// cases (an expected refusal).
+const NO_TABLE64_IMPORTS: &str =
+    "the C API cannot make the 64-bit table the module imports (its table types have 32-bit limits)";
 
 /// Builds the engine of `variant` through the C API's configuration.
 fn configure(api: &Api, variant: &WasmtimeVariant, limits: &ExecutionConfig) -> Result<Shared> {
@@ -348,6 +362,8 @@ struct CApiInstance<'a> {
     budget: StoreBudget,
     /// A function's raw pointer identifies it within the instance.
     exported_funcs: HashMap<usize, String>,
+    /// What the harness linked for the imports, by label.
+    linked: Vec<(String, Extern)>,
 }
 
 impl Drop for CApiInstance<'_> {
@@ -411,7 +427,11 @@ impl CApiInstance<'_> {
                 &mut item,
             )
         };
-        (found && item.kind == kind).then_some(item)
+        if found && item.kind == kind {
+            return Some(item);
+        }
+        let linked = self.linked.iter().find(|(label, _)| label == name);
+        linked.map(|(_, e)| *e).filter(|e| e.kind == kind)
     }
 
     fn index_exported_funcs(&mut self) {
@@ -591,25 +611,6 @@ impl LiveInstance for CApiInstance<'_> {
     }
 }
 
-fn to_val(value: &Value) -> Val {
-    let (kind, of) = match value {
-        Value::I32(v) => (kind::I32, ValUnion { i32: *v }),
-        Value::I64(v) => (kind::I64, ValUnion { i64: *v }),
-        Value::F32(bits) => (kind::F32, ValUnion { f32: *bits }),
-        Value::F64(bits) => (kind::F64, ValUnion { f64: *bits }),
-        Value::V128(bits) => (
-            kind::V128,
-            ValUnion {
-                v128: bits.to_le_bytes(),
-            },
-        ),
-        // Plans pass null references only.
-        Value::FuncRef(_) => (kind::FUNCREF, ValUnion { v128: [0; 16] }),
-        Value::ExternRef { .. } => (kind::EXTERNREF, ValUnion { v128: [0; 16] }),
-    };
-    Val { kind, of }
-}
-
 /// `wasmtime_trap_code_t` in the shared set.
 fn trap_kind(code: u8) -> TrapKind {
     match code {
@@ -665,8 +666,8 @@ impl Engine for CApiEngine {
         }))
     }
 
-    fn links_imports(&self) -> bool {
-        false
+    fn links_imports(&self, imports: &[Linked]) -> bool {
+        imports::can_link(imports)
     }
 
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
@@ -676,13 +677,17 @@ impl Engine for CApiEngine {
             Err(error) => return EngineRun::Rejected(error),
         };
         compiled();
-        if !plan.imports.is_empty() {
-            return EngineRun::Rejected(NO_IMPORTS.into());
+        if !imports::can_link(&plan.imports) {
+            return EngineRun::Rejected(NO_TABLE64_IMPORTS.into());
         }
         let native_stack = self.limits.max_wasm_stack + NATIVE_STACK_RESERVE;
         let module = &module;
         on_native_stack(native_stack, || {
-            drive(|_| self.instantiate(module), plan, compile)
+            drive(
+                |host| self.instantiate(module, &plan.imports, host),
+                plan,
+                compile,
+            )
         })
     }
 }
