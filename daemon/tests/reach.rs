@@ -199,3 +199,51 @@ fn a_bounds_check_of_imported_memories_is_found_only_with_imports() {
     assert!(found("0.4") > 0, "the default mix missed it in 1,000 seeds");
     assert_eq!(found("0.0"), 0, "found without imports");
 }
+
+/// Fuel is an oracle, not only a stop: every Wasmtime engine counting
+/// fuel must count the same for a step, so a bulk operation charged twice
+/// (what the module computes unchanged) is a mismatch of the fuel that
+/// call consumed, blamed on the engine that charged it.
+#[test]
+fn fuel_charged_twice_for_a_bulk_operation_is_a_finding_of_its_own() {
+    let dir = temp_dir("reach-fuel");
+    let faulty = "cranelift-notail-signals+fault-fuel-bulk-twice";
+    let config = config(&dir, &["cranelift-tail-signals", faulty], "", "");
+    let wat = module(
+        &dir,
+        "fill.wat",
+        r#"(module
+             (memory (export "m") 1)
+             (func (export "f") (param i32)
+               (memory.fill (i32.const 0) (i32.const 7)
+                            (i32.and (local.get 0) (i32.const 255)))))"#,
+    );
+    let out = crosscheck(
+        &config,
+        &[
+            "check",
+            wat.to_str().unwrap(),
+            "--invoke",
+            "f",
+            "--args",
+            "17",
+        ],
+    );
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{shown}{}", text(&out.stderr));
+    assert!(
+        shown.contains("MISMATCH at fuel consumed by call #0 \"f\"(i32:17)"),
+        "{shown}"
+    );
+    assert!(shown.contains(&format!("blame: {faulty}")), "{shown}");
+    // The signature: its own phase kind, apart from a charge at
+    // instantiation.
+    let out = crosscheck(&config, &["check", wat.to_str().unwrap(), "--expect", "x"]);
+    assert!(
+        text(&out.stdout).contains(&format!(
+            "signature: mismatch fuel-call {{cranelift-tail-signals}}=fuel vs {{{faulty}}}=fuel"
+        )),
+        "{}",
+        text(&out.stdout)
+    );
+}

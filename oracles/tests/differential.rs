@@ -231,6 +231,7 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         run_time: Duration::ZERO,
         call_times: vec![],
         host_calls: vec![],
+        fuel_used: vec![],
     });
     let runs = [
         ran.clone(),
@@ -264,6 +265,7 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
         run_time: Duration::ZERO,
         call_times: vec![],
         host_calls: vec![],
+        fuel_used: vec![],
     });
     let undecided = [
         overflow.clone(),

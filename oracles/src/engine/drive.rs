@@ -22,6 +22,11 @@ pub(crate) trait LiveInstance {
     fn set_global(&mut self, name: &str, value: &Value) -> bool;
     /// Reads every element of an exported table.
     fn table(&mut self, name: &str) -> Option<Vec<Value>>;
+    /// The fuel the last step (instantiation or call) consumed, for an
+    /// engine whose fuel counts Wasmtime's way; `None` for the others.
+    fn fuel_used(&mut self) -> Option<u64> {
+        None
+    }
 }
 
 /// Runs `plan` the same way on every engine: instantiation outcome, calls in
@@ -51,14 +56,20 @@ pub(crate) fn drive<I: LiveInstance>(
         instantiate(&host)
     };
     let instantiate_time = start.elapsed();
+    let mut fuel_used = Vec::new();
     let (instantiation, (calls, call_times), state) = match instantiated {
         Ok(mut instance) => {
-            let calls = call_all(&mut instance, plan, &host);
+            fuel_used.push(instance.fuel_used());
+            let calls = call_all(&mut instance, plan, &host, &mut fuel_used);
             let state = snapshot(&mut instance, plan);
             (Outcome::Returned(Vec::new()), calls, Some(state))
         }
         Err(outcome) => (outcome, (Vec::new(), Vec::new()), None),
     };
+    // Only engines that count fuel report it.
+    if fuel_used.iter().all(Option::is_none) {
+        fuel_used.clear();
+    }
     EngineRun::Ran(Execution {
         instantiation,
         calls,
@@ -71,6 +82,7 @@ pub(crate) fn drive<I: LiveInstance>(
         run_cpu: run_cpu(),
         call_times,
         host_calls: host.logs(),
+        fuel_used,
     })
 }
 
@@ -80,6 +92,7 @@ fn call_all<I: LiveInstance>(
     instance: &mut I,
     plan: &Plan,
     host: &Host,
+    fuel_used: &mut Vec<Option<u64>>,
 ) -> (Vec<Outcome>, Vec<Duration>) {
     plan.calls
         .iter()
@@ -87,6 +100,7 @@ fn call_all<I: LiveInstance>(
         .map(|(index, call)| {
             host.begin_step();
             if matches!(plan.horizon, Some(Horizon::Call(h)) if index >= h) {
+                fuel_used.push(None);
                 return (Outcome::Withheld, Duration::ZERO);
             }
             if let Some((global, value)) = &plan.refuel {
@@ -101,7 +115,9 @@ fn call_all<I: LiveInstance>(
             });
             let start = Instant::now();
             let outcome = instance.call(&call.export, &call.args);
-            (outcome, start.elapsed())
+            let took = start.elapsed();
+            fuel_used.push(instance.fuel_used());
+            (outcome, took)
         })
         .unzip()
 }

@@ -131,6 +131,8 @@ pub(crate) enum Request {
 /// Child to client: one reply per line.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+// One reply per module crosses a pipe as JSON (as `Request`).
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Reply {
     /// The engine is built.
     Opened {

@@ -233,6 +233,11 @@ pub struct Execution {
     /// function.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub host_calls: Vec<crate::case::imports::HostLog>,
+    /// The fuel instantiation and then each call of `calls` consumed, for
+    /// an engine whose fuel counts Wasmtime's way (`None` for a step it did
+    /// not take); empty for the other engines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fuel_used: Vec<Option<u64>>,
 }
 
 /// An engine's answer for one module.

@@ -11,7 +11,7 @@ use super::sabotage::{Sabotage, SabotagedEngine};
 use super::swarm::{cpu_tied_fault, SwarmEngine, CPU_TIED_FAULT, SWARM};
 use super::wasmi::{WasmiEngine, WASMI_LAZY};
 use super::wasmtime::{
-    Backend, WasmtimeEngine, WasmtimeVariant, EMBEDDER_DEFAULT, STACK_CHECK_FAULT,
+    Backend, WasmtimeEngine, WasmtimeVariant, BULK_FUEL_FAULT, EMBEDDER_DEFAULT, STACK_CHECK_FAULT,
 };
 use anyhow::{bail, Context, Result};
 
@@ -49,6 +49,7 @@ pub fn known_engine_names() -> Vec<String> {
             names.push(format!(
                 "cranelift-{tail}-{stack}+fault-{STACK_CHECK_FAULT}"
             ));
+            names.push(format!("cranelift-{tail}-{stack}+fault-{BULK_FUEL_FAULT}"));
         }
     }
     names.extend(Fault::ALL.iter().map(|f| f.engine_name()));
@@ -160,12 +161,22 @@ fn with_fault(id: &EngineId, fault: &str, limits: &ExecutionConfig) -> Result<Bo
             ),
         };
     }
+    if fault == BULK_FUEL_FAULT {
+        return match id.variant() {
+            Some(v) if v.backend == Backend::Cranelift => {
+                Ok(Box::new(WasmtimeEngine::charging_bulk_twice(v, limits)?))
+            }
+            _ => bail!(
+                "engine {name:?}: the {BULK_FUEL_FAULT} fault acts on a Cranelift variant, not on {base:?}"
+            ),
+        };
+    }
     if let Some(cpu_fault) = fault.strip_prefix(CPU_TIED_FAULT) {
         return cpu_tied_fault(name, base, cpu_fault, limits);
     }
     let known = Fault::from_suffix(fault).with_context(|| {
         format!(
-            "unknown fault {fault:?} in engine {name:?}; faults: {}, {STACK_CHECK_FAULT}",
+            "unknown fault {fault:?} in engine {name:?}; faults: {}, {STACK_CHECK_FAULT}, {BULK_FUEL_FAULT}",
             Fault::ALL.map(|f| f.suffix()).join(", ")
         )
     })?;

@@ -516,6 +516,24 @@ fn fuel_costs_without_variable_parts() -> wasmtime::OperatorCost {
     cost
 }
 
+/// [`fuel_costs_without_variable_parts`] with every bulk memory and table
+/// operation costing twice as much.
+#[cfg(wasmtime_variable_operator_cost)]
+fn bulk_charged_twice() -> wasmtime::OperatorCost {
+    let mut cost = fuel_costs_without_variable_parts();
+    for op in [
+        &mut cost.MemoryFill,
+        &mut cost.MemoryCopy,
+        &mut cost.MemoryInit,
+        &mut cost.TableFill,
+        &mut cost.TableCopy,
+        &mut cost.TableInit,
+    ] {
+        *op = op.saturating_mul(2).max(2);
+    }
+    cost
+}
+
 /// The register allocator: backtracking, or the single-pass one (from
 /// Wasmtime 37 on).
 fn regalloc(single_pass: bool) -> Result<RegallocAlgorithm> {
@@ -560,6 +578,15 @@ impl StoreBudget {
                 (limits.epoch_deadline_ms / EPOCH_TICK.as_millis() as u64).max(1),
             ),
             Budget::None => StoreBudget::Unlimited,
+        }
+    }
+
+    /// The fuel the step since the last renewal consumed; `None` without
+    /// fuel.
+    fn fuel_used(self, store: &Store<HarnessLimiter>) -> Option<u64> {
+        match self {
+            StoreBudget::Fuel(fuel) => Some(fuel.saturating_sub(store.get_fuel().ok()?)),
+            _ => None,
         }
     }
 
@@ -645,6 +672,30 @@ impl WasmtimeEngine {
     pub fn without_stack_check(variant: WasmtimeVariant, limits: &ExecutionConfig) -> Result<Self> {
         let name = format!("{}+fault-{STACK_CHECK_FAULT}", variant.name());
         Self::build(variant, limits, UNCHECKED_WASM_STACK, name)
+    }
+
+    /// A deliberately wrong engine for testing the fuel oracle
+    /// (`<variant>+fault-fuel-bulk-twice`): a fuel variant charging every
+    /// bulk memory and table operation twice its cost, as a metering bug
+    /// that counts one operation twice would; what the module computes is
+    /// unchanged.
+    pub fn charging_bulk_twice(variant: WasmtimeVariant, limits: &ExecutionConfig) -> Result<Self> {
+        if variant.budget != Budget::Fuel {
+            anyhow::bail!(
+                "the {BULK_FUEL_FAULT} fault needs a variant with fuel, not {:?}",
+                variant.name()
+            );
+        }
+        let name = format!("{}+fault-{BULK_FUEL_FAULT}", variant.name());
+        let variant = variant.compiled_as(limits);
+        #[allow(unused_mut)]
+        let mut config = variant.config(limits.max_wasm_stack, limits.canaries)?;
+        #[cfg(wasmtime_variable_operator_cost)]
+        config.operator_cost(bulk_charged_twice());
+        #[cfg(not(wasmtime_variable_operator_cost))]
+        anyhow::bail!("the {BULK_FUEL_FAULT} fault needs Wasmtime 48's operator costs");
+        #[allow(unreachable_code)]
+        Self::from_config(&config, variant, limits, name)
     }
 
     /// A deliberately wrong engine for testing canaries
@@ -795,6 +846,9 @@ impl Engine for WasmtimeEngine {
 /// The suffix of the fault that disables Wasmtime's stack check.
 pub const STACK_CHECK_FAULT: &str = "stack-check";
 
+/// The suffix of the fault that charges bulk operations twice.
+pub const BULK_FUEL_FAULT: &str = "fuel-bulk-twice";
+
 /// Runs `f` on a new thread with `bytes` of native stack; a panic in `f`
 /// continues on the calling thread.
 pub(crate) fn on_native_stack<T: Send>(bytes: usize, f: impl FnOnce() -> T + Send) -> T {
@@ -927,6 +981,10 @@ impl WasmtimeInstance {
 }
 
 impl LiveInstance for WasmtimeInstance {
+    fn fuel_used(&mut self) -> Option<u64> {
+        self.budget.fuel_used(&self.store)
+    }
+
     fn call(&mut self, export: &str, args: &[Value]) -> Outcome {
         let Some(func) = self.instance.get_func(&mut self.store, export) else {
             return Outcome::Error(format!("no exported function {export:?}"));

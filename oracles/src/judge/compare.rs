@@ -5,7 +5,7 @@ use crate::case::plan::Plan;
 use crate::case::stack_program::StackExpectation;
 use crate::case::value::{display_values, Value};
 use crate::engine::id::EngineId;
-use crate::engine::outcome::{EngineRun, Execution, InconclusiveReason, Outcome};
+use crate::engine::outcome::{EngineRun, Execution, InconclusiveReason, Outcome, TrapKind};
 use crate::judge::attribution::blame;
 use crate::judge::verdict::{Group, Mismatch, Phase, Rejection, Verdict};
 use std::borrow::Borrow;
@@ -200,10 +200,14 @@ fn compare_executions(ran: &[(&str, &Execution)], plan: &Plan) -> (Option<Verdic
         ran,
         stack: plan.stack,
         mismatches: Vec::new(),
+        fuel: Vec::new(),
         stopped: None,
     };
     walk.all_points(plan);
-    let mut mismatches = walk.mismatches.into_iter();
+    // A difference in fuel comes after every difference in what the
+    // engines computed: a known charging quirk never hides a miscompile
+    // blamed on the same engines.
+    let mut mismatches = walk.mismatches.into_iter().chain(walk.fuel);
     match mismatches.next() {
         Some(first) => {
             let mut blamed: Vec<String> = first.blame.clone();
@@ -228,6 +232,8 @@ struct Walk<'a> {
     /// Whether a partial stack overflow is a difference or undecided.
     stack: StackExpectation,
     mismatches: Vec<Mismatch>,
+    /// Differences in the fuel steps consumed, in step order.
+    fuel: Vec<Mismatch>,
     /// The inconclusive point that ended the walk.
     stopped: Option<Verdict>,
 }
@@ -266,8 +272,153 @@ impl<'a> Walk<'a> {
         })
     }
 
+    /// The fuel step `step` (0: instantiation) consumed on the engines
+    /// that count it Wasmtime's way, where they observed the same: fuel
+    /// counts Wasm operators, so it is the same on every such engine of
+    /// one release, whatever its compiler settings, and embedders rely on
+    /// it as a bound. Releases are compared only with themselves (a release
+    /// may price operators anew).
+    fn fuel_point(&mut self, step: usize, plan: &Plan) {
+        let outcome = |e: &Execution| match step {
+            0 => e.instantiation.clone(),
+            n => e.calls[n - 1].clone(),
+        };
+        let counted: Vec<(EngineId, u64, Outcome)> = self
+            .ran
+            .iter()
+            .filter_map(|(name, e)| {
+                let fuel = (*e.fuel_used.get(step)?)?;
+                Some((EngineId::parse(name), fuel, outcome(e)))
+            })
+            .collect();
+        let mut releases: Vec<Option<u64>> = counted.iter().map(|(id, ..)| id.release()).collect();
+        releases.dedup();
+        for release in releases {
+            let same: Vec<&(EngineId, u64, Outcome)> = counted
+                .iter()
+                .filter(|(id, ..)| id.release() == release)
+                .collect();
+            let agreed = same.windows(2).all(|w| w[0].2.same_as(&w[1].2));
+            if same.len() < 2 || !agreed {
+                continue;
+            }
+            let mut groups: Vec<(Vec<EngineId>, u64)> = Vec::new();
+            for (id, fuel, _) in same {
+                match groups.iter_mut().find(|(_, f)| f == fuel) {
+                    Some((members, _)) => members.push(id.clone()),
+                    None => groups.push((vec![id.clone()], *fuel)),
+                }
+            }
+            if groups.len() < 2 {
+                continue;
+            }
+            let groups: Vec<Group> = groups
+                .into_iter()
+                .map(|(engines, fuel)| Group {
+                    engines,
+                    observed: format!("{fuel} fuel"),
+                    class: "fuel".into(),
+                })
+                .collect();
+            self.fuel.push(Mismatch {
+                phase: Phase::Fuel {
+                    during: Box::new(match step {
+                        0 => Phase::Instantiate,
+                        n => call_phase(plan, n - 1),
+                    }),
+                },
+                blame: blame(&groups).parties,
+                groups,
+                detail: None,
+                tie_breakers: Vec::new(),
+            });
+        }
+    }
+
+    /// Step `step` (0: instantiation) where engines counting fuel ran out
+    /// of it while another engine ended the step: the interpreter sooner
+    /// than the budget could have been spent (at most
+    /// [`OPERATIONS_PER_SECOND`]), or one of the same release counting fuel
+    /// with the same budget. The fuel was charged for work that was not
+    /// done: a finding rather than an undecided case. Engines without fuel
+    /// are timed by the wall clock, so noise only ever hides such a
+    /// finding.
+    fn starved(&self, step: usize, phase: &Phase) -> Option<Mismatch> {
+        let outcome = |e: &'a Execution| match step {
+            0 => &e.instantiation,
+            n => &e.calls[n - 1],
+        };
+        let time = |e: &Execution| match step {
+            0 => Some(e.instantiate_time),
+            n => e.call_times.get(n - 1).copied(),
+        };
+        let starved: Vec<(EngineId, u64)> = self
+            .ran
+            .iter()
+            .filter(|(_, e)| matches!(outcome(e), Outcome::Trap(TrapKind::OutOfFuel)))
+            .filter_map(|(n, e)| Some((EngineId::parse(n), (*e.fuel_used.get(step)?)?)))
+            .collect();
+        let budget = starved.iter().map(|(_, fuel)| *fuel).min()?;
+        let quickest = std::time::Duration::from_secs_f64(budget as f64 / OPERATIONS_PER_SECOND);
+        let release = starved.first()?.0.release();
+        // Ended quickly on the interpreter, which skips no operation (an
+        // optimizing compiler may hoist or drop most of a loop's work, so
+        // its time bounds nothing), or ended at all with the same budget
+        // counted the same way (the same release).
+        let ended_in_time = |n: &str, e: &Execution| match e.fuel_used.get(step) {
+            None => {
+                EngineId::parse(n).family() == crate::engine::family::WASMI
+                    && time(e).is_some_and(|t| t < quickest)
+            }
+            Some(_) => EngineId::parse(n).release() == release,
+        };
+        let ended: Vec<(EngineId, &Outcome)> = self
+            .ran
+            .iter()
+            .filter(|(_, e)| outcome(e).inconclusive_reason().is_none())
+            .filter(|(n, e)| ended_in_time(n, e))
+            .map(|(n, e)| (EngineId::parse(n), outcome(e)))
+            .collect();
+        let (_, first) = ended.first()?;
+        let groups = vec![
+            Group {
+                engines: starved.iter().map(|(id, _)| id.clone()).collect(),
+                observed: format!("trap out-of-fuel after {budget} fuel"),
+                class: Outcome::Trap(TrapKind::OutOfFuel).class(),
+            },
+            Group {
+                engines: ended.iter().map(|(id, _)| id.clone()).collect(),
+                observed: format!("{first}, in less than {quickest:?}"),
+                class: first.class(),
+            },
+        ];
+        Some(Mismatch {
+            phase: phase.clone(),
+            blame: blame(&groups).parties,
+            groups,
+            detail: Some(format!(
+                "{budget} fuel cannot be spent in {quickest:?} at {OPERATIONS_PER_SECOND:e} operations per second"
+            )),
+            tie_breakers: Vec::new(),
+        })
+    }
+
+    /// [`Walk::point`] for a step, after [`Walk::starved`].
+    fn step_point(&mut self, step: usize, phase: Phase) -> bool {
+        if let Some(m) = self.starved(step, &phase) {
+            self.mismatches.push(m);
+            return false;
+        }
+        self.point(phase, &|e| {
+            Observation::Step(match step {
+                0 => &e.instantiation,
+                n => &e.calls[n - 1],
+            })
+        })
+    }
+
     fn all_points(&mut self, plan: &Plan) {
-        if !self.point(Phase::Instantiate, &|e| Observation::Step(&e.instantiation)) {
+        if !self.step_point(0, Phase::Instantiate) {
             return;
         }
         if !self.host_point(0, plan) {
@@ -282,13 +433,14 @@ impl<'a> Walk<'a> {
         {
             return;
         }
+        self.fuel_point(0, plan);
         for index in 0..plan.calls.len() {
-            if !self.point(call_phase(plan, index), &|e| {
-                Observation::Step(&e.calls[index])
-            }) || !self.host_point(index + 1, plan)
+            if !self.step_point(index + 1, call_phase(plan, index))
+                || !self.host_point(index + 1, plan)
             {
                 return;
             }
+            self.fuel_point(index + 1, plan);
         }
         let first = state(self.ran[0].1);
         for (i, (name, _)) in first.memories.iter().enumerate() {
@@ -311,6 +463,11 @@ impl<'a> Walk<'a> {
         }
     }
 }
+
+/// Ten times more Wasm operations per second than the interpreter runs: a
+/// bound on the fuel its step could have consumed in a given time (fuel
+/// counts operations).
+const OPERATIONS_PER_SECOND: f64 = 1e10;
 
 /// The log of an engine that recorded none (no function is imported).
 static NO_HOST_CALLS: HostLog = HostLog {
@@ -455,4 +612,143 @@ const CANARY_READ: &str =
 fn holds_canary(bytes: &[u8]) -> bool {
     let pattern = &crate::engine::canary::PATTERN;
     bytes.windows(pattern.len()).any(|w| w == pattern)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::plan::Invocation;
+    use std::time::Duration;
+
+    /// A run that instantiated in no time and made one call with
+    /// `outcome`, taking `took`, having consumed `fuel` (for an engine that
+    /// counts it).
+    fn ran(outcome: Outcome, took: Duration, fuel: Option<u64>) -> EngineRun {
+        EngineRun::Ran(Execution {
+            instantiation: Outcome::Returned(vec![]),
+            calls: vec![outcome],
+            state: Some(Default::default()),
+            compile_time: Duration::ZERO,
+            compile_cpu: None,
+            code_bytes: None,
+            run_cpu: None,
+            instantiate_time: Duration::ZERO,
+            run_time: took,
+            call_times: vec![took],
+            host_calls: vec![],
+            fuel_used: fuel.map(|f| vec![Some(0), Some(f)]).unwrap_or_default(),
+        })
+    }
+
+    fn plan() -> Plan {
+        Plan {
+            calls: vec![Invocation {
+                export: "f".into(),
+                args: vec![],
+            }],
+            ..Plan::default()
+        }
+    }
+
+    const NAMES: [&str; 4] = [
+        "wasmi",
+        "cranelift-tail-signals",
+        "cranelift-notail-explicit",
+        "cranelift-tail-explicit+nofuel",
+    ];
+
+    fn verdict(runs: &[EngineRun]) -> Verdict {
+        compare(&NAMES, runs, &plan(), |_| false, |_| false).verdict
+    }
+
+    #[test]
+    fn engines_counting_fuel_must_count_alike_after_every_difference_in_results() {
+        let value = Outcome::Returned(vec![Value::I32(1)]);
+        let ms = Duration::from_millis(1);
+        let alike = [
+            ran(value.clone(), ms, None),
+            ran(value.clone(), ms, Some(7)),
+            ran(value.clone(), ms, Some(7)),
+            ran(value.clone(), ms, None),
+        ];
+        assert_eq!(verdict(&alike), Verdict::Agree);
+        let charged = [
+            ran(value.clone(), ms, None),
+            ran(value.clone(), ms, Some(7)),
+            ran(value.clone(), ms, Some(9)),
+            ran(value.clone(), ms, None),
+        ];
+        let Verdict::Mismatch(m) = verdict(&charged) else {
+            panic!("{:?}", verdict(&charged))
+        };
+        assert_eq!(m.phase.kind(), "fuel-call");
+        assert_eq!(m.phase.to_string(), "fuel consumed by call #0 \"f\"()");
+        assert_eq!(m.groups[1].observed, "9 fuel");
+        // A wrong result of the same engine comes first.
+        let both = [
+            ran(value.clone(), ms, None),
+            ran(value.clone(), ms, Some(7)),
+            ran(Outcome::Returned(vec![Value::I32(2)]), ms, Some(9)),
+            ran(value, ms, None),
+        ];
+        let comparison = compare(&NAMES, &both, &plan(), |_| false, |_| false);
+        let Verdict::Mismatch(m) = comparison.verdict else {
+            panic!()
+        };
+        assert_eq!(m.phase.kind(), "call");
+    }
+
+    #[test]
+    fn running_out_of_fuel_where_the_interpreter_ended_at_once_is_a_finding() {
+        let value = Outcome::Returned(vec![Value::I32(1)]);
+        let out = Outcome::Trap(TrapKind::OutOfFuel);
+        let fuel = Some(50_000_000);
+        let quick = Duration::from_micros(200);
+        let starved = [
+            ran(value.clone(), quick, None),
+            ran(out.clone(), Duration::from_millis(80), fuel),
+            ran(out.clone(), Duration::from_millis(90), fuel),
+            ran(value.clone(), quick, None),
+        ];
+        let Verdict::Mismatch(m) = verdict(&starved) else {
+            panic!("{:?}", verdict(&starved))
+        };
+        assert_eq!(m.groups[0].class, "trap:out-of-fuel");
+        assert_eq!(
+            m.groups[1].engines,
+            [EngineId::parse("wasmi")],
+            "only the interpreter's time bounds the work"
+        );
+        // The interpreter took as long as the budget allows: undecided.
+        let slow = [
+            ran(value.clone(), Duration::from_millis(900), None),
+            ran(out.clone(), Duration::from_millis(80), fuel),
+            ran(out.clone(), Duration::from_millis(90), fuel),
+            ran(value.clone(), quick, None),
+        ];
+        assert!(
+            matches!(verdict(&slow), Verdict::Inconclusive { .. }),
+            "{:?}",
+            verdict(&slow)
+        );
+        // One engine counting fuel ran out where another with the same
+        // budget ended: charged for work not done, whatever the time.
+        let one = [
+            ran(value.clone(), Duration::from_millis(900), None),
+            ran(value, Duration::from_millis(80), Some(1_000)),
+            ran(out, Duration::from_millis(90), fuel),
+            ran(
+                Outcome::Trap(TrapKind::OutOfFuel),
+                Duration::from_secs(1),
+                None,
+            ),
+        ];
+        let Verdict::Mismatch(m) = verdict(&one) else {
+            panic!("{:?}", verdict(&one))
+        };
+        assert_eq!(
+            m.groups[0].engines,
+            [EngineId::parse("cranelift-notail-explicit")]
+        );
+    }
 }

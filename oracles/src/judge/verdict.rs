@@ -34,6 +34,11 @@ pub enum Phase {
         /// The step.
         during: Box<Phase>,
     },
+    /// The fuel a step consumed, on the engines that count it.
+    Fuel {
+        /// The step.
+        during: Box<Phase>,
+    },
 }
 
 impl Phase {
@@ -47,6 +52,11 @@ impl Phase {
             Phase::Global(_) => "global",
             Phase::Table(_) => "table",
             Phase::HostCalls { .. } => "host-calls",
+            // Apart: a config-dependent charge at instantiation (Wasmtime
+            // 48 charges data segments only without copy-on-write images)
+            // must not hide a wrong charge in code.
+            Phase::Fuel { during } if **during == Phase::Instantiate => "fuel-instantiate",
+            Phase::Fuel { .. } => "fuel-call",
         }
     }
 }
@@ -65,6 +75,7 @@ impl fmt::Display for Phase {
             Phase::Global(name) => write!(f, "global {name:?}"),
             Phase::Table(name) => write!(f, "table {name:?}"),
             Phase::HostCalls { during } => write!(f, "host calls during {during}"),
+            Phase::Fuel { during } => write!(f, "fuel consumed by {during}"),
         }
     }
 }
