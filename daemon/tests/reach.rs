@@ -236,12 +236,11 @@ fn fuel_charged_twice_for_a_bulk_operation_is_a_finding_of_its_own() {
         "{shown}"
     );
     assert!(shown.contains(&format!("blame: {faulty}")), "{shown}");
-    // The signature: its own phase kind, apart from a charge at
-    // instantiation.
+    // The signature: a phase kind of its own.
     let out = crosscheck(&config, &["check", wat.to_str().unwrap(), "--expect", "x"]);
     assert!(
         text(&out.stdout).contains(&format!(
-            "signature: mismatch fuel-call {{cranelift-tail-signals}}=fuel vs {{{faulty}}}=fuel"
+            "signature: mismatch fuel {{cranelift-tail-signals}}=fuel vs {{{faulty}}}=fuel"
         )),
         "{}",
         text(&out.stdout)

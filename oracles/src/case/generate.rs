@@ -210,6 +210,21 @@ fn generate_from_entropy(
     entropy: &[u8],
     settings: &GeneratorConfig,
 ) -> Result<GeneratedModule> {
+    let mut module = build_from_entropy(seed, entropy, settings)?;
+    // Whichever generator made it: how often cases hold each construct of
+    // the typed-reference catalogue is counted.
+    module
+        .features
+        .extend(crate::case::typed_flow::constructs(&module.wasm));
+    Ok(module)
+}
+
+/// [`generate_from_entropy`]'s module, before its constructs are counted.
+fn build_from_entropy(
+    seed: u64,
+    entropy: &[u8],
+    settings: &GeneratorConfig,
+) -> Result<GeneratedModule> {
     let coins = Coins::of(entropy);
     if coins.stack_program(settings.stack.share) {
         let mut u = Unstructured::new(entropy);

@@ -20,4 +20,5 @@ pub mod plan;
 pub mod rules;
 pub mod stack_program;
 pub mod termination;
+pub mod typed_flow;
 pub mod value;

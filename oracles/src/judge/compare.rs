@@ -272,8 +272,8 @@ impl<'a> Walk<'a> {
         })
     }
 
-    /// The fuel step `step` (0: instantiation) consumed on the engines
-    /// that count it Wasmtime's way, where they observed the same: fuel
+    /// The fuel call `step - 1` consumed on the engines that count it
+    /// Wasmtime's way, where they all returned the same: fuel
     /// counts Wasm operators, so it is the same on every such engine of
     /// one release, whatever its compiler settings, and embedders rely on
     /// it as a bound. Releases are compared only with themselves (a release
@@ -298,7 +298,13 @@ impl<'a> Walk<'a> {
                 .iter()
                 .filter(|(id, ..)| id.release() == release)
                 .collect();
-            let agreed = same.windows(2).all(|w| w[0].2.same_as(&w[1].2));
+            // Only where the step returned: at a trap, what a compiler had
+            // charged but not yet written back is lost, and compilers write
+            // it back at different points.
+            let agreed = same.windows(2).all(|w| w[0].2.same_as(&w[1].2))
+                && same
+                    .iter()
+                    .all(|(_, _, o)| matches!(o, Outcome::Returned(_)));
             if same.len() < 2 || !agreed {
                 continue;
             }
@@ -433,7 +439,10 @@ impl<'a> Walk<'a> {
         {
             return;
         }
-        self.fuel_point(0, plan);
+        // Instantiation's fuel is not compared: Wasmtime 48 charges the
+        // initialization of segments without copy-on-write memory images
+        // and not with them (docs/verdicts.md), a difference of the
+        // configuration in a tenth of all cases.
         for index in 0..plan.calls.len() {
             if !self.step_point(index + 1, call_phase(plan, index))
                 || !self.host_point(index + 1, plan)
@@ -681,7 +690,7 @@ mod tests {
         let Verdict::Mismatch(m) = verdict(&charged) else {
             panic!("{:?}", verdict(&charged))
         };
-        assert_eq!(m.phase.kind(), "fuel-call");
+        assert_eq!(m.phase.kind(), "fuel");
         assert_eq!(m.phase.to_string(), "fuel consumed by call #0 \"f\"()");
         assert_eq!(m.groups[1].observed, "9 fuel");
         // A wrong result of the same engine comes first.

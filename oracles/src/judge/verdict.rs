@@ -34,7 +34,7 @@ pub enum Phase {
         /// The step.
         during: Box<Phase>,
     },
-    /// The fuel a step consumed, on the engines that count it.
+    /// The fuel a call consumed, on the engines that count it.
     Fuel {
         /// The step.
         during: Box<Phase>,
@@ -52,11 +52,7 @@ impl Phase {
             Phase::Global(_) => "global",
             Phase::Table(_) => "table",
             Phase::HostCalls { .. } => "host-calls",
-            // Apart: a config-dependent charge at instantiation (Wasmtime
-            // 48 charges data segments only without copy-on-write images)
-            // must not hide a wrong charge in code.
-            Phase::Fuel { during } if **during == Phase::Instantiate => "fuel-instantiate",
-            Phase::Fuel { .. } => "fuel-call",
+            Phase::Fuel { .. } => "fuel",
         }
     }
 }

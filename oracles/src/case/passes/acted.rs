@@ -35,13 +35,14 @@ fn opcodes(shape: Shape) -> &'static [&'static str] {
             "trapz",
             "uadd_overflow_trap",
         ],
-        Shape::Calls => &["call", "return_call"],
+        Shape::Calls | Shape::TypedRefs => &["call", "return_call"],
     }
 }
 
-/// Whether [`pass_acted`] can tell for `shape` (not for call shapes).
+/// Whether [`pass_acted`] can tell for `shape` (not for call shapes, nor
+/// typed references, whose aim is the compile itself).
 pub fn measurable(shape: Shape) -> bool {
-    shape != Shape::Calls
+    !matches!(shape, Shape::Calls | Shape::TypedRefs)
 }
 
 /// Whether the optimizer changed how often the shape's instructions occur

@@ -21,6 +21,7 @@
 pub mod acted;
 mod shape;
 pub mod templates;
+pub mod typed_refs;
 
 pub use shape::Shape;
 
@@ -90,10 +91,21 @@ mod tests {
             );
             let mut u = Unstructured::new(&bytes);
             let (wasm, shape) = build(&mut u).unwrap_or_else(|e| panic!("seed {seed}: {e:#}"));
+            // Typed references need the proposals only the Wasmtime
+            // sub-matrix runs.
+            let features = match shape {
+                Shape::TypedRefs => comparable_features() | crate::engine::proposal_features(),
+                _ => comparable_features(),
+            };
             assert!(
-                validates_with(&wasm, comparable_features()),
+                validates_with(&wasm, features),
                 "seed {seed}: {}",
                 wasmprinter::print_bytes(&wasm).unwrap()
+            );
+            assert_eq!(
+                shape == Shape::TypedRefs,
+                !validates_with(&wasm, comparable_features()),
+                "seed {seed}"
             );
             assert_eq!(shape_of(&wasm), Some(shape));
             seen.insert(shape);

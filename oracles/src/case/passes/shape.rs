@@ -35,11 +35,18 @@ pub enum Shape {
     /// without fuel or epochs can show such a bug: budgets put a trap exit
     /// into every loop.
     Diverge,
+    /// Block, loop and `if` parameters and results of typed references
+    /// related by subtyping, `br_on_null`, `br_on_non_null`, `br_on_cast`,
+    /// `br_on_cast_fail`, `call_ref`, `return_call_ref` and non-nullable
+    /// locals (`typed_refs`): alias analysis and block ordering over
+    /// control flow that carries references. Runs on the Wasmtime-only
+    /// sub-matrix.
+    TypedRefs,
 }
 
 impl Shape {
     /// Every shape.
-    pub const ALL: [Shape; 8] = [
+    pub const ALL: [Shape; 9] = [
         Shape::StoreStore,
         Shape::StoreLoad,
         Shape::LoadLoad,
@@ -48,6 +55,7 @@ impl Shape {
         Shape::Bounds,
         Shape::Calls,
         Shape::Diverge,
+        Shape::TypedRefs,
     ];
 
     /// Its name in sections, features and counters.
@@ -61,6 +69,7 @@ impl Shape {
             Shape::Bounds => "bounds",
             Shape::Calls => "calls",
             Shape::Diverge => "diverge",
+            Shape::TypedRefs => "typed-refs",
         }
     }
 
@@ -80,6 +89,7 @@ impl Shape {
             Shape::Bounds => "pass:bounds",
             Shape::Calls => "pass:calls",
             Shape::Diverge => "pass:diverge",
+            Shape::TypedRefs => "pass:typed-refs",
         }
     }
 
@@ -94,6 +104,9 @@ impl Shape {
             Shape::Bounds => "Wasmtime's bounds checks",
             Shape::Calls => "inlining and register allocation around calls",
             Shape::Diverge => "dead-store elimination across a loop that may never end",
+            Shape::TypedRefs => {
+                "control flow carrying typed references (alias analysis, block ordering)"
+            }
         }
     }
 }

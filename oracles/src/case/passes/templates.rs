@@ -18,6 +18,7 @@ pub fn realize(shape: Shape, u: &mut Unstructured<'_>) -> Result<String> {
         Shape::Bounds => bounds(u),
         Shape::Calls => calls(u),
         Shape::Diverge => diverge(u),
+        Shape::TypedRefs => super::typed_refs::typed_refs(u),
     }
 }
 
