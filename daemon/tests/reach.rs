@@ -246,3 +246,56 @@ fn fuel_charged_twice_for_a_bulk_operation_is_a_finding_of_its_own() {
         text(&out.stdout)
     );
 }
+
+/// A compile panic on a construct of the typed-reference catalogue (a
+/// function holding a non-nullable reference local), on the Wasmtime-only
+/// sub-matrix: the default mix writes such functions (the `typed-refs`
+/// pass shape) and finds it within 400 seeds; wasm-smith's own proposal
+/// cases never wrote one in 2,000.
+#[test]
+fn a_compile_panic_on_typed_references_in_control_flow_is_found_only_by_the_catalogue() {
+    let dir = temp_dir("reach-typed-refs");
+    let faulty = "cranelift-tail-explicit+proposals+fault-non-nullable-local-panic";
+    let crashes = |extra: &str, seeds: &str| {
+        let config = config(&dir, &["cranelift-tail-signals"], "", "");
+        let mut text_of = std::fs::read_to_string(&config).unwrap();
+        text_of = text_of.replace(
+            "[store]",
+            &format!(
+                "proposal_engines = [\"cranelift-tail-signals+opt-none+proposals\", {faulty:?}]\n[store]"
+            ),
+        );
+        text_of.push_str(extra);
+        std::fs::write(&config, text_of).unwrap();
+        let list = dir.join("findings.txt");
+        let out = crosscheck(
+            &config,
+            &[
+                "sweep",
+                "--seeds",
+                seeds,
+                "--findings",
+                list.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            text(&out.stderr)
+        );
+        std::fs::read_to_string(&list)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(&format!("crash {faulty}: injected fault")))
+            .count()
+    };
+    assert!(
+        crashes("", "0..400") > 0,
+        "the default mix missed it in 400 seeds"
+    );
+    assert_eq!(
+        crashes("[generator.passes]\nshare = 0.0\n", "0..2000"),
+        0,
+        "wasm-smith's proposal cases wrote a non-nullable local"
+    );
+}

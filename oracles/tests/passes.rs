@@ -84,7 +84,7 @@ fn a_dead_store_elimination_that_ignores_what_lies_between_is_found() {
 
 #[test]
 fn a_division_hoisted_out_of_a_loop_that_does_not_run_it_is_found() {
-    found_by_aiming("division-hoisted", 200, 2000);
+    found_by_aiming("division-hoisted", 600, 2000);
 }
 
 #[test]

@@ -57,6 +57,11 @@ pub enum Fault {
     /// A load from an imported memory takes its address modulo 64 KiB
     /// instead of trapping past the memory's end (`engine::pass_faults`).
     ImportedMemoryWrapped,
+    /// Compiling a module whose function holds a non-nullable reference
+    /// local panics, as a compiler that mishandles such locals in control
+    /// flow would: a crash only the typed-reference catalogue's modules
+    /// show (`case::passes::typed_refs`).
+    NonNullableLocalPanic,
     /// A Cranelift rule wrong at the edge of its guard, only for edge
     /// constants and edge run-time values ([`RuleFault`]).
     Rule(RuleFault),
@@ -64,7 +69,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, for the engine registry.
-    pub const ALL: [Fault; 17] = [
+    pub const ALL: [Fault; 18] = [
         Fault::RemSignedAsUnsigned,
         Fault::AddAsSub,
         Fault::ShrSignedAsUnsigned,
@@ -78,6 +83,7 @@ impl Fault {
         Fault::LoadForwardedAcrossCall,
         Fault::BoundsCheckDropped,
         Fault::ImportedMemoryWrapped,
+        Fault::NonNullableLocalPanic,
         Fault::Rule(RuleFault::UdivPow2),
         Fault::Rule(RuleFault::SshrSign),
         Fault::Rule(RuleFault::SelectCompare),
@@ -100,6 +106,7 @@ impl Fault {
             Fault::LoadForwardedAcrossCall => "load-forwarded",
             Fault::BoundsCheckDropped => "bounds-check-dropped",
             Fault::ImportedMemoryWrapped => "imported-memory-wrapped",
+            Fault::NonNullableLocalPanic => "non-nullable-local-panic",
             Fault::Rule(rule) => rule.suffix(),
         }
     }
@@ -131,6 +138,7 @@ impl Fault {
             | Fault::LoadForwardedAcrossCall
             | Fault::BoundsCheckDropped
             | Fault::ImportedMemoryWrapped
+            | Fault::NonNullableLocalPanic
             | Fault::Rule(_) => return None,
         })
     }
@@ -163,7 +171,20 @@ impl Fault {
             Fault::ImportedMemoryWrapped => {
                 "a load from an imported memory wraps its address at 64 KiB instead of trapping"
             }
+            Fault::NonNullableLocalPanic => {
+                "compiling a function with a non-nullable reference local panics"
+            }
             Fault::Rule(rule) => rule.describe(),
+        }
+    }
+
+    /// Panics where the fault is a compile panic and `wasm` triggers it.
+    fn panic_compiling(self, wasm: &[u8]) {
+        let non_nullable = "typed-ref:non-nullable-local";
+        if self == Fault::NonNullableLocalPanic
+            && crate::case::typed_flow::constructs(wasm).contains(&non_nullable)
+        {
+            panic!("injected fault: {}", self.describe());
         }
     }
 
@@ -318,6 +339,7 @@ impl Engine for FaultyEngine {
     }
 
     fn compile(&self, wasm: &[u8]) -> Result<(), String> {
+        self.fault.panic_compiling(wasm);
         self.inner.compile(&self.fault.apply(wasm))
     }
 
@@ -330,6 +352,7 @@ impl Engine for FaultyEngine {
     }
 
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {
+        self.fault.panic_compiling(wasm);
         self.inner
             .execute_observed(&self.fault.apply(wasm), plan, compiled)
     }
