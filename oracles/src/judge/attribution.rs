@@ -255,6 +255,15 @@ fn fixed_in(odd: &[&EngineId], rest: &[&EngineId]) -> String {
     format!(", fixed in {}", releases.join(" and "))
 }
 
+/// [`shared_property`] for engines by value: what `odd` share in their
+/// configuration and `rest` lacks (`no-budget`, `+no-sse41`, ...), if
+/// anything.
+pub fn shared_configuration(odd: &[EngineId], rest: &[EngineId]) -> Option<String> {
+    let odd: Vec<&EngineId> = odd.iter().collect();
+    let rest: Vec<&EngineId> = rest.iter().collect();
+    shared_property(&odd, &rest)
+}
+
 /// A configuration property every engine of `odd` has and no engine of
 /// `rest` has, if there is one: a matrix axis, or a setting the swarm
 /// draws (`+no-sse41`, `+verifier`, ...).

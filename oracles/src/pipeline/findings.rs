@@ -285,10 +285,19 @@ fn death_finding(
 
 /// Who the engines that died point at, weighed by implementation family
 /// against the engines that ran the case (`judge::attribution::blame`):
-/// the configuration they share, a family, or the engines themselves.
+/// the configuration they share, a family, or, where the families split
+/// evenly, the configuration the dead engines share and the survivors
+/// lack, else the dead engines' families. Never a swarm draw's name: its
+/// settings vary from case to case, and one bug must keep one signature.
 fn death_suspect(died: &[EngineId], survivors: &[EngineId]) -> String {
+    let families = || {
+        let mut families: Vec<String> = died.iter().map(EngineId::family).collect();
+        families.sort();
+        families.dedup();
+        families.join(" and ")
+    };
     if survivors.is_empty() {
-        return died.join(" and ");
+        return families();
     }
     let side = |engines: &[EngineId], class: &str| Group {
         engines: engines.to_vec(),
@@ -297,7 +306,7 @@ fn death_suspect(died: &[EngineId], survivors: &[EngineId]) -> String {
     };
     let blamed = blame(&[side(survivors, "completed"), side(died, "died")]);
     if blamed.parties.is_empty() {
-        died.join(" and ")
+        crate::judge::attribution::shared_configuration(died, survivors).unwrap_or_else(families)
     } else {
         blamed.parties.join(" and ")
     }
@@ -450,4 +459,37 @@ pub fn compiles_of(
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(names: &[&str]) -> Vec<EngineId> {
+        names.iter().map(|n| EngineId::parse(n)).collect()
+    }
+
+    #[test]
+    fn a_hang_of_swarm_draws_keeps_one_suspect_whatever_the_draw_set() {
+        // The embedders' default and an unbudgeted Pulley the swarm drew,
+        // against the budgeted engines and the interpreter: families
+        // split evenly, so the configuration the dead share names them.
+        let survivors = ids(&[
+            "wasmi",
+            "cranelift-tail-explicit",
+            "cranelift-notail-signals",
+            "cranelift-tail-signals+opt-none",
+        ]);
+        let suspects: std::collections::BTreeSet<String> = [
+            "pulley-tail-signals+nobudget+fixed-memory+no-cow",
+            "pulley-tail-signals+nobudget+opt-size+nan-canon",
+            "pulley-tail-signals+nobudget+no-spectre",
+        ]
+        .iter()
+        .map(|drawn| death_suspect(&ids(&["wasmtime-default", drawn]), &survivors))
+        .collect();
+        assert_eq!(suspects.len(), 1, "{suspects:?}");
+        let suspect = suspects.into_iter().next().unwrap();
+        assert!(!suspect.contains("nobudget"), "{suspect}");
+    }
 }
