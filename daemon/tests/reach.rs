@@ -28,18 +28,28 @@ fn a_dead_store_elimination_across_an_endless_loop_is_found_by_the_default_mix()
     let out = crosscheck(&config, &["run", "--cases", "1500"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let found = findings(&status(&config));
-    let hit = found
+    // Every hang of the faulty engine; on a loaded machine a call of
+    // another class may outlast its time limit too (it does not
+    // reproduce), so the diverge case is looked for among them.
+    let hangs: Vec<&serde_json::Value> = found
         .iter()
-        .find(|f| {
+        .filter(|f| {
             f["suspect"]
                 .as_str()
                 .is_some_and(|s| s.contains(&format!("{faulty} ran on without end")))
         })
-        .unwrap_or_else(|| panic!("1,500 cases of the default mix missed it: {found:#?}"));
-    let shown = text(&crosscheck(&config, &["findings", "show", &hit["id"].to_string()]).stdout);
+        .collect();
     assert!(
-        shown.contains("pass shape diverge"),
-        "found by another class of case: {shown}"
+        !hangs.is_empty(),
+        "1,500 cases of the default mix missed it: {found:#?}"
+    );
+    let shown: Vec<String> = hangs
+        .iter()
+        .map(|hit| text(&crosscheck(&config, &["findings", "show", &hit["id"].to_string()]).stdout))
+        .collect();
+    assert!(
+        shown.iter().any(|s| s.contains("pass shape diverge")),
+        "found by another class of case only: {shown:#?}"
     );
 }
 
