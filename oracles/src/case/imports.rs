@@ -315,6 +315,11 @@ impl Host {
     /// Starts the log of the next step.
     pub fn begin_step(&self) {
         let mut state = self.lock();
+        // Without host functions there is nothing to log: no digest per
+        // call of every case.
+        if state.labels.is_empty() {
+            return;
+        }
         state.finish_step();
         state.steps.push(HostLog::default());
     }
@@ -330,10 +335,14 @@ impl Host {
         for arg in &args {
             state.hasher.update(canonical_bytes(arg));
         }
-        let import = state.labels[function].clone();
+        let kept = state
+            .steps
+            .last()
+            .is_some_and(|l| l.first.len() < KEPT_CALLS);
+        let import = kept.then(|| state.labels[function].clone());
         if let Some(log) = state.steps.last_mut() {
             log.count += 1;
-            if log.first.len() < KEPT_CALLS {
+            if let Some(import) = import {
                 log.first.push(HostCall { import, args });
             }
         }
@@ -348,11 +357,11 @@ impl Host {
     /// The logs of every step, in order; empty when nothing is linked.
     pub fn logs(&self) -> Vec<HostLog> {
         let mut state = self.lock();
-        state.finish_step();
         if state.labels.is_empty() {
             return Vec::new();
         }
-        state.steps.clone()
+        state.finish_step();
+        std::mem::take(&mut state.steps)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HostState> {

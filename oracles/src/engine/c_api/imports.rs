@@ -242,15 +242,7 @@ fn global_of(
     value: &Value,
     mutable: bool,
 ) -> Result<Extern, *mut Opaque> {
-    let ty = match value {
-        Value::I32(_) => ValueType::I32,
-        Value::I64(_) => ValueType::I64,
-        Value::F32(_) => ValueType::F32,
-        Value::F64(_) => ValueType::F64,
-        Value::V128(_) => ValueType::V128,
-        Value::FuncRef(_) => ValueType::FuncRef,
-        Value::ExternRef { .. } => ValueType::ExternRef,
-    };
+    let ty = crate::engine::wasmtime_imports::value_type_of(value);
     let mutability = if mutable {
         mutability::VAR
     } else {
