@@ -263,6 +263,13 @@ fn check_generator_bounds(g: &GeneratorConfig) -> Result<()> {
         "generator.local_loop_counters_share",
         g.local_loop_counters_share,
     )?;
+    share("generator.imports_share", g.imports_share)?;
+    share("generator.endless_loops_share", g.endless_loops_share)?;
+    within(
+        "generator.endless_loops_budget_divisor",
+        g.endless_loops_budget_divisor,
+        1..=1_000_000,
+    )?;
     share("generator.stack.share", g.stack.share)?;
     share("generator.rules.share", g.rules.share)?;
     share("generator.passes.share", g.passes.share)?;

@@ -55,6 +55,19 @@ pub struct GeneratorConfig {
     /// accesses to an imported memory, table or global through other code
     /// than to a defined one.
     pub imports_share: f64,
+    /// Share of the wasm-smith cases whose loops and calls carry no
+    /// termination counter at all, so a loop may never end: a counter
+    /// that traps gives the optimizer a trap exit from every loop, and
+    /// one that ends the loop lets every later access run, so the bugs of
+    /// passes that reason about divergence (dead stores across a loop
+    /// that never exits, code motion out of one) cannot show. The
+    /// engines' budgets end such calls.
+    pub endless_loops_share: f64,
+    /// What the budgets (`[execution] fuel` and `epoch_deadline_ms`) of
+    /// such a case's steps are divided by: a call that never ends then
+    /// costs a fraction of a full budget on every engine. Recorded in the
+    /// module (`case::termination::BUDGET_SECTION`).
+    pub endless_loops_budget_divisor: u64,
     /// Stack programs (`[generator.stack]`), a share of all cases.
     pub stack: StackProgramConfig,
     /// Rule-guided cases (`[generator.rules]`), a share of all cases.
@@ -78,6 +91,8 @@ impl Default for GeneratorConfig {
             proposals_share: 0.05,
             local_loop_counters_share: 0.5,
             imports_share: 0.4,
+            endless_loops_share: 0.25,
+            endless_loops_budget_divisor: 50,
             stack: StackProgramConfig::default(),
             rules: RulesConfig::default(),
             passes: PassesConfig::default(),
@@ -268,7 +283,8 @@ fn build_from_entropy(
         settings.passes.share,
     ) {
         let mut u = Unstructured::new(entropy);
-        let (wasm, shape) = passes::build(&mut u).context("building a pass-aimed module")?;
+        let (wasm, shape) = passes::build(&mut u, settings.endless_loops_budget_divisor)
+            .context("building a pass-aimed module")?;
         return Ok(GeneratedModule {
             seed,
             wasm,
@@ -340,18 +356,13 @@ fn swarm_module(
             .context("drawing the import count")?;
     }
     let mut features = enabled_features(&config);
-    let mut module = wasm_smith::Module::new(config, &mut u).context("wasm-smith generation")?;
-    let fuel_global = module
-        .ensure_termination(settings.termination_fuel)
-        .context("ensure_termination")?;
-    let mut wasm = module.to_bytes();
-    if coins.local_loops(settings.local_loop_counters_share) {
-        wasm = termination::count_loops_locally(&wasm, fuel_global, settings.termination_fuel)
-            .context("counting loop iterations in locals")?;
-        features.push("local-loop-counters");
-    }
-    let wasm = termination::export_fuel_global(&wasm, fuel_global)
-        .context("exporting the termination fuel")?;
+    let module = wasm_smith::Module::new(config, &mut u).context("wasm-smith generation")?;
+    let wasm = if coins.endless_loops(settings.endless_loops_share) {
+        features.push("endless-loops");
+        termination::with_budget_divisor(module.to_bytes(), settings.endless_loops_budget_divisor)
+    } else {
+        bounded(module, settings, coins, &mut features)?
+    };
     // wasm-smith may draw none: counted where the module has some.
     if imports && imports_of(&wasm) > 0 {
         features.push("imports");
@@ -361,6 +372,26 @@ fn swarm_module(
         wasm,
         features,
     })
+}
+
+/// `module` with wasm-smith's termination counter, counted in locals for
+/// a share of cases, and exported so that every call gets it refilled.
+fn bounded(
+    mut module: wasm_smith::Module,
+    settings: &GeneratorConfig,
+    coins: &Coins,
+    features: &mut Vec<&'static str>,
+) -> Result<Vec<u8>> {
+    let fuel_global = module
+        .ensure_termination(settings.termination_fuel)
+        .context("ensure_termination")?;
+    let mut wasm = module.to_bytes();
+    if coins.local_loops(settings.local_loop_counters_share) {
+        wasm = termination::count_loops_locally(&wasm, fuel_global, settings.termination_fuel)
+            .context("counting loop iterations in locals")?;
+        features.push("local-loop-counters");
+    }
+    termination::export_fuel_global(&wasm, fuel_global).context("exporting the termination fuel")
 }
 
 /// How many imports `wasm` has (0 if it does not parse).
@@ -397,6 +428,7 @@ struct Coins {
     relaxed_simd: bool,
     local_loops: u64,
     imports: u64,
+    endless_loops: u64,
 }
 
 impl Coins {
@@ -413,12 +445,15 @@ impl Coins {
             // 24 bits, as the high bits of a uniform u64.
             local_loops: u64::from_le_bytes([0, 0, 0, 0, 0, digest[29], digest[30], digest[31]]),
             // The first digest's bytes are all taken: a hash of it.
-            imports: u64::from_le_bytes(
-                Sha256::digest([&digest[..], b"imports"].concat())[..8]
-                    .try_into()
-                    .expect("32 bytes"),
-            ),
+            imports: rehashed(&digest, b"imports"),
+            endless_loops: rehashed(&digest, b"endless-loops"),
         }
+    }
+
+    /// Whether this wasm-smith case's loops carry no counter, `share` of
+    /// the time.
+    fn endless_loops(&self, share: f64) -> bool {
+        below(self.endless_loops, share)
     }
 
     /// Whether this wasm-smith case imports, `share` of the time.
@@ -454,6 +489,16 @@ impl Coins {
     fn proposals(&self, share: f64) -> bool {
         below(self.sub_matrix, share)
     }
+}
+
+/// A uniform draw of its own for `what`: the entropy digest's bytes are
+/// all taken, so a hash of it.
+fn rehashed(digest: &[u8], what: &[u8]) -> u64 {
+    u64::from_le_bytes(
+        Sha256::digest([digest, what].concat())[..8]
+            .try_into()
+            .expect("32 bytes"),
+    )
 }
 
 /// Whether a uniform `draw` falls in the lowest `share` of its range.
@@ -595,12 +640,12 @@ mod tests {
     }
 
     #[test]
-    fn about_half_the_wasm_smith_cases_count_loops_in_locals_and_all_validate() {
+    fn a_quarter_of_wasm_smith_cases_have_no_counters_half_the_rest_count_in_locals() {
         let settings = GeneratorConfig::default();
-        let (mut local, mut global, mut loops) = (0, 0, 0);
-        for seed in 0..200 {
+        let (mut local, mut global, mut endless, mut loops) = (0, 0, 0, 0);
+        for seed in 0..300 {
             let case = generate(seed, &settings).unwrap();
-            if ["rule-guided", "stack"]
+            if ["rule-guided", "stack", "pass-aimed"]
                 .iter()
                 .any(|f| case.features.iter().any(|g| g.starts_with(f)))
             {
@@ -612,10 +657,20 @@ mod tests {
             let text = wasmprinter::print_bytes(&case.wasm).unwrap();
             let has_loop = text.contains("loop");
             loops += has_loop as u32;
-            if case.features.contains(&"local-loop-counters") {
-                local += 1;
+            let info = crate::case::module_info::ModuleInfo::parse(&case.wasm).unwrap();
+            if case.features.contains(&"endless-loops") {
+                // No counter, and budgets divided instead.
+                assert_eq!(info.termination_fuel, None, "seed {seed}");
+                assert_eq!(info.budget_divisor, settings.endless_loops_budget_divisor);
+                endless += 1;
             } else {
-                global += 1;
+                assert!(info.termination_fuel.is_some(), "seed {seed}");
+                assert_eq!(info.budget_divisor, 1);
+                if case.features.contains(&"local-loop-counters") {
+                    local += 1;
+                } else {
+                    global += 1;
+                }
             }
         }
         assert!(loops > 20, "{loops} modules with loops");
@@ -623,6 +678,12 @@ mod tests {
         assert!(
             (0.35..=0.65).contains(&share),
             "{local} local, {global} global"
+        );
+        let endless_share = endless as f64 / (endless + local + global) as f64;
+        assert!(
+            (0.15..=0.35).contains(&endless_share),
+            "{endless} without counters of {}",
+            endless + local + global
         );
     }
 

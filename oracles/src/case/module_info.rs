@@ -141,6 +141,10 @@ pub struct ModuleInfo {
     /// The initial value of the exported termination-fuel global
     /// ([`crate::case::termination::FUEL_EXPORT`]), if the module has one.
     pub termination_fuel: Option<i32>,
+    /// What the budgets of every step are divided by
+    /// ([`crate::case::termination::BUDGET_SECTION`]): 1 for a module
+    /// without the section.
+    pub budget_divisor: u64,
     /// What a stack program's custom section says it is
     /// ([`crate::case::stack_program`]); `None` for other modules.
     pub stack_program: Option<StackProgram>,
@@ -359,6 +363,7 @@ impl ModuleInfo {
         let mut fuel_global = None;
         let mut stack_program = None;
         let mut rule_target = None;
+        let mut budget_divisor = 1;
         for payload in Parser::new(0).parse_all(wasm) {
             match payload.context("parsing the module")? {
                 Payload::ImportSection(reader) => {
@@ -390,6 +395,20 @@ impl ModuleInfo {
                         .ok()
                         .and_then(StackProgram::parse);
                 }
+                Payload::CustomSection(section)
+                    if section.name() == crate::case::termination::BUDGET_SECTION =>
+                {
+                    budget_divisor = std::str::from_utf8(section.data())
+                        .ok()
+                        .and_then(|text| text.parse::<u64>().ok())
+                        .filter(|divisor| *divisor > 0)
+                        .with_context(|| {
+                            format!(
+                                "the {} section must hold a positive integer",
+                                crate::case::termination::BUDGET_SECTION
+                            )
+                        })?;
+                }
                 Payload::CustomSection(section) if section.name() == rules::SECTION => {
                     rule_target = std::str::from_utf8(section.data())
                         .ok()
@@ -411,6 +430,7 @@ impl ModuleInfo {
             import_count,
             imports,
             termination_fuel,
+            budget_divisor,
             stack_program,
             rule_target,
         })

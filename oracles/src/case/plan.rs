@@ -63,6 +63,15 @@ pub struct Plan {
     /// their labels (`imported:<module>.<name>`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub imports: Vec<Linked>,
+    /// What every engine's budget for each step (fuel, epoch deadline) is
+    /// divided by: the module's (`ModuleInfo::budget_divisor`), above 1
+    /// for a module whose loops may never end. 0 and 1 leave it whole.
+    #[serde(default, skip_serializing_if = "is_whole")]
+    pub budget_divisor: u64,
+}
+
+fn is_whole(divisor: &u64) -> bool {
+    *divisor <= 1
 }
 
 /// The first step of a plan that no engine with a budget ended: an engine
@@ -168,6 +177,7 @@ impl Plan {
             globals: [info.names_of(|k| matches!(k, ExportKind::Global)), globals].concat(),
             tables: [info.names_of(|k| matches!(k, ExportKind::Table)), tables].concat(),
             imports,
+            budget_divisor: info.budget_divisor,
             refuel: info.termination_fuel.map(|fuel| {
                 (
                     crate::case::termination::FUEL_EXPORT.to_string(),

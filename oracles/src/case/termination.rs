@@ -13,6 +13,26 @@ use wasm_encoder::{ExportKind, ExportSection, SectionId};
 /// The reserved export name of the termination-fuel global.
 pub const FUEL_EXPORT: &str = "__crosscheck_termination_fuel";
 
+/// The custom section of a module whose loops carry no counter: its text
+/// is the number every budget of its steps is divided by (fuel and epoch
+/// deadline), so that a call that never ends costs little on every
+/// engine. The module carries it, so a stored, shrunk or checked case
+/// keeps its budgets.
+pub const BUDGET_SECTION: &str = "crosscheck-budget-divisor";
+
+/// `wasm` with a [`BUDGET_SECTION`] asking for budgets divided by
+/// `divisor`.
+pub fn with_budget_divisor(mut wasm: Vec<u8>, divisor: u64) -> Vec<u8> {
+    use wasm_encoder::{Encode, Section};
+    let section = wasm_encoder::CustomSection {
+        name: BUDGET_SECTION.into(),
+        data: divisor.to_string().into_bytes().into(),
+    };
+    wasm.push(section.id());
+    section.encode(&mut wasm);
+    wasm
+}
+
 /// Adds the export `FUEL_EXPORT` for global `global`, creating the export
 /// section if the module has none.
 pub fn export_fuel_global(wasm: &[u8], global: u32) -> Result<Vec<u8>> {

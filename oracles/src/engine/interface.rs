@@ -149,6 +149,17 @@ impl Default for ExecutionConfig {
 }
 
 impl ExecutionConfig {
+    /// The fuel of one step of `plan`: `fuel`, divided as the plan says.
+    pub fn step_fuel(&self, plan: &Plan) -> u64 {
+        (self.fuel / plan.budget_divisor.max(1)).max(1)
+    }
+
+    /// The epoch deadline of one step of `plan`, in milliseconds:
+    /// `epoch_deadline_ms`, divided as the plan says.
+    pub fn step_epoch_deadline_ms(&self, plan: &Plan) -> u64 {
+        (self.epoch_deadline_ms / plan.budget_divisor.max(1)).max(1)
+    }
+
     /// The limits of the re-run after a partial stack overflow: every
     /// stack limit `overflow_rerun_factor` times larger.
     pub fn with_larger_stacks(&self) -> ExecutionConfig {

@@ -144,6 +144,12 @@ pub struct Matrix {
 pub(crate) struct Engines {
     pub(crate) engines: Vec<Box<dyn Engine>>,
     pub(crate) tie_breakers: Vec<Box<dyn Engine>>,
+    /// The tie-breakers without fuel or epochs, run where an engine
+    /// without either ran on: whether another family's code without a
+    /// budget's checks ends the step tells a bug in what they do not share
+    /// from one that every loop without a trap exit shows
+    /// (`pipeline::findings`).
+    pub(crate) hang_witnesses: Vec<Box<dyn Engine>>,
     /// Where the set's engines start in [`Matrix::all_names`].
     pub(crate) first_index: usize,
 }
@@ -159,6 +165,7 @@ impl Engines {
         Ok(Engines {
             engines,
             tie_breakers: Vec::new(),
+            hang_witnesses: Vec::new(),
             first_index: 0,
         })
     }
@@ -175,9 +182,27 @@ impl Engines {
         };
         let mut rebuilt = Engines::build(&names(&self.engines), limits)?;
         rebuilt.tie_breakers = Engines::build(&names(&self.tie_breakers), limits)?.engines;
+        rebuilt.hang_witnesses = Engines::build(&names(&self.hang_witnesses), limits)?.engines;
         rebuilt.first_index = self.first_index;
         Ok(rebuilt)
     }
+}
+
+/// `name` (a Wasmtime variant with fuel or an epoch deadline) without
+/// either, as a hang witness; `None` for any other engine.
+fn unbudgeted_twin(name: &str) -> Option<String> {
+    let id = EngineId::parse(name);
+    if id.fault().is_some() || id.release().is_some() {
+        return None;
+    }
+    let variant = id.variant()?;
+    (variant.budget != crate::engine::Budget::None).then(|| {
+        crate::engine::WasmtimeVariant {
+            budget: crate::engine::Budget::None,
+            ..variant
+        }
+        .name()
+    })
 }
 
 /// Where a case is inside the matrix.
@@ -245,8 +270,19 @@ impl Matrix {
                 .with_context(|| format!("building tie-breaker {name:?}"))?;
             self.normal.tie_breakers.push(engine);
         }
-        // The proposal engines' steps are numbered after the tie-breakers.
-        self.proposals.first_index = self.normal.engines.len() + self.normal.tie_breakers.len();
+        for name in names.iter().filter_map(|name| unbudgeted_twin(name)) {
+            if self.all_names().contains(&name.as_str()) {
+                continue;
+            }
+            let engine = build_engine(&name, limits)
+                .with_context(|| format!("building hang witness {name:?}"))?;
+            self.normal.hang_witnesses.push(engine);
+        }
+        // The proposal engines' steps are numbered after the tie-breakers
+        // and hang witnesses.
+        self.proposals.first_index = self.normal.engines.len()
+            + self.normal.tie_breakers.len()
+            + self.normal.hang_witnesses.len();
         Ok(self)
     }
 
@@ -255,13 +291,15 @@ impl Matrix {
         &self.normal.tie_breakers
     }
 
-    /// Every engine name, the matrix's (oracle first) then the
-    /// tie-breakers': what a [`Step`] index refers to.
+    /// Every engine name, the matrix's (oracle first), the tie-breakers',
+    /// the hang witnesses', then the proposal engines': what a [`Step`]
+    /// index refers to.
     pub fn all_names(&self) -> Vec<&str> {
         self.normal
             .engines
             .iter()
             .chain(&self.normal.tie_breakers)
+            .chain(&self.normal.hang_witnesses)
             .chain(&self.proposals.engines)
             .map(|e| e.name())
             .collect()

@@ -114,18 +114,14 @@ impl Engine for WasmiEngine {
             |host| {
                 let mut store = Store::new(&engine, HarnessLimiter::new(&self.limits));
                 store.limiter(|limiter| limiter as &mut dyn wasmi::ResourceLimiter);
-                store.set_fuel(self.limits.fuel).expect("fuel is enabled");
+                let fuel = self.limits.step_fuel(plan);
+                store.set_fuel(fuel).expect("fuel is enabled");
                 let linked = super::wasmi_imports::make(&mut store, &plan.imports, host)
                     .map_err(|err| outcome_of_error(&err, store.data().refused))?;
                 let externs = super::wasmi_imports::in_wasmi_order(&module, &linked);
                 let instance = Instance::new(&mut store, &module, &externs)
                     .map_err(|err| outcome_of_error(&err, store.data().refused))?;
-                Ok(WasmiInstance::new(
-                    store,
-                    instance,
-                    self.limits.fuel,
-                    linked,
-                ))
+                Ok(WasmiInstance::new(store, instance, fuel, linked))
             },
             plan,
             compile,

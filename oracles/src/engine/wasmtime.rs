@@ -571,11 +571,15 @@ pub(crate) enum StoreBudget {
 }
 
 impl StoreBudget {
-    pub(crate) fn of(variant: &WasmtimeVariant, limits: &ExecutionConfig) -> StoreBudget {
+    pub(crate) fn of(
+        variant: &WasmtimeVariant,
+        limits: &ExecutionConfig,
+        plan: &Plan,
+    ) -> StoreBudget {
         match variant.budget {
-            Budget::Fuel => StoreBudget::Fuel(limits.fuel),
+            Budget::Fuel => StoreBudget::Fuel(limits.step_fuel(plan)),
             Budget::Epoch => StoreBudget::Epoch(
-                (limits.epoch_deadline_ms / EPOCH_TICK.as_millis() as u64).max(1),
+                (limits.step_epoch_deadline_ms(plan) / EPOCH_TICK.as_millis() as u64).max(1),
             ),
             Budget::None => StoreBudget::Unlimited,
         }
@@ -813,7 +817,7 @@ impl Engine for WasmtimeEngine {
                     if !self.variant.tuning.no_limiter {
                         store.limiter(|limiter| limiter as &mut dyn wasmtime::ResourceLimiter);
                     }
-                    let budget = StoreBudget::of(&self.variant, &self.limits);
+                    let budget = StoreBudget::of(&self.variant, &self.limits, plan);
                     budget.renew(&mut store);
                     let linked = super::wasmtime_imports::make(&mut store, &plan.imports, host)
                         .map_err(|err| outcome_of_error(&err, store.data().refused))?;

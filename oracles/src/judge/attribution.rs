@@ -95,8 +95,10 @@ pub fn blame(groups: &[Group]) -> Blame {
         .filter(|(i, _)| *i != reference)
         .flat_map(|(_, g)| &g.engines)
         .collect();
-    // Families wrong as a whole, and families split by configuration.
+    // Families wrong as a whole (in one release, where another release of
+    // the family is right), and families split by configuration.
     let mut whole = Vec::new();
+    let mut releases = BTreeSet::new();
     let mut split_parties = Vec::new();
     let wrong_families: BTreeSet<String> = wrong.iter().map(|e| e.family()).collect();
     for f in &wrong_families {
@@ -104,12 +106,20 @@ pub fn blame(groups: &[Group]) -> Blame {
         let rest: Vec<&EngineId> = right.iter().filter(|e| e.family() == *f).collect();
         if rest.is_empty() {
             whole.push(f.clone());
+        } else if let Some(release) = release_split(&odd, &rest) {
+            whole.push(f.clone());
+            releases.insert(release);
         } else {
             split_parties.push(split_party(&odd, &rest));
         }
     }
     let ran: Vec<String> = ran.into_iter().collect();
     let mut blamed = parties(&whole, &ran);
+    if !releases.is_empty() && !blamed.is_empty() {
+        // The release adds to the family blame: what is wrong, and where.
+        let releases: Vec<String> = releases.into_iter().collect();
+        blamed = vec![format!("{}{}", blamed.join(" and "), releases.join(";"))];
+    }
     blamed.extend(split_parties);
     Blame {
         reasoning: format!(
@@ -186,32 +196,52 @@ fn number(n: usize) -> String {
     }
 }
 
-/// Who is wrong when `odd` of one family disagree with `rest` of it: a
-/// Wasmtime release when the split is one release against another (two
-/// releases in the matrix, `engine::other_version`), else a configuration
-/// property they share (within their release), else the engines.
+/// Where `odd` of one family, all of one Wasmtime release, disagree with
+/// `rest` of it, all of other releases (two releases in the matrix,
+/// `engine::other_version`): the release, said after the family's blame
+/// (` in Wasmtime 48, fixed in 51`, ` in Wasmtime 51, a change since 48`).
+/// `None` when the family is split inside a release.
+fn release_split(odd: &[&EngineId], rest: &[&EngineId]) -> Option<String> {
+    let odd_releases: BTreeSet<u64> = odd.iter().map(|e| e.release_or_linked()).collect();
+    let rest_releases: BTreeSet<u64> = rest.iter().map(|e| e.release_or_linked()).collect();
+    let [release] = odd_releases.into_iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    if rest_releases.contains(&release) {
+        return None;
+    }
+    let join = |releases: Vec<u64>| {
+        releases
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let newer: Vec<u64> = rest_releases
+        .iter()
+        .copied()
+        .filter(|r| *r > release)
+        .collect();
+    Some(if newer.is_empty() {
+        format!(
+            " in Wasmtime {release}, a change since {}",
+            join(rest_releases.into_iter().collect())
+        )
+    } else {
+        format!(" in Wasmtime {release}, fixed in {}", join(newer))
+    })
+}
+
+/// Who is wrong when `odd` of one family disagree with `rest` of it,
+/// inside a release ([`release_split`] takes the rest): a configuration
+/// property they share (within their release, fixed in a newer one where
+/// the same configuration is right there), else the engines.
 fn split_party(odd: &[&EngineId], rest: &[&EngineId]) -> String {
     let odd_releases: BTreeSet<u64> = odd.iter().map(|e| e.release_or_linked()).collect();
     let rest_releases: BTreeSet<u64> = rest.iter().map(|e| e.release_or_linked()).collect();
     if let [release] = odd_releases.iter().copied().collect::<Vec<_>>()[..] {
-        let others: Vec<String> = rest_releases
-            .iter()
-            .filter(|r| **r != release)
-            .map(u64::to_string)
-            .collect();
-        if !rest_releases.contains(&release) {
-            // The newest release alone is a change in it; an older one
-            // alone was fixed since.
-            return if rest_releases.iter().all(|r| *r < release) {
-                format!(
-                    "a change in Wasmtime {release} since {}",
-                    others.join(" and ")
-                )
-            } else {
-                format!("Wasmtime {release}, fixed in {}", others.join(" and "))
-            };
-        }
-        if !others.is_empty() {
+        let others = rest_releases.iter().any(|r| *r != release);
+        if others {
             let same: Vec<&EngineId> = rest
                 .iter()
                 .copied()
@@ -506,15 +536,44 @@ mod tests {
         assert_eq!(
             b.parties,
             [format!(
-                "a change in Wasmtime {} since {linked}",
+                "Cranelift at opt level speed on x64 in Wasmtime {}, a change since {linked}",
                 linked + 3
             )]
         );
         let b = blame(&groups(&[&["wasmi", &newer, NONE, PULLEY], &[ALL[0]]]));
         assert_eq!(
             b.parties,
-            [format!("Wasmtime {linked}, fixed in {}", linked + 3)]
+            [format!(
+                "Cranelift at opt level speed on x64 in Wasmtime {linked}, fixed in {}",
+                linked + 3
+            )]
         );
+    }
+
+    #[test]
+    fn the_release_adds_to_the_family_blame() {
+        // A mid-end bug of the linked release, fixed in the newer one: its
+        // Cranelift variants and Pulley wrong, opt level none, Winch and the
+        // newer release right.
+        let linked = linked_major();
+        let newer = format!("wasmtime-default@{}", linked + 3);
+        let b = blame(&groups(&[
+            &["wasmi", NONE, WINCH, &newer],
+            &[ALL[0], ALL[1], "wasmtime-default", PULLEY],
+        ]));
+        assert_eq!(
+            b.parties,
+            [format!(
+                "Cranelift's optimizer (mid-end) in Wasmtime {linked}, fixed in {}",
+                linked + 3
+            )]
+        );
+        // Without the newer release, the family blame alone.
+        let b = blame(&groups(&[
+            &["wasmi", NONE, WINCH],
+            &[ALL[0], ALL[1], "wasmtime-default", PULLEY],
+        ]));
+        assert_eq!(b.parties, ["Cranelift's optimizer (mid-end)"]);
     }
 
     #[test]
@@ -527,7 +586,7 @@ mod tests {
         assert_eq!(
             b_.parties,
             [format!(
-                "a change in Wasmtime {linked} since {}",
+                "Cranelift at opt level speed on x64 in Wasmtime {linked}, a change since {}",
                 linked - 1
             )]
         );
@@ -538,7 +597,10 @@ mod tests {
         ]));
         assert_eq!(
             b_.parties,
-            [format!("Wasmtime {}, fixed in {linked}", linked - 1)]
+            [format!(
+                "Cranelift at opt level speed on x64 in Wasmtime {}, fixed in {linked}",
+                linked - 1
+            )]
         );
         // Explicit checks of the linked release only: the property, in it.
         let b_ = blame(&groups(&[

@@ -157,6 +157,17 @@ fn run_engines(
             )
         });
     }
+    if case.an_unbudgeted_engine_ran_on() {
+        // Witnesses for the death's attribution, not compared: what they
+        // ran is what the engine that ran on ran.
+        let first = count + set.tie_breakers.len();
+        for (offset, engine) in set.hang_witnesses.iter().enumerate() {
+            let engine = engine.as_ref();
+            let plan = case.plan_for(engine, &names, &runs);
+            runs.push(case.run_one(first + offset, (engine.name(), engine), &plan, observe));
+            names.push(engine.name());
+        }
+    }
     CaseReport {
         runs: names.iter().map(|n| EngineId::parse(n)).zip(runs).collect(),
         comparison,
@@ -241,6 +252,17 @@ impl CaseRun<'_> {
             }
         }
         slots.into_iter().flatten().collect()
+    }
+
+    /// Whether an engine without fuel or epochs took an earlier worker
+    /// down by running on (not compiling) in a step the engines with a
+    /// budget ended.
+    fn an_unbudgeted_engine_ran_on(&self) -> bool {
+        self.given.iter().any(|(id, run)| {
+            matches!(run, EngineRun::Died(death)
+                if death.kind == crate::engine::death::DeathKind::Hang && !death.compiling)
+                && runs_unbudgeted(id.as_str())
+        })
     }
 
     /// The plan a tie-breaker runs: without a budget, only the steps the
@@ -374,7 +396,12 @@ fn budgeted_times(plan: &Plan, budgeted: &[&EngineRun]) -> Vec<Option<Duration>>
                     EngineRun::Ran(execution) => Some(execution),
                     _ => None,
                 })
-                .filter(|execution| execution.calls.get(index).is_some_and(ended))
+                .filter(|execution| {
+                    execution
+                        .calls
+                        .get(index)
+                        .is_some_and(|outcome| ended(outcome, plan))
+                })
                 .filter_map(|execution| execution.call_times.get(index).copied())
                 .max()
         })
@@ -382,12 +409,20 @@ fn budgeted_times(plan: &Plan, budgeted: &[&EngineRun]) -> Vec<Option<Duration>>
 }
 
 /// Whether an engine with a budget ended a step: it did not run out of fuel
-/// or time there, and was not held back from it.
-fn ended(outcome: &Outcome) -> bool {
-    !matches!(
-        outcome,
-        Outcome::Trap(TrapKind::OutOfFuel) | Outcome::Withheld
-    )
+/// or time there, and was not held back from it. Out of stack counts only
+/// where the plan knows what the stack must do (a stack program): elsewhere
+/// it is a resource limit like fuel, and recursion that one engine's
+/// frames exhaust another's code may run without end, legitimately (a
+/// recursive call its optimizer turned into a jump, smaller frames).
+fn ended(outcome: &Outcome, plan: &Plan) -> bool {
+    match outcome {
+        Outcome::Trap(TrapKind::OutOfFuel) | Outcome::Withheld => false,
+        Outcome::Trap(TrapKind::StackOverflow) => matches!(
+            plan.stack,
+            StackExpectation::Completes | StackExpectation::Overflows
+        ),
+        _ => true,
+    }
 }
 
 /// The first step of `plan` that none of `budgeted` (the runs of the
@@ -415,7 +450,7 @@ fn horizon(plan: &Plan, budgeted: Vec<&EngineRun>, majority: bool) -> Option<Hor
         .collect();
     // Of the engines that got to a step, whether one (or half) ended it.
     let mostly_ended = |outcomes: Vec<&Outcome>| {
-        let count = outcomes.iter().filter(|o| ended(o)).count();
+        let count = outcomes.iter().filter(|o| ended(o, plan)).count();
         count > 0 && (!majority || 2 * count >= outcomes.len())
     };
     if !mostly_ended(executions.iter().map(|e| &e.instantiation).collect()) {

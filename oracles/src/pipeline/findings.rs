@@ -296,6 +296,7 @@ fn death_suspect(died: &[EngineId], survivors: &[EngineId]) -> String {
         families.dedup();
         families.join(" and ")
     };
+    let survivors = &hang_witnesses(died, survivors);
     if survivors.is_empty() {
         return families();
     }
@@ -310,6 +311,24 @@ fn death_suspect(died: &[EngineId], survivors: &[EngineId]) -> String {
     } else {
         blamed.parties.join(" and ")
     }
+}
+
+/// The survivors that tell where engines without a budget that ran on
+/// went wrong: where some engine without a budget ended the step too
+/// (another family's, another release's), only those and the
+/// interpreters. An engine with fuel or an epoch deadline ended the step
+/// through the trap exit its checks give every loop, so it cannot say
+/// whether the loop ends; without such witnesses, every survivor.
+fn hang_witnesses(died: &[EngineId], survivors: &[EngineId]) -> Vec<EngineId> {
+    let unbudgeted = |e: &EngineId| runs_unbudgeted(e.as_str());
+    if !died.iter().all(unbudgeted) || !survivors.iter().any(unbudgeted) {
+        return survivors.to_vec();
+    }
+    survivors
+        .iter()
+        .filter(|e| unbudgeted(e) || e.variant().is_none())
+        .cloned()
+        .collect()
 }
 
 /// Every finding of a case, in this order: the deaths of its engines
@@ -491,5 +510,38 @@ mod tests {
         assert_eq!(suspects.len(), 1, "{suspects:?}");
         let suspect = suspects.into_iter().next().unwrap();
         assert!(!suspect.contains("nobudget"), "{suspect}");
+    }
+
+    #[test]
+    fn a_hang_is_weighed_against_the_engines_without_a_budget_that_ended_the_step() {
+        // The embedders' default and the Pulley hang witness ran on; the
+        // witnesses at opt level none and on Winch, and the newer release,
+        // ended the step without a budget too: the optimizer, in the linked
+        // release, fixed in the newer one. The engines with fuel ended it
+        // through their checks' trap exit and say nothing of it.
+        let linked = crate::engine::id::linked_major();
+        let newer = format!("wasmtime-default@{}", linked + 3);
+        let survivors = ids(&[
+            "wasmi",
+            "cranelift-tail-explicit",
+            "cranelift-notail-signals",
+            "cranelift-tail-signals+opt-none",
+            "cranelift-tail-signals+opt-none+nobudget",
+            "winch-notail-signals+nobudget",
+            &newer,
+        ]);
+        let died = ids(&["wasmtime-default", "pulley-tail-signals+nobudget"]);
+        assert_eq!(
+            death_suspect(&died, &survivors),
+            format!(
+                "Cranelift's optimizer (mid-end) in Wasmtime {linked}, fixed in {}",
+                linked + 3
+            )
+        );
+        // Where no engine without a budget ended it, the budget's checks
+        // are what the dead engines lack.
+        let budgeted_only = &survivors[..4];
+        let suspect = death_suspect(&died, budgeted_only);
+        assert!(suspect.contains("code compiled without fuel"), "{suspect}");
     }
 }

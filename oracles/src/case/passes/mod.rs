@@ -47,8 +47,11 @@ impl Default for PassesConfig {
     }
 }
 
-/// Builds a module aimed at one shape, drawn from `u`.
-pub fn build(u: &mut Unstructured<'_>) -> Result<(Vec<u8>, Shape)> {
+/// Builds a module aimed at one shape, drawn from `u`. A shape whose loop
+/// may never end asks for its budgets divided by `endless_budget_divisor`
+/// (`case::termination::BUDGET_SECTION`), like wasm-smith's modules
+/// without counters.
+pub fn build(u: &mut Unstructured<'_>, endless_budget_divisor: u64) -> Result<(Vec<u8>, Shape)> {
     let shape = *u.choose(&Shape::ALL).context("drawing a pass shape")?;
     let text = templates::realize(shape, u).context("drawing the shape's variables")?;
     let mut wasm = wat::parse_str(&text)
@@ -59,6 +62,9 @@ pub fn build(u: &mut Unstructured<'_>) -> Result<(Vec<u8>, Shape)> {
     };
     wasm.push(section.id());
     section.encode(&mut wasm);
+    if shape == Shape::Diverge {
+        wasm = crate::case::termination::with_budget_divisor(wasm, endless_budget_divisor);
+    }
     Ok((wasm, shape))
 }
 
@@ -90,7 +96,7 @@ mod tests {
                 4096,
             );
             let mut u = Unstructured::new(&bytes);
-            let (wasm, shape) = build(&mut u).unwrap_or_else(|e| panic!("seed {seed}: {e:#}"));
+            let (wasm, shape) = build(&mut u, 50).unwrap_or_else(|e| panic!("seed {seed}: {e:#}"));
             // Typed references need the proposals only the Wasmtime
             // sub-matrix runs.
             let features = match shape {

@@ -127,9 +127,10 @@ impl CApiEngine {
     fn instantiate(
         &self,
         module: &Module<'_>,
-        linked: &[Linked],
+        plan: &Plan,
         host: &Host,
     ) -> Result<CApiInstance<'_>, Outcome> {
+        let linked = &plan.imports;
         let api = &*self.api;
         // SAFETY: a live engine; the store is deleted by `CApiInstance`.
         let store = unsafe { (api.wasmtime_store_new)(self.engine.0, std::ptr::null_mut(), None) };
@@ -156,7 +157,7 @@ impl CApiEngine {
                 store_id: 0,
                 private: 0,
             },
-            budget: StoreBudget::of(&self.variant, &self.limits),
+            budget: StoreBudget::of(&self.variant, &self.limits, plan),
             exported_funcs: HashMap::new(),
             linked: Vec::new(),
         };
@@ -683,11 +684,7 @@ impl Engine for CApiEngine {
         let native_stack = self.limits.max_wasm_stack + NATIVE_STACK_RESERVE;
         let module = &module;
         on_native_stack(native_stack, || {
-            drive(
-                |host| self.instantiate(module, &plan.imports, host),
-                plan,
-                compile,
-            )
+            drive(|host| self.instantiate(module, plan, host), plan, compile)
         })
     }
 }
