@@ -119,8 +119,8 @@ fn a_divergence_between_releases_is_a_regression_or_a_fix_and_the_gate_fails_on_
         "{attribution}"
     );
     assert!(
-        attribution.contains("suspect a change in Wasmtime ")
-            && attribution.ends_with(&format!(" since {REFERENCE}")),
+        attribution.contains("suspect Cranelift at opt level speed on x64 in Wasmtime ")
+            && attribution.ends_with(&format!(", a change since {REFERENCE}")),
         "{attribution}"
     );
     let line = gate_line(&config, "open regression findings");
@@ -151,7 +151,9 @@ fn a_divergence_between_releases_is_a_regression_or_a_fix_and_the_gate_fails_on_
         "{imported}"
     );
     assert!(
-        imported.contains(&format!("blame Wasmtime {REFERENCE}, fixed in ")),
+        imported.contains(&format!(
+            "blame Cranelift at opt level speed on x64 in Wasmtime {REFERENCE}, fixed in "
+        )),
         "{imported}"
     );
     let line = gate_line(&config, "open regression findings");

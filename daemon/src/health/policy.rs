@@ -52,7 +52,7 @@ impl Default for GatePolicy {
                 .filter(|kind| !matches!(kind, FindingKind::Fix | FindingKind::Breach))
                 .map(|kind| (kind, 0))
                 .collect(),
-            max_inconclusive_share: 0.01,
+            max_inconclusive_share: 0.1,
             max_rejected_share: 0.05,
             min_cases_per_second: 5.0,
             min_instruction_count: 1,

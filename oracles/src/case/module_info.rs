@@ -398,16 +398,7 @@ impl ModuleInfo {
                 Payload::CustomSection(section)
                     if section.name() == crate::case::termination::BUDGET_SECTION =>
                 {
-                    budget_divisor = std::str::from_utf8(section.data())
-                        .ok()
-                        .and_then(|text| text.parse::<u64>().ok())
-                        .filter(|divisor| *divisor > 0)
-                        .with_context(|| {
-                            format!(
-                                "the {} section must hold a positive integer",
-                                crate::case::termination::BUDGET_SECTION
-                            )
-                        })?;
+                    budget_divisor = crate::case::termination::budget_divisor_in(section.data())?;
                 }
                 Payload::CustomSection(section) if section.name() == rules::SECTION => {
                     rule_target = std::str::from_utf8(section.data())

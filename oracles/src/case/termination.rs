@@ -20,6 +20,15 @@ pub const FUEL_EXPORT: &str = "__crosscheck_termination_fuel";
 /// keeps its budgets.
 pub const BUDGET_SECTION: &str = "crosscheck-budget-divisor";
 
+/// The divisor a [`BUDGET_SECTION`]'s `data` asks for.
+pub fn budget_divisor_in(data: &[u8]) -> Result<u64> {
+    std::str::from_utf8(data)
+        .ok()
+        .and_then(|text| text.parse::<u64>().ok())
+        .filter(|divisor| *divisor > 0)
+        .ok_or_else(|| anyhow!("the {BUDGET_SECTION} section must hold a positive integer"))
+}
+
 /// `wasm` with a [`BUDGET_SECTION`] asking for budgets divided by
 /// `divisor`.
 pub fn with_budget_divisor(mut wasm: Vec<u8>, divisor: u64) -> Vec<u8> {
@@ -240,6 +249,34 @@ impl Reencode for LocalLoopCounter {
 mod tests {
     use super::*;
     use crate::case::module_info::ModuleInfo;
+
+    #[test]
+    fn a_module_carries_its_budget_divisor_and_a_bad_one_is_named() {
+        let wasm = wat::parse_str(r#"(module (func (export "f") (loop (br 0))))"#).unwrap();
+        assert_eq!(ModuleInfo::parse(&wasm).unwrap().budget_divisor, 1);
+        let marked = with_budget_divisor(wasm.clone(), 50);
+        let info = ModuleInfo::parse(&marked).unwrap();
+        assert_eq!(info.budget_divisor, 50);
+        let plan = crate::case::plan::Plan::from_seed(&info, 1, 1);
+        let limits = crate::engine::ExecutionConfig::default();
+        assert_eq!(limits.step_fuel(&plan), limits.fuel / 50);
+        assert_eq!(
+            limits.step_epoch_deadline_ms(&plan),
+            limits.epoch_deadline_ms / 50
+        );
+        for bad in [&b"0"[..], b"fifty", b""] {
+            let mut module = wasm.clone();
+            let section = wasm_encoder::CustomSection {
+                name: BUDGET_SECTION.into(),
+                data: bad.into(),
+            };
+            use wasm_encoder::{Encode, Section};
+            module.push(section.id());
+            section.encode(&mut module);
+            let error = format!("{:#}", ModuleInfo::parse(&module).unwrap_err());
+            assert!(error.contains(BUDGET_SECTION), "{error}");
+        }
+    }
 
     #[test]
     fn the_fuel_global_is_exported_and_recognized() {

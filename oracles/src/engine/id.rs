@@ -22,6 +22,14 @@ const FAULT: &str = "+fault-";
 /// never in the defaults.
 pub const CPU_TIED_FAULT: &str = "cpu-";
 
+/// The prefix of a fault that fires only where a memory reservation is
+/// set and memories may not move, both at once
+/// (`<variant>+reserve-1m+fixed-memory+fault-layout-add`), as the bounds
+/// checks of a published Wasmtime 48 bug need two settings: for testing
+/// that the swarm's draws of several settings find it and triage names
+/// both; never in the defaults.
+pub const LAYOUT_TIED_FAULT: &str = "layout-";
+
 /// An engine's name, parsed: `BASE[+fault-FAULT][@MAJOR]`. Equal when
 /// the names are, since the name determines the rest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,11 +124,14 @@ impl EngineId {
         EngineId::new(self.base(), self.fault(), release)
     }
 
-    /// Whether its fault fires only in code for a CPU lacking some feature
-    /// ([`CPU_TIED_FAULT`]): it stands for a bug in that code, attributed
-    /// as a real one would be (by the setting).
-    pub fn has_cpu_tied_fault(&self) -> bool {
-        self.fault().is_some_and(|f| f.starts_with(CPU_TIED_FAULT))
+    /// Whether its fault fires only under drawn settings (a CPU lacking
+    /// some feature, [`CPU_TIED_FAULT`]; a memory layout,
+    /// [`LAYOUT_TIED_FAULT`]): it stands for a bug in the code those
+    /// settings select, attributed as a real one would be (by the
+    /// settings).
+    pub fn has_setting_tied_fault(&self) -> bool {
+        self.fault()
+            .is_some_and(|f| f.starts_with(CPU_TIED_FAULT) || f.starts_with(LAYOUT_TIED_FAULT))
     }
 
     /// The Wasmtime variant the base names, if it names one.

@@ -8,7 +8,7 @@ use super::interface::{Engine, ExecutionConfig};
 use super::memory_sabotage::MemorySabotage;
 use super::other_version::{build_of, c_api_library_of, OtherVersionEngine};
 use super::sabotage::{Sabotage, SabotagedEngine};
-use super::swarm::{cpu_tied_fault, SwarmEngine, CPU_TIED_FAULT, SWARM};
+use super::swarm::{setting_tied_fault, SwarmEngine, CPU_TIED_FAULT, LAYOUT_TIED_FAULT, SWARM};
 use super::wasmi::{WasmiEngine, WASMI_LAZY};
 use super::wasmtime::{
     Backend, WasmtimeEngine, WasmtimeVariant, BULK_FUEL_FAULT, EMBEDDER_DEFAULT, STACK_CHECK_FAULT,
@@ -36,6 +36,12 @@ pub fn known_engine_names() -> Vec<String> {
         "{EMBEDDER_DEFAULT}+x86-64-v1+fault-{CPU_TIED_FAULT}add"
     ));
     names.push(format!("{SWARM}+fault-{CPU_TIED_FAULT}add"));
+    // A fault only a memory reservation with memories that may not move
+    // shows, and the swarm whose draws carry it.
+    names.push(format!(
+        "{EMBEDDER_DEFAULT}+reserve-1m+fixed-memory+fault-{LAYOUT_TIED_FAULT}add"
+    ));
+    names.push(format!("{SWARM}+fault-{LAYOUT_TIED_FAULT}add"));
     names.push(format!(
         "{EMBEDDER_DEFAULT}+fault-{}",
         Fault::StoreBeforeLoop.suffix()
@@ -171,8 +177,8 @@ fn with_fault(id: &EngineId, fault: &str, limits: &ExecutionConfig) -> Result<Bo
             ),
         };
     }
-    if let Some(cpu_fault) = fault.strip_prefix(CPU_TIED_FAULT) {
-        return cpu_tied_fault(name, base, cpu_fault, limits);
+    if fault.starts_with(CPU_TIED_FAULT) || fault.starts_with(LAYOUT_TIED_FAULT) {
+        return setting_tied_fault(name, base, fault, limits);
     }
     let known = Fault::from_suffix(fault).with_context(|| {
         format!(

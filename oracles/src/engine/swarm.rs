@@ -23,7 +23,7 @@
 
 use super::faulty::{Fault, FaultyEngine};
 use super::interface::{Engine, ExecutionConfig};
-use super::tuning::{CPU_FEATURES, CPU_LEVELS};
+use super::tuning::{Tuning, CPU_FEATURES, CPU_LEVELS};
 use super::wasmtime::{Backend, Budget, WasmtimeEngine, WasmtimeVariant};
 use crate::case::plan::Plan;
 use crate::engine::outcome::EngineRun;
@@ -278,31 +278,44 @@ fn stream(seed: u64, attempt: u32) -> Vec<u8> {
     bytes
 }
 
-pub use super::id::CPU_TIED_FAULT;
+pub use super::id::{CPU_TIED_FAULT, LAYOUT_TIED_FAULT};
 
-/// The engine `name`: Cranelift variant `base` with fault `suffix` when it
-/// turns a CPU feature off, without it otherwise.
-pub fn cpu_tied_fault(
+/// The engine `name`: Cranelift variant `base` with the fault `tied`
+/// names (`cpu-<fault>`, `layout-<fault>`) where its settings are those
+/// the fault needs (a CPU feature off; a memory reservation and memories
+/// that may not move), without it otherwise.
+pub fn setting_tied_fault(
     name: &str,
     base: &str,
-    suffix: &str,
+    tied: &str,
     limits: &ExecutionConfig,
 ) -> Result<Box<dyn Engine>> {
+    type Needs = fn(&Tuning) -> bool;
+    let (suffix, needs): (&str, Needs) = if let Some(s) = tied.strip_prefix(CPU_TIED_FAULT) {
+        (s, |t| t.cpu_off != 0)
+    } else if let Some(s) = tied.strip_prefix(LAYOUT_TIED_FAULT) {
+        (s, |t| t.reservation.is_some() && t.fixed_memory)
+    } else {
+        bail!("engine {name:?}: {tied:?} is tied to no setting ({CPU_TIED_FAULT}<fault>, {LAYOUT_TIED_FAULT}<fault>)")
+    };
     let fault = Fault::from_suffix(suffix)
         .with_context(|| format!("unknown fault {suffix:?} in engine {name:?}"))?;
     let variant = WasmtimeVariant::parse(base)
-        .filter(|v| v.backend == Backend::Cranelift)
-        .with_context(|| format!("engine {name:?}: {base:?} is not a Cranelift variant"))?;
+        .with_context(|| format!("engine {name:?}: {base:?} is not a Wasmtime variant"))?;
     let engine = WasmtimeEngine::named(variant, limits, name.to_string())?;
-    Ok(if variant.tuning.cpu_off != 0 {
-        Box::new(FaultyEngine::named(
-            fault,
-            Box::new(engine),
-            name.to_string(),
-        ))
-    } else {
-        Box::new(engine)
-    })
+    // It stands for a bug of Cranelift's: a draw of Winch or Pulley runs
+    // without it.
+    Ok(
+        if variant.backend == Backend::Cranelift && needs(&variant.tuning) {
+            Box::new(FaultyEngine::named(
+                fault,
+                Box::new(engine),
+                name.to_string(),
+            ))
+        } else {
+            Box::new(engine)
+        },
+    )
 }
 
 /// The swarm as an engine of the matrix: the matrix asks it for the
@@ -318,15 +331,16 @@ pub struct SwarmEngine {
 
 impl SwarmEngine {
     /// The swarm with the matrix's limits, its drawn engines carrying
-    /// `fault` (`cpu-<fault>`, [`CPU_TIED_FAULT`]) if given.
+    /// `fault` (`cpu-<fault>`, [`CPU_TIED_FAULT`]; `layout-<fault>`,
+    /// [`LAYOUT_TIED_FAULT`]) if given.
     pub fn new(limits: &ExecutionConfig, fault: Option<String>) -> Result<SwarmEngine> {
         if let Some(fault) = &fault {
-            let known = fault
-                .strip_prefix(CPU_TIED_FAULT)
-                .and_then(Fault::from_suffix)
-                .is_some();
+            let known = [CPU_TIED_FAULT, LAYOUT_TIED_FAULT]
+                .iter()
+                .filter_map(|tie| fault.strip_prefix(tie))
+                .any(|suffix| Fault::from_suffix(suffix).is_some());
             if !known {
-                bail!("the swarm carries only CPU-tied faults ({SWARM}+fault-{CPU_TIED_FAULT}add), not {fault:?}");
+                bail!("the swarm carries only faults tied to its settings ({SWARM}+fault-{CPU_TIED_FAULT}add, {SWARM}+fault-{LAYOUT_TIED_FAULT}add), not {fault:?}");
             }
         }
         let name = match &fault {
@@ -344,8 +358,7 @@ impl SwarmEngine {
         let engine: Result<Box<dyn Engine>> = match &self.fault {
             Some(fault) => {
                 let name = format!("{}+fault-{fault}", variant.name());
-                let suffix = fault.strip_prefix(CPU_TIED_FAULT).unwrap_or(fault);
-                cpu_tied_fault(&name, &variant.name(), suffix, &self.limits)
+                setting_tied_fault(&name, &variant.name(), fault, &self.limits)
             }
             None => WasmtimeEngine::new(variant, &self.limits).map(|e| Box::new(e) as _),
         };

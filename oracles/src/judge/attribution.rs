@@ -300,7 +300,7 @@ pub fn shared_configuration(odd: &[EngineId], rest: &[EngineId]) -> Option<Strin
 fn shared_property(odd: &[&EngineId], rest: &[&EngineId]) -> Option<String> {
     // Other injected faults are no configuration property.
     let parse = |id: &EngineId| {
-        (id.fault().is_none() || id.has_cpu_tied_fault())
+        (id.fault().is_none() || id.has_setting_tied_fault())
             .then(|| id.variant())
             .flatten()
     };

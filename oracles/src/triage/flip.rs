@@ -233,7 +233,7 @@ mod tests {
     #[test]
     fn a_bug_tied_to_one_of_two_drawn_settings_is_named_by_the_smallest_set() {
         // An i32.add fault that fires only where a CPU feature is off
-        // (`engine::swarm::cpu_tied_fault`), on a draw of two settings.
+        // (`engine::swarm::setting_tied_fault`), on a draw of two settings.
         let (verdict, found) = flips_of(
             r#"(module (func (export "f") (param i32 i32) (result i32)
                  local.get 0 local.get 1 i32.add))"#,
@@ -258,6 +258,46 @@ mod tests {
             "{smallest}"
         );
         assert!(!smallest.contains("debug verifier"), "{smallest}");
+    }
+
+    #[test]
+    fn a_bug_that_needs_two_drawn_settings_is_named_by_both() {
+        // An i32.add fault that fires only with a memory reservation and
+        // memories that may not move, both at once
+        // (`engine::swarm::setting_tied_fault`): undoing either makes it
+        // vanish, so triage names each as a smallest change.
+        let (verdict, found) = flips_of(
+            r#"(module (func (export "f") (param i32 i32) (result i32)
+                 local.get 0 local.get 1 i32.add))"#,
+            &[
+                "wasmtime-default+reserve-1m+fixed-memory+fault-layout-add",
+                "wasmtime-default",
+            ],
+            Some(("f", &["3", "5"])),
+        );
+        assert!(matches!(verdict, Verdict::Mismatch(_)), "{verdict:?}");
+        let smallest = smallest_vanishing(&found).unwrap();
+        assert!(
+            smallest.starts_with("smallest change that makes it vanish (1 setting)")
+                && smallest.contains("; or "),
+            "{smallest}"
+        );
+        assert!(
+            smallest.contains("reservation") && smallest.contains("move"),
+            "{smallest}"
+        );
+        // Against the same configuration without them, the attribution
+        // names both settings as suspects.
+        let Verdict::Mismatch(m) = &verdict else {
+            unreachable!()
+        };
+        let blamed = m.blame.join(" and ");
+        assert!(
+            blamed.contains("one or more of")
+                && blamed.contains("reservation")
+                && blamed.contains("never moves"),
+            "{blamed}"
+        );
     }
 
     #[test]
