@@ -441,3 +441,41 @@ fn the_daemon_runs_scaling_checks_on_the_shapes_and_on_blowups_in_the_background
     );
     assert!(show.contains("largest function repeated"), "{show}");
 }
+
+/// Fuel is a bound on a guest's CPU: an engine whose loops do work fuel
+/// does not meter (`+fault-unmetered-copy`: every iteration moves 64 KiB,
+/// for a few units) is a `perf` finding of its own, "unmetered work",
+/// against its twin at opt level none; the same module on a correct
+/// engine is none. `check` prints it under the case's table.
+#[test]
+fn work_fuel_does_not_meter_is_a_perf_finding_of_its_own() {
+    let dir = temp_dir("unmetered");
+    let wat = module(
+        &dir,
+        "spin.wat",
+        r#"(module
+             (memory 1)
+             (func (export "spin") (param i32) (result i32) (local i32)
+               (loop
+                 (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                 (br_if 0 (i32.lt_u (local.get 1) (i32.const 30000))))
+               (local.get 1)))"#,
+    );
+    let faulty = "cranelift-tail-signals+fault-unmetered-copy";
+    let config_of = |engine: &str| config(&dir, &[engine], "", "");
+    let out = crosscheck(&config_of(faulty), &["check", wat.to_str().unwrap()]);
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{shown}{}", text(&out.stderr));
+    assert!(
+        shown.contains(&format!("unmetered work: {faulty} spends"))
+            && shown.contains("cranelift-tail-signals+opt-none"),
+        "{shown}"
+    );
+    let out = crosscheck(
+        &config_of("cranelift-tail-signals"),
+        &["check", wat.to_str().unwrap()],
+    );
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}{}", text(&out.stderr));
+    assert!(!shown.contains("PERF"), "{shown}");
+}

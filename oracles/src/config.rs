@@ -213,6 +213,12 @@ fn check_cost_bounds(c: &CostLimits) -> Result<()> {
     within("cost.compile.time_ratio", c.compile.time_ratio, RATIO)?;
     within("cost.compile.memory_ratio", c.compile.memory_ratio, RATIO)?;
     within("cost.perf.ratio", c.perf.ratio, RATIO)?;
+    within("cost.perf.unmetered_ratio", c.perf.unmetered_ratio, RATIO)?;
+    within(
+        "cost.perf.unmetered_ns_per_fuel",
+        c.perf.unmetered_ns_per_fuel,
+        0.001..=1e9,
+    )?;
     within("cost.outliers.ratio", c.outliers.ratio, RATIO)?;
     within(
         "cost.outliers.deviations",

@@ -67,18 +67,28 @@ pub fn exit_status_of(probed: &crate::process::probe::Probed) -> u8 {
 }
 
 /// What `check` and `case` print of a case run in a worker: the worker's
-/// table and verdict, or, when no worker finished the case, its findings.
+/// table and verdict, then the findings of what the verdict does not
+/// judge (the costs measured again: compile blowups, slow runs, unmetered
+/// work), or, when no worker finished the case, all its findings.
 pub fn probed_text(probed: &crate::process::probe::Probed) -> String {
+    let described = |f: &&oracles::Finding| match &f.suspect {
+        Some(suspect) => format!("{}  {suspect}\n", f.summary),
+        None => f.summary.clone(),
+    };
     let mut text = match &probed.shown {
-        Some(shown) => shown.text.clone(),
-        None => probed
-            .findings
-            .iter()
-            .map(|f| match &f.suspect {
-                Some(suspect) => format!("{}  {suspect}\n", f.summary),
-                None => f.summary.clone(),
-            })
-            .collect(),
+        Some(shown) => {
+            let costs: Vec<String> = probed
+                .findings
+                .iter()
+                .filter(|f| f.kind.is_cost())
+                .map(|f| described(&f))
+                .collect();
+            match costs.as_slice() {
+                [] => shown.text.clone(),
+                _ => format!("{}\n{}", shown.text, costs.join("")),
+            }
+        }
+        None => probed.findings.iter().map(|f| described(&f)).collect(),
     };
     if probed.restarts > 0 {
         text += &format!(

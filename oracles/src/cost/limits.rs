@@ -85,6 +85,14 @@ pub struct PerfLimits {
     pub ratio: f64,
     /// ... and taking at least this many milliseconds is a `perf` finding.
     pub floor_ms: u64,
+    /// A Cranelift engine with fuel at opt level speed spending more than
+    /// this many nanoseconds per unit of fuel ...
+    pub unmetered_ns_per_fuel: f64,
+    /// ... over at least this many units ...
+    pub unmetered_min_fuel: u64,
+    /// ... and this many times the rate of its twin at opt level none
+    /// (best of the re-runs) does unmetered work (`cost::unmetered`).
+    pub unmetered_ratio: f64,
 }
 
 /// `[cost.outliers]`: compile cost per instruction against the engine's
@@ -159,6 +167,9 @@ impl Default for PerfLimits {
         PerfLimits {
             ratio: 10.0,
             floor_ms: 20,
+            unmetered_ns_per_fuel: 10.0,
+            unmetered_min_fuel: 1_000_000,
+            unmetered_ratio: 5.0,
         }
     }
 }
@@ -208,6 +219,9 @@ impl CostLimits {
             perf: PerfLimits {
                 ratio: self.perf.ratio * factor,
                 floor_ms: scale(self.perf.floor_ms),
+                unmetered_ns_per_fuel: self.perf.unmetered_ns_per_fuel * factor,
+                unmetered_ratio: self.perf.unmetered_ratio * factor,
+                ..self.perf.clone()
             },
             outliers: OutlierLimits {
                 ratio: self.outliers.ratio * factor,

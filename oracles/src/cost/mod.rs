@@ -1,8 +1,8 @@
 //! What compiling and running a case costs, and when that is a finding:
 //! compile blowups against absolute and oracle-relative limits, outliers
 //! against each engine's own distribution in the run, slow runs against
-//! sibling configurations, compiles against the reference Wasmtime release,
-//! and growth exponents from scaling checks.
+//! sibling configurations, work fuel does not meter, compiles against the
+//! reference Wasmtime release, and growth exponents from scaling checks.
 //!
 //! In: a module, the matrix, `[cost]`, and the measurements the matrix took
 //! (wall and CPU time on [`clock`](crate::engine::clock), peak heap through [`heap`]). Out:
@@ -20,3 +20,4 @@ pub mod run;
 pub mod scaling_check;
 pub mod shapes;
 pub mod spread;
+pub mod unmetered;

@@ -62,6 +62,11 @@ pub enum Fault {
     /// flow would: a crash only the typed-reference catalogue's modules
     /// show (`case::passes::typed_refs`).
     NonNullableLocalPanic,
+    /// Every loop iteration also copies 64 KiB of memory 0 onto itself:
+    /// work fuel does not meter (`engine::pass_faults`), many times the CPU
+    /// per unit of fuel, as Cranelift's loop-invariant code motion under
+    /// fuel did in Wasmtime 48; nothing observable changes.
+    UnmeteredCopy,
     /// A Cranelift rule wrong at the edge of its guard, only for edge
     /// constants and edge run-time values ([`RuleFault`]).
     Rule(RuleFault),
@@ -69,7 +74,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, for the engine registry.
-    pub const ALL: [Fault; 18] = [
+    pub const ALL: [Fault; 19] = [
         Fault::RemSignedAsUnsigned,
         Fault::AddAsSub,
         Fault::ShrSignedAsUnsigned,
@@ -84,6 +89,7 @@ impl Fault {
         Fault::BoundsCheckDropped,
         Fault::ImportedMemoryWrapped,
         Fault::NonNullableLocalPanic,
+        Fault::UnmeteredCopy,
         Fault::Rule(RuleFault::UdivPow2),
         Fault::Rule(RuleFault::SshrSign),
         Fault::Rule(RuleFault::SelectCompare),
@@ -107,6 +113,7 @@ impl Fault {
             Fault::BoundsCheckDropped => "bounds-check-dropped",
             Fault::ImportedMemoryWrapped => "imported-memory-wrapped",
             Fault::NonNullableLocalPanic => "non-nullable-local-panic",
+            Fault::UnmeteredCopy => "unmetered-copy",
             Fault::Rule(rule) => rule.suffix(),
         }
     }
@@ -139,6 +146,7 @@ impl Fault {
             | Fault::BoundsCheckDropped
             | Fault::ImportedMemoryWrapped
             | Fault::NonNullableLocalPanic
+            | Fault::UnmeteredCopy
             | Fault::Rule(_) => return None,
         })
     }
@@ -174,6 +182,9 @@ impl Fault {
             Fault::NonNullableLocalPanic => {
                 "compiling a function with a non-nullable reference local panics"
             }
+            Fault::UnmeteredCopy => {
+                "every loop iteration also copies 64 KiB of memory onto itself, unmetered"
+            }
             Fault::Rule(rule) => rule.describe(),
         }
     }
@@ -203,6 +214,7 @@ impl Fault {
             Fault::LoadForwardedAcrossCall => pass_faults::load_forwarded_across_call(wasm),
             Fault::BoundsCheckDropped => pass_faults::bounds_check_dropped_at_guard_edge(wasm),
             Fault::ImportedMemoryWrapped => pass_faults::imported_memory_address_wrapped(wasm),
+            Fault::UnmeteredCopy => pass_faults::unmetered_copy_in_loops(wasm),
             _ => return self.swap_opcodes(wasm),
         };
         rewritten.unwrap_or_else(|_| wasm.to_vec())

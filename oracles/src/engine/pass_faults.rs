@@ -325,6 +325,80 @@ pub fn imported_memory_address_wrapped(wasm: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
+/// `wasm` with every loop's iteration also moving the first 64 KiB of
+/// memory 0 down a byte and back up, its first byte kept on the stack and
+/// stored again: work fuel does not meter (a bulk copy costs one unit
+/// whatever its length) and nothing can observe, as a code motion that
+/// moves a loop's metered work past its fuel check would leave. The
+/// module is unchanged without a 32-bit memory 0 of 64 KiB pages.
+pub fn unmetered_copy_in_loops(wasm: &[u8]) -> Result<Vec<u8>> {
+    if !first_memory_has_wasm_pages(wasm)? {
+        return Ok(wasm.to_vec());
+    }
+    let copy = |dst: i32, src: i32| {
+        [
+            Instruction::I32Const(dst),
+            Instruction::I32Const(src),
+            Instruction::I32Const(0xffff),
+            Instruction::MemoryCopy {
+                src_mem: 0,
+                dst_mem: 0,
+            },
+        ]
+    };
+    let memarg = wasm_encoder::MemArg {
+        offset: 0,
+        align: 0,
+        target: wasm_encoder::MemArgTarget::Memory(0),
+        ordering: None,
+    };
+    rewrite_bodies(wasm, &|window| {
+        let Operator::Loop { blockty } = window.first()? else {
+            return None;
+        };
+        let blockty = RoundtripReencoder.block_type(*blockty).ok()?;
+        let moved = [
+            vec![
+                Instruction::Loop(blockty),
+                // Only where memory 0 has a page.
+                Instruction::MemorySize(0),
+                Instruction::If(wasm_encoder::BlockType::Empty),
+                Instruction::I32Const(0),
+                Instruction::I32Const(0),
+                Instruction::I32Load8U(memarg),
+            ],
+            copy(0, 1).to_vec(),
+            copy(1, 0).to_vec(),
+            vec![Instruction::I32Store8(memarg), Instruction::End],
+        ];
+        Some((moved.concat(), 1))
+    })
+}
+
+/// Whether memory 0 (imported or defined) is 32-bit with 64 KiB pages.
+fn first_memory_has_wasm_pages(wasm: &[u8]) -> Result<bool> {
+    let fits =
+        |m: &wasmparser::MemoryType| !m.memory64 && m.page_size_log2.is_none_or(|log2| log2 == 16);
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload? {
+            wasmparser::Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    if let wasmparser::TypeRef::Memory(m) = import?.ty {
+                        return Ok(fits(&m));
+                    }
+                }
+            }
+            wasmparser::Payload::MemorySection(reader) => {
+                if let Some(m) = reader.into_iter().next() {
+                    return Ok(fits(&m?));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(false)
+}
+
 /// Whether each imported memory, in index order, is 64-bit.
 fn imported_memories(wasm: &[u8]) -> Result<Vec<bool>> {
     let mut memories = Vec::new();

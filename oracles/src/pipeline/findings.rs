@@ -100,6 +100,17 @@ impl Finding {
         }
     }
 
+    /// Confirmed work fuel does not meter (`cost::unmetered`).
+    pub fn of_unmetered(slow: SlowRun) -> Finding {
+        Finding {
+            suspect: Some(format!(
+                "spends far more time per unit of fuel than {} (fuel no longer bounds its CPU): suspect {}",
+                slow.sibling, slow.engine
+            )),
+            ..Finding::of_slow_run(slow)
+        }
+    }
+
     /// A panic outside the engines (the generator, the harness): a crash of
     /// crosscheck itself.
     pub fn of_harness_panic(panic: &str) -> Finding {
@@ -398,6 +409,15 @@ pub fn of_case_rerunning_suspects(
             find_slow_runs(matrix, &case.report, wasm, &case.plan, limits)
                 .into_iter()
                 .map(Finding::of_slow_run),
+        );
+    }
+    // Also where a step ran out of fuel: that is where work fuel does not
+    // meter shows.
+    if crate::cost::unmetered::is_suspect(&case.report, limits) {
+        found.extend(
+            crate::cost::unmetered::find_unmetered(matrix, &case.report, wasm, &case.plan, limits)
+                .into_iter()
+                .map(Finding::of_unmetered),
         );
     }
     found
