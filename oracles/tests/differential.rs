@@ -287,8 +287,8 @@ fn refusing_a_module_within_the_engines_own_features_is_unexpected() {
 
 #[test]
 fn every_engine_overflowing_is_agreement() {
-    let matrix = matrix(&DEFAULT_VARIANTS);
-    // Unbounded recursion: a correct engine must overflow, and all do.
+    let matrix = matrix(&DEFAULT_VARIANTS[1..]);
+    // Unbounded recursion: the engines overflow, and all do.
     let report = run_wat(
         &matrix,
         r#"(module (func $f (export "f") (param i32) (result i32) (call $f (i32.add (local.get 0) (i32.const 1)))))"#,
@@ -297,6 +297,36 @@ fn every_engine_overflowing_is_agreement() {
     assert_eq!(*report.verdict(), Verdict::Agree);
     assert!(report.stack_rerun.is_none());
     assert_every_engine_called(&report, &[Outcome::Trap(TrapKind::StackOverflow)]);
+}
+
+#[test]
+fn an_engine_without_a_budget_does_not_take_a_step_the_others_ended_by_overflowing() {
+    // Out of stack is a resource limit: code that recursion overflows in
+    // one engine may run without end in another, legitimately, so the
+    // engine without a budget is held back from the step.
+    let matrix = matrix(&DEFAULT_VARIANTS);
+    let report = run_wat(
+        &matrix,
+        r#"(module (func $f (export "f") (param i32) (result i32) (call $f (i32.add (local.get 0) (i32.const 1)))))"#,
+        Some(("f", &["0"])),
+    );
+    assert!(
+        matches!(report.verdict(), Verdict::Inconclusive { engines, .. }
+            if engines.iter().map(|e| e.as_str()).eq(["wasmtime-default"])),
+        "{:?}",
+        report.verdict()
+    );
+    for (engine, run) in &report.runs {
+        let EngineRun::Ran(e) = run else {
+            panic!("{engine}: {run:?}")
+        };
+        let expected = if engine.as_str() == "wasmtime-default" {
+            Outcome::Withheld
+        } else {
+            Outcome::Trap(TrapKind::StackOverflow)
+        };
+        assert_eq!(e.calls, [expected], "{engine}");
+    }
 }
 
 #[test]
