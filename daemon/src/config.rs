@@ -307,6 +307,7 @@ impl Config {
         for (key, share) in [
             ("gate.max_inconclusive_share", gate.max_inconclusive_share),
             ("gate.max_rejected_share", gate.max_rejected_share),
+            ("gate.max_flaky_share", gate.max_flaky_share),
         ] {
             if !(0.0..=1.0).contains(&share) {
                 bail!("{key} is a share between 0 and 1, got {share}");

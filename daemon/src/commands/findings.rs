@@ -103,6 +103,9 @@ fn show_identity(store: &Store, f: &Finding) -> Result<()> {
 /// Reproduction, flips and hits.
 fn show_triage(store: &Store, f: &Finding) -> Result<()> {
     match &f.reproducible {
+        Some(r) if crate::store::is_flaky(Some(r)) => println!(
+            "reproduced when re-run: {r}, flaky (triaged again when hit again; the gate judges it by its flaky share)"
+        ),
         Some(r) => println!("reproduced when re-run: {r}"),
         None => println!("reproduced when re-run: not triaged yet"),
     }

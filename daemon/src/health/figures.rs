@@ -205,6 +205,13 @@ pub struct FindingJson {
     pub group: Option<i64>,
 }
 
+impl FindingJson {
+    /// Whether triage found it flaky (`crate::store::is_flaky`).
+    pub fn is_flaky(&self) -> bool {
+        crate::store::is_flaky(self.reproducible.as_deref())
+    }
+}
+
 impl From<&Finding> for FindingJson {
     fn from(f: &Finding) -> Self {
         FindingJson {

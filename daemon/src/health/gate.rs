@@ -43,6 +43,7 @@ pub fn evaluate(
     rules.push(unfixed_breaches(health));
     rules.extend(open_findings(policy, health));
     rules.extend(shares_and_speed(policy, health));
+    rules.push(flaky_share(policy, health));
     rules.extend(instruction_coverage(policy, health));
     rules.extend(exercised(policy, health, engines));
     if let Some(known) = baseline {
@@ -92,13 +93,50 @@ fn unfixed_breaches(health: &Health) -> RuleResult {
     rule
 }
 
-/// The findings that need attention.
+/// The findings that need attention, flaky ones aside (they have a rule
+/// of their own, [`flaky_share`]).
 fn attention(health: &Health) -> impl Iterator<Item = &FindingJson> {
     health
         .findings
         .iter()
         .filter(|f| f.needs_attention)
         .map(|f| &f.finding)
+        .filter(|f| !f.is_flaky())
+}
+
+/// The share of cases that hit a flaky finding needing attention: a
+/// finding that did not give its signature every time triage re-ran it
+/// (load on the machine, a timing-dependent cost) turns the gate red only
+/// when such noise is common, never as an open bug.
+fn flaky_share(policy: &GatePolicy, health: &Health) -> RuleResult {
+    let flaky: Vec<&FindingJson> = health
+        .findings
+        .iter()
+        .filter(|f| f.needs_attention && f.finding.is_flaky())
+        .map(|f| &f.finding)
+        .collect();
+    let hits: i64 = flaky.iter().map(|f| f.hits).sum();
+    let share = match health.cases {
+        0 => 0.0,
+        cases => hits.max(0) as f64 / cases as f64,
+    };
+    let mut rule = share_at_most(
+        "flaky findings' share of cases",
+        share,
+        policy.max_flaky_share,
+    );
+    if !flaky.is_empty() {
+        rule.detail = Some(lines(flaky.iter().map(|f| {
+            format!(
+                "#{} ({} hits, reproduced {}): {}",
+                f.id,
+                f.hits,
+                f.reproducible.as_deref().unwrap_or("?"),
+                f.signature
+            )
+        })));
+    }
+    rule
 }
 
 /// Open findings of each kind the policy limits.
@@ -438,13 +476,53 @@ mod tests {
     }
 
     #[test]
+    fn a_finding_that_does_not_reproduce_is_judged_by_the_flaky_share() {
+        // Two compile-time findings that reproduced 1 and 0 times of 3: not
+        // open bugs, and few cases hit them.
+        let mut health = healthy();
+        for (id, reproduced) in [(11, "1/3"), (12, "0/3")] {
+            let mut f = finding(id, "compile-time", &format!("compile-time {id}"), true);
+            f.finding.reproducible = Some(reproduced.into());
+            health.findings.push(f);
+        }
+        let rules = evaluate(&policy(), &health, &engines(), None);
+        assert!(rules.iter().all(|r| r.pass), "{rules:#?}");
+        let flaky = rules
+            .iter()
+            .find(|r| r.rule == "flaky findings' share of cases")
+            .unwrap();
+        assert!(
+            flaky
+                .detail
+                .as_deref()
+                .unwrap()
+                .contains("#12 (3 hits, reproduced 0/3)"),
+            "{flaky:#?}"
+        );
+        // One that reproduced every time is an open bug again.
+        health.findings[1].finding.reproducible = Some("3/3".into());
+        assert_eq!(
+            failing(&health, &policy(), None),
+            ["open compile-time findings"]
+        );
+        // Noise that many cases hit turns the gate red by its own rule.
+        health.findings[1].finding.reproducible = Some("0/3".into());
+        health.findings[1].finding.hits = 500;
+        assert_eq!(
+            failing(&health, &policy(), None),
+            ["flaky findings' share of cases"]
+        );
+    }
+
+    #[test]
     fn a_healthy_store_passes_every_rule() {
         let baseline: BTreeSet<String> = ["mismatch known".to_string()].into();
         let rules = evaluate(&policy(), &healthy(), &engines(), Some(&baseline));
         assert!(rules.iter().all(|r| r.pass), "{rules:#?}");
-        // cases, 2 engines, breaches, 11 kinds, 2 shares, speed, coverage,
-        // 5 exercised counts, overflows of 2 engines, baseline.
-        assert_eq!(rules.len(), 27);
+        // cases, 2 engines, breaches, 11 kinds, 2 shares, speed, flaky
+        // share, coverage, 5 exercised counts, overflows of 2 engines,
+        // baseline.
+        assert_eq!(rules.len(), 28);
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub struct GatePolicy {
     pub max_open: BTreeMap<FindingKind, u64>,
     /// Share of cases whose verdict is inconclusive, at most.
     pub max_inconclusive_share: f64,
+    /// Share of cases that hit a flaky finding (one that gave its
+    /// signature in fewer triage re-runs than were made), at most: flaky
+    /// findings are judged by this rule, not as open bugs of their kind.
+    pub max_flaky_share: f64,
     /// Share of cases too few engines accepted, at most.
     pub max_rejected_share: f64,
     /// Cases per second of running, at least.
@@ -53,6 +57,7 @@ impl Default for GatePolicy {
                 .map(|kind| (kind, 0))
                 .collect(),
             max_inconclusive_share: 0.1,
+            max_flaky_share: 0.001,
             max_rejected_share: 0.05,
             min_cases_per_second: 5.0,
             min_instruction_count: 1,

@@ -334,6 +334,7 @@ impl Store {
                         "UPDATE findings SET hits = hits + 1, last_seen = ?2 WHERE id = ?1",
                         params![id, hit.now],
                     )?;
+                    forget_flakiness(tx, id)?;
                 }
                 let new = created.is_some();
                 if let (Some(run), true, false) = (hit.run, new, hit.suppressed) {
@@ -495,6 +496,8 @@ impl Store {
     }
 
     /// Records how reproducible a finding is (`3/3`) or why triage failed.
+    /// A finding that reproduced in fewer runs than it was run is flaky
+    /// ([`is_flaky`]): it is measured again when it is hit again.
     pub fn set_reproducibility(&mut self, id: i64, text: &str) -> Result<()> {
         self.db
             .execute(
@@ -643,6 +646,37 @@ pub(super) fn finding_from_row(row: &Row) -> Result<Finding> {
     })
 }
 
+/// Whether a triage result (`reproducible`: `2/3`, or why triage failed)
+/// says the finding gave its signature in fewer re-runs than were made:
+/// a flaky finding, judged by the gate's own share rule rather than as an
+/// open bug, and measured again when it is hit again.
+pub fn is_flaky(reproducible: Option<&str>) -> bool {
+    reproducible
+        .and_then(|r| r.split_once('/'))
+        .and_then(|(k, n)| Some((k.parse::<u32>().ok()?, n.parse::<u32>().ok()?)))
+        .is_some_and(|(reproduced, runs)| reproduced < runs)
+}
+
+/// A flaky finding hit again is triaged again: its reproducibility is
+/// forgotten, so the background triage claims it.
+fn forget_flakiness(tx: &Db, id: i64) -> Result<()> {
+    let reproducible: Option<String> = tx
+        .row(
+            "SELECT reproducible FROM findings WHERE id = ?1",
+            params![id],
+        )?
+        .map(|row| row.get::<Option<String>>(0))
+        .transpose()?
+        .flatten();
+    if is_flaky(reproducible.as_deref()) {
+        tx.execute(
+            "UPDATE findings SET reproducible = NULL WHERE id = ?1",
+            params![id],
+        )?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::database::temp_dir;
@@ -742,6 +776,24 @@ mod tests {
         unseeded.seed = None;
         store.record(&unseeded).unwrap();
         assert_eq!(store.record(&unseeded).unwrap().hits, 2);
+    }
+
+    #[test]
+    fn a_flaky_finding_hit_again_is_measured_again() {
+        assert!(is_flaky(Some("0/3")) && is_flaky(Some("2/3")));
+        assert!(!is_flaky(Some("3/3")) && !is_flaky(Some("error: no worker")) && !is_flaky(None));
+        let dir = temp_dir("flaky");
+        let mut store = Store::open_dir(&dir).unwrap();
+        let flaky = store.record(&hit("s", 1, b"m", 1)).unwrap().id;
+        let steady = store.record(&hit("t", 2, b"n", 1)).unwrap().id;
+        store.set_reproducibility(flaky, "1/3").unwrap();
+        store.set_reproducibility(steady, "3/3").unwrap();
+        store.record(&hit("s", 3, b"m", 2)).unwrap();
+        store.record(&hit("t", 4, b"n", 2)).unwrap();
+        let reproducible = |id| store.finding(id).unwrap().unwrap().reproducible;
+        // Triage claims it again; a finding that reproduced keeps its result.
+        assert_eq!(reproducible(flaky), None);
+        assert_eq!(reproducible(steady).as_deref(), Some("3/3"));
     }
 
     #[test]
