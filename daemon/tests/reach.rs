@@ -54,6 +54,29 @@ fn a_dead_store_elimination_across_an_endless_loop_is_found_by_the_default_mix()
     );
 }
 
+/// The findings of an in-process `sweep` of `seeds` with `config`, one
+/// `seed<TAB>label<TAB>signature` line each.
+fn sweep_findings(config: &std::path::Path, seeds: &str) -> String {
+    let list = config.with_file_name(format!("findings-{seeds}.txt"));
+    let out = crosscheck(
+        config,
+        &[
+            "sweep",
+            "--seeds",
+            seeds,
+            "--findings",
+            list.to_str().unwrap(),
+        ],
+    );
+    // 1: findings (wasmi's known ones, at least).
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::read_to_string(&list).unwrap()
+}
+
 /// A module with an imported memory, table, global and function runs on
 /// every engine that links imports, which link the same items; one whose
 /// import the harness cannot make is refused, naming the import.
@@ -184,25 +207,7 @@ fn a_bounds_check_of_imported_memories_is_found_only_with_imports() {
         let mut text_of = std::fs::read_to_string(&config).unwrap();
         text_of.push_str(&format!("[generator]\nimports_share = {imports_share}\n"));
         std::fs::write(&config, text_of).unwrap();
-        let list = dir.join(format!("findings-{imports_share}.txt"));
-        let out = crosscheck(
-            &config,
-            &[
-                "sweep",
-                "--seeds",
-                "0..1000",
-                "--findings",
-                list.to_str().unwrap(),
-            ],
-        );
-        // 1: findings (wasmi's known ones, at least).
-        assert!(
-            matches!(out.status.code(), Some(0 | 1)),
-            "{}",
-            text(&out.stderr)
-        );
-        std::fs::read_to_string(&list)
-            .unwrap()
+        sweep_findings(&config, "0..1000")
             .lines()
             .filter(|l| l.ends_with(&format!("blame {faulty}")))
             .count()
@@ -327,23 +332,7 @@ fn a_fault_that_needs_two_drawn_settings_is_found_and_both_are_named() {
         "",
         "",
     );
-    let list = dir.join("findings.txt");
-    let out = crosscheck(
-        &config,
-        &[
-            "sweep",
-            "--seeds",
-            "4680..4700",
-            "--findings",
-            list.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        text(&out.stderr)
-    );
-    let found = std::fs::read_to_string(&list).unwrap();
+    let found = sweep_findings(&config, "4680..4700");
     let line = found
         .lines()
         .find(|l| l.contains("fault-layout-add"))
