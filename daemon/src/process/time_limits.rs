@@ -144,6 +144,7 @@ pub fn in_call(
 ) -> oracles::engine::death::Death {
     let mut death = death.clone();
     if let Some((index, export)) = call {
+        death.call = Some(*index);
         death.detail = format!(
             "{} (in call {} of the plan, {:?})",
             death.detail,

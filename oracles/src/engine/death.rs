@@ -57,6 +57,10 @@ pub struct Death {
     pub detail: String,
     /// Whether the engine was still compiling the module.
     pub compiling: bool,
+    /// The call of the plan it was in (0-based), when the watcher knew:
+    /// what the other engines did in that step weighs a hang.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<usize>,
 }
 
 impl Death {
@@ -76,6 +80,7 @@ impl Death {
                 tail => format!("{detail}\nlast lines of the process's stderr:\n{tail}"),
             },
             compiling: false,
+            call: None,
         }
     }
 
@@ -133,6 +138,7 @@ impl Death {
             how,
             detail: self.detail.clone(),
             compiling,
+            call: self.call,
         }
     }
 
@@ -188,6 +194,7 @@ mod tests {
             how: "case exceeded the time limit".into(),
             detail: String::new(),
             compiling,
+            call: None,
         }
     }
 

@@ -840,6 +840,7 @@ impl Engine for WasmtimeEngine {
                     how: "wrote outside linear memory (a canary changed)".into(),
                     detail,
                     compiling: false,
+                    call: None,
                 }),
                 None => run,
             }

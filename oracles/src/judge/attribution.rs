@@ -120,7 +120,12 @@ pub fn blame(groups: &[Group]) -> Blame {
         let releases: Vec<String> = releases.into_iter().collect();
         blamed = vec![format!("{}{}", blamed.join(" and "), releases.join(";"))];
     }
-    blamed.extend(split_parties);
+    for party in split_parties {
+        // Families split by the same property are one party.
+        if !blamed.contains(&party) {
+            blamed.push(party);
+        }
+    }
     Blame {
         reasoning: format!(
             "{} {} with {}",

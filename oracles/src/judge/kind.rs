@@ -215,6 +215,7 @@ mod tests {
                 how: "case exceeded the time limit".into(),
                 detail: String::new(),
                 compiling,
+                call: None,
             })
         };
         assert_eq!(death(DeathKind::Hang, true), FindingKind::CompileTime);

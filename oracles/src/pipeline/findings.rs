@@ -21,7 +21,7 @@ use crate::engine::clock::CompileCost;
 use crate::engine::death::{Death, DeathKind};
 use crate::engine::id::EngineId;
 use crate::engine::matrix::Matrix;
-use crate::engine::outcome::EngineRun;
+use crate::engine::outcome::{EngineRun, Outcome, TrapKind};
 use crate::engine::runs_unbudgeted;
 use crate::judge::attribution::{blame, suspect};
 use crate::judge::kind::FindingKind;
@@ -185,7 +185,31 @@ pub fn of_deaths(runs: &[(EngineId, EngineRun)]) -> Vec<Finding> {
         .collect();
     groups
         .into_iter()
-        .map(|(death, kind, engines)| death_finding(death, kind, &engines, &survivors))
+        .map(|(death, kind, engines)| {
+            let witnesses = match (kind, death.call) {
+                (FindingKind::Mismatch, Some(call)) => ended_call(runs, call),
+                _ => survivors.clone(),
+            };
+            death_finding(death, kind, &engines, &witnesses)
+        })
+        .collect()
+}
+
+/// The engines that ran the case and did not run out of fuel or time in
+/// call `call`: where an engine without a budget ran on, one whose budget
+/// ran out in that call went on too, and witnesses neither an end nor a
+/// hang (wasmi's spurious trap in a loop that never ends gives the step
+/// to every engine without a budget, and each runs on, rightly).
+fn ended_call(runs: &[(EngineId, EngineRun)], call: usize) -> Vec<EngineId> {
+    runs.iter()
+        .filter(|(_, run)| match run {
+            EngineRun::Ran(execution) => !execution
+                .calls
+                .get(call)
+                .is_some_and(|o| matches!(o, Outcome::Trap(TrapKind::OutOfFuel))),
+            _ => false,
+        })
+        .map(|(engine, _)| engine.clone())
         .collect()
 }
 
@@ -530,6 +554,62 @@ mod tests {
         assert_eq!(suspects.len(), 1, "{suspects:?}");
         let suspect = suspects.into_iter().next().unwrap();
         assert!(!suspect.contains("nobudget"), "{suspect}");
+    }
+
+    #[test]
+    fn engines_out_of_fuel_in_the_call_of_a_hang_witness_nothing() {
+        // wasmi traps (wrongly) in a loop that never ends, every Wasmtime
+        // engine with fuel runs out there, and every one without a budget
+        // runs on, rightly: wasmi is blamed, not the code without checks.
+        use crate::engine::death::{Death, DeathKind};
+        use crate::engine::outcome::Execution;
+        use std::time::Duration;
+        let ran = |call: Outcome| {
+            EngineRun::Ran(Execution {
+                instantiation: Outcome::Returned(vec![]),
+                calls: vec![call],
+                state: None,
+                compile_time: Duration::ZERO,
+                compile_cpu: None,
+                code_bytes: None,
+                instantiate_time: Duration::ZERO,
+                run_time: Duration::ZERO,
+                run_cpu: None,
+                call_times: vec![Duration::ZERO],
+                host_calls: Vec::new(),
+                fuel_used: Vec::new(),
+            })
+        };
+        let hang = EngineRun::Died(Death {
+            kind: DeathKind::Hang,
+            how: "ran past its time limit".into(),
+            detail: String::new(),
+            compiling: false,
+            call: Some(0),
+        });
+        let runs: Vec<(EngineId, EngineRun)> = vec![
+            (
+                EngineId::parse("wasmi"),
+                ran(Outcome::Trap(TrapKind::IntegerDivisionByZero)),
+            ),
+            (
+                EngineId::parse("cranelift-tail-explicit"),
+                ran(Outcome::Trap(TrapKind::OutOfFuel)),
+            ),
+            (EngineId::parse("wasmtime-default"), hang.clone()),
+            (
+                EngineId::parse("cranelift-tail-signals+opt-none+nobudget"),
+                hang.clone(),
+            ),
+            (EngineId::parse("pulley-tail-signals+nobudget"), hang),
+        ];
+        let found = of_deaths(&runs);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].signature.ends_with("=hang blame wasmi"),
+            "{}",
+            found[0].signature
+        );
     }
 
     #[test]
