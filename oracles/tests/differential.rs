@@ -1182,6 +1182,7 @@ fn engines_that_died_are_not_run_again_and_their_death_is_judged_with_the_rest()
             .into(),
         detail: "the worker died of SIGSEGV".into(),
         compiling: false,
+        call: None,
     };
     let given = vec![(
         oracles::engine::id::EngineId::parse("cranelift-tail-explicit"),
