@@ -95,8 +95,28 @@ pub fn blame(groups: &[Group]) -> Blame {
         .filter(|(i, _)| *i != reference)
         .flat_map(|(_, g)| &g.engines)
         .collect();
-    // Families wrong as a whole (in one release, where another release of
-    // the family is right), and families split by configuration.
+    let ran: Vec<String> = ran.into_iter().collect();
+    let blamed = parties_of(&wrong, right, &ran);
+    Blame {
+        reasoning: format!(
+            "{} {} with {}",
+            names(&wrong).join(", "),
+            if wrong.len() == 1 {
+                "disagrees"
+            } else {
+                "disagree"
+            },
+            describe(right)
+        ),
+        parties: blamed,
+    }
+}
+
+/// The parties `wrong` blames against `right` (`ran`: every family that
+/// ran): families wrong as a whole (in one release, where another
+/// release of the family is right, said after them), then families split
+/// by configuration, each party once.
+fn parties_of(wrong: &[&EngineId], right: &[EngineId], ran: &[String]) -> Vec<String> {
     let mut whole = Vec::new();
     let mut releases = BTreeSet::new();
     let mut split_parties = Vec::new();
@@ -113,8 +133,7 @@ pub fn blame(groups: &[Group]) -> Blame {
             split_parties.push(split_party(&odd, &rest));
         }
     }
-    let ran: Vec<String> = ran.into_iter().collect();
-    let mut blamed = parties(&whole, &ran);
+    let mut blamed = parties(&whole, ran);
     if !releases.is_empty() && !blamed.is_empty() {
         // The release adds to the family blame: what is wrong, and where.
         let releases: Vec<String> = releases.into_iter().collect();
@@ -126,19 +145,7 @@ pub fn blame(groups: &[Group]) -> Blame {
             blamed.push(party);
         }
     }
-    Blame {
-        reasoning: format!(
-            "{} {} with {}",
-            names(&wrong).join(", "),
-            if wrong.len() == 1 {
-                "disagrees"
-            } else {
-                "disagree"
-            },
-            describe(right)
-        ),
-        parties: blamed,
-    }
+    blamed
 }
 
 /// Attribution of a disagreement between groups of engines.
