@@ -177,7 +177,7 @@ pub fn case_text(case: &oracles::SeedReport, invoked: bool) -> String {
         }
     }
     let _ = writeln!(text, "\n{}", verdict_text(&case.report.comparison));
-    for death in oracles::pipeline::findings::of_deaths(&case.report.runs) {
+    for death in oracles::pipeline::findings::of_deaths(&case.report.runs, &case.report.drawn) {
         let _ = write!(text, "\n{}", death.summary);
         if let Some(suspect) = &death.suspect {
             let _ = writeln!(text, "  {suspect}");

@@ -50,7 +50,7 @@ pub fn case_events(report: &SeedReport) -> Vec<(String, String)> {
     let verdict = report.report.verdict();
     // A case in which an engine died counts as its deaths, breaches first:
     // the verdict of the engines left is its later part.
-    let deaths = of_deaths(&report.report.runs);
+    let deaths = of_deaths(&report.report.runs, &report.report.drawn);
     let mut events = if deaths.is_empty() {
         verdict_events(&verdict.label())
     } else {

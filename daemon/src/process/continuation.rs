@@ -70,7 +70,8 @@ pub fn findings_of_stuck(
             .collect(),
         _ => Vec::new(),
     };
-    let mut found = of_deaths(&earlier);
+    // The swarm's draw is not known here: its engine counts as any other.
+    let mut found = of_deaths(&earlier, &[]);
     found.push(death_finding(death, engine, compiling, case));
     found
 }

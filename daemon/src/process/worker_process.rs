@@ -92,7 +92,7 @@ pub fn death_finding(death: &Death, engine: Option<&str>, compiling: bool, case:
         };
     };
     let run = EngineRun::Died(death.in_engine(compiling, has_explicit_checks(engine)));
-    let mut finding = of_deaths(&[(oracles::engine::id::EngineId::parse(engine), run)])
+    let mut finding = of_deaths(&[(oracles::engine::id::EngineId::parse(engine), run)], &[])
         .pop()
         .expect("one death, one finding");
     if !case.is_empty() {

@@ -159,7 +159,10 @@ pub struct CostEvidence<'a> {
 /// one per finding kind and way of dying, naming every engine that died so
 /// (engines that share code dying alike are one bug), breaches first. The
 /// suspect weighs the engines that died against those that ran the case.
-pub fn of_deaths(runs: &[(EngineId, EngineRun)]) -> Vec<Finding> {
+/// The swarm's `drawn` engines count only where nothing else died alike:
+/// their settings vary from case to case, and one bug keeps one
+/// signature whatever the swarm drew.
+pub fn of_deaths(runs: &[(EngineId, EngineRun)], drawn: &[EngineId]) -> Vec<Finding> {
     let mut groups: Vec<(&Death, FindingKind, Vec<&EngineId>)> = Vec::new();
     for (engine, run) in runs {
         let EngineRun::Died(death) = run else {
@@ -178,17 +181,27 @@ pub fn of_deaths(runs: &[(EngineId, EngineRun)]) -> Vec<Finding> {
         return Vec::new();
     }
     groups.sort_by_key(|(death, _, _)| !death.is_breach());
+    let fixed = |e: &EngineId| !drawn.contains(e);
     let survivors: Vec<EngineId> = runs
         .iter()
         .filter(|(_, run)| matches!(run, EngineRun::Ran(_)))
         .map(|(engine, _)| engine.clone())
+        .filter(fixed)
         .collect();
     groups
         .into_iter()
         .map(|(death, kind, engines)| {
             let witnesses = match (kind, death.call) {
-                (FindingKind::Mismatch, Some(call)) => ended_call(runs, call),
+                (FindingKind::Mismatch, Some(call)) => {
+                    ended_call(runs, call).into_iter().filter(fixed).collect()
+                }
                 _ => survivors.clone(),
+            };
+            let not_drawn: Vec<&EngineId> = engines.iter().copied().filter(|e| fixed(e)).collect();
+            let engines = if not_drawn.is_empty() {
+                engines
+            } else {
+                not_drawn
             };
             death_finding(death, kind, &engines, &witnesses)
         })
@@ -380,7 +393,7 @@ pub fn of_case_rerunning_suspects(
     flips_with: Option<&Settings>,
 ) -> Vec<Finding> {
     let verdict = case.report.verdict();
-    let deaths = of_deaths(&case.report.runs);
+    let deaths = of_deaths(&case.report.runs, &case.report.drawn);
     let died = !deaths.is_empty();
     let flips_with = flips_with.filter(|_| !died);
     let mut found: Vec<Finding> = deaths;
@@ -603,13 +616,87 @@ mod tests {
             ),
             (EngineId::parse("pulley-tail-signals+nobudget"), hang),
         ];
-        let found = of_deaths(&runs);
+        let found = of_deaths(&runs, &[]);
         assert_eq!(found.len(), 1, "{found:#?}");
         assert!(
             found[0].signature.ends_with("=hang blame wasmi"),
             "{}",
             found[0].signature
         );
+    }
+
+    #[test]
+    fn what_the_swarm_drew_never_changes_a_hangs_signature() {
+        // 48's dead-store bug: the default and the Pulley witness run on;
+        // the witnesses at opt level none and on Winch, and 51, end. A
+        // swarm draw that ends too (its settings avoid the bug) or runs on
+        // leaves the signature as it is.
+        use crate::engine::death::{Death, DeathKind};
+        let linked = crate::engine::id::linked_major();
+        let newer = format!("wasmtime-default@{}", linked + 3);
+        let hang = EngineRun::Died(Death {
+            kind: DeathKind::Hang,
+            how: "ran past its time limit".into(),
+            detail: String::new(),
+            compiling: false,
+            call: None,
+        });
+        let survivors = [
+            "wasmi",
+            "cranelift-tail-signals+opt-none+nobudget",
+            "winch-notail-signals+nobudget",
+            newer.as_str(),
+        ];
+        let signature = |drawn: Option<(&str, EngineRun)>| {
+            let mut runs: Vec<(EngineId, EngineRun)> = vec![
+                (EngineId::parse("wasmtime-default"), hang.clone()),
+                (
+                    EngineId::parse("pulley-tail-signals+nobudget"),
+                    hang.clone(),
+                ),
+            ];
+            runs.extend(survivors.iter().map(|n| (EngineId::parse(n), ran_ok())));
+            let mut drawn_ids = Vec::new();
+            if let Some((name, run)) = drawn {
+                runs.push((EngineId::parse(name), run));
+                drawn_ids.push(EngineId::parse(name));
+            }
+            of_deaths(&runs, &drawn_ids)[0].signature.clone()
+        };
+        let alone = signature(None);
+        assert!(
+            alone.ends_with(&format!(
+                "blame Cranelift's optimizer (mid-end) in Wasmtime {linked}, fixed in {}",
+                linked + 3
+            )),
+            "{alone}"
+        );
+        for (drawn, run) in [
+            ("wasmtime-default+no-spectre+guard-0", ran_ok()),
+            ("pulley-tail-signals+opt-none+nobudget", ran_ok()),
+            ("cranelift-tail-signals+single-pass+nobudget", hang.clone()),
+        ] {
+            assert_eq!(signature(Some((drawn, run))), alone, "{drawn}");
+        }
+    }
+
+    fn ran_ok() -> EngineRun {
+        use crate::engine::outcome::Execution;
+        use std::time::Duration;
+        EngineRun::Ran(Execution {
+            instantiation: Outcome::Returned(vec![]),
+            calls: vec![Outcome::Returned(vec![])],
+            state: None,
+            compile_time: Duration::ZERO,
+            compile_cpu: None,
+            code_bytes: None,
+            instantiate_time: Duration::ZERO,
+            run_time: Duration::ZERO,
+            run_cpu: None,
+            call_times: vec![Duration::ZERO],
+            host_calls: Vec::new(),
+            fuel_used: Vec::new(),
+        })
     }
 
     #[test]
