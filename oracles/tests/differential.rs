@@ -1202,7 +1202,7 @@ fn engines_that_died_are_not_run_again_and_their_death_is_judged_with_the_rest()
     );
     assert_eq!(report.runs[2].1, EngineRun::Died(death));
     assert_eq!(*report.verdict(), Verdict::Agree);
-    let found = oracles::pipeline::findings::of_deaths(&report.runs);
+    let found = oracles::pipeline::findings::of_deaths(&report.runs, &report.drawn);
     let [breach] = found.as_slice() else {
         panic!("{found:?}")
     };
