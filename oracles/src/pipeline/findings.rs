@@ -575,24 +575,6 @@ mod tests {
         // engine with fuel runs out there, and every one without a budget
         // runs on, rightly: wasmi is blamed, not the code without checks.
         use crate::engine::death::{Death, DeathKind};
-        use crate::engine::outcome::Execution;
-        use std::time::Duration;
-        let ran = |call: Outcome| {
-            EngineRun::Ran(Execution {
-                instantiation: Outcome::Returned(vec![]),
-                calls: vec![call],
-                state: None,
-                compile_time: Duration::ZERO,
-                compile_cpu: None,
-                code_bytes: None,
-                instantiate_time: Duration::ZERO,
-                run_time: Duration::ZERO,
-                run_cpu: None,
-                call_times: vec![Duration::ZERO],
-                host_calls: Vec::new(),
-                fuel_used: Vec::new(),
-            })
-        };
         let hang = EngineRun::Died(Death {
             kind: DeathKind::Hang,
             how: "ran past its time limit".into(),
@@ -681,11 +663,16 @@ mod tests {
     }
 
     fn ran_ok() -> EngineRun {
+        ran(Outcome::Returned(vec![]))
+    }
+
+    /// A run that instantiated and made one call, which gave `call`.
+    fn ran(call: Outcome) -> EngineRun {
         use crate::engine::outcome::Execution;
         use std::time::Duration;
         EngineRun::Ran(Execution {
             instantiation: Outcome::Returned(vec![]),
-            calls: vec![Outcome::Returned(vec![])],
+            calls: vec![call],
             state: None,
             compile_time: Duration::ZERO,
             compile_cpu: None,
