@@ -64,23 +64,13 @@ pub fn is_suspect(report: &CaseReport, limits: &CostLimits) -> bool {
     !suspects(report, limits).is_empty()
 }
 
-/// The best rate of `engine` on the plan over `runs` runs (`None` if it
-/// does not run it or spends too little fuel).
-fn best_rate(
-    engine: &dyn Engine,
-    wasm: &[u8],
-    plan: &Plan,
-    runs: u32,
-    min_fuel: u64,
-) -> Option<f64> {
-    (0..runs.max(1))
-        .filter_map(
-            |_| match crate::engine::panics::catch(|| engine.execute(wasm, plan)) {
-                Ok(EngineRun::Ran(execution)) => rate(&execution, min_fuel),
-                _ => None,
-            },
-        )
-        .min_by(f64::total_cmp)
+/// One more run's rate of `engine` on the plan (`None` if it does not run
+/// it or spends too little fuel).
+fn rate_of(engine: &dyn Engine, wasm: &[u8], plan: &Plan, min_fuel: u64) -> Option<f64> {
+    match crate::engine::panics::catch(|| engine.execute(wasm, plan)) {
+        Ok(EngineRun::Ran(execution)) => rate(&execution, min_fuel),
+        _ => None,
+    }
 }
 
 /// Every suspect run again beside its twin at opt level none (built with
@@ -105,18 +95,23 @@ pub fn find_unmetered(
             }
             .name();
             let twin = build_engine(&twin_name, &matrix.limits).ok()?;
-            let mine = best_rate(engine.as_ref(), wasm, plan, runs, perf.unmetered_min_fuel)?;
-            // The same operators, so the same fuel, in a correct engine;
-            // an injected fault's own operators are not the twin's.
-            let theirs = best_rate(
-                twin.as_ref(),
-                wasm,
-                plan,
-                runs,
-                perf.unmetered_min_fuel / 10,
-            )?;
-            (mine > perf.unmetered_ns_per_fuel && mine > perf.unmetered_ratio * theirs).then(|| {
-                SlowRun {
+            // Rounds of one run each, as `cost::run` measures siblings: a
+            // burst of load slows both alike. The same operators, so the
+            // same fuel, in a correct engine; an injected fault's own
+            // operators are not the twin's.
+            let (mut mine, mut theirs) = (f64::INFINITY, f64::INFINITY);
+            for _ in 0..runs {
+                let min_fuel = perf.unmetered_min_fuel;
+                if let Some(rate) = rate_of(engine.as_ref(), wasm, plan, min_fuel) {
+                    mine = mine.min(rate);
+                }
+                if let Some(rate) = rate_of(twin.as_ref(), wasm, plan, min_fuel / 10) {
+                    theirs = theirs.min(rate);
+                }
+            }
+            let measured = mine.is_finite() && theirs.is_finite();
+            (measured && mine > perf.unmetered_ns_per_fuel && mine > perf.unmetered_ratio * theirs)
+                .then(|| SlowRun {
                     engine: id.to_string(),
                     sibling: twin_name.clone(),
                     signature: format!("perf {id} unmetered work"),
@@ -128,8 +123,7 @@ pub fn find_unmetered(
                         perf.unmetered_ns_per_fuel,
                         perf.unmetered_ratio
                     ),
-                }
-            })
+                })
         })
         .collect()
 }
