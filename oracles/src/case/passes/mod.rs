@@ -96,7 +96,11 @@ mod tests {
                 4096,
             );
             let mut u = Unstructured::new(&bytes);
-            let (wasm, shape) = build(&mut u, 50).unwrap_or_else(|e| panic!("seed {seed}: {e:#}"));
+            let (wasm, shape) = build(
+                &mut u,
+                crate::case::generate::GeneratorConfig::default().endless_loops_budget_divisor,
+            )
+            .unwrap_or_else(|e| panic!("seed {seed}: {e:#}"));
             // Typed references need the proposals only the Wasmtime
             // sub-matrix runs.
             let features = match shape {
