@@ -16,7 +16,15 @@ pub fn module_summary(wasm: &[u8], info: &ModuleInfo, plan: &Plan) -> String {
         plan.tables.len(),
         if info.uses_tail_calls { ", uses return_call" } else { "" },
     );
-    let _ = writeln!(text, "plan: {} calls", plan.calls.len());
+    let _ = write!(text, "plan: {} calls", plan.calls.len());
+    if plan.instances > 1 {
+        let _ = write!(
+            text,
+            " on {} instances of the module linking the same imports",
+            plan.instances
+        );
+    }
+    text.push('\n');
     if !plan.skipped_exports.is_empty() {
         let _ = writeln!(
             text,

@@ -355,6 +355,7 @@ fn a_partial_overflow_is_run_again_with_larger_stacks() {
             phase: Phase::Call {
                 index: 0,
                 export: "f".into(),
+                instance: 0,
                 args: "(i32:5000)".into()
             },
         })
@@ -1219,4 +1220,55 @@ fn engines_that_died_are_not_run_again_and_their_death_is_judged_with_the_rest()
     assert!(breach
         .summary
         .contains("ran the case to the end: wasmi, cranelift-tail-signals"));
+}
+
+/// Two instances of one module over one imported memory: what a call on
+/// one writes, a call on the other reads, while each keeps its own
+/// globals; every engine makes both in one store and links the same
+/// memory into each.
+#[test]
+fn two_instances_share_an_imported_memory_and_keep_their_own_globals() {
+    let wasm = wat::parse_str(
+        r#"(module
+             (import "env" "mem" (memory 1))
+             (global $mine (mut i32) (i32.const 0))
+             (func (export "bump") (result i32)
+               (global.set $mine (i32.add (global.get $mine) (i32.const 1)))
+               (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
+               (i32.add (i32.mul (global.get $mine) (i32.const 1000))
+                        (i32.load (i32.const 0)))))"#,
+    )
+    .unwrap();
+    let info = ModuleInfo::parse(&wasm).unwrap();
+    let mut plan = Plan::single_call(&info, "bump", &[]).unwrap();
+    plan.instances = 2;
+    plan.calls = [0, 1, 1, 0]
+        .into_iter()
+        .map(|instance| oracles::case::plan::Invocation {
+            instance,
+            ..plan.calls[0].clone()
+        })
+        .collect();
+    let report = matrix(&DEFAULT_VARIANTS).run(&wasm, &plan);
+    assert_eq!(report.verdict(), &Verdict::Agree, "{report:?}");
+    let returned = |v: i32| Outcome::Returned(vec![oracles::Value::I32(v)]);
+    assert_every_engine_called(
+        &report,
+        &[
+            returned(1001),
+            returned(1002),
+            returned(2003),
+            returned(2004),
+        ],
+    );
+    // Half the seeds of a module importing a memory draw two instances,
+    // and their calls go to both.
+    let twins: Vec<Plan> = (0..40)
+        .map(|seed| Plan::from_seed(&info, seed, 4))
+        .filter(|p| p.instances == 2)
+        .collect();
+    assert!((10..=30).contains(&twins.len()), "{}", twins.len());
+    assert!(twins.iter().any(
+        |p| p.calls.iter().any(|c| c.instance == 1) && p.calls.iter().any(|c| c.instance == 0)
+    ));
 }

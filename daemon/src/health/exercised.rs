@@ -24,6 +24,10 @@ pub const STACK_ARGS_CALLED: &str = "stack-args-called";
 pub const STACK_RERUN: &str = "stack-rerun";
 /// Of those, cases whose re-run was no finding.
 pub const STACK_RERUN_RESOLVED: &str = "stack-rerun-resolved";
+/// Cases run as two instances over the same imports in which a call on
+/// each instance returned on every engine: one wrote what the other
+/// could read.
+pub const TWO_INSTANCES_CALLED: &str = "two-instances-called";
 /// The counter name of `what`.
 pub fn counter(what: Exercise) -> String {
     Counter::Exercised(what).key()
@@ -80,6 +84,7 @@ pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
         return events;
     }
     let program = report.info.stack_program.as_ref();
+    let mut returned_on = [false; 2];
     for (index, call) in report.plan.calls.iter().enumerate() {
         let outcomes: Vec<&Outcome> = ran.iter().filter_map(|(_, e)| e.calls.get(index)).collect();
         if outcomes.len() < ran.len() {
@@ -91,6 +96,7 @@ pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
         if !outcomes.iter().all(|o| matches!(o, Outcome::Returned(_))) {
             continue;
         }
+        returned_on[call.instance.min(1)] = true;
         if program.is_some_and(|p| p.shape == StackShape::TailLoop) {
             events.push((ALL_ENGINES.to_string(), total_counter(TAIL_LOOP_COMPLETED)));
         }
@@ -102,6 +108,9 @@ pub fn exercise_events(report: &SeedReport) -> Vec<(String, String)> {
         if program.is_some_and(|p| p.stack_args) || own_signature_on_stack {
             events.push((ALL_ENGINES.to_string(), total_counter(STACK_ARGS_CALLED)));
         }
+    }
+    if report.plan.instances > 1 && returned_on == [true, true] {
+        events.push((ALL_ENGINES.to_string(), total_counter(TWO_INSTANCES_CALLED)));
     }
     events
 }
@@ -131,7 +140,7 @@ fn is_overflow(outcome: &Outcome) -> bool {
 }
 
 /// The labels of the per-case totals, in the order they are shown.
-const TOTALS: [(&str, &str); 5] = [
+const TOTALS: [(&str, &str); 6] = [
     (
         TAIL_LOOP_COMPLETED,
         "deep tail-call loops completed (10^5-10^6 tail calls each)",
@@ -148,6 +157,10 @@ const TOTALS: [(&str, &str); 5] = [
     (
         STACK_RERUN_RESOLVED,
         "  of which no finding on the larger stacks",
+    ),
+    (
+        TWO_INSTANCES_CALLED,
+        "cases calling both of two instances sharing imports",
     ),
 ];
 

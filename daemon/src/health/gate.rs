@@ -414,6 +414,7 @@ mod tests {
             ("tail-loop-completed", 2_000),
             ("stack-args-called", 4_000),
             ("all-overflowed", 1_000),
+            ("two-instances-called", 320),
             ("feature:wide-arithmetic", 9_000),
             ("feature:custom-page-sizes", 9_000),
         ]
@@ -520,9 +521,9 @@ mod tests {
         let rules = evaluate(&policy(), &healthy(), &engines(), Some(&baseline));
         assert!(rules.iter().all(|r| r.pass), "{rules:#?}");
         // cases, 2 engines, breaches, 11 kinds, 2 shares, speed, flaky
-        // share, coverage, 5 exercised counts, overflows of 2 engines,
+        // share, coverage, 6 exercised counts, overflows of 2 engines,
         // baseline.
-        assert_eq!(rules.len(), 28);
+        assert_eq!(rules.len(), 29);
     }
 
     #[test]

@@ -77,6 +77,7 @@ impl Default for GatePolicy {
                 ("tail-loop-completed", 100),
                 ("stack-args-called", 100),
                 ("all-overflowed", 50),
+                ("two-instances-called", 100),
                 ("feature:wide-arithmetic", 1000),
                 ("feature:custom-page-sizes", 1000),
             ]

@@ -207,6 +207,16 @@ pub fn link(imports: &[Import], seed: u64) -> Result<Vec<Linked>, String> {
         .collect()
 }
 
+/// Whether the case of `seed` makes two instances of its module over the
+/// same `linked` imports: half the cases that import a memory, so that
+/// calls on both instances meet in it.
+pub fn shared_by_two_instances(linked: &[Linked], seed: u64) -> bool {
+    let imports_memory = linked
+        .iter()
+        .any(|l| matches!(l.item, LinkedItem::Memory { .. }));
+    imports_memory && stream(seed, b"instances", 0, 0, 1)[0] & 1 == 1
+}
+
 /// A size of at least `minimum` (the import's), now and then a little
 /// larger, within `maximum`: a memory or table larger than the module
 /// asked for is as valid, and exercises bounds that are not the declared

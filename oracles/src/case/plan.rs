@@ -20,12 +20,20 @@ pub struct Invocation {
     pub export: String,
     /// Arguments, typed to match the export's parameters.
     pub args: Vec<Value>,
+    /// The instance called: 0, or 1 for the second of a plan with two
+    /// ([`Plan::instances`]).
+    #[serde(default, skip_serializing_if = "is_first")]
+    pub instance: usize,
+}
+
+fn is_first(instance: &usize) -> bool {
+    *instance == 0
 }
 
 /// Everything the harness does with an instance, identical for every engine.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
-    /// Calls in order, all on one instance.
+    /// Calls in order, each on its instance.
     pub calls: Vec<Invocation>,
     /// Exported memories to read after the calls.
     pub memories: Vec<String>,
@@ -68,10 +76,21 @@ pub struct Plan {
     /// for a module whose loops may never end. 0 and 1 leave it whole.
     #[serde(default, skip_serializing_if = "is_whole")]
     pub budget_divisor: u64,
+    /// How many instances of the module every engine makes in one store,
+    /// all linking the same imports (0 and 1: one). Two instances over
+    /// one imported memory are how embedders share a memory between
+    /// modules: what one writes the other reads, through code that must
+    /// find the memory through its import.
+    #[serde(default, skip_serializing_if = "is_one")]
+    pub instances: usize,
 }
 
 fn is_whole(divisor: &u64) -> bool {
     *divisor <= 1
+}
+
+fn is_one(instances: &usize) -> bool {
+    *instances <= 1
 }
 
 /// The first step of a plan that no engine with a budget ended: an engine
@@ -98,6 +117,9 @@ impl Plan {
     /// does) leaves the remaining calls exactly as they were.
     pub fn from_seed(info: &ModuleInfo, seed: u64, rounds: usize) -> Plan {
         let mut plan = Plan::observing(info, seed);
+        if imports::shared_by_two_instances(&plan.imports, seed) {
+            plan.instances = 2;
+        }
         for round in 0..rounds {
             for (name, signature) in info.functions() {
                 if signature.params.contains(&ValueType::Unsupported) {
@@ -110,9 +132,16 @@ impl Plan {
                     .iter()
                     .map(|ty| interesting_value(*ty, &mut u))
                     .collect();
+                // Drawn after the arguments, which stay as they were.
+                let instance = if plan.instances > 1 {
+                    usize::from(u.arbitrary::<bool>().unwrap_or(false))
+                } else {
+                    0
+                };
                 plan.calls.push(Invocation {
                     export: name.to_string(),
                     args,
+                    instance,
                 });
             }
         }
@@ -151,6 +180,7 @@ impl Plan {
         plan.calls.push(Invocation {
             export: export.to_string(),
             args,
+            instance: 0,
         });
         Ok(plan)
     }

@@ -12,14 +12,18 @@ use std::time::{Duration, Instant};
 /// An instantiated module inside one engine's store, as the plan driver
 /// sees it. Each engine adapts its own API to this.
 pub(crate) trait LiveInstance {
-    /// Calls an exported function.
-    fn call(&mut self, export: &str, args: &[Value]) -> Outcome;
+    /// Calls an exported function of instance `instance` (0: the first).
+    fn call(&mut self, instance: usize, export: &str, args: &[Value]) -> Outcome;
+    /// Makes one more instance of the module in the same store, linking
+    /// the same imports (`Plan::instances`).
+    fn instantiate_again(&mut self) -> Result<(), Outcome>;
     /// Reads an exported memory.
     fn memory(&mut self, name: &str) -> Option<Vec<u8>>;
     /// Reads an exported global.
     fn global(&mut self, name: &str) -> Option<Value>;
-    /// Writes an exported mutable global; false if that is not possible.
-    fn set_global(&mut self, name: &str, value: &Value) -> bool;
+    /// Writes an exported mutable global of instance `instance`; false if
+    /// that is not possible.
+    fn set_global(&mut self, instance: usize, name: &str, value: &Value) -> bool;
     /// Reads every element of an exported table.
     fn table(&mut self, name: &str) -> Option<Vec<Value>>;
     /// The fuel the last step (instantiation or call) consumed, for an
@@ -53,7 +57,12 @@ pub(crate) fn drive<I: LiveInstance>(
     let instantiated = if plan.horizon == Some(Horizon::Instantiation) {
         Err(Outcome::Withheld)
     } else {
-        instantiate(&host)
+        instantiate(&host).and_then(|mut first| {
+            for _ in 1..plan.instances {
+                first.instantiate_again()?;
+            }
+            Ok(first)
+        })
     };
     let instantiate_time = start.elapsed();
     let mut fuel_used = Vec::new();
@@ -104,7 +113,7 @@ fn call_all<I: LiveInstance>(
                 return (Outcome::Withheld, Duration::ZERO);
             }
             if let Some((global, value)) = &plan.refuel {
-                if !instance.set_global(global, value) {
+                if !instance.set_global(call.instance, global, value) {
                     missing::<()>("mutable global", global);
                 }
             }
@@ -114,7 +123,7 @@ fn call_all<I: LiveInstance>(
                 budgeted: plan.budgeted_time(index),
             });
             let start = Instant::now();
-            let outcome = instance.call(&call.export, &call.args);
+            let outcome = instance.call(call.instance, &call.export, &call.args);
             let took = start.elapsed();
             fuel_used.push(instance.fuel_used());
             (outcome, took)

@@ -172,7 +172,8 @@ impl EngineId {
 
 impl fmt::Display for EngineId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name)
+        // `pad`, so that tables can align names by width.
+        f.pad(&self.name)
     }
 }
 
@@ -292,6 +293,13 @@ mod tests {
             releases_named_in("mismatch {wasmi} vs {a}"),
             Vec::<u64>::new()
         );
+    }
+
+    #[test]
+    fn a_name_fills_the_width_a_table_gives_it() {
+        let id = EngineId::parse("wasmi");
+        assert_eq!(format!("[{id:8}]"), "[wasmi   ]");
+        assert_eq!(format!("[{id:>8}]"), "[   wasmi]");
     }
 
     #[test]

@@ -121,7 +121,13 @@ impl Engine for WasmiEngine {
                 let externs = super::wasmi_imports::in_wasmi_order(&module, &linked);
                 let instance = Instance::new(&mut store, &module, &externs)
                     .map_err(|err| outcome_of_error(&err, store.data().refused))?;
-                Ok(WasmiInstance::new(store, instance, fuel, linked))
+                Ok(WasmiInstance::new(
+                    store,
+                    module.clone(),
+                    instance,
+                    fuel,
+                    linked,
+                ))
             },
             plan,
             compile,
@@ -149,7 +155,8 @@ impl wasmi::ResourceLimiter for HarnessLimiter {
     }
 
     fn instances(&self) -> usize {
-        1
+        // A plan may make two instances over the same imports.
+        2
     }
 
     fn tables(&self) -> usize {
@@ -163,7 +170,11 @@ impl wasmi::ResourceLimiter for HarnessLimiter {
 
 struct WasmiInstance {
     store: Store<HarnessLimiter>,
+    module: Module,
+    /// The first instance, whose exports are observed.
     instance: Instance,
+    /// Further instances of the module over the same imports.
+    others: Vec<Instance>,
     fuel: u64,
     /// wasmi's `Func` has no public identity, but its `Debug` form names
     /// its store slot: that is how table entries are matched to exports.
@@ -175,6 +186,7 @@ struct WasmiInstance {
 impl WasmiInstance {
     fn new(
         store: Store<HarnessLimiter>,
+        module: Module,
         instance: Instance,
         fuel: u64,
         linked: Vec<(String, Extern)>,
@@ -189,11 +201,20 @@ impl WasmiInstance {
         }
         WasmiInstance {
             store,
+            module,
             instance,
+            others: Vec::new(),
             fuel,
             exported_funcs,
             linked,
         }
+    }
+
+    /// Instance `index`: the first, or one made by `instantiate_again`.
+    fn nth(&self, index: usize) -> Instance {
+        index
+            .checked_sub(1)
+            .map_or(self.instance, |other| self.others[other])
     }
 
     /// The export `name`, or else the linked import labelled `name`.
@@ -231,8 +252,16 @@ impl WasmiInstance {
 }
 
 impl LiveInstance for WasmiInstance {
-    fn call(&mut self, export: &str, args: &[Value]) -> Outcome {
-        let Some(func) = self.instance.get_func(&self.store, export) else {
+    fn instantiate_again(&mut self) -> Result<(), Outcome> {
+        let externs = super::wasmi_imports::in_wasmi_order(&self.module, &self.linked);
+        let instance = Instance::new(&mut self.store, &self.module, &externs)
+            .map_err(|err| outcome_of_error(&err, self.store.data().refused))?;
+        self.others.push(instance);
+        Ok(())
+    }
+
+    fn call(&mut self, instance: usize, export: &str, args: &[Value]) -> Outcome {
+        let Some(func) = self.nth(instance).get_func(&self.store, export) else {
             return Outcome::Error(format!("no exported function {export:?}"));
         };
         let params: Vec<Val> = args.iter().map(to_val).collect();
@@ -259,8 +288,8 @@ impl LiveInstance for WasmiInstance {
         Some(self.value(&global.get(&self.store)))
     }
 
-    fn set_global(&mut self, name: &str, value: &Value) -> bool {
-        let Some(global) = self.instance.get_global(&self.store, name) else {
+    fn set_global(&mut self, instance: usize, name: &str, value: &Value) -> bool {
+        let Some(global) = self.nth(instance).get_global(&self.store, name) else {
             return false;
         };
         global.set(&mut self.store, to_val(value)).is_ok()

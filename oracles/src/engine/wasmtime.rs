@@ -826,7 +826,8 @@ impl Engine for WasmtimeEngine {
                     canary::check(|| "instantiation".into());
                     let instance =
                         instance.map_err(|err| outcome_of_error(&err, store.data().refused))?;
-                    let mut live = WasmtimeInstance::new(store, instance, budget, linked);
+                    let mut live =
+                        WasmtimeInstance::new(store, module.clone(), instance, budget, linked);
                     live.sabotage = self.sabotage;
                     Ok(live)
                 },
@@ -890,7 +891,11 @@ impl wasmtime::ResourceLimiter for HarnessLimiter {
 
 struct WasmtimeInstance {
     store: Store<HarnessLimiter>,
+    module: Module,
+    /// The first instance, whose exports are observed.
     instance: Instance,
+    /// Further instances of the module over the same imports.
+    others: Vec<Instance>,
     budget: StoreBudget,
     sabotage: Option<MemorySabotage>,
     /// A function's `VMFuncRef` address identifies it within the instance.
@@ -902,6 +907,7 @@ struct WasmtimeInstance {
 impl WasmtimeInstance {
     fn new(
         mut store: Store<HarnessLimiter>,
+        module: Module,
         instance: Instance,
         budget: StoreBudget,
         linked: Vec<(String, Extern)>,
@@ -921,12 +927,21 @@ impl WasmtimeInstance {
         }
         WasmtimeInstance {
             store,
+            module,
             instance,
+            others: Vec::new(),
             budget,
             sabotage: None,
             exported_funcs,
             linked,
         }
+    }
+
+    /// Instance `index`: the first, or one made by `instantiate_again`.
+    fn nth(&self, index: usize) -> Instance {
+        index
+            .checked_sub(1)
+            .map_or(self.instance, |other| self.others[other])
     }
 
     /// The export `name`, or else the linked import labelled `name`.
@@ -990,8 +1005,17 @@ impl LiveInstance for WasmtimeInstance {
         self.budget.fuel_used(&self.store)
     }
 
-    fn call(&mut self, export: &str, args: &[Value]) -> Outcome {
-        let Some(func) = self.instance.get_func(&mut self.store, export) else {
+    fn instantiate_again(&mut self) -> Result<(), Outcome> {
+        let externs: Vec<Extern> = self.linked.iter().map(|(_, e)| e.clone()).collect();
+        let instance = Instance::new(&mut self.store, &self.module, &externs);
+        canary::check(|| "instantiation".into());
+        let instance = instance.map_err(|err| outcome_of_error(&err, self.store.data().refused))?;
+        self.others.push(instance);
+        Ok(())
+    }
+
+    fn call(&mut self, instance: usize, export: &str, args: &[Value]) -> Outcome {
+        let Some(func) = self.nth(instance).get_func(&mut self.store, export) else {
             return Outcome::Error(format!("no exported function {export:?}"));
         };
         let params: Vec<Val> = args.iter().map(to_val).collect();
@@ -1023,8 +1047,8 @@ impl LiveInstance for WasmtimeInstance {
         Some(self.value(&val))
     }
 
-    fn set_global(&mut self, name: &str, value: &Value) -> bool {
-        let Some(global) = self.instance.get_global(&mut self.store, name) else {
+    fn set_global(&mut self, instance: usize, name: &str, value: &Value) -> bool {
+        let Some(global) = self.nth(instance).get_global(&mut self.store, name) else {
             return false;
         };
         global.set(&mut self.store, to_val(value)).is_ok()

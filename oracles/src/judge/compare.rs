@@ -491,6 +491,7 @@ fn call_phase(plan: &Plan, index: usize) -> Phase {
     Phase::Call {
         index,
         export: call.export.clone(),
+        instance: call.instance,
         args: display_values(&call.args)
             .replacen('[', "(", 1)
             .replacen(']', ")", 1),
@@ -654,6 +655,7 @@ mod tests {
             calls: vec![Invocation {
                 export: "f".into(),
                 args: vec![],
+                instance: 0,
             }],
             ..Plan::default()
         }

@@ -19,6 +19,9 @@ pub enum Phase {
         index: usize,
         /// Exported function called.
         export: String,
+        /// The instance called (`Plan::instances`): 0 for the first.
+        #[serde(default)]
+        instance: usize,
         /// Arguments, as text.
         args: String,
     },
@@ -65,8 +68,15 @@ impl fmt::Display for Phase {
             Phase::Call {
                 index,
                 export,
+                instance,
                 args,
-            } => write!(f, "call #{index} {export:?}{args}"),
+            } => {
+                write!(f, "call #{index} {export:?}{args}")?;
+                if *instance > 0 {
+                    write!(f, " on instance {}", instance + 1)?;
+                }
+                Ok(())
+            }
             Phase::Memory(name) => write!(f, "memory {name:?}"),
             Phase::Global(name) => write!(f, "global {name:?}"),
             Phase::Table(name) => write!(f, "table {name:?}"),

@@ -122,4 +122,33 @@ mod tests {
         }
         assert_eq!(seen.len(), Shape::ALL.len());
     }
+
+    #[test]
+    fn a_third_of_the_shapes_with_a_memory_import_it_and_still_export_it() {
+        let (mut with_memory, mut imported) = (0, 0);
+        for seed in 0..600u64 {
+            let bytes = crate::case::generate::seed_stream(
+                seed,
+                crate::case::generate::StreamPurpose::Module,
+                4096,
+            );
+            let (wasm, _) = build(&mut Unstructured::new(&bytes), 50).unwrap();
+            let info = crate::case::module_info::ModuleInfo::parse(&wasm).unwrap();
+            let exports_m =
+                info.names_of(|k| matches!(k, crate::case::module_info::ExportKind::Memory));
+            if !exports_m.iter().any(|name| name == "m") {
+                continue;
+            }
+            with_memory += 1;
+            let memory_imports = info
+                .imports
+                .iter()
+                .filter(|i| matches!(i.ty, crate::case::module_info::ImportType::Memory { .. }))
+                .count();
+            assert!(memory_imports <= 1, "seed {seed}");
+            imported += memory_imports;
+        }
+        let share = imported as f64 / with_memory as f64;
+        assert!((0.2..0.45).contains(&share), "{imported} of {with_memory}");
+    }
 }

@@ -11,7 +11,7 @@ use arbitrary::{Result, Unstructured};
 
 /// The module text of `shape`, drawn from `u`.
 pub fn realize(shape: Shape, u: &mut Unstructured<'_>) -> Result<String> {
-    match shape {
+    let text = match shape {
         Shape::StoreStore | Shape::StoreLoad | Shape::LoadLoad => memory_pair(shape, u),
         Shape::LoopTrap => loop_trap(u),
         Shape::Duplicate => duplicate(u),
@@ -19,7 +19,28 @@ pub fn realize(shape: Shape, u: &mut Unstructured<'_>) -> Result<String> {
         Shape::Calls => calls(u),
         Shape::Diverge => diverge(u),
         Shape::TypedRefs => super::typed_refs::typed_refs(u),
-    }
+    }?;
+    // Drawn last, so that every other choice of the seed stays as it was.
+    Ok(if u.ratio(1, 3)? {
+        with_imported_memory(&text)
+    } else {
+        text
+    })
+}
+
+/// `text` with its memory `m` imported (`env.m`, still exported as `m`):
+/// Wasmtime finds an imported memory's base and bound through the
+/// import rather than in its own instance, and checks bounds without
+/// knowing the memory's reservation, so the same accesses take other
+/// code paths. The harness links the memory (`case::imports`), now and
+/// then larger than the module's minimum, and sometimes into two
+/// instances of the module at once.
+pub fn with_imported_memory(text: &str) -> String {
+    text.replacen(
+        "(memory (export \"m\")",
+        "(memory (export \"m\") (import \"env\" \"m\")",
+        1,
+    )
 }
 
 /// An access width: the store and load instructions and how an `i64`

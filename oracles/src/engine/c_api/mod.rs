@@ -153,10 +153,12 @@ impl CApiEngine {
             types: &self.types,
             store,
             context,
+            module: module.module.0,
             instance: ffi::Instance {
                 store_id: 0,
                 private: 0,
             },
+            others: Vec::new(),
             budget: StoreBudget::of(&self.variant, &self.limits, plan),
             exported_funcs: HashMap::new(),
             linked: Vec::new(),
@@ -166,23 +168,7 @@ impl CApiEngine {
             live.failure(error, std::ptr::null_mut())
                 .expect("an error is a failure")
         })?;
-        let externs: Vec<Extern> = live.linked.iter().map(|(_, e)| *e).collect();
-        let mut trap = std::ptr::null_mut();
-        // SAFETY: a live context and module; the externs, in import
-        // order, live in this store.
-        let error = unsafe {
-            (api.wasmtime_instance_new)(
-                context,
-                module.module.0,
-                externs.as_ptr(),
-                externs.len(),
-                &mut live.instance,
-                &mut trap,
-            )
-        };
-        if let Some(outcome) = live.failure(error, trap) {
-            return Err(outcome);
-        }
+        live.instance = live.new_instance()?;
         live.index_exported_funcs();
         Ok(live)
     }
@@ -359,7 +345,13 @@ struct CApiInstance<'a> {
     types: &'a [(ValueType, Shared)],
     store: *mut Opaque,
     context: *mut Opaque,
+    /// The module instantiated: the engine's `Module`, which outlives
+    /// this store's run (`CApiEngine::execute_observed`).
+    module: *mut Opaque,
+    /// The first instance, whose exports are observed.
     instance: ffi::Instance,
+    /// Further instances of the module over the same imports.
+    others: Vec<ffi::Instance>,
     budget: StoreBudget,
     /// A function's raw pointer identifies it within the instance.
     exported_funcs: HashMap<usize, String>,
@@ -416,13 +408,55 @@ impl CApiInstance<'_> {
         )
     }
 
+    /// A new instance of the module in this store, linking the imports.
+    fn new_instance(&mut self) -> Result<ffi::Instance, Outcome> {
+        let externs: Vec<Extern> = self.linked.iter().map(|(_, e)| *e).collect();
+        let mut instance = ffi::Instance {
+            store_id: 0,
+            private: 0,
+        };
+        let mut trap = std::ptr::null_mut();
+        // SAFETY: a live context and module; the externs, in import
+        // order, live in this store.
+        let error = unsafe {
+            (self.api.wasmtime_instance_new)(
+                self.context,
+                self.module,
+                externs.as_ptr(),
+                externs.len(),
+                &mut instance,
+                &mut trap,
+            )
+        };
+        match self.failure(error, trap) {
+            Some(outcome) => Err(outcome),
+            None => Ok(instance),
+        }
+    }
+
+    /// Instance `index`: the first, or one made by `instantiate_again`.
+    fn nth(&self, index: usize) -> ffi::Instance {
+        index
+            .checked_sub(1)
+            .map_or(self.instance, |other| self.others[other])
+    }
+
+    /// The export `name` of the first instance, or else the linked import
+    /// labelled `name`.
     fn export(&self, name: &str, kind: u8) -> Option<Extern> {
+        self.export_of(0, name, kind)
+    }
+
+    /// The export `name` of instance `index`, or else the linked import
+    /// labelled `name`.
+    fn export_of(&self, index: usize, name: &str, kind: u8) -> Option<Extern> {
         let mut item = Extern::empty();
+        let instance = self.nth(index);
         // SAFETY: a live context and instance; `name` is passed with its length.
         let found = unsafe {
             (self.api.wasmtime_instance_export_get)(
                 self.context,
-                &self.instance,
+                &instance,
                 name.as_ptr().cast(),
                 name.len(),
                 &mut item,
@@ -528,8 +562,14 @@ impl CApiInstance<'_> {
 }
 
 impl LiveInstance for CApiInstance<'_> {
-    fn call(&mut self, export: &str, args: &[Value]) -> Outcome {
-        let Some(item) = self.export(export, extern_kind::FUNC) else {
+    fn instantiate_again(&mut self) -> Result<(), Outcome> {
+        let instance = self.new_instance()?;
+        self.others.push(instance);
+        Ok(())
+    }
+
+    fn call(&mut self, instance: usize, export: &str, args: &[Value]) -> Outcome {
+        let Some(item) = self.export_of(instance, export, extern_kind::FUNC) else {
             return Outcome::Error(format!("no exported function {export:?}"));
         };
         // SAFETY: the kind is FUNC.
@@ -579,8 +619,8 @@ impl LiveInstance for CApiInstance<'_> {
         Some(self.value(val))
     }
 
-    fn set_global(&mut self, name: &str, value: &Value) -> bool {
-        let Some(item) = self.export(name, extern_kind::GLOBAL) else {
+    fn set_global(&mut self, instance: usize, name: &str, value: &Value) -> bool {
+        let Some(item) = self.export_of(instance, name, extern_kind::GLOBAL) else {
             return false;
         };
         let val = to_val(value);
