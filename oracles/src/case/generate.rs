@@ -53,7 +53,8 @@ pub struct GeneratorConfig {
     /// harness links for every engine alike (`case::imports`): embedders
     /// link them in nearly every deployment, and Wasmtime compiles
     /// accesses to an imported memory, table or global through other code
-    /// than to a defined one.
+    /// than to a defined one. 0 also keeps the pass shapes' memories
+    /// their own (otherwise a third of them import it).
     pub imports_share: f64,
     /// Share of the wasm-smith cases whose loops and calls carry no
     /// termination counter at all, so a loop may never end: a counter
@@ -283,12 +284,17 @@ fn build_from_entropy(
         settings.passes.share,
     ) {
         let mut u = Unstructured::new(entropy);
-        let (wasm, shape) = passes::build(&mut u, settings.endless_loops_budget_divisor)
+        let imports = settings.imports_share > 0.0;
+        let (wasm, shape) = passes::build(&mut u, settings.endless_loops_budget_divisor, imports)
             .context("building a pass-aimed module")?;
+        let mut features = vec!["pass-aimed", shape.feature()];
+        if imports_of(&wasm) > 0 {
+            features.push("imports");
+        }
         return Ok(GeneratedModule {
             seed,
             wasm,
-            features: vec!["pass-aimed", shape.feature()],
+            features,
         });
     }
     let proposals = coins.proposals(settings.proposals_share);

@@ -50,10 +50,15 @@ impl Default for PassesConfig {
 /// Builds a module aimed at one shape, drawn from `u`. A shape whose loop
 /// may never end asks for its budgets divided by `endless_budget_divisor`
 /// (`case::termination::BUDGET_SECTION`), like wasm-smith's modules
-/// without counters.
-pub fn build(u: &mut Unstructured<'_>, endless_budget_divisor: u64) -> Result<(Vec<u8>, Shape)> {
+/// without counters. With `imports`, a third of the shapes with a memory
+/// import it ([`templates::with_imported_memory`]).
+pub fn build(
+    u: &mut Unstructured<'_>,
+    endless_budget_divisor: u64,
+    imports: bool,
+) -> Result<(Vec<u8>, Shape)> {
     let shape = *u.choose(&Shape::ALL).context("drawing a pass shape")?;
-    let text = templates::realize(shape, u).context("drawing the shape's variables")?;
+    let text = templates::realize(shape, u, imports).context("drawing the shape's variables")?;
     let mut wasm = wat::parse_str(&text)
         .with_context(|| format!("assembling the {} template:\n{text}", shape.name()))?;
     let section = CustomSection {
@@ -99,6 +104,7 @@ mod tests {
             let (wasm, shape) = build(
                 &mut u,
                 crate::case::generate::GeneratorConfig::default().endless_loops_budget_divisor,
+                true,
             )
             .unwrap_or_else(|e| panic!("seed {seed}: {e:#}"));
             // Typed references need the proposals only the Wasmtime
@@ -124,7 +130,7 @@ mod tests {
     }
 
     #[test]
-    fn a_third_of_the_shapes_with_a_memory_import_it_and_still_export_it() {
+    fn with_imports_a_third_of_the_shapes_with_a_memory_import_it_and_still_export_it() {
         let (mut with_memory, mut imported) = (0, 0);
         for seed in 0..600u64 {
             let bytes = crate::case::generate::seed_stream(
@@ -132,7 +138,10 @@ mod tests {
                 crate::case::generate::StreamPurpose::Module,
                 4096,
             );
-            let (wasm, _) = build(&mut Unstructured::new(&bytes), 50).unwrap();
+            let (wasm, _) = build(&mut Unstructured::new(&bytes), 50, true).unwrap();
+            let (alone, _) = build(&mut Unstructured::new(&bytes), 50, false).unwrap();
+            let no_imports = crate::case::module_info::ModuleInfo::parse(&alone).unwrap();
+            assert!(no_imports.imports.is_empty(), "seed {seed}");
             let info = crate::case::module_info::ModuleInfo::parse(&wasm).unwrap();
             let exports_m =
                 info.names_of(|k| matches!(k, crate::case::module_info::ExportKind::Memory));

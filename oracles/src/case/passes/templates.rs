@@ -9,8 +9,9 @@
 use super::shape::Shape;
 use arbitrary::{Result, Unstructured};
 
-/// The module text of `shape`, drawn from `u`.
-pub fn realize(shape: Shape, u: &mut Unstructured<'_>) -> Result<String> {
+/// The module text of `shape`, drawn from `u`; with `imports`, its memory
+/// is imported a third of the time.
+pub fn realize(shape: Shape, u: &mut Unstructured<'_>, imports: bool) -> Result<String> {
     let text = match shape {
         Shape::StoreStore | Shape::StoreLoad | Shape::LoadLoad => memory_pair(shape, u),
         Shape::LoopTrap => loop_trap(u),
@@ -21,7 +22,7 @@ pub fn realize(shape: Shape, u: &mut Unstructured<'_>) -> Result<String> {
         Shape::TypedRefs => super::typed_refs::typed_refs(u),
     }?;
     // Drawn last, so that every other choice of the seed stays as it was.
-    Ok(if u.ratio(1, 3)? {
+    Ok(if imports && u.ratio(1, 3)? {
         with_imported_memory(&text)
     } else {
         text
