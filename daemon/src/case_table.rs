@@ -158,9 +158,21 @@ fn truncate(text: &str, max: usize) -> String {
     }
 }
 
-/// The verdict, and every later disagreement that blames someone else.
-pub fn verdict_text(comparison: &oracles::judge::compare::Comparison) -> String {
-    let mut text = format!("verdict: {}", comparison.verdict);
+/// The case's verdict, and every later disagreement that blames someone
+/// else. Where engines died (a crash, a hang, an out-of-memory) and those
+/// that ran the case to the end agree, the death is the case's verdict:
+/// its signature, with the survivors' agreement beside it.
+pub fn verdict_text(
+    comparison: &oracles::judge::compare::Comparison,
+    deaths: &[oracles::Finding],
+) -> String {
+    let mut text = match deaths.first() {
+        Some(death) if !comparison.verdict.is_finding() => format!(
+            "verdict: {} (the engines that ran the case to the end: {})",
+            death.signature, comparison.verdict
+        ),
+        _ => format!("verdict: {}", comparison.verdict),
+    };
     for later in &comparison.further {
         let later = oracles::Verdict::Mismatch(later.clone());
         text += &format!("\nand, blamed on someone else: {later}");
@@ -184,8 +196,9 @@ pub fn case_text(case: &oracles::SeedReport, invoked: bool) -> String {
             let _ = writeln!(text, "\n{name} result: {outcome}");
         }
     }
-    let _ = writeln!(text, "\n{}", verdict_text(&case.report.comparison));
-    for death in oracles::pipeline::findings::of_deaths(&case.report.runs, &case.report.drawn) {
+    let deaths = oracles::pipeline::findings::of_deaths(&case.report.runs, &case.report.drawn);
+    let _ = writeln!(text, "\n{}", verdict_text(&case.report.comparison, &deaths));
+    for death in deaths {
         let _ = write!(text, "\n{}", death.summary);
         if let Some(suspect) = &death.suspect {
             let _ = writeln!(text, "  {suspect}");

@@ -624,3 +624,103 @@ fn a_long_function_is_seen() {
         "{long:?}"
     );
 }
+
+/// Whether a string literal writes a format's text.
+type WritesOne = fn(&str) -> bool;
+
+/// The text formats that decide deduplication, each with the one module
+/// allowed to write them and how a literal shows it writes one: engine
+/// names (`+fault-`, `+sabotage-`) are joined and split by `engine::id`,
+/// disagreement signatures (a side `{a}=x` beside ` vs ` or ` blame `) by
+/// `judge::signature`.
+const FORMAT_MARKS: [(&str, WritesOne); 2] = [
+    ("engine::id", |l| {
+        l.contains("+fault-") || l.contains("+sabotage-")
+    }),
+    ("judge::signature", |l| {
+        l.contains("}=") && (l.contains(" vs ") || l.contains(" blame "))
+    }),
+];
+
+/// Every string literal outside tests and doc comments (in code and in
+/// macros such as `format!`) that holds a format's mark outside the
+/// module that owns the format, as `file: literal`.
+fn format_marks_outside_owners(krate: &Crate) -> Vec<String> {
+    struct Literals {
+        found: Vec<String>,
+    }
+    impl<'ast> Visit<'ast> for Literals {
+        fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+        fn visit_item_mod(&mut self, module: &'ast syn::ItemMod) {
+            if !is_test_only(&module.attrs) {
+                syn::visit::visit_item_mod(self, module);
+            }
+        }
+        fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+            if !f.attrs.iter().any(|a| a.path().is_ident("test")) {
+                syn::visit::visit_item_fn(self, f);
+            }
+        }
+        fn visit_lit_str(&mut self, literal: &'ast syn::LitStr) {
+            self.found.push(literal.value());
+        }
+        fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+            fn literals(tokens: TokenStream, found: &mut Vec<String>) {
+                for token in tokens {
+                    match token {
+                        TokenTree::Literal(l) => found.push(l.to_string()),
+                        TokenTree::Group(g) => literals(g.stream(), found),
+                        _ => {}
+                    }
+                }
+            }
+            literals(mac.tokens.clone(), &mut self.found);
+        }
+    }
+    let mut found = Vec::new();
+    for module in krate.modules.values() {
+        let mut literals = Literals { found: Vec::new() };
+        literals.visit_file(&module.ast);
+        let name = name(&module.path);
+        for literal in literals.found {
+            for (owner, writes_one) in FORMAT_MARKS {
+                let owned = name == owner || name.ends_with(&format!("::{owner}"));
+                if !owned && writes_one(&literal) {
+                    found.push(format!("{}: {literal}", module.file.display()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn engine_names_and_signatures_are_written_only_by_their_types() {
+    for root in ["oracles/src/lib.rs", "daemon/src/main.rs"] {
+        let krate = Crate::read(&workspace().join(root));
+        let outside = format_marks_outside_owners(&krate);
+        assert!(
+            outside.is_empty(),
+            "engine names and signatures written outside engine::id and judge::signature \
+             (use EngineId and MismatchSignature): {outside:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_signature_written_by_hand_is_seen() {
+    let mut krate = Crate::read(&workspace().join("oracles/src/lib.rs"));
+    let module = krate
+        .modules
+        .values_mut()
+        .find(|m| name(&m.path) == "judge::verdict")
+        .unwrap();
+    module.ast = syn::parse_file(
+        "fn sign(a: &str) -> String { format!(\"mismatch call {{{a}}}=value vs {{b}}=trap blame b\") }\n\
+         fn name(v: &str) -> String { [v, \"+fault-add\"].concat() }\n\
+         /// A doc comment may say `+fault-add`.\nfn documented() {}\n",
+    )
+    .unwrap();
+    let outside = format_marks_outside_owners(&krate);
+    assert_eq!(outside.len(), 2, "{outside:#?}");
+}

@@ -110,7 +110,16 @@ fn check_catches_a_write_past_linear_memory_as_a_breach_and_shows_every_engine()
         shown.contains("after call \"store\"[i32:0, i32:7]: 4 canary byte(s) changed around a 100-byte linear memory, from offset 102 (2 past its end) to offset 105 (5 past its end); bytes written: de c0 d0 ba"),
         "{shown}"
     );
-    assert!(shown.contains("verdict: agree"), "{shown}");
+    // The case's verdict is the breach, the survivors' agreement beside it.
+    let verdict = shown
+        .lines()
+        .find(|l| l.starts_with("verdict: "))
+        .unwrap_or_default();
+    assert!(
+        verdict.starts_with("verdict: breach wrote outside linear memory")
+            && verdict.ends_with("(the engines that ran the case to the end: agree)"),
+        "{shown}"
+    );
 }
 
 #[test]

@@ -1078,4 +1078,17 @@ fn each_call_has_its_own_time_limit_and_a_hang_names_its_call() {
             && shown.contains("(in call 2 of the plan, \"spin\")"),
         "the hang does not name its call: {shown}"
     );
+    // `check` says the same in its verdict line, not "agree".
+    let out = crosscheck(&config, &["check", wat.to_str().unwrap()]);
+    let shown = text(&out.stdout);
+    let verdict = shown
+        .lines()
+        .find(|l| l.starts_with("verdict: "))
+        .unwrap_or_default();
+    assert!(
+        verdict.starts_with(
+            "verdict: limit-escape cranelift-opt ran on past its fuel or epoch deadline (the engines that ran the case to the end: "
+        ),
+        "{shown}"
+    );
 }

@@ -79,7 +79,7 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
             .signature_for(&wasm, args.seed, wanted)
             .with_context(|| format!("running {}", args.file.display()))?;
         println!("signature: {}", now.as_deref().unwrap_or("none"));
-        let covers = |now: &str| oracles::judge::verdict::signature_covers(wanted, now);
+        let covers = |now: &str| oracles::judge::signature::covers(wanted, now);
         let code = if now.as_deref().is_some_and(covers) {
             super::EXIT_FINDING
         } else {

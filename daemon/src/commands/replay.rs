@@ -39,7 +39,7 @@ fn replay_one(
         Err(err) => Err(anyhow::anyhow!("{err:#}")),
     };
     match outcome {
-        Ok(Some(now)) if oracles::judge::verdict::signature_covers(f.case_signature(), &now) => {
+        Ok(Some(now)) if oracles::judge::signature::covers(f.case_signature(), &now) => {
             Replayed::Reproduces
         }
         Ok(Some(now)) => Replayed::Changed(now),

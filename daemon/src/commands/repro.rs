@@ -35,7 +35,7 @@ pub fn run(config: &Config, args: ReproArgs) -> Result<ExitCode> {
     let found = prober.findings(&wasm, seed)?;
     // A shrunk module may have more engines on the same sides.
     let covers = |f: &&oracles::Finding| {
-        oracles::judge::verdict::signature_covers(finding.case_signature(), &f.signature)
+        oracles::judge::signature::covers(finding.case_signature(), &f.signature)
     };
     let now = found.iter().find(covers).or(found.first());
     println!(

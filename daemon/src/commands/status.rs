@@ -258,37 +258,52 @@ fn exercised_and_rules(out: &mut String, snapshot: &Snapshot) -> Result<()> {
     Ok(())
 }
 
-/// Each engine's events, one row per engine.
+/// Each engine's events, one row per engine that ran something: the
+/// swarm's draws are one row (`wasmtime-swarm`), their settings counted
+/// in a table of their own; a tie-breaker only timed under a drawn name
+/// has no row.
 fn engine_table(out: &mut String, snapshot: &Snapshot) -> Result<()> {
-    let engines: Vec<_> = snapshot
+    let rows: Vec<(&String, Vec<u64>)> = snapshot
         .counters
         .iter()
         .filter(|(engine, _)| *engine != ALL_ENGINES)
+        .map(|(engine, row)| (engine, engine_row(row)))
+        .filter(|(_, values)| values.iter().any(|v| *v > 0))
         .collect();
-    if !engines.is_empty() {
-        write!(out, "\n  {:<28}", "engine")?;
-        for column in ENGINE_COLUMNS {
-            write!(out, " {:>10}", short(column))?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let width = rows.iter().map(|(e, _)| e.len()).max().unwrap_or(0).max(28);
+    write!(out, "\n  {:<width$}", "engine")?;
+    for column in ENGINE_COLUMNS {
+        write!(out, " {:>10}", short(column))?;
+    }
+    writeln!(out)?;
+    for (engine, values) in rows {
+        write!(out, "  {engine:<width$}")?;
+        for value in values {
+            write!(out, " {value:>10}")?;
         }
         writeln!(out)?;
-        for (engine, row) in engines {
-            write!(out, "  {engine:<28}")?;
-            for column in ENGINE_COLUMNS {
-                let value: u64 = row
-                    .iter()
-                    .filter(|(name, _)| {
-                        *name == column
-                            || (column == "inconclusive"
-                                && matches!(Counter::parse(name), Counter::Inconclusive(_)))
-                    })
-                    .map(|(_, n)| n)
-                    .sum();
-                write!(out, " {value:>10}")?;
-            }
-            writeln!(out)?;
-        }
     }
     Ok(())
+}
+
+/// One engine's figure in each of [`ENGINE_COLUMNS`].
+fn engine_row(row: &BTreeMap<String, u64>) -> Vec<u64> {
+    ENGINE_COLUMNS
+        .iter()
+        .map(|column| {
+            row.iter()
+                .filter(|(name, _)| {
+                    name == column
+                        || (*column == "inconclusive"
+                            && matches!(Counter::parse(name), Counter::Inconclusive(_)))
+                })
+                .map(|(_, n)| n)
+                .sum()
+        })
+        .collect()
 }
 
 fn findings_by_kind(out: &mut String, snapshot: &Snapshot) -> Result<()> {

@@ -288,7 +288,7 @@ impl Stats {
             }
             Verdict::Mismatch(m) => self
                 .mismatch_classes
-                .entry(m.class_key())
+                .entry(m.signature(oracles::judge::signature::MISMATCH).to_string())
                 .or_default()
                 .add(seed),
             _ => {}

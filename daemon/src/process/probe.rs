@@ -138,7 +138,7 @@ impl<'a> Prober<'a> {
             .or_else(|| {
                 found
                     .iter()
-                    .find(|f| oracles::judge::verdict::signature_covers(wanted, &f.signature))
+                    .find(|f| oracles::judge::signature::covers(wanted, &f.signature))
             })
             .or(found.first())
             .map(|f| f.signature.clone()))
@@ -147,12 +147,12 @@ impl<'a> Prober<'a> {
     /// Whether `wasm` run with the call plan of `seed` still gives the
     /// finding `signature`: the test of every shrinking candidate.
     /// More engines on the same sides count
-    /// (`oracles::judge::verdict::signature_covers`).
+    /// (`oracles::judge::signature::covers`).
     pub fn gives(&mut self, wasm: &[u8], seed: u64, signature: &str) -> Result<bool> {
         let found = self.check(wasm, seed, false)?;
         Ok(found
             .iter()
-            .any(|f| oracles::judge::verdict::signature_covers(signature, &f.signature)))
+            .any(|f| oracles::judge::signature::covers(signature, &f.signature)))
     }
 
     /// The case's finding with the signature `wanted` (else its first), with
@@ -166,7 +166,7 @@ impl<'a> Prober<'a> {
         let mut found = self.check(wasm, seed, true)?;
         let index = found
             .iter()
-            .position(|f| oracles::judge::verdict::signature_covers(wanted, &f.signature))
+            .position(|f| oracles::judge::signature::covers(wanted, &f.signature))
             .unwrap_or(0);
         Ok((!found.is_empty()).then(|| found.swap_remove(index)))
     }

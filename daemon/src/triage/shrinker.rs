@@ -157,7 +157,7 @@ fn flips_of(prober: &mut Prober<'_>, shrunk: &[u8], case: &Case) -> Result<Vec<S
     Ok(
         match prober.probe_with_flips(shrunk, case.seed, case.signature)? {
             Some(report)
-                if oracles::judge::verdict::signature_covers(case.signature, &report.signature) =>
+                if oracles::judge::signature::covers(case.signature, &report.signature) =>
             {
                 report.flips
             }

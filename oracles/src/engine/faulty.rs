@@ -321,12 +321,6 @@ impl FaultyEngine {
         })
     }
 
-    /// `inner` with the fault, named `<inner>+fault-<x>`.
-    pub fn on(fault: Fault, inner: Box<dyn Engine>) -> Self {
-        let name = format!("{}+fault-{}", inner.name(), fault.suffix());
-        FaultyEngine::named(fault, inner, name)
-    }
-
     /// `inner` with the fault, under `name`.
     pub fn named(fault: Fault, inner: Box<dyn Engine>, name: String) -> Self {
         FaultyEngine { fault, name, inner }

@@ -15,6 +15,10 @@ use std::str::FromStr;
 /// The mark of an injected fault in an engine's name.
 const FAULT: &str = "+fault-";
 
+/// The mark of a memory sabotage in an engine's base: a canary test
+/// engine that reaches past its memory (`engine::memory_sabotage`).
+const SABOTAGE: &str = "+sabotage-";
+
 /// The prefix of a fault that fires only in code for a CPU lacking some
 /// feature (`<variant>+fault-cpu-i64-mul`): a lowering used only without
 /// it is wrong, as in Cranelift bugs of the fallback paths. For testing
@@ -132,6 +136,18 @@ impl EngineId {
     pub fn has_setting_tied_fault(&self) -> bool {
         self.fault()
             .is_some_and(|f| f.starts_with(CPU_TIED_FAULT) || f.starts_with(LAYOUT_TIED_FAULT))
+    }
+
+    /// The Wasmtime variant `variant` (by name) sabotaged as `sabotage`
+    /// (a memory sabotage's suffix): `<variant>+sabotage-<sabotage>`.
+    pub fn sabotaged(variant: &str, sabotage: &str) -> EngineId {
+        EngineId::parse(&format!("{variant}{SABOTAGE}{sabotage}"))
+    }
+
+    /// For a sabotaged Wasmtime variant: the variant's name and the
+    /// sabotage's suffix.
+    pub fn sabotage(&self) -> Option<(&str, &str)> {
+        self.base().split_once(SABOTAGE)
     }
 
     /// The Wasmtime variant the base names, if it names one.
@@ -354,6 +370,16 @@ mod tests {
             assert_eq!(EngineId::new(id.base(), id.fault(), id.release()), id);
             let json = serde_json::to_string(&id).unwrap();
             assert_eq!(serde_json::from_str::<EngineId>(&json).unwrap(), id);
+            if let Some((variant, sabotage)) = id.sabotage() {
+                assert_eq!(EngineId::sabotaged(variant, sabotage), id);
+                assert!(id.fault().is_none() && WasmtimeVariant::parse(variant).is_some());
+            }
         }
+        let sabotaged = EngineId::parse("cranelift-tail-explicit+sabotage-write-past");
+        assert_eq!(
+            sabotaged.sabotage(),
+            Some(("cranelift-tail-explicit", "write-past"))
+        );
+        assert_eq!(EngineId::parse("wasmi").sabotage(), None);
     }
 }

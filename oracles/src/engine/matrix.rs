@@ -91,8 +91,9 @@ impl MatrixConfig {
 /// Whether `engine` is a Wasmtime variant (possibly with an injected fault
 /// or sabotage).
 fn is_wasmtime_engine(engine: &EngineId) -> bool {
-    let base = engine.base();
-    let base = base.split("+sabotage-").next().unwrap_or(base);
+    let base = engine
+        .sabotage()
+        .map_or(engine.base(), |(variant, _)| variant);
     crate::engine::WasmtimeVariant::parse(base).is_some()
 }
 

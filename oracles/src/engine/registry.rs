@@ -30,42 +30,36 @@ pub fn known_engine_names() -> Vec<String> {
     // The embedders' configuration, and the fault only it shows.
     names.push(EMBEDDER_DEFAULT.to_string());
     names.push(SWARM.to_string());
+    let faulty = |base: &str, fault: &str| EngineId::new(base, Some(fault), None).to_string();
     // Faults only code for a CPU lacking some feature has, and the swarm
     // whose drawn engines carry one.
-    names.push(format!(
-        "{EMBEDDER_DEFAULT}+x86-64-v1+fault-{CPU_TIED_FAULT}add"
-    ));
-    names.push(format!("{SWARM}+fault-{CPU_TIED_FAULT}add"));
+    let cpu_add = format!("{CPU_TIED_FAULT}add");
+    names.push(faulty(&format!("{EMBEDDER_DEFAULT}+x86-64-v1"), &cpu_add));
+    names.push(faulty(SWARM, &cpu_add));
     // A fault only a memory reservation with memories that may not move
     // shows, and the swarm whose draws carry it.
-    names.push(format!(
-        "{EMBEDDER_DEFAULT}+reserve-1m+fixed-memory+fault-{LAYOUT_TIED_FAULT}add"
-    ));
-    names.push(format!("{SWARM}+fault-{LAYOUT_TIED_FAULT}add"));
-    names.push(format!(
-        "{EMBEDDER_DEFAULT}+fault-{}",
-        Fault::StoreBeforeLoop.suffix()
-    ));
+    let layout_add = format!("{LAYOUT_TIED_FAULT}add");
+    let layout = format!("{EMBEDDER_DEFAULT}+reserve-1m+fixed-memory");
+    names.push(faulty(&layout, &layout_add));
+    names.push(faulty(SWARM, &layout_add));
+    names.push(faulty(EMBEDDER_DEFAULT, Fault::StoreBeforeLoop.suffix()));
     // Faults shared by Cranelift at opt level speed.
     for tail in ["tail", "notail"] {
         for stack in ["signals", "explicit"] {
+            let variant = format!("cranelift-{tail}-{stack}");
             for fault in Fault::ALL {
-                names.push(format!("cranelift-{tail}-{stack}+fault-{}", fault.suffix()));
+                names.push(faulty(&variant, fault.suffix()));
             }
-            names.push(format!(
-                "cranelift-{tail}-{stack}+fault-{STACK_CHECK_FAULT}"
-            ));
-            names.push(format!("cranelift-{tail}-{stack}+fault-{BULK_FUEL_FAULT}"));
+            names.push(faulty(&variant, STACK_CHECK_FAULT));
+            names.push(faulty(&variant, BULK_FUEL_FAULT));
         }
     }
     names.extend(Fault::ALL.iter().map(|f| f.engine_name()));
     names.extend(Sabotage::ALL.iter().map(|s| s.engine_name()));
     for sabotage in MemorySabotage::ALL {
         for tail in ["tail", "notail"] {
-            names.push(format!(
-                "cranelift-{tail}-explicit+sabotage-{}",
-                sabotage.suffix()
-            ));
+            let variant = format!("cranelift-{tail}-explicit");
+            names.push(EngineId::sabotaged(&variant, sabotage.suffix()).to_string());
         }
     }
     names
@@ -119,7 +113,7 @@ fn without_fault(id: &EngineId, limits: &ExecutionConfig) -> Result<Box<dyn Engi
     if let Some(sabotage) = Sabotage::ALL.iter().find(|s| s.engine_name() == name) {
         return Ok(Box::new(SabotagedEngine::new(*sabotage, limits)?));
     }
-    if let Some((base, suffix)) = name.split_once("+sabotage-") {
+    if let Some((base, suffix)) = id.sabotage() {
         let sabotage = MemorySabotage::from_suffix(suffix).with_context(|| {
             format!(
                 "unknown sabotage {suffix:?} in engine {name:?}; memory sabotages: {}",
@@ -129,7 +123,7 @@ fn without_fault(id: &EngineId, limits: &ExecutionConfig) -> Result<Box<dyn Engi
         let variant = WasmtimeVariant::parse(base)
             .with_context(|| format!("engine {name:?}: {base:?} is not a Wasmtime variant"))?;
         return Ok(Box::new(WasmtimeEngine::sabotaged(
-            variant, sabotage, limits,
+            name, variant, sabotage, limits,
         )?));
     }
     if let Some(variant) = id.variant() {
@@ -152,15 +146,16 @@ fn with_fault(id: &EngineId, fault: &str, limits: &ExecutionConfig) -> Result<Bo
     if base.starts_with("wasmi-fault-") {
         let second = Fault::from_suffix(fault)
             .with_context(|| format!("unknown fault {fault:?} in engine {name:?}"))?;
-        return Ok(Box::new(FaultyEngine::on(
+        return Ok(Box::new(FaultyEngine::named(
             second,
             build_engine(base, limits)?,
+            name.to_string(),
         )));
     }
     if fault == STACK_CHECK_FAULT {
         return match id.variant() {
             Some(v) if v.backend == Backend::Cranelift => {
-                Ok(Box::new(WasmtimeEngine::without_stack_check(v, limits)?))
+                Ok(Box::new(WasmtimeEngine::without_stack_check(name, v, limits)?))
             }
             _ => bail!(
                 "engine {name:?}: the stack-check fault acts on a Cranelift variant, not on {base:?}"
@@ -170,7 +165,7 @@ fn with_fault(id: &EngineId, fault: &str, limits: &ExecutionConfig) -> Result<Bo
     if fault == BULK_FUEL_FAULT {
         return match id.variant() {
             Some(v) if v.backend == Backend::Cranelift => {
-                Ok(Box::new(WasmtimeEngine::charging_bulk_twice(v, limits)?))
+                Ok(Box::new(WasmtimeEngine::charging_bulk_twice(name, v, limits)?))
             }
             _ => bail!(
                 "engine {name:?}: the {BULK_FUEL_FAULT} fault acts on a Cranelift variant, not on {base:?}"
@@ -189,10 +184,15 @@ fn with_fault(id: &EngineId, fault: &str, limits: &ExecutionConfig) -> Result<Bo
     match id.variant() {
         Some(v) if v.backend == Backend::Cranelift && !v.opt_none => {
             let inner = WasmtimeEngine::new(v, limits)?;
-            Ok(Box::new(FaultyEngine::on(known, Box::new(inner))))
+            Ok(Box::new(FaultyEngine::named(
+                known,
+                Box::new(inner),
+                name.to_string(),
+            )))
         }
         _ => bail!(
-            "engine {name:?}: faults act on a Cranelift variant at opt level speed (cranelift-tail-signals+fault-{fault}), not on {base:?}"
+            "engine {name:?}: faults act on a Cranelift variant at opt level speed ({}), not on {base:?}",
+            EngineId::new("cranelift-tail-signals", Some(fault), None)
         ),
     }
 }

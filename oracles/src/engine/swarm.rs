@@ -22,6 +22,7 @@
 //! with a budget ended.
 
 use super::faulty::{Fault, FaultyEngine};
+use super::id::EngineId;
 use super::interface::{Engine, ExecutionConfig};
 use super::tuning::{Tuning, CPU_FEATURES, CPU_LEVELS};
 use super::wasmtime::{Backend, Budget, WasmtimeEngine, WasmtimeVariant};
@@ -238,6 +239,14 @@ fn draw_into(u: &mut Unstructured<'_>, v: &mut WasmtimeVariant) -> arbitrary::Re
     Ok(())
 }
 
+/// How a finding names an engine the swarm drew: by the swarm and its
+/// compiler (`wasmtime-swarm[winch]`), so that one bug of a compiler hit
+/// under whatever settings the swarm drew is one finding; triage's flips
+/// name the settings that matter.
+pub fn signed_as(drawn: &EngineId) -> EngineId {
+    EngineId::parse(&format!("{SWARM}[{}]", drawn.family()))
+}
+
 /// What a drawn configuration (by its name) sets, one label per setting,
 /// for counting which settings really ran: its compiler (`cranelift`,
 /// `winch`, `pulley`), `explicit` checks, `opt-none`, `single-pass`, and
@@ -340,13 +349,15 @@ impl SwarmEngine {
                 .filter_map(|tie| fault.strip_prefix(tie))
                 .any(|suffix| Fault::from_suffix(suffix).is_some());
             if !known {
-                bail!("the swarm carries only faults tied to its settings ({SWARM}+fault-{CPU_TIED_FAULT}add, {SWARM}+fault-{LAYOUT_TIED_FAULT}add), not {fault:?}");
+                let tied = |prefix: &str| EngineId::new(SWARM, Some(&format!("{prefix}add")), None);
+                bail!(
+                    "the swarm carries only faults tied to its settings ({}, {}), not {fault:?}",
+                    tied(CPU_TIED_FAULT),
+                    tied(LAYOUT_TIED_FAULT)
+                );
             }
         }
-        let name = match &fault {
-            Some(fault) => format!("{SWARM}+fault-{fault}"),
-            None => SWARM.to_string(),
-        };
+        let name = EngineId::new(SWARM, fault.as_deref(), None).to_string();
         Ok(SwarmEngine {
             name,
             limits: limits.clone(),
@@ -357,7 +368,7 @@ impl SwarmEngine {
     fn build(&self, variant: WasmtimeVariant) -> Result<Box<dyn Engine>, String> {
         let engine: Result<Box<dyn Engine>> = match &self.fault {
             Some(fault) => {
-                let name = format!("{}+fault-{fault}", variant.name());
+                let name = EngineId::new(&variant.name(), Some(fault), None);
                 setting_tied_fault(&name, &variant.name(), fault, &self.limits)
             }
             None => WasmtimeEngine::new(variant, &self.limits).map(|e| Box::new(e) as _),

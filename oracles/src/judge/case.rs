@@ -129,7 +129,7 @@ fn run_engines(
     let mut names: Vec<&str> = (0..count).map(|i| case.engines.at(i).1.name()).collect();
     let mut expected: Vec<bool> = profile::time(Stage::Compare, || {
         (0..count)
-            .map(|i| case.refusal_expected(case.engines.at(i).1))
+            .map(|i| case.refusal_expected(case.engines.at(i).1, &runs[i]))
             .collect()
     });
     let (mut judged, mut comparison) = case.judge_drawn_aside(&names, &runs, &expected);
@@ -140,7 +140,7 @@ fn run_engines(
             let plan = case.plan_for(engine, &names, &runs);
             runs.push(case.run_one(count + offset, (engine.name(), engine), &plan, observe));
             names.push(engine.name());
-            expected.push(case.refusal_expected(engine));
+            expected.push(case.refusal_expected(engine, &runs[runs.len() - 1]));
             judged.push(names.len() - 1);
         }
         let judged_names: Vec<&str> = judged.iter().map(|i| names[*i]).collect();
@@ -280,9 +280,19 @@ impl CaseRun<'_> {
         Cow::Owned(bounded_plan(self.plan, budgeted, self.majority))
     }
 
-    /// Whether `engine`'s refusal of the module is expected.
-    fn refusal_expected(&self, engine: &dyn Engine) -> bool {
-        !validates_with(self.wasm, engine.features()) || !engine.links_imports(&self.plan.imports)
+    /// Whether `engine`'s refusal of the module (in `run`) is expected: a
+    /// feature it lacks, an import it cannot link, or a gap its compiler
+    /// documents.
+    fn refusal_expected(&self, engine: &dyn Engine, run: &EngineRun) -> bool {
+        let documented = match run {
+            EngineRun::Rejected(message) => EngineId::parse(engine.name())
+                .variant()
+                .is_some_and(|v| v.backend.documents_refusal(message)),
+            _ => false,
+        };
+        documented
+            || !validates_with(self.wasm, engine.features())
+            || !engine.links_imports(&self.plan.imports)
     }
 
     /// The comparison of the engines `judged` (indexes into the others).

@@ -3,6 +3,7 @@
 use crate::engine::id::EngineId;
 use crate::engine::outcome::InconclusiveReason;
 use crate::judge::kind::FindingKind;
+use crate::judge::signature::{MismatchSignature, Side, MISMATCH};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -118,98 +119,43 @@ pub struct Mismatch {
 }
 
 impl Mismatch {
-    /// A key naming the kind of divergence independently of values: phase
-    /// kind, who of the matrix sides with whom, the class of each side's
-    /// observation, and whom the families' sides blame. Tie-breakers are
-    /// left out of the sides (which of them could run varies with the
-    /// module) but decide the blame, so two bugs that split the matrix
-    /// alike but are blamed on different code never share a key.
-    pub fn class_key(&self) -> String {
+    /// Its signature under `label` (`mismatch`, or a divergence between
+    /// releases): phase kind, who of the matrix sides with whom, the class
+    /// of each side's observation, and whom the families' sides blame,
+    /// independently of values. Tie-breakers are left out of the sides
+    /// (which of them could run varies with the module) but decide the
+    /// blame, so two bugs that split the matrix alike but are blamed on
+    /// different code never share a signature.
+    pub fn signature(&self, label: &str) -> MismatchSignature {
         let is_tie_breaker = |e: &EngineId| self.tie_breakers.iter().any(|t| t == e);
-        let matrix_sides: Vec<(Vec<&str>, &str)> = self
+        let side = |g: &Group, engines: &mut dyn Iterator<Item = &EngineId>| Side {
+            engines: engines.map(EngineId::to_string).collect(),
+            class: g.class.clone(),
+        };
+        let matrix_sides: Vec<Side> = self
             .groups
             .iter()
-            .map(|g| {
-                let engines = g.engines.iter().filter(|e| !is_tie_breaker(e));
-                (
-                    engines.map(EngineId::as_str).collect::<Vec<_>>(),
-                    g.class.as_str(),
-                )
-            })
-            .filter(|(engines, _)| !engines.is_empty())
+            .map(|g| side(g, &mut g.engines.iter().filter(|e| !is_tie_breaker(e))))
+            .filter(|s| !s.engines.is_empty())
             .collect();
-        let sides: Vec<String> = if matrix_sides.len() >= 2 {
+        let sides = if matrix_sides.len() >= 2 {
             matrix_sides
-                .iter()
-                .map(|(engines, class)| format!("{{{}}}={class}", engines.join(",")))
-                .collect()
         } else {
             self.groups
                 .iter()
-                .map(|g| format!("{{{}}}={}", g.engines.join(","), g.class))
+                .map(|g| side(g, &mut g.engines.iter()))
                 .collect()
         };
-        let blame = if self.blame.is_empty() {
-            "undecided".to_string()
-        } else {
-            self.blame.join(" and ")
-        };
-        format!("{} {} blame {blame}", self.phase.kind(), sides.join(" vs "))
-    }
-}
-
-/// Whether `candidate` is the finding `original` with more witnesses: the
-/// same signature, or a mismatch of the same phase, outcome classes and
-/// blame in which each class holds at least the engines it held. Engines
-/// that refused the original module (a tail call the notail variants
-/// refuse) may run a smaller one and side with the others; requiring the
-/// exact signature would keep whatever made them refuse in every shrunk
-/// module.
-pub fn signature_covers(original: &str, candidate: &str) -> bool {
-    if original == candidate {
-        return true;
-    }
-    let (Some(original), Some(candidate)) = (
-        MismatchSignature::parse(original),
-        MismatchSignature::parse(candidate),
-    ) else {
-        return false;
-    };
-    original.phase == candidate.phase
-        && original.blame == candidate.blame
-        && original.sides.len() == candidate.sides.len()
-        && original.sides.iter().all(|(engines, class)| {
-            candidate.sides.iter().any(|(more, same_class)| {
-                same_class == class && engines.iter().all(|e| more.contains(e))
-            })
-        })
-}
-
-/// A mismatch signature's parts: `mismatch <phase> {a,b}=x vs {c}=y blame p`.
-struct MismatchSignature<'a> {
-    phase: &'a str,
-    sides: Vec<(Vec<&'a str>, &'a str)>,
-    blame: &'a str,
-}
-
-impl<'a> MismatchSignature<'a> {
-    fn parse(signature: &'a str) -> Option<MismatchSignature<'a>> {
-        let rest = signature.strip_prefix("mismatch ")?;
-        let (rest, blame) = rest.rsplit_once(" blame ")?;
-        let (phase, sides) = rest.split_once(' ')?;
-        let sides = sides
-            .split(" vs ")
-            .map(|side| {
-                let (engines, class) = side.split_once("}=")?;
-                let engines = engines.strip_prefix('{')?;
-                Some((engines.split(',').collect(), class))
-            })
-            .collect::<Option<Vec<_>>>()?;
-        Some(MismatchSignature {
-            phase,
+        MismatchSignature {
+            label: label.to_string(),
+            phase: self.phase.kind().to_string(),
             sides,
-            blame,
-        })
+            blame: if self.blame.is_empty() {
+                "undecided".to_string()
+            } else {
+                self.blame.join(" and ")
+            },
+        }
     }
 }
 
@@ -260,6 +206,24 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict with every engine of a crash or an unexpected refusal
+    /// that `rename` maps named anew (the swarm's draws by their compiler,
+    /// `engine::swarm::signed_as`), for its signature.
+    pub fn renamed(&self, rename: impl Fn(&EngineId) -> Option<EngineId>) -> Verdict {
+        let named = |e: &EngineId| rename(e).unwrap_or_else(|| e.clone());
+        match self {
+            Verdict::Crash { engines } => Verdict::Crash {
+                engines: engines.iter().map(|(e, m)| (named(e), m.clone())).collect(),
+            },
+            Verdict::UnexpectedRejection { engines } => {
+                let mut engines: Vec<EngineId> = engines.iter().map(named).collect();
+                engines.dedup();
+                Verdict::UnexpectedRejection { engines }
+            }
+            other => other.clone(),
+        }
+    }
+
     /// The counting label: `crash`, `agree`, `mismatch`, `inconclusive:<reason>`,
     /// `rejected:expected`, `rejected:unexpected`.
     pub fn label(&self) -> String {
@@ -289,7 +253,7 @@ impl Verdict {
                     .collect();
                 Some(format!("crash {}", sides.join("; ")))
             }
-            Verdict::Mismatch(m) => Some(format!("mismatch {}", m.class_key())),
+            Verdict::Mismatch(m) => Some(m.signature(MISMATCH).to_string()),
             Verdict::UnexpectedRejection { engines } => {
                 Some(format!("rejected-unexpected {{{}}}", engines.join(",")))
             }
@@ -372,36 +336,5 @@ impl fmt::Display for Verdict {
                 )
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::signature_covers;
-
-    const ORIGINAL: &str = "mismatch call {wasmi}=trap:integer-division-by-zero vs {wasmtime-default,cranelift-tail-explicit}=value blame wasmi";
-
-    #[test]
-    fn more_engines_on_the_same_sides_cover_a_signature_and_nothing_else_does() {
-        assert!(signature_covers(ORIGINAL, ORIGINAL));
-        // The notail variants run the smaller module and side with Wasmtime.
-        assert!(signature_covers(
-            ORIGINAL,
-            "mismatch call {wasmi}=trap:integer-division-by-zero vs {wasmtime-default,cranelift-tail-explicit,cranelift-notail-signals}=value blame wasmi"
-        ));
-        for other in [
-            // An engine gone from a side: less evidence.
-            "mismatch call {wasmi}=trap:integer-division-by-zero vs {wasmtime-default}=value blame wasmi",
-            // Another class, phase or blame: another finding.
-            "mismatch call {wasmi}=trap:unreachable vs {wasmtime-default,cranelift-tail-explicit}=value blame wasmi",
-            "mismatch instantiate {wasmi}=trap:integer-division-by-zero vs {wasmtime-default,cranelift-tail-explicit}=value blame wasmi",
-            "mismatch call {wasmi}=trap:integer-division-by-zero vs {wasmtime-default,cranelift-tail-explicit}=value blame undecided",
-            // A third side.
-            "mismatch call {wasmi}=trap:integer-division-by-zero vs {wasmtime-default,cranelift-tail-explicit}=value vs {winch-notail-signals}=trap:unreachable blame wasmi",
-            "crash wasmi: boom",
-        ] {
-            assert!(!signature_covers(ORIGINAL, other), "{other}");
-        }
-        assert!(!signature_covers("crash wasmi: boom", "crash wasmi: bang"));
     }
 }

@@ -22,9 +22,10 @@ use crate::engine::death::{Death, DeathKind};
 use crate::engine::id::EngineId;
 use crate::engine::matrix::Matrix;
 use crate::engine::outcome::{EngineRun, Outcome, TrapKind};
-use crate::engine::runs_unbudgeted;
+use crate::engine::{runs_unbudgeted, swarm};
 use crate::judge::attribution::{blame, suspect};
 use crate::judge::kind::FindingKind;
+use crate::judge::signature::{MismatchSignature, Side, MISMATCH};
 use crate::judge::verdict::{Group, Verdict};
 use crate::judge::versions::divergence;
 use crate::triage::flip::{flips, smallest_vanishing, Flip};
@@ -53,16 +54,16 @@ impl Finding {
     pub fn of_verdict(verdict: &Verdict) -> Option<Finding> {
         // A divergence between two Wasmtime releases is labelled as one.
         let versions = match verdict {
-            Verdict::Mismatch(m) => divergence(m).map(|v| (v, m.class_key())),
+            Verdict::Mismatch(m) => divergence(m).map(|v| (v.kind, m.signature(&v.label()))),
             _ => None,
         };
         Some(Finding {
             signature: match &versions {
-                Some((v, key)) => format!("{} {key}", v.label()),
+                Some((_, signature)) => signature.to_string(),
                 None => verdict.signature()?,
             },
             kind: match versions {
-                Some((v, _)) => v.kind,
+                Some((kind, _)) => kind,
                 None => verdict.finding_kind()?,
             },
             summary: verdict.to_string(),
@@ -198,12 +199,16 @@ pub fn of_deaths(runs: &[(EngineId, EngineRun)], drawn: &[EngineId]) -> Vec<Find
                 _ => survivors.clone(),
             };
             let not_drawn: Vec<&EngineId> = engines.iter().copied().filter(|e| fixed(e)).collect();
-            let engines = if not_drawn.is_empty() {
-                engines
+            let (engines, signed) = if not_drawn.is_empty() {
+                let mut signed: Vec<EngineId> =
+                    engines.iter().map(|e| swarm::signed_as(e)).collect();
+                signed.dedup();
+                (engines, signed)
             } else {
-                not_drawn
+                let signed = not_drawn.iter().map(|e| (*e).clone()).collect();
+                (not_drawn, signed)
             };
-            death_finding(death, kind, &engines, &witnesses)
+            death_finding(death, kind, &engines, &signed, &witnesses)
         })
         .collect()
 }
@@ -261,11 +266,13 @@ fn death_attribution(kind: FindingKind, listed: &str, party: &str) -> String {
 }
 
 /// The finding of `engines` dying as `death`, a finding of `kind`
-/// ([`finding_kind_in`]), while `survivors` ran the case.
+/// ([`finding_kind_in`]), while `survivors` ran the case; its signature
+/// names them as `signed` (the swarm's draws by their compiler).
 fn death_finding(
     death: &Death,
     kind: FindingKind,
     engines: &[&EngineId],
+    signed: &[EngineId],
     survivors: &[EngineId],
 ) -> Finding {
     let ran_on = matches!(
@@ -279,14 +286,12 @@ fn death_finding(
         let mut families: Vec<String> = engines.iter().map(|e| e.family()).collect();
         families.sort();
         families.dedup();
-        families.join(",")
+        families
     } else {
-        engines
-            .iter()
-            .map(|e| e.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
+        signed.iter().map(EngineId::to_string).collect()
     };
+    let sides = names.clone();
+    let names = names.join(",");
     let died: Vec<EngineId> = engines.iter().map(|e| (*e).clone()).collect();
     let listed = died.join(", ");
     let party = death_suspect(&died, survivors);
@@ -296,7 +301,16 @@ fn death_finding(
     } else if kind == FindingKind::Mismatch {
         // Signed like the mismatches of the comparison: what ran on, and
         // who is blamed for it.
-        format!("mismatch run {{{names}}}=hang blame {party}")
+        MismatchSignature {
+            label: MISMATCH.into(),
+            phase: "run".into(),
+            sides: vec![Side {
+                engines: sides,
+                class: "hang".into(),
+            }],
+            blame: party.to_string(),
+        }
+        .to_string()
     } else if kind == FindingKind::LimitEscape {
         format!("{kind} {names} ran on past its fuel or epoch deadline")
     } else if kind == FindingKind::from(death.kind) {
@@ -397,7 +411,9 @@ pub fn of_case_rerunning_suspects(
     let died = !deaths.is_empty();
     let flips_with = flips_with.filter(|_| !died);
     let mut found: Vec<Finding> = deaths;
-    found.extend(Finding::of_verdict(verdict).map(|mut finding| {
+    let drawn = &case.report.drawn;
+    let signed = verdict.renamed(|e| drawn.contains(e).then(|| swarm::signed_as(e)));
+    found.extend(Finding::of_verdict(&signed).map(|mut finding| {
         if let Some(settings) = flips_with {
             let flipped = flips(
                 &case.module.wasm,
@@ -660,6 +676,65 @@ mod tests {
         ] {
             assert_eq!(signature(Some((drawn, run))), alone, "{drawn}");
         }
+    }
+
+    /// Winch crashing or refusing under whatever settings the swarm drew
+    /// is one finding of Winch, not one per setting; a fixed engine keeps
+    /// its own name.
+    #[test]
+    fn a_drawn_engine_is_signed_by_its_compiler_whatever_the_settings() {
+        let crash = EngineRun::Died(Death {
+            kind: DeathKind::Crash,
+            how: "killed by SIGSEGV".into(),
+            detail: String::new(),
+            compiling: false,
+            call: None,
+        });
+        let drawn_settings = [
+            "winch-notail-signals+nobudget",
+            "winch-notail-signals+reserve-64k",
+            "winch-notail-signals+no-cow+guard-0",
+        ];
+        let death_signatures: std::collections::BTreeSet<String> = drawn_settings
+            .iter()
+            .map(|drawn| {
+                let runs = vec![
+                    (EngineId::parse("wasmi"), ran_ok()),
+                    (EngineId::parse("wasmtime-default"), ran_ok()),
+                    (EngineId::parse(drawn), crash.clone()),
+                ];
+                of_deaths(&runs, &[EngineId::parse(drawn)])[0]
+                    .signature
+                    .clone()
+            })
+            .collect();
+        assert_eq!(death_signatures.len(), 1, "{death_signatures:?}");
+        let only = death_signatures.first().unwrap();
+        assert!(only.contains("in wasmtime-swarm[winch]"), "{only}");
+
+        let refusal_signatures: std::collections::BTreeSet<String> = drawn_settings
+            .iter()
+            .map(|drawn| {
+                let verdict = Verdict::UnexpectedRejection {
+                    engines: vec![EngineId::parse(drawn)],
+                };
+                let drawn = [EngineId::parse(drawn)];
+                let signed = verdict.renamed(|e| drawn.contains(e).then(|| swarm::signed_as(e)));
+                Finding::of_verdict(&signed).unwrap().signature
+            })
+            .collect();
+        assert_eq!(
+            refusal_signatures.into_iter().collect::<Vec<_>>(),
+            ["rejected-unexpected {wasmtime-swarm[winch]}"]
+        );
+        let fixed = Verdict::UnexpectedRejection {
+            engines: vec![EngineId::parse("winch-notail-signals")],
+        };
+        let signed = fixed.renamed(|_| None);
+        assert_eq!(
+            Finding::of_verdict(&signed).unwrap().signature,
+            "rejected-unexpected {winch-notail-signals}"
+        );
     }
 
     fn ran_ok() -> EngineRun {
