@@ -5,8 +5,8 @@
 
 use crate::health::policy::GatePolicy;
 use anyhow::{bail, Context, Result};
-use oracles::bounds::within;
 use oracles::config::{Settings, DEFAULT_CONFIG, DEFAULT_ORIGIN};
+use oracles::config_ranges::within;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

@@ -5,8 +5,8 @@
 //! `[store]`, `[daemon]`, `[log]`, `[gate]`, `[dashboard]`) are kept as
 //! tables for it to type; the fuzz targets ignore them.
 
-use crate::bounds::{share, within};
 use crate::case::generate::GeneratorConfig;
+use crate::config_ranges::{share, within};
 use crate::cost::limits::{refuse_moved_keys, CostLimits};
 use crate::engine::id::EngineId;
 use crate::engine::matrix::{Matrix, MatrixConfig};

@@ -13,10 +13,10 @@
 
 #![warn(missing_docs)]
 
-pub mod bounds;
 pub mod case;
 pub mod clif;
 pub mod config;
+pub mod config_ranges;
 pub mod cost;
 pub mod engine;
 pub mod judge;

@@ -6,7 +6,7 @@
 
 use crate::config::Config;
 use crate::process::supervisor::{self, RunLimits};
-use crate::process::worker;
+use crate::process::worker_loop;
 use anyhow::Result;
 use oracles::case::generate::Mode;
 use oracles::profile::{self, Profile, Spent, Stage};
@@ -59,7 +59,7 @@ pub fn profile(config: &Config, seeds: Range<u64>) -> Result<()> {
         let mode = oracles::generate(seed, &config.settings.generator)?.mode();
         profile::take();
         let start = Instant::now();
-        worker::run_seed(config, &matrix, seed, None, &mut sink)?;
+        worker_loop::run_seed(config, &matrix, seed, None, &mut sink)?;
         let wall = start.elapsed();
         let stages = profile::take();
         by_mode.entry(mode).or_default().add(wall, stages.clone());

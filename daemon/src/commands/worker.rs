@@ -1,5 +1,5 @@
 //! `crosscheck worker` (hidden): the process the daemon's supervisor and the
-//! prober start; its loop is `process::worker`.
+//! prober start; its loop is `process::worker_loop`.
 
 use crate::config::Config;
 use anyhow::Result;
@@ -7,5 +7,5 @@ use std::process::ExitCode;
 
 /// Runs orders from stdin until stdin closes.
 pub fn run(config: &Config) -> Result<ExitCode> {
-    crate::process::worker::run(config)
+    crate::process::worker_loop::run(config)
 }

@@ -5,7 +5,7 @@
 //! supervisor and the prober both follow a case this way.
 
 use super::protocol::Order;
-use super::worker_process::{death_finding, Death};
+use super::worker_handle::{death_finding, Death};
 use oracles::cost::baseline::Baseline;
 use oracles::engine::has_explicit_checks;
 use oracles::engine::id::EngineId;
@@ -79,7 +79,7 @@ pub fn findings_of_stuck(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::process::worker_process::classify;
+    use crate::process::worker_handle::classify;
     use std::os::unix::process::ExitStatusExt;
     use std::process::ExitStatus;
 

@@ -15,6 +15,6 @@ pub mod protocol;
 pub mod stop_signals;
 pub mod supervisor;
 pub mod time_limits;
-pub mod worker;
-pub mod worker_process;
+pub mod worker_handle;
+pub mod worker_loop;
 pub mod write_behind;

@@ -5,7 +5,7 @@
 
 use super::continuation;
 use super::protocol::{CaseResult, Order, Reply, ScaleOrder, ScaleResult, Shown, SingleCall};
-use super::worker_process::{Death, Event, WorkerProcess};
+use super::worker_handle::{Death, Event, WorkerProcess};
 use crate::config::Config;
 use crate::process::time_limits::{CaseClock, TimeLimits};
 use anyhow::{bail, Context, Result};

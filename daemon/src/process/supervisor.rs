@@ -10,7 +10,7 @@ use crate::process::continuation;
 use crate::process::protocol::{CaseResult, Order, Reply};
 use crate::process::stop_signals::StopSignals;
 use crate::process::time_limits::{CaseClock, TimeLimits};
-use crate::process::worker_process::{Event, WorkerProcess};
+use crate::process::worker_handle::{Event, WorkerProcess};
 use crate::process::write_behind::{Write, WriteBehind, Written};
 use crate::store::{is_suppressed, unix_now, Counters, SeedRange, Store};
 use anyhow::{bail, Context, Result};

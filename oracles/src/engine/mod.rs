@@ -8,7 +8,6 @@
 //! when it took its process down, times on [`clock`]), and through the
 //! [`matrix`] every engine's run of a case, handed to `judge`.
 
-mod body_rewrite;
 pub mod c_api;
 pub mod canary;
 pub mod clock;
@@ -16,19 +15,15 @@ pub mod code_identity;
 pub mod death;
 mod drive;
 pub mod family;
-mod faulty;
+pub mod faults;
 pub mod id;
 mod interface;
 pub mod matrix;
-pub mod memory_sabotage;
 pub mod other_version;
 pub mod outcome;
 pub mod panics;
-mod pass_faults;
 mod registry;
-mod rule_faults;
 pub mod run_steps;
-mod sabotage;
 pub mod swarm;
 pub mod tuning;
 mod wasmi;
@@ -36,13 +31,13 @@ mod wasmi_imports;
 mod wasmtime;
 mod wasmtime_imports;
 
-pub use self::faulty::{Fault, FaultyEngine, RuleFault};
+pub use self::faults::faulty::{Fault, FaultyEngine, RuleFault};
+pub use self::faults::sabotage::{Sabotage, SabotagedEngine};
 pub use self::id::{has_explicit_checks, runs_unbudgeted};
 pub use self::interface::{
     comparable_features, proposal_features, Engine, ExecutionConfig, EPOCH_DEADLINE,
 };
 pub use self::registry::{build_engine, known_engine_names};
-pub use self::sabotage::{Sabotage, SabotagedEngine};
 pub use self::wasmi::{WasmiEngine, WASMI_LAZY};
 pub use self::wasmtime::{
     clif_of_variant, Backend, Budget, WasmtimeEngine, WasmtimeVariant, EMBEDDER_DEFAULT, EPOCH_TICK,

@@ -2,12 +2,12 @@
 //! building the engine each one stands for.
 
 use super::c_api::CApiEngine;
-use super::faulty::{Fault, FaultyEngine};
+use super::faults::faulty::{Fault, FaultyEngine};
+use super::faults::memory_sabotage::MemorySabotage;
+use super::faults::sabotage::{Sabotage, SabotagedEngine};
 use super::id::EngineId;
 use super::interface::{Engine, ExecutionConfig};
-use super::memory_sabotage::MemorySabotage;
 use super::other_version::{build_of, c_api_library_of, OtherVersionEngine};
-use super::sabotage::{Sabotage, SabotagedEngine};
 use super::swarm::{setting_tied_fault, SwarmEngine, CPU_TIED_FAULT, LAYOUT_TIED_FAULT, SWARM};
 use super::wasmi::{WasmiEngine, WASMI_LAZY};
 use super::wasmtime::{

@@ -21,7 +21,7 @@
 //! embedders run Wasmtime: the matrix runs it only on the steps an engine
 //! with a budget ended.
 
-use super::faulty::{Fault, FaultyEngine};
+use super::faults::faulty::{Fault, FaultyEngine};
 use super::id::EngineId;
 use super::interface::{Engine, ExecutionConfig};
 use super::tuning::{Tuning, CPU_FEATURES, CPU_LEVELS};

@@ -3,8 +3,8 @@
 
 use super::canary;
 use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
+use super::faults::memory_sabotage::MemorySabotage;
 use super::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
-use super::memory_sabotage::MemorySabotage;
 use super::tuning::Tuning;
 use super::wasmtime_imports::to_val;
 use crate::case::module_info::{Signature, ValueType};

@@ -5,10 +5,10 @@
 //! finding and keeps fuzzing. Run them only under `crosscheck run`: in-process
 //! commands (`sweep`, `case`) die or hang with them, which is the point.
 
-use super::interface::{Engine, ExecutionConfig};
-use super::wasmi::WasmiEngine;
 use crate::case::plan::Plan;
+use crate::engine::interface::{Engine, ExecutionConfig};
 use crate::engine::outcome::EngineRun;
+use crate::engine::wasmi::WasmiEngine;
 use anyhow::Result;
 use std::time::{Duration, Instant};
 use wasmparser::{Operator, Parser, Payload, WasmFeatures};

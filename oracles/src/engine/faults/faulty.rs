@@ -7,11 +7,11 @@
 //! to prove that detection, attribution, deduplication and shrinking work,
 //! and are never part of the default matrix.
 
-use super::interface::{Engine, ExecutionConfig};
 pub use super::rule_faults::RuleFault;
-use super::wasmi::WasmiEngine;
 use crate::case::plan::Plan;
+use crate::engine::interface::{Engine, ExecutionConfig};
 use crate::engine::outcome::EngineRun;
+use crate::engine::wasmi::WasmiEngine;
 use anyhow::Result;
 use wasmparser::{Operator, Parser, Payload, WasmFeatures};
 
