@@ -67,6 +67,9 @@ enum Command {
     /// Build crosscheck against a published Wasmtime release (cached, as
     /// `bisect` does) and print the binary's path.
     BuildRelease(commands::build_release::BuildReleaseArgs),
+    /// What changed in the compiler between two Wasmtime releases: Cranelift
+    /// rules new, changed, renamed and removed; each pass's source changes.
+    DiffRelease(commands::diff_release::DiffReleaseArgs),
     /// Print the SHA-256s that pin a Wasmtime release's C API library
     /// (its wheel's and the library's), and the source entry to add.
     CApiPin(commands::c_api_pin::CApiPinArgs),
@@ -182,6 +185,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bisect(args) => commands::bisect::run(&config, args),
         Command::BuildRelease(args) => commands::build_release::run(&config, args),
         Command::CApiPin(args) => commands::c_api_pin::run(args),
+        Command::DiffRelease(args) => commands::diff_release::run(&config, args),
         Command::Config(args) => commands::config::run(&config, cli.config.as_deref(), args),
         Command::Replay(args) => commands::replay::run(&config, args),
         Command::Report(args) => commands::report::run(&config, args),

@@ -344,11 +344,11 @@ fn the_dashboard_serves_pages_and_a_json_api_of_the_store() {
         jit["code_bytes_p50"].as_u64().unwrap() <= jit["code_bytes_p99"].as_u64().unwrap(),
         "{jit}"
     );
-    // What really ran: the five totals, and cases per feature.
+    // What really ran: the six totals, and cases per feature.
     let exercised = &api["health"]["exercised"];
     assert_eq!(
         exercised["totals"].as_array().unwrap().len(),
-        5,
+        6,
         "{exercised}"
     );
     assert!(

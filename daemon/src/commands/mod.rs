@@ -14,6 +14,7 @@ pub mod c_api_pin;
 pub mod case;
 pub mod check;
 pub mod config;
+pub mod diff_release;
 pub mod findings;
 pub mod gate;
 pub mod group;

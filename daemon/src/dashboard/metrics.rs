@@ -128,7 +128,7 @@ fn register_case_counters(registry: &mut Registry, counters: &crate::store::Coun
     );
     registry.register(
         "exercised",
-        "What the cases really ran: tail-loop-completed, stack-args-called, all-overflowed, stack-rerun, feature:<name> (per engine: engine_events exercised:stack-overflow)",
+        "What the cases really ran: tail-loop-completed, stack-args-called, all-overflowed, stack-rerun, two-instances-called, feature:<name> (per engine: engine_events exercised:stack-overflow)",
         exercised,
     );
     registry.register(

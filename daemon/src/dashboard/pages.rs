@@ -226,7 +226,7 @@ fn variants(h: &Health) -> Markup {
 fn exercised(h: &Health) -> Markup {
     html! {
     h2 { "Exercised" }
-    p.muted { "What really ran, not what was generated: stack programs' deep tail-call loops completed on every engine, calls passing arguments on the stack that returned, calls every engine overflowed on, cases re-run with larger stacks after a partial overflow, and the cases that reached each engine's stack check." }
+    p.muted { "What really ran, not what was generated: stack programs' deep tail-call loops completed on every engine, calls passing arguments on the stack that returned, calls every engine overflowed on, cases re-run with larger stacks after a partial overflow, cases that called both of two instances sharing an imported memory, and the cases that reached each engine's stack check." }
     table #exercised {
         tr { th { "what" } th.n { "count" } }
         @for (_, label, n) in &h.exercised.totals {

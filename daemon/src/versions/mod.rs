@@ -11,4 +11,5 @@ pub mod bisect;
 pub mod builds;
 pub mod c_api_release;
 pub mod progress;
+pub mod release_sources;
 pub mod toolchain;

@@ -17,6 +17,8 @@ pub mod module_file;
 pub mod module_info;
 pub mod passes;
 pub mod plan;
+pub mod release_diff;
+pub mod release_sources;
 pub mod rules;
 pub mod stack_program;
 pub mod termination;

@@ -98,6 +98,19 @@ pub fn add_reference_sources(major: u64, sources: Vec<(String, String)>) {
     });
 }
 
+/// The rules in scope of ISLE `sources` (`(path under cranelift-codegen's
+/// src/, text)`), another release's as the catalog reads the linked one's;
+/// `Err` names a file this cranelift-isle cannot parse. The texts are kept
+/// for the process's life, like the catalog's.
+pub fn rules_in(sources: &[(String, String)]) -> Result<Vec<Rule>, String> {
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    let mut rules = Vec::new();
+    for (index, (file, text)) in sources.iter().enumerate() {
+        rules.extend(parse_file(index, leak(file), leak(text))?);
+    }
+    Ok(rules)
+}
+
 /// Whether the rules of Wasmtime `major` were added.
 pub fn has_reference_sources(major: u64) -> bool {
     let references = REFERENCES.lock().unwrap_or_else(|e| e.into_inner());
