@@ -369,12 +369,22 @@ impl Config {
             .filter(|&major| major > linked_major())
             .collect();
         for major in newer {
-            if build_of(major).is_ok() || c_api_library_of(major).is_some() {
+            if build_of(major).is_ok() {
                 continue;
             }
-            tracing::info!("fetching Wasmtime {major}'s C API library (once per user)");
-            if let Err(e) = crate::versions::c_api_release::fetch(major, false) {
-                tracing::warn!("Wasmtime {major}'s C API library could not be fetched: {e:#}");
+            if c_api_library_of(major).is_none() {
+                tracing::info!("fetching Wasmtime {major}'s C API library (once per user)");
+                if let Err(e) = crate::versions::c_api_release::fetch(major, false) {
+                    tracing::warn!("Wasmtime {major}'s C API library could not be fetched: {e:#}");
+                }
+            }
+            // Its Cranelift's rules, for generation aimed at what changed.
+            if let Some((_, version)) = c_api_library_of(major) {
+                if let Err(e) = crate::versions::release_sources::ensure_cranelift(&version) {
+                    tracing::warn!(
+                        "the Cranelift rules of Wasmtime {version} are not aimed at: {e:#}"
+                    );
+                }
             }
         }
         self.settings.add_rules_of_other_releases();

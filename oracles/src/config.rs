@@ -311,6 +311,7 @@ fn check_rule_bounds(g: &GeneratorConfig) -> Result<()> {
             );
         }
     }
+    share("generator.rules.changed_share", g.rules.changed_share)?;
     within("generator.rules.instances", g.rules.instances, 1..=100)?;
     within("generator.rules.tuples", g.rules.tuples, 1..=100)?;
     within(

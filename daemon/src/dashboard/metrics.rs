@@ -158,6 +158,26 @@ fn register_rule_coverage(registry: &mut Registry, counters: &crate::store::Coun
         "Cranelift rules of rule-guided generation: in_scope, expressible (in Wasm), aimable, targeted (by a case that ran), never_reached, code_changed (mid-end rules whose root instruction the optimizer rewrote)",
         rules,
     );
+    if let Some(change) = &coverage.change {
+        let changed = Family::<Labels, Gauge>::default();
+        let ran = change.candidate_runs.values().filter(|n| **n > 0).count();
+        for (state, n) in [
+            ("in_scope", change.changed),
+            ("aimable", change.aimable),
+            ("aimed", change.aimed),
+            ("run_on_candidate", ran),
+            ("disagreeing", change.disagreeing.len()),
+        ] {
+            changed
+                .get_or_create(&vec![("state".into(), state.into())])
+                .set(n as i64);
+        }
+        registry.register(
+            "changed_rules",
+            "Cranelift rules that changed between the reference and the candidate release: in_scope, aimable, aimed (by a case that ran), run_on_candidate, disagreeing",
+            changed,
+        );
+    }
     let rule_cases = Counter::<u64>::default();
     rule_cases.inc_by(coverage.cases);
     registry.register(

@@ -294,6 +294,19 @@ fn rule_coverage(h: &Health) -> Markup {
             tr { td { (file) } td.n { (in_scope) } td.n { (aimable) } td.n { (targeted) } td.n { (changed) } }
         }
     }
+    @if let Some(change) = &h.rules.change {
+        h3 { "The change between the releases" }
+        p.muted { "Rules in scope that one release in the matrix has and the other lacks (new, changed or removed: crosscheck diff-release), and how far the cases reached them: aimed at, run on the candidate (the newer release), and disagreeing between the releases." }
+        table #change-coverage {
+            tr { th { "what" } th.n { "rules" } }
+            tr { td { "new, changed or removed, in scope" } td.n { (change.changed) } }
+            tr { td { "of which generation can aim at" } td.n { (change.aimable) } }
+            tr { td { "aimed at by a case that ran" } td.n { (change.aimed) } }
+            tr { td { "run on the candidate" } td.n { (change.candidate_runs.values().filter(|n| **n > 0).count()) } }
+            tr { td { "disagreeing between the releases" } td.n { (change.disagreeing.len()) } }
+            tr { td { "cases aimed at them" } td.n { (change.cases) } }
+        }
+    }
     }
 }
 

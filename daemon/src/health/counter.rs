@@ -43,6 +43,11 @@ pub enum Counter {
     Rule(String),
     /// Of those, the cases in which the optimizer rewrote the aimed rule.
     RuleChanged(String),
+    /// Of those, with two releases in the matrix: the cases the candidate
+    /// (the newer release) ran.
+    RuleCandidate(String),
+    /// Of those, the cases in which the two releases disagreed.
+    RuleDiverged(String),
     /// What the cases really exercised (`health::exercised`).
     Exercised(Exercise),
     /// Samples of a distribution of at most 2^k (`health::distribution`).
@@ -135,6 +140,8 @@ const BLOWUP: &str = "blowup:";
 const OP: &str = "op:";
 const RULE: &str = "rule:";
 const RULE_CHANGED: &str = "rule-changed:";
+const RULE_CANDIDATE: &str = "rule-candidate:";
+const RULE_DIVERGED: &str = "rule-diverged:";
 const EXERCISED: &str = "exercised:";
 const FEATURE: &str = "feature:";
 const SWARM_SETTING: &str = "swarm:";
@@ -200,7 +207,7 @@ impl Counter {
         if let Some(counter) = plain {
             return counter;
         }
-        let prefixed: [(&str, MakeCounter); 8] = [
+        let prefixed: [(&str, MakeCounter); 10] = [
             (INCONCLUSIVE, Counter::Inconclusive),
             (VERDICT, Counter::Verdict),
             (BLAME, Counter::Blame),
@@ -209,6 +216,8 @@ impl Counter {
             (OP, Counter::Op),
             (RULE, Counter::Rule),
             (RULE_CHANGED, Counter::RuleChanged),
+            (RULE_CANDIDATE, Counter::RuleCandidate),
+            (RULE_DIVERGED, Counter::RuleDiverged),
         ];
         for (prefix, make) in prefixed {
             if let Some(rest) = name.strip_prefix(prefix) {
@@ -272,6 +281,8 @@ impl fmt::Display for Counter {
             Counter::Op(x) => write!(f, "{OP}{x}"),
             Counter::Rule(x) => write!(f, "{RULE}{x}"),
             Counter::RuleChanged(x) => write!(f, "{RULE_CHANGED}{x}"),
+            Counter::RuleCandidate(x) => write!(f, "{RULE_CANDIDATE}{x}"),
+            Counter::RuleDiverged(x) => write!(f, "{RULE_DIVERGED}{x}"),
             Counter::Exercised(what) => write!(f, "{EXERCISED}{what}"),
             Counter::Bucket(d, k) => write!(f, "{}{BUCKET_MARK}{k}", d.name()),
             Counter::Other(x) => f.write_str(x),
@@ -308,6 +319,11 @@ mod tests {
             (Counter::Op(text("i32.add")), "op:i32.add"),
             (Counter::Rule(text("12")), "rule:12"),
             (Counter::RuleChanged(text("12")), "rule-changed:12"),
+            (
+                Counter::RuleCandidate(text("opts/icmp.isle:5@51")),
+                "rule-candidate:opts/icmp.isle:5@51",
+            ),
+            (Counter::RuleDiverged(text("12")), "rule-diverged:12"),
             (
                 Counter::Exercised(Exercise::Feature(text("stack:tail-loop"))),
                 "exercised:feature:stack:tail-loop",

@@ -46,6 +46,7 @@ pub fn evaluate(
     rules.push(flaky_share(policy, health));
     rules.extend(instruction_coverage(policy, health));
     rules.extend(exercised(policy, health, engines));
+    rules.extend(change_coverage(policy, health));
     if let Some(known) = baseline {
         rules.push(new_vs_baseline(policy, health, known));
     }
@@ -274,6 +275,36 @@ fn new_vs_baseline(policy: &GatePolicy, health: &Health, known: &BTreeSet<String
     rule
 }
 
+/// With two releases in the matrix: how many of the rules that changed
+/// between them the candidate ran cases aimed at; a failure names the
+/// rules not covered.
+fn change_coverage(policy: &GatePolicy, health: &Health) -> Option<RuleResult> {
+    let change = health.rules.change.as_ref()?;
+    if policy.min_changed_rules_share <= 0.0 || change.aimable == 0 {
+        return None;
+    }
+    let runs = policy.min_candidate_runs_per_changed_rule;
+    let short = change.short_of(runs);
+    let covered = change.aimable - short.len();
+    let share = covered as f64 / change.aimable as f64;
+    let pass = share >= policy.min_changed_rules_share;
+    const SHOWN: usize = 12;
+    let detail = (!pass).then(|| {
+        let mut names = short[..short.len().min(SHOWN)].join(" ");
+        if short.len() > SHOWN {
+            names += &format!(" ... and {} more", short.len() - SHOWN);
+        }
+        format!("changed rules the candidate ran fewer than {runs} case(s) aimed at: {names}")
+    });
+    Some(RuleResult {
+        rule: format!("changed rules the candidate ran {runs}+ aimed cases of"),
+        figure: format!("{covered} of {} ({:.1}%)", change.aimable, share * 100.0),
+        limit: format!(">= {:.1}%", policy.min_changed_rules_share * 100.0),
+        pass,
+        detail,
+    })
+}
+
 fn lines(items: impl Iterator<Item = String>) -> String {
     items.collect::<Vec<_>>().join("\n")
 }
@@ -452,6 +483,54 @@ mod tests {
             .filter(|r| !r.pass)
             .map(|r| r.rule)
             .collect()
+    }
+
+    /// The change between two releases: four aimable changed rules, the
+    /// candidate having run cases aimed at `ran` of them.
+    fn with_change(ran: usize) -> Health {
+        let ids = [
+            "opts/a.isle:1",
+            "opts/a.isle:9@51",
+            "isa/x64/lower.isle:7",
+            "opts/b.isle:3@51",
+        ];
+        let mut health = healthy();
+        health.rules.change = Some(crate::health::rule_coverage::ChangeCoverage {
+            changed: 5,
+            aimable: ids.len(),
+            aimed: ran,
+            cases: ran as u64,
+            candidate_runs: ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.to_string(), u64::from(i < ran)))
+                .collect(),
+            disagreeing: Vec::new(),
+        });
+        health
+    }
+
+    #[test]
+    fn the_gate_fails_naming_the_changed_rules_the_candidate_did_not_run() {
+        let policy = policy();
+        let rule = |health: &Health| {
+            evaluate(&policy, health, &engines(), None)
+                .into_iter()
+                .find(|r| r.rule.starts_with("changed rules"))
+        };
+        let short = rule(&with_change(1)).expect("a rule with two releases");
+        assert!(!short.pass, "{short:?}");
+        assert_eq!(short.figure, "1 of 4 (25.0%)");
+        let detail = short.detail.unwrap();
+        assert!(
+            detail.contains("isa/x64/lower.isle:7 opts/a.isle:9@51 opts/b.isle:3@51")
+                && !detail.contains("opts/a.isle:1 "),
+            "{detail}"
+        );
+        let covered = rule(&with_change(2)).unwrap();
+        assert!(covered.pass, "{covered:?}");
+        // One release: no such rule.
+        assert!(rule(&healthy()).is_none());
     }
 
     #[test]

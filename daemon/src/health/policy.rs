@@ -42,6 +42,14 @@ pub struct GatePolicy {
     /// Cases in which each engine of the matrix trapped with stack
     /// overflow, at least: its stack check was reached.
     pub min_overflows_per_engine: u64,
+    /// With two releases in the matrix: the share of the rules that
+    /// changed between them (and can be aimed at) that the candidate ran
+    /// at least `min_candidate_runs_per_changed_rule` cases aimed at; 0
+    /// turns the rule off.
+    pub min_changed_rules_share: f64,
+    /// Cases aimed at a changed rule the candidate must run for the rule
+    /// to count as covered.
+    pub min_candidate_runs_per_changed_rule: u64,
 }
 
 impl Default for GatePolicy {
@@ -85,6 +93,8 @@ impl Default for GatePolicy {
             .map(|(what, n)| (what.to_string(), n))
             .collect(),
             min_overflows_per_engine: 50,
+            min_changed_rules_share: 0.5,
+            min_candidate_runs_per_changed_rule: 1,
         }
     }
 }

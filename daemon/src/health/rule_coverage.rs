@@ -88,7 +88,76 @@ pub fn rule_events(report: &SeedReport) -> Vec<(String, String)> {
             Counter::RuleChanged(target.id.clone()).key(),
         ));
     }
+    events.extend(release_events(report, &target.id));
     events
+}
+
+/// With two releases in the matrix: whether the candidate (the newer
+/// release, `judge::versions`) ran the case aimed at rule `id`, and
+/// whether the two releases disagreed on it.
+fn release_events(report: &SeedReport, id: &str) -> Vec<(String, String)> {
+    let releases: BTreeSet<u64> = report
+        .report
+        .runs
+        .iter()
+        .map(|(engine, _)| engine.release_or_linked())
+        .collect();
+    let (Some(&candidate), true) = (releases.last(), releases.len() > 1) else {
+        return Vec::new();
+    };
+    let mut events = Vec::new();
+    let ran_on_candidate = report.report.runs.iter().any(|(engine, run)| {
+        engine.release_or_linked() == candidate && matches!(run, EngineRun::Ran(_))
+    });
+    if ran_on_candidate {
+        events.push((
+            ALL_ENGINES.to_string(),
+            Counter::RuleCandidate(id.to_string()).key(),
+        ));
+    }
+    let diverged = match report.report.verdict() {
+        oracles::Verdict::Mismatch(m) => oracles::judge::versions::divergence(m).is_some(),
+        _ => false,
+    };
+    if diverged {
+        events.push((
+            ALL_ENGINES.to_string(),
+            Counter::RuleDiverged(id.to_string()).key(),
+        ));
+    }
+    events
+}
+
+/// The change's coverage from the per-rule counts; `None` with one
+/// release in the matrix (no rule changed).
+fn change_coverage(
+    cases: &BTreeMap<String, u64>,
+    on_candidate: &BTreeMap<String, u64>,
+    diverged: &BTreeSet<String>,
+) -> Option<ChangeCoverage> {
+    let (changed, aimable) = rules::changed_rules();
+    if changed == 0 {
+        return None;
+    }
+    let reached: Vec<&String> = aimable
+        .iter()
+        .filter(|id| cases.contains_key(*id))
+        .collect();
+    Some(ChangeCoverage {
+        changed,
+        aimable: aimable.len(),
+        aimed: reached.len(),
+        cases: reached.iter().map(|id| cases[*id]).sum(),
+        candidate_runs: aimable
+            .iter()
+            .map(|id| (id.clone(), on_candidate.get(id).copied().unwrap_or(0)))
+            .collect(),
+        disagreeing: aimable
+            .iter()
+            .filter(|id| diverged.contains(*id))
+            .cloned()
+            .collect(),
+    })
 }
 
 /// Rule coverage of a window (or the whole store).
@@ -124,6 +193,41 @@ pub struct RuleCoverage {
     pub inexpressible: Vec<(String, usize)>,
     /// A few aimable rules never reached, for the curious.
     pub never_reached_examples: Vec<String>,
+    /// With two releases in the matrix: how far the cases reached the
+    /// rules that changed between them.
+    pub change: Option<ChangeCoverage>,
+}
+
+/// How far the cases reached the rules that changed between the reference
+/// and the candidate release (`crosscheck diff-release`).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ChangeCoverage {
+    /// Rules in scope one release has and the other lacks: new, changed
+    /// or removed.
+    pub changed: usize,
+    /// Of which generation can aim at.
+    pub aimable: usize,
+    /// Of those, the ones some case aimed at and ran.
+    pub aimed: usize,
+    /// Cases aimed at them that ran.
+    pub cases: u64,
+    /// Per aimable changed rule, the cases aimed at it that the candidate
+    /// ran (0 for one no case reached).
+    pub candidate_runs: BTreeMap<String, u64>,
+    /// The changed rules on which the releases disagreed in some case.
+    pub disagreeing: Vec<String>,
+}
+
+impl ChangeCoverage {
+    /// The aimable changed rules the candidate ran fewer than `runs` cases
+    /// aimed at.
+    pub fn short_of(&self, runs: u64) -> Vec<&str> {
+        self.candidate_runs
+            .iter()
+            .filter(|(_, n)| **n < runs)
+            .map(|(id, _)| id.as_str())
+            .collect()
+    }
 }
 
 impl RuleCoverage {
@@ -133,6 +237,8 @@ impl RuleCoverage {
     ) -> RuleCoverage {
         let mut cases: BTreeMap<String, u64> = BTreeMap::new();
         let mut changed: BTreeSet<String> = BTreeSet::new();
+        let mut on_candidate: BTreeMap<String, u64> = BTreeMap::new();
+        let mut diverged: BTreeSet<String> = BTreeSet::new();
         for ((engine, name), value) in counters {
             if engine != ALL_ENGINES {
                 continue;
@@ -142,9 +248,14 @@ impl RuleCoverage {
                 Counter::RuleChanged(id) if *value > 0 => {
                     changed.insert(id);
                 }
+                Counter::RuleCandidate(id) => *on_candidate.entry(id).or_default() += value,
+                Counter::RuleDiverged(id) if *value > 0 => {
+                    diverged.insert(id);
+                }
                 _ => {}
             }
         }
+        let change = change_coverage(&cases, &on_candidate, &diverged);
         let scope = rules::scope();
         let aimable = rules::aimable_ids();
         let file_of = |id: &str| id.rsplit_once(':').map_or(id, |(f, _)| f).to_string();
@@ -184,6 +295,7 @@ impl RuleCoverage {
             files,
             inexpressible: scope.inexpressible.into_iter().take(8).collect(),
             never_reached_examples: never.into_iter().take(5).cloned().collect(),
+            change,
         }
     }
 
@@ -229,6 +341,17 @@ impl RuleCoverage {
             let _ = writeln!(out, "  not expressible, most frequent reasons:");
             for (reason, n) in &self.inexpressible {
                 let _ = writeln!(out, "    {n:>5}  {reason}");
+            }
+        }
+        if let Some(change) = &self.change {
+            let ran = change.candidate_runs.values().filter(|n| **n > 0).count();
+            let _ = writeln!(
+                out,
+                "  the change between the releases (crosscheck diff-release): {} rules new, changed or removed in scope, {} aimable; aimed at: {} by {} cases; run on the candidate: {}; disagreeing: {}",
+                change.changed, change.aimable, change.aimed, change.cases, ran, change.disagreeing.len()
+            );
+            for id in change.disagreeing.iter().take(5) {
+                let _ = writeln!(out, "    releases disagreed on a case aimed at {id}");
             }
         }
         if !self.never_reached_examples.is_empty() {

@@ -9,18 +9,47 @@ use anyhow::{bail, Context, Result};
 use oracles::case::release_sources::{self, crates_of, dependency_version, ReleaseSources};
 use std::process::Command;
 
-/// The sources of Wasmtime `wasmtime` (a full version): those in Cargo's
-/// cache, else fetched. Its Cranelift (the integration and the exact
-/// cranelift-codegen) must come; Pulley's and Winch's crates come where
-/// the registry has them (`ReleaseSources::pulley`, `::winch`).
+/// The sources of Wasmtime `wasmtime` (a full version) that rule-guided
+/// generation reads, its Cranelift's: those in Cargo's cache, else
+/// fetched. Every process of a run calls it before its first case, so it
+/// asks the registry only when the cache lacks them.
+pub fn ensure_cranelift(wasmtime: &str) -> Result<ReleaseSources> {
+    match release_sources::locate(wasmtime) {
+        Ok(found) => Ok(found),
+        Err(_) => {
+            fetch_cranelift(wasmtime)?;
+            release_sources::locate(wasmtime)
+        }
+    }
+}
+
+/// Every source a release diff compares of Wasmtime `wasmtime`: its
+/// Cranelift (which must come), and Pulley's and Winch's crates where the
+/// registry has them (`ReleaseSources::pulley`, `::winch`).
 pub fn ensure(wasmtime: &str) -> Result<ReleaseSources> {
     if let Ok(found) = release_sources::locate(wasmtime) {
         if found.pulley.is_some() && found.winch.is_some() {
             return Ok(found);
         }
     }
-    let mut crates = crates_of(wasmtime).into_iter();
-    let (integration, version) = crates.next().expect("the integration comes first");
+    fetch_cranelift(wasmtime)?;
+    for (name, version) in crates_of(wasmtime).into_iter().skip(1) {
+        if let Err(e) = fetch_crate(name, &version) {
+            tracing::info!(
+                "{name} {version} is not fetched (the release diff leaves it out): {e:#}"
+            );
+        }
+    }
+    release_sources::locate(wasmtime)
+}
+
+/// Fetches the Cranelift integration of Wasmtime `wasmtime` and the exact
+/// cranelift-codegen it names.
+fn fetch_cranelift(wasmtime: &str) -> Result<()> {
+    let (integration, version) = crates_of(wasmtime)
+        .into_iter()
+        .next()
+        .expect("the integration comes first");
     fetch_crate(integration, &version)
         .with_context(|| format!("fetching Wasmtime {wasmtime}'s Cranelift"))?;
     // The integration asks for cranelift-codegen by a requirement; the
@@ -29,15 +58,7 @@ pub fn ensure(wasmtime: &str) -> Result<ReleaseSources> {
         .context("cargo fetch left no Cranelift integration in the cache")?
         .join("Cargo.toml");
     let codegen = dependency_version(&manifest, "cranelift-codegen")?;
-    fetch_crate("cranelift-codegen", &codegen)?;
-    for (name, version) in crates {
-        if let Err(e) = fetch_crate(name, &version) {
-            tracing::info!(
-                "{name} {version} is not fetched (the release diff leaves it out): {e:#}"
-            );
-        }
-    }
-    release_sources::locate(wasmtime)
+    fetch_crate("cranelift-codegen", &codegen)
 }
 
 /// `cargo fetch` of a manifest that depends on `name` at exactly

@@ -192,18 +192,25 @@ impl Served {
 
 /// Makes rule-guided generation aim also at the rules of Wasmtime
 /// `major`'s Cranelift that the linked one lacks (once per process): its
-/// cached build hands over its ISLE sources. Every process that generates
-/// cases or reports rule coverage for a matrix with that release calls it
-/// before the first case, so one seed is one module everywhere.
+/// cached build hands over its ISLE sources; for a release run through
+/// its C API library, they are read from its crates in Cargo's cache
+/// (`case::release_sources`, fetched by the daemon before). Every process
+/// that generates cases or reports rule coverage for a matrix with that
+/// release calls it before the first case, so one seed is one module
+/// everywhere.
 pub fn add_rules_of_release(major: u64) -> Result<()> {
     if has_reference_sources(major) {
         return Ok(());
     }
     let (binary, version) = match (build_of(major), c_api_library_of(major)) {
         (Ok(found), _) => found,
-        (Err(_), Some((_, version))) => bail!(
-            "Wasmtime {version}'s C API library carries no Cranelift sources: rule-guided generation aims at the linked release's rules only"
-        ),
+        (Err(_), Some((_, version))) => {
+            let sources = crate::case::release_sources::locate(&version)
+                .and_then(|found| found.isle_sources())
+                .with_context(|| format!("the Cranelift rules of Wasmtime {version}"))?;
+            add_reference_sources(major, sources);
+            return Ok(());
+        }
         (Err(e), None) => return Err(e),
     };
     let asking =

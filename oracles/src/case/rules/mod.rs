@@ -58,6 +58,11 @@ pub struct RulesConfig {
     /// How much more often a rule whose pattern has a constant is aimed at
     /// than one without: constants at guard edges are where rules break.
     pub constant_weight: u32,
+    /// With another release in the matrix (the reference, or a candidate
+    /// run through its C API library): the share of rule-guided cases
+    /// aimed at the rules new or changed between the two, where a release
+    /// diverges from the other (`case::release_diff`).
+    pub changed_share: f64,
 }
 
 impl Default for RulesConfig {
@@ -67,6 +72,7 @@ impl Default for RulesConfig {
             instances: 3,
             tuples: 4,
             constant_weight: 3,
+            changed_share: 0.5,
         }
     }
 }
@@ -209,7 +215,11 @@ pub fn build(u: &mut Unstructured<'_>, config: &RulesConfig) -> Result<(Vec<u8>,
     // Drawn only when there are changed rules: one release alone keeps the
     // modules its seeds always gave.
     let changed = changed_aimable();
-    let candidates: Vec<usize> = if !changed.is_empty() && u.arbitrary::<bool>()? {
+    let to_changed = |u: &mut Unstructured<'_>| -> Result<bool> {
+        let draw = f64::from(u.arbitrary::<u32>()?) / (f64::from(u32::MAX) + 1.0);
+        Ok(draw < config.changed_share)
+    };
+    let candidates: Vec<usize> = if !changed.is_empty() && to_changed(u)? {
         changed.to_vec()
     } else if u.arbitrary::<bool>()? {
         let roots = aimable_roots();
@@ -311,17 +321,20 @@ pub struct Scope {
 pub fn scope() -> Scope {
     let catalog = Catalog::get();
     let aimable = aimable();
-    let mut files: Vec<(String, usize, usize)> = Vec::new();
+    // Another release's rules follow the linked one's: counted with
+    // their file.
+    let mut by_file: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
     for (index, rule) in catalog.rules.iter().enumerate() {
-        if files.last().is_none_or(|(f, _, _)| f != rule.file) {
-            files.push((rule.file.to_string(), 0, 0));
-        }
-        let entry = files.last_mut().expect("just pushed");
-        entry.1 += 1;
+        let entry = by_file.entry(rule.file).or_default();
+        entry.0 += 1;
         if aimable.binary_search_by_key(&index, |a| a.index).is_ok() {
-            entry.2 += 1;
+            entry.1 += 1;
         }
     }
+    let files = by_file
+        .into_iter()
+        .map(|(file, (in_scope, aimable))| (file.to_string(), in_scope, aimable))
+        .collect();
     let mut inexpressible = catalog.inexpressible_reasons();
     let untyped = catalog.expressible().count() - aimable.len();
     if untyped > 0 {
@@ -336,6 +349,20 @@ pub fn scope() -> Scope {
         files,
         problem: catalog.problem.clone(),
     }
+}
+
+/// With another release in the matrix: the rules in scope that one of the
+/// two releases has and the other lacks (`Rule::changed`), and of them
+/// those that can be aimed at, as ids. Both empty with one release.
+pub fn changed_rules() -> (usize, Vec<String>) {
+    let catalog = Catalog::get();
+    let in_scope = catalog.rules.iter().filter(|r| r.changed).count();
+    let aimable = aimable()
+        .iter()
+        .filter(|a| a.changed)
+        .map(|a| catalog.rules[a.index].id())
+        .collect();
+    (in_scope, aimable)
 }
 
 /// The rules that can be aimed at, as `file:line` ids.
