@@ -380,10 +380,11 @@ impl Config {
             }
             // Its Cranelift's rules, for generation aimed at what changed.
             if let Some((_, version)) = c_api_library_of(major) {
-                if let Err(e) = crate::versions::release_sources::ensure_cranelift(&version) {
-                    tracing::warn!(
+                match crate::versions::release_sources::ensure_cranelift(&version) {
+                    Ok(candidate) => weigh_shapes_by_change(&candidate),
+                    Err(e) => tracing::warn!(
                         "the Cranelift rules of Wasmtime {version} are not aimed at: {e:#}"
-                    );
+                    ),
                 }
             }
         }
@@ -475,6 +476,22 @@ fn section<T: DeserializeOwned>(name: &str, table: &toml::Table) -> Result<T> {
         .with_context(|| format!("in [{name}]"))
 }
 
+/// Weighs the pass-aimed shapes by how much their pass changed between the
+/// linked release and `candidate` (`oracles::case::passes::weigh_by_change`);
+/// where the linked release's sources cannot be read, the shapes stay
+/// weighed alike, said in the log.
+fn weigh_shapes_by_change(candidate: &oracles::case::release_sources::ReleaseSources) {
+    let linked = oracles::case::release_sources::locate(oracles::versions::WASMTIME);
+    let changes =
+        linked.and_then(|linked| oracles::case::release_diff::diff_passes(&linked, candidate));
+    match changes {
+        Ok(changes) => oracles::case::passes::weigh_by_change(&changes),
+        Err(e) => tracing::warn!(
+            "the pass-aimed shapes are not weighed by what changed in Wasmtime {}: {e:#}",
+            candidate.wasmtime
+        ),
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

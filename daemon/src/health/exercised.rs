@@ -309,6 +309,17 @@ impl Exercised {
                 out,
                 "  pass-aimed cases per shape, and those whose code Cranelift's optimizer changed:"
             );
+            if let Some(weights) = oracles::case::passes::weights() {
+                let weights: Vec<String> = weights
+                    .iter()
+                    .map(|(shape, w)| format!("{} {w}", shape.name()))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "    (drawn by how much their pass changed between the releases: {})",
+                    weights.join(", ")
+                );
+            }
             for (shape, aimed, acted) in &self.passes {
                 let measurable = oracles::case::passes::Shape::from_name(shape)
                     .is_some_and(oracles::case::passes::acted::measurable);

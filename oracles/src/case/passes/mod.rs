@@ -25,6 +25,8 @@ pub mod typed_refs;
 
 pub use shape::Shape;
 
+use crate::case::release_diff::PassChange;
+use crate::case::release_sources::Pass;
 use anyhow::{Context, Result};
 use arbitrary::Unstructured;
 use serde::{Deserialize, Serialize};
@@ -47,6 +49,71 @@ impl Default for PassesConfig {
     }
 }
 
+/// How often each shape is drawn, where two releases are in the matrix:
+/// by how much its pass changed between them (`weigh_by_change`); `None`:
+/// every shape alike.
+static WEIGHTS: std::sync::RwLock<Option<Vec<(Shape, u32)>>> = std::sync::RwLock::new(None);
+
+/// Weighs the shapes by how much their pass changed between the two
+/// releases of the matrix ([`weights_for`]). Call before the first case,
+/// in every process that generates (as the rules of another release are
+/// added), so one seed is one module everywhere.
+pub fn weigh_by_change(changes: &[(Pass, PassChange)]) {
+    *WEIGHTS.write().unwrap_or_else(|e| e.into_inner()) = Some(weights_for(changes));
+}
+
+/// Each shape's weight by the changes of its pass
+/// (`case::release_diff::diff_passes`): 1, plus up to 4 more as its
+/// pass's changed lines approach the most any shape's pass changed; a
+/// pass whose change is unknown adds nothing.
+pub fn weights_for(changes: &[(Pass, PassChange)]) -> Vec<(Shape, u32)> {
+    let lines = |pass: Pass| {
+        changes
+            .iter()
+            .find(|(p, c)| *p == pass && !c.unknown)
+            .map_or(0, |(_, c)| c.weight())
+    };
+    let most = Shape::ALL
+        .iter()
+        .map(|s| lines(s.pass()))
+        .max()
+        .unwrap_or(0);
+    Shape::ALL
+        .iter()
+        .map(|s| {
+            let extra = if most == 0 {
+                0
+            } else {
+                (4 * lines(s.pass())).div_ceil(most)
+            };
+            (*s, 1 + extra as u32)
+        })
+        .collect()
+}
+
+/// The shapes' weights in force, if any.
+pub fn weights() -> Option<Vec<(Shape, u32)>> {
+    WEIGHTS.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// The shape `u` draws: uniformly, or by `weights`.
+fn draw_shape(u: &mut Unstructured<'_>, weights: Option<&[(Shape, u32)]>) -> Result<Shape> {
+    let Some(weights) = weights else {
+        return Ok(*u.choose(&Shape::ALL).context("drawing a pass shape")?);
+    };
+    let total: u32 = weights.iter().map(|(_, w)| w).sum();
+    let mut pick = u
+        .int_in_range(0..=total - 1)
+        .context("drawing a pass shape")?;
+    for (shape, weight) in weights {
+        if pick < *weight {
+            return Ok(*shape);
+        }
+        pick -= weight;
+    }
+    unreachable!("the pick is below the total weight")
+}
+
 /// Builds a module aimed at one shape, drawn from `u`. A shape whose loop
 /// may never end asks for its budgets divided by `endless_budget_divisor`
 /// (`case::termination::BUDGET_SECTION`), like wasm-smith's modules
@@ -57,7 +124,7 @@ pub fn build(
     endless_budget_divisor: u64,
     imports: bool,
 ) -> Result<(Vec<u8>, Shape)> {
-    let shape = *u.choose(&Shape::ALL).context("drawing a pass shape")?;
+    let shape = draw_shape(u, weights().as_deref())?;
     let text = templates::realize(shape, u, imports).context("drawing the shape's variables")?;
     let mut wasm = wat::parse_str(&text)
         .with_context(|| format!("assembling the {} template:\n{text}", shape.name()))?;
@@ -127,6 +194,59 @@ mod tests {
             seen.insert(shape);
         }
         assert_eq!(seen.len(), Shape::ALL.len());
+    }
+
+    #[test]
+    fn shapes_weigh_by_how_much_their_pass_changed() {
+        let change = |lines: usize| PassChange {
+            lines_added: lines,
+            ..PassChange::default()
+        };
+        let changes = [
+            (Pass::AliasAnalysis, change(1000)),
+            (Pass::BoundsChecks, change(10)),
+            (Pass::X64, change(500)),
+            (
+                Pass::Winch,
+                PassChange {
+                    unknown: true,
+                    ..change(5000)
+                },
+            ),
+        ];
+        let weights: std::collections::BTreeMap<Shape, u32> =
+            weights_for(&changes).into_iter().collect();
+        assert_eq!(weights[&Shape::StoreStore], 5);
+        assert_eq!(weights[&Shape::Diverge], 5);
+        assert_eq!(weights[&Shape::Calls], 3);
+        assert_eq!(weights[&Shape::Bounds], 2);
+        assert_eq!(weights[&Shape::LoopTrap], 1);
+        // Drawn by weight: the alias-analysis shapes (20 of 28) most often.
+        let table = weights_for(&changes);
+        let mut drawn: std::collections::BTreeMap<Shape, u32> = Default::default();
+        for seed in 0..2000u64 {
+            let bytes = crate::case::generate::seed_stream(
+                seed,
+                crate::case::generate::StreamPurpose::Module,
+                64,
+            );
+            let shape = draw_shape(&mut Unstructured::new(&bytes), Some(&table)).unwrap();
+            *drawn.entry(shape).or_default() += 1;
+        }
+        let alias: u32 = [
+            Shape::StoreStore,
+            Shape::StoreLoad,
+            Shape::LoadLoad,
+            Shape::Diverge,
+        ]
+        .iter()
+        .map(|s| drawn.get(s).copied().unwrap_or(0))
+        .sum();
+        assert!((1200..1550).contains(&alias), "{drawn:?}");
+        assert!(
+            drawn[&Shape::LoopTrap] < drawn[&Shape::StoreStore] / 3,
+            "{drawn:?}"
+        );
     }
 
     #[test]

@@ -45,6 +45,22 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// The pass (or component) the shape aims at, whose change between
+    /// two releases weighs it (`passes::weigh_by_change`).
+    pub fn pass(self) -> crate::case::release_sources::Pass {
+        use crate::case::release_sources::Pass;
+        match self {
+            Shape::StoreStore | Shape::StoreLoad | Shape::LoadLoad | Shape::Diverge => {
+                Pass::AliasAnalysis
+            }
+            Shape::LoopTrap => Pass::Loops,
+            Shape::Duplicate | Shape::TypedRefs => Pass::Egraph,
+            Shape::Bounds => Pass::BoundsChecks,
+            // Calls exercise the ABI and register allocation of the backend.
+            Shape::Calls => Pass::X64,
+        }
+    }
+
     /// Every shape.
     pub const ALL: [Shape; 9] = [
         Shape::StoreStore,
