@@ -381,7 +381,10 @@ impl Config {
             // Its Cranelift's rules, for generation aimed at what changed.
             if let Some((_, version)) = c_api_library_of(major) {
                 match crate::versions::release_sources::ensure_cranelift(&version) {
-                    Ok(candidate) => weigh_shapes_by_change(&candidate),
+                    Ok(candidate) if self.settings.generator.passes.weigh_by_change => {
+                        weigh_shapes_by_change(&candidate)
+                    }
+                    Ok(_) => {}
                     Err(e) => tracing::warn!(
                         "the Cranelift rules of Wasmtime {version} are not aimed at: {e:#}"
                     ),

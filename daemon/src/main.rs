@@ -165,9 +165,11 @@ fn restore_default_sigpipe() {
 fn run(cli: Cli) -> Result<ExitCode> {
     let config = config::Config::load(cli.config.as_deref())?;
     logging::init(&config.log);
+    // A worker readies the releases of the configuration its supervisor
+    // hands it, not those of the one it was started with.
     if !matches!(
         cli.command,
-        Command::ServeEngine | Command::Config(_) | Command::CApiPin(_)
+        Command::ServeEngine | Command::Config(_) | Command::CApiPin(_) | Command::Worker
     ) {
         config.ready_other_releases();
     }

@@ -32,14 +32,20 @@ fn aimed() -> GeneratorConfig {
             share: 0.0,
             ..RulesConfig::default()
         },
-        passes: PassesConfig { share: 1.0 },
+        passes: PassesConfig {
+            share: 1.0,
+            ..PassesConfig::default()
+        },
         ..GeneratorConfig::default()
     }
 }
 
 fn plain() -> GeneratorConfig {
     GeneratorConfig {
-        passes: PassesConfig { share: 0.0 },
+        passes: PassesConfig {
+            share: 0.0,
+            ..PassesConfig::default()
+        },
         ..GeneratorConfig::default()
     }
 }

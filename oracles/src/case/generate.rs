@@ -738,7 +738,10 @@ mod tests {
                 share: 0.0,
                 ..RulesConfig::default()
             },
-            passes: PassesConfig { share: 0.0 },
+            passes: PassesConfig {
+                share: 0.0,
+                ..PassesConfig::default()
+            },
             ..GeneratorConfig::default()
         };
         for seed in 0..200 {

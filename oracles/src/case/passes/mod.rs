@@ -41,11 +41,17 @@ pub const SECTION: &str = "crosscheck-pass";
 pub struct PassesConfig {
     /// Share of all cases aimed at a pass shape (0 turns the mode off).
     pub share: f64,
+    /// With two releases in the matrix: draw the shapes by how much their
+    /// pass changed between them ([`weigh_by_change`]) instead of alike.
+    pub weigh_by_change: bool,
 }
 
 impl Default for PassesConfig {
     fn default() -> Self {
-        PassesConfig { share: 0.1 }
+        PassesConfig {
+            share: 0.1,
+            weigh_by_change: true,
+        }
     }
 }
 
