@@ -50,7 +50,9 @@ impl Default for PassesConfig {
     fn default() -> Self {
         PassesConfig {
             share: 0.1,
-            weigh_by_change: true,
+            // Off: on 48 -> 51 it draws the alias-analysis shapes most,
+            // and 48's known dead-store hang with them (docs/releases.md).
+            weigh_by_change: false,
         }
     }
 }
