@@ -266,7 +266,7 @@ pub fn diff_passes(
         .map(|pass| {
             let (old, new) = (reference.roots_of(pass), candidate.roots_of(pass));
             let mut change = PassChange {
-                unknown: old.is_empty() != new.is_empty() || old.len() != new.len(),
+                unknown: old.len() != new.len(),
                 ..PassChange::default()
             };
             let old_files = files_under(&old)?;

@@ -208,19 +208,24 @@ pub enum Verdict {
 impl Verdict {
     /// The verdict with every engine of a crash or an unexpected refusal
     /// that `rename` maps named anew (the swarm's draws by their compiler,
-    /// `engine::swarm::signed_as`), for its signature.
-    pub fn renamed(&self, rename: impl Fn(&EngineId) -> Option<EngineId>) -> Verdict {
+    /// `engine::swarm::signed_as`), for its signature; any other verdict
+    /// as it is, uncopied (this runs for every case).
+    pub fn renamed(
+        &self,
+        rename: impl Fn(&EngineId) -> Option<EngineId>,
+    ) -> std::borrow::Cow<'_, Verdict> {
+        use std::borrow::Cow;
         let named = |e: &EngineId| rename(e).unwrap_or_else(|| e.clone());
         match self {
-            Verdict::Crash { engines } => Verdict::Crash {
+            Verdict::Crash { engines } => Cow::Owned(Verdict::Crash {
                 engines: engines.iter().map(|(e, m)| (named(e), m.clone())).collect(),
-            },
+            }),
             Verdict::UnexpectedRejection { engines } => {
                 let mut engines: Vec<EngineId> = engines.iter().map(named).collect();
                 engines.dedup();
-                Verdict::UnexpectedRejection { engines }
+                Cow::Owned(Verdict::UnexpectedRejection { engines })
             }
-            other => other.clone(),
+            other => Cow::Borrowed(other),
         }
     }
 
