@@ -345,7 +345,16 @@ struct CaseEngines<'a> {
 
 impl<'a> CaseEngines<'a> {
     fn resolve(set: &'a Engines, wasm: &[u8], plan: &Plan) -> CaseEngines<'a> {
-        let taken = set.names();
+        // Never an engine the case may also run as itself: a draw equal to
+        // a hang witness would be left out of a death's signature with it,
+        // and the blame would depend on what the swarm drew.
+        let taken: Vec<&str> = set
+            .engines
+            .iter()
+            .chain(&set.tie_breakers)
+            .chain(&set.hang_witnesses)
+            .map(|e| e.name())
+            .collect();
         let drawn = set
             .engines
             .iter()
