@@ -258,7 +258,12 @@ impl Stats {
         for (engine, event) in case_events(report) {
             let kept = matches!(
                 Counter::parse(&event),
-                Counter::Exercised(_) | Counter::Rule(_) | Counter::RuleChanged(_) | Counter::Ran
+                Counter::Exercised(_)
+                    | Counter::Rule(_)
+                    | Counter::RuleChanged(_)
+                    | Counter::RuleCandidate(_)
+                    | Counter::RuleDiverged(_)
+                    | Counter::Ran
             );
             if kept {
                 *self

@@ -309,6 +309,14 @@ impl<'a> Prober<'a> {
                             clock.next_call(budgeted_us.map(std::time::Duration::from_micros));
                         }
                     }
+                    Reply::Judging => {
+                        engine = None;
+                        compiling = false;
+                        call = None;
+                        if let Some(clock) = &mut clock {
+                            clock.next_phase();
+                        }
+                    }
                     Reply::Finished(result) => answer = Some(result),
                     Reply::Idle => {
                         return Ok(match answer {

@@ -131,6 +131,12 @@ pub enum Reply {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         budgeted_us: Option<u64>,
     },
+    /// Every engine has run the case; the worker judges it: re-runs of
+    /// cost suspects, the optimizer's rewrites of an aimed rule. No
+    /// engine's step is under way, so no engine's limit applies (a step
+    /// limit left running would blame the last engine's last call for
+    /// this work: under load, 51's short calls "hung" for a second).
+    Judging,
     /// A case is done.
     Finished(Box<CaseResult>),
     /// A scaling check is done.

@@ -531,6 +531,14 @@ impl Supervisor<'_> {
                         .next_call(budgeted_us.map(std::time::Duration::from_micros));
                 }
             }
+            Reply::Judging => {
+                if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
+                    current.engine = None;
+                    current.compiling = false;
+                    current.call = None;
+                    current.clock.next_phase();
+                }
+            }
             Reply::Finished(result) => self.finish_case(slot, *result)?,
             Reply::Scaled(_) => warn!(worker = slot, "ignoring a scaling result nobody ordered"),
             Reply::Idle => {

@@ -321,6 +321,7 @@ fn run_case(
     let seed = case.seed;
     let given = case.module.take();
     let (outcome, heap) = run_watched(config, matrix, &mut case, given.clone(), out)?;
+    send(out, &Reply::Judging)?;
     Ok(match outcome {
         Ok(Ok(report)) => judged(config, matrix, &case, &report, heap),
         Ok(Err(err)) => {
@@ -533,4 +534,53 @@ fn cost_buckets(report: &oracles::CaseReport, compiles: &[CompileSample]) -> Vec
         }
     }
     events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn judging_is_announced_after_the_last_engine_step_and_before_the_result() {
+        // The supervisor times each engine's step from its report to the
+        // next: without `Judging`, the re-runs and rule checks after the
+        // matrix were timed as the last engine's last call.
+        let config = Config::parse(
+            "[matrix]\noracle = \"wasmi\"\nengines = [\"cranelift-tail-signals\"]\n",
+            "test",
+        )
+        .unwrap();
+        let matrix = config.settings.matrix().unwrap();
+        let mut out = Vec::new();
+        let case = Case {
+            seed: 7,
+            module: None,
+            flips: false,
+            blowup_margin: 1.0,
+            baseline: None,
+            call: None,
+            dead: Vec::new(),
+            show: false,
+        };
+        let result = run_case(&config, &matrix, case, &mut out).unwrap();
+        assert_eq!(result.seed, 7);
+        let replies: Vec<Reply> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let judging = replies
+            .iter()
+            .position(|r| *r == Reply::Judging)
+            .expect("no Judging report");
+        assert_eq!(judging, replies.len() - 1, "{replies:?}");
+        assert!(
+            replies[..judging]
+                .iter()
+                .filter(|r| matches!(r, Reply::Engine { .. }))
+                .count()
+                >= 2,
+            "{replies:?}"
+        );
+    }
 }
