@@ -7,7 +7,7 @@ use super::continuation;
 use super::protocol::{CaseResult, Order, Reply, ScaleOrder, ScaleResult, Shown, SingleCall};
 use super::worker_handle::{Death, Event, WorkerProcess};
 use crate::config::Config;
-use crate::process::time_limits::{CaseClock, TimeLimits};
+use crate::process::time_limits::{CasePosition, TimeLimits};
 use anyhow::{bail, Context, Result};
 use oracles::cost::baseline::Baseline;
 use oracles::Finding;
@@ -274,47 +274,20 @@ impl<'a> Prober<'a> {
             process.order(order);
         }
         let memory = self.config.daemon.worker_memory_limit_mib << 20;
-        let mut clock: Option<CaseClock> = None;
-        let mut engine = None;
-        let mut compiling = false;
-        let mut call = None;
+        let mut at: Option<CasePosition> = None;
         let mut answer = None;
         loop {
             match self.receiver.recv_timeout(TICK) {
                 Ok(Event::Reply {
                     generation, report, ..
                 }) if generation == self.generation => match report {
-                    Reply::Started { .. } => clock = Some(CaseClock::start()),
-                    Reply::Engine { index } => {
-                        engine = self.engines.get(index).cloned();
-                        compiling = true;
-                        call = None;
-                        if let Some(clock) = &mut clock {
-                            clock.next_phase();
-                        }
-                    }
-                    Reply::Running => {
-                        compiling = false;
-                        if let Some(clock) = &mut clock {
-                            clock.next_phase();
-                        }
-                    }
-                    Reply::Call {
-                        index,
-                        export,
-                        budgeted_us,
-                    } => {
-                        call = Some((index, export));
-                        if let Some(clock) = &mut clock {
-                            clock.next_call(budgeted_us.map(std::time::Duration::from_micros));
-                        }
-                    }
-                    Reply::Judging => {
-                        engine = None;
-                        compiling = false;
-                        call = None;
-                        if let Some(clock) = &mut clock {
-                            clock.next_phase();
+                    Reply::Started { .. } => at = Some(CasePosition::start()),
+                    step @ (Reply::Engine { .. }
+                    | Reply::Running
+                    | Reply::Call { .. }
+                    | Reply::Judging) => {
+                        if let Some(at) = &mut at {
+                            at.follow(&step);
                         }
                     }
                     Reply::Finished(result) => answer = Some(result),
@@ -330,20 +303,24 @@ impl<'a> Prober<'a> {
                     let process = self.process.take().expect("a running worker");
                     let pid = process.pid();
                     let (_, death) = process.reap();
+                    let at = at.unwrap_or_else(CasePosition::start);
+                    let engine = at.engine.and_then(|i| self.engines.get(i).cloned());
                     self.time_limits
-                        .note_death(&death, engine.as_deref(), compiling);
-                    let death = super::time_limits::in_call(&death, call.as_ref());
+                        .note_death(&death, engine.as_deref(), at.compiling);
+                    let death = super::time_limits::in_call(&death, at.call.as_ref());
                     return Ok(Ran::Died {
                         death,
                         engine,
-                        compiling,
+                        compiling: at.compiling,
                         pid,
                     });
                 }
                 Ok(_) => {}
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    let over_time = clock.as_ref().and_then(|clock| {
-                        self.time_limits.passed(clock, engine.as_deref(), compiling)
+                    let over_time = at.as_ref().and_then(|at| {
+                        let engine = at.engine.and_then(|i| self.engines.get(i));
+                        self.time_limits
+                            .passed(&at.clock, engine.map(String::as_str), at.compiling)
                     });
                     self.tick(over_time, memory)?
                 }

@@ -9,7 +9,7 @@ use crate::health::stats::{death_counter, findings_events, ALL_ENGINES};
 use crate::process::continuation;
 use crate::process::protocol::{CaseResult, Order, Reply};
 use crate::process::stop_signals::StopSignals;
-use crate::process::time_limits::{CaseClock, TimeLimits};
+use crate::process::time_limits::{CasePosition, TimeLimits};
 use crate::process::worker_handle::{Event, WorkerProcess};
 use crate::process::write_behind::{Write, WriteBehind, Written};
 use crate::store::{is_suppressed, unix_now, Counters, SeedRange, Store};
@@ -67,12 +67,7 @@ pub struct RunSummary {
 /// The case a worker is running.
 struct Current {
     seed: u64,
-    clock: CaseClock,
-    engine: Option<usize>,
-    /// Whether `engine` is still compiling the module.
-    compiling: bool,
-    /// The call of the plan `engine` is running, if it began one.
-    call: Option<(usize, String)>,
+    at: CasePosition,
 }
 
 /// A seed range a worker is working through.
@@ -498,45 +493,14 @@ impl Supervisor<'_> {
                 if let Some(assignment) = &mut state.assignment {
                     assignment.current = Some(Current {
                         seed,
-                        clock: CaseClock::start(),
-                        engine: None,
-                        compiling: false,
-                        call: None,
+                        at: CasePosition::start(),
                     });
                 }
             }
-            Reply::Engine { index } => {
+            step
+            @ (Reply::Engine { .. } | Reply::Running | Reply::Call { .. } | Reply::Judging) => {
                 if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
-                    current.engine = Some(index);
-                    current.compiling = true;
-                    current.call = None;
-                    current.clock.next_phase();
-                }
-            }
-            Reply::Running => {
-                if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
-                    current.compiling = false;
-                    current.clock.next_phase();
-                }
-            }
-            Reply::Call {
-                index,
-                export,
-                budgeted_us,
-            } => {
-                if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
-                    current.call = Some((index, export));
-                    current
-                        .clock
-                        .next_call(budgeted_us.map(std::time::Duration::from_micros));
-                }
-            }
-            Reply::Judging => {
-                if let Some(current) = state.assignment.as_mut().and_then(|a| a.current.as_mut()) {
-                    current.engine = None;
-                    current.compiling = false;
-                    current.call = None;
-                    current.clock.next_phase();
+                    current.at.follow(&step);
                 }
             }
             Reply::Finished(result) => self.finish_case(slot, *result)?,
@@ -785,17 +749,18 @@ impl Supervisor<'_> {
         current: Current,
         death: &oracles::engine::death::Death,
     ) -> Result<bool> {
-        let engine = current
+        let at = &current.at;
+        let engine = at
             .engine
             .and_then(|i| self.slots[slot].engines.get(i).cloned());
         self.time_limits
-            .note_death(death, engine.as_deref(), current.compiling);
-        let death = &super::time_limits::in_call(death, current.call.as_ref());
+            .note_death(death, engine.as_deref(), at.compiling);
+        let death = &super::time_limits::in_call(death, at.call.as_ref());
         let wasm = module_for_seed(current.seed, &self.config.settings.generator);
         let order = assignment.continuing.take().unwrap_or_else(|| {
             continuation::check_of_generated(current.seed, &wasm, self.baseline_order())
         });
-        let next = continuation::without(&order, engine.as_deref(), death, current.compiling)
+        let next = continuation::without(&order, engine.as_deref(), death, at.compiling)
             .filter(|_| !self.stopping);
         if let Some(next) = next {
             // The case goes on in a fresh worker without the engine;
@@ -812,13 +777,8 @@ impl Supervisor<'_> {
             return Ok(true);
         }
         let case = format!("seed {}, worker pid {pid}", current.seed);
-        let found = continuation::findings_of_stuck(
-            &order,
-            engine.as_deref(),
-            death,
-            current.compiling,
-            &case,
-        );
+        let found =
+            continuation::findings_of_stuck(&order, engine.as_deref(), death, at.compiling, &case);
         // The case's verdict is what its first finding was recorded
         // as (a compile blowup when killed while compiling); each
         // engine's counter says what happened to it.
@@ -925,9 +885,9 @@ impl Supervisor<'_> {
                 .as_ref()
                 .and_then(|a| a.current.as_ref())
                 .and_then(|c| {
-                    let engine = c.engine.and_then(|i| state.engines.get(i));
+                    let engine = c.at.engine.and_then(|i| state.engines.get(i));
                     self.time_limits
-                        .passed(&c.clock, engine.map(String::as_str), c.compiling)
+                        .passed(&c.at.clock, engine.map(String::as_str), c.at.compiling)
                 });
             process.enforce_limits(over_time, memory);
         }

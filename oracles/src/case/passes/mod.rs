@@ -50,9 +50,10 @@ impl Default for PassesConfig {
     fn default() -> Self {
         PassesConfig {
             share: 0.1,
-            // Off: on 48 -> 51 it draws the alias-analysis shapes most,
-            // and 48's known dead-store hang with them (docs/releases.md).
-            weigh_by_change: false,
+            // On 48 -> 51 it draws the alias-analysis shapes most, and 48's
+            // known dead-store hang with them: a known hang's short limit
+            // keeps that at 1.10 times the wall time (docs/releases.md).
+            weigh_by_change: true,
         }
     }
 }
