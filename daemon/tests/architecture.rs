@@ -463,7 +463,9 @@ fn the_checker_sees_a_cycle_and_follows_re_exports() {
 /// The library's stage folders in the README's order: a file may use its
 /// own stage and the ones before it, never a later one. Files at the root
 /// (`config`, `profile`, `versions`, `bounds`) are shared by all.
-const ORACLES_STAGES: [&str; 6] = ["case", "engine", "judge", "cost", "triage", "pipeline"];
+const ORACLES_STAGES: [&str; 7] = [
+    "observe", "case", "engine", "judge", "cost", "triage", "pipeline",
+];
 
 /// The daemon's stage folders in the README's order. Files at the root
 /// (`config`, `logging`, `seeds`, `case_table`, `sweep`) are shared; the
@@ -723,4 +725,65 @@ fn a_signature_written_by_hand_is_seen() {
     .unwrap();
     let outside = format_marks_outside_owners(&krate);
     assert_eq!(outside.len(), 2, "{outside:#?}");
+}
+
+/// The modules that call Wasmtime's API (the linked crate, by path or
+/// `use`), each saying so in its own doc: the engine's variants and their
+/// imports, the swarm's settings, the canary memories, and the compiles
+/// made only to read CLIF. Any other file goes through these, so pointing
+/// crosscheck at another release touches only them.
+const WASMTIME_API_MODULES: [&str; 6] = [
+    "engine::canary",
+    "engine::tuning",
+    "engine::wasmtime",
+    "engine::wasmtime_imports",
+    "observe::clif",
+    "observe::opt_levels",
+];
+
+/// The modules of `krate` whose code outside tests names the `wasmtime`
+/// crate: a path or `use` tree beginning with it.
+fn wasmtime_api_modules(krate: &Crate) -> BTreeSet<String> {
+    struct Names {
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_item_mod(&mut self, module: &'ast syn::ItemMod) {
+            if !is_test_only(&module.attrs) {
+                syn::visit::visit_item_mod(self, module);
+            }
+        }
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            if path.segments.len() > 1 && path.segments[0].ident == "wasmtime" {
+                self.found = true;
+            }
+            syn::visit::visit_path(self, path);
+        }
+        fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+            if let syn::UseTree::Path(p) = &item.tree {
+                if p.ident == "wasmtime" {
+                    self.found = true;
+                }
+            }
+        }
+    }
+    krate
+        .modules
+        .values()
+        .filter(|module| {
+            let mut names = Names { found: false };
+            names.visit_file(&module.ast);
+            names.found
+        })
+        .map(|module| name(&module.path))
+        .collect()
+}
+
+#[test]
+fn only_the_modules_that_say_so_call_wasmtime() {
+    let library = wasmtime_api_modules(&Crate::read(&workspace().join("oracles/src/lib.rs")));
+    let expected: BTreeSet<String> = WASMTIME_API_MODULES.iter().map(|m| m.to_string()).collect();
+    assert_eq!(library, expected, "modules naming the wasmtime crate");
+    let daemon = wasmtime_api_modules(&Crate::read(&workspace().join("daemon/src/main.rs")));
+    assert!(daemon.is_empty(), "the daemon calls Wasmtime in {daemon:?}");
 }

@@ -274,3 +274,67 @@ fn the_daemon_finds_a_compile_far_costlier_than_on_the_reference_release() {
     let line = gate_line(&config, "open compile-regression findings");
     assert!(line.contains("FAIL"), "{line}");
 }
+
+#[test]
+fn a_newer_release_built_through_the_version_switch_tells_whether_its_optimizer_rewrote_a_rule() {
+    use oracles::case::rules::catalog::Catalog;
+    use oracles::engine::other_version::{
+        add_rules_of_release, candidate_rewrites, rewrote_on_release, use_builds, CandidateRewrites,
+    };
+    // "Wasmtime 99": this crosscheck behind a script, newer than the
+    // linked release, so it is the candidate; its rules are read from it
+    // before the catalog is (this is the only test of this file that
+    // reads the catalog in its own process).
+    let dir = temp_dir("releases-rewrites");
+    let build = dir.join("builds").join("wasmtime-99");
+    std::fs::create_dir_all(&build).unwrap();
+    let script = build.join("crosscheck");
+    let real = env!("CARGO_BIN_EXE_crosscheck");
+    std::fs::write(&script, format!("#!/bin/bash\nexec {real} \"$@\"\n")).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(build.join("version"), "99.0.0").unwrap();
+    use_builds(&dir.join("builds"));
+    add_rules_of_release(99).unwrap();
+    assert_eq!(candidate_rewrites(), Some(CandidateRewrites::Build(99)));
+    // Its optimizer turns a division by eight into a shift, and leaves a
+    // division by a parameter; a lowering rule is not claimed.
+    let udiv = Catalog::get()
+        .rules
+        .iter()
+        .find(|r| {
+            r.text
+                .contains("(udiv x (iconst_u ty (u64_extract_power_of_two d)))")
+        })
+        .unwrap()
+        .id_in_its_release();
+    let by_eight = wat::parse_str(
+        "(module (func (param i32) (result i32) local.get 0 i32.const 8 i32.div_u))",
+    )
+    .unwrap();
+    let by_param = wat::parse_str(
+        "(module (func (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_u))",
+    )
+    .unwrap();
+    assert_eq!(
+        rewrote_on_release(99, &by_eight, 1, &udiv).unwrap(),
+        Some(true)
+    );
+    assert_eq!(
+        rewrote_on_release(99, &by_param, 1, &udiv).unwrap(),
+        Some(false)
+    );
+    let lowering = Catalog::get()
+        .rules
+        .iter()
+        .find(|r| r.text.contains("(rule iadd_base_case_32_or_64_lea"))
+        .unwrap()
+        .id_in_its_release();
+    assert_eq!(
+        rewrote_on_release(99, &by_param, 1, &lowering).unwrap(),
+        None
+    );
+    // A release with no build (here: none at all) cannot be asked, and
+    // the error says which.
+    let error = rewrote_on_release(98, &by_eight, 1, &udiv).unwrap_err();
+    assert!(format!("{error:#}").contains("98"), "{error:#}");
+}

@@ -2,6 +2,7 @@
 //!
 //! | stage | folder | in | out |
 //! |---|---|---|---|
+//! | observe a compile | [`observe`] | a module, a Wasmtime configuration | every function's final CLIF, at two opt levels, counted |
 //! | build a case | [`case`] | a seed, `[generator]` | a module, its exports, a call plan |
 //! | run it | [`engine`] | module and plan, `[matrix]`, `[execution]` | each engine's observations |
 //! | judge it | [`judge`] | every engine's run | a verdict, its signature, a suspect |
@@ -14,12 +15,12 @@
 #![warn(missing_docs)]
 
 pub mod case;
-pub mod clif;
 pub mod config;
 pub mod config_ranges;
 pub mod cost;
 pub mod engine;
 pub mod judge;
+pub mod observe;
 pub mod pipeline;
 pub mod profile;
 pub mod temp;

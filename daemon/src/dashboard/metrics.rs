@@ -161,20 +161,27 @@ fn register_rule_coverage(registry: &mut Registry, counters: &crate::store::Coun
     if let Some(change) = &coverage.change {
         let changed = Family::<Labels, Gauge>::default();
         let ran = change.candidate_runs.values().filter(|n| **n > 0).count();
-        for (state, n) in [
+        let mut states = vec![
             ("in_scope", change.changed),
             ("aimable", change.aimable),
             ("aimed", change.aimed),
             ("run_on_candidate", ran),
             ("disagreeing", change.disagreeing.len()),
-        ] {
+        ];
+        // A candidate that cannot show its rewrites has no such series:
+        // absent, not zero.
+        if change.rewrites_unknown.is_none() {
+            states.push(("candidate_mid_end", change.candidate_mid_end));
+            states.push(("rewritten_on_candidate", change.candidate_rewrote.len()));
+        }
+        for (state, n) in states {
             changed
                 .get_or_create(&vec![("state".into(), state.into())])
                 .set(n as i64);
         }
         registry.register(
             "changed_rules",
-            "Cranelift rules that changed between the reference and the candidate release: in_scope, aimable, aimed (by a case that ran), run_on_candidate, disagreeing",
+            "Cranelift rules that changed between the reference and the candidate release: in_scope, aimable, aimed (by a case that ran), run_on_candidate, disagreeing; where the candidate can show its optimizer's rewrites, candidate_mid_end (its changed mid-end rules) and rewritten_on_candidate",
             changed,
         );
     }

@@ -305,6 +305,10 @@ fn rule_coverage(h: &Health) -> Markup {
             tr { td { "run on the candidate" } td.n { (change.candidate_runs.values().filter(|n| **n > 0).count()) } }
             tr { td { "disagreeing between the releases" } td.n { (change.disagreeing.len()) } }
             tr { td { "cases aimed at them" } td.n { (change.cases) } }
+            @match &change.rewrites_unknown {
+                Some(why) => { tr { td { "rewritten on the candidate" } td { "unknown: " (why) } } }
+                None => { tr { td { "rewritten on the candidate (changed mid-end rules, of " (change.candidate_mid_end) ")" } td.n { (change.candidate_rewrote.len()) } } }
+            }
         }
     }
     }

@@ -48,6 +48,10 @@ pub enum Counter {
     RuleCandidate(String),
     /// Of those, the cases in which the two releases disagreed.
     RuleDiverged(String),
+    /// Of those, checked cases in which the candidate's optimizer rewrote
+    /// the aimed rule's root instruction (where the candidate can show it:
+    /// `oracles::engine::other_version::CandidateRewrites`).
+    RuleCandidateRewrote(String),
     /// What the cases really exercised (`health::exercised`).
     Exercised(Exercise),
     /// Samples of a distribution of at most 2^k (`health::distribution`).
@@ -142,6 +146,7 @@ const RULE: &str = "rule:";
 const RULE_CHANGED: &str = "rule-changed:";
 const RULE_CANDIDATE: &str = "rule-candidate:";
 const RULE_DIVERGED: &str = "rule-diverged:";
+const RULE_CANDIDATE_REWROTE: &str = "rule-candidate-rewrote:";
 const EXERCISED: &str = "exercised:";
 const FEATURE: &str = "feature:";
 const SWARM_SETTING: &str = "swarm:";
@@ -207,7 +212,7 @@ impl Counter {
         if let Some(counter) = plain {
             return counter;
         }
-        let prefixed: [(&str, MakeCounter); 10] = [
+        let prefixed: [(&str, MakeCounter); 11] = [
             (INCONCLUSIVE, Counter::Inconclusive),
             (VERDICT, Counter::Verdict),
             (BLAME, Counter::Blame),
@@ -218,6 +223,7 @@ impl Counter {
             (RULE_CHANGED, Counter::RuleChanged),
             (RULE_CANDIDATE, Counter::RuleCandidate),
             (RULE_DIVERGED, Counter::RuleDiverged),
+            (RULE_CANDIDATE_REWROTE, Counter::RuleCandidateRewrote),
         ];
         for (prefix, make) in prefixed {
             if let Some(rest) = name.strip_prefix(prefix) {
@@ -283,6 +289,7 @@ impl fmt::Display for Counter {
             Counter::RuleChanged(x) => write!(f, "{RULE_CHANGED}{x}"),
             Counter::RuleCandidate(x) => write!(f, "{RULE_CANDIDATE}{x}"),
             Counter::RuleDiverged(x) => write!(f, "{RULE_DIVERGED}{x}"),
+            Counter::RuleCandidateRewrote(x) => write!(f, "{RULE_CANDIDATE_REWROTE}{x}"),
             Counter::Exercised(what) => write!(f, "{EXERCISED}{what}"),
             Counter::Bucket(d, k) => write!(f, "{}{BUCKET_MARK}{k}", d.name()),
             Counter::Other(x) => f.write_str(x),
@@ -324,6 +331,10 @@ mod tests {
                 "rule-candidate:opts/icmp.isle:5@51",
             ),
             (Counter::RuleDiverged(text("12")), "rule-diverged:12"),
+            (
+                Counter::RuleCandidateRewrote(text("opts/icmp.isle:5@51")),
+                "rule-candidate-rewrote:opts/icmp.isle:5@51",
+            ),
             (
                 Counter::Exercised(Exercise::Feature(text("stack:tail-loop"))),
                 "exercised:feature:stack:tail-loop",

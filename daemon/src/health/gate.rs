@@ -506,6 +506,7 @@ mod tests {
                 .map(|(i, id)| (id.to_string(), u64::from(i < ran)))
                 .collect(),
             disagreeing: Vec::new(),
+            ..Default::default()
         });
         health
     }

@@ -7,11 +7,13 @@
 
 use super::counter::Counter;
 use super::counter::ALL_ENGINES;
-use oracles::case::rules::{self, code_change};
+use oracles::case::rules::catalog::Catalog;
+use oracles::case::rules::{self, code_change, RuleTarget};
+use oracles::engine::other_version::{candidate_rewrites, rewrote_on_release, CandidateRewrites};
 use oracles::engine::outcome::EngineRun;
 use oracles::SeedReport;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 // Per rule (`Counter::Rule`, `rule:<file>:<line>`): cases aimed at it
 // that ran on at least two engines. Per mid-end rule
@@ -89,7 +91,56 @@ pub fn rule_events(report: &SeedReport) -> Vec<(String, String)> {
         ));
     }
     events.extend(release_events(report, &target.id));
+    if candidate_rewrote(report, target, sampled, rewritten) {
+        events.push((
+            ALL_ENGINES.to_string(),
+            Counter::RuleCandidateRewrote(target.id.clone()).key(),
+        ));
+    }
     events
+}
+
+/// How this process's candidate release shows its rewrites (asked once:
+/// the other release's rules are read before the first case).
+fn candidate() -> Option<&'static CandidateRewrites> {
+    static CANDIDATE: OnceLock<Option<CandidateRewrites>> = OnceLock::new();
+    CANDIDATE.get_or_init(candidate_rewrites).as_ref()
+}
+
+/// Whether the candidate's optimizer rewrote the instruction of `target`,
+/// a rule new or changed in the candidate, in this case: the linked
+/// release's check (`linked_rewrote`) when the candidate is the linked
+/// release, a sampled ask of its build when it is another; never where it
+/// cannot show it (a C API library).
+fn candidate_rewrote(
+    report: &SeedReport,
+    target: &RuleTarget,
+    sampled: bool,
+    linked_rewrote: bool,
+) -> bool {
+    let Some(rule) = Catalog::get().find(&target.id).filter(|r| r.changed) else {
+        return false;
+    };
+    match candidate() {
+        Some(CandidateRewrites::Linked) => rule.release.is_none() && linked_rewrote,
+        Some(CandidateRewrites::Build(major)) if rule.release == Some(*major) => {
+            let key = format!("{} on the candidate", target.id);
+            sampled
+                && rewrite_seen(&key, || {
+                    let asked = rewrote_on_release(
+                        *major,
+                        &report.module.wasm,
+                        target.instances,
+                        &rule.id_in_its_release(),
+                    );
+                    if let Err(e) = &asked {
+                        tracing::warn!("{e:#}");
+                    }
+                    matches!(asked, Ok(Some(true)))
+                })
+        }
+        _ => false,
+    }
 }
 
 /// With two releases in the matrix: whether the candidate (the newer
@@ -134,6 +185,7 @@ fn change_coverage(
     cases: &BTreeMap<String, u64>,
     on_candidate: &BTreeMap<String, u64>,
     diverged: &BTreeSet<String>,
+    rewritten: &BTreeSet<String>,
 ) -> Option<ChangeCoverage> {
     let (changed, aimable) = rules::changed_rules();
     if changed == 0 {
@@ -157,7 +209,27 @@ fn change_coverage(
             .filter(|id| diverged.contains(*id))
             .cloned()
             .collect(),
+        candidate_mid_end: aimable.iter().filter(|id| candidate_mid_end(id)).count(),
+        candidate_rewrote: rewritten.iter().cloned().collect(),
+        rewrites_unknown: match candidate() {
+            Some(CandidateRewrites::Unobservable(why)) => Some(why.clone()),
+            _ => None,
+        },
     })
+}
+
+/// Whether `id` is a mid-end rule of the candidate release, whose
+/// rewrites the candidate may show.
+fn candidate_mid_end(id: &str) -> bool {
+    let Some(rule) = Catalog::get().find(id) else {
+        return false;
+    };
+    let candidates = match candidate() {
+        Some(CandidateRewrites::Linked) => rule.release.is_none(),
+        Some(CandidateRewrites::Build(major)) => rule.release == Some(*major),
+        _ => rule.release.is_some(),
+    };
+    candidates && rule.file.starts_with("opts/")
 }
 
 /// Rule coverage of a window (or the whole store).
@@ -216,9 +288,31 @@ pub struct ChangeCoverage {
     pub candidate_runs: BTreeMap<String, u64>,
     /// The changed rules on which the releases disagreed in some case.
     pub disagreeing: Vec<String>,
+    /// Of the aimable changed rules, the candidate's mid-end rules: those
+    /// whose rewrites the candidate may show.
+    pub candidate_mid_end: usize,
+    /// The changed rules whose root instruction the candidate's optimizer
+    /// rewrote in some checked case (`RuleCandidateRewrote`).
+    pub candidate_rewrote: Vec<String>,
+    /// Why the candidate cannot show its rewrites, if it cannot: then
+    /// `candidate_rewrote` is empty for want of a way to tell, not of
+    /// rewrites.
+    pub rewrites_unknown: Option<String>,
 }
 
 impl ChangeCoverage {
+    /// What the candidate showed of its optimizer's rewrites, in one line.
+    pub fn rewrites_line(&self) -> String {
+        match &self.rewrites_unknown {
+            Some(why) => format!("rewritten on the candidate: unknown ({why})"),
+            None => format!(
+                "rewritten on the candidate (the aimed instruction's count differs between opt level none and speed, in sampled cases): {} of {} changed mid-end rules",
+                self.candidate_rewrote.len(),
+                self.candidate_mid_end
+            ),
+        }
+    }
+
     /// The aimable changed rules the candidate ran fewer than `runs` cases
     /// aimed at.
     pub fn short_of(&self, runs: u64) -> Vec<&str> {
@@ -239,6 +333,7 @@ impl RuleCoverage {
         let mut changed: BTreeSet<String> = BTreeSet::new();
         let mut on_candidate: BTreeMap<String, u64> = BTreeMap::new();
         let mut diverged: BTreeSet<String> = BTreeSet::new();
+        let mut rewritten: BTreeSet<String> = BTreeSet::new();
         for ((engine, name), value) in counters {
             if engine != ALL_ENGINES {
                 continue;
@@ -252,10 +347,13 @@ impl RuleCoverage {
                 Counter::RuleDiverged(id) if *value > 0 => {
                     diverged.insert(id);
                 }
+                Counter::RuleCandidateRewrote(id) if *value > 0 => {
+                    rewritten.insert(id);
+                }
                 _ => {}
             }
         }
-        let change = change_coverage(&cases, &on_candidate, &diverged);
+        let change = change_coverage(&cases, &on_candidate, &diverged, &rewritten);
         let scope = rules::scope();
         let aimable = rules::aimable_ids();
         let file_of = |id: &str| id.rsplit_once(':').map_or(id, |(f, _)| f).to_string();
@@ -353,6 +451,7 @@ impl RuleCoverage {
             for id in change.disagreeing.iter().take(5) {
                 let _ = writeln!(out, "    releases disagreed on a case aimed at {id}");
             }
+            let _ = writeln!(out, "    {}", change.rewrites_line());
         }
         if !self.never_reached_examples.is_empty() {
             let _ = writeln!(
@@ -398,5 +497,29 @@ mod tests {
         let text = coverage.render();
         assert!(text.contains("targeted: 2 rules by 4 cases"), "{text}");
         assert!(text.contains("opts/arithmetic.isle"), "{text}");
+    }
+
+    #[test]
+    fn a_candidate_that_cannot_show_its_rewrites_says_so_instead_of_zero() {
+        let seen = ChangeCoverage {
+            candidate_mid_end: 40,
+            candidate_rewrote: vec!["opts/icmp.isle:5@51".into()],
+            ..ChangeCoverage::default()
+        };
+        assert!(
+            seen.rewrites_line()
+                .ends_with(": 1 of 40 changed mid-end rules"),
+            "{}",
+            seen.rewrites_line()
+        );
+        let unknown = ChangeCoverage {
+            candidate_mid_end: 40,
+            rewrites_unknown: Some("Wasmtime 51 runs through its C API library".into()),
+            ..ChangeCoverage::default()
+        };
+        assert_eq!(
+            unknown.rewrites_line(),
+            "rewritten on the candidate: unknown (Wasmtime 51 runs through its C API library)"
+        );
     }
 }

@@ -263,6 +263,7 @@ impl Stats {
                     | Counter::RuleChanged(_)
                     | Counter::RuleCandidate(_)
                     | Counter::RuleDiverged(_)
+                    | Counter::RuleCandidateRewrote(_)
                     | Counter::Ran
             );
             if kept {

@@ -37,8 +37,8 @@ pub fn measure(
     wasm: &[u8],
     heap: Option<&dyn PeakHeap>,
 ) -> Option<CompileCost> {
-    if let Some(measured) = engine.measured_compile(wasm) {
-        return measured.ok();
+    if let Some(own) = engine.capabilities().measures_compiles {
+        return own.measured_compile(wasm).ok();
     }
     if let Some(heap) = heap {
         heap.reset_peak();

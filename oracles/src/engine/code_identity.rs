@@ -46,8 +46,10 @@ pub fn measure(matrix: &Matrix, modules: impl IntoIterator<Item = Vec<u8>>) -> V
         let hashes: Vec<Option<Option<[u8; 32]>>> = engines
             .iter()
             .map(|e| {
-                e.machine_code(&wasm)
-                    .map(|code| code.ok().map(|code| Sha256::digest(&code).into()))
+                e.capabilities().machine_code.map(|generates| {
+                    let code = generates.machine_code(&wasm);
+                    code.ok().map(|code| Sha256::digest(&code).into())
+                })
             })
             .collect();
         let mut pair = pairs.iter_mut();

@@ -21,37 +21,13 @@ pub trait Engine: Send + Sync {
     fn features(&self) -> WasmFeatures;
 
     /// Only compiles (or translates) the module; for benchmarks.
-    fn compile(&self, wasm: &[u8]) -> Result<(), String>;
+    fn compile(&self, wasm: &[u8]) -> Result<(), EngineError>;
 
-    /// The machine code the engine generates for `wasm` (its text section),
-    /// for engines that generate code: `None` for interpreters, `Some(Err)`
-    /// when the engine refuses the module.
-    fn machine_code(&self, _wasm: &[u8]) -> Option<Result<Vec<u8>, String>> {
-        None
-    }
-
-    /// For an engine that runs in another process, that process's own
-    /// measurement of compiling `wasm` (`Err`: refused, or a panic):
-    /// timing the round trip here would add the pipe to it; for an engine
-    /// whose heap this process's allocator does not see (a release's C
-    /// API library), its time without a peak heap. `None` for the other
-    /// engines, which the caller measures.
-    fn measured_compile(&self, _wasm: &[u8]) -> Option<Result<CompileCost, String>> {
-        None
-    }
-
-    /// For an engine that stands for a configuration drawn per case (the
-    /// swarm, `engine::swarm`): the engine drawn for `plan`'s seed that
-    /// accepts `wasm` and is none of `taken` (the matrix's other engines);
-    /// `Err` if it cannot be built. `None` for every other engine, which
-    /// runs as itself.
-    fn drawn_for(
-        &self,
-        _wasm: &[u8],
-        _plan: &Plan,
-        _taken: &[&str],
-    ) -> Option<Result<Box<dyn Engine>, String>> {
-        None
+    /// What this engine can do beyond compiling and running a case: the
+    /// few callers that need one ask here, and every other engine has
+    /// none.
+    fn capabilities(&self) -> Capabilities<'_> {
+        Capabilities::default()
     }
 
     /// Whether the engine links what a plan gives a module's imports
@@ -71,6 +47,71 @@ pub trait Engine: Send + Sync {
     /// memory inside the engine can tell a compile blowup from a runaway
     /// run.
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun;
+}
+
+/// Why an engine did not do what it was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EngineError {
+    /// It refused the module (invalid under its proposals, or a compile
+    /// error): its own message.
+    Refused(String),
+    /// It could not be built or reached: a configuration drawn for a case,
+    /// another release's process that died.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineError::Refused(message) => write!(f, "refused: {message}"),
+            EngineError::Unavailable(message) => write!(f, "unavailable: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+/// The optional capabilities of one engine (`Engine::capabilities`).
+#[derive(Clone, Copy, Default)]
+pub struct Capabilities<'a> {
+    /// It generates machine code and can hand it over
+    /// (`engine::code_identity`): Wasmtime's compilers.
+    pub machine_code: Option<&'a dyn GeneratesCode>,
+    /// It measures its own compiles, which timing it here would get
+    /// wrong (`cost::compile`): an engine in another process (the pipe
+    /// would be timed too), or a release's C API library (whose heap this
+    /// process's allocator does not see).
+    pub measures_compiles: Option<&'a dyn MeasuresCompiles>,
+    /// It stands for a configuration drawn per case (the swarm,
+    /// `engine::swarm`), which the matrix runs in its place.
+    pub draws: Option<&'a dyn DrawsPerCase>,
+}
+
+/// An engine that generates machine code.
+pub trait GeneratesCode {
+    /// The machine code the engine generates for `wasm` (its text section).
+    fn machine_code(&self, wasm: &[u8]) -> Result<Vec<u8>, EngineError>;
+}
+
+/// An engine that measures its own compiles.
+pub trait MeasuresCompiles {
+    /// Its measurement of compiling `wasm`: time, and the peak heap where
+    /// it can see it.
+    fn measured_compile(&self, wasm: &[u8]) -> Result<CompileCost, EngineError>;
+}
+
+/// An engine that stands for a configuration drawn per case.
+pub trait DrawsPerCase {
+    /// The engine drawn for `plan`'s seed that accepts `wasm` and is none
+    /// of `taken` (the engines the case also runs as themselves): `None`
+    /// when no configuration qualifies (the engine then runs as itself),
+    /// `Err` when the drawn one cannot be built.
+    fn drawn_for(
+        &self,
+        wasm: &[u8],
+        plan: &Plan,
+        taken: &[&str],
+    ) -> Option<Result<Box<dyn Engine>, EngineError>>;
 }
 
 /// The default of `[execution] epoch_deadline_ms`: how long one call (or

@@ -35,7 +35,8 @@ pub use self::faults::faulty::{Fault, FaultyEngine, RuleFault};
 pub use self::faults::sabotage::{Sabotage, SabotagedEngine};
 pub use self::id::{has_explicit_checks, runs_unbudgeted};
 pub use self::interface::{
-    comparable_features, proposal_features, Engine, ExecutionConfig, EPOCH_DEADLINE,
+    comparable_features, proposal_features, Capabilities, DrawsPerCase, Engine, EngineError,
+    ExecutionConfig, GeneratesCode, MeasuresCompiles, EPOCH_DEADLINE,
 };
 pub use self::registry::{build_engine, known_engine_names};
 pub use self::wasmi::{WasmiEngine, WASMI_LAZY};

@@ -19,7 +19,9 @@ use crate::case::rules::catalog::{add_reference_sources, has_reference_sources};
 use crate::engine::clock::CompileCost;
 use crate::engine::death::{Death, DeathKind};
 use crate::engine::outcome::EngineRun;
-use crate::engine::{has_explicit_checks, Engine, ExecutionConfig};
+use crate::engine::{
+    has_explicit_checks, Capabilities, Engine, EngineError, ExecutionConfig, MeasuresCompiles,
+};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -35,7 +37,7 @@ pub const SERVE_COMMAND: &str = "serve-engine";
 
 /// Changed whenever a message below changes: a build of another release
 /// made from older source is refused by name instead of misread.
-pub(crate) const PROTOCOL: u32 = 3;
+pub(crate) const PROTOCOL: u32 = 4;
 
 static BUILDS: Mutex<Option<PathBuf>> = Mutex::new(None);
 
@@ -126,6 +128,14 @@ pub(crate) enum Request {
     Compile { wasm_hex: String },
     /// The ISLE sources of the child's Cranelift (no `Open` needed).
     RuleSources,
+    /// Whether the child's optimizer rewrote the root instruction of its
+    /// rule `rule` (`file:line`) in the first `functions` functions
+    /// (`case::rules::code_change`; no `Open` needed).
+    Rewrote {
+        wasm_hex: String,
+        functions: usize,
+        rule: String,
+    },
 }
 
 /// Child to client: one reply per line.
@@ -154,6 +164,11 @@ pub(crate) enum Reply {
     /// The measured compile of a `Compile`; `Err` if the engine refused
     /// the module or panicked.
     Measured { cost: Result<CompileCost, String> },
+    /// The answer to a `Rewrote`: `None` for a rule that is not a mid-end
+    /// rule of the child's Cranelift.
+    Rewrote {
+        rewrote: Result<Option<bool>, String>,
+    },
 }
 
 /// A running child serving one engine.
@@ -228,6 +243,91 @@ pub fn add_rules_of_release(major: u64) -> Result<()> {
             Ok(())
         }
         other => bail!("{}: unexpected reply {other:?}", asking()),
+    }
+}
+
+/// How the candidate (the newer) of two releases in a matrix shows
+/// whether its optimizer rewrote an aimed rule's instruction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CandidateRewrites {
+    /// The candidate is the linked release, checked in this process
+    /// (`case::rules::code_change`); its rules are the catalog's own.
+    Linked,
+    /// The candidate is crosscheck built against this release, asked
+    /// ([`rewrote_on_release`]); its rules are the catalog's `@MAJOR` ones.
+    Build(u64),
+    /// The candidate cannot show it, and why.
+    Unobservable(String),
+}
+
+/// How the candidate of this process's matrix shows its optimizer's
+/// rewrites; `None` with one release (no other release's rules were read).
+pub fn candidate_rewrites() -> Option<CandidateRewrites> {
+    let other = crate::case::rules::catalog::reference_majors()
+        .into_iter()
+        .max()?;
+    Some(if other < linked_major() {
+        CandidateRewrites::Linked
+    } else if build_of(other).is_ok() {
+        CandidateRewrites::Build(other)
+    } else {
+        CandidateRewrites::Unobservable(format!(
+            "Wasmtime {other} runs through its C API library, which writes no CLIF: whether a rule fired there is not known"
+        ))
+    })
+}
+
+/// Whether the optimizer of crosscheck built against Wasmtime `major`
+/// rewrote the root instruction of its rule `rule` (`file:line`, as that
+/// release numbers it) in the first `functions` functions of `wasm`:
+/// what `case::rules::code_change` tells of the linked release, asked of
+/// the build (one child per release and process, kept for later asks).
+/// `Ok(None)`: not a mid-end rule there. `Err`: no build of `major` (a
+/// release run through its C API library writes no CLIF), or the child
+/// failed.
+pub fn rewrote_on_release(
+    major: u64,
+    wasm: &[u8],
+    functions: usize,
+    rule: &str,
+) -> Result<Option<bool>> {
+    static CHILDREN: Mutex<Vec<(u64, Served)>> = Mutex::new(Vec::new());
+    let mut children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
+    let position = match children.iter().position(|(m, _)| *m == major) {
+        Some(position) => position,
+        None => {
+            let (binary, _) = build_of(major)?;
+            children.push((major, Served::start(&binary)?));
+            children.len() - 1
+        }
+    };
+    let request = Request::Rewrote {
+        wasm_hex: hex::encode(wasm),
+        functions,
+        rule: rule.to_string(),
+    };
+    let served = &mut children[position].1;
+    let reply = send(served, &request).and_then(|()| receive(served));
+    let asking = || {
+        format!(
+            "asking crosscheck built against Wasmtime {major} whether its optimizer rewrote {rule}"
+        )
+    };
+    match reply {
+        Ok(Reply::Rewrote { rewrote }) => {
+            rewrote.map_err(|e| anyhow::anyhow!(e)).with_context(asking)
+        }
+        other => {
+            // A child that failed once is not asked again: the next ask
+            // starts another.
+            let (_, mut dead) = children.remove(position);
+            let _ = dead.child.kill();
+            let _ = dead.child.wait();
+            match other {
+                Ok(reply) => bail!("{}: unexpected reply {reply:?}", asking()),
+                Err(e) => Err(e).with_context(asking),
+            }
+        }
     }
 }
 
@@ -405,6 +505,25 @@ impl OtherVersionEngine {
     }
 }
 
+impl MeasuresCompiles for OtherVersionEngine {
+    fn measured_compile(&self, wasm: &[u8]) -> Result<CompileCost, EngineError> {
+        let request = Request::Compile {
+            wasm_hex: hex::encode(wasm),
+        };
+        let measured = self.ask(&request, |reply| match reply {
+            Reply::Measured { cost } => Some(cost),
+            _ => None,
+        });
+        match measured {
+            Ok(cost) => cost.map_err(EngineError::Refused),
+            Err(death) => Err(EngineError::Unavailable(format!(
+                "the Wasmtime {} process died compiling: {}",
+                self.major, death.how
+            ))),
+        }
+    }
+}
+
 impl Engine for OtherVersionEngine {
     fn name(&self) -> &str {
         &self.name
@@ -418,23 +537,15 @@ impl Engine for OtherVersionEngine {
         self.features
     }
 
-    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
-        match self.measured_compile(wasm) {
-            Some(Ok(_)) => Ok(()),
-            Some(Err(e)) => Err(e),
-            None => Err("the engine's process died compiling".into()),
-        }
+    fn compile(&self, wasm: &[u8]) -> Result<(), EngineError> {
+        self.measured_compile(wasm).map(drop)
     }
 
-    fn measured_compile(&self, wasm: &[u8]) -> Option<Result<CompileCost, String>> {
-        let request = Request::Compile {
-            wasm_hex: hex::encode(wasm),
-        };
-        let measured = self.ask(&request, |reply| match reply {
-            Reply::Measured { cost } => Some(cost),
-            _ => None,
-        });
-        measured.ok()
+    fn capabilities(&self) -> Capabilities<'_> {
+        Capabilities {
+            measures_compiles: Some(self),
+            ..Capabilities::default()
+        }
     }
 
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {

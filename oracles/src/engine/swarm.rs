@@ -23,7 +23,7 @@
 
 use super::faults::faulty::{Fault, FaultyEngine};
 use super::id::EngineId;
-use super::interface::{Engine, ExecutionConfig};
+use super::interface::{Capabilities, DrawsPerCase, Engine, EngineError, ExecutionConfig};
 use super::tuning::{Tuning, CPU_FEATURES, CPU_LEVELS};
 use super::wasmtime::{Backend, Budget, WasmtimeEngine, WasmtimeVariant};
 use crate::case::plan::Plan;
@@ -365,7 +365,7 @@ impl SwarmEngine {
         })
     }
 
-    fn build(&self, variant: WasmtimeVariant) -> Result<Box<dyn Engine>, String> {
+    fn build(&self, variant: WasmtimeVariant) -> Result<Box<dyn Engine>, EngineError> {
         let engine: Result<Box<dyn Engine>> = match &self.fault {
             Some(fault) => {
                 let name = EngineId::new(&variant.name(), Some(fault), None);
@@ -373,7 +373,18 @@ impl SwarmEngine {
             }
             None => WasmtimeEngine::new(variant, &self.limits).map(|e| Box::new(e) as _),
         };
-        engine.map_err(|e| format!("{e:#}"))
+        engine.map_err(|e| EngineError::Unavailable(format!("{e:#}")))
+    }
+}
+
+impl DrawsPerCase for SwarmEngine {
+    fn drawn_for(
+        &self,
+        wasm: &[u8],
+        plan: &Plan,
+        taken: &[&str],
+    ) -> Option<Result<Box<dyn Engine>, EngineError>> {
+        Some(self.build(draw_avoiding(plan.seed, taken, wasm)?))
     }
 }
 
@@ -390,17 +401,15 @@ impl Engine for SwarmEngine {
         super::interface::comparable_features()
     }
 
-    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
+    fn compile(&self, wasm: &[u8]) -> Result<(), EngineError> {
         self.build(draw(0, 0))?.compile(wasm)
     }
 
-    fn drawn_for(
-        &self,
-        wasm: &[u8],
-        plan: &Plan,
-        taken: &[&str],
-    ) -> Option<Result<Box<dyn Engine>, String>> {
-        Some(self.build(draw_avoiding(plan.seed, taken, wasm)?))
+    fn capabilities(&self) -> Capabilities<'_> {
+        Capabilities {
+            draws: Some(self),
+            ..Capabilities::default()
+        }
     }
 
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {

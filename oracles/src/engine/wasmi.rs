@@ -1,7 +1,7 @@
 //! The wasmi interpreter: the oracle.
 
 use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
-use super::interface::{comparable_features, Engine, ExecutionConfig};
+use super::interface::{comparable_features, Engine, EngineError, ExecutionConfig};
 use super::wasmi_imports::to_val;
 use crate::case::module_info::{Signature, ValueType};
 use crate::case::plan::Plan;
@@ -93,10 +93,10 @@ impl Engine for WasmiEngine {
         comparable_features()
     }
 
-    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
+    fn compile(&self, wasm: &[u8]) -> Result<(), EngineError> {
         Module::new(&self.fresh_engine(), wasm)
             .map(drop)
-            .map_err(|e| e.to_string())
+            .map_err(|e| EngineError::Refused(e.to_string()))
     }
 
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {

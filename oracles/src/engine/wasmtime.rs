@@ -1,10 +1,18 @@
-//! Wasmtime variants. Every Wasmtime-version-specific call lives in this file,
-//! so pointing crosscheck at another Wasmtime release touches nothing else.
+//! Wasmtime variants: their configuration, compile, instantiation and run.
+//! Wasmtime's API is called here and in a few more modules only, each for
+//! one job: `wasmtime_imports` (host functions and values), `tuning` (the
+//! swarm's settings), `canary` (guarded memories) and `observe` (compiles
+//! made to read CLIF: `clif`, `opt_levels`). Pointing crosscheck at
+//! another Wasmtime release touches nothing else (the architecture test
+//! `only_the_modules_that_say_so_call_wasmtime` holds it to that).
 
 use super::canary;
 use super::drive::{drive, Compiled, HarnessLimiter, LiveInstance};
 use super::faults::memory_sabotage::MemorySabotage;
-use super::interface::{comparable_features, proposal_features, Engine, ExecutionConfig};
+use super::interface::{
+    comparable_features, proposal_features, Capabilities, Engine, EngineError, ExecutionConfig,
+    GeneratesCode,
+};
 use super::tuning::Tuning;
 use super::wasmtime_imports::to_val;
 use crate::case::module_info::{Signature, ValueType};
@@ -502,9 +510,9 @@ pub(crate) fn wasmtime_error(error: wasmtime::Error) -> anyhow::Error {
 pub fn clif_of_variant(
     variant: &WasmtimeVariant,
     wasm: &[u8],
-) -> Result<Vec<crate::clif::ClifFile>> {
+) -> Result<Vec<crate::observe::clif::ClifFile>> {
     let config = variant.config(ExecutionConfig::default().max_wasm_stack, false)?;
-    crate::clif::compile_for_clif(config, wasm)
+    crate::observe::clif::compile_for_clif(config, wasm)
 }
 
 fn on_off(on: bool) -> &'static str {
@@ -798,6 +806,14 @@ impl WasmtimeEngine {
     }
 }
 
+impl GeneratesCode for WasmtimeEngine {
+    fn machine_code(&self, wasm: &[u8]) -> Result<Vec<u8>, EngineError> {
+        Module::new(&self.engine, wasm)
+            .map(|module| module.text().to_vec())
+            .map_err(|e| EngineError::Refused(format!("{e:#}")))
+    }
+}
+
 impl Engine for WasmtimeEngine {
     fn name(&self) -> &str {
         &self.name
@@ -815,18 +831,17 @@ impl Engine for WasmtimeEngine {
         self.variant.features()
     }
 
-    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
+    fn compile(&self, wasm: &[u8]) -> Result<(), EngineError> {
         Module::new(&self.engine, wasm)
             .map(drop)
-            .map_err(|e| format!("{e:#}"))
+            .map_err(|e| EngineError::Refused(format!("{e:#}")))
     }
 
-    fn machine_code(&self, wasm: &[u8]) -> Option<Result<Vec<u8>, String>> {
-        Some(
-            Module::new(&self.engine, wasm)
-                .map(|module| module.text().to_vec())
-                .map_err(|e| format!("{e:#}")),
-        )
+    fn capabilities(&self) -> Capabilities<'_> {
+        Capabilities {
+            machine_code: Some(self),
+            ..Capabilities::default()
+        }
     }
 
     fn execute_observed(&self, wasm: &[u8], plan: &Plan, compiled: &mut dyn FnMut()) -> EngineRun {

@@ -358,14 +358,16 @@ impl<'a> CaseEngines<'a> {
         let drawn = set
             .engines
             .iter()
-            .map(|engine| match engine.drawn_for(wasm, plan, &taken)? {
-                Ok(drawn) => Some(drawn),
-                Err(error) => {
-                    // The engine then runs as itself and says why it failed.
-                    tracing::warn!(engine = engine.name(), seed = plan.seed, "{error}");
-                    None
-                }
-            })
+            .map(
+                |engine| match engine.capabilities().draws?.drawn_for(wasm, plan, &taken)? {
+                    Ok(drawn) => Some(drawn),
+                    Err(error) => {
+                        // The engine then runs as itself and says why it failed.
+                        tracing::warn!(engine = engine.name(), seed = plan.seed, "{error}");
+                        None
+                    }
+                },
+            )
             .collect();
         CaseEngines { set, drawn }
     }

@@ -70,12 +70,7 @@ pub fn serve(input: impl BufRead, mut output: impl Write) -> Result<()> {
                 compiled_sent?;
                 reply(&Reply::Ran { run })?;
             }
-            Request::RuleSources => reply(&Reply::RuleSources {
-                sources: embedded_sources()
-                    .iter()
-                    .map(|(file, text)| (file.to_string(), text.to_string()))
-                    .collect(),
-            })?,
+            Request::RuleSources | Request::Rewrote { .. } => reply(&about_the_compiler(request)?)?,
             Request::Compile { wasm_hex } => {
                 let engine = engine.as_deref().context("Compile before Open")?;
                 let wasm = hex::decode(wasm_hex).context("a module that is not hex")?;
@@ -86,6 +81,36 @@ pub fn serve(input: impl BufRead, mut output: impl Write) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The answer to a request about this release's Cranelift rather than an
+/// engine: its rules' sources, or whether its optimizer rewrote a rule.
+fn about_the_compiler(request: Request) -> Result<Reply> {
+    Ok(match request {
+        Request::Rewrote {
+            wasm_hex,
+            functions,
+            rule,
+        } => {
+            let wasm = hex::decode(wasm_hex).context("a module that is not hex")?;
+            let target = crate::case::rules::RuleTarget {
+                id: rule,
+                cranelift: String::new(),
+                instances: functions,
+                text: String::new(),
+            };
+            let rewrote =
+                crate::case::rules::code_change::optimizer_rewrote(&wasm, functions, &target)
+                    .map_err(|e| format!("{e:#}"));
+            Reply::Rewrote { rewrote }
+        }
+        _ => Reply::RuleSources {
+            sources: embedded_sources()
+                .iter()
+                .map(|(file, text)| (file.to_string(), text.to_string()))
+                .collect(),
+        },
+    })
 }
 
 /// Ends this process soon after its parent ends, even in the middle of a

@@ -1,12 +1,12 @@
 //! Whether the pass a module is shaped for really acted on it: the
 //! shape's functions compiled at opt level none and speed
-//! (`rules::code_change::clif_of`), and the instructions the pass removes,
+//! (`observe::opt_levels::clif_of`), and the instructions the pass removes,
 //! merges or moves counted in both. "Generated" is not "exercised": a
 //! shape on which the optimizer changed nothing tested the pass's guard,
 //! not its transformation.
 
 use super::shape::Shape;
-use crate::case::rules::code_change::{clif_of, count_opcode};
+use crate::observe::opt_levels::{clif_of, count_opcode};
 use anyhow::Result;
 
 /// The CLIF opcodes whose count the pass of `shape` changes when it acts.

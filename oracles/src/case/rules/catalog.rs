@@ -45,12 +45,19 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// `file:line` as the rule's own release numbers it: its [`Rule::id`]
+    /// without the `@MAJOR` of another release, which is how that
+    /// release's build knows it.
+    pub fn id_in_its_release(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+
     /// `file:line`, the rule's identity in counters and reports, with
     /// `@MAJOR` for a rule of another release.
     pub fn id(&self) -> String {
         match self.release {
-            Some(major) => format!("{}:{}@{major}", self.file, self.line),
-            None => format!("{}:{}", self.file, self.line),
+            Some(major) => format!("{}@{major}", self.id_in_its_release()),
+            None => self.id_in_its_release(),
         }
     }
 }
@@ -109,6 +116,12 @@ pub fn rules_in(sources: &[(String, String)]) -> Result<Vec<Rule>, String> {
         rules.extend(parse_file(index, leak(file), leak(text))?);
     }
     Ok(rules)
+}
+
+/// The releases whose rules were added ([`add_reference_sources`]).
+pub fn reference_majors() -> Vec<u64> {
+    let references = REFERENCES.lock().unwrap_or_else(|e| e.into_inner());
+    references.iter().map(|r| r.major).collect()
 }
 
 /// Whether the rules of Wasmtime `major` were added.

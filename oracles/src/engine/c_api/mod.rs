@@ -23,7 +23,7 @@ pub mod pinned;
 use self::ffi::{extern_kind, kind, valtype, Api, Extern, Func, Opaque, Val};
 use self::imports::to_val;
 use super::drive::{drive, Compiled, LiveInstance};
-use super::interface::{Engine, ExecutionConfig};
+use super::interface::{Capabilities, Engine, EngineError, ExecutionConfig, MeasuresCompiles};
 use super::tuning::Tuning;
 use super::wasmtime::NATIVE_STACK_RESERVE;
 use super::wasmtime::{on_native_stack, Backend, Budget, StoreBudget, WasmtimeVariant, EPOCH_TICK};
@@ -674,6 +674,20 @@ fn trap_kind(code: u8) -> TrapKind {
     }
 }
 
+impl MeasuresCompiles for CApiEngine {
+    fn measured_compile(&self, wasm: &[u8]) -> Result<CompileCost, EngineError> {
+        // The library allocates with its own allocator, which the counting
+        // one of this process does not see: no peak heap, rather than a
+        // peak of nearly nothing.
+        let (compiled, wall, cpu) = crate::engine::clock::timed(|| self.compile(wasm));
+        compiled.map(|()| CompileCost {
+            wall,
+            cpu,
+            peak_heap: None,
+        })
+    }
+}
+
 impl Engine for CApiEngine {
     fn name(&self) -> &str {
         &self.name
@@ -691,20 +705,17 @@ impl Engine for CApiEngine {
         self.variant.features()
     }
 
-    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
-        self.new_module(wasm).map(drop)
+    fn compile(&self, wasm: &[u8]) -> Result<(), EngineError> {
+        self.new_module(wasm)
+            .map(drop)
+            .map_err(EngineError::Refused)
     }
 
-    fn measured_compile(&self, wasm: &[u8]) -> Option<Result<CompileCost, String>> {
-        // The library allocates with its own allocator, which the counting
-        // one of this process does not see: no peak heap, rather than a
-        // peak of nearly nothing.
-        let (compiled, wall, cpu) = crate::engine::clock::timed(|| self.compile(wasm));
-        Some(compiled.map(|()| CompileCost {
-            wall,
-            cpu,
-            peak_heap: None,
-        }))
+    fn capabilities(&self) -> Capabilities<'_> {
+        Capabilities {
+            measures_compiles: Some(self),
+            ..Capabilities::default()
+        }
     }
 
     fn links_imports(&self, imports: &[Linked]) -> bool {

@@ -9,7 +9,7 @@
 
 pub use super::rule_faults::RuleFault;
 use crate::case::plan::Plan;
-use crate::engine::interface::{Engine, ExecutionConfig};
+use crate::engine::interface::{Capabilities, Engine, EngineError, ExecutionConfig, GeneratesCode};
 use crate::engine::outcome::EngineRun;
 use crate::engine::wasmi::WasmiEngine;
 use anyhow::Result;
@@ -327,6 +327,15 @@ impl FaultyEngine {
     }
 }
 
+impl GeneratesCode for FaultyEngine {
+    fn machine_code(&self, wasm: &[u8]) -> Result<Vec<u8>, EngineError> {
+        let inner = self.inner.capabilities().machine_code.ok_or_else(|| {
+            EngineError::Unavailable(format!("{} generates no machine code", self.inner.name()))
+        })?;
+        inner.machine_code(&self.fault.apply(wasm))
+    }
+}
+
 impl Engine for FaultyEngine {
     fn name(&self) -> &str {
         &self.name
@@ -344,13 +353,20 @@ impl Engine for FaultyEngine {
         self.inner.features()
     }
 
-    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
+    fn compile(&self, wasm: &[u8]) -> Result<(), EngineError> {
         self.fault.panic_compiling(wasm);
         self.inner.compile(&self.fault.apply(wasm))
     }
 
-    fn machine_code(&self, wasm: &[u8]) -> Option<Result<Vec<u8>, String>> {
-        self.inner.machine_code(&self.fault.apply(wasm))
+    fn capabilities(&self) -> Capabilities<'_> {
+        Capabilities {
+            machine_code: self
+                .inner
+                .capabilities()
+                .machine_code
+                .map(|_| self as &dyn GeneratesCode),
+            ..Capabilities::default()
+        }
     }
 
     fn links_imports(&self, imports: &[crate::case::imports::Linked]) -> bool {

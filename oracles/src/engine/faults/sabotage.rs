@@ -6,7 +6,7 @@
 //! commands (`sweep`, `case`) die or hang with them, which is the point.
 
 use crate::case::plan::Plan;
-use crate::engine::interface::{Engine, ExecutionConfig};
+use crate::engine::interface::{Engine, EngineError, ExecutionConfig};
 use crate::engine::outcome::EngineRun;
 use crate::engine::wasmi::WasmiEngine;
 use anyhow::Result;
@@ -262,7 +262,7 @@ impl Engine for SabotagedEngine {
         self.inner.features()
     }
 
-    fn compile(&self, wasm: &[u8]) -> Result<(), String> {
+    fn compile(&self, wasm: &[u8]) -> Result<(), EngineError> {
         self.compile_phase(wasm);
         self.inner.compile(wasm)
     }
