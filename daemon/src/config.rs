@@ -1,11 +1,11 @@
 //! Loading `config.toml`: the embedded defaults or a user's file, parsed
-//! once by the library's schema (`oracles::config::Settings`, which types
+//! once by the library's schema (`oracles::config::LibraryConfig`, which types
 //! the sections that decide cases); the daemon types its own sections
 //! (`[store]`, `[daemon]`, `[log]`, `[gate]`, `[dashboard]`) here.
 
 use crate::health::policy::GatePolicy;
 use anyhow::{bail, Context, Result};
-use oracles::config::{Settings, DEFAULT_CONFIG, DEFAULT_ORIGIN};
+use oracles::config::{LibraryConfig, DEFAULT_CONFIG, DEFAULT_ORIGIN};
 use oracles::config_ranges::within;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -190,7 +190,7 @@ impl Default for DashboardConfig {
 pub struct Config {
     /// The sections that decide what a case is, how it runs and how its
     /// findings are judged and triaged.
-    pub settings: Settings,
+    pub library: LibraryConfig,
     /// `[store]`.
     pub store: StoreConfig,
     /// `[daemon]`.
@@ -252,7 +252,7 @@ impl Config {
 
     /// Parses configuration text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
-        let settings = Settings::parse(text, origin)?;
+        let settings = LibraryConfig::parse(text, origin)?;
         let invalid = || format!("invalid configuration in {origin}");
         let config = Config {
             store: section("store", &settings.store).with_context(invalid)?,
@@ -260,7 +260,7 @@ impl Config {
             log: section("log", &settings.log).with_context(invalid)?,
             gate: section("gate", &settings.gate).with_context(invalid)?,
             dashboard: section("dashboard", &settings.dashboard).with_context(invalid)?,
-            settings,
+            library: settings,
             text: text.to_string(),
         };
         config.validate().with_context(invalid)?;
@@ -359,12 +359,12 @@ impl Config {
         use oracles::engine::other_version::{build_of, c_api_library_of, linked_major};
         oracles::engine::other_version::use_builds(&self.builds_dir());
         let newer: std::collections::BTreeSet<u64> = self
-            .settings
+            .library
             .matrix
             .compared_engines()
             .iter()
-            .chain(&self.settings.matrix.tie_breakers)
-            .chain(&self.settings.matrix.proposal_engines)
+            .chain(&self.library.matrix.tie_breakers)
+            .chain(&self.library.matrix.proposal_engines)
             .filter_map(|name| oracles::engine::id::EngineId::parse(name).release())
             .filter(|&major| major > linked_major())
             .collect();
@@ -381,7 +381,7 @@ impl Config {
             // Its Cranelift's rules, for generation aimed at what changed.
             if let Some((_, version)) = c_api_library_of(major) {
                 match crate::versions::release_sources::ensure_cranelift(&version) {
-                    Ok(candidate) if self.settings.generator.passes.weigh_by_change => {
+                    Ok(candidate) if self.library.generator.passes.weigh_by_change => {
                         weigh_shapes_by_change(&candidate)
                     }
                     Ok(_) => {}
@@ -391,7 +391,7 @@ impl Config {
                 }
             }
         }
-        self.settings.add_rules_of_other_releases();
+        self.library.add_rules_of_other_releases();
     }
 
     /// The configuration's text as a file meant to be shared or kept
@@ -503,16 +503,16 @@ mod tests {
     fn smaller_budgets_reach_the_text_workers_run_and_nothing_else_changes() {
         let config = Config::load(None).unwrap();
         let tight = config.with_budgets(5_000_000, 100).unwrap();
-        assert_eq!(tight.settings.execution.fuel, 5_000_000);
-        assert_eq!(tight.settings.execution.epoch_deadline_ms, 100);
+        assert_eq!(tight.library.execution.fuel, 5_000_000);
+        assert_eq!(tight.library.execution.epoch_deadline_ms, 100);
         // A worker parses the text: it must say the same.
         let reparsed = Config::parse(&tight.text, "a worker's view").unwrap();
-        assert_eq!(reparsed.settings, tight.settings);
-        let mut expected = config.settings.clone();
+        assert_eq!(reparsed.library, tight.library);
+        let mut expected = config.library.clone();
         expected.execution.fuel = 5_000_000;
         expected.execution.epoch_deadline_ms = 100;
         expected.execution.majority_horizon = true;
-        assert_eq!(tight.settings, expected);
+        assert_eq!(tight.library, expected);
         assert_eq!(tight.store, config.store);
     }
 
@@ -521,14 +521,14 @@ mod tests {
         let config = Config::load(None).unwrap();
         // config.toml documents the defaults: it must not drift from the code
         // (the library's sections are checked by oracles::config).
-        assert_eq!(config.settings, Settings::defaults());
+        assert_eq!(config.library, LibraryConfig::defaults());
         assert_eq!(config.store, StoreConfig::default());
         assert_eq!(config.daemon, DaemonConfig::default());
         assert_eq!(config.log, LogConfig::default());
         assert_eq!(config.gate, GatePolicy::default());
         assert_eq!(config.dashboard, DashboardConfig::default());
         assert_eq!(
-            config.settings.matrix.engines,
+            config.library.matrix.engines,
             [
                 "wasmtime-default",
                 "cranelift-tail-explicit",
@@ -594,7 +594,7 @@ mod tests {
             "t.toml",
         )
         .unwrap();
-        let err = config.settings.matrix().err().unwrap();
+        let err = config.library.matrix().err().unwrap();
         assert!(
             format!("{err:#}").contains("unknown engine \"cranelift-tail-signal\""),
             "{err:#}"

@@ -113,8 +113,8 @@ fn sweep_one(
     let result = oracles::engine::panics::catch(|| {
         oracles::run_seed(
             seed,
-            &config.settings.generator,
-            &config.settings.execution,
+            &config.library.generator,
+            &config.library.execution,
             matrix,
         )
     });
@@ -145,7 +145,7 @@ fn sweep_one(
         Err(panic) => {
             let found = [Finding::of_harness_panic(&panic)];
             if let Some(store) = options.store {
-                let wasm = module_for_seed(seed, &config.settings.generator);
+                let wasm = module_for_seed(seed, &config.library.generator);
                 if let Err(err) = record(config, store, seed, &wasm, &found) {
                     shared.recording_failed(err);
                 }
@@ -163,7 +163,7 @@ fn sweep_one(
 /// threads allocate at once.
 fn findings_of(config: &Config, matrix: &oracles::Matrix, case: &SeedReport) -> Vec<Finding> {
     let evidence = CostEvidence {
-        limits: config.settings.cost.clone(),
+        limits: config.library.cost.clone(),
         heap: None,
         case_peak_heap: None,
         compiles: findings::compiles_of(case, &Default::default()),
@@ -185,7 +185,7 @@ fn record(
 ) -> Result<bool> {
     let mut new = false;
     for finding in found {
-        let hit = Hit::of_finding(finding, &config.settings.triage, Some(seed), wasm);
+        let hit = Hit::of_finding(finding, &config.library.triage, Some(seed), wasm);
         new |= store.lock().unwrap().record(&hit)?.new;
     }
     Ok(new)

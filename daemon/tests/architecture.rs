@@ -469,7 +469,7 @@ const ORACLES_STAGES: [&str; 7] = [
 
 /// The daemon's stage folders in the README's order. Files at the root
 /// (`config`, `logging`, `seeds`, `case_table`, `sweep`) are shared; the
-/// supervisor runs background triage through `process::supervisor::Beside`,
+/// supervisor runs background triage through `process::supervisor::BackgroundWork`,
 /// which triage implements.
 const DAEMON_STAGES: [&str; 7] = [
     "versions",

@@ -3,12 +3,12 @@
 //! the panic hook that keeps engine panics the matrix catches from aborting
 //! the process, and how a finding stops the fuzzer.
 
-use oracles::config::Settings;
+use oracles::config::LibraryConfig;
 use oracles::{Finding, Matrix};
 use std::sync::LazyLock;
 
-static SETUP: LazyLock<(Settings, Matrix)> = LazyLock::new(|| {
-    let settings = Settings::from_environment().unwrap_or_else(|e| panic!("{e:#}"));
+static SETUP: LazyLock<(LibraryConfig, Matrix)> = LazyLock::new(|| {
+    let settings = LibraryConfig::from_environment().unwrap_or_else(|e| panic!("{e:#}"));
     let matrix = settings.matrix().unwrap_or_else(|e| panic!("{e:#}"));
     (settings, matrix)
 });
@@ -24,7 +24,7 @@ pub fn init() {
 }
 
 /// The settings and the matrix of this process.
-pub fn setup() -> &'static (Settings, Matrix) {
+pub fn setup() -> &'static (LibraryConfig, Matrix) {
     &SETUP
 }
 

@@ -26,10 +26,13 @@ pub const CONFIG_VARIABLE: &str = "CROSSCHECK_CONFIG";
 /// Where the default configuration comes from, in error messages.
 pub const DEFAULT_ORIGIN: &str = "the embedded default config.toml";
 
-/// The whole configuration file.
+/// `config.toml` as the library reads it: the sections that decide what a
+/// case is, how it runs and how its findings are judged and triaged; the
+/// daemon's sections are kept as text for the daemon's `Config`, which
+/// holds this as its `library`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Settings {
+pub struct LibraryConfig {
     /// `[matrix]`.
     #[serde(default)]
     pub matrix: MatrixConfig,
@@ -62,11 +65,11 @@ pub struct Settings {
     pub dashboard: toml::Table,
 }
 
-impl Settings {
+impl LibraryConfig {
     /// Parses configuration text; `origin` names it in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<Settings> {
+    pub fn parse(text: &str, origin: &str) -> Result<LibraryConfig> {
         let invalid = || format!("invalid configuration in {origin}");
-        let settings: Settings = match toml::from_str(text) {
+        let settings: LibraryConfig = match toml::from_str(text) {
             Ok(settings) => settings,
             Err(err) => {
                 // A key of the flat `[cost]` of earlier versions gets its
@@ -85,19 +88,20 @@ impl Settings {
     }
 
     /// The embedded defaults.
-    pub fn defaults() -> Settings {
-        Settings::parse(DEFAULT_CONFIG, DEFAULT_ORIGIN).expect("the embedded config.toml is valid")
+    pub fn defaults() -> LibraryConfig {
+        LibraryConfig::parse(DEFAULT_CONFIG, DEFAULT_ORIGIN)
+            .expect("the embedded config.toml is valid")
     }
 
     /// The file `CROSSCHECK_CONFIG` names, or the compiled-in defaults.
-    pub fn from_environment() -> Result<Settings> {
+    pub fn from_environment() -> Result<LibraryConfig> {
         match std::env::var_os(CONFIG_VARIABLE) {
-            None => Settings::parse(DEFAULT_CONFIG, DEFAULT_ORIGIN),
+            None => LibraryConfig::parse(DEFAULT_CONFIG, DEFAULT_ORIGIN),
             Some(path) => {
                 let path = std::path::PathBuf::from(path);
                 let text = read_config_file(&path)
                     .with_context(|| format!("named by {CONFIG_VARIABLE}"))?;
-                Settings::parse(&text, &path.display().to_string())
+                LibraryConfig::parse(&text, &path.display().to_string())
             }
         }
     }
@@ -188,7 +192,7 @@ pub fn without_secrets(text: &str, err: toml::de::Error) -> anyhow::Error {
 
 /// Bounds of `[generator]`, `[execution]`, `[cost]` and `[triage]`: the
 /// sections of the library.
-fn check_bounds(settings: &Settings) -> Result<()> {
+fn check_bounds(settings: &LibraryConfig) -> Result<()> {
     check_generator_bounds(&settings.generator)?;
     check_execution_bounds(&settings.execution)?;
     check_cost_bounds(&settings.cost)?;
@@ -369,7 +373,7 @@ mod tests {
 
     #[test]
     fn the_defaults_parse_into_the_library_defaults() {
-        let settings = Settings::defaults();
+        let settings = LibraryConfig::defaults();
         // config.toml documents the defaults: it must not drift from the code.
         assert_eq!(settings.generator, GeneratorConfig::default());
         assert_eq!(settings.execution, ExecutionConfig::default());
@@ -386,25 +390,26 @@ mod tests {
         );
         assert_eq!(linked.matrix().unwrap().names().len(), 6);
         assert!(settings.daemon.contains_key("workers"));
-        let err = Settings::parse("[matrix]\noracle = 1\nengines = []\n", "x.toml").unwrap_err();
+        let err =
+            LibraryConfig::parse("[matrix]\noracle = 1\nengines = []\n", "x.toml").unwrap_err();
         assert!(format!("{err:#}").contains("x.toml"), "{err:#}");
     }
 
     #[test]
     fn unknown_sections_and_moved_cost_keys_are_named() {
         let base = "[matrix]\noracle = \"wasmi\"\nengines = []\n";
-        let err =
-            Settings::parse(&format!("{base}[stor]\ndata_dir = \"x\"\n"), "t.toml").unwrap_err();
+        let err = LibraryConfig::parse(&format!("{base}[stor]\ndata_dir = \"x\"\n"), "t.toml")
+            .unwrap_err();
         assert!(format!("{err:#}").contains("stor"), "{err:#}");
-        let err = Settings::parse(&format!("{base}[cost]\ncompile_seconds = 1.0\n"), "t.toml")
+        let err = LibraryConfig::parse(&format!("{base}[cost]\ncompile_seconds = 1.0\n"), "t.toml")
             .unwrap_err();
         let text = format!("{err:#}");
         assert!(
             text.contains("t.toml") && text.contains("[cost.compile] seconds"),
             "{text}"
         );
-        let err =
-            Settings::parse(&format!("{base}[triage]\nniceness = 40\n"), "t.toml").unwrap_err();
+        let err = LibraryConfig::parse(&format!("{base}[triage]\nniceness = 40\n"), "t.toml")
+            .unwrap_err();
         assert!(format!("{err:#}").contains("triage.niceness"), "{err:#}");
     }
 
@@ -413,7 +418,8 @@ mod tests {
         let text = format!("[matrix]\noracle = \"wasmi\"\nengines = []\n[{section}]\n{line}\n");
         format!(
             "{:#}",
-            Settings::parse(&text, "t.toml").expect_err(&format!("{section} {line} is refused"))
+            LibraryConfig::parse(&text, "t.toml")
+                .expect_err(&format!("{section} {line} is refused"))
         )
     }
 
@@ -490,6 +496,6 @@ mod tests {
 
     #[test]
     fn the_defaults_lie_within_every_bound() {
-        check_bounds(&Settings::defaults()).unwrap();
+        check_bounds(&LibraryConfig::defaults()).unwrap();
     }
 }

@@ -35,7 +35,7 @@ pub enum Stage {
     /// Judging again with the tie-breakers' runs.
     TieBreak,
     /// The CLIF compiles that say whether the optimizer rewrote an aimed
-    /// rule or pass (`rules::code_change::clif_of`).
+    /// rule or pass (`observe::opt_levels::clif_of`).
     ClifCheck,
     /// The instruction histogram of the module (coverage).
     Coverage,

@@ -55,12 +55,12 @@ fn mismatch(report: &oracles::CaseReport) -> &Mismatch {
 /// The group holding `engine` must hold it alone: it is the one that disagrees.
 fn assert_alone(m: &Mismatch, engine: &str) {
     let group = m
-        .groups
+        .sides
         .iter()
         .find(|g| g.engines.iter().any(|e| e == engine))
         .unwrap_or_else(|| panic!("{engine} is in no group: {m:?}"));
     assert_eq!(group.engines, [engine], "{m:?}");
-    assert_eq!(m.groups.len(), 2, "{m:?}");
+    assert_eq!(m.sides.len(), 2, "{m:?}");
 }
 
 #[test]
@@ -78,10 +78,7 @@ fn fault_injected_engine_is_found_within_a_bounded_number_of_seeds_and_named() {
     for seed in 0..300 {
         let case = oracles::run_seed(seed, &generator, &execution, &matrix).unwrap();
         if let Verdict::Mismatch(m) = case.report.verdict() {
-            if m.groups
-                .iter()
-                .any(|g| g.engines == ["wasmi-fault-i64-mul"])
-            {
+            if m.sides.iter().any(|g| g.engines == ["wasmi-fault-i64-mul"]) {
                 found = Some((seed, m.clone()));
                 break;
             }
@@ -94,7 +91,7 @@ fn fault_injected_engine_is_found_within_a_bounded_number_of_seeds_and_named() {
     assert!(signature.contains("{wasmi-fault-i64-mul}="), "{signature}");
     assert!(!signature.contains('['), "values leaked into {signature}");
     assert_alone(&m, "wasmi-fault-i64-mul");
-    let others = m.groups.iter().find(|g| g.engines.len() > 1).unwrap();
+    let others = m.sides.iter().find(|g| g.engines.len() > 1).unwrap();
     assert_eq!(
         others.engines,
         [
@@ -119,7 +116,7 @@ fn a_wrong_result_is_a_call_mismatch_with_both_values() {
         "{m:?}"
     );
     assert_alone(m, "wasmi-fault-rem-s");
-    let observed: Vec<&str> = m.groups.iter().map(|g| g.observed.as_str()).collect();
+    let observed: Vec<&str> = m.sides.iter().map(|g| g.observed.as_str()).collect();
     assert_eq!(observed, ["[i32:-1]", "[i32:0]"]);
 }
 
@@ -166,7 +163,7 @@ fn table_difference_names_the_function_in_the_slot() {
     let detail = m.detail.as_deref().unwrap();
     assert!(detail.contains("element [0]"), "{detail}");
     // Both Wasmtime and wasmi identify the function by its export.
-    assert!(m.groups[0].observed.contains("funcref:\"target\""), "{m:?}");
+    assert!(m.sides[0].observed.contains("funcref:\"target\""), "{m:?}");
 }
 
 #[test]
@@ -385,7 +382,7 @@ fn an_engine_still_overflowing_on_larger_stacks_is_a_finding() {
     assert!(report.stack_rerun.is_some(), "{}", *report.verdict());
     let m = mismatch(&report);
     assert_alone(m, "cranelift-tail-signals+fault-return-call");
-    let classes: Vec<&str> = m.groups.iter().map(|g| g.class.as_str()).collect();
+    let classes: Vec<&str> = m.sides.iter().map(|g| g.class.as_str()).collect();
     assert_eq!(classes, ["value", "trap:stack-overflow"], "{m:?}");
     assert!(
         report
@@ -424,7 +421,7 @@ fn a_tail_call_compiled_as_call_is_found_by_the_default_mix() {
     engines[0] = FAULTY;
     let found = first_seed(&engines, 100, |verdict| match verdict {
         Verdict::Mismatch(m) => m
-            .groups
+            .sides
             .iter()
             .any(|g| g.engines == [FAULTY] && g.class == "trap:stack-overflow"),
         _ => false,
@@ -784,7 +781,7 @@ fn the_fuzz_runs_known_bug_rules_cover_the_corpus_wasmi_bugs_only() {
     oracles::engine::panics::install_hook();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let text = std::fs::read_to_string(root.join("fuzz/known-bugs.toml")).unwrap();
-    let settings = oracles::config::Settings::parse(&text, "known-bugs.toml").unwrap();
+    let settings = oracles::config::LibraryConfig::parse(&text, "known-bugs.toml").unwrap();
     let matrix = settings.matrix().unwrap();
     assert_eq!(settings.matrix.engines, DEFAULT_VARIANTS);
     for (file, known) in [
@@ -813,8 +810,8 @@ fn the_fuzz_runs_known_bug_rules_cover_the_corpus_wasmi_bugs_only() {
 /// `engines` instead of the default variants when given. The newest
 /// release's engine is left out: its C API library is fetched by the
 /// daemon (`daemon/tests/c_api.rs` tests it).
-fn default_matrix_with(engines: Option<&[&str]>) -> (oracles::config::Settings, Matrix) {
-    let mut settings = oracles::config::Settings::defaults();
+fn default_matrix_with(engines: Option<&[&str]>) -> (oracles::config::LibraryConfig, Matrix) {
+    let mut settings = oracles::config::LibraryConfig::defaults();
     settings.matrix.engines.retain(|e| !e.contains('@'));
     if let Some(engines) = engines {
         settings.matrix.engines = engines.iter().map(|s| s.to_string()).collect();
@@ -858,7 +855,7 @@ fn tie_breakers_blame_wasmi_for_its_bug_and_cranelift_for_a_family_wide_fault() 
     assert_eq!(wasmi_bug.blame, ["wasmi"], "{}", *report.verdict());
     assert!(report.comparison.further.is_empty());
     // The tie-breakers ran and sided with Cranelift.
-    assert!(wasmi_bug.groups[1]
+    assert!(wasmi_bug.sides[1]
         .engines
         .iter()
         .any(|e| e == "pulley-tail-signals"));
@@ -890,7 +887,7 @@ fn tie_breakers_blame_wasmi_for_its_bug_and_cranelift_for_a_family_wide_fault() 
 fn known_wasmi_bug_rules_never_hide_a_cranelift_finding() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let text = std::fs::read_to_string(root.join("fuzz/known-bugs.toml")).unwrap();
-    let mut settings = oracles::config::Settings::parse(&text, "known-bugs.toml").unwrap();
+    let mut settings = oracles::config::LibraryConfig::parse(&text, "known-bugs.toml").unwrap();
     settings.matrix.engines = FAULTY_VARIANTS.map(String::from).to_vec();
     let matrix = settings.matrix().unwrap();
     let wasm = wat::parse_str(BOTH_BUGS).unwrap();
@@ -1071,7 +1068,7 @@ fn modules_with_proposals_the_oracle_lacks_run_on_the_wasmtime_sub_matrix() {
         "cranelift-tail-signals+nofuel+proposals+fault-return-call",
     );
     assert!(
-        m.groups.iter().any(|g| g.class == "trap:stack-overflow"),
+        m.sides.iter().any(|g| g.class == "trap:stack-overflow"),
         "{m:?}"
     );
 }
@@ -1162,7 +1159,7 @@ fn a_crash_keeps_the_disagreement_of_the_engines_that_ran() {
         panic!("{:?}", report.comparison.further);
     };
     assert!(disagreement
-        .groups
+        .sides
         .iter()
         .any(|g| g.engines == ["cranelift-tail-explicit+fault-add"]));
 }

@@ -16,7 +16,7 @@ fn first_detection(faulty: &str, generator: &GeneratorConfig, seeds: u64) -> Opt
     (0..seeds).find(|seed| {
         let case = oracles::run_seed(*seed, generator, &execution, &matrix).unwrap();
         match case.report.verdict() {
-            Verdict::Mismatch(m) => m.groups.iter().any(|g| g.engines == [faulty]),
+            Verdict::Mismatch(m) => m.sides.iter().any(|g| g.engines == [faulty]),
             _ => false,
         }
     })

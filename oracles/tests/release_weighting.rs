@@ -59,7 +59,7 @@ fn cases_to_find(matrix: &Matrix, config: &RulesConfig, budget: u64) -> Option<u
             )
             .unwrap();
             matches!(report.report.verdict(), Verdict::Mismatch(m)
-                if m.groups.iter().any(|g| g.engines == [FAULTY]))
+                if m.sides.iter().any(|g| g.engines == [FAULTY]))
         })
         .map(|seed| seed + 1)
 }

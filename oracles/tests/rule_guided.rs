@@ -29,7 +29,7 @@ fn matrix(faults: &[&str]) -> Matrix {
 
 fn blamed_alone(verdict: &Verdict, engine: &str) -> bool {
     match verdict {
-        Verdict::Mismatch(m) => m.groups.iter().any(|g| g.engines == [engine]),
+        Verdict::Mismatch(m) => m.sides.iter().any(|g| g.engines == [engine]),
         _ => false,
     }
 }

@@ -32,7 +32,7 @@ fn a_fault_only_code_without_a_cpu_feature_has_is_found_and_triage_names_the_set
         let case = oracles::run_seed(seed, &generator, &execution, &matrix).unwrap();
         if let Verdict::Mismatch(m) = case.report.verdict() {
             if let [drawn] = case.report.drawn.as_slice() {
-                if m.groups.iter().any(|g| g.engines == [drawn.clone()]) {
+                if m.sides.iter().any(|g| g.engines == [drawn.clone()]) {
                     found = Some(case);
                     break;
                 }

@@ -67,7 +67,7 @@ const CANARY_ROUNDS: usize = 3;
 
 /// Cases/s of the full matrix with and without canaries, on one thread.
 fn canary_cost(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
-    let settings = &config.settings;
+    let settings = &config.library;
     let with = settings.matrix()?;
     let mut without_settings = settings.clone();
     without_settings.execution.canaries = false;
@@ -100,7 +100,7 @@ fn canary_cost(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
 }
 
 fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
-    let matrix = config.settings.matrix()?;
+    let matrix = config.library.matrix()?;
     let n = seeds.end - seeds.start;
     println!(
         "crosscheck bench: {n} seeds ({}..{}), one thread",
@@ -118,7 +118,7 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
     let start = Instant::now();
     let modules: Vec<_> = seeds
         .clone()
-        .map(|seed| generate(seed, &config.settings.generator))
+        .map(|seed| generate(seed, &config.library.generator))
         .collect::<Result<_>>()?;
     report("generation (wasm-smith)", start.elapsed().as_secs_f64());
     let bytes: usize = modules.iter().map(|m| m.wasm.len()).sum();
@@ -143,8 +143,8 @@ fn measure(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
     for seed in seeds.clone() {
         oracles::run_seed(
             seed,
-            &config.settings.generator,
-            &config.settings.execution,
+            &config.library.generator,
+            &config.library.execution,
             &matrix,
         )?;
     }
@@ -169,7 +169,7 @@ fn measure_engines(
             Ok(Plan::from_seed(
                 &info,
                 m.seed,
-                config.settings.execution.calls_per_export,
+                config.library.execution.calls_per_export,
             ))
         })
         .collect::<Result<_>>()?;
@@ -200,7 +200,7 @@ fn measure_engines(
 
 /// Cases/s of the daemon and of the in-process sweep, side by side.
 fn daemon_vs_sweep(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
-    let matrix = config.settings.matrix()?;
+    let matrix = config.library.matrix()?;
     let n = seeds.end - seeds.start;
     let mut sweep_rates = Vec::new();
     for jobs in [1, 2] {
@@ -258,7 +258,7 @@ fn optimizations(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
         "loops", "instrumentation", "modules", "loads", "stores", "instructions", "fired in"
     );
     for (scheme, share) in [("global", 0.0), ("local", 1.0)] {
-        let mut generator = config.settings.generator.clone();
+        let mut generator = config.library.generator.clone();
         generator.local_loop_counters_share = share;
         generator.stack.share = 0.0;
         generator.rules.share = 0.0;
@@ -311,11 +311,11 @@ fn optimizations(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
 /// Prints how often each pair of engines compiles a module to the same
 /// machine code.
 fn code_identity(config: &Config, seeds: std::ops::Range<u64>) -> Result<()> {
-    let matrix = config.settings.matrix()?;
+    let matrix = config.library.matrix()?;
     let n = seeds.end - seeds.start;
     let modules = seeds
         .clone()
-        .map(|seed| generate(seed, &config.settings.generator).map(|m| m.wasm))
+        .map(|seed| generate(seed, &config.library.generator).map(|m| m.wasm))
         .collect::<Result<Vec<_>>>()?;
     let pairs = oracles::engine::code_identity::measure(&matrix, modules);
     println!(

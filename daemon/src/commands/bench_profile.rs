@@ -49,14 +49,14 @@ impl Measured {
 
 /// Prints the profile of `seeds`, then the daemon's figure on them.
 pub fn profile(config: &Config, seeds: Range<u64>) -> Result<()> {
-    let matrix = config.settings.matrix()?;
+    let matrix = config.library.matrix()?;
     let mut all = Measured::default();
     let mut by_mode: BTreeMap<Mode, Measured> = BTreeMap::new();
     let mut sink = std::io::sink();
     profile::start();
     for seed in seeds.clone() {
         // The mode is read from a generation outside the measurement.
-        let mode = oracles::generate(seed, &config.settings.generator)?.mode();
+        let mode = oracles::generate(seed, &config.library.generator)?.mode();
         profile::take();
         let start = Instant::now();
         worker_loop::run_seed(config, &matrix, seed, None, &mut sink)?;

@@ -7,7 +7,7 @@ use super::build_release::BuildsArgs;
 use crate::config::Config;
 use crate::store::Store;
 use crate::versions::bisect::{bisect, parse_range, Tested};
-use crate::versions::progress::Progress;
+use crate::versions::spinner::Spinner;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::Path;
@@ -65,10 +65,10 @@ pub fn run(config: &Config, args: BisectArgs) -> Result<ExitCode> {
         },
         wasm.len()
     );
-    let progress = Progress::new();
+    let spinner = Spinner::new();
     let mut test = |major: u64| -> Result<Tested> {
-        let release = builds.release(major, &progress)?;
-        progress.step(format!("Wasmtime {}: running the module", release.version));
+        let release = builds.release(major, &spinner)?;
+        spinner.step(format!("Wasmtime {}: running the module", release.version));
         let files = Files {
             config: &config_file,
             module: &module,
@@ -85,11 +85,11 @@ pub fn run(config: &Config, args: BisectArgs) -> Result<ExitCode> {
             version: release.version,
             ..tested
         };
-        progress.result(tested.describe());
+        spinner.result(tested.describe());
         Ok(tested)
     };
     let bisection = bisect(first, last, &mut test);
-    progress.finish();
+    spinner.finish();
     let bisection = bisection?;
     let answer = bisection.describe();
     let tested = bisection.tested_lines();

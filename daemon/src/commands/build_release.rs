@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::versions::builds::{Builds, BUILT_FROM};
-use crate::versions::progress::Progress;
+use crate::versions::spinner::Spinner;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -67,9 +67,9 @@ pub fn run(config: &Config, args: BuildReleaseArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let progress = Progress::new();
-    let release = args.builds.builds(config).release(args.major, &progress);
-    progress.finish();
+    let spinner = Spinner::new();
+    let release = args.builds.builds(config).release(args.major, &spinner);
+    spinner.finish();
     let release = release?;
     println!("Wasmtime {}: {}", release.version, release.binary.display());
     Ok(ExitCode::SUCCESS)

@@ -25,7 +25,7 @@ pub struct CaseArgs {
 /// case that crashes an engine is exactly the one to keep), then runs in a
 /// worker process like `check`, with the same exit statuses.
 pub fn run(config: &Config, args: CaseArgs) -> Result<ExitCode> {
-    let module = oracles::generate(args.seed, &config.settings.generator)?;
+    let module = oracles::generate(args.seed, &config.library.generator)?;
     if let Some(path) = &args.emit_wasm {
         std::fs::write(path, &module.wasm)
             .with_context(|| format!("writing {}", path.display()))?;

@@ -1,7 +1,7 @@
 //! `crosscheck findings [show ID]`: what the store holds.
 
 use crate::config::Config;
-use crate::store::{Finding, Store};
+use crate::store::{Store, StoredFinding};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
@@ -60,7 +60,7 @@ fn list(config: &Config, store: &Store) -> Result<()> {
 
 /// What the finding is, what it was merged with, what it aimed at, who is
 /// blamed and which releases show it.
-fn show_identity(store: &Store, f: &Finding) -> Result<()> {
+fn show_identity(store: &Store, f: &StoredFinding) -> Result<()> {
     println!("finding {}: {} ({})", f.id, f.kind, f.status);
     println!("signature: {}", f.signature);
     if let Some(into) = f.merged_into {
@@ -101,7 +101,7 @@ fn show_identity(store: &Store, f: &Finding) -> Result<()> {
 }
 
 /// Reproduction, flips and hits.
-fn show_triage(store: &Store, f: &Finding) -> Result<()> {
+fn show_triage(store: &Store, f: &StoredFinding) -> Result<()> {
     match &f.reproducible {
         Some(r) if crate::store::is_flaky(Some(r)) => println!(
             "reproduced when re-run: {r}, flaky (triaged again when hit again; the gate judges it by its flaky share)"
@@ -136,7 +136,7 @@ fn show_triage(store: &Store, f: &Finding) -> Result<()> {
 }
 
 /// The modules, the summary and the scaling check.
-fn show_modules(store: &Store, f: &Finding) -> Result<()> {
+fn show_modules(store: &Store, f: &StoredFinding) -> Result<()> {
     println!("module: {}", store.artifact_path(&f.artifact).display());
     match &f.shrunk {
         Some(hash) => println!("shrunk module: {}", store.artifact_path(hash).display()),

@@ -58,8 +58,8 @@ pub fn run(config: &Config, args: GateArgs) -> Result<ExitCode> {
         ),
     };
     let health = Health::load(&store, config, window)?;
-    let mut engines = vec![config.settings.matrix.oracle.clone()];
-    engines.extend(config.settings.matrix.compared_engines());
+    let mut engines = vec![config.library.matrix.oracle.clone()];
+    engines.extend(config.library.matrix.compared_engines());
     let rules = evaluate(&config.gate, &health, &engines, baseline.as_ref());
     let pass = rules.iter().all(|r| r.pass);
     let hosts = store.fleet(unix_now(), config.store.lease_seconds as i64)?;

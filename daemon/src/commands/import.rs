@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::process::probe::Prober;
 use crate::store::{Hit, Store};
-use crate::triage::shrinker::triage;
+use crate::triage::one_finding::triage;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use oracles::case::generate::{fuzz_input_seed, generate_from_fuzz_input};
@@ -114,7 +114,7 @@ fn shrink_new(
     config: &Config,
     store: &mut Store,
     prober: &mut Prober,
-    new: &[crate::store::Finding],
+    new: &[crate::store::StoredFinding],
 ) -> Result<()> {
     for finding in new {
         let triaged = triage(
@@ -122,7 +122,7 @@ fn shrink_new(
             store,
             prober,
             finding,
-            config.settings.triage.shrink_attempts,
+            config.library.triage.shrink_attempts,
             &AtomicBool::new(false),
             |_| {},
         )?;
@@ -206,13 +206,12 @@ fn module_of_file(config: &Config, file: &Path, bytes: &[u8]) -> Result<(Vec<u8>
             file.display()
         );
     }
-    let module =
-        generate_from_fuzz_input(bytes, &config.settings.generator).with_context(|| {
-            format!(
-                "{}: not a module, and no module can be generated from it as a fuzz input",
-                file.display()
-            )
-        })?;
+    let module = generate_from_fuzz_input(bytes, &config.library.generator).with_context(|| {
+        format!(
+            "{}: not a module, and no module can be generated from it as a fuzz input",
+            file.display()
+        )
+    })?;
     Ok((module.wasm, "fuzz input"))
 }
 
@@ -246,7 +245,7 @@ fn import_one(
     for finding in &found {
         let hit = Hit {
             source: Some(&source),
-            ..Hit::of_finding(finding, &config.settings.triage, Some(seed), &wasm)
+            ..Hit::of_finding(finding, &config.library.triage, Some(seed), &wasm)
         };
         let stored = store.record(&hit)?;
         recorded.push(Imported {

@@ -43,7 +43,7 @@ pub fn run(config: &Config, args: PerfArgs) -> Result<ExitCode> {
     let mut plan = Plan::single_call(&info, &args.invoke, &args.args)?;
     let call = plan.calls[0].clone();
     plan.calls = vec![call; args.calls];
-    let matrix = config.settings.matrix()?;
+    let matrix = config.library.matrix()?;
     let (timings, refused) = time_calls(&matrix, &wasm, &plan, args.rounds)
         .with_context(|| format!("timing {:?} of {}", args.invoke, args.file.display()))?;
     let Some(fastest) = timings.iter().map(CallTiming::median).min() else {

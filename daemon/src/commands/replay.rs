@@ -31,7 +31,7 @@ enum Replayed {
 /// What one finding's module gives now.
 fn replay_one(
     prober: &mut Prober,
-    f: &crate::store::Finding,
+    f: &crate::store::StoredFinding,
     module: &Result<Vec<u8>>,
 ) -> Replayed {
     let outcome = match module {

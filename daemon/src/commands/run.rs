@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::process::stop_signals::StopSignals;
 use crate::process::supervisor::{self, RunLimits};
-use crate::triage::shrinker::BackgroundTriage;
+use crate::triage::background::BackgroundTriage;
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;
@@ -45,8 +45,10 @@ pub fn run(config: &Config, args: RunArgs) -> Result<ExitCode> {
     };
     serve_dashboard(config)?;
     let triage = BackgroundTriage::of(config);
-    let beside = triage.as_ref().map(|t| t as &dyn supervisor::Beside);
-    let summary = supervisor::run(config, workers, limits, &signals, beside)?;
+    let background = triage
+        .as_ref()
+        .map(|t| t as &dyn supervisor::BackgroundWork);
+    let summary = supervisor::run(config, workers, limits, &signals, background)?;
     let seconds = summary.elapsed.as_secs_f64();
     println!(
         "run {} stopped ({}): {} cases in {seconds:.1} s ({:.1} cases/s) on {workers} worker(s); \

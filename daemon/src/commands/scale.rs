@@ -10,7 +10,7 @@ use clap::Args;
 use oracles::case::module_file::read_module_file;
 use oracles::cost::heap::Heap;
 use oracles::cost::scaling_check::{measure, Clock, Subject};
-use oracles::cost::shapes::Shape;
+use oracles::cost::scaling_shapes::ScalingShape;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -67,8 +67,8 @@ pub fn run(config: &Config, args: ScaleArgs) -> Result<ExitCode> {
             Subject::LargestFunction(read_module_file(file)?),
         ),
         (None, Some(name)) => {
-            let Some(shape) = Shape::from_name(name) else {
-                let names: Vec<&str> = Shape::ALL.iter().map(|s| s.name()).collect();
+            let Some(shape) = ScalingShape::from_name(name) else {
+                let names: Vec<&str> = ScalingShape::ALL.iter().map(|s| s.name()).collect();
                 bail!("unknown shape {name:?}; shapes: {}", names.join(", "));
             };
             (format!("shape {}", shape.name()), Subject::Shape(shape))
@@ -86,7 +86,7 @@ pub fn run(config: &Config, args: ScaleArgs) -> Result<ExitCode> {
     // Only compiles, never runs a step: every engine is built as named
     // (`wasmtime-default` without the epoch deadline an in-process run
     // would give it), so the growth measured is that of the code users get.
-    let mut settings = config.settings.clone();
+    let mut settings = config.library.clone();
     settings.execution.supervised = true;
     let matrix = settings.matrix()?;
     let growth = measure(

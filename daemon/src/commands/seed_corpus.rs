@@ -37,14 +37,14 @@ pub fn run(config: &Config, args: SeedCorpusArgs) -> Result<ExitCode> {
         let bytes = seed_stream(
             seed,
             StreamPurpose::Module,
-            config.settings.generator.entropy_bytes,
+            config.library.generator.entropy_bytes,
         );
         let path = args.dir.join(format!("seed-{seed}"));
         std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     }
     println!(
         "{count} input(s) of {} bytes in {}",
-        config.settings.generator.entropy_bytes,
+        config.library.generator.entropy_bytes,
         args.dir.display()
     );
     Ok(ExitCode::SUCCESS)

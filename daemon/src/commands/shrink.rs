@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::process::probe::Prober;
 use crate::store::Store;
-use crate::triage::shrinker::triage;
+use crate::triage::one_finding::triage;
 use anyhow::{bail, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -36,7 +36,7 @@ pub fn run(config: &Config, args: ShrinkArgs) -> Result<ExitCode> {
     let shown = progress.clone();
     let attempts = args
         .attempts
-        .unwrap_or(config.settings.triage.shrink_attempts);
+        .unwrap_or(config.library.triage.shrink_attempts);
     let mut prober = Prober::new(config);
     let triaged = triage(
         config,

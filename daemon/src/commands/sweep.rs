@@ -39,7 +39,7 @@ pub struct SweepArgs {
 /// Runs the command. Exits 1 if any case is a finding.
 pub fn run(config: &Config, args: SweepArgs) -> Result<ExitCode> {
     let seeds = parse_seed_range(&args.seeds)?;
-    let matrix = config.settings.matrix()?;
+    let matrix = config.library.matrix()?;
     let store = match args.record {
         true => Some(Mutex::new(Store::open(&config.store)?)),
         false => None,

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::process::probe::Prober;
 use crate::store::Status;
 use crate::store::Store;
-use crate::triage::shrinker;
+use crate::triage::background;
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;
@@ -18,7 +18,7 @@ pub struct TriageArgs {
     #[arg(long)]
     all: bool,
     /// First triage every open finding not triaged yet (re-run, shrink,
-    /// attribute, merge, bundle), as the daemon's background shrinker would:
+    /// attribute, merge, bundle), as the daemon's background triage would:
     /// for findings left over when a run ended.
     #[arg(long)]
     pending: bool,
@@ -29,19 +29,19 @@ enum Line<'a> {
     /// A group of more than one finding, before its findings.
     Group(&'a crate::store::Group),
     /// A finding of the group above.
-    Member(&'a crate::store::Finding),
+    Member(&'a crate::store::StoredFinding),
     /// A finding alone in its group, or not grouped yet.
-    Alone(&'a crate::store::Finding),
+    Alone(&'a crate::store::StoredFinding),
 }
 
 /// Runs the command.
 pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
     let mut store = Store::open_existing(&config.store)?;
     if args.pending {
-        shrinker::merge_unshaped(config, &mut store)?;
+        background::merge_unshaped(config, &mut store)?;
         let stop = AtomicBool::new(false);
         let mut prober = Prober::new(config);
-        while shrinker::triage_next(config, &mut store, &mut prober, &stop)? {}
+        while background::triage_next(config, &mut store, &mut prober, &stop)? {}
     }
     let latest_run_start = store.runs(1)?.first().map_or(i64::MAX, |r| r.started_at);
     let mut findings: Vec<_> = store
@@ -83,7 +83,7 @@ pub fn run(config: &Config, args: TriageArgs) -> Result<ExitCode> {
 /// The findings of one group (one trigger, one bug) under its line, at the
 /// place of its most urgent finding.
 fn grouped<'a>(
-    findings: &'a [crate::store::Finding],
+    findings: &'a [crate::store::StoredFinding],
     groups: &'a std::collections::BTreeMap<i64, crate::store::Group>,
 ) -> Vec<Line<'a>> {
     let mut ordered = Vec::new();
@@ -108,7 +108,7 @@ fn grouped<'a>(
 }
 
 /// One finding: new or not, kind, hits, shrunk size, suspect, signature.
-fn finding_line(f: &crate::store::Finding, latest_run_start: i64) -> String {
+fn finding_line(f: &crate::store::StoredFinding, latest_run_start: i64) -> String {
     let new = if f.first_seen >= latest_run_start {
         "NEW"
     } else {

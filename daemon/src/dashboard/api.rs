@@ -3,7 +3,7 @@
 use super::state::{with_store, Failure, State};
 use crate::config::Config;
 use crate::health::figures::{FindingJson, Health, RunFigures};
-use crate::store::{Finding, HitRow, Store, Window};
+use crate::store::{HitRow, Store, StoredFinding, Window};
 use crate::triage::bundle::{wasmtime_commands, wat_of, ReportModule};
 use axum::extract::{Path, Query};
 use axum::http::header;
@@ -94,7 +94,7 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn keeps(&self, f: &Finding) -> bool {
+    fn keeps(&self, f: &StoredFinding) -> bool {
         (self.kind.is_empty() || f.kind.as_str() == self.kind)
             && (self.status.is_empty() || f.status.as_str() == self.status)
             && (self.q.is_empty()
@@ -104,7 +104,7 @@ impl Filter {
 }
 
 /// The store's findings the filter keeps, most hit first.
-pub(super) fn filtered(store: &Store, filter: &Filter) -> anyhow::Result<Vec<Finding>> {
+pub(super) fn filtered(store: &Store, filter: &Filter) -> anyhow::Result<Vec<StoredFinding>> {
     Ok(store
         .findings()?
         .into_iter()

@@ -251,7 +251,7 @@ fn register_distributions(registry: &mut Registry, counters: &crate::store::Coun
     }
 }
 
-fn register_findings(registry: &mut Registry, findings: &[crate::store::Finding]) {
+fn register_findings(registry: &mut Registry, findings: &[crate::store::StoredFinding]) {
     let by_kind = Family::<Labels, Gauge>::default();
     let hits = Family::<Labels, Counter<u64>>::default();
     for f in findings {

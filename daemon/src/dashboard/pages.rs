@@ -73,7 +73,7 @@ pub async fn overview(state: axum::extract::State<State>) -> Result<Markup, Fail
                 proposals: config.gate.instruction_proposals.clone(),
                 min: config.gate.min_instruction_count.max(1),
             },
-            config.settings.cost.outliers.ratio,
+            config.library.cost.outliers.ratio,
         ))
     })
     .await?;
@@ -500,7 +500,7 @@ pub async fn finding(
     let (d, config_superlinear) = with_store(&state, move |store, config| {
         Ok((
             FindingDetail::load(store, config, id)?,
-            config.settings.cost.scaling.superlinear,
+            config.library.cost.scaling.superlinear,
         ))
     })
     .await?;

@@ -241,7 +241,7 @@ impl Exercised {
                     overflowed: overflowed.get(engine).copied().unwrap_or(0),
                 })
                 .collect(),
-            passes: oracles::case::passes::Shape::ALL
+            passes: oracles::case::passes::PassShape::ALL
                 .iter()
                 .map(|shape| {
                     let aimed = features
@@ -321,7 +321,7 @@ impl Exercised {
                 );
             }
             for (shape, aimed, acted) in &self.passes {
-                let measurable = oracles::case::passes::Shape::from_name(shape)
+                let measurable = oracles::case::passes::PassShape::from_name(shape)
                     .is_some_and(oracles::case::passes::acted::measurable);
                 if measurable {
                     let _ = writeln!(

@@ -8,7 +8,7 @@ use super::rule_coverage::RuleCoverage;
 use super::stats::ALL_ENGINES;
 use crate::config::Config;
 use crate::store::Status;
-use crate::store::{Counters, Finding, Run, Store, Window};
+use crate::store::{Counters, Run, Store, StoredFinding, Window};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -212,8 +212,8 @@ impl FindingJson {
     }
 }
 
-impl From<&Finding> for FindingJson {
-    fn from(f: &Finding) -> Self {
+impl From<&StoredFinding> for FindingJson {
+    fn from(f: &StoredFinding) -> Self {
         FindingJson {
             id: f.id,
             signature: f.signature.clone(),
@@ -286,10 +286,10 @@ impl Health {
 }
 
 /// Whether a rule of the current configuration covers the finding.
-fn suppressed_now(store: &Store, config: &Config, finding: &Finding) -> bool {
+fn suppressed_now(store: &Store, config: &Config, finding: &StoredFinding) -> bool {
     let wasm = store.read_artifact(&finding.artifact).unwrap_or_default();
     config
-        .settings
+        .library
         .triage
         .suppression_for(&finding.signature, finding.suspect.as_deref(), &wasm)
         .is_some()

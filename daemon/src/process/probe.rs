@@ -402,7 +402,7 @@ impl<'a> Prober<'a> {
             self.generation,
             self.sender.clone(),
             if self.background {
-                self.config.settings.triage.niceness
+                self.config.library.triage.niceness
             } else {
                 0
             },

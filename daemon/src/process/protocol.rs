@@ -80,7 +80,7 @@ pub struct Shown {
 /// What a scaling check grows and how far.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScaleOrder {
-    /// A built-in shape (`oracles::cost::shapes`) by name, grown from `start`;
+    /// A built-in shape (`oracles::cost::scaling_shapes`) by name, grown from `start`;
     /// else `wasm_hex`'s largest function, repeated `start`, 2 `start`, ...
     /// times.
     pub shape: Option<String>,

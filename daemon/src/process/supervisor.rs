@@ -104,31 +104,31 @@ const OUTAGE_PROBE: Duration = Duration::from_secs(2);
 
 /// Work done beside fuzzing for the length of a run, on a thread of its
 /// own: the daemon's background triage, a later stage than this one.
-pub trait Beside: Sync {
+pub trait BackgroundWork: Sync {
     /// The thread's name, for logs.
     fn name(&self) -> &'static str;
-    /// Works until [`Beside::stop`].
+    /// Works until [`BackgroundWork::stop`].
     fn work(&self);
     /// After a run that ended as planned: lets the work finish what is
     /// left, for at most `limit` or until `signal` is raised.
     fn drain(&self, limit: Duration, signal: &AtomicBool);
-    /// Asks [`Beside::work`] to return.
+    /// Asks [`BackgroundWork::work`] to return.
     fn stop(&self);
 }
 
 /// Runs the daemon until a limit is reached or `signals` ask it to stop,
-/// with `beside` (background triage) working on the side.
+/// with `background` (the daemon's triage of new findings) working on the side.
 pub fn run(
     config: &Config,
     workers: usize,
     limits: RunLimits,
     signals: &StopSignals,
-    beside: Option<&dyn Beside>,
+    background: Option<&dyn BackgroundWork>,
 ) -> Result<RunSummary> {
     let stop = signals.flag();
     // The matrix is built here once so that a bad engine name is an error
     // now, not a worker dying at startup.
-    let engines = config.settings.matrix()?.names().join(",");
+    let engines = config.library.matrix()?.names().join(",");
     let mut store = Store::open(&config.store)?;
     let lock = store.lock_for_daemon()?;
     if lock.is_some() {
@@ -175,7 +175,7 @@ pub fn run(
         stop,
         (cases_before, baseline),
     );
-    let (outcome, shutdown) = supervisor.fuzz_beside(beside)?;
+    let (outcome, shutdown) = supervisor.fuzz_beside(background)?;
     supervisor.finish(outcome, shutdown)
 }
 
@@ -225,38 +225,38 @@ impl<'a> Supervisor<'a> {
             started: Instant::now(),
             cases_before,
             last_status: (Instant::now(), 0),
-            window: oracles::cost::baseline::Window::new(&config.settings.cost),
+            window: oracles::cost::baseline::Window::new(&config.library.cost),
             baseline,
             time_limits: TimeLimits::new(&config.daemon),
         }
     }
 
-    /// Fuzzes until a limit or a stop, with `beside` working on its own
+    /// Fuzzes until a limit or a stop, with `background` working on its own
     /// thread meanwhile; then shuts the workers down. The outcome is the
     /// reason fuzzing ended.
     fn fuzz_beside(
         &mut self,
-        beside: Option<&dyn Beside>,
+        background: Option<&dyn BackgroundWork>,
     ) -> Result<(Result<&'static str>, Result<()>)> {
         let config = self.config;
         std::thread::scope(|scope| {
-            if let Some(beside) = beside {
+            if let Some(background) = background {
                 std::thread::Builder::new()
-                    .name(beside.name().into())
+                    .name(background.name().into())
                     .stack_size(oracles::pipeline::stack::CASE_STACK_BYTES)
-                    .spawn_scoped(scope, || beside.work())
-                    .with_context(|| format!("starting the {}", beside.name()))?;
+                    .spawn_scoped(scope, || background.work())
+                    .with_context(|| format!("starting the {}", background.name()))?;
             }
             let outcome = self.fuzz();
             let shutdown = self.shut_down();
             // A run that ended as planned finishes its side work (triaging
             // its findings); a signal ends it at once.
-            if let Some(beside) = beside {
+            if let Some(background) = background {
                 if matches!(outcome, Ok("duration")) {
-                    let limit = Duration::from_secs(config.settings.triage.drain_seconds);
-                    beside.drain(limit, &self.stop);
+                    let limit = Duration::from_secs(config.library.triage.drain_seconds);
+                    background.drain(limit, &self.stop);
                 }
-                beside.stop();
+                background.stop();
             }
             anyhow::Ok((outcome, shutdown))
         })
@@ -566,7 +566,7 @@ impl Supervisor<'_> {
     /// Records a hit of one of a case's findings; durable before it is
     /// logged (kept in order until the store answers, if it does not).
     fn record(&mut self, finding: Finding, seed: Option<u64>, wasm: &Arc<[u8]>) -> Result<()> {
-        let suppressed = is_suppressed(&finding, &self.config.settings.triage, wasm);
+        let suppressed = is_suppressed(&finding, &self.config.library.triage, wasm);
         let write = Write::Hit {
             finding,
             seed,
@@ -601,7 +601,7 @@ impl Supervisor<'_> {
                 self.hits += 1;
                 let signature = &finding.signature;
                 if recorded.new && *suppressed {
-                    let rule = self.config.settings.triage.suppression_for(
+                    let rule = self.config.library.triage.suppression_for(
                         signature,
                         finding.suspect.as_deref(),
                         wasm,
@@ -724,11 +724,11 @@ impl Supervisor<'_> {
 
     /// The reference of compile cost per instruction for the next range:
     /// the run's window where it has enough samples, else what the store
-    /// had; saved, so that the shrinker judges by the same figures.
+    /// had; saved, so that the background triage judges by the same figures.
     fn refresh_baseline(&mut self) -> Result<Option<Baseline>> {
         let fresh = self
             .window
-            .baseline(self.config.settings.cost.outliers.min_samples);
+            .baseline(self.config.library.cost.outliers.min_samples);
         if !fresh.is_empty() {
             // The next range saves it again.
             let saved = self.store.save_baseline(&fresh, unix_now());
@@ -756,7 +756,7 @@ impl Supervisor<'_> {
         self.time_limits
             .note_death(death, engine.as_deref(), at.compiling);
         let death = &super::time_limits::in_call(death, at.call.as_ref());
-        let wasm = module_for_seed(current.seed, &self.config.settings.generator);
+        let wasm = module_for_seed(current.seed, &self.config.library.generator);
         let order = assignment.continuing.take().unwrap_or_else(|| {
             continuation::check_of_generated(current.seed, &wasm, self.baseline_order())
         });

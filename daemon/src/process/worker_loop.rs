@@ -33,9 +33,9 @@ pub fn run(config: &Config) -> Result<ExitCode> {
     };
     // The supervisor kills this process when an engine runs on, so engines
     // without fuel or epochs run here (and nowhere in-process).
-    config.settings.execution.supervised = true;
+    config.library.execution.supervised = true;
     config.ready_other_releases();
-    let matrix = config.settings.matrix()?;
+    let matrix = config.library.matrix()?;
     let stop = Arc::new(AtomicBool::new(false));
     let orders = read_orders(stop.clone());
     report_calls()?;
@@ -132,7 +132,7 @@ fn scale(matrix: &oracles::Matrix, order: &ScaleOrder) -> ScaleResult {
         error: Some(error),
     };
     let (what, subject) = match (&order.shape, &order.wasm_hex) {
-        (Some(name), _) => match oracles::cost::shapes::Shape::from_name(name) {
+        (Some(name), _) => match oracles::cost::scaling_shapes::ScalingShape::from_name(name) {
             Some(shape) => (format!("shape {name}"), Subject::Shape(shape)),
             None => return failed(format!("unknown shape {name:?}")),
         },
@@ -330,7 +330,7 @@ fn run_case(
         }
         Err(panic) => {
             let wasm = given.unwrap_or_else(|| {
-                oracles::pipeline::run::module_for_seed(seed, &config.settings.generator)
+                oracles::pipeline::run::module_for_seed(seed, &config.library.generator)
             });
             let found = vec![Finding::of_harness_panic(&panic)];
             CaseResult::unjudged(seed, "crash", found, hex::encode(wasm))
@@ -363,7 +363,7 @@ fn run_watched(
         case_peak: 0,
     };
     let mut announce = |step: Step| watch.step(step);
-    let settings = &config.settings;
+    let settings = &config.library;
     let (seed, call, dead) = (case.seed, &case.call, std::mem::take(&mut case.dead));
     let outcome = oracles::engine::panics::catch(|| match module {
         Some(wasm) => {
@@ -424,7 +424,7 @@ fn judged(
     report: &oracles::SeedReport,
     heap: HeapSeen,
 ) -> CaseResult {
-    let settings = &config.settings;
+    let settings = &config.library;
     // Instruction coverage of what was generated; a module the engines ran
     // always parses.
     let instructions: BTreeMap<String, u64> = profile::time(Stage::Coverage, || {
@@ -550,7 +550,7 @@ mod tests {
             "test",
         )
         .unwrap();
-        let matrix = config.settings.matrix().unwrap();
+        let matrix = config.library.matrix().unwrap();
         let mut out = Vec::new();
         let case = Case {
             seed: 7,

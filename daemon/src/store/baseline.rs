@@ -1,6 +1,6 @@
 //! The run's reference of compile cost per instruction
 //! (`oracles::cost::baseline`), kept so that a restarted daemon, the
-//! background shrinker and `crosscheck shrink` judge a case against the
+//! background triage and `crosscheck shrink` judge a case against the
 //! figures its finding was recorded by.
 
 use super::database::Store;

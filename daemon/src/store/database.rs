@@ -288,7 +288,7 @@ impl Store {
         }
         let conn = Connection::open_with_flags(&path, flags)
             .with_context(|| format!("cannot open the store {}", path.display()))?;
-        // Readers, the daemon and its background shrinker share the file:
+        // Readers, the daemon and its background triage share the file:
         // wait for each other's locks. Every write transaction is IMMEDIATE
         // (takes the write lock first), since a read upgraded to a write
         // fails at once, without waiting, if another connection wrote

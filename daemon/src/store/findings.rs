@@ -8,7 +8,7 @@ use oracles::judge::kind::FindingKind;
 
 /// A finding as stored.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Finding {
+pub struct StoredFinding {
     /// Row id, used on the command line.
     pub id: i64,
     /// Dedup key (see `oracles::Verdict::signature`).
@@ -56,7 +56,7 @@ pub struct Finding {
     pub group: Option<i64>,
 }
 
-impl Finding {
+impl StoredFinding {
     /// The signature its cases give: the stored one without the note that
     /// its hits lay outside another group's trigger ([`outside_trigger`]).
     pub fn case_signature(&self) -> &str {
@@ -361,13 +361,17 @@ impl Store {
     }
 
     /// All findings, most severe kind first ([`severity`]), then most hit.
-    pub fn findings(&self) -> Result<Vec<Finding>> {
+    pub fn findings(&self) -> Result<Vec<StoredFinding>> {
         self.findings_where(&format!("ORDER BY {}, hits DESC, id", severity()), &[])
             .context("reading findings")
     }
 
     /// The findings `SELECT_FINDING` followed by `rest` gives.
-    pub(super) fn findings_where(&self, rest: &str, params: &[Value]) -> Result<Vec<Finding>> {
+    pub(super) fn findings_where(
+        &self,
+        rest: &str,
+        params: &[Value],
+    ) -> Result<Vec<StoredFinding>> {
         self.db
             .rows(&format!("{SELECT_FINDING} {rest}"), params)?
             .iter()
@@ -376,7 +380,7 @@ impl Store {
     }
 
     /// One finding by id.
-    pub fn finding(&self, id: i64) -> Result<Option<Finding>> {
+    pub fn finding(&self, id: i64) -> Result<Option<StoredFinding>> {
         Ok(self
             .findings_where("WHERE id = ?1", params![id])
             .context("reading a finding")?
@@ -490,7 +494,7 @@ impl Store {
     }
 
     /// The findings merged into this one, oldest first.
-    pub fn merged_from(&self, id: i64) -> Result<Vec<Finding>> {
+    pub fn merged_from(&self, id: i64) -> Result<Vec<StoredFinding>> {
         self.findings_where("WHERE merged_into = ?1 ORDER BY id", params![id])
             .context("reading merged findings")
     }
@@ -518,7 +522,7 @@ impl Store {
         claimant: &str,
         now: i64,
         until: i64,
-    ) -> Result<Option<Finding>> {
+    ) -> Result<Option<StoredFinding>> {
         let alone = !self.is_shared();
         let claimed = self
             .db
@@ -576,7 +580,7 @@ impl Store {
     }
 
     /// One finding by id, or an error naming the id and the store.
-    pub fn require_finding(&self, id: i64) -> Result<Finding> {
+    pub fn require_finding(&self, id: i64) -> Result<StoredFinding> {
         self.finding(id)?
             .with_context(|| format!("no finding {id} in {}", self.location()))
     }
@@ -620,8 +624,8 @@ fn contains_all(wasm: &[u8], instructions: &str) -> bool {
 pub(super) const SELECT_FINDING: &str =
     "SELECT id, signature, kind, first_seen, last_seen, hits, status, first_seed, artifact, summary, shrunk, shrunk_size, suspect, reproducible, shape, merged_into, source, flips, fingerprint, group_id FROM findings";
 
-pub(super) fn finding_from_row(row: &Row) -> Result<Finding> {
-    Ok(Finding {
+pub(super) fn finding_from_row(row: &Row) -> Result<StoredFinding> {
+    Ok(StoredFinding {
         id: row.get(0)?,
         signature: row.get(1)?,
         kind: FindingKind::parse(&row.get::<String>(2)?)

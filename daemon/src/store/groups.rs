@@ -4,7 +4,7 @@
 //! finding off, and that decision sticks.
 
 use super::database::{unix_now, Store};
-use super::findings::Finding;
+use super::findings::StoredFinding;
 use super::sql::params;
 use anyhow::{bail, Context, Result};
 
@@ -21,7 +21,7 @@ pub struct Group {
     /// The instructions whose rewriting makes its findings vanish.
     pub instructions: Vec<String>,
     /// Its findings (merged ones left out), most hit first.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<StoredFinding>,
 }
 
 impl Group {
@@ -145,7 +145,7 @@ impl Store {
         Ok(self.groups()?.into_iter().find(|g| g.id == id))
     }
 
-    fn group_findings(&self, group: i64) -> Result<Vec<Finding>> {
+    fn group_findings(&self, group: i64) -> Result<Vec<StoredFinding>> {
         self.findings_where(
             "WHERE group_id = ?1 AND merged_into IS NULL ORDER BY hits DESC, id",
             params![group],

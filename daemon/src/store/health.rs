@@ -2,7 +2,7 @@
 //! their counters and throughput, the findings hit in it, hit histories.
 
 use super::database::{seed_from_sql, Store};
-use super::findings::Finding;
+use super::findings::StoredFinding;
 use super::progress::Counters;
 use super::progress::Run;
 use super::sql::{params, Value};
@@ -103,7 +103,7 @@ impl Store {
     /// Findings with a hit at or after `start` (all findings for `None`),
     /// merged ones excluded (their hits moved to the survivor), most hit
     /// first.
-    pub fn findings_hit_since(&self, start: Option<i64>) -> Result<Vec<Finding>> {
+    pub fn findings_hit_since(&self, start: Option<i64>) -> Result<Vec<StoredFinding>> {
         self.findings_where(
             "WHERE status != 'merged'
              AND (CAST(?1 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM hits h WHERE h.finding = findings.id AND h.at >= ?1))

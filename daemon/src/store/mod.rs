@@ -23,7 +23,7 @@ mod sql;
 
 pub use bisections::StoredBisection;
 pub use database::{unix_now, Store};
-pub use findings::{is_flaky, is_suppressed, Finding, Hit, Recorded, Status};
+pub use findings::{is_flaky, is_suppressed, Hit, Recorded, Status, StoredFinding};
 pub use fleet::HostStatus;
 pub use groups::{Group, GroupKey};
 pub use health::{HitRow, Window};

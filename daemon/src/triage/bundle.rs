@@ -5,7 +5,7 @@
 //! (ready for an upstream issue), `repro.sh`, and the configuration used.
 
 use crate::config::Config;
-use crate::store::{Finding, Store};
+use crate::store::{Store, StoredFinding};
 use crate::triage::{command_line, inert};
 use anyhow::{Context, Result};
 use oracles::engine::id::releases_named_in;
@@ -33,7 +33,7 @@ pub struct ReportModule {
     pub rule: Option<oracles::case::rules::RuleTarget>,
     /// The pass shape the original module aimed at, if it came from
     /// pass-aimed generation (read from the original, like `rule`).
-    pub shape: Option<oracles::case::passes::Shape>,
+    pub shape: Option<oracles::case::passes::PassShape>,
     /// Its group's trigger in words (`group N: ... trigger: ...`), once
     /// triaged.
     pub trigger: Option<String>,
@@ -43,13 +43,13 @@ pub struct ReportModule {
 
 impl ReportModule {
     /// The finding's shrunk module if it has one, else its original.
-    pub fn of(store: &Store, f: &Finding) -> Result<ReportModule> {
+    pub fn of(store: &Store, f: &StoredFinding) -> Result<ReportModule> {
         let original = store.read_artifact(&f.artifact)?;
         ReportModule::with_original(store, f, original)
     }
 
     /// Like [`ReportModule::of`], with the original module already read.
-    fn with_original(store: &Store, f: &Finding, original: Vec<u8>) -> Result<ReportModule> {
+    fn with_original(store: &Store, f: &StoredFinding, original: Vec<u8>) -> Result<ReportModule> {
         let rule = aimed_rule(&original);
         let shape = aimed_shape(&original);
         let trigger = match f.group {
@@ -91,12 +91,12 @@ pub fn aimed_rule(wasm: &[u8]) -> Option<oracles::case::rules::RuleTarget> {
 
 /// The pass shape a module from pass-aimed generation aimed at (its
 /// custom section), if any.
-pub fn aimed_shape(wasm: &[u8]) -> Option<oracles::case::passes::Shape> {
+pub fn aimed_shape(wasm: &[u8]) -> Option<oracles::case::passes::PassShape> {
     oracles::case::passes::shape_of(wasm)
 }
 
 /// The line naming an aimed pass shape and the pass it aims at.
-pub fn shape_line(shape: oracles::case::passes::Shape) -> String {
+pub fn shape_line(shape: oracles::case::passes::PassShape) -> String {
     format!("aimed at {} (pass shape {})", shape.aims_at(), shape.name())
 }
 
@@ -123,7 +123,7 @@ pub fn default_dir(config: &Config, id: i64) -> PathBuf {
 /// Writes the finding's bundle into `dir`, whole or not at all: the files
 /// are written into a private directory beside it, which then takes its
 /// place (an earlier bundle there, or an empty directory, is replaced).
-pub fn write(config: &Config, store: &Store, f: &Finding, dir: &Path) -> Result<()> {
+pub fn write(config: &Config, store: &Store, f: &StoredFinding, dir: &Path) -> Result<()> {
     let parent = match dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -165,7 +165,7 @@ fn make_room(dir: &Path) -> Result<()> {
 }
 
 /// The bundle's files, into `dir`.
-fn write_files(config: &Config, store: &Store, f: &Finding, dir: &Path) -> Result<()> {
+fn write_files(config: &Config, store: &Store, f: &StoredFinding, dir: &Path) -> Result<()> {
     let put = |name: &str, bytes: &[u8]| {
         let path = dir.join(name);
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
@@ -203,7 +203,12 @@ pub const SECURITY_NOTICE: &str = "> **Do not file this as a public issue.** Thi
 /// The finding as Markdown for an upstream issue (for a breach, for the
 /// private security report); `file` is the name the
 /// module goes by in the commands.
-pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str) -> Result<String> {
+pub fn markdown(
+    config: &Config,
+    f: &StoredFinding,
+    module: &ReportModule,
+    file: &str,
+) -> Result<String> {
     let mut out = String::new();
     markdown_heading(&mut out, f, module)?;
     markdown_what_happens(&mut out, f, module)?;
@@ -213,7 +218,7 @@ pub fn markdown(config: &Config, f: &Finding, module: &ReportModule, file: &str)
 }
 
 /// The notice of a breach, the title, who is blamed, and the versions.
-fn markdown_heading(out: &mut String, f: &Finding, module: &ReportModule) -> Result<()> {
+fn markdown_heading(out: &mut String, f: &StoredFinding, module: &ReportModule) -> Result<()> {
     if f.kind == oracles::judge::kind::FindingKind::Breach {
         writeln!(out, "{SECURITY_NOTICE}")?;
     }
@@ -254,7 +259,7 @@ fn markdown_heading(out: &mut String, f: &Finding, module: &ReportModule) -> Res
 }
 
 /// The summary, and the rule, pass shape or settings that explain it.
-fn markdown_what_happens(out: &mut String, f: &Finding, module: &ReportModule) -> Result<()> {
+fn markdown_what_happens(out: &mut String, f: &StoredFinding, module: &ReportModule) -> Result<()> {
     writeln!(
         out,
         "#### What happens\n\n{}",
@@ -291,7 +296,12 @@ fn markdown_what_happens(out: &mut String, f: &Finding, module: &ReportModule) -
 }
 
 /// The module as text, cut after [`WAT_LINES`] lines.
-fn markdown_module(out: &mut String, f: &Finding, module: &ReportModule, file: &str) -> Result<()> {
+fn markdown_module(
+    out: &mut String,
+    f: &StoredFinding,
+    module: &ReportModule,
+    file: &str,
+) -> Result<()> {
     writeln!(
         out,
         "#### The module\n\n`{file}`: {} bytes{} (sha256 of the original: `{}`).\n",
@@ -322,7 +332,7 @@ fn markdown_module(out: &mut String, f: &Finding, module: &ReportModule, file: &
 fn markdown_reproduction(
     out: &mut String,
     config: &Config,
-    f: &Finding,
+    f: &StoredFinding,
     module: &ReportModule,
     file: &str,
 ) -> Result<()> {
@@ -354,7 +364,7 @@ fn markdown_reproduction(
 fn describe(
     config: &Config,
     store: &Store,
-    f: &Finding,
+    f: &StoredFinding,
     file: &str,
     wasm: &[u8],
 ) -> Result<serde_json::Value> {
@@ -406,9 +416,9 @@ fn describe(
 
 /// What the oracle's side observed against the others; for a crash,
 /// hang or oom, which no side observed, what happened.
-fn outcome_json(config: &Config, f: &Finding) -> serde_json::Value {
+fn outcome_json(config: &Config, f: &StoredFinding) -> serde_json::Value {
     let groups = outcome_groups(&f.summary);
-    let oracle = config.settings.matrix.oracle.as_str();
+    let oracle = config.library.matrix.oracle.as_str();
     let (expected, actual): (Vec<_>, Vec<_>) = groups
         .iter()
         .partition(|(engines, _)| engines.iter().any(|e| e == oracle));
@@ -435,7 +445,7 @@ fn outcome_json(config: &Config, f: &Finding) -> serde_json::Value {
 }
 
 /// The versions of everything that ran the case.
-fn versions_json(f: &Finding) -> serde_json::Value {
+fn versions_json(f: &StoredFinding) -> serde_json::Value {
     json!({
         "crosscheck": env!("CARGO_PKG_VERSION"),
         "wasmtime": oracles::versions::WASMTIME,
@@ -449,7 +459,7 @@ fn versions_json(f: &Finding) -> serde_json::Value {
 }
 
 /// `repro.sh`: the commands, runnable from the bundle directory.
-fn repro_script(config: &Config, f: &Finding, file: &str, wasm: &[u8]) -> String {
+fn repro_script(config: &Config, f: &StoredFinding, file: &str, wasm: &[u8]) -> String {
     let mut out = String::from("#!/bin/sh\n");
     let _ = writeln!(
         out,
@@ -473,7 +483,7 @@ fn repro_script(config: &Config, f: &Finding, file: &str, wasm: &[u8]) -> String
 }
 
 /// `crosscheck check` on the bundle's module with the finding's arguments.
-fn check_command(f: &Finding, file: &str) -> String {
+fn check_command(f: &StoredFinding, file: &str) -> String {
     format!(
         "crosscheck check {file} --seed {}",
         f.first_seed.unwrap_or(0)
@@ -483,7 +493,7 @@ fn check_command(f: &Finding, file: &str) -> String {
 /// For a module with imports, what crosscheck linked for them, as shell
 /// comments: no `wasmtime run` line can link them, so only `crosscheck
 /// check` reproduces the finding.
-fn linked_note(f: &Finding, wasm: &[u8]) -> Option<String> {
+fn linked_note(f: &StoredFinding, wasm: &[u8]) -> Option<String> {
     let info = oracles::ModuleInfo::parse(wasm).ok()?;
     let linked = oracles::case::imports::link(&info.imports, f.first_seed.unwrap_or(0)).ok()?;
     if linked.is_empty() {
@@ -504,7 +514,7 @@ fn linked_note(f: &Finding, wasm: &[u8]) -> Option<String> {
 /// which `wasmtime run` cannot link as crosscheck does.
 pub fn wasmtime_commands(
     config: &Config,
-    f: &Finding,
+    f: &StoredFinding,
     file: &str,
     wasm: &[u8],
 ) -> Vec<(String, String)> {
@@ -535,8 +545,8 @@ pub fn wasmtime_commands(
             None => return Vec::new(),
         },
     };
-    let engines = &config.settings.matrix.engines;
-    let taken: Vec<&str> = std::iter::once(config.settings.matrix.oracle.as_str())
+    let engines = &config.library.matrix.engines;
+    let taken: Vec<&str> = std::iter::once(config.library.matrix.oracle.as_str())
         .chain(engines.iter().map(String::as_str))
         .collect();
     let seed = f.first_seed.unwrap_or(0);
@@ -556,7 +566,7 @@ pub fn wasmtime_commands(
             };
             let command = format!(
                 "wasmtime run {}{call}",
-                variant.cli_flags(&config.settings.execution)
+                variant.cli_flags(&config.library.execution)
             );
             Some((label, command.trim_end().to_string()))
         })
@@ -566,7 +576,7 @@ pub fn wasmtime_commands(
 /// Every engine of the matrix with its settings in words.
 fn engine_settings(config: &Config) -> Result<Vec<(String, String)>> {
     Ok(config
-        .settings
+        .library
         .matrix()?
         .engines()
         .iter()
@@ -631,7 +641,7 @@ fn set_executable(path: &Path) -> Result<()> {
 /// The other Wasmtime releases the finding's engines ran on (`NAME@MAJOR`)
 /// and their exact versions, from the builds cache (the major alone when
 /// the build is gone).
-fn reference_releases(f: &crate::store::Finding) -> Vec<(u64, String)> {
+fn reference_releases(f: &crate::store::StoredFinding) -> Vec<(u64, String)> {
     releases_named_in(&format!("{} {}", f.signature, f.summary))
         .into_iter()
         .map(|major| {

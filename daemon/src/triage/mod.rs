@@ -7,8 +7,9 @@
 //! In: findings in the store. Out: shrunk modules, merges, bundles and
 //! scaling checks, written back to the store.
 
+pub mod background;
 pub mod bundle;
 pub mod command_line;
 pub mod inert;
+pub mod one_finding;
 pub mod scaling_checks;
-pub mod shrinker;

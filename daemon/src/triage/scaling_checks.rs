@@ -1,5 +1,5 @@
 //! The daemon's scaling checks (`oracles::cost::scaling_check`, run in the background
-//! shrinker's worker process so a compile that explodes takes down only
+//! background triage's worker process so a compile that explodes takes down only
 //! that worker): every `[cost.scaling] every_secs` the built-in shape checked
 //! longest ago, and the shrunk module of every compile blowup. Each check's
 //! table and superlinear exponents are stored; superlinear growth is
@@ -8,15 +8,15 @@
 use crate::config::Config;
 use crate::process::probe::Prober;
 use crate::process::protocol::ScaleOrder;
-use crate::store::{unix_now, Finding, ScalingCheck, Store};
+use crate::store::{unix_now, ScalingCheck, Store, StoredFinding};
 use anyhow::Result;
-use oracles::cost::shapes::Shape;
+use oracles::cost::scaling_shapes::ScalingShape;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tracing::{info, warn};
 
 /// The subject of a shape's checks in the store.
-pub fn shape_subject(shape: Shape) -> String {
+pub fn shape_subject(shape: ScalingShape) -> String {
     format!("shape:{}", shape.name())
 }
 
@@ -29,12 +29,12 @@ pub fn check_next_shape(
     prober: &mut Prober<'_>,
     stop: &AtomicBool,
 ) -> Result<bool> {
-    let every = config.settings.cost.scaling.every_secs;
+    let every = config.library.cost.scaling.every_secs;
     if every == 0 {
         return Ok(false);
     }
     let mut last = Vec::new();
-    for shape in Shape::ALL {
+    for shape in ScalingShape::ALL {
         last.push((store.last_scaled(&shape_subject(shape))?, shape));
     }
     let latest = last.iter().filter_map(|(at, _)| *at).max();
@@ -63,7 +63,7 @@ pub fn check_finding(
     store: &mut Store,
     prober: &mut Prober<'_>,
     stop: &AtomicBool,
-    finding: &Finding,
+    finding: &StoredFinding,
     wasm: &[u8],
 ) -> Result<()> {
     let order = scale_order(config, None, Some(hex::encode(wasm)), 1);
@@ -89,9 +89,9 @@ fn scale_order(
         shape,
         wasm_hex,
         start,
-        steps: config.settings.cost.scaling.steps,
-        runs: config.settings.cost.scaling.runs,
-        superlinear: config.settings.cost.scaling.superlinear,
+        steps: config.library.cost.scaling.steps,
+        runs: config.library.cost.scaling.runs,
+        superlinear: config.library.cost.scaling.superlinear,
     }
 }
 
@@ -104,7 +104,7 @@ fn run(
     subject: String,
     finding: Option<i64>,
 ) -> Result<()> {
-    let limit = Duration::from_secs(config.settings.cost.scaling.timeout_secs);
+    let limit = Duration::from_secs(config.library.cost.scaling.timeout_secs);
     let check = match prober.scale(order, limit) {
         Ok(result) => match result.error {
             Some(error) => ScalingCheck {
@@ -134,7 +134,7 @@ fn run(
         },
     };
     if check.superlinear.is_empty() {
-        info!(subject = %check.subject, "scaling check: no growth above size^{}", config.settings.cost.scaling.superlinear);
+        info!(subject = %check.subject, "scaling check: no growth above size^{}", config.library.cost.scaling.superlinear);
     } else {
         warn!(
             subject = %check.subject,

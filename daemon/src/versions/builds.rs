@@ -7,7 +7,7 @@
 //! compiled again. `engine/wasmtime.rs` builds against every release from
 //! 36 on (see `oracles/build.rs`).
 
-use super::progress::Progress;
+use super::spinner::Spinner;
 use anyhow::{anyhow, bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader};
@@ -63,7 +63,7 @@ impl Builds {
     /// crosscheck built against the newest release of Wasmtime `major`:
     /// this binary when it links that major, else the cached build, else a
     /// new build (minutes; `progress` shows cargo's progress).
-    pub fn release(&self, major: u64, progress: &Progress) -> Result<Release> {
+    pub fn release(&self, major: u64, spinner: &Spinner) -> Result<Release> {
         if major < OLDEST_SUPPORTED {
             bail!(
                 "Wasmtime {major} is older than the oldest release crosscheck supports ({OLDEST_SUPPORTED})"
@@ -84,7 +84,7 @@ impl Builds {
                 return Ok(release);
             }
         }
-        self.build(major, &dir, &files, &stamp, progress)
+        self.build(major, &dir, &files, &stamp, spinner)
     }
 
     fn build(
@@ -93,10 +93,10 @@ impl Builds {
         dir: &Path,
         files: &[PathBuf],
         stamp: &str,
-        progress: &Progress,
+        spinner: &Spinner,
     ) -> Result<Release> {
         let source = self.cache.join(format!("source-{major}"));
-        progress.step(format!(
+        spinner.step(format!(
             "Wasmtime {major}: copying crosscheck's source from {}",
             self.source.display()
         ));
@@ -105,7 +105,7 @@ impl Builds {
         let target = self.cache.join("target");
         let toolchain = super::toolchain::for_checkout(&source)
             .with_context(|| format!("choosing a Rust toolchain for Wasmtime {major}"))?;
-        progress.step(format!(
+        spinner.step(format!(
             "Wasmtime {major}: building crosscheck against it (cargo build --release on {}, minutes)",
             match &toolchain.name {
                 Some(name) => format!("{name}, rustc {}", toolchain.version),
@@ -135,7 +135,7 @@ impl Builds {
                 let line = line.trim().to_string();
                 if let Some(krate) = line.strip_prefix("Compiling ") {
                     compiled += 1;
-                    progress.detail(format!(
+                    spinner.detail(format!(
                         "Wasmtime {major}: building crosscheck, {compiled} crates compiled, now {krate}"
                     ));
                 }
@@ -387,7 +387,7 @@ mod tests {
     #[test]
     fn releases_before_the_oldest_supported_are_refused() {
         let builds = Builds::new(Path::new("/nonexistent"), Path::new("/nonexistent"), false);
-        let err = builds.release(35, &Progress::hidden()).unwrap_err();
+        let err = builds.release(35, &Spinner::hidden()).unwrap_err();
         assert!(err
             .to_string()
             .contains("oldest release crosscheck supports (36)"));
@@ -397,7 +397,7 @@ mod tests {
     fn the_linked_release_is_this_binary() {
         let builds = Builds::new(Path::new("/nonexistent"), Path::new("/nonexistent"), false);
         let major = major_of(LINKED).unwrap();
-        let release = builds.release(major, &Progress::hidden()).unwrap();
+        let release = builds.release(major, &Spinner::hidden()).unwrap();
         assert_eq!(release.version, LINKED);
         assert_eq!(release.binary, std::env::current_exe().unwrap());
     }

@@ -10,6 +10,6 @@
 pub mod bisect;
 pub mod builds;
 pub mod c_api_release;
-pub mod progress;
 pub mod release_sources;
+pub mod spinner;
 pub mod toolchain;

@@ -18,6 +18,6 @@ pub mod optimizer;
 pub mod releases;
 pub mod run;
 pub mod scaling_check;
-pub mod shapes;
+pub mod scaling_shapes;
 pub mod spread;
 pub mod unmetered;

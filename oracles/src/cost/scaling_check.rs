@@ -9,7 +9,7 @@
 use super::compile::best_of;
 use super::heap::PeakHeap;
 use crate::cost::exponents::{exponent, repeat_largest_function};
-use crate::cost::shapes::Shape;
+use crate::cost::scaling_shapes::ScalingShape;
 use crate::engine::clock::CompileCost;
 use crate::engine::matrix::Matrix;
 use anyhow::Result;
@@ -20,7 +20,7 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub enum Subject {
     /// A built-in shape at size n.
-    Shape(Shape),
+    Shape(ScalingShape),
     /// A module with its largest function's body repeated n times.
     LargestFunction(Vec<u8>),
 }
@@ -282,7 +282,7 @@ mod tests {
         .unwrap();
         let growth = measure(
             &matrix,
-            &mut |n| Ok(Shape::SelectChain.module(n)),
+            &mut |n| Ok(ScalingShape::SelectChain.module(n)),
             250,
             4,
             2,

@@ -12,7 +12,7 @@ use crate::engine::family::{parties, CRANELIFT_OPT, CRANELIFT_OPT_NONE, PULLEY, 
 use crate::engine::id::EngineId;
 use crate::engine::tuning::Tuning;
 use crate::engine::{Backend, Budget, WasmtimeVariant};
-use crate::judge::verdict::{Group, Verdict};
+use crate::judge::verdict::{Side, Verdict};
 use crate::judge::versions::divergence;
 use std::collections::BTreeSet;
 
@@ -42,8 +42,8 @@ pub fn suspect(verdict: &Verdict) -> Option<String> {
             engines.join(" and ")
         )),
         Verdict::Mismatch(m) => Some(match divergence(m) {
-            Some(versions) => format!("{}; {}", versions.describe(), split(&m.groups)),
-            None => split(&m.groups),
+            Some(versions) => format!("{}; {}", versions.describe(), split(&m.sides)),
+            None => split(&m.sides),
         }),
         _ => None,
     }
@@ -59,7 +59,7 @@ pub struct Blame {
 }
 
 /// Weighs a disagreement by implementation family (see the module docs).
-pub fn blame(groups: &[Group]) -> Blame {
+pub fn blame(groups: &[Side]) -> Blame {
     let families: Vec<BTreeSet<String>> = groups
         .iter()
         .map(|g| g.engines.iter().map(EngineId::family).collect())
@@ -149,7 +149,7 @@ fn parties_of(wrong: &[&EngineId], right: &[EngineId], ran: &[String]) -> Vec<St
 }
 
 /// Attribution of a disagreement between groups of engines.
-fn split(groups: &[Group]) -> String {
+fn split(groups: &[Side]) -> String {
     let Blame { parties, reasoning } = blame(groups);
     if parties.is_empty() {
         format!("{reasoning}: suspect undecided")
@@ -383,10 +383,10 @@ mod tests {
     use crate::engine::other_version::linked_major;
     use crate::judge::verdict::{Mismatch, Phase};
 
-    fn groups(groups: &[&[&str]]) -> Vec<Group> {
+    fn groups(groups: &[&[&str]]) -> Vec<Side> {
         groups
             .iter()
-            .map(|g| Group {
+            .map(|g| Side {
                 engines: g.iter().map(|e| EngineId::parse(e)).collect(),
                 observed: String::new(),
                 class: "value".into(),
@@ -399,7 +399,7 @@ mod tests {
         Verdict::Mismatch(Mismatch {
             phase: Phase::Instantiate,
             blame: blame(&groups).parties,
-            groups,
+            sides: groups,
             detail: None,
             tie_breakers: Vec::new(),
         })

@@ -7,7 +7,7 @@ use crate::case::value::{display_values, Value};
 use crate::engine::id::EngineId;
 use crate::engine::outcome::{EngineRun, Execution, InconclusiveReason, Outcome, TrapKind};
 use crate::judge::attribution::blame;
-use crate::judge::verdict::{Group, Mismatch, Phase, Rejection, Verdict};
+use crate::judge::verdict::{Mismatch, Phase, Rejection, Side, Verdict};
 use std::borrow::Borrow;
 
 /// The result of comparing one case.
@@ -182,7 +182,7 @@ fn verdict_of_survivors(
 fn mark_tie_breakers(m: &mut Mismatch, tie_breakers: &[EngineId]) {
     m.tie_breakers = tie_breakers
         .iter()
-        .filter(|t| m.groups.iter().any(|g| g.engines.iter().any(|e| e == *t)))
+        .filter(|t| m.sides.iter().any(|g| g.engines.iter().any(|e| e == *t)))
         .cloned()
         .collect();
 }
@@ -318,9 +318,9 @@ impl<'a> Walk<'a> {
             if groups.len() < 2 {
                 continue;
             }
-            let groups: Vec<Group> = groups
+            let groups: Vec<Side> = groups
                 .into_iter()
-                .map(|(engines, fuel)| Group {
+                .map(|(engines, fuel)| Side {
                     engines,
                     observed: format!("{fuel} fuel"),
                     class: "fuel".into(),
@@ -334,7 +334,7 @@ impl<'a> Walk<'a> {
                     }),
                 },
                 blame: blame(&groups).parties,
-                groups,
+                sides: groups,
                 detail: None,
                 tie_breakers: Vec::new(),
             });
@@ -387,12 +387,12 @@ impl<'a> Walk<'a> {
             .collect();
         let (_, first) = ended.first()?;
         let groups = vec![
-            Group {
+            Side {
                 engines: starved.iter().map(|(id, _)| id.clone()).collect(),
                 observed: format!("trap out-of-fuel after {budget} fuel"),
                 class: Outcome::Trap(TrapKind::OutOfFuel).class(),
             },
-            Group {
+            Side {
                 engines: ended.iter().map(|(id, _)| id.clone()).collect(),
                 observed: format!("{first}, in less than {quickest:?}"),
                 class: first.class(),
@@ -401,7 +401,7 @@ impl<'a> Walk<'a> {
         Some(Mismatch {
             phase: phase.clone(),
             blame: blame(&groups).parties,
-            groups,
+            sides: groups,
             detail: Some(format!(
                 "{budget} fuel cannot be spent in {quickest:?} at {OPERATIONS_PER_SECOND:e} operations per second"
             )),
@@ -563,9 +563,9 @@ fn compare_point<'a>(
         return None;
     }
     let detail = difference_detail(groups[0].1, groups[1].1);
-    let groups: Vec<Group> = groups
+    let groups: Vec<Side> = groups
         .into_iter()
-        .map(|(engines, observation)| Group {
+        .map(|(engines, observation)| Side {
             engines: engines.into_iter().map(EngineId::parse).collect(),
             observed: observation.describe(),
             class: observation.class(),
@@ -574,7 +574,7 @@ fn compare_point<'a>(
     Some(Verdict::Mismatch(Mismatch {
         phase,
         blame: blame(&groups).parties,
-        groups,
+        sides: groups,
         detail,
         tie_breakers: Vec::new(),
     }))
@@ -694,7 +694,7 @@ mod tests {
         };
         assert_eq!(m.phase.kind(), "fuel");
         assert_eq!(m.phase.to_string(), "fuel consumed by call #0 \"f\"()");
-        assert_eq!(m.groups[1].observed, "9 fuel");
+        assert_eq!(m.sides[1].observed, "9 fuel");
         // A wrong result of the same engine comes first.
         let both = [
             ran(value.clone(), ms, None),
@@ -724,9 +724,9 @@ mod tests {
         let Verdict::Mismatch(m) = verdict(&starved) else {
             panic!("{:?}", verdict(&starved))
         };
-        assert_eq!(m.groups[0].class, "trap:out-of-fuel");
+        assert_eq!(m.sides[0].class, "trap:out-of-fuel");
         assert_eq!(
-            m.groups[1].engines,
+            m.sides[1].engines,
             [EngineId::parse("wasmi")],
             "only the interpreter's time bounds the work"
         );
@@ -758,7 +758,7 @@ mod tests {
             panic!("{:?}", verdict(&one))
         };
         assert_eq!(
-            m.groups[0].engines,
+            m.sides[0].engines,
             [EngineId::parse("cranelift-notail-explicit")]
         );
     }

@@ -32,14 +32,14 @@ pub struct MismatchSignature {
     /// `run` for an engine that ran on, `host-calls`, `fuel`, ...).
     pub phase: String,
     /// Who observed what, one side per class of observation.
-    pub sides: Vec<Side>,
+    pub sides: Vec<SignatureSide>,
     /// Whom the families' sides blame (`undecided` when they cannot tell).
     pub blame: String,
 }
 
 /// The engines (or families) that observed one class of outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Side {
+pub struct SignatureSide {
     /// Engine or family names, in matrix order.
     pub engines: Vec<String>,
     /// The class of what they observed (`value`, `trap:<kind>`, `hang`).
@@ -84,7 +84,7 @@ pub fn covers(original: &str, candidate: &str) -> bool {
     }
 }
 
-impl fmt::Display for Side {
+impl fmt::Display for SignatureSide {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{{{}}}={}", self.engines.join(","), self.class)
     }
@@ -132,7 +132,7 @@ impl FromStr for MismatchSignature {
             .map(|side| {
                 let (engines, class) = side.split_once("}=")?;
                 let engines = engines.strip_prefix('{')?;
-                Some(Side {
+                Some(SignatureSide {
                     engines: engines.split(',').map(String::from).collect(),
                     class: class.to_string(),
                 })

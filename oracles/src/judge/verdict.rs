@@ -3,7 +3,7 @@
 use crate::engine::id::EngineId;
 use crate::engine::outcome::InconclusiveReason;
 use crate::judge::kind::FindingKind;
-use crate::judge::signature::{MismatchSignature, Side, MISMATCH};
+use crate::judge::signature::{MismatchSignature, SignatureSide, MISMATCH};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -89,7 +89,7 @@ impl fmt::Display for Phase {
 
 /// Engines that observed the same thing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Group {
+pub struct Side {
     /// The engines, in matrix order.
     pub engines: Vec<EngineId>,
     /// What they observed, as text.
@@ -103,8 +103,10 @@ pub struct Group {
 pub struct Mismatch {
     /// The point where the engines disagree.
     pub phase: Phase,
-    /// One group per distinct observation; the oracle's group first.
-    pub groups: Vec<Group>,
+    /// One side per distinct observation; the oracle's side first.
+    // Stores and reports written before the rename say `groups`.
+    #[serde(alias = "groups")]
+    pub sides: Vec<Side>,
     /// Where exactly the observations differ (first differing byte or
     /// element), when that is not obvious from `observed`.
     pub detail: Option<String>,
@@ -128,12 +130,12 @@ impl Mismatch {
     /// different code never share a signature.
     pub fn signature(&self, label: &str) -> MismatchSignature {
         let is_tie_breaker = |e: &EngineId| self.tie_breakers.iter().any(|t| t == e);
-        let side = |g: &Group, engines: &mut dyn Iterator<Item = &EngineId>| Side {
+        let side = |g: &Side, engines: &mut dyn Iterator<Item = &EngineId>| SignatureSide {
             engines: engines.map(EngineId::to_string).collect(),
             class: g.class.clone(),
         };
-        let matrix_sides: Vec<Side> = self
-            .groups
+        let matrix_sides: Vec<SignatureSide> = self
+            .sides
             .iter()
             .map(|g| side(g, &mut g.engines.iter().filter(|e| !is_tie_breaker(e))))
             .filter(|s| !s.engines.is_empty())
@@ -141,7 +143,7 @@ impl Mismatch {
         let sides = if matrix_sides.len() >= 2 {
             matrix_sides
         } else {
-            self.groups
+            self.sides
                 .iter()
                 .map(|g| side(g, &mut g.engines.iter()))
                 .collect()
@@ -302,7 +304,7 @@ impl fmt::Display for Verdict {
             Verdict::Agree => write!(f, "agree"),
             Verdict::Mismatch(m) => {
                 writeln!(f, "MISMATCH at {}", m.phase)?;
-                for group in &m.groups {
+                for group in &m.sides {
                     writeln!(f, "  {{{}}}: {}", group.engines.join(", "), group.observed)?;
                 }
                 if let Some(detail) = &m.detail {

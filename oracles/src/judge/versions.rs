@@ -29,26 +29,23 @@ pub struct VersionDivergence {
 /// reference-release twin are on different sides.
 pub fn divergence(m: &Mismatch) -> Option<VersionDivergence> {
     let side_of = |engine: &str| {
-        m.groups
+        m.sides
             .iter()
             .position(|g| g.engines.iter().any(|e| e == engine))
     };
     let linked = linked_major();
     let (linked_side, other_side, other) =
-        m.groups
-            .iter()
-            .flat_map(|g| &g.engines)
-            .find_map(|engine| {
-                let id = EngineId::parse(engine);
-                let other = id.release()?;
-                let twin = m
-                    .groups
-                    .iter()
-                    .flat_map(|g| &g.engines)
-                    .find(|e| EngineId::parse(e).is_twin_of(&id))?;
-                let (mine, theirs) = (side_of(twin)?, side_of(engine)?);
-                (mine != theirs && other != linked).then_some((mine, theirs, other))
-            })?;
+        m.sides.iter().flat_map(|g| &g.engines).find_map(|engine| {
+            let id = EngineId::parse(engine);
+            let other = id.release()?;
+            let twin = m
+                .sides
+                .iter()
+                .flat_map(|g| &g.engines)
+                .find(|e| EngineId::parse(e).is_twin_of(&id))?;
+            let (mine, theirs) = (side_of(twin)?, side_of(engine)?);
+            (mine != theirs && other != linked).then_some((mine, theirs, other))
+        })?;
     // The newer release is the candidate: the linked one against an older
     // reference, or a newer release (its C API library) against the linked.
     let (candidate, candidate_side, reference, reference_side) = if other > linked {
@@ -122,14 +119,14 @@ impl VersionDivergence {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::verdict::{Group, Phase};
+    use crate::judge::verdict::{Phase, Side};
 
     fn mismatch(sides: &[&[String]], tie_breakers: &[&str]) -> Mismatch {
         Mismatch {
             phase: Phase::Instantiate,
-            groups: sides
+            sides: sides
                 .iter()
-                .map(|s| Group {
+                .map(|s| Side {
                     engines: s.iter().map(|e| EngineId::parse(e)).collect(),
                     observed: String::new(),
                     class: "value".into(),

@@ -7,7 +7,7 @@
 //! same signatures wherever it runs.
 
 use super::run::SeedReport;
-use crate::config::Settings;
+use crate::config::LibraryConfig;
 use crate::cost::baseline::{find_outliers, Baseline};
 use crate::cost::compile::{find_blowups, is_suspect as is_blowup_suspect, Blowup};
 use crate::cost::heap::PeakHeap;
@@ -25,8 +25,8 @@ use crate::engine::outcome::{EngineRun, Outcome, TrapKind};
 use crate::engine::{runs_unbudgeted, swarm};
 use crate::judge::attribution::{blame, suspect};
 use crate::judge::kind::FindingKind;
-use crate::judge::signature::{MismatchSignature, Side, MISMATCH};
-use crate::judge::verdict::{Group, Verdict};
+use crate::judge::signature::{MismatchSignature, SignatureSide, MISMATCH};
+use crate::judge::verdict::{Side, Verdict};
 use crate::judge::versions::divergence;
 use crate::triage::flip::{flips, smallest_vanishing, Flip};
 use serde::{Deserialize, Serialize};
@@ -304,7 +304,7 @@ fn death_finding(
         MismatchSignature {
             label: MISMATCH.into(),
             phase: "run".into(),
-            sides: vec![Side {
+            sides: vec![SignatureSide {
                 engines: sides,
                 class: "hang".into(),
             }],
@@ -362,7 +362,7 @@ fn death_suspect(died: &[EngineId], survivors: &[EngineId]) -> String {
     if survivors.is_empty() {
         return families();
     }
-    let side = |engines: &[EngineId], class: &str| Group {
+    let side = |engines: &[EngineId], class: &str| Side {
         engines: engines.to_vec(),
         observed: class.to_string(),
         class: class.to_string(),
@@ -404,7 +404,7 @@ pub fn of_case_rerunning_suspects(
     case: &SeedReport,
     matrix: &Matrix,
     cost: &CostEvidence<'_>,
-    flips_with: Option<&Settings>,
+    flips_with: Option<&LibraryConfig>,
 ) -> Vec<Finding> {
     let verdict = case.report.verdict();
     let deaths = of_deaths(&case.report.runs, &case.report.drawn);

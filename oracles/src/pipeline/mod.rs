@@ -3,7 +3,7 @@
 //! costs'), the native stack cases run on, and one engine served to a
 //! crosscheck of another Wasmtime release.
 //!
-//! In: a seed or a module, the [`Settings`](crate::config::Settings) and
+//! In: a seed or a module, the [`LibraryConfig`](crate::config::LibraryConfig) and
 //! a [`Matrix`](crate::engine::matrix::Matrix). Out: a
 //! [`SeedReport`](run::SeedReport) and its findings, which the daemon's
 //! workers, `sweep --record`, `import` and the fuzz targets all record or

@@ -89,7 +89,7 @@ fn sides(verdict: &Verdict, oracle: &str, engines: &[String]) -> Option<(Vec<Str
         Verdict::Mismatch(m) => {
             if oracle_suspected {
                 let reference = m
-                    .groups
+                    .sides
                     .iter()
                     .filter(|g| !g.engines.iter().any(|e| e == oracle))
                     .max_by_key(|g| g.engines.len())?
@@ -99,7 +99,7 @@ fn sides(verdict: &Verdict, oracle: &str, engines: &[String]) -> Option<(Vec<Str
                 Some((vec![oracle.to_string()], reference.to_string()))
             } else {
                 let wrong = m
-                    .groups
+                    .sides
                     .iter()
                     .filter(|g| !g.engines.iter().any(|e| e == oracle))
                     .flat_map(|g| g.engines.iter().map(EngineId::to_string))

@@ -5,18 +5,18 @@
 //! shape on which the optimizer changed nothing tested the pass's guard,
 //! not its transformation.
 
-use super::shape::Shape;
+use super::shape::PassShape;
 use crate::observe::opt_levels::{clif_of, count_opcode};
 use anyhow::Result;
 
 /// The CLIF opcodes whose count the pass of `shape` changes when it acts.
-fn opcodes(shape: Shape) -> &'static [&'static str] {
+fn opcodes(shape: PassShape) -> &'static [&'static str] {
     match shape {
-        Shape::StoreStore | Shape::Diverge => &["store", "istore8", "istore16", "istore32"],
-        Shape::StoreLoad | Shape::LoadLoad => &[
+        PassShape::StoreStore | PassShape::Diverge => &["store", "istore8", "istore16", "istore32"],
+        PassShape::StoreLoad | PassShape::LoadLoad => &[
             "load", "uload8", "sload8", "uload16", "sload16", "uload32", "sload32",
         ],
-        Shape::LoopTrap | Shape::Duplicate => &[
+        PassShape::LoopTrap | PassShape::Duplicate => &[
             "sdiv",
             "udiv",
             "srem",
@@ -29,20 +29,20 @@ fn opcodes(shape: Shape) -> &'static [&'static str] {
             "imul",
             "iadd",
         ],
-        Shape::Bounds => &[
+        PassShape::Bounds => &[
             "select_spectre_guard",
             "trapnz",
             "trapz",
             "uadd_overflow_trap",
         ],
-        Shape::Calls | Shape::TypedRefs => &["call", "return_call"],
+        PassShape::Calls | PassShape::TypedRefs => &["call", "return_call"],
     }
 }
 
 /// Whether [`pass_acted`] can tell for `shape` (not for call shapes, nor
 /// typed references, whose aim is the compile itself).
-pub fn measurable(shape: Shape) -> bool {
-    !matches!(shape, Shape::Calls | Shape::TypedRefs)
+pub fn measurable(shape: PassShape) -> bool {
+    !matches!(shape, PassShape::Calls | PassShape::TypedRefs)
 }
 
 /// Whether the optimizer changed how often the shape's instructions occur
@@ -52,7 +52,7 @@ pub fn measurable(shape: Shape) -> bool {
 /// checks are the translator's, not the optimizer's. `None` when the CLIF
 /// could not be had, and for call shapes, whose register allocation the
 /// CLIF does not show (and Wasmtime's default does not inline).
-pub fn pass_acted(wasm: &[u8], shape: Shape) -> Result<Option<bool>> {
+pub fn pass_acted(wasm: &[u8], shape: PassShape) -> Result<Option<bool>> {
     if !measurable(shape) {
         return Ok(None);
     }
@@ -60,7 +60,7 @@ pub fn pass_acted(wasm: &[u8], shape: Shape) -> Result<Option<bool>> {
     let Some((none, speed)) = clif_of(wasm, functions)? else {
         return Ok(None);
     };
-    if shape == Shape::Bounds {
+    if shape == PassShape::Bounds {
         let checks = |op: &&str| speed.iter().any(|f| count_wasm(f, op) > 0);
         return Ok(Some(opcodes(shape).iter().any(checks)));
     }
@@ -70,7 +70,7 @@ pub fn pass_acted(wasm: &[u8], shape: Shape) -> Result<Option<bool>> {
             .map(|op| clif.iter().map(|f| count_wasm(f, op)).sum())
             .collect()
     };
-    let moved = shape == Shape::LoopTrap
+    let moved = shape == PassShape::LoopTrap
         && none
             .iter()
             .zip(&speed)
@@ -119,9 +119,12 @@ mod tests {
                 (i64.load offset=8 (local.get $p))))"#,
         )
         .unwrap();
-        assert_eq!(pass_acted(&wasm, Shape::StoreLoad).unwrap(), Some(true));
+        assert_eq!(pass_acted(&wasm, PassShape::StoreLoad).unwrap(), Some(true));
         // The store has no result: its line starts with its source
         // location, which must not be taken for the opcode.
-        assert_eq!(pass_acted(&wasm, Shape::StoreStore).unwrap(), Some(true));
+        assert_eq!(
+            pass_acted(&wasm, PassShape::StoreStore).unwrap(),
+            Some(true)
+        );
     }
 }

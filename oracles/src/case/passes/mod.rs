@@ -9,7 +9,7 @@
 //! register allocator, and the bounds checks Wasmtime emits or elides by
 //! the memory's reservation, guard, index type and page size. Generated
 //! code rarely has two stores to one address with a loop or a trap between
-//! them. Each [`Shape`] here is a small template realized from the seed
+//! them. Each [`PassShape`] here is a small template realized from the seed
 //! ([`templates`]), with run-time values through parameters and memory so
 //! nothing folds away; the module records its shape in a [`SECTION`]
 //! custom section, and [`acted`] tells whether the pass really acted on it
@@ -23,7 +23,7 @@ mod shape;
 pub mod templates;
 pub mod typed_refs;
 
-pub use shape::Shape;
+pub use shape::PassShape;
 
 use crate::case::release_diff::PassChange;
 use crate::case::release_sources::Pass;
@@ -61,7 +61,7 @@ impl Default for PassesConfig {
 /// How often each shape is drawn, where two releases are in the matrix:
 /// by how much its pass changed between them (`weigh_by_change`); `None`:
 /// every shape alike.
-static WEIGHTS: std::sync::RwLock<Option<Vec<(Shape, u32)>>> = std::sync::RwLock::new(None);
+static WEIGHTS: std::sync::RwLock<Option<Vec<(PassShape, u32)>>> = std::sync::RwLock::new(None);
 
 /// Weighs the shapes by how much their pass changed between the two
 /// releases of the matrix ([`weights_for`]). Call before the first case,
@@ -75,19 +75,19 @@ pub fn weigh_by_change(changes: &[(Pass, PassChange)]) {
 /// (`case::release_diff::diff_passes`): 1, plus up to 4 more as its
 /// pass's changed lines approach the most any shape's pass changed; a
 /// pass whose change is unknown adds nothing.
-pub fn weights_for(changes: &[(Pass, PassChange)]) -> Vec<(Shape, u32)> {
+pub fn weights_for(changes: &[(Pass, PassChange)]) -> Vec<(PassShape, u32)> {
     let lines = |pass: Pass| {
         changes
             .iter()
             .find(|(p, c)| *p == pass && !c.unknown)
             .map_or(0, |(_, c)| c.weight())
     };
-    let most = Shape::ALL
+    let most = PassShape::ALL
         .iter()
         .map(|s| lines(s.pass()))
         .max()
         .unwrap_or(0);
-    Shape::ALL
+    PassShape::ALL
         .iter()
         .map(|s| {
             let extra = if most == 0 {
@@ -101,14 +101,14 @@ pub fn weights_for(changes: &[(Pass, PassChange)]) -> Vec<(Shape, u32)> {
 }
 
 /// The shapes' weights in force, if any.
-pub fn weights() -> Option<Vec<(Shape, u32)>> {
+pub fn weights() -> Option<Vec<(PassShape, u32)>> {
     WEIGHTS.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// The shape `u` draws: uniformly, or by `weights`.
-fn draw_shape(u: &mut Unstructured<'_>, weights: Option<&[(Shape, u32)]>) -> Result<Shape> {
+fn draw_shape(u: &mut Unstructured<'_>, weights: Option<&[(PassShape, u32)]>) -> Result<PassShape> {
     let Some(weights) = weights else {
-        return Ok(*u.choose(&Shape::ALL).context("drawing a pass shape")?);
+        return Ok(*u.choose(&PassShape::ALL).context("drawing a pass shape")?);
     };
     let total: u32 = weights.iter().map(|(_, w)| w).sum();
     let mut pick = u
@@ -132,7 +132,7 @@ pub fn build(
     u: &mut Unstructured<'_>,
     endless_budget_divisor: u64,
     imports: bool,
-) -> Result<(Vec<u8>, Shape)> {
+) -> Result<(Vec<u8>, PassShape)> {
     let shape = draw_shape(u, weights().as_deref())?;
     let text = templates::realize(shape, u, imports).context("drawing the shape's variables")?;
     let mut wasm = wat::parse_str(&text)
@@ -143,19 +143,19 @@ pub fn build(
     };
     wasm.push(section.id());
     section.encode(&mut wasm);
-    if shape == Shape::Diverge {
+    if shape == PassShape::Diverge {
         wasm = crate::case::termination::with_budget_divisor(wasm, endless_budget_divisor);
     }
     Ok((wasm, shape))
 }
 
 /// The shape a module's [`SECTION`] names, if it has one.
-pub fn shape_of(wasm: &[u8]) -> Option<Shape> {
+pub fn shape_of(wasm: &[u8]) -> Option<PassShape> {
     wasmparser::Parser::new(0)
         .parse_all(wasm)
         .find_map(|payload| match payload {
             Ok(wasmparser::Payload::CustomSection(s)) if s.name() == SECTION => {
-                Shape::from_name(std::str::from_utf8(s.data()).ok()?)
+                PassShape::from_name(std::str::from_utf8(s.data()).ok()?)
             }
             _ => None,
         })
@@ -186,7 +186,7 @@ mod tests {
             // Typed references need the proposals only the Wasmtime
             // sub-matrix runs.
             let features = match shape {
-                Shape::TypedRefs => comparable_features() | crate::engine::proposal_features(),
+                PassShape::TypedRefs => comparable_features() | crate::engine::proposal_features(),
                 _ => comparable_features(),
             };
             assert!(
@@ -195,14 +195,14 @@ mod tests {
                 wasmprinter::print_bytes(&wasm).unwrap()
             );
             assert_eq!(
-                shape == Shape::TypedRefs,
+                shape == PassShape::TypedRefs,
                 !validates_with(&wasm, comparable_features()),
                 "seed {seed}"
             );
             assert_eq!(shape_of(&wasm), Some(shape));
             seen.insert(shape);
         }
-        assert_eq!(seen.len(), Shape::ALL.len());
+        assert_eq!(seen.len(), PassShape::ALL.len());
     }
 
     #[test]
@@ -223,16 +223,16 @@ mod tests {
                 },
             ),
         ];
-        let weights: std::collections::BTreeMap<Shape, u32> =
+        let weights: std::collections::BTreeMap<PassShape, u32> =
             weights_for(&changes).into_iter().collect();
-        assert_eq!(weights[&Shape::StoreStore], 5);
-        assert_eq!(weights[&Shape::Diverge], 5);
-        assert_eq!(weights[&Shape::Calls], 3);
-        assert_eq!(weights[&Shape::Bounds], 2);
-        assert_eq!(weights[&Shape::LoopTrap], 1);
+        assert_eq!(weights[&PassShape::StoreStore], 5);
+        assert_eq!(weights[&PassShape::Diverge], 5);
+        assert_eq!(weights[&PassShape::Calls], 3);
+        assert_eq!(weights[&PassShape::Bounds], 2);
+        assert_eq!(weights[&PassShape::LoopTrap], 1);
         // Drawn by weight: the alias-analysis shapes (20 of 28) most often.
         let table = weights_for(&changes);
-        let mut drawn: std::collections::BTreeMap<Shape, u32> = Default::default();
+        let mut drawn: std::collections::BTreeMap<PassShape, u32> = Default::default();
         for seed in 0..2000u64 {
             let bytes = crate::case::generate::seed_stream(
                 seed,
@@ -243,17 +243,17 @@ mod tests {
             *drawn.entry(shape).or_default() += 1;
         }
         let alias: u32 = [
-            Shape::StoreStore,
-            Shape::StoreLoad,
-            Shape::LoadLoad,
-            Shape::Diverge,
+            PassShape::StoreStore,
+            PassShape::StoreLoad,
+            PassShape::LoadLoad,
+            PassShape::Diverge,
         ]
         .iter()
         .map(|s| drawn.get(s).copied().unwrap_or(0))
         .sum();
         assert!((1200..1550).contains(&alias), "{drawn:?}");
         assert!(
-            drawn[&Shape::LoopTrap] < drawn[&Shape::StoreStore] / 3,
+            drawn[&PassShape::LoopTrap] < drawn[&PassShape::StoreStore] / 3,
             "{drawn:?}"
         );
     }

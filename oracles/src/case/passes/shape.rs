@@ -2,7 +2,7 @@
 
 /// What a pass-aimed module is shaped for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Shape {
+pub enum PassShape {
     /// Two stores to one address (or aliasing addresses) with a branch,
     /// trap, loop, call, `memory.grow` or other memory's store between:
     /// dead-store elimination.
@@ -44,83 +44,84 @@ pub enum Shape {
     TypedRefs,
 }
 
-impl Shape {
+impl PassShape {
     /// The pass (or component) the shape aims at, whose change between
     /// two releases weighs it (`passes::weigh_by_change`).
     pub fn pass(self) -> crate::case::release_sources::Pass {
         use crate::case::release_sources::Pass;
         match self {
-            Shape::StoreStore | Shape::StoreLoad | Shape::LoadLoad | Shape::Diverge => {
-                Pass::AliasAnalysis
-            }
-            Shape::LoopTrap => Pass::Loops,
-            Shape::Duplicate | Shape::TypedRefs => Pass::Egraph,
-            Shape::Bounds => Pass::BoundsChecks,
+            PassShape::StoreStore
+            | PassShape::StoreLoad
+            | PassShape::LoadLoad
+            | PassShape::Diverge => Pass::AliasAnalysis,
+            PassShape::LoopTrap => Pass::Loops,
+            PassShape::Duplicate | PassShape::TypedRefs => Pass::Egraph,
+            PassShape::Bounds => Pass::BoundsChecks,
             // Calls exercise the ABI and register allocation of the backend.
-            Shape::Calls => Pass::X64,
+            PassShape::Calls => Pass::X64,
         }
     }
 
     /// Every shape.
-    pub const ALL: [Shape; 9] = [
-        Shape::StoreStore,
-        Shape::StoreLoad,
-        Shape::LoadLoad,
-        Shape::LoopTrap,
-        Shape::Duplicate,
-        Shape::Bounds,
-        Shape::Calls,
-        Shape::Diverge,
-        Shape::TypedRefs,
+    pub const ALL: [PassShape; 9] = [
+        PassShape::StoreStore,
+        PassShape::StoreLoad,
+        PassShape::LoadLoad,
+        PassShape::LoopTrap,
+        PassShape::Duplicate,
+        PassShape::Bounds,
+        PassShape::Calls,
+        PassShape::Diverge,
+        PassShape::TypedRefs,
     ];
 
     /// Its name in sections, features and counters.
     pub fn name(self) -> &'static str {
         match self {
-            Shape::StoreStore => "store-store",
-            Shape::StoreLoad => "store-load",
-            Shape::LoadLoad => "load-load",
-            Shape::LoopTrap => "loop-trap",
-            Shape::Duplicate => "duplicate",
-            Shape::Bounds => "bounds",
-            Shape::Calls => "calls",
-            Shape::Diverge => "diverge",
-            Shape::TypedRefs => "typed-refs",
+            PassShape::StoreStore => "store-store",
+            PassShape::StoreLoad => "store-load",
+            PassShape::LoadLoad => "load-load",
+            PassShape::LoopTrap => "loop-trap",
+            PassShape::Duplicate => "duplicate",
+            PassShape::Bounds => "bounds",
+            PassShape::Calls => "calls",
+            PassShape::Diverge => "diverge",
+            PassShape::TypedRefs => "typed-refs",
         }
     }
 
     /// The shape named `name`.
-    pub fn from_name(name: &str) -> Option<Shape> {
-        Shape::ALL.into_iter().find(|s| s.name() == name)
+    pub fn from_name(name: &str) -> Option<PassShape> {
+        PassShape::ALL.into_iter().find(|s| s.name() == name)
     }
 
     /// The module feature naming it (`pass:store-store`).
     pub fn feature(self) -> &'static str {
         match self {
-            Shape::StoreStore => "pass:store-store",
-            Shape::StoreLoad => "pass:store-load",
-            Shape::LoadLoad => "pass:load-load",
-            Shape::LoopTrap => "pass:loop-trap",
-            Shape::Duplicate => "pass:duplicate",
-            Shape::Bounds => "pass:bounds",
-            Shape::Calls => "pass:calls",
-            Shape::Diverge => "pass:diverge",
-            Shape::TypedRefs => "pass:typed-refs",
+            PassShape::StoreStore => "pass:store-store",
+            PassShape::StoreLoad => "pass:store-load",
+            PassShape::LoadLoad => "pass:load-load",
+            PassShape::LoopTrap => "pass:loop-trap",
+            PassShape::Duplicate => "pass:duplicate",
+            PassShape::Bounds => "pass:bounds",
+            PassShape::Calls => "pass:calls",
+            PassShape::Diverge => "pass:diverge",
+            PassShape::TypedRefs => "pass:typed-refs",
         }
     }
 
     /// The pass it aims at, in words.
     pub fn aims_at(self) -> &'static str {
         match self {
-            Shape::StoreStore => "dead-store elimination",
-            Shape::StoreLoad => "store-to-load forwarding",
-            Shape::LoadLoad => "redundant-load elimination",
-            Shape::LoopTrap => "loop-invariant code motion",
-            Shape::Duplicate => "value numbering and elaboration",
-            Shape::Bounds => "Wasmtime's bounds checks",
-            Shape::Calls => "inlining and register allocation around calls",
-            Shape::Diverge => "dead-store elimination across a loop that may never end",
-            Shape::TypedRefs => {
+            PassShape::StoreStore => "dead-store elimination",
+            PassShape::StoreLoad => "store-to-load forwarding",
+            PassShape::LoadLoad => "redundant-load elimination",
+            PassShape::LoopTrap => "loop-invariant code motion",
+            PassShape::Duplicate => "value numbering and elaboration",
+            PassShape::Bounds => "Wasmtime's bounds checks",
+            PassShape::Calls => "inlining and register allocation around calls",
+            PassShape::Diverge => "dead-store elimination across a loop that may never end",
+            PassShape::TypedRefs => {
                 "control flow carrying typed references (alias analysis, block ordering)"
             }
         }

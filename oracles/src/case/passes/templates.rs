@@ -6,20 +6,20 @@
 //! reaches an exported memory, a global or a return value, where the
 //! comparison sees it.
 
-use super::shape::Shape;
+use super::shape::PassShape;
 use arbitrary::{Result, Unstructured};
 
 /// The module text of `shape`, drawn from `u`; with `imports`, its memory
 /// is imported a third of the time.
-pub fn realize(shape: Shape, u: &mut Unstructured<'_>, imports: bool) -> Result<String> {
+pub fn realize(shape: PassShape, u: &mut Unstructured<'_>, imports: bool) -> Result<String> {
     let text = match shape {
-        Shape::StoreStore | Shape::StoreLoad | Shape::LoadLoad => memory_pair(shape, u),
-        Shape::LoopTrap => loop_trap(u),
-        Shape::Duplicate => duplicate(u),
-        Shape::Bounds => bounds(u),
-        Shape::Calls => calls(u),
-        Shape::Diverge => diverge(u),
-        Shape::TypedRefs => super::typed_refs::typed_refs(u),
+        PassShape::StoreStore | PassShape::StoreLoad | PassShape::LoadLoad => memory_pair(shape, u),
+        PassShape::LoopTrap => loop_trap(u),
+        PassShape::Duplicate => duplicate(u),
+        PassShape::Bounds => bounds(u),
+        PassShape::Calls => calls(u),
+        PassShape::Diverge => diverge(u),
+        PassShape::TypedRefs => super::typed_refs::typed_refs(u),
     }?;
     // Drawn last, so that every other choice of the seed stays as it was.
     Ok(if imports && u.ratio(1, 3)? {
@@ -167,7 +167,7 @@ fn base(u: &mut Unstructured<'_>) -> Result<&'static str> {
 }
 
 /// Store-store, store-load and load-load pairs.
-fn memory_pair(shape: Shape, u: &mut Unstructured<'_>) -> Result<String> {
+fn memory_pair(shape: PassShape, u: &mut Unstructured<'_>) -> Result<String> {
     let width = u.choose(&WIDTHS)?;
     let (first, second) = address_pair(u)?;
     let between = u.choose(&BETWEEN)?;
@@ -175,7 +175,7 @@ fn memory_pair(shape: Shape, u: &mut Unstructured<'_>) -> Result<String> {
     let v = |name: &str| apply(width.value, &format!("(local.get {name})"));
     let load = |address: &str| apply(width.widen, &format!("({} {address})", width.load));
     let body = match shape {
-        Shape::StoreStore => format!(
+        PassShape::StoreStore => format!(
             "({store} {first} {v1})
              {between}
              ({store} {second} {v2})
@@ -185,7 +185,7 @@ fn memory_pair(shape: Shape, u: &mut Unstructured<'_>) -> Result<String> {
             v2 = v("$v2"),
             read = load(&first),
         ),
-        Shape::StoreLoad => format!(
+        PassShape::StoreLoad => format!(
             "({store} {first} {v1})
              {between}
              {read}",

@@ -2,7 +2,7 @@
 //! build script from the cranelift-codegen package Wasmtime depends on,
 //! parsed with cranelift-isle, and sorted into what Wasm can aim at.
 
-use super::shape::{self, Shape};
+use super::op_tree::{self, OpTree};
 use cranelift_isle::ast::Def;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
@@ -27,7 +27,7 @@ pub struct Rule {
     /// Its source text, comments and all.
     pub text: &'static str,
     /// What its pattern matches, or why Wasm cannot produce it.
-    pub shape: Result<Shape, String>,
+    pub shape: Result<OpTree, String>,
     /// Literal integers in its guards (`if-let`s), as extra edges.
     pub guard_literals: Vec<i128>,
     /// Names of the terms in its guards (`u64_eq`, `ty_bits`, ...) and of
@@ -282,11 +282,11 @@ fn parse_file(index: usize, file: &'static str, text: &'static str) -> Result<Ve
         let mut guard_literals = Vec::new();
         let mut guard_terms = Vec::new();
         for iflet in &rule.iflets {
-            shape::collect_guards(&iflet.pattern, &mut guard_literals, &mut guard_terms);
+            op_tree::collect_guards(&iflet.pattern, &mut guard_literals, &mut guard_terms);
             collect_expr(&iflet.expr, &mut guard_literals, &mut guard_terms);
         }
         let start = rule_start(text, rule.pos.offset);
-        let shape = shape::from_root(&rule.pattern);
+        let shape = op_tree::from_root(&rule.pattern);
         if let Ok(shape) = &shape {
             guard_terms.extend(shape.ops().into_iter().map(str::to_string));
         }

@@ -6,7 +6,7 @@
 
 use super::edges::{self, ConstantGuards, Role};
 use super::forms;
-use super::shape::Shape;
+use super::op_tree::OpTree;
 use super::wasm_ops::{memarg, Immediates, IntCc, Step, WTy};
 use arbitrary::Unstructured;
 use std::collections::BTreeMap;
@@ -97,7 +97,7 @@ pub struct Sizes {
 /// type the pattern.
 pub fn module(
     u: &mut Unstructured<'_>,
-    shape: &Shape,
+    shape: &OpTree,
     guards: (&[i128], &[String]),
     sizes: Sizes,
     section: (&str, &str),
@@ -152,8 +152,8 @@ struct Emitter<'a, 'u> {
 }
 
 impl Emitter<'_, '_> {
-    fn instance(&mut self, shape: &Shape) -> Result<Instance, String> {
-        let Shape::Op { name, ty, .. } = shape else {
+    fn instance(&mut self, shape: &OpTree) -> Result<Instance, String> {
+        let OpTree::Op { name, ty, .. } = shape else {
             return Err("the pattern is not an instruction".into());
         };
         let results: Vec<Option<WTy>> = if forms::operand_types(name, None).is_empty() {
@@ -200,9 +200,9 @@ impl Emitter<'_, '_> {
     }
 
     /// Code leaving the value of `shape` (of type `want`) on the stack.
-    fn value(&mut self, shape: &Shape, want: WTy, role: Role) -> Result<Vec<Piece>, String> {
+    fn value(&mut self, shape: &OpTree, want: WTy, role: Role) -> Result<Vec<Piece>, String> {
         match shape {
-            Shape::Leaf { id, ty } => {
+            OpTree::Leaf { id, ty } => {
                 if !ty.contains(want) {
                     return Err(format!(
                         "an operand of type {} where {:?} is allowed",
@@ -212,7 +212,7 @@ impl Emitter<'_, '_> {
                 }
                 Ok(vec![Piece::Leaf(self.leaf(*id, want, role))])
             }
-            Shape::Const {
+            OpTree::Const {
                 ty,
                 literals,
                 guards,
@@ -240,7 +240,7 @@ impl Emitter<'_, '_> {
                 }
                 Ok(vec![Piece::I(const_instruction(want, bits))])
             }
-            Shape::Op { name, .. } => {
+            OpTree::Op { name, .. } => {
                 if is_comparison(name) && want == WTy::I32 {
                     return self.op(shape, Some(WTy::I32));
                 }
@@ -256,8 +256,8 @@ impl Emitter<'_, '_> {
         }
     }
 
-    fn op(&mut self, shape: &Shape, result: Option<WTy>) -> Result<Vec<Piece>, String> {
-        let Shape::Op {
+    fn op(&mut self, shape: &OpTree, result: Option<WTy>) -> Result<Vec<Piece>, String> {
+        let OpTree::Op {
             name,
             ty,
             int_cc,
@@ -279,7 +279,7 @@ impl Emitter<'_, '_> {
         }
         // An extend of a comparison: Wasm's comparisons already give 0 or 1.
         if matches!(*name, "uextend") {
-            if let [Shape::Op { name: inner, .. }] = args.as_slice() {
+            if let [OpTree::Op { name: inner, .. }] = args.as_slice() {
                 if is_comparison(inner) && matches!(result, Some(WTy::I32 | WTy::I64)) {
                     let mut code = self.op(&args[0], Some(WTy::I32))?;
                     if result == Some(WTy::I64) {
@@ -456,10 +456,10 @@ impl Emitter<'_, '_> {
 }
 
 /// Whether `shape` may produce a value of type `ty`.
-fn admits(shape: &Shape, ty: WTy) -> bool {
+fn admits(shape: &OpTree, ty: WTy) -> bool {
     match shape {
-        Shape::Leaf { ty: set, .. } | Shape::Const { ty: set, .. } => set.contains(ty),
-        Shape::Op { name, ty: set, .. } => {
+        OpTree::Leaf { ty: set, .. } | OpTree::Const { ty: set, .. } => set.contains(ty),
+        OpTree::Op { name, ty: set, .. } => {
             if is_comparison(name) && matches!(ty, WTy::I32 | WTy::N8) {
                 return true;
             }
@@ -503,7 +503,7 @@ fn exposes_nan_bits(op: &str, arg: usize) -> bool {
     )
 }
 
-fn contains_nan_producer(shape: &Shape) -> bool {
+fn contains_nan_producer(shape: &OpTree) -> bool {
     shape.ops().iter().any(|op| NAN_PRODUCING.contains(op))
 }
 

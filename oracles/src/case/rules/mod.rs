@@ -31,7 +31,7 @@ pub mod code_change;
 pub mod edges;
 pub mod emit;
 pub mod forms;
-pub mod shape;
+pub mod op_tree;
 pub mod wasm_ops;
 
 use anyhow::{bail, Result};

@@ -519,7 +519,7 @@ mod tests {
     #[test]
     fn of_the_default_mix_only_modules_with_endless_loops_give_it_a_store_to_drop() {
         use crate::case::generate::{generate, GeneratorConfig};
-        use crate::case::passes::{shape_of, Shape};
+        use crate::case::passes::{shape_of, PassShape};
         let settings = GeneratorConfig::default();
         let mut fired = 0;
         for seed in 0..1500 {
@@ -532,7 +532,7 @@ mod tests {
                     .budget_divisor
                     > 1;
                 assert!(
-                    shape_of(&wasm) == Some(Shape::Diverge) || endless,
+                    shape_of(&wasm) == Some(PassShape::Diverge) || endless,
                     "seed {seed}"
                 );
                 fired += 1;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 /// What a rule's pattern matches, as a tree Wasm can build.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Shape {
+pub enum OpTree {
     /// A CLIF instruction.
     Op {
         /// Its name (`iadd`, `icmp`, `uload8`, ...).
@@ -22,7 +22,7 @@ pub enum Shape {
         /// A load's or store's offset, when the pattern fixes it.
         offset: Option<u64>,
         /// Its value operands, in CLIF order.
-        args: Vec<Shape>,
+        args: Vec<OpTree>,
     },
     /// A constant: what its extractors and literals say about it.
     Const {
@@ -47,13 +47,13 @@ pub enum Shape {
     },
 }
 
-impl Shape {
+impl OpTree {
     /// How many constants it has: rules with one are weighed more.
     pub fn constants(&self) -> usize {
         match self {
-            Shape::Op { args, .. } => args.iter().map(Shape::constants).sum(),
-            Shape::Const { .. } => 1,
-            Shape::Leaf { .. } => 0,
+            OpTree::Op { args, .. } => args.iter().map(OpTree::constants).sum(),
+            OpTree::Const { .. } => 1,
+            OpTree::Leaf { .. } => 0,
         }
     }
 
@@ -65,7 +65,7 @@ impl Shape {
     }
 
     fn visit_ops(&self, f: &mut dyn FnMut(&'static str)) {
-        if let Shape::Op { name, args, .. } = self {
+        if let OpTree::Op { name, args, .. } = self {
             f(name);
             for a in args {
                 a.visit_ops(f);
@@ -75,7 +75,7 @@ impl Shape {
 }
 
 /// Reads the pattern under a rule's root term (`simplify`, `lower`, ...).
-pub fn from_root(root: &Pattern) -> Result<Shape, String> {
+pub fn from_root(root: &Pattern) -> Result<OpTree, String> {
     let Pattern::Term { sym, args, .. } = root else {
         return Err("the rule's pattern is not a term".into());
     };
@@ -86,7 +86,7 @@ pub fn from_root(root: &Pattern) -> Result<Shape, String> {
     let mut reader = Reader::default();
     let shape = reader.value(inner, TySet::ALL)?;
     match shape {
-        Shape::Op { .. } => Ok(shape),
+        OpTree::Op { .. } => Ok(shape),
         _ => Err("the pattern matches no instruction".into()),
     }
 }
@@ -151,7 +151,7 @@ const TRANSPARENT: &[&str] = &["maybe_uextend", "uextend_maybe", "has_type"];
 #[derive(Default)]
 struct Reader {
     /// Pattern variables bound to values, and their leaves or subtrees.
-    vars: BTreeMap<String, Shape>,
+    vars: BTreeMap<String, OpTree>,
     /// Variables bound to types (`ty` in `(iadd ty x y)`), and what the
     /// pattern allows for them.
     types: BTreeMap<String, TySet>,
@@ -159,9 +159,9 @@ struct Reader {
 }
 
 impl Reader {
-    fn leaf(&mut self, ty: TySet) -> Shape {
+    fn leaf(&mut self, ty: TySet) -> OpTree {
         self.leaves += 1;
-        Shape::Leaf {
+        OpTree::Leaf {
             id: self.leaves - 1,
             ty,
         }
@@ -227,7 +227,7 @@ impl Reader {
     }
 
     /// A value position whose type must be in `want`.
-    fn value(&mut self, p: &Pattern, want: TySet) -> Result<Shape, String> {
+    fn value(&mut self, p: &Pattern, want: TySet) -> Result<OpTree, String> {
         match p {
             Pattern::Wildcard { .. } => Ok(self.leaf(want)),
             Pattern::Var { var, .. } => {
@@ -246,7 +246,7 @@ impl Reader {
             Pattern::And { subpats, .. } => {
                 // The most specific part: an instruction or constant over a
                 // type test (`x @ (value_type ty)`).
-                let mut best: Option<Shape> = None;
+                let mut best: Option<OpTree> = None;
                 let mut want = want;
                 for s in subpats {
                     if let Pattern::Term { sym, args, .. } = s {
@@ -258,7 +258,7 @@ impl Reader {
                         }
                     }
                     let shape = self.value(s, want)?;
-                    if best.is_none() || matches!(shape, Shape::Op { .. } | Shape::Const { .. }) {
+                    if best.is_none() || matches!(shape, OpTree::Op { .. } | OpTree::Const { .. }) {
                         best = Some(shape);
                     }
                 }
@@ -272,7 +272,7 @@ impl Reader {
         }
     }
 
-    fn term(&mut self, name: &str, args: &[Pattern], want: TySet) -> Result<Shape, String> {
+    fn term(&mut self, name: &str, args: &[Pattern], want: TySet) -> Result<OpTree, String> {
         if name == "value_type" {
             let set = match args.first() {
                 Some(t) => self.ty(t)?,
@@ -285,7 +285,7 @@ impl Reader {
         }
         if LOAD_EXTRACTORS.contains(&name) {
             let addr = self.leaf(TySet::of(WTy::I32));
-            return Ok(Shape::Op {
+            return Ok(OpTree::Op {
                 name: "load",
                 ty: want,
                 int_cc: Vec::new(),
@@ -325,7 +325,7 @@ impl Reader {
         kinds: &[ArgKind],
         args: &[Pattern],
         want: TySet,
-    ) -> Result<Shape, String> {
+    ) -> Result<OpTree, String> {
         // In `simplify_skeleton`, instructions that may trap are matched
         // without their type.
         let kinds = if kinds.len() == args.len() + 1 && kinds[0] == ArgKind::Ty {
@@ -372,7 +372,7 @@ impl Reader {
         for v in values {
             shapes.push(self.value(v, TySet::ALL)?);
         }
-        Ok(Shape::Op {
+        Ok(OpTree::Op {
             name,
             ty,
             int_cc,
@@ -382,7 +382,7 @@ impl Reader {
         })
     }
 
-    fn constant(&mut self, name: &str, args: &[Pattern], want: TySet) -> Result<Shape, String> {
+    fn constant(&mut self, name: &str, args: &[Pattern], want: TySet) -> Result<OpTree, String> {
         let mut ty = match name {
             "f32const" => TySet::of(WTy::F32),
             "f64const" => TySet::of(WTy::F64),
@@ -413,7 +413,7 @@ impl Reader {
         if ty.is_empty() {
             return Err(format!("a `{name}` constant at a type Wasm does not have"));
         }
-        Ok(Shape::Const {
+        Ok(OpTree::Const {
             ty,
             literals,
             guards,

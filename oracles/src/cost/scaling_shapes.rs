@@ -10,7 +10,7 @@ use wasm_encoder::{
 
 /// A built-in shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shape {
+pub enum ScalingShape {
     /// One value passed alternately as the first and the second argument
     /// through a long run of calls, live across all of them: the register
     /// allocator must split its live range at every call (the quadratic
@@ -26,40 +26,40 @@ pub enum Shape {
     BrTable,
 }
 
-impl Shape {
+impl ScalingShape {
     /// Every shape.
-    pub const ALL: [Shape; 5] = [
-        Shape::CallAlternating,
-        Shape::NestedBlocks,
-        Shape::SelectChain,
-        Shape::ManyLocals,
-        Shape::BrTable,
+    pub const ALL: [ScalingShape; 5] = [
+        ScalingShape::CallAlternating,
+        ScalingShape::NestedBlocks,
+        ScalingShape::SelectChain,
+        ScalingShape::ManyLocals,
+        ScalingShape::BrTable,
     ];
 
     /// The shape's name on the command line.
     pub fn name(self) -> &'static str {
         match self {
-            Shape::CallAlternating => "call-alternating",
-            Shape::NestedBlocks => "nested-blocks",
-            Shape::SelectChain => "select-chain",
-            Shape::ManyLocals => "many-locals",
-            Shape::BrTable => "br-table",
+            ScalingShape::CallAlternating => "call-alternating",
+            ScalingShape::NestedBlocks => "nested-blocks",
+            ScalingShape::SelectChain => "select-chain",
+            ScalingShape::ManyLocals => "many-locals",
+            ScalingShape::BrTable => "br-table",
         }
     }
 
     /// The shape called `name`.
-    pub fn from_name(name: &str) -> Option<Shape> {
-        Shape::ALL.into_iter().find(|s| s.name() == name)
+    pub fn from_name(name: &str) -> Option<ScalingShape> {
+        ScalingShape::ALL.into_iter().find(|s| s.name() == name)
     }
 
     /// The module at size `n`: one exported function `run` (and helpers).
     pub fn module(self, n: u32) -> Vec<u8> {
         match self {
-            Shape::CallAlternating => call_alternating(n),
-            Shape::NestedBlocks => nested_blocks(n),
-            Shape::SelectChain => select_chain(n),
-            Shape::ManyLocals => many_locals(n),
-            Shape::BrTable => br_table(n),
+            ScalingShape::CallAlternating => call_alternating(n),
+            ScalingShape::NestedBlocks => nested_blocks(n),
+            ScalingShape::SelectChain => select_chain(n),
+            ScalingShape::ManyLocals => many_locals(n),
+            ScalingShape::BrTable => br_table(n),
         }
     }
 }
@@ -206,7 +206,7 @@ mod tests {
 
     #[test]
     fn every_shape_is_valid_and_grows_with_n() {
-        for shape in Shape::ALL {
+        for shape in ScalingShape::ALL {
             let small = shape.module(10);
             let large = shape.module(100);
             wasmparser::Validator::new()
@@ -221,7 +221,7 @@ mod tests {
 
     #[test]
     fn the_call_shape_passes_the_value_alternately_as_each_argument() {
-        let wat = wasmprinter::print_bytes(Shape::CallAlternating.module(2)).unwrap();
+        let wat = wasmprinter::print_bytes(ScalingShape::CallAlternating.module(2)).unwrap();
         let body: Vec<&str> = wat
             .lines()
             .map(str::trim)

@@ -7,20 +7,20 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 /// A spinner, or lines when stderr is no terminal.
-pub struct Progress {
+pub struct Spinner {
     bar: ProgressBar,
     lines: bool,
 }
 
-impl Progress {
+impl Spinner {
     /// Shows progress on stderr.
-    pub fn new() -> Progress {
+    pub fn new() -> Spinner {
         let bar = ProgressBar::new_spinner().with_style(
             ProgressStyle::with_template("{spinner} {elapsed} {msg}")
                 .expect("the template is valid"),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
-        Progress {
+        Spinner {
             bar,
             lines: !std::io::stderr().is_terminal(),
         }
@@ -28,8 +28,8 @@ impl Progress {
 
     /// Shows nothing.
     #[cfg(test)]
-    pub fn hidden() -> Progress {
-        Progress {
+    pub fn hidden() -> Spinner {
+        Spinner {
             bar: ProgressBar::hidden(),
             lines: false,
         }
@@ -59,8 +59,8 @@ impl Progress {
     }
 }
 
-impl Default for Progress {
+impl Default for Spinner {
     fn default() -> Self {
-        Progress::new()
+        Spinner::new()
     }
 }

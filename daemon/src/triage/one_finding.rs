@@ -1,15 +1,13 @@
 //! Triage of one finding: does it reproduce every time (deterministic or
-//! flaky), and the smallest module that still gives its signature. Used by
-//! `crosscheck shrink` and by the daemon's background shrinker, which takes
-//! new findings one at a time in its own worker process so that fuzzing
-//! goes on.
+//! flaky), and the smallest module that still gives its signature, its
+//! flips, code shape, group and bundle. Used by `crosscheck shrink`,
+//! `import`, `triage --pending` and the daemon's background triage
+//! (`triage::background`).
 
 use crate::config::Config;
 use crate::process::probe::Prober;
-use crate::process::supervisor::Beside;
-use crate::store::{Finding, GroupKey, Store};
+use crate::store::{GroupKey, Store, StoredFinding};
 use crate::triage::bundle;
-use crate::triage::scaling_checks;
 use anyhow::{anyhow, Result};
 use oracles::judge::kind::FindingKind;
 use sha2::{Digest, Sha256};
@@ -22,9 +20,6 @@ use tracing::{info, warn};
 /// A shrunk module only just over the limits would not reproduce on a busy
 /// machine, so the search never goes below the last margin.
 const COST_SHRINK_MARGINS: [f64; 3] = [2.0, 1.5, 1.25];
-
-/// How often the idle background shrinker looks for new findings.
-const IDLE_POLL: Duration = Duration::from_secs(2);
 
 /// What triaging a finding found.
 #[derive(Clone, Debug)]
@@ -48,7 +43,7 @@ pub fn triage(
     config: &Config,
     store: &mut Store,
     prober: &mut Prober<'_>,
-    finding: &Finding,
+    finding: &StoredFinding,
     attempts: u32,
     stop: &AtomicBool,
     on_smaller: impl FnMut(usize) + 'static,
@@ -66,7 +61,7 @@ pub fn triage(
     };
     // A compile blowup may have been judged against the run's own costs.
     prober.set_baseline(Some(store.baseline()?));
-    let runs = config.settings.triage.reproduce_runs;
+    let runs = config.library.triage.reproduce_runs;
     let reproduced = reproduce(prober, &case, runs)?;
     // Recorded only with the outcome, so that a triage cut short by a stop
     // is done again by the next run.
@@ -134,7 +129,7 @@ fn shrink_within_small_budgets(
     if case.finding.kind.is_cost() {
         return shrink_and_reduce(config, prober, case, on_smaller);
     }
-    let e = &config.settings.execution;
+    let e = &config.library.execution;
     let small = config.with_budgets(
         (e.fuel / TIGHT_BUDGET_DIVISOR).max(1),
         (e.epoch_deadline_ms / TIGHT_BUDGET_DIVISOR).max(10),
@@ -176,7 +171,7 @@ fn flips_of(prober: &mut Prober<'_>, shrunk: &[u8], case: &Case) -> Result<Vec<S
 fn record(
     config: &Config,
     store: &mut Store,
-    finding: &Finding,
+    finding: &StoredFinding,
     shrunk: &[u8],
     group: Option<&(GroupKey, String)>,
     reproducibility: &str,
@@ -194,7 +189,7 @@ fn record(
 
 /// What shrinking a finding needs to know.
 struct Case<'a> {
-    finding: &'a Finding,
+    finding: &'a StoredFinding,
     wasm: &'a [u8],
     seed: u64,
     signature: &'a str,
@@ -222,7 +217,7 @@ fn shrink_and_reduce(
         attempts,
         stop,
     } = *case;
-    let deadline = Instant::now() + Duration::from_secs(config.settings.triage.shrink_seconds);
+    let deadline = Instant::now() + Duration::from_secs(config.library.triage.shrink_seconds);
     let is_cost = finding.kind.is_cost();
     // A blowup (or a slow run) shrinks to the smallest module still over
     // the limits; keeping it twice over lets the shrunk module reproduce on
@@ -262,10 +257,10 @@ fn shrink_and_reduce(
     prober.set_blowup_margin(None);
     let mut shrunk = shrunk?;
     // Past wasm-shrink, to what a person would write, and the trigger.
-    if is_cost || config.settings.triage.reduce_seconds == 0 {
+    if is_cost || config.library.triage.reduce_seconds == 0 {
         return Ok((shrunk, None));
     }
-    let deadline = Instant::now() + Duration::from_secs(config.settings.triage.reduce_seconds);
+    let deadline = Instant::now() + Duration::from_secs(config.library.triage.reduce_seconds);
     let mut still = |candidate: &[u8]| -> Result<bool> {
         unless_stopped(stop)?;
         prober.gives(candidate, seed, signature)
@@ -283,14 +278,14 @@ fn shrink_and_reduce(
 fn suppress_by_trigger(
     config: &Config,
     store: &mut Store,
-    finding: &Finding,
+    finding: &StoredFinding,
     key: &GroupKey,
 ) -> Result<()> {
     let Some(trigger) = key.key.split_once(" | ").map(|(_, t)| t) else {
         return Ok(());
     };
     let rule = config
-        .settings
+        .library
         .triage
         .suppression_by_trigger(trigger, finding.suspect.as_deref());
     let current = store.require_finding(finding.id)?;
@@ -310,7 +305,7 @@ fn suppress_by_trigger(
 /// the rewrites that make it vanish, or, when none does, the minimal
 /// module itself. Returned with the fingerprint as JSON.
 fn group_key(
-    finding: &Finding,
+    finding: &StoredFinding,
     wasm: &[u8],
     fingerprint: &oracles::triage::trigger::Fingerprint,
 ) -> (GroupKey, String) {
@@ -337,7 +332,7 @@ fn group_key(
 
 /// (Re)writes a triaged finding's bundle in the store. A bundle is a
 /// convenience copy: failing to write one is logged, not an error of triage.
-fn write_bundle(config: &Config, store: &Store, id: i64) {
+pub fn write_bundle(config: &Config, store: &Store, id: i64) {
     let dir = bundle::default_dir(config, id);
     let written = store
         .require_finding(id)
@@ -348,254 +343,5 @@ fn write_bundle(config: &Config, store: &Store, id: i64) {
             "could not write the bundle {}: {err:#}",
             dir.display()
         );
-    }
-}
-
-/// The daemon's background shrinker as the supervisor steers it.
-#[derive(Default)]
-pub struct Background {
-    /// Raised to stop it (abandoning a triage under way).
-    pub stop: AtomicBool,
-    /// Raised when the run's fuzzing is over: it stops once nothing is
-    /// left to triage.
-    draining: AtomicBool,
-    /// Raised by the shrinker when it has stopped.
-    done: AtomicBool,
-}
-
-impl Background {
-    /// Lets the shrinker triage what is left, for at most `limit` or until
-    /// `signal` is raised; logs what it waited for.
-    pub fn drain(&self, limit: Duration, signal: &AtomicBool) {
-        if limit.is_zero() {
-            return;
-        }
-        let started = Instant::now();
-        self.draining.store(true, Ordering::Relaxed);
-        info!(
-            limit_secs = limit.as_secs(),
-            "fuzzing is over; triaging the findings left before the run ends"
-        );
-        while !self.done.load(Ordering::Relaxed)
-            && started.elapsed() < limit
-            && !signal.load(Ordering::Relaxed)
-        {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        if self.done.load(Ordering::Relaxed) {
-            info!(
-                "every finding is triaged ({:.0} s after fuzzing ended)",
-                started.elapsed().as_secs_f64()
-            );
-        } else {
-            warn!(
-                "the run ends with findings left to triage ([triage] drain_seconds = {}); `crosscheck triage --pending` finishes them",
-                limit.as_secs()
-            );
-        }
-    }
-}
-
-/// The background shrinker with its configuration, as the supervisor runs
-/// it beside fuzzing.
-pub struct BackgroundTriage<'a> {
-    config: &'a Config,
-    control: Background,
-}
-
-impl<'a> BackgroundTriage<'a> {
-    /// The background shrinker of `config`'s store, if `[triage]
-    /// background` is on.
-    pub fn of(config: &'a Config) -> Option<Self> {
-        config.settings.triage.background.then(|| BackgroundTriage {
-            config,
-            control: Background::default(),
-        })
-    }
-}
-
-impl Beside for BackgroundTriage<'_> {
-    fn name(&self) -> &'static str {
-        "shrinker"
-    }
-
-    fn work(&self) {
-        run_background(self.config, &self.control);
-    }
-
-    fn drain(&self, limit: Duration, signal: &AtomicBool) {
-        self.control.drain(limit, signal);
-    }
-
-    fn stop(&self) {
-        self.control.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-/// The daemon's background shrinker: triages untriaged open findings, most
-/// urgent first, until stopped, or, once the supervisor drains it, until
-/// none is left. Errors are logged, never fatal to fuzzing.
-pub fn run_background(config: &Config, control: &Background) {
-    run_until_stopped(config, control);
-    control.done.store(true, Ordering::Relaxed);
-}
-
-fn run_until_stopped(config: &Config, control: &Background) {
-    let stop = &control.stop;
-    let mut store = match Store::open(&config.store) {
-        Ok(store) => store,
-        Err(err) => {
-            warn!("background shrinking is off: {err:#}");
-            return;
-        }
-    };
-    if let Err(err) = merge_unshaped(config, &mut store) {
-        warn!("could not merge findings shrunk by an older crosscheck: {err:#}");
-    }
-    let mut prober = Prober::with_stop(config, stop).in_background();
-    while !stop.load(Ordering::Relaxed) {
-        // Findings first; a scaling check when there is none to triage;
-        // nothing more once draining finds none.
-        let worked = triage_next(config, &mut store, &mut prober, stop).and_then(|triaged| {
-            if !triaged && control.draining.load(Ordering::Relaxed) {
-                return Ok(None);
-            }
-            Ok(Some(
-                triaged || scaling_checks::check_next_shape(config, &mut store, &mut prober, stop)?,
-            ))
-        });
-        match worked {
-            Ok(None) => break,
-            Ok(Some(true)) => {}
-            Ok(Some(false)) => sleep_unless_stopped(IDLE_POLL, stop),
-            Err(_) if stop.load(Ordering::Relaxed) => break,
-            Err(err) => {
-                warn!("background shrinking stops: {err:#}");
-                break;
-            }
-        }
-    }
-    // A finding whose triage was cut short is free for the next daemon or
-    // `crosscheck triage --pending` at once.
-    match store.release_claims(&claimant(config)) {
-        Ok(released) => {
-            for id in released {
-                info!(finding = id, "gave up triaging finding #{id}");
-            }
-        }
-        Err(err) => warn!("{err:#}"),
-    }
-}
-
-/// Who claims findings for triage: this process on this host.
-fn claimant(config: &Config) -> String {
-    format!("{}:{}", config.daemon.host_name(), std::process::id())
-}
-
-/// Triages the most urgent untriaged open finding, logging what became of
-/// it; false when there is none. A failure to triage that finding is
-/// recorded on it and logged; only store errors and `stop` are errors.
-pub fn triage_next(
-    config: &Config,
-    store: &mut Store,
-    prober: &mut Prober<'_>,
-    stop: &AtomicBool,
-) -> Result<bool> {
-    // Claimed, so that in a fleet one daemon triages each finding; the
-    // claim outlasts the longest triage, and runs out if its daemon dies.
-    let claimant = claimant(config);
-    let limits = &config.settings.triage;
-    let claim_seconds = 2 * (limits.shrink_seconds + limits.reduce_seconds) + 600;
-    let now = crate::store::unix_now();
-    let Some(finding) = store.claim_untriaged(&claimant, now, now + claim_seconds as i64)? else {
-        return Ok(false);
-    };
-    info!(finding = finding.id, "triaging finding #{}", finding.id);
-    let started = Instant::now();
-    let outcome = triage(
-        config,
-        store,
-        prober,
-        &finding,
-        config.settings.triage.shrink_attempts,
-        stop,
-        |_| {},
-    );
-    // How a compile blowup's shrunk module grows with its size.
-    if let Ok(Triaged {
-        shrunk: Some(shrunk),
-        ..
-    }) = &outcome
-    {
-        if matches!(
-            finding.kind,
-            FindingKind::CompileTime | FindingKind::CompileMemory | FindingKind::CompileRegression
-        ) {
-            scaling_checks::check_finding(config, store, prober, stop, &finding, &shrunk.wasm)?;
-        }
-    }
-    match outcome {
-        Ok(t) => match (&t.shrunk, t.merge) {
-            (Some(_), Some((merged, into))) => info!(
-                finding = finding.id,
-                "finding #{merged} merged into #{into}: their shrunk modules have the same code and suspect"
-            ),
-            (Some(shrunk), None) => info!(
-                finding = finding.id,
-                "shrunk finding #{}: {} -> {} bytes in {:.0} s ({} candidates)",
-                finding.id,
-                shrunk.original_size,
-                shrunk.wasm.len(),
-                started.elapsed().as_secs_f64(),
-                shrunk.candidates
-            ),
-            (None, _) => info!(
-                finding = finding.id,
-                "finding #{} is flaky: reproduced {} of {} times; not shrunk",
-                finding.id,
-                t.reproduced,
-                t.runs
-            ),
-        },
-        Err(err) if stop.load(Ordering::Relaxed) => return Err(err),
-        Err(err) => {
-            warn!(
-                finding = finding.id,
-                "could not triage finding #{}: {err:#}", finding.id
-            );
-            store.set_reproducibility(finding.id, &format!("error: {err:#}"))?;
-        }
-    }
-    Ok(true)
-}
-
-/// Gives findings shrunk before code shapes and bundles were recorded (a
-/// store of an older crosscheck) their shape and bundle, and merges those
-/// that share a shape.
-pub fn merge_unshaped(config: &Config, store: &mut Store) -> Result<()> {
-    for f in store.findings()? {
-        let (Some(hash), None) = (&f.shrunk, &f.shape) else {
-            continue;
-        };
-        let wasm = store.read_artifact(hash)?;
-        let Ok(shape) = oracles::triage::code_shape::fingerprint(&wasm) else {
-            continue;
-        };
-        store.set_shape(f.id, &shape)?;
-        match store.merge_same_shape(f.id)? {
-            Some((merged, into)) => {
-                info!("finding #{merged} merged into #{into}: their shrunk modules have the same code and suspect");
-                write_bundle(config, store, into);
-            }
-            None => write_bundle(config, store, f.id),
-        }
-    }
-    Ok(())
-}
-
-fn sleep_unless_stopped(duration: Duration, stop: &AtomicBool) {
-    let until = Instant::now() + duration;
-    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
