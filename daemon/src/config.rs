@@ -351,13 +351,13 @@ impl Config {
     /// Readies engines of other Wasmtime releases (`NAME@MAJOR`) for this
     /// process: where their builds are, the C API library of each release
     /// newer than the linked one that has neither (fetched once per user:
-    /// `versions::c_api_release`), and their Cranelift rules in the rule
+    /// `releases::c_api_release`), and their Cranelift rules in the rule
     /// catalogue before any case is generated. A library that cannot be
     /// fetched is a warning here, naming why; building the matrix then
     /// fails naming the command that fetches it.
     pub fn ready_other_releases(&self) {
-        use oracles::engine::other_version::{build_of, c_api_library_of, linked_major};
-        oracles::engine::other_version::use_builds(&self.builds_dir());
+        use oracles::engine::other_release::{build_of, c_api_library_of, linked_major};
+        oracles::engine::other_release::use_builds(&self.builds_dir());
         let newer: std::collections::BTreeSet<u64> = self
             .library
             .matrix
@@ -374,13 +374,13 @@ impl Config {
             }
             if c_api_library_of(major).is_none() {
                 tracing::info!("fetching Wasmtime {major}'s C API library (once per user)");
-                if let Err(e) = crate::versions::c_api_release::fetch(major, false) {
+                if let Err(e) = crate::releases::c_api_release::fetch(major, false) {
                     tracing::warn!("Wasmtime {major}'s C API library could not be fetched: {e:#}");
                 }
             }
             // Its Cranelift's rules, for generation aimed at what changed.
             if let Some((_, version)) = c_api_library_of(major) {
-                match crate::versions::release_sources::ensure_cranelift(&version) {
+                match crate::releases::release_sources::ensure_cranelift(&version) {
                     Ok(candidate) if self.library.generator.passes.weigh_by_change => {
                         weigh_shapes_by_change(&candidate)
                     }

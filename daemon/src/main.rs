@@ -7,11 +7,11 @@ mod dashboard;
 mod health;
 mod logging;
 mod process;
+mod releases;
 mod seeds;
 mod store;
 mod sweep;
 mod triage;
-mod versions;
 
 // Compile heaps are measured from the global allocator.
 oracles::install_instrumented_heap!();

@@ -472,7 +472,7 @@ const ORACLES_STAGES: [&str; 7] = [
 /// supervisor runs background triage through `process::supervisor::BackgroundWork`,
 /// which triage implements.
 const DAEMON_STAGES: [&str; 7] = [
-    "versions",
+    "releases",
     "store",
     "health",
     "process",

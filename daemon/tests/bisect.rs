@@ -2,7 +2,7 @@
 //! in its cache by hand: releases 40 to 42 are this crosscheck with a
 //! Cranelift fault (`i64.mul` compiled as `i64.add`), 43 and 44 the same
 //! crosscheck without it, as if Wasmtime 43 had fixed the bug. Building
-//! real releases takes minutes each; `versions::builds` has unit tests.
+//! real releases takes minutes each; `releases::builds` has unit tests.
 
 mod common;
 

@@ -113,7 +113,7 @@ fn a_divergence_of_the_newest_release_names_it_the_candidate() {
         "{shown}{}",
         text(&imported.stderr)
     );
-    let linked = oracles::engine::other_version::linked_major();
+    let linked = oracles::engine::other_release::linked_major();
     assert!(
         shown.contains(&format!("new finding 1: fix {linked}->{NEWEST}")),
         "{shown}"

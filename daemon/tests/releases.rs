@@ -278,7 +278,7 @@ fn the_daemon_finds_a_compile_far_costlier_than_on_the_reference_release() {
 #[test]
 fn a_newer_release_built_through_the_version_switch_tells_whether_its_optimizer_rewrote_a_rule() {
     use oracles::case::rules::catalog::Catalog;
-    use oracles::engine::other_version::{
+    use oracles::engine::other_release::{
         add_rules_of_release, candidate_rewrites, rewrote_on_release, use_builds, CandidateRewrites,
     };
     // "Wasmtime 99": this crosscheck behind a script, newer than the

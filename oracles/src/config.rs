@@ -10,7 +10,7 @@ use crate::config_ranges::{share, within};
 use crate::cost::limits::{refuse_moved_keys, CostLimits};
 use crate::engine::id::EngineId;
 use crate::engine::matrix::{Matrix, MatrixConfig};
-use crate::engine::other_version::add_rules_of_release;
+use crate::engine::other_release::add_rules_of_release;
 use crate::engine::{Backend, ExecutionConfig};
 use crate::triage::config::TriageConfig;
 use anyhow::{bail, Context, Result};
@@ -108,7 +108,7 @@ impl LibraryConfig {
 
     /// Adds the Cranelift rules of every other Wasmtime release the matrix
     /// names (`NAME@MAJOR`) to the rule catalogue
-    /// (`engine::other_version::add_rules_of_release`), before any case is
+    /// (`engine::other_release::add_rules_of_release`), before any case is
     /// generated or rule coverage counted. A release that cannot answer is
     /// left out with a debug line: building the matrix names the problem.
     pub fn add_rules_of_other_releases(&self) {

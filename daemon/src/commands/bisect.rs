@@ -1,13 +1,13 @@
 //! `crosscheck bisect ID --versions A..B`: which published Wasmtime release
 //! first shows a finding, or first fixes it. Each release tested is
-//! crosscheck built against it (cached, see `versions::builds`), asked
+//! crosscheck built against it (cached, see `releases::builds`), asked
 //! whether the finding's module still gives its signature.
 
 use super::build_release::BuildsArgs;
 use crate::config::Config;
+use crate::releases::bisect::{bisect, parse_range, Tested};
+use crate::releases::spinner::Spinner;
 use crate::store::Store;
-use crate::versions::bisect::{bisect, parse_range, Tested};
-use crate::versions::spinner::Spinner;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::Path;

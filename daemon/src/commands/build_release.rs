@@ -3,8 +3,8 @@
 //! with `--c-api`, the release's published C API library instead.
 
 use crate::config::Config;
-use crate::versions::builds::{Builds, BUILT_FROM};
-use crate::versions::spinner::Spinner;
+use crate::releases::builds::{Builds, BUILT_FROM};
+use crate::releases::spinner::Spinner;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -59,7 +59,7 @@ impl BuildsArgs {
 /// Runs the command: builds (or finds) the binary and prints its path.
 pub fn run(config: &Config, args: BuildReleaseArgs) -> Result<ExitCode> {
     if args.c_api {
-        let release = crate::versions::c_api_release::fetch(args.major, args.builds.rebuild)?;
+        let release = crate::releases::c_api_release::fetch(args.major, args.builds.rebuild)?;
         println!(
             "Wasmtime {} (its C API library): {}",
             release.version,

@@ -5,7 +5,7 @@
 //! loads nothing. Check the wheel's hash against PyPI's page of the
 //! release before committing the entry.
 
-use crate::versions::c_api_release::{download_wheel, extract_library, sha256_of_file};
+use crate::releases::c_api_release::{download_wheel, extract_library, sha256_of_file};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::process::ExitCode;
@@ -37,7 +37,7 @@ pub fn run(args: CApiPinArgs) -> Result<ExitCode> {
     println!("         sha256 {wheel_sha256}");
     println!(
         "library: {}",
-        crate::versions::c_api_release::LIBRARY_IN_WHEEL
+        crate::releases::c_api_release::LIBRARY_IN_WHEEL
     );
     println!("         sha256 {library_sha256}");
     println!();

@@ -3,10 +3,10 @@
 //! rule-guided generation's scope that are new, changed, renamed or
 //! removed, per file; each pass's source changes; the register
 //! allocator's version. Read from the releases' crates in Cargo's cache,
-//! fetched when missing (`versions::release_sources`).
+//! fetched when missing (`releases::release_sources`).
 
 use crate::config::Config;
-use crate::versions::release_sources::ensure;
+use crate::releases::release_sources::ensure;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use oracles::case::release_diff::{diff_passes, diff_rules, PassChange, RuleChangeKind, RuleDiff};
@@ -31,7 +31,7 @@ pub struct DiffReleaseArgs {
 
 /// Runs the command: prints the diff.
 pub fn run(config: &Config, args: DiffReleaseArgs) -> Result<ExitCode> {
-    oracles::engine::other_version::use_builds(&config.builds_dir());
+    oracles::engine::other_release::use_builds(&config.builds_dir());
     let reference = ensure(&full_version(&args.reference)?)?;
     let candidate = ensure(&full_version(&args.candidate)?)?;
     let diff = rule_diff(&reference, &candidate)?;
@@ -69,13 +69,13 @@ fn full_version(text: &str) -> Result<String> {
     let major: u64 = text.parse().with_context(|| {
         format!("{text:?} is not a Wasmtime version (MAJOR or MAJOR.MINOR.PATCH)")
     })?;
-    if major == oracles::engine::other_version::linked_major() {
+    if major == oracles::engine::other_release::linked_major() {
         return Ok(oracles::versions::WASMTIME.to_string());
     }
     if let Ok(pin) = oracles::engine::c_api::pinned::of_major(major) {
         return Ok(pin.version.to_string());
     }
-    if let Ok((_, version)) = oracles::engine::other_version::build_of(major) {
+    if let Ok((_, version)) = oracles::engine::other_release::build_of(major) {
         return Ok(version);
     }
     bail!("no release of Wasmtime {major} is linked, pinned or built here: give its full version (MAJOR.MINOR.PATCH)")

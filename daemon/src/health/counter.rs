@@ -50,7 +50,7 @@ pub enum Counter {
     RuleDiverged(String),
     /// Of those, checked cases in which the candidate's optimizer rewrote
     /// the aimed rule's root instruction (where the candidate can show it:
-    /// `oracles::engine::other_version::CandidateRewrites`).
+    /// `oracles::engine::other_release::CandidateRewrites`).
     RuleCandidateRewrote(String),
     /// What the cases really exercised (`health::exercised`).
     Exercised(Exercise),

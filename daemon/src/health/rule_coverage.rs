@@ -9,7 +9,7 @@ use super::counter::Counter;
 use super::counter::ALL_ENGINES;
 use oracles::case::rules::catalog::Catalog;
 use oracles::case::rules::{self, code_change, RuleTarget};
-use oracles::engine::other_version::{candidate_rewrites, rewrote_on_release, CandidateRewrites};
+use oracles::engine::other_release::{candidate_rewrites, rewrote_on_release, CandidateRewrites};
 use oracles::engine::outcome::EngineRun;
 use oracles::SeedReport;
 use std::collections::{BTreeMap, BTreeSet};
@@ -144,7 +144,7 @@ fn candidate_rewrote(
 }
 
 /// With two releases in the matrix: whether the candidate (the newer
-/// release, `judge::versions`) ran the case aimed at rule `id`, and
+/// release, `judge::releases`) ran the case aimed at rule `id`, and
 /// whether the two releases disagreed on it.
 fn release_events(report: &SeedReport, id: &str) -> Vec<(String, String)> {
     let releases: BTreeSet<u64> = report
@@ -167,7 +167,7 @@ fn release_events(report: &SeedReport, id: &str) -> Vec<(String, String)> {
         ));
     }
     let diverged = match report.report.verdict() {
-        oracles::Verdict::Mismatch(m) => oracles::judge::versions::divergence(m).is_some(),
+        oracles::Verdict::Mismatch(m) => oracles::judge::releases::divergence(m).is_some(),
         _ => false,
     };
     if diverged {

@@ -12,7 +12,7 @@ pub struct StoredBisection {
     pub at: i64,
     /// The range of releases, e.g. `36..48`.
     pub range: String,
-    /// The answer in one line (`versions::bisect::Bisection::describe`).
+    /// The answer in one line (`releases::bisect::Bisection::describe`).
     pub answer: String,
     /// Every release tested and what it gave, one per line.
     pub tested: Vec<String>,

@@ -9,7 +9,7 @@ use crate::store::{Store, StoredFinding};
 use crate::triage::{command_line, inert};
 use anyhow::{Context, Result};
 use oracles::engine::id::releases_named_in;
-use oracles::engine::other_version::build_of;
+use oracles::engine::other_release::build_of;
 use oracles::engine::WasmtimeVariant;
 use serde_json::json;
 use std::fmt::Write;

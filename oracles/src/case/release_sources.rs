@@ -6,7 +6,7 @@
 //! source files of the passes a release diff compares ([`Pass`]).
 //!
 //! Only read here: the daemon puts them in the cache with `cargo fetch`
-//! (`versions::release_sources`), so every process of a run finds the
+//! (`releases::release_sources`), so every process of a run finds the
 //! same files, and a machine without them says so instead of generating
 //! other cases.
 

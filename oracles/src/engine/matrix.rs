@@ -29,7 +29,7 @@ pub struct MatrixConfig {
     #[serde(default = "default_proposal_engines")]
     pub proposal_engines: Vec<String>,
     /// A second Wasmtime release (its major) every Wasmtime engine of
-    /// `engines` also runs on, as `NAME@MAJOR` (`engine::other_version`):
+    /// `engines` also runs on, as `NAME@MAJOR` (`engine::other_release`):
     /// the previous release as the reference of a release candidate.
     #[serde(default)]
     pub reference_release: Option<u64>,

@@ -1,6 +1,6 @@
 //! Engines behind one trait: the wasmi oracle, Wasmtime variants (of the
 //! linked release, or of another release in a child process:
-//! [`other_version`]), and deliberately faulty variants for testing the
+//! [`other_release`]), and deliberately faulty variants for testing the
 //! harness itself.
 //!
 //! In: a module's bytes and its call plan (`case`). Out: each engine's
@@ -19,7 +19,7 @@ pub mod faults;
 pub mod id;
 mod interface;
 pub mod matrix;
-pub mod other_version;
+pub mod other_release;
 pub mod outcome;
 pub mod panics;
 mod registry;

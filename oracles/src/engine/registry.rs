@@ -7,7 +7,7 @@ use super::faults::memory_sabotage::MemorySabotage;
 use super::faults::sabotage::{Sabotage, SabotagedEngine};
 use super::id::EngineId;
 use super::interface::{Engine, ExecutionConfig};
-use super::other_version::{build_of, c_api_library_of, OtherVersionEngine};
+use super::other_release::{build_of, c_api_library_of, OtherReleaseEngine};
 use super::swarm::{setting_tied_fault, SwarmEngine, CPU_TIED_FAULT, LAYOUT_TIED_FAULT, SWARM};
 use super::wasmi::{WasmiEngine, WASMI_LAZY};
 use super::wasmtime::{
@@ -94,7 +94,7 @@ fn on_other_release(
             )?));
         }
     }
-    Ok(Box::new(OtherVersionEngine::start(id, limits)?))
+    Ok(Box::new(OtherReleaseEngine::start(id, limits)?))
 }
 
 /// An engine of the linked release with nothing injected, or one of the

@@ -12,8 +12,8 @@ use crate::engine::family::{parties, CRANELIFT_OPT, CRANELIFT_OPT_NONE, PULLEY, 
 use crate::engine::id::EngineId;
 use crate::engine::tuning::Tuning;
 use crate::engine::{Backend, Budget, WasmtimeVariant};
+use crate::judge::releases::divergence;
 use crate::judge::verdict::{Side, Verdict};
-use crate::judge::versions::divergence;
 use std::collections::BTreeSet;
 
 /// Who an attribution text suspects: what follows its last `suspect `
@@ -210,7 +210,7 @@ fn number(n: usize) -> String {
 
 /// Where `odd` of one family, all of one Wasmtime release, disagree with
 /// `rest` of it, all of other releases (two releases in the matrix,
-/// `engine::other_version`): the release, said after the family's blame
+/// `engine::other_release`): the release, said after the family's blame
 /// (` in Wasmtime 48, fixed in 51`, ` in Wasmtime 51, a change since 48`).
 /// `None` when the family is split inside a release.
 fn release_split(odd: &[&EngineId], rest: &[&EngineId]) -> Option<String> {
@@ -380,7 +380,7 @@ fn culprit(property: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::other_version::linked_major;
+    use crate::engine::other_release::linked_major;
     use crate::judge::verdict::{Mismatch, Phase};
 
     fn groups(groups: &[&[&str]]) -> Vec<Side> {

@@ -14,6 +14,6 @@ pub mod attribution;
 pub mod case;
 pub mod compare;
 pub mod kind;
+pub mod releases;
 pub mod signature;
 pub mod verdict;
-pub mod versions;

@@ -25,9 +25,9 @@ use crate::engine::outcome::{EngineRun, Outcome, TrapKind};
 use crate::engine::{runs_unbudgeted, swarm};
 use crate::judge::attribution::{blame, suspect};
 use crate::judge::kind::FindingKind;
+use crate::judge::releases::divergence;
 use crate::judge::signature::{MismatchSignature, SignatureSide, MISMATCH};
 use crate::judge::verdict::{Side, Verdict};
-use crate::judge::versions::divergence;
 use crate::triage::flip::{flips, smallest_vanishing, Flip};
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,5 @@
 //! The child's side of an engine of another Wasmtime release
-//! (`engine::other_version`): crosscheck built against that release,
+//! (`engine::other_release`): crosscheck built against that release,
 //! started as `crosscheck serve-engine`, builds the engine the first request
 //! names and answers requests on stdin with replies on stdout, one JSON
 //! line each.
@@ -9,7 +9,7 @@ use crate::cost::compile::measure;
 use crate::cost::heap::Heap;
 use crate::engine::build_engine;
 use crate::engine::matrix::run_caught;
-use crate::engine::other_version::{Reply, Request, PROTOCOL};
+use crate::engine::other_release::{Reply, Request, PROTOCOL};
 use crate::engine::{Engine, ExecutionConfig};
 use anyhow::{Context, Result};
 use std::io::{BufRead, Write};

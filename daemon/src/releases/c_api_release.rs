@@ -1,7 +1,7 @@
 //! A Wasmtime release as Wasmtime publishes it: the C API library of the
 //! release (`_libwasmtime.so` inside its `wasmtime` wheel on PyPI, built by
 //! Wasmtime's own release CI), fetched with pip into the user's cache
-//! (`oracles::engine::other_version::c_api_cache`), where
+//! (`oracles::engine::other_release::c_api_cache`), where
 //! `oracles::engine::c_api` runs engines of it in this process.
 //!
 //! Seconds instead of a five-minute build, and the only way to run a
@@ -12,7 +12,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use oracles::engine::c_api::pinned::{self, PinnedRelease};
 use oracles::engine::c_api::CApiEngine;
-use oracles::engine::other_version::{c_api_cache, LIBRARY_FILE};
+use oracles::engine::other_release::{c_api_cache, LIBRARY_FILE};
 use oracles::engine::{ExecutionConfig, EMBEDDER_DEFAULT};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ pub struct CApiRelease {
 pub fn fetch(major: u64, refetch: bool) -> Result<CApiRelease> {
     let pin = pinned::of_major(major)?;
     if !refetch {
-        if let Some((library, version)) = oracles::engine::other_version::c_api_library_of(major) {
+        if let Some((library, version)) = oracles::engine::other_release::c_api_library_of(major) {
             return Ok(CApiRelease { library, version });
         }
     }
@@ -49,7 +49,7 @@ pub fn fetch(major: u64, refetch: bool) -> Result<CApiRelease> {
     download_and_extract(pin, staging.path())?;
     // What stands there is not the pinned release, or is fetched again; a
     // pinned release another process put there meanwhile is left to it.
-    let present = oracles::engine::other_version::c_api_library_of(major).is_some();
+    let present = oracles::engine::other_release::c_api_library_of(major).is_some();
     if refetch || !present {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -57,7 +57,7 @@ pub fn fetch(major: u64, refetch: bool) -> Result<CApiRelease> {
     if let Err(e) = std::fs::rename(&staged, &dir) {
         let _ = std::fs::remove_dir_all(&staged);
         // Another process put the same release there first.
-        if oracles::engine::other_version::c_api_library_of(major).is_none() {
+        if oracles::engine::other_release::c_api_library_of(major).is_none() {
             return Err(e).with_context(|| format!("moving the library into {}", dir.display()));
         }
     }

@@ -1,6 +1,6 @@
 //! Divergences between two Wasmtime releases in one matrix: an engine of
 //! the linked release and the same engine on another release (`NAME@MAJOR`,
-//! `engine::other_version`, `engine::c_api`) on different sides of a
+//! `engine::other_release`, `engine::c_api`) on different sides of a
 //! mismatch. The newer release is the candidate, the older the reference. The oracle decides the label: a `regression` when the
 //! candidate leaves the oracle's side, a `fix` when the candidate is on it
 //! and the reference is not; the tie-breakers' sides are named too, since

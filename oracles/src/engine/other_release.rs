@@ -332,7 +332,7 @@ pub fn rewrote_on_release(
 }
 
 /// An engine of another Wasmtime release, run in a child process.
-pub struct OtherVersionEngine {
+pub struct OtherReleaseEngine {
     name: String,
     base: String,
     major: u64,
@@ -347,16 +347,16 @@ pub struct OtherVersionEngine {
     idle: Mutex<Vec<Served>>,
 }
 
-impl OtherVersionEngine {
+impl OtherReleaseEngine {
     /// Starts `name` (`BASE@MAJOR`) on the cached build of Wasmtime MAJOR.
-    pub fn start(name: &str, limits: &ExecutionConfig) -> Result<OtherVersionEngine> {
+    pub fn start(name: &str, limits: &ExecutionConfig) -> Result<OtherReleaseEngine> {
         let id = EngineId::parse(name);
         let Some(major) = id.release() else {
             bail!("engine {name:?} names no Wasmtime release (BASE@MAJOR)");
         };
         let base = id.on_release(None);
         let (binary, version) = build_of(major)?;
-        let mut engine = OtherVersionEngine {
+        let mut engine = OtherReleaseEngine {
             name: name.to_string(),
             base: base.to_string(),
             major,
@@ -505,7 +505,7 @@ impl OtherVersionEngine {
     }
 }
 
-impl MeasuresCompiles for OtherVersionEngine {
+impl MeasuresCompiles for OtherReleaseEngine {
     fn measured_compile(&self, wasm: &[u8]) -> Result<CompileCost, EngineError> {
         let request = Request::Compile {
             wasm_hex: hex::encode(wasm),
@@ -524,7 +524,7 @@ impl MeasuresCompiles for OtherVersionEngine {
     }
 }
 
-impl Engine for OtherVersionEngine {
+impl Engine for OtherReleaseEngine {
     fn name(&self) -> &str {
         &self.name
     }
@@ -608,7 +608,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("crosscheck-no-builds-{}", std::process::id()));
         use_builds(&dir);
         let err =
-            OtherVersionEngine::start("cranelift-tail-signals@37", &ExecutionConfig::default())
+            OtherReleaseEngine::start("cranelift-tail-signals@37", &ExecutionConfig::default())
                 .err()
                 .unwrap();
         let text = format!("{err:#}");
