@@ -259,12 +259,22 @@ fn the_daemon_finds_a_compile_far_costlier_than_on_the_reference_release() {
     );
     assert!(show.contains("times the reference release's"), "{show}");
     // Re-run, the finding is judged against the same reference release
-    // and reproduces; a module with many selects makes it far over.
+    // and reproduces; a module with many selects makes it far over. In a
+    // store of its own: imported beside the run's finding, it would be a
+    // hit of that finding (one signature), whose module is only just over
+    // and would not reproduce on a busy machine.
     let selects = "(drop (select (i32.const 1) (i32.const 2) (local.get 0)))\n".repeat(800);
     let wat = module(
         &dir,
         "selects.wat",
         &format!("(module (func (export \"f\") (param i32)\n{selects}))"),
+    );
+    let dir = temp_dir("releases-compile-import");
+    let config = setup(
+        &dir,
+        &format!("engines = [\"wasmi-fault-quadratic\", \"wasmi-fault-quadratic@{REFERENCE}\"]"),
+        "[cost.releases]\ntime_floor_ms = 2\nmemory_floor_mib = 0",
+        Some(r#"s/"engine":"wasmi-fault-quadratic"/"engine":"wasmi"/"#),
     );
     let id = finding_id(&import(&config, &wat));
     let repro = crosscheck(&config, &["repro", &id]);

@@ -118,6 +118,13 @@ fn candidate_rewrote(
     sampled: bool,
     linked_rewrote: bool,
 ) -> bool {
+    // Most runs' candidate cannot show it: no lookup for them.
+    if !matches!(
+        candidate(),
+        Some(CandidateRewrites::Linked | CandidateRewrites::Build(_))
+    ) {
+        return false;
+    }
     let Some(rule) = Catalog::get().find(&target.id).filter(|r| r.changed) else {
         return false;
     };
