@@ -19,12 +19,11 @@ const MUL: &str = r#"(module
     (func (export "mul") (param i64 i64) (result i64)
         local.get 0 local.get 1 i64.mul))"#;
 
-/// A store in `dir` whose builds cache holds "Wasmtime 35": this
-/// crosscheck, serving engines after `rewrite` (a sed expression on the
+/// "Wasmtime `major`" in the builds cache `builds`: this crosscheck behind
+/// a script, serving engines after `rewrite` (a sed expression on the
 /// request that names the engine) when given.
-fn setup(dir: &Path, matrix: &str, extra: &str, rewrite: Option<&str>) -> PathBuf {
-    let data = dir.join("data");
-    let build = data.join("builds").join(format!("wasmtime-{REFERENCE}"));
+fn fake_build(builds: &Path, major: u64, rewrite: Option<&str>) {
+    let build = builds.join(format!("wasmtime-{major}"));
     std::fs::create_dir_all(&build).unwrap();
     let real = env!("CARGO_BIN_EXE_crosscheck");
     // A process substitution, not a pipeline: the served engine must be
@@ -39,7 +38,14 @@ fn setup(dir: &Path, matrix: &str, extra: &str, rewrite: Option<&str>) -> PathBu
     let script = build.join("crosscheck");
     std::fs::write(&script, format!("#!/bin/bash\n{serve}exec {real} \"$@\"\n")).unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(build.join("version"), format!("{REFERENCE}.0.1")).unwrap();
+    std::fs::write(build.join("version"), format!("{major}.0.1")).unwrap();
+}
+
+/// A store in `dir` whose builds cache holds "Wasmtime 35"
+/// ([`fake_build`], serving engines after `rewrite`).
+fn setup(dir: &Path, matrix: &str, extra: &str, rewrite: Option<&str>) -> PathBuf {
+    let data = dir.join("data");
+    fake_build(&data.join("builds"), REFERENCE, rewrite);
     let config = dir.join("config.toml");
     std::fs::write(
         &config,
@@ -211,17 +217,24 @@ fn a_missing_reference_build_is_named_with_the_command_that_makes_it() {
     assert!(error.contains("crosscheck build-release 34"), "{error}");
 }
 
+/// A store in `dir` whose candidate engine compiles in time quadratic in
+/// a module's selects, and whose reference release runs the same engine
+/// as wasmi, linear.
+fn quadratic_candidate(dir: &Path) -> PathBuf {
+    setup(
+        dir,
+        &format!("engines = [\"wasmi-fault-quadratic\", \"wasmi-fault-quadratic@{REFERENCE}\"]"),
+        "[cost.releases]\ntime_floor_ms = 2\nmemory_floor_mib = 0",
+        Some(r#"s/"engine":"wasmi-fault-quadratic"/"engine":"wasmi"/"#),
+    )
+}
+
 #[test]
 fn the_daemon_finds_a_compile_far_costlier_than_on_the_reference_release() {
     // The candidate's engine compiles in time quadratic in its selects;
     // the same engine on the reference release is wasmi, linear.
     let dir = temp_dir("releases-compile");
-    let config = setup(
-        &dir,
-        &format!("engines = [\"wasmi-fault-quadratic\", \"wasmi-fault-quadratic@{REFERENCE}\"]"),
-        "[cost.releases]\ntime_floor_ms = 2\nmemory_floor_mib = 0",
-        Some(r#"s/"engine":"wasmi-fault-quadratic"/"engine":"wasmi"/"#),
-    );
+    let config = quadratic_candidate(&dir);
     let run = crosscheck(&config, &["run", "--cases", "60"]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     let status = status(&config);
@@ -270,12 +283,7 @@ fn the_daemon_finds_a_compile_far_costlier_than_on_the_reference_release() {
         &format!("(module (func (export \"f\") (param i32)\n{selects}))"),
     );
     let dir = temp_dir("releases-compile-import");
-    let config = setup(
-        &dir,
-        &format!("engines = [\"wasmi-fault-quadratic\", \"wasmi-fault-quadratic@{REFERENCE}\"]"),
-        "[cost.releases]\ntime_floor_ms = 2\nmemory_floor_mib = 0",
-        Some(r#"s/"engine":"wasmi-fault-quadratic"/"engine":"wasmi"/"#),
-    );
+    let config = quadratic_candidate(&dir);
     let id = finding_id(&import(&config, &wat));
     let repro = crosscheck(&config, &["repro", &id]);
     let shown = text(&repro.stdout);
@@ -296,13 +304,7 @@ fn a_newer_release_built_through_the_version_switch_tells_whether_its_optimizer_
     // before the catalog is (this is the only test of this file that
     // reads the catalog in its own process).
     let dir = temp_dir("releases-rewrites");
-    let build = dir.join("builds").join("wasmtime-99");
-    std::fs::create_dir_all(&build).unwrap();
-    let script = build.join("crosscheck");
-    let real = env!("CARGO_BIN_EXE_crosscheck");
-    std::fs::write(&script, format!("#!/bin/bash\nexec {real} \"$@\"\n")).unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(build.join("version"), "99.0.0").unwrap();
+    fake_build(&dir.join("builds"), 99, None);
     use_builds(&dir.join("builds"));
     add_rules_of_release(99).unwrap();
     assert_eq!(candidate_rewrites(), Some(CandidateRewrites::Build(99)));

@@ -7,7 +7,7 @@
 
 use super::counter::Counter;
 use super::counter::ALL_ENGINES;
-use oracles::case::rules::catalog::Catalog;
+use oracles::case::rules::catalog::{Catalog, Rule};
 use oracles::case::rules::{self, code_change, RuleTarget};
 use oracles::engine::other_release::{candidate_rewrites, rewrote_on_release, CandidateRewrites};
 use oracles::engine::outcome::EngineRun;
@@ -107,6 +107,17 @@ fn candidate() -> Option<&'static CandidateRewrites> {
     CANDIDATE.get_or_init(candidate_rewrites).as_ref()
 }
 
+/// Whether `rule` is the candidate release's own: the linked catalog's
+/// when the candidate is the linked release, else the other release's
+/// (`@MAJOR`).
+fn of_candidate(rule: &Rule) -> bool {
+    match candidate() {
+        Some(CandidateRewrites::Linked) => rule.release.is_none(),
+        Some(CandidateRewrites::Build(major)) => rule.release == Some(*major),
+        _ => rule.release.is_some(),
+    }
+}
+
 /// Whether the candidate's optimizer rewrote the instruction of `target`,
 /// a rule new or changed in the candidate, in this case: the linked
 /// release's check (`linked_rewrote`) when the candidate is the linked
@@ -119,35 +130,34 @@ fn candidate_rewrote(
     linked_rewrote: bool,
 ) -> bool {
     // Most runs' candidate cannot show it: no lookup for them.
-    if !matches!(
-        candidate(),
-        Some(CandidateRewrites::Linked | CandidateRewrites::Build(_))
-    ) {
-        return false;
-    }
-    let Some(rule) = Catalog::get().find(&target.id).filter(|r| r.changed) else {
+    let build = match candidate() {
+        Some(CandidateRewrites::Linked) => None,
+        Some(CandidateRewrites::Build(major)) => Some(*major),
+        _ => return false,
+    };
+    let Some(rule) = Catalog::get()
+        .find(&target.id)
+        .filter(|r| r.changed && of_candidate(r))
+    else {
         return false;
     };
-    match candidate() {
-        Some(CandidateRewrites::Linked) => rule.release.is_none() && linked_rewrote,
-        Some(CandidateRewrites::Build(major)) if rule.release == Some(*major) => {
-            let key = format!("{} on the candidate", target.id);
-            sampled
-                && rewrite_seen(&key, || {
-                    let asked = rewrote_on_release(
-                        *major,
-                        &report.module.wasm,
-                        target.instances,
-                        &rule.id_in_its_release(),
-                    );
-                    if let Err(e) = &asked {
-                        tracing::warn!("{e:#}");
-                    }
-                    matches!(asked, Ok(Some(true)))
-                })
-        }
-        _ => false,
-    }
+    let Some(major) = build else {
+        return linked_rewrote;
+    };
+    let key = format!("{} on the candidate", target.id);
+    sampled
+        && rewrite_seen(&key, || {
+            let asked = rewrote_on_release(
+                major,
+                &report.module.wasm,
+                target.instances,
+                &rule.id_in_its_release(),
+            );
+            if let Err(e) = &asked {
+                tracing::warn!("{e:#}");
+            }
+            matches!(asked, Ok(Some(true)))
+        })
 }
 
 /// With two releases in the matrix: whether the candidate (the newer
@@ -228,15 +238,9 @@ fn change_coverage(
 /// Whether `id` is a mid-end rule of the candidate release, whose
 /// rewrites the candidate may show.
 fn candidate_mid_end(id: &str) -> bool {
-    let Some(rule) = Catalog::get().find(id) else {
-        return false;
-    };
-    let candidates = match candidate() {
-        Some(CandidateRewrites::Linked) => rule.release.is_none(),
-        Some(CandidateRewrites::Build(major)) => rule.release == Some(*major),
-        _ => rule.release.is_some(),
-    };
-    candidates && rule.file.starts_with("opts/")
+    Catalog::get()
+        .find(id)
+        .is_some_and(|rule| of_candidate(rule) && rule.file.starts_with("opts/"))
 }
 
 /// Rule coverage of a window (or the whole store).
